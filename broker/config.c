@@ -1,0 +1,345 @@
+/* config: the option table drives the INI reader, the flag parser, --help and
+ * the reference file, so a setting is declared exactly once. */
+#include "config.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SC_VERSION
+#define SC_VERSION "0.0.0"
+#endif
+
+typedef enum { T_STRING, T_UINT, T_SIZE, T_MODE, T_LOGLEVEL } opt_type;
+
+typedef struct option_def {
+    const char *name;
+    opt_type type;
+    size_t offset;
+    const char *def;
+    uint64_t min, max;
+    const char *help;
+} option_def;
+
+#define OFF(f) offsetof(sc_config, f)
+#define KIB 1024ull
+#define MIB (1024ull * 1024ull)
+
+static const option_def options[] = {
+    {"socket", T_STRING, OFF(socket_path), "/run/sidecast/sidecast.sock", 0, 107,
+     "Unix socket path apps connect to"},
+    {"socket_mode", T_MODE, OFF(socket_mode), "0660", 0, 0777,
+     "file mode of the socket (octal); apps need write permission"},
+    {"max_frame_bytes", T_SIZE, OFF(max_frame_bytes), "1m", 64, 64 * MIB,
+     "largest frame accepted from an app; larger ones close the connection"},
+    {"output_buffer_soft", T_SIZE, OFF(output_buffer_soft), "4m", 4 * KIB, 4096 * MIB,
+     "unsent bytes for one app above which volatile messages are dropped"},
+    {"output_buffer_hard", T_SIZE, OFF(output_buffer_hard), "32m", 4 * KIB, 4096 * MIB,
+     "unsent bytes for one app above which it is disconnected as a slow reader"},
+    {"max_connections", T_UINT, OFF(max_connections), "1024", 1, 1000000,
+     "app connections accepted at once; more are refused"},
+    {"shutdown_timeout_ms", T_UINT, OFF(shutdown_timeout_ms), "5000", 0, 600000,
+     "on SIGTERM, how long to keep flushing output before exiting"},
+    {"log_level", T_LOGLEVEL, OFF(log_level), "info", 0, 0, "error, warn, info or debug"},
+    {"node_name", T_STRING, OFF(node_name), "", 0, 255,
+     "human name of this node in logs and replies (default: host name)"},
+};
+
+static void *field(sc_config *cfg, const option_def *o)
+{
+    return (char *)cfg + o->offset;
+}
+
+static const option_def *find_option(const char *name)
+{
+    for (size_t i = 0; i < SC_ARRAY_LEN(options); i++)
+        if (strcmp(options[i].name, name) == 0)
+            return &options[i];
+    return NULL;
+}
+
+/* Sizes take an optional k/m/g suffix (binary units). */
+static int parse_uint(const char *s, bool size, uint64_t *ret)
+{
+    char *end;
+    if (*s == '-' || *s == '\0')
+        return -EINVAL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -ERANGE;
+    if (size && *end) {
+        uint64_t mul = 1;
+        switch (*end | 0x20) {
+        case 'k': mul = KIB; break;
+        case 'm': mul = MIB; break;
+        case 'g': mul = 1024 * MIB; break;
+        default: return -EINVAL;
+        }
+        end++;
+        if ((*end | 0x20) == 'b' || (*end | 0x20) == 'i')
+            end += ((*end | 0x20) == 'i' && (end[1] | 0x20) == 'b') ? 2 : 1;
+        if (v > UINT64_MAX / mul)
+            return -ERANGE;
+        v *= mul;
+    }
+    if (*end)
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}
+
+/* Apply one value; on error writes what was expected into why. */
+static int set_option(sc_config *cfg, const option_def *o, const char *value, char *why,
+                      size_t whylen)
+{
+    uint64_t v = 0;
+    int r = 0;
+    switch (o->type) {
+    case T_STRING:
+        if (strlen(value) > o->max) {
+            snprintf(why, whylen, "%s is longer than %" PRIu64 " characters", o->name, o->max);
+            return -EINVAL;
+        }
+        free(*(char **)field(cfg, o));
+        *(char **)field(cfg, o) = sc_xstrdup(value);
+        return 0;
+    case T_LOGLEVEL:
+        if (sc_log_parse_level(value, (sc_log_level *)field(cfg, o)) < 0) {
+            snprintf(why, whylen, "%s must be error, warn, info or debug, not '%s'", o->name,
+                     value);
+            return -EINVAL;
+        }
+        return 0;
+    case T_MODE: {
+        char *end;
+        unsigned long m = strtoul(value, &end, 8);
+        if (*value == '\0' || *end || m > o->max) {
+            snprintf(why, whylen, "%s must be an octal file mode like 0660, not '%s'", o->name,
+                     value);
+            return -EINVAL;
+        }
+        *(uint32_t *)field(cfg, o) = (uint32_t)m;
+        return 0;
+    }
+    case T_UINT:
+    case T_SIZE:
+        r = parse_uint(value, o->type == T_SIZE, &v);
+        if (r < 0 || v < o->min || v > o->max) {
+            snprintf(why, whylen, "%s must be %s from %" PRIu64 " to %" PRIu64 ", not '%s'",
+                     o->name, o->type == T_SIZE ? "a size (bytes, or with k/m/g)" : "a number",
+                     o->min, o->max, value);
+            return -EINVAL;
+        }
+        *(uint64_t *)field(cfg, o) = v;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+void sc_config_defaults(sc_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    char why[256];
+    for (size_t i = 0; i < SC_ARRAY_LEN(options); i++)
+        set_option(cfg, &options[i], options[i].def, why, sizeof(why));
+}
+
+void sc_config_free(sc_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < SC_ARRAY_LEN(options); i++)
+        if (options[i].type == T_STRING) {
+            free(*(char **)field(cfg, &options[i]));
+            *(char **)field(cfg, &options[i]) = NULL;
+        }
+}
+
+typedef struct ini_state {
+    sc_config *cfg;
+    const char *path;
+    FILE *err;
+    int errors;
+    int line; /* maintained by the reader hook below */
+} ini_state;
+
+static int on_ini_line(void *user, const char *section, const char *name, const char *value)
+{
+    ini_state *st = user;
+    char full[128];
+    if (section[0])
+        snprintf(full, sizeof(full), "%s_%s", section, name);
+    else
+        snprintf(full, sizeof(full), "%s", name);
+    const option_def *o = find_option(full);
+    char why[320];
+    if (!o) {
+        snprintf(why, sizeof(why), "unknown setting '%s'%s", full,
+                 section[0] ? " (section and key joined with _)" : "");
+    } else if (set_option(st->cfg, o, value, why, sizeof(why)) == 0) {
+        return 1;
+    }
+    fprintf(st->err, "%s:%d: %s\n", st->path, st->line, why);
+    st->errors++;
+    return 1; /* keep going: report every bad line at once */
+}
+
+/* libinih reports only the first error's line, and only for syntax errors;
+ * reading lines through this hook lets every message carry its own line. */
+static char *read_ini_line(char *str, int num, void *stream)
+{
+    ini_state *st = ((void **)stream)[1];
+    char *r = fgets(str, num, ((void **)stream)[0]);
+    if (r)
+        st->line++;
+    return r;
+}
+
+int sc_config_load_file(sc_config *cfg, const char *path, FILE *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(err, "%s: cannot open config file: %s\n", path, strerror(errno));
+        return -ENOENT;
+    }
+    ini_state st = {cfg, path, err, 0, 0};
+    void *stream[2] = {f, &st};
+    int r = ini_parse_stream(read_ini_line, stream, on_ini_line, &st);
+    fclose(f);
+    if (r > 0) {
+        fprintf(err, "%s:%d: syntax error: expected 'key = value', '[section]' or a comment\n",
+                path, r);
+        st.errors++;
+    }
+    return st.errors ? -EINVAL : 0;
+}
+
+int sc_config_validate(const sc_config *cfg, FILE *err)
+{
+    int bad = 0;
+    if (cfg->output_buffer_soft > cfg->output_buffer_hard) {
+        fprintf(err, "output_buffer_soft (%" PRIu64 ") must not exceed output_buffer_hard (%" PRIu64
+                     ")\n",
+                cfg->output_buffer_soft, cfg->output_buffer_hard);
+        bad = 1;
+    }
+    if (cfg->max_frame_bytes > cfg->output_buffer_hard) {
+        fprintf(err, "max_frame_bytes (%" PRIu64 ") must not exceed output_buffer_hard (%" PRIu64
+                     ")\n",
+                cfg->max_frame_bytes, cfg->output_buffer_hard);
+        bad = 1;
+    }
+    if (!cfg->socket_path || !cfg->socket_path[0]) {
+        fprintf(err, "socket must not be empty\n");
+        bad = 1;
+    }
+    return bad ? -EINVAL : 0;
+}
+
+static void flag_name(const char *opt, char *out, size_t len)
+{
+    snprintf(out, len, "%s", opt);
+    for (char *p = out; *p; p++)
+        if (*p == '_')
+            *p = '-';
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: sidecastd [--config FILE] [--check-config] [--SETTING VALUE]...\n"
+                 "Pub/sub sidecar for socket servers. Settings (file key, or flag):\n");
+    for (size_t i = 0; i < SC_ARRAY_LEN(options); i++) {
+        char flag[64];
+        flag_name(options[i].name, flag, sizeof(flag));
+        fprintf(out, "  --%-22s %s (default: %s)\n", flag, options[i].help,
+                options[i].def[0] ? options[i].def : "none");
+    }
+    fprintf(out, "  -c, --config FILE        read settings from FILE (INI); flags win over it\n"
+                 "      --check-config       validate settings, print the result and exit\n"
+                 "      --print-config       print a commented reference config and exit\n"
+                 "  -h, --help               this text\n"
+                 "  -V, --version            print the version and exit\n");
+}
+
+void sc_config_print_reference(FILE *out)
+{
+    fprintf(out, "# sidecastd configuration. Every setting is also a flag: --name-with-dashes.\n");
+    for (size_t i = 0; i < SC_ARRAY_LEN(options); i++)
+        fprintf(out, "\n# %s\n#%s = %s\n", options[i].help, options[i].name, options[i].def);
+}
+
+enum { F_HELP = 1000, F_VERSION, F_CONFIG, F_CHECK, F_PRINT, F_OPT0 };
+
+int sc_config_load(sc_config *cfg, int argc, char **argv, sc_command *cmd, FILE *err)
+{
+    size_t nopt = SC_ARRAY_LEN(options);
+    struct option *lo = sc_xcalloc(nopt + 6, sizeof(*lo));
+    char (*names)[64] = sc_xcalloc(nopt, 64);
+    for (size_t i = 0; i < nopt; i++) {
+        flag_name(options[i].name, names[i], 64);
+        lo[i] = (struct option){names[i], required_argument, NULL, F_OPT0 + (int)i};
+    }
+    lo[nopt] = (struct option){"help", no_argument, NULL, F_HELP};
+    lo[nopt + 1] = (struct option){"version", no_argument, NULL, F_VERSION};
+    lo[nopt + 2] = (struct option){"config", required_argument, NULL, F_CONFIG};
+    lo[nopt + 3] = (struct option){"check-config", no_argument, NULL, F_CHECK};
+    lo[nopt + 4] = (struct option){"print-config", no_argument, NULL, F_PRINT};
+
+    /* Pass 1: find --config and the one-shot commands; pass 2 applies flags
+     * over the file's values. */
+    const char *path = NULL;
+    int bad = 0, c;
+    *cmd = SC_CMD_RUN;
+    sc_config_defaults(cfg);
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":c:hV", lo, NULL)) != -1) {
+        if (c == 'h' || c == F_HELP) {
+            usage(stdout);
+            *cmd = SC_CMD_EXIT_OK;
+        } else if (c == 'V' || c == F_VERSION) {
+            printf("sidecastd %s (protocol 1)\n", SC_VERSION);
+            *cmd = SC_CMD_EXIT_OK;
+        } else if (c == F_PRINT) {
+            sc_config_print_reference(stdout);
+            *cmd = SC_CMD_EXIT_OK;
+        } else if (c == 'c' || c == F_CONFIG) {
+            path = optarg;
+        } else if (c == F_CHECK) {
+            *cmd = SC_CMD_CHECK;
+        } else if (c == '?' || c == ':') {
+            fprintf(err, "sidecastd: %s '%s' (see --help)\n",
+                    c == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
+            bad = 1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(err, "sidecastd: unexpected argument '%s' (see --help)\n", argv[optind]);
+        bad = 1;
+    }
+    if (!bad && *cmd != SC_CMD_EXIT_OK && path && sc_config_load_file(cfg, path, err) < 0)
+        bad = 1;
+    optind = 1;
+    while (!bad && *cmd != SC_CMD_EXIT_OK &&
+           (c = getopt_long(argc, argv, ":c:hV", lo, NULL)) != -1) {
+        if (c < F_OPT0)
+            continue;
+        char why[320];
+        if (set_option(cfg, &options[c - F_OPT0], optarg, why, sizeof(why)) < 0) {
+            fprintf(err, "sidecastd: --%s: %s\n", names[c - F_OPT0], why);
+            bad = 1;
+        }
+    }
+    free(lo);
+    free(names);
+    if (!bad && *cmd != SC_CMD_EXIT_OK && sc_config_validate(cfg, err) < 0)
+        bad = 1;
+    return bad ? -EINVAL : 0;
+}

@@ -1,0 +1,43 @@
+/* config: every setting in one table (name, type, default, range, help), read
+ * from an INI file (libinih) and then from command-line flags, which win.
+ * `[section] key` in the file is the same setting as `section_key`, and as the
+ * flag `--section-key`. Errors name the file and line, or the flag. */
+#ifndef SC_CONFIG_H
+#define SC_CONFIG_H
+
+#include "log.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct sc_config {
+    char *socket_path;
+    uint32_t socket_mode;
+    uint64_t max_frame_bytes;
+    uint64_t output_buffer_soft;
+    uint64_t output_buffer_hard;
+    uint64_t max_connections;
+    uint64_t shutdown_timeout_ms;
+    sc_log_level log_level;
+    char *node_name;
+} sc_config;
+
+typedef enum { SC_CMD_RUN, SC_CMD_EXIT_OK, SC_CMD_CHECK } sc_command;
+
+/* Parse argv (and the file named by --config). On success fills *cfg and
+ * *cmd and returns 0; for --help/--version prints and sets SC_CMD_EXIT_OK.
+ * On error prints every problem to `err` and returns -EINVAL. */
+int sc_config_load(sc_config *cfg, int argc, char **argv, sc_command *cmd, FILE *err);
+
+/* Parse only the INI file into cfg (defaults first). For tests and fuzzing. */
+int sc_config_load_file(sc_config *cfg, const char *path, FILE *err);
+
+void sc_config_defaults(sc_config *cfg);
+/* Cross-setting checks (soft <= hard, ...). Returns 0 or -EINVAL. */
+int sc_config_validate(const sc_config *cfg, FILE *err);
+void sc_config_free(sc_config *cfg);
+/* Print every setting as a commented INI file (the reference). */
+void sc_config_print_reference(FILE *out);
+
+#endif

@@ -1,0 +1,75 @@
+/* conn: one app connection: reading and splitting frames, the bounded output
+ * buffer, and closing. Writes are queued and flushed once per loop iteration
+ * (before the loop sleeps), so a burst of Delivers costs one write(2).
+ *
+ * Output bounds (the backpressure policy):
+ *   - above output_buffer_soft unsent bytes, volatile frames are dropped;
+ *   - a frame that would take it above output_buffer_hard closes the
+ *     connection as a slow reader.
+ * Both are counted and logged (rate-limited).
+ *
+ * A connection is never freed inside its own callbacks: sc_conn_close marks
+ * it and the server frees it from its prepare watcher. */
+#ifndef SC_CONN_H
+#define SC_CONN_H
+
+#include "buf.h"
+#include "registry.h"
+#include "wire.h"
+
+#include <ev.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct sc_server;
+
+typedef enum { SC_CONN_OPEN, SC_CONN_DRAINING, SC_CONN_CLOSED } sc_conn_state;
+
+typedef struct sc_conn {
+    sc_owner owner; /* this connection's sockets in the registry */
+    struct sc_server *srv;
+    ev_io rio, wio;
+    int fd;
+    uint64_t id;
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+    char name[64];
+    sc_conn_state state;
+    bool handshaken;
+    bool queued; /* on the server's flush list */
+    sc_buf in, out;
+    struct sc_conn *prev, *next;   /* all connections */
+    struct sc_conn *flush_next;    /* connections with output to flush */
+    struct sc_conn *closed_next;   /* closed, waiting to be freed */
+} sc_conn;
+
+/* Takes ownership of fd (non-blocking, close-on-exec). */
+sc_conn *sc_conn_new(struct sc_server *srv, int fd);
+/* Closes the socket and frees everything; only the server calls it. */
+void sc_conn_free(sc_conn *c);
+
+/* Queue a frame. Returns 0, -ENOBUFS when a volatile frame was dropped, or
+ * -EPIPE when the connection is closed (or was just closed for exceeding
+ * output_buffer_hard). */
+int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile);
+
+/* Queue an Error frame answering request `id` (0 for fire-and-forget). With
+ * fatal, stop reading and close once it is flushed. */
+void sc_conn_error(sc_conn *c, uint64_t id, int code, const char *ref, bool fatal,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Stop at once; the reason is logged. Idempotent. */
+void sc_conn_close(sc_conn *c, const char *reason);
+/* Stop reading, close after the output is flushed. */
+void sc_conn_drain(sc_conn *c);
+
+/* Write queued output; called by the server before the loop sleeps.
+ * Returns true when everything was written. */
+bool sc_conn_flush(sc_conn *c);
+
+/* "conn 12 (chat-worker pid 4121)" for log lines; static buffer. */
+const char *sc_conn_label(const sc_conn *c);
+
+#endif

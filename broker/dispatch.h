@@ -1,0 +1,12 @@
+/* dispatch: the local protocol's request handlers, one per message type, in
+ * a table indexed by the Frame's message case. */
+#ifndef SC_DISPATCH_H
+#define SC_DISPATCH_H
+
+#include "conn.h"
+
+/* Handle one decoded frame from c. The frame lives in the server's arena and
+ * is gone after the call. May close c. */
+void sc_dispatch(sc_conn *c, const sc_frame *f);
+
+#endif

@@ -1,0 +1,312 @@
+/* registry: sockets and rooms with membership kept on both sides, so join,
+ * leave and "who is in room R" are all O(1), and per-room counts per owner,
+ * so a router finds the connections interested in a room without walking its
+ * members. */
+#include "registry.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *socket_key(const void *item, size_t *len)
+{
+    const sc_socket *s = item;
+    *len = s->id_len;
+    return s->key;
+}
+
+static const char *room_key(const void *item, size_t *len)
+{
+    const sc_room *r = item;
+    *len = r->name_len;
+    return r->name;
+}
+
+void sc_registry_init(sc_registry *r)
+{
+    memset(r, 0, sizeof(*r));
+    sc_hash_init();
+    sc_map_init(&r->sockets, socket_key);
+    sc_map_init(&r->rooms, room_key);
+    sc_pset_init(&r->owners);
+}
+
+static void free_socket(sc_socket *s)
+{
+    sc_pset_free(&s->rooms);
+    free(s->data);
+    free(s);
+}
+
+static void free_room(sc_room *room)
+{
+    sc_pset_free(&room->members);
+    sc_pmap_free(&room->owners);
+    free(room);
+}
+
+void sc_registry_free(sc_registry *r)
+{
+    if (!r)
+        return;
+    for (uint32_t i = 0; i < r->sockets.cap; i++)
+        if (r->sockets.items[i])
+            free_socket(r->sockets.items[i]);
+    for (uint32_t i = 0; i < r->rooms.cap; i++)
+        if (r->rooms.items[i])
+            free_room(r->rooms.items[i]);
+    sc_map_free(&r->sockets);
+    sc_map_free(&r->rooms);
+    sc_pset_free(&r->owners);
+}
+
+void sc_owner_init(sc_owner *o, void *ctx)
+{
+    memset(o, 0, sizeof(*o));
+    sc_pset_init(&o->sockets);
+    o->ctx = ctx;
+}
+
+void sc_owner_free(sc_owner *o)
+{
+    if (!o)
+        return;
+    sc_pset_free(&o->sockets);
+    free(o->ids);
+    o->ids = NULL;
+    o->capids = o->nids = 0;
+}
+
+int sc_registry_add_socket(sc_registry *r, sc_owner *o, const char *id, const char *sid,
+                           const char *uid, const uint8_t *data, size_t data_len,
+                           sc_socket **ret)
+{
+    sid = sid ? sid : "";
+    uid = uid ? uid : "";
+    size_t il = strlen(id), sl = strlen(sid), ul = strlen(uid);
+    if (il == 0)
+        return -EINVAL;
+    if (il > SC_ID_MAX || sl > SC_ID_MAX || ul > SC_ID_MAX)
+        return -ENAMETOOLONG;
+    if (sc_map_get(&r->sockets, id, il))
+        return -EEXIST;
+    sc_socket *s = sc_xmalloc(sizeof(*s) + il + sl + ul + 3);
+    memset(s, 0, sizeof(*s));
+    s->owner = o;
+    sc_pset_init(&s->rooms);
+    s->id_len = (uint16_t)il;
+    s->sid_len = (uint16_t)sl;
+    s->uid_len = (uint16_t)ul;
+    memcpy(s->key, id, il + 1);
+    memcpy(s->key + il + 1, sid, sl + 1);
+    memcpy(s->key + il + sl + 2, uid, ul + 1);
+    sc_registry_set_data(s, data, data_len);
+    sc_map_put(&r->sockets, s);
+    sc_pset_add(&o->sockets, s);
+    sc_pset_add(&r->owners, o);
+    if (ret)
+        *ret = s;
+    return 0;
+}
+
+sc_socket *sc_registry_find_socket(const sc_registry *r, const char *id)
+{
+    return sc_map_get(&r->sockets, id, strlen(id));
+}
+
+void sc_registry_set_data(sc_socket *s, const uint8_t *data, size_t len)
+{
+    free(s->data);
+    s->data = NULL;
+    s->data_len = 0;
+    if (data && len) {
+        s->data = sc_xmalloc(len);
+        memcpy(s->data, data, len);
+        s->data_len = (uint32_t)len;
+    }
+}
+
+static void room_drop_member(sc_registry *r, sc_room *room, sc_socket *s)
+{
+    sc_pset_del(&room->members, s);
+    uint32_t *n = sc_pmap_get(&room->owners, s->owner);
+    if (n && --(*n) == 0)
+        sc_pmap_del(&room->owners, s->owner);
+    r->memberships--;
+    if (sc_pset_count(&room->members) == 0) {
+        sc_map_del(&r->rooms, room->name, room->name_len);
+        free_room(room);
+    }
+}
+
+void sc_registry_leave_all(sc_registry *r, sc_socket *s)
+{
+    uint32_t n;
+    void **rooms = sc_pset_copy(&s->rooms, &n);
+    for (uint32_t i = 0; i < n; i++)
+        room_drop_member(r, rooms[i], s);
+    free(rooms);
+    sc_pset_free(&s->rooms);
+}
+
+void sc_registry_remove_socket(sc_registry *r, sc_socket *s)
+{
+    sc_registry_leave_all(r, s);
+    sc_map_del(&r->sockets, s->key, s->id_len);
+    sc_pset_del(&s->owner->sockets, s);
+    if (sc_pset_count(&s->owner->sockets) == 0)
+        sc_pset_del(&r->owners, s->owner);
+    free_socket(s);
+}
+
+size_t sc_registry_remove_owner(sc_registry *r, sc_owner *o)
+{
+    uint32_t n;
+    void **socks = sc_pset_copy(&o->sockets, &n);
+    for (uint32_t i = 0; i < n; i++)
+        sc_registry_remove_socket(r, socks[i]);
+    free(socks);
+    return n;
+}
+
+sc_room *sc_registry_find_room(const sc_registry *r, const char *name)
+{
+    return sc_map_get(&r->rooms, name, strlen(name));
+}
+
+int sc_registry_join(sc_registry *r, sc_socket *s, const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0)
+        return -EINVAL;
+    if (len > SC_ID_MAX)
+        return -ENAMETOOLONG;
+    sc_room *room = sc_map_get(&r->rooms, name, len);
+    if (!room) {
+        room = sc_xmalloc(sizeof(*room) + len + 1);
+        sc_pset_init(&room->members);
+        sc_pmap_init(&room->owners);
+        room->name_len = (uint32_t)len;
+        memcpy(room->name, name, len + 1);
+        sc_map_put(&r->rooms, room);
+    } else if (sc_pset_has(&s->rooms, room)) {
+        return 0;
+    }
+    sc_pset_add(&s->rooms, room);
+    sc_pset_add(&room->members, s);
+    (*sc_pmap_upsert(&room->owners, s->owner))++;
+    r->memberships++;
+    return 1;
+}
+
+int sc_registry_leave(sc_registry *r, sc_socket *s, const char *name)
+{
+    sc_room *room = sc_map_get(&r->rooms, name, strlen(name));
+    if (!room || !sc_pset_del(&s->rooms, room))
+        return 0;
+    room_drop_member(r, room, s);
+    return 1;
+}
+
+uint32_t sc_registry_next_pass(sc_registry *r)
+{
+    if (++r->pass == 0) {
+        /* Wrapped after 4 billion passes: clear stale marks once. */
+        for (uint32_t i = 0; i < r->sockets.cap; i++) {
+            sc_socket *s = r->sockets.items[i];
+            if (s)
+                s->mark = s->xmark = 0;
+        }
+        uint32_t n;
+        void *const *owners = sc_pset_slots(&r->owners, &n);
+        for (uint32_t i = 0; i < n; i++)
+            if (owners[i])
+                ((sc_owner *)owners[i])->mark = 0;
+        r->pass = 1;
+    }
+    return r->pass;
+}
+
+void sc_registry_mark_excluded(sc_registry *r, const sc_selector *sel, uint32_t pass)
+{
+    for (size_t i = 0; i < sel->n_except_rooms; i++) {
+        sc_room *room = sc_registry_find_room(r, sel->except_rooms[i]);
+        if (!room)
+            continue;
+        uint32_t n;
+        void *const *slots = sc_pset_slots(&room->members, &n);
+        for (uint32_t j = 0; j < n; j++)
+            if (slots[j])
+                ((sc_socket *)slots[j])->xmark = pass;
+    }
+    for (size_t i = 0; i < sel->n_except_ids; i++) {
+        sc_socket *s = sc_registry_find_socket(r, sel->except_ids[i]);
+        if (s)
+            s->xmark = pass;
+    }
+}
+
+static inline void visit(sc_socket *s, const sc_owner *o, uint32_t pass, sc_select_cb cb,
+                         void *ud)
+{
+    if ((o && s->owner != o) || s->xmark == pass || s->mark == pass)
+        return;
+    s->mark = pass;
+    cb(s, ud);
+}
+
+static void visit_set(const sc_pset *set, const sc_owner *o, uint32_t pass, sc_select_cb cb,
+                      void *ud)
+{
+    uint32_t n;
+    void *const *slots = sc_pset_slots(set, &n);
+    for (uint32_t j = 0; j < n; j++)
+        if (slots[j])
+            visit(slots[j], o, pass, cb, ud);
+}
+
+void sc_registry_select(sc_registry *r, const sc_owner *o, const sc_selector *sel,
+                        sc_select_cb cb, void *ud)
+{
+    uint32_t pass = sc_registry_next_pass(r);
+    sc_registry_mark_excluded(r, sel, pass);
+    if (sel->all) {
+        if (o) {
+            visit_set(&o->sockets, o, pass, cb, ud);
+        } else {
+            for (uint32_t i = 0; i < r->sockets.cap; i++)
+                if (r->sockets.items[i])
+                    visit(r->sockets.items[i], o, pass, cb, ud);
+        }
+        return;
+    }
+    for (size_t i = 0; i < sel->n_rooms; i++) {
+        sc_room *room = sc_registry_find_room(r, sel->rooms[i]);
+        if (room)
+            visit_set(&room->members, o, pass, cb, ud);
+    }
+    for (size_t i = 0; i < sel->n_socket_ids; i++) {
+        sc_socket *s = sc_registry_find_socket(r, sel->socket_ids[i]);
+        if (s)
+            visit(s, o, pass, cb, ud);
+    }
+}
+
+size_t sc_registry_memory(const sc_registry *r)
+{
+    size_t total = sc_map_memory(&r->sockets) + sc_map_memory(&r->rooms);
+    for (uint32_t i = 0; i < r->sockets.cap; i++) {
+        sc_socket *s = r->sockets.items[i];
+        if (s)
+            total += sizeof(*s) + s->id_len + s->sid_len + s->uid_len + 3 + s->data_len +
+                     sc_pset_memory(&s->rooms);
+    }
+    for (uint32_t i = 0; i < r->rooms.cap; i++) {
+        sc_room *room = r->rooms.items[i];
+        if (room)
+            total += sizeof(*room) + room->name_len + 1 + sc_pset_memory(&room->members) +
+                     sc_pmap_memory(&room->owners);
+    }
+    return total;
+}

@@ -1,0 +1,119 @@
+/* registry: the sockets a node knows, the rooms they are in, and who owns
+ * them. Used by sidecastd (all app connections of the node) and by
+ * libsidecast (one connection's own sockets, to resolve deliveries and to
+ * re-register after a reconnect).
+ *
+ * Every operation is O(1) in the number of sockets and rooms, except where
+ * noted: removing a socket is O(its rooms), removing an owner O(its sockets
+ * and their rooms), selecting O(the sockets it visits).
+ *
+ * The registry owns sockets and rooms; an owner is embedded by its user (the
+ * connection) and must be emptied with sc_registry_remove_owner before it is
+ * freed. Rooms exist while they have members. */
+#ifndef SC_REGISTRY_H
+#define SC_REGISTRY_H
+
+#include "table.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sc_owner {
+    sc_pset sockets; /* sc_socket* this owner registered */
+    void *ctx;       /* the owner's user, e.g. the connection */
+    uint32_t mark;   /* router scratch: reached in this routing pass */
+    uint32_t nids;   /* router scratch: socket ids collected for it */
+    uint32_t capids;
+    char **ids;
+} sc_owner;
+
+typedef struct sc_socket {
+    sc_owner *owner;
+    sc_pset rooms; /* sc_room* */
+    uint8_t *data;
+    uint32_t data_len;
+    uint32_t mark;  /* selected in pass `mark` */
+    uint32_t xmark; /* excluded in pass `xmark` */
+    uint16_t id_len, sid_len, uid_len;
+    char key[]; /* id \0 session id \0 user id \0 */
+} sc_socket;
+
+typedef struct sc_room {
+    sc_pset members; /* sc_socket* */
+    sc_pmap owners;  /* sc_owner* -> members it owns */
+    uint32_t name_len;
+    char name[];
+} sc_room;
+
+typedef struct sc_registry {
+    sc_map sockets; /* id -> sc_socket */
+    sc_map rooms;   /* name -> sc_room */
+    sc_pset owners; /* owners with at least one socket */
+    uint64_t memberships;
+    uint32_t pass;
+} sc_registry;
+
+#define SC_ID_MAX 65535u
+
+static inline const char *sc_socket_id(const sc_socket *s)
+{
+    return s->key;
+}
+static inline const char *sc_socket_sid(const sc_socket *s)
+{
+    return s->key + s->id_len + 1;
+}
+static inline const char *sc_socket_uid(const sc_socket *s)
+{
+    return s->key + s->id_len + s->sid_len + 2;
+}
+
+void sc_registry_init(sc_registry *r);
+/* Frees every socket and room. Owners must not be used for it afterwards. */
+void sc_registry_free(sc_registry *r);
+
+void sc_owner_init(sc_owner *o, void *ctx);
+/* Frees the owner's scratch; its sockets must be gone already. NULL-safe. */
+void sc_owner_free(sc_owner *o);
+
+/* Register a socket. -EEXIST if the id is taken (by any owner), -EINVAL for
+ * an empty id, -ENAMETOOLONG for a string over SC_ID_MAX. The data is copied. */
+int sc_registry_add_socket(sc_registry *r, sc_owner *o, const char *id, const char *sid,
+                           const char *uid, const uint8_t *data, size_t data_len,
+                           sc_socket **ret);
+sc_socket *sc_registry_find_socket(const sc_registry *r, const char *id);
+/* Leaves all rooms, unregisters and frees the socket. */
+void sc_registry_remove_socket(sc_registry *r, sc_socket *s);
+/* Removes every socket of the owner; returns how many. */
+size_t sc_registry_remove_owner(sc_registry *r, sc_owner *o);
+void sc_registry_set_data(sc_socket *s, const uint8_t *data, size_t len);
+
+/* 1 joined, 0 already a member, -EINVAL empty name, -ENAMETOOLONG. */
+int sc_registry_join(sc_registry *r, sc_socket *s, const char *room);
+/* 1 left, 0 was not a member. */
+int sc_registry_leave(sc_registry *r, sc_socket *s, const char *room);
+void sc_registry_leave_all(sc_registry *r, sc_socket *s);
+sc_room *sc_registry_find_room(const sc_registry *r, const char *name);
+
+static inline uint32_t sc_room_size(const sc_room *room)
+{
+    return room ? sc_pset_count(&room->members) : 0;
+}
+
+/* Visit each socket that `sel` selects exactly once, restricted to owner `o`
+ * unless o is NULL. The callback must not change the registry. */
+typedef void (*sc_select_cb)(sc_socket *s, void *ud);
+void sc_registry_select(sc_registry *r, const sc_owner *o, const sc_selector *sel,
+                        sc_select_cb cb, void *ud);
+
+/* Start a new marking pass; returns its number (never 0). */
+uint32_t sc_registry_next_pass(sc_registry *r);
+/* Mark, in the current pass, every socket the except lists of sel exclude. */
+void sc_registry_mark_excluded(sc_registry *r, const sc_selector *sel, uint32_t pass);
+
+/* Approximate heap bytes held by the registry's tables and objects. */
+size_t sc_registry_memory(const sc_registry *r);
+
+#endif

@@ -1,0 +1,316 @@
+/* server: accept loop, flush-before-sleep, deferred frees and shutdown.
+ *
+ * Startup takes over a stale socket file (left by a crash) only after
+ * checking that nothing answers on it; a live sidecastd on the same path is
+ * an error, never silently replaced. */
+#include "server.h"
+#include "log.h"
+#include "stats.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define ACCEPTS_PER_EVENT 64
+
+static int fill_addr(struct sockaddr_un *a, const char *path)
+{
+    memset(a, 0, sizeof(*a));
+    a->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(a->sun_path))
+        return -ENAMETOOLONG;
+    strcpy(a->sun_path, path);
+    return 0;
+}
+
+/* 0 if the path is free (or was a stale socket, now removed). */
+static int take_over_stale(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : -errno;
+    if (!S_ISSOCK(st.st_mode)) {
+        sc_error("%s exists and is not a socket; refusing to replace it", path);
+        return -EEXIST;
+    }
+    struct sockaddr_un a;
+    fill_addr(&a, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int r = connect(fd, (struct sockaddr *)&a, sizeof(a));
+    int err = errno;
+    close(fd);
+    if (r == 0) {
+        sc_error("another process is already listening on %s (a running sidecastd?); "
+                 "stop it or choose another socket path",
+                 path);
+        return -EADDRINUSE;
+    }
+    if (err != ECONNREFUSED) {
+        sc_error("cannot probe existing socket %s: %s", path, strerror(err));
+        return -err;
+    }
+    if (unlink(path) < 0)
+        return -errno;
+    sc_info("removed stale socket file %s (no process was listening on it)", path);
+    return 0;
+}
+
+static int open_listener(sc_server *s)
+{
+    const char *path = s->cfg->socket_path;
+    struct sockaddr_un a;
+    if (fill_addr(&a, path) < 0) {
+        sc_error("socket path %s is too long (max %zu bytes)", path, sizeof(a.sun_path) - 1);
+        return -ENAMETOOLONG;
+    }
+    int r = take_over_stale(path);
+    if (r < 0)
+        return r;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    /* Create the file with no access, then chmod: no window in which a
+     * process outside the configured mode can connect. */
+    mode_t old = umask(0777);
+    r = bind(fd, (struct sockaddr *)&a, sizeof(a));
+    umask(old);
+    if (r < 0 || chmod(path, s->cfg->socket_mode) < 0 || listen(fd, 1024) < 0) {
+        int err = errno;
+        sc_error("cannot listen on %s: %s", path, strerror(err));
+        if (r == 0)
+            unlink(path);
+        close(fd);
+        return -err;
+    }
+    s->listen_fd = fd;
+    s->own_socket_file = true;
+    return 0;
+}
+
+static void refuse_connection(int fd, uint64_t limit)
+{
+    char msg[160];
+    snprintf(msg, sizeof(msg), "too many app connections (max_connections %llu); try again later",
+             (unsigned long long)limit);
+    Sidecast__V1__Error e = SIDECAST__V1__ERROR__INIT;
+    e.code = SIDECAST__V1__ERROR_CODE__ERROR_LIMIT;
+    e.message = msg;
+    e.fatal = true;
+    sc_frame f = SC_FRAME_INIT;
+    f.msg_case = SIDECAST__V1__FRAME__MSG_ERROR;
+    f.error = &e;
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_wire_append(&b, &f);
+    ssize_t n = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)n; /* best effort: the peer learns why, or just sees EOF */
+    sc_buf_free(&b);
+    close(fd);
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    sc_server *s = w->data;
+    for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                sc_log_limited(SC_LOG_WARN, "accept failed: %s", strerror(errno));
+            return;
+        }
+        if (s->nconns >= s->cfg->max_connections) {
+            SC_COUNT(connections_refused_limit);
+            sc_log_limited(SC_LOG_WARN, "refusing app connection: max_connections %llu reached",
+                           (unsigned long long)s->cfg->max_connections);
+            refuse_connection(fd, s->cfg->max_connections);
+            continue;
+        }
+        sc_conn *c = sc_conn_new(s, fd);
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        s->nconns++;
+        SC_COUNT(connections_accepted);
+        sc_debug("%s connected (uid %d)", sc_conn_label(c), (int)c->uid);
+    }
+}
+
+void sc_server_want_flush(sc_server *s, sc_conn *c)
+{
+    if (c->queued)
+        return;
+    c->queued = true;
+    c->flush_next = s->flush_list;
+    s->flush_list = c;
+}
+
+void sc_server_closed(sc_server *s, sc_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    s->nconns--;
+    c->closed_next = s->closed_list;
+    s->closed_list = c;
+}
+
+uint64_t sc_server_output_bytes(const sc_server *s)
+{
+    uint64_t total = 0;
+    for (const sc_conn *c = s->conns; c; c = c->next)
+        total += sc_buf_used(&c->out);
+    return total;
+}
+
+/* Runs once per loop iteration, just before the loop waits: one write per
+ * connection for everything queued during the iteration, then the frees. */
+static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)revents;
+    sc_server *s = w->data;
+    while (s->flush_list) {
+        sc_conn *c = s->flush_list;
+        s->flush_list = c->flush_next;
+        c->queued = false;
+        if (c->state != SC_CONN_CLOSED)
+            sc_conn_flush(c);
+    }
+    while (s->closed_list) {
+        sc_conn *c = s->closed_list;
+        s->closed_list = c->closed_next;
+        sc_conn_free(c);
+    }
+    if (s->stopping && s->nconns == 0)
+        ev_break(loop, EVBREAK_ALL);
+}
+
+static void close_listener(sc_server *s)
+{
+    if (s->listen_fd < 0)
+        return;
+    ev_io_stop(s->loop, &s->accept_io);
+    close(s->listen_fd);
+    s->listen_fd = -1;
+    if (s->own_socket_file && unlink(s->cfg->socket_path) < 0 && errno != ENOENT)
+        sc_warn("could not remove socket file %s: %s", s->cfg->socket_path, strerror(errno));
+    s->own_socket_file = false;
+}
+
+static void on_shutdown_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    sc_server *s = w->data;
+    uint64_t left = sc_server_output_bytes(s);
+    SC_COUNT_N(shutdown_unflushed_bytes, left);
+    sc_warn("shutdown timeout: closing %llu app connection(s) with %llu bytes unsent",
+            (unsigned long long)s->nconns, (unsigned long long)left);
+    while (s->conns)
+        sc_conn_close(s->conns, "sidecastd shutting down (timeout)");
+    ev_break(loop, EVBREAK_ALL);
+}
+
+void sc_server_shutdown(sc_server *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    sc_info("shutting down: no new connections, flushing %llu app connection(s) for up to %llu ms",
+            (unsigned long long)s->nconns, (unsigned long long)s->cfg->shutdown_timeout_ms);
+    close_listener(s);
+    for (sc_conn *c = s->conns; c; c = c->next)
+        sc_conn_drain(c);
+    ev_timer_init(&s->shutdown_timer, on_shutdown_timeout, s->cfg->shutdown_timeout_ms / 1000.0, 0);
+    s->shutdown_timer.data = s;
+    ev_timer_start(s->loop, &s->shutdown_timer);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    sc_info("received %s", w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+    sc_server_shutdown(w->data);
+}
+
+static void make_node_id(sc_server *s)
+{
+    uint8_t raw[8];
+    sc_random_bytes(raw, sizeof(raw));
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(s->node_id + 2 * i, 3, "%02x", raw[i]);
+    if (s->cfg->node_name && s->cfg->node_name[0])
+        snprintf(s->node_name, sizeof(s->node_name), "%s", s->cfg->node_name);
+    else if (gethostname(s->node_name, sizeof(s->node_name) - 1) < 0)
+        snprintf(s->node_name, sizeof(s->node_name), "sidecast");
+}
+
+int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
+{
+    memset(s, 0, sizeof(*s));
+    s->loop = loop;
+    s->cfg = cfg;
+    s->listen_fd = -1;
+    s->started_us = sc_now_us();
+    sc_registry_init(&s->reg);
+    sc_arena_init(&s->arena, 256 * 1024);
+    make_node_id(s);
+    int r = open_listener(s);
+    if (r < 0)
+        return r;
+    ev_io_init(&s->accept_io, on_accept, s->listen_fd, EV_READ);
+    s->accept_io.data = s;
+    ev_io_start(loop, &s->accept_io);
+    ev_prepare_init(&s->flush_prep, on_prepare);
+    s->flush_prep.data = s;
+    ev_prepare_start(loop, &s->flush_prep);
+    ev_signal_init(&s->sigterm, on_signal, SIGTERM);
+    ev_signal_init(&s->sigint, on_signal, SIGINT);
+    s->sigterm.data = s->sigint.data = s;
+    ev_signal_start(loop, &s->sigterm);
+    ev_signal_start(loop, &s->sigint);
+    sc_info("sidecastd node %s (%s) listening on %s, standalone", s->node_name, s->node_id,
+            cfg->socket_path);
+    return 0;
+}
+
+int sc_server_run(sc_server *s)
+{
+    ev_run(s->loop, 0);
+    sc_server_cleanup(s);
+    sc_info("sidecastd stopped");
+    return 0;
+}
+
+void sc_server_cleanup(sc_server *s)
+{
+    while (s->conns)
+        sc_conn_close(s->conns, "sidecastd stopped");
+    while (s->closed_list) {
+        sc_conn *c = s->closed_list;
+        s->closed_list = c->closed_next;
+        sc_conn_free(c);
+    }
+    close_listener(s);
+    ev_prepare_stop(s->loop, &s->flush_prep);
+    ev_signal_stop(s->loop, &s->sigterm);
+    ev_signal_stop(s->loop, &s->sigint);
+    ev_timer_stop(s->loop, &s->shutdown_timer);
+    sc_registry_free(&s->reg);
+    sc_arena_free(&s->arena);
+}

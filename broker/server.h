@@ -1,0 +1,52 @@
+/* server: the listening socket, the list of app connections, the event loop
+ * and the daemon's lifecycle (start, SIGTERM/SIGINT drain, exit). */
+#ifndef SC_SERVER_H
+#define SC_SERVER_H
+
+#include "config.h"
+#include "conn.h"
+#include "registry.h"
+#include "wire.h"
+
+#include <ev.h>
+
+typedef struct sc_server {
+    struct ev_loop *loop;
+    const sc_config *cfg;
+    sc_registry reg;
+    sc_arena arena;
+    int listen_fd;
+    bool own_socket_file; /* we created it, so we remove it */
+    ev_io accept_io;
+    ev_prepare flush_prep;
+    ev_signal sigterm, sigint;
+    ev_timer shutdown_timer;
+    bool stopping;
+    sc_conn *conns;
+    uint64_t nconns;
+    uint64_t next_conn_id;
+    sc_conn *flush_list;
+    sc_conn *closed_list;
+    char node_id[40];
+    char node_name[256];
+    uint64_t started_us;
+} sc_server;
+
+/* Bind the socket (taking over a stale one) and set up watchers.
+ * Returns 0 or a negative errno; logs the reason. */
+int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg);
+/* Run until stopped; returns the process exit code. */
+int sc_server_run(sc_server *s);
+/* Begin the graceful stop (what SIGTERM does). */
+void sc_server_shutdown(sc_server *s);
+/* Free everything; also after a failed init. */
+void sc_server_cleanup(sc_server *s);
+
+/* For conn.c: put c on the flush list / the free list. */
+void sc_server_want_flush(sc_server *s, sc_conn *c);
+void sc_server_closed(sc_server *s, sc_conn *c);
+
+/* For dispatch.c: gauges. */
+uint64_t sc_server_output_bytes(const sc_server *s);
+
+#endif

@@ -1,0 +1,59 @@
+/* wire: the local protocol's framing. A frame is a 4-byte big-endian length
+ * and one encoded sidecast.v1.Frame. Shared by sidecastd and libsidecast.
+ *
+ * Decoding uses an arena: protobuf-c's unpack allocates every string and
+ * sub-message, so a bump allocator reset after each dispatched frame makes a
+ * decode cost a few pointer bumps instead of a dozen malloc/free pairs. */
+#ifndef SC_WIRE_H
+#define SC_WIRE_H
+
+#include "buf.h"
+#include "sidecast.pb-c.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef Sidecast__V1__Frame sc_frame;
+typedef Sidecast__V1__Selector sc_selector;
+
+#define SC_PROTOCOL_VERSION 1u
+#define SC_FRAME_HEADER 4u
+
+/* Initialise a Frame whose oneof carries `msg` of the given case. */
+#define SC_FRAME_INIT SIDECAST__V1__FRAME__INIT
+
+/* Look at buffered bytes. Returns 1 with *ret_len = body length when a whole
+ * frame is there, 0 when more bytes are needed, -EMSGSIZE when the announced
+ * length exceeds max (checked before anything is allocated). */
+int sc_wire_peek(const uint8_t *p, size_t avail, uint32_t max, uint32_t *ret_len);
+
+/* Append the length prefix and the encoded frame to b. Returns the number of
+ * bytes appended. */
+size_t sc_wire_append(sc_buf *b, const sc_frame *f);
+/* Encoded size including the prefix, without encoding. */
+size_t sc_wire_size(const sc_frame *f);
+
+/* Bump allocator for unpacking. */
+typedef struct sc_arena {
+    uint8_t *block;
+    size_t size;
+    size_t used;
+    void **big; /* allocations that did not fit, freed on reset */
+    size_t nbig, capbig;
+    ProtobufCAllocator pb;
+} sc_arena;
+
+void sc_arena_init(sc_arena *a, size_t block_size);
+/* Scratch memory valid until the next reset. */
+void *sc_arena_alloc(sc_arena *a, size_t n);
+void sc_arena_reset(sc_arena *a);
+void sc_arena_free(sc_arena *a);
+
+/* Decode one frame body. Returns NULL when the bytes are not a valid Frame.
+ * The result lives in the arena until sc_arena_reset. */
+sc_frame *sc_wire_unpack(sc_arena *a, const uint8_t *p, size_t len);
+
+/* Human name of a frame's message case, for logs and stats. */
+const char *sc_wire_msg_name(int msg_case);
+
+#endif

@@ -1,0 +1,748 @@
+/* libsidecast: connection, framing, the local mirror of registrations, and
+ * blocking calls built on a single poll loop that also dispatches whatever
+ * else arrives (deliveries keep flowing while a call waits). */
+#include "sidecast.h"
+
+#include "buf.h"
+#include "registry.h"
+#include "util.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define M(name) SIDECAST__V1__FRAME__MSG_##name
+#define CLIENT_MAX_FRAME (64u * 1024u * 1024u)
+#define READ_CHUNK (64 * 1024)
+
+typedef void (*reply_fn)(sc_client *c, const sc_frame *f, void *ud);
+
+struct sc_client {
+    sc_client_options opts;
+    char *path, *name;
+    int fd;
+    sc_buf in, out;
+    sc_arena arena;
+    sc_registry mirror;
+    sc_owner me;
+    uint64_t next_id;
+    char last_error[512];
+    char node_id[64];
+    char node_name[256];
+    /* the one blocking call in progress */
+    uint64_t wait_id;
+    bool wait_done;
+    int wait_rc;
+    reply_fn wait_cb;
+    void *wait_ud;
+    bool broken;
+};
+
+static int set_error(sc_client *c, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int set_error(sc_client *c, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+const char *sc_client_last_error(const sc_client *c)
+{
+    return c->last_error;
+}
+const char *sc_client_node_id(const sc_client *c)
+{
+    return c->node_id;
+}
+const char *sc_client_node_name(const sc_client *c)
+{
+    return c->node_name;
+}
+int sc_client_fd(const sc_client *c)
+{
+    return c->fd;
+}
+bool sc_client_wants_write(const sc_client *c)
+{
+    return sc_buf_used(&c->out) > 0;
+}
+
+static int timeout_of(const sc_client *c, int timeout_ms)
+{
+    return timeout_ms > 0 ? timeout_ms : c->opts.timeout_ms;
+}
+
+static int code_to_errno(int code)
+{
+    switch (code) {
+    case SC_ERR_DUPLICATE: return -EEXIST;
+    case SC_ERR_NOT_FOUND: return -ENOENT;
+    case SC_ERR_INVALID: return -EINVAL;
+    case SC_ERR_LIMIT: return -ENOSPC;
+    case SC_ERR_TOO_LARGE: return -EMSGSIZE;
+    case SC_ERR_SHUTTING_DOWN: return -ESHUTDOWN;
+    default: return -EPROTO;
+    }
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+int sc_client_flush(sc_client *c)
+{
+    if (c->fd < 0)
+        return -ENOTCONN;
+    while (sc_buf_used(&c->out) > 0) {
+        ssize_t n = send(c->fd, sc_buf_head(&c->out), sc_buf_used(&c->out), MSG_NOSIGNAL);
+        if (n > 0) {
+            sc_buf_consume(&c->out, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 1;
+        c->broken = true;
+        return set_error(c, -EPIPE, "write to sidecastd failed: %s",
+                         n < 0 ? strerror(errno) : "closed");
+    }
+    return 0;
+}
+
+static int pump(sc_client *c, int timeout_ms);
+
+static int queue_frame(sc_client *c, const sc_frame *f)
+{
+    if (c->fd < 0 || c->broken)
+        return set_error(c, -ENOTCONN, "not connected to sidecastd");
+    size_t need = sc_wire_size(f);
+    uint64_t deadline = sc_now_us() + (uint64_t)c->opts.timeout_ms * 1000u;
+    while (sc_buf_used(&c->out) > 0 && sc_buf_used(&c->out) + need > c->opts.max_output) {
+        if (c->opts.nonblocking)
+            return set_error(c, -ENOBUFS, "output queue full (%zu bytes)", sc_buf_used(&c->out));
+        uint64_t now = sc_now_us();
+        if (now >= deadline)
+            return set_error(c, -ETIMEDOUT, "sidecastd did not read for %d ms",
+                             c->opts.timeout_ms);
+        int r = pump(c, (int)((deadline - now) / 1000u) + 1);
+        if (r < 0)
+            return r;
+    }
+    sc_wire_append(&c->out, f);
+    return 0;
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+typedef struct resolve_ctx {
+    sc_client *c;
+    const Sidecast__V1__Deliver *d;
+} resolve_ctx;
+
+static void resolve_cb(sc_socket *s, void *ud)
+{
+    resolve_ctx *rc = ud;
+    rc->c->opts.on_deliver(rc->c->opts.ud, sc_socket_id(s), rc->d->payload.data,
+                           rc->d->payload.len);
+}
+
+static void target_from(sc_target *t, const sc_selector *s)
+{
+    memset(t, 0, sizeof(*t));
+    if (!s)
+        return;
+    t->rooms = (const char *const *)s->rooms;
+    t->n_rooms = s->n_rooms;
+    t->socket_ids = (const char *const *)s->socket_ids;
+    t->n_socket_ids = s->n_socket_ids;
+    t->all = s->all;
+    t->except_rooms = (const char *const *)s->except_rooms;
+    t->n_except_rooms = s->n_except_rooms;
+    t->except_ids = (const char *const *)s->except_ids;
+    t->n_except_ids = s->n_except_ids;
+}
+
+static void on_deliver(sc_client *c, const Sidecast__V1__Deliver *d)
+{
+    bool resolve = true;
+    if (c->opts.on_delivery) {
+        sc_delivery dv = {d->payload.data, d->payload.len, d->volatile_, {0}};
+        target_from(&dv.to, d->to);
+        resolve = c->opts.on_delivery(c->opts.ud, &dv);
+    }
+    if (resolve && c->opts.on_deliver && d->to) {
+        resolve_ctx rc = {c, d};
+        sc_registry_select(&c->mirror, NULL, d->to, resolve_cb, &rc);
+    }
+}
+
+static void on_async_error(sc_client *c, const Sidecast__V1__Error *e)
+{
+    /* A refused socket up must not stay in the mirror, or a reconnect would
+     * register a socket the sidecar never accepted. */
+    if ((int)e->code == SC_ERR_DUPLICATE && e->ref && e->ref[0]) {
+        sc_socket *s = sc_registry_find_socket(&c->mirror, e->ref);
+        if (s)
+            sc_registry_remove_socket(&c->mirror, s);
+    }
+    if (e->fatal)
+        set_error(c, -EPROTO, "sidecastd: %s", e->message);
+    if (c->opts.on_error)
+        c->opts.on_error(c->opts.ud, e->code, e->message, e->ref);
+}
+
+static bool has_more(const sc_frame *f)
+{
+    if (f->msg_case == M(SOCKET_LIST))
+        return f->socket_list->more;
+    if (f->msg_case == M(ROOM_LIST))
+        return f->room_list->more;
+    return false;
+}
+
+static void dispatch(sc_client *c, const sc_frame *f)
+{
+    if (f->id != 0 && f->id == c->wait_id && !c->wait_done) {
+        if (f->msg_case == M(ERROR)) {
+            c->wait_rc = code_to_errno(f->error->code);
+            set_error(c, c->wait_rc, "sidecastd: %s", f->error->message);
+            c->wait_done = true;
+            return;
+        }
+        if (c->wait_cb)
+            c->wait_cb(c, f, c->wait_ud);
+        c->wait_done = !has_more(f);
+        return;
+    }
+    if (f->msg_case == M(DELIVER))
+        on_deliver(c, f->deliver);
+    else if (f->msg_case == M(ERROR))
+        on_async_error(c, f->error);
+}
+
+static int process_input(sc_client *c)
+{
+    for (;;) {
+        uint32_t len;
+        int r = sc_wire_peek(sc_buf_head(&c->in), sc_buf_used(&c->in), CLIENT_MAX_FRAME, &len);
+        if (r == 0)
+            return 0;
+        if (r < 0) {
+            c->broken = true;
+            return set_error(c, -EMSGSIZE, "sidecastd sent a frame of %u bytes", len);
+        }
+        sc_frame *f = sc_wire_unpack(&c->arena, sc_buf_head(&c->in) + SC_FRAME_HEADER, len);
+        if (!f) {
+            c->broken = true;
+            return set_error(c, -EPROTO, "sidecastd sent a malformed frame");
+        }
+        dispatch(c, f);
+        sc_arena_reset(&c->arena);
+        sc_buf_consume(&c->in, SC_FRAME_HEADER + len);
+    }
+}
+
+int sc_client_read(sc_client *c)
+{
+    if (c->fd < 0)
+        return -ENOTCONN;
+    for (int i = 0; i < 16; i++) {
+        uint8_t *p = sc_buf_reserve(&c->in, READ_CHUNK);
+        ssize_t n = recv(c->fd, p, READ_CHUNK, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            c->broken = true;
+            process_input(c);
+            if (!c->last_error[0] || strncmp(c->last_error, "sidecastd:", 10) != 0)
+                set_error(c, -EPIPE, "sidecastd closed the connection");
+            return -EPIPE;
+        }
+        sc_buf_commit(&c->in, (size_t)n);
+        int r = process_input(c);
+        if (r < 0)
+            return r;
+        if ((size_t)n < READ_CHUNK)
+            break;
+    }
+    sc_buf_shrink(&c->in, 256 * 1024);
+    return 0;
+}
+
+/* Wait for input or writability once, up to timeout_ms, and handle it. */
+static int pump(sc_client *c, int timeout_ms)
+{
+    struct pollfd p = {c->fd, POLLIN, 0};
+    if (sc_buf_used(&c->out) > 0) {
+        int r = sc_client_flush(c);
+        if (r < 0)
+            return r;
+        if (r == 1)
+            p.events |= POLLOUT;
+    }
+    int n = poll(&p, 1, timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? 0 : -errno;
+    if (n == 0)
+        return 0;
+    if (p.revents & POLLOUT) {
+        int r = sc_client_flush(c);
+        if (r < 0)
+            return r;
+    }
+    if (p.revents & (POLLIN | POLLHUP | POLLERR))
+        return sc_client_read(c);
+    return 0;
+}
+
+int sc_client_poll(sc_client *c, int timeout_ms)
+{
+    if (c->fd < 0)
+        return -ENOTCONN;
+    return pump(c, timeout_ms);
+}
+
+/* Send a request and wait for its answer(s); cb sees each reply frame. */
+static int call(sc_client *c, sc_frame *f, reply_fn cb, void *ud, int timeout_ms)
+{
+    if (c->wait_id)
+        return set_error(c, -EBUSY, "a blocking call is already in progress");
+    f->id = ++c->next_id;
+    int r = queue_frame(c, f);
+    if (r < 0)
+        return r;
+    c->wait_id = f->id;
+    c->wait_done = false;
+    c->wait_rc = 0;
+    c->wait_cb = cb;
+    c->wait_ud = ud;
+    uint64_t deadline = sc_now_us() + (uint64_t)timeout_of(c, timeout_ms) * 1000u;
+    while (!c->wait_done) {
+        uint64_t now = sc_now_us();
+        if (now >= deadline) {
+            r = set_error(c, -ETIMEDOUT, "no answer from sidecastd within %d ms",
+                          timeout_of(c, timeout_ms));
+            break;
+        }
+        r = pump(c, (int)((deadline - now + 999) / 1000u));
+        if (r < 0)
+            break;
+    }
+    if (c->wait_done)
+        r = c->wait_rc;
+    c->wait_id = 0;
+    c->wait_cb = NULL;
+    return r;
+}
+
+/* ---- connection -------------------------------------------------------- */
+
+static void on_welcome(sc_client *c, const sc_frame *f, void *ud)
+{
+    (void)ud;
+    if (f->msg_case != M(WELCOME))
+        return;
+    snprintf(c->node_id, sizeof(c->node_id), "%s", f->welcome->node_id);
+    snprintf(c->node_name, sizeof(c->node_name), "%s", f->welcome->node_name);
+}
+
+static int connect_and_hello(sc_client *c)
+{
+    struct sockaddr_un a = {0};
+    a.sun_family = AF_UNIX;
+    if (strlen(c->path) >= sizeof(a.sun_path))
+        return set_error(c, -ENAMETOOLONG, "socket path too long: %s", c->path);
+    strcpy(a.sun_path, c->path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return set_error(c, -errno, "socket: %s", strerror(errno));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        int err = errno;
+        close(fd);
+        return set_error(c, -err, "cannot connect to sidecastd at %s: %s", c->path,
+                         strerror(err));
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    c->fd = fd;
+    c->broken = false;
+    sc_buf_free(&c->in);
+    sc_buf_free(&c->out);
+    Sidecast__V1__Hello h = SIDECAST__V1__HELLO__INIT;
+    h.protocol_version = SC_PROTOCOL_VERSION;
+    h.client_name = c->name;
+    h.pid = (uint32_t)getpid();
+    sc_frame f = SC_FRAME_INIT;
+    f.msg_case = M(HELLO);
+    f.hello = &h;
+    int r = call(c, &f, on_welcome, NULL, 0);
+    if (r < 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
+    return r;
+}
+
+int sc_client_open(const sc_client_options *opts, sc_client **ret)
+{
+    sc_client *c = sc_xcalloc(1, sizeof(*c));
+    c->opts = *opts;
+    c->path = sc_xstrdup(opts->path ? opts->path : SIDECAST_DEFAULT_SOCKET);
+    c->name = sc_xstrdup(opts->name ? opts->name : "libsidecast");
+    c->opts.path = c->path;
+    c->opts.name = c->name;
+    if (c->opts.timeout_ms <= 0)
+        c->opts.timeout_ms = 5000;
+    if (c->opts.max_output == 0)
+        c->opts.max_output = 8u * 1024u * 1024u;
+    c->fd = -1;
+    sc_buf_init(&c->in);
+    sc_buf_init(&c->out);
+    sc_arena_init(&c->arena, 64 * 1024);
+    sc_registry_init(&c->mirror);
+    sc_owner_init(&c->me, c);
+    int r = connect_and_hello(c);
+    if (r < 0) {
+        *ret = c; /* caller reads sc_client_last_error, then closes */
+        return r;
+    }
+    *ret = c;
+    return 0;
+}
+
+void sc_client_close(sc_client *c)
+{
+    if (!c)
+        return;
+    if (c->fd >= 0) {
+        /* Bounded: queued fire-and-forget frames get their chance to go. */
+        uint64_t deadline = sc_now_us() + (uint64_t)c->opts.timeout_ms * 1000u;
+        while (!c->broken && sc_buf_used(&c->out) > 0 && !c->opts.nonblocking &&
+               sc_now_us() < deadline)
+            if (pump(c, 50) < 0)
+                break;
+        close(c->fd);
+    }
+    sc_registry_free(&c->mirror);
+    sc_owner_free(&c->me);
+    sc_buf_free(&c->in);
+    sc_buf_free(&c->out);
+    sc_arena_free(&c->arena);
+    free(c->path);
+    free(c->name);
+    free(c);
+}
+
+/* ---- registration ------------------------------------------------------ */
+
+static sc_frame frame_of(int msg_case, void *msg)
+{
+    sc_frame f = SC_FRAME_INIT;
+    f.msg_case = msg_case;
+    f.hello = msg; /* all oneof members share storage */
+    return f;
+}
+
+static int send_socket_up(sc_client *c, const sc_socket *s)
+{
+    uint32_t n;
+    void *const *slots = sc_pset_slots(&s->rooms, &n);
+    char **rooms = sc_xmalloc(sizeof(char *) * (sc_pset_count(&s->rooms) + 1));
+    size_t nr = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (slots[i])
+            rooms[nr++] = ((sc_room *)slots[i])->name;
+    Sidecast__V1__SocketUp u = SIDECAST__V1__SOCKET_UP__INIT;
+    u.socket_id = (char *)sc_socket_id(s);
+    u.session_id = (char *)sc_socket_sid(s);
+    u.user_id = (char *)sc_socket_uid(s);
+    u.data.data = s->data;
+    u.data.len = s->data_len;
+    u.rooms = rooms;
+    u.n_rooms = nr;
+    sc_frame f = frame_of(M(SOCKET_UP), &u);
+    int r = queue_frame(c, &f);
+    free(rooms);
+    return r;
+}
+
+int sc_client_socket_up(sc_client *c, const char *socket_id, const char *session_id,
+                        const char *user_id, const uint8_t *data, size_t data_len,
+                        const char *const *rooms, size_t n_rooms)
+{
+    sc_socket *s;
+    int r = sc_registry_add_socket(&c->mirror, &c->me, socket_id, session_id, user_id, data,
+                                   data_len, &s);
+    if (r < 0)
+        return set_error(c, r, "socket %s: %s", socket_id,
+                         r == -EEXIST ? "already registered by this client" : "invalid id");
+    for (size_t i = 0; i < n_rooms; i++) {
+        if (sc_registry_join(&c->mirror, s, rooms[i]) < 0) {
+            sc_registry_remove_socket(&c->mirror, s);
+            return set_error(c, -EINVAL, "socket %s: invalid room name", socket_id);
+        }
+    }
+    r = send_socket_up(c, s);
+    if (r < 0)
+        sc_registry_remove_socket(&c->mirror, s);
+    return r;
+}
+
+static sc_socket *mine(sc_client *c, const char *socket_id)
+{
+    sc_socket *s = sc_registry_find_socket(&c->mirror, socket_id);
+    if (!s)
+        set_error(c, -ENOENT, "socket %s is not registered by this client", socket_id);
+    return s;
+}
+
+int sc_client_socket_down(sc_client *c, const char *socket_id)
+{
+    sc_socket *s = mine(c, socket_id);
+    if (!s)
+        return -ENOENT;
+    sc_registry_remove_socket(&c->mirror, s);
+    Sidecast__V1__SocketDown d = SIDECAST__V1__SOCKET_DOWN__INIT;
+    d.socket_id = (char *)socket_id;
+    sc_frame f = frame_of(M(SOCKET_DOWN), &d);
+    return queue_frame(c, &f);
+}
+
+int sc_client_join(sc_client *c, const char *socket_id, const char *const *rooms, size_t n)
+{
+    sc_socket *s = mine(c, socket_id);
+    if (!s)
+        return -ENOENT;
+    for (size_t i = 0; i < n; i++)
+        if (sc_registry_join(&c->mirror, s, rooms[i]) < 0)
+            return set_error(c, -EINVAL, "socket %s: invalid room name", socket_id);
+    Sidecast__V1__Join j = SIDECAST__V1__JOIN__INIT;
+    j.socket_id = (char *)socket_id;
+    j.rooms = (char **)rooms;
+    j.n_rooms = n;
+    sc_frame f = frame_of(M(JOIN), &j);
+    return queue_frame(c, &f);
+}
+
+int sc_client_leave(sc_client *c, const char *socket_id, const char *const *rooms, size_t n)
+{
+    sc_socket *s = mine(c, socket_id);
+    if (!s)
+        return -ENOENT;
+    if (n == 0)
+        sc_registry_leave_all(&c->mirror, s);
+    for (size_t i = 0; i < n; i++)
+        sc_registry_leave(&c->mirror, s, rooms[i]);
+    Sidecast__V1__Leave l = SIDECAST__V1__LEAVE__INIT;
+    l.socket_id = (char *)socket_id;
+    l.rooms = (char **)rooms;
+    l.n_rooms = n;
+    sc_frame f = frame_of(M(LEAVE), &l);
+    return queue_frame(c, &f);
+}
+
+int sc_client_set_data(sc_client *c, const char *socket_id, const uint8_t *data, size_t len)
+{
+    sc_socket *s = mine(c, socket_id);
+    if (!s)
+        return -ENOENT;
+    sc_registry_set_data(s, data, len);
+    Sidecast__V1__SetData d = SIDECAST__V1__SET_DATA__INIT;
+    d.socket_id = (char *)socket_id;
+    d.data.data = (uint8_t *)data;
+    d.data.len = len;
+    sc_frame f = frame_of(M(SET_DATA), &d);
+    return queue_frame(c, &f);
+}
+
+static void selector_from(sc_selector *s, const sc_target *t)
+{
+    sidecast__v1__selector__init(s);
+    if (!t)
+        return;
+    s->rooms = (char **)t->rooms;
+    s->n_rooms = t->n_rooms;
+    s->socket_ids = (char **)t->socket_ids;
+    s->n_socket_ids = t->n_socket_ids;
+    s->all = t->all;
+    s->except_rooms = (char **)t->except_rooms;
+    s->n_except_rooms = t->n_except_rooms;
+    s->except_ids = (char **)t->except_ids;
+    s->n_except_ids = t->n_except_ids;
+}
+
+int sc_client_emit(sc_client *c, const sc_target *to, const sc_emit_flags *flags,
+                   const uint8_t *payload, size_t len)
+{
+    sc_selector sel;
+    selector_from(&sel, to);
+    Sidecast__V1__Emit e = SIDECAST__V1__EMIT__INIT;
+    e.to = &sel;
+    e.payload.data = (uint8_t *)payload;
+    e.payload.len = len;
+    if (flags) {
+        e.volatile_ = flags->is_volatile;
+        e.include_self = flags->include_self;
+        e.local = flags->local;
+    }
+    sc_frame f = frame_of(M(EMIT), &e);
+    return queue_frame(c, &f);
+}
+
+int sc_client_reconnect(sc_client *c)
+{
+    if (c->fd >= 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
+    int r = connect_and_hello(c);
+    if (r < 0)
+        return r;
+    for (uint32_t i = 0; i < c->mirror.sockets.cap; i++) {
+        sc_socket *s = c->mirror.sockets.items[i];
+        if (s && (r = send_socket_up(c, s)) < 0)
+            return r;
+    }
+    return sc_client_sync(c, 0);
+}
+
+/* ---- blocking calls ------------------------------------------------------- */
+
+int sc_client_ping(sc_client *c, int timeout_ms, uint64_t *ret_rtt_us)
+{
+    Sidecast__V1__Ping p = SIDECAST__V1__PING__INIT;
+    p.nonce = sc_now_us();
+    sc_frame f = frame_of(M(PING), &p);
+    uint64_t t0 = sc_now_us();
+    int r = call(c, &f, NULL, NULL, timeout_ms);
+    if (r == 0 && ret_rtt_us)
+        *ret_rtt_us = sc_now_us() - t0;
+    return r;
+}
+
+int sc_client_sync(sc_client *c, int timeout_ms)
+{
+    return sc_client_ping(c, timeout_ms, NULL);
+}
+
+typedef struct stats_ctx {
+    sc_stat_cb cb;
+    void *ud;
+} stats_ctx;
+
+static void on_stats_reply(sc_client *c, const sc_frame *f, void *ud)
+{
+    (void)c;
+    stats_ctx *sx = ud;
+    if (f->msg_case != M(STATS_REPLY))
+        return;
+    for (size_t i = 0; i < f->stats_reply->n_stats; i++)
+        sx->cb(sx->ud, f->stats_reply->stats[i]->name, f->stats_reply->stats[i]->value);
+}
+
+int sc_client_stats(sc_client *c, sc_stat_cb cb, void *ud, int timeout_ms)
+{
+    Sidecast__V1__StatsRequest q = SIDECAST__V1__STATS_REQUEST__INIT;
+    sc_frame f = frame_of(M(STATS), &q);
+    stats_ctx sx = {cb, ud};
+    return call(c, &f, on_stats_reply, &sx, timeout_ms);
+}
+
+typedef struct one_stat {
+    const char *name;
+    uint64_t value;
+    bool found;
+} one_stat;
+
+static void pick_stat(void *ud, const char *name, uint64_t value)
+{
+    one_stat *o = ud;
+    if (strcmp(name, o->name) == 0) {
+        o->value = value;
+        o->found = true;
+    }
+}
+
+int sc_client_stat(sc_client *c, const char *name, uint64_t *ret_value)
+{
+    one_stat o = {name, 0, false};
+    int r = sc_client_stats(c, pick_stat, &o, 0);
+    if (r < 0)
+        return r;
+    if (!o.found)
+        return set_error(c, -ENOENT, "no stat named %s", name);
+    *ret_value = o.value;
+    return 0;
+}
+
+typedef struct fetch_ctx {
+    sc_socket_cb cb;
+    void *ud;
+} fetch_ctx;
+
+static void on_socket_list(sc_client *c, const sc_frame *f, void *ud)
+{
+    (void)c;
+    fetch_ctx *fx = ud;
+    if (f->msg_case != M(SOCKET_LIST))
+        return;
+    for (size_t i = 0; i < f->socket_list->n_sockets; i++) {
+        const Sidecast__V1__SocketInfo *in = f->socket_list->sockets[i];
+        sc_socket_view v = {in->socket_id, in->session_id,      in->user_id,
+                            in->data.data, in->data.len,        (const char *const *)in->rooms,
+                            in->n_rooms,   in->node_id};
+        fx->cb(fx->ud, &v);
+    }
+}
+
+int sc_client_fetch_sockets(sc_client *c, const sc_target *filter, bool with_data,
+                            bool with_rooms, sc_socket_cb cb, void *ud, int timeout_ms)
+{
+    sc_selector sel;
+    selector_from(&sel, filter);
+    Sidecast__V1__FetchSockets q = SIDECAST__V1__FETCH_SOCKETS__INIT;
+    q.filter = &sel;
+    q.with_data = with_data;
+    q.with_rooms = with_rooms;
+    sc_frame f = frame_of(M(FETCH_SOCKETS), &q);
+    fetch_ctx fx = {cb, ud};
+    return call(c, &f, on_socket_list, &fx, timeout_ms);
+}
+
+typedef struct rooms_ctx {
+    sc_room_cb cb;
+    void *ud;
+} rooms_ctx;
+
+static void on_room_list(sc_client *c, const sc_frame *f, void *ud)
+{
+    (void)c;
+    rooms_ctx *rx = ud;
+    if (f->msg_case != M(ROOM_LIST))
+        return;
+    for (size_t i = 0; i < f->room_list->n_rooms; i++)
+        rx->cb(rx->ud, f->room_list->rooms[i]->name, f->room_list->rooms[i]->size);
+}
+
+int sc_client_rooms(sc_client *c, const char *const *names, size_t n, sc_room_cb cb, void *ud,
+                    int timeout_ms)
+{
+    Sidecast__V1__RoomsRequest q = SIDECAST__V1__ROOMS_REQUEST__INIT;
+    q.names = (char **)names;
+    q.n_names = n;
+    sc_frame f = frame_of(M(ROOMS), &q);
+    rooms_ctx rx = {cb, ud};
+    return call(c, &f, on_room_list, &rx, timeout_ms);
+}

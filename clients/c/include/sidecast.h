@@ -1,0 +1,177 @@
+/* libsidecast: C client for the sidecastd local protocol.
+ *
+ * One sc_client is one connection to the node's sidecastd. It can be used
+ * blocking (every call flushes and waits for its answer) or from any event
+ * loop (watch sc_client_fd() for reading, and for writing while
+ * sc_client_wants_write(); call sc_client_read() / sc_client_flush()).
+ *
+ * The client remembers every socket, room and datum it registered. It uses
+ * that to turn each Deliver into per-socket callbacks, and to re-register
+ * everything after sc_client_reconnect() (sidecar restarted or upgraded), so
+ * no client connection of the app has to drop.
+ *
+ * Fire-and-forget calls (socket up/down, join, leave, set data, emit) queue
+ * a frame and return at once; the frames go out on the next flush or call.
+ * A refusal of one of them arrives later through on_error.
+ *
+ * Threading: an sc_client is not thread-safe; use one per thread or lock.
+ * Callbacks run inside sc_client_read() or a blocking call; they may queue
+ * fire-and-forget calls but must not make blocking calls or close the client.
+ *
+ * Errors: functions return 0 or a negative errno; sc_client_last_error()
+ * has the human-readable reason (e.g. the sidecar's Error message). */
+#ifndef SIDECAST_H
+#define SIDECAST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SC_CLIENT_EXPORTS)
+#define SC_API __attribute__((visibility("default")))
+#else
+#define SC_API
+#endif
+
+#define SIDECAST_DEFAULT_SOCKET "/run/sidecast/sidecast.sock"
+
+typedef struct sc_client sc_client;
+
+/* Who a message is for (see proto/sidecast.proto, message Selector). */
+typedef struct sc_target {
+    const char *const *rooms;
+    size_t n_rooms;
+    const char *const *socket_ids;
+    size_t n_socket_ids;
+    bool all;
+    const char *const *except_rooms;
+    size_t n_except_rooms;
+    const char *const *except_ids;
+    size_t n_except_ids;
+} sc_target;
+
+/* A delivery as it arrived, before it is resolved to sockets. */
+typedef struct sc_delivery {
+    const uint8_t *payload;
+    size_t len;
+    bool is_volatile;
+    sc_target to; /* valid during the callback only */
+} sc_delivery;
+
+typedef struct sc_client_options {
+    const char *path;        /* socket path; NULL: SIDECAST_DEFAULT_SOCKET */
+    const char *name;        /* shown in the sidecar's logs */
+    int timeout_ms;          /* connect + handshake, and default call timeout; 0: 5000 */
+    size_t max_output;       /* queued bytes before calls block (or fail with
+                                -ENOBUFS when nonblocking); 0: 8 MiB */
+    bool nonblocking;        /* event-loop use: never block on a full queue */
+
+    /* Called once per local socket a delivery selects. */
+    void (*on_deliver)(void *ud, const char *socket_id, const uint8_t *payload, size_t len);
+    /* Called once per Deliver frame, before on_deliver; return false to skip
+     * per-socket resolution (e.g. when the app resolves rooms itself). */
+    bool (*on_delivery)(void *ud, const sc_delivery *d);
+    /* A fire-and-forget call was refused, or the sidecar sent a fatal error. */
+    void (*on_error)(void *ud, int code, const char *message, const char *ref);
+    void *ud;
+} sc_client_options;
+
+/* Connect and handshake (blocking, bounded by timeout_ms). *ret is set even
+ * on failure, so that sc_client_last_error() can say why; close it. */
+SC_API int sc_client_open(const sc_client_options *opts, sc_client **ret);
+/* Send what is queued (bounded by timeout_ms, unless nonblocking), close the
+ * connection and free the client. NULL-safe. */
+SC_API void sc_client_close(sc_client *c);
+/* Connect again (same options) and re-register every socket, room and
+ * datum. Blocking. Returns 0 or a negative errno. */
+SC_API int sc_client_reconnect(sc_client *c);
+
+const char *sc_client_last_error(const sc_client *c);
+const char *sc_client_node_id(const sc_client *c);
+const char *sc_client_node_name(const sc_client *c);
+
+/* Event-loop integration. */
+SC_API int sc_client_fd(const sc_client *c);
+SC_API bool sc_client_wants_write(const sc_client *c);
+/* Write queued frames without blocking: 0 all written, 1 some remain,
+ * negative errno on a broken connection. */
+SC_API int sc_client_flush(sc_client *c);
+/* Read what is available and dispatch it. 0, or -EPIPE when the sidecar
+ * closed the connection (see sc_client_last_error). */
+SC_API int sc_client_read(sc_client *c);
+/* Blocking helper: wait up to timeout_ms for input (flushing meanwhile) and
+ * dispatch it. Returns 0 (also on timeout) or a negative errno. */
+SC_API int sc_client_poll(sc_client *c, int timeout_ms);
+
+/* Registration (fire-and-forget, mirrored locally). */
+SC_API int sc_client_socket_up(sc_client *c, const char *socket_id, const char *session_id,
+                        const char *user_id, const uint8_t *data, size_t data_len,
+                        const char *const *rooms, size_t n_rooms);
+SC_API int sc_client_socket_down(sc_client *c, const char *socket_id);
+SC_API int sc_client_join(sc_client *c, const char *socket_id, const char *const *rooms, size_t n);
+/* n == 0: leave every room. */
+SC_API int sc_client_leave(sc_client *c, const char *socket_id, const char *const *rooms, size_t n);
+SC_API int sc_client_set_data(sc_client *c, const char *socket_id, const uint8_t *data, size_t len);
+
+typedef struct sc_emit_flags {
+    bool is_volatile;  /* may be dropped for slow readers */
+    bool include_self; /* also deliver to this connection's own sockets */
+    bool local;        /* never leave this node */
+} sc_emit_flags;
+
+SC_API int sc_client_emit(sc_client *c, const sc_target *to, const sc_emit_flags *flags,
+                   const uint8_t *payload, size_t len);
+
+/* Blocking calls. timeout_ms <= 0 uses the client's default. */
+SC_API int sc_client_ping(sc_client *c, int timeout_ms, uint64_t *ret_rtt_us);
+/* Wait until the sidecar has processed every frame queued before it. */
+SC_API int sc_client_sync(sc_client *c, int timeout_ms);
+
+typedef void (*sc_stat_cb)(void *ud, const char *name, uint64_t value);
+SC_API int sc_client_stats(sc_client *c, sc_stat_cb cb, void *ud, int timeout_ms);
+/* Convenience: one counter's value, or -ENOENT. */
+SC_API int sc_client_stat(sc_client *c, const char *name, uint64_t *ret_value);
+
+typedef struct sc_socket_view {
+    const char *socket_id;
+    const char *session_id;
+    const char *user_id;
+    const uint8_t *data;
+    size_t data_len;
+    const char *const *rooms;
+    size_t n_rooms;
+    const char *node_id;
+} sc_socket_view;
+typedef void (*sc_socket_cb)(void *ud, const sc_socket_view *s);
+/* Sockets selected by filter (rooms / except; NULL or empty: all). */
+SC_API int sc_client_fetch_sockets(sc_client *c, const sc_target *filter, bool with_data,
+                            bool with_rooms, sc_socket_cb cb, void *ud, int timeout_ms);
+
+typedef void (*sc_room_cb)(void *ud, const char *room, uint64_t size);
+/* n == 0: every room with its size; else the size of each named room. */
+SC_API int sc_client_rooms(sc_client *c, const char *const *names, size_t n, sc_room_cb cb, void *ud,
+                    int timeout_ms);
+
+/* Error codes carried by the sidecar's Error frames (proto ErrorCode). */
+enum {
+    SC_ERR_MALFORMED = 1,
+    SC_ERR_TOO_LARGE = 2,
+    SC_ERR_UNKNOWN_MESSAGE = 3,
+    SC_ERR_HANDSHAKE = 4,
+    SC_ERR_VERSION = 5,
+    SC_ERR_DUPLICATE = 6,
+    SC_ERR_NOT_FOUND = 7,
+    SC_ERR_INVALID = 8,
+    SC_ERR_LIMIT = 9,
+    SC_ERR_SHUTTING_DOWN = 10,
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,310 @@
+/* sidecastctl: talk to a running sidecastd from a shell, for operators and
+ * scripts. Human-readable output by default, --json for machines. */
+#include "sidecast.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef SC_VERSION
+#define SC_VERSION "0.0.0"
+#endif
+
+#define MAX_LIST 256
+
+typedef struct list {
+    const char *v[MAX_LIST];
+    size_t n;
+} list;
+
+static bool json;
+static bool first_item = true;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: sidecastctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
+            "Commands:\n"
+            "  ping                          round trip to sidecastd\n"
+            "  stats                         counters and gauges\n"
+            "  rooms [NAME...]               every room with its size, or the named ones\n"
+            "  sockets [--room R]... [--except-room R]... [--data]\n"
+            "                                registered sockets (optionally in rooms)\n"
+            "  emit [--room R]... [--socket ID]... [--all] [--except-room R]...\n"
+            "       [--except-id ID]... [--volatile] PAYLOAD|-\n"
+            "                                emit PAYLOAD (or stdin with -) to sockets\n"
+            "Options:\n"
+            "  -s, --socket PATH   sidecastd socket (default %s, or $SIDECAST_SOCKET)\n"
+            "  -j, --json          machine-readable output\n"
+            "  -t, --timeout MS    call timeout (default 5000)\n"
+            "  -h, --help, -V, --version\n",
+            SIDECAST_DEFAULT_SOCKET);
+}
+
+static void json_str(const char *s, size_t len)
+{
+    putchar('"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
+}
+
+static void print_stat(void *ud, const char *name, uint64_t value)
+{
+    (void)ud;
+    if (json) {
+        printf("%s", first_item ? "{" : ",");
+        json_str(name, strlen(name));
+        printf(":%llu", (unsigned long long)value);
+    } else {
+        printf("%-32s %llu\n", name, (unsigned long long)value);
+    }
+    first_item = false;
+}
+
+static void print_room(void *ud, const char *room, uint64_t size)
+{
+    (void)ud;
+    if (json) {
+        printf("%s{\"room\":", first_item ? "[" : ",");
+        json_str(room, strlen(room));
+        printf(",\"size\":%llu}", (unsigned long long)size);
+    } else {
+        printf("%-40s %llu\n", room, (unsigned long long)size);
+    }
+    first_item = false;
+}
+
+static void print_socket(void *ud, const sc_socket_view *s)
+{
+    bool with_data = *(bool *)ud;
+    if (json) {
+        printf("%s{\"id\":", first_item ? "[" : ",");
+        json_str(s->socket_id, strlen(s->socket_id));
+        printf(",\"session\":");
+        json_str(s->session_id, strlen(s->session_id));
+        printf(",\"user\":");
+        json_str(s->user_id, strlen(s->user_id));
+        printf(",\"node\":");
+        json_str(s->node_id, strlen(s->node_id));
+        printf(",\"rooms\":[");
+        for (size_t i = 0; i < s->n_rooms; i++) {
+            printf(i ? "," : "");
+            json_str(s->rooms[i], strlen(s->rooms[i]));
+        }
+        printf("]");
+        if (with_data) {
+            printf(",\"data\":");
+            json_str((const char *)s->data, s->data_len);
+        }
+        printf("}");
+    } else {
+        printf("%s session=%s user=%s rooms=", s->socket_id, s->session_id,
+               s->user_id[0] ? s->user_id : "-");
+        for (size_t i = 0; i < s->n_rooms; i++)
+            printf("%s%s", i ? "," : "", s->rooms[i]);
+        if (with_data)
+            printf(" data=%.*s", (int)s->data_len, (const char *)s->data);
+        printf("\n");
+    }
+    first_item = false;
+}
+
+static int push(list *l, const char *v)
+{
+    if (l->n == MAX_LIST) {
+        fprintf(stderr, "sidecastctl: at most %d values per option\n", MAX_LIST);
+        return -1;
+    }
+    l->v[l->n++] = v;
+    return 0;
+}
+
+static char *read_stdin(size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t r;
+    while (buf && (r = fread(buf + n, 1, cap - n, stdin)) > 0) {
+        n += r;
+        if (n == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+        }
+    }
+    *len = n;
+    return buf;
+}
+
+static int cmd_emit(sc_client *c, int argc, char **argv)
+{
+    static const struct option lo[] = {{"room", required_argument, NULL, 'r'},
+                                       {"socket", required_argument, NULL, 'i'},
+                                       {"all", no_argument, NULL, 'a'},
+                                       {"except-room", required_argument, NULL, 'R'},
+                                       {"except-id", required_argument, NULL, 'I'},
+                                       {"volatile", no_argument, NULL, 'v'},
+                                       {0}};
+    list rooms = {0}, ids = {0}, xrooms = {0}, xids = {0};
+    sc_emit_flags fl = {0};
+    bool all = false;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "+r:i:aR:I:v", lo, NULL)) != -1) {
+        int r = 0;
+        switch (o) {
+        case 'r': r = push(&rooms, optarg); break;
+        case 'i': r = push(&ids, optarg); break;
+        case 'a': all = true; break;
+        case 'R': r = push(&xrooms, optarg); break;
+        case 'I': r = push(&xids, optarg); break;
+        case 'v': fl.is_volatile = true; break;
+        default: return 2;
+        }
+        if (r < 0)
+            return 2;
+    }
+    if (optind != argc - 1 || (!all && !rooms.n && !ids.n)) {
+        fprintf(stderr, "sidecastctl emit: need a target (--room, --socket or --all) and one "
+                        "PAYLOAD (or - for stdin)\n");
+        return 2;
+    }
+    size_t len = 0;
+    bool from_stdin = strcmp(argv[optind], "-") == 0;
+    char *payload = from_stdin ? read_stdin(&len) : strdup(argv[optind]);
+    if (!payload)
+        return 1;
+    if (!from_stdin)
+        len = strlen(payload);
+    sc_target t = {rooms.v, rooms.n, ids.v, ids.n, all, xrooms.v, xrooms.n, xids.v, xids.n};
+    int r = sc_client_emit(c, &t, &fl, (const uint8_t *)payload, len);
+    free(payload);
+    if (r == 0)
+        r = sc_client_sync(c, 0);
+    if (r < 0) {
+        fprintf(stderr, "sidecastctl: emit failed: %s\n", sc_client_last_error(c));
+        return 1;
+    }
+    if (json)
+        printf("{\"ok\":true}\n");
+    else
+        printf("emitted %zu bytes\n", len);
+    return 0;
+}
+
+static int cmd_sockets(sc_client *c, int argc, char **argv)
+{
+    static const struct option lo[] = {{"room", required_argument, NULL, 'r'},
+                                       {"except-room", required_argument, NULL, 'R'},
+                                       {"data", no_argument, NULL, 'd'},
+                                       {0}};
+    list rooms = {0}, xrooms = {0};
+    bool with_data = false;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "+r:R:d", lo, NULL)) != -1) {
+        if (o == 'r' && push(&rooms, optarg) == 0)
+            continue;
+        if (o == 'R' && push(&xrooms, optarg) == 0)
+            continue;
+        if (o == 'd') {
+            with_data = true;
+            continue;
+        }
+        return 2;
+    }
+    sc_target t = {rooms.v, rooms.n, NULL, 0, rooms.n == 0, xrooms.v, xrooms.n, NULL, 0};
+    int r = sc_client_fetch_sockets(c, &t, with_data, true, print_socket, &with_data, 0);
+    if (r < 0) {
+        fprintf(stderr, "sidecastctl: %s\n", sc_client_last_error(c));
+        return 1;
+    }
+    if (json)
+        printf("%s]\n", first_item ? "[" : "");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option lo[] = {{"socket", required_argument, NULL, 's'},
+                                       {"json", no_argument, NULL, 'j'},
+                                       {"timeout", required_argument, NULL, 't'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {"version", no_argument, NULL, 'V'},
+                                       {0}};
+    const char *path = getenv("SIDECAST_SOCKET");
+    int timeout = 5000, o;
+    while ((o = getopt_long(argc, argv, "+s:jt:hV", lo, NULL)) != -1) {
+        switch (o) {
+        case 's': path = optarg; break;
+        case 'j': json = true; break;
+        case 't': timeout = atoi(optarg); break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("sidecastctl %s\n", SC_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[optind];
+    if (strcmp(cmd, "ping") && strcmp(cmd, "stats") && strcmp(cmd, "rooms") &&
+        strcmp(cmd, "sockets") && strcmp(cmd, "emit")) {
+        fprintf(stderr, "sidecastctl: unknown command '%s' (see --help)\n", cmd);
+        return 2;
+    }
+    sc_client_options opts = {.path = path, .name = "sidecastctl", .timeout_ms = timeout};
+    sc_client *c;
+    if (sc_client_open(&opts, &c) < 0) {
+        fprintf(stderr, "sidecastctl: %s\n", sc_client_last_error(c));
+        sc_client_close(c);
+        return 1;
+    }
+    int rc = 0, r = 0;
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    if (strcmp(cmd, "ping") == 0) {
+        uint64_t rtt;
+        r = sc_client_ping(c, timeout, &rtt);
+        if (r == 0 && json)
+            printf("{\"node_id\":\"%s\",\"node_name\":\"%s\",\"rtt_us\":%llu}\n",
+                   sc_client_node_id(c), sc_client_node_name(c), (unsigned long long)rtt);
+        else if (r == 0)
+            printf("PONG from %s (node %s) in %llu us\n", sc_client_node_name(c),
+                   sc_client_node_id(c), (unsigned long long)rtt);
+    } else if (strcmp(cmd, "stats") == 0) {
+        r = sc_client_stats(c, print_stat, NULL, timeout);
+        if (r == 0 && json)
+            printf("%s}\n", first_item ? "{" : "");
+    } else if (strcmp(cmd, "rooms") == 0) {
+        r = sc_client_rooms(c, (const char *const *)sub_argv + 1, (size_t)sub_argc - 1,
+                            print_room, NULL, timeout);
+        if (r == 0 && json)
+            printf("%s]\n", first_item ? "[" : "");
+    } else if (strcmp(cmd, "sockets") == 0) {
+        rc = cmd_sockets(c, sub_argc, sub_argv);
+    } else {
+        rc = cmd_emit(c, sub_argc, sub_argv);
+    }
+    if (r < 0) {
+        fprintf(stderr, "sidecastctl: %s\n", sc_client_last_error(c));
+        rc = 1;
+    }
+    sc_client_close(c);
+    return rc;
+}
