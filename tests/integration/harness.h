@@ -1,0 +1,79 @@
+/* harness: start and stop a real sidecastd for integration tests, and record
+ * what each test app receives.
+ *
+ * The daemon runs on a Unix socket in a fresh temporary directory, logs to
+ * a file there, and is stopped by pid. Set SIDECAST_TEST_WRAPPER (e.g.
+ * "valgrind --error-exitcode=99") to run it under a tool; the wrapper's exit
+ * code then decides daemon_stop's result. */
+#ifndef SC_HARNESS_H
+#define SC_HARNESS_H
+
+#include "sidecast.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct daemon {
+    pid_t pid;
+    char dir[256];
+    char sock[300];
+    char log[300];
+    char *args[32];
+    int nargs;
+} daemon_t;
+
+/* Start sidecastd with extra flags (NULL-terminated). Asserts on failure. */
+daemon_t *daemon_start(const char *first_arg, ...);
+/* Start again on the same socket path with the same flags. */
+void daemon_restart(daemon_t *d);
+/* SIGTERM and wait (bounded); returns the exit status (or 128+signal). The
+ * temporary directory is removed only by daemon_free. */
+int daemon_stop(daemon_t *d);
+void daemon_kill(daemon_t *d);
+/* Stop if running, assert a clean exit, print the log on failure, clean up. */
+void daemon_free(daemon_t *d);
+bool daemon_log_contains(const daemon_t *d, const char *needle);
+
+/* Per-app record of deliveries: counts per socket id. */
+#define REC_MAX 512
+typedef struct recorder {
+    char ids[REC_MAX][64];
+    unsigned counts[REC_MAX];
+    size_t n;
+    uint64_t frames;
+    uint64_t sockets;
+    int last_error_code;
+    char last_error_ref[64];
+    unsigned errors;
+    char last_payload[256];
+} recorder;
+
+/* Open an app connection whose deliveries and errors go to rec. */
+sc_client *app_open(daemon_t *d, const char *name, recorder *rec);
+unsigned rec_count(const recorder *rec, const char *socket_id);
+void rec_reset(recorder *rec);
+/* Poll c until rec->frames reaches at least `frames` or timeout_ms. */
+void rec_wait_frames(sc_client *c, recorder *rec, uint64_t frames, int timeout_ms);
+/* Dispatch everything that arrives within ms. */
+void app_drain(sc_client *c, int ms);
+
+uint64_t stat_of(sc_client *c, const char *name);
+
+/* Raw protocol access for malformed-input tests. */
+int raw_connect(const char *path);
+/* Read one frame (blocking, bounded); returns its message case, fills error
+ * code when it is an Error; -1 on EOF/timeout. */
+int raw_read_frame(int fd, int *ret_error_code, int timeout_ms);
+/* True if the peer closes the connection within timeout_ms. */
+bool raw_wait_eof(int fd, int timeout_ms);
+void raw_send(int fd, const void *p, size_t n);
+void raw_send_hello(int fd, uint32_t version);
+
+#endif

@@ -1,0 +1,237 @@
+/* Integration: app disconnect cleanup, graceful shutdown with flush, stale
+ * socket files, a second daemon on the same path, app re-registration after
+ * a sidecar restart, and configuration errors. */
+#include "harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *lobby[] = {"lobby"};
+
+static void test_app_disconnect_cleanup(void **state)
+{
+    daemon_t *d = daemon_start(NULL);
+    sc_client *a = app_open(d, "a", NULL);
+    sc_client *b = app_open(d, "b", NULL);
+    char id[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof(id), "s%d", i);
+        const char *rooms[] = {"lobby", i % 2 ? "odd" : "even"};
+        assert_int_equal(sc_client_socket_up(a, id, id, "", NULL, 0, rooms, 2), 0);
+    }
+    assert_int_equal(sc_client_socket_up(b, "keep", "k", "", NULL, 0, lobby, 1), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_int_equal(stat_of(b, "sockets"), 101);
+    assert_int_equal(stat_of(b, "room_memberships"), 201);
+    sc_client_close(a);
+    for (int i = 0; i < 200 && stat_of(b, "sockets") != 1; i++)
+        usleep(10000);
+    assert_int_equal(stat_of(b, "sockets"), 1);
+    assert_int_equal(stat_of(b, "rooms"), 1); /* odd and even vanished */
+    assert_int_equal(stat_of(b, "room_memberships"), 1);
+    assert_int_equal(stat_of(b, "sockets_unregistered"), 100);
+    sc_client_close(b);
+    daemon_free(d);
+}
+
+static void test_graceful_shutdown_flushes(void **state)
+{
+    daemon_t *d = daemon_start(NULL);
+    recorder rr;
+    sc_client *r = app_open(d, "reader", &rr);
+    sc_client *e = app_open(d, "emitter", NULL);
+    assert_int_equal(sc_client_socket_up(r, "r1", "s", "", NULL, 0, lobby, 1), 0);
+    assert_int_equal(sc_client_sync(r, 0), 0);
+    static uint8_t payload[2048];
+    memset(payload, 'p', sizeof(payload));
+    sc_target t = {.rooms = lobby, .n_rooms = 1};
+    const int n = 500; /* ~1 MiB: more than the kernel buffers, so some waits in sidecastd */
+    for (int i = 0; i < n; i++)
+        assert_int_equal(sc_client_emit(e, &t, NULL, payload, sizeof(payload)), 0);
+    assert_int_equal(sc_client_sync(e, 0), 0);
+    kill(d->pid, SIGTERM);
+    /* the socket file goes at once: no new connections */
+    for (int i = 0; i < 200 && access(d->sock, F_OK) == 0; i++)
+        usleep(5000);
+    assert_int_not_equal(access(d->sock, F_OK), 0);
+    rec_wait_frames(r, &rr, n, 10000);
+    assert_int_equal(rr.frames, n);
+    assert_int_equal(sc_client_poll(r, 2000), -EPIPE); /* then it closes */
+    assert_int_equal(daemon_stop(d), 0);
+    assert_true(daemon_log_contains(d, "received SIGTERM"));
+    assert_true(daemon_log_contains(d, "sidecastd stopped"));
+    sc_client_close(r);
+    sc_client_close(e);
+    daemon_free(d);
+}
+
+static void test_stale_socket_file(void **state)
+{
+    daemon_t *d = daemon_start(NULL);
+    assert_int_equal(daemon_stop(d), 0);
+    /* leave a socket file behind the way a crash does: bound, nobody listening */
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    assert_true(strlen(d->sock) < sizeof(a.sun_path));
+    memcpy(a.sun_path, d->sock, strlen(d->sock) + 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    close(fd);
+    assert_int_equal(access(d->sock, F_OK), 0);
+    daemon_restart(d);
+    assert_true(daemon_log_contains(d, "removed stale socket file"));
+    sc_client *c = app_open(d, "after-stale", NULL);
+    assert_int_equal(sc_client_ping(c, 0, NULL), 0);
+    sc_client_close(c);
+    daemon_free(d);
+}
+
+static int run_sidecastd(const char *const *args, char *out, size_t outlen)
+{
+    char cmd[2048] = SC_SIDECASTD_PATH;
+    for (const char *const *a = args; *a; a++) {
+        strcat(cmd, " '");
+        strcat(cmd, *a);
+        strcat(cmd, "'");
+    }
+    strcat(cmd, " 2>&1");
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_second_daemon_refused(void **state)
+{
+    daemon_t *d = daemon_start(NULL);
+    char out[4096];
+    const char *args[] = {"--socket", d->sock, NULL};
+    assert_int_equal(run_sidecastd(args, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "already listening"));
+    /* the first one is untouched */
+    sc_client *c = app_open(d, "still-here", NULL);
+    assert_int_equal(sc_client_ping(c, 0, NULL), 0);
+    sc_client_close(c);
+
+    char path[400];
+    snprintf(path, sizeof(path), "%s/regular-file", d->dir);
+    FILE *f = fopen(path, "w");
+    fclose(f);
+    const char *args2[] = {"--socket", path, NULL};
+    assert_int_equal(run_sidecastd(args2, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "is not a socket"));
+    daemon_free(d);
+}
+
+static void test_restart_reregisters(void **state)
+{
+    daemon_t *d = daemon_start(NULL);
+    recorder ra;
+    sc_client *a = app_open(d, "worker", &ra);
+    const char *rooms[] = {"lobby", "vip"};
+    assert_int_equal(sc_client_socket_up(a, "x1", "sx1", "u1", (const uint8_t *)"d1", 2, rooms, 2), 0);
+    assert_int_equal(sc_client_socket_up(a, "x2", "sx2", "", NULL, 0, lobby, 1), 0);
+    assert_int_equal(sc_client_leave(a, "x1", (const char *[]){"vip"}, 1), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+
+    assert_int_equal(daemon_stop(d), 0);
+    assert_int_not_equal(sc_client_ping(a, 500, NULL), 0); /* sidecar gone */
+    daemon_restart(d);
+    assert_int_equal(sc_client_reconnect(a), 0);
+    assert_int_equal(stat_of(a, "sockets"), 2);
+    assert_int_equal(stat_of(a, "room_memberships"), 2); /* lobby x2, not vip */
+    assert_int_equal(stat_of(a, "rooms"), 1);
+
+    sc_client *e = app_open(d, "emitter", NULL);
+    sc_target t = {.rooms = lobby, .n_rooms = 1};
+    rec_reset(&ra);
+    assert_int_equal(sc_client_emit(e, &t, NULL, (const uint8_t *)"again", 5), 0);
+    assert_int_equal(sc_client_sync(e, 0), 0);
+    rec_wait_frames(a, &ra, 1, 5000);
+    assert_int_equal(rec_count(&ra, "x1"), 1);
+    assert_int_equal(rec_count(&ra, "x2"), 1);
+    sc_client_close(e);
+    sc_client_close(a);
+    daemon_free(d);
+}
+
+static void test_check_config(void **state)
+{
+    char dir[] = "/tmp/sidecast-cfg-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], out[4096];
+    snprintf(path, sizeof(path), "%s/bad.conf", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "# comment\nsocket = /tmp/x.sock\nmax_frame_bytes = lots\n\nsocket_mode = 999\n");
+    fclose(f);
+    const char *args[] = {"--config", path, "--check-config", NULL};
+    assert_int_equal(run_sidecastd(args, out, sizeof(out)), 1);
+    char want[200];
+    snprintf(want, sizeof(want), "%s:3: max_frame_bytes must be", path);
+    assert_non_null(strstr(out, want));
+    snprintf(want, sizeof(want), "%s:5: socket_mode must be an octal file mode", path);
+    assert_non_null(strstr(out, want));
+
+    f = fopen(path, "w");
+    fprintf(f, "socket = /tmp/x.sock\n[output]\nbuffer_soft = 1m\n");
+    fclose(f);
+    assert_int_equal(run_sidecastd(args, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "configuration OK"));
+    /* flags win over the file: soft above hard is caught */
+    const char *args3[] = {"--config", path, "--output-buffer-hard", "512k", "--check-config", NULL};
+    assert_int_equal(run_sidecastd(args3, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "must not exceed output_buffer_hard"));
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_sidecastctl(void **state)
+{
+    daemon_t *d = daemon_start(NULL);
+    recorder ra;
+    sc_client *a = app_open(d, "app", &ra);
+    assert_int_equal(sc_client_socket_up(a, "s1", "sess", "", NULL, 0, lobby, 1), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+    char cmd[600], out[4096];
+    snprintf(cmd, sizeof(cmd), "%s -s %s --json rooms", SC_SIDECASTCTL_PATH, d->sock);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = 0;
+    assert_int_equal(pclose(p), 0);
+    assert_string_equal(out, "[{\"room\":\"lobby\",\"size\":1}]\n");
+    snprintf(cmd, sizeof(cmd), "%s -s %s emit --room lobby hello-from-ctl", SC_SIDECASTCTL_PATH,
+             d->sock);
+    assert_int_equal(system(cmd), 0);
+    rec_wait_frames(a, &ra, 1, 5000);
+    assert_string_equal(ra.last_payload, "hello-from-ctl");
+    snprintf(cmd, sizeof(cmd), "%s -s %s/nope ping 2>/dev/null", SC_SIDECASTCTL_PATH, d->dir);
+    assert_int_not_equal(system(cmd), 0);
+    sc_client_close(a);
+    daemon_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_app_disconnect_cleanup),
+        cmocka_unit_test(test_graceful_shutdown_flushes),
+        cmocka_unit_test(test_stale_socket_file),
+        cmocka_unit_test(test_second_daemon_refused),
+        cmocka_unit_test(test_restart_reregisters),
+        cmocka_unit_test(test_check_config),
+        cmocka_unit_test(test_sidecastctl),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
