@@ -1,6 +1,7 @@
 /* config: the option table drives the INI reader, the flag parser, --help and
  * the reference file, so a setting is declared exactly once. */
 #include "config.h"
+#include "redis.h"
 #include "util.h"
 
 #include <errno.h>
@@ -49,6 +50,32 @@ static const option_def options[] = {
     {"log_level", T_LOGLEVEL, OFF(log_level), "info", 0, 0, "error, warn, info or debug"},
     {"node_name", T_STRING, OFF(node_name), "", 0, 255,
      "human name of this node in logs and replies (default: host name)"},
+    {"redis_url", T_STRING, OFF(redis_url), "", 0, 1024,
+     "redis://[user:password@]host:port/db or unix:///path; empty: standalone"},
+    {"redis_prefix", T_STRING, OFF(redis_prefix), "sidecast", 1, 64,
+     "prefix of every Redis key and channel, so several apps can share one Redis"},
+    {"redis_connect_timeout_ms", T_UINT, OFF(redis_connect_timeout_ms), "2000", 50, 600000,
+     "give up a Redis connection attempt after this long"},
+    {"redis_command_timeout_ms", T_UINT, OFF(redis_command_timeout_ms), "3000", 100, 600000,
+     "a Redis that answers nothing for this long is treated as down"},
+    {"redis_reconnect_min_ms", T_UINT, OFF(redis_reconnect_min_ms), "100", 10, 600000,
+     "first reconnect delay; doubles per failure (with jitter)"},
+    {"redis_reconnect_max_ms", T_UINT, OFF(redis_reconnect_max_ms), "5000", 10, 600000,
+     "longest reconnect delay"},
+    {"heartbeat_ms", T_UINT, OFF(heartbeat_ms), "1000", 50, 600000,
+     "how often this node refreshes its liveness and reaps dead nodes"},
+    {"node_ttl_ms", T_UINT, OFF(node_ttl_ms), "3000", 100, 3600000,
+     "a node whose liveness is not refreshed for this long is dead"},
+    {"canary_interval_ms", T_UINT, OFF(canary_interval_ms), "1000", 0, 600000,
+     "pub/sub self-check interval; two missed canaries force a resubscribe (0: off)"},
+    {"outbox_max_bytes", T_SIZE, OFF(outbox_max_bytes), "16m", 0, 4096 * MIB,
+     "cluster messages kept while Redis is away; beyond it they are dropped"},
+    {"request_timeout_ms", T_UINT, OFF(request_timeout_ms), "5000", 10, 600000,
+     "cluster requests (fetch sockets, acks...) fail after this long"},
+    {"max_pending_requests", T_UINT, OFF(max_pending_requests), "1024", 1, 1000000,
+     "cluster requests in flight at once; more are refused"},
+    {"room_linger_ms", T_UINT, OFF(room_linger_ms), "2000", 0, 600000,
+     "keep a room's subscription this long after its last local member leaves"},
 };
 
 static void *field(sc_config *cfg, const option_def *o)
@@ -103,6 +130,10 @@ static int set_option(sc_config *cfg, const option_def *o, const char *value, ch
     int r = 0;
     switch (o->type) {
     case T_STRING:
+        if (strlen(value) < o->min) {
+            snprintf(why, whylen, "%s must not be empty", o->name);
+            return -EINVAL;
+        }
         if (strlen(value) > o->max) {
             snprintf(why, whylen, "%s is longer than %" PRIu64 " characters", o->name, o->max);
             return -EINVAL;
@@ -191,15 +222,53 @@ static int on_ini_line(void *user, const char *section, const char *name, const 
     return 1; /* keep going: report every bad line at once */
 }
 
-/* libinih reports only the first error's line, and only for syntax errors;
- * reading lines through this hook lets every message carry its own line. */
+/* Lines go to libinih through this reader, which (1) counts lines so that
+ * every message names its own, (2) reports every syntax error, not only the
+ * first, (3) refuses lines longer than libinih's 200-byte buffer instead of
+ * letting it split them, and (4) strips indentation, which libinih would
+ * otherwise take as a continuation of the previous value. */
+#define INI_LINE_MAX 199
+
+static bool line_is_valid(const char *p)
+{
+    if (*p == '\0' || *p == '\n' || *p == '\r' || *p == ';' || *p == '#')
+        return true;
+    if (*p == '[')
+        return strchr(p, ']') != NULL;
+    const char *eq = strpbrk(p, "=:");
+    return eq && eq != p;
+}
+
 static char *read_ini_line(char *str, int num, void *stream)
 {
     ini_state *st = ((void **)stream)[1];
-    char *r = fgets(str, num, ((void **)stream)[0]);
-    if (r)
-        st->line++;
-    return r;
+    FILE *f = ((void **)stream)[0];
+    char line[INI_LINE_MAX + 2];
+    if (!fgets(line, sizeof(line), f))
+        return NULL;
+    st->line++;
+    size_t len = strlen(line);
+    if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+        int ch;
+        while ((ch = fgetc(f)) != EOF && ch != '\n')
+            ;
+        fprintf(st->err, "%s:%d: line longer than %d characters (give long values as flags)\n",
+                st->path, st->line, INI_LINE_MAX);
+        st->errors++;
+        snprintf(str, (size_t)num, ";\n");
+        return str;
+    }
+    const char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (!line_is_valid(p)) {
+        fprintf(st->err, "%s:%d: syntax error: expected 'key = value', '[section]' or a comment\n",
+                st->path, st->line);
+        st->errors++;
+        p = ";\n";
+    }
+    snprintf(str, (size_t)num, "%s", p);
+    return str;
 }
 
 int sc_config_load_file(sc_config *cfg, const char *path, FILE *err)
@@ -213,9 +282,9 @@ int sc_config_load_file(sc_config *cfg, const char *path, FILE *err)
     void *stream[2] = {f, &st};
     int r = ini_parse_stream(read_ini_line, stream, on_ini_line, &st);
     fclose(f);
-    if (r > 0) {
-        fprintf(err, "%s:%d: syntax error: expected 'key = value', '[section]' or a comment\n",
-                path, r);
+    if (r > 0 && st.errors == 0) {
+        /* libinih found something our pre-check let through */
+        fprintf(err, "%s:%d: syntax error\n", path, r);
         st.errors++;
     }
     return st.errors ? -EINVAL : 0;
@@ -235,6 +304,25 @@ int sc_config_validate(const sc_config *cfg, FILE *err)
                      ")\n",
                 cfg->max_frame_bytes, cfg->output_buffer_hard);
         bad = 1;
+    }
+    if (cfg->node_ttl_ms <= cfg->heartbeat_ms) {
+        fprintf(err, "node_ttl_ms (%" PRIu64 ") must be greater than heartbeat_ms (%" PRIu64 ")\n",
+                cfg->node_ttl_ms, cfg->heartbeat_ms);
+        bad = 1;
+    }
+    if (cfg->redis_reconnect_min_ms > cfg->redis_reconnect_max_ms) {
+        fprintf(err, "redis_reconnect_min_ms must not exceed redis_reconnect_max_ms\n");
+        bad = 1;
+    }
+    if (cfg->redis_url && cfg->redis_url[0]) {
+        sc_redis_url u;
+        char why[160];
+        if (sc_redis_url_parse(cfg->redis_url, &u, why, sizeof(why)) < 0) {
+            fprintf(err, "redis_url: %s\n", why);
+            bad = 1;
+        } else {
+            sc_redis_url_free(&u);
+        }
     }
     if (!cfg->socket_path || !cfg->socket_path[0]) {
         fprintf(err, "socket must not be empty\n");

@@ -21,6 +21,20 @@ typedef struct sc_config {
     uint64_t shutdown_timeout_ms;
     sc_log_level log_level;
     char *node_name;
+    /* cluster (all unused when redis_url is empty: standalone) */
+    char *redis_url;
+    char *redis_prefix;
+    uint64_t redis_connect_timeout_ms;
+    uint64_t redis_command_timeout_ms;
+    uint64_t redis_reconnect_min_ms;
+    uint64_t redis_reconnect_max_ms;
+    uint64_t heartbeat_ms;
+    uint64_t node_ttl_ms;
+    uint64_t canary_interval_ms;
+    uint64_t outbox_max_bytes;
+    uint64_t request_timeout_ms;
+    uint64_t max_pending_requests;
+    uint64_t room_linger_ms;
 } sc_config;
 
 typedef enum { SC_CMD_RUN, SC_CMD_EXIT_OK, SC_CMD_CHECK } sc_command;
@@ -30,7 +44,8 @@ typedef enum { SC_CMD_RUN, SC_CMD_EXIT_OK, SC_CMD_CHECK } sc_command;
  * On error prints every problem to `err` and returns -EINVAL. */
 int sc_config_load(sc_config *cfg, int argc, char **argv, sc_command *cmd, FILE *err);
 
-/* Parse only the INI file into cfg (defaults first). For tests and fuzzing. */
+/* Parse only the INI file over the values already in cfg (call
+ * sc_config_defaults first). For tests and fuzzing. */
 int sc_config_load_file(sc_config *cfg, const char *path, FILE *err);
 
 void sc_config_defaults(sc_config *cfg);

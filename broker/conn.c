@@ -2,7 +2,9 @@
  * dispatches every whole frame in it; frame length is checked against
  * max_frame_bytes before any body byte is buffered beyond it. */
 #include "conn.h"
+#include "cluster.h"
 #include "dispatch.h"
+#include "request.h"
 #include "log.h"
 #include "server.h"
 #include "stats.h"
@@ -66,6 +68,21 @@ const char *sc_conn_label(const sc_conn *c)
     return label;
 }
 
+/* Unregister every socket of c, keeping the cluster directory in step. */
+static size_t remove_sockets(sc_conn *c)
+{
+    if (!c->srv->cluster)
+        return sc_registry_remove_owner(&c->srv->reg, &c->owner);
+    uint32_t n;
+    void **socks = sc_pset_copy(&c->owner.sockets, &n);
+    for (uint32_t i = 0; i < n; i++) {
+        sc_cluster_socket_down(c->srv->cluster, socks[i]);
+        sc_registry_remove_socket(&c->srv->reg, socks[i]);
+    }
+    free(socks);
+    return n;
+}
+
 void sc_conn_close(sc_conn *c, const char *reason)
 {
     if (c->state == SC_CONN_CLOSED)
@@ -73,7 +90,8 @@ void sc_conn_close(sc_conn *c, const char *reason)
     c->state = SC_CONN_CLOSED;
     ev_io_stop(c->srv->loop, &c->rio);
     ev_io_stop(c->srv->loop, &c->wio);
-    size_t n = sc_registry_remove_owner(&c->srv->reg, &c->owner);
+    sc_requests_conn_closed(c->srv, c);
+    size_t n = remove_sockets(c);
     SC_COUNT_N(sockets_unregistered, n);
     SC_COUNT(connections_closed);
     sc_log(n || strcmp(reason, "closed by app") ? SC_LOG_INFO : SC_LOG_DEBUG,

@@ -2,7 +2,9 @@
  * and answers. Refusals of a valid frame (duplicate id, unknown socket) keep
  * the connection; protocol violations close it after an Error frame. */
 #include "dispatch.h"
+#include "cluster.h"
 #include "log.h"
+#include "request.h"
 #include "router.h"
 #include "server.h"
 #include "stats.h"
@@ -135,6 +137,7 @@ static void on_socket_up(sc_conn *c, const sc_frame *f)
         return;
     }
     SC_COUNT(sockets_registered);
+    sc_cluster_socket_up(c->srv->cluster, s);
     if (join_rooms(c, f->id, s, u->rooms, u->n_rooms) == 0)
         reply_ok(c, f->id);
 }
@@ -144,6 +147,7 @@ static void on_socket_down(sc_conn *c, const sc_frame *f)
     sc_socket *s = own_socket(c, f->id, f->socket_down->socket_id);
     if (!s)
         return;
+    sc_cluster_socket_down(c->srv->cluster, s);
     sc_registry_remove_socket(&c->srv->reg, s);
     SC_COUNT(sockets_unregistered);
     reply_ok(c, f->id);
@@ -178,22 +182,63 @@ static void on_set_data(sc_conn *c, const sc_frame *f)
     reply_ok(c, f->id);
 }
 
-typedef struct emit_ctx {
-    const Sidecast__V1__Emit *emit;
-} emit_ctx;
+typedef struct deliver_ctx {
+    ProtobufCBinaryData payload;
+    bool is_volatile;
+    struct sc_relay *relay;
+    uint32_t reached;
+} deliver_ctx;
 
 static void deliver_to(sc_owner *o, const sc_selector *to, void *ud)
 {
-    const Sidecast__V1__Emit *e = ((emit_ctx *)ud)->emit;
+    deliver_ctx *dc = ud;
+    sc_conn *conn = o->ctx;
     Sidecast__V1__Deliver d = SIDECAST__V1__DELIVER__INIT;
     d.to = (sc_selector *)to;
-    d.payload = e->payload;
-    d.volatile_ = e->volatile_;
+    d.payload = dc->payload;
+    d.volatile_ = dc->is_volatile;
+    d.ack_id = dc->relay ? dc->relay->ack_id : 0;
     sc_frame f = SC_FRAME_INIT;
     f.msg_case = M(DELIVER);
     f.deliver = &d;
-    if (sc_conn_send(o->ctx, &f, e->volatile_) == 0)
+    if (sc_conn_send(conn, &f, dc->is_volatile) == 0) {
         SC_COUNT(deliver_frames);
+        dc->reached++;
+        if (dc->relay)
+            sc_relay_add_app(dc->relay, conn);
+    }
+}
+
+uint32_t sc_dispatch_deliver(sc_server *srv, const sc_owner *sender, bool include_self,
+                             const sc_selector *to, ProtobufCBinaryData payload, bool is_volatile,
+                             sc_relay *relay)
+{
+    deliver_ctx dc = {payload, is_volatile, relay, 0};
+    sc_route(&srv->reg, sender, to, include_self, deliver_to, &dc, NULL);
+    return dc.reached;
+}
+
+/* Socket ids of the emit that are not registered on this node. */
+static char **remote_ids(sc_conn *c, const sc_selector *to, size_t *ret_n)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < to->n_socket_ids; i++) {
+        if (sc_registry_find_socket(&c->srv->reg, to->socket_ids[i]))
+            continue;
+        if (!ids)
+            ids = sc_arena_alloc(&c->srv->arena, sizeof(char *) * to->n_socket_ids);
+        ids[n++] = to->socket_ids[i];
+    }
+    *ret_n = n;
+    return ids;
+}
+
+static uint32_t cluster_nodes(sc_server *srv)
+{
+    const char **ids, **names;
+    size_t n = srv->cluster ? sc_cluster_nodes(srv->cluster, &ids, &names) : 1;
+    return n ? (uint32_t)n : 1;
 }
 
 static void on_emit(sc_conn *c, const sc_frame *f)
@@ -205,15 +250,37 @@ static void on_emit(sc_conn *c, const sc_frame *f)
                                      "to.socket_ids");
         return;
     }
+    if (e->want_ack && f->id == 0) {
+        refuse_invalid(c, 0, "", "an emit with want_ack needs a request id for its Progress");
+        return;
+    }
     if (to->all)
         SC_COUNT(emits_all);
     if (to->n_rooms)
         SC_COUNT(emits_room);
     if (to->n_socket_ids)
         SC_COUNT(emits_socket);
-    emit_ctx ctx = {e};
-    sc_route(&c->srv->reg, &c->owner, to, e->include_self, deliver_to, &ctx, NULL);
-    reply_ok(c, f->id);
+    bool cluster = c->srv->cluster && !e->local;
+    sc_request *req = NULL;
+    sc_relay *relay = NULL;
+    if (e->want_ack) {
+        req = sc_request_new(c->srv, SC_REQ_BROADCAST_ACK, c, f->id,
+                             cluster ? cluster_nodes(c->srv) : 1);
+        if (!req)
+            return;
+        relay = sc_relay_new(c->srv, "", req->id);
+    }
+    sc_dispatch_deliver(c->srv, &c->owner, e->include_self, to, e->payload, e->volatile_, relay);
+    if (cluster) {
+        size_t n_remote;
+        char **ids = remote_ids(c, to, &n_remote);
+        if (to->all || to->n_rooms || n_remote || req)
+            sc_cluster_emit(c->srv->cluster, e, ids, n_remote, req ? req->id : 0);
+    }
+    if (relay)
+        sc_relay_arm(relay);
+    else
+        reply_ok(c, f->id);
 }
 
 typedef struct collect {
@@ -244,18 +311,33 @@ static char **room_names(sc_arena *a, const sc_socket *s, size_t *ret_n)
     return names;
 }
 
-static void on_fetch_sockets(sc_conn *c, const sc_frame *f)
+void sc_dispatch_socket_info(sc_server *srv, sc_arena *a, const sc_socket *s, bool with_data,
+                             bool with_rooms, Sidecast__V1__SocketInfo *in)
 {
-    const Sidecast__V1__FetchSockets *q = f->fetch_sockets;
+    sidecast__v1__socket_info__init(in);
+    in->socket_id = (char *)sc_socket_id(s);
+    in->session_id = (char *)sc_socket_sid(s);
+    in->user_id = (char *)sc_socket_uid(s);
+    in->node_id = srv->node_id;
+    if (with_data) {
+        in->data.data = s->data;
+        in->data.len = s->data_len;
+    }
+    if (with_rooms)
+        in->rooms = room_names(a, s, &in->n_rooms);
+}
+
+/* Send this node's sockets selected by q to c in chunks; the last chunk has
+ * more=last_more. Scratch lives in the server arena until dispatch ends. */
+static void send_local_sockets(sc_conn *c, uint64_t id, const Sidecast__V1__FetchSockets *q,
+                               bool last_more, sc_request *req)
+{
     sc_selector sel = SIDECAST__V1__SELECTOR__INIT;
     if (q->filter)
         sel = *q->filter;
     sel.all = sel.all || (sel.n_rooms == 0 && sel.n_socket_ids == 0);
     collect col = {0};
     sc_registry_select(&c->srv->reg, NULL, &sel, collect_cb, &col);
-
-    /* Send in chunks; the arena holds each chunk's scratch until dispatch
-     * returns, which is bounded by the collected count. */
     sc_arena *a = &c->srv->arena;
     Sidecast__V1__SocketInfo *infos = sc_arena_alloc(a, sizeof(*infos) * CHUNK_ITEMS);
     Sidecast__V1__SocketInfo **ptrs = sc_arena_alloc(a, sizeof(*ptrs) * CHUNK_ITEMS);
@@ -264,29 +346,155 @@ static void on_fetch_sockets(sc_conn *c, const sc_frame *f)
         size_t n = 0, bytes = 0;
         for (; i < col.n && n < CHUNK_ITEMS && bytes < CHUNK_BYTES; i++, n++) {
             const sc_socket *s = col.items[i];
-            Sidecast__V1__SocketInfo *in = &infos[n];
-            sidecast__v1__socket_info__init(in);
-            in->socket_id = (char *)sc_socket_id(s);
-            in->session_id = (char *)sc_socket_sid(s);
-            in->user_id = (char *)sc_socket_uid(s);
-            in->node_id = c->srv->node_id;
-            if (q->with_data) {
-                in->data.data = s->data;
-                in->data.len = s->data_len;
-            }
-            if (q->with_rooms)
-                in->rooms = room_names(a, s, &in->n_rooms);
-            ptrs[n] = in;
+            sc_dispatch_socket_info(c->srv, a, s, q->with_data, q->with_rooms, &infos[n]);
+            ptrs[n] = &infos[n];
             bytes += s->id_len + s->sid_len + s->uid_len + 64 + (q->with_data ? s->data_len : 0) +
-                     in->n_rooms * 16;
+                     infos[n].n_rooms * 16;
         }
         Sidecast__V1__SocketList list = SIDECAST__V1__SOCKET_LIST__INIT;
         list.sockets = ptrs;
         list.n_sockets = n;
-        list.more = i < col.n;
-        send_reply(c, f->id, M(SOCKET_LIST), &list);
+        list.more = i < col.n || last_more;
+        if (req)
+            sc_request_sockets(req, &list);
+        else
+            send_reply(c, id, M(SOCKET_LIST), &list);
     } while (i < col.n && c->state != SC_CONN_CLOSED);
     free(col.items);
+}
+
+void sc_dispatch_local_sockets(sc_server *srv, sc_request *r, const Sidecast__V1__FetchSockets *q)
+{
+    if (r->conn)
+        send_local_sockets(r->conn, r->frame_id, q, true, r);
+}
+
+static void on_fetch_sockets(sc_conn *c, const sc_frame *f)
+{
+    const Sidecast__V1__FetchSockets *q = f->fetch_sockets;
+    if (c->srv->cluster && !q->local) {
+        sc_cluster_fetch_sockets(c->srv->cluster, c, f->id, q);
+        return;
+    }
+    send_local_sockets(c, f->id, q, false, NULL);
+}
+
+typedef struct apply_ctx {
+    const Sidecast__V1__Apply *a;
+} apply_ctx;
+
+static void apply_to(sc_owner *o, const sc_selector *to, void *ud)
+{
+    const Sidecast__V1__Apply *a = ((apply_ctx *)ud)->a;
+    Sidecast__V1__Apply copy = *a;
+    copy.filter = (sc_selector *)to;
+    sc_frame f = SC_FRAME_INIT;
+    f.msg_case = M(APPLY);
+    f.apply = &copy;
+    sc_conn_send(o->ctx, &f, false);
+}
+
+void sc_dispatch_forward_apply(sc_server *srv, const Sidecast__V1__Apply *a)
+{
+    sc_selector all = SIDECAST__V1__SELECTOR__INIT;
+    all.all = true;
+    const sc_selector *filter = a->filter ? a->filter : &all;
+    if (!filter->all && filter->n_rooms == 0 && filter->n_socket_ids == 0)
+        filter = &all;
+    apply_ctx ax = {a};
+    sc_route(&srv->reg, NULL, filter, true, apply_to, &ax, NULL);
+}
+
+static void on_apply(sc_conn *c, const sc_frame *f)
+{
+    const Sidecast__V1__Apply *a = f->apply;
+    if (a->n_join == 0 && a->n_leave == 0 && !a->disconnect) {
+        refuse_invalid(c, f->id, "", "apply needs join, leave or disconnect");
+        return;
+    }
+    if (c->srv->cluster && !a->local) {
+        sc_cluster_apply(c->srv->cluster, c, f->id, a);
+        return;
+    }
+    sc_dispatch_forward_apply(c->srv, a);
+    reply_ok(c, f->id);
+}
+
+uint32_t sc_dispatch_server_message(sc_server *srv, const sc_conn *from,
+                                    ProtobufCBinaryData payload, const char *origin,
+                                    sc_relay *relay)
+{
+    Sidecast__V1__ServerMessage m = SIDECAST__V1__SERVER_MESSAGE__INIT;
+    m.payload = payload;
+    m.ack_id = relay ? relay->ack_id : 0;
+    m.origin_node = (char *)origin;
+    sc_frame f = SC_FRAME_INIT;
+    f.msg_case = M(SERVER_MESSAGE);
+    f.server_message = &m;
+    uint32_t n = 0;
+    for (sc_conn *conn = srv->conns; conn; conn = conn->next) {
+        if (conn == from || !conn->handshaken || conn->state != SC_CONN_OPEN)
+            continue;
+        if (sc_conn_send(conn, &f, false) == 0) {
+            n++;
+            if (relay)
+                sc_relay_add_app(relay, conn);
+        }
+    }
+    return n;
+}
+
+static void on_server_emit(sc_conn *c, const sc_frame *f)
+{
+    const Sidecast__V1__ServerEmit *e = f->server_emit;
+    if (e->want_ack && f->id == 0) {
+        refuse_invalid(c, 0, "", "a server emit with want_ack needs a request id");
+        return;
+    }
+    if (c->srv->cluster && !e->local) {
+        if (sc_cluster_server_emit(c->srv->cluster, c, f->id, e) == 0 && !e->want_ack)
+            reply_ok(c, f->id);
+        return;
+    }
+    if (!e->want_ack) {
+        sc_dispatch_server_message(c->srv, c, e->payload, c->srv->node_id, NULL);
+        reply_ok(c, f->id);
+        return;
+    }
+    sc_request *r = sc_request_new(c->srv, SC_REQ_SERVER_EMIT, c, f->id, 1);
+    if (!r)
+        return;
+    sc_relay *relay = sc_relay_new(c->srv, "", r->id);
+    uint32_t n = sc_dispatch_server_message(c->srv, c, e->payload, c->srv->node_id, relay);
+    sc_request_progress(r, n, NULL, 0);
+    sc_relay_arm(relay);
+}
+
+static void on_ack(sc_conn *c, const sc_frame *f)
+{
+    sc_relay_ack(c->srv, c, f->ack);
+}
+
+static void on_nodes(sc_conn *c, const sc_frame *f)
+{
+    sc_server *srv = c->srv;
+    const char **ids = NULL, **names = NULL;
+    size_t n = srv->cluster ? sc_cluster_nodes(srv->cluster, &ids, &names) : 0;
+    sc_arena *a = &srv->arena;
+    size_t total = n ? n : 1;
+    Sidecast__V1__NodeInfo *infos = sc_arena_alloc(a, sizeof(*infos) * total);
+    Sidecast__V1__NodeInfo **ptrs = sc_arena_alloc(a, sizeof(*ptrs) * total);
+    for (size_t i = 0; i < total; i++) {
+        sidecast__v1__node_info__init(&infos[i]);
+        infos[i].node_id = n ? (char *)ids[i] : srv->node_id;
+        infos[i].node_name = n ? (char *)names[i] : srv->node_name;
+        infos[i].self = strcmp(infos[i].node_id, srv->node_id) == 0;
+        ptrs[i] = &infos[i];
+    }
+    Sidecast__V1__NodeList l = SIDECAST__V1__NODE_LIST__INIT;
+    l.nodes = ptrs;
+    l.n_nodes = total;
+    send_reply(c, f->id, M(NODE_LIST), &l);
 }
 
 static void on_rooms(sc_conn *c, const sc_frame *f)
@@ -344,8 +552,8 @@ static void add_stat(const char *name, const char *help, uint64_t value, void *u
 static void on_stats(sc_conn *c, const sc_frame *f)
 {
     sc_server *srv = c->srv;
-    Sidecast__V1__Stat items[64];
-    Sidecast__V1__Stat *ptrs[64];
+    Sidecast__V1__Stat items[128];
+    Sidecast__V1__Stat *ptrs[128];
     stat_list l = {items, ptrs, 0};
     sc_stats_foreach(add_stat, &l);
     add_stat("app_connections", NULL, srv->nconns, &l);
@@ -374,6 +582,10 @@ static const handler_fn handlers[] = {
     [M(FETCH_SOCKETS)] = on_fetch_sockets,
     [M(ROOMS)] = on_rooms,
     [M(STATS)] = on_stats,
+    [M(APPLY)] = on_apply,
+    [M(SERVER_EMIT)] = on_server_emit,
+    [M(ACK)] = on_ack,
+    [M(NODES)] = on_nodes,
 };
 
 void sc_dispatch(sc_conn *c, const sc_frame *f)

@@ -9,4 +9,27 @@
  * is gone after the call. May close c. */
 void sc_dispatch(sc_conn *c, const sc_frame *f);
 
+struct sc_server;
+struct sc_relay;
+struct sc_request;
+
+/* Deliver an emit to this node's app connections (the sender's only with
+ * include_self). With a relay, each Deliver asks for acks and the relay
+ * waits for every app reached. Returns the app connections reached. */
+uint32_t sc_dispatch_deliver(struct sc_server *srv, const sc_owner *sender, bool include_self,
+                             const sc_selector *to, ProtobufCBinaryData payload, bool is_volatile,
+                             struct sc_relay *relay);
+/* Forward an Apply to the app connections owning a socket it selects. */
+void sc_dispatch_forward_apply(struct sc_server *srv, const Sidecast__V1__Apply *a);
+/* Send a ServerMessage to every app connection but `from`; returns how many. */
+uint32_t sc_dispatch_server_message(struct sc_server *srv, const sc_conn *from,
+                                    ProtobufCBinaryData payload, const char *origin,
+                                    struct sc_relay *relay);
+/* Fill a SocketInfo for s; room names are allocated in the arena. */
+void sc_dispatch_socket_info(struct sc_server *srv, sc_arena *a, const sc_socket *s,
+                             bool with_data, bool with_rooms, Sidecast__V1__SocketInfo *out);
+/* This node's part of a fetch: SocketList frames (more=true) for request r. */
+void sc_dispatch_local_sockets(struct sc_server *srv, struct sc_request *r,
+                               const Sidecast__V1__FetchSockets *q);
+
 #endif

@@ -43,7 +43,8 @@ sc_log_level sc_log_get_level(void)
     return current;
 }
 
-static void vlog(sc_log_level l, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(sc_log_level l, const char *fmt,
+                                                    va_list ap)
 {
     char line[2048];
     int n = 0;

@@ -104,7 +104,10 @@ int sc_registry_add_socket(sc_registry *r, sc_owner *o, const char *id, const ch
     sc_registry_set_data(s, data, data_len);
     sc_map_put(&r->sockets, s);
     sc_pset_add(&o->sockets, s);
-    sc_pset_add(&r->owners, o);
+    /* An owner outside r->owners missed any mark reset done on a pass
+     * wrap, so it starts clean whenever it (re)enters the set. */
+    if (sc_pset_add(&r->owners, o))
+        o->mark = 0;
     if (ret)
         *ret = s;
     return 0;
@@ -135,6 +138,8 @@ static void room_drop_member(sc_registry *r, sc_room *room, sc_socket *s)
         sc_pmap_del(&room->owners, s->owner);
     r->memberships--;
     if (sc_pset_count(&room->members) == 0) {
+        if (r->on_room)
+            r->on_room(r->on_room_ud, room, false);
         sc_map_del(&r->rooms, room->name, room->name_len);
         free_room(room);
     }
@@ -190,6 +195,8 @@ int sc_registry_join(sc_registry *r, sc_socket *s, const char *name)
         room->name_len = (uint32_t)len;
         memcpy(room->name, name, len + 1);
         sc_map_put(&r->rooms, room);
+        if (r->on_room)
+            r->on_room(r->on_room_ud, room, true);
     } else if (sc_pset_has(&s->rooms, room)) {
         return 0;
     }

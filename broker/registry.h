@@ -47,7 +47,12 @@ typedef struct sc_room {
     char name[];
 } sc_room;
 
+/* Told when a room gets its first member (created) or loses its last. */
+typedef void (*sc_room_hook)(void *ud, const struct sc_room *room, bool created);
+
 typedef struct sc_registry {
+    sc_room_hook on_room;
+    void *on_room_ud;
     sc_map sockets; /* id -> sc_socket */
     sc_map rooms;   /* name -> sc_room */
     sc_pset owners; /* owners with at least one socket */

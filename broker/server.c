@@ -4,7 +4,9 @@
  * checking that nothing answers on it; a live sidecastd on the same path is
  * an error, never silently replaced. */
 #include "server.h"
+#include "cluster.h"
 #include "log.h"
+#include "request.h"
 #include "stats.h"
 #include "util.h"
 
@@ -196,7 +198,7 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
         s->closed_list = c->closed_next;
         sc_conn_free(c);
     }
-    if (s->stopping && s->nconns == 0)
+    if (s->stopping && s->nconns == 0 && sc_cluster_left(s->cluster))
         ev_break(loop, EVBREAK_ALL);
 }
 
@@ -233,6 +235,7 @@ void sc_server_shutdown(sc_server *s)
     sc_info("shutting down: no new connections, flushing %llu app connection(s) for up to %llu ms",
             (unsigned long long)s->nconns, (unsigned long long)s->cfg->shutdown_timeout_ms);
     close_listener(s);
+    sc_cluster_leave(s->cluster);
     for (sc_conn *c = s->conns; c; c = c->next)
         sc_conn_drain(c);
     ev_timer_init(&s->shutdown_timer, on_shutdown_timeout, s->cfg->shutdown_timeout_ms / 1000.0, 0);
@@ -246,6 +249,12 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     (void)revents;
     sc_info("received %s", w->signum == SIGINT ? "SIGINT" : "SIGTERM");
     sc_server_shutdown(w->data);
+}
+
+static void room_hook(void *ud, const sc_room *room, bool created)
+{
+    sc_server *s = ud;
+    sc_cluster_room(s->cluster, room, created);
 }
 
 static void make_node_id(sc_server *s)
@@ -269,10 +278,17 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     s->started_us = sc_now_us();
     sc_registry_init(&s->reg);
     sc_arena_init(&s->arena, 256 * 1024);
+    sc_requests_init(s);
     make_node_id(s);
     int r = open_listener(s);
     if (r < 0)
         return r;
+    s->cluster = sc_cluster_new(s);
+    if (s->cluster) {
+        s->reg.on_room = room_hook;
+        s->reg.on_room_ud = s;
+        sc_cluster_start(s->cluster);
+    }
     ev_io_init(&s->accept_io, on_accept, s->listen_fd, EV_READ);
     s->accept_io.data = s;
     ev_io_start(loop, &s->accept_io);
@@ -284,8 +300,8 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     s->sigterm.data = s->sigint.data = s;
     ev_signal_start(loop, &s->sigterm);
     ev_signal_start(loop, &s->sigint);
-    sc_info("sidecastd node %s (%s) listening on %s, standalone", s->node_name, s->node_id,
-            cfg->socket_path);
+    sc_info("sidecastd node %s (%s) listening on %s, %s", s->node_name, s->node_id,
+            cfg->socket_path, s->cluster ? "cluster mode" : "standalone");
     return 0;
 }
 
@@ -311,6 +327,10 @@ void sc_server_cleanup(sc_server *s)
     ev_signal_stop(s->loop, &s->sigterm);
     ev_signal_stop(s->loop, &s->sigint);
     ev_timer_stop(s->loop, &s->shutdown_timer);
+    sc_requests_free(s);
+    s->reg.on_room = NULL; /* the cluster goes first; rooms are freed below */
+    sc_cluster_free(s->cluster);
+    s->cluster = NULL;
     sc_registry_free(&s->reg);
     sc_arena_free(&s->arena);
 }

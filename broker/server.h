@@ -6,6 +6,7 @@
 #include "config.h"
 #include "conn.h"
 #include "registry.h"
+#include "table.h"
 #include "wire.h"
 
 #include <ev.h>
@@ -27,6 +28,10 @@ typedef struct sc_server {
     uint64_t next_conn_id;
     sc_conn *flush_list;
     sc_conn *closed_list;
+    struct sc_cluster *cluster; /* NULL when standalone */
+    sc_map requests;            /* sc_request by id */
+    sc_map relays;              /* sc_relay by ack id */
+    uint64_t next_request_id;
     char node_id[40];
     char node_name[256];
     uint64_t started_us;

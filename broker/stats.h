@@ -30,7 +30,36 @@
     X(refused_duplicate, "socket ups refused: socket id already registered")                      \
     X(refused_not_found, "requests refused: no such socket on this connection")                   \
     X(refused_invalid, "requests refused: missing or invalid field")                              \
-    X(shutdown_unflushed_bytes, "bytes still unsent when the shutdown timeout expired")
+    X(shutdown_unflushed_bytes, "bytes still unsent when the shutdown timeout expired")           \
+    X(emits_remote, "emits published to redis for other nodes")                                   \
+    X(redis_commands, "commands sent to redis on the publish connection")                         \
+    X(redis_publishes, "PUBLISH commands sent (or queued in the outbox)")                         \
+    X(outbox_queued, "cluster messages queued while redis was unreachable")                       \
+    X(outbox_flushed, "queued cluster messages sent after redis came back")                       \
+    X(outbox_dropped_volatile, "volatile cluster messages dropped: outbox full")                  \
+    X(outbox_dropped_full, "cluster messages dropped: outbox full of non-volatile messages")       \
+    X(cluster_messages_received, "cluster messages from other nodes processed")                   \
+    X(cluster_duplicates_skipped, "cluster messages skipped: already seen on another channel")    \
+    X(cluster_own_skipped, "own room publishes received back and skipped")                        \
+    X(cluster_malformed, "cluster messages dropped: not a valid envelope")                        \
+    X(room_subscribes, "room channels subscribed")                                                \
+    X(room_unsubscribes, "room channels unsubscribed after room_linger_ms without members")       \
+    X(canaries_sent, "pub/sub canaries published")                                                \
+    X(canaries_received, "pub/sub canaries received back")                                       \
+    X(canary_missed, "subscriber reconnects forced by a missing canary")                          \
+    X(pubsub_gaps, "gap notices: subscription interrupted, apps told to resync")                  \
+    X(dead_nodes_reaped, "dead nodes whose directory entries this node removed")                  \
+    X(directory_resyncs, "directory rewrites after connecting to redis")                          \
+    X(requests_started, "cluster requests started by apps")                                       \
+    X(requests_published, "cluster requests published to other nodes")                           \
+    X(requests_served, "cluster requests from other nodes answered")                              \
+    X(requests_ok, "cluster requests completed")                                                  \
+    X(requests_timeout, "cluster requests that timed out (request_timeout_ms)")                   \
+    X(requests_refused_limit, "cluster requests refused: max_pending_requests reached")           \
+    X(requests_unavailable, "cluster requests refused: redis unreachable")                        \
+    X(responses_late, "answers that arrived after their request timed out")                       \
+    X(relay_timeouts, "ack relays that expired before every app answered")                        \
+    X(acks_unknown, "acks for unknown or expired ack ids")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;

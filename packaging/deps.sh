@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libev-dev libprotobuf-c-dev protobuf-c-compiler libinih-dev
+  libhiredis-dev redis-server
   libcmocka-dev valgrind
 )
 

@@ -93,6 +93,8 @@ static int code_to_errno(int code)
     case SC_ERR_LIMIT: return -ENOSPC;
     case SC_ERR_TOO_LARGE: return -EMSGSIZE;
     case SC_ERR_SHUTTING_DOWN: return -ESHUTDOWN;
+    case SC_ERR_TIMEOUT: return -ETIMEDOUT;
+    case SC_ERR_UNAVAILABLE: return -EAGAIN;
     default: return -EPROTO;
     }
 }
@@ -176,9 +178,13 @@ static void target_from(sc_target *t, const sc_selector *s)
 static void on_deliver(sc_client *c, const Sidecast__V1__Deliver *d)
 {
     bool resolve = true;
-    if (c->opts.on_delivery) {
+    if (c->opts.on_delivery || (d->ack_id && c->opts.on_deliver_ack)) {
         sc_delivery dv = {d->payload.data, d->payload.len, d->volatile_, {0}};
         target_from(&dv.to, d->to);
+        if (d->ack_id && c->opts.on_deliver_ack) {
+            c->opts.on_deliver_ack(c->opts.ud, d->ack_id, &dv);
+            return;
+        }
         resolve = c->opts.on_delivery(c->opts.ud, &dv);
     }
     if (resolve && c->opts.on_deliver && d->to) {
@@ -208,7 +214,56 @@ static bool has_more(const sc_frame *f)
         return f->socket_list->more;
     if (f->msg_case == M(ROOM_LIST))
         return f->room_list->more;
+    if (f->msg_case == M(PROGRESS))
+        return !f->progress->done;
     return false;
+}
+
+static int send_join_leave(sc_client *c, int msg_case, const char *id, char **rooms, size_t n);
+
+typedef struct apply_ctx {
+    sc_client *c;
+    const Sidecast__V1__Apply *a;
+    char **ids;
+    size_t n;
+} apply_ctx;
+
+static void apply_collect(sc_socket *s, void *ud)
+{
+    apply_ctx *ax = ud;
+    ax->ids[ax->n++] = (char *)sc_socket_id(s);
+}
+
+/* A cluster request for our sockets: apply it to the registration, tell
+ * the sidecar what changed, and let the app act (close connections). */
+static void on_apply(sc_client *c, const Sidecast__V1__Apply *a)
+{
+    if (!a->filter)
+        return;
+    apply_ctx ax = {c, a, sc_xmalloc(sizeof(char *) * (c->mirror.sockets.count + 1)), 0};
+    sc_registry_select(&c->mirror, NULL, a->filter, apply_collect, &ax);
+    for (size_t i = 0; i < ax.n; i++) {
+        /* copy: the id's storage goes with the socket on disconnect */
+        char *id = sc_xstrdup(ax.ids[i]);
+        sc_socket *s = sc_registry_find_socket(&c->mirror, id);
+        for (size_t j = 0; s && j < a->n_join; j++)
+            sc_registry_join(&c->mirror, s, a->join[j]);
+        for (size_t j = 0; s && j < a->n_leave; j++)
+            sc_registry_leave(&c->mirror, s, a->leave[j]);
+        if (!a->disconnect) {
+            if (a->n_join)
+                send_join_leave(c, M(JOIN), id, a->join, a->n_join);
+            if (a->n_leave)
+                send_join_leave(c, M(LEAVE), id, a->leave, a->n_leave);
+        }
+        if (c->opts.on_apply)
+            c->opts.on_apply(c->opts.ud, id, (const char *const *)a->join, a->n_join,
+                             (const char *const *)a->leave, a->n_leave, a->disconnect, a->close);
+        if (a->disconnect && sc_registry_find_socket(&c->mirror, id))
+            sc_client_socket_down(c, id);
+        free(id);
+    }
+    free(ax.ids);
 }
 
 static void dispatch(sc_client *c, const sc_frame *f)
@@ -225,10 +280,23 @@ static void dispatch(sc_client *c, const sc_frame *f)
         c->wait_done = !has_more(f);
         return;
     }
-    if (f->msg_case == M(DELIVER))
+    if (f->msg_case == M(DELIVER)) {
         on_deliver(c, f->deliver);
-    else if (f->msg_case == M(ERROR))
+    } else if (f->msg_case == M(ERROR)) {
         on_async_error(c, f->error);
+    } else if (f->msg_case == M(APPLY)) {
+        on_apply(c, f->apply);
+    } else if (f->msg_case == M(SERVER_MESSAGE)) {
+        const Sidecast__V1__ServerMessage *m = f->server_message;
+        if (c->opts.on_server_message)
+            c->opts.on_server_message(c->opts.ud, m->payload.data, m->payload.len, m->ack_id,
+                                      m->origin_node);
+        else if (m->ack_id) /* nobody to answer: say so, so nobody waits */
+            sc_client_ack(c, m->ack_id, 0, NULL, NULL, 0, true);
+    } else if (f->msg_case == M(GAP)) {
+        if (c->opts.on_gap)
+            c->opts.on_gap(c->opts.ud, f->gap->from_unix_ms, f->gap->to_unix_ms, f->gap->reason);
+    }
 }
 
 static int process_input(sc_client *c)
@@ -520,6 +588,21 @@ int sc_client_socket_down(sc_client *c, const char *socket_id)
     return queue_frame(c, &f);
 }
 
+static int send_join_leave(sc_client *c, int msg_case, const char *id, char **rooms, size_t n)
+{
+    /* Join and Leave have the same shape */
+    Sidecast__V1__Join j = SIDECAST__V1__JOIN__INIT;
+    j.socket_id = (char *)id;
+    j.rooms = rooms;
+    j.n_rooms = n;
+    Sidecast__V1__Leave l = SIDECAST__V1__LEAVE__INIT;
+    l.socket_id = (char *)id;
+    l.rooms = rooms;
+    l.n_rooms = n;
+    sc_frame f = frame_of(msg_case, msg_case == M(JOIN) ? (void *)&j : (void *)&l);
+    return queue_frame(c, &f);
+}
+
 int sc_client_join(sc_client *c, const char *socket_id, const char *const *rooms, size_t n)
 {
     sc_socket *s = mine(c, socket_id);
@@ -528,12 +611,7 @@ int sc_client_join(sc_client *c, const char *socket_id, const char *const *rooms
     for (size_t i = 0; i < n; i++)
         if (sc_registry_join(&c->mirror, s, rooms[i]) < 0)
             return set_error(c, -EINVAL, "socket %s: invalid room name", socket_id);
-    Sidecast__V1__Join j = SIDECAST__V1__JOIN__INIT;
-    j.socket_id = (char *)socket_id;
-    j.rooms = (char **)rooms;
-    j.n_rooms = n;
-    sc_frame f = frame_of(M(JOIN), &j);
-    return queue_frame(c, &f);
+    return send_join_leave(c, M(JOIN), socket_id, (char **)rooms, n);
 }
 
 int sc_client_leave(sc_client *c, const char *socket_id, const char *const *rooms, size_t n)
@@ -545,12 +623,7 @@ int sc_client_leave(sc_client *c, const char *socket_id, const char *const *room
         sc_registry_leave_all(&c->mirror, s);
     for (size_t i = 0; i < n; i++)
         sc_registry_leave(&c->mirror, s, rooms[i]);
-    Sidecast__V1__Leave l = SIDECAST__V1__LEAVE__INIT;
-    l.socket_id = (char *)socket_id;
-    l.rooms = (char **)rooms;
-    l.n_rooms = n;
-    sc_frame f = frame_of(M(LEAVE), &l);
-    return queue_frame(c, &f);
+    return send_join_leave(c, M(LEAVE), socket_id, (char **)rooms, n);
 }
 
 int sc_client_set_data(sc_client *c, const char *socket_id, const uint8_t *data, size_t len)
@@ -710,12 +783,21 @@ static void on_socket_list(sc_client *c, const sc_frame *f, void *ud)
 int sc_client_fetch_sockets(sc_client *c, const sc_target *filter, bool with_data,
                             bool with_rooms, sc_socket_cb cb, void *ud, int timeout_ms)
 {
+    return sc_client_fetch_sockets_ex(c, filter, with_data, with_rooms, false, cb, ud,
+                                      timeout_ms);
+}
+
+int sc_client_fetch_sockets_ex(sc_client *c, const sc_target *filter, bool with_data,
+                               bool with_rooms, bool local, sc_socket_cb cb, void *ud,
+                               int timeout_ms)
+{
     sc_selector sel;
     selector_from(&sel, filter);
     Sidecast__V1__FetchSockets q = SIDECAST__V1__FETCH_SOCKETS__INIT;
     q.filter = &sel;
     q.with_data = with_data;
     q.with_rooms = with_rooms;
+    q.local = local;
     sc_frame f = frame_of(M(FETCH_SOCKETS), &q);
     fetch_ctx fx = {cb, ud};
     return call(c, &f, on_socket_list, &fx, timeout_ms);
@@ -745,4 +827,124 @@ int sc_client_rooms(sc_client *c, const char *const *names, size_t n, sc_room_cb
     sc_frame f = frame_of(M(ROOMS), &q);
     rooms_ctx rx = {cb, ud};
     return call(c, &f, on_room_list, &rx, timeout_ms);
+}
+
+/* ---- cluster calls ------------------------------------------------------------ */
+
+typedef struct nodes_ctx {
+    sc_node_cb cb;
+    void *ud;
+} nodes_ctx;
+
+static void on_node_list(sc_client *c, const sc_frame *f, void *ud)
+{
+    nodes_ctx *nx = ud;
+    if (f->msg_case != M(NODE_LIST))
+        return;
+    for (size_t i = 0; i < f->node_list->n_nodes; i++)
+        nx->cb(nx->ud, f->node_list->nodes[i]->node_id, f->node_list->nodes[i]->node_name,
+               f->node_list->nodes[i]->self);
+}
+
+int sc_client_nodes(sc_client *c, sc_node_cb cb, void *ud, int timeout_ms)
+{
+    Sidecast__V1__NodesRequest q = SIDECAST__V1__NODES_REQUEST__INIT;
+    sc_frame f = frame_of(M(NODES), &q);
+    nodes_ctx nx = {cb, ud};
+    return call(c, &f, on_node_list, &nx, timeout_ms);
+}
+
+int sc_client_apply(sc_client *c, const sc_apply *a, int timeout_ms)
+{
+    sc_selector sel;
+    selector_from(&sel, a->filter);
+    if (!a->filter)
+        sel.all = true;
+    Sidecast__V1__Apply m = SIDECAST__V1__APPLY__INIT;
+    m.filter = &sel;
+    m.join = (char **)a->join;
+    m.n_join = a->n_join;
+    m.leave = (char **)a->leave;
+    m.n_leave = a->n_leave;
+    m.disconnect = a->disconnect;
+    m.close = a->close;
+    m.local = a->local;
+    sc_frame f = frame_of(M(APPLY), &m);
+    return call(c, &f, NULL, NULL, timeout_ms);
+}
+
+typedef struct progress_ctx {
+    sc_progress_cb cb;
+    void *ud;
+} progress_ctx;
+
+static void on_progress(sc_client *c, const sc_frame *f, void *ud)
+{
+    progress_ctx *px = ud;
+    if (f->msg_case != M(PROGRESS) || !px->cb)
+        return;
+    const Sidecast__V1__Progress *p = f->progress;
+    const uint8_t **payloads = sc_arena_alloc(&c->arena, sizeof(uint8_t *) * (p->n_payloads + 1));
+    size_t *lens = sc_arena_alloc(&c->arena, sizeof(size_t) * (p->n_payloads + 1));
+    for (size_t i = 0; i < p->n_payloads; i++) {
+        payloads[i] = p->payloads[i].data;
+        lens[i] = p->payloads[i].len;
+    }
+    sc_progress pr = {p->expect,  payloads,          lens,         p->n_payloads,
+                      p->done,    p->timed_out,      p->nodes_expected, p->nodes_answered};
+    px->cb(px->ud, &pr);
+}
+
+int sc_client_server_emit(sc_client *c, const uint8_t *payload, size_t len, bool local,
+                          sc_progress_cb cb, void *ud, int timeout_ms)
+{
+    Sidecast__V1__ServerEmit e = SIDECAST__V1__SERVER_EMIT__INIT;
+    e.payload.data = (uint8_t *)payload;
+    e.payload.len = len;
+    e.want_ack = cb != NULL;
+    e.local = local;
+    sc_frame f = frame_of(M(SERVER_EMIT), &e);
+    progress_ctx px = {cb, ud};
+    return call(c, &f, on_progress, &px, timeout_ms);
+}
+
+int sc_client_emit_with_ack(sc_client *c, const sc_target *to, const sc_emit_flags *flags,
+                            const uint8_t *payload, size_t len, sc_progress_cb cb, void *ud,
+                            int timeout_ms)
+{
+    sc_selector sel;
+    selector_from(&sel, to);
+    Sidecast__V1__Emit e = SIDECAST__V1__EMIT__INIT;
+    e.to = &sel;
+    e.payload.data = (uint8_t *)payload;
+    e.payload.len = len;
+    e.want_ack = true;
+    if (flags) {
+        e.volatile_ = flags->is_volatile;
+        e.include_self = flags->include_self;
+        e.local = flags->local;
+    }
+    sc_frame f = frame_of(M(EMIT), &e);
+    progress_ctx px = {cb, ud};
+    return call(c, &f, on_progress, &px, timeout_ms);
+}
+
+int sc_client_ack(sc_client *c, uint64_t ack_id, uint32_t expect, const uint8_t *const *payloads,
+                  const size_t *lens, size_t n, bool done)
+{
+    ProtobufCBinaryData *bins = sc_xmalloc(sizeof(*bins) * (n + 1));
+    for (size_t i = 0; i < n; i++) {
+        bins[i].data = (uint8_t *)payloads[i];
+        bins[i].len = lens[i];
+    }
+    Sidecast__V1__Ack a = SIDECAST__V1__ACK__INIT;
+    a.ack_id = ack_id;
+    a.expect = expect;
+    a.payloads = bins;
+    a.n_payloads = n;
+    a.done = done;
+    sc_frame f = frame_of(M(ACK), &a);
+    int r = queue_frame(c, &f);
+    free(bins);
+    return r;
 }

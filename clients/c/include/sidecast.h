@@ -77,6 +77,23 @@ typedef struct sc_client_options {
     bool (*on_delivery)(void *ud, const sc_delivery *d);
     /* A fire-and-forget call was refused, or the sidecar sent a fatal error. */
     void (*on_error)(void *ud, int code, const char *message, const char *ref);
+    /* A Deliver asked for client acks (broadcast with acks): the app answers
+     * with sc_client_ack(ack_id, expect = clients it delivered to), then one
+     * sc_client_ack per client answer, the last with done. */
+    void (*on_deliver_ack)(void *ud, uint64_t ack_id, const sc_delivery *d);
+    /* Another app server's server-side emit. If ack_id != 0, answer once
+     * with sc_client_ack(c, ack_id, 0, &answer, 1, true). */
+    void (*on_server_message)(void *ud, const uint8_t *payload, size_t len, uint64_t ack_id,
+                              const char *origin_node);
+    /* A cluster request (socketsJoin/Leave, disconnectSockets) selected this
+     * local socket. libsidecast has already updated its registration (joins,
+     * leaves) and, for disconnect, unregisters the socket right after this
+     * call: the app closes the client connection here. */
+    void (*on_apply)(void *ud, const char *socket_id, const char *const *join, size_t n_join,
+                     const char *const *leave, size_t n_leave, bool disconnect, bool close);
+    /* The sidecar's Redis subscription was interrupted between these times:
+     * cluster messages may have been lost, resync if that matters. */
+    void (*on_gap)(void *ud, uint64_t from_unix_ms, uint64_t to_unix_ms, const char *reason);
     void *ud;
 } sc_client_options;
 
@@ -156,6 +173,52 @@ typedef void (*sc_room_cb)(void *ud, const char *room, uint64_t size);
 SC_API int sc_client_rooms(sc_client *c, const char *const *names, size_t n, sc_room_cb cb, void *ud,
                     int timeout_ms);
 
+/* Cluster-wide fetch (local = false) or this node only. */
+SC_API int sc_client_fetch_sockets_ex(sc_client *c, const sc_target *filter, bool with_data,
+                                      bool with_rooms, bool local, sc_socket_cb cb, void *ud,
+                                      int timeout_ms);
+
+typedef void (*sc_node_cb)(void *ud, const char *node_id, const char *node_name, bool self);
+/* Live nodes of the cluster (just this one when standalone). */
+SC_API int sc_client_nodes(sc_client *c, sc_node_cb cb, void *ud, int timeout_ms);
+
+typedef struct sc_apply {
+    const sc_target *filter; /* NULL: every socket */
+    const char *const *join;
+    size_t n_join;
+    const char *const *leave;
+    size_t n_leave;
+    bool disconnect;
+    bool close;
+    bool local;
+} sc_apply;
+/* socketsJoin / socketsLeave / disconnectSockets on every node. Blocking:
+ * returns once every live node forwarded it to its apps. */
+SC_API int sc_client_apply(sc_client *c, const sc_apply *a, int timeout_ms);
+
+/* Answers to a server-side emit or a broadcast with acks, as they arrive. */
+typedef struct sc_progress {
+    uint32_t expect; /* adds to the number of answers to expect */
+    const uint8_t *const *payloads;
+    const size_t *lens;
+    size_t n;
+    bool done;
+    bool timed_out;
+    uint32_t nodes_expected, nodes_answered;
+} sc_progress;
+typedef void (*sc_progress_cb)(void *ud, const sc_progress *p);
+/* serverSideEmit. With cb: waits for every other app server's answer (or
+ * the sidecar's request timeout) and reports them through cb. */
+SC_API int sc_client_server_emit(sc_client *c, const uint8_t *payload, size_t len, bool local,
+                                 sc_progress_cb cb, void *ud, int timeout_ms);
+/* Emit whose recipients ack (broadcast with acks); blocking like above. */
+SC_API int sc_client_emit_with_ack(sc_client *c, const sc_target *to, const sc_emit_flags *flags,
+                                   const uint8_t *payload, size_t len, sc_progress_cb cb,
+                                   void *ud, int timeout_ms);
+/* Answer an ack request (fire-and-forget). */
+SC_API int sc_client_ack(sc_client *c, uint64_t ack_id, uint32_t expect,
+                         const uint8_t *const *payloads, const size_t *lens, size_t n, bool done);
+
 /* Error codes carried by the sidecar's Error frames (proto ErrorCode). */
 enum {
     SC_ERR_MALFORMED = 1,
@@ -168,6 +231,8 @@ enum {
     SC_ERR_INVALID = 8,
     SC_ERR_LIMIT = 9,
     SC_ERR_SHUTTING_DOWN = 10,
+    SC_ERR_TIMEOUT = 11,
+    SC_ERR_UNAVAILABLE = 12,
 };
 
 #ifdef __cplusplus

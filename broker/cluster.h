@@ -1,0 +1,74 @@
+/* cluster: this node's membership of a sidecast cluster over Redis.
+ *
+ * Channels (P = redis_prefix):
+ *   P:node:<id>    targeted emits, request answers and canaries for one node
+ *   P:room:<name>  room emits; a node subscribes while it has local members
+ *                  (and for room_linger_ms after, to avoid churn)
+ *   P:all          emits to everyone and cluster requests
+ * Keys:
+ *   P:alive:<id>   node name, with a TTL refreshed by the heartbeat
+ *   P:nodes        set of node ids seen; the reap step drops dead ones
+ *   P:sockets      hash socket id -> node id (the directory)
+ *   P:nodesock:<id> set of a node's socket ids, to clean up after it
+ *
+ * Guarantees and bounds: one PUBLISH per target room, one per node for
+ * targeted emits (a server-side script resolves ids to nodes), an outbox of
+ * at most outbox_max_bytes while Redis is away (volatile first to go), a
+ * canary through our own subscription, and a Gap notice to every app after
+ * any interruption of the subscription. */
+#ifndef SC_CLUSTER_H
+#define SC_CLUSTER_H
+
+#include "registry.h"
+#include "wire.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sc_server;
+struct sc_conn;
+typedef struct sc_cluster sc_cluster;
+
+/* NULL when the configuration has no redis_url (standalone). */
+sc_cluster *sc_cluster_new(struct sc_server *srv);
+void sc_cluster_start(sc_cluster *c);
+/* Leave the cluster: remove liveness and directory entries (best effort,
+ * sent before the connections close). Then free. NULL-safe. */
+void sc_cluster_free(sc_cluster *c);
+
+/* Registry hooks. */
+void sc_cluster_socket_up(sc_cluster *c, const sc_socket *s);
+void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s);
+void sc_cluster_room(sc_cluster *c, const sc_room *room, bool created);
+
+/* Publish an emit for the other nodes; `remote_ids` are the emit's socket
+ * ids not registered on this node. ack_id != 0 asks nodes for client acks. */
+void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_ids,
+                     size_t n_remote, uint64_t ack_id);
+
+/* Cluster requests started by an app connection; the answer goes to the
+ * app under frame_id. Returns 0, or a negative errno after sending an Error. */
+int sc_cluster_fetch_sockets(sc_cluster *c, struct sc_conn *from, uint64_t frame_id,
+                             const Sidecast__V1__FetchSockets *q);
+int sc_cluster_apply(sc_cluster *c, struct sc_conn *from, uint64_t frame_id,
+                     const Sidecast__V1__Apply *a);
+int sc_cluster_server_emit(sc_cluster *c, struct sc_conn *from, uint64_t frame_id,
+                           const Sidecast__V1__ServerEmit *e);
+/* An app's Ack for a ServerMessage or Deliver forwarded by this node. */
+void sc_cluster_ack(sc_cluster *c, struct sc_conn *from, const Sidecast__V1__Ack *a);
+/* An app connection is closing: forget it in pending requests. */
+void sc_cluster_conn_closed(sc_cluster *c, struct sc_conn *conn);
+
+/* Answers for request `req_id` of node `origin` (relays, other nodes). */
+void sc_cluster_progress(sc_cluster *c, const char *origin, uint64_t req_id, uint32_t expect,
+                         ProtobufCBinaryData *payloads, size_t n, bool last);
+/* Begin leaving (SIGTERM): remove liveness and directory entries. */
+void sc_cluster_leave(sc_cluster *c);
+/* True once the leave commands were answered (or Redis is down). */
+bool sc_cluster_left(const sc_cluster *c);
+
+/* Live nodes, this one included. */
+size_t sc_cluster_nodes(const sc_cluster *c, const char ***ret_ids, const char ***ret_names);
+bool sc_cluster_ready(const sc_cluster *c, const char **why);
+
+#endif

@@ -1,0 +1,389 @@
+/* redis: connection lifecycle around hiredis' async API.
+ *
+ * hiredis frees its context itself after a disconnect callback, so we keep
+ * only a pointer that the callbacks clear; forced reconnects go through an
+ * ev_idle-free path: a zero-delay timer, so redisAsyncFree never runs inside
+ * hiredis' own callback chain. */
+#include "redis.h"
+#include "log.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <hiredis/adapters/libev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sc_redis {
+    struct ev_loop *loop;
+    sc_redis_url url;
+    sc_redis_opts o;
+    char name[32];
+    sc_redis_state_fn fn;
+    void *ud;
+    redisAsyncContext *ac;
+    bool up;
+    bool closing;
+    uint32_t attempt;
+    uint64_t reconnects;
+    ev_timer retry;   /* backoff before the next connect */
+    ev_timer connect; /* connect timeout */
+    ev_timer probe;   /* PING every command_timeout/2 */
+    ev_timer kick;    /* deferred forced reconnect */
+    bool probe_pending;
+    uint64_t probe_sent_us;
+    char kick_why[128];
+};
+
+/* ---- URL ------------------------------------------------------------------- */
+
+static char *pct_decode(const char *s, size_t n)
+{
+    char *out = sc_xmalloc(n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n + 0 + 1 && isxdigit((unsigned char)s[i + 1]) &&
+            isxdigit((unsigned char)s[i + 2])) {
+            char hex[3] = {s[i + 1], s[i + 2], 0};
+            *o++ = (char)strtol(hex, NULL, 16);
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+int sc_redis_url_parse(const char *url, sc_redis_url *u, char *err, size_t errlen)
+{
+    memset(u, 0, sizeof(*u));
+    u->port = 6379;
+    if (strncmp(url, "unix://", 7) == 0) {
+        const char *p = url + 7, *q = strchr(p, '?');
+        u->path = q ? sc_xstrndup(p, (size_t)(q - p)) : sc_xstrdup(p);
+        if (q && strncmp(q, "?db=", 4) == 0)
+            u->db = atoi(q + 4);
+        if (u->path[0] != '/') {
+            snprintf(err, errlen, "unix URL needs an absolute path: unix:///run/redis.sock");
+            sc_redis_url_free(u);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (strncmp(url, "redis://", 8) != 0) {
+        snprintf(err, errlen, "Redis URL must start with redis:// or unix://");
+        return -EINVAL;
+    }
+    const char *p = url + 8, *at = strrchr(p, '@');
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (colon) {
+            if (colon > p)
+                u->user = pct_decode(p, (size_t)(colon - p));
+            u->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
+        } else {
+            u->password = pct_decode(p, (size_t)(at - p)); /* redis://password@host */
+        }
+        p = at + 1;
+    }
+    const char *slash = strchr(p, '/');
+    const char *end = slash ? slash : p + strlen(p);
+    const char *colon = memchr(p, ':', (size_t)(end - p));
+    const char *hend = colon ? colon : end;
+    if (hend == p) {
+        snprintf(err, errlen, "Redis URL has no host: redis://host:6379/0");
+        sc_redis_url_free(u);
+        return -EINVAL;
+    }
+    u->host = sc_xstrndup(p, (size_t)(hend - p));
+    if (colon) {
+        char *e;
+        long port = strtol(colon + 1, &e, 10);
+        if (e != end || port <= 0 || port > 65535) {
+            snprintf(err, errlen, "Redis URL port must be 1-65535");
+            sc_redis_url_free(u);
+            return -EINVAL;
+        }
+        u->port = (int)port;
+    }
+    if (slash && slash[1]) {
+        char *e;
+        long db = strtol(slash + 1, &e, 10);
+        if (*e || db < 0 || db > 1000000) {
+            snprintf(err, errlen, "Redis URL database must be a number: redis://host:6379/0");
+            sc_redis_url_free(u);
+            return -EINVAL;
+        }
+        u->db = (int)db;
+    }
+    return 0;
+}
+
+void sc_redis_url_free(sc_redis_url *u)
+{
+    if (!u)
+        return;
+    free(u->host);
+    free(u->path);
+    free(u->user);
+    if (u->password)
+        memset(u->password, 0, strlen(u->password));
+    free(u->password);
+    memset(u, 0, sizeof(*u));
+}
+
+const char *sc_redis_url_safe(const sc_redis_url *u)
+{
+    static char buf[320];
+    if (u->path)
+        snprintf(buf, sizeof(buf), "unix:%s/%d", u->path, u->db);
+    else
+        snprintf(buf, sizeof(buf), "%s:%d/%d", u->host ? u->host : "?", u->port, u->db);
+    return buf;
+}
+
+/* ---- lifecycle --------------------------------------------------------------- */
+
+static void schedule_retry(sc_redis *r);
+
+static void go_down(sc_redis *r, const char *why)
+{
+    bool was_up = r->up;
+    r->up = false;
+    r->ac = NULL;
+    r->probe_pending = false;
+    ev_timer_stop(r->loop, &r->connect);
+    ev_timer_stop(r->loop, &r->probe);
+    if (r->closing)
+        return;
+    if (was_up)
+        sc_log_limited(SC_LOG_WARN, "redis %s connection to %s lost: %s; reconnecting", r->name,
+                       sc_redis_url_safe(&r->url), why);
+    else
+        sc_log_limited(SC_LOG_WARN, "redis %s connection to %s failed: %s; retrying", r->name,
+                       sc_redis_url_safe(&r->url), why);
+    r->fn(r, false, why, r->ud);
+    schedule_retry(r);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    sc_redis *r = ac->data;
+    if (!r || r->ac != ac)
+        return;
+    go_down(r, status == REDIS_OK ? "closed" : (ac->errstr[0] ? ac->errstr : "error"));
+}
+
+static void on_auth_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    sc_redis *r = pd;
+    redisReply *rep = reply;
+    if (rep && rep->type == REDIS_REPLY_ERROR)
+        sc_log_limited(SC_LOG_ERROR, "redis %s: AUTH/SELECT refused: %s (check redis_url)",
+                       r->name, rep->str);
+}
+
+static void on_probe_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    sc_redis *r = pd;
+    if (reply && r->ac == ac)
+        r->probe_pending = false;
+}
+
+static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    sc_redis *r = w->data;
+    if (!r->up || !r->ac)
+        return;
+    uint64_t now = sc_now_us();
+    if (r->probe_pending) {
+        if (now - r->probe_sent_us >= r->o.command_timeout_ms * 1000u) {
+            char why[96];
+            snprintf(why, sizeof(why), "no reply within redis_command_timeout_ms %llu",
+                     (unsigned long long)r->o.command_timeout_ms);
+            sc_redis_reconnect(r, why);
+        }
+        return;
+    }
+    r->probe_pending = true;
+    r->probe_sent_us = now;
+    redisAsyncCommand(r->ac, on_probe_reply, r, "PING");
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    sc_redis *r = ac->data;
+    if (!r || r->ac != ac)
+        return;
+    ev_timer_stop(r->loop, &r->connect);
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback */
+        go_down(r, ac->errstr[0] ? ac->errstr : "connect failed");
+        return;
+    }
+    redisAsyncContext *c = r->ac;
+    if (r->url.password) {
+        if (r->url.user)
+            redisAsyncCommand(c, on_auth_reply, r, "AUTH %s %s", r->url.user, r->url.password);
+        else
+            redisAsyncCommand(c, on_auth_reply, r, "AUTH %s", r->url.password);
+    }
+    if (r->url.db)
+        redisAsyncCommand(c, on_auth_reply, r, "SELECT %d", r->url.db);
+    r->up = true;
+    if (r->attempt > 0)
+        r->reconnects++;
+    r->attempt = 0;
+    sc_info("redis %s connection to %s established", r->name, sc_redis_url_safe(&r->url));
+    if (r->o.probe) {
+        ev_timer_set(&r->probe, r->o.command_timeout_ms / 2000.0, r->o.command_timeout_ms / 2000.0);
+        ev_timer_start(r->loop, &r->probe);
+    }
+    r->fn(r, true, "connected", r->ud);
+}
+
+static void on_connect_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    sc_redis *r = w->data;
+    char why[96];
+    snprintf(why, sizeof(why), "connect timed out after %llu ms",
+             (unsigned long long)r->o.connect_timeout_ms);
+    sc_redis_reconnect(r, why);
+}
+
+static void connect_now(sc_redis *r)
+{
+    redisAsyncContext *ac = r->url.path ? redisAsyncConnectUnix(r->url.path)
+                                        : redisAsyncConnect(r->url.host, r->url.port);
+    if (!ac || ac->err) {
+        char why[160];
+        snprintf(why, sizeof(why), "%s", ac ? ac->errstr : "out of memory");
+        if (ac)
+            redisAsyncFree(ac);
+        r->attempt++;
+        sc_log_limited(SC_LOG_WARN, "redis %s connection to %s failed: %s; retrying", r->name,
+                       sc_redis_url_safe(&r->url), why);
+        schedule_retry(r);
+        return;
+    }
+    ac->data = r;
+    r->ac = ac;
+    redisLibevAttach(r->loop, ac);
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    ev_timer_set(&r->connect, r->o.connect_timeout_ms / 1000.0, 0);
+    ev_timer_start(r->loop, &r->connect);
+}
+
+static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    connect_now(w->data);
+}
+
+static void schedule_retry(sc_redis *r)
+{
+    uint64_t delay = r->o.reconnect_min_ms;
+    for (uint32_t i = 0; i < r->attempt && delay < r->o.reconnect_max_ms; i++)
+        delay *= 2;
+    delay = SC_MIN(delay, r->o.reconnect_max_ms);
+    uint32_t jitter;
+    sc_random_bytes(&jitter, sizeof(jitter));
+    /* +-25%: many nodes that lost the same Redis must not reconnect in step */
+    double d = (double)delay * (0.75 + 0.5 * (jitter / 4294967296.0));
+    r->attempt++;
+    ev_timer_stop(r->loop, &r->retry);
+    ev_timer_set(&r->retry, d / 1000.0, 0);
+    ev_timer_start(r->loop, &r->retry);
+}
+
+static void drop_context(sc_redis *r, const char *why)
+{
+    redisAsyncContext *ac = r->ac;
+    if (!ac)
+        return;
+    /* Our disconnect callback sees r->ac != ac and ignores the call; we
+     * report the transition ourselves, once. */
+    r->ac = NULL;
+    ac->data = NULL;
+    redisAsyncFree(ac);
+    r->ac = ac; /* for go_down's bookkeeping only */
+    go_down(r, why);
+}
+
+static void on_kick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    sc_redis *r = w->data;
+    drop_context(r, r->kick_why);
+}
+
+void sc_redis_reconnect(sc_redis *r, const char *why)
+{
+    if (!r->ac)
+        return;
+    snprintf(r->kick_why, sizeof(r->kick_why), "%s", why);
+    ev_timer_stop(r->loop, &r->kick);
+    ev_timer_set(&r->kick, 0, 0);
+    ev_timer_start(r->loop, &r->kick);
+}
+
+sc_redis *sc_redis_new(struct ev_loop *loop, const sc_redis_url *url, const sc_redis_opts *o,
+                       sc_redis_state_fn fn, void *ud)
+{
+    sc_redis *r = sc_xcalloc(1, sizeof(*r));
+    r->loop = loop;
+    r->url = *url;
+    r->url.host = url->host ? sc_xstrdup(url->host) : NULL;
+    r->url.path = url->path ? sc_xstrdup(url->path) : NULL;
+    r->url.user = url->user ? sc_xstrdup(url->user) : NULL;
+    r->url.password = url->password ? sc_xstrdup(url->password) : NULL;
+    r->o = *o;
+    snprintf(r->name, sizeof(r->name), "%s", o->name);
+    r->fn = fn;
+    r->ud = ud;
+    ev_timer_init(&r->retry, on_retry, 0, 0);
+    ev_timer_init(&r->connect, on_connect_timeout, 0, 0);
+    ev_timer_init(&r->probe, on_probe, 0, 0);
+    ev_timer_init(&r->kick, on_kick, 0, 0);
+    r->retry.data = r->connect.data = r->probe.data = r->kick.data = r;
+    return r;
+}
+
+void sc_redis_start(sc_redis *r)
+{
+    connect_now(r);
+}
+
+void sc_redis_free(sc_redis *r)
+{
+    if (!r)
+        return;
+    r->closing = true;
+    ev_timer_stop(r->loop, &r->retry);
+    ev_timer_stop(r->loop, &r->connect);
+    ev_timer_stop(r->loop, &r->probe);
+    ev_timer_stop(r->loop, &r->kick);
+    if (r->ac) {
+        redisAsyncContext *ac = r->ac;
+        r->ac = NULL;
+        ac->data = NULL;
+        redisAsyncFree(ac);
+    }
+    sc_redis_url_free(&r->url);
+    free(r);
+}
+
+bool sc_redis_is_up(const sc_redis *r)
+{
+    return r->up && r->ac;
+}
+
+redisAsyncContext *sc_redis_ctx(sc_redis *r)
+{
+    return r->up ? r->ac : NULL;
+}
+
+uint64_t sc_redis_reconnects(const sc_redis *r)
+{
+    return r->reconnects;
+}

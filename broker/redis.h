@@ -1,0 +1,64 @@
+/* redis: one hiredis async connection on the libev loop that keeps itself
+ * connected: connect timeout, AUTH (ACL user + password) and SELECT on every
+ * connect, reconnect with exponential backoff and jitter, and a liveness
+ * probe (PING) that declares a Redis which stops answering (SIGSTOP, a dead
+ * network path) down after command_timeout instead of waiting forever —
+ * hiredis 0.14 has no timeouts of its own.
+ *
+ * The owner is told of every up/down transition. Commands may only be sent
+ * while up; the owner queues what it must keep (see cluster.c's outbox). */
+#ifndef SC_REDIS_H
+#define SC_REDIS_H
+
+#include <ev.h>
+#include <hiredis/async.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct sc_redis_url {
+    char *host; /* TCP, or NULL */
+    int port;
+    char *path; /* Unix socket, or NULL */
+    char *user;
+    char *password;
+    int db;
+} sc_redis_url;
+
+/* Parse redis://[user:password@]host[:port][/db] or unix:///path[?db=N].
+ * Returns 0 or -EINVAL with a reason in err. */
+int sc_redis_url_parse(const char *url, sc_redis_url *ret, char *err, size_t errlen);
+void sc_redis_url_free(sc_redis_url *u);
+/* "host:port/db" or "unix:/path": never the credentials. Static buffer. */
+const char *sc_redis_url_safe(const sc_redis_url *u);
+
+typedef struct sc_redis sc_redis;
+/* up: the connection is ready (AUTH/SELECT sent first); down: it is gone
+ * and a reconnect is scheduled. `why` says what happened. */
+typedef void (*sc_redis_state_fn)(sc_redis *r, bool up, const char *why, void *ud);
+
+typedef struct sc_redis_opts {
+    const char *name; /* "publish" / "subscribe", for logs */
+    uint64_t connect_timeout_ms;
+    uint64_t command_timeout_ms;
+    uint64_t reconnect_min_ms;
+    uint64_t reconnect_max_ms;
+    bool probe; /* send PING to detect a stuck server (not on pub/sub conns) */
+} sc_redis_opts;
+
+sc_redis *sc_redis_new(struct ev_loop *loop, const sc_redis_url *url, const sc_redis_opts *o,
+                       sc_redis_state_fn fn, void *ud);
+/* Begin connecting; reconnects forever until sc_redis_free. */
+void sc_redis_start(sc_redis *r);
+/* Drop the connection now (pending callbacks get NULL replies) and
+ * reconnect after the backoff. Never call from inside a hiredis callback:
+ * it is deferred to the next loop iteration then. */
+void sc_redis_reconnect(sc_redis *r, const char *why);
+/* Close and free. Pending callbacks get NULL replies. NULL-safe. */
+void sc_redis_free(sc_redis *r);
+
+bool sc_redis_is_up(const sc_redis *r);
+/* The live context, or NULL when down. Borrowed. */
+redisAsyncContext *sc_redis_ctx(sc_redis *r);
+uint64_t sc_redis_reconnects(const sc_redis *r);
+
+#endif

@@ -1,0 +1,311 @@
+/* request: tables of pending requests and relays, keyed by id, each with a
+ * timer so nothing waits forever. */
+#include "request.h"
+#include "cluster.h"
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "stats.h"
+#include "util.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define M(name) SIDECAST__V1__FRAME__MSG_##name
+
+static const char *req_key(const void *item, size_t *len)
+{
+    const sc_request *r = item;
+    *len = r->keylen;
+    return r->key;
+}
+
+static const char *relay_key(const void *item, size_t *len)
+{
+    const sc_relay *r = item;
+    *len = r->keylen;
+    return r->key;
+}
+
+static uint32_t make_key(char *key, uint64_t id)
+{
+    return (uint32_t)snprintf(key, 20, "%" PRIx64, id);
+}
+
+void sc_requests_init(sc_server *srv)
+{
+    sc_map_init(&srv->requests, req_key);
+    sc_map_init(&srv->relays, relay_key);
+}
+
+static void request_free(sc_request *r)
+{
+    ev_timer_stop(r->srv->loop, &r->timer);
+    sc_map_del(&r->srv->requests, r->key, r->keylen);
+    free(r);
+}
+
+static void relay_free(sc_relay *r)
+{
+    ev_timer_stop(r->srv->loop, &r->timer);
+    sc_map_del(&r->srv->relays, r->key, r->keylen);
+    sc_pset_free(&r->apps);
+    free(r);
+}
+
+void sc_requests_free(sc_server *srv)
+{
+    while (sc_map_count(&srv->requests)) {
+        for (uint32_t i = 0; i < srv->requests.cap; i++)
+            if (srv->requests.items[i]) {
+                request_free(srv->requests.items[i]);
+                break;
+            }
+    }
+    while (sc_map_count(&srv->relays)) {
+        for (uint32_t i = 0; i < srv->relays.cap; i++)
+            if (srv->relays.items[i]) {
+                relay_free(srv->relays.items[i]);
+                break;
+            }
+    }
+    sc_map_free(&srv->requests);
+    sc_map_free(&srv->relays);
+}
+
+static const char *kind_name(sc_req_kind k)
+{
+    switch (k) {
+    case SC_REQ_FETCH: return "fetch sockets";
+    case SC_REQ_APPLY: return "apply";
+    case SC_REQ_SERVER_EMIT: return "server-side emit";
+    case SC_REQ_BROADCAST_ACK: return "broadcast with acks";
+    }
+    return "request";
+}
+
+static void send_frame(sc_request *r, int msg_case, void *msg)
+{
+    if (!r->conn)
+        return;
+    sc_frame f = SC_FRAME_INIT;
+    f.id = r->frame_id;
+    f.msg_case = msg_case;
+    f.hello = msg;
+    sc_conn_send(r->conn, &f, false);
+}
+
+/* The one final answer. */
+static void finish(sc_request *r, bool timed_out)
+{
+    char msg[200];
+    snprintf(msg, sizeof(msg), "%s: %u of %u nodes answered within %llu ms", kind_name(r->kind),
+             r->nodes_answered, r->nodes_expected,
+             (unsigned long long)r->srv->cfg->request_timeout_ms);
+    if (timed_out) {
+        SC_COUNT(requests_timeout);
+        sc_log_limited(SC_LOG_WARN, "cluster request %s timed out", msg);
+    } else {
+        SC_COUNT(requests_ok);
+    }
+    switch (r->kind) {
+    case SC_REQ_FETCH:
+    case SC_REQ_APPLY:
+        if (timed_out && r->conn) {
+            sc_conn_error(r->conn, r->frame_id, SIDECAST__V1__ERROR_CODE__ERROR_TIMEOUT, NULL,
+                          false, "%s", msg);
+        } else if (r->kind == SC_REQ_FETCH) {
+            Sidecast__V1__SocketList l = SIDECAST__V1__SOCKET_LIST__INIT;
+            send_frame(r, M(SOCKET_LIST), &l);
+        } else if (r->frame_id) {
+            Sidecast__V1__Ok ok = SIDECAST__V1__OK__INIT;
+            send_frame(r, M(OK), &ok);
+        }
+        break;
+    case SC_REQ_SERVER_EMIT:
+    case SC_REQ_BROADCAST_ACK: {
+        Sidecast__V1__Progress p = SIDECAST__V1__PROGRESS__INIT;
+        p.done = true;
+        p.timed_out = timed_out;
+        p.nodes_expected = r->nodes_expected;
+        p.nodes_answered = r->nodes_answered;
+        send_frame(r, M(PROGRESS), &p);
+        break;
+    }
+    }
+    request_free(r);
+}
+
+static void on_request_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    finish(w->data, true);
+}
+
+sc_request *sc_request_new(sc_server *srv, sc_req_kind kind, sc_conn *conn, uint64_t frame_id,
+                           uint32_t nodes_expected)
+{
+    if (sc_map_count(&srv->requests) >= srv->cfg->max_pending_requests) {
+        SC_COUNT(requests_refused_limit);
+        sc_log_limited(SC_LOG_WARN,
+                       "refusing %s from %s: max_pending_requests %llu requests in flight",
+                       kind_name(kind), sc_conn_label(conn),
+                       (unsigned long long)srv->cfg->max_pending_requests);
+        sc_conn_error(conn, frame_id, SIDECAST__V1__ERROR_CODE__ERROR_LIMIT, NULL, false,
+                      "too many cluster requests in flight (max_pending_requests %llu)",
+                      (unsigned long long)srv->cfg->max_pending_requests);
+        return NULL;
+    }
+    sc_request *r = sc_xcalloc(1, sizeof(*r));
+    r->id = ++srv->next_request_id;
+    r->keylen = make_key(r->key, r->id);
+    r->kind = kind;
+    r->srv = srv;
+    r->conn = conn;
+    r->frame_id = frame_id;
+    r->nodes_expected = nodes_expected ? nodes_expected : 1;
+    r->started_us = sc_now_us();
+    ev_timer_init(&r->timer, on_request_timeout, srv->cfg->request_timeout_ms / 1000.0, 0);
+    r->timer.data = r;
+    ev_timer_start(srv->loop, &r->timer);
+    sc_map_put(&srv->requests, r);
+    SC_COUNT(requests_started);
+    return r;
+}
+
+sc_request *sc_request_find(sc_server *srv, uint64_t id)
+{
+    char key[20];
+    uint32_t len = make_key(key, id);
+    return sc_map_get(&srv->requests, key, len);
+}
+
+void sc_request_sockets(sc_request *r, const Sidecast__V1__SocketList *l)
+{
+    Sidecast__V1__SocketList copy = *l;
+    copy.more = true; /* only finish() sends the last frame */
+    send_frame(r, M(SOCKET_LIST), &copy);
+}
+
+void sc_request_progress(sc_request *r, uint32_t expect, ProtobufCBinaryData *payloads, size_t n)
+{
+    if (expect == 0 && n == 0)
+        return;
+    Sidecast__V1__Progress p = SIDECAST__V1__PROGRESS__INIT;
+    p.expect = expect;
+    p.payloads = payloads;
+    p.n_payloads = n;
+    p.nodes_expected = r->nodes_expected;
+    p.nodes_answered = r->nodes_answered;
+    send_frame(r, M(PROGRESS), &p);
+}
+
+void sc_request_node_done(sc_request *r)
+{
+    r->nodes_answered++;
+    if (r->nodes_answered >= r->nodes_expected)
+        finish(r, false);
+}
+
+/* ---- relays ------------------------------------------------------------- */
+
+static void on_relay_timeout(struct ev_loop *loop, ev_timer *w, int revents);
+
+sc_relay *sc_relay_new(sc_server *srv, const char *origin, uint64_t origin_req)
+{
+    sc_relay *r = sc_xcalloc(1, sizeof(*r));
+    r->ack_id = ++srv->next_request_id;
+    r->keylen = make_key(r->key, r->ack_id);
+    snprintf(r->origin, sizeof(r->origin), "%s", origin ? origin : "");
+    r->origin_req = origin_req;
+    r->srv = srv;
+    sc_pset_init(&r->apps);
+    ev_timer_init(&r->timer, on_relay_timeout, srv->cfg->request_timeout_ms / 1000.0, 0);
+    r->timer.data = r;
+    sc_map_put(&srv->relays, r);
+    return r;
+}
+
+void sc_relay_add_app(sc_relay *r, sc_conn *conn)
+{
+    sc_pset_add(&r->apps, conn);
+}
+
+/* Pass answers (and, with last, the end of this node's part) to the origin. */
+static void relay_forward(sc_relay *r, uint32_t expect, ProtobufCBinaryData *payloads, size_t n,
+                          bool last)
+{
+    if (r->origin[0]) {
+        sc_cluster_progress(r->srv->cluster, r->origin, r->origin_req, expect, payloads, n, last);
+        return;
+    }
+    sc_request *req = sc_request_find(r->srv, r->origin_req);
+    if (!req)
+        return; /* it timed out already */
+    sc_request_progress(req, expect, payloads, n);
+    if (last)
+        sc_request_node_done(req);
+}
+
+static void relay_finish(sc_relay *r)
+{
+    relay_forward(r, 0, NULL, 0, true);
+    relay_free(r);
+}
+
+static void on_relay_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    sc_relay *r = w->data;
+    SC_COUNT(relay_timeouts);
+    sc_log_limited(SC_LOG_INFO, "%u app(s) did not finish answering ack %llu in time",
+                   sc_pset_count(&r->apps), (unsigned long long)r->ack_id);
+    relay_finish(r);
+}
+
+void sc_relay_arm(sc_relay *r)
+{
+    if (sc_pset_count(&r->apps) == 0) {
+        relay_finish(r);
+        return;
+    }
+    ev_timer_start(r->srv->loop, &r->timer);
+}
+
+void sc_relay_ack(sc_server *srv, sc_conn *from, const Sidecast__V1__Ack *a)
+{
+    char key[20];
+    uint32_t len = make_key(key, a->ack_id);
+    sc_relay *r = sc_map_get(&srv->relays, key, len);
+    if (!r || !sc_pset_has(&r->apps, from)) {
+        SC_COUNT(acks_unknown);
+        return; /* late answer after a timeout: nothing waits for it */
+    }
+    relay_forward(r, a->expect, a->payloads, a->n_payloads, false);
+    if (a->done) {
+        sc_pset_del(&r->apps, from);
+        if (sc_pset_count(&r->apps) == 0)
+            relay_finish(r);
+    }
+}
+
+void sc_requests_conn_closed(sc_server *srv, sc_conn *conn)
+{
+    for (uint32_t i = 0; i < srv->requests.cap; i++) {
+        sc_request *r = srv->requests.items[i];
+        if (r && r->conn == conn)
+            r->conn = NULL;
+    }
+    /* Relays the app still owed answers to: it will never send them. Copy
+     * first, since finishing a relay changes the table. */
+    uint32_t n = 0;
+    sc_relay **owed = sc_xmalloc(sizeof(*owed) * (sc_map_count(&srv->relays) + 1));
+    for (uint32_t i = 0; i < srv->relays.cap; i++) {
+        sc_relay *r = srv->relays.items[i];
+        if (r && sc_pset_del(&r->apps, conn) && sc_pset_count(&r->apps) == 0)
+            owed[n++] = r;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        relay_finish(owed[i]);
+    free(owed);
+}

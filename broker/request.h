@@ -1,0 +1,84 @@
+/* request: requests an app started that other parties answer (other nodes,
+ * other app connections), and relays that carry answers back to them.
+ *
+ * A request waits for `nodes_expected` nodes (this one included) to finish,
+ * or for request_timeout_ms; then it answers the app once, with a final
+ * frame that says how many nodes answered. The number of requests in flight
+ * is bounded by max_pending_requests.
+ *
+ * A relay exists on every node that forwarded a ServerMessage or a Deliver
+ * with ack_id to its app connections: it collects their Acks and passes them
+ * to the request, locally or through the cluster, until every app is done. */
+#ifndef SC_REQUEST_H
+#define SC_REQUEST_H
+
+#include "table.h"
+#include "wire.h"
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sc_server;
+struct sc_conn;
+
+typedef enum {
+    SC_REQ_FETCH = 1,
+    SC_REQ_APPLY,
+    SC_REQ_SERVER_EMIT,
+    SC_REQ_BROADCAST_ACK,
+} sc_req_kind;
+
+typedef struct sc_request {
+    char key[20];
+    uint32_t keylen;
+    uint64_t id;
+    sc_req_kind kind;
+    struct sc_server *srv;
+    struct sc_conn *conn; /* NULL once the app closed */
+    uint64_t frame_id;
+    uint32_t nodes_expected;
+    uint32_t nodes_answered;
+    uint64_t started_us;
+    ev_timer timer;
+} sc_request;
+
+typedef struct sc_relay {
+    char key[20];
+    uint32_t keylen;
+    uint64_t ack_id;
+    char origin[40]; /* node id of the request; "" when it is local */
+    uint64_t origin_req;
+    sc_pset apps; /* app connections that still owe done */
+    struct sc_server *srv;
+    ev_timer timer;
+} sc_relay;
+
+void sc_requests_init(struct sc_server *srv);
+void sc_requests_free(struct sc_server *srv);
+
+/* NULL (after counting and logging) when max_pending_requests is reached. */
+sc_request *sc_request_new(struct sc_server *srv, sc_req_kind kind, struct sc_conn *conn,
+                           uint64_t frame_id, uint32_t nodes_expected);
+sc_request *sc_request_find(struct sc_server *srv, uint64_t id);
+/* Pass answers on to the requesting app (no-op if it closed). */
+void sc_request_sockets(sc_request *r, const Sidecast__V1__SocketList *l);
+void sc_request_progress(sc_request *r, uint32_t expect, ProtobufCBinaryData *payloads,
+                         size_t n);
+/* One more node (or the local part) is finished; completes the request when
+ * all are. May free r. */
+void sc_request_node_done(sc_request *r);
+
+/* A relay for answers owed to request `origin_req` on node `origin` ("" =
+ * this node). Add apps, then call sc_relay_arm; a relay with no apps
+ * finishes at once. */
+sc_relay *sc_relay_new(struct sc_server *srv, const char *origin, uint64_t origin_req);
+void sc_relay_add_app(sc_relay *r, struct sc_conn *conn);
+void sc_relay_arm(sc_relay *r);
+/* An app's Ack. Unknown ack ids are counted and ignored. */
+void sc_relay_ack(struct sc_server *srv, struct sc_conn *from, const Sidecast__V1__Ack *a);
+
+/* Forget a closing connection in requests and relays. */
+void sc_requests_conn_closed(struct sc_server *srv, struct sc_conn *conn);
+
+#endif
