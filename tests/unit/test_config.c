@@ -1,0 +1,888 @@
+/* Unit tests for broker/config.c: INI files, flags, validation, and error
+ * messages that name the file and line. */
+#include "unit.h"
+
+#include "config.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <unistd.h>
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+/* A temporary file with the given content; the caller unlinks and frees. */
+static char *temp_file(const char *content)
+{
+    const char *dir = getenv("TMPDIR");
+    char *path = malloc(4096);
+    assert_non_null(path);
+    snprintf(path, 4096, "%s/sc-unit-config-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t len = strlen(content);
+    assert_int_equal(write(fd, content, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+static void temp_done(char *path)
+{
+    unlink(path);
+    free(path);
+}
+
+/* Output captured from a FILE*. */
+typedef struct capture {
+    FILE *f;
+    char *text;
+    size_t len;
+} capture;
+
+static void capture_open(capture *c)
+{
+    c->text = NULL;
+    c->len = 0;
+    c->f = open_memstream(&c->text, &c->len);
+    assert_non_null(c->f);
+}
+
+/* Closes the stream; c->text stays valid until capture_free. */
+static const char *capture_close(capture *c)
+{
+    fclose(c->f);
+    c->f = NULL;
+    return c->text;
+}
+
+static void capture_free(capture *c)
+{
+    free(c->text);
+    c->text = NULL;
+}
+
+/* Loads content as a config file over defaults. Returns the return code and
+ * puts the error text (caller frees) in *err_text and the path in *ret_path
+ * (caller temp_done()s it) when asked. */
+static int load_text(sc_config *cfg, const char *content, char **err_text, char **ret_path)
+{
+    char *path = temp_file(content);
+    capture c;
+    capture_open(&c);
+    sc_config_defaults(cfg);
+    int rc = sc_config_load_file(cfg, path, c.f);
+    capture_close(&c);
+    if (err_text)
+        *err_text = c.text;
+    else
+        capture_free(&c);
+    if (ret_path)
+        *ret_path = path;
+    else
+        temp_done(path);
+    return rc;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* Asserts that err has a line starting "path:LINE: " and containing what. */
+static void expect_error_at(const char *err, const char *path, int line, const char *what)
+{
+    char prefix[4200];
+    snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+    size_t plen = strlen(prefix);
+    for (const char *p = err; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t llen = eol ? (size_t)(eol - p) : strlen(p);
+        if (llen >= plen && memcmp(p, prefix, plen) == 0) {
+            char *l = sc_xstrndup(p, llen);
+            bool ok = strstr(l, what) != NULL;
+            free(l);
+            if (ok)
+                return;
+        }
+        p += llen + (eol ? 1 : 0);
+    }
+    fail_msg("no error '%s...%s' in:\n%s", prefix, what, err);
+}
+
+/* ---- defaults and valid files ------------------------------------------------------ */
+
+static void defaults(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    sc_config_defaults(&cfg);
+    assert_string_equal(cfg.socket_path, "/run/sidecast/sidecast.sock");
+    assert_int_equal(cfg.socket_mode, 0660);
+    assert_int_equal(cfg.max_frame_bytes, 1u << 20);
+    assert_int_equal(cfg.output_buffer_soft, 4u << 20);
+    assert_int_equal(cfg.output_buffer_hard, 32u << 20);
+    assert_int_equal(cfg.max_connections, 1024);
+    assert_int_equal(cfg.shutdown_timeout_ms, 5000);
+    assert_int_equal(cfg.log_level, SC_LOG_INFO);
+    assert_string_equal(cfg.node_name, "");
+    capture c;
+    capture_open(&c);
+    assert_int_equal(sc_config_validate(&cfg, c.f), 0);
+    assert_string_equal(capture_close(&c), "");
+    capture_free(&c);
+    sc_config_free(&cfg);
+    assert_null(cfg.socket_path);
+    assert_null(cfg.node_name);
+    sc_config_free(NULL);
+}
+
+static void valid_file(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    char *err;
+    int rc = load_text(&cfg,
+                       "; sidecastd test config\n"
+                       "# both comment styles\n"
+                       "\n"
+                       "socket = /tmp/sc-test.sock\n"
+                       "socket_mode = 0600\n"
+                       "max_frame_bytes = 2m\n"
+                       "output_buffer_soft   =   8m  \n"
+                       "output_buffer_hard = 64m ; inline comment\n"
+                       "max_connections = 10\n"
+                       "shutdown_timeout_ms = 0\n"
+                       "log_level = debug\n"
+                       "node_name = edge-1\n",
+                       &err, NULL);
+    assert_string_equal(err, "");
+    assert_int_equal(rc, 0);
+    assert_string_equal(cfg.socket_path, "/tmp/sc-test.sock");
+    assert_int_equal(cfg.socket_mode, 0600);
+    assert_int_equal(cfg.max_frame_bytes, 2u << 20);
+    assert_int_equal(cfg.output_buffer_soft, 8u << 20);
+    assert_int_equal(cfg.output_buffer_hard, 64u << 20);
+    assert_int_equal(cfg.max_connections, 10);
+    assert_int_equal(cfg.shutdown_timeout_ms, 0);
+    assert_int_equal(cfg.log_level, SC_LOG_DEBUG);
+    assert_string_equal(cfg.node_name, "edge-1");
+    free(err);
+
+    /* A later line wins; an empty file changes nothing. */
+    sc_config_free(&cfg);
+    rc = load_text(&cfg, "max_connections = 10\nmax_connections = 11\nlog_level = warning\n", NULL,
+                   NULL);
+    assert_int_equal(rc, 0);
+    assert_int_equal(cfg.max_connections, 11);
+    assert_int_equal(cfg.log_level, SC_LOG_WARN);
+    sc_config_free(&cfg);
+    rc = load_text(&cfg, "", &err, NULL);
+    assert_int_equal(rc, 0);
+    assert_string_equal(err, "");
+    assert_int_equal(cfg.max_connections, 1024);
+    free(err);
+    sc_config_free(&cfg);
+}
+
+/* `[section] key` is the setting section_key. */
+static void sections(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    char *err, *path;
+    int rc = load_text(&cfg,
+                       "[output_buffer]\n"
+                       "soft = 5m\n"
+                       "hard = 6m\n"
+                       "[log]\n"
+                       "level = error\n"
+                       "[max]\n"
+                       "connections = 7\n"
+                       "frame_bytes = 128k\n"
+                       "[socket]\n"
+                       "mode = 640\n",
+                       &err, NULL);
+    assert_string_equal(err, "");
+    assert_int_equal(rc, 0);
+    assert_int_equal(cfg.output_buffer_soft, 5u << 20);
+    assert_int_equal(cfg.output_buffer_hard, 6u << 20);
+    assert_int_equal(cfg.log_level, SC_LOG_ERROR);
+    assert_int_equal(cfg.max_connections, 7);
+    assert_int_equal(cfg.max_frame_bytes, 128u << 10);
+    assert_int_equal(cfg.socket_mode, 0640);
+    free(err);
+    sc_config_free(&cfg);
+
+    /* A plain key inside a section is not the top-level setting. */
+    rc =
+        load_text(&cfg, "[server]\nmax_connections = 3\n[output_buffer]\nbogus = 1\n", &err, &path);
+    assert_int_equal(rc, -EINVAL);
+    expect_error_at(err, path, 2, "unknown setting 'server_max_connections'");
+    expect_error_at(err, path, 2, "(section and key joined with _)");
+    expect_error_at(err, path, 4, "unknown setting 'output_buffer_bogus'");
+    assert_int_equal(count_lines(err), 2);
+    assert_int_equal(cfg.max_connections, 1024);
+    free(err);
+    temp_done(path);
+    sc_config_free(&cfg);
+}
+
+/* ---- bad values ----------------------------------------------------------------------- */
+
+static void unknown_key(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    char *err, *path;
+    int rc = load_text(&cfg, "max_connections = 5\nmax_conections = 6\n", &err, &path);
+    assert_int_equal(rc, -EINVAL);
+    expect_error_at(err, path, 2, "unknown setting 'max_conections'");
+    assert_null(strstr(err, "section and key"));
+    assert_int_equal(count_lines(err), 1);
+    /* Good lines are still applied. */
+    assert_int_equal(cfg.max_connections, 5);
+    free(err);
+    temp_done(path);
+    sc_config_free(&cfg);
+}
+
+/* Every bad line is reported with its own line number, in one pass. */
+static void each_bad_line_reported(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    char *err, *path;
+    int rc = load_text(&cfg,
+                       "# line 1\n"
+                       "max_connections = abc\n"      /* 2 */
+                       "max_connections = 0\n"        /* 3: below 1 */
+                       "\n"                           /* 4 */
+                       "max_connections = 1000001\n"  /* 5: above 1000000 */
+                       "max_connections = -1\n"       /* 6 */
+                       "log_level = loud\n"           /* 7 */
+                       "; comment\n"                  /* 8 */
+                       "socket_mode = 0999\n"         /* 9 */
+                       "socket_mode = 1777\n"         /* 10: above 0777 */
+                       "shutdown_timeout_ms = 5000\n" /* 11: fine */
+                       "max_frame_bytes = 1x\n"       /* 12 */
+                       "max_frame_bytes = 63\n"       /* 13: below 64 */
+                       "output_buffer_hard = 1.5m\n"  /* 14 */
+                       "[weird]\n"                    /* 15 */
+                       "key = 1\n"                    /* 16 */
+                       "[]\n"                         /* 17: empty section name */
+                       "max_connections = 12\n",      /* 18: fine (no section) */
+                       &err, &path);
+    assert_int_equal(rc, -EINVAL);
+    expect_error_at(err, path, 2, "max_connections must be a number from 1 to 1000000, not 'abc'");
+    expect_error_at(err, path, 3, "not '0'");
+    expect_error_at(err, path, 5, "not '1000001'");
+    expect_error_at(err, path, 6, "not '-1'");
+    expect_error_at(err, path, 7, "log_level must be error, warn, info or debug, not 'loud'");
+    expect_error_at(err, path, 9, "octal file mode like 0660, not '0999'");
+    expect_error_at(err, path, 10, "not '1777'");
+    expect_error_at(err, path, 12, "max_frame_bytes must be a size");
+    expect_error_at(err, path, 13, "not '63'");
+    expect_error_at(err, path, 14, "not '1.5m'");
+    expect_error_at(err, path, 16, "unknown setting 'weird_key'");
+    assert_int_equal(count_lines(err), 11);
+    assert_int_equal(cfg.max_connections, 12);
+    assert_int_equal(cfg.shutdown_timeout_ms, 5000);
+    free(err);
+    temp_done(path);
+    sc_config_free(&cfg);
+}
+
+static void size_suffixes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *v;
+        uint64_t want; /* 0: refused */
+    } cases[] = {
+        {"4096", 4096},
+        {"4k", 4ull << 10},
+        {"4K", 4ull << 10},
+        {"4kb", 4ull << 10},
+        {"4KiB", 4ull << 10},
+        {"4kib", 4ull << 10},
+        {"4ki", 4ull << 10},
+        {"3m", 3ull << 20},
+        {"3MB", 3ull << 20},
+        {"3MiB", 3ull << 20},
+        {"1g", 1ull << 30},
+        {"2GiB", 2ull << 30},
+        {"4g", 4ull << 30}, /* the maximum */
+        {"4096m", 4ull << 30},
+        {"4097m", 0}, /* over the maximum */
+        {"5g", 0},
+        {"4095", 0}, /* under 4k */
+        {"1t", 0},
+        {"4kk", 0},
+        {"4kB2", 0},
+        {"4 k", 0},
+        {"k", 0},
+        {"4.5k", 0},
+        {"0x1000", 0},
+        {"-4k", 0},
+        {"99999999999999999999", 0}, /* over UINT64_MAX */
+        {"18014398509481984k", 0},   /* 2^54 KiB overflows when multiplied */
+    };
+    for (size_t i = 0; i < SC_ARRAY_LEN(cases); i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "# size\noutput_buffer_hard = %s\n", cases[i].v);
+        sc_config cfg;
+        char *err, *path;
+        int rc = load_text(&cfg, text, &err, &path);
+        if (cases[i].want) {
+            if (rc != 0)
+                fail_msg("'%s' refused: %s", cases[i].v, err);
+            assert_int_equal(cfg.output_buffer_hard, cases[i].want);
+            assert_string_equal(err, "");
+        } else {
+            if (rc != -EINVAL)
+                fail_msg("'%s' accepted as %" PRIu64, cases[i].v, cfg.output_buffer_hard);
+            char what[96];
+            snprintf(what, sizeof(what), "not '%s'", cases[i].v);
+            expect_error_at(err, path, 2, what);
+            assert_int_equal(cfg.output_buffer_hard, 32u << 20); /* unchanged */
+        }
+        free(err);
+        temp_done(path);
+        sc_config_free(&cfg);
+    }
+}
+
+static void octal_mode(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *v;
+        int want; /* -1: refused */
+    } cases[] = {
+        {"0660", 0660}, {"0600", 0600}, {"660", 0660}, {"0777", 0777}, {"0", 0},   {"00640", 0640},
+        {"0800", -1},   {"01000", -1},  {"rw", -1},    {"0660x", -1},  {"-1", -1}, {"", -1},
+    };
+    for (size_t i = 0; i < SC_ARRAY_LEN(cases); i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "socket_mode = %s\n", cases[i].v);
+        sc_config cfg;
+        char *err, *path;
+        int rc = load_text(&cfg, text, &err, &path);
+        if (cases[i].want >= 0) {
+            if (rc != 0)
+                fail_msg("mode '%s' refused: %s", cases[i].v, err);
+            assert_int_equal(cfg.socket_mode, cases[i].want);
+        } else {
+            if (rc != -EINVAL)
+                fail_msg("mode '%s' accepted as %o", cases[i].v, cfg.socket_mode);
+            expect_error_at(err, path, 1, "must be an octal file mode");
+            assert_int_equal(cfg.socket_mode, 0660);
+        }
+        free(err);
+        temp_done(path);
+        sc_config_free(&cfg);
+    }
+}
+
+static void string_limits(void **state)
+{
+    (void)state;
+    char text[512], path107[120];
+    memset(path107, 'p', 107);
+    path107[0] = '/';
+    path107[107] = '\0';
+    sc_config cfg;
+    char *err, *path;
+    snprintf(text, sizeof(text), "socket = %s\n", path107);
+    assert_int_equal(load_text(&cfg, text, &err, NULL), 0);
+    assert_string_equal(cfg.socket_path, path107);
+    free(err);
+    sc_config_free(&cfg);
+    snprintf(text, sizeof(text), "\nsocket = %sp\n", path107); /* 108 */
+    assert_int_equal(load_text(&cfg, text, &err, &path), -EINVAL);
+    expect_error_at(err, path, 2, "socket is longer than 107 characters");
+    assert_string_equal(cfg.socket_path, "/run/sidecast/sidecast.sock");
+    free(err);
+    temp_done(path);
+    sc_config_free(&cfg);
+}
+
+static void syntax_error(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    char *err, *path;
+    int rc = load_text(&cfg,
+                       "max_connections = 5\n"
+                       "[output_buffer]\n"
+                       "this line has no equals sign\n" /* 3 */
+                       "soft = 5m\n",
+                       &err, &path);
+    assert_int_equal(rc, -EINVAL);
+    expect_error_at(err, path, 3, "syntax error");
+    assert_int_equal(count_lines(err), 1);
+    /* Parsing went on after the bad line. */
+    assert_int_equal(cfg.max_connections, 5);
+    assert_int_equal(cfg.output_buffer_soft, 5u << 20);
+    free(err);
+    temp_done(path);
+    sc_config_free(&cfg);
+
+    /* A syntax error and value errors: all of them reported. */
+    rc = load_text(&cfg,
+                   "max_connections = x\n" /* 1 */
+                   "[unterminated\n"       /* 2 */
+                   "log_level = nope\n"    /* 3 */
+                   "\n"
+                   "node_name = ok\n",
+                   &err, &path);
+    assert_int_equal(rc, -EINVAL);
+    expect_error_at(err, path, 1, "max_connections must be a number");
+    expect_error_at(err, path, 2, "syntax error");
+    expect_error_at(err, path, 3, "log_level must be");
+    assert_int_equal(count_lines(err), 3);
+    assert_string_equal(cfg.node_name, "ok");
+    free(err);
+    temp_done(path);
+    sc_config_free(&cfg);
+}
+
+static void missing_file(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    sc_config_defaults(&cfg);
+    capture c;
+    capture_open(&c);
+    int rc = sc_config_load_file(&cfg, "/nonexistent/sidecast.ini", c.f);
+    const char *err = capture_close(&c);
+    assert_int_equal(rc, -ENOENT);
+    assert_non_null(strstr(err, "/nonexistent/sidecast.ini: cannot open config file"));
+    capture_free(&c);
+    sc_config_free(&cfg);
+}
+
+/* ---- command line ----------------------------------------------------------------------- */
+
+typedef struct load_result {
+    int rc;
+    sc_command cmd;
+    char *err;
+} load_result;
+
+/* Runs sc_config_load on a NULL-terminated argument list (argv[0] added).
+ * stdout is sent to /dev/null meanwhile (--help and friends print there). */
+static load_result load_args(sc_config *cfg, const char *first, ...)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = "sidecastd";
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a; a = va_arg(ap, const char *)) {
+        assert_true(argc < 31);
+        argv[argc++] = (char *)a;
+    }
+    va_end(ap);
+    argv[argc] = NULL;
+
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    int devnull = open("/dev/null", O_WRONLY);
+    assert_true(saved >= 0 && devnull >= 0);
+    dup2(devnull, STDOUT_FILENO);
+    close(devnull);
+
+    capture c;
+    capture_open(&c);
+    load_result res;
+    res.cmd = (sc_command)-1;
+    res.rc = sc_config_load(cfg, argc, argv, &res.cmd, c.f);
+    capture_close(&c);
+    res.err = c.text;
+
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    return res;
+}
+
+static void args_defaults_and_flags(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    load_result r = load_args(&cfg, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.cmd, SC_CMD_RUN);
+    assert_string_equal(r.err, "");
+    assert_int_equal(cfg.max_connections, 1024);
+    free(r.err);
+    sc_config_free(&cfg);
+
+    r = load_args(&cfg, "--max-connections", "77", "--socket=/tmp/x.sock", "--socket-mode", "0640",
+                  "--log-level", "debug", "--output-buffer-hard", "64MiB", "--node-name", "n1",
+                  NULL);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.err, "");
+    assert_int_equal(r.cmd, SC_CMD_RUN);
+    assert_int_equal(cfg.max_connections, 77);
+    assert_string_equal(cfg.socket_path, "/tmp/x.sock");
+    assert_int_equal(cfg.socket_mode, 0640);
+    assert_int_equal(cfg.log_level, SC_LOG_DEBUG);
+    assert_int_equal(cfg.output_buffer_hard, 64u << 20);
+    assert_string_equal(cfg.node_name, "n1");
+    free(r.err);
+    sc_config_free(&cfg);
+}
+
+/* Flags win over the file, wherever --config is on the command line. */
+static void args_override_file(void **state)
+{
+    (void)state;
+    char *path = temp_file("max_connections = 10\n"
+                           "shutdown_timeout_ms = 100\n"
+                           "[log]\nlevel = warn\n");
+    sc_config cfg;
+    load_result r = load_args(&cfg, "--config", path, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(cfg.max_connections, 10);
+    assert_int_equal(cfg.shutdown_timeout_ms, 100);
+    assert_int_equal(cfg.log_level, SC_LOG_WARN);
+    free(r.err);
+    sc_config_free(&cfg);
+
+    r = load_args(&cfg, "--max-connections", "20", "-c", path, "--log-level", "error", NULL);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.err, "");
+    assert_int_equal(cfg.max_connections, 20);
+    assert_int_equal(cfg.shutdown_timeout_ms, 100); /* from the file */
+    assert_int_equal(cfg.log_level, SC_LOG_ERROR);
+    free(r.err);
+    sc_config_free(&cfg);
+
+    char opt[4200];
+    snprintf(opt, sizeof(opt), "--config=%s", path);
+    r = load_args(&cfg, opt, "--shutdown-timeout-ms", "0", NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(cfg.max_connections, 10);
+    assert_int_equal(cfg.shutdown_timeout_ms, 0);
+    free(r.err);
+    sc_config_free(&cfg);
+    temp_done(path);
+}
+
+static void args_check_config(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    load_result r = load_args(&cfg, "--check-config", NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.cmd, SC_CMD_CHECK);
+    free(r.err);
+    sc_config_free(&cfg);
+
+    /* Settings are still read and validated in check mode. */
+    r = load_args(&cfg, "--max-connections", "3", "--check-config", NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.cmd, SC_CMD_CHECK);
+    assert_int_equal(cfg.max_connections, 3);
+    free(r.err);
+    sc_config_free(&cfg);
+    r = load_args(&cfg, "--check-config", "--max-connections", "0", NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_int_equal(r.cmd, SC_CMD_CHECK);
+    assert_non_null(strstr(r.err, "--max-connections: max_connections must be a number"));
+    free(r.err);
+    sc_config_free(&cfg);
+
+    /* One-shot commands. */
+    static const char *const oneshot[] = {"--help", "-h", "--version", "-V", "--print-config"};
+    for (size_t i = 0; i < SC_ARRAY_LEN(oneshot); i++) {
+        r = load_args(&cfg, oneshot[i], NULL);
+        assert_int_equal(r.rc, 0);
+        assert_int_equal(r.cmd, SC_CMD_EXIT_OK);
+        assert_string_equal(r.err, "");
+        free(r.err);
+        sc_config_free(&cfg);
+    }
+}
+
+static void args_errors(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    load_result r = load_args(&cfg, "--bogus", NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.err, "unknown option '--bogus'"));
+    free(r.err);
+    sc_config_free(&cfg);
+
+    r = load_args(&cfg, "--max-connections", "5", "-x", NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.err, "unknown option '-x'"));
+    free(r.err);
+    sc_config_free(&cfg);
+
+    r = load_args(&cfg, "--max-connections", NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.err, "missing value for '--max-connections'"));
+    free(r.err);
+    sc_config_free(&cfg);
+
+    r = load_args(&cfg, "--max-connections", "5", "stray", NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.err, "unexpected argument 'stray'"));
+    free(r.err);
+    sc_config_free(&cfg);
+
+    /* The underscore spelling is the file key, not a flag. */
+    r = load_args(&cfg, "--max_connections", "5", NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.err, "unknown option"));
+    free(r.err);
+    sc_config_free(&cfg);
+
+    r = load_args(&cfg, "--output-buffer-soft", "lots", NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.err,
+                           "sidecastd: --output-buffer-soft: output_buffer_soft must be a "
+                           "size (bytes, or with k/m/g) from 4096 to 4294967296, not 'lots'"));
+    free(r.err);
+    sc_config_free(&cfg);
+
+    r = load_args(&cfg, "--log-level", "verbose", NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.err, "--log-level: log_level must be error, warn, info or debug"));
+    free(r.err);
+    sc_config_free(&cfg);
+
+    /* A bad config file fails the load with its file:line message. */
+    char *path = temp_file("max_connections = 5\nlog_level = 7\n");
+    r = load_args(&cfg, "-c", path, NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    expect_error_at(r.err, path, 2, "log_level must be");
+    free(r.err);
+    sc_config_free(&cfg);
+    temp_done(path);
+
+    r = load_args(&cfg, "--config", "/nonexistent/sc.ini", NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.err, "/nonexistent/sc.ini: cannot open config file"));
+    free(r.err);
+    sc_config_free(&cfg);
+
+    /* A good call after errors works (getopt state is reset). */
+    r = load_args(&cfg, "--max-connections", "9", NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(cfg.max_connections, 9);
+    free(r.err);
+    sc_config_free(&cfg);
+}
+
+static void validate_cross_settings(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    capture c;
+
+    sc_config_defaults(&cfg);
+    cfg.output_buffer_soft = cfg.output_buffer_hard; /* equal is fine */
+    capture_open(&c);
+    assert_int_equal(sc_config_validate(&cfg, c.f), 0);
+    capture_close(&c);
+    capture_free(&c);
+
+    cfg.output_buffer_soft = cfg.output_buffer_hard + 1;
+    capture_open(&c);
+    assert_int_equal(sc_config_validate(&cfg, c.f), -EINVAL);
+    assert_non_null(strstr(capture_close(&c), "output_buffer_soft (33554433) must not exceed "
+                                              "output_buffer_hard (33554432)"));
+    capture_free(&c);
+
+    sc_config_free(&cfg);
+    sc_config_defaults(&cfg);
+    cfg.max_frame_bytes = 64u << 20;
+    cfg.output_buffer_soft = 4096;
+    capture_open(&c);
+    assert_int_equal(sc_config_validate(&cfg, c.f), -EINVAL);
+    assert_non_null(strstr(capture_close(&c), "max_frame_bytes (67108864) must not exceed"));
+    capture_free(&c);
+
+    free(cfg.socket_path);
+    cfg.socket_path = sc_xstrdup("");
+    cfg.max_frame_bytes = 1024;
+    capture_open(&c);
+    assert_int_equal(sc_config_validate(&cfg, c.f), -EINVAL);
+    assert_non_null(strstr(capture_close(&c), "socket must not be empty"));
+    capture_free(&c);
+    sc_config_free(&cfg);
+
+    /* Through sc_config_load: soft > hard from flags is refused. */
+    load_result r =
+        load_args(&cfg, "--output-buffer-soft", "8m", "--output-buffer-hard", "4m", NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.err, "output_buffer_soft (8388608) must not exceed "
+                                  "output_buffer_hard (4194304)"));
+    free(r.err);
+    sc_config_free(&cfg);
+    /* ...and from a file. */
+    char *path = temp_file("[output_buffer]\nsoft = 64m\n");
+    r = load_args(&cfg, "-c", path, NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    assert_non_null(strstr(r.err, "must not exceed output_buffer_hard"));
+    free(r.err);
+    sc_config_free(&cfg);
+    /* A flag can repair what the file got wrong. */
+    r = load_args(&cfg, "-c", path, "--output-buffer-hard", "1g", NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(cfg.output_buffer_soft, 64u << 20);
+    free(r.err);
+    sc_config_free(&cfg);
+    temp_done(path);
+}
+
+static void print_reference(void **state)
+{
+    (void)state;
+    capture c;
+    capture_open(&c);
+    sc_config_print_reference(c.f);
+    const char *text = capture_close(&c);
+    assert_non_null(strstr(text, "#max_frame_bytes = 1m\n"));
+    assert_non_null(strstr(text, "#socket_mode = 0660\n"));
+    /* The reference, uncommented, is a valid config file with the defaults. */
+    char *uncommented = sc_xstrdup(text);
+    char *w = uncommented;
+    for (const char *p = text; *p; p++) {
+        if (*p == '#' && p[1] != ' ' && (p == text || p[-1] == '\n'))
+            continue;
+        *w++ = *p;
+    }
+    *w = '\0';
+    sc_config cfg, def;
+    char *err;
+    int rc = load_text(&cfg, uncommented, &err, NULL);
+    assert_string_equal(err, "");
+    assert_int_equal(rc, 0);
+    sc_config_defaults(&def);
+    assert_string_equal(cfg.socket_path, def.socket_path);
+    assert_int_equal(cfg.max_frame_bytes, def.max_frame_bytes);
+    assert_int_equal(cfg.output_buffer_hard, def.output_buffer_hard);
+    assert_int_equal(cfg.socket_mode, def.socket_mode);
+    assert_int_equal(cfg.log_level, def.log_level);
+    free(err);
+    free(uncommented);
+    sc_config_free(&cfg);
+    sc_config_free(&def);
+    capture_free(&c);
+}
+
+/* Lines longer than libinih's buffer are refused with their own line number
+ * (libinih would otherwise split them and misnumber every later line), and
+ * the lines after them are still numbered right. */
+static void long_comment_line(void **state)
+{
+    (void)state;
+    char text[512];
+    char xs[251];
+    memset(xs, 'x', 250);
+    xs[250] = '\0';
+    snprintf(text, sizeof(text),
+             "# %s\n"                /* 1: a long line */
+             "max_connections = 7\n" /* 2 */
+             "log_level = loud\n",   /* 3 */
+             xs);
+    sc_config cfg;
+    char *err, *path;
+    int rc = load_text(&cfg, text, &err, &path);
+    char want1[4200], want3[4200];
+    snprintf(want1, sizeof(want1), "%s:1: line longer than 199 characters", path);
+    snprintf(want3, sizeof(want3), "%s:3: log_level must be error, warn, info or debug, not 'loud'",
+             path);
+    assert_int_equal(rc, -EINVAL);
+    assert_non_null(strstr(err, want1));
+    assert_non_null(strstr(err, want3));
+    assert_int_equal(cfg.max_connections, 7);
+    free(err);
+    temp_done(path);
+    sc_config_free(&cfg);
+}
+
+/* A value that makes its line too long is refused in a file (with a reason
+ * that points to flags) and accepted as a flag, up to its own limit. */
+static void long_node_name_in_file(void **state)
+{
+    (void)state;
+    char name[201], text[300];
+    memset(name, 'n', 200);
+    name[200] = '\0';
+    snprintf(text, sizeof(text), "node_name = %s\n", name);
+    sc_config cfg;
+    char *err;
+    int rc = load_text(&cfg, text, &err, NULL);
+    assert_int_equal(rc, -EINVAL);
+    assert_non_null(strstr(err, ":1: line longer than 199 characters (give long values as flags)"));
+    free(err);
+    sc_config_free(&cfg);
+    load_result r = load_args(&cfg, "--node-name", name, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(strlen(cfg.node_name), 200);
+    free(r.err);
+    sc_config_free(&cfg);
+}
+
+/* Every syntax error is reported with its line, not only the first; an
+ * indented line is a line of its own, not a continuation. */
+static void several_syntax_errors(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    char *err, *path;
+    int rc = load_text(&cfg,
+                       "max_connections = 5\n"
+                       "no equals sign here\n" /* 2 */
+                       "[unterminated\n"       /* 3 */
+                       "  log_level = debug\n" /* 4: indented, still valid */
+                       "also bad\n",           /* 5 */
+                       &err, &path);
+    char p2[4200], p3[4200], p5[4200];
+    snprintf(p2, sizeof(p2), "%s:2: syntax error", path);
+    snprintf(p3, sizeof(p3), "%s:3: syntax error", path);
+    snprintf(p5, sizeof(p5), "%s:5: syntax error", path);
+    assert_int_equal(rc, -EINVAL);
+    assert_non_null(strstr(err, p2));
+    assert_non_null(strstr(err, p3));
+    assert_non_null(strstr(err, p5));
+    assert_int_equal(cfg.log_level, SC_LOG_DEBUG);
+    free(err);
+    temp_done(path);
+    sc_config_free(&cfg);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(defaults),
+    cmocka_unit_test(valid_file),
+    cmocka_unit_test(sections),
+    cmocka_unit_test(unknown_key),
+    cmocka_unit_test(each_bad_line_reported),
+    cmocka_unit_test(size_suffixes),
+    cmocka_unit_test(octal_mode),
+    cmocka_unit_test(string_limits),
+    cmocka_unit_test(syntax_error),
+    cmocka_unit_test(missing_file),
+    cmocka_unit_test(args_defaults_and_flags),
+    cmocka_unit_test(args_override_file),
+    cmocka_unit_test(args_check_config),
+    cmocka_unit_test(args_errors),
+    cmocka_unit_test(validate_cross_settings),
+    cmocka_unit_test(print_reference),
+    cmocka_unit_test(long_comment_line),
+    cmocka_unit_test(long_node_name_in_file),
+    cmocka_unit_test(several_syntax_errors),
+};
+
+UNIT_MAIN_NO_KNOWN_BUGS(tests)

@@ -1,0 +1,517 @@
+/* Unit tests for broker/wire.c (framing, unpack arena) and the parts of
+ * broker/buf.c that framing relies on. */
+#include "unit.h"
+
+#include "buf.h"
+#include "util.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <inttypes.h>
+
+#define MAX_FRAME (1u << 20)
+
+/* ---- frame builders ----------------------------------------------------------- */
+
+/* An Emit frame with two rooms and a payload of `plen` pattern bytes. The
+ * caller frees the payload with emit_free. */
+typedef struct emit_msg {
+    sc_frame f;
+    Sidecast__V1__Emit emit;
+    Sidecast__V1__Selector sel;
+    char *rooms[2];
+    uint8_t *payload;
+} emit_msg;
+
+static uint8_t pattern(uint64_t id, size_t i)
+{
+    return (uint8_t)(id * 31 + i * 7 + (i >> 8));
+}
+
+static void emit_build(emit_msg *m, uint64_t id, size_t plen)
+{
+    sc_frame f = SC_FRAME_INIT;
+    Sidecast__V1__Emit e = SIDECAST__V1__EMIT__INIT;
+    Sidecast__V1__Selector s = SIDECAST__V1__SELECTOR__INIT;
+    m->f = f;
+    m->emit = e;
+    m->sel = s;
+    m->rooms[0] = "room:a";
+    m->rooms[1] = "room:b";
+    m->sel.n_rooms = 2;
+    m->sel.rooms = m->rooms;
+    m->payload = malloc(plen ? plen : 1);
+    assert_non_null(m->payload);
+    for (size_t i = 0; i < plen; i++)
+        m->payload[i] = pattern(id, i);
+    m->emit.to = &m->sel;
+    m->emit.payload.data = m->payload;
+    m->emit.payload.len = plen;
+    m->emit.volatile_ = (id & 1) != 0;
+    m->f.id = id;
+    m->f.msg_case = SIDECAST__V1__FRAME__MSG_EMIT;
+    m->f.emit = &m->emit;
+}
+
+static void emit_free(emit_msg *m)
+{
+    free(m->payload);
+}
+
+/* Asserts that f is the Emit that emit_build(id, plen) made. */
+static void emit_check(const sc_frame *f, uint64_t id, size_t plen)
+{
+    assert_non_null(f);
+    assert_int_equal(f->id, id);
+    assert_int_equal(f->msg_case, SIDECAST__V1__FRAME__MSG_EMIT);
+    assert_non_null(f->emit);
+    assert_non_null(f->emit->to);
+    assert_int_equal(f->emit->to->n_rooms, 2);
+    assert_string_equal(f->emit->to->rooms[0], "room:a");
+    assert_string_equal(f->emit->to->rooms[1], "room:b");
+    assert_int_equal(f->emit->volatile_, (id & 1) != 0);
+    assert_int_equal(f->emit->payload.len, plen);
+    for (size_t i = 0; i < plen; i++)
+        if (f->emit->payload.data[i] != pattern(id, i))
+            fail_msg("payload byte %zu of frame %" PRIu64 " differs", i, id);
+}
+
+static void ping_build(sc_frame *f, Sidecast__V1__Ping *p, uint64_t id, uint64_t nonce)
+{
+    sc_frame fi = SC_FRAME_INIT;
+    Sidecast__V1__Ping pi = SIDECAST__V1__PING__INIT;
+    *f = fi;
+    *p = pi;
+    p->nonce = nonce;
+    f->id = id;
+    f->msg_case = SIDECAST__V1__FRAME__MSG_PING;
+    f->ping = p;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ---- framing ---------------------------------------------------------------------- */
+
+/* The prefix is the big-endian body length, and sc_wire_size agrees with
+ * what sc_wire_append writes. */
+static void append_prefix_and_size(void **state)
+{
+    (void)state;
+    sc_buf b;
+    sc_buf_init(&b);
+    emit_msg m;
+    emit_build(&m, 77, 300);
+    size_t n = sc_wire_append(&b, &m.f);
+    assert_int_equal(n, sc_wire_size(&m.f));
+    assert_int_equal(sc_buf_used(&b), n);
+    assert_int_equal(be32(sc_buf_head(&b)), n - SC_FRAME_HEADER);
+    assert_int_equal(n - SC_FRAME_HEADER, sidecast__v1__frame__get_packed_size(&m.f));
+
+    /* An all-default frame encodes to an empty body: a 4-byte frame. */
+    sc_frame empty = SC_FRAME_INIT;
+    assert_int_equal(sc_wire_size(&empty), SC_FRAME_HEADER);
+    assert_int_equal(sc_wire_append(&b, &empty), SC_FRAME_HEADER);
+    assert_int_equal(sc_buf_used(&b), n + SC_FRAME_HEADER);
+    assert_memory_equal(sc_buf_head(&b) + n, "\0\0\0\0", 4);
+    uint32_t len = 99;
+    assert_int_equal(sc_wire_peek(sc_buf_head(&b) + n, 4, MAX_FRAME, &len), 1);
+    assert_int_equal(len, 0);
+    sc_arena a;
+    sc_arena_init(&a, 256);
+    sc_frame *f = sc_wire_unpack(&a, sc_buf_head(&b) + n + 4, 0);
+    assert_non_null(f);
+    assert_int_equal(f->msg_case, SIDECAST__V1__FRAME__MSG__NOT_SET);
+    assert_int_equal(f->id, 0);
+    sc_arena_free(&a);
+    emit_free(&m);
+    sc_buf_free(&b);
+}
+
+/* Every strict prefix of a frame is "need more"; the whole frame is ready. */
+static void peek_every_prefix(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 100, 5000};
+    sc_arena a;
+    sc_arena_init(&a, 1024);
+    for (size_t s = 0; s < SC_ARRAY_LEN(sizes); s++) {
+        sc_buf b;
+        sc_buf_init(&b);
+        emit_msg m;
+        emit_build(&m, 1000 + s, sizes[s]);
+        size_t total = sc_wire_append(&b, &m.f);
+        const uint8_t *p = sc_buf_head(&b);
+        uint32_t body = (uint32_t)(total - SC_FRAME_HEADER);
+        for (size_t avail = 0; avail < total; avail++) {
+            uint32_t len = 0xdeadbeef;
+            int r = sc_wire_peek(p, avail, MAX_FRAME, &len);
+            if (r != 0)
+                fail_msg("prefix %zu of %zu: peek returned %d", avail, total, r);
+            if (avail >= SC_FRAME_HEADER)
+                assert_int_equal(len, body);
+        }
+        uint32_t len = 0;
+        assert_int_equal(sc_wire_peek(p, total, MAX_FRAME, &len), 1);
+        assert_int_equal(len, body);
+        /* Bytes of a next frame after it do not change the answer. */
+        sc_wire_append(&b, &m.f);
+        p = sc_buf_head(&b);
+        for (size_t extra = 1; extra <= total; extra += 97) {
+            assert_int_equal(sc_wire_peek(p, total + extra, MAX_FRAME, &len), 1);
+            assert_int_equal(len, body);
+        }
+        emit_check(sc_wire_unpack(&a, p + SC_FRAME_HEADER, len), 1000 + s, sizes[s]);
+        sc_arena_reset(&a);
+        emit_free(&m);
+        sc_buf_free(&b);
+    }
+    sc_arena_free(&a);
+}
+
+/* Frames arriving one byte at a time into an input buffer, as a connection
+ * reads them, come out whole and in order. */
+static void byte_by_byte_stream(void **state)
+{
+    (void)state;
+    sc_buf out, in;
+    sc_buf_init(&out);
+    sc_buf_init(&in);
+    enum { N = 20 };
+    emit_msg m[N];
+    for (int i = 0; i < N; i++) {
+        emit_build(&m[i], (uint64_t)i + 1, (size_t)i * 53);
+        sc_wire_append(&out, &m[i].f);
+    }
+    sc_arena a;
+    sc_arena_init(&a, 512);
+    int got = 0;
+    const uint8_t *src = sc_buf_head(&out);
+    size_t total = sc_buf_used(&out);
+    for (size_t i = 0; i < total; i++) {
+        sc_buf_append(&in, src + i, 1);
+        uint32_t len;
+        int r;
+        while ((r = sc_wire_peek(sc_buf_head(&in), sc_buf_used(&in), MAX_FRAME, &len)) == 1) {
+            emit_check(sc_wire_unpack(&a, sc_buf_head(&in) + SC_FRAME_HEADER, len),
+                       (uint64_t)got + 1, (size_t)got * 53);
+            sc_arena_reset(&a);
+            sc_buf_consume(&in, SC_FRAME_HEADER + len);
+            got++;
+        }
+        assert_int_equal(r, 0);
+    }
+    assert_int_equal(got, N);
+    assert_int_equal(sc_buf_used(&in), 0);
+    for (int i = 0; i < N; i++)
+        emit_free(&m[i]);
+    sc_arena_free(&a);
+    sc_buf_free(&in);
+    sc_buf_free(&out);
+}
+
+/* Many frames of different kinds and sizes in one buffer, parsed in sequence
+ * while more are appended behind the read position (exercising the buffer's
+ * compaction and growth). */
+static void many_frames_one_buffer(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_arena a;
+    sc_arena_init(&a, 2048);
+    uint64_t seed = 0xf4a3e5;
+    size_t plen[N];
+    int written = 0, read = 0;
+    while (read < N) {
+        /* Write a few, read a few. */
+        int w = (int)unit_below(&seed, 5);
+        for (int k = 0; k < w && written < N; k++, written++) {
+            if (written % 3 == 2) {
+                sc_frame f;
+                Sidecast__V1__Ping p;
+                ping_build(&f, &p, (uint64_t)written + 1, (uint64_t)written * 1000003u);
+                sc_wire_append(&b, &f);
+            } else {
+                plen[written] = unit_below(&seed, 9000);
+                emit_msg m;
+                emit_build(&m, (uint64_t)written + 1, plen[written]);
+                sc_wire_append(&b, &m.f);
+                emit_free(&m);
+            }
+        }
+        int rd = (int)unit_below(&seed, 6);
+        for (int k = 0; k < rd && read < written; k++, read++) {
+            uint32_t len;
+            assert_int_equal(sc_wire_peek(sc_buf_head(&b), sc_buf_used(&b), MAX_FRAME, &len), 1);
+            sc_frame *f = sc_wire_unpack(&a, sc_buf_head(&b) + SC_FRAME_HEADER, len);
+            if (read % 3 == 2) {
+                assert_non_null(f);
+                assert_int_equal(f->id, (uint64_t)read + 1);
+                assert_int_equal(f->msg_case, SIDECAST__V1__FRAME__MSG_PING);
+                assert_int_equal(f->ping->nonce, (uint64_t)read * 1000003u);
+            } else {
+                emit_check(f, (uint64_t)read + 1, plen[read]);
+            }
+            sc_arena_reset(&a);
+            sc_buf_consume(&b, SC_FRAME_HEADER + len);
+        }
+        if (read == written) {
+            uint32_t len;
+            assert_int_equal(sc_wire_peek(sc_buf_head(&b), sc_buf_used(&b), MAX_FRAME, &len), 0);
+        }
+    }
+    assert_int_equal(sc_buf_used(&b), 0);
+    sc_arena_free(&a);
+    sc_buf_free(&b);
+}
+
+/* An announced length over the limit is refused as soon as the 4-byte
+ * header is there, before any of the body. */
+static void oversize_refused_early(void **state)
+{
+    (void)state;
+    uint8_t hdr[4 + 16] = {0};
+    uint32_t len;
+    const uint32_t max = 1000;
+
+    /* max + 1 */
+    hdr[0] = 0, hdr[1] = 0, hdr[2] = 0x03, hdr[3] = 0xe9; /* 1001 */
+    for (size_t avail = 0; avail < 4; avail++)
+        assert_int_equal(sc_wire_peek(hdr, avail, max, &len), 0);
+    len = 0;
+    assert_int_equal(sc_wire_peek(hdr, 4, max, &len), -EMSGSIZE);
+    assert_int_equal(len, 1001);
+    assert_int_equal(sc_wire_peek(hdr, sizeof(hdr), max, &len), -EMSGSIZE);
+
+    /* exactly max: waits for the body */
+    hdr[3] = 0xe8; /* 1000 */
+    assert_int_equal(sc_wire_peek(hdr, 4, max, &len), 0);
+    assert_int_equal(len, 1000);
+    assert_int_equal(sc_wire_peek(hdr, sizeof(hdr), max, &len), 0);
+
+    /* 0xffffffff, and a length with only the top byte set (endianness) */
+    memset(hdr, 0xff, 4);
+    assert_int_equal(sc_wire_peek(hdr, 4, UINT32_MAX - 1, &len), -EMSGSIZE);
+    assert_int_equal(len, UINT32_MAX);
+    hdr[0] = 0x01, hdr[1] = 0, hdr[2] = 0, hdr[3] = 0;
+    assert_int_equal(sc_wire_peek(hdr, 4, MAX_FRAME, &len), -EMSGSIZE);
+    assert_int_equal(len, 1u << 24);
+
+    /* A limit of 0 allows only empty bodies. */
+    memset(hdr, 0, 4);
+    assert_int_equal(sc_wire_peek(hdr, 4, 0, &len), 1);
+    hdr[3] = 1;
+    assert_int_equal(sc_wire_peek(hdr, 5, 0, &len), -EMSGSIZE);
+}
+
+/* Bodies that are not a valid Frame decode to NULL. */
+static void malformed_body(void **state)
+{
+    (void)state;
+    sc_arena a;
+    sc_arena_init(&a, 256);
+    static const struct {
+        const char *what;
+        uint8_t bytes[8];
+        size_t len;
+    } bad[] = {
+        {"truncated varint", {0x08, 0xff}, 2},
+        {"field number 0", {0x00, 0x01}, 2},
+        {"end-group without start", {0x0c}, 1},
+        {"hello with varint wire type", {0x50, 0x01}, 2},
+        {"id with length wire type", {0x0a, 0x01, 0x00}, 3},
+        {"length past the end", {0x52, 0x05, 0x00}, 3},
+        {"sub-message truncated inside", {0x72, 0x02, 0x08, 0xff}, 4},
+        {"fixed64 cut short", {0x09, 1, 2, 3}, 4},
+        {"reserved wire type 6", {0x0e, 0x00}, 2},
+    };
+    for (size_t i = 0; i < SC_ARRAY_LEN(bad); i++) {
+        sc_frame *f = sc_wire_unpack(&a, bad[i].bytes, bad[i].len);
+        if (f)
+            fail_msg("'%s' decoded to a frame (case %d)", bad[i].what, (int)f->msg_case);
+        sc_arena_reset(&a);
+    }
+
+    /* A valid frame cut anywhere inside its last field does not decode. */
+    sc_buf b;
+    sc_buf_init(&b);
+    emit_msg m;
+    emit_build(&m, 5, 40);
+    size_t total = sc_wire_append(&b, &m.f);
+    const uint8_t *body = sc_buf_head(&b) + SC_FRAME_HEADER;
+    size_t blen = total - SC_FRAME_HEADER;
+    for (size_t cut = 1; cut <= 40; cut++)
+        assert_null(sc_wire_unpack(&a, body, blen - cut));
+    sc_arena_reset(&a);
+    /* ...and the uncut one does. */
+    emit_check(sc_wire_unpack(&a, body, blen), 5, 40);
+
+    /* An unknown field alone is a valid Frame carrying no known message. */
+    static const uint8_t unknown[] = {0xf8, 0x06, 0x01}; /* field 111, varint 1 */
+    sc_frame *f = sc_wire_unpack(&a, unknown, sizeof(unknown));
+    assert_non_null(f);
+    assert_int_equal(f->msg_case, SIDECAST__V1__FRAME__MSG__NOT_SET);
+    emit_free(&m);
+    sc_buf_free(&b);
+    sc_arena_free(&a);
+}
+
+/* ---- arena ---------------------------------------------------------------------- */
+
+static void arena_alloc_reset(void **state)
+{
+    (void)state;
+    sc_arena a;
+    sc_arena_init(&a, 1024);
+    assert_int_equal(a.size, 1024);
+    uint8_t *p[64];
+    size_t sz[64];
+    for (int i = 0; i < 64; i++) {
+        sz[i] = (size_t)(i * 37 % 300) + 1;
+        p[i] = sc_arena_alloc(&a, sz[i]);
+        assert_non_null(p[i]);
+        assert_int_equal((uintptr_t)p[i] % 16, 0);
+        memset(p[i], i, sz[i]);
+    }
+    /* Some went to the block, the rest to big allocations. */
+    assert_true(a.used <= a.size);
+    assert_true(a.nbig > 0);
+    /* Nothing overlapped. */
+    for (int i = 0; i < 64; i++)
+        for (size_t j = 0; j < sz[i]; j++)
+            assert_int_equal(p[i][j], i);
+
+    /* Big allocations are freed at reset; the block is reused. */
+    uint8_t *first = p[0];
+    sc_arena_reset(&a);
+    assert_int_equal(a.used, 0);
+    assert_int_equal(a.nbig, 0);
+    assert_ptr_equal(sc_arena_alloc(&a, 10), first);
+
+    /* One allocation far larger than the block. */
+    uint8_t *huge = sc_arena_alloc(&a, 3u << 20);
+    memset(huge, 0xab, 3u << 20);
+    assert_int_equal(a.nbig, 1);
+    sc_arena_free(&a);
+    assert_null(a.block);
+    assert_null(a.big);
+    assert_int_equal(a.nbig, 0);
+    sc_arena_free(NULL);
+}
+
+/* Decoding frames whose payloads dwarf the arena block, many times over with
+ * reset in between: results are intact and nothing leaks (ASan build). */
+static void arena_big_frames_reuse(void **state)
+{
+    (void)state;
+    sc_arena a;
+    sc_arena_init(&a, 128);
+    for (int round = 0; round < 60; round++) {
+        sc_buf b;
+        sc_buf_init(&b);
+        size_t plen = (size_t)(round % 7) * 50000 + (size_t)round;
+        emit_msg m;
+        emit_build(&m, (uint64_t)round, plen);
+        size_t total = sc_wire_append(&b, &m.f);
+        uint32_t len;
+        assert_int_equal(sc_wire_peek(sc_buf_head(&b), total, MAX_FRAME, &len), 1);
+        sc_frame *f = sc_wire_unpack(&a, sc_buf_head(&b) + SC_FRAME_HEADER, len);
+        emit_check(f, (uint64_t)round, plen);
+        if (plen > 128)
+            assert_true(a.nbig > 0);
+        /* Every other round, a failed decode before the reset too: its
+         * partial allocations must also go at reset. */
+        if (round % 2)
+            assert_null(sc_wire_unpack(&a, sc_buf_head(&b) + SC_FRAME_HEADER, len - 1));
+        sc_arena_reset(&a);
+        assert_int_equal(a.nbig, 0);
+        emit_free(&m);
+        sc_buf_free(&b);
+    }
+    /* Many big allocations in one cycle grow the list of them. */
+    for (int i = 0; i < 100; i++)
+        memset(sc_arena_alloc(&a, 4096), i, 4096);
+    assert_int_equal(a.nbig, 100);
+    assert_true(a.capbig >= 100);
+    sc_arena_free(&a);
+}
+
+static void msg_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sc_wire_msg_name(SIDECAST__V1__FRAME__MSG_HELLO), "hello");
+    assert_string_equal(sc_wire_msg_name(SIDECAST__V1__FRAME__MSG_EMIT), "emit");
+    assert_string_equal(sc_wire_msg_name(SIDECAST__V1__FRAME__MSG_STATS_REPLY), "stats_reply");
+    assert_string_equal(sc_wire_msg_name(SIDECAST__V1__FRAME__MSG__NOT_SET), "unknown");
+    assert_string_equal(sc_wire_msg_name(1), "unknown"); /* the id field, not a message */
+    assert_string_equal(sc_wire_msg_name(16), "unknown");
+    assert_string_equal(sc_wire_msg_name(-3), "unknown");
+    assert_string_equal(sc_wire_msg_name(100000), "unknown");
+}
+
+/* ---- buf ------------------------------------------------------------------------ */
+
+static void buf_consume_reserve_shrink(void **state)
+{
+    (void)state;
+    sc_buf b;
+    sc_buf_init(&b);
+    uint8_t chunk[1000];
+    for (size_t i = 0; i < sizeof(chunk); i++)
+        chunk[i] = (uint8_t)i;
+    for (int i = 0; i < 10; i++)
+        sc_buf_append(&b, chunk, sizeof(chunk));
+    assert_int_equal(sc_buf_used(&b), 10000);
+    size_t cap = b.cap;
+    assert_true(cap >= 10000);
+    /* Consume most, then reserve: unread bytes are kept in order. */
+    sc_buf_consume(&b, 9500);
+    assert_int_equal(sc_buf_used(&b), 500);
+    assert_memory_equal(sc_buf_head(&b), chunk + 500, 500);
+    uint8_t *w = sc_buf_reserve(&b, cap - 600);
+    memset(w, 0x5a, cap - 600);
+    sc_buf_commit(&b, cap - 600);
+    assert_int_equal(b.cap, cap); /* compacted instead of growing */
+    assert_memory_equal(sc_buf_head(&b), chunk + 500, 500);
+    assert_int_equal(sc_buf_head(&b)[500], 0x5a);
+    /* Growing with unread data at an offset keeps it too. */
+    sc_buf_consume(&b, 100);
+    sc_buf_append(&b, chunk, sizeof(chunk));
+    w = sc_buf_reserve(&b, 3 * cap);
+    assert_true(b.cap - b.len >= 3 * cap);
+    assert_memory_equal(sc_buf_head(&b), chunk + 600, 400);
+    /* Consuming everything resets the offsets; shrink frees a big buffer. */
+    sc_buf_consume(&b, sc_buf_used(&b));
+    assert_int_equal(b.off, 0);
+    assert_int_equal(b.len, 0);
+    sc_buf_shrink(&b, 1u << 30);
+    assert_non_null(b.data); /* under `keep`: kept */
+    sc_buf_shrink(&b, 4096);
+    assert_null(b.data);
+    assert_int_equal(b.cap, 0);
+    sc_buf_append(&b, chunk, 10);
+    assert_memory_equal(sc_buf_head(&b), chunk, 10);
+    sc_buf_shrink(&b, 0); /* not empty: kept */
+    assert_int_equal(sc_buf_used(&b), 10);
+    sc_buf_free(&b);
+    sc_buf_free(NULL);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(append_prefix_and_size),
+    cmocka_unit_test(peek_every_prefix),
+    cmocka_unit_test(byte_by_byte_stream),
+    cmocka_unit_test(many_frames_one_buffer),
+    cmocka_unit_test(oversize_refused_early),
+    cmocka_unit_test(malformed_body),
+    cmocka_unit_test(arena_alloc_reset),
+    cmocka_unit_test(arena_big_frames_reuse),
+    cmocka_unit_test(msg_names),
+    cmocka_unit_test(buf_consume_reserve_shrink),
+};
+
+UNIT_MAIN_NO_KNOWN_BUGS(tests)
