@@ -132,7 +132,7 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
         sc_conn_close(c, why);
         return -EPIPE;
     }
-    sc_wire_append(&c->out, f);
+    sc_wire_append_sized(&c->out, f, need);
     SC_COUNT(frames_out);
     sc_server_want_flush(c->srv, c);
     return 0;

@@ -26,7 +26,12 @@ size_t sc_wire_size(const sc_frame *f)
 
 size_t sc_wire_append(sc_buf *b, const sc_frame *f)
 {
-    size_t len = sidecast__v1__frame__get_packed_size(f);
+    return sc_wire_append_sized(b, f, sc_wire_size(f));
+}
+
+size_t sc_wire_append_sized(sc_buf *b, const sc_frame *f, size_t size)
+{
+    size_t len = size - SC_FRAME_HEADER;
     uint8_t *p = sc_buf_reserve(b, SC_FRAME_HEADER + len);
     p[0] = (uint8_t)(len >> 24);
     p[1] = (uint8_t)(len >> 16);

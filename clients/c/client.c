@@ -141,7 +141,7 @@ static int queue_frame(sc_client *c, const sc_frame *f)
         if (r < 0)
             return r;
     }
-    sc_wire_append(&c->out, f);
+    sc_wire_append_sized(&c->out, f, need);
     return 0;
 }
 
@@ -947,4 +947,28 @@ int sc_client_ack(sc_client *c, uint64_t ack_id, uint32_t expect, const uint8_t 
     int r = queue_frame(c, &f);
     free(bins);
     return r;
+}
+
+typedef struct resolve_count {
+    void (*cb)(void *ud, const char *socket_id);
+    void *ud;
+    size_t n;
+} resolve_count;
+
+static void count_cb(sc_socket *s, void *ud)
+{
+    resolve_count *rc = ud;
+    rc->n++;
+    if (rc->cb)
+        rc->cb(rc->ud, sc_socket_id(s));
+}
+
+size_t sc_client_resolve(sc_client *c, const sc_target *to,
+                         void (*cb)(void *ud, const char *socket_id), void *ud)
+{
+    sc_selector sel;
+    selector_from(&sel, to);
+    resolve_count rc = {cb, ud, 0};
+    sc_registry_select(&c->mirror, NULL, &sel, count_cb, &rc);
+    return rc.n;
 }
