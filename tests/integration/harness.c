@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -220,19 +222,82 @@ static void rec_error(void *ud, int code, const char *message, const char *ref)
     snprintf(rec->last_error_ref, sizeof(rec->last_error_ref), "%s", ref ? ref : "");
 }
 
+/* Server-side emits are answered "ack-from-<app name>". */
+static void rec_server_message(void *ud, const uint8_t *p, size_t len, uint64_t ack_id,
+                               const char *origin)
+{
+    recorder *rec = ud;
+    rec->server_msgs++;
+    snprintf(rec->last_server_payload, sizeof(rec->last_server_payload), "%.*s", (int)len,
+             (const char *)p);
+    if (ack_id) {
+        char answer[64];
+        snprintf(answer, sizeof(answer), "ack-from-%s", rec->name);
+        const uint8_t *ps[] = {(const uint8_t *)answer};
+        size_t lens[] = {strlen(answer)};
+        sc_client_ack(rec->self, ack_id, 0, ps, lens, 1, true);
+    }
+}
+
+/* Broadcast with acks: every selected local socket answers "<socket id>". */
+typedef struct ack_ctx {
+    recorder *rec;
+    uint64_t ack_id;
+} ack_ctx;
+
+static void ack_one(void *ud, const char *socket_id)
+{
+    ack_ctx *ax = ud;
+    const uint8_t *ps[] = {(const uint8_t *)socket_id};
+    size_t lens[] = {strlen(socket_id)};
+    sc_client_ack(ax->rec->self, ax->ack_id, 0, ps, lens, 1, false);
+}
+
+static void rec_deliver_ack(void *ud, uint64_t ack_id, const sc_delivery *d)
+{
+    recorder *rec = ud;
+    rec->ack_requests++;
+    size_t n = sc_client_resolve(rec->self, &d->to, NULL, NULL);
+    sc_client_ack(rec->self, ack_id, (uint32_t)n, NULL, NULL, 0, false);
+    ack_ctx ax = {rec, ack_id};
+    sc_client_resolve(rec->self, &d->to, ack_one, &ax);
+    sc_client_ack(rec->self, ack_id, 0, NULL, NULL, 0, true);
+}
+
+static void rec_apply(void *ud, const char *socket_id, const char *const *join, size_t n_join,
+                      const char *const *leave, size_t n_leave, bool disconnect, bool close)
+{
+    recorder *rec = ud;
+    rec->applies++;
+    if (disconnect)
+        rec->disconnects++;
+}
+
+static void rec_gap(void *ud, uint64_t from, uint64_t to, const char *reason)
+{
+    ((recorder *)ud)->gaps++;
+}
+
 sc_client *app_open(daemon_t *d, const char *name, recorder *rec)
 {
     sc_client_options o = {.path = d->sock, .name = name, .timeout_ms = 10000};
     if (rec) {
         memset(rec, 0, sizeof(*rec));
+        snprintf(rec->name, sizeof(rec->name), "%s", name);
         o.on_deliver = rec_deliver;
         o.on_delivery = rec_delivery;
         o.on_error = rec_error;
+        o.on_server_message = rec_server_message;
+        o.on_deliver_ack = rec_deliver_ack;
+        o.on_apply = rec_apply;
+        o.on_gap = rec_gap;
         o.ud = rec;
     }
     sc_client *c;
     if (sc_client_open(&o, &c) < 0)
         die("app %s: %s", name, sc_client_last_error(c));
+    if (rec)
+        rec->self = c;
     return c;
 }
 
@@ -371,4 +436,173 @@ bool raw_wait_eof(int fd, int timeout_ms)
             return true;
     }
     return false;
+}
+
+/* ---- Redis ------------------------------------------------------------------------ */
+
+uint64_t now_ms_h(void)
+{
+    return now_ms();
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        die("bind: %s", strerror(errno));
+    socklen_t len = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static bool redis_answers(redis_srv *r)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)r->port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(fd);
+    return ok;
+}
+
+static void redis_spawn(redis_srv *r)
+{
+    char port[16], log[300];
+    snprintf(port, sizeof(port), "%d", r->port);
+    snprintf(log, sizeof(log), "%s/redis.log", r->dir);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--dir", r->dir, "--logfile", log, "--daemonize", "no",
+               (char *)NULL);
+        _exit(127);
+    }
+    r->pid = pid;
+    uint64_t end = now_ms() + 10000;
+    while (now_ms() < end && !redis_answers(r))
+        usleep(10000);
+    if (!redis_answers(r))
+        die("redis-server did not start on port %d (is it installed?)", r->port);
+}
+
+redis_srv *redis_start(void)
+{
+    redis_srv *r = calloc(1, sizeof(*r));
+    snprintf(r->dir, sizeof(r->dir), "/tmp/sidecast-redis-XXXXXX");
+    if (!mkdtemp(r->dir))
+        die("mkdtemp: %s", strerror(errno));
+    r->port = free_port();
+    snprintf(r->url, sizeof(r->url), "redis://127.0.0.1:%d", r->port);
+    redis_spawn(r);
+    return r;
+}
+
+void redis_restart(redis_srv *r)
+{
+    redis_spawn(r);
+}
+
+void redis_signal(redis_srv *r, int sig)
+{
+    if (r->pid > 0)
+        kill(r->pid, sig);
+}
+
+void redis_kill(redis_srv *r)
+{
+    if (r->pid <= 0)
+        return;
+    kill(r->pid, SIGKILL);
+    waitpid(r->pid, NULL, 0);
+    r->pid = -1;
+}
+
+void redis_free(redis_srv *r)
+{
+    if (r->pid > 0) {
+        kill(r->pid, SIGCONT);
+        kill(r->pid, SIGTERM);
+        waitpid(r->pid, NULL, 0);
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", r->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", r->dir);
+    free(r);
+}
+
+char *redis_cli(redis_srv *r, const char *args)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d %s 2>&1", r->port, args);
+    FILE *p = popen(cmd, "r");
+    size_t cap = 65536, n = 0;
+    char *out = malloc(cap);
+    size_t k;
+    while ((k = fread(out + n, 1, cap - n - 1, p)) > 0) {
+        n += k;
+        if (n + 1 >= cap)
+            out = realloc(out, cap *= 2);
+    }
+    out[n] = 0;
+    pclose(p);
+    return out;
+}
+
+long redis_calls(redis_srv *r, const char *cmd)
+{
+    char *out = redis_cli(r, "INFO commandstats");
+    char needle[64];
+    snprintf(needle, sizeof(needle), "cmdstat_%s:calls=", cmd);
+    char *p = strstr(out, needle);
+    long v = p ? atol(p + strlen(needle)) : 0;
+    free(out);
+    return v;
+}
+
+daemon_t *node_start(redis_srv *r, const char *name, const char *first_extra, ...)
+{
+    daemon_t *d = calloc(1, sizeof(*d));
+    snprintf(d->dir, sizeof(d->dir), "/tmp/sidecast-test-XXXXXX");
+    if (!mkdtemp(d->dir))
+        die("mkdtemp: %s", strerror(errno));
+    snprintf(d->sock, sizeof(d->sock), "%s/sidecast.sock", d->dir);
+    snprintf(d->log, sizeof(d->log), "%s/sidecastd.log", d->dir);
+    const char *base[] = {"--redis-url", r->url, "--node-name", name, "--heartbeat-ms", "200",
+                          "--node-ttl-ms", "800", "--request-timeout-ms", "2000",
+                          "--room-linger-ms", "300", "--redis-command-timeout-ms", "1000",
+                          "--redis-reconnect-max-ms", "500", NULL};
+    for (const char **a = base; *a; a++)
+        d->args[d->nargs++] = strdup(*a);
+    va_list ap;
+    va_start(ap, first_extra);
+    for (const char *a = first_extra; a && d->nargs < 31; a = va_arg(ap, const char *))
+        d->args[d->nargs++] = strdup(a);
+    va_end(ap);
+    spawn(d);
+    return d;
+}
+
+static void count_node(void *ud, const char *id, const char *name, bool self)
+{
+    (*(int *)ud)++;
+}
+
+int wait_nodes(sc_client *c, int n, int timeout_ms)
+{
+    uint64_t end = now_ms() + (uint64_t)timeout_ms;
+    int seen = 0;
+    do {
+        seen = 0;
+        if (sc_client_nodes(c, count_node, &seen, 0) < 0)
+            return -1;
+        if (seen == n)
+            return seen;
+        usleep(20000);
+    } while (now_ms() < end);
+    return seen;
 }

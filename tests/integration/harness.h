@@ -53,6 +53,14 @@ typedef struct recorder {
     char last_error_ref[64];
     unsigned errors;
     char last_payload[256];
+    /* cluster callbacks */
+    sc_client *self;        /* set by app_open, for answering acks */
+    char name[32];
+    unsigned server_msgs;
+    char last_server_payload[128];
+    unsigned applies, disconnects;
+    unsigned gaps;
+    unsigned ack_requests;
 } recorder;
 
 /* Open an app connection whose deliveries and errors go to rec. */
@@ -77,3 +85,30 @@ void raw_send(int fd, const void *p, size_t n);
 void raw_send_hello(int fd, uint32_t version);
 
 #endif
+
+/* ---- Redis for cluster tests ---------------------------------------------------
+ * A private redis-server on 127.0.0.1 at a free port, no persistence, in a
+ * temporary directory; stopped by pid. */
+typedef struct redis_srv {
+    pid_t pid;
+    int port;
+    char dir[256];
+    char url[64];
+} redis_srv;
+
+redis_srv *redis_start(void);
+/* Start again on the same port (an empty Redis: no persistence). */
+void redis_restart(redis_srv *r);
+void redis_kill(redis_srv *r);
+void redis_signal(redis_srv *r, int sig);
+void redis_free(redis_srv *r);
+/* Run redis-cli against it; returns its output (caller frees). */
+char *redis_cli(redis_srv *r, const char *args);
+/* "calls=N" of one command in INFO commandstats (0 if never called). */
+long redis_calls(redis_srv *r, const char *cmd);
+
+/* Start a sidecastd node joined to r with fast test timings plus extra flags. */
+daemon_t *node_start(redis_srv *r, const char *name, const char *first_extra, ...);
+/* Wait until c's sidecar sees `n` live nodes; returns the count seen. */
+int wait_nodes(sc_client *c, int n, int timeout_ms);
+uint64_t now_ms_h(void);

@@ -215,6 +215,11 @@ SC_API int sc_client_server_emit(sc_client *c, const uint8_t *payload, size_t le
 SC_API int sc_client_emit_with_ack(sc_client *c, const sc_target *to, const sc_emit_flags *flags,
                                    const uint8_t *payload, size_t len, sc_progress_cb cb,
                                    void *ud, int timeout_ms);
+/* This client's own sockets that a target selects (e.g. a delivery's `to`),
+ * each once. Returns how many. */
+SC_API size_t sc_client_resolve(sc_client *c, const sc_target *to,
+                                void (*cb)(void *ud, const char *socket_id), void *ud);
+
 /* Answer an ack request (fire-and-forget). */
 SC_API int sc_client_ack(sc_client *c, uint64_t ack_id, uint32_t expect,
                          const uint8_t *const *payloads, const size_t *lens, size_t n, bool done);

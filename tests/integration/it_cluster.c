@@ -1,0 +1,418 @@
+/* Integration: three sidecastd nodes on one real redis-server. Every emit
+ * kind across nodes, interest-based room delivery, one PUBLISH per targeted
+ * emit, and every cluster request (including the timeout path with a node
+ * frozen by SIGSTOP). */
+#include "harness.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+#define LIST(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)
+
+typedef struct world {
+    redis_srv *redis;
+    daemon_t *na, *nb, *nc;
+    sc_client *a, *b, *c;
+    recorder ra, rb, rc;
+} world;
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof(*w));
+    w->redis = redis_start();
+    /* no canaries here: this file counts PUBLISH calls exactly; and a long
+     * liveness TTL, so a node frozen for the timeout test stays "live" */
+    w->na = node_start(w->redis, "node-a", "--canary-interval-ms", "0", "--node-ttl-ms",
+                       "10000", NULL);
+    w->nb = node_start(w->redis, "node-b", "--canary-interval-ms", "0", "--node-ttl-ms",
+                       "10000", NULL);
+    w->nc = node_start(w->redis, "node-c", "--canary-interval-ms", "0", "--node-ttl-ms",
+                       "10000", NULL);
+    w->a = app_open(w->na, "app-a", &w->ra);
+    w->b = app_open(w->nb, "app-b", &w->rb);
+    w->c = app_open(w->nc, "app-c", &w->rc);
+    assert_int_equal(sc_client_socket_up(w->a, "a1", "sa1", "", NULL, 0, LIST("r1", "r2")), 0);
+    assert_int_equal(sc_client_socket_up(w->b, "b1", "sb1", "", (const uint8_t *)"B", 1, LIST("r1")), 0);
+    assert_int_equal(sc_client_socket_up(w->b, "b2", "sb2", "", NULL, 0, LIST("r3")), 0);
+    assert_int_equal(sc_client_socket_up(w->b, "b3", "sb3", "", NULL, 0, LIST("r1", "r2")), 0);
+    assert_int_equal(sc_client_socket_up(w->c, "c1", "sc1", "", NULL, 0, LIST("r2")), 0);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    assert_int_equal(sc_client_sync(w->c, 0), 0);
+    assert_int_equal(wait_nodes(w->a, 3, 5000), 3);
+    assert_int_equal(wait_nodes(w->b, 3, 5000), 3);
+    assert_int_equal(wait_nodes(w->c, 3, 5000), 3);
+    usleep(100000); /* room subscriptions confirmed */
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    sc_client_close(w->a);
+    sc_client_close(w->b);
+    sc_client_close(w->c);
+    daemon_free(w->na);
+    daemon_free(w->nb);
+    daemon_free(w->nc);
+    redis_free(w->redis);
+    free(w);
+    return 0;
+}
+
+static void reset(world *w)
+{
+    rec_reset(&w->ra);
+    rec_reset(&w->rb);
+    rec_reset(&w->rc);
+}
+
+/* Let deliveries arrive: poll each app for a while. */
+static void settle(world *w, int ms)
+{
+    uint64_t end = now_ms_h() + (uint64_t)ms;
+    while (now_ms_h() < end) {
+        sc_client_poll(w->a, 5);
+        sc_client_poll(w->b, 5);
+        sc_client_poll(w->c, 5);
+    }
+}
+
+static void emit_a(world *w, const sc_target *t, const sc_emit_flags *fl)
+{
+    reset(w);
+    assert_int_equal(sc_client_emit(w->a, t, fl, (const uint8_t *)"x", 1), 0);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    settle(w, 150);
+}
+
+static void test_room_emit_across_nodes(void **state)
+{
+    world *w = *state;
+    sc_target t = {.rooms = LIST("r1", "r2")};
+    emit_a(w, &t, NULL);
+    assert_int_equal(rec_count(&w->rb, "b1"), 1);
+    assert_int_equal(rec_count(&w->rb, "b3"), 1); /* in r1 and r2: once */
+    assert_int_equal(rec_count(&w->rc, "c1"), 1);
+    assert_int_equal(w->ra.sockets, 0); /* sender's own sockets: not by default */
+    assert_int_equal(w->rb.frames, 1);  /* b hears both room channels: one Deliver */
+    assert_true(stat_of(w->b, "cluster_duplicates_skipped") >= 1);
+}
+
+static void test_emit_all_except(void **state)
+{
+    world *w = *state;
+    sc_target t = {.all = true, .except_rooms = LIST("r3"), .except_ids = LIST("c1")};
+    emit_a(w, &t, NULL);
+    assert_int_equal(rec_count(&w->rb, "b1"), 1);
+    assert_int_equal(rec_count(&w->rb, "b3"), 1);
+    assert_int_equal(rec_count(&w->rb, "b2"), 0);
+    assert_int_equal(w->rc.sockets, 0);
+}
+
+static void test_targeted_emit_one_publish(void **state)
+{
+    world *w = *state;
+    char *out = redis_cli(w->redis, "CONFIG RESETSTAT");
+    free(out);
+    sc_target t = {.socket_ids = LIST("b1", "b2")};
+    emit_a(w, &t, NULL);
+    assert_int_equal(rec_count(&w->rb, "b1"), 1);
+    assert_int_equal(rec_count(&w->rb, "b2"), 1);
+    assert_int_equal(rec_count(&w->rb, "b3"), 0);
+    assert_int_equal(w->rc.frames, 0);
+    /* two sockets on one node: exactly one PUBLISH, to that node's channel */
+    assert_int_equal(redis_calls(w->redis, "publish"), 1);
+}
+
+static void test_room_without_members_not_received(void **state)
+{
+    world *w = *state;
+    uint64_t before_c = stat_of(w->c, "cluster_messages_received");
+    uint64_t before_b = stat_of(w->b, "cluster_messages_received");
+    sc_target t = {.rooms = LIST("r3")};
+    emit_a(w, &t, NULL);
+    assert_int_equal(rec_count(&w->rb, "b2"), 1);
+    assert_int_equal(stat_of(w->b, "cluster_messages_received"), before_b + 1);
+    assert_int_equal(stat_of(w->c, "cluster_messages_received"), before_c); /* no members */
+}
+
+static void test_local_emit_never_reaches_redis(void **state)
+{
+    world *w = *state;
+    char *out = redis_cli(w->redis, "CONFIG RESETSTAT");
+    free(out);
+    sc_target t = {.rooms = LIST("r1")};
+    sc_emit_flags fl = {.local = true, .include_self = true};
+    emit_a(w, &t, &fl);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    assert_int_equal(rec_count(&w->ra, "a1"), 1);
+    assert_int_equal(w->rb.sockets, 0);
+    assert_int_equal(redis_calls(w->redis, "publish"), 0);
+}
+
+static void test_volatile_and_binary(void **state)
+{
+    world *w = *state;
+    reset(w);
+    uint8_t bin[4] = {0, 0xff, 0, 7};
+    sc_target t = {.socket_ids = LIST("c1")};
+    sc_emit_flags fl = {.is_volatile = true};
+    assert_int_equal(sc_client_emit(w->a, &t, &fl, bin, sizeof(bin)), 0);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    settle(w, 150);
+    assert_int_equal(rec_count(&w->rc, "c1"), 1);
+}
+
+typedef struct fetched {
+    int n;
+    char ids[16][16];
+    char nodes[16][40];
+} fetched;
+
+static void on_fetched(void *ud, const sc_socket_view *s)
+{
+    fetched *f = ud;
+    if (f->n < 16) {
+        snprintf(f->ids[f->n], 16, "%s", s->socket_id);
+        snprintf(f->nodes[f->n], 40, "%s", s->node_id);
+        f->n++;
+    }
+}
+
+static bool fetched_has(const fetched *f, const char *id)
+{
+    for (int i = 0; i < f->n; i++)
+        if (strcmp(f->ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+static void test_fetch_sockets_cluster(void **state)
+{
+    world *w = *state;
+    fetched f = {0};
+    assert_int_equal(sc_client_fetch_sockets(w->a, NULL, true, true, on_fetched, &f, 0), 0);
+    assert_int_equal(f.n, 5);
+    memset(&f, 0, sizeof(f));
+    sc_target filter = {.rooms = LIST("r1"), .except_ids = LIST("b3")};
+    assert_int_equal(sc_client_fetch_sockets(w->c, &filter, false, false, on_fetched, &f, 0), 0);
+    assert_int_equal(f.n, 2);
+    assert_true(fetched_has(&f, "a1"));
+    assert_true(fetched_has(&f, "b1"));
+    /* local only */
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(sc_client_fetch_sockets_ex(w->b, NULL, false, false, true, on_fetched, &f, 0), 0);
+    assert_int_equal(f.n, 3);
+}
+
+/* Answers need the other apps to run while a blocks in its call. */
+typedef struct pump {
+    world *w;
+    volatile int stop;
+    pthread_t th;
+} pump;
+
+static void *pump_main(void *arg)
+{
+    pump *p = arg;
+    while (!p->stop) {
+        sc_client_poll(p->w->b, 5);
+        sc_client_poll(p->w->c, 5);
+    }
+    return NULL;
+}
+
+static void pump_start(pump *p, world *w)
+{
+    p->w = w;
+    p->stop = 0;
+    pthread_create(&p->th, NULL, pump_main, p);
+}
+
+static void pump_stop(pump *p)
+{
+    p->stop = 1;
+    pthread_join(p->th, NULL);
+}
+
+typedef struct answers {
+    uint32_t expect;
+    int n;
+    char got[16][32];
+    bool done, timed_out;
+    uint32_t nodes_expected, nodes_answered;
+} answers;
+
+static void on_progress(void *ud, const sc_progress *p)
+{
+    answers *a = ud;
+    a->expect += p->expect;
+    for (size_t i = 0; i < p->n && a->n < 16; i++, a->n++)
+        snprintf(a->got[a->n], 32, "%.*s", (int)p->lens[i], (const char *)p->payloads[i]);
+    if (p->done) {
+        a->done = true;
+        a->timed_out = p->timed_out;
+        a->nodes_expected = p->nodes_expected;
+        a->nodes_answered = p->nodes_answered;
+    }
+}
+
+static bool answers_has(const answers *a, const char *s)
+{
+    for (int i = 0; i < a->n; i++)
+        if (strcmp(a->got[i], s) == 0)
+            return true;
+    return false;
+}
+
+static void test_server_side_emit(void **state)
+{
+    world *w = *state;
+    reset(w);
+    assert_int_equal(sc_client_server_emit(w->a, (const uint8_t *)"hello-servers", 13, false,
+                                           NULL, NULL, 0),
+                     0);
+    settle(w, 150);
+    assert_int_equal(w->rb.server_msgs, 1);
+    assert_int_equal(w->rc.server_msgs, 1);
+    assert_int_equal(w->ra.server_msgs, 0); /* not to the sender */
+    assert_string_equal(w->rb.last_server_payload, "hello-servers");
+
+    answers ans = {0};
+    pump p;
+    pump_start(&p, w);
+    int rc = sc_client_server_emit(w->a, (const uint8_t *)"ping", 4, false, on_progress, &ans, 5000);
+    pump_stop(&p);
+    assert_int_equal(rc, 0);
+    assert_true(ans.done);
+    assert_false(ans.timed_out);
+    assert_int_equal(ans.expect, 2);
+    assert_int_equal(ans.n, 2);
+    assert_true(answers_has(&ans, "ack-from-app-b"));
+    assert_true(answers_has(&ans, "ack-from-app-c"));
+    assert_int_equal(ans.nodes_expected, 3);
+    assert_int_equal(ans.nodes_answered, 3);
+}
+
+static void test_broadcast_with_acks(void **state)
+{
+    world *w = *state;
+    answers ans = {0};
+    pump p;
+    pump_start(&p, w);
+    sc_target t = {.rooms = LIST("r2")};
+    int rc = sc_client_emit_with_ack(w->a, &t, NULL, (const uint8_t *)"q", 1, on_progress, &ans,
+                                     5000);
+    pump_stop(&p);
+    assert_int_equal(rc, 0);
+    assert_true(ans.done);
+    assert_false(ans.timed_out);
+    assert_int_equal(ans.expect, 2); /* b3 and c1; a1 is the sender's */
+    assert_int_equal(ans.n, 2);
+    assert_true(answers_has(&ans, "b3"));
+    assert_true(answers_has(&ans, "c1"));
+}
+
+static void test_sockets_join_leave_disconnect(void **state)
+{
+    world *w = *state;
+    pump p;
+    /* socketsJoin: every socket in r2, on every node, joins vip */
+    sc_target f2 = {.rooms = LIST("r2")};
+    sc_apply join = {.filter = &f2, .join = LIST("vip")};
+    pump_start(&p, w);
+    assert_int_equal(sc_client_apply(w->a, &join, 5000), 0);
+    pump_stop(&p);
+    settle(w, 100); /* a applies its own too, and reports the joins */
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    assert_int_equal(sc_client_sync(w->c, 0), 0);
+    fetched f = {0};
+    sc_target fv = {.rooms = LIST("vip")};
+    assert_int_equal(sc_client_fetch_sockets(w->a, &fv, false, false, on_fetched, &f, 0), 0);
+    assert_int_equal(f.n, 3);
+    assert_true(fetched_has(&f, "a1") && fetched_has(&f, "b3") && fetched_has(&f, "c1"));
+
+    /* socketsLeave */
+    sc_apply leave = {.filter = &fv, .leave = LIST("vip")};
+    pump_start(&p, w);
+    assert_int_equal(sc_client_apply(w->c, &leave, 5000), 0);
+    pump_stop(&p);
+    settle(w, 100);
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(sc_client_fetch_sockets(w->a, &fv, false, false, on_fetched, &f, 0), 0);
+    assert_int_equal(f.n, 0);
+
+    /* disconnectSockets in r3, closing the connection */
+    reset(w);
+    sc_target f3 = {.rooms = LIST("r3")};
+    sc_apply dis = {.filter = &f3, .disconnect = true, .close = true};
+    pump_start(&p, w);
+    assert_int_equal(sc_client_apply(w->a, &dis, 5000), 0);
+    pump_stop(&p);
+    settle(w, 100);
+    assert_int_equal(w->rb.disconnects, 1);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(sc_client_fetch_sockets(w->a, NULL, false, false, on_fetched, &f, 0), 0);
+    assert_false(fetched_has(&f, "b2"));
+    char *hget = redis_cli(w->redis, "HEXISTS sidecast:sockets b2");
+    assert_int_equal(atoi(hget), 0); /* and gone from the directory */
+    free(hget);
+}
+
+static void test_timeout_with_frozen_node(void **state)
+{
+    world *w = *state;
+    kill(w->nc->pid, SIGSTOP);
+    fetched f = {0};
+    uint64_t t0 = now_ms_h();
+    int rc = sc_client_fetch_sockets(w->a, NULL, false, false, on_fetched, &f, 5000);
+    assert_int_equal(rc, -ETIMEDOUT);
+    assert_non_null(strstr(sc_client_last_error(w->a), "2 of 3 nodes answered"));
+    assert_true(now_ms_h() - t0 >= 1900); /* request_timeout_ms 2000 */
+    assert_true(f.n >= 3);                /* what arrived is still reported */
+
+    answers ans = {0};
+    pump p;
+    p.w = w;
+    p.stop = 0;
+    /* only b answers: c is frozen */
+    pthread_create(&p.th, NULL, pump_main, &p);
+    rc = sc_client_server_emit(w->a, (const uint8_t *)"anyone", 6, false, on_progress, &ans, 5000);
+    p.stop = 1;
+    pthread_join(p.th, NULL);
+    kill(w->nc->pid, SIGCONT);
+    assert_int_equal(rc, 0);
+    assert_true(ans.done);
+    assert_true(ans.timed_out);
+    assert_true(answers_has(&ans, "ack-from-app-b"));
+    assert_int_equal(ans.nodes_answered, 2);
+    assert_true(stat_of(w->a, "requests_timeout") >= 2);
+    settle(w, 300); /* c catches up and answers late: counted, harmless */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_room_emit_across_nodes),
+        cmocka_unit_test(test_emit_all_except),
+        cmocka_unit_test(test_targeted_emit_one_publish),
+        cmocka_unit_test(test_room_without_members_not_received),
+        cmocka_unit_test(test_local_emit_never_reaches_redis),
+        cmocka_unit_test(test_volatile_and_binary),
+        cmocka_unit_test(test_fetch_sockets_cluster),
+        cmocka_unit_test(test_server_side_emit),
+        cmocka_unit_test(test_broadcast_with_acks),
+        cmocka_unit_test(test_sockets_join_leave_disconnect),
+        cmocka_unit_test(test_timeout_with_frozen_node),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
