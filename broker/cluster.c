@@ -70,7 +70,7 @@ struct sc_cluster {
     size_t nlive;
     /* outbox */
     outbox_item *ob_head, *ob_tail, *ob_vhead, *ob_vtail;
-    size_t ob_bytes;
+    size_t ob_bytes, ob_count;
     /* timers */
     ev_timer heartbeat, canary, sweep;
     /* canary and gaps */
@@ -182,6 +182,7 @@ static void outbox_unlink(sc_cluster *c, outbox_item *it)
             c->ob_vtail = it->vprev;
     }
     c->ob_bytes -= it->len;
+    c->ob_count--;
     redisFreeCommand(it->cmd);
     free(it);
 }
@@ -224,6 +225,7 @@ static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol)
         c->ob_vtail = it;
     }
     c->ob_bytes += len;
+    c->ob_count++;
     SC_COUNT(outbox_queued);
 }
 
@@ -1124,6 +1126,17 @@ void sc_cluster_progress(sc_cluster *c, const char *origin, uint64_t req_id, uin
     resp.kind_case = SIDECAST__CLUSTER__V1__RESPONSE__KIND_PROGRESS;
     resp.progress = &p;
     respond(c, origin, &resp);
+}
+
+void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud)
+{
+    fn("redis_pub_up", sc_redis_is_up(c->pub), ud);
+    fn("redis_sub_up", c->sub_ready, ud);
+    fn("redis_reconnects", sc_redis_reconnects(c->pub) + sc_redis_reconnects(c->sub), ud);
+    fn("cluster_nodes", c->nlive, ud);
+    fn("outbox_bytes", c->ob_bytes, ud);
+    fn("outbox_messages", c->ob_count, ud);
+    fn("room_channels", sc_map_count(&c->subs), ud);
 }
 
 size_t sc_cluster_nodes(const sc_cluster *c, const char ***ret_ids, const char ***ret_names)

@@ -67,6 +67,10 @@ void sc_cluster_leave(sc_cluster *c);
 /* True once the leave commands were answered (or Redis is down). */
 bool sc_cluster_left(const sc_cluster *c);
 
+/* Gauges: redis_pub_up, redis_sub_up, cluster_nodes, outbox_bytes, ... */
+typedef void (*sc_gauge_fn)(const char *name, uint64_t value, void *ud);
+void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud);
+
 /* Live nodes, this one included. */
 size_t sc_cluster_nodes(const sc_cluster *c, const char ***ret_ids, const char ***ret_names);
 bool sc_cluster_ready(const sc_cluster *c, const char **why);

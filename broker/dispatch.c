@@ -549,6 +549,11 @@ static void add_stat(const char *name, const char *help, uint64_t value, void *u
     l->ptrs[l->n++] = s;
 }
 
+static void add_gauge(const char *name, uint64_t value, void *ud)
+{
+    add_stat(name, NULL, value, ud);
+}
+
 static void on_stats(sc_conn *c, const sc_frame *f)
 {
     sc_server *srv = c->srv;
@@ -562,6 +567,9 @@ static void on_stats(sc_conn *c, const sc_frame *f)
     add_stat("room_memberships", NULL, srv->reg.memberships, &l);
     add_stat("output_buffer_bytes", NULL, sc_server_output_bytes(srv), &l);
     add_stat("uptime_seconds", NULL, (sc_now_us() - srv->started_us) / 1000000u, &l);
+    add_stat("pending_requests", NULL, sc_map_count(&srv->requests), &l);
+    if (srv->cluster)
+        sc_cluster_gauges(srv->cluster, add_gauge, &l);
     Sidecast__V1__Stats st = SIDECAST__V1__STATS__INIT;
     st.stats = ptrs;
     st.n_stats = l.n;

@@ -29,6 +29,7 @@ static void usage(FILE *out)
             "Usage: sidecastctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
             "Commands:\n"
             "  ping                          round trip to sidecastd\n"
+            "  nodes                         live nodes of the cluster\n"
             "  stats                         counters and gauges\n"
             "  rooms [NAME...]               every room with its size, or the named ones\n"
             "  sockets [--room R]... [--except-room R]... [--data]\n"
@@ -116,6 +117,20 @@ static void print_socket(void *ud, const sc_socket_view *s)
         if (with_data)
             printf(" data=%.*s", (int)s->data_len, (const char *)s->data);
         printf("\n");
+    }
+    first_item = false;
+}
+
+static void print_node(void *ud, const char *id, const char *name, bool self)
+{
+    if (json) {
+        printf("%s{\"id\":", first_item ? "[" : ",");
+        json_str(id, strlen(id));
+        printf(",\"name\":");
+        json_str(name, strlen(name));
+        printf(",\"self\":%s}", self ? "true" : "false");
+    } else {
+        printf("%-20s %s%s\n", id, name, self ? "  (this node)" : "");
     }
     first_item = false;
 }
@@ -263,7 +278,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[optind];
-    if (strcmp(cmd, "ping") && strcmp(cmd, "stats") && strcmp(cmd, "rooms") &&
+    if (strcmp(cmd, "ping") && strcmp(cmd, "nodes") && strcmp(cmd, "stats") && strcmp(cmd, "rooms") &&
         strcmp(cmd, "sockets") && strcmp(cmd, "emit")) {
         fprintf(stderr, "sidecastctl: unknown command '%s' (see --help)\n", cmd);
         return 2;
@@ -287,6 +302,10 @@ int main(int argc, char **argv)
         else if (r == 0)
             printf("PONG from %s (node %s) in %llu us\n", sc_client_node_name(c),
                    sc_client_node_id(c), (unsigned long long)rtt);
+    } else if (strcmp(cmd, "nodes") == 0) {
+        r = sc_client_nodes(c, print_node, NULL, timeout);
+        if (r == 0 && json)
+            printf("%s]\n", first_item ? "[" : "");
     } else if (strcmp(cmd, "stats") == 0) {
         r = sc_client_stats(c, print_stat, NULL, timeout);
         if (r == 0 && json)

@@ -1,0 +1,277 @@
+/* Integration: faults in a cluster of sidecastd nodes on a real
+ * redis-server. Redis killed and restarted, Redis frozen (SIGSTOP), a
+ * subscription that goes silent while TCP looks fine, a node killed with
+ * SIGKILL, a clean stop, ACL credentials and key prefixes. Every wait is
+ * bounded; only processes the test started are signalled. */
+#include "harness.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+static const char *feed[] = {"feed"};
+
+/* Poll both apps until cond holds or timeout; returns cond. */
+#define WAIT_FOR(cond, ms, a, b)                                                                   \
+    ({                                                                                             \
+        uint64_t end_ = now_ms_h() + (ms);                                                         \
+        while (!(cond) && now_ms_h() < end_) {                                                     \
+            sc_client_poll((a), 5);                                                                \
+            sc_client_poll((b), 5);                                                                \
+        }                                                                                          \
+        (cond);                                                                                    \
+    })
+
+static void emit_feed(sc_client *a, int n, int first)
+{
+    sc_target t = {.rooms = feed, .n_rooms = 1};
+    char p[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(p, sizeof(p), "m%d", first + i);
+        assert_int_equal(sc_client_emit(a, &t, NULL, (const uint8_t *)p, strlen(p)), 0);
+    }
+    assert_int_equal(sc_client_sync(a, 0), 0);
+}
+
+static char *node_id_of(sc_client *c)
+{
+    return strdup(sc_client_node_id(c));
+}
+
+static void test_redis_restart_midstream(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", "--canary-interval-ms", "200", NULL);
+    daemon_t *nb = node_start(r, "node-b", "--canary-interval-ms", "200", NULL);
+    recorder ra, rb;
+    sc_client *a = app_open(na, "app-a", &ra);
+    sc_client *b = app_open(nb, "app-b", &rb);
+    assert_int_equal(sc_client_socket_up(b, "b1", "sb1", "", NULL, 0, feed, 1), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    usleep(100000);
+
+    emit_feed(a, 100, 0);
+    assert_true(WAIT_FOR(rb.frames == 100, 5000, a, b));
+
+    redis_kill(r);
+    assert_true(WAIT_FOR(stat_of(a, "redis_pub_up") == 0, 5000, a, b));
+    emit_feed(a, 50, 100); /* Redis is away: into the outbox */
+    assert_int_equal(stat_of(a, "outbox_queued"), 50);
+    /* local delivery never stops */
+    recorder rl;
+    sc_client *l = app_open(na, "app-local", &rl);
+    assert_int_equal(sc_client_socket_up(l, "l1", "sl1", "", NULL, 0, feed, 1), 0);
+    assert_int_equal(sc_client_sync(l, 0), 0);
+    emit_feed(a, 1, 150);
+    assert_true(WAIT_FOR(rl.frames == 1, 2000, l, b));
+
+    redis_restart(r); /* empty: no persistence */
+    assert_true(WAIT_FOR(stat_of(a, "outbox_messages") == 0 && stat_of(b, "redis_sub_up") == 1,
+                         10000, a, b));
+    /* every queued message was either sent or counted as dropped */
+    uint64_t queued = stat_of(a, "outbox_queued");
+    assert_int_equal(queued, stat_of(a, "outbox_flushed") + stat_of(a, "outbox_dropped_volatile") +
+                                 stat_of(a, "outbox_dropped_full"));
+    /* b's subscription was interrupted: its app is told, with the window */
+    assert_true(WAIT_FOR(rb.gaps >= 1, 5000, a, b));
+    assert_true(stat_of(b, "pubsub_gaps") >= 1);
+
+    /* after both are back, nothing is lost */
+    assert_true(WAIT_FOR(stat_of(a, "redis_sub_up") == 1, 5000, a, b));
+    usleep(200000);
+    uint64_t before = rb.frames;
+    emit_feed(a, 100, 200);
+    assert_true(WAIT_FOR(rb.frames == before + 100, 5000, a, b));
+
+    /* the emptied Redis got this node's directory and liveness back */
+    char *bid = node_id_of(b), *out = redis_cli(r, "HGET sidecast:sockets b1");
+    assert_non_null(strstr(out, bid));
+    free(out);
+    assert_true(stat_of(b, "directory_resyncs") >= 2);
+    assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    free(bid);
+    sc_client_close(l);
+    sc_client_close(a);
+    sc_client_close(b);
+    daemon_free(na);
+    daemon_free(nb);
+    redis_free(r);
+}
+
+static void test_redis_frozen(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", NULL);
+    daemon_t *nb = node_start(r, "node-b", NULL);
+    recorder ra, rb;
+    sc_client *a = app_open(na, "app-a", &ra);
+    sc_client *b = app_open(nb, "app-b", &rb);
+    assert_int_equal(sc_client_socket_up(b, "b1", "sb1", "", NULL, 0, feed, 1), 0);
+    assert_int_equal(sc_client_socket_up(a, "a1", "sa1", "", NULL, 0, feed, 1), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    usleep(100000);
+
+    redis_signal(r, SIGSTOP);
+    /* the probe (redis_command_timeout_ms 1000) notices; nothing hangs */
+    assert_true(WAIT_FOR(stat_of(a, "redis_pub_up") == 0, 5000, a, b));
+    uint64_t t0 = now_ms_h();
+    assert_int_equal(sc_client_ping(a, 1000, NULL), 0);
+    sc_emit_flags self = {.include_self = true};
+    sc_target t = {.rooms = feed, .n_rooms = 1};
+    rec_reset(&ra);
+    assert_int_equal(sc_client_emit(a, &t, &self, (const uint8_t *)"during", 6), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+    assert_true(WAIT_FOR(ra.frames == 1, 2000, a, b)); /* local delivery goes on */
+    assert_true(now_ms_h() - t0 < 2000);
+    assert_true(stat_of(a, "outbox_queued") >= 1);
+
+    redis_signal(r, SIGCONT);
+    assert_true(WAIT_FOR(stat_of(a, "redis_pub_up") == 1 && stat_of(b, "redis_sub_up") == 1 &&
+                             stat_of(a, "outbox_messages") == 0,
+                         10000, a, b));
+    usleep(200000);
+    uint64_t before = rb.frames;
+    emit_feed(a, 20, 0);
+    assert_true(WAIT_FOR(rb.frames >= before + 20, 5000, a, b));
+    sc_client_close(a);
+    sc_client_close(b);
+    daemon_free(na);
+    daemon_free(nb);
+    redis_free(r);
+}
+
+static void test_silent_subscription_canary(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", "--canary-interval-ms", "150",
+                              "--redis-command-timeout-ms", "5000", NULL);
+    recorder ra;
+    sc_client *a = app_open(na, "app-a", &ra);
+    assert_int_equal(wait_nodes(a, 1, 5000), 1);
+    assert_true(WAIT_FOR(stat_of(a, "canaries_received") >= 2, 3000, a, a));
+    /* Publishes stop being delivered while every connection stays up and
+     * PING-able from outside: the canary is the only thing that notices. */
+    char *out = redis_cli(r, "CLIENT PAUSE 1200 WRITE");
+    free(out);
+    assert_true(WAIT_FOR(stat_of(a, "canary_missed") >= 1, 3000, a, a));
+    assert_true(daemon_log_contains(na, "pub/sub canary missing"));
+    /* after the pause: resubscribed, canaries flow, the app hears of the gap */
+    assert_true(WAIT_FOR(ra.gaps >= 1, 5000, a, a));
+    uint64_t got = stat_of(a, "canaries_received");
+    assert_true(WAIT_FOR(stat_of(a, "canaries_received") >= got + 2, 3000, a, a));
+    sc_client_close(a);
+    daemon_free(na);
+    redis_free(r);
+}
+
+static void test_sigkill_node_reaped(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", NULL);
+    daemon_t *nc = node_start(r, "node-c", NULL);
+    sc_client *a = app_open(na, "app-a", NULL);
+    sc_client *c = app_open(nc, "app-c", NULL);
+    assert_int_equal(sc_client_socket_up(c, "c1", "sc1", "", NULL, 0, feed, 1), 0);
+    assert_int_equal(sc_client_sync(c, 0), 0);
+    assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    char *out = redis_cli(r, "HEXISTS sidecast:sockets c1");
+    assert_int_equal(atoi(out), 1);
+    free(out);
+
+    uint64_t t0 = now_ms_h();
+    daemon_kill(nc); /* SIGKILL: no goodbye */
+    sc_client_close(c);
+    /* liveness TTL 800 ms + one heartbeat (200 ms), with slack */
+    assert_int_equal(wait_nodes(a, 1, 5000), 1);
+    out = redis_cli(r, "HEXISTS sidecast:sockets c1");
+    assert_int_equal(atoi(out), 0);
+    free(out);
+    assert_true(now_ms_h() - t0 < 2500);
+    assert_true(stat_of(a, "dead_nodes_reaped") >= 1);
+    sc_client_close(a);
+    daemon_free(na);
+    daemon_free(nc);
+    redis_free(r);
+}
+
+static void test_clean_stop_leaves_at_once(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", "--node-ttl-ms", "60000", NULL);
+    daemon_t *nb = node_start(r, "node-b", "--node-ttl-ms", "60000", NULL);
+    sc_client *a = app_open(na, "app-a", NULL);
+    sc_client *b = app_open(nb, "app-b", NULL);
+    assert_int_equal(sc_client_socket_up(b, "b1", "sb1", "", NULL, 0, feed, 1), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    char key[128];
+    snprintf(key, sizeof(key), "EXISTS sidecast:alive:%s", sc_client_node_id(b));
+    sc_client_close(b);
+    assert_int_equal(daemon_stop(nb), 0);
+    /* gone without waiting for the 60 s TTL */
+    char *out = redis_cli(r, key);
+    assert_int_equal(atoi(out), 0);
+    free(out);
+    out = redis_cli(r, "HEXISTS sidecast:sockets b1");
+    assert_int_equal(atoi(out), 0);
+    free(out);
+    assert_int_equal(wait_nodes(a, 1, 2000), 1);
+    assert_true(daemon_log_contains(nb, "leaving the cluster"));
+    sc_client_close(a);
+    daemon_free(na);
+    daemon_free(nb);
+    redis_free(r);
+}
+
+static void test_acl_credentials_and_prefix(void **state)
+{
+    redis_srv *r = redis_start();
+    char *out = redis_cli(r, "ACL SETUSER app on '>s3cret-pw' '~*' '&*' '+@all'");
+    free(out);
+    char url[128], bad[128];
+    snprintf(url, sizeof(url), "redis://app:s3cret-pw@127.0.0.1:%d/0", r->port);
+    snprintf(bad, sizeof(bad), "redis://app:wrong-pw@127.0.0.1:%d/0", r->port);
+    daemon_t *ok = node_start(r, "node-acl", "--redis-url", url, "--redis-prefix", "appone", NULL);
+    daemon_t *other = node_start(r, "node-other", "--redis-prefix", "apptwo", NULL);
+    daemon_t *nope = node_start(r, "node-bad", "--redis-url", bad, NULL);
+    sc_client *a = app_open(ok, "app", NULL);
+    sc_client *o = app_open(other, "other", NULL);
+    /* namespaces do not see each other */
+    assert_int_equal(wait_nodes(a, 1, 5000), 1);
+    assert_int_equal(wait_nodes(o, 1, 5000), 1);
+    out = redis_cli(r, "KEYS appone:alive:*");
+    assert_non_null(strstr(out, "appone:alive:"));
+    free(out);
+    /* wrong password: said clearly, and no credential in the log */
+    uint64_t end = now_ms_h() + 3000;
+    while (now_ms_h() < end && !daemon_log_contains(nope, "refused"))
+        usleep(20000);
+    assert_true(daemon_log_contains(nope, "AUTH/SELECT refused"));
+    assert_false(daemon_log_contains(nope, "wrong-pw"));
+    assert_false(daemon_log_contains(ok, "s3cret-pw"));
+    sc_client_close(a);
+    sc_client_close(o);
+    daemon_free(ok);
+    daemon_free(other);
+    daemon_free(nope);
+    redis_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_redis_restart_midstream),
+        cmocka_unit_test(test_redis_frozen),
+        cmocka_unit_test(test_silent_subscription_canary),
+        cmocka_unit_test(test_sigkill_node_reaped),
+        cmocka_unit_test(test_clean_stop_leaves_at_once),
+        cmocka_unit_test(test_acl_credentials_and_prefix),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
