@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,6 +309,14 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
 int sc_server_run(sc_server *s)
 {
     ev_run(s->loop, 0);
+    /* The loop is over; stopping its signal watchers restores the default
+     * action, and a repeated SIGTERM (an impatient supervisor) must not turn
+     * this clean exit into a kill. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop, NULL);
     sc_server_cleanup(s);
     sc_info("sidecastd stopped");
     return 0;
