@@ -469,16 +469,17 @@ static bool redis_answers(redis_srv *r)
 
 static void redis_spawn(redis_srv *r)
 {
-    char port[16], log[300];
+    char port[16], log[300], unixsock[300];
     snprintf(port, sizeof(port), "%d", r->port);
     snprintf(log, sizeof(log), "%s/redis.log", r->dir);
+    snprintf(unixsock, sizeof(unixsock), "%s/redis.sock", r->dir);
     pid_t pid = fork();
     if (pid < 0)
         die("fork: %s", strerror(errno));
     if (pid == 0) {
         execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
                "--appendonly", "no", "--dir", r->dir, "--logfile", log, "--daemonize", "no",
-               (char *)NULL);
+               "--unixsocket", unixsock, "--unixsocketperm", "700", (char *)NULL);
         _exit(127);
     }
     r->pid = pid;

@@ -240,6 +240,9 @@ static void test_acl_credentials_and_prefix(void **state)
     daemon_t *ok = node_start(r, "node-acl", "--redis-url", url, "--redis-prefix", "appone", NULL);
     daemon_t *other = node_start(r, "node-other", "--redis-prefix", "apptwo", NULL);
     daemon_t *nope = node_start(r, "node-bad", "--redis-url", bad, NULL);
+    char unix_url[400];
+    snprintf(unix_url, sizeof(unix_url), "unix://%s/redis.sock?db=2", r->dir);
+    daemon_t *viaunix = node_start(r, "node-unix", "--redis-url", unix_url, NULL);
     sc_client *a = app_open(ok, "app", NULL);
     sc_client *o = app_open(other, "other", NULL);
     /* namespaces do not see each other */
@@ -248,6 +251,14 @@ static void test_acl_credentials_and_prefix(void **state)
     out = redis_cli(r, "KEYS appone:alive:*");
     assert_non_null(strstr(out, "appone:alive:"));
     free(out);
+    /* a Unix socket URL with a database number */
+    sc_client *u = app_open(viaunix, "via-unix", NULL);
+    assert_int_equal(wait_nodes(u, 1, 5000), 1);
+    out = redis_cli(r, "-n 2 KEYS sidecast:alive:*");
+    assert_non_null(strstr(out, sc_client_node_id(u)));
+    free(out);
+    sc_client_close(u);
+    daemon_free(viaunix);
     /* wrong password: said clearly, and no credential in the log */
     uint64_t end = now_ms_h() + 3000;
     while (now_ms_h() < end && !daemon_log_contains(nope, "refused"))
