@@ -24,6 +24,8 @@
 #define RESYNC_BATCH 256
 #define SUBSCRIBE_BATCH 256
 #define CHUNK_BYTES (256 * 1024)
+/* Most bytes one emit may publish as per-room copies (see sc_cluster_emit). */
+#define FANOUT_BUDGET (1024 * 1024)
 
 typedef Sidecast__Cluster__V1__Envelope sc_envelope;
 
@@ -66,7 +68,7 @@ struct sc_cluster {
     sc_map subs;
     sc_sub *idle_head, *idle_tail;
     /* live nodes from the last heartbeat (ids and names, owned) */
-    char **live_ids, **live_names;
+    char **live_ids, **live_names, **live_addrs;
     size_t nlive;
     /* outbox */
     outbox_item *ob_head, *ob_tail, *ob_vhead, *ob_vtail;
@@ -81,6 +83,8 @@ struct sc_cluster {
     uint64_t gap_from_ms;
     char gap_reason[128];
     bool leaving, left;
+    bool nlive_seen_self; /* our own id has appeared in a live list */
+    char last_resub[SC_ID_MAX + 200]; /* gap ends when this one is confirmed */
 };
 
 static const char *peer_key(const void *item, size_t *len)
@@ -106,43 +110,73 @@ static uint64_t wall_ms(void)
 
 /* ---- Lua scripts (run atomically in Redis) -------------------------------- */
 
-/* Targeted emit: resolve socket ids to nodes and publish once per node. */
+/* Targeted emit: resolve socket ids and user ids to nodes and publish once
+ * per node (never to the origin, which delivered locally already).
+ * ARGV: prefix, envelope, origin, number of socket ids, socket ids..., user ids... */
 static const char *SCRIPT_TARGETED =
-    "local seen, n = {}, 0\n"
-    "for i = 3, #ARGV do\n"
-    "  local node = redis.call('HGET', KEYS[1], ARGV[i])\n"
+    "local p, env, origin, k = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])\n"
+    "local seen, n = {[origin] = true}, 0\n"
+    "local function send(id)\n"
+    "  local node = redis.call('HGET', p .. ':sockets', id)\n"
     "  if node and not seen[node] then\n"
     "    seen[node] = true\n"
-    "    redis.call('PUBLISH', ARGV[1] .. node, ARGV[2])\n"
+    "    redis.call('PUBLISH', p .. ':node:' .. node, env)\n"
     "    n = n + 1\n"
     "  end\n"
     "end\n"
+    "for i = 5, 4 + k do send(ARGV[i]) end\n"
+    "for i = 5 + k, #ARGV do\n"
+    "  for _, id in ipairs(redis.call('SMEMBERS', p .. ':user:' .. ARGV[i])) do send(id) end\n"
+    "end\n"
     "return n\n";
 
-/* Remove a node's directory entries (only those still pointing at it). */
-#define FORGET_BODY                                                                                \
-    "local function forget(p, n)\n"                                                                \
-    "  local key = p .. ':nodesock:' .. n\n"                                                       \
-    "  for _, id in ipairs(redis.call('SMEMBERS', key)) do\n"                                      \
-    "    if redis.call('HGET', p .. ':sockets', id) == n then\n"                                   \
-    "      redis.call('HDEL', p .. ':sockets', id)\n"                                              \
+/* Directory entries of one socket: P:sockets id -> node, P:nodesock:<node>
+ * id -> meta ("<len of sid>:<sid><uid>"), P:sessions sid -> id, P:user:<uid>
+ * set of ids. drop() removes them (only those still pointing at this
+ * socket/node) and starts the session data's grace period. */
+#define DIRECTORY_LUA                                                                              \
+    "local function parse(meta)\n"                                                                 \
+    "  local c = string.find(meta, ':', 1, true)\n"                                                \
+    "  if not c then return '', '' end\n"                                                          \
+    "  local l = tonumber(string.sub(meta, 1, c - 1))\n"                                           \
+    "  return string.sub(meta, c + 1, c + l), string.sub(meta, c + l + 1)\n"                       \
+    "end\n"                                                                                        \
+    "local function drop(p, n, id, meta, grace)\n"                                                 \
+    "  if redis.call('HGET', p .. ':sockets', id) == n then\n"                                     \
+    "    redis.call('HDEL', p .. ':sockets', id)\n"                                                \
+    "  end\n"                                                                                      \
+    "  local sid, uid = parse(meta)\n"                                                             \
+    "  if sid ~= '' then\n"                                                                        \
+    "    if redis.call('HGET', p .. ':sessions', sid) == id then\n"                                \
+    "      redis.call('HDEL', p .. ':sessions', sid)\n"                                            \
+    "      if grace > 0 then redis.call('PEXPIRE', p .. ':sdata:' .. sid, grace)\n"                \
+    "      else redis.call('DEL', p .. ':sdata:' .. sid) end\n"                                    \
     "    end\n"                                                                                    \
     "  end\n"                                                                                      \
+    "  if uid ~= '' then redis.call('SREM', p .. ':user:' .. uid, id) end\n"                       \
+    "end\n"                                                                                        \
+    "local function forget(p, n, grace)\n"                                                         \
+    "  local key = p .. ':nodesock:' .. n\n"                                                       \
+    "  local all = redis.call('HGETALL', key)\n"                                                   \
+    "  for i = 1, #all, 2 do drop(p, n, all[i], all[i + 1], grace) end\n"                          \
     "  redis.call('DEL', key)\n"                                                                   \
     "end\n"
 
-static const char *SCRIPT_FORGET = FORGET_BODY "forget(ARGV[1], ARGV[2])\nreturn 1\n";
+/* ARGV: prefix, node, grace */
+static const char *SCRIPT_FORGET =
+    DIRECTORY_LUA "forget(ARGV[1], ARGV[2], tonumber(ARGV[3]))\nreturn 1\n";
 
-/* Heartbeat: list live nodes as id, name pairs; reap the dead ones. */
-static const char *SCRIPT_REAP = FORGET_BODY
-    "local p, live, dead = ARGV[1], {}, 0\n"
+/* Heartbeat: list live nodes as id, info pairs; reap the dead ones.
+ * ARGV: prefix, grace. The last element is the number reaped. */
+static const char *SCRIPT_REAP = DIRECTORY_LUA
+    "local p, grace, live, dead = ARGV[1], tonumber(ARGV[2]), {}, 0\n"
     "for _, n in ipairs(redis.call('SMEMBERS', p .. ':nodes')) do\n"
-    "  local name = redis.call('GET', p .. ':alive:' .. n)\n"
-    "  if name then\n"
+    "  local info = redis.call('GET', p .. ':alive:' .. n)\n"
+    "  if info then\n"
     "    live[#live + 1] = n\n"
-    "    live[#live + 1] = name\n"
+    "    live[#live + 1] = info\n"
     "  else\n"
-    "    forget(p, n)\n"
+    "    forget(p, n, grace)\n"
     "    redis.call('SREM', p .. ':nodes', n)\n"
     "    dead = dead + 1\n"
     "  end\n"
@@ -150,14 +184,68 @@ static const char *SCRIPT_REAP = FORGET_BODY
     "live[#live + 1] = tostring(dead)\n"
     "return live\n";
 
-/* Socket down: delete the entry only if it still points at this node (the
- * socket may have reconnected to another node meanwhile). */
-static const char *SCRIPT_UNREGISTER =
-    "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then\n"
-    "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
-    "end\n"
-    "redis.call('SREM', KEYS[2], ARGV[1])\n"
+/* Socket down. ARGV: prefix, node, id, grace */
+static const char *SCRIPT_UNREGISTER = DIRECTORY_LUA
+    "local p, n, id = ARGV[1], ARGV[2], ARGV[3]\n"
+    "local key = p .. ':nodesock:' .. n\n"
+    "local meta = redis.call('HGET', key, id)\n"
+    "if meta then drop(p, n, id, meta, tonumber(ARGV[4])) end\n"
+    "redis.call('HDEL', key, id)\n"
     "return 1\n";
+
+/* Lookup. ARGV: prefix, kind (session|socket|user), key. Returns flat
+ * id, node, node info, meta for each socket on a live node. */
+static const char *SCRIPT_LOOKUP =
+    "local p, kind, key = ARGV[1], ARGV[2], ARGV[3]\n"
+    "local ids = {}\n"
+    "if kind == 'session' then\n"
+    "  local id = redis.call('HGET', p .. ':sessions', key)\n"
+    "  if id then ids = {id} end\n"
+    "elseif kind == 'socket' then ids = {key}\n"
+    "else ids = redis.call('SMEMBERS', p .. ':user:' .. key) end\n"
+    "local out = {}\n"
+    "for _, id in ipairs(ids) do\n"
+    "  local node = redis.call('HGET', p .. ':sockets', id)\n"
+    "  local info = node and redis.call('GET', p .. ':alive:' .. node)\n"
+    "  if info then\n"
+    "    out[#out + 1] = id\n"
+    "    out[#out + 1] = node\n"
+    "    out[#out + 1] = info\n"
+    "    out[#out + 1] = redis.call('HGET', p .. ':nodesock:' .. node, id) or '0:'\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+/* Session data get. ARGV: prefix, sid. Returns connected (0/1), k, v... */
+static const char *SCRIPT_SESSION_GET =
+    "local p, sid = ARGV[1], ARGV[2]\n"
+    "local out = {redis.call('HEXISTS', p .. ':sessions', sid)}\n"
+    "for _, x in ipairs(redis.call('HGETALL', p .. ':sdata:' .. sid)) do out[#out + 1] = x end\n"
+    "return out\n";
+
+/* Session data set, with bounds. ARGV: prefix, sid, max bytes, max keys,
+ * grace, number of deletes, deletes..., key, value... */
+static const char *SCRIPT_SESSION_SET =
+    "local p, sid = ARGV[1], ARGV[2]\n"
+    "local maxb, maxk, grace, nd = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), "
+    "tonumber(ARGV[6])\n"
+    "local key = p .. ':sdata:' .. sid\n"
+    "local cur, flat = {}, redis.call('HGETALL', key)\n"
+    "for i = 1, #flat, 2 do cur[flat[i]] = flat[i + 1] end\n"
+    "for i = 7, 6 + nd do cur[ARGV[i]] = nil end\n"
+    "for i = 7 + nd, #ARGV, 2 do cur[ARGV[i]] = ARGV[i + 1] end\n"
+    "local bytes, keys = 0, 0\n"
+    "for k, v in pairs(cur) do bytes = bytes + #k + #v; keys = keys + 1 end\n"
+    "if keys > maxk or bytes > maxb then\n"
+    "  return redis.error_reply(string.format('LIMIT session data would hold %d keys, %d bytes "
+    "(max %d keys, %d bytes)', keys, bytes, maxk, maxb))\n"
+    "end\n"
+    "for i = 7, 6 + nd do redis.call('HDEL', key, ARGV[i]) end\n"
+    "for i = 7 + nd, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end\n"
+    "if redis.call('HEXISTS', p .. ':sessions', sid) == 0 and keys > 0 then\n"
+    "  if grace > 0 then redis.call('PEXPIRE', key, grace) else redis.call('DEL', key) end\n"
+    "end\n"
+    "return keys\n";
 
 /* ---- sending ------------------------------------------------------------------- */
 
@@ -190,7 +278,7 @@ static void outbox_unlink(sc_cluster *c, outbox_item *it)
 static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol)
 {
     uint64_t max = c->cfg->outbox_max_bytes;
-    while (c->ob_bytes + len > max && c->ob_vhead && !vol) {
+    while (len <= max && c->ob_bytes + len > max && c->ob_vhead && !vol) {
         SC_COUNT(outbox_dropped_volatile); /* older volatile make room for this one */
         outbox_unlink(c, c->ob_vhead);
     }
@@ -229,19 +317,36 @@ static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol)
     SC_COUNT(outbox_queued);
 }
 
+static void on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd);
+
 static void outbox_flush(sc_cluster *c)
 {
     redisAsyncContext *ac = sc_redis_ctx(c->pub);
     size_t n = 0;
     while (ac && c->ob_head) {
         outbox_item *it = c->ob_head;
-        redisAsyncFormattedCommand(ac, NULL, NULL, it->cmd, it->len);
+        redisAsyncFormattedCommand(ac, on_cmd_reply, NULL, it->cmd, it->len);
         outbox_unlink(c, it);
         n++;
     }
     if (n) {
         SC_COUNT_N(outbox_flushed, n);
         sc_info("redis is back: sent %zu queued cluster message(s)", n);
+    }
+}
+
+/* Default reply handler: a command whose reply is an error, or that was
+ * still unanswered when its connection was dropped, is counted and logged. */
+static void on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    redisReply *r = reply;
+    if (!r) {
+        SC_COUNT(redis_commands_lost);
+        return;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        SC_COUNT(redis_errors);
+        sc_log_limited(SC_LOG_WARN, "redis refused a command: %s", r->str);
     }
 }
 
@@ -252,7 +357,7 @@ static void command(sc_cluster *c, int argc, const char **argv, const size_t *le
 {
     redisAsyncContext *ac = sc_redis_ctx(c->pub);
     if (ac) {
-        redisAsyncCommandArgv(ac, cb, pd, argc, argv, lens);
+        redisAsyncCommandArgv(ac, cb ? cb : on_cmd_reply, pd, argc, argv, lens);
         SC_COUNT(redis_commands);
         return;
     }
@@ -292,34 +397,94 @@ static void channel_of(sc_cluster *c, char *out, size_t outlen, const char *kind
 
 /* ---- directory ------------------------------------------------------------------- */
 
+/* "<len of sid>:<sid><uid>": any bytes in the ids survive the round trip */
+static size_t socket_meta(const sc_socket *s, char *out, size_t outlen)
+{
+    int n = snprintf(out, outlen, "%u:%s%s", (unsigned)s->sid_len, sc_socket_sid(s),
+                     sc_socket_uid(s));
+    return n < 0 ? 0 : SC_MIN((size_t)n, outlen - 1);
+}
+
+typedef struct argv_buf {
+    const char **argv;
+    size_t *lens;
+    size_t n, cap;
+} argv_buf;
+
+static void arg(argv_buf *a, const char *p, size_t len)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 64;
+        a->argv = sc_xrealloc(a->argv, a->cap * sizeof(char *));
+        a->lens = sc_xrealloc(a->lens, a->cap * sizeof(size_t));
+    }
+    a->argv[a->n] = p;
+    a->lens[a->n++] = len;
+}
+
+static void arg_str(argv_buf *a, const char *p)
+{
+    arg(a, p, strlen(p));
+}
+
+static void argv_send(sc_cluster *c, argv_buf *a, bool keep, bool vol)
+{
+    if (a->n)
+        command(c, (int)a->n, a->argv, a->lens, keep, vol, NULL, NULL);
+    a->n = 0;
+}
+
+/* Directory writes for a batch of sockets: a few pipelined commands. */
 static void hset_batch(sc_cluster *c, const sc_socket **socks, size_t n)
 {
-    const char **argv = sc_xmalloc(sizeof(char *) * (2 + 2 * n));
-    size_t *lens = sc_xmalloc(sizeof(size_t) * (2 + 2 * n));
-    char key[160], setkey[200];
+    char key[160], setkey[200], sesskey[160];
     snprintf(key, sizeof(key), "%s:sockets", c->prefix);
     snprintf(setkey, sizeof(setkey), "%s:nodesock:%s", c->prefix, c->self);
-    argv[0] = "HSET";
-    lens[0] = 4;
-    argv[1] = key;
-    lens[1] = strlen(key);
+    snprintf(sesskey, sizeof(sesskey), "%s:sessions", c->prefix);
+    char(*metas)[160] = sc_xmalloc(sizeof(*metas) * n);
+    argv_buf a = {0};
+    arg_str(&a, "HSET");
+    arg_str(&a, key);
     for (size_t i = 0; i < n; i++) {
-        argv[2 + 2 * i] = sc_socket_id(socks[i]);
-        lens[2 + 2 * i] = socks[i]->id_len;
-        argv[3 + 2 * i] = c->self;
-        lens[3 + 2 * i] = strlen(c->self);
+        arg(&a, sc_socket_id(socks[i]), socks[i]->id_len);
+        arg_str(&a, c->self);
     }
-    command(c, (int)(2 + 2 * n), argv, lens, false, false, NULL, NULL);
-    argv[0] = "SADD";
-    argv[1] = setkey;
-    lens[1] = strlen(setkey);
+    argv_send(c, &a, false, false);
+    arg_str(&a, "HSET");
+    arg_str(&a, setkey);
     for (size_t i = 0; i < n; i++) {
-        argv[2 + i] = sc_socket_id(socks[i]);
-        lens[2 + i] = socks[i]->id_len;
+        arg(&a, sc_socket_id(socks[i]), socks[i]->id_len);
+        arg(&a, metas[i], socket_meta(socks[i], metas[i], sizeof(metas[i])));
     }
-    command(c, (int)(2 + n), argv, lens, false, false, NULL, NULL);
-    free(argv);
-    free(lens);
+    argv_send(c, &a, false, false);
+    arg_str(&a, "HSET");
+    arg_str(&a, sesskey);
+    for (size_t i = 0; i < n; i++)
+        if (socks[i]->sid_len) {
+            arg(&a, sc_socket_sid(socks[i]), socks[i]->sid_len);
+            arg(&a, sc_socket_id(socks[i]), socks[i]->id_len);
+        }
+    if (a.n > 2)
+        argv_send(c, &a, false, false);
+    a.n = 0;
+    char ukey[SC_ID_MAX + 100], dkey[SC_ID_MAX + 100];
+    for (size_t i = 0; i < n; i++) {
+        if (socks[i]->uid_len) {
+            snprintf(ukey, sizeof(ukey), "%s:user:%s", c->prefix, sc_socket_uid(socks[i]));
+            const char *sa[] = {"SADD", ukey, sc_socket_id(socks[i])};
+            size_t sl[] = {4, strlen(ukey), socks[i]->id_len};
+            command(c, 3, sa, sl, false, false, NULL, NULL);
+        }
+        if (socks[i]->sid_len) { /* connected again: the data no longer expires */
+            snprintf(dkey, sizeof(dkey), "%s:sdata:%s", c->prefix, sc_socket_sid(socks[i]));
+            const char *pa[] = {"PERSIST", dkey};
+            size_t pl[] = {7, strlen(dkey)};
+            command(c, 2, pa, pl, false, false, NULL, NULL);
+        }
+    }
+    free(a.argv);
+    free(a.lens);
+    free(metas);
 }
 
 void sc_cluster_socket_up(sc_cluster *c, const sc_socket *s)
@@ -328,16 +493,21 @@ void sc_cluster_socket_up(sc_cluster *c, const sc_socket *s)
         hset_batch(c, &s, 1);
 }
 
+static void grace_arg(const sc_cluster *c, char *out, size_t len)
+{
+    snprintf(out, len, "%" PRIu64, c->cfg->session_grace_ms);
+}
+
 void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s)
 {
     if (!c || c->leaving)
         return;
-    char key[160], setkey[200];
-    snprintf(key, sizeof(key), "%s:sockets", c->prefix);
-    snprintf(setkey, sizeof(setkey), "%s:nodesock:%s", c->prefix, c->self);
-    const char *argv[] = {"EVAL", SCRIPT_UNREGISTER, "2", key, setkey, sc_socket_id(s), c->self};
-    size_t lens[] = {4, strlen(SCRIPT_UNREGISTER), 1, strlen(key), strlen(setkey), s->id_len,
-                     strlen(c->self)};
+    char grace[24];
+    grace_arg(c, grace, sizeof(grace));
+    const char *argv[] = {"EVAL", SCRIPT_UNREGISTER, "0", c->prefix, c->self, sc_socket_id(s),
+                          grace};
+    size_t lens[] = {4, strlen(SCRIPT_UNREGISTER), 1, strlen(c->prefix), strlen(c->self),
+                     s->id_len, strlen(grace)};
     command(c, 7, argv, lens, false, false, NULL, NULL);
 }
 
@@ -346,9 +516,14 @@ void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s)
  * persistence) or entries missed while away are repaired. */
 static void directory_resync(sc_cluster *c)
 {
-    const char *argv[] = {"EVAL", SCRIPT_FORGET, "0", c->prefix, c->self};
-    size_t lens[] = {4, strlen(SCRIPT_FORGET), 1, strlen(c->prefix), strlen(c->self)};
-    command(c, 5, argv, lens, false, false, NULL, NULL);
+    if (c->leaving)
+        return;
+    char grace[24];
+    grace_arg(c, grace, sizeof(grace));
+    const char *argv[] = {"EVAL", SCRIPT_FORGET, "0", c->prefix, c->self, grace};
+    size_t lens[] = {4, strlen(SCRIPT_FORGET), 1, strlen(c->prefix), strlen(c->self),
+                     strlen(grace)};
+    command(c, 6, argv, lens, false, false, NULL, NULL);
     sc_registry *reg = &c->srv->reg;
     const sc_socket *batch[RESYNC_BATCH];
     size_t n = 0, total = 0;
@@ -377,9 +552,12 @@ static void free_live(sc_cluster *c)
         free(c->live_ids[i]);
         free(c->live_names[i]);
     }
+    for (size_t i = 0; i < c->nlive; i++)
+        free(c->live_addrs[i]);
     free(c->live_ids);
     free(c->live_names);
-    c->live_ids = c->live_names = NULL;
+    free(c->live_addrs);
+    c->live_ids = c->live_names = c->live_addrs = NULL;
     c->nlive = 0;
 }
 
@@ -387,6 +565,20 @@ static void forget_peer(sc_cluster *c, const char *id)
 {
     sc_peer *p = sc_map_del(&c->peers, id, strlen(id));
     free(p);
+}
+
+/* Node info as stored in P:alive:<id>: "<len of name>:<name><address>". */
+static void parse_info(const char *s, size_t len, char **ret_name, char **ret_addr)
+{
+    const char *colon = memchr(s, ':', len);
+    size_t nl = colon ? (size_t)strtoul(s, NULL, 10) : 0;
+    if (!colon || nl > len - (size_t)(colon + 1 - s)) {
+        *ret_name = sc_xstrndup(s, len);
+        *ret_addr = sc_xstrdup("");
+        return;
+    }
+    *ret_name = sc_xstrndup(colon + 1, nl);
+    *ret_addr = sc_xstrndup(colon + 1 + nl, len - (size_t)(colon + 1 - s) - nl);
 }
 
 static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
@@ -402,19 +594,41 @@ static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
         bool still = false;
         for (size_t j = 0; j < pairs && !still; j++)
             still = strcmp(c->live_ids[i], r->element[2 * j]->str) == 0;
-        if (!still && strcmp(c->live_ids[i], c->self) != 0) {
+        if (!still && strcmp(c->live_ids[i], c->self) != 0)
             sc_info("node %s (%s) left the cluster", c->live_names[i], c->live_ids[i]);
-            forget_peer(c, c->live_ids[i]);
-        }
     }
     free_live(c);
     c->live_ids = sc_xcalloc(pairs + 1, sizeof(char *));
     c->live_names = sc_xcalloc(pairs + 1, sizeof(char *));
+    c->live_addrs = sc_xcalloc(pairs + 1, sizeof(char *));
     for (size_t j = 0; j < pairs; j++) {
         c->live_ids[j] = sc_xstrndup(r->element[2 * j]->str, r->element[2 * j]->len);
-        c->live_names[j] = sc_xstrndup(r->element[2 * j + 1]->str, r->element[2 * j + 1]->len);
+        parse_info(r->element[2 * j + 1]->str, r->element[2 * j + 1]->len, &c->live_names[j],
+                   &c->live_addrs[j]);
     }
     c->nlive = pairs;
+    bool self_live = false;
+    for (size_t j = 0; j < pairs && !self_live; j++)
+        self_live = strcmp(c->live_ids[j], c->self) == 0;
+    if (!self_live && !c->leaving && c->nlive_seen_self) {
+        /* our liveness expired (a long stall of Redis or of this process)
+         * and a survivor reaped our directory entries: write them again */
+        sc_warn("this node was reaped as dead by another node; rewriting its directory");
+        SC_COUNT(self_reaped);
+        directory_resync(c);
+    }
+    c->nlive_seen_self = c->nlive_seen_self || self_live;
+    /* de-duplication state only for live origins: bounded by the cluster */
+    for (uint32_t i = 0; i < c->peers.cap; i++) {
+        sc_peer *peer = c->peers.items[i];
+        bool live = false;
+        for (size_t j = 0; peer && j < pairs && !live; j++)
+            live = strcmp(c->live_ids[j], peer->id) == 0;
+        if (peer && !live) {
+            forget_peer(c, peer->id);
+            i = (uint32_t)-1; /* the table moved: rescan (rare: a node left) */
+        }
+    }
     if (dead > 0) {
         SC_COUNT_N(dead_nodes_reaped, (uint64_t)dead);
         sc_warn("reaped %lld dead node(s): their liveness expired; directory entries removed",
@@ -430,16 +644,19 @@ static void heartbeat_now(sc_cluster *c)
     snprintf(key, sizeof(key), "%s:alive:%s", c->prefix, c->self);
     snprintf(nodes, sizeof(nodes), "%s:nodes", c->prefix);
     snprintf(ttl, sizeof(ttl), "%" PRIu64, c->cfg->node_ttl_ms);
-    const char *name = c->srv->node_name;
-    const char *a1[] = {"SET", key, name, "PX", ttl};
-    size_t l1[] = {3, strlen(key), strlen(name), 2, strlen(ttl)};
+    char info[600], grace[24];
+    const char *addr = c->cfg->advertise_address ? c->cfg->advertise_address : "";
+    snprintf(info, sizeof(info), "%zu:%s%s", strlen(c->srv->node_name), c->srv->node_name, addr);
+    grace_arg(c, grace, sizeof(grace));
+    const char *a1[] = {"SET", key, info, "PX", ttl};
+    size_t l1[] = {3, strlen(key), strlen(info), 2, strlen(ttl)};
     command(c, 5, a1, l1, false, false, NULL, NULL);
     const char *a2[] = {"SADD", nodes, c->self};
     size_t l2[] = {4, strlen(nodes), strlen(c->self)};
     command(c, 3, a2, l2, false, false, NULL, NULL);
-    const char *a3[] = {"EVAL", SCRIPT_REAP, "0", c->prefix};
-    size_t l3[] = {4, strlen(SCRIPT_REAP), 1, strlen(c->prefix)};
-    command(c, 4, a3, l3, false, false, on_reap_reply, c);
+    const char *a3[] = {"EVAL", SCRIPT_REAP, "0", c->prefix, grace};
+    size_t l3[] = {4, strlen(SCRIPT_REAP), 1, strlen(c->prefix), strlen(grace)};
+    command(c, 5, a3, l3, false, false, on_reap_reply, c);
 }
 
 static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
@@ -566,6 +783,7 @@ static void resubscribe_all(sc_cluster *c)
         if (!s || !s->want)
             continue;
         s->subscribed = true;
+        snprintf(c->last_resub, sizeof(c->last_resub), "%s", s->name);
         batch[n++] = s;
         if (n == SUBSCRIBE_BATCH) {
             send_sub(c, "SUBSCRIBE", batch, n);
@@ -588,7 +806,8 @@ static void handle_emit(sc_cluster *c, const sc_envelope *env)
         sc_relay_arm(relay);
 }
 
-static void respond(sc_cluster *c, const char *origin, Sidecast__Cluster__V1__Response *resp)
+static void respond(sc_cluster *c, const char *origin, Sidecast__Cluster__V1__Response *resp,
+                    bool vol)
 {
     sc_envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
     env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE;
@@ -597,7 +816,7 @@ static void respond(sc_cluster *c, const char *origin, Sidecast__Cluster__V1__Re
     size_t len = pack_envelope(c, &env, &buf);
     char ch[200];
     channel_of(c, ch, sizeof(ch), "node", origin);
-    publish(c, ch, buf, len, false);
+    publish(c, ch, buf, len, vol);
 }
 
 typedef struct fetch_collect {
@@ -619,7 +838,7 @@ static void fetch_flush(fetch_collect *fc, bool last)
     resp.last = last;
     resp.kind_case = SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS;
     resp.sockets = &l;
-    respond(fc->c, fc->origin, &resp);
+    respond(fc->c, fc->origin, &resp, true);
     fc->n = 0;
     fc->bytes = 0;
 }
@@ -649,7 +868,7 @@ static void handle_request(sc_cluster *c, const sc_envelope *env)
         sc_selector sel = SIDECAST__V1__SELECTOR__INIT;
         if (q->filter)
             sel = *q->filter;
-        sel.all = sel.all || (sel.n_rooms == 0 && sel.n_socket_ids == 0);
+        sel.all = sel.all || sc_selector_is_empty(&sel);
         fetch_collect fc = {c, env->origin, rq->id, q->with_data, q->with_rooms, NULL, 0, 0, 0};
         sc_registry_select(&c->srv->reg, NULL, &sel, fetch_one, &fc);
         fetch_flush(&fc, true);
@@ -691,7 +910,7 @@ static void handle_response(sc_cluster *c, const sc_envelope *env)
         sc_request_progress(r, rs->progress->expect, rs->progress->payloads,
                             rs->progress->n_payloads);
     if (rs->last)
-        sc_request_node_done(r);
+        sc_request_node_answered(r, env->origin);
 }
 
 static void end_gap(sc_cluster *c)
@@ -738,7 +957,11 @@ static void on_message(sc_cluster *c, const char *channel, const uint8_t *p, siz
     sc_peer *peer = sc_map_get(&c->peers, env->origin, strlen(env->origin));
     if (!peer) {
         if (sc_map_count(&c->peers) >= 65536) {
-            SC_COUNT(cluster_malformed);
+            SC_COUNT(cluster_unknown_origin_dropped);
+            sc_log_limited(SC_LOG_WARN,
+                           "dropping a message from unknown node %s: 65536 origins tracked "
+                           "(something other than sidecast nodes is publishing on '%s:*'?)",
+                           env->origin, c->prefix);
             return;
         }
         size_t l = strlen(env->origin);
@@ -773,8 +996,12 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *pd)
         on_message(c, channel, (const uint8_t *)r->element[2]->str, r->element[2]->len);
         sc_arena_reset(&c->arena);
     } else if (strcmp(kind, "subscribe") == 0) {
-        if (strcmp(channel, c->ch_node) == 0) {
+        /* Redis confirms in order: the last channel of the resubscription
+         * means every channel is back, and only then is the gap over. */
+        if (strcmp(channel, c->last_resub) == 0 && !c->sub_ready) {
             c->sub_ready = true;
+            c->ever_up = true;
+            c->canary_pending_since = 0;
             end_gap(c);
         }
     } else if (strcmp(kind, "unsubscribe") == 0) {
@@ -795,6 +1022,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *pd)
 static void on_pub_state(sc_redis *r, bool up, const char *why, void *ud)
 {
     sc_cluster *c = ud;
+    c->canary_pending_since = 0; /* canaries not sent while down prove nothing */
     if (!up)
         return;
     directory_resync(c);
@@ -816,6 +1044,14 @@ static void on_sub_state(sc_redis *r, bool up, const char *why, void *ud)
         if (s)
             s->subscribed = s->leaving = false;
     }
+    /* rooms without members need no subscription on the next connection */
+    for (uint32_t i = 0; i < c->subs.cap; i++) {
+        sc_sub *s = c->subs.items[i];
+        if (s && !s->want && !s->permanent) {
+            sub_delete(c, s);
+            i = (uint32_t)-1; /* the table moved: rescan */
+        }
+    }
     if (c->ever_up && !c->in_gap) {
         c->in_gap = true;
         c->gap_from_ms = wall_ms();
@@ -826,8 +1062,6 @@ static void on_sub_state(sc_redis *r, bool up, const char *why, void *ud)
 static void on_canary(struct ev_loop *loop, ev_timer *w, int revents)
 {
     sc_cluster *c = w->data;
-    if (c->sub_ready)
-        c->ever_up = true;
     if (!c->sub_ready || !sc_redis_is_up(c->pub))
         return;
     uint64_t now = sc_now_us(), interval = c->cfg->canary_interval_ms * 1000u;
@@ -935,9 +1169,12 @@ void sc_cluster_leave(sc_cluster *c)
     const char *a1[] = {"DEL", key};
     size_t l1[] = {3, strlen(key)};
     command(c, 2, a1, l1, false, false, NULL, NULL);
-    const char *a2[] = {"EVAL", SCRIPT_FORGET, "0", c->prefix, c->self};
-    size_t l2[] = {4, strlen(SCRIPT_FORGET), 1, strlen(c->prefix), strlen(c->self)};
-    command(c, 5, a2, l2, false, false, NULL, NULL);
+    char grace[24];
+    grace_arg(c, grace, sizeof(grace));
+    const char *a2[] = {"EVAL", SCRIPT_FORGET, "0", c->prefix, c->self, grace};
+    size_t l2[] = {4, strlen(SCRIPT_FORGET), 1, strlen(c->prefix), strlen(c->self),
+                   strlen(grace)};
+    command(c, 6, a2, l2, false, false, NULL, NULL);
     const char *a3[] = {"SREM", nodes, c->self};
     size_t l3[] = {4, strlen(nodes), strlen(c->self)};
     command(c, 3, a3, l3, false, false, on_left, c);
@@ -994,30 +1231,36 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
         return;
     }
     char ch[SC_ID_MAX + 200];
-    for (size_t i = 0; i < to->n_rooms; i++) {
-        channel_of(c, ch, sizeof(ch), "room", to->rooms[i]);
-        publish(c, ch, buf, len, e->volatile_);
-    }
-    if (n_remote) {
-        char key[160], chprefix[160];
-        snprintf(key, sizeof(key), "%s:sockets", c->prefix);
-        snprintf(chprefix, sizeof(chprefix), "%s:node:", c->prefix);
-        size_t argc = 6 + n_remote;
-        const char **argv = sc_xmalloc(sizeof(char *) * argc);
-        size_t *lens = sc_xmalloc(sizeof(size_t) * argc);
-        argv[0] = "EVAL", lens[0] = 4;
-        argv[1] = SCRIPT_TARGETED, lens[1] = strlen(SCRIPT_TARGETED);
-        argv[2] = "1", lens[2] = 1;
-        argv[3] = key, lens[3] = strlen(key);
-        argv[4] = chprefix, lens[4] = strlen(chprefix);
-        argv[5] = (const char *)buf, lens[5] = len;
-        for (size_t i = 0; i < n_remote; i++) {
-            argv[6 + i] = remote_ids[i];
-            lens[6 + i] = strlen(remote_ids[i]);
+    if (to->n_rooms > 1 && len * to->n_rooms > FANOUT_BUDGET) {
+        /* One copy per room would cost len x rooms of memory here and in
+         * Redis: send one copy to every node instead; each delivers to its
+         * own members only, so the result is the same. */
+        publish(c, c->ch_all, buf, len, e->volatile_);
+        SC_COUNT(emits_fanout_all);
+    } else {
+        for (size_t i = 0; i < to->n_rooms; i++) {
+            channel_of(c, ch, sizeof(ch), "room", to->rooms[i]);
+            publish(c, ch, buf, len, e->volatile_);
         }
-        command(c, (int)argc, argv, lens, true, e->volatile_, NULL, NULL);
-        free(argv);
-        free(lens);
+    }
+    if (n_remote || to->n_user_ids) {
+        argv_buf a = {0};
+        char k[24];
+        snprintf(k, sizeof(k), "%zu", n_remote);
+        arg_str(&a, "EVAL");
+        arg_str(&a, SCRIPT_TARGETED);
+        arg_str(&a, "0");
+        arg_str(&a, c->prefix);
+        arg(&a, (const char *)buf, len);
+        arg_str(&a, c->self);
+        arg_str(&a, k);
+        for (size_t i = 0; i < n_remote; i++)
+            arg_str(&a, remote_ids[i]);
+        for (size_t i = 0; i < to->n_user_ids; i++)
+            arg_str(&a, to->user_ids[i]);
+        argv_send(c, &a, true, e->volatile_);
+        free(a.argv);
+        free(a.lens);
     }
     SC_COUNT(emits_remote);
 }
@@ -1025,6 +1268,26 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
 static uint32_t live_count(const sc_cluster *c)
 {
     return c->nlive ? (uint32_t)c->nlive : 1;
+}
+
+/* Requests wait for the nodes live now, by id; this node always counts. */
+sc_request *sc_cluster_request(sc_cluster *c, int kind, sc_conn *from, uint64_t frame_id)
+{
+    sc_request *r = sc_request_new(c->srv, kind, from, frame_id, live_count(c));
+    if (!r)
+        return NULL;
+    bool self = false;
+    for (size_t i = 0; i < c->nlive && !self; i++)
+        self = strcmp(c->live_ids[i], c->self) == 0;
+    const char **ids = sc_xmalloc(sizeof(char *) * (c->nlive + 1));
+    size_t n = 0;
+    for (size_t i = 0; i < c->nlive; i++)
+        ids[n++] = c->live_ids[i];
+    if (!self)
+        ids[n++] = c->self;
+    sc_request_expect(r, ids, n);
+    free(ids);
+    return r;
 }
 
 static void publish_request(sc_cluster *c, Sidecast__Cluster__V1__Request *rq)
@@ -1040,12 +1303,13 @@ static void publish_request(sc_cluster *c, Sidecast__Cluster__V1__Request *rq)
 
 static bool require_redis(sc_cluster *c, sc_conn *from, uint64_t frame_id, const char *what)
 {
-    if (sc_redis_is_up(c->pub))
+    if (sc_redis_is_up(c->pub) && c->nlive > 0)
         return true;
     SC_COUNT(requests_unavailable);
     sc_conn_error(from, frame_id, SIDECAST__V1__ERROR_CODE__ERROR_UNAVAILABLE, NULL, false,
-                  "%s needs redis, which is unreachable right now; retry, or ask for local only",
-                  what);
+                  "%s needs redis, which is %s right now; retry, or ask for local only", what,
+                  sc_redis_is_up(c->pub) ? "connected but the node list is not known yet"
+                                         : "unreachable");
     return false;
 }
 
@@ -1054,7 +1318,7 @@ int sc_cluster_fetch_sockets(sc_cluster *c, sc_conn *from, uint64_t frame_id,
 {
     if (!require_redis(c, from, frame_id, "a cluster-wide fetch"))
         return -EAGAIN;
-    sc_request *r = sc_request_new(c->srv, SC_REQ_FETCH, from, frame_id, live_count(c));
+    sc_request *r = sc_cluster_request(c, SC_REQ_FETCH, from, frame_id);
     if (!r)
         return -ENOSPC;
     Sidecast__Cluster__V1__Request rq = SIDECAST__CLUSTER__V1__REQUEST__INIT;
@@ -1063,7 +1327,7 @@ int sc_cluster_fetch_sockets(sc_cluster *c, sc_conn *from, uint64_t frame_id,
     rq.fetch_sockets = (Sidecast__V1__FetchSockets *)q;
     publish_request(c, &rq);
     sc_dispatch_local_sockets(c->srv, r, q);
-    sc_request_node_done(r); /* the local part */
+    sc_request_node_answered(r, NULL); /* the local part */
     return 0;
 }
 
@@ -1073,7 +1337,7 @@ int sc_cluster_apply(sc_cluster *c, sc_conn *from, uint64_t frame_id, const Side
     if (frame_id) {
         if (!require_redis(c, from, frame_id, "a cluster-wide apply"))
             return -EAGAIN;
-        r = sc_request_new(c->srv, SC_REQ_APPLY, from, frame_id, live_count(c));
+        r = sc_cluster_request(c, SC_REQ_APPLY, from, frame_id);
         if (!r)
             return -ENOSPC;
     }
@@ -1084,7 +1348,7 @@ int sc_cluster_apply(sc_cluster *c, sc_conn *from, uint64_t frame_id, const Side
     publish_request(c, &rq);
     sc_dispatch_forward_apply(c->srv, a);
     if (r)
-        sc_request_node_done(r);
+        sc_request_node_answered(r, NULL);
     return 0;
 }
 
@@ -1095,7 +1359,7 @@ int sc_cluster_server_emit(sc_cluster *c, sc_conn *from, uint64_t frame_id,
     if (e->want_ack) {
         if (!require_redis(c, from, frame_id, "a server-side emit with acks"))
             return -EAGAIN;
-        r = sc_request_new(c->srv, SC_REQ_SERVER_EMIT, from, frame_id, live_count(c));
+        r = sc_cluster_request(c, SC_REQ_SERVER_EMIT, from, frame_id);
         if (!r)
             return -ENOSPC;
     }
@@ -1125,7 +1389,210 @@ void sc_cluster_progress(sc_cluster *c, const char *origin, uint64_t req_id, uin
     resp.last = last;
     resp.kind_case = SIDECAST__CLUSTER__V1__RESPONSE__KIND_PROGRESS;
     resp.progress = &p;
-    respond(c, origin, &resp);
+    respond(c, origin, &resp, false);
+}
+
+/* ---- lookups and session data (one script call each) ---------------------------- */
+
+typedef struct pending_call {
+    sc_cluster *c;
+    uint64_t req;
+} pending_call;
+
+/* The request behind a reply, or NULL if it timed out or its app left. The
+ * caller answers and calls sc_request_done. */
+static sc_request *call_request(redisAsyncContext *ac, void *reply, void *pd)
+{
+    pending_call *pc = pd;
+    sc_request *r = sc_request_find(pc->c->srv, pc->req);
+    free(pc);
+    if (!r)
+        return NULL;
+    redisReply *rep = reply;
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+        bool limit = rep && strncmp(rep->str, "LIMIT ", 6) == 0;
+        if (limit)
+            SC_COUNT(session_data_refused);
+        else
+            SC_COUNT(requests_unavailable);
+        if (r->conn)
+            sc_conn_error(r->conn, r->frame_id,
+                          limit ? SIDECAST__V1__ERROR_CODE__ERROR_LIMIT
+                                : SIDECAST__V1__ERROR_CODE__ERROR_UNAVAILABLE,
+                          NULL, false, "%s",
+                          !rep ? "redis connection lost before it answered"
+                               : (limit ? rep->str + 6 : rep->str));
+        sc_request_done(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void reply_to(sc_request *r, int msg_case, void *msg)
+{
+    if (r->conn) {
+        sc_frame f = SC_FRAME_INIT;
+        f.id = r->frame_id;
+        f.msg_case = msg_case;
+        f.hello = msg;
+        sc_conn_send(r->conn, &f, false);
+    }
+    sc_request_done(r);
+}
+
+static void on_lookup_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    sc_cluster *c = ((pending_call *)pd)->c;
+    sc_request *r = call_request(ac, reply, pd);
+    if (!r)
+        return;
+    redisReply *rep = reply;
+    size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements / 4 : 0;
+    Sidecast__V1__SocketLocation *locs = sc_xcalloc(n + 1, sizeof(*locs));
+    Sidecast__V1__SocketLocation **ptrs = sc_xcalloc(n + 1, sizeof(*ptrs));
+    char **owned = sc_xcalloc(4 * n + 1, sizeof(char *));
+    uint32_t nodes = 0;
+    for (size_t i = 0; i < n; i++) {
+        redisReply **e = rep->element + 4 * i;
+        Sidecast__V1__SocketLocation *l = &locs[i];
+        sidecast__v1__socket_location__init(l);
+        l->socket_id = e[0]->str;
+        l->node_id = e[1]->str;
+        parse_info(e[2]->str, e[2]->len, &owned[4 * i], &owned[4 * i + 1]);
+        l->node_name = owned[4 * i];
+        l->address = owned[4 * i + 1];
+        parse_info(e[3]->str, e[3]->len, &owned[4 * i + 2], &owned[4 * i + 3]);
+        l->session_id = owned[4 * i + 2];
+        l->user_id = owned[4 * i + 3];
+        l->local = strcmp(l->node_id, c->self) == 0;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(locs[j].node_id, l->node_id) == 0;
+        nodes += !seen;
+        ptrs[i] = l;
+    }
+    Sidecast__V1__LookupResult res = SIDECAST__V1__LOOKUP_RESULT__INIT;
+    res.sockets = ptrs;
+    res.n_sockets = n;
+    res.nodes = nodes;
+    SC_COUNT(lookups_redis);
+    reply_to(r, SIDECAST__V1__FRAME__MSG_LOOKUP_RESULT, &res);
+    for (size_t i = 0; i < 4 * n; i++)
+        free(owned[i]);
+    free(owned);
+    free(ptrs);
+    free(locs);
+}
+
+/* Start a request answered by one script call. */
+static int script_call(sc_cluster *c, sc_conn *from, uint64_t frame_id, argv_buf *a,
+                       redisCallbackFn *cb, const char *what)
+{
+    if (!require_redis(c, from, frame_id, what))
+        return -EAGAIN;
+    sc_request *r = sc_request_new(c->srv, SC_REQ_CALL, from, frame_id, 1);
+    if (!r)
+        return -ENOSPC;
+    pending_call *pc = sc_xmalloc(sizeof(*pc));
+    pc->c = c;
+    pc->req = r->id;
+    command(c, (int)a->n, a->argv, a->lens, false, false, cb, pc);
+    return 0;
+}
+
+int sc_cluster_lookup(sc_cluster *c, sc_conn *from, uint64_t frame_id, const char *kind,
+                      const char *key)
+{
+    argv_buf a = {0};
+    arg_str(&a, "EVAL");
+    arg_str(&a, SCRIPT_LOOKUP);
+    arg_str(&a, "0");
+    arg_str(&a, c->prefix);
+    arg_str(&a, kind);
+    arg_str(&a, key);
+    int r = script_call(c, from, frame_id, &a, on_lookup_reply, "a cluster lookup");
+    free(a.argv);
+    free(a.lens);
+    return r;
+}
+
+static void on_session_get_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    sc_request *r = call_request(ac, reply, pd);
+    if (!r)
+        return;
+    redisReply *rep = reply;
+    size_t n = rep->type == REDIS_REPLY_ARRAY && rep->elements ? (rep->elements - 1) / 2 : 0;
+    Sidecast__V1__SessionEntry *es = sc_xcalloc(n + 1, sizeof(*es));
+    Sidecast__V1__SessionEntry **ptrs = sc_xcalloc(n + 1, sizeof(*ptrs));
+    for (size_t i = 0; i < n; i++) {
+        sidecast__v1__session_entry__init(&es[i]);
+        es[i].key = rep->element[1 + 2 * i]->str;
+        es[i].value.data = (uint8_t *)rep->element[2 + 2 * i]->str;
+        es[i].value.len = rep->element[2 + 2 * i]->len;
+        ptrs[i] = &es[i];
+    }
+    Sidecast__V1__SessionData d = SIDECAST__V1__SESSION_DATA__INIT;
+    d.entries = ptrs;
+    d.n_entries = n;
+    d.found = n > 0;
+    d.connected = rep->type == REDIS_REPLY_ARRAY && rep->elements && rep->element[0]->integer;
+    reply_to(r, SIDECAST__V1__FRAME__MSG_SESSION_DATA, &d);
+    free(ptrs);
+    free(es);
+}
+
+int sc_cluster_session_get(sc_cluster *c, sc_conn *from, uint64_t frame_id, const char *sid)
+{
+    argv_buf a = {0};
+    arg_str(&a, "EVAL");
+    arg_str(&a, SCRIPT_SESSION_GET);
+    arg_str(&a, "0");
+    arg_str(&a, c->prefix);
+    arg_str(&a, sid);
+    int r = script_call(c, from, frame_id, &a, on_session_get_reply, "session data");
+    free(a.argv);
+    free(a.lens);
+    return r;
+}
+
+static void on_session_set_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    sc_request *r = call_request(ac, reply, pd);
+    if (!r)
+        return;
+    Sidecast__V1__Ok ok = SIDECAST__V1__OK__INIT;
+    reply_to(r, SIDECAST__V1__FRAME__MSG_OK, &ok);
+}
+
+int sc_cluster_session_set(sc_cluster *c, sc_conn *from, uint64_t frame_id,
+                           const Sidecast__V1__SessionSet *ss)
+{
+    char maxb[24], maxk[24], grace[24], nd[24];
+    snprintf(maxb, sizeof(maxb), "%" PRIu64, c->cfg->session_data_max_bytes);
+    snprintf(maxk, sizeof(maxk), "%" PRIu64, c->cfg->session_data_max_keys);
+    grace_arg(c, grace, sizeof(grace));
+    snprintf(nd, sizeof(nd), "%zu", ss->n_delete_);
+    argv_buf a = {0};
+    arg_str(&a, "EVAL");
+    arg_str(&a, SCRIPT_SESSION_SET);
+    arg_str(&a, "0");
+    arg_str(&a, c->prefix);
+    arg_str(&a, ss->session_id);
+    arg_str(&a, maxb);
+    arg_str(&a, maxk);
+    arg_str(&a, grace);
+    arg_str(&a, nd);
+    for (size_t i = 0; i < ss->n_delete_; i++)
+        arg_str(&a, ss->delete_[i]);
+    for (size_t i = 0; i < ss->n_set; i++) {
+        arg_str(&a, ss->set[i]->key);
+        arg(&a, (const char *)ss->set[i]->value.data, ss->set[i]->value.len);
+    }
+    int r = script_call(c, from, frame_id, &a, on_session_set_reply, "session data");
+    free(a.argv);
+    free(a.lens);
+    return r;
 }
 
 void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud)
@@ -1144,6 +1611,11 @@ size_t sc_cluster_nodes(const sc_cluster *c, const char ***ret_ids, const char *
     *ret_ids = (const char **)c->live_ids;
     *ret_names = (const char **)c->live_names;
     return c->nlive;
+}
+
+const char *sc_cluster_node_address(const sc_cluster *c, size_t i)
+{
+    return i < c->nlive ? c->live_addrs[i] : "";
 }
 
 bool sc_cluster_ready(const sc_cluster *c, const char **why)

@@ -54,6 +54,9 @@ int sc_cluster_apply(sc_cluster *c, struct sc_conn *from, uint64_t frame_id,
                      const Sidecast__V1__Apply *a);
 int sc_cluster_server_emit(sc_cluster *c, struct sc_conn *from, uint64_t frame_id,
                            const Sidecast__V1__ServerEmit *e);
+/* A request that waits for every node live now (by id), this one included. */
+struct sc_request *sc_cluster_request(sc_cluster *c, int kind, struct sc_conn *from,
+                                      uint64_t frame_id);
 /* An app's Ack for a ServerMessage or Deliver forwarded by this node. */
 void sc_cluster_ack(sc_cluster *c, struct sc_conn *from, const Sidecast__V1__Ack *a);
 /* An app connection is closing: forget it in pending requests. */
@@ -70,6 +73,16 @@ bool sc_cluster_left(const sc_cluster *c);
 /* Gauges: redis_pub_up, redis_sub_up, cluster_nodes, outbox_bytes, ... */
 typedef void (*sc_gauge_fn)(const char *name, uint64_t value, void *ud);
 void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud);
+
+/* One script call each, answered to the app under frame_id: lookup by
+ * kind "session", "socket" or "user"; session data get and set. */
+int sc_cluster_lookup(sc_cluster *c, struct sc_conn *from, uint64_t frame_id, const char *kind,
+                      const char *key);
+int sc_cluster_session_get(sc_cluster *c, struct sc_conn *from, uint64_t frame_id,
+                           const char *sid);
+int sc_cluster_session_set(sc_cluster *c, struct sc_conn *from, uint64_t frame_id,
+                           const Sidecast__V1__SessionSet *ss);
+const char *sc_cluster_node_address(const sc_cluster *c, size_t i);
 
 /* Live nodes, this one included. */
 size_t sc_cluster_nodes(const sc_cluster *c, const char ***ret_ids, const char ***ret_names);

@@ -35,6 +35,11 @@ typedef struct sc_config {
     uint64_t request_timeout_ms;
     uint64_t max_pending_requests;
     uint64_t room_linger_ms;
+    /* sessions */
+    char *advertise_address;
+    uint64_t session_grace_ms;
+    uint64_t session_data_max_bytes;
+    uint64_t session_data_max_keys;
 } sc_config;
 
 typedef enum { SC_CMD_RUN, SC_CMD_EXIT_OK, SC_CMD_CHECK } sc_command;

@@ -99,6 +99,17 @@ void sc_conn_close(sc_conn *c, const char *reason)
     sc_server_closed(c->srv, c);
 }
 
+void sc_conn_doom(sc_conn *c, const char *reason)
+{
+    if (c->state == SC_CONN_DOOMED || c->state == SC_CONN_CLOSED)
+        return;
+    c->state = SC_CONN_DOOMED;
+    snprintf(c->doom_reason, sizeof(c->doom_reason), "%s", reason);
+    ev_io_stop(c->srv->loop, &c->rio);
+    ev_io_stop(c->srv->loop, &c->wio);
+    sc_server_doomed(c->srv, c);
+}
+
 void sc_conn_drain(sc_conn *c)
 {
     if (c->state != SC_CONN_OPEN)
@@ -110,7 +121,7 @@ void sc_conn_drain(sc_conn *c)
 
 int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
 {
-    if (c->state == SC_CONN_CLOSED)
+    if (c->state == SC_CONN_CLOSED || c->state == SC_CONN_DOOMED)
         return -EPIPE;
     const sc_config *cfg = c->srv->cfg;
     size_t used = sc_buf_used(&c->out);
@@ -129,7 +140,7 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
         snprintf(why, sizeof(why),
                  "slow reader: %zu bytes unsent would exceed output_buffer_hard %llu", used + need,
                  (unsigned long long)cfg->output_buffer_hard);
-        sc_conn_close(c, why);
+        sc_conn_doom(c, why);
         return -EPIPE;
     }
     sc_wire_append_sized(&c->out, f, need);

@@ -24,7 +24,11 @@
 
 struct sc_server;
 
-typedef enum { SC_CONN_OPEN, SC_CONN_DRAINING, SC_CONN_CLOSED } sc_conn_state;
+/* DOOMED: must close, but is still linked: a send found it over its hard
+ * bound deep inside some other operation (a fan-out, a request), where
+ * closing would free what the caller still holds. The server closes it
+ * before the loop sleeps. */
+typedef enum { SC_CONN_OPEN, SC_CONN_DRAINING, SC_CONN_DOOMED, SC_CONN_CLOSED } sc_conn_state;
 
 typedef struct sc_conn {
     sc_owner owner; /* this connection's sockets in the registry */
@@ -43,6 +47,8 @@ typedef struct sc_conn {
     struct sc_conn *prev, *next;   /* all connections */
     struct sc_conn *flush_next;    /* connections with output to flush */
     struct sc_conn *closed_next;   /* closed, waiting to be freed */
+    struct sc_conn *doomed_next;   /* to close before the loop sleeps */
+    char doom_reason[160];
 } sc_conn;
 
 /* Takes ownership of fd (non-blocking, close-on-exec). */
@@ -60,8 +66,11 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile);
 void sc_conn_error(sc_conn *c, uint64_t id, int code, const char *ref, bool fatal,
                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* Stop at once; the reason is logged. Idempotent. */
+/* Stop at once; the reason is logged. Idempotent. Only from the top of a
+ * callback (never from inside a send): use sc_conn_doom there. */
 void sc_conn_close(sc_conn *c, const char *reason);
+/* Stop reading and sending now; close before the loop sleeps. */
+void sc_conn_doom(sc_conn *c, const char *reason);
 /* Stop reading, close after the output is flushed. */
 void sc_conn_drain(sc_conn *c);
 

@@ -234,20 +234,13 @@ static char **remote_ids(sc_conn *c, const sc_selector *to, size_t *ret_n)
     return ids;
 }
 
-static uint32_t cluster_nodes(sc_server *srv)
-{
-    const char **ids, **names;
-    size_t n = srv->cluster ? sc_cluster_nodes(srv->cluster, &ids, &names) : 1;
-    return n ? (uint32_t)n : 1;
-}
-
 static void on_emit(sc_conn *c, const sc_frame *f)
 {
     const Sidecast__V1__Emit *e = f->emit;
     const sc_selector *to = e->to;
-    if (!to || (!to->all && to->n_rooms == 0 && to->n_socket_ids == 0)) {
-        refuse_invalid(c, f->id, "", "emit names no recipients: set to.all, to.rooms or "
-                                     "to.socket_ids");
+    if (!to || sc_selector_is_empty(to)) {
+        refuse_invalid(c, f->id, "", "emit names no recipients: set to.all, to.rooms, "
+                                     "to.socket_ids or to.user_ids");
         return;
     }
     if (e->want_ack && f->id == 0) {
@@ -260,12 +253,14 @@ static void on_emit(sc_conn *c, const sc_frame *f)
         SC_COUNT(emits_room);
     if (to->n_socket_ids)
         SC_COUNT(emits_socket);
+    if (to->n_user_ids)
+        SC_COUNT(emits_user);
     bool cluster = c->srv->cluster && !e->local;
     sc_request *req = NULL;
     sc_relay *relay = NULL;
     if (e->want_ack) {
-        req = sc_request_new(c->srv, SC_REQ_BROADCAST_ACK, c, f->id,
-                             cluster ? cluster_nodes(c->srv) : 1);
+        req = cluster ? sc_cluster_request(c->srv->cluster, SC_REQ_BROADCAST_ACK, c, f->id)
+                      : sc_request_new(c->srv, SC_REQ_BROADCAST_ACK, c, f->id, 1);
         if (!req)
             return;
         relay = sc_relay_new(c->srv, "", req->id);
@@ -274,7 +269,7 @@ static void on_emit(sc_conn *c, const sc_frame *f)
     if (cluster) {
         size_t n_remote;
         char **ids = remote_ids(c, to, &n_remote);
-        if (to->all || to->n_rooms || n_remote || req)
+        if (to->all || to->n_rooms || n_remote || to->n_user_ids || req)
             sc_cluster_emit(c->srv->cluster, e, ids, n_remote, req ? req->id : 0);
     }
     if (relay)
@@ -335,7 +330,7 @@ static void send_local_sockets(sc_conn *c, uint64_t id, const Sidecast__V1__Fetc
     sc_selector sel = SIDECAST__V1__SELECTOR__INIT;
     if (q->filter)
         sel = *q->filter;
-    sel.all = sel.all || (sel.n_rooms == 0 && sel.n_socket_ids == 0);
+    sel.all = sel.all || sc_selector_is_empty(&sel);
     collect col = {0};
     sc_registry_select(&c->srv->reg, NULL, &sel, collect_cb, &col);
     sc_arena *a = &c->srv->arena;
@@ -399,7 +394,7 @@ void sc_dispatch_forward_apply(sc_server *srv, const Sidecast__V1__Apply *a)
     sc_selector all = SIDECAST__V1__SELECTOR__INIT;
     all.all = true;
     const sc_selector *filter = a->filter ? a->filter : &all;
-    if (!filter->all && filter->n_rooms == 0 && filter->n_socket_ids == 0)
+    if (sc_selector_is_empty(filter))
         filter = &all;
     apply_ctx ax = {a};
     sc_route(&srv->reg, NULL, filter, true, apply_to, &ax, NULL);

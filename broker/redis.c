@@ -42,7 +42,7 @@ static char *pct_decode(const char *s, size_t n)
 {
     char *out = sc_xmalloc(n + 1), *o = out;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n + 0 + 1 && isxdigit((unsigned char)s[i + 1]) &&
+        if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
             isxdigit((unsigned char)s[i + 2])) {
             char hex[3] = {s[i + 1], s[i + 2], 0};
             *o++ = (char)strtol(hex, NULL, 16);
@@ -179,15 +179,23 @@ static void on_auth_reply(redisAsyncContext *ac, void *reply, void *pd)
 {
     sc_redis *r = pd;
     redisReply *rep = reply;
-    if (rep && rep->type == REDIS_REPLY_ERROR)
-        sc_log_limited(SC_LOG_ERROR, "redis %s: AUTH/SELECT refused: %s (check redis_url)",
-                       r->name, rep->str);
+    if (rep && rep->type == REDIS_REPLY_ERROR && r->ac == ac) {
+        /* Nothing will work on this connection: treat it as down (the
+         * owner keeps what it must) and retry with backoff. */
+        char why[200];
+        snprintf(why, sizeof(why), "AUTH/SELECT refused: %s (check redis_url)", rep->str);
+        sc_log_limited(SC_LOG_ERROR, "redis %s: %s", r->name, why);
+        sc_redis_reconnect(r, why);
+    }
 }
 
 static void on_probe_reply(redisAsyncContext *ac, void *reply, void *pd)
 {
     sc_redis *r = pd;
-    if (reply && r->ac == ac)
+    redisReply *rep = reply;
+    /* An error (LOADING, ...) is not an answer: the probe stays pending and
+     * the connection is recycled if that lasts redis_command_timeout_ms. */
+    if (rep && rep->type != REDIS_REPLY_ERROR && r->ac == ac)
         r->probe_pending = false;
 }
 
@@ -261,7 +269,6 @@ static void connect_now(sc_redis *r)
         snprintf(why, sizeof(why), "%s", ac ? ac->errstr : "out of memory");
         if (ac)
             redisAsyncFree(ac);
-        r->attempt++;
         sc_log_limited(SC_LOG_WARN, "redis %s connection to %s failed: %s; retrying", r->name,
                        sc_redis_url_safe(&r->url), why);
         schedule_retry(r);
@@ -307,7 +314,6 @@ static void drop_context(sc_redis *r, const char *why)
     r->ac = NULL;
     ac->data = NULL;
     redisAsyncFree(ac);
-    r->ac = ac; /* for go_down's bookkeeping only */
     go_down(r, why);
 }
 

@@ -16,6 +16,20 @@ static const char *socket_key(const void *item, size_t *len)
     return s->key;
 }
 
+static const char *session_key(const void *item, size_t *len)
+{
+    const sc_socket *s = item;
+    *len = s->sid_len;
+    return sc_socket_sid(s);
+}
+
+static const char *user_key(const void *item, size_t *len)
+{
+    const sc_user *u = item;
+    *len = u->len;
+    return u->id;
+}
+
 static const char *room_key(const void *item, size_t *len)
 {
     const sc_room *r = item;
@@ -28,6 +42,8 @@ void sc_registry_init(sc_registry *r)
     memset(r, 0, sizeof(*r));
     sc_hash_init();
     sc_map_init(&r->sockets, socket_key);
+    sc_map_init(&r->sessions, session_key);
+    sc_map_init(&r->users, user_key);
     sc_map_init(&r->rooms, room_key);
     sc_pset_init(&r->owners);
 }
@@ -56,6 +72,15 @@ void sc_registry_free(sc_registry *r)
     for (uint32_t i = 0; i < r->rooms.cap; i++)
         if (r->rooms.items[i])
             free_room(r->rooms.items[i]);
+    for (uint32_t i = 0; i < r->users.cap; i++) {
+        sc_user *u = r->users.items[i];
+        if (u) {
+            sc_pset_free(&u->sockets);
+            free(u);
+        }
+    }
+    sc_map_free(&r->sessions);
+    sc_map_free(&r->users);
     sc_map_free(&r->sockets);
     sc_map_free(&r->rooms);
     sc_pset_free(&r->owners);
@@ -103,6 +128,18 @@ int sc_registry_add_socket(sc_registry *r, sc_owner *o, const char *id, const ch
     memcpy(s->key + il + sl + 2, uid, ul + 1);
     sc_registry_set_data(s, data, data_len);
     sc_map_put(&r->sockets, s);
+    if (sl)
+        sc_map_put(&r->sessions, s); /* -EEXIST: an older socket keeps the session */
+    if (ul) {
+        sc_user *u = sc_map_get(&r->users, uid, ul);
+        if (!u) {
+            u = sc_xcalloc(1, sizeof(*u) + ul + 1);
+            u->len = (uint32_t)ul;
+            memcpy(u->id, uid, ul + 1);
+            sc_map_put(&r->users, u);
+        }
+        sc_pset_add(&u->sockets, s);
+    }
     sc_pset_add(&o->sockets, s);
     /* An owner outside r->owners missed any mark reset done on a pass
      * wrap, so it starts clean whenever it (re)enters the set. */
@@ -155,9 +192,24 @@ void sc_registry_leave_all(sc_registry *r, sc_socket *s)
     sc_pset_free(&s->rooms);
 }
 
+static void unindex(sc_registry *r, sc_socket *s)
+{
+    if (s->sid_len && sc_map_get(&r->sessions, sc_socket_sid(s), s->sid_len) == s)
+        sc_map_del(&r->sessions, sc_socket_sid(s), s->sid_len);
+    if (s->uid_len) {
+        sc_user *u = sc_map_get(&r->users, sc_socket_uid(s), s->uid_len);
+        if (u && sc_pset_del(&u->sockets, s) && sc_pset_count(&u->sockets) == 0) {
+            sc_map_del(&r->users, u->id, u->len);
+            sc_pset_free(&u->sockets);
+            free(u);
+        }
+    }
+}
+
 void sc_registry_remove_socket(sc_registry *r, sc_socket *s)
 {
     sc_registry_leave_all(r, s);
+    unindex(r, s);
     sc_map_del(&r->sockets, s->key, s->id_len);
     sc_pset_del(&s->owner->sockets, s);
     if (sc_pset_count(&s->owner->sockets) == 0)
@@ -173,6 +225,16 @@ size_t sc_registry_remove_owner(sc_registry *r, sc_owner *o)
         sc_registry_remove_socket(r, socks[i]);
     free(socks);
     return n;
+}
+
+sc_socket *sc_registry_find_session(const sc_registry *r, const char *session_id)
+{
+    return sc_map_get(&r->sessions, session_id, strlen(session_id));
+}
+
+sc_user *sc_registry_find_user(const sc_registry *r, const char *user_id)
+{
+    return sc_map_get(&r->users, user_id, strlen(user_id));
 }
 
 sc_room *sc_registry_find_room(const sc_registry *r, const char *name)
@@ -298,11 +360,17 @@ void sc_registry_select(sc_registry *r, const sc_owner *o, const sc_selector *se
         if (s)
             visit(s, o, pass, cb, ud);
     }
+    for (size_t i = 0; i < sel->n_user_ids; i++) {
+        sc_user *u = sc_registry_find_user(r, sel->user_ids[i]);
+        if (u)
+            visit_set(&u->sockets, o, pass, cb, ud);
+    }
 }
 
 size_t sc_registry_memory(const sc_registry *r)
 {
-    size_t total = sc_map_memory(&r->sockets) + sc_map_memory(&r->rooms);
+    size_t total = sc_map_memory(&r->sockets) + sc_map_memory(&r->rooms) +
+                   sc_map_memory(&r->sessions) + sc_map_memory(&r->users);
     for (uint32_t i = 0; i < r->sockets.cap; i++) {
         sc_socket *s = r->sockets.items[i];
         if (s)

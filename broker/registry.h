@@ -40,6 +40,12 @@ typedef struct sc_socket {
     char key[]; /* id \0 session id \0 user id \0 */
 } sc_socket;
 
+typedef struct sc_user {
+    sc_pset sockets; /* sc_socket* with this user id */
+    uint32_t len;
+    char id[];
+} sc_user;
+
 typedef struct sc_room {
     sc_pset members; /* sc_socket* */
     sc_pmap owners;  /* sc_owner* -> members it owns */
@@ -53,8 +59,10 @@ typedef void (*sc_room_hook)(void *ud, const struct sc_room *room, bool created)
 typedef struct sc_registry {
     sc_room_hook on_room;
     void *on_room_ud;
-    sc_map sockets; /* id -> sc_socket */
-    sc_map rooms;   /* name -> sc_room */
+    sc_map sockets;  /* id -> sc_socket */
+    sc_map sessions; /* session id -> sc_socket (the first to register it) */
+    sc_map users;    /* user id -> sc_user */
+    sc_map rooms;    /* name -> sc_room */
     sc_pset owners; /* owners with at least one socket */
     uint64_t memberships;
     uint32_t pass;
@@ -89,6 +97,8 @@ int sc_registry_add_socket(sc_registry *r, sc_owner *o, const char *id, const ch
                            const char *uid, const uint8_t *data, size_t data_len,
                            sc_socket **ret);
 sc_socket *sc_registry_find_socket(const sc_registry *r, const char *id);
+sc_socket *sc_registry_find_session(const sc_registry *r, const char *session_id);
+sc_user *sc_registry_find_user(const sc_registry *r, const char *user_id);
 /* Leaves all rooms, unregisters and frees the socket. */
 void sc_registry_remove_socket(sc_registry *r, sc_socket *s);
 /* Removes every socket of the owner; returns how many. */
@@ -105,6 +115,13 @@ sc_room *sc_registry_find_room(const sc_registry *r, const char *name);
 static inline uint32_t sc_room_size(const sc_room *room)
 {
     return room ? sc_pset_count(&room->members) : 0;
+}
+
+/* True when sel names no rooms, socket ids or users and is not `all`:
+ * an emit refuses it, a filter (fetch, apply) treats it as "every socket". */
+static inline bool sc_selector_is_empty(const sc_selector *sel)
+{
+    return !sel->all && sel->n_rooms == 0 && sel->n_socket_ids == 0 && sel->n_user_ids == 0;
 }
 
 /* Visit each socket that `sel` selects exactly once, restricted to owner `o`

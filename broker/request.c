@@ -42,6 +42,10 @@ void sc_requests_init(sc_server *srv)
 
 static void request_free(sc_request *r)
 {
+    for (uint32_t i = 0; r->expect_ids && i < r->nodes_expected; i++)
+        free(r->expect_ids[i]);
+    free(r->expect_ids);
+    free(r->answered);
     ev_timer_stop(r->srv->loop, &r->timer);
     sc_map_del(&r->srv->requests, r->key, r->keylen);
     free(r);
@@ -82,6 +86,7 @@ static const char *kind_name(sc_req_kind k)
     case SC_REQ_APPLY: return "apply";
     case SC_REQ_SERVER_EMIT: return "server-side emit";
     case SC_REQ_BROADCAST_ACK: return "broadcast with acks";
+    case SC_REQ_CALL: return "redis call";
     }
     return "request";
 }
@@ -111,6 +116,12 @@ static void finish(sc_request *r, bool timed_out)
         SC_COUNT(requests_ok);
     }
     switch (r->kind) {
+    case SC_REQ_CALL:
+        if (r->conn)
+            sc_conn_error(r->conn, r->frame_id, SIDECAST__V1__ERROR_CODE__ERROR_TIMEOUT, NULL,
+                          false, "redis did not answer within request_timeout_ms %llu",
+                          (unsigned long long)r->srv->cfg->request_timeout_ms);
+        break;
     case SC_REQ_FETCH:
     case SC_REQ_APPLY:
         if (timed_out && r->conn) {
@@ -201,6 +212,40 @@ void sc_request_progress(sc_request *r, uint32_t expect, ProtobufCBinaryData *pa
     send_frame(r, M(PROGRESS), &p);
 }
 
+void sc_request_expect(sc_request *r, const char *const *ids, size_t n)
+{
+    r->expect_ids = sc_xcalloc(n + 1, sizeof(char *));
+    r->answered = sc_xcalloc(n + 1, sizeof(bool));
+    for (size_t i = 0; i < n; i++)
+        r->expect_ids[i] = sc_xstrdup(ids[i]);
+    r->nodes_expected = (uint32_t)n;
+}
+
+void sc_request_node_answered(sc_request *r, const char *node_id)
+{
+    if (!r->expect_ids) {
+        sc_request_node_done(r);
+        return;
+    }
+    const char *self = r->srv->node_id;
+    const char *id = node_id ? node_id : self;
+    for (uint32_t i = 0; i < r->nodes_expected; i++) {
+        if (!r->answered[i] && strcmp(r->expect_ids[i], id) == 0) {
+            r->answered[i] = true;
+            sc_request_node_done(r);
+            return;
+        }
+    }
+    /* a node that was not live when the request started: its answers were
+     * passed on, but it is not waited for */
+}
+
+void sc_request_done(sc_request *r)
+{
+    SC_COUNT(requests_ok);
+    request_free(r);
+}
+
 void sc_request_node_done(sc_request *r)
 {
     r->nodes_answered++;
@@ -221,7 +266,9 @@ sc_relay *sc_relay_new(sc_server *srv, const char *origin, uint64_t origin_req)
     r->origin_req = origin_req;
     r->srv = srv;
     sc_pset_init(&r->apps);
-    ev_timer_init(&r->timer, on_relay_timeout, srv->cfg->request_timeout_ms / 1000.0, 0);
+    /* Shorter than the request's own timeout, so that what a relay did
+     * collect reaches the request before it gives up. */
+    ev_timer_init(&r->timer, on_relay_timeout, srv->cfg->request_timeout_ms * 0.8 / 1000.0, 0);
     r->timer.data = r;
     sc_map_put(&srv->relays, r);
     return r;
@@ -245,7 +292,7 @@ static void relay_forward(sc_relay *r, uint32_t expect, ProtobufCBinaryData *pay
         return; /* it timed out already */
     sc_request_progress(req, expect, payloads, n);
     if (last)
-        sc_request_node_done(req);
+        sc_request_node_answered(req, NULL);
 }
 
 static void relay_finish(sc_relay *r)

@@ -27,6 +27,7 @@ typedef enum {
     SC_REQ_APPLY,
     SC_REQ_SERVER_EMIT,
     SC_REQ_BROADCAST_ACK,
+    SC_REQ_CALL, /* one Redis call (lookup, session data); answered by its callback */
 } sc_req_kind;
 
 typedef struct sc_request {
@@ -41,6 +42,8 @@ typedef struct sc_request {
     uint32_t nodes_answered;
     uint64_t started_us;
     ev_timer timer;
+    char **expect_ids; /* nodes live at the start (NULL: count answers) */
+    bool *answered;
 } sc_request;
 
 typedef struct sc_relay {
@@ -65,6 +68,13 @@ sc_request *sc_request_find(struct sc_server *srv, uint64_t id);
 void sc_request_sockets(sc_request *r, const Sidecast__V1__SocketList *l);
 void sc_request_progress(sc_request *r, uint32_t expect, ProtobufCBinaryData *payloads,
                          size_t n);
+/* Wait for exactly these nodes (this one included): answers from others
+ * are passed on but do not count towards completion. */
+void sc_request_expect(sc_request *r, const char *const *ids, size_t n);
+/* Node `node_id` finished its part (NULL: the local part). May free r. */
+void sc_request_node_answered(sc_request *r, const char *node_id);
+/* Answered by its owner: free it. */
+void sc_request_done(sc_request *r);
 /* One more node (or the local part) is finished; completes the request when
  * all are. May free r. */
 void sc_request_node_done(sc_request *r);

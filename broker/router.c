@@ -59,6 +59,22 @@ static void reach_ids(sc_registry *r, const sc_selector *to, uint32_t pass)
     }
 }
 
+/* Users: every owner of one of their sockets; the receiving app resolves
+ * user_ids against its own sockets, so no id list is needed. */
+static void reach_users(sc_registry *r, const sc_selector *to, uint32_t pass)
+{
+    for (size_t i = 0; i < to->n_user_ids; i++) {
+        sc_user *u = sc_registry_find_user(r, to->user_ids[i]);
+        if (!u)
+            continue;
+        uint32_t n;
+        void *const *slots = sc_pset_slots(&u->sockets, &n);
+        for (uint32_t j = 0; j < n; j++)
+            if (slots[j])
+                reach(((sc_socket *)slots[j])->owner, pass);
+    }
+}
+
 void sc_route(sc_registry *r, const sc_owner *sender, const sc_selector *to, bool include_self,
               sc_route_cb cb, void *ud, sc_route_result *ret)
 {
@@ -74,6 +90,7 @@ void sc_route(sc_registry *r, const sc_owner *sender, const sc_selector *to, boo
     } else {
         reach_rooms(r, to, pass);
         reach_ids(r, to, pass);
+        reach_users(r, to, pass);
     }
     for (uint32_t i = 0; i < nreached; i++) {
         sc_owner *o = reached[i];

@@ -173,6 +173,21 @@ void sc_server_closed(sc_server *s, sc_conn *c)
     s->closed_list = c;
 }
 
+void sc_server_doomed(sc_server *s, sc_conn *c)
+{
+    c->doomed_next = s->doomed_list;
+    s->doomed_list = c;
+}
+
+static void close_doomed(sc_server *s)
+{
+    while (s->doomed_list) {
+        sc_conn *c = s->doomed_list;
+        s->doomed_list = c->doomed_next;
+        sc_conn_close(c, c->doom_reason);
+    }
+}
+
 uint64_t sc_server_output_bytes(const sc_server *s)
 {
     uint64_t total = 0;
@@ -187,13 +202,18 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     (void)revents;
     sc_server *s = w->data;
-    while (s->flush_list) {
-        sc_conn *c = s->flush_list;
-        s->flush_list = c->flush_next;
-        c->queued = false;
-        if (c->state != SC_CONN_CLOSED)
-            sc_conn_flush(c);
-    }
+    /* Closing a connection can answer others' requests (queueing output)
+     * and flushing can close one that failed: go until both settle. */
+    do {
+        close_doomed(s);
+        while (s->flush_list) {
+            sc_conn *c = s->flush_list;
+            s->flush_list = c->flush_next;
+            c->queued = false;
+            if (c->state == SC_CONN_OPEN || c->state == SC_CONN_DRAINING)
+                sc_conn_flush(c);
+        }
+    } while (s->doomed_list || s->flush_list);
     while (s->closed_list) {
         sc_conn *c = s->closed_list;
         s->closed_list = c->closed_next;
@@ -324,6 +344,7 @@ int sc_server_run(sc_server *s)
 
 void sc_server_cleanup(sc_server *s)
 {
+    close_doomed(s);
     while (s->conns)
         sc_conn_close(s->conns, "sidecastd stopped");
     while (s->closed_list) {

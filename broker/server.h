@@ -28,6 +28,7 @@ typedef struct sc_server {
     uint64_t next_conn_id;
     sc_conn *flush_list;
     sc_conn *closed_list;
+    sc_conn *doomed_list;
     struct sc_cluster *cluster; /* NULL when standalone */
     sc_map requests;            /* sc_request by id */
     sc_map relays;              /* sc_relay by ack id */
@@ -50,6 +51,7 @@ void sc_server_cleanup(sc_server *s);
 /* For conn.c: put c on the flush list / the free list. */
 void sc_server_want_flush(sc_server *s, sc_conn *c);
 void sc_server_closed(sc_server *s, sc_conn *c);
+void sc_server_doomed(sc_server *s, sc_conn *c);
 
 /* For dispatch.c: gauges. */
 uint64_t sc_server_output_bytes(const sc_server *s);

@@ -59,7 +59,17 @@
     X(requests_unavailable, "cluster requests refused: redis unreachable")                        \
     X(responses_late, "answers that arrived after their request timed out")                       \
     X(relay_timeouts, "ack relays that expired before every app answered")                        \
-    X(acks_unknown, "acks for unknown or expired ack ids")
+    X(acks_unknown, "acks for unknown or expired ack ids")                                        \
+    X(redis_errors, "redis commands answered with an error")                                      \
+    X(redis_commands_lost, "redis commands unanswered when their connection was dropped")         \
+    X(self_reaped, "times this node found itself reaped and rewrote its directory")               \
+    X(cluster_unknown_origin_dropped, "messages dropped: too many origins tracked")               \
+    X(emits_fanout_all, "multi-room emits sent once to all nodes (per-room copies too large)")                                        \
+    X(lookups_local, "lookups answered from this node's registry")                                \
+    X(lookups_redis, "lookups answered from the cluster directory")                               \
+    X(emits_user, "emits to users")                                                               \
+    X(session_data_refused, "session data writes refused: over the size or key limit")            \
+    X(sessions_expired, "session data expired after session_grace_ms (standalone)")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;

@@ -15,19 +15,19 @@ run_suite() {
   local dir=$1; shift
   echo "== build $dir ($*)"
   cmake -S . -B "$dir" "$@" >/dev/null || return 1
-  cmake --build "$dir" -j"$JOBS" >"$dir.build.log" 2>&1 || { tail -50 "$dir.build.log"; return 1; }
+  cmake --build "$dir" -j"$JOBS" >"$dir/build.log" 2>&1 || { tail -50 "$dir/build.log"; return 1; }
   echo "== test $dir"
-  (cd "$dir" && ctest --output-on-failure -j"$JOBS" --timeout 600) | tee "$dir.test.log"
+  (cd "$dir" && ctest --output-on-failure -j"$JOBS" --timeout 600) | tee "$dir/test.log"
   local rc=${PIPESTATUS[0]}
   local line
-  line=$(grep -E '^[0-9]+% tests passed' "$dir.test.log" | tail -1)
+  line=$(grep -E '^[0-9]+% tests passed' "$dir/test.log" | tail -1)
   local fail total
   fail=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
   total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
   if [[ "$total" =~ ^[0-9]+$ ]]; then
     total_pass=$((total_pass + total - fail)); total_fail=$((total_fail + fail))
   fi
-  if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$dir.test.log"; then
+  if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$dir/test.log"; then
     echo "sanitizer report found in $dir tests"; return 1
   fi
   return "$rc"
