@@ -71,14 +71,10 @@ const char *sc_conn_label(const sc_conn *c)
 /* Unregister every socket of c, keeping the cluster directory in step. */
 static size_t remove_sockets(sc_conn *c)
 {
-    if (!c->srv->cluster)
-        return sc_registry_remove_owner(&c->srv->reg, &c->owner);
     uint32_t n;
     void **socks = sc_pset_copy(&c->owner.sockets, &n);
-    for (uint32_t i = 0; i < n; i++) {
-        sc_cluster_socket_down(c->srv->cluster, socks[i]);
-        sc_registry_remove_socket(&c->srv->reg, socks[i]);
-    }
+    for (uint32_t i = 0; i < n; i++)
+        sc_dispatch_remove_socket(c->srv, socks[i]);
     free(socks);
     return n;
 }

@@ -5,6 +5,7 @@
 #include "cluster.h"
 #include "log.h"
 #include "request.h"
+#include "session.h"
 #include "router.h"
 #include "server.h"
 #include "stats.h"
@@ -138,6 +139,7 @@ static void on_socket_up(sc_conn *c, const sc_frame *f)
     }
     SC_COUNT(sockets_registered);
     sc_cluster_socket_up(c->srv->cluster, s);
+    sc_session_socket_up(c->srv, sc_socket_sid(s));
     if (join_rooms(c, f->id, s, u->rooms, u->n_rooms) == 0)
         reply_ok(c, f->id);
 }
@@ -147,8 +149,7 @@ static void on_socket_down(sc_conn *c, const sc_frame *f)
     sc_socket *s = own_socket(c, f->id, f->socket_down->socket_id);
     if (!s)
         return;
-    sc_cluster_socket_down(c->srv->cluster, s);
-    sc_registry_remove_socket(&c->srv->reg, s);
+    sc_dispatch_remove_socket(c->srv, s);
     SC_COUNT(sockets_unregistered);
     reply_ok(c, f->id);
 }
@@ -465,6 +466,130 @@ static void on_server_emit(sc_conn *c, const sc_frame *f)
     sc_relay_arm(relay);
 }
 
+void sc_dispatch_remove_socket(sc_server *srv, sc_socket *s)
+{
+    char sid[SC_ID_MAX + 1];
+    memcpy(sid, sc_socket_sid(s), s->sid_len + 1u);
+    sc_cluster_socket_down(srv->cluster, s);
+    sc_registry_remove_socket(&srv->reg, s);
+    sc_session_socket_down(srv, sid);
+}
+
+static void fill_location(sc_server *srv, const sc_socket *s, Sidecast__V1__SocketLocation *l)
+{
+    sidecast__v1__socket_location__init(l);
+    l->socket_id = (char *)sc_socket_id(s);
+    l->session_id = (char *)sc_socket_sid(s);
+    l->user_id = (char *)sc_socket_uid(s);
+    l->node_id = srv->node_id;
+    l->node_name = srv->node_name;
+    l->address = srv->cfg->advertise_address ? srv->cfg->advertise_address : (char *)"";
+    l->local = true;
+}
+
+/* Answer from this node's registry: always so when standalone. */
+static void lookup_local(sc_conn *c, const sc_frame *f)
+{
+    const Sidecast__V1__Lookup *q = f->lookup;
+    sc_server *srv = c->srv;
+    sc_socket *one = NULL;
+    const sc_pset *many = NULL;
+    if (q->key_case == SIDECAST__V1__LOOKUP__KEY_SESSION_ID)
+        one = sc_registry_find_session(&srv->reg, q->session_id);
+    else if (q->key_case == SIDECAST__V1__LOOKUP__KEY_SOCKET_ID)
+        one = sc_registry_find_socket(&srv->reg, q->socket_id);
+    else {
+        sc_user *u = sc_registry_find_user(&srv->reg, q->user_id);
+        many = u ? &u->sockets : NULL;
+    }
+    uint32_t n = one ? 1 : (many ? sc_pset_count(many) : 0);
+    Sidecast__V1__SocketLocation *locs = sc_arena_alloc(&srv->arena, sizeof(*locs) * (n + 1));
+    Sidecast__V1__SocketLocation **ptrs = sc_arena_alloc(&srv->arena, sizeof(*ptrs) * (n + 1));
+    size_t at = 0;
+    if (one) {
+        fill_location(srv, one, &locs[0]);
+        ptrs[at++] = &locs[0];
+    } else if (many) {
+        uint32_t slots_n;
+        void *const *slots = sc_pset_slots(many, &slots_n);
+        for (uint32_t i = 0; i < slots_n; i++)
+            if (slots[i]) {
+                fill_location(srv, slots[i], &locs[at]);
+                ptrs[at] = &locs[at];
+                at++;
+            }
+    }
+    Sidecast__V1__LookupResult res = SIDECAST__V1__LOOKUP_RESULT__INIT;
+    res.sockets = ptrs;
+    res.n_sockets = at;
+    res.nodes = at ? 1 : 0;
+    SC_COUNT(lookups_local);
+    send_reply(c, f->id, M(LOOKUP_RESULT), &res);
+}
+
+static void on_lookup(sc_conn *c, const sc_frame *f)
+{
+    const Sidecast__V1__Lookup *q = f->lookup;
+    const char *key = q->key_case == SIDECAST__V1__LOOKUP__KEY_SESSION_ID  ? q->session_id
+                      : q->key_case == SIDECAST__V1__LOOKUP__KEY_SOCKET_ID ? q->socket_id
+                      : q->key_case == SIDECAST__V1__LOOKUP__KEY_USER_ID   ? q->user_id
+                                                                           : NULL;
+    if (!key || !key[0] || f->id == 0) {
+        refuse_invalid(c, f->id, "", "lookup needs a request id and a non-empty session_id, "
+                                     "socket_id or user_id");
+        return;
+    }
+    if (!c->srv->cluster || q->local) {
+        lookup_local(c, f);
+        return;
+    }
+    const char *kind = q->key_case == SIDECAST__V1__LOOKUP__KEY_SESSION_ID  ? "session"
+                       : q->key_case == SIDECAST__V1__LOOKUP__KEY_SOCKET_ID ? "socket"
+                                                                            : "user";
+    sc_cluster_lookup(c->srv->cluster, c, f->id, kind, key);
+}
+
+static void on_session_get(sc_conn *c, const sc_frame *f)
+{
+    const char *sid = f->session_get->session_id;
+    if (!sid || !sid[0] || f->id == 0) {
+        refuse_invalid(c, f->id, "", "session get needs a request id and a session_id");
+        return;
+    }
+    if (c->srv->cluster) {
+        sc_cluster_session_get(c->srv->cluster, c, f->id, sid);
+        return;
+    }
+    Sidecast__V1__SessionData d;
+    sc_session_get(c->srv, sid, &c->srv->arena, &d);
+    send_reply(c, f->id, M(SESSION_DATA), &d);
+}
+
+static void on_session_set(sc_conn *c, const sc_frame *f)
+{
+    const Sidecast__V1__SessionSet *ss = f->session_set;
+    if (!ss->session_id || !ss->session_id[0]) {
+        refuse_invalid(c, f->id, "", "session set needs a session_id");
+        return;
+    }
+    for (size_t i = 0; i < ss->n_set; i++)
+        if (!ss->set[i]->key[0]) {
+            refuse_invalid(c, f->id, ss->session_id, "session data keys must not be empty");
+            return;
+        }
+    if (c->srv->cluster) {
+        sc_cluster_session_set(c->srv->cluster, c, f->id, ss);
+        return;
+    }
+    char why[200];
+    if (sc_session_set(c->srv, ss, why, sizeof(why)) < 0) {
+        SC_COUNT(session_data_refused);
+        sc_conn_error(c, f->id, E(LIMIT), ss->session_id, false, "%s", why);
+        return;
+    }
+    reply_ok(c, f->id);
+}
+
 static void on_ack(sc_conn *c, const sc_frame *f)
 {
     sc_relay_ack(c->srv, c, f->ack);
@@ -589,6 +714,9 @@ static const handler_fn handlers[] = {
     [M(SERVER_EMIT)] = on_server_emit,
     [M(ACK)] = on_ack,
     [M(NODES)] = on_nodes,
+    [M(LOOKUP)] = on_lookup,
+    [M(SESSION_GET)] = on_session_get,
+    [M(SESSION_SET)] = on_session_set,
 };
 
 void sc_dispatch(sc_conn *c, const sc_frame *f)

@@ -25,6 +25,9 @@ void sc_dispatch_forward_apply(struct sc_server *srv, const Sidecast__V1__Apply 
 uint32_t sc_dispatch_server_message(struct sc_server *srv, const sc_conn *from,
                                     ProtobufCBinaryData payload, const char *origin,
                                     struct sc_relay *relay);
+/* Unregister a socket everywhere: cluster directory, registry, and start
+ * its session data's grace period. */
+void sc_dispatch_remove_socket(struct sc_server *srv, sc_socket *s);
 /* Fill a SocketInfo for s; room names are allocated in the arena. */
 void sc_dispatch_socket_info(struct sc_server *srv, sc_arena *a, const sc_socket *s,
                              bool with_data, bool with_rooms, Sidecast__V1__SocketInfo *out);

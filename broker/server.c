@@ -7,6 +7,7 @@
 #include "cluster.h"
 #include "log.h"
 #include "request.h"
+#include "session.h"
 #include "stats.h"
 #include "util.h"
 
@@ -300,6 +301,7 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     sc_registry_init(&s->reg);
     sc_arena_init(&s->arena, 256 * 1024);
     sc_requests_init(s);
+    sc_sessions_init(s);
     make_node_id(s);
     int r = open_listener(s);
     if (r < 0)
@@ -358,6 +360,7 @@ void sc_server_cleanup(sc_server *s)
     ev_signal_stop(s->loop, &s->sigint);
     ev_timer_stop(s->loop, &s->shutdown_timer);
     sc_requests_free(s);
+    sc_sessions_free(s);
     s->reg.on_room = NULL; /* the cluster goes first; rooms are freed below */
     sc_cluster_free(s->cluster);
     s->cluster = NULL;

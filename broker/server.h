@@ -32,6 +32,7 @@ typedef struct sc_server {
     struct sc_cluster *cluster; /* NULL when standalone */
     sc_map requests;            /* sc_request by id */
     sc_map relays;              /* sc_relay by ack id */
+    sc_map session_data;        /* standalone session data (session.c) */
     uint64_t next_request_id;
     char node_id[40];
     char node_name[256];

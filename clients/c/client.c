@@ -173,6 +173,8 @@ static void target_from(sc_target *t, const sc_selector *s)
     t->n_except_rooms = s->n_except_rooms;
     t->except_ids = (const char *const *)s->except_ids;
     t->n_except_ids = s->n_except_ids;
+    t->user_ids = (const char *const *)s->user_ids;
+    t->n_user_ids = s->n_user_ids;
 }
 
 static void on_deliver(sc_client *c, const Sidecast__V1__Deliver *d)
@@ -654,6 +656,8 @@ static void selector_from(sc_selector *s, const sc_target *t)
     s->n_except_rooms = t->n_except_rooms;
     s->except_ids = (char **)t->except_ids;
     s->n_except_ids = t->n_except_ids;
+    s->user_ids = (char **)t->user_ids;
+    s->n_user_ids = t->n_user_ids;
 }
 
 int sc_client_emit(sc_client *c, const sc_target *to, const sc_emit_flags *flags,
@@ -971,4 +975,129 @@ size_t sc_client_resolve(sc_client *c, const sc_target *to,
     resolve_count rc = {cb, ud, 0};
     sc_registry_select(&c->mirror, NULL, &sel, count_cb, &rc);
     return rc.n;
+}
+
+/* ---- lookups and session data ------------------------------------------------- */
+
+typedef struct lookup_ctx {
+    sc_location_cb cb;
+    void *ud;
+    int n;
+    uint32_t nodes;
+} lookup_ctx;
+
+static void on_lookup_result(sc_client *c, const sc_frame *f, void *ud)
+{
+    lookup_ctx *lx = ud;
+    if (f->msg_case != M(LOOKUP_RESULT))
+        return;
+    lx->nodes = f->lookup_result->nodes;
+    for (size_t i = 0; i < f->lookup_result->n_sockets; i++) {
+        const Sidecast__V1__SocketLocation *l = f->lookup_result->sockets[i];
+        sc_location loc = {l->socket_id, l->session_id, l->user_id, l->node_id,
+                           l->node_name, l->address,    l->local};
+        if (lx->cb)
+            lx->cb(lx->ud, &loc);
+        lx->n++;
+    }
+}
+
+static int lookup(sc_client *c, sc_lookup_kind kind, const char *key, bool local,
+                  lookup_ctx *lx, int timeout_ms)
+{
+    Sidecast__V1__Lookup q = SIDECAST__V1__LOOKUP__INIT;
+    q.local = local;
+    if (kind == SC_BY_SESSION) {
+        q.key_case = SIDECAST__V1__LOOKUP__KEY_SESSION_ID;
+        q.session_id = (char *)key;
+    } else if (kind == SC_BY_SOCKET) {
+        q.key_case = SIDECAST__V1__LOOKUP__KEY_SOCKET_ID;
+        q.socket_id = (char *)key;
+    } else {
+        q.key_case = SIDECAST__V1__LOOKUP__KEY_USER_ID;
+        q.user_id = (char *)key;
+    }
+    sc_frame f = frame_of(M(LOOKUP), &q);
+    int r = call(c, &f, on_lookup_result, lx, timeout_ms);
+    return r < 0 ? r : lx->n;
+}
+
+int sc_client_lookup(sc_client *c, sc_lookup_kind kind, const char *key, bool local,
+                     sc_location_cb cb, void *ud, int timeout_ms)
+{
+    lookup_ctx lx = {cb, ud, 0, 0};
+    return lookup(c, kind, key, local, &lx, timeout_ms);
+}
+
+int sc_client_presence(sc_client *c, const char *user_id, sc_presence *ret, int timeout_ms)
+{
+    lookup_ctx lx = {NULL, NULL, 0, 0};
+    int r = lookup(c, SC_BY_USER, user_id, false, &lx, timeout_ms);
+    if (r < 0)
+        return r;
+    ret->online = lx.n > 0;
+    ret->sockets = (uint32_t)lx.n;
+    ret->nodes = lx.nodes;
+    return 0;
+}
+
+typedef struct session_ctx {
+    sc_session_entry_cb cb;
+    void *ud;
+    int n;
+    bool connected;
+} session_ctx;
+
+static void on_session_data(sc_client *c, const sc_frame *f, void *ud)
+{
+    session_ctx *sx = ud;
+    if (f->msg_case != M(SESSION_DATA))
+        return;
+    sx->connected = f->session_data->connected;
+    for (size_t i = 0; i < f->session_data->n_entries; i++) {
+        const Sidecast__V1__SessionEntry *e = f->session_data->entries[i];
+        if (sx->cb)
+            sx->cb(sx->ud, e->key, e->value.data, e->value.len);
+        sx->n++;
+    }
+}
+
+int sc_client_session_get(sc_client *c, const char *session_id, sc_session_entry_cb cb, void *ud,
+                          bool *ret_connected, int timeout_ms)
+{
+    Sidecast__V1__SessionGet q = SIDECAST__V1__SESSION_GET__INIT;
+    q.session_id = (char *)session_id;
+    sc_frame f = frame_of(M(SESSION_GET), &q);
+    session_ctx sx = {cb, ud, 0, false};
+    int r = call(c, &f, on_session_data, &sx, timeout_ms);
+    if (r < 0)
+        return r;
+    if (ret_connected)
+        *ret_connected = sx.connected;
+    return sx.n;
+}
+
+int sc_client_session_set(sc_client *c, const char *session_id, const sc_session_entry *set,
+                          size_t n_set, const char *const *del, size_t n_del, int timeout_ms)
+{
+    Sidecast__V1__SessionEntry *es = sc_xcalloc(n_set + 1, sizeof(*es));
+    Sidecast__V1__SessionEntry **ptrs = sc_xcalloc(n_set + 1, sizeof(*ptrs));
+    for (size_t i = 0; i < n_set; i++) {
+        sidecast__v1__session_entry__init(&es[i]);
+        es[i].key = (char *)set[i].key;
+        es[i].value.data = (uint8_t *)set[i].value;
+        es[i].value.len = set[i].len;
+        ptrs[i] = &es[i];
+    }
+    Sidecast__V1__SessionSet q = SIDECAST__V1__SESSION_SET__INIT;
+    q.session_id = (char *)session_id;
+    q.set = ptrs;
+    q.n_set = n_set;
+    q.delete_ = (char **)del;
+    q.n_delete_ = n_del;
+    sc_frame f = frame_of(M(SESSION_SET), &q);
+    int r = call(c, &f, NULL, NULL, timeout_ms);
+    free(ptrs);
+    free(es);
+    return r;
 }

@@ -34,9 +34,13 @@ static void usage(FILE *out)
             "  rooms [NAME...]               every room with its size, or the named ones\n"
             "  sockets [--room R]... [--except-room R]... [--data]\n"
             "                                registered sockets (optionally in rooms)\n"
-            "  emit [--room R]... [--socket ID]... [--all] [--except-room R]...\n"
-            "       [--except-id ID]... [--volatile] PAYLOAD|-\n"
+            "  emit [--room R]... [--socket ID]... [--user U]... [--all]\n"
+            "       [--except-room R]... [--except-id ID]... [--volatile] PAYLOAD|-\n"
             "                                emit PAYLOAD (or stdin with -) to sockets\n"
+            "  lookup session|socket|user KEY   which node holds it (cluster-wide)\n"
+            "  presence USER                 is the user online, on how many nodes\n"
+            "  session get SID | session set SID KEY=VALUE... [-KEY]...\n"
+            "                                read or change a session's data\n"
             "Options:\n"
             "  -s, --socket PATH   sidecastd socket (default %s, or $SIDECAST_SOCKET)\n"
             "  -j, --json          machine-readable output\n"
@@ -135,6 +139,106 @@ static void print_node(void *ud, const char *id, const char *name, bool self)
     first_item = false;
 }
 
+static void print_location(void *ud, const sc_location *l)
+{
+    if (json) {
+        printf("%s{\"socket\":", first_item ? "[" : ",");
+        json_str(l->socket_id, strlen(l->socket_id));
+        printf(",\"session\":");
+        json_str(l->session_id, strlen(l->session_id));
+        printf(",\"user\":");
+        json_str(l->user_id, strlen(l->user_id));
+        printf(",\"node\":");
+        json_str(l->node_id, strlen(l->node_id));
+        printf(",\"node_name\":");
+        json_str(l->node_name, strlen(l->node_name));
+        printf(",\"address\":");
+        json_str(l->address, strlen(l->address));
+        printf(",\"local\":%s}", l->local ? "true" : "false");
+    } else {
+        printf("%s session=%s user=%s node=%s (%s) address=%s%s\n", l->socket_id, l->session_id,
+               l->user_id[0] ? l->user_id : "-", l->node_name, l->node_id,
+               l->address[0] ? l->address : "-", l->local ? " [this node]" : "");
+    }
+    first_item = false;
+}
+
+static void print_entry(void *ud, const char *key, const uint8_t *v, size_t len)
+{
+    if (json) {
+        printf("%s", first_item ? "{" : ",");
+        json_str(key, strlen(key));
+        printf(":");
+        json_str((const char *)v, len);
+    } else {
+        printf("%s=%.*s\n", key, (int)len, (const char *)v);
+    }
+    first_item = false;
+}
+
+static int cmd_lookup(sc_client *c, int argc, char **argv, int timeout)
+{
+    if (argc != 3) {
+        fprintf(stderr, "sidecastctl lookup: session|socket|user KEY\n");
+        return 2;
+    }
+    sc_lookup_kind k = strcmp(argv[1], "session") == 0  ? SC_BY_SESSION
+                       : strcmp(argv[1], "socket") == 0 ? SC_BY_SOCKET
+                                                        : SC_BY_USER;
+    if (k == SC_BY_USER && strcmp(argv[1], "user") != 0) {
+        fprintf(stderr, "sidecastctl lookup: session|socket|user KEY\n");
+        return 2;
+    }
+    int r = sc_client_lookup(c, k, argv[2], false, print_location, NULL, timeout);
+    if (r < 0) {
+        fprintf(stderr, "sidecastctl: %s\n", sc_client_last_error(c));
+        return 1;
+    }
+    if (json)
+        printf("%s]\n", first_item ? "[" : "");
+    return r > 0 ? 0 : 3; /* 3: not found, like a lookup miss in scripts */
+}
+
+static int cmd_session(sc_client *c, int argc, char **argv, int timeout)
+{
+    if (argc >= 3 && strcmp(argv[1], "get") == 0) {
+        bool connected;
+        int r = sc_client_session_get(c, argv[2], print_entry, NULL, &connected, timeout);
+        if (r < 0) {
+            fprintf(stderr, "sidecastctl: %s\n", sc_client_last_error(c));
+            return 1;
+        }
+        if (json)
+            printf("%s}\n", first_item ? "{" : "");
+        return 0;
+    }
+    if (argc >= 4 && strcmp(argv[1], "set") == 0) {
+        sc_session_entry set[64];
+        const char *del[64];
+        size_t ns = 0, nd = 0;
+        for (int i = 3; i < argc && ns < 64 && nd < 64; i++) {
+            char *eq = strchr(argv[i], '=');
+            if (argv[i][0] == '-' && !eq) {
+                del[nd++] = argv[i] + 1;
+            } else if (eq) {
+                *eq = '\0';
+                set[ns++] = (sc_session_entry){argv[i], (const uint8_t *)eq + 1, strlen(eq + 1)};
+            } else {
+                fprintf(stderr, "sidecastctl session set: KEY=VALUE or -KEY, not '%s'\n", argv[i]);
+                return 2;
+            }
+        }
+        if (sc_client_session_set(c, argv[2], set, ns, del, nd, timeout) < 0) {
+            fprintf(stderr, "sidecastctl: %s\n", sc_client_last_error(c));
+            return 1;
+        }
+        printf(json ? "{\"ok\":true}\n" : "ok\n");
+        return 0;
+    }
+    fprintf(stderr, "sidecastctl session: get SID | set SID KEY=VALUE... [-KEY]...\n");
+    return 2;
+}
+
 static int push(list *l, const char *v)
 {
     if (l->n == MAX_LIST) {
@@ -173,13 +277,14 @@ static int cmd_emit(sc_client *c, int argc, char **argv)
                                        {"except-room", required_argument, NULL, 'R'},
                                        {"except-id", required_argument, NULL, 'I'},
                                        {"volatile", no_argument, NULL, 'v'},
+                                       {"user", required_argument, NULL, 'u'},
                                        {0}};
-    list rooms = {0}, ids = {0}, xrooms = {0}, xids = {0};
+    list rooms = {0}, ids = {0}, xrooms = {0}, xids = {0}, users = {0};
     sc_emit_flags fl = {0};
     bool all = false;
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "+r:i:aR:I:v", lo, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+r:i:aR:I:vu:", lo, NULL)) != -1) {
         int r = 0;
         switch (o) {
         case 'r': r = push(&rooms, optarg); break;
@@ -188,14 +293,15 @@ static int cmd_emit(sc_client *c, int argc, char **argv)
         case 'R': r = push(&xrooms, optarg); break;
         case 'I': r = push(&xids, optarg); break;
         case 'v': fl.is_volatile = true; break;
+        case 'u': r = push(&users, optarg); break;
         default: return 2;
         }
         if (r < 0)
             return 2;
     }
-    if (optind != argc - 1 || (!all && !rooms.n && !ids.n)) {
-        fprintf(stderr, "sidecastctl emit: need a target (--room, --socket or --all) and one "
-                        "PAYLOAD (or - for stdin)\n");
+    if (optind != argc - 1 || (!all && !rooms.n && !ids.n && !users.n)) {
+        fprintf(stderr, "sidecastctl emit: need a target (--room, --socket, --user or --all) "
+                        "and one PAYLOAD (or - for stdin)\n");
         return 2;
     }
     size_t len = 0;
@@ -205,7 +311,8 @@ static int cmd_emit(sc_client *c, int argc, char **argv)
         return 1;
     if (!from_stdin)
         len = strlen(payload);
-    sc_target t = {rooms.v, rooms.n, ids.v, ids.n, all, xrooms.v, xrooms.n, xids.v, xids.n};
+    sc_target t = {rooms.v, rooms.n, ids.v, ids.n, all, xrooms.v, xrooms.n, xids.v, xids.n,
+                   users.v, users.n};
     int r = sc_client_emit(c, &t, &fl, (const uint8_t *)payload, len);
     free(payload);
     if (r == 0)
@@ -242,7 +349,7 @@ static int cmd_sockets(sc_client *c, int argc, char **argv)
         }
         return 2;
     }
-    sc_target t = {rooms.v, rooms.n, NULL, 0, rooms.n == 0, xrooms.v, xrooms.n, NULL, 0};
+    sc_target t = {rooms.v, rooms.n, NULL, 0, rooms.n == 0, xrooms.v, xrooms.n, NULL, 0, NULL, 0};
     int r = sc_client_fetch_sockets(c, &t, with_data, true, print_socket, &with_data, 0);
     if (r < 0) {
         fprintf(stderr, "sidecastctl: %s\n", sc_client_last_error(c));
@@ -278,7 +385,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[optind];
-    if (strcmp(cmd, "ping") && strcmp(cmd, "nodes") && strcmp(cmd, "stats") && strcmp(cmd, "rooms") &&
+    if (strcmp(cmd, "ping") && strcmp(cmd, "nodes") && strcmp(cmd, "stats") &&
+        strcmp(cmd, "lookup") && strcmp(cmd, "presence") && strcmp(cmd, "session") && strcmp(cmd, "rooms") &&
         strcmp(cmd, "sockets") && strcmp(cmd, "emit")) {
         fprintf(stderr, "sidecastctl: unknown command '%s' (see --help)\n", cmd);
         return 2;
@@ -302,6 +410,23 @@ int main(int argc, char **argv)
         else if (r == 0)
             printf("PONG from %s (node %s) in %llu us\n", sc_client_node_name(c),
                    sc_client_node_id(c), (unsigned long long)rtt);
+    } else if (strcmp(cmd, "lookup") == 0) {
+        rc = cmd_lookup(c, sub_argc, sub_argv, timeout);
+    } else if (strcmp(cmd, "session") == 0) {
+        rc = cmd_session(c, sub_argc, sub_argv, timeout);
+    } else if (strcmp(cmd, "presence") == 0) {
+        sc_presence p;
+        if (sub_argc != 2) {
+            fprintf(stderr, "sidecastctl presence: USER\n");
+            rc = 2;
+        } else if ((r = sc_client_presence(c, sub_argv[1], &p, timeout)) == 0) {
+            if (json)
+                printf("{\"online\":%s,\"sockets\":%u,\"nodes\":%u}\n",
+                       p.online ? "true" : "false", p.sockets, p.nodes);
+            else
+                printf("%s: %s, %u socket(s) on %u node(s)\n", sub_argv[1],
+                       p.online ? "online" : "offline", p.sockets, p.nodes);
+        }
     } else if (strcmp(cmd, "nodes") == 0) {
         r = sc_client_nodes(c, print_node, NULL, timeout);
         if (r == 0 && json)

@@ -52,6 +52,8 @@ typedef struct sc_target {
     size_t n_except_rooms;
     const char *const *except_ids;
     size_t n_except_ids;
+    const char *const *user_ids; /* every socket of these users, on every node */
+    size_t n_user_ids;
 } sc_target;
 
 /* A delivery as it arrived, before it is resolved to sockets. */
@@ -223,6 +225,47 @@ SC_API size_t sc_client_resolve(sc_client *c, const sc_target *to,
 /* Answer an ack request (fire-and-forget). */
 SC_API int sc_client_ack(sc_client *c, uint64_t ack_id, uint32_t expect,
                          const uint8_t *const *payloads, const size_t *lens, size_t n, bool done);
+
+/* Where a socket is (lookups). Strings valid during the callback only. */
+typedef struct sc_location {
+    const char *socket_id;
+    const char *session_id;
+    const char *user_id;
+    const char *node_id;
+    const char *node_name;
+    const char *address; /* the owning node's advertise_address */
+    bool local;          /* on this node */
+} sc_location;
+typedef void (*sc_location_cb)(void *ud, const sc_location *l);
+typedef enum { SC_BY_SESSION, SC_BY_SOCKET, SC_BY_USER } sc_lookup_kind;
+/* Cluster-wide lookup (one Redis round trip; never a node whose liveness
+ * expired). Returns the number of sockets found, or a negative errno. */
+SC_API int sc_client_lookup(sc_client *c, sc_lookup_kind kind, const char *key, bool local,
+                            sc_location_cb cb, void *ud, int timeout_ms);
+
+typedef struct sc_presence {
+    bool online;
+    uint32_t sockets;
+    uint32_t nodes;
+} sc_presence;
+SC_API int sc_client_presence(sc_client *c, const char *user_id, sc_presence *ret,
+                              int timeout_ms);
+
+typedef void (*sc_session_entry_cb)(void *ud, const char *key, const uint8_t *value,
+                                    size_t len);
+/* Read a session's data map (any node). *ret_connected: a socket with the
+ * session id is registered somewhere. Returns the number of keys. */
+SC_API int sc_client_session_get(sc_client *c, const char *session_id, sc_session_entry_cb cb,
+                                 void *ud, bool *ret_connected, int timeout_ms);
+typedef struct sc_session_entry {
+    const char *key;
+    const uint8_t *value;
+    size_t len;
+} sc_session_entry;
+/* Delete then set keys. -ENOSPC if over the configured limits. */
+SC_API int sc_client_session_set(sc_client *c, const char *session_id,
+                                 const sc_session_entry *set, size_t n_set,
+                                 const char *const *del, size_t n_del, int timeout_ms);
 
 /* Error codes carried by the sidecar's Error frames (proto ErrorCode). */
 enum {
