@@ -36,6 +36,45 @@ static void die(const char *fmt, ...)
     exit(1);
 }
 
+/* Every process a test started, so that an assertion that unwinds past
+ * the test's own cleanup still leaves nothing running: killed by pid at
+ * exit. */
+#define MAX_CHILDREN 64
+static pid_t children[MAX_CHILDREN];
+
+static void forget_child(pid_t pid)
+{
+    for (int i = 0; i < MAX_CHILDREN; i++)
+        if (children[i] == pid)
+            children[i] = 0;
+}
+
+static void kill_children(void)
+{
+    for (int i = 0; i < MAX_CHILDREN; i++) {
+        if (children[i] > 0) {
+            kill(children[i], SIGCONT);
+            kill(children[i], SIGKILL);
+            waitpid(children[i], NULL, 0);
+            children[i] = 0;
+        }
+    }
+}
+
+static void track_child(pid_t pid)
+{
+    static bool registered;
+    if (!registered) {
+        atexit(kill_children);
+        registered = true;
+    }
+    for (int i = 0; i < MAX_CHILDREN; i++)
+        if (children[i] == 0) {
+            children[i] = pid;
+            return;
+        }
+}
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -54,6 +93,7 @@ static int wait_ready(daemon_t *d, int timeout_ms)
         }
         int st;
         if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+            forget_child(d->pid);
             d->pid = -1;
             return -1;
         }
@@ -93,6 +133,7 @@ static void spawn(daemon_t *d)
     }
     free(wcopy);
     d->pid = pid;
+    track_child(pid);
     int timeout = wrapper && wrapper[0] ? 30000 : 5000;
     if (wait_ready(d, timeout) < 0) {
         char cmd[400];
@@ -135,6 +176,7 @@ int daemon_stop(daemon_t *d)
     while (now_ms() < end) {
         pid_t r = waitpid(d->pid, &st, WNOHANG);
         if (r == d->pid) {
+            forget_child(d->pid);
             d->pid = -1;
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         }
@@ -142,6 +184,7 @@ int daemon_stop(daemon_t *d)
     }
     kill(d->pid, SIGKILL);
     waitpid(d->pid, &st, 0);
+    forget_child(d->pid);
     d->pid = -1;
     return 255;
 }
@@ -152,6 +195,7 @@ void daemon_kill(daemon_t *d)
         return;
     kill(d->pid, SIGKILL);
     waitpid(d->pid, NULL, 0);
+    forget_child(d->pid);
     d->pid = -1;
 }
 
@@ -483,6 +527,7 @@ static void redis_spawn(redis_srv *r)
         _exit(127);
     }
     r->pid = pid;
+    track_child(pid);
     uint64_t end = now_ms() + 10000;
     while (now_ms() < end && !redis_answers(r))
         usleep(10000);
@@ -519,6 +564,7 @@ void redis_kill(redis_srv *r)
         return;
     kill(r->pid, SIGKILL);
     waitpid(r->pid, NULL, 0);
+    forget_child(r->pid);
     r->pid = -1;
 }
 
@@ -528,6 +574,7 @@ void redis_free(redis_srv *r)
         kill(r->pid, SIGCONT);
         kill(r->pid, SIGTERM);
         waitpid(r->pid, NULL, 0);
+        forget_child(r->pid);
     }
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", r->dir);
