@@ -70,6 +70,11 @@ void sc_cluster_leave(sc_cluster *c);
 /* True once the leave commands were answered (or Redis is down). */
 bool sc_cluster_left(const sc_cluster *c);
 
+/* Write what hiredis queued in this loop iteration now, from the server's
+ * prepare watcher: saves arming EV_WRITE (two epoll_ctl calls) and a loop
+ * pass per batch. */
+void sc_cluster_flush(sc_cluster *c);
+
 /* Gauges: redis_pub_up, redis_sub_up, cluster_nodes, outbox_bytes, ... */
 typedef void (*sc_gauge_fn)(const char *name, uint64_t value, void *ud);
 void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud);

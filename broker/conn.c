@@ -115,7 +115,9 @@ void sc_conn_drain(sc_conn *c)
     sc_server_want_flush(c->srv, c);
 }
 
-int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
+/* The output bound policy for a frame of `need` bytes: 0 to queue it,
+ * -ENOBUFS (volatile dropped) or -EPIPE (closed, or doomed now). */
+static int admit(sc_conn *c, size_t need, bool is_volatile)
 {
     if (c->state == SC_CONN_CLOSED || c->state == SC_CONN_DOOMED)
         return -EPIPE;
@@ -129,7 +131,6 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
                        sc_conn_label(c), used, (unsigned long long)cfg->output_buffer_soft);
         return -ENOBUFS;
     }
-    size_t need = sc_wire_size(f);
     if (used + need > cfg->output_buffer_hard) {
         SC_COUNT(disconnects_slow_reader);
         char why[160];
@@ -139,7 +140,30 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
         sc_conn_doom(c, why);
         return -EPIPE;
     }
+    return 0;
+}
+
+int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
+{
+    if (c->state == SC_CONN_CLOSED || c->state == SC_CONN_DOOMED)
+        return -EPIPE;
+    size_t need = sc_wire_size(f);
+    int r = admit(c, need, is_volatile);
+    if (r < 0)
+        return r;
     sc_wire_append_sized(&c->out, f, need);
+    SC_COUNT(frames_out);
+    sc_server_want_flush(c->srv, c);
+    return 0;
+}
+
+int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len,
+                     bool is_volatile)
+{
+    int r = admit(c, sc_wire_raw_size(field, len), is_volatile);
+    if (r < 0)
+        return r;
+    sc_wire_append_raw(&c->out, field, body, len);
     SC_COUNT(frames_out);
     sc_server_want_flush(c->srv, c);
     return 0;

@@ -61,6 +61,10 @@ void sc_conn_free(sc_conn *c);
  * output_buffer_hard). */
 int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile);
 
+/* Same, for a Frame whose oneof member `field` is the encoded `body`. */
+int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len,
+                     bool is_volatile);
+
 /* Queue an Error frame answering request `id` (0 for fire-and-forget). With
  * fatal, stop reading and close once it is flushed. */
 void sc_conn_error(sc_conn *c, uint64_t id, int code, const char *ref, bool fatal,

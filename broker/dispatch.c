@@ -188,12 +188,22 @@ typedef struct deliver_ctx {
     bool is_volatile;
     struct sc_relay *relay;
     uint32_t reached;
+    const uint8_t *raw; /* a ready Deliver body, or NULL */
+    size_t raw_len;
 } deliver_ctx;
 
 static void deliver_to(sc_owner *o, const sc_selector *to, void *ud)
 {
     deliver_ctx *dc = ud;
     sc_conn *conn = o->ctx;
+    /* No per-app socket ids and no acks: every app gets the same bytes */
+    if (dc->raw && to->n_socket_ids == 0 && !dc->relay) {
+        if (sc_conn_send_raw(conn, M(DELIVER), dc->raw, dc->raw_len, dc->is_volatile) == 0) {
+            SC_COUNT(deliver_frames);
+            dc->reached++;
+        }
+        return;
+    }
     Sidecast__V1__Deliver d = SIDECAST__V1__DELIVER__INIT;
     d.to = (sc_selector *)to;
     d.payload = dc->payload;
@@ -214,8 +224,17 @@ uint32_t sc_dispatch_deliver(sc_server *srv, const sc_owner *sender, bool includ
                              const sc_selector *to, ProtobufCBinaryData payload, bool is_volatile,
                              sc_relay *relay)
 {
-    deliver_ctx dc = {payload, is_volatile, relay, 0};
+    deliver_ctx dc = {payload, is_volatile, relay, 0, NULL, 0};
     sc_route(&srv->reg, sender, to, include_self, deliver_to, &dc, NULL);
+    return dc.reached;
+}
+
+uint32_t sc_dispatch_deliver_encoded(sc_server *srv, const sc_selector *to,
+                                     ProtobufCBinaryData payload, bool is_volatile,
+                                     sc_relay *relay, const uint8_t *raw, size_t raw_len)
+{
+    deliver_ctx dc = {payload, is_volatile, relay, 0, raw, raw_len};
+    sc_route(&srv->reg, NULL, to, false, deliver_to, &dc, NULL);
     return dc.reached;
 }
 

@@ -19,6 +19,11 @@ struct sc_request;
 uint32_t sc_dispatch_deliver(struct sc_server *srv, const sc_owner *sender, bool include_self,
                              const sc_selector *to, ProtobufCBinaryData payload, bool is_volatile,
                              struct sc_relay *relay);
+/* Same, for an emit from another node whose encoded ClusterEmit (`raw`) is
+ * also a valid Deliver body: sent as is where nothing differs per app. */
+uint32_t sc_dispatch_deliver_encoded(struct sc_server *srv, const sc_selector *to,
+                                     ProtobufCBinaryData payload, bool is_volatile,
+                                     struct sc_relay *relay, const uint8_t *raw, size_t raw_len);
 /* Forward an Apply to the app connections owning a socket it selects. */
 void sc_dispatch_forward_apply(struct sc_server *srv, const Sidecast__V1__Apply *a);
 /* Send a ServerMessage to every app connection but `from`; returns how many. */

@@ -215,6 +215,7 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
                 sc_conn_flush(c);
         }
     } while (s->doomed_list || s->flush_list);
+    sc_cluster_flush(s->cluster);
     while (s->closed_list) {
         sc_conn *c = s->closed_list;
         s->closed_list = c->closed_next;

@@ -42,6 +42,100 @@ size_t sc_wire_append_sized(sc_buf *b, const sc_frame *f, size_t size)
     return SC_FRAME_HEADER + len;
 }
 
+static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *ret = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const uint8_t *sc_wire_find_bytes(const uint8_t *p, size_t len, uint32_t field, size_t *ret_len)
+{
+    const uint8_t *end = p + len;
+    while (p < end) {
+        uint64_t key, v;
+        if (read_varint(&p, end, &key) < 0)
+            return NULL;
+        switch (key & 7) {
+        case 0:
+            if (read_varint(&p, end, &v) < 0)
+                return NULL;
+            break;
+        case 1:
+            if (end - p < 8)
+                return NULL;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4)
+                return NULL;
+            p += 4;
+            break;
+        case 2:
+            if (read_varint(&p, end, &v) < 0 || v > (uint64_t)(end - p))
+                return NULL;
+            if ((key >> 3) == field) {
+                *ret_len = (size_t)v;
+                return p;
+            }
+            p += v;
+            break;
+        default:
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static size_t varint_size(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+size_t sc_wire_raw_size(uint32_t field, size_t len)
+{
+    return SC_FRAME_HEADER + varint_size((uint64_t)field << 3 | 2) + varint_size(len) + len;
+}
+
+size_t sc_wire_append_raw(sc_buf *b, uint32_t field, const uint8_t *body, size_t len)
+{
+    size_t total = sc_wire_raw_size(field, len), inner = total - SC_FRAME_HEADER;
+    uint8_t *p = sc_buf_reserve(b, total);
+    p[0] = (uint8_t)(inner >> 24);
+    p[1] = (uint8_t)(inner >> 16);
+    p[2] = (uint8_t)(inner >> 8);
+    p[3] = (uint8_t)inner;
+    size_t at = SC_FRAME_HEADER;
+    at += put_varint(p + at, (uint64_t)field << 3 | 2);
+    at += put_varint(p + at, len);
+    memcpy(p + at, body, len);
+    sc_buf_commit(b, total);
+    return total;
+}
+
 static void *arena_alloc(void *ud, size_t n)
 {
     sc_arena *a = ud;

@@ -36,6 +36,15 @@ size_t sc_wire_append_sized(sc_buf *b, const sc_frame *f, size_t size);
 /* Encoded size including the prefix, without encoding. */
 size_t sc_wire_size(const sc_frame *f);
 
+/* The bytes of the first length-delimited field `field` in an encoded
+ * message, or NULL (absent, or the message is malformed). No allocation. */
+const uint8_t *sc_wire_find_bytes(const uint8_t *p, size_t len, uint32_t field,
+                                  size_t *ret_len);
+/* Append a Frame whose oneof member `field` is the already-encoded message
+ * `body` (and whose id is 0), with its length prefix. */
+size_t sc_wire_append_raw(sc_buf *b, uint32_t field, const uint8_t *body, size_t len);
+size_t sc_wire_raw_size(uint32_t field, size_t len);
+
 /* Bump allocator for unpacking. */
 typedef struct sc_arena {
     uint8_t *block;

@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "util.h"
 #include "wire.h"
+#include "cluster.pb-c.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -501,7 +502,64 @@ static void buf_consume_reserve_shrink(void **state)
     sc_buf_free(NULL);
 }
 
+/* A node forwards another node's ClusterEmit bytes as a Deliver body: the
+ * two messages must agree on fields 1-4, and the raw framing must decode. */
+static void cluster_emit_bytes_are_a_deliver(void **state)
+{
+    (void)state;
+    char *rooms[] = {(char *)"r1", (char *)"r2"};
+    char *xids[] = {(char *)"x"};
+    sc_selector to = SIDECAST__V1__SELECTOR__INIT;
+    to.rooms = rooms;
+    to.n_rooms = 2;
+    to.except_ids = xids;
+    to.n_except_ids = 1;
+    Sidecast__Cluster__V1__ClusterEmit em = SIDECAST__CLUSTER__V1__CLUSTER_EMIT__INIT;
+    em.to = &to;
+    em.payload.data = (uint8_t *)"\x00payload\xff";
+    em.payload.len = 9;
+    em.volatile_ = true;
+    Sidecast__Cluster__V1__Envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
+    env.origin = (char *)"node-1";
+    env.seq = 300;
+    env.sent_unix_ms = 1234567890123ull;
+    env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT;
+    env.emit = &em;
+    uint8_t buf[512];
+    size_t n = sidecast__cluster__v1__envelope__pack(&env, buf);
+    size_t blen = 0;
+    const uint8_t *body =
+        sc_wire_find_bytes(buf, n, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT, &blen);
+    assert_non_null(body);
+    assert_int_equal(blen, sidecast__cluster__v1__cluster_emit__get_packed_size(&em));
+    assert_null(sc_wire_find_bytes(buf, n, 99, &blen));
+    assert_null(sc_wire_find_bytes(buf, n - 3, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT, &blen));
+
+    sc_buf b;
+    sc_buf_init(&b);
+    size_t wrote = sc_wire_append_raw(&b, SIDECAST__V1__FRAME__MSG_DELIVER, body,
+                                      sidecast__cluster__v1__cluster_emit__get_packed_size(&em));
+    assert_int_equal(wrote, sc_buf_used(&b));
+    uint32_t flen;
+    assert_int_equal(sc_wire_peek(sc_buf_head(&b), sc_buf_used(&b), 1 << 20, &flen), 1);
+    sc_frame *f = sidecast__v1__frame__unpack(NULL, flen, sc_buf_head(&b) + SC_FRAME_HEADER);
+    assert_non_null(f);
+    assert_int_equal(f->msg_case, SIDECAST__V1__FRAME__MSG_DELIVER);
+    assert_int_equal(f->id, 0);
+    const Sidecast__V1__Deliver *d = f->deliver;
+    assert_int_equal(d->to->n_rooms, 2);
+    assert_string_equal(d->to->rooms[1], "r2");
+    assert_string_equal(d->to->except_ids[0], "x");
+    assert_int_equal(d->payload.len, 9);
+    assert_memory_equal(d->payload.data, "\x00payload\xff", 9);
+    assert_true(d->volatile_);
+    assert_int_equal(d->ack_id, 0);
+    sidecast__v1__frame__free_unpacked(f, NULL);
+    sc_buf_free(&b);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(cluster_emit_bytes_are_a_deliver),
     cmocka_unit_test(append_prefix_and_size),
     cmocka_unit_test(peek_every_prefix),
     cmocka_unit_test(byte_by_byte_stream),
