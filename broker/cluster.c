@@ -1601,20 +1601,25 @@ static void on_lookup_reply(redisAsyncContext *ac, void *reply, void *pd)
     free(locs);
 }
 
-/* Start a request answered by one script call. */
+/* Start a request answered by one script call; frees a's arrays. */
 static int script_call(sc_cluster *c, sc_conn *from, uint64_t frame_id, argv_buf *a,
                        redisCallbackFn *cb, const char *what)
 {
+    int rc = 0;
+    sc_request *r = NULL;
     if (!require_redis(c, from, frame_id, what))
-        return -EAGAIN;
-    sc_request *r = sc_request_new(c->srv, SC_REQ_CALL, from, frame_id, 1);
-    if (!r)
-        return -ENOSPC;
-    pending_call *pc = sc_xmalloc(sizeof(*pc));
-    pc->c = c;
-    pc->req = r->id;
-    command(c, (int)a->n, a->argv, a->lens, false, false, cb, pc);
-    return 0;
+        rc = -EAGAIN;
+    else if (!(r = sc_request_new(c->srv, SC_REQ_CALL, from, frame_id, 1)))
+        rc = -ENOSPC;
+    if (r) {
+        pending_call *pc = sc_xmalloc(sizeof(*pc));
+        pc->c = c;
+        pc->req = r->id;
+        command(c, (int)a->n, a->argv, a->lens, false, false, cb, pc);
+    }
+    free(a->argv);
+    free(a->lens);
+    return rc;
 }
 
 int sc_cluster_lookup(sc_cluster *c, sc_conn *from, uint64_t frame_id, const char *kind,
@@ -1625,10 +1630,7 @@ int sc_cluster_lookup(sc_cluster *c, sc_conn *from, uint64_t frame_id, const cha
     arg_str(&a, c->prefix);
     arg_str(&a, kind);
     arg_str(&a, key);
-    int r = script_call(c, from, frame_id, &a, on_lookup_reply, "a cluster lookup");
-    free(a.argv);
-    free(a.lens);
-    return r;
+    return script_call(c, from, frame_id, &a, on_lookup_reply, "a cluster lookup");
 }
 
 static void on_session_get_reply(redisAsyncContext *ac, void *reply, void *pd)
@@ -1663,10 +1665,7 @@ int sc_cluster_session_get(sc_cluster *c, sc_conn *from, uint64_t frame_id, cons
     arg_script(c, &a, S_SGET);
     arg_str(&a, c->prefix);
     arg_str(&a, sid);
-    int r = script_call(c, from, frame_id, &a, on_session_get_reply, "session data");
-    free(a.argv);
-    free(a.lens);
-    return r;
+    return script_call(c, from, frame_id, &a, on_session_get_reply, "session data");
 }
 
 static void on_session_set_reply(redisAsyncContext *ac, void *reply, void *pd)
@@ -1700,10 +1699,7 @@ int sc_cluster_session_set(sc_cluster *c, sc_conn *from, uint64_t frame_id,
         arg_str(&a, ss->set[i]->key);
         arg(&a, (const char *)ss->set[i]->value.data, ss->set[i]->value.len);
     }
-    int r = script_call(c, from, frame_id, &a, on_session_set_reply, "session data");
-    free(a.argv);
-    free(a.lens);
-    return r;
+    return script_call(c, from, frame_id, &a, on_session_set_reply, "session data");
 }
 
 void sc_cluster_flush(sc_cluster *c)
