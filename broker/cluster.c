@@ -1430,19 +1430,38 @@ static bool require_redis(sc_cluster *c, sc_conn *from, uint64_t frame_id, const
     return false;
 }
 
+/* Begin a cluster request. Tracked: the app waits for every live node's
+ * answer (needs Redis and the node list); *ret is NULL when untracked. */
+static int begin_request(sc_cluster *c, int kind, sc_conn *from, uint64_t frame_id, bool tracked,
+                         const char *what, sc_request **ret)
+{
+    *ret = NULL;
+    if (!tracked)
+        return 0;
+    if (!require_redis(c, from, frame_id, what))
+        return -EAGAIN;
+    *ret = sc_cluster_request(c, kind, from, frame_id);
+    return *ret ? 0 : -ENOSPC;
+}
+
+/* Publish a Request whose oneof member is `msg` (all share storage). */
+static void send_request(sc_cluster *c, const sc_request *r, int kind_case, void *msg)
+{
+    Sidecast__Cluster__V1__Request rq = SIDECAST__CLUSTER__V1__REQUEST__INIT;
+    rq.id = r ? r->id : 0;
+    rq.kind_case = kind_case;
+    rq.fetch_sockets = msg;
+    publish_request(c, &rq);
+}
+
 int sc_cluster_fetch_sockets(sc_cluster *c, sc_conn *from, uint64_t frame_id,
                              const Sidecast__V1__FetchSockets *q)
 {
-    if (!require_redis(c, from, frame_id, "a cluster-wide fetch"))
-        return -EAGAIN;
-    sc_request *r = sc_cluster_request(c, SC_REQ_FETCH, from, frame_id);
-    if (!r)
-        return -ENOSPC;
-    Sidecast__Cluster__V1__Request rq = SIDECAST__CLUSTER__V1__REQUEST__INIT;
-    rq.id = r->id;
-    rq.kind_case = SIDECAST__CLUSTER__V1__REQUEST__KIND_FETCH_SOCKETS;
-    rq.fetch_sockets = (Sidecast__V1__FetchSockets *)q;
-    publish_request(c, &rq);
+    sc_request *r;
+    int rc = begin_request(c, SC_REQ_FETCH, from, frame_id, true, "a cluster-wide fetch", &r);
+    if (rc < 0)
+        return rc;
+    send_request(c, r, SIDECAST__CLUSTER__V1__REQUEST__KIND_FETCH_SOCKETS, (void *)q);
     sc_dispatch_local_sockets(c->srv, r, q);
     sc_request_node_answered(r, NULL); /* the local part */
     return 0;
@@ -1450,19 +1469,12 @@ int sc_cluster_fetch_sockets(sc_cluster *c, sc_conn *from, uint64_t frame_id,
 
 int sc_cluster_apply(sc_cluster *c, sc_conn *from, uint64_t frame_id, const Sidecast__V1__Apply *a)
 {
-    sc_request *r = NULL;
-    if (frame_id) {
-        if (!require_redis(c, from, frame_id, "a cluster-wide apply"))
-            return -EAGAIN;
-        r = sc_cluster_request(c, SC_REQ_APPLY, from, frame_id);
-        if (!r)
-            return -ENOSPC;
-    }
-    Sidecast__Cluster__V1__Request rq = SIDECAST__CLUSTER__V1__REQUEST__INIT;
-    rq.id = r ? r->id : 0;
-    rq.kind_case = SIDECAST__CLUSTER__V1__REQUEST__KIND_APPLY;
-    rq.apply = (Sidecast__V1__Apply *)a;
-    publish_request(c, &rq);
+    sc_request *r;
+    int rc = begin_request(c, SC_REQ_APPLY, from, frame_id, frame_id != 0,
+                           "a cluster-wide apply", &r);
+    if (rc < 0)
+        return rc;
+    send_request(c, r, SIDECAST__CLUSTER__V1__REQUEST__KIND_APPLY, (void *)a);
     sc_dispatch_forward_apply(c->srv, a);
     if (r)
         sc_request_node_answered(r, NULL);
@@ -1472,19 +1484,12 @@ int sc_cluster_apply(sc_cluster *c, sc_conn *from, uint64_t frame_id, const Side
 int sc_cluster_server_emit(sc_cluster *c, sc_conn *from, uint64_t frame_id,
                            const Sidecast__V1__ServerEmit *e)
 {
-    sc_request *r = NULL;
-    if (e->want_ack) {
-        if (!require_redis(c, from, frame_id, "a server-side emit with acks"))
-            return -EAGAIN;
-        r = sc_cluster_request(c, SC_REQ_SERVER_EMIT, from, frame_id);
-        if (!r)
-            return -ENOSPC;
-    }
-    Sidecast__Cluster__V1__Request rq = SIDECAST__CLUSTER__V1__REQUEST__INIT;
-    rq.id = r ? r->id : 0;
-    rq.kind_case = SIDECAST__CLUSTER__V1__REQUEST__KIND_SERVER_EMIT;
-    rq.server_emit = (Sidecast__V1__ServerEmit *)e;
-    publish_request(c, &rq);
+    sc_request *r;
+    int rc = begin_request(c, SC_REQ_SERVER_EMIT, from, frame_id, e->want_ack,
+                           "a server-side emit with acks", &r);
+    if (rc < 0)
+        return rc;
+    send_request(c, r, SIDECAST__CLUSTER__V1__REQUEST__KIND_SERVER_EMIT, (void *)e);
     sc_relay *relay = r ? sc_relay_new(c->srv, "", r->id) : NULL;
     uint32_t n = sc_dispatch_server_message(c->srv, from, e->payload, c->self, relay);
     if (r) {
