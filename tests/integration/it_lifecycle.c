@@ -197,6 +197,37 @@ static void test_check_config(void **state)
     rmdir(dir);
 }
 
+/* The shipped config file passes --check-config and documents every
+ * setting sidecastd has (as `key`, or `key` under its `[section]`). */
+static void test_shipped_config_complete(void **state)
+{
+    char path[512], out[16384];
+    snprintf(path, sizeof(path), "%s/packaging/sidecast.conf", SC_SOURCE_DIR);
+    const char *args[] = {"--config", path, "--check-config", NULL};
+    assert_int_equal(run_sidecastd(args, out, sizeof(out)), 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = 0;
+    fclose(f);
+    const char *pargs[] = {"--print-config", NULL};
+    assert_int_equal(run_sidecastd(pargs, out, sizeof(out)), 0);
+    int checked = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        char name[64];
+        if (sscanf(line, "#%63[a-z_] =", name) != 1)
+            continue;
+        const char *key = strncmp(name, "redis_", 6) == 0 ? name + 6 : name;
+        char want[80];
+        snprintf(want, sizeof(want), "%s =", key);
+        if (!strstr(text, want))
+            fail_msg("packaging/sidecast.conf does not document %s", name);
+        checked++;
+    }
+    assert_true(checked >= 20);
+}
+
 static void test_sidecastctl(void **state)
 {
     daemon_t *d = daemon_start(NULL);
@@ -232,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_restart_reregisters),
         cmocka_unit_test(test_check_config),
         cmocka_unit_test(test_sidecastctl),
+        cmocka_unit_test(test_shipped_config_complete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
