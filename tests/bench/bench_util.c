@@ -3,13 +3,18 @@
 
 #include "sidecast.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -297,6 +302,355 @@ int daemon_start(daemon_proc *d, const char *path, bool keep, int cpu,
     daemon_stop(d);
     return fail("sidecastd (%s) did not answer ping within %llu s", path,
                 (unsigned long long)(START_TIMEOUT_NS / NS_PER_S));
+}
+
+/* ---- RESP connection (raw socket, hiredis's reply parser) ------------------- */
+
+/* A connected TCP socket to 127.0.0.1:port (nonblocking, TCP_NODELAY), or -1. */
+int tcp_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(fd);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+int conn_open(resp_conn *c, int port)
+{
+    memset(c, 0, sizeof(*c));
+    c->fd = tcp_connect(port);
+    if (c->fd < 0)
+        return -1;
+    c->rd = redisReaderCreate();
+    if (!c->rd) {
+        close(c->fd);
+        c->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+void conn_close(resp_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    if (c->rd)
+        redisReaderFree(c->rd);
+    c->rd = NULL;
+    free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_off = c->out_cap = 0;
+}
+
+int conn_queue(resp_conn *c, const char *p, size_t n)
+{
+    if (c->out_off == c->out_len)
+        c->out_off = c->out_len = 0;
+    if (c->out_len + n > c->out_cap) {
+        if (c->out_off) { /* compact first */
+            memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+            c->out_len -= c->out_off;
+            c->out_off = 0;
+        }
+        if (c->out_len + n > c->out_cap) {
+            size_t cap = c->out_cap ? c->out_cap : 65536;
+            while (cap < c->out_len + n)
+                cap *= 2;
+            char *o = realloc(c->out, cap);
+            if (!o)
+                return -ENOMEM;
+            c->out = o;
+            c->out_cap = cap;
+        }
+    }
+    memcpy(c->out + c->out_len, p, n);
+    c->out_len += n;
+    return 0;
+}
+
+bool conn_wants_write(const resp_conn *c)
+{
+    return c->out_off < c->out_len;
+}
+
+/* 0 all written, 1 some remain, negative errno. */
+int conn_flush(resp_conn *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 1;
+            return -errno;
+        }
+        c->out_off += (size_t)n;
+    }
+    c->out_off = c->out_len = 0;
+    return 0;
+}
+
+/* Read what is available into the parser. 0, or -EPIPE at EOF / error. */
+int conn_read(resp_conn *c)
+{
+    static char buf[READ_CHUNK];
+    ssize_t n = read(c->fd, buf, sizeof(buf));
+    if (n == 0) {
+        c->eof = true;
+        return -EPIPE;
+    }
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -EPIPE;
+    if (redisReaderFeed(c->rd, buf, (size_t)n) != REDIS_OK)
+        return -EPROTO;
+    return 0;
+}
+
+/* Next complete reply (1), none yet (0), or a protocol error (-EPROTO). */
+int conn_next(resp_conn *c, redisReply **ret)
+{
+    void *r = NULL;
+    if (redisReaderGetReply(c->rd, &r) != REDIS_OK)
+        return -EPROTO;
+    *ret = r;
+    return r != NULL;
+}
+
+/* Send one command and wait (bounded) for its reply. */
+int conn_command(resp_conn *c, int argc, const char **argv, redisReply **ret)
+{
+    *ret = NULL;
+    char *cmd = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
+    if (len < 0)
+        return -ENOMEM;
+    int r = conn_queue(c, cmd, (size_t)len);
+    redisFreeCommand(cmd);
+    if (r < 0)
+        return r;
+    uint64_t end = now_ns() + IO_TIMEOUT_NS;
+    for (unsigned it = 0; it < 1000000 && now_ns() < end && !interrupted; it++) {
+        if ((r = conn_flush(c)) < 0)
+            return r;
+        if ((r = conn_next(c, ret)) != 0)
+            return r < 0 ? r : 0;
+        struct pollfd p = {c->fd, (short)(POLLIN | (conn_wants_write(c) ? POLLOUT : 0)), 0};
+        if (poll(&p, 1, 100) > 0 && (p.revents & ~POLLOUT) && (r = conn_read(c)) < 0)
+            return r;
+    }
+    return -ETIMEDOUT;
+}
+
+/* ---- redis-server ------------------------------------------------------------ */
+
+int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static void redis_cleanup_dir(redis_proc *r)
+{
+    if (!r->dir[0])
+        return;
+    if (r->keep) {
+        fprintf(stderr, "%s: kept %s (redis log: %s)\n", bench_prog, r->dir, r->log);
+    } else {
+        unlink(r->log);
+        unlink(r->out);
+        rmdir(r->dir);
+    }
+    r->dir[0] = '\0';
+}
+
+int redis_stop(redis_proc *r)
+{
+    int rc = 0;
+    if (r->pid > 0) {
+        int st = 0;
+        kill(r->pid, SIGTERM);
+        uint64_t end = now_ns() + REDIS_STOP_TIMEOUT_NS;
+        pid_t w = 0;
+        while ((w = waitpid(r->pid, &st, WNOHANG)) == 0 && now_ns() < end)
+            usleep(5000);
+        if (w != r->pid) {
+            kill(r->pid, SIGKILL);
+            waitpid(r->pid, &st, 0);
+            rc = fail("redis-server (pid %d) did not exit within %llu s of SIGTERM; killed",
+                      (int)r->pid, (unsigned long long)(REDIS_STOP_TIMEOUT_NS / NS_PER_S));
+        }
+        r->pid = -1;
+    }
+    redis_cleanup_dir(r);
+    return rc;
+}
+
+/* Start redis-server on a free port and wait until it answers PING. A port
+ * taken between choosing and binding it makes redis exit: try another. */
+int redis_start(redis_proc *r, const char *path, bool keep)
+{
+    memset(r, 0, sizeof(*r));
+    r->pid = -1;
+    r->keep = keep;
+    snprintf(r->dir, sizeof(r->dir), "/tmp/sidecast-bench-redis-XXXXXX");
+    if (!mkdtemp(r->dir)) {
+        r->dir[0] = '\0';
+        return fail("mkdtemp: %s", strerror(errno));
+    }
+    snprintf(r->log, sizeof(r->log), "%s/redis.log", r->dir);
+    snprintf(r->out, sizeof(r->out), "%s/redis.out", r->dir);
+    for (int attempt = 0; attempt < 3; attempt++) {
+        r->port = free_port();
+        if (r->port <= 0) {
+            redis_cleanup_dir(r);
+            return fail("no free TCP port on 127.0.0.1");
+        }
+        snprintf(r->url, sizeof(r->url), "redis://127.0.0.1:%d", r->port);
+        char port[16];
+        snprintf(port, sizeof(port), "%d", r->port);
+        pid_t pid = fork();
+        if (pid < 0) {
+            redis_cleanup_dir(r);
+            return fail("fork: %s", strerror(errno));
+        }
+        if (pid == 0) {
+            int fd = open(r->out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+            if (fd >= 0) {
+                dup2(fd, STDOUT_FILENO);
+                dup2(fd, STDERR_FILENO);
+            }
+            signal(SIGINT, SIG_IGN);
+            const char *argv[] = {path,   "--port",       port, "--bind", "127.0.0.1", "--save",
+                                  "",     "--appendonly", "no", "--dir",  r->dir,      "--logfile",
+                                  r->log, "--daemonize",  "no", NULL};
+            if (strchr(path, '/'))
+                execv(path, (char **)argv);
+            else
+                execvp(path, (char **)argv);
+            fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+            _exit(127);
+        }
+        r->pid = pid;
+        uint64_t end = now_ns() + REDIS_START_TIMEOUT_NS;
+        bool exited = false;
+        for (unsigned i = 0; i < 10000 && now_ns() < end; i++) {
+            int st;
+            if (waitpid(pid, &st, WNOHANG) == pid) {
+                r->pid = -1;
+                exited = true;
+                break;
+            }
+            resp_conn c;
+            redisReply *rep = NULL;
+            bool ok = conn_open(&c, r->port) == 0 &&
+                      conn_command(&c, 1, (const char *[]){"PING"}, &rep) == 0 && rep &&
+                      rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0;
+            if (rep)
+                freeReplyObject(rep);
+            conn_close(&c);
+            if (ok)
+                return 0;
+            usleep(10000);
+        }
+        if (!exited) {
+            redis_stop(r);
+            return fail("redis-server (%s) did not answer PING within %llu s", path,
+                        (unsigned long long)(REDIS_START_TIMEOUT_NS / NS_PER_S));
+        }
+        if (file_contains(r->out, "exec ")) /* not installed: no point retrying */
+            break;
+    }
+    fprintf(stderr, "---- redis-server output ----\n");
+    print_file(r->out, stderr);
+    print_file(r->log, stderr);
+    redis_cleanup_dir(r);
+    return fail("redis-server (%s) exited during startup", path);
+}
+
+/* One-shot command on a fresh connection; the caller frees the reply. */
+redisReply *redis_query(int port, int argc, const char **argv)
+{
+    resp_conn c;
+    redisReply *rep = NULL;
+    if (conn_open(&c, port) == 0 && conn_command(&c, argc, argv, &rep) < 0)
+        rep = NULL;
+    conn_close(&c);
+    return rep;
+}
+
+void parse_cmdstat(const char *info, const char *cmd, uint64_t *calls, uint64_t *usec)
+{
+    char needle[64];
+    snprintf(needle, sizeof(needle), "cmdstat_%s:calls=", cmd);
+    const char *p = strstr(info, needle);
+    *calls = *usec = 0;
+    if (!p)
+        return;
+    *calls = strtoull(p + strlen(needle), NULL, 10);
+    const char *u = strstr(p, "usec=");
+    if (u)
+        *usec = strtoull(u + 5, NULL, 10);
+}
+
+/* ---- idle-CPU spinners ------------------------------------------------------- */
+
+void spinners_stop(spinners *sp)
+{
+    for (int i = 0; i < sp->n; i++)
+        if (sp->pid[i] > 0)
+            kill(sp->pid[i], SIGKILL);
+    for (int i = 0; i < sp->n; i++)
+        if (sp->pid[i] > 0)
+            waitpid(sp->pid[i], NULL, 0);
+    sp->n = 0;
+}
+
+int spinners_start(spinners *sp)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    sp->n = 0;
+    for (long i = 0; i < ncpu && i < SPIN_MAX; i++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            spinners_stop(sp);
+            return fail("fork: %s", strerror(errno));
+        }
+        if (pid == 0) {
+            signal(SIGINT, SIG_IGN);
+            struct sched_param sp0 = {0};
+            if (sched_setscheduler(0, SCHED_IDLE, &sp0) < 0 && nice(19) < 0)
+                _exit(1);
+            uint64_t end = now_ns() + SPIN_LIMIT_S * NS_PER_S;
+            for (uint64_t k = 0; k < (1ull << 50); k++)
+                if ((k & 0xfffff) == 0 && now_ns() > end)
+                    break;
+            _exit(0);
+        }
+        sp->pid[sp->n++] = pid;
+    }
+    usleep(20000); /* let them get going */
+    return 0;
 }
 
 /* ---- latency histogram --------------------------------------------------------- */

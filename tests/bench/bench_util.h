@@ -1,7 +1,9 @@
 /* bench_util: helpers shared by the benchmarks in tests/bench (bench_local,
- * bench_cluster): clock, error messages, option parsing, /proc readers, a
- * sidecastd started by pid in a temporary directory, a latency histogram and
- * number formatting. Benchmark code only: not part of any installed library. */
+ * bench_cluster, bench_lookup): clock, error messages, option parsing, /proc
+ * readers, a sidecastd and a private redis-server started by pid in temporary
+ * directories, a raw RESP connection (hiredis's reply parser), idle-CPU
+ * spinners, a latency histogram and number formatting. Benchmark code only:
+ * not part of any installed library. */
 #ifndef SC_BENCH_UTIL_H
 #define SC_BENCH_UTIL_H
 
@@ -11,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+#include <hiredis/hiredis.h>
 
 #define NS_PER_S 1000000000ull
 #define MAX_LOOP_ITERATIONS 100000000ull /* hard bound on any poll loop */
@@ -75,6 +79,87 @@ int daemon_stop(daemon_proc *d);
 
 /* An on_error callback that prints the refusal. */
 void no_error_cb(void *ud, int code, const char *message, const char *ref);
+
+/* ---- RESP connection (raw socket, hiredis's reply parser) -------------------- */
+
+#define IO_TIMEOUT_NS (10 * NS_PER_S) /* a synchronous Redis command */
+#define READ_CHUNK (256 * 1024)
+
+typedef struct resp_conn {
+    int fd;
+    redisReader *rd;
+    char *out;
+    size_t out_len, out_off, out_cap;
+    bool eof;
+} resp_conn;
+
+/* A connected TCP socket to 127.0.0.1:port (nonblocking, TCP_NODELAY), or -1. */
+int tcp_connect(int port);
+/* 0, or -1 (c->fd is -1 then; conn_close is still safe). */
+int conn_open(resp_conn *c, int port);
+void conn_close(resp_conn *c);
+/* Append raw bytes (already RESP) to the output queue; 0 or -ENOMEM. */
+int conn_queue(resp_conn *c, const char *p, size_t n);
+bool conn_wants_write(const resp_conn *c);
+/* 0 all written, 1 some remain, negative errno. */
+int conn_flush(resp_conn *c);
+/* Read what is available into the parser. 0, or -EPIPE at EOF / error. */
+int conn_read(resp_conn *c);
+/* Next complete reply (1), none yet (0), or a protocol error (-EPROTO). */
+int conn_next(resp_conn *c, redisReply **ret);
+/* Send one command and wait (bounded by IO_TIMEOUT_NS) for its reply; the
+ * caller frees *ret with freeReplyObject. */
+int conn_command(resp_conn *c, int argc, const char **argv, redisReply **ret);
+
+/* ---- redis-server --------------------------------------------------------------- */
+
+#define REDIS_START_TIMEOUT_NS (10 * NS_PER_S)
+#define REDIS_STOP_TIMEOUT_NS (10 * NS_PER_S)
+
+typedef struct redis_proc {
+    pid_t pid;
+    int port;
+    char dir[64];
+    char log[128];
+    char out[128]; /* its stdout / stderr (startup errors) */
+    char url[64];  /* redis://127.0.0.1:PORT */
+    bool keep;
+} redis_proc;
+
+/* A TCP port on 127.0.0.1 that was free a moment ago, or -1. */
+int free_port(void);
+/* Start redis-server (`path`) on a free port of 127.0.0.1, without
+ * persistence, in a fresh temporary directory, and wait until it answers
+ * PING. 0 or -1. */
+int redis_start(redis_proc *r, const char *path, bool keep);
+/* SIGTERM by pid, wait (bounded), SIGKILL if it does not exit; removes the
+ * temporary directory unless keep. 0 or -1. */
+int redis_stop(redis_proc *r);
+/* One-shot command on a fresh connection; the caller frees the reply (NULL
+ * on failure). */
+redisReply *redis_query(int port, int argc, const char **argv);
+/* calls and usec of command `cmd` in an INFO commandstats text (0 if never
+ * called). */
+void parse_cmdstat(const char *info, const char *cmd, uint64_t *calls, uint64_t *usec);
+
+/* ---- idle-CPU spinners ------------------------------------------------------------ */
+
+/* One SCHED_IDLE busy loop per CPU: they run only when nothing else wants the
+ * CPU, so they take no time from the processes measured, but they keep idle
+ * CPUs from entering idle states (on a VM: halted vCPUs that the host must
+ * wake). A light-load run with and without them separates the cost of waking
+ * idle CPUs, once per process hop, from the processes' own work. */
+#define SPIN_MAX 64
+#define SPIN_LIMIT_S 300 /* a spinner exits by itself after this */
+
+typedef struct spinners {
+    pid_t pid[SPIN_MAX];
+    int n;
+} spinners;
+
+int spinners_start(spinners *sp);
+/* SIGKILL each by pid and reap it. */
+void spinners_stop(spinners *sp);
 
 /* ---- latency histogram (log-linear, 32 sub-buckets per power of two, ~3%) -- */
 
