@@ -65,6 +65,7 @@ struct sc_cluster {
     sc_arena arena; /* decoded envelopes, reset after each message */
     sc_buf pack;    /* encoded envelope; hiredis copies it when sending */
     sc_buf cmd;     /* a formatted PUBLISH, likewise copied */
+    sc_buf scratch; /* ClusterEmit bytes while an envelope is built */
     char prefix[72];
     char ch_node[160], ch_all[160];
     const char *self;
@@ -1230,6 +1231,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     sc_arena_init(&c->arena, 256 * 1024);
     sc_buf_init(&c->pack);
     sc_buf_init(&c->cmd);
+    sc_buf_init(&c->scratch);
     sc_map_init(&c->peers, peer_key);
     sc_map_init(&c->subs, sub_key);
     sc_sub *s = sub_get(c, c->ch_node, true);
@@ -1328,22 +1330,45 @@ void sc_cluster_free(sc_cluster *c)
     sc_arena_free(&c->arena);
     sc_buf_free(&c->pack);
     sc_buf_free(&c->cmd);
+    sc_buf_free(&c->scratch);
     free(c);
 }
 
-void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_ids,
-                     size_t n_remote, uint64_t ack_id)
+/* Envelope{origin, seq, sent, emit = Emit fields 1-3 as they are}: the
+ * app's Emit and ClusterEmit share those field numbers and types. Returns
+ * the length, or 0 if the app's bytes do not parse (encode instead). */
+static size_t envelope_from_encoded(sc_cluster *c, const uint8_t *raw, size_t raw_len,
+                                    uint8_t **ret)
 {
-    Sidecast__Cluster__V1__ClusterEmit em = SIDECAST__CLUSTER__V1__CLUSTER_EMIT__INIT;
-    em.to = e->to;
-    em.payload = e->payload;
-    em.volatile_ = e->volatile_;
-    em.ack_id = ack_id;
-    sc_envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
-    env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT;
-    env.emit = &em;
-    uint8_t *buf;
-    size_t len = pack_envelope(c, &env, &buf);
+    c->scratch.off = c->scratch.len = 0;
+    if (sc_wire_copy_fields(&c->scratch, raw, raw_len, 3) < 0)
+        return 0;
+    c->pack.off = c->pack.len = 0;
+    sc_wire_put_bytes_field(&c->pack, 1, c->self, strlen(c->self));
+    sc_wire_put_varint_field(&c->pack, 2, ++c->seq);
+    sc_wire_put_varint_field(&c->pack, 3, wall_ms());
+    sc_wire_put_bytes_field(&c->pack, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT,
+                            c->scratch.data, c->scratch.len);
+    *ret = c->pack.data;
+    return c->pack.len;
+}
+
+void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_ids,
+                             size_t n_remote, uint64_t ack_id, const uint8_t *raw, size_t raw_len)
+{
+    uint8_t *buf = NULL;
+    size_t len = raw && !ack_id ? envelope_from_encoded(c, raw, raw_len, &buf) : 0;
+    if (!len) {
+        Sidecast__Cluster__V1__ClusterEmit em = SIDECAST__CLUSTER__V1__CLUSTER_EMIT__INIT;
+        em.to = e->to;
+        em.payload = e->payload;
+        em.volatile_ = e->volatile_;
+        em.ack_id = ack_id;
+        sc_envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
+        env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT;
+        env.emit = &em;
+        len = pack_envelope(c, &env, &buf);
+    }
     const sc_selector *to = e->to;
     if (to->all || ack_id) {
         /* everyone; and acked broadcasts go to every node, so that each

@@ -42,9 +42,11 @@ void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s);
 void sc_cluster_room(sc_cluster *c, const sc_room *room, bool created);
 
 /* Publish an emit for the other nodes; `remote_ids` are the emit's socket
- * ids not registered on this node. ack_id != 0 asks nodes for client acks. */
+ * ids not registered on this node. ack_id != 0 asks nodes for client acks.
+ * `raw` (may be NULL) is the app's encoded Emit: its fields 1-3 are copied
+ * into the envelope as they are instead of being encoded again. */
 void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_ids,
-                     size_t n_remote, uint64_t ack_id);
+                     size_t n_remote, uint64_t ack_id, const uint8_t *raw, size_t len);
 
 /* Cluster requests started by an app connection; the answer goes to the
  * app under frame_id. Returns 0, or a negative errno after sending an Error. */

@@ -255,7 +255,10 @@ static void process_input(sc_conn *c)
             sc_conn_error(c, 0, SIDECAST__V1__ERROR_CODE__ERROR_MALFORMED, NULL, true,
                           "malformed frame of %u bytes: not a sidecast.v1.Frame", len);
         } else {
+            c->cur_body = sc_buf_head(&c->in) + SC_FRAME_HEADER;
+            c->cur_len = len;
             sc_dispatch(c, f);
+            c->cur_body = NULL;
         }
         sc_arena_reset(&srv->arena);
         sc_buf_consume(&c->in, SC_FRAME_HEADER + len);

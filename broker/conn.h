@@ -48,6 +48,8 @@ typedef struct sc_conn {
     struct sc_conn *flush_next;    /* connections with output to flush */
     struct sc_conn *closed_next;   /* closed, waiting to be freed */
     struct sc_conn *doomed_next;   /* to close before the loop sleeps */
+    const uint8_t *cur_body;       /* the encoded frame being dispatched */
+    size_t cur_len;
     char doom_reason[160];
 } sc_conn;
 

@@ -289,8 +289,12 @@ static void on_emit(sc_conn *c, const sc_frame *f)
     if (cluster) {
         size_t n_remote;
         char **ids = remote_ids(c, to, &n_remote);
+        size_t raw_len = 0;
+        const uint8_t *raw = c->cur_body ? sc_wire_find_bytes(c->cur_body, c->cur_len, M(EMIT),
+                                                              &raw_len)
+                                         : NULL;
         if (to->all || to->n_rooms || n_remote || to->n_user_ids || req)
-            sc_cluster_emit(c->srv->cluster, e, ids, n_remote, req ? req->id : 0);
+            sc_cluster_emit(c->srv->cluster, e, ids, n_remote, req ? req->id : 0, raw, raw_len);
     }
     if (relay)
         sc_relay_arm(relay);

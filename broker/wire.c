@@ -56,42 +56,67 @@ static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
     return -1;
 }
 
+/* One field of an encoded message: [start, end) spans its tag and value;
+ * for length-delimited fields [val, end) is the value. 1, 0 at the end,
+ * -1 if malformed. */
+static int next_field(const uint8_t **p, const uint8_t *end, uint32_t *field, const uint8_t **start,
+                      const uint8_t **val)
+{
+    if (*p >= end)
+        return 0;
+    *start = *p;
+    uint64_t key, v;
+    if (read_varint(p, end, &key) < 0)
+        return -1;
+    *field = (uint32_t)(key >> 3);
+    *val = *p;
+    switch (key & 7) {
+    case 0:
+        return read_varint(p, end, &v) < 0 ? -1 : 1;
+    case 1:
+        if (end - *p < 8)
+            return -1;
+        *p += 8;
+        return 1;
+    case 5:
+        if (end - *p < 4)
+            return -1;
+        *p += 4;
+        return 1;
+    case 2:
+        if (read_varint(p, end, &v) < 0 || v > (uint64_t)(end - *p))
+            return -1;
+        *val = *p;
+        *p += v;
+        return 1;
+    default:
+        return -1;
+    }
+}
+
 const uint8_t *sc_wire_find_bytes(const uint8_t *p, size_t len, uint32_t field, size_t *ret_len)
 {
-    const uint8_t *end = p + len;
-    while (p < end) {
-        uint64_t key, v;
-        if (read_varint(&p, end, &key) < 0)
-            return NULL;
-        switch (key & 7) {
-        case 0:
-            if (read_varint(&p, end, &v) < 0)
-                return NULL;
-            break;
-        case 1:
-            if (end - p < 8)
-                return NULL;
-            p += 8;
-            break;
-        case 5:
-            if (end - p < 4)
-                return NULL;
-            p += 4;
-            break;
-        case 2:
-            if (read_varint(&p, end, &v) < 0 || v > (uint64_t)(end - p))
-                return NULL;
-            if ((key >> 3) == field) {
-                *ret_len = (size_t)v;
-                return p;
-            }
-            p += v;
-            break;
-        default:
-            return NULL;
+    const uint8_t *end = p + len, *start, *val;
+    uint32_t f;
+    int r;
+    while ((r = next_field(&p, end, &f, &start, &val)) > 0) {
+        if (f == field && (*start & 7) == 2) {
+            *ret_len = (size_t)(p - val);
+            return val;
         }
     }
     return NULL;
+}
+
+int sc_wire_copy_fields(sc_buf *b, const uint8_t *p, size_t len, uint32_t max_field)
+{
+    const uint8_t *end = p + len, *start, *val;
+    uint32_t f;
+    int r;
+    while ((r = next_field(&p, end, &f, &start, &val)) > 0)
+        if (f >= 1 && f <= max_field)
+            sc_buf_append(b, start, (size_t)(p - start));
+    return r;
 }
 
 static size_t varint_size(uint64_t v)
@@ -113,6 +138,23 @@ static size_t put_varint(uint8_t *p, uint64_t v)
     }
     p[n++] = (uint8_t)v;
     return n;
+}
+
+void sc_wire_put_varint_field(sc_buf *b, uint32_t field, uint64_t v)
+{
+    uint8_t *p = sc_buf_reserve(b, 20);
+    size_t n = put_varint(p, (uint64_t)field << 3);
+    n += put_varint(p + n, v);
+    sc_buf_commit(b, n);
+}
+
+void sc_wire_put_bytes_field(sc_buf *b, uint32_t field, const void *data, size_t len)
+{
+    uint8_t *p = sc_buf_reserve(b, 20 + len);
+    size_t n = put_varint(p, (uint64_t)field << 3 | 2);
+    n += put_varint(p + n, len);
+    memcpy(p + n, data, len);
+    sc_buf_commit(b, n + len);
 }
 
 size_t sc_wire_raw_size(uint32_t field, size_t len)

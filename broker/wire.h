@@ -40,6 +40,13 @@ size_t sc_wire_size(const sc_frame *f);
  * message, or NULL (absent, or the message is malformed). No allocation. */
 const uint8_t *sc_wire_find_bytes(const uint8_t *p, size_t len, uint32_t field,
                                   size_t *ret_len);
+/* Append the fields numbered 1..max_field of an encoded message, as they
+ * are (tags included). 0, or -1 if the message is malformed. */
+int sc_wire_copy_fields(sc_buf *b, const uint8_t *p, size_t len, uint32_t max_field);
+/* Append one field: a varint, or length-delimited bytes. */
+void sc_wire_put_varint_field(sc_buf *b, uint32_t field, uint64_t v);
+void sc_wire_put_bytes_field(sc_buf *b, uint32_t field, const void *data, size_t len);
+
 /* Append a Frame whose oneof member `field` is the already-encoded message
  * `body` (and whose id is 0), with its length prefix. */
 size_t sc_wire_append_raw(sc_buf *b, uint32_t field, const uint8_t *body, size_t len);
