@@ -558,7 +558,46 @@ static void cluster_emit_bytes_are_a_deliver(void **state)
     sc_buf_free(&b);
 }
 
+/* The sending node copies an app's Emit fields 1-3 into the envelope: the
+ * copy must equal ClusterEmit{to, payload, volatile} encoded, whatever the
+ * Emit's other fields hold. */
+static void emit_fields_copy_to_cluster_emit(void **state)
+{
+    (void)state;
+    char *rooms[] = {(char *)"lobby"};
+    sc_selector to = SIDECAST__V1__SELECTOR__INIT;
+    to.rooms = rooms;
+    to.n_rooms = 1;
+    to.all = true;
+    Sidecast__V1__Emit e = SIDECAST__V1__EMIT__INIT;
+    e.to = &to;
+    e.payload.data = (uint8_t *)"abc";
+    e.payload.len = 3;
+    e.volatile_ = true;
+    e.include_self = true;
+    e.local = false;
+    e.want_ack = true;
+    uint8_t raw[256];
+    size_t rn = sidecast__v1__emit__pack(&e, raw);
+    sc_buf b;
+    sc_buf_init(&b);
+    assert_int_equal(sc_wire_copy_fields(&b, raw, rn, 3), 0);
+    Sidecast__Cluster__V1__ClusterEmit em = SIDECAST__CLUSTER__V1__CLUSTER_EMIT__INIT;
+    em.to = &to;
+    em.payload = e.payload;
+    em.volatile_ = true;
+    uint8_t want[256];
+    size_t wn = sidecast__cluster__v1__cluster_emit__pack(&em, want);
+    assert_int_equal(sc_buf_used(&b), wn);
+    assert_memory_equal(sc_buf_head(&b), want, wn);
+    sc_buf_free(&b);
+    sc_buf_init(&b);
+    assert_int_equal(sc_wire_copy_fields(&b, raw, rn - 1, 3), -1); /* truncated */
+    sc_buf_free(&b);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(emit_fields_copy_to_cluster_emit),
     cmocka_unit_test(cluster_emit_bytes_are_a_deliver),
     cmocka_unit_test(append_prefix_and_size),
     cmocka_unit_test(peek_every_prefix),
