@@ -37,6 +37,10 @@ static void usage(FILE *out)
             "  emit [--room R]... [--socket ID]... [--user U]... [--all]\n"
             "       [--except-room R]... [--except-id ID]... [--volatile] PAYLOAD|-\n"
             "                                emit PAYLOAD (or stdin with -) to sockets\n"
+            "  apply [--room R]... [--socket ID]... [--user U]... [--all]\n"
+            "        [--join R]... [--leave R]... [--disconnect [--close]] [--local]\n"
+            "                                make the selected sockets, on every node,\n"
+            "                                join/leave rooms or disconnect\n"
             "  lookup session|socket|user KEY   which node holds it (cluster-wide)\n"
             "  presence USER                 is the user online, on how many nodes\n"
             "  session get SID | session set SID KEY=VALUE... [-KEY]...\n"
@@ -328,6 +332,63 @@ static int cmd_emit(sc_client *c, int argc, char **argv)
     return 0;
 }
 
+static int cmd_apply(sc_client *c, int argc, char **argv, int timeout)
+{
+    static const struct option lo[] = {{"room", required_argument, NULL, 'r'},
+                                       {"socket", required_argument, NULL, 'i'},
+                                       {"user", required_argument, NULL, 'u'},
+                                       {"all", no_argument, NULL, 'a'},
+                                       {"join", required_argument, NULL, 'j'},
+                                       {"leave", required_argument, NULL, 'l'},
+                                       {"disconnect", no_argument, NULL, 'd'},
+                                       {"close", no_argument, NULL, 'c'},
+                                       {"local", no_argument, NULL, 'L'},
+                                       {0}};
+    list rooms = {0}, ids = {0}, users = {0}, join = {0}, leave = {0};
+    sc_apply a = {0};
+    bool all = false;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "+r:i:u:aj:l:dcL", lo, NULL)) != -1) {
+        int r = 0;
+        switch (o) {
+        case 'r': r = push(&rooms, optarg); break;
+        case 'i': r = push(&ids, optarg); break;
+        case 'u': r = push(&users, optarg); break;
+        case 'a': all = true; break;
+        case 'j': r = push(&join, optarg); break;
+        case 'l': r = push(&leave, optarg); break;
+        case 'd': a.disconnect = true; break;
+        case 'c': a.close = true; break;
+        case 'L': a.local = true; break;
+        default: return 2;
+        }
+        if (r < 0)
+            return 2;
+    }
+    if (!all && !rooms.n && !ids.n && !users.n) {
+        fprintf(stderr, "sidecastctl apply: select sockets with --room, --socket, --user or "
+                        "--all\n");
+        return 2;
+    }
+    if (!join.n && !leave.n && !a.disconnect) {
+        fprintf(stderr, "sidecastctl apply: give --join, --leave or --disconnect\n");
+        return 2;
+    }
+    sc_target t = {rooms.v, rooms.n, ids.v, ids.n, all, NULL, 0, NULL, 0, users.v, users.n};
+    a.filter = &t;
+    a.join = join.v;
+    a.n_join = join.n;
+    a.leave = leave.v;
+    a.n_leave = leave.n;
+    if (sc_client_apply(c, &a, timeout) < 0) {
+        fprintf(stderr, "sidecastctl: %s\n", sc_client_last_error(c));
+        return 1;
+    }
+    printf(json ? "{\"ok\":true}\n" : "applied on every live node\n");
+    return 0;
+}
+
 static int cmd_sockets(sc_client *c, int argc, char **argv)
 {
     static const struct option lo[] = {{"room", required_argument, NULL, 'r'},
@@ -386,7 +447,8 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[optind];
     if (strcmp(cmd, "ping") && strcmp(cmd, "nodes") && strcmp(cmd, "stats") &&
-        strcmp(cmd, "lookup") && strcmp(cmd, "presence") && strcmp(cmd, "session") && strcmp(cmd, "rooms") &&
+        strcmp(cmd, "lookup") && strcmp(cmd, "presence") && strcmp(cmd, "session") &&
+        strcmp(cmd, "apply") && strcmp(cmd, "rooms") &&
         strcmp(cmd, "sockets") && strcmp(cmd, "emit")) {
         fprintf(stderr, "sidecastctl: unknown command '%s' (see --help)\n", cmd);
         return 2;
@@ -410,6 +472,8 @@ int main(int argc, char **argv)
         else if (r == 0)
             printf("PONG from %s (node %s) in %llu us\n", sc_client_node_name(c),
                    sc_client_node_id(c), (unsigned long long)rtt);
+    } else if (strcmp(cmd, "apply") == 0) {
+        rc = cmd_apply(c, sub_argc, sub_argv, timeout);
     } else if (strcmp(cmd, "lookup") == 0) {
         rc = cmd_lookup(c, sub_argc, sub_argv, timeout);
     } else if (strcmp(cmd, "session") == 0) {

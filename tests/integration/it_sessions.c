@@ -295,6 +295,17 @@ static void test_redis_restart_then_node_death(void **state)
 
 /* ---- standalone --------------------------------------------------------------------- */
 
+/* Run sidecastctl against d; its stdout into out. */
+static void ctl(daemon_t *d, const char *args, char *out, size_t len)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "%s -s %s %s", SC_SIDECASTCTL_PATH, d->sock, args);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = 0;
+    assert_int_equal(pclose(p), 0);
+}
+
 static void test_standalone(void **state)
 {
     daemon_t *d = daemon_start("--session-grace-ms", "300", "--advertise-address", "me:1", NULL);
@@ -319,6 +330,25 @@ static void test_standalone(void **state)
     rec_wait_frames(b, &r2, 1, 2000);
     assert_int_equal(rec_count(&r2, "x2"), 1);
     assert_int_equal(r1.sockets, 0);
+
+    /* the same through sidecastctl */
+    char out[4096];
+    ctl(d, "presence u1", out, sizeof(out));
+    assert_non_null(strstr(out, "u1: online, 2 socket(s) on 1 node(s)"));
+    ctl(d, "--json lookup session s2", out, sizeof(out));
+    assert_non_null(strstr(out, "\"socket\":\"x2\""));
+    assert_non_null(strstr(out, "\"address\":\"me:1\""));
+    ctl(d, "session set s1 color=blue size=9", out, sizeof(out));
+    ctl(d, "session set s1 -size", out, sizeof(out));
+    ctl(d, "session get s1", out, sizeof(out));
+    assert_string_equal(out, "color=blue\n");
+    ctl(d, "apply --user u1 --join vip", out, sizeof(out));
+    assert_non_null(strstr(out, "applied"));
+    app_drain(a, 100);
+    app_drain(b, 100);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_int_equal(stat_of(a, "room_memberships"), 2); /* x1 and x2 joined vip */
 
     sc_session_entry e[] = {{"k", (const uint8_t *)"v", 1}};
     assert_int_equal(sc_client_session_set(b, "s2", e, 1, NULL, 0, 0), 0);
