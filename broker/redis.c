@@ -230,6 +230,9 @@ static void on_connect(const redisAsyncContext *ac, int status)
         go_down(r, ac->errstr[0] ? ac->errstr : "connect failed");
         return;
     }
+    /* A kick scheduled for the previous connection (connect timeout, missing
+     * canary) must not tear down this one. */
+    ev_timer_stop(r->loop, &r->kick);
     redisAsyncContext *c = r->ac;
     if (r->url.password) {
         if (r->url.user)
