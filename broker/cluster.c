@@ -66,6 +66,11 @@ struct sc_cluster {
     sc_buf pack;    /* encoded envelope; hiredis copies it when sending */
     sc_buf cmd;     /* a formatted PUBLISH, likewise copied */
     sc_buf scratch; /* ClusterEmit bytes while an envelope is built */
+    /* socket ups of this loop iteration, written as one batch (a burst of
+     * connects costs a few commands, not five per socket) */
+    const sc_socket **ups;
+    size_t nups, capups;
+    bool flushing_ups;
     char prefix[72];
     char ch_node[160], ch_all[160];
     const char *self;
@@ -384,9 +389,12 @@ static void on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd)
 
 /* Send a command now, or keep it for later if `keep` (emits); directory
  * writes are not kept: the resync after reconnecting rewrites them. */
+static void flush_ups(sc_cluster *c);
+
 static void command(sc_cluster *c, int argc, const char **argv, const size_t *lens, bool keep,
                     bool vol, redisCallbackFn *cb, void *pd)
 {
+    flush_ups(c); /* every later command sees the sockets registered before it */
     redisAsyncContext *ac = sc_redis_ctx(c->pub);
     if (ac) {
         redisAsyncCommandArgv(ac, cb ? cb : on_cmd_reply, pd, argc, argv, lens);
@@ -418,6 +426,7 @@ static size_t pack_envelope(sc_cluster *c, sc_envelope *env, uint8_t **ret)
  * (hiredis' generic argv formatter was a fifth of the publishing node's CPU). */
 static void publish(sc_cluster *c, const char *channel, const uint8_t *env, size_t len, bool vol)
 {
+    flush_ups(c);
     size_t chlen = strlen(channel);
     c->cmd.off = c->cmd.len = 0;
     char *p = (char *)sc_buf_reserve(&c->cmd, chlen + len + 64);
@@ -580,10 +589,28 @@ static void hset_batch(sc_cluster *c, const sc_socket **socks, size_t n)
     free(metas);
 }
 
+static void flush_ups(sc_cluster *c)
+{
+    if (c->nups == 0 || c->flushing_ups)
+        return;
+    c->flushing_ups = true; /* hset_batch sends through command() */
+    for (size_t i = 0; i < c->nups; i += RESYNC_BATCH)
+        hset_batch(c, c->ups + i, SC_MIN((size_t)RESYNC_BATCH, c->nups - i));
+    c->nups = 0;
+    c->flushing_ups = false;
+}
+
 void sc_cluster_socket_up(sc_cluster *c, const sc_socket *s)
 {
-    if (c && !c->leaving)
-        hset_batch(c, &s, 1);
+    if (!c || c->leaving)
+        return;
+    if (c->nups == c->capups) {
+        c->capups = c->capups ? c->capups * 2 : 64;
+        c->ups = sc_xrealloc(c->ups, c->capups * sizeof(*c->ups));
+    }
+    c->ups[c->nups++] = s;
+    if (c->nups >= RESYNC_BATCH)
+        flush_ups(c);
 }
 
 static void grace_arg(const sc_cluster *c, char *out, size_t len)
@@ -613,6 +640,7 @@ void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s)
  * persistence) or entries missed while away are repaired. */
 static void directory_resync(sc_cluster *c)
 {
+    c->nups = 0; /* the resync writes every socket anyway */
     if (c->leaving)
         return;
     char grace[24];
@@ -1331,6 +1359,7 @@ void sc_cluster_free(sc_cluster *c)
     sc_buf_free(&c->pack);
     sc_buf_free(&c->cmd);
     sc_buf_free(&c->scratch);
+    free(c->ups);
     free(c);
 }
 
@@ -1737,6 +1766,8 @@ int sc_cluster_session_set(sc_cluster *c, sc_conn *from, uint64_t frame_id,
 
 void sc_cluster_flush(sc_cluster *c)
 {
+    if (c)
+        flush_ups(c);
     redisAsyncContext *ac = c ? sc_redis_ctx(c->pub) : NULL;
     if (ac && (ac->c.flags & REDIS_CONNECTED) && ac->c.obuf && sdslen(ac->c.obuf) > 0)
         redisAsyncHandleWrite(ac);

@@ -207,6 +207,9 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
      * and flushing can close one that failed: go until both settle. */
     do {
         close_doomed(s);
+        /* Redis first: when an app reads a reply (a sync barrier), the
+         * directory writes its requests caused are already on the wire. */
+        sc_cluster_flush(s->cluster);
         while (s->flush_list) {
             sc_conn *c = s->flush_list;
             s->flush_list = c->flush_next;
