@@ -635,14 +635,9 @@ void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s)
     free(a.lens);
 }
 
-/* After (re)connecting: forget what Redis may still hold for this node and
- * write every local socket again, so an emptied Redis (restart without
- * persistence) or entries missed while away are repaired. */
-static void directory_resync(sc_cluster *c)
+/* Remove this node's directory entries (those still pointing at it). */
+static void forget_self(sc_cluster *c)
 {
-    c->nups = 0; /* the resync writes every socket anyway */
-    if (c->leaving)
-        return;
     char grace[24];
     grace_arg(c, grace, sizeof(grace));
     argv_buf a = {0};
@@ -653,6 +648,17 @@ static void directory_resync(sc_cluster *c)
     argv_send(c, &a, false, false);
     free(a.argv);
     free(a.lens);
+}
+
+/* After (re)connecting: forget what Redis may still hold for this node and
+ * write every local socket again, so an emptied Redis (restart without
+ * persistence) or entries missed while away are repaired. */
+static void directory_resync(sc_cluster *c)
+{
+    c->nups = 0; /* the resync writes every socket anyway */
+    if (c->leaving)
+        return;
+    forget_self(c);
     sc_registry *reg = &c->srv->reg;
     const sc_socket *batch[RESYNC_BATCH];
     size_t n = 0, total = 0;
@@ -1316,16 +1322,7 @@ void sc_cluster_leave(sc_cluster *c)
     const char *a1[] = {"DEL", key};
     size_t l1[] = {3, strlen(key)};
     command(c, 2, a1, l1, false, false, NULL, NULL);
-    char grace[24];
-    grace_arg(c, grace, sizeof(grace));
-    argv_buf a = {0};
-    arg_script(c, &a, S_FORGET);
-    arg_str(&a, c->prefix);
-    arg_str(&a, c->self);
-    arg_str(&a, grace);
-    argv_send(c, &a, false, false);
-    free(a.argv);
-    free(a.lens);
+    forget_self(c);
     const char *a3[] = {"SREM", nodes, c->self};
     size_t l3[] = {4, strlen(nodes), strlen(c->self)};
     command(c, 3, a3, l3, false, false, on_left, c);
