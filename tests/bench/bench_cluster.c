@@ -1017,24 +1017,8 @@ static int bench_sidecast(const options *o, const redis_proc *rs, daemon_proc *n
         fail("emitter on node 1: %s", sc_client_last_error(f->e));
         goto done;
     }
-    static const char *const bench_room[] = {"bench"};
-    for (unsigned i = 0; i < o->members; i++) {
-        char id[32], sid[32];
-        snprintf(id, sizeof(id), "rcv-%015u", i);
-        snprintf(sid, sizeof(sid), "ses-%015u", i);
-        if (sc_client_socket_up(f->r, id, sid, NULL, NULL, 0, bench_room, 1) < 0) {
-            fail("socket up: %s", sc_client_last_error(f->r));
-            goto done;
-        }
-        if ((i + 1) % 10000 == 0 && sc_client_sync(f->r, 30000) < 0) {
-            fail("sync: %s", sc_client_last_error(f->r));
-            goto done;
-        }
-    }
-    if (sc_client_sync(f->r, 30000) < 0) {
-        fail("sync: %s", sc_client_last_error(f->r));
+    if (register_members(f->r, o->members, "bench") < 0)
         goto done;
-    }
     uint64_t p0 = stat_or_zero(f->e, "redis_publishes"), k0 = stat_or_zero(f->e, "redis_commands");
     uint64_t m0 = stat_or_zero(f->r, "cluster_messages_received");
     uint64_t d0 = stat_or_zero(f->r, "deliver_frames");
@@ -1045,6 +1029,7 @@ static int bench_sidecast(const options *o, const redis_proc *rs, daemon_proc *n
         printf("  room emit: %u sockets of app R in room \"bench\" on node 2, app E emits to the "
                "room from node 1...\n",
                o->members);
+        static const char *const bench_room[] = {"bench"};
         f->to = (sc_target){.rooms = bench_room, .n_rooms = 1};
         if (run_case(o, f, rs, w, 3, o->seconds, &out->room) < 0)
             goto done;

@@ -422,24 +422,8 @@ static int bench_relay(const options *o, relay_results *out)
         fail("emitter: %s", sc_client_last_error(x->e));
         goto done;
     }
-    static const char *const bench_room[] = {"bench"};
-    for (unsigned i = 0; i < o->members; i++) {
-        char id[32], sid[32];
-        snprintf(id, sizeof(id), "rcv-%015u", i);
-        snprintf(sid, sizeof(sid), "ses-%015u", i);
-        if (sc_client_socket_up(x->r, id, sid, NULL, NULL, 0, bench_room, 1) < 0) {
-            fail("socket up: %s", sc_client_last_error(x->r));
-            goto done;
-        }
-        if ((i + 1) % 10000 == 0 && sc_client_sync(x->r, 30000) < 0) {
-            fail("sync: %s", sc_client_last_error(x->r));
-            goto done;
-        }
-    }
-    if (sc_client_sync(x->r, 30000) < 0) {
-        fail("sync: %s", sc_client_last_error(x->r));
+    if (register_members(x->r, o->members, "bench") < 0)
         goto done;
-    }
     uint64_t members = 0, frames0 = 0, frames1 = 0;
     if (stat_of(x->e, "room_memberships", &members) < 0 ||
         stat_of(x->e, "deliver_frames", &frames0) < 0)

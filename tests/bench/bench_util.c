@@ -724,3 +724,20 @@ int cmp_u64(const void *a, const void *b)
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
+
+int register_members(sc_client *r, unsigned n, const char *room)
+{
+    const char *const rooms[] = {room};
+    for (unsigned i = 0; i < n; i++) {
+        char id[32], sid[32];
+        snprintf(id, sizeof(id), "rcv-%015u", i);
+        snprintf(sid, sizeof(sid), "ses-%015u", i);
+        if (sc_client_socket_up(r, id, sid, NULL, NULL, 0, rooms, 1) < 0)
+            return fail("socket up: %s", sc_client_last_error(r));
+        if ((i + 1) % 10000 == 0 && sc_client_sync(r, 30000) < 0)
+            return fail("sync: %s", sc_client_last_error(r));
+    }
+    if (sc_client_sync(r, 30000) < 0)
+        return fail("sync: %s", sc_client_last_error(r));
+    return 0;
+}

@@ -77,6 +77,11 @@ int daemon_start(daemon_proc *d, const char *path, bool keep, int cpu,
  * temporary directory unless keep. 0 or -1. */
 int daemon_stop(daemon_proc *d);
 
+/* Register n sockets ("rcv-%015u", session "ses-%015u") of client r in
+ * `room`, syncing every 10,000 and at the end. 0, or -1 after printing why. */
+struct sc_client;
+int register_members(struct sc_client *r, unsigned n, const char *room);
+
 /* An on_error callback that prints the refusal. */
 void no_error_cb(void *ud, int code, const char *message, const char *ref);
 
