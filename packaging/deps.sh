@@ -1,25 +1,45 @@
 #!/usr/bin/env bash
-# Install the Debian 12 packages sidecast needs to build, test and run.
-# Idempotent and quiet when everything is present; needs root (or sudo).
+# Install what sidecast needs to build, test, package and run on Debian 12:
+# the apt packages below and the npm packages of every Node.js package in the
+# tree (npm ci from its committed package-lock.json). Idempotent and quiet
+# when everything is present; needs root (or sudo).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  build-essential cmake pkg-config
+  # build
+  build-essential cmake pkg-config clang
   libev-dev libprotobuf-c-dev protobuf-c-compiler libinih-dev
-  libhiredis-dev redis-server
-  libcmocka-dev valgrind
+  libhiredis-dev libsystemd-dev libhttp-parser-dev
+  # tests: unit, memcheck, fuzzing, cluster, metrics, browser, load balancer
+  libcmocka-dev valgrind libfuzzer-14-dev redis-server prometheus
+  haproxy chromium curl systemd
+  # packaging
+  debhelper dpkg-dev fakeroot lintian
 )
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "sidecast: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "sidecast: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages: reinstalled only when a package-lock.json changed.
+for dir in clients/node tests/bench/node; do
+  [ -f "$dir/package-lock.json" ] || continue
+  sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  stamp="$dir/node_modules/.sidecast-lock-sha256"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+    echo "sidecast: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$sum" >"$stamp"
+  fi
+done
