@@ -116,6 +116,10 @@ static void spawn(daemon_t *d)
     argv[n++] = d->sock;
     argv[n++] = (char *)"--log-level";
     argv[n++] = (char *)"debug";
+    /* the HTTP endpoint on a free port (tests run in parallel); a test's
+     * own --http-listen comes later and wins */
+    argv[n++] = (char *)"--http-listen";
+    argv[n++] = (char *)"127.0.0.1:0";
     for (int i = 0; i < d->nargs; i++)
         argv[n++] = d->args[i];
     argv[n] = NULL;
