@@ -351,8 +351,9 @@ static void cluster_gauges(sc_buf *b, const sc_cluster *c)
     sample1(b, n, "connection", "subscribe", h.sub_reconnects);
     gauge(b, P "pubsub_gap", "1 while the subscription is interrupted (apps told to resync after)",
           h.in_gap);
-    gauge(b, P "canary_late_milliseconds", "age of the oldest unanswered pub/sub canary (0: none)",
-          h.canary_late_us / 1000u);
+    family(b, P "canary_late_seconds", "gauge",
+           "age of the oldest unanswered pub/sub canary (0: none)");
+    put(b, P "canary_late_seconds %.3f\n", (double)h.canary_late_us / 1e6);
     gauge(b, P "cluster_nodes", "live nodes seen by the last heartbeat, this one included",
           h.nodes);
     gauge(b, P "outbox_bytes", "cluster messages kept while redis is unreachable, bytes",

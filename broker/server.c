@@ -344,7 +344,8 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     ev_signal_start(loop, &s->sigterm);
     ev_signal_start(loop, &s->sigint);
     sc_info("sidecastd node %s (%s) listening on %s, %s", s->node_name, s->node_id,
-            cfg->socket_path, s->cluster ? "cluster mode" : "standalone");
+            s->socket_activated ? "the socket-activated fd" : cfg->socket_path,
+            s->cluster ? "cluster mode" : "standalone");
     return 0;
 }
 
