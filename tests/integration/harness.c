@@ -760,7 +760,7 @@ int http_raw(int port, const char *req, size_t len, char *body, size_t bodylen, 
 int http_get(int port, const char *path, char *body, size_t bodylen)
 {
     char req[512];
-    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
     return http_raw(port, req, (size_t)n, body, bodylen, 10000);
 }
 
