@@ -222,6 +222,14 @@ void sc_notify_setup_logging(const char *node_name)
         return;
     if ((unsigned long long)sb.st_dev != dev || (unsigned long long)sb.st_ino != ino)
         return;
+    /* sd_journal_sendv reports success when journald is absent (lines
+     * would vanish): stay on stderr then */
+    if (access("/run/systemd/journal/socket", W_OK) < 0) {
+        sc_info("stderr is the journal stream %s, but /run/systemd/journal/socket is not "
+                "there: logging to stderr",
+                js);
+        return;
+    }
     sc_log_set_sink(journal_sink);
     sc_debug("logging to the journal (stderr is the journal stream %s)", js);
 }

@@ -533,6 +533,60 @@ static void test_socket_activation(void **state)
     daemon_free(d);
 }
 
+/* More than one socket passed (or not a listening stream socket): refused. */
+static void test_socket_activation_refuses_two(void **state)
+{
+    daemon_t *d = daemon_prepare();
+    char second[400], wrapper[900];
+    snprintf(second, sizeof(second), "%s/second.sock", d->dir);
+    snprintf(wrapper, sizeof(wrapper), "systemd-socket-activate -l %s -l %s", d->sock, second);
+    setenv("SIDECAST_TEST_WRAPPER", wrapper, 1);
+    daemon_launch(d, true, "--http-listen", "", NULL);
+    unsetenv("SIDECAST_TEST_WRAPPER");
+    uint64_t end = now_ms_h() + 10000;
+    int st = -1;
+    while (now_ms_h() < end) {
+        int ws;
+        if (waitpid(d->pid, &ws, WNOHANG) == d->pid) {
+            st = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
+            d->pid = -1;
+            break;
+        }
+        usleep(20000);
+    }
+    assert_int_equal(st, 2);
+    assert_true(daemon_log_contains(d, "systemd passed 2 sockets, sidecastd takes exactly one"));
+    daemon_free(d);
+}
+
+/* stderr is "the journal" (JOURNAL_STREAM names it) but journald is not
+ * running, as in this test environment: detected, and lines stay on stderr
+ * instead of vanishing (sd_journal_sendv reports success without journald). */
+static void test_journal_stream_detected(void **state)
+{
+    if (access("/run/systemd/journal/socket", F_OK) == 0)
+        skip(); /* a real journald would take the lines away from the log file */
+    daemon_t *d = daemon_prepare();
+    FILE *f = fopen(d->log, "a");
+    assert_non_null(f);
+    fclose(f);
+    struct stat sb;
+    assert_int_equal(stat(d->log, &sb), 0);
+    char js[128];
+    snprintf(js, sizeof(js), "JOURNAL_STREAM=%llu:%llu", (unsigned long long)sb.st_dev,
+             (unsigned long long)sb.st_ino);
+    const char *env[] = {js, NULL};
+    harness_child_env(env);
+    daemon_launch(d, false, NULL);
+    harness_child_env(NULL);
+    sc_client *c = app_open(d, "app", NULL);
+    assert_int_equal(sc_client_ping(c, 0, NULL), 0);
+    sc_client_close(c);
+    assert_true(daemon_log_contains(d, "is not there: logging to stderr"));
+    assert_true(daemon_log_contains(d, "http: listening on"));
+    daemon_free(d);
+}
+
 /* ---- SIGHUP reload ------------------------------------------------------------------- */
 
 static void write_file(const char *path, const char *text)
@@ -619,6 +673,8 @@ int main(void)
         cmocka_unit_test(test_metrics_cluster),
         cmocka_unit_test(test_sd_notify),
         cmocka_unit_test(test_socket_activation),
+        cmocka_unit_test(test_socket_activation_refuses_two),
+        cmocka_unit_test(test_journal_stream_detected),
         cmocka_unit_test(test_sighup_reload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
