@@ -69,7 +69,10 @@
     X(lookups_redis, "lookups answered from the cluster directory")                               \
     X(emits_user, "emits to users")                                                               \
     X(session_data_refused, "session data writes refused: over the size or key limit")            \
-    X(sessions_expired, "session data expired after session_grace_ms (standalone)")
+    X(sessions_expired, "session data expired after session_grace_ms (standalone)")             \
+    /* perf: publish batching */                                                                 \
+    X(cluster_batches_sent, "PUBLISH commands that carried a batch of several envelopes")        \
+    X(cluster_batched_envelopes, "envelopes sent inside batches (one PUBLISH for several)")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;
