@@ -28,6 +28,8 @@
 #define CHUNK_BYTES (256 * 1024)
 /* Most bytes one emit may publish as per-room copies (see sc_cluster_emit). */
 #define FANOUT_BUDGET (1024 * 1024)
+/* A batch of publishes to one channel is sent once it reaches this size. */
+#define BATCH_MAX_BYTES (64 * 1024)
 
 typedef Sidecast__Cluster__V1__Envelope sc_envelope;
 
@@ -67,6 +69,20 @@ struct sc_cluster {
     sc_buf pack;    /* encoded envelope; hiredis copies it when sending */
     sc_buf cmd;     /* a formatted PUBLISH, likewise copied */
     sc_buf scratch; /* ClusterEmit bytes while an envelope is built */
+    /* consecutive publishes to one channel in a loop iteration, as the
+     * repeated `envelopes` field of a Batch (see batch_add) */
+    sc_buf batch, batch_out;
+    uint32_t batch_n;
+    size_t batch_chlen;
+    char batch_ch[SC_ID_MAX + 200];
+    /* targeted emits of this loop iteration, sent as one script call
+     * (see targeted_add): their arguments' bytes, and (offset, length)
+     * pairs into them */
+    sc_buf tgt;
+    size_t *tgt_args;
+    size_t tgt_nargs, tgt_cap;
+    uint32_t tgt_n;
+    bool tgt_vol;
     /* socket ups of this loop iteration, written as one batch (a burst of
      * connects costs a few commands, not five per socket) */
     const sc_socket **ups;
@@ -125,25 +141,55 @@ static uint64_t wall_ms_of(struct ev_loop *loop)
 
 /* ---- Lua scripts (run atomically in Redis) -------------------------------- */
 
-/* Targeted emit: resolve socket ids and user ids to nodes and publish once
- * per node (never to the origin, which delivered locally already).
- * ARGV: prefix, envelope, origin, number of socket ids, socket ids..., user ids... */
+/* Targeted emits of one loop iteration: resolve socket ids and user ids to
+ * nodes and publish once per node (never to the origin, which delivered
+ * locally already). A node that several of the emits reach gets them in one
+ * PUBLISH, as a Batch envelope (cluster.proto) built here: tag 1 + origin,
+ * tag 14 + the repeated envelopes (tag 1 each).
+ * ARGV: prefix, origin, then per emit: envelope, number of socket ids,
+ * number of user ids, socket ids..., user ids... Returns the PUBLISH count. */
 static const char *SCRIPT_TARGETED =
-    "local p, env, origin, k = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])\n"
-    "local seen, n = {[origin] = true}, 0\n"
+    "local p, origin = ARGV[1], ARGV[2]\n"
+    "local function varint(n)\n"
+    "  local s = ''\n"
+    "  while n >= 128 do s = s .. string.char(n % 128 + 128); n = math.floor(n / 128) end\n"
+    "  return s .. string.char(n)\n"
+    "end\n"
+    "local hash, nodeof, out, order, seen, env = p .. ':sockets', {}, {}, {}, {}, nil\n"
     "local function send(id)\n"
-    "  local node = redis.call('HGET', p .. ':sockets', id)\n"
-    "  if node and not seen[node] then\n"
-    "    seen[node] = true\n"
-    "    redis.call('PUBLISH', p .. ':node:' .. node, env)\n"
-    "    n = n + 1\n"
+    "  local node = nodeof[id]\n" /* a burst to one socket looks it up once */
+    "  if node == nil then node = redis.call('HGET', hash, id) or false; nodeof[id] = node end\n"
+    "  if node and node ~= origin and seen[node] ~= env then\n"
+    "    seen[node] = env\n" /* once per node per emit: ARGV index as the mark */
+    "    local q = out[node]\n"
+    "    if not q then q = {}; out[node] = q; order[#order + 1] = node end\n"
+    "    q[#q + 1] = env\n"
     "  end\n"
     "end\n"
-    "for i = 5, 4 + k do send(ARGV[i]) end\n"
-    "for i = 5 + k, #ARGV do\n"
-    "  for _, id in ipairs(redis.call('SMEMBERS', p .. ':user:' .. ARGV[i])) do send(id) end\n"
+    "local i, nargv = 3, #ARGV\n"
+    "while i + 2 <= nargv do\n"
+    "  local k, u = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])\n"
+    "  env = i\n"
+    "  for j = i + 3, i + 2 + k do send(ARGV[j]) end\n"
+    "  for j = i + 3 + k, i + 2 + k + u do\n"
+    "    for _, id in ipairs(redis.call('SMEMBERS', p .. ':user:' .. ARGV[j])) do send(id) end\n"
+    "  end\n"
+    "  i = i + 3 + k + u\n"
     "end\n"
-    "return n\n";
+    "for _, node in ipairs(order) do\n"
+    "  local q, msg = out[node], nil\n"
+    "  if #q == 1 then msg = ARGV[q[1]] else\n"
+    "    local parts = {}\n"
+    "    for _, e in ipairs(q) do\n"
+    "      local s = ARGV[e]\n"
+    "      parts[#parts + 1] = '\\n'; parts[#parts + 1] = varint(#s); parts[#parts + 1] = s\n"
+    "    end\n"
+    "    local items = table.concat(parts)\n"
+    "    msg = table.concat({'\\n', varint(#origin), origin, 'r', varint(#items), items})\n"
+    "  end\n"
+    "  redis.call('PUBLISH', p .. ':node:' .. node, msg)\n"
+    "end\n"
+    "return #order\n";
 
 /* Directory entries of one socket: P:sockets id -> node, P:nodesock:<node>
  * id -> meta ("<len of sid>:<sid><uid>"), P:sessions sid -> id, P:user:<uid>
@@ -391,11 +437,15 @@ static void on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd)
 /* Send a command now, or keep it for later if `keep` (emits); directory
  * writes are not kept: the resync after reconnecting rewrites them. */
 static void flush_ups(sc_cluster *c);
+static void batch_flush(sc_cluster *c);
+static void targeted_flush(sc_cluster *c);
 
 static void command(sc_cluster *c, int argc, const char **argv, const size_t *lens, bool keep,
                     bool vol, redisCallbackFn *cb, void *pd)
 {
     flush_ups(c); /* every later command sees the sockets registered before it */
+    batch_flush(c);
+    targeted_flush(c);
     redisAsyncContext *ac = sc_redis_ctx(c->pub);
     if (ac) {
         redisAsyncCommandArgv(ac, cb ? cb : on_cmd_reply, pd, argc, argv, lens);
@@ -425,10 +475,9 @@ static size_t pack_envelope(sc_cluster *c, sc_envelope *env, uint8_t **ret)
 
 /* PUBLISH is the hot command: format its RESP by hand into a reused buffer
  * (hiredis' generic argv formatter was a fifth of the publishing node's CPU). */
-static void publish(sc_cluster *c, const char *channel, const uint8_t *env, size_t len, bool vol)
+static void publish_now(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
+                        size_t len, bool vol)
 {
-    flush_ups(c);
-    size_t chlen = strlen(channel);
     c->cmd.off = c->cmd.len = 0;
     char *p = (char *)sc_buf_reserve(&c->cmd, chlen + len + 64);
     int n = sprintf(p, "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n", chlen);
@@ -449,6 +498,86 @@ static void publish(sc_cluster *c, const char *channel, const uint8_t *env, size
     char *copy = sc_xmalloc((size_t)n);
     memcpy(copy, p, (size_t)n);
     outbox_push(c, copy, (size_t)n, vol);
+}
+
+/* Read the varint at *p (bounded by end); advances *p. -1 if malformed. */
+static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+    uint64_t v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *ret = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Walk the envelopes of c->batch (entries we wrote: tag 1, length, bytes). */
+static const uint8_t *batch_next(const uint8_t **p, const uint8_t *end, size_t *ret_len)
+{
+    uint64_t tag, len;
+    if (read_varint(p, end, &tag) < 0 || read_varint(p, end, &len) < 0 ||
+        len > (uint64_t)(end - *p))
+        return NULL;
+    const uint8_t *body = *p;
+    *p += len;
+    *ret_len = (size_t)len;
+    return body;
+}
+
+/* Send the pending batch: one envelope as it is, several wrapped in one
+ * Batch envelope, so a burst to one channel costs Redis one PUBLISH and
+ * the subscribers one message. If Redis went away meanwhile, each envelope
+ * goes to the outbox on its own, so drops there stay counted per message. */
+static void batch_flush(sc_cluster *c)
+{
+    if (!c->batch_n)
+        return;
+    const uint8_t *p = c->batch.data, *end = p + c->batch.len, *env;
+    size_t len;
+    if (c->batch_n == 1 || !sc_redis_ctx(c->pub)) {
+        while (p < end && (env = batch_next(&p, end, &len)))
+            publish_now(c, c->batch_ch, c->batch_chlen, env, len, false);
+    } else {
+        c->batch_out.off = c->batch_out.len = 0;
+        sc_wire_put_bytes_field(&c->batch_out, 1, c->self, strlen(c->self));
+        sc_wire_put_bytes_field(&c->batch_out, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH,
+                                c->batch.data, c->batch.len);
+        publish_now(c, c->batch_ch, c->batch_chlen, c->batch_out.data, c->batch_out.len, false);
+        SC_COUNT(cluster_batches_sent);
+        SC_COUNT_N(cluster_batched_envelopes, c->batch_n);
+    }
+    c->batch_n = 0;
+    c->batch.off = c->batch.len = 0;
+    sc_buf_shrink(&c->batch, BATCH_MAX_BYTES);
+}
+
+/* Publish an envelope. While Redis is up, consecutive envelopes for the
+ * same channel are held until the loop is about to sleep (sc_cluster_flush)
+ * or another command or channel comes: order between channels and commands
+ * is kept, which the receivers' seq de-duplication relies on. */
+static void publish(sc_cluster *c, const char *channel, const uint8_t *env, size_t len, bool vol)
+{
+    flush_ups(c);
+    targeted_flush(c);
+    size_t chlen = strlen(channel);
+    if (!sc_redis_ctx(c->pub) || len > BATCH_MAX_BYTES) {
+        batch_flush(c);
+        publish_now(c, channel, chlen, env, len, vol);
+        return;
+    }
+    if (c->batch_n && (chlen != c->batch_chlen || memcmp(channel, c->batch_ch, chlen) != 0 ||
+                       c->batch.len + len + 16 > BATCH_MAX_BYTES))
+        batch_flush(c);
+    if (!c->batch_n) {
+        memcpy(c->batch_ch, channel, chlen + 1);
+        c->batch_chlen = chlen;
+    }
+    sc_wire_put_bytes_field(&c->batch, 1, env, len);
+    c->batch_n++;
 }
 
 static void channel_of(sc_cluster *c, char *out, size_t outlen, const char *kind, const char *name)
@@ -1085,15 +1214,37 @@ static void end_gap(sc_cluster *c)
             sc_conn_send(conn, &f, false);
 }
 
-static void on_message(sc_cluster *c, const char *channel, const uint8_t *p, size_t len)
+/* Several envelopes that one node published to this channel in one loop
+ * iteration; each is handled as if it had come on its own. */
+static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, size_t len,
+                        bool in_batch);
+
+static void on_batch(sc_cluster *c, const char *channel, const sc_envelope *env)
+{
+    const Sidecast__Cluster__V1__Batch *b = env->batch;
+    if (strcmp(env->origin, c->self) == 0) {
+        SC_COUNT_N(cluster_own_skipped, b->n_envelopes); /* our own room publishes */
+        return;
+    }
+    for (size_t i = 0; i < b->n_envelopes; i++)
+        on_envelope(c, channel, b->envelopes[i].data, b->envelopes[i].len, true);
+}
+
+static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, size_t len,
+                        bool in_batch)
 {
     sc_envelope *env = sidecast__cluster__v1__envelope__unpack(&c->arena.pb, len, p);
-    if (!env || !env->origin || !env->origin[0]) {
+    if (!env || !env->origin || !env->origin[0] ||
+        (in_batch && env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH)) {
         SC_COUNT(cluster_malformed);
         sc_log_limited(SC_LOG_WARN,
                        "dropping a malformed cluster message of %zu bytes on %s (another "
                        "version, or something else publishing on sidecast channels?)",
                        len, channel);
+        return;
+    }
+    if (env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH) {
+        on_batch(c, channel, env);
         return;
     }
     if (strcmp(env->origin, c->self) == 0) {
@@ -1133,6 +1284,11 @@ static void on_message(sc_cluster *c, const char *channel, const uint8_t *p, siz
     case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE: handle_response(c, env); break;
     default: break;
     }
+}
+
+static void on_message(sc_cluster *c, const char *channel, const uint8_t *p, size_t len)
+{
+    on_envelope(c, channel, p, len, false);
 }
 
 static void on_sub_reply(redisAsyncContext *ac, void *reply, void *pd)
@@ -1268,6 +1424,9 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     sc_buf_init(&c->pack);
     sc_buf_init(&c->cmd);
     sc_buf_init(&c->scratch);
+    sc_buf_init(&c->batch);
+    sc_buf_init(&c->batch_out);
+    sc_buf_init(&c->tgt);
     sc_map_init(&c->peers, peer_key);
     sc_map_init(&c->subs, sub_key);
     sc_sub *s = sub_get(c, c->ch_node, true);
@@ -1358,6 +1517,10 @@ void sc_cluster_free(sc_cluster *c)
     sc_buf_free(&c->pack);
     sc_buf_free(&c->cmd);
     sc_buf_free(&c->scratch);
+    sc_buf_free(&c->batch);
+    sc_buf_free(&c->batch_out);
+    sc_buf_free(&c->tgt);
+    free(c->tgt_args);
     free(c->ups);
     free(c);
 }
@@ -1379,6 +1542,73 @@ static size_t envelope_from_encoded(sc_cluster *c, const uint8_t *raw, size_t ra
                             c->scratch.data, c->scratch.len);
     *ret = c->pack.data;
     return c->pack.len;
+}
+
+/* ---- targeted emits ------------------------------------------------------------- */
+
+static void tgt_arg(sc_cluster *c, const void *p, size_t len)
+{
+    if (c->tgt_nargs == c->tgt_cap) {
+        c->tgt_cap = c->tgt_cap ? c->tgt_cap * 2 : 64;
+        c->tgt_args = sc_xrealloc(c->tgt_args, c->tgt_cap * 2 * sizeof(size_t));
+    }
+    c->tgt_args[2 * c->tgt_nargs] = c->tgt.len;
+    c->tgt_args[2 * c->tgt_nargs + 1] = len;
+    c->tgt_nargs++;
+    sc_buf_append(&c->tgt, p, len);
+}
+
+static void tgt_arg_num(sc_cluster *c, size_t v)
+{
+    char k[24];
+    int n = snprintf(k, sizeof(k), "%zu", v);
+    tgt_arg(c, k, (size_t)n);
+}
+
+/* Send the pending targeted emits as one script call. While Redis is away
+ * the call goes to the outbox as one message, so emits are then sent one
+ * call each (targeted_add), keeping the outbox's counts per emit. */
+static void targeted_flush(sc_cluster *c)
+{
+    if (!c->tgt_n)
+        return;
+    argv_buf a = {0};
+    arg_script(c, &a, S_TARGETED);
+    arg_str(&a, c->prefix);
+    arg_str(&a, c->self);
+    for (size_t i = 0; i < c->tgt_nargs; i++)
+        arg(&a, (const char *)c->tgt.data + c->tgt_args[2 * i], c->tgt_args[2 * i + 1]);
+    bool vol = c->tgt_vol;
+    c->tgt_n = 0; /* before command(), which flushes pending work first */
+    c->tgt_nargs = 0;
+    argv_send(c, &a, true, vol);
+    free(a.argv);
+    free(a.lens);
+    c->tgt.off = c->tgt.len = 0;
+    sc_buf_shrink(&c->tgt, BATCH_MAX_BYTES);
+}
+
+/* Queue one targeted emit (socket ids and user ids on other nodes) for this
+ * loop iteration's script call. Room publishes and other commands flush it
+ * first, so Redis sees everything in the order the apps sent it. */
+static void targeted_add(sc_cluster *c, const uint8_t *env, size_t len,
+                         const char *const *ids, size_t n_ids, const char *const *users,
+                         size_t n_users, bool vol)
+{
+    batch_flush(c);
+    if (!c->tgt_n)
+        c->tgt_vol = true;
+    tgt_arg(c, env, len);
+    tgt_arg_num(c, n_ids);
+    tgt_arg_num(c, n_users);
+    for (size_t i = 0; i < n_ids; i++)
+        tgt_arg(c, ids[i], strlen(ids[i]));
+    for (size_t i = 0; i < n_users; i++)
+        tgt_arg(c, users[i], strlen(users[i]));
+    c->tgt_n++;
+    c->tgt_vol = c->tgt_vol && vol;
+    if (!sc_redis_ctx(c->pub) || c->tgt.len > BATCH_MAX_BYTES || c->tgt_nargs > 4096)
+        targeted_flush(c);
 }
 
 void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_ids,
@@ -1418,23 +1648,9 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
             publish(c, ch, buf, len, e->volatile_);
         }
     }
-    if (n_remote || to->n_user_ids) {
-        argv_buf a = {0};
-        char k[24];
-        snprintf(k, sizeof(k), "%zu", n_remote);
-        arg_script(c, &a, S_TARGETED);
-        arg_str(&a, c->prefix);
-        arg(&a, (const char *)buf, len);
-        arg_str(&a, c->self);
-        arg_str(&a, k);
-        for (size_t i = 0; i < n_remote; i++)
-            arg_str(&a, remote_ids[i]);
-        for (size_t i = 0; i < to->n_user_ids; i++)
-            arg_str(&a, to->user_ids[i]);
-        argv_send(c, &a, true, e->volatile_);
-        free(a.argv);
-        free(a.lens);
-    }
+    if (n_remote || to->n_user_ids)
+        targeted_add(c, buf, len, (const char *const *)remote_ids, n_remote,
+                     (const char *const *)to->user_ids, to->n_user_ids, e->volatile_);
     SC_COUNT(emits_remote);
 }
 
@@ -1769,8 +1985,11 @@ int sc_cluster_session_set(sc_cluster *c, sc_conn *from, uint64_t frame_id,
 
 void sc_cluster_flush(sc_cluster *c)
 {
-    if (c)
+    if (c) {
         flush_ups(c);
+        batch_flush(c);
+        targeted_flush(c);
+    }
     redisAsyncContext *ac = c ? sc_redis_ctx(c->pub) : NULL;
     if (ac && (ac->c.flags & REDIS_CONNECTED) && ac->c.obuf && sdslen(ac->c.obuf) > 0)
         redisAsyncHandleWrite(ac);

@@ -79,7 +79,10 @@
     X(http_refused_limit, "HTTP connections refused: http_max_connections reached")               \
     X(http_timeouts, "HTTP connections closed: no whole request within http_request_timeout_ms") \
     X(config_reloads, "configuration reloads (SIGHUP) applied")                                   \
-    X(config_reload_errors, "configuration reloads rejected (bad config, old one kept)")
+    X(config_reload_errors, "configuration reloads rejected (bad config, old one kept)") \
+    /* perf: publish batching */                                                                 \
+    X(cluster_batches_sent, "PUBLISH commands that carried a batch of several envelopes")        \
+    X(cluster_batched_envelopes, "envelopes sent inside batches (one PUBLISH for several)")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;

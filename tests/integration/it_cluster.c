@@ -132,6 +132,68 @@ static void test_targeted_emit_one_publish(void **state)
     assert_int_equal(redis_calls(w->redis, "publish"), 1);
 }
 
+/* A pipelined burst: consecutive emits to one room channel share a PUBLISH
+ * (a Batch envelope), and interleaved single- and multi-room emits keep
+ * their order, so the receivers' de-duplication loses none and doubles
+ * none. */
+static void test_burst_is_batched_in_order(void **state)
+{
+    world *w = *state;
+    reset(w);
+    uint64_t batches0 = stat_of(w->a, "cluster_batches_sent");
+    uint64_t pubs0 = stat_of(w->a, "redis_publishes");
+    sc_target r1 = {.rooms = LIST("r1")}, r2 = {.rooms = LIST("r2")};
+    sc_target both = {.rooms = LIST("r1", "r2")};
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(sc_client_emit(w->a, &r1, NULL, (const uint8_t *)"x", 1), 0);
+    for (int i = 0; i < 90; i++) {
+        const sc_target *t = i % 3 == 0 ? &r1 : i % 3 == 1 ? &r2 : &both;
+        assert_int_equal(sc_client_emit(w->a, t, NULL, (const uint8_t *)"y", 1), 0);
+    }
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(sc_client_emit(w->a, &r2, NULL, (const uint8_t *)"z", 1), 0);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    uint64_t end = now_ms_h() + 5000;
+    while (now_ms_h() < end &&
+           (rec_count(&w->rb, "b3") < 290 || rec_count(&w->rc, "c1") < 160))
+        settle(w, 20);
+    settle(w, 100); /* nothing extra arrives */
+    assert_int_equal(rec_count(&w->rb, "b1"), 100 + 30 + 30);
+    assert_int_equal(rec_count(&w->rb, "b3"), 290); /* in r1 and r2: once each */
+    assert_int_equal(rec_count(&w->rc, "c1"), 30 + 30 + 100);
+    assert_true(stat_of(w->a, "cluster_batches_sent") > batches0);
+    /* 350 envelope publishes (multi-room emits count twice) in far fewer commands */
+    assert_true(stat_of(w->a, "redis_publishes") - pubs0 < 200);
+}
+
+/* A pipelined burst of targeted emits costs one script call and one
+ * PUBLISH per receiving node, and every socket still gets each emit once. */
+static void test_targeted_burst_batched(void **state)
+{
+    world *w = *state;
+    reset(w);
+    char *out = redis_cli(w->redis, "CONFIG RESETSTAT");
+    free(out);
+    sc_target tb = {.socket_ids = LIST("b1")}, tbc = {.socket_ids = LIST("b2", "c1", "b3")};
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(sc_client_emit(w->a, &tb, NULL, (const uint8_t *)"t", 1), 0);
+        assert_int_equal(sc_client_emit(w->a, &tbc, NULL, (const uint8_t *)"u", 1), 0);
+    }
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    uint64_t end = now_ms_h() + 5000;
+    while (now_ms_h() < end && (rec_count(&w->rb, "b3") < 100 || rec_count(&w->rc, "c1") < 100))
+        settle(w, 20);
+    settle(w, 100);
+    assert_int_equal(rec_count(&w->rb, "b1"), 100);
+    assert_int_equal(rec_count(&w->rb, "b2"), 100);
+    assert_int_equal(rec_count(&w->rb, "b3"), 100);
+    assert_int_equal(rec_count(&w->rc, "c1"), 100);
+    long scripts = redis_calls(w->redis, "evalsha") + redis_calls(w->redis, "eval");
+    long pubs = redis_calls(w->redis, "publish");
+    assert_true(scripts >= 1 && scripts <= 8);
+    assert_true(pubs >= 2 && pubs <= 16); /* nodes b and c, a few times at most */
+}
+
 static void test_room_without_members_not_received(void **state)
 {
     world *w = *state;
@@ -406,6 +468,8 @@ int main(void)
         cmocka_unit_test(test_emit_all_except),
         cmocka_unit_test(test_targeted_emit_one_publish),
         cmocka_unit_test(test_room_without_members_not_received),
+        cmocka_unit_test(test_burst_is_batched_in_order),
+        cmocka_unit_test(test_targeted_burst_batched),
         cmocka_unit_test(test_local_emit_never_reaches_redis),
         cmocka_unit_test(test_volatile_and_binary),
         cmocka_unit_test(test_fetch_sockets_cluster),
