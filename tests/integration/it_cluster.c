@@ -13,7 +13,8 @@
 #include <cmocka.h>
 #include <unistd.h>
 
-#define LIST(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)
+#define LIST(...)                                                                                  \
+    (const char *const[]){__VA_ARGS__}, sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)
 
 typedef struct world {
     redis_srv *redis;
@@ -22,23 +23,26 @@ typedef struct world {
     recorder ra, rb, rc;
 } world;
 
+static void wait_rooms(struct world *w);
+
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof(*w));
     w->redis = redis_start();
     /* no canaries here: this file counts PUBLISH calls exactly; and a long
      * liveness TTL, so a node frozen for the timeout test stays "live" */
-    w->na = node_start(w->redis, "node-a", "--canary-interval-ms", "0", "--node-ttl-ms",
-                       "10000", NULL);
-    w->nb = node_start(w->redis, "node-b", "--canary-interval-ms", "0", "--node-ttl-ms",
-                       "10000", NULL);
-    w->nc = node_start(w->redis, "node-c", "--canary-interval-ms", "0", "--node-ttl-ms",
-                       "10000", NULL);
+    w->na =
+        node_start(w->redis, "node-a", "--canary-interval-ms", "0", "--node-ttl-ms", "10000", NULL);
+    w->nb =
+        node_start(w->redis, "node-b", "--canary-interval-ms", "0", "--node-ttl-ms", "10000", NULL);
+    w->nc =
+        node_start(w->redis, "node-c", "--canary-interval-ms", "0", "--node-ttl-ms", "10000", NULL);
     w->a = app_open(w->na, "app-a", &w->ra);
     w->b = app_open(w->nb, "app-b", &w->rb);
     w->c = app_open(w->nc, "app-c", &w->rc);
     assert_int_equal(sc_client_socket_up(w->a, "a1", "sa1", "", NULL, 0, LIST("r1", "r2")), 0);
-    assert_int_equal(sc_client_socket_up(w->b, "b1", "sb1", "", (const uint8_t *)"B", 1, LIST("r1")), 0);
+    assert_int_equal(
+        sc_client_socket_up(w->b, "b1", "sb1", "", (const uint8_t *)"B", 1, LIST("r1")), 0);
     assert_int_equal(sc_client_socket_up(w->b, "b2", "sb2", "", NULL, 0, LIST("r3")), 0);
     assert_int_equal(sc_client_socket_up(w->b, "b3", "sb3", "", NULL, 0, LIST("r1", "r2")), 0);
     assert_int_equal(sc_client_socket_up(w->c, "c1", "sc1", "", NULL, 0, LIST("r2")), 0);
@@ -48,8 +52,8 @@ static int setup(void **state)
     assert_int_equal(wait_nodes(w->a, 3, 5000), 3);
     assert_int_equal(wait_nodes(w->b, 3, 5000), 3);
     assert_int_equal(wait_nodes(w->c, 3, 5000), 3);
-    usleep(100000); /* room subscriptions confirmed */
     *state = w;
+    wait_rooms(w);
     return 0;
 }
 
@@ -85,12 +89,69 @@ static void settle(world *w, int ms)
     }
 }
 
+/* Ordering barrier: a server-side emit from a travels over a's one publish
+ * connection after everything a sent before it, and reaches b and c over
+ * their one subscription and app connection in that order too. Once both
+ * have it, they have everything a published before: no sleep to guess. */
+static void barrier_a(world *w)
+{
+    unsigned b0 = w->rb.server_msgs, c0 = w->rc.server_msgs;
+    char pb[sizeof(w->rb.last_server_payload)], pc[sizeof(pb)];
+    memcpy(pb, w->rb.last_server_payload, sizeof(pb));
+    memcpy(pc, w->rc.last_server_payload, sizeof(pc));
+    assert_int_equal(
+        sc_client_server_emit(w->a, (const uint8_t *)"barrier", 7, false, NULL, NULL, 0), 0);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    uint64_t end = now_ms_h() + 20000;
+    while (now_ms_h() < end && (w->rb.server_msgs == b0 || w->rc.server_msgs == c0))
+        settle(w, 5);
+    assert_true(w->rb.server_msgs > b0 && w->rc.server_msgs > c0);
+    w->rb.server_msgs = b0;
+    w->rc.server_msgs = c0;
+    memcpy(w->rb.last_server_payload, pb, sizeof(pb));
+    memcpy(w->rc.last_server_payload, pc, sizeof(pc));
+}
+
+/* After a cluster Apply: every app has read its Apply and its Join/Leave
+ * answers have been processed (the second sync orders behind them). */
+static void quiesce(world *w)
+{
+    settle(w, 100);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sc_client_sync(w->a, 0), 0);
+        assert_int_equal(sc_client_sync(w->b, 0), 0);
+        assert_int_equal(sc_client_sync(w->c, 0), 0);
+    }
+}
+
 static void emit_a(world *w, const sc_target *t, const sc_emit_flags *fl)
 {
     reset(w);
     assert_int_equal(sc_client_emit(w->a, t, fl, (const uint8_t *)"x", 1), 0);
     assert_int_equal(sc_client_sync(w->a, 0), 0);
-    settle(w, 150);
+    barrier_a(w);
+}
+
+/* Wait until b and c have confirmed their room subscriptions: probe emits
+ * from a until each room's remote members hear one (bounded). */
+static void wait_rooms(world *w)
+{
+    struct {
+        const char *room;
+        recorder *rec;
+        const char *member;
+    } probes[] = {{"r1", &w->rb, "b1"}, {"r2", &w->rc, "c1"}, {"r3", &w->rb, "b2"}};
+    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+        sc_target t = {.rooms = (const char *const[]){probes[i].room}, .n_rooms = 1};
+        uint64_t end = now_ms_h() + 20000;
+        while (rec_count(probes[i].rec, probes[i].member) == 0 && now_ms_h() < end) {
+            assert_int_equal(sc_client_emit(w->a, &t, NULL, (const uint8_t *)"probe", 5), 0);
+            assert_int_equal(sc_client_sync(w->a, 0), 0);
+            barrier_a(w);
+        }
+        assert_true(rec_count(probes[i].rec, probes[i].member) > 0);
+    }
+    reset(w);
 }
 
 static void test_room_emit_across_nodes(void **state)
@@ -128,8 +189,9 @@ static void test_targeted_emit_one_publish(void **state)
     assert_int_equal(rec_count(&w->rb, "b2"), 1);
     assert_int_equal(rec_count(&w->rb, "b3"), 0);
     assert_int_equal(w->rc.frames, 0);
-    /* two sockets on one node: exactly one PUBLISH, to that node's channel */
-    assert_int_equal(redis_calls(w->redis, "publish"), 1);
+    /* two sockets on one node: exactly one PUBLISH, to that node's channel
+     * (plus the barrier's, to every node) */
+    assert_int_equal(redis_calls(w->redis, "publish"), 1 + 1);
 }
 
 /* A pipelined burst: consecutive emits to one room channel share a PUBLISH
@@ -154,8 +216,7 @@ static void test_burst_is_batched_in_order(void **state)
         assert_int_equal(sc_client_emit(w->a, &r2, NULL, (const uint8_t *)"z", 1), 0);
     assert_int_equal(sc_client_sync(w->a, 0), 0);
     uint64_t end = now_ms_h() + 5000;
-    while (now_ms_h() < end &&
-           (rec_count(&w->rb, "b3") < 290 || rec_count(&w->rc, "c1") < 160))
+    while (now_ms_h() < end && (rec_count(&w->rb, "b3") < 290 || rec_count(&w->rc, "c1") < 160))
         settle(w, 20);
     settle(w, 100); /* nothing extra arrives */
     assert_int_equal(rec_count(&w->rb, "b1"), 100 + 30 + 30);
@@ -202,8 +263,9 @@ static void test_room_without_members_not_received(void **state)
     sc_target t = {.rooms = LIST("r3")};
     emit_a(w, &t, NULL);
     assert_int_equal(rec_count(&w->rb, "b2"), 1);
-    assert_int_equal(stat_of(w->b, "cluster_messages_received"), before_b + 1);
-    assert_int_equal(stat_of(w->c, "cluster_messages_received"), before_c); /* no members */
+    /* + 1 each for the barrier, which c received: so it would have had the emit */
+    assert_int_equal(stat_of(w->b, "cluster_messages_received"), before_b + 1 + 1);
+    assert_int_equal(stat_of(w->c, "cluster_messages_received"), before_c + 1); /* no members */
 }
 
 static void test_local_emit_never_reaches_redis(void **state)
@@ -217,7 +279,7 @@ static void test_local_emit_never_reaches_redis(void **state)
     assert_int_equal(sc_client_sync(w->a, 0), 0);
     assert_int_equal(rec_count(&w->ra, "a1"), 1);
     assert_int_equal(w->rb.sockets, 0);
-    assert_int_equal(redis_calls(w->redis, "publish"), 0);
+    assert_int_equal(redis_calls(w->redis, "publish"), 1); /* the barrier's only */
 }
 
 static void test_volatile_and_binary(void **state)
@@ -229,7 +291,7 @@ static void test_volatile_and_binary(void **state)
     sc_emit_flags fl = {.is_volatile = true};
     assert_int_equal(sc_client_emit(w->a, &t, &fl, bin, sizeof(bin)), 0);
     assert_int_equal(sc_client_sync(w->a, 0), 0);
-    settle(w, 150);
+    barrier_a(w);
     assert_int_equal(rec_count(&w->rc, "c1"), 1);
 }
 
@@ -271,7 +333,8 @@ static void test_fetch_sockets_cluster(void **state)
     assert_true(fetched_has(&f, "b1"));
     /* local only */
     memset(&f, 0, sizeof(f));
-    assert_int_equal(sc_client_fetch_sockets_ex(w->b, NULL, false, false, true, on_fetched, &f, 0), 0);
+    assert_int_equal(sc_client_fetch_sockets_ex(w->b, NULL, false, false, true, on_fetched, &f, 0),
+                     0);
     assert_int_equal(f.n, 3);
 }
 
@@ -339,10 +402,12 @@ static void test_server_side_emit(void **state)
 {
     world *w = *state;
     reset(w);
-    assert_int_equal(sc_client_server_emit(w->a, (const uint8_t *)"hello-servers", 13, false,
-                                           NULL, NULL, 0),
-                     0);
-    settle(w, 150);
+    assert_int_equal(
+        sc_client_server_emit(w->a, (const uint8_t *)"hello-servers", 13, false, NULL, NULL, 0), 0);
+    for (uint64_t end = now_ms_h() + 20000;
+         now_ms_h() < end && (w->rb.server_msgs < 1 || w->rc.server_msgs < 1);)
+        settle(w, 5);
+    barrier_a(w); /* and nothing more comes */
     assert_int_equal(w->rb.server_msgs, 1);
     assert_int_equal(w->rc.server_msgs, 1);
     assert_int_equal(w->ra.server_msgs, 0); /* not to the sender */
@@ -351,7 +416,8 @@ static void test_server_side_emit(void **state)
     answers ans = {0};
     pump p;
     pump_start(&p, w);
-    int rc = sc_client_server_emit(w->a, (const uint8_t *)"ping", 4, false, on_progress, &ans, 5000);
+    int rc =
+        sc_client_server_emit(w->a, (const uint8_t *)"ping", 4, false, on_progress, &ans, 5000);
     pump_stop(&p);
     assert_int_equal(rc, 0);
     assert_true(ans.done);
@@ -371,8 +437,8 @@ static void test_broadcast_with_acks(void **state)
     pump p;
     pump_start(&p, w);
     sc_target t = {.rooms = LIST("r2")};
-    int rc = sc_client_emit_with_ack(w->a, &t, NULL, (const uint8_t *)"q", 1, on_progress, &ans,
-                                     5000);
+    int rc =
+        sc_client_emit_with_ack(w->a, &t, NULL, (const uint8_t *)"q", 1, on_progress, &ans, 5000);
     pump_stop(&p);
     assert_int_equal(rc, 0);
     assert_true(ans.done);
@@ -393,7 +459,7 @@ static void test_sockets_join_leave_disconnect(void **state)
     pump_start(&p, w);
     assert_int_equal(sc_client_apply(w->a, &join, 5000), 0);
     pump_stop(&p);
-    settle(w, 100); /* a applies its own too, and reports the joins */
+    quiesce(w); /* a applies its own too, and reports the joins */
     assert_int_equal(sc_client_sync(w->b, 0), 0);
     assert_int_equal(sc_client_sync(w->c, 0), 0);
     fetched f = {0};
@@ -407,7 +473,7 @@ static void test_sockets_join_leave_disconnect(void **state)
     pump_start(&p, w);
     assert_int_equal(sc_client_apply(w->c, &leave, 5000), 0);
     pump_stop(&p);
-    settle(w, 100);
+    quiesce(w);
     memset(&f, 0, sizeof(f));
     assert_int_equal(sc_client_fetch_sockets(w->a, &fv, false, false, on_fetched, &f, 0), 0);
     assert_int_equal(f.n, 0);
@@ -419,7 +485,7 @@ static void test_sockets_join_leave_disconnect(void **state)
     pump_start(&p, w);
     assert_int_equal(sc_client_apply(w->a, &dis, 5000), 0);
     pump_stop(&p);
-    settle(w, 100);
+    quiesce(w);
     assert_int_equal(w->rb.disconnects, 1);
     assert_int_equal(sc_client_sync(w->b, 0), 0);
     memset(&f, 0, sizeof(f));
