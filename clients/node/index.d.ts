@@ -61,6 +61,8 @@ export interface ClientOptions {
   reconnectMax?: number;
   /** unsent bytes above which volatile emits are dropped (8 MiB) */
   maxOutputBytes?: number;
+  /** unsent bytes above which every emit is dropped and counted (64 MiB) */
+  maxBufferedBytes?: number;
   /** connect in the constructor (true) */
   autoConnect?: boolean;
 }
@@ -130,7 +132,7 @@ export class SidecastClient extends EventEmitter {
   nodeId: string;
   nodeName: string;
   maxFrameBytes: number;
-  counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; refused: number; queued: number };
+  counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; droppedSlow: number; refused: number; queued: number };
 
   ready(timeout?: number): Promise<void>;
   close(): Promise<void>;
