@@ -400,8 +400,15 @@ class SidecastAdapter extends Adapter {
     const flags = opts.flags || {};
     const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
     packet.nsp = this.nsp.name;
-    const encoded = this._encode(packet, packetOpts);
+    const encoded = this.encoder.encode(packet);
+    let framed = false;
     this.apply(opts, (socket) => {
+      // the WebSocket frame is built once, and only if a local socket gets it
+      if (!framed) {
+        framed = true;
+        if (wsFrame && encoded.length === 1 && typeof encoded[0] === 'string')
+          packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
+      }
       if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
       socket.client.writeToEngine(encoded, packetOpts);
     });
@@ -421,13 +428,24 @@ class SidecastAdapter extends Adapter {
     if (wsFrame && packets.length === 1 && typeof packets[0] === 'string')
       packetOpts.wsPreEncodedFrame = wsFrame(packets[0]);
     let packet = null;
-    this.apply(opts, (socket) => {
+    const each = (socket) => {
       if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) {
         if (!packet) packet = decodePackets(packets, this.nsp.server._parser);
         if (packet) socket.notifyOutgoingListeners(packet);
       }
       socket.client.writeToEngine(packets, packetOpts);
-    });
+    };
+    if (opts.rooms.size === 1 && opts.except.size === 0) {
+      // the common case, one room: no dedupe set needed
+      const members = this.rooms.get(opts.rooms.values().next().value);
+      if (members)
+        for (const id of members) {
+          const socket = this.nsp.sockets.get(id);
+          if (socket) each(socket);
+        }
+      return;
+    }
+    this.apply(opts, each);
   }
 
   /** sidecastd selector (keys) -> socket.io {rooms, except} of this namespace. */

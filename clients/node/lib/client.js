@@ -5,8 +5,8 @@
  * the reference). Frames are a 4-byte big-endian length + one protobuf
  * `Frame` encoded with the static protobufjs code in ./proto.js.
  *
- * Writes are batched: every frame queued in one tick of the event loop goes
- * out with one socket write. Reads split the stream into frames and dispatch
+ * Writes are batched: every frame queued in one turn of the event loop (all
+ * the I/O callbacks of one poll phase) goes out with one socket write. Reads split the stream into frames and dispatch
  * them; replies find their request by id (multi-part replies end with
  * more=false / done=true).
  *
@@ -324,14 +324,14 @@ class SidecastClient extends EventEmitter {
 
   /* ---- output -------------------------------------------------------------- */
 
-  /** Append one frame to the current batch; the batch goes out next tick. */
+  /** Append one frame to the current batch; the batch goes out after this loop turn's I/O callbacks. */
   _writeFrame(frame) {
     let w = this._w;
     if (!w) {
       w = this._w = Writer.create();
       if (!this._flushScheduled) {
         this._flushScheduled = true;
-        process.nextTick(this._flush);
+        setImmediate(this._flush);
       }
     }
     const start = w.len;
