@@ -161,7 +161,11 @@ export class SidecastClient extends EventEmitter {
   ack(ackId: number, answer?: { expect?: number; payloads?: Bytes[]; done?: boolean }): void;
 
   ping(timeout?: number): Promise<void>;
-  fetchSockets(filter?: Selector, opts?: { withData?: boolean; withRooms?: boolean; local?: boolean; timeout?: number }): Promise<SocketInfo[]>;
+  /** excludeSelf: leave out the sockets this client registered */
+  fetchSockets(
+    filter?: Selector,
+    opts?: { withData?: boolean; withRooms?: boolean; local?: boolean; excludeSelf?: boolean; timeout?: number },
+  ): Promise<SocketInfo[]>;
   rooms(names?: string[], timeout?: number): Promise<Array<{ name: string; size: number }>>;
   stats(timeout?: number): Promise<Record<string, number>>;
   nodes(timeout?: number): Promise<Array<{ nodeId: string; nodeName: string; self: boolean }>>;

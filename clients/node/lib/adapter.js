@@ -560,30 +560,34 @@ class SidecastAdapter extends Adapter {
 
   async fetchSockets(opts) {
     if (opts.flags && opts.flags.local) return super.fetchSockets(opts);
-    const list = await this.client.fetchSockets(this._selector(opts), { withData: true, withRooms: true });
-    const out = [];
-    for (const s of list) {
-      const local = this.nsp.sockets.get(s.socketId);
-      if (local && this.sids.has(s.socketId)) {
-        out.push(local);
-        continue;
-      }
+    // This process's sockets come from its own maps, live; sidecastd sends
+    // everybody else's (exclude_self), so nothing is decoded twice.
+    const list = await this.client.fetchSockets(this._selector(opts), {
+      withData: true,
+      withRooms: true,
+      excludeSelf: true,
+    });
+    const out = await super.fetchSockets(opts);
+    const datas = new Array(list.length);
+    for (let i = 0; i < list.length; i++) datas[i] = list[i].data;
+    const values = codec.decodeMany(datas);
+    const plen = this._prefix.length;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
       const rooms = [];
-      for (const k of s.rooms) {
-        const r = this._local(k);
-        if (r !== null) rooms.push(r);
-      }
-      let data;
-      let handshake;
-      if (s.data && s.data.length) [data, handshake] = codec.decode(s.data);
-      out.push({ id: s.socketId, handshake: handshake || {}, rooms, data: data === undefined ? {} : data });
+      for (const k of s.rooms) if (k.length > plen && k.startsWith(this._prefix)) rooms.push(k.slice(plen));
+      const v = values[i];
+      const data = v ? v[0] : undefined;
+      out.push({ id: s.socketId, handshake: (v && v[1]) || {}, rooms, data: data === undefined ? {} : data });
     }
     return out;
   }
 
   async sockets(rooms) {
-    const list = await this.client.fetchSockets(this._selector({ rooms }), {});
-    return new Set(list.map((s) => s.socketId));
+    const list = await this.client.fetchSockets(this._selector({ rooms }), { excludeSelf: true });
+    const ids = await super.sockets(rooms);
+    for (const s of list) ids.add(s.socketId);
+    return ids;
   }
 
   addSockets(opts, rooms) {

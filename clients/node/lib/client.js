@@ -685,7 +685,8 @@ class SidecastClient extends EventEmitter {
 
   /**
    * @param {{rooms?, socketIds?, all?, exceptRooms?, exceptIds?, userIds?}} [filter] empty: every socket
-   * @param {{withData?: boolean, withRooms?: boolean, local?: boolean, timeout?: number}} [opts]
+   * @param {{withData?: boolean, withRooms?: boolean, local?: boolean, excludeSelf?: boolean, timeout?: number}} [opts]
+   *   excludeSelf: leave out the sockets this client registered
    * @returns {Promise<Array<{socketId, sessionId, userId, data, rooms, nodeId}>>}
    */
   fetchSockets(filter, opts = {}) {
@@ -694,6 +695,7 @@ class SidecastClient extends EventEmitter {
     if (opts.withData) q.withData = true;
     if (opts.withRooms) q.withRooms = true;
     if (opts.local) q.local = true;
+    if (opts.excludeSelf) q.excludeSelf = true;
     return this._request(
       { fetchSockets: q },
       (f) => {
