@@ -211,6 +211,11 @@ export class SidecastAdapter extends EventEmitter {
   lookup(key: { sessionId?: string; socketId?: string; userId?: string }, opts?: { local?: boolean; timeout?: number }): Promise<LookupResult>;
   presence(userId: string, opts?: { local?: boolean; timeout?: number }): Promise<Presence>;
   serverCount(): Promise<number>;
+  /** cluster messages between `from` and `to` (unix ms) may have been lost (Redis subscription interrupted) */
+  on(event: 'gap', listener: (g: { from: number; to: number; reason: string }) => void): this;
+  /** a socketsJoin / socketsLeave / disconnectSockets request failed (only emitted if listened to) */
+  on(event: 'error', listener: (err: SidecastError) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 /** For io.adapter(createAdapter(opts)). */

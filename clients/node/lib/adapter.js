@@ -148,6 +148,10 @@ class Hub {
     this.client.onDeliver = (d, ackId) => this.onDeliver(d, ackId);
     this.client.onApply = (a) => this.onApply(a);
     this.client.onServerMessage = (m) => this.onServerMessage(m);
+    // the Redis subscription was interrupted: cluster messages may be lost
+    this.client.onGap = (g) => {
+      for (const a of this.adapters.values()) a.emit('gap', g);
+    };
     this.client.addProvider(this);
   }
 
@@ -474,7 +478,7 @@ class SidecastAdapter extends Adapter {
   broadcastWithAck(packet, opts, clientCountCallback, ack) {
     const flags = opts.flags || {};
     if (flags.local) {
-      this._ackCountOnce = true;
+      this._countOnce();
       return super.broadcastWithAck(packet, opts, clientCountCallback, ack);
     }
     const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
@@ -490,7 +494,7 @@ class SidecastAdapter extends Adapter {
     });
     // We report every server's count at once (when sidecastd says all nodes
     // answered), so the serverCount() socket.io asks right after is 1.
-    this._ackCountOnce = true;
+    this._countOnce();
     const timeout = flags.timeout > 0 ? flags.timeout : this.requestsTimeout;
     this.client
       .broadcastWithAck(
@@ -541,6 +545,12 @@ class SidecastAdapter extends Adapter {
   }
 
   /* ---- cluster requests -------------------------------------------------------- */
+
+  /** The serverCount() socket.io asks right after broadcastWithAck() is 1 (see there). */
+  _countOnce() {
+    this._ackCountOnce = true;
+    process.nextTick(() => (this._ackCountOnce = false));
+  }
 
   serverCount() {
     if (this._ackCountOnce) {
@@ -610,7 +620,10 @@ class SidecastAdapter extends Adapter {
 
   _apply(opts, what) {
     what.filter = this._selector(opts);
-    this.client.apply(what).catch((err) => this.emit('error', err));
+    this.client.apply(what).catch((err) => {
+      // an 'error' event nobody listens to would throw: report it only if asked
+      if (this.listenerCount('error')) this.emit('error', err);
+    });
   }
 
   /** Apply forwarded by sidecastd (ours included: join/leave are idempotent). */
