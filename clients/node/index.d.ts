@@ -132,7 +132,7 @@ export class SidecastClient extends EventEmitter {
   nodeId: string;
   nodeName: string;
   maxFrameBytes: number;
-  counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; droppedSlow: number; refused: number; queued: number };
+  counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; droppedSlow: number; refusedTooLarge: number; refused: number; queued: number };
 
   ready(timeout?: number): Promise<void>;
   close(): Promise<void>;
@@ -185,7 +185,7 @@ export class SidecastClient extends EventEmitter {
   on(event: 'serverMessage', listener: (m: ServerMessage) => void): this;
   on(event: 'apply', listener: (a: { socketId: string; join: string[]; leave: string[]; disconnect: boolean; close: boolean }) => void): this;
   on(event: 'gap', listener: (g: { from: number; to: number; reason: string }) => void): this;
-  on(event: 'dropped', listener: (frame: object) => void): this;
+  on(event: 'dropped', listener: (frame: object, reason?: SidecastError) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 

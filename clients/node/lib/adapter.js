@@ -659,7 +659,9 @@ class SidecastAdapter extends Adapter {
     nsp.copy(payload, 3);
     body.copy(payload, 3 + nsp.length);
     if (!withAck) {
-      this.client.serverEmit(payload);
+      this.client.serverEmit(payload).catch((err) => {
+        if (this.listenerCount('error')) this.emit('error', err);
+      });
       return;
     }
     let expected = 0;
