@@ -52,6 +52,7 @@ const FLAG_PARTS = 8;
 const ABSENT = Buffer.from([KIND_ABSENT]);
 const PROBE = Buffer.from([KIND_PROBE]);
 const NO_ONE = { rooms: [], socketIds: [], exceptRooms: [], exceptIds: [] };
+const NO_EXCEPT = new Set(); // shared, never added to
 
 // The same pre-encoded WebSocket frame the in-memory adapter builds, so a
 // delivery to N websocket clients frames the message once, not N times.
@@ -465,12 +466,15 @@ class SidecastAdapter extends Adapter {
     }
     for (const id of to.socketIds) rooms.add(id); // a socket is in its own room
     if (everyone) rooms.clear();
-    const except = new Set();
-    for (const k of to.exceptRooms) {
-      const r = this._local(k);
-      if (r !== null) except.add(r);
+    let except = NO_EXCEPT;
+    if (to.exceptRooms.length || to.exceptIds.length) {
+      except = new Set();
+      for (const k of to.exceptRooms) {
+        const r = this._local(k);
+        if (r !== null) except.add(r);
+      }
+      for (const id of to.exceptIds) except.add(id);
     }
-    for (const id of to.exceptIds) except.add(id);
     if (!everyone && rooms.size === 0 && !to.all) rooms.add('\0none'); // nothing of ours
     return { rooms, except };
   }
