@@ -31,9 +31,13 @@ export class SidecastError extends Error {
   fatal: boolean;
 }
 /** A call did not complete in time (client-side limit, or ERROR_TIMEOUT from sidecastd). */
-export class TimeoutError extends SidecastError {}
+export class TimeoutError extends SidecastError {
+  constructor(message: string, extra?: { ref?: string; fatal?: boolean });
+}
 /** Not connected and the call could not wait ('DISCONNECTED', 'QUEUE_FULL', 'CLOSED'). */
-export class DisconnectedError extends SidecastError {}
+export class DisconnectedError extends SidecastError {
+  constructor(message: string, code?: 'DISCONNECTED' | 'QUEUE_FULL' | 'CLOSED');
+}
 
 export interface Selector {
   rooms?: Iterable<string>;
