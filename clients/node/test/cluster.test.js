@@ -169,6 +169,11 @@ test('targeted emit to a socket id on another node; volatile; compress; binary; 
   sb.on('relay', (to, buf) => sb.to(to).emit('relayed', buf));
   const [got] = await eventually(() => b.emit('relay', a.id, Buffer.from('hi')), a, 'relayed');
   assert.equal(Buffer.from(got).toString(), 'hi');
+  // the sending node's own sockets: text and binary, straight from the adapter
+  const [lt] = await eventually(() => A.srv.io.to(a.id).emit('localtext', 'lt'), a, 'localtext');
+  assert.equal(lt, 'lt');
+  const [lb] = await eventually(() => A.srv.io.to(a.id).emit('localbin', Buffer.from([5])), a, 'localbin');
+  assert.deepEqual(Buffer.from(lb), Buffer.from([5]));
   // an HTTP long-polling client on another node, text and binary
   const p = await client(C, { transports: ['polling'] });
   const [pt] = await eventually(() => A.srv.io.to(p.id).emit('poll', 'text'), p, 'poll');
