@@ -66,6 +66,12 @@ try {
   wsFrame = null;
 }
 
+function isEmptyObject(v) {
+  if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const k in v) return false;
+  return true;
+}
+
 /* ---- payloads ----------------------------------------------------------------- */
 
 function encodeBroadcast(encoded, flags, timeoutMs) {
@@ -342,7 +348,8 @@ class SidecastAdapter extends Adapter {
 
   _encodeData(socket, data) {
     const h = this.opts.handshake;
-    if (!h) return data === undefined ? undefined : codec.encode([data]);
+    // socket.io's default socket.data, {}: nothing to ship (fetch turns no data into {})
+    if (!h) return data === undefined || isEmptyObject(data) ? undefined : codec.encode([data]);
     const hs = typeof h === 'function' ? h(socket) : socket.handshake;
     return codec.encode([data, hs]);
   }
