@@ -140,7 +140,8 @@ class Sidecastd {
     this.dir = dir || tmpdir('sidecast-node-');
     this.sock = path.join(this.dir, 'sidecast.sock');
     this.log = path.join(this.dir, 'sidecastd.log');
-    this.args = ['--socket', this.sock, '--log-level', 'debug', '--node-name', name];
+    this.args = ['--socket', this.sock, '--log-level', 'debug', '--node-name', name,
+      '--http-listen', '127.0.0.1:0']; // any free port: several daemons run at once
     if (redisUrl)
       this.args.push('--redis-url', redisUrl, '--heartbeat-ms', '200', '--node-ttl-ms', '800',
         '--request-timeout-ms', '3000', '--room-linger-ms', '300', '--redis-command-timeout-ms', '1000',
