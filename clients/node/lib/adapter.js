@@ -1,0 +1,718 @@
+'use strict';
+/**
+ * socket.io 4 cluster adapter on sidecastd: `io.adapter(createAdapter())`.
+ *
+ * Every namespace gets a SidecastAdapter (the in-memory Adapter's rooms/sids
+ * maps stay the local truth); all namespaces of one createAdapter() share one
+ * SidecastClient through a Hub, which routes what sidecastd sends to the
+ * right namespace.
+ *
+ * Names in sidecastd's registry: room R of namespace N is "N,R"; every
+ * socket is also a member of "N" (no comma), the namespace's "everyone"
+ * room. A namespace name received from a client never contains ','
+ * (socket.io-parser ends the namespace at the first comma), so keys of two
+ * namespaces never collide. Socket ids are registered as they are (socket.io
+ * makes them unique), with the engine.io id (socket.conn.id) as session id.
+ *
+ * Payloads (opaque to sidecastd), byte 0 = kind:
+ *   1 broadcast:  [1][flags][u32 timeout ms, if FLAG_ACK] then either the one
+ *                 encoded string packet (utf8, rest of the payload) or, with
+ *                 FLAG_PARTS, [u8 n] n x ([u8 0=string/1=binary][u32 len][bytes])
+ *   2 server-side emit: [2][u16 nsp len][nsp][codec value: the args]
+ *   3 server count probe: [3]
+ *   4 "namespace absent" answer to a server-side emit: [4]
+ */
+
+// The socket.io-adapter / socket.io-parser that the app's socket.io uses.
+function resolvePeer(name, from) {
+  try {
+    return require.resolve(name, { paths: [from] });
+  } catch (_) {
+    return require.resolve(name);
+  }
+}
+const SOCKET_IO = require.resolve('socket.io');
+function peer(name) {
+  return require(resolvePeer(name, SOCKET_IO));
+}
+const { Adapter } = peer('socket.io-adapter');
+const { Decoder } = peer('socket.io-parser');
+const { SidecastClient } = require('./client');
+const codec = require('./codec');
+const { TimeoutError } = require('./errors');
+
+const KIND_BROADCAST = 1;
+const KIND_SERVER_EMIT = 2;
+const KIND_PROBE = 3;
+const KIND_ABSENT = 4;
+const FLAG_COMPRESS = 1;
+const FLAG_VOLATILE = 2;
+const FLAG_ACK = 4;
+const FLAG_PARTS = 8;
+const ABSENT = Buffer.from([KIND_ABSENT]);
+const PROBE = Buffer.from([KIND_PROBE]);
+const NO_ONE = { rooms: [], socketIds: [], exceptRooms: [], exceptIds: [] };
+
+// The same pre-encoded WebSocket frame the in-memory adapter builds, so a
+// delivery to N websocket clients frames the message once, not N times.
+let wsFrame = null;
+try {
+  const ws = require(resolvePeer('ws', resolvePeer('socket.io-adapter', SOCKET_IO)));
+  if (ws && ws.Sender && typeof ws.Sender.frame === 'function')
+    wsFrame = (str) =>
+      ws.Sender.frame(Buffer.from('4' + str), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+} catch (_) {
+  wsFrame = null;
+}
+
+/* ---- payloads ----------------------------------------------------------------- */
+
+function encodeBroadcast(encoded, flags, timeoutMs) {
+  let f = 0;
+  if (flags.compress) f |= FLAG_COMPRESS;
+  if (flags.volatile) f |= FLAG_VOLATILE;
+  const head = timeoutMs != null ? 6 : 2;
+  if (timeoutMs != null) f |= FLAG_ACK;
+  if (encoded.length === 1 && typeof encoded[0] === 'string') {
+    const s = encoded[0];
+    const out = Buffer.allocUnsafe(head + Buffer.byteLength(s));
+    out[0] = KIND_BROADCAST;
+    out[1] = f;
+    if (timeoutMs != null) out.writeUInt32BE(timeoutMs >>> 0, 2);
+    out.write(s, head);
+    return out;
+  }
+  f |= FLAG_PARTS;
+  const parts = encoded.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.isBuffer(p) ? p : Buffer.from(p)));
+  let size = head + 1;
+  for (const p of parts) size += 5 + p.length;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = KIND_BROADCAST;
+  out[1] = f;
+  if (timeoutMs != null) out.writeUInt32BE(timeoutMs >>> 0, 2);
+  out[head] = parts.length;
+  let at = head + 1;
+  for (let i = 0; i < parts.length; i++) {
+    out[at] = typeof encoded[i] === 'string' ? 0 : 1;
+    out.writeUInt32BE(parts[i].length, at + 1);
+    parts[i].copy(out, at + 5);
+    at += 5 + parts[i].length;
+  }
+  return out;
+}
+
+function decodeBroadcast(p) {
+  const f = p[1];
+  let at = 2;
+  let timeoutMs = 0;
+  if (f & FLAG_ACK) {
+    timeoutMs = p.readUInt32BE(2);
+    at = 6;
+  }
+  let packets;
+  if (!(f & FLAG_PARTS)) {
+    packets = [p.toString('utf8', at)];
+  } else {
+    const n = p[at++];
+    packets = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const type = p[at];
+      const len = p.readUInt32BE(at + 1);
+      const body = p.subarray(at + 5, at + 5 + len);
+      packets[i] = type === 0 ? body.toString('utf8') : Buffer.from(body);
+      at += 5 + len;
+    }
+  }
+  return { flags: f, timeoutMs, packets };
+}
+
+function decodePackets(packets, parser) {
+  let out = null;
+  const d = parser && parser.Decoder ? new parser.Decoder() : new Decoder();
+  d.on('decoded', (pk) => (out = pk));
+  for (const p of packets) d.add(p);
+  d.destroy();
+  return out;
+}
+
+/* ---- hub: one client, many namespaces -------------------------------------------- */
+
+class Hub {
+  constructor(opts) {
+    this.opts = opts;
+    this.ownClient = !opts.client;
+    this.client =
+      opts.client ||
+      new SidecastClient({
+        path: opts.path,
+        name: opts.name || `socket.io-${process.pid}`,
+        timeout: opts.timeout,
+        queueLimit: opts.queueLimit,
+        reconnectMin: opts.reconnectMin,
+        reconnectMax: opts.reconnectMax,
+      });
+    this.adapters = new Map(); // nsp name -> adapter
+    this.client.onDeliver = (d, ackId) => this.onDeliver(d, ackId);
+    this.client.onApply = (a) => this.onApply(a);
+    this.client.onServerMessage = (m) => this.onServerMessage(m);
+    this.client.addProvider(this);
+  }
+
+  add(adapter) {
+    this.adapters.set(adapter.nsp.name, adapter);
+  }
+
+  remove(adapter) {
+    if (this.adapters.get(adapter.nsp.name) === adapter) this.adapters.delete(adapter.nsp.name);
+    if (this.adapters.size === 0 && this.ownClient) {
+      this.client.removeProvider(this);
+      this.closed = this.client.close();
+      this.opts._hub = null;
+    }
+    return this.closed;
+  }
+
+  /** Re-registration after a reconnect. */
+  snapshot(send) {
+    for (const a of this.adapters.values()) a._snapshot(send);
+  }
+
+  adapterOf(to) {
+    const key = to && to.rooms && to.rooms.length ? to.rooms[0] : null;
+    if (key !== null) {
+      const c = key.indexOf(',');
+      return this.adapters.get(c < 0 ? key : key.slice(0, c));
+    }
+    // selectors by socket id only (another app, sidecastctl): whose socket?
+    const ids = (to && to.socketIds) || [];
+    for (const a of this.adapters.values()) for (const id of ids) if (a.sids.has(id)) return a;
+    return this.adapters.size === 1 ? this.adapters.values().next().value : undefined;
+  }
+
+  onDeliver(d, ackId) {
+    const a = d.payload.length && d.payload[0] === KIND_BROADCAST ? this.adapterOf(d.to) : undefined;
+    if (!a) {
+      if (ackId) this.client.ack(ackId, { done: true });
+      return true;
+    }
+    a._onDeliver(d, ackId);
+    return true;
+  }
+
+  onApply(ap) {
+    const a = this.adapterOf(ap.filter);
+    if (a) a._onApply(ap);
+    return true;
+  }
+
+  onServerMessage(m) {
+    const p = m.payload;
+    if (p.length && p[0] === KIND_PROBE) {
+      if (m.ackId) this.client.ack(m.ackId, { payloads: [PROBE], done: true });
+      return;
+    }
+    if (p.length < 3 || p[0] !== KIND_SERVER_EMIT) {
+      if (m.ackId) this.client.ack(m.ackId, { done: true });
+      return;
+    }
+    const nl = p.readUInt16BE(1);
+    const nsp = p.toString('utf8', 3, 3 + nl);
+    const a = this.adapters.get(nsp);
+    if (!a) {
+      if (m.ackId) this.client.ack(m.ackId, { payloads: [ABSENT], done: true });
+      return;
+    }
+    a._onServerEmit(codec.decode(p.subarray(3 + nl)), m.ackId);
+  }
+}
+
+/* ---- the adapter ---------------------------------------------------------------- */
+
+class SidecastAdapter extends Adapter {
+  /**
+   * @param {import('socket.io').Namespace} nsp
+   * @param {Hub} hub
+   * @param {object} opts createAdapter options
+   */
+  constructor(nsp, hub, opts) {
+    super(nsp);
+    this.hub = hub;
+    /** the SidecastClient this adapter talks through */
+    this.client = hub.client;
+    this.opts = opts;
+    this.requestsTimeout = opts.requestsTimeout > 0 ? opts.requestsTimeout : 5000;
+    this._key = nsp.name; // the namespace's "everyone" room
+    this._prefix = nsp.name + ',';
+    this._meta = new Map(); // socket id -> {sessionId, userId, data: Buffer}
+    this._dirty = new Set();
+    this._dirtyScheduled = false;
+    this._ackCountOnce = false;
+    this._onDirty = this._flushDirty.bind(this);
+    hub.add(this);
+  }
+
+  _k(room) {
+    return this._prefix + room;
+  }
+
+  _local(key) {
+    return key.length > this._prefix.length && key.startsWith(this._prefix) ? key.slice(this._prefix.length) : null;
+  }
+
+  _keys(rooms) {
+    const out = [];
+    if (rooms) for (const r of rooms) out.push(this._prefix + r);
+    return out;
+  }
+
+  /** Selector for socket.io's {rooms, except}. */
+  _selector(opts) {
+    const rooms = opts.rooms && opts.rooms.size ? this._keys(opts.rooms) : [this._key];
+    const sel = { rooms };
+    if (opts.except && opts.except.size) sel.exceptRooms = this._keys(opts.except);
+    return sel;
+  }
+
+  close() {
+    return this.hub.remove(this);
+  }
+
+  /* ---- registration ---------------------------------------------------------- */
+
+  addAll(id, rooms) {
+    const had = this.sids.get(id);
+    if (!had) {
+      super.addAll(id, rooms);
+      this._socketUp(id);
+      return;
+    }
+    let fresh = null;
+    for (const r of rooms) if (!had.has(r)) (fresh || (fresh = [])).push(this._prefix + r);
+    super.addAll(id, rooms);
+    if (fresh) this.client.sendJoin(id, fresh);
+  }
+
+  del(id, room) {
+    const had = this.sids.get(id);
+    if (had && had.has(room)) this.client.sendLeave(id, [this._prefix + room]);
+    super.del(id, room);
+  }
+
+  delAll(id) {
+    if (this.sids.has(id)) {
+      this.client.sendSocketDown(id);
+      this._meta.delete(id);
+      this._dirty.delete(id);
+    }
+    super.delAll(id);
+  }
+
+  _socketUp(id) {
+    const socket = this.nsp.sockets.get(id);
+    const meta = { sessionId: '', userId: '', data: undefined };
+    if (socket) {
+      meta.sessionId = (socket.conn && socket.conn.id) || '';
+      if (typeof this.opts.userId === 'function') {
+        const u = this.opts.userId(socket);
+        if (u != null && u !== '') meta.userId = String(u);
+      }
+      meta.data = this._encodeData(socket, socket.data);
+      this._watchData(socket);
+    }
+    this._meta.set(id, meta);
+    this.client.sendSocketUp(this._upMessage(id, meta));
+  }
+
+  _upMessage(id, meta) {
+    const rooms = [this._key];
+    const mine = this.sids.get(id);
+    if (mine) for (const r of mine) rooms.push(this._prefix + r);
+    const m = { socketId: id, rooms };
+    if (meta.sessionId) m.sessionId = meta.sessionId;
+    if (meta.userId) m.userId = meta.userId;
+    if (meta.data) m.data = meta.data;
+    return m;
+  }
+
+  _snapshot(send) {
+    this._flushDirty();
+    for (const id of this.sids.keys()) {
+      let meta = this._meta.get(id);
+      if (!meta) this._meta.set(id, (meta = { sessionId: '', userId: '', data: undefined }));
+      send(this._upMessage(id, meta));
+    }
+  }
+
+  _encodeData(socket, data) {
+    const h = this.opts.handshake;
+    if (!h) return data === undefined ? undefined : codec.encode([data]);
+    const hs = typeof h === 'function' ? h(socket) : socket.handshake;
+    return codec.encode([data, hs]);
+  }
+
+  /**
+   * socket.data is snapshotted at connection and whenever it is assigned
+   * (`socket.data = {...}`), at most once per tick. In-place changes
+   * (`socket.data.x = 1`) need `adapter.syncData(socket)`.
+   */
+  _watchData(socket) {
+    let value = socket.data;
+    const self = this;
+    Object.defineProperty(socket, 'data', {
+      configurable: true,
+      enumerable: true,
+      get() {
+        return value;
+      },
+      set(v) {
+        value = v;
+        self._markDirty(socket.id);
+      },
+    });
+  }
+
+  _markDirty(id) {
+    this._dirty.add(id);
+    if (!this._dirtyScheduled) {
+      this._dirtyScheduled = true;
+      process.nextTick(this._onDirty);
+    }
+  }
+
+  _flushDirty() {
+    this._dirtyScheduled = false;
+    if (!this._dirty.size) return;
+    for (const id of this._dirty) {
+      const socket = this.nsp.sockets.get(id);
+      const meta = this._meta.get(id);
+      if (!socket || !meta) continue;
+      meta.data = this._encodeData(socket, socket.data) || Buffer.alloc(0);
+      this.client.sendSetData(id, meta.data);
+    }
+    this._dirty.clear();
+  }
+
+  /**
+   * Send a socket's current `socket.data` to sidecastd now (after changing it
+   * in place), so other nodes' fetchSockets() see it.
+   * @param {import('socket.io').Socket|string} socketOrId
+   */
+  syncData(socketOrId) {
+    const id = typeof socketOrId === 'string' ? socketOrId : socketOrId.id;
+    if (this._meta.has(id)) this._markDirty(id);
+  }
+
+  /* ---- broadcast ----------------------------------------------------------- */
+
+  broadcast(packet, opts) {
+    const flags = opts.flags || {};
+    const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
+    packet.nsp = this.nsp.name;
+    const encoded = this._encode(packet, packetOpts);
+    this.apply(opts, (socket) => {
+      if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
+      socket.client.writeToEngine(encoded, packetOpts);
+    });
+    if (flags.local) return;
+    this.client.broadcastRaw(
+      this._selector(opts),
+      encodeBroadcast(encoded, flags, null),
+      flags.volatile ? { volatile: true } : undefined,
+    );
+  }
+
+  _onDeliver(d, ackId) {
+    const { flags, timeoutMs, packets } = decodeBroadcast(d.payload);
+    const packetOpts = { preEncoded: true, volatile: !!(flags & FLAG_VOLATILE), compress: !!(flags & FLAG_COMPRESS) };
+    const opts = this._localOpts(d.to || NO_ONE);
+    if (ackId) return this._deliverWithAck(opts, packets, packetOpts, ackId, timeoutMs);
+    if (wsFrame && packets.length === 1 && typeof packets[0] === 'string')
+      packetOpts.wsPreEncodedFrame = wsFrame(packets[0]);
+    let packet = null;
+    this.apply(opts, (socket) => {
+      if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) {
+        if (!packet) packet = decodePackets(packets, this.nsp.server._parser);
+        if (packet) socket.notifyOutgoingListeners(packet);
+      }
+      socket.client.writeToEngine(packets, packetOpts);
+    });
+  }
+
+  /** sidecastd selector (keys) -> socket.io {rooms, except} of this namespace. */
+  _localOpts(to) {
+    const rooms = new Set();
+    let everyone = false;
+    for (const k of to.rooms) {
+      if (k === this._key) everyone = true;
+      else {
+        const r = this._local(k);
+        if (r !== null) rooms.add(r);
+      }
+    }
+    for (const id of to.socketIds) rooms.add(id); // a socket is in its own room
+    if (everyone) rooms.clear();
+    const except = new Set();
+    for (const k of to.exceptRooms) {
+      const r = this._local(k);
+      if (r !== null) except.add(r);
+    }
+    for (const id of to.exceptIds) except.add(id);
+    if (!everyone && rooms.size === 0 && !to.all) rooms.add('\0none'); // nothing of ours
+    return { rooms, except };
+  }
+
+  broadcastWithAck(packet, opts, clientCountCallback, ack) {
+    const flags = opts.flags || {};
+    if (flags.local) {
+      this._ackCountOnce = true;
+      return super.broadcastWithAck(packet, opts, clientCountCallback, ack);
+    }
+    const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
+    packet.nsp = this.nsp.name;
+    packet.id = this.nsp._ids++;
+    const encoded = this._encode(packet, packetOpts);
+    let count = 0;
+    this.apply(opts, (socket) => {
+      count++;
+      socket.acks.set(packet.id, ack);
+      if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
+      socket.client.writeToEngine(encoded, packetOpts);
+    });
+    // We report every server's count at once (when sidecastd says all nodes
+    // answered), so the serverCount() socket.io asks right after is 1.
+    this._ackCountOnce = true;
+    const timeout = flags.timeout > 0 ? flags.timeout : this.requestsTimeout;
+    this.client
+      .broadcastWithAck(
+        this._selector(opts),
+        encodeBroadcast(encoded, flags, timeout),
+        flags.volatile ? { volatile: true } : {},
+        (p) => {
+          count += p.expect;
+          for (const pl of p.payloads) ack(codec.decode(pl)[0]);
+          // timed out: socket.io's own timer reports the error
+          if (p.done && !p.timedOut) clientCountCallback(count);
+        },
+        timeout + 10000,
+      )
+      .catch(() => {}); // socket.io's timer reports the failure
+  }
+
+  /** A Deliver that wants acks: deliver, then answer expect, answers, done. */
+  _deliverWithAck(opts, packets, packetOpts, ackId, timeoutMs) {
+    const packet = decodePackets(packets, this.nsp.server._parser);
+    if (!packet) return this.client.ack(ackId, { done: true });
+    let expect = 0;
+    let got = 0;
+    let finished = false;
+    let timer = null;
+    const finish = () => {
+      finished = true;
+      clearTimeout(timer);
+      this.client.ack(ackId, { done: true });
+    };
+    super.broadcastWithAck(
+      packet,
+      { rooms: opts.rooms, except: opts.except, flags: { volatile: packetOpts.volatile, compress: packetOpts.compress } },
+      (n) => (expect = n),
+      (response) => {
+        if (finished) return;
+        got++;
+        this.client.ack(ackId, { payloads: [codec.encode([response])], done: got >= expect });
+        if (got >= expect) {
+          finished = true;
+          clearTimeout(timer);
+        }
+      },
+    );
+    if (expect === 0) return finish();
+    this.client.ack(ackId, { expect });
+    timer = setTimeout(finish, timeoutMs || this.requestsTimeout);
+  }
+
+  /* ---- cluster requests -------------------------------------------------------- */
+
+  serverCount() {
+    if (this._ackCountOnce) {
+      this._ackCountOnce = false;
+      return Promise.resolve(1);
+    }
+    let answers = 0;
+    return this.client
+      .serverEmit(PROBE, {
+        onProgress: (p) => {
+          for (const pl of p.payloads) if (pl.length === 1 && pl[0] === KIND_PROBE) answers++;
+        },
+        timeout: this.requestsTimeout + 5000,
+      })
+      .then(() => 1 + answers);
+  }
+
+  async fetchSockets(opts) {
+    if (opts.flags && opts.flags.local) return super.fetchSockets(opts);
+    const list = await this.client.fetchSockets(this._selector(opts), { withData: true, withRooms: true });
+    const out = [];
+    for (const s of list) {
+      const local = this.nsp.sockets.get(s.socketId);
+      if (local && this.sids.has(s.socketId)) {
+        out.push(local);
+        continue;
+      }
+      const rooms = [];
+      for (const k of s.rooms) {
+        const r = this._local(k);
+        if (r !== null) rooms.push(r);
+      }
+      let data;
+      let handshake;
+      if (s.data && s.data.length) [data, handshake] = codec.decode(s.data);
+      out.push({ id: s.socketId, handshake: handshake || {}, rooms, data: data === undefined ? {} : data });
+    }
+    return out;
+  }
+
+  async sockets(rooms) {
+    const list = await this.client.fetchSockets(this._selector({ rooms }), {});
+    return new Set(list.map((s) => s.socketId));
+  }
+
+  addSockets(opts, rooms) {
+    super.addSockets(opts, rooms);
+    if (opts.flags && opts.flags.local) return;
+    this._apply(opts, { join: this._keys(rooms) });
+  }
+
+  delSockets(opts, rooms) {
+    super.delSockets(opts, rooms);
+    if (opts.flags && opts.flags.local) return;
+    this._apply(opts, { leave: this._keys(rooms) });
+  }
+
+  disconnectSockets(opts, close) {
+    super.disconnectSockets(opts, close);
+    if (opts.flags && opts.flags.local) return;
+    this._apply(opts, { disconnect: true, close: !!close });
+  }
+
+  _apply(opts, what) {
+    what.filter = this._selector(opts);
+    this.client.apply(what).catch((err) => this.emit('error', err));
+  }
+
+  /** Apply forwarded by sidecastd (ours included: join/leave are idempotent). */
+  _onApply(a) {
+    const opts = this._localOpts(a.filter || NO_ONE);
+    const join = [];
+    for (const k of a.join) {
+      const r = this._local(k);
+      if (r !== null) join.push(r);
+    }
+    const leave = [];
+    for (const k of a.leave) {
+      const r = this._local(k);
+      if (r !== null) leave.push(r);
+    }
+    const picked = [];
+    this.apply(opts, (socket) => picked.push(socket));
+    for (const socket of picked) {
+      if (join.length) socket.join(join);
+      for (const r of leave) socket.leave(r);
+      if (a.disconnect) socket.disconnect(a.close);
+    }
+  }
+
+  serverSideEmit(packet) {
+    const withAck = typeof packet[packet.length - 1] === 'function';
+    const ack = withAck ? packet.pop() : null;
+    const nsp = Buffer.from(this.nsp.name);
+    const body = codec.encode(packet);
+    const payload = Buffer.allocUnsafe(3 + nsp.length + body.length);
+    payload[0] = KIND_SERVER_EMIT;
+    payload.writeUInt16BE(nsp.length, 1);
+    nsp.copy(payload, 3);
+    body.copy(payload, 3 + nsp.length);
+    if (!withAck) {
+      this.client.serverEmit(payload);
+      return;
+    }
+    let expected = 0;
+    const responses = [];
+    let settled = false;
+    const settle = (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ack(err, responses);
+    };
+    const timer = setTimeout(
+      () => settle(new TimeoutError(`timeout reached: only ${responses.length} responses received out of ${expected}`)),
+      this.requestsTimeout,
+    );
+    this.client
+      .serverEmit(payload, {
+        onProgress: (p) => {
+          expected += p.expect;
+          for (const pl of p.payloads) {
+            if (pl.length === 1 && pl[0] === KIND_ABSENT) expected--;
+            else responses.push(codec.decode(pl)[0]);
+          }
+          if (p.done) {
+            if (p.timedOut || responses.length < expected)
+              settle(
+                new TimeoutError(`timeout reached: only ${responses.length} responses received out of ${expected}`),
+              );
+            else settle(null);
+          }
+        },
+        timeout: this.requestsTimeout + 5000,
+      })
+      .catch((err) => settle(err));
+  }
+
+  _onServerEmit(args, ackId) {
+    if (!Array.isArray(args)) args = [];
+    if (ackId) {
+      let answered = false;
+      args.push((response) => {
+        if (answered) return;
+        answered = true;
+        this.client.ack(ackId, { payloads: [codec.encode([response])], done: true });
+      });
+    }
+    this.nsp._onServerSideEmit(args);
+  }
+
+  /* ---- lookups ------------------------------------------------------------- */
+
+  /**
+   * Where is a session (engine.io id), socket or user, cluster-wide.
+   * @param {{sessionId?: string, socketId?: string, userId?: string}} key
+   */
+  lookup(key, opts) {
+    return this.client.lookup(key, opts);
+  }
+
+  /** Is user U online, with how many sockets on how many nodes (needs opts.userId). */
+  presence(userId, opts) {
+    return this.client.presence(userId, opts);
+  }
+}
+
+/**
+ * @param {object} [opts]
+ * @param {string} [opts.path] sidecastd socket ($SIDECAST_SOCKET or /run/sidecast/sidecast.sock)
+ * @param {SidecastClient} [opts.client] an existing client to use (not closed by the adapter)
+ * @param {(socket) => string|undefined} [opts.userId] user id of a socket, registered for lookups / presence
+ * @param {boolean|((socket) => object)} [opts.handshake=false] also ship socket.handshake (or this function's result) for other nodes' fetchSockets()
+ * @param {number} [opts.requestsTimeout=5000] serverSideEmit-with-ack / broadcast-with-ack default timeout, ms
+ * @returns {(nsp) => SidecastAdapter} for io.adapter()
+ */
+function createAdapter(opts = {}) {
+  const o = Object.assign({}, opts);
+  return function sidecastAdapter(nsp) {
+    if (!o._hub) o._hub = new Hub(o);
+    return new SidecastAdapter(nsp, o._hub, o);
+  };
+}
+
+module.exports = { createAdapter, SidecastAdapter };

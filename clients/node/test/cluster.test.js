@@ -1,0 +1,398 @@
+'use strict';
+// Three socket.io servers, each with its own sidecastd, one Redis: every
+// cluster API of socket.io 4 across nodes.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { Manager } = require('socket.io-client');
+const h = require('./harness');
+
+const T = { timeout: 60000 };
+let redis;
+const nodes = []; // {name, d, srv}
+const clients = [];
+
+function setupServer(srv, name) {
+  srv.io.use((socket, next) => {
+    socket.data = { user: socket.handshake.auth.user || null, node: name };
+    next();
+  });
+  srv.io.on('connection', (socket) => {
+    socket.on('join', (room, cb) => {
+      socket.join(room);
+      cb && cb();
+    });
+    socket.on('leave', (room, cb) => {
+      socket.leave(room);
+      cb && cb();
+    });
+    socket.on('setdata', (d, cb) => {
+      socket.data = Object.assign({}, socket.data, d);
+      cb && cb();
+    });
+  });
+}
+
+async function client(node, opts = {}) {
+  const c = await h.connect(node.srv.url, opts);
+  c.on('ask', (x, cb) => cb(x + 1));
+  clients.push(c);
+  return c;
+}
+
+/** send() every 200 ms until `sock` gets `ev` (room subscriptions settle asynchronously). */
+function eventually(send, sock, ev, ms = 15000) {
+  return new Promise((resolve, reject) => {
+    const hnd = (...args) => {
+      done();
+      resolve(args);
+    };
+    const iv = setInterval(send, 200);
+    const t = setTimeout(() => {
+      done();
+      reject(new Error(`"${ev}" never arrived`));
+    }, ms);
+    function done() {
+      sock.off(ev, hnd);
+      clearInterval(iv);
+      clearTimeout(t);
+    }
+    sock.on(ev, hnd);
+    send();
+  });
+}
+
+/** Record every event a socket receives. */
+function recorder(sock) {
+  const seen = [];
+  sock.onAny((ev, ...args) => seen.push([ev, ...args]));
+  return seen;
+}
+
+function emitAck(sock, ev, ...args) {
+  return sock.timeout(10000).emitWithAck(ev, ...args);
+}
+
+/** Wait until node `srv` sees `ids` (exactly) in `room` cluster-wide. */
+function roomIs(srv, room, ids) {
+  return h.waitFor(
+    async () => {
+      const got = (await srv.io.in(room).fetchSockets()).map((s) => s.id).sort();
+      return JSON.stringify(got) === JSON.stringify([...ids].sort());
+    },
+    15000,
+    `room ${room} to be ${ids}`,
+  );
+}
+
+before(async () => {
+  redis = await h.startRedis();
+  for (const name of ['A', 'B', 'C']) {
+    const d = await new h.Sidecastd({ redisUrl: redis.url, name }).start();
+    const srv = await h.startIo(d.sock, { userId: (s) => s.handshake.auth.user, requestsTimeout: 2500 });
+    setupServer(srv, name);
+    nodes.push({ name, d, srv });
+  }
+  await h.waitFor(async () => (await nodes[0].srv.client.nodes()).length === 3, 15000, 'three nodes');
+});
+
+after(async () => {
+  for (const c of clients) c.disconnect();
+  for (const n of nodes) if (n.srv) await n.srv.close();
+  const codes = [];
+  for (const n of nodes) codes.push(await n.d.stop());
+  await redis.stop();
+  assert.deepEqual(codes, codes.map(() => 0), 'every sidecastd exits 0 on SIGTERM');
+});
+
+test('serverCount counts the socket.io servers of the cluster', T, async () => {
+  await h.waitFor(async () => (await nodes[1].srv.io.of('/').adapter.serverCount()) === 3, 15000, 'serverCount 3');
+});
+
+test('room emit from another node reaches members only; except; local', T, async () => {
+  const [A, B, C] = nodes;
+  const a = await client(A, { auth: { user: 'ann' } });
+  const b = await client(B);
+  const seenA = recorder(a);
+  const seenB = recorder(b);
+  await emitAck(a, 'join', 'r1');
+  await eventually(() => C.srv.io.to('r1').emit('m', 'x'), a, 'm');
+  // b is not in r1: a later emit to everyone (same publisher, ordered) reaches
+  // b, the room emit never did
+  await eventually(() => C.srv.io.emit('mark1'), b, 'mark1');
+  assert.ok(!seenB.some((e) => e[0] === 'm'), 'non-member got a room emit');
+
+  // except: everyone but members of r1
+  await eventually(() => A.srv.io.except('r1').emit('ex', 1), b, 'ex');
+  await eventually(() => A.srv.io.emit('mark2'), a, 'mark2');
+  assert.ok(!seenA.some((e) => e[0] === 'ex'), 'excepted room member got the emit');
+
+  // local: only sockets of this server
+  await eventually(() => A.srv.io.local.emit('loc', 1), a, 'loc');
+  await eventually(() => A.srv.io.emit('mark3'), b, 'mark3');
+  assert.ok(!seenB.some((e) => e[0] === 'loc'), 'local emit left the node');
+
+  // socket.broadcast: everyone but the sender, across nodes
+  const sa = A.srv.io.of('/').sockets.get(a.id);
+  await eventually(() => sa.broadcast.emit('bc', 1), b, 'bc');
+  await eventually(() => sa.emit('mark4'), a, 'mark4');
+  assert.ok(!seenA.some((e) => e[0] === 'bc'), 'sender got its own broadcast');
+
+  // to several rooms + except across nodes; a socket in two target rooms gets it once
+  await emitAck(b, 'join', 'r2');
+  await emitAck(a, 'join', 'r2');
+  await roomIs(C.srv, 'r2', [a.id, b.id]);
+  const before = seenB.filter((e) => e[0] === 'multi').length;
+  await eventually(() => C.srv.io.to('r1').to('r2').except(a.id).emit('multi', 1), b, 'multi');
+  await eventually(() => C.srv.io.to('r2').emit('mark5'), a, 'mark5');
+  assert.ok(!seenA.some((e) => e[0] === 'multi'), 'except(socket id) ignored');
+  assert.ok(seenB.filter((e) => e[0] === 'multi').length >= before + 1);
+});
+
+test('targeted emit to a socket id on another node; volatile; compress; binary', T, async () => {
+  const [A, B, C] = nodes;
+  const a = await client(A);
+  const [x] = await eventually(() => C.srv.io.to(a.id).emit('direct', 42), a, 'direct');
+  assert.equal(x, 42);
+  await eventually(() => B.srv.io.to(a.id).volatile.emit('vol', 'v'), a, 'vol');
+  await eventually(() => B.srv.io.to(a.id).compress(false).emit('cmp', 'c'), a, 'cmp');
+  const payload = Buffer.from([0, 1, 2, 250, 255]);
+  const [bin, nested] = await eventually(
+    () => C.srv.io.to(a.id).emit('bin', payload, { deep: [Buffer.from('xyz')] }),
+    a,
+    'bin',
+  );
+  assert.deepEqual(Buffer.from(bin), payload);
+  assert.deepEqual(Buffer.from(nested.deep[0]), Buffer.from('xyz'));
+  // binary from a client, relayed by its server to a client on another node
+  const b = await client(B);
+  const sb = B.srv.io.of('/').sockets.get(b.id);
+  sb.on('relay', (to, buf) => sb.to(to).emit('relayed', buf));
+  const [got] = await eventually(() => b.emit('relay', a.id, Buffer.from('hi')), a, 'relayed');
+  assert.equal(Buffer.from(got).toString(), 'hi');
+});
+
+test('broadcast with acks across nodes, and its timeout', T, async () => {
+  const [A, B, C] = nodes;
+  const room = 'ackroom';
+  const cs = [await client(A), await client(B), await client(C)];
+  for (const c of cs) await emitAck(c, 'join', room);
+  await roomIs(B.srv, room, cs.map((c) => c.id));
+  const responses = await h.waitFor(async () => {
+    const r = await B.srv.io.to(room).timeout(8000).emitWithAck('ask', 1);
+    return r.length === 3 ? r : null;
+  }, 30000, 'three ack responses');
+  assert.deepEqual(responses, [2, 2, 2]);
+  // callback form, remote socket only
+  const one = await new Promise((resolve, reject) =>
+    A.srv.io.to(cs[2].id).timeout(8000).emit('ask', 10, (err, r) => (err ? reject(err) : resolve(r))),
+  );
+  assert.deepEqual(one, [11]);
+  // nobody answers 'silent': the timeout fires with the responses so far
+  const err = await A.srv.io.to(room).timeout(700).emitWithAck('silent', 1).then(
+    () => null,
+    (e) => e,
+  );
+  assert.ok(err instanceof Error, 'broadcast with acks did not time out');
+  assert.match(err.message, /timed out/);
+});
+
+test('fetchSockets with data and rooms; RemoteSocket emit/join/leave/disconnect', T, async () => {
+  const [A, B, C] = nodes;
+  const a = await client(A, { auth: { user: 'fetch-user' } });
+  await emitAck(a, 'join', 'fr');
+  await emitAck(a, 'setdata', { score: 7 });
+  const remote = await h.waitFor(async () => {
+    const list = await C.srv.io.in('fr').fetchSockets();
+    const r = list.find((s) => s.id === a.id);
+    return r && r.data && r.data.score === 7 ? r : null;
+  }, 15000, 'fetched socket with data');
+  assert.equal(remote.data.user, 'fetch-user');
+  assert.equal(remote.data.node, 'A');
+  assert.ok(remote.rooms.has('fr') && remote.rooms.has(a.id), `rooms: ${[...remote.rooms]}`);
+  assert.equal(remote.constructor.name, 'RemoteSocket');
+  // in-place change + syncData
+  const sa = A.srv.io.of('/').sockets.get(a.id);
+  sa.data.score = 8;
+  A.srv.io.of('/').adapter.syncData(sa);
+  await h.waitFor(async () => {
+    const r = (await B.srv.io.in('fr').fetchSockets()).find((s) => s.id === a.id);
+    return r && r.data.score === 8;
+  }, 15000, 'synced data');
+  // local sockets come back as the Socket itself
+  const onA = await A.srv.io.in('fr').fetchSockets();
+  assert.ok(onA.some((s) => s === sa));
+  // except and everyone
+  const all = await B.srv.io.fetchSockets();
+  assert.ok(all.some((s) => s.id === a.id));
+  const notFr = await B.srv.io.except('fr').fetchSockets();
+  assert.ok(!notFr.some((s) => s.id === a.id));
+  // RemoteSocket API
+  await eventually(() => remote.emit('viaremote', 1), a, 'viaremote');
+  remote.join('joined-remotely');
+  await h.waitFor(() => sa.rooms.has('joined-remotely'), 15000, 'remote join');
+  remote.leave('joined-remotely');
+  await h.waitFor(() => !sa.rooms.has('joined-remotely'), 15000, 'remote leave');
+  const [ack] = [await remote.timeout(8000).emitWithAck('ask', 5)];
+  assert.equal(ack, 6);
+  const disc = h.once(a, 'disconnect', 15000);
+  remote.disconnect();
+  const [reason] = await disc;
+  assert.equal(reason, 'io server disconnect');
+});
+
+test('socketsJoin / socketsLeave / in(room).socketsJoin across nodes', T, async () => {
+  const [A, B, C] = nodes;
+  const a = await client(A);
+  const c = await client(C);
+  await emitAck(a, 'join', 'src');
+  await roomIs(B.srv, 'src', [a.id]);
+  B.srv.io.in('src').socketsJoin(['dst1', 'dst2']);
+  const sa = A.srv.io.of('/').sockets.get(a.id);
+  const sc = C.srv.io.of('/').sockets.get(c.id);
+  await h.waitFor(() => sa.rooms.has('dst1') && sa.rooms.has('dst2'), 15000, 'socketsJoin on A');
+  assert.ok(!sc.rooms.has('dst1'), 'socketsJoin reached a socket outside the room');
+  await roomIs(C.srv, 'dst1', [a.id]);
+  B.srv.io.socketsJoin('everyone-x');
+  await h.waitFor(() => sa.rooms.has('everyone-x') && sc.rooms.has('everyone-x'), 15000, 'socketsJoin all');
+  // the joining node's own sockets join at once
+  const b = await client(B);
+  const sb = B.srv.io.of('/').sockets.get(b.id);
+  B.srv.io.socketsJoin('sync-room');
+  assert.ok(sb.rooms.has('sync-room'), 'local socket did not join synchronously');
+  C.srv.io.in('everyone-x').socketsLeave('everyone-x');
+  await h.waitFor(() => !sa.rooms.has('everyone-x') && !sc.rooms.has('everyone-x'), 15000, 'socketsLeave');
+  C.srv.io.in('dst1').socketsLeave('dst2');
+  await h.waitFor(() => !sa.rooms.has('dst2') && sa.rooms.has('dst1'), 15000, 'in().socketsLeave');
+});
+
+/** A '/' and a '/side' socket sharing one engine.io connection to node n. */
+async function pair(n) {
+  const m = new Manager(n.srv.url, { transports: ['websocket'], reconnection: false });
+  const main = m.socket('/');
+  const side = m.socket('/side');
+  await Promise.all([h.once(main, 'connect', 15000), h.once(side, 'connect', 15000)]);
+  clients.push(main, side);
+  return { main, side };
+}
+
+test('disconnectSockets(close) across nodes', T, async () => {
+  const [A, B, C] = nodes;
+  A.srv.io.of('/side').on('connection', (s) => s.on('echo', (cb) => cb('echo')));
+  const a1 = await client(A);
+  const c1 = await client(C);
+  const p1 = await pair(A);
+  const p2 = await pair(A);
+  await emitAck(a1, 'join', 'kick');
+  await emitAck(c1, 'join', 'kick');
+  await emitAck(p1.main, 'join', 'kick1');
+  await emitAck(p2.main, 'join', 'kick2');
+  await roomIs(B.srv, 'kick', [a1.id, c1.id]);
+  await roomIs(B.srv, 'kick1', [p1.main.id]);
+  await roomIs(B.srv, 'kick2', [p2.main.id]);
+  const d1 = h.once(a1, 'disconnect', 15000);
+  const d3 = h.once(c1, 'disconnect', 15000);
+  B.srv.io.in('kick').disconnectSockets();
+  assert.equal((await d1)[0], 'io server disconnect');
+  assert.equal((await d3)[0], 'io server disconnect');
+  // close=false: the socket goes, its connection (and the other namespace on it) stays
+  const dm = h.once(p1.main, 'disconnect', 15000);
+  C.srv.io.in('kick1').disconnectSockets(false);
+  assert.equal((await dm)[0], 'io server disconnect');
+  assert.equal(await p1.side.timeout(8000).emitWithAck('echo'), 'echo');
+  // close=true: the whole connection closes, so '/side' goes too
+  const ds = h.once(p2.side, 'disconnect', 15000);
+  C.srv.io.in('kick2').disconnectSockets(true);
+  await ds;
+  assert.equal(p2.main.connected, false);
+  await roomIs(B.srv, 'kick', []);
+});
+
+test('serverSideEmit without and with acks, and its timeout', T, async () => {
+  const [A, B, C] = nodes;
+  const got = [];
+  B.srv.io.on('hello', (...args) => got.push(['B', ...args]));
+  C.srv.io.on('hello', (...args) => got.push(['C', ...args]));
+  A.srv.io.on('hello', (...args) => got.push(['A', ...args]));
+  A.srv.io.serverSideEmit('hello', 'world', Buffer.from('b'));
+  await h.waitFor(() => got.length >= 2, 15000, 'serverSideEmit on B and C');
+  assert.deepEqual(got.map((g) => g[0]).sort(), ['B', 'C']);
+  assert.equal(got[0][1], 'world');
+  assert.deepEqual(Buffer.from(got[0][2]), Buffer.from('b'));
+
+  B.srv.io.on('ping?', (x, cb) => cb(`pong-B-${x}`));
+  C.srv.io.on('ping?', (x, cb) => cb(`pong-C-${x}`));
+  const responses = await A.srv.io.serverSideEmitWithAck('ping?', 1);
+  assert.deepEqual(responses.sort(), ['pong-B-1', 'pong-C-1']);
+  A.srv.io.on('ping?', (x, cb) => cb(`pong-A-${x}`));
+  const cbForm = await new Promise((resolve, reject) =>
+    B.srv.io.serverSideEmit('ping?', 2, (err, r) => (err ? reject(err) : resolve(r))),
+  );
+  assert.deepEqual(cbForm.sort(), ['pong-A-2', 'pong-C-2']);
+  // only C answers: A's ack times out (requestsTimeout 2500) with C's answer
+  B.srv.io.on('half', () => {});
+  C.srv.io.on('half', (cb) => cb('c'));
+  const err = await A.srv.io.serverSideEmitWithAck('half').then(
+    () => null,
+    (e) => e,
+  );
+  assert.ok(err, 'serverSideEmit with a silent server did not time out');
+  assert.match(err.message, /timeout reached/);
+  assert.deepEqual(err.responses, ['c']);
+  // another namespace is separate: only servers with it answer
+  B.srv.io.of('/other').on('ping?', (x, cb) => cb('other-B'));
+  const other = await A.srv.io.of('/other').serverSideEmitWithAck('ping?', 0);
+  assert.deepEqual(other, ['other-B']);
+});
+
+test('namespaces do not collide: same room name in two namespaces', T, async () => {
+  const [A, B] = nodes;
+  for (const n of [A, B])
+    n.srv.io.of('/chat').on('connection', (s) => s.on('join', (r, cb) => (s.join(r), cb())));
+  const a = await h.connect(A.srv.url + '/chat');
+  clients.push(a);
+  const b = await client(B);
+  const seenB = recorder(b);
+  await a.timeout(8000).emitWithAck('join', 'same');
+  await emitAck(b, 'join', 'same');
+  await eventually(() => B.srv.io.of('/chat').to('same').emit('nsmsg', 1), a, 'nsmsg');
+  await eventually(() => B.srv.io.to('same').emit('mark-ns'), b, 'mark-ns');
+  assert.ok(!seenB.some((e) => e[0] === 'nsmsg'), 'emit crossed namespaces');
+  const inChat = await B.srv.io.of('/chat').in('same').fetchSockets();
+  assert.deepEqual(inChat.map((s) => s.id), [a.id]);
+});
+
+test('session lookup by engine.io sid and presence from another node', T, async () => {
+  const [A, B, C] = nodes;
+  const a = await client(A, { auth: { user: 'lookup-user' } });
+  const sid = a.io.engine.id;
+  const r = await h.waitFor(async () => {
+    const res = await C.srv.io.of('/').adapter.lookup({ sessionId: sid });
+    return res.sockets.length ? res : null;
+  }, 15000, 'session lookup');
+  assert.equal(r.sockets[0].nodeName, 'A');
+  assert.equal(r.sockets[0].socketId, a.id);
+  assert.equal(r.sockets[0].local, false);
+  const bySocket = await B.srv.io.of('/').adapter.lookup({ socketId: a.id });
+  assert.equal(bySocket.sockets[0].sessionId, sid);
+  const p = await B.srv.io.of('/').adapter.presence('lookup-user');
+  assert.deepEqual(p, { online: true, sockets: 1, nodes: 1 });
+  a.disconnect();
+  await h.waitFor(async () => !(await B.srv.io.of('/').adapter.presence('lookup-user')).online, 15000, 'offline');
+});
+
+test('a node shut down: serverCount drops, the others keep working', T, async () => {
+  const [A, B, C] = nodes;
+  const a = await client(A);
+  const b = await client(B);
+  await emitAck(a, 'join', 'survive');
+  await C.srv.close();
+  C.srv = null;
+  assert.equal(await C.d.stop(), 0);
+  await h.waitFor(async () => (await A.srv.io.of('/').adapter.serverCount()) === 2, 20000, 'serverCount 2');
+  await eventually(() => B.srv.io.to('survive').emit('still', 1), a, 'still');
+  const list = await B.srv.io.fetchSockets();
+  assert.ok(list.some((s) => s.id === a.id) && list.some((s) => s.id === b.id));
+  const r = await A.srv.io.serverSideEmitWithAck('ping?', 3);
+  assert.deepEqual(r, ['pong-B-3']);
+  assert.ok(b.connected);
+});
