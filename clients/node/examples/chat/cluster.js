@@ -118,7 +118,7 @@ function findSidecastd() {
  * socket, pid}], haproxy: {port, pid}, stop()}. On failure everything
  * started so far is stopped and the error names the log to read.
  */
-async function startChat({ nodes = 2, transport = 'websocket', port = 0, adapter = 'sidecast' } = {}) {
+async function startChat({ nodes = 2, transport = 'websocket', port = 0 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecast-chat-'));
   const procs = new Procs(dir);
   const onExit = () => procs.killSync();
@@ -135,15 +135,11 @@ async function startChat({ nodes = 2, transport = 'websocket', port = 0, adapter
     for (let i = 1; i <= nodes; i++) {
       const name = `node-${i}`;
       const socket = path.join(dir, `sidecast-${i}.sock`);
-      const env = { CHAT_NODE: name, CHAT_TRANSPORTS: transport, REDIS_URL: redisUrl, SIDECAST_SOCKET: socket };
-      if (adapter === 'sidecast') {
-        const sc = procs.spawn(`sidecastd-${i}`, findSidecastd(), [
-          '--socket', socket, '--redis-url', redisUrl, '--node-name', name, '--log-level', 'warn',
-        ]);
-        await waitConnectable(socket, 10000, sc);
-      } else {
-        env.CHAT_ADAPTER = adapter;
-      }
+      const env = { CHAT_NODE: name, CHAT_TRANSPORTS: transport, SIDECAST_SOCKET: socket };
+      const sc = procs.spawn(`sidecastd-${i}`, findSidecastd(), [
+        '--socket', socket, '--redis-url', redisUrl, '--node-name', name, '--log-level', 'warn',
+      ]);
+      await waitConnectable(socket, 10000, sc);
       const nodePort = await freePort();
       const app = procs.spawn(name, process.execPath, [path.join(__dirname, 'server.js')], { ...env, PORT: String(nodePort) });
       list.push({ name, port: nodePort, url: `http://127.0.0.1:${nodePort}`, socket, child: app });

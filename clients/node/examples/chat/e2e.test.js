@@ -7,8 +7,7 @@
 // sees it in the member list (fetchSockets across nodes) and receives its
 // messages, and sees it leave. Exit 0 on success, 1 with a reason otherwise.
 // Bounded: every wait has a deadline, the whole test a hard limit.
-// Env: SIDECASTD (path to the daemon), CHAT_SCREENSHOT (save a PNG there),
-// CHAT_TEST_ADAPTER (default sidecast).
+// Env: SIDECASTD (path to the daemon), CHAT_SCREENSHOT (save a PNG there).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -125,7 +124,7 @@ async function main() {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecast-chromium-'));
   let chat, context;
   try {
-    chat = await startChat({ nodes: 2, transport: 'websocket', adapter: process.env.CHAT_TEST_ADAPTER || 'sidecast' });
+    chat = await startChat({ nodes: 2, transport: 'websocket' });
     console.log(`# chat at ${chat.url}, logs in ${chat.dir}`);
     context = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',

@@ -10,23 +10,11 @@ const http = require('node:http');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Server } = require('socket.io');
+const { createAdapter } = require('sidecast');
 
 const port = Number(process.env.PORT || 3000);
 const nodeName = process.env.CHAT_NODE || `node-${port}`;
 const transports = (process.env.CHAT_TRANSPORTS || 'websocket').split(',');
-
-function makeAdapter() {
-  if (process.env.CHAT_ADAPTER === 'redis') {
-    // Scaffolding stand-in while the sidecast adapter is being written.
-    const { createAdapter } = require('@socket.io/redis-adapter');
-    const { createClient } = require('redis');
-    const pub = createClient({ url: process.env.REDIS_URL });
-    const sub = pub.duplicate();
-    return Promise.all([pub.connect(), sub.connect()]).then(() => createAdapter(pub, sub));
-  }
-  const { createAdapter } = require('sidecast');
-  return createAdapter({ path: process.env.SIDECAST_SOCKET });
-}
 
 const page = path.join(__dirname, 'public');
 const files = {
@@ -98,9 +86,11 @@ function onConnection(socket) {
   });
 }
 
-async function main() {
+function main() {
   io = new Server(server, { transports, serveClient: true });
-  io.adapter(await makeAdapter());
+  // The only cluster setup the app needs: its own sidecastd's socket. Redis
+  // is sidecastd's business.
+  io.adapter(createAdapter({ path: process.env.SIDECAST_SOCKET, name: nodeName }));
   io.on('connection', onConnection);
   server.listen(port, '127.0.0.1', () => console.log(`${nodeName} listening on 127.0.0.1:${port}`));
 }
@@ -112,7 +102,4 @@ function stop() {
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 
-main().catch((err) => {
-  console.error(`${nodeName}: ${err.stack || err}`);
-  process.exit(1);
-});
+main();

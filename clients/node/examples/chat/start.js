@@ -13,7 +13,6 @@ function arg(name, def) {
     nodes: Number(arg('--nodes', 2)),
     port: Number(arg('--port', 0)),
     transport: arg('--transport', 'websocket'),
-    adapter: arg('--adapter', 'sidecast'),
   });
   console.log(`chat: ${chat.url}`);
   for (const n of chat.nodes) console.log(`  ${n.name}: ${n.url} (sidecastd ${n.socket})`);
