@@ -8,7 +8,8 @@
 // (sidecast only) two sidecastd in cluster mode on it, two app processes
 // (node 1 emits, node 2 is "the other node"), and one client process per
 // node with BENCH_CLIENTS_PER_NODE socket.io clients each. Each case then
-// runs with the redis adapter and right after with sidecast. Cases:
+// runs BENCH_ROUNDS rounds, alternating redis adapter and sidecast round by
+// round (same machine conditions for both), and the rounds are pooled. Cases:
 //   room-flow    io.to('bench').emit to every client on both nodes, at most
 //                ROOM_WINDOW emits in flight (acknowledged once every client
 //                got it): emits/s, deliveries/s, latency under load
@@ -21,7 +22,8 @@
 // For each case the CPU seconds (utime+stime from /proc/<pid>/stat) of each
 // app, each sidecastd and redis-server per 10,000 emits (or calls). Not a
 // test: nothing here passes or fails; targets are reported as met or not.
-// Env: SIDECASTD, BENCH_SECONDS (5), BENCH_CLIENTS_PER_NODE (500),
+// Env: SIDECASTD, BENCH_SECONDS per round (3), BENCH_ROUNDS (3),
+// BENCH_CLIENTS_PER_NODE (500),
 // BENCH_PAYLOAD_BYTES (100), BENCH_ADAPTERS (redis,sidecast), BENCH_CASES (all),
 // BENCH_JSON (write the figures there), BENCH_APP_ARGS (node flags for the
 // apps, e.g. --cpu-prof).
@@ -33,7 +35,8 @@ const path = require('node:path');
 const { Hist } = require('./hist');
 
 const repo = path.resolve(__dirname, '..', '..', '..');
-const SECONDS = Number(process.env.BENCH_SECONDS || 5);
+const SECONDS = Number(process.env.BENCH_SECONDS || 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const WARMUP_MS = 1000;
 const PER_NODE = Number(process.env.BENCH_CLIENTS_PER_NODE || 500);
 const PAYLOAD = 'x'.repeat(Number(process.env.BENCH_PAYLOAD_BYTES || 100));
@@ -236,7 +239,9 @@ function cpuSnapshot(procs) {
   return procs.map((p) => cpuSeconds(p.pid));
 }
 
-async function runCase(c, nodes, procs, targets) {
+// One measured round of case `c` on one adapter's setup: warm up, then
+// SECONDS of counters, CPU and latency.
+async function runRound(c, { nodes, procs, targets }) {
   const sender = nodes[0].app;
   await Promise.all(nodes.map((n) => ask(n.client, { cmd: 'need', need: c.kind === 'room' ? 'all' : 'one' }, 'ok')));
   const relay = c.kind === 'fetch' ? null : ackRelay(nodes, c.kind, c.window);
@@ -257,24 +262,40 @@ async function runCase(c, nodes, procs, targets) {
   if (relay) relay.close();
   await sleep(300);
 
-  const secs = Number(b.t - a.t) / 1e9;
+  const sum = (x) => x.clients.reduce((s, y) => s + y.deliveries, 0);
+  return {
+    secs: Number(b.t - a.t) / 1e9,
+    ops: c.kind === 'fetch' ? b.app.calls - a.app.calls : b.done - a.done,
+    deliveries: sum(b) - sum(a),
+    cpu: b.cpu.map((x, i) => x - a.cpu[i]),
+    hists: c.kind === 'fetch' ? [b.app.hist] : b.clients.map((x) => x.hist),
+    unanswered: stopped.inflight,
+    bad: b.app.bad - a.app.bad,
+  };
+}
+
+// Rounds pooled: total operations over total measured time, CPU seconds over
+// total operations, latency quantiles of all samples together.
+function pool(c, procs, rounds) {
+  const secs = rounds.reduce((s, r) => s + r.secs, 0);
+  const ops = rounds.reduce((s, r) => s + r.ops, 0);
   const hist = new Hist();
-  if (c.kind === 'fetch') hist.merge(b.app.hist);
-  else for (const cl of b.clients) hist.merge(cl.hist);
-  const ops = c.kind === 'fetch' ? b.app.calls - a.app.calls : b.done - a.done;
-  const deliveries = b.clients.reduce((s, x) => s + x.deliveries, 0) - a.clients.reduce((s, x) => s + x.deliveries, 0);
-  const cpu = procs.map((p, i) => ({ label: p.label, role: p.role, per10k: ops ? ((b.cpu[i] - a.cpu[i]) / ops) * 10000 : NaN, secs: b.cpu[i] - a.cpu[i] }));
+  for (const r of rounds) for (const h of r.hists) hist.merge(h);
   return {
     case: c.name,
     opsPerSec: ops / secs,
-    deliveriesPerSec: deliveries / secs,
+    deliveriesPerSec: rounds.reduce((s, r) => s + r.deliveries, 0) / secs,
     p50us: hist.quantile(0.5),
     p99us: hist.quantile(0.99),
     ops,
     seconds: secs,
-    unanswered: stopped.inflight,
-    badFetches: b.app.bad - a.app.bad,
-    cpu,
+    rounds: rounds.map((r) => Math.round(r.ops / r.secs)),
+    unanswered: rounds.reduce((s, r) => s + r.unanswered, 0),
+    badFetches: rounds.reduce((s, r) => s + r.bad, 0),
+    cpu: procs.map((p, i) => {
+      const cs = rounds.reduce((s, r) => s + r.cpu[i], 0);
+      return { label: p.label, role: p.role, secs: cs, per10k: ops ? (cs / ops) * 10000 : NaN };
+    }),
   };
 }
 
@@ -311,6 +332,7 @@ function printCase(adapter, r) {
   let line = `${adapter.padEnd(8)} ${r.case.padEnd(11)} ${fmt(r.opsPerSec).padStart(8)} ${unit}`;
   if (r.case !== 'fetch') line += `  ${fmt(r.deliveriesPerSec).padStart(9)} deliveries/s`;
   line += `  p50 ${fmt(r.p50us / 1000, 2)} ms  p99 ${fmt(r.p99us / 1000, 2)} ms`;
+  line += `  (rounds: ${r.rounds.join(', ')})`;
   if (r.unanswered > 0) line += `  (${r.unanswered} never acknowledged)`;
   if (r.badFetches) line += `  (${r.badFetches} fetches with a wrong socket count)`;
   console.log(line);
@@ -360,7 +382,7 @@ function summary(all) {
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecast-bench-node-'));
-  console.log(`socket.io 2 nodes, ${PER_NODE} clients per node, ${PAYLOAD.length} B payload, ${SECONDS} s per case, ${os.cpus().length} CPUs`);
+  console.log(`socket.io 2 nodes, ${PER_NODE} clients per node, ${PAYLOAD.length} B payload, ${ROUNDS} rounds x ${SECONDS} s per case and adapter, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`);
   console.log(`windows: room ${ROOM_WINDOW}, target ${TARGET_WINDOW}, fetch ${FETCH_WINDOW}; fixed rates: room ${ROOM_RATE}/s, target ${TARGET_RATE}/s`);
   const redis = await startRedis(dir);
   await redisCommand(redis.port, 'FLUSHALL');
@@ -371,12 +393,16 @@ async function main() {
     // each case runs for one adapter right after the other: on a shared or
     // noisy machine both see the same conditions.
     for (const a of ADAPTERS) setups.push(await setupAdapter(a, dir, redis));
-    for (const c of CASES)
-      for (const st of setups) {
-        const r = await runCase(c, st.nodes, st.procs, st.targets);
+    for (const c of CASES) {
+      const rounds = setups.map(() => []);
+      for (let i = 0; i < ROUNDS; i++)
+        for (let k = 0; k < setups.length; k++) rounds[k].push(await runRound(c, setups[k]));
+      setups.forEach((st, k) => {
+        const r = pool(c, st.procs, rounds[k]);
         printCase(st.adapter, r);
         (all[st.adapter] ||= []).push(r);
-      }
+      });
+    }
     let sum = null;
     if (all.redis && all.sidecast && CASES.length === 5) sum = summary(all);
     if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ results: all, summary: sum }, null, 2));
