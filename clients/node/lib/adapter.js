@@ -143,14 +143,7 @@ class Hub {
     this.ownClient = !opts.client;
     this.client =
       opts.client ||
-      new SidecastClient({
-        path: opts.path,
-        name: opts.name || `socket.io-${process.pid}`,
-        timeout: opts.timeout,
-        queueLimit: opts.queueLimit,
-        reconnectMin: opts.reconnectMin,
-        reconnectMax: opts.reconnectMax,
-      });
+      new SidecastClient(Object.assign({}, opts, { name: opts.name || `socket.io-${process.pid}` }));
     this.adapters = new Map(); // nsp name -> adapter
     this.client.onDeliver = (d, ackId) => this.onDeliver(d, ackId);
     this.client.onApply = (a) => this.onApply(a);
@@ -166,8 +159,8 @@ class Hub {
     if (this.adapters.get(adapter.nsp.name) === adapter) this.adapters.delete(adapter.nsp.name);
     if (this.adapters.size === 0 && this.ownClient) {
       this.client.removeProvider(this);
+      this.closing = true;
       this.closed = this.client.close();
-      this.opts._hub = null;
     }
     return this.closed;
   }
@@ -280,45 +273,48 @@ class SidecastAdapter extends Adapter {
   /* ---- registration ---------------------------------------------------------- */
 
   addAll(id, rooms) {
-    const had = this.sids.get(id);
-    if (!had) {
+    const meta = this._meta.get(id);
+    if (meta && meta.up) {
+      const had = this.sids.get(id);
+      let fresh = null;
+      for (const r of rooms) if (!had || !had.has(r)) (fresh || (fresh = [])).push(this._prefix + r);
       super.addAll(id, rooms);
-      this._socketUp(id);
+      if (fresh) this.client.sendJoin(id, fresh);
       return;
     }
-    let fresh = null;
-    for (const r of rooms) if (!had.has(r)) (fresh || (fresh = [])).push(this._prefix + r);
     super.addAll(id, rooms);
-    if (fresh) this.client.sendJoin(id, fresh);
+    // A recovered session joins its rooms before the socket is connected:
+    // register it (with every room) once it is in nsp.sockets.
+    const socket = this.nsp.sockets.get(id);
+    if (socket) this._socketUp(id, socket);
+    else if (!meta) this._meta.set(id, { up: false, sessionId: '', userId: '', data: undefined });
   }
 
   del(id, room) {
     const had = this.sids.get(id);
-    if (had && had.has(room)) this.client.sendLeave(id, [this._prefix + room]);
+    const meta = this._meta.get(id);
+    if (meta && meta.up && had && had.has(room)) this.client.sendLeave(id, [this._prefix + room]);
     super.del(id, room);
   }
 
   delAll(id) {
-    if (this.sids.has(id)) {
-      this.client.sendSocketDown(id);
+    const meta = this._meta.get(id);
+    if (meta) {
+      if (meta.up) this.client.sendSocketDown(id);
       this._meta.delete(id);
       this._dirty.delete(id);
     }
     super.delAll(id);
   }
 
-  _socketUp(id) {
-    const socket = this.nsp.sockets.get(id);
-    const meta = { sessionId: '', userId: '', data: undefined };
-    if (socket) {
-      meta.sessionId = (socket.conn && socket.conn.id) || '';
-      if (typeof this.opts.userId === 'function') {
-        const u = this.opts.userId(socket);
-        if (u != null && u !== '') meta.userId = String(u);
-      }
-      meta.data = this._encodeData(socket, socket.data);
-      this._watchData(socket);
+  _socketUp(id, socket) {
+    const meta = { up: true, sessionId: (socket.conn && socket.conn.id) || '', userId: '', data: undefined };
+    if (typeof this.opts.userId === 'function') {
+      const u = this.opts.userId(socket);
+      if (u != null && u !== '') meta.userId = String(u);
     }
+    meta.data = this._encodeData(socket, socket.data);
+    this._watchData(socket);
     this._meta.set(id, meta);
     this.client.sendSocketUp(this._upMessage(id, meta));
   }
@@ -336,11 +332,7 @@ class SidecastAdapter extends Adapter {
 
   _snapshot(send) {
     this._flushDirty();
-    for (const id of this.sids.keys()) {
-      let meta = this._meta.get(id);
-      if (!meta) this._meta.set(id, (meta = { sessionId: '', userId: '', data: undefined }));
-      send(this._upMessage(id, meta));
-    }
+    for (const [id, meta] of this._meta) if (meta.up && this.sids.has(id)) send(this._upMessage(id, meta));
   }
 
   _encodeData(socket, data) {
@@ -408,8 +400,15 @@ class SidecastAdapter extends Adapter {
     const flags = opts.flags || {};
     const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
     packet.nsp = this.nsp.name;
-    const encoded = this._encode(packet, packetOpts);
+    const encoded = this.encoder.encode(packet);
+    let framed = false;
     this.apply(opts, (socket) => {
+      // the WebSocket frame is built once, and only if a local socket gets it
+      if (!framed) {
+        framed = true;
+        if (wsFrame && encoded.length === 1 && typeof encoded[0] === 'string')
+          packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
+      }
       if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
       socket.client.writeToEngine(encoded, packetOpts);
     });
@@ -429,13 +428,24 @@ class SidecastAdapter extends Adapter {
     if (wsFrame && packets.length === 1 && typeof packets[0] === 'string')
       packetOpts.wsPreEncodedFrame = wsFrame(packets[0]);
     let packet = null;
-    this.apply(opts, (socket) => {
+    const each = (socket) => {
       if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) {
         if (!packet) packet = decodePackets(packets, this.nsp.server._parser);
         if (packet) socket.notifyOutgoingListeners(packet);
       }
       socket.client.writeToEngine(packets, packetOpts);
-    });
+    };
+    if (opts.rooms.size === 1 && opts.except.size === 0) {
+      // the common case, one room: no dedupe set needed
+      const members = this.rooms.get(opts.rooms.values().next().value);
+      if (members)
+        for (const id of members) {
+          const socket = this.nsp.sockets.get(id);
+          if (socket) each(socket);
+        }
+      return;
+    }
+    this.apply(opts, each);
   }
 
   /** sidecastd selector (keys) -> socket.io {rooms, except} of this namespace. */
@@ -709,9 +719,11 @@ class SidecastAdapter extends Adapter {
  */
 function createAdapter(opts = {}) {
   const o = Object.assign({}, opts);
+  const hubs = new WeakMap(); // io Server -> Hub: one connection per server
   return function sidecastAdapter(nsp) {
-    if (!o._hub) o._hub = new Hub(o);
-    return new SidecastAdapter(nsp, o._hub, o);
+    let hub = hubs.get(nsp.server);
+    if (!hub || hub.closing) hubs.set(nsp.server, (hub = new Hub(o)));
+    return new SidecastAdapter(nsp, hub, o);
   };
 }
 

@@ -5,8 +5,8 @@
  * the reference). Frames are a 4-byte big-endian length + one protobuf
  * `Frame` encoded with the static protobufjs code in ./proto.js.
  *
- * Writes are batched: every frame queued in one tick of the event loop goes
- * out with one socket write. Reads split the stream into frames and dispatch
+ * Writes are batched: every frame queued in one turn of the event loop (all
+ * the I/O callbacks of one poll phase) goes out with one socket write. Reads split the stream into frames and dispatch
  * them; replies find their request by id (multi-part replies end with
  * more=false / done=true).
  *
@@ -27,6 +27,7 @@ const { SidecastError, TimeoutError, DisconnectedError, fromFrame } = require('.
 const PROTOCOL_VERSION = 1;
 const MAX_INBOUND_FRAME = 64 * 1024 * 1024;
 const DEFAULT_SOCKET = '/run/sidecast/sidecast.sock';
+const BATCH_BYTES = 1024 * 1024;
 
 function num(v) {
   if (typeof v === 'number') return v;
@@ -121,6 +122,7 @@ class Mirror {
  * @property {number} [reconnectMin=100] first reconnect delay, ms (doubles, ±25 % jitter)
  * @property {number} [reconnectMax=5000] largest reconnect delay, ms
  * @property {number} [maxOutputBytes=8388608] unsent bytes above which volatile emits are dropped
+ * @property {number} [maxBufferedBytes=67108864] unsent bytes above which every emit is dropped (counted)
  * @property {boolean} [autoConnect=true] connect in the constructor
  */
 
@@ -136,12 +138,13 @@ class SidecastClient extends EventEmitter {
     this.reconnectMin = opts.reconnectMin > 0 ? opts.reconnectMin : 100;
     this.reconnectMax = opts.reconnectMax > 0 ? opts.reconnectMax : 5000;
     this.maxOutputBytes = opts.maxOutputBytes > 0 ? opts.maxOutputBytes : 8 * 1024 * 1024;
+    this.maxBufferedBytes = opts.maxBufferedBytes > 0 ? opts.maxBufferedBytes : 64 * 1024 * 1024;
     /** node id / name / max frame size from the last Welcome */
     this.nodeId = '';
     this.nodeName = '';
     this.maxFrameBytes = 1024 * 1024;
     /** counters of what the client dropped or retried */
-    this.counters = { reconnects: 0, droppedDisconnected: 0, droppedVolatile: 0, refused: 0, queued: 0 };
+    this.counters = { reconnects: 0, droppedDisconnected: 0, droppedVolatile: 0, droppedSlow: 0, refused: 0, queued: 0 };
     this.mirror = new Mirror();
     this._providers = new Set();
     this._sock = null;
@@ -321,20 +324,21 @@ class SidecastClient extends EventEmitter {
 
   /* ---- output -------------------------------------------------------------- */
 
-  /** Append one frame to the current batch; the batch goes out next tick. */
+  /** Append one frame to the current batch; the batch goes out after this loop turn's I/O callbacks. */
   _writeFrame(frame) {
     let w = this._w;
     if (!w) {
       w = this._w = Writer.create();
       if (!this._flushScheduled) {
         this._flushScheduled = true;
-        process.nextTick(this._flush);
+        setImmediate(this._flush);
       }
     }
     const start = w.len;
     w.fixed32(0); // length placeholder, patched big-endian in _flush
     Frame.encode(frame, w);
     this._marks.push(start, w.len - start - 4);
+    if (w.len >= BATCH_BYTES) this._flush(); // a long synchronous burst: do not wait for the tick
   }
 
   _flush() {
@@ -355,8 +359,12 @@ class SidecastClient extends EventEmitter {
    */
   _send(frame, isVolatile) {
     if (this._ready) {
-      if (isVolatile && this._sock.writableLength > this.maxOutputBytes) {
-        this.counters.droppedVolatile++;
+      const queued = this._sock.writableLength;
+      if (queued > this.maxOutputBytes && (isVolatile || queued > this.maxBufferedBytes)) {
+        // sidecastd does not keep up: bounded, counted, reported
+        if (isVolatile) this.counters.droppedVolatile++;
+        else this.counters.droppedSlow++;
+        this.emit('dropped', frame);
         return false;
       }
       this._writeFrame(frame);
@@ -385,6 +393,11 @@ class SidecastClient extends EventEmitter {
       const req = { id, onFrame, resolve: () => resolve(result()), reject, timer: null, queued: !this._ready };
       req.timer = setTimeout(() => {
         this._pending.delete(id);
+        if (req.queued) {
+          const at = this._queue.findIndex((q) => q.req === req);
+          if (at >= 0) this._queue.splice(at, 1);
+          return reject(new TimeoutError(`not connected to sidecastd at ${this.path} for ${ms} ms`));
+        }
         reject(new TimeoutError(`no answer from sidecastd within ${ms} ms`));
       }, ms);
       if (!this._ready) {
