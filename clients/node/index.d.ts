@@ -1,5 +1,6 @@
 // Type declarations for the `sidecast` package (hand-written).
 import { EventEmitter } from 'events';
+import { Adapter } from 'socket.io-adapter';
 
 export const PROTOCOL_VERSION: number;
 
@@ -31,9 +32,13 @@ export class SidecastError extends Error {
   fatal: boolean;
 }
 /** A call did not complete in time (client-side limit, or ERROR_TIMEOUT from sidecastd). */
-export class TimeoutError extends SidecastError {}
+export class TimeoutError extends SidecastError {
+  constructor(message: string, extra?: { ref?: string; fatal?: boolean });
+}
 /** Not connected and the call could not wait ('DISCONNECTED', 'QUEUE_FULL', 'CLOSED'). */
-export class DisconnectedError extends SidecastError {}
+export class DisconnectedError extends SidecastError {
+  constructor(message: string, code?: 'DISCONNECTED' | 'QUEUE_FULL' | 'CLOSED');
+}
 
 export interface Selector {
   rooms?: Iterable<string>;
@@ -132,7 +137,7 @@ export class SidecastClient extends EventEmitter {
   nodeId: string;
   nodeName: string;
   maxFrameBytes: number;
-  counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; droppedSlow: number; refused: number; queued: number };
+  counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; droppedSlow: number; refusedTooLarge: number; refused: number; queued: number };
 
   ready(timeout?: number): Promise<void>;
   close(): Promise<void>;
@@ -161,7 +166,11 @@ export class SidecastClient extends EventEmitter {
   ack(ackId: number, answer?: { expect?: number; payloads?: Bytes[]; done?: boolean }): void;
 
   ping(timeout?: number): Promise<void>;
-  fetchSockets(filter?: Selector, opts?: { withData?: boolean; withRooms?: boolean; local?: boolean; timeout?: number }): Promise<SocketInfo[]>;
+  /** excludeSelf: leave out the sockets this client registered */
+  fetchSockets(
+    filter?: Selector,
+    opts?: { withData?: boolean; withRooms?: boolean; local?: boolean; excludeSelf?: boolean; timeout?: number },
+  ): Promise<SocketInfo[]>;
   rooms(names?: string[], timeout?: number): Promise<Array<{ name: string; size: number }>>;
   stats(timeout?: number): Promise<Record<string, number>>;
   nodes(timeout?: number): Promise<Array<{ nodeId: string; nodeName: string; self: boolean }>>;
@@ -181,7 +190,7 @@ export class SidecastClient extends EventEmitter {
   on(event: 'serverMessage', listener: (m: ServerMessage) => void): this;
   on(event: 'apply', listener: (a: { socketId: string; join: string[]; leave: string[]; disconnect: boolean; close: boolean }) => void): this;
   on(event: 'gap', listener: (g: { from: number; to: number; reason: string }) => void): this;
-  on(event: 'dropped', listener: (frame: object) => void): this;
+  on(event: 'dropped', listener: (frame: object, reason?: SidecastError) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
@@ -197,17 +206,18 @@ export interface AdapterOptions extends ClientOptions {
 }
 
 /** socket.io-adapter's Adapter, with the cluster API implemented through sidecastd. */
-export class SidecastAdapter extends EventEmitter {
-  nsp: any;
-  rooms: Map<string, Set<string>>;
-  sids: Map<string, Set<string>>;
+export class SidecastAdapter extends Adapter {
   readonly client: SidecastClient;
   /** send socket.data again after an in-place change (assignment is noticed by itself) */
   syncData(socketOrId: any): void;
   lookup(key: { sessionId?: string; socketId?: string; userId?: string }, opts?: { local?: boolean; timeout?: number }): Promise<LookupResult>;
   presence(userId: string, opts?: { local?: boolean; timeout?: number }): Promise<Presence>;
-  serverCount(): Promise<number>;
+  /** cluster messages between `from` and `to` (unix ms) may have been lost (Redis subscription interrupted) */
+  on(event: 'gap', listener: (g: { from: number; to: number; reason: string }) => void): this;
+  /** a socketsJoin / socketsLeave / disconnectSockets request failed (only emitted if listened to) */
+  on(event: 'error', listener: (err: SidecastError) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 /** For io.adapter(createAdapter(opts)). */
-export function createAdapter(opts?: AdapterOptions): (nsp: any) => SidecastAdapter;
+export function createAdapter(opts?: AdapterOptions): (nsp: any) => Adapter;

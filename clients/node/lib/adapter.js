@@ -52,6 +52,7 @@ const FLAG_PARTS = 8;
 const ABSENT = Buffer.from([KIND_ABSENT]);
 const PROBE = Buffer.from([KIND_PROBE]);
 const NO_ONE = { rooms: [], socketIds: [], exceptRooms: [], exceptIds: [] };
+const NO_EXCEPT = new Set(); // shared, never added to
 
 // The same pre-encoded WebSocket frame the in-memory adapter builds, so a
 // delivery to N websocket clients frames the message once, not N times.
@@ -148,6 +149,10 @@ class Hub {
     this.client.onDeliver = (d, ackId) => this.onDeliver(d, ackId);
     this.client.onApply = (a) => this.onApply(a);
     this.client.onServerMessage = (m) => this.onServerMessage(m);
+    // the Redis subscription was interrupted: cluster messages may be lost
+    this.client.onGap = (g) => {
+      for (const a of this.adapters.values()) a.emit('gap', g);
+    };
     this.client.addProvider(this);
   }
 
@@ -461,12 +466,15 @@ class SidecastAdapter extends Adapter {
     }
     for (const id of to.socketIds) rooms.add(id); // a socket is in its own room
     if (everyone) rooms.clear();
-    const except = new Set();
-    for (const k of to.exceptRooms) {
-      const r = this._local(k);
-      if (r !== null) except.add(r);
+    let except = NO_EXCEPT;
+    if (to.exceptRooms.length || to.exceptIds.length) {
+      except = new Set();
+      for (const k of to.exceptRooms) {
+        const r = this._local(k);
+        if (r !== null) except.add(r);
+      }
+      for (const id of to.exceptIds) except.add(id);
     }
-    for (const id of to.exceptIds) except.add(id);
     if (!everyone && rooms.size === 0 && !to.all) rooms.add('\0none'); // nothing of ours
     return { rooms, except };
   }
@@ -474,7 +482,7 @@ class SidecastAdapter extends Adapter {
   broadcastWithAck(packet, opts, clientCountCallback, ack) {
     const flags = opts.flags || {};
     if (flags.local) {
-      this._ackCountOnce = true;
+      this._countOnce();
       return super.broadcastWithAck(packet, opts, clientCountCallback, ack);
     }
     const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
@@ -490,7 +498,7 @@ class SidecastAdapter extends Adapter {
     });
     // We report every server's count at once (when sidecastd says all nodes
     // answered), so the serverCount() socket.io asks right after is 1.
-    this._ackCountOnce = true;
+    this._countOnce();
     const timeout = flags.timeout > 0 ? flags.timeout : this.requestsTimeout;
     this.client
       .broadcastWithAck(
@@ -542,6 +550,12 @@ class SidecastAdapter extends Adapter {
 
   /* ---- cluster requests -------------------------------------------------------- */
 
+  /** The serverCount() socket.io asks right after broadcastWithAck() is 1 (see there). */
+  _countOnce() {
+    this._ackCountOnce = true;
+    process.nextTick(() => (this._ackCountOnce = false));
+  }
+
   serverCount() {
     if (this._ackCountOnce) {
       this._ackCountOnce = false;
@@ -560,30 +574,34 @@ class SidecastAdapter extends Adapter {
 
   async fetchSockets(opts) {
     if (opts.flags && opts.flags.local) return super.fetchSockets(opts);
-    const list = await this.client.fetchSockets(this._selector(opts), { withData: true, withRooms: true });
-    const out = [];
-    for (const s of list) {
-      const local = this.nsp.sockets.get(s.socketId);
-      if (local && this.sids.has(s.socketId)) {
-        out.push(local);
-        continue;
-      }
+    // This process's sockets come from its own maps, live; sidecastd sends
+    // everybody else's (exclude_self), so nothing is decoded twice.
+    const list = await this.client.fetchSockets(this._selector(opts), {
+      withData: true,
+      withRooms: true,
+      excludeSelf: true,
+    });
+    const out = await super.fetchSockets(opts);
+    const datas = new Array(list.length);
+    for (let i = 0; i < list.length; i++) datas[i] = list[i].data;
+    const values = codec.decodeMany(datas);
+    const plen = this._prefix.length;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
       const rooms = [];
-      for (const k of s.rooms) {
-        const r = this._local(k);
-        if (r !== null) rooms.push(r);
-      }
-      let data;
-      let handshake;
-      if (s.data && s.data.length) [data, handshake] = codec.decode(s.data);
-      out.push({ id: s.socketId, handshake: handshake || {}, rooms, data: data === undefined ? {} : data });
+      for (const k of s.rooms) if (k.length > plen && k.startsWith(this._prefix)) rooms.push(k.slice(plen));
+      const v = values[i];
+      const data = v ? v[0] : undefined;
+      out.push({ id: s.socketId, handshake: (v && v[1]) || {}, rooms, data: data === undefined ? {} : data });
     }
     return out;
   }
 
   async sockets(rooms) {
-    const list = await this.client.fetchSockets(this._selector({ rooms }), {});
-    return new Set(list.map((s) => s.socketId));
+    const list = await this.client.fetchSockets(this._selector({ rooms }), { excludeSelf: true });
+    const ids = await super.sockets(rooms);
+    for (const s of list) ids.add(s.socketId);
+    return ids;
   }
 
   addSockets(opts, rooms) {
@@ -606,7 +624,10 @@ class SidecastAdapter extends Adapter {
 
   _apply(opts, what) {
     what.filter = this._selector(opts);
-    this.client.apply(what).catch((err) => this.emit('error', err));
+    this.client.apply(what).catch((err) => {
+      // an 'error' event nobody listens to would throw: report it only if asked
+      if (this.listenerCount('error')) this.emit('error', err);
+    });
   }
 
   /** Apply forwarded by sidecastd (ours included: join/leave are idempotent). */
@@ -642,7 +663,9 @@ class SidecastAdapter extends Adapter {
     nsp.copy(payload, 3);
     body.copy(payload, 3 + nsp.length);
     if (!withAck) {
-      this.client.serverEmit(payload);
+      this.client.serverEmit(payload).catch((err) => {
+        if (this.listenerCount('error')) this.emit('error', err);
+      });
       return;
     }
     let expected = 0;

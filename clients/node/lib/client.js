@@ -144,7 +144,7 @@ class SidecastClient extends EventEmitter {
     this.nodeName = '';
     this.maxFrameBytes = 1024 * 1024;
     /** counters of what the client dropped or retried */
-    this.counters = { reconnects: 0, droppedDisconnected: 0, droppedVolatile: 0, droppedSlow: 0, refused: 0, queued: 0 };
+    this.counters = { reconnects: 0, droppedDisconnected: 0, droppedVolatile: 0, droppedSlow: 0, refusedTooLarge: 0, refused: 0, queued: 0 };
     this.mirror = new Mirror();
     this._providers = new Set();
     this._sock = null;
@@ -605,6 +605,11 @@ class SidecastClient extends EventEmitter {
 
   /** broadcast() without argument normalisation: `to` must already be a plain selector. */
   broadcastRaw(to, payload, flags) {
+    if (payload.length > this._payloadRoom(to)) {
+      this.counters.refusedTooLarge++;
+      this.emit('dropped', { emit: { to, payload } }, this._tooLarge(payload));
+      return false;
+    }
     const e = { to, payload };
     let v = false;
     if (flags) {
@@ -628,7 +633,29 @@ class SidecastClient extends EventEmitter {
     return this._progressRequest({ emit: e }, onProgress, timeout);
   }
 
+  /** Largest payload that fits in one frame with this selector (sidecastd's max_frame_bytes). */
+  _payloadRoom(to) {
+    let n = 256;
+    if (to) {
+      for (const k of ['rooms', 'socketIds', 'exceptRooms', 'exceptIds', 'userIds'])
+        if (to[k]) for (const r of to[k]) n += r.length * 3 + 4;
+    }
+    return this.maxFrameBytes - n;
+  }
+
+  _tooLarge(payload) {
+    return new SidecastError(
+      'TOO_LARGE',
+      `payload of ${payload.length} bytes does not fit in sidecastd's max_frame_bytes ${this.maxFrameBytes}`,
+    );
+  }
+
   _progressRequest(frame, onProgress, timeout) {
+    const m = frame.emit || frame.serverEmit;
+    if (m.payload && m.payload.length > this._payloadRoom(m.to)) {
+      this.counters.refusedTooLarge++;
+      return Promise.reject(this._tooLarge(m.payload));
+    }
     let last = null;
     return this._request(
       frame,
@@ -661,6 +688,10 @@ class SidecastClient extends EventEmitter {
     const m = { payload: bytes(payload) };
     if (local) m.local = true;
     if (!wantAck) {
+      if (m.payload && m.payload.length > this._payloadRoom(null)) {
+        this.counters.refusedTooLarge++;
+        return Promise.reject(this._tooLarge(m.payload));
+      }
       this._send({ serverEmit: m }, false);
       return Promise.resolve(null);
     }
@@ -685,7 +716,8 @@ class SidecastClient extends EventEmitter {
 
   /**
    * @param {{rooms?, socketIds?, all?, exceptRooms?, exceptIds?, userIds?}} [filter] empty: every socket
-   * @param {{withData?: boolean, withRooms?: boolean, local?: boolean, timeout?: number}} [opts]
+   * @param {{withData?: boolean, withRooms?: boolean, local?: boolean, excludeSelf?: boolean, timeout?: number}} [opts]
+   *   excludeSelf: leave out the sockets this client registered
    * @returns {Promise<Array<{socketId, sessionId, userId, data, rooms, nodeId}>>}
    */
   fetchSockets(filter, opts = {}) {
@@ -694,6 +726,7 @@ class SidecastClient extends EventEmitter {
     if (opts.withData) q.withData = true;
     if (opts.withRooms) q.withRooms = true;
     if (opts.local) q.local = true;
+    if (opts.excludeSelf) q.excludeSelf = true;
     return this._request(
       { fetchSockets: q },
       (f) => {

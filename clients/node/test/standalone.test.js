@@ -54,11 +54,13 @@ after(async () => {
   assert.equal(await d.stop(), 0);
 });
 
-test('two workers share one sidecastd: emits, fetchSockets, serverSideEmit, serverCount, socketsJoin', T, async () => {
+test('two workers share one sidecastd: emits, fetchSockets, broadcast acks, serverSideEmit, serverCount, socketsJoin', T, async () => {
   const [w1, w2] = workers;
   const a = await h.connect(w1.url);
   const b = await h.connect(w2.url);
   clients.push(a, b);
+  a.on('ask', (x, cb) => cb(`a${x}`));
+  b.on('ask', (x, cb) => cb(`b${x}`));
   await a.timeout(8000).emitWithAck('join', 'shared');
   await b.timeout(8000).emitWithAck('join', 'shared');
   // standalone: registrations are in place once the worker's frames are processed
@@ -72,6 +74,7 @@ test('two workers share one sidecastd: emits, fetchSockets, serverSideEmit, serv
   const direct = h.next(b, 'direct');
   await w1.call({ cmd: 'emit', room: b.id, ev: 'direct', arg: 7 });
   assert.deepEqual(await direct, [7]);
+  assert.deepEqual((await w1.call({ cmd: 'ack', room: 'shared', arg: 1 })).sort(), ['a1', 'b1']);
   assert.equal(await w1.call({ cmd: 'count' }), 2);
   assert.deepEqual(await w1.call({ cmd: 'ssack' }), ['w2']);
   await w1.call({ cmd: 'join', room: 'shared', to: 'joined' });
