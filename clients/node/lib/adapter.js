@@ -66,6 +66,12 @@ try {
   wsFrame = null;
 }
 
+function isEmptyObject(v) {
+  if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const k in v) return false;
+  return true;
+}
+
 /* ---- payloads ----------------------------------------------------------------- */
 
 function encodeBroadcast(encoded, flags, timeoutMs) {
@@ -342,7 +348,8 @@ class SidecastAdapter extends Adapter {
 
   _encodeData(socket, data) {
     const h = this.opts.handshake;
-    if (!h) return data === undefined ? undefined : codec.encode([data]);
+    // socket.io's default socket.data, {}: nothing to ship (fetch turns no data into {})
+    if (!h) return data === undefined || isEmptyObject(data) ? undefined : codec.encode([data]);
     const hs = typeof h === 'function' ? h(socket) : socket.handshake;
     return codec.encode([data, hs]);
   }
@@ -406,23 +413,36 @@ class SidecastAdapter extends Adapter {
     const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
     packet.nsp = this.nsp.name;
     const encoded = this.encoder.encode(packet);
-    let framed = false;
-    this.apply(opts, (socket) => {
-      // the WebSocket frame is built once, and only if a local socket gets it
-      if (!framed) {
-        framed = true;
-        if (wsFrame && encoded.length === 1 && typeof encoded[0] === 'string')
-          packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
-      }
-      if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
-      socket.client.writeToEngine(encoded, packetOpts);
-    });
+    const rooms = opts.rooms;
+    if (rooms && rooms.size === 1 && !(opts.except && opts.except.size)) {
+      // one room (a socket id, typically) and no except: no sets, no closure
+      const members = this.rooms.get(rooms.values().next().value);
+      if (members)
+        for (const id of members) {
+          const socket = this.nsp.sockets.get(id);
+          if (socket) this._writeLocal(socket, packet, encoded, packetOpts);
+        }
+    } else {
+      this.apply(opts, (socket) => this._writeLocal(socket, packet, encoded, packetOpts));
+    }
     if (flags.local) return;
     this.client.broadcastRaw(
       this._selector(opts),
       encodeBroadcast(encoded, flags, null),
       flags.volatile ? { volatile: true } : undefined,
     );
+  }
+
+  _writeLocal(socket, packet, encoded, packetOpts) {
+    // the WebSocket frame is built once, and only if a local socket gets it
+    // (engine.io takes any wsPreEncodedFrame that is not undefined: never set it to null)
+    if (!packetOpts.scFramed) {
+      packetOpts.scFramed = true;
+      if (wsFrame && encoded.length === 1 && typeof encoded[0] === 'string')
+        packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
+    }
+    if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
+    socket.client.writeToEngine(encoded, packetOpts);
   }
 
   _onDeliver(d, ackId) {
