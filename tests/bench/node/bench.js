@@ -1,0 +1,422 @@
+'use strict';
+// socket.io on two nodes: the sidecast adapter against @socket.io/redis-adapter,
+// in one run, same app (app.js), same clients (client.js), same payloads.
+//
+//   node tests/bench/node/bench.js        (after building sidecastd in build/)
+//
+// Starts one redis-server on a free loopback port and, for each adapter,
+// (sidecast only) two sidecastd in cluster mode on it, two app processes
+// (node 1 emits, node 2 is "the other node"), and one client process per
+// node with BENCH_CLIENTS_PER_NODE socket.io clients each. Each case then
+// runs BENCH_ROUNDS rounds, alternating redis adapter and sidecast round by
+// round (same machine conditions for both), and the rounds are pooled. Cases:
+//   room-flow    io.to('bench').emit to every client on both nodes, at most
+//                ROOM_WINDOW emits in flight (acknowledged once every client
+//                got it): emits/s, deliveries/s, latency under load
+//   room-rate    the same at a fixed ROOM_RATE/s: latency
+//   target-flow  io.to(<socket id on node 2>).emit, rotating over node 2's
+//                clients, TARGET_WINDOW in flight: emits/s
+//   target-rate  the same at a fixed TARGET_RATE/s: latency
+//   fetch        io.fetchSockets() from node 1 (all clients of both nodes),
+//                FETCH_WINDOW in flight: calls/s, latency
+// For each case the CPU seconds (utime+stime from /proc/<pid>/stat) of each
+// app, each sidecastd and redis-server per 10,000 emits (or calls). Not a
+// test: nothing here passes or fails; targets are reported as met or not.
+// Env: SIDECASTD, BENCH_SECONDS per round (3), BENCH_ROUNDS (3),
+// BENCH_CLIENTS_PER_NODE (500),
+// BENCH_PAYLOAD_BYTES (100), BENCH_ADAPTERS (redis,sidecast), BENCH_CASES (all),
+// BENCH_JSON (write the figures there), BENCH_APP_ARGS (node flags for the
+// apps, e.g. --cpu-prof).
+const { fork, spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { Hist } = require('./hist');
+
+const repo = path.resolve(__dirname, '..', '..', '..');
+const SECONDS = Number(process.env.BENCH_SECONDS || 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const WARMUP_MS = 1000;
+const PER_NODE = Number(process.env.BENCH_CLIENTS_PER_NODE || 500);
+const PAYLOAD = 'x'.repeat(Number(process.env.BENCH_PAYLOAD_BYTES || 100));
+const ADAPTERS = (process.env.BENCH_ADAPTERS || 'redis,sidecast').split(',');
+const ROOM_WINDOW = 8;
+const ROOM_RATE = 10;
+const TARGET_WINDOW = 128;
+const TARGET_RATE = 1000;
+const FETCH_WINDOW = 1;
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const CASES = [
+  { name: 'room-flow', kind: 'room', mode: 'flow', window: ROOM_WINDOW },
+  { name: 'room-rate', kind: 'room', mode: 'rate', rate: ROOM_RATE, window: 10000 },
+  { name: 'target-flow', kind: 'target', mode: 'flow', window: TARGET_WINDOW },
+  { name: 'target-rate', kind: 'target', mode: 'rate', rate: TARGET_RATE, window: 10000 },
+  { name: 'fetch', kind: 'fetch', mode: 'flow', window: FETCH_WINDOW },
+].filter((c) => !process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes(c.name));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitConnectable(target, ms, child, label) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}`);
+    const ok = await new Promise((resolve) => {
+      const s = typeof target === 'number' ? net.connect(target, '127.0.0.1') : net.connect(target);
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${label} not reachable after ${ms} ms`);
+    await sleep(50);
+  }
+}
+
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime
+}
+
+const children = new Set();
+function track(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+// Waits up to `graceMs` for the child to exit by itself (after an 'exit'
+// command), then SIGTERM, then SIGKILL after `ms`.
+async function stopChild(child, ms = 5000, graceMs = 0) {
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const deadline0 = Date.now() + graceMs;
+  while (alive() && Date.now() < deadline0) await sleep(20);
+  if (!alive()) return;
+  child.kill('SIGTERM');
+  const deadline = Date.now() + ms;
+  while (alive() && Date.now() < deadline) await sleep(20);
+  if (alive()) child.kill('SIGKILL');
+}
+
+// Request/reply over a forked child's IPC channel: the next message that has
+// `key` is the answer (bounded wait).
+function ask(child, msg, key, ms = 30000) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      child.off('message', on);
+      reject(new Error(`no '${key}' answer to ${msg.cmd} within ${ms} ms`));
+    }, ms);
+    const on = (m) => {
+      if (m && m[key] !== undefined) {
+        clearTimeout(t);
+        child.off('message', on);
+        resolve(m);
+      }
+    };
+    child.on('message', on);
+    if (msg) child.send(msg);
+  });
+}
+
+async function startRedis(dir) {
+  const port = await freePort();
+  const r = track(
+    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+      stdio: ['ignore', fs.openSync(path.join(dir, 'redis.log'), 'a'), 'inherit'],
+    }),
+  );
+  await waitConnectable(port, 10000, r, 'redis-server');
+  return { child: r, port, url: `redis://127.0.0.1:${port}` };
+}
+
+function redisCommand(port, line) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(line + '\r\n'));
+    s.once('data', (d) => (s.destroy(), resolve(d.toString())));
+    s.once('error', reject);
+  });
+}
+
+function findSidecastd() {
+  for (const c of [process.env.SIDECASTD, path.join(repo, 'build', 'broker', 'sidecastd')])
+    if (c && fs.existsSync(c)) return c;
+  throw new Error('sidecastd not found: cmake -S . -B build && cmake --build build (or set SIDECASTD)');
+}
+
+async function startNodes(adapter, dir, redis) {
+  const nodes = [];
+  for (let i = 1; i <= 2; i++) {
+    const name = `bench-${adapter}-${i}`;
+    const socket = path.join(dir, `${adapter}-${i}.sock`);
+    let sidecastd = null;
+    if (adapter === 'sidecast') {
+      sidecastd = track(
+        spawn(findSidecastd(), ['--socket', socket, '--redis-url', redis.url, '--node-name', name, '--log-level', 'warn'], {
+          stdio: ['ignore', 'ignore', fs.openSync(path.join(dir, `${name}.log`), 'a')],
+        }),
+      );
+      await waitConnectable(socket, 10000, sidecastd, name);
+    }
+    const port = await freePort();
+    const app = track(
+      fork(path.join(__dirname, 'app.js'), [], {
+        execArgv: (process.env.BENCH_APP_ARGS || '').split(' ').filter(Boolean),
+        cwd: process.env.BENCH_APP_ARGS ? process.cwd() : undefined,
+        env: { ...process.env, BENCH_NODE: name, BENCH_ADAPTER: adapter, REDIS_URL: redis.url, SIDECAST_SOCKET: socket, PORT: String(port) },
+      }),
+    );
+    await ask(app, null, 'ready', 20000);
+    nodes.push({ name, port, app, sidecastd });
+  }
+  for (const n of nodes) {
+    n.client = track(fork(path.join(__dirname, 'client.js'), [], {
+      env: { ...process.env, BENCH_URL: `http://127.0.0.1:${n.port}`, BENCH_CLIENTS: String(PER_NODE) },
+    }));
+  }
+  await Promise.all(nodes.map((n) => ask(n.client, null, 'connected', 60000)));
+  return nodes;
+}
+
+// Relays the clients' reports to the emitting app: an emit is complete when
+// every client process that must see it has reported it. Completions go to
+// the app in chunks (a quarter of the window, or whatever completed within
+// 1 ms), so the flow control's own IPC stays a small, equal cost for both
+// adapters.
+function ackRelay(nodes, kind, window) {
+  const need = kind === 'room' ? nodes.length : 1;
+  const chunk = Math.max(1, Math.floor(window / 4));
+  const partial = new Map();
+  const sender = nodes[0].app;
+  let done = 0;
+  let unsent = 0;
+  let timer = null;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = null;
+    if (unsent && sender.connected) sender.send({ cmd: 'acks', n: unsent });
+    unsent = 0;
+  };
+  const onAcks = (m) => {
+    if (!m.acks) return;
+    for (const seq of m.acks) {
+      const got = (partial.get(seq) || 0) + 1;
+      if (got < need) {
+        partial.set(seq, got);
+        continue;
+      }
+      partial.delete(seq);
+      done++;
+      unsent++;
+    }
+    if (unsent >= chunk) flush();
+    else if (unsent && !timer) timer = setTimeout(flush, 1);
+  };
+  for (const n of nodes) n.client.on('message', onAcks);
+  return {
+    done: () => done,
+    close: () => {
+      nodes.forEach((n) => n.client.off('message', onAcks));
+      clearTimeout(timer);
+    },
+  };
+}
+
+function cpuSnapshot(procs) {
+  return procs.map((p) => cpuSeconds(p.pid));
+}
+
+// One measured round of case `c` on one adapter's setup: warm up, then
+// SECONDS of counters, CPU and latency.
+async function runRound(c, { nodes, procs, targets }) {
+  const sender = nodes[0].app;
+  await Promise.all(nodes.map((n) => ask(n.client, { cmd: 'need', need: c.kind === 'room' ? 'all' : 'one' }, 'ok')));
+  const relay = c.kind === 'fetch' ? null : ackRelay(nodes, c.kind, c.window);
+  await ask(sender, { cmd: 'start', kind: c.kind, mode: c.mode, window: c.window, rate: c.rate, targets, payload: PAYLOAD, expect: 2 * PER_NODE }, 'started');
+  await sleep(WARMUP_MS);
+
+  const snap = async (reset) => ({
+    t: process.hrtime.bigint(),
+    cpu: cpuSnapshot(procs),
+    app: await ask(sender, { cmd: 'stats', reset }, 'sent'),
+    clients: await Promise.all(nodes.map((n) => ask(n.client, { cmd: 'stats', reset }, 'deliveries'))),
+    done: relay ? relay.done() : 0,
+  });
+  const a = await snap(true);
+  await sleep(SECONDS * 1000);
+  const b = await snap(false);
+  const stopped = await ask(sender, { cmd: 'stop' }, 'stopped', 15000);
+  if (relay) relay.close();
+  await sleep(300);
+
+  const sum = (x) => x.clients.reduce((s, y) => s + y.deliveries, 0);
+  return {
+    secs: Number(b.t - a.t) / 1e9,
+    ops: c.kind === 'fetch' ? b.app.calls - a.app.calls : b.done - a.done,
+    deliveries: sum(b) - sum(a),
+    cpu: b.cpu.map((x, i) => x - a.cpu[i]),
+    hists: c.kind === 'fetch' ? [b.app.hist] : b.clients.map((x) => x.hist),
+    unanswered: stopped.inflight,
+    bad: b.app.bad - a.app.bad,
+  };
+}
+
+// Rounds pooled: total operations over total measured time, CPU seconds over
+// total operations, latency quantiles of all samples together.
+function pool(c, procs, rounds) {
+  const secs = rounds.reduce((s, r) => s + r.secs, 0);
+  const ops = rounds.reduce((s, r) => s + r.ops, 0);
+  const hist = new Hist();
+  for (const r of rounds) for (const h of r.hists) hist.merge(h);
+  return {
+    case: c.name,
+    opsPerSec: ops / secs,
+    deliveriesPerSec: rounds.reduce((s, r) => s + r.deliveries, 0) / secs,
+    p50us: hist.quantile(0.5),
+    p99us: hist.quantile(0.99),
+    ops,
+    seconds: secs,
+    rounds: rounds.map((r) => Math.round(r.ops / r.secs)),
+    unanswered: rounds.reduce((s, r) => s + r.unanswered, 0),
+    badFetches: rounds.reduce((s, r) => s + r.bad, 0),
+    cpu: procs.map((p, i) => {
+      const cs = rounds.reduce((s, r) => s + r.cpu[i], 0);
+      return { label: p.label, role: p.role, secs: cs, per10k: ops ? (cs / ops) * 10000 : NaN };
+    }),
+  };
+}
+
+async function setupAdapter(adapter, dir, redis) {
+  const nodes = await startNodes(adapter, dir, redis);
+  const procs = [];
+  nodes.forEach((n, i) => {
+    procs.push({ label: `app ${i + 1}`, role: i === 0 ? 'sender' : 'app', pid: n.app.pid });
+    if (n.sidecastd) procs.push({ label: `sidecastd ${i + 1}`, role: 'sidecastd', pid: n.sidecastd.pid });
+  });
+  procs.push({ label: 'redis-server', role: 'redis', pid: redis.child.pid });
+  nodes.forEach((n, i) => procs.push({ label: `clients ${i + 1}`, role: 'clients', pid: n.client.pid }));
+  const targets = (await ask(nodes[1].app, { cmd: 'sockets' }, 'sockets')).sockets;
+  if (targets.length !== PER_NODE) throw new Error(`node 2 of ${adapter} has ${targets.length} sockets, expected ${PER_NODE}`);
+  return { adapter, nodes, procs, targets };
+}
+
+async function teardown(setup) {
+  for (const n of setup.nodes) {
+    n.client.send({ cmd: 'exit' });
+    await stopChild(n.client, 3000, 3000);
+  }
+  for (const n of setup.nodes) {
+    n.app.send({ cmd: 'exit' });
+    await stopChild(n.app, 3000, 5000);
+    if (n.sidecastd) await stopChild(n.sidecastd);
+  }
+}
+
+const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
+
+function printCase(adapter, r) {
+  const unit = r.case === 'fetch' ? 'calls/s' : 'emits/s';
+  let line = `${adapter.padEnd(8)} ${r.case.padEnd(11)} ${fmt(r.opsPerSec).padStart(8)} ${unit}`;
+  if (r.case !== 'fetch') line += `  ${fmt(r.deliveriesPerSec).padStart(9)} deliveries/s`;
+  line += `  p50 ${fmt(r.p50us / 1000, 2)} ms  p99 ${fmt(r.p99us / 1000, 2)} ms`;
+  line += `  (rounds: ${r.rounds.join(', ')})`;
+  if (r.unanswered > 0) line += `  (${r.unanswered} never acknowledged)`;
+  if (r.badFetches) line += `  (${r.badFetches} fetches with a wrong socket count)`;
+  console.log(line);
+  console.log(
+    `         CPU s per 10k: ` + r.cpu.map((c) => `${c.label} ${fmt(c.per10k, 3)}`).join(', '),
+  );
+}
+
+const serverCpu = (r) => r.cpu.filter((c) => c.role !== 'clients').reduce((s, c) => s + c.per10k, 0);
+const senderCpu = (r) => r.cpu.find((c) => c.role === 'sender').per10k;
+
+function summary(all) {
+  const R = (a, name) => all[a].find((r) => r.case === name);
+  console.log('\nsidecast / redis-adapter (same load, same clients):');
+  const rows = [];
+  for (const c of CASES) {
+    const s = R('sidecast', c.name);
+    const r = R('redis', c.name);
+    rows.push({
+      case: c.name,
+      throughput: s.opsPerSec / r.opsPerSec,
+      deliveries: c.kind === 'fetch' ? NaN : s.deliveriesPerSec / r.deliveriesPerSec,
+      p50: s.p50us / r.p50us,
+      p99: s.p99us / r.p99us,
+      serverCpu: serverCpu(s) / serverCpu(r),
+      senderCpu: senderCpu(s) / senderCpu(r),
+    });
+  }
+  for (const x of rows)
+    console.log(
+      `  ${x.case.padEnd(11)} throughput ${fmt(x.throughput, 2)}x  deliveries ${fmt(x.deliveries, 2)}x  p50 ${fmt(x.p50, 2)}x  p99 ${fmt(x.p99, 2)}x  server CPU/op ${fmt(x.serverCpu, 2)}x  sender app CPU/op ${fmt(x.senderCpu, 2)}x`,
+    );
+  const row = (n) => rows.find((x) => x.case === n);
+  const targets = [
+    ['total server CPU per cross-node targeted emit', row('target-flow').serverCpu, '<=', 0.45],
+    ['sender app CPU per cross-node targeted emit', row('target-flow').senderCpu, '<=', 0.3],
+    ['fetchSockets calls/s', row('fetch').throughput, '>=', 10],
+    ['room broadcast client deliveries/s', row('room-flow').deliveries, '>=', 1.2],
+  ];
+  console.log('\ntargets (total = apps + sidecastds + redis-server, clients excluded):');
+  for (const [what, v, op, t] of targets) {
+    const met = op === '<=' ? v <= t : v >= t;
+    console.log(`  ${what}: ${fmt(v, 2)}x (target ${op} ${t}x) ${met ? 'met' : 'NOT met'}`);
+  }
+  return { rows, targets: targets.map(([what, v, op, t]) => ({ what, ratio: v, op, target: t })) };
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecast-bench-node-'));
+  console.log(`socket.io 2 nodes, ${PER_NODE} clients per node, ${PAYLOAD.length} B payload, ${ROUNDS} rounds x ${SECONDS} s per case and adapter, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`);
+  console.log(`windows: room ${ROOM_WINDOW}, target ${TARGET_WINDOW}, fetch ${FETCH_WINDOW}; fixed rates: room ${ROOM_RATE}/s, target ${TARGET_RATE}/s`);
+  const redis = await startRedis(dir);
+  await redisCommand(redis.port, 'FLUSHALL');
+  const all = {};
+  const setups = [];
+  try {
+    // Both setups stay up for the whole run (idle when not measured), and
+    // each case runs for one adapter right after the other: on a shared or
+    // noisy machine both see the same conditions.
+    for (const a of ADAPTERS) setups.push(await setupAdapter(a, dir, redis));
+    for (const c of CASES) {
+      const rounds = setups.map(() => []);
+      for (let i = 0; i < ROUNDS; i++)
+        for (let k = 0; k < setups.length; k++) rounds[k].push(await runRound(c, setups[k]));
+      setups.forEach((st, k) => {
+        const r = pool(c, st.procs, rounds[k]);
+        printCase(st.adapter, r);
+        (all[st.adapter] ||= []).push(r);
+      });
+    }
+    let sum = null;
+    if (all.redis && all.sidecast && CASES.length === 5) sum = summary(all);
+    if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ results: all, summary: sum }, null, 2));
+  } finally {
+    for (const st of setups) await teardown(st);
+    await stopChild(redis.child);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`bench: ${err.stack || err}`);
+    process.exit(1);
+  },
+);
