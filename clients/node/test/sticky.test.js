@@ -1,0 +1,275 @@
+'use strict';
+// Sticky-free long-polling: three socket.io nodes (each its own process and
+// its own sidecastd, one Redis) behind HAProxy in plain round-robin — no
+// cookie, no stick table, no source hashing — and Node socket.io-client
+// clients with no cookie jar.
+//   1. control: forwarding off, polling-only clients fail ("Session ID
+//      unknown" counted by the nodes' engine.io), so this setup really
+//      spreads a session's requests over nodes;
+//   2. forwarding on, polling only: clients connect, join rooms, exchange a
+//      bounded number of rounds of events across nodes, with zero unknown
+//      sids and zero reconnects;
+//   3. the same with the default transports (polling, then the websocket
+//      upgrade forwarded to the owner);
+//   4. a node dies (its process and its sidecastd, SIGKILL): its clients
+//      reconnect on the survivors and talk again.
+// Every wait is bounded; every process is started here and stopped by pid.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const ioc = require('socket.io-client');
+const h = require('./harness');
+
+const T = { timeout: 120000 };
+const NODES = 3;
+const CLIENTS = 6;
+const ROUNDS = 8;
+let redis;
+let dir;
+const nodes = []; // {name, port, url, d, child}
+let lb; // {port, url, child}
+const clients = [];
+
+function startNode(i, d, port) {
+  const name = `node-${i}`;
+  const log = fs.openSync(path.join(dir, `${name}.log`), 'a');
+  const child = h.track(
+    spawn(process.execPath, [path.join(__dirname, 'sticky-node.js')], {
+      stdio: ['ignore', log, log],
+      env: { ...process.env, PORT: String(port), NODE_NAME: name, SIDECAST_SOCKET: d.sock, FORWARD: '0' },
+    }),
+  );
+  fs.closeSync(log);
+  return child;
+}
+
+function haproxyConfig(port, backends) {
+  return [
+    'global',
+    '  maxconn 2048',
+    'defaults',
+    '  mode http',
+    '  timeout connect 2s',
+    '  timeout client 60s',
+    '  timeout server 60s',
+    '  timeout tunnel 1h',
+    '  retries 3',
+    '  option redispatch 1',
+    'frontend fe',
+    `  bind 127.0.0.1:${port}`,
+    '  default_backend nodes',
+    'backend nodes',
+    '  # plain round-robin: no cookie, no stick table, no source hash',
+    '  balance roundrobin',
+    '  option httpchk GET /_t/stats',
+    ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check inter 300 fall 1 rise 2`),
+    '',
+  ].join('\n');
+}
+
+async function getJson(url, method = 'GET') {
+  const r = await fetch(url, { method });
+  if (!r.ok) throw new Error(`${method} ${url}: ${r.status}`);
+  return r.json();
+}
+
+async function allStats(list = nodes) {
+  const out = [];
+  for (const n of list) if (n.child.exitCode === null && n.child.signalCode === null) out.push(await getJson(`${n.url}/_t/stats`));
+  return out;
+}
+
+const sum = (xs, f) => xs.reduce((a, x) => a + f(x), 0);
+
+async function setForward(on) {
+  for (const n of nodes) await getJson(`${n.url}/_t/forward?on=${on ? 1 : 0}`, 'POST');
+}
+
+/** A client through the balancer that records every disruption. */
+function client(opts = {}) {
+  const s = ioc(lb.url, Object.assign({ forceNew: true, reconnection: false, timeout: 10000 }, opts));
+  s.trouble = [];
+  s.said = [];
+  s.on('connect_error', (e) => s.trouble.push(`connect_error: ${e.message}`));
+  s.on('disconnect', (r) => s.trouble.push(`disconnect: ${r}`));
+  s.io.on('reconnect_attempt', () => s.trouble.push('reconnect_attempt'));
+  s.on('said', (m) => s.said.push(m));
+  clients.push(s);
+  return s;
+}
+
+function closeAll() {
+  for (const s of clients.splice(0)) s.close();
+}
+
+function connected(s, ms = 15000) {
+  return h.waitFor(() => s.connected, ms, `client ${s.id || ''} to connect`);
+}
+
+/** Every client joins room r<i % 2>; `ROUNDS` rounds of each client saying n to its room. */
+async function exchange(list) {
+  const owners = new Set();
+  for (let i = 0; i < list.length; i++) {
+    const ack = await list[i].timeout(10000).emitWithAck('join', `r${i % 2}`);
+    owners.add(ack.node);
+    list[i].room = `r${i % 2}`;
+  }
+  // each room's members are spread over the nodes (handshakes go round-robin)
+  assert.ok(owners.size >= 2, `sessions on ${owners.size} node(s): ${[...owners]}`);
+  // joins reach every node's sidecastd asynchronously: a first round
+  // repeated until everyone hears everyone, then the bounded rounds
+  const mates = (s) => list.filter((o) => o.room === s.room);
+  const heardAll = (n) => list.every((s) => mates(s).every((m) => s.said.some((x) => x.from === m.id && x.n === n)));
+  const end = Date.now() + 20000;
+  while (!heardAll(0)) {
+    assert.ok(Date.now() < end, 'room members on other nodes never heard each other');
+    for (const s of list) s.emit('say', { room: s.room, n: 0 });
+    await h.sleep(200);
+  }
+  for (let n = 1; n <= ROUNDS; n++) {
+    for (const s of list) s.emit('say', { room: s.room, n });
+    await h.waitFor(() => heardAll(n), 15000, `round ${n} to reach every room member`);
+  }
+  for (const s of list) {
+    const expect = mates(s).length;
+    const got = s.said.filter((x) => x.n >= 1).length;
+    assert.equal(got, expect * ROUNDS, `client ${s.id}: each message of each round exactly once`);
+  }
+}
+
+before(async () => {
+  dir = h.tmpdir('sidecast-sticky-');
+  redis = await h.startRedis();
+  for (let i = 1; i <= NODES; i++) {
+    const port = await h.freePort();
+    const d = await new h.Sidecastd({
+      redisUrl: redis.url,
+      name: `node-${i}`,
+      extra: ['--advertise-address', `127.0.0.1:${port}`, '--log-level', 'info'],
+    }).start();
+    const child = startNode(i, d, port);
+    nodes.push({ name: `node-${i}`, port, url: `http://127.0.0.1:${port}`, d, child });
+  }
+  for (const n of nodes) await h.waitFor(() => getJson(`${n.url}/_t/stats`), 20000, `${n.name} to listen`);
+  const port = await h.freePort();
+  const cfg = path.join(dir, 'haproxy.cfg');
+  fs.writeFileSync(cfg, haproxyConfig(port, nodes));
+  const log = fs.openSync(path.join(dir, 'haproxy.log'), 'a');
+  const child = h.track(spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', log, log] }));
+  fs.closeSync(log);
+  lb = { port, url: `http://127.0.0.1:${port}`, child };
+  // every backend up in HAProxy's eyes: N requests land on N distinct nodes
+  await h.waitFor(
+    async () => {
+      const seen = new Set();
+      for (let i = 0; i < NODES; i++) seen.add((await getJson(`${lb.url}/_t/stats`)).node);
+      return seen.size === NODES;
+    },
+    20000,
+    'HAProxy to balance over every node',
+  );
+});
+
+after(async () => {
+  closeAll();
+  if (lb) await h.stopChild(lb.child);
+  for (const n of nodes) await h.stopChild(n.child);
+  for (const n of nodes) await n.d.stop();
+  if (redis) await redis.stop();
+  if (!process.env.STICKY_KEEP_DIR) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('control: without forwarding, round-robin polling breaks sessions', T, async () => {
+  await setForward(false);
+  const before0 = sum(await allStats(), (s) => s.unknownSid);
+  let failed = 0;
+  for (let i = 0; i < CLIENTS; i++) {
+    const s = client({ transports: ['polling'] });
+    try {
+      await h.waitFor(() => s.connected || s.trouble.length, 15000, 'connect or fail');
+      // a session that got through the handshake still fails on its next polls
+      await h.sleep(300);
+    } catch (_) {}
+    if (!s.connected || s.trouble.length) failed++;
+  }
+  const unknown = sum(await allStats(), (s) => s.unknownSid) - before0;
+  closeAll();
+  assert.ok(unknown > 0, 'nodes answered "Session ID unknown"');
+  assert.ok(failed > 0, `${failed} of ${CLIENTS} clients failed`);
+});
+
+async function solvedRun(opts, check) {
+  await setForward(true);
+  const s0 = await allStats();
+  const list = [];
+  for (let i = 0; i < CLIENTS; i++) list.push(client(opts));
+  await Promise.all(list.map((s) => connected(s)));
+  if (check) await check(list);
+  await exchange(list);
+  const s1 = await allStats();
+  const unknown = sum(s1, (s) => s.unknownSid) - sum(s0, (s) => s.unknownSid);
+  const trouble = list.flatMap((s) => s.trouble);
+  closeAll();
+  assert.equal(unknown, 0, '"Session ID unknown" answers');
+  assert.deepEqual(trouble, [], 'no client error, disconnect or reconnect');
+  return { s0, s1 };
+}
+
+test('forwarding: polling-only clients through round-robin HAProxy', T, async () => {
+  const { s0, s1 } = await solvedRun({ transports: ['polling'] });
+  const fwd = (ss, k) => sum(ss, (s) => s.forward[k]);
+  assert.ok(fwd(s1, 'forwardedPoll') > fwd(s0, 'forwardedPoll'), 'polls were forwarded');
+  assert.ok(fwd(s1, 'forwardedPost') > fwd(s0, 'forwardedPost'), 'posts were forwarded');
+  assert.ok(fwd(s1, 'served') > fwd(s0, 'served'), 'owners served forwarded requests');
+  for (const s of s1) {
+    assert.equal(s.forward.failures.unreachable + s.forward.failures.timeout + s.forward.failures.limit, 0, s.node);
+    assert.match(s.metrics, /sidecast_forward_requests_total\{kind="poll"\} \d+/);
+  }
+});
+
+test('forwarding: default transports (polling, then upgrade) through round-robin HAProxy', T, async () => {
+  const { s0, s1 } = await solvedRun({}, async (list) => {
+    for (const s of list)
+      await h.waitFor(() => s.io.engine && s.io.engine.transport.name === 'websocket', 15000, 'upgrade to websocket');
+  });
+  const up = (ss) => sum(ss, (s) => s.forward.forwardedUpgrade);
+  assert.ok(up(s1) > up(s0), 'websocket upgrades were forwarded to the owner');
+});
+
+test('a node dies: its sessions fail cleanly and reconnect on the survivors', T, async () => {
+  await setForward(true);
+  const opts = { transports: ['polling'], reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 };
+  const list = [];
+  for (let i = 0; i < CLIENTS; i++) list.push(client(opts));
+  await Promise.all(list.map((s) => connected(s)));
+  for (const s of list) s.on('connect', () => s.emit('join', s.room));
+  await exchange(list);
+  const owner = new Map();
+  for (const s of list) owner.set(s, await s.timeout(10000).emitWithAck('whoami'));
+  const victim = nodes[NODES - 1];
+  const orphans = list.filter((s) => owner.get(s) === victim.name);
+  assert.ok(orphans.length > 0, `some sessions live on ${victim.name}`);
+  const oldIds = new Map(orphans.map((s) => [s, s.id]));
+
+  await h.stopChild(victim.child, 'SIGKILL');
+  await victim.d.kill();
+
+  // each orphan sees its session end, then reconnects on a live node
+  await h.waitFor(
+    () => orphans.every((s) => s.connected && s.id !== oldIds.get(s)),
+    30000,
+    'orphaned clients to reconnect',
+  );
+  for (const s of orphans) assert.ok(s.trouble.some((t) => t.startsWith('disconnect')), 'orphan saw a disconnect');
+  await h.waitFor(() => list.every((s) => s.connected), 30000, 'every client connected');
+  for (const s of list) {
+    const where = await s.timeout(10000).emitWithAck('whoami');
+    assert.notEqual(where, victim.name, 'no session on the dead node');
+  }
+  // the survivors serve everyone, rooms across nodes work again
+  for (const s of list) s.said.length = 0;
+  await exchange(list);
+  closeAll();
+});
