@@ -143,14 +143,7 @@ class Hub {
     this.ownClient = !opts.client;
     this.client =
       opts.client ||
-      new SidecastClient({
-        path: opts.path,
-        name: opts.name || `socket.io-${process.pid}`,
-        timeout: opts.timeout,
-        queueLimit: opts.queueLimit,
-        reconnectMin: opts.reconnectMin,
-        reconnectMax: opts.reconnectMax,
-      });
+      new SidecastClient(Object.assign({}, opts, { name: opts.name || `socket.io-${process.pid}` }));
     this.adapters = new Map(); // nsp name -> adapter
     this.client.onDeliver = (d, ackId) => this.onDeliver(d, ackId);
     this.client.onApply = (a) => this.onApply(a);

@@ -385,6 +385,11 @@ class SidecastClient extends EventEmitter {
       const req = { id, onFrame, resolve: () => resolve(result()), reject, timer: null, queued: !this._ready };
       req.timer = setTimeout(() => {
         this._pending.delete(id);
+        if (req.queued) {
+          const at = this._queue.findIndex((q) => q.req === req);
+          if (at >= 0) this._queue.splice(at, 1);
+          return reject(new TimeoutError(`not connected to sidecastd at ${this.path} for ${ms} ms`));
+        }
         reject(new TimeoutError(`no answer from sidecastd within ${ms} ms`));
       }, ms);
       if (!this._ready) {

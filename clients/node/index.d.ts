@@ -1,0 +1,211 @@
+// Type declarations for the `sidecast` package (hand-written).
+import { EventEmitter } from 'events';
+
+export const PROTOCOL_VERSION: number;
+
+/** ErrorCode of proto/sidecast.proto, names without the `ERROR_` prefix. */
+export const ErrorCode: Readonly<{
+  UNSPECIFIED: 0;
+  MALFORMED: 1;
+  TOO_LARGE: 2;
+  UNKNOWN_MESSAGE: 3;
+  HANDSHAKE: 4;
+  VERSION: 5;
+  DUPLICATE: 6;
+  NOT_FOUND: 7;
+  INVALID: 8;
+  LIMIT: 9;
+  SHUTTING_DOWN: 10;
+  TIMEOUT: 11;
+  UNAVAILABLE: 12;
+}>;
+
+export type ErrorCodeName = keyof typeof ErrorCode | 'DISCONNECTED' | 'QUEUE_FULL' | 'CLOSED';
+
+export class SidecastError extends Error {
+  constructor(code: ErrorCodeName, message: string, extra?: { ref?: string; fatal?: boolean });
+  code: ErrorCodeName;
+  /** what the refusal refers to, e.g. a socket id */
+  ref: string;
+  /** sidecastd closed the connection after this error */
+  fatal: boolean;
+}
+/** A call did not complete in time (client-side limit, or ERROR_TIMEOUT from sidecastd). */
+export class TimeoutError extends SidecastError {}
+/** Not connected and the call could not wait ('DISCONNECTED', 'QUEUE_FULL', 'CLOSED'). */
+export class DisconnectedError extends SidecastError {}
+
+export interface Selector {
+  rooms?: Iterable<string>;
+  socketIds?: Iterable<string>;
+  all?: boolean;
+  exceptRooms?: Iterable<string>;
+  exceptIds?: Iterable<string>;
+  userIds?: Iterable<string>;
+}
+
+export interface ClientOptions {
+  /** sidecastd's Unix socket; default $SIDECAST_SOCKET or /run/sidecast/sidecast.sock */
+  path?: string;
+  /** name in sidecastd's logs */
+  name?: string;
+  /** default time limit of a call, ms (5000) */
+  timeout?: number;
+  /** frames kept while disconnected (10000); more calls fail with QUEUE_FULL, emits are dropped */
+  queueLimit?: number;
+  /** queued frames older than this (ms, default `timeout`) are dropped at reconnect */
+  queueTimeout?: number;
+  /** first reconnect delay, ms (100); doubles up to reconnectMax, ±25 % jitter */
+  reconnectMin?: number;
+  /** largest reconnect delay, ms (5000) */
+  reconnectMax?: number;
+  /** unsent bytes above which volatile emits are dropped (8 MiB) */
+  maxOutputBytes?: number;
+  /** connect in the constructor (true) */
+  autoConnect?: boolean;
+}
+
+export interface SocketInfo {
+  socketId: string;
+  sessionId: string;
+  userId: string;
+  data: Buffer;
+  rooms: string[];
+  nodeId: string;
+}
+
+export interface Progress {
+  expect: number;
+  payloads: Buffer[];
+  done: boolean;
+  timedOut: boolean;
+  nodesExpected: number;
+  nodesAnswered: number;
+}
+
+export interface SocketLocation {
+  socketId: string;
+  sessionId: string;
+  userId: string;
+  nodeId: string;
+  nodeName: string;
+  /** the owning node's advertise_address */
+  address: string;
+  local: boolean;
+}
+
+export interface LookupResult {
+  sockets: SocketLocation[];
+  nodes: number;
+}
+
+export interface Presence {
+  online: boolean;
+  sockets: number;
+  nodes: number;
+}
+
+export interface Delivery {
+  to: Selector;
+  payload: Buffer;
+  volatile: boolean;
+  /** non-zero: answer with client.ack(ackId, ...) */
+  ackId: number;
+  /** this client's mirrored sockets the selector picks */
+  socketIds: string[];
+}
+
+export interface ServerMessage {
+  payload: Buffer;
+  ackId: number;
+  originNode: string;
+}
+
+type Bytes = Buffer | Uint8Array | string;
+
+export class SidecastClient extends EventEmitter {
+  constructor(opts?: ClientOptions);
+  readonly path: string;
+  readonly connected: boolean;
+  nodeId: string;
+  nodeName: string;
+  maxFrameBytes: number;
+  counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; refused: number; queued: number };
+
+  ready(timeout?: number): Promise<void>;
+  close(): Promise<void>;
+
+  socketUp(socketId: string, info?: { sessionId?: string; userId?: string; data?: Bytes; rooms?: string[] }): void;
+  socketDown(socketId: string): void;
+  join(socketId: string, rooms: string | string[]): void;
+  /** no rooms: leave every room */
+  leave(socketId: string, rooms?: string | string[]): void;
+  setData(socketId: string, data: Bytes): void;
+  /** ids of this client's mirrored sockets that `to` selects */
+  resolve(to: Selector): string[];
+
+  broadcast(to: Selector, payload: Bytes, flags?: { volatile?: boolean; includeSelf?: boolean; local?: boolean }): boolean;
+  broadcastWithAck(
+    to: Selector,
+    payload: Bytes,
+    flags?: { volatile?: boolean; includeSelf?: boolean; local?: boolean },
+    onProgress?: (p: Progress) => void,
+    timeout?: number,
+  ): Promise<Progress | null>;
+  serverEmit(
+    payload: Bytes,
+    opts?: { local?: boolean; wantAck?: boolean; onProgress?: (p: Progress) => void; timeout?: number },
+  ): Promise<Progress | null>;
+  ack(ackId: number, answer?: { expect?: number; payloads?: Bytes[]; done?: boolean }): void;
+
+  ping(timeout?: number): Promise<void>;
+  fetchSockets(filter?: Selector, opts?: { withData?: boolean; withRooms?: boolean; local?: boolean; timeout?: number }): Promise<SocketInfo[]>;
+  rooms(names?: string[], timeout?: number): Promise<Array<{ name: string; size: number }>>;
+  stats(timeout?: number): Promise<Record<string, number>>;
+  nodes(timeout?: number): Promise<Array<{ nodeId: string; nodeName: string; self: boolean }>>;
+  apply(
+    a: { filter?: Selector; join?: string[]; leave?: string[]; disconnect?: boolean; close?: boolean; local?: boolean },
+    timeout?: number,
+  ): Promise<void>;
+  lookup(key: { sessionId?: string; socketId?: string; userId?: string }, opts?: { local?: boolean; timeout?: number }): Promise<LookupResult>;
+  presence(userId: string, opts?: { local?: boolean; timeout?: number }): Promise<Presence>;
+  sessionGet(sessionId: string, timeout?: number): Promise<{ found: boolean; connected: boolean; entries: Record<string, Buffer> }>;
+  sessionSet(sessionId: string, set?: Record<string, Bytes>, del?: string[], timeout?: number): Promise<void>;
+
+  on(event: 'connect' | 'reconnect', listener: (info: { nodeId: string; nodeName: string }) => void): this;
+  on(event: 'disconnect', listener: (err: DisconnectedError) => void): this;
+  on(event: 'refused' | 'warning', listener: (err: SidecastError) => void): this;
+  on(event: 'deliver', listener: (d: Delivery) => void): this;
+  on(event: 'serverMessage', listener: (m: ServerMessage) => void): this;
+  on(event: 'apply', listener: (a: { socketId: string; join: string[]; leave: string[]; disconnect: boolean; close: boolean }) => void): this;
+  on(event: 'gap', listener: (g: { from: number; to: number; reason: string }) => void): this;
+  on(event: 'dropped', listener: (frame: object) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export interface AdapterOptions extends ClientOptions {
+  /** use this client instead of opening one (it is not closed with the adapter) */
+  client?: SidecastClient;
+  /** user id of a socket, registered for lookups and presence */
+  userId?: (socket: any) => string | undefined | null;
+  /** also ship socket.handshake (or this function's result) for other nodes' fetchSockets() (false) */
+  handshake?: boolean | ((socket: any) => object);
+  /** serverSideEmit-with-ack timeout and default broadcast-with-ack timeout, ms (5000) */
+  requestsTimeout?: number;
+}
+
+/** socket.io-adapter's Adapter, with the cluster API implemented through sidecastd. */
+export class SidecastAdapter extends EventEmitter {
+  nsp: any;
+  rooms: Map<string, Set<string>>;
+  sids: Map<string, Set<string>>;
+  readonly client: SidecastClient;
+  /** send socket.data again after an in-place change (assignment is noticed by itself) */
+  syncData(socketOrId: any): void;
+  lookup(key: { sessionId?: string; socketId?: string; userId?: string }, opts?: { local?: boolean; timeout?: number }): Promise<LookupResult>;
+  presence(userId: string, opts?: { local?: boolean; timeout?: number }): Promise<Presence>;
+  serverCount(): Promise<number>;
+}
+
+/** For io.adapter(createAdapter(opts)). */
+export function createAdapter(opts?: AdapterOptions): (nsp: any) => SidecastAdapter;

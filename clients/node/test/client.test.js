@@ -1,0 +1,111 @@
+'use strict';
+// The protocol client on its own against a standalone sidecastd: requests,
+// typed errors, calls while disconnected (bounded), re-registration.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('path');
+const h = require('./harness');
+const { SidecastClient, SidecastError, TimeoutError, DisconnectedError, ErrorCode } = require('..');
+
+const T = { timeout: 60000 };
+let d;
+
+before(async () => {
+  d = await new h.Sidecastd({ name: 'solo' }).start();
+});
+after(async () => {
+  assert.equal(await d.stop(), 0);
+});
+
+test('deliver, fetch, rooms, stats, nodes, lookup, session data', T, async () => {
+  const a = new SidecastClient({ path: d.sock, name: 'test-a' });
+  const b = new SidecastClient({ path: d.sock, name: 'test-b' });
+  await Promise.all([a.ready(), b.ready()]);
+  assert.ok(a.nodeId && a.nodeName === 'solo');
+  b.socketUp('s1', { sessionId: 'sess-1', userId: 'u1', data: Buffer.from([1, 2]), rooms: ['r'] });
+  await b.ping();
+  const got = h.once(b, 'deliver');
+  a.broadcast({ rooms: ['r'] }, Buffer.from([0, 255]));
+  const [dv] = await got;
+  assert.deepEqual(dv.socketIds, ['s1']);
+  assert.deepEqual(Buffer.from(dv.payload), Buffer.from([0, 255]));
+  const list = await a.fetchSockets({ rooms: ['r'] }, { withData: true, withRooms: true });
+  assert.equal(list.length, 1);
+  assert.deepEqual(Buffer.from(list[0].data), Buffer.from([1, 2]));
+  assert.deepEqual(list[0].rooms, ['r']);
+  assert.deepEqual(await a.rooms(['r', 'none']), [{ name: 'r', size: 1 }, { name: 'none', size: 0 }]);
+  const stats = await a.stats();
+  assert.equal(stats.sockets, 1);
+  assert.equal((await a.nodes()).length, 1);
+  const l = await a.lookup({ sessionId: 'sess-1' });
+  assert.equal(l.sockets[0].socketId, 's1');
+  assert.deepEqual(await a.presence('u1'), { online: true, sockets: 1, nodes: 1 });
+  await a.sessionSet('sess-1', { k: 'v' });
+  const sd = await a.sessionGet('sess-1');
+  assert.equal(sd.entries.k.toString(), 'v');
+  assert.equal(sd.connected, true);
+  // broadcast with acks from a client without an adapter: b answers done at once
+  const last = await a.broadcastWithAck({ rooms: ['r'] }, 'x', {}, null, 10000);
+  assert.equal(last.done, true);
+  await a.close();
+  await b.close();
+});
+
+test('typed errors: refusals, fatal-free INVALID, async DUPLICATE', T, async () => {
+  const a = new SidecastClient({ path: d.sock });
+  const b = new SidecastClient({ path: d.sock });
+  await Promise.all([a.ready(), b.ready()]);
+  const err = await a.apply({ filter: { all: true } }).catch((e) => e);
+  assert.ok(err instanceof SidecastError);
+  assert.equal(err.code, 'INVALID');
+  assert.equal(ErrorCode.INVALID, 8);
+  a.socketUp('dup', {});
+  await a.ping();
+  const refused = h.once(b, 'refused');
+  b.socketUp('dup', {});
+  const [e] = await refused;
+  assert.equal(e.code, 'DUPLICATE');
+  assert.equal(e.ref, 'dup');
+  assert.ok(!b.mirror.sockets.has('dup'), 'refused socket stays in the mirror');
+  await a.close();
+  await b.close();
+  const closed = await a.ping().catch((x) => x);
+  assert.ok(closed instanceof DisconnectedError);
+  assert.equal(closed.code, 'CLOSED');
+});
+
+test('calls while disconnected wait (bounded), then re-registration', T, async () => {
+  const dir = h.tmpdir('sidecast-node-late-');
+  const late = new h.Sidecastd({ name: 'late', dir });
+  const c = new SidecastClient({ path: late.sock, reconnectMin: 20, reconnectMax: 100, queueLimit: 3, timeout: 20000 });
+  // no sidecastd yet: a call with a short timeout fails with TimeoutError
+  const t = await c.ping(200).catch((e) => e);
+  assert.ok(t instanceof TimeoutError, `got ${t}`);
+  // the queue is bounded
+  const waiting = [c.ping(), c.ping(), c.ping()];
+  const full = await c.ping().catch((e) => e);
+  assert.equal(full.code, 'QUEUE_FULL');
+  c.socketUp('m1', { sessionId: 'x', rooms: ['room-a'], data: 'd' });
+  await late.start();
+  await Promise.all(waiting);
+  const list = await c.fetchSockets({}, { withData: true, withRooms: true });
+  assert.deepEqual(list.map((s) => [s.socketId, s.rooms, s.data.toString()]), [['m1', ['room-a'], 'd']]);
+  // restart: the mirror is registered again
+  const again = h.once(c, 'reconnect', 20000);
+  assert.equal(await late.stop(), 0);
+  await late.start();
+  await again;
+  c.join('m1', ['room-b']);
+  const after = await c.fetchSockets({ rooms: ['room-b'] }, { withRooms: true });
+  assert.deepEqual(after[0].rooms.sort(), ['room-a', 'room-b']);
+  assert.equal(c.counters.reconnects, 1);
+  await c.close();
+  assert.equal(await late.stop(), 0);
+});
+
+test('package entry points', T, () => {
+  const pkg = require('..');
+  assert.equal(typeof pkg.createAdapter, 'function');
+  assert.equal(typeof pkg.SidecastAdapter, 'function');
+  assert.equal(require(path.join(__dirname, '..', 'package.json')).name, 'sidecast');
+});

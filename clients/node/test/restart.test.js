@@ -1,0 +1,89 @@
+'use strict';
+// sidecastd restarted under a running socket.io app (SIGTERM, then SIGKILL,
+// each followed by a start on the same socket path): the adapter reconnects
+// and re-registers; rooms survive, emits resume, no client disconnects.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const h = require('./harness');
+
+const T = { timeout: 90000 };
+let redis, A, B, srvA, srvB;
+const clients = [];
+
+function eventually(send, sock, ev, ms = 20000) {
+  return new Promise((resolve, reject) => {
+    const hnd = (...args) => {
+      done();
+      resolve(args);
+    };
+    const iv = setInterval(send, 200);
+    const t = setTimeout(() => {
+      done();
+      reject(new Error(`"${ev}" never arrived`));
+    }, ms);
+    function done() {
+      sock.off(ev, hnd);
+      clearInterval(iv);
+      clearTimeout(t);
+    }
+    sock.on(ev, hnd);
+    send();
+  });
+}
+
+before(async () => {
+  redis = await h.startRedis();
+  A = await new h.Sidecastd({ redisUrl: redis.url, name: 'A' }).start();
+  B = await new h.Sidecastd({ redisUrl: redis.url, name: 'B' }).start();
+  srvA = await h.startIo(A.sock);
+  srvB = await h.startIo(B.sock);
+  for (const s of [srvA, srvB])
+    s.io.on('connection', (socket) => socket.on('join', (r, cb) => (socket.join(r), cb())));
+  await h.waitFor(async () => (await srvA.client.nodes()).length === 2, 15000, 'two nodes');
+});
+
+after(async () => {
+  for (const c of clients) c.disconnect();
+  await srvA.close();
+  await srvB.close();
+  const codes = [await A.stop(), await B.stop()];
+  await redis.stop();
+  assert.deepEqual(codes, [0, 0]);
+});
+
+for (const signal of ['SIGTERM', 'SIGKILL']) {
+  test(`sidecastd ${signal} + start again: rooms survive, emits resume, no client disconnects`, T, async () => {
+    const a = await h.connect(srvA.url);
+    const b = await h.connect(srvB.url);
+    clients.push(a, b);
+    let disconnects = 0;
+    a.on('disconnect', () => disconnects++);
+    b.on('disconnect', () => disconnects++);
+    const room = `keep-${signal}`;
+    await a.timeout(8000).emitWithAck('join', room);
+    await eventually(() => srvB.io.to(room).emit('before', 1), a, 'before');
+    const reconnected = h.once(srvA.client, 'reconnect', 30000);
+    const lost = h.once(srvA.client, 'disconnect', 30000);
+    const code = await A.stop(signal);
+    assert.equal(code, signal === 'SIGTERM' ? 0 : 137);
+    await lost;
+    // while sidecastd is down the app keeps working locally...
+    srvA.io.to(room).emit('local-while-down', 1);
+    await h.next(a, 'local-while-down');
+    // ...and a fetch waits (bounded) for the reconnect
+    const pending = srvA.client.rooms([`/,${room}`], 30000);
+    await A.start();
+    await reconnected;
+    const sizes = await pending;
+    assert.deepEqual(sizes, [{ name: `/,${room}`, size: 1 }], 'room re-registered after reconnect');
+    await eventually(() => srvB.io.to(room).emit('after', 2), a, 'after', 30000);
+    await eventually(() => srvA.io.to(b.id).emit('back', 3), b, 'back', 30000);
+    const list = await h.waitFor(async () => {
+      const l = await srvB.io.in(room).fetchSockets();
+      return l.length === 1 ? l : null;
+    }, 20000, 'fetchSockets after restart');
+    assert.equal(list[0].id, a.id);
+    assert.ok(a.connected && b.connected);
+    assert.equal(disconnects, 0, 'a client connection dropped');
+  });
+}

@@ -1,0 +1,80 @@
+'use strict';
+// Standalone sidecastd (no Redis) shared by two socket.io worker processes:
+// the cluster APIs work between the workers.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { fork } = require('child_process');
+const path = require('path');
+const h = require('./harness');
+
+const T = { timeout: 60000 };
+let d;
+const workers = [];
+const clients = [];
+
+function startWorker(name) {
+  const child = h.track(fork(path.join(__dirname, 'worker.js'), [], { env: Object.assign({}, process.env, { SOCK: d.sock, NAME: name }) }));
+  const w = { child, name, seq: 0, waiting: new Map() };
+  child.on('message', (m) => {
+    if (m.ready) w.onReady(m.port);
+    const r = w.waiting.get(m.id);
+    if (r) {
+      w.waiting.delete(m.id);
+      m.err ? r.reject(new Error(m.err)) : r.resolve(m.v);
+    }
+  });
+  w.call = (msg) =>
+    new Promise((resolve, reject) => {
+      const id = ++w.seq;
+      const t = setTimeout(() => reject(new Error(`worker ${name}: no answer to ${msg.cmd}`)), 20000);
+      w.waiting.set(id, { resolve: (v) => (clearTimeout(t), resolve(v)), reject: (e) => (clearTimeout(t), reject(e)) });
+      child.send(Object.assign({ id }, msg));
+    });
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`worker ${name} did not start`)), 20000);
+    w.onReady = (port) => {
+      clearTimeout(t);
+      w.url = `http://127.0.0.1:${port}`;
+      resolve(w);
+    };
+  });
+}
+
+before(async () => {
+  d = await new h.Sidecastd({ name: 'solo' }).start();
+  workers.push(await startWorker('w1'), await startWorker('w2'));
+});
+
+after(async () => {
+  for (const c of clients) c.disconnect();
+  for (const w of workers) {
+    await w.call({ cmd: 'close' }).catch(() => {});
+    await h.stopChild(w.child);
+  }
+  assert.equal(await d.stop(), 0);
+});
+
+test('two workers share one sidecastd: emits, fetchSockets, serverSideEmit, serverCount, socketsJoin', T, async () => {
+  const [w1, w2] = workers;
+  const a = await h.connect(w1.url);
+  const b = await h.connect(w2.url);
+  clients.push(a, b);
+  await a.timeout(8000).emitWithAck('join', 'shared');
+  await b.timeout(8000).emitWithAck('join', 'shared');
+  // standalone: registrations are in place once the worker's frames are processed
+  assert.deepEqual(await h.waitFor(async () => {
+    const ids = await w2.call({ cmd: 'fetch', room: 'shared' });
+    return ids.length === 2 ? ids : null;
+  }, 15000, 'both sockets fetched'), [a.id, b.id].sort());
+  const got = h.next(a, 'from-w2');
+  await w2.call({ cmd: 'emit', room: 'shared', ev: 'from-w2', arg: 'hi' });
+  assert.deepEqual(await got, ['hi']);
+  const direct = h.next(b, 'direct');
+  await w1.call({ cmd: 'emit', room: b.id, ev: 'direct', arg: 7 });
+  assert.deepEqual(await direct, [7]);
+  assert.equal(await w1.call({ cmd: 'count' }), 2);
+  assert.deepEqual(await w1.call({ cmd: 'ssack' }), ['w2']);
+  await w1.call({ cmd: 'join', room: 'shared', to: 'joined' });
+  await h.waitFor(async () => (await w2.call({ cmd: 'rooms', room: 'joined' })).includes(b.id), 15000, 'socketsJoin in w2');
+  assert.deepEqual(await w1.call({ cmd: 'rooms', room: 'joined' }), [a.id]);
+});
