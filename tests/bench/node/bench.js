@@ -21,7 +21,9 @@
 // app, each sidecastd and redis-server per 10,000 emits (or calls). Not a
 // test: nothing here passes or fails; targets are reported as met or not.
 // Env: SIDECASTD, BENCH_SECONDS (5), BENCH_CLIENTS_PER_NODE (500),
-// BENCH_PAYLOAD_BYTES (100), BENCH_ADAPTERS (redis,sidecast), BENCH_JSON (file).
+// BENCH_PAYLOAD_BYTES (100), BENCH_ADAPTERS (redis,sidecast), BENCH_CASES (all),
+// BENCH_JSON (write the figures there), BENCH_APP_ARGS (node flags for the
+// apps, e.g. --cpu-prof).
 const { fork, spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -36,7 +38,7 @@ const PER_NODE = Number(process.env.BENCH_CLIENTS_PER_NODE || 500);
 const PAYLOAD = 'x'.repeat(Number(process.env.BENCH_PAYLOAD_BYTES || 100));
 const ADAPTERS = (process.env.BENCH_ADAPTERS || 'redis,sidecast').split(',');
 const ROOM_WINDOW = 8;
-const ROOM_RATE = 50;
+const ROOM_RATE = 20;
 const TARGET_WINDOW = 64;
 const TARGET_RATE = 1000;
 const FETCH_WINDOW = 1;
@@ -49,7 +51,7 @@ const CASES = [
   { name: 'target-flow', kind: 'target', mode: 'flow', window: TARGET_WINDOW },
   { name: 'target-rate', kind: 'target', mode: 'rate', rate: TARGET_RATE, window: 10000 },
   { name: 'fetch', kind: 'fetch', mode: 'flow', window: FETCH_WINDOW },
-];
+].filter((c) => !process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes(c.name));
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -93,12 +95,17 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-async function stopChild(child, ms = 5000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+// Waits up to `graceMs` for the child to exit by itself (after an 'exit'
+// command), then SIGTERM, then SIGKILL after `ms`.
+async function stopChild(child, ms = 5000, graceMs = 0) {
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const deadline0 = Date.now() + graceMs;
+  while (alive() && Date.now() < deadline0) await sleep(20);
+  if (!alive()) return;
   child.kill('SIGTERM');
   const deadline = Date.now() + ms;
-  while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) await sleep(20);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  while (alive() && Date.now() < deadline) await sleep(20);
+  if (alive()) child.kill('SIGKILL');
 }
 
 // Request/reply over a forked child's IPC channel: the next message that has
@@ -163,6 +170,8 @@ async function startNodes(adapter, dir, redis) {
     const port = await freePort();
     const app = track(
       fork(path.join(__dirname, 'app.js'), [], {
+        execArgv: (process.env.BENCH_APP_ARGS || '').split(' ').filter(Boolean),
+        cwd: process.env.BENCH_APP_ARGS ? process.cwd() : undefined,
         env: { ...process.env, BENCH_NODE: name, BENCH_ADAPTER: adapter, REDIS_URL: redis.url, SIDECAST_SOCKET: socket, PORT: String(port) },
       }),
     );
@@ -277,11 +286,11 @@ async function runAdapter(adapter, dir, redis) {
   }
   for (const n of nodes) {
     n.client.send({ cmd: 'exit' });
-    await stopChild(n.client, 3000);
+    await stopChild(n.client, 3000, 3000);
   }
   for (const n of nodes) {
     n.app.send({ cmd: 'exit' });
-    await stopChild(n.app, 3000);
+    await stopChild(n.app, 3000, 5000);
     if (n.sidecastd) await stopChild(n.sidecastd);
   }
   return results;
@@ -350,7 +359,7 @@ async function main() {
   try {
     for (const a of ADAPTERS) all[a] = await runAdapter(a, dir, redis);
     let sum = null;
-    if (all.redis && all.sidecast) sum = summary(all);
+    if (all.redis && all.sidecast && CASES.length === 5) sum = summary(all);
     if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ results: all, summary: sum }, null, 2));
   } finally {
     await stopChild(redis.child);
