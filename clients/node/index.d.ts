@@ -209,3 +209,4 @@ export class SidecastAdapter extends EventEmitter {
 
 /** For io.adapter(createAdapter(opts)). */
 export function createAdapter(opts?: AdapterOptions): (nsp: any) => SidecastAdapter;
+export { enableForwarding, Forwarder, ForwardOptions, ForwardStats, ForwardFailure } from './lib/forward';
