@@ -105,7 +105,7 @@ class Forwarder {
     let path = (eo.path || io.path() || '/engine.io').replace(/\/$/, '');
     if (eo.addTrailingSlash !== false) path += '/';
     this.path = path;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxInFlight, maxFreeSockets: 64 });
+    this.agent = new http.Agent({ keepAlive: true, noDelay: true, maxSockets: this.maxInFlight, maxFreeSockets: 64 });
     this.counters = {
       forwardedPoll: 0, forwardedPost: 0, forwardedUpgrade: 0, served: 0, lookups: 0, cacheHits: 0,
     };

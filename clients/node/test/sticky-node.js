@@ -4,9 +4,10 @@
 // $SIDECAST_SOCKET, forwarding of foreign sessions on when $FORWARD=1.
 // Test hooks on the same server (never behind a real balancer):
 //   GET  /_t/stats        {node, unknownSid, engineClients, forward}
-//   POST /_t/forward?on=1 turn forwarding on (on=0: off)
+//   POST /_t/forward?on=1 turn forwarding on (on=0: off; cacheMs=N: sid cache)
 // socket.io events: join(room) -> ack {node}; say({room, n}) -> room gets
-// said({from, n}); whoami() -> ack node name.
+// said({from, n}); whoami() -> ack node name; echo(x) -> echo(x) back.
+// Also the server of tests/bench/sticky ($PING_INTERVAL: engine.io's, ms).
 const http = require('node:http');
 const { Server } = require('socket.io');
 const { createAdapter, enableForwarding } = require('..');
@@ -31,24 +32,28 @@ const server = http.createServer((req, res) => {
   }
   if (url.pathname === '/_t/forward' && req.method === 'POST') {
     const on = url.searchParams.get('on') === '1';
-    if (on && !forwarder) forwarder = enableForwarding(io, { log: (l) => console.log(l) });
-    if (!on && forwarder) {
-      forwarder.close();
-      forwarder = null;
-    }
+    const cacheMs = url.searchParams.get('cacheMs');
+    const keep = on && forwarder && cacheMs === null; // already on: leave forwards in flight alone
+    if (forwarder && !keep) forwarder.close();
+    if (!keep) forwarder = null;
+    const opts = { log: (l) => console.log(l) };
+    if (cacheMs !== null) opts.cacheMs = Number(cacheMs);
+    if (on && !forwarder) forwarder = enableForwarding(io, opts);
     res.writeHead(200, { 'content-type': 'application/json' });
     return res.end(JSON.stringify({ node, forward: !!forwarder }));
   }
   res.writeHead(404).end();
 });
 
-const io = new Server(server, { transports, pingInterval: 5000, pingTimeout: 10000 });
+const pingInterval = Number(process.env.PING_INTERVAL || 5000);
+const io = new Server(server, { transports, pingInterval, pingTimeout: 10000 });
 io.adapter(createAdapter({ path: process.env.SIDECAST_SOCKET, name: node }));
 let forwarder = process.env.FORWARD === '1' ? enableForwarding(io, { log: (l) => console.log(l) }) : null;
 let unknownSid = 0;
 io.engine.on('connection_error', (err) => {
   if (err.code === 1) unknownSid++; // engine.io's "Session ID unknown"
-  console.log(`${node}: connection_error ${err.code} ${err.message}`);
+  const r = err.req || {};
+  console.log(`${node}: connection_error ${err.code} ${err.message} ${r.method} ${r.url} fwd=${r.headers && r.headers["x-sidecast-forwarded"]} upgrade=${r.headers && r.headers.upgrade}`);
 });
 
 io.on('connection', (socket) => {
@@ -60,6 +65,7 @@ io.on('connection', (socket) => {
     if (m && typeof m.room === 'string') io.to(m.room).emit('said', { from: socket.id, n: m.n, node });
   });
   socket.on('whoami', (ack) => typeof ack === 'function' && ack(node));
+  socket.on('echo', (x) => socket.emit('echo', x));
 });
 
 io.of('/').adapter.client.ready(15000).then(

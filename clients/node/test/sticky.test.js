@@ -200,8 +200,27 @@ test('control: without forwarding, round-robin polling breaks sessions', T, asyn
   assert.ok(failed > 0, `${failed} of ${CLIENTS} clients failed`);
 });
 
+/** Sessions of earlier runs all gone, and their last requests answered. */
+async function quiet() {
+  let last = -1;
+  await h.waitFor(
+    async () => {
+      const ss = await allStats();
+      const busy = sum(ss, (s) => s.engineClients + (s.forward ? s.forward.inFlight + s.forward.tunnels : 0));
+      const unknown = sum(ss, (s) => s.unknownSid);
+      const still = busy === 0 && unknown === last;
+      last = unknown;
+      if (!still) await h.sleep(300);
+      return still;
+    },
+    20000,
+    'the nodes to be idle',
+  );
+}
+
 async function solvedRun(opts, check) {
   await setForward(true);
+  await quiet();
   const s0 = await allStats();
   const list = [];
   for (let i = 0; i < CLIENTS; i++) list.push(client(opts));
