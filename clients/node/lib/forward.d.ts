@@ -19,6 +19,8 @@ export interface ForwardOptions {
   maxInFlight?: number;
   /** forwarded websocket connections open at once; more get 503 (4096) */
   maxTunnels?: number;
+  /** sids being looked up at once; more are left to engine.io (its "Session ID unknown") (256) */
+  maxLookups?: number;
   /** how long a sid's owner is cached, ms; 0: no cache (2000) */
   cacheMs?: number;
   /** cached sids at most (10000) */
@@ -52,6 +54,8 @@ export interface ForwardStats {
   served: number;
   /** directory lookups made */
   lookups: number;
+  /** lookups repeated because the sid was not (yet) in the directory */
+  lookupRetries: number;
   /** owners taken from the cache */
   cacheHits: number;
   failures: Record<ForwardFailure, number>;

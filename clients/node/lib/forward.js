@@ -97,6 +97,7 @@ class Forwarder {
     this.missRetryMs = opts.missRetryMs > 0 ? opts.missRetryMs : 25;
     this.maxInFlight = opts.maxInFlight > 0 ? opts.maxInFlight : 1024;
     this.maxTunnels = opts.maxTunnels > 0 ? opts.maxTunnels : 4096;
+    this.maxLookups = opts.maxLookups > 0 ? opts.maxLookups : 256;
     this.cacheMs = opts.cacheMs >= 0 ? opts.cacheMs : 2000;
     this.cacheMax = opts.cacheMax > 0 ? opts.cacheMax : 10000;
     this.logIntervalMs = opts.logIntervalMs >= 0 ? opts.logIntervalMs : 10000;
@@ -107,7 +108,7 @@ class Forwarder {
     this.path = path;
     this.agent = new http.Agent({ keepAlive: true, noDelay: true, maxSockets: this.maxInFlight, maxFreeSockets: 64 });
     this.counters = {
-      forwardedPoll: 0, forwardedPost: 0, forwardedUpgrade: 0, served: 0, lookups: 0, cacheHits: 0,
+      forwardedPoll: 0, forwardedPost: 0, forwardedUpgrade: 0, served: 0, lookups: 0, lookupRetries: 0, cacheHits: 0,
     };
     this.failures = Object.fromEntries(REASONS.map((r) => [r, 0]));
     this.inFlight = 0;
@@ -216,6 +217,11 @@ class Forwarder {
     }
     let p = this._pendingLookups.get(sid);
     if (!p) {
+      // Unauthenticated requests cause lookups (and retries): cap them.
+      if (this._pendingLookups.size >= this.maxLookups) {
+        this._fail('limit', `${this._pendingLookups.size} lookups in flight (maxLookups); session ${sid} left to engine.io`);
+        return Promise.resolve(null);
+      }
       p = this._lookup(sid).finally(() => this._pendingLookups.delete(sid));
       this._pendingLookups.set(sid, p);
     }
@@ -237,6 +243,7 @@ class Forwarder {
       if (hit) return this._resolved(sid, hit);
       // Maybe the owner's registration is still on its way: retry briefly.
       if (attempt >= this.missRetries || this._closed || this.engine.clients[sid]) break;
+      this.counters.lookupRetries++;
       await sleep(delay);
       delay *= 2;
       if (this.engine.clients[sid]) return null;
@@ -477,6 +484,9 @@ class Forwarder {
       '# HELP sidecast_forward_lookups_total Directory lookups made to find a session\'s owner.',
       '# TYPE sidecast_forward_lookups_total counter',
       `sidecast_forward_lookups_total ${c.lookups}`,
+      '# HELP sidecast_forward_lookup_retries_total Lookups repeated because the session was not (yet) in the directory.',
+      '# TYPE sidecast_forward_lookup_retries_total counter',
+      `sidecast_forward_lookup_retries_total ${c.lookupRetries}`,
       '# HELP sidecast_forward_cache_hits_total Owners found in the sid cache without a lookup.',
       '# TYPE sidecast_forward_cache_hits_total counter',
       `sidecast_forward_cache_hits_total ${c.cacheHits}`,

@@ -4,7 +4,8 @@
 // $SIDECAST_SOCKET, forwarding of foreign sessions on when $FORWARD=1.
 // Test hooks on the same server (never behind a real balancer):
 //   GET  /_t/stats        {node, unknownSid, engineClients, forward}
-//   POST /_t/forward?on=1 turn forwarding on (on=0: off; cacheMs=N: sid cache)
+//   POST /_t/forward?on=1 turn forwarding on (on=0: off; cacheMs, maxInFlight,
+//                         timeout, missRetries: ForwardOptions)
 // socket.io events: join(room) -> ack {node}; say({room, n}) -> room gets
 // said({from, n}); whoami() -> ack node name; echo(x) -> echo(x) back.
 // Also the server of tests/bench/sticky ($PING_INTERVAL: engine.io's, ms).
@@ -32,12 +33,15 @@ const server = http.createServer((req, res) => {
   }
   if (url.pathname === '/_t/forward' && req.method === 'POST') {
     const on = url.searchParams.get('on') === '1';
-    const cacheMs = url.searchParams.get('cacheMs');
-    const keep = on && forwarder && cacheMs === null; // already on: leave forwards in flight alone
+    const opts = { log: (l) => console.log(l) };
+    let tuned = false;
+    for (const k of ['cacheMs', 'maxInFlight', 'timeout', 'missRetries']) {
+      const v = url.searchParams.get(k);
+      if (v !== null) (opts[k] = Number(v)), (tuned = true);
+    }
+    const keep = on && forwarder && !tuned; // already on: leave forwards in flight alone
     if (forwarder && !keep) forwarder.close();
     if (!keep) forwarder = null;
-    const opts = { log: (l) => console.log(l) };
-    if (cacheMs !== null) opts.cacheMs = Number(cacheMs);
     if (on && !forwarder) forwarder = enableForwarding(io, opts);
     res.writeHead(200, { 'content-type': 'application/json' });
     return res.end(JSON.stringify({ node, forward: !!forwarder }));

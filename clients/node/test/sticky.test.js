@@ -11,13 +11,19 @@
 //      sids and zero reconnects;
 //   3. the same with the default transports (polling, then the websocket
 //      upgrade forwarded to the owner);
-//   4. a node dies (its process and its sidecastd, SIGKILL): its clients
+//   4. security and bounds, with raw requests straight to the nodes: the
+//      target is the directory's address whatever the request's Host says,
+//      unknown and malformed sids get engine.io's error, a forwarded request
+//      is never forwarded again, the in-flight limit and the timeout answer
+//      503 / 504 and are counted;
+//   5. a node dies (its process and its sidecastd, SIGKILL): its clients
 //      reconnect on the survivors and talk again.
 // Every wait is bounded; every process is started here and stopped by pid.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const http = require('node:http');
 const path = require('node:path');
 const ioc = require('socket.io-client');
 const h = require('./harness');
@@ -255,6 +261,92 @@ test('forwarding: default transports (polling, then upgrade) through round-robin
   });
   const up = (ss) => sum(ss, (s) => s.forward.forwardedUpgrade);
   assert.ok(up(s1) > up(s0), 'websocket upgrades were forwarded to the owner');
+});
+
+/** One raw HTTP request straight to a node: {status, body}. */
+function raw(port, method, url, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const r = http.request({ host: '127.0.0.1', port, method, path: url, headers, agent: false }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (data += d));
+      res.on('end', () => resolve({ status: res.statusCode, body: data }));
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+/** A raw engine.io polling session created on `port`, socket.io-connected. */
+async function rawSession(port) {
+  const open = await raw(port, 'GET', '/socket.io/?EIO=4&transport=polling');
+  const sid = JSON.parse(open.body.slice(1)).sid;
+  const q = `/socket.io/?EIO=4&transport=polling&sid=${sid}`;
+  assert.equal((await raw(port, 'POST', q, '40')).body, 'ok');
+  assert.match((await raw(port, 'GET', q)).body, /^40/);
+  return { sid, q };
+}
+
+async function fwdStats(n) {
+  return (await getJson(`${n.url}/_t/stats`)).forward;
+}
+
+test('security and bounds: directory sids and addresses only, no loops, limits and timeouts counted', T, async () => {
+  await setForward(true);
+  await quiet();
+  const [A, B] = nodes;
+  const s = await rawSession(A.port);
+
+  // The target comes from the directory, never from the request.
+  const f0 = await fwdStats(B);
+  const spoof = { host: '127.0.0.2:1', 'x-forwarded-host': '127.0.0.2:1', forwarded: 'host=127.0.0.2:1' };
+  const post = await raw(B.port, 'POST', s.q, '42["echo","via B"]', { ...spoof, 'content-type': 'text/plain' });
+  assert.deepEqual(post, { status: 200, body: 'ok' }, 'POST with a body forwarded to the owner');
+  const poll = await raw(B.port, 'GET', s.q, undefined, spoof);
+  assert.equal(poll.status, 200);
+  assert.match(poll.body, /\["echo","via B"\]/, 'the owner answered the forwarded poll');
+  let f1 = await fwdStats(B);
+  assert.equal(f1.forwardedPost, f0.forwardedPost + 1);
+  assert.equal(f1.forwardedPoll, f0.forwardedPoll + 1);
+
+  // A sid no directory knows: engine.io's own answer, counted.
+  const unknown = await raw(B.port, 'GET', '/socket.io/?EIO=4&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA');
+  assert.equal(unknown.status, 400);
+  assert.deepEqual(JSON.parse(unknown.body), { code: 1, message: 'Session ID unknown' });
+  f1 = await fwdStats(B);
+  assert.equal(f1.failures.unknown_sid, f0.failures.unknown_sid + 1);
+  assert.ok(f1.lookupRetries > f0.lookupRetries, 'a miss is retried (registration race) before giving up');
+
+  // A malformed sid is never looked up.
+  const bad = await raw(B.port, 'GET', '/socket.io/?EIO=4&transport=polling&sid=..%2F..%2Fx');
+  assert.equal(bad.status, 400);
+  assert.equal((await fwdStats(B)).lookups, f1.lookups);
+
+  // Loop guard: a request that says it was forwarded is never forwarded again.
+  const loop = await raw(B.port, 'GET', s.q, undefined, { 'x-sidecast-forwarded': 'node-9' });
+  assert.equal(loop.status, 400, 'answered by B itself');
+  assert.equal((await fwdStats(B)).forwardedPoll, f1.forwardedPoll);
+
+  // Limit: one forwarded request at a time on B; a second one is refused.
+  await getJson(`${B.url}/_t/forward?on=1&maxInFlight=1`, 'POST');
+  const s2 = await rawSession(A.port);
+  const held = raw(B.port, 'GET', s.q); // the owner holds it: no data for s yet
+  await h.waitFor(async () => (await fwdStats(B)).inFlight === 1, 10000, 'the held poll to be in flight');
+  const refused = await raw(B.port, 'GET', s2.q);
+  assert.equal(refused.status, 503);
+  assert.equal((await fwdStats(B)).failures.limit, 1);
+  await raw(A.port, 'POST', s.q, '42["echo","release"]');
+  assert.match((await held).body, /release/, 'the held poll came back with the data');
+
+  // Timeout: a forwarded poll the owner holds past `timeout` gets 504.
+  await getJson(`${B.url}/_t/forward?on=1&timeout=300`, 'POST');
+  const late = await raw(B.port, 'GET', s2.q);
+  assert.equal(late.status, 504);
+  assert.equal((await fwdStats(B)).failures.timeout, 1);
+  assert.match((await getJson(`${B.url}/_t/stats`)).metrics, /sidecast_forward_failures_total\{reason="timeout"\} 1/);
+
+  await getJson(`${B.url}/_t/forward?on=0`, 'POST');
+  await getJson(`${B.url}/_t/forward?on=1`, 'POST');
 });
 
 test('a node dies: its sessions fail cleanly and reconnect on the survivors', T, async () => {
