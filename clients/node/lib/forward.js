@@ -365,7 +365,11 @@ class Forwarder {
       if (finish('client_aborted', `session ${sid}: the client went away before ${owner.node} answered`))
         up.destroy();
     });
-    req.pipe(up);
+    // engine.io's GETs carry no body: send them at once, not on the request's 'end'
+    if ((req.method === 'GET' || req.method === 'HEAD') && !req.headers['content-length'] && !req.headers['transfer-encoding']) {
+      req.resume();
+      up.end();
+    } else req.pipe(up);
   }
 
   /* ---- websocket upgrade: a raw TCP tunnel to the owner ------------------------- */

@@ -6,8 +6,10 @@
 // GET, POSTs `42["echo",n]`, and the GET returns the echo. Sent to A, the
 // requests are local; sent to B, both are forwarded to A (with the sid
 // cache, and with cacheMs=0: a directory lookup per request).
-//   latency: one session, one round trip at a time, p50/p99;
-//   throughput: SESSIONS sessions looping for SECONDS, forwarded requests/s.
+//   latency: a local and a forwarded session, one round trip at a time,
+//     interleaved (both see the same load), p50/p99;
+//   throughput: SESSIONS sessions looping for SECONDS, requests/s, and the
+//     CPU time per request of the owner and of the relaying node.
 // Usage: node tests/bench/sticky/forward.js   (env: SIDECASTD, ROUNDS,
 // SESSIONS, SECONDS). Needs clients/node/node_modules (npm ci there).
 const { spawn } = require('node:child_process');
@@ -60,12 +62,25 @@ function pct(xs, p) {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
+/** Local and forwarded round trips interleaved, so both see the same machine load. */
 async function latency(owner, via) {
-  const s = await session(owner);
-  for (let i = 0; i < 100; i++) await echo(s, via, i); // warm-up
-  const xs = [];
-  for (let i = 0; i < ROUNDS; i++) xs.push(await echo(s, via, i));
-  return { p50: pct(xs, 50), p99: pct(xs, 99) };
+  const sl = await session(owner);
+  const sf = await session(owner);
+  for (let i = 0; i < 100; i++) await echo(sl, owner, i), await echo(sf, via, i); // warm-up
+  const local = [];
+  const fwd = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    local.push(await echo(sl, owner, i));
+    fwd.push(await echo(sf, via, i));
+  }
+  const r = (xs) => ({ p50: pct(xs, 50), p99: pct(xs, 99) });
+  return { local: r(local), fwd: r(fwd) };
+}
+
+/** CPU time (user + system) of a process so far, µs. */
+function cpuUs(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // clock ticks at USER_HZ = 100
 }
 
 async function throughput(owner, via) {
@@ -106,25 +121,29 @@ async function main() {
   }
   for (const n of nodes) await h.waitFor(() => req(n.port, 'GET', '/_t/stats'), 20000, 'node to listen');
   const [a, b] = nodes.map((n) => n.port);
-  const setCache = (ms) => req(b, 'POST', `/_t/forward?on=1${ms === null ? '' : `&cacheMs=${ms}`}`);
-  const rows = [];
+  const setCache = (ms) => req(b, 'POST', `/_t/forward?on=1&cacheMs=${ms}`);
+  const fmt = (r) => `${r.p50.toFixed(0)} µs / ${r.p99.toFixed(0)} µs`;
   try {
-    const local = await latency(a, a);
-    await setCache(null);
-    const fwd = await latency(a, b);
+    await setCache(2000);
+    const c = await latency(a, b);
     await setCache(0);
-    const fwdNoCache = await latency(a, b);
-    await setCache(null);
-    rows.push(['echo round trip, local (both requests on the owner), p50 / p99', local]);
-    rows.push(['echo round trip, forwarded (both requests via another node), p50 / p99', fwd]);
-    rows.push(['echo round trip, forwarded, no sid cache (a lookup per request), p50 / p99', fwdNoCache]);
-    const fmt = (r) => `${r.p50.toFixed(0)} µs / ${r.p99.toFixed(0)} µs`;
-    for (const [k, v] of rows) console.log(`| ${k} | ${fmt(v)} |`);
-    console.log(`| added by forwarding, p50 (per round trip = 2 requests) | +${(fwd.p50 - local.p50).toFixed(0)} µs (no cache: +${(fwdNoCache.p50 - local.p50).toFixed(0)} µs) |`);
+    const n = await latency(a, b);
+    await setCache(2000);
+    console.log(`| echo round trip, local (GET + POST on the owner), p50 / p99 | ${fmt(c.local)} |`);
+    console.log(`| echo round trip, forwarded (GET + POST via another node), p50 / p99 | ${fmt(c.fwd)} |`);
+    console.log(`| added by forwarding, p50 | +${(c.fwd.p50 - c.local.p50).toFixed(0)} µs |`);
+    console.log(`| same without the sid cache (a lookup per request): local / forwarded p50 | ${n.local.p50.toFixed(0)} / ${n.fwd.p50.toFixed(0)} µs (+${(n.fwd.p50 - n.local.p50).toFixed(0)} µs) |`);
+    const [pa, pb] = nodes.map((x) => x.child.pid);
+    let a0 = cpuUs(pa);
     const lrps = await throughput(a, a);
+    const aCpuLocal = (cpuUs(pa) - a0) / (lrps * SECONDS);
+    a0 = cpuUs(pa);
+    const b0 = cpuUs(pb);
     const frps = await throughput(a, b);
-    console.log(`| requests/s, ${SESSIONS} sessions, local | ${lrps.toFixed(0)} |`);
-    console.log(`| requests/s, ${SESSIONS} sessions, all forwarded | ${frps.toFixed(0)} |`);
+    const aCpuFwd = (cpuUs(pa) - a0) / (frps * SECONDS);
+    const bCpu = (cpuUs(pb) - b0) / (frps * SECONDS);
+    console.log(`| requests/s, ${SESSIONS} sessions, local | ${lrps.toFixed(0)} (owner CPU ${aCpuLocal.toFixed(0)} µs/request) |`);
+    console.log(`| requests/s, ${SESSIONS} sessions, all forwarded | ${frps.toFixed(0)} (owner CPU ${aCpuFwd.toFixed(0)} µs/request, relaying node ${bCpu.toFixed(0)} µs/request) |`);
     const st = JSON.parse(await req(b, 'GET', '/_t/stats')).forward;
     console.log(`# forwarder on B: ${JSON.stringify(st)}`);
   } finally {
