@@ -305,11 +305,14 @@ static void on_emit(sc_conn *c, const sc_frame *f)
 typedef struct collect {
     sc_socket **items;
     size_t n, cap;
+    const sc_owner *skip; /* FetchSockets.exclude_self: the requester's own */
 } collect;
 
 static void collect_cb(sc_socket *s, void *ud)
 {
     collect *col = ud;
+    if (s->owner == col->skip)
+        return;
     if (col->n == col->cap) {
         col->cap = col->cap ? col->cap * 2 : 256;
         col->items = sc_xrealloc(col->items, col->cap * sizeof(*col->items));
@@ -355,7 +358,7 @@ static void send_local_sockets(sc_conn *c, uint64_t id, const Sidecast__V1__Fetc
     if (q->filter)
         sel = *q->filter;
     sel.all = sel.all || sc_selector_is_empty(&sel);
-    collect col = {0};
+    collect col = {.skip = q->exclude_self ? &c->owner : NULL};
     sc_registry_select(&c->srv->reg, NULL, &sel, collect_cb, &col);
     sc_arena *a = &c->srv->arena;
     Sidecast__V1__SocketInfo *infos = sc_arena_alloc(a, sizeof(*infos) * CHUNK_ITEMS);

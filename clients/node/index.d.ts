@@ -61,6 +61,8 @@ export interface ClientOptions {
   reconnectMax?: number;
   /** unsent bytes above which volatile emits are dropped (8 MiB) */
   maxOutputBytes?: number;
+  /** unsent bytes above which every emit is dropped and counted (64 MiB) */
+  maxBufferedBytes?: number;
   /** connect in the constructor (true) */
   autoConnect?: boolean;
 }
@@ -130,7 +132,7 @@ export class SidecastClient extends EventEmitter {
   nodeId: string;
   nodeName: string;
   maxFrameBytes: number;
-  counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; refused: number; queued: number };
+  counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; droppedSlow: number; refusedTooLarge: number; refused: number; queued: number };
 
   ready(timeout?: number): Promise<void>;
   close(): Promise<void>;
@@ -159,7 +161,11 @@ export class SidecastClient extends EventEmitter {
   ack(ackId: number, answer?: { expect?: number; payloads?: Bytes[]; done?: boolean }): void;
 
   ping(timeout?: number): Promise<void>;
-  fetchSockets(filter?: Selector, opts?: { withData?: boolean; withRooms?: boolean; local?: boolean; timeout?: number }): Promise<SocketInfo[]>;
+  /** excludeSelf: leave out the sockets this client registered */
+  fetchSockets(
+    filter?: Selector,
+    opts?: { withData?: boolean; withRooms?: boolean; local?: boolean; excludeSelf?: boolean; timeout?: number },
+  ): Promise<SocketInfo[]>;
   rooms(names?: string[], timeout?: number): Promise<Array<{ name: string; size: number }>>;
   stats(timeout?: number): Promise<Record<string, number>>;
   nodes(timeout?: number): Promise<Array<{ nodeId: string; nodeName: string; self: boolean }>>;
@@ -179,7 +185,7 @@ export class SidecastClient extends EventEmitter {
   on(event: 'serverMessage', listener: (m: ServerMessage) => void): this;
   on(event: 'apply', listener: (a: { socketId: string; join: string[]; leave: string[]; disconnect: boolean; close: boolean }) => void): this;
   on(event: 'gap', listener: (g: { from: number; to: number; reason: string }) => void): this;
-  on(event: 'dropped', listener: (frame: object) => void): this;
+  on(event: 'dropped', listener: (frame: object, reason?: SidecastError) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
@@ -205,6 +211,11 @@ export class SidecastAdapter extends EventEmitter {
   lookup(key: { sessionId?: string; socketId?: string; userId?: string }, opts?: { local?: boolean; timeout?: number }): Promise<LookupResult>;
   presence(userId: string, opts?: { local?: boolean; timeout?: number }): Promise<Presence>;
   serverCount(): Promise<number>;
+  /** cluster messages between `from` and `to` (unix ms) may have been lost (Redis subscription interrupted) */
+  on(event: 'gap', listener: (g: { from: number; to: number; reason: string }) => void): this;
+  /** a socketsJoin / socketsLeave / disconnectSockets request failed (only emitted if listened to) */
+  on(event: 'error', listener: (err: SidecastError) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 /** For io.adapter(createAdapter(opts)). */

@@ -1,13 +1,18 @@
 /* Integration: several app connections on one sidecastd; every emit kind
  * reaches each selected socket exactly once, with except rules honoured. */
 #include "harness.h"
+#include "buf.h"
+#include "wire.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 typedef struct world {
     daemon_t *d;
@@ -225,6 +230,113 @@ static void test_fetch_sockets(void **state)
     assert_int_equal(sn.n, 5);
 }
 
+/* ---- FetchSockets.exclude_self, over a raw connection (the C client does
+ * not expose the flag) ---- */
+
+static void raw_frame(int fd, uint64_t id, int msg_case, void *msg)
+{
+    sc_frame f = SC_FRAME_INIT;
+    f.id = id;
+    f.msg_case = msg_case;
+    f.hello = msg; /* all oneof members share storage */
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_wire_append(&b, &f);
+    raw_send(fd, b.data, b.len);
+    sc_buf_free(&b);
+}
+
+static bool recv_all(int fd, uint8_t *p, size_t n)
+{
+    for (size_t got = 0; got < n;) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, 10000) <= 0)
+            return false;
+        ssize_t r = recv(fd, p + got, n - got, 0);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+static sc_frame *raw_frame_read(int fd)
+{
+    uint8_t h[4];
+    if (!recv_all(fd, h, 4))
+        return NULL;
+    uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+    uint8_t *body = malloc(len ? len : 1);
+    sc_frame *f = recv_all(fd, body, len) ? sidecast__v1__frame__unpack(NULL, len, body) : NULL;
+    free(body);
+    return f;
+}
+
+/* Sockets in the SocketList answer to request `id`; *saw set if `own` is among them. */
+static int raw_fetch(int fd, uint64_t id, bool exclude_self, const char *own, bool *saw)
+{
+    sc_selector sel = SIDECAST__V1__SELECTOR__INIT;
+    char *rooms[] = {(char *)"r1"};
+    sel.rooms = rooms;
+    sel.n_rooms = 1;
+    Sidecast__V1__FetchSockets q = SIDECAST__V1__FETCH_SOCKETS__INIT;
+    q.filter = &sel;
+    q.exclude_self = exclude_self;
+    raw_frame(fd, id, SIDECAST__V1__FRAME__MSG_FETCH_SOCKETS, &q);
+    int n = 0;
+    *saw = false;
+    for (int guard = 0; guard < 100; guard++) {
+        sc_frame *f = raw_frame_read(fd);
+        assert_non_null(f);
+        bool last = false;
+        if (f->id == id && f->msg_case == SIDECAST__V1__FRAME__MSG_SOCKET_LIST) {
+            for (size_t i = 0; i < f->socket_list->n_sockets; i++, n++)
+                if (strcmp(f->socket_list->sockets[i]->socket_id, own) == 0)
+                    *saw = true;
+            last = !f->socket_list->more;
+        }
+        sidecast__v1__frame__free_unpacked(f, NULL);
+        if (last)
+            return n;
+    }
+    fail_msg("no last SocketList for request %llu", (unsigned long long)id);
+    return -1;
+}
+
+static void test_fetch_exclude_self(void **state)
+{
+    world *w = *state;
+    int fd = raw_connect(w->d->sock);
+    assert_true(fd >= 0);
+    raw_send_hello(fd, 1);
+    sc_frame *welcome = raw_frame_read(fd);
+    assert_non_null(welcome);
+    assert_int_equal(welcome->msg_case, SIDECAST__V1__FRAME__MSG_WELCOME);
+    sidecast__v1__frame__free_unpacked(welcome, NULL);
+    char *rooms[] = {(char *)"r1"};
+    Sidecast__V1__SocketUp up = SIDECAST__V1__SOCKET_UP__INIT;
+    up.socket_id = (char *)"raw1";
+    up.rooms = rooms;
+    up.n_rooms = 1;
+    raw_frame(fd, 0, SIDECAST__V1__FRAME__MSG_SOCKET_UP, &up);
+    bool saw;
+    /* r1: a1, b1, c1 of the other apps, plus raw1 */
+    assert_int_equal(raw_fetch(fd, 7, false, "raw1", &saw), 4);
+    assert_true(saw);
+    assert_int_equal(raw_fetch(fd, 8, true, "raw1", &saw), 3);
+    assert_false(saw);
+    /* gone before the next test counts room sizes */
+    Sidecast__V1__SocketDown down = SIDECAST__V1__SOCKET_DOWN__INIT;
+    down.socket_id = (char *)"raw1";
+    raw_frame(fd, 9, SIDECAST__V1__FRAME__MSG_SOCKET_DOWN, &down);
+    sc_frame *ok = raw_frame_read(fd);
+    assert_non_null(ok);
+    assert_int_equal(ok->id, 9);
+    assert_int_equal(ok->msg_case, SIDECAST__V1__FRAME__MSG_OK);
+    sidecast__v1__frame__free_unpacked(ok, NULL);
+    close(fd);
+}
+
 typedef struct roomsizes {
     char names[16][32];
     uint64_t sizes[16];
@@ -290,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_emit_without_target_refused),
         cmocka_unit_test(test_duplicate_refused),
         cmocka_unit_test(test_fetch_sockets),
+        cmocka_unit_test(test_fetch_exclude_self),
         cmocka_unit_test(test_rooms_and_sizes),
         cmocka_unit_test(test_join_leave_set_data),
     };

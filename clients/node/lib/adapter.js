@@ -148,6 +148,10 @@ class Hub {
     this.client.onDeliver = (d, ackId) => this.onDeliver(d, ackId);
     this.client.onApply = (a) => this.onApply(a);
     this.client.onServerMessage = (m) => this.onServerMessage(m);
+    // the Redis subscription was interrupted: cluster messages may be lost
+    this.client.onGap = (g) => {
+      for (const a of this.adapters.values()) a.emit('gap', g);
+    };
     this.client.addProvider(this);
   }
 
@@ -159,8 +163,8 @@ class Hub {
     if (this.adapters.get(adapter.nsp.name) === adapter) this.adapters.delete(adapter.nsp.name);
     if (this.adapters.size === 0 && this.ownClient) {
       this.client.removeProvider(this);
+      this.closing = true;
       this.closed = this.client.close();
-      this.opts._hub = null;
     }
     return this.closed;
   }
@@ -273,45 +277,48 @@ class SidecastAdapter extends Adapter {
   /* ---- registration ---------------------------------------------------------- */
 
   addAll(id, rooms) {
-    const had = this.sids.get(id);
-    if (!had) {
+    const meta = this._meta.get(id);
+    if (meta && meta.up) {
+      const had = this.sids.get(id);
+      let fresh = null;
+      for (const r of rooms) if (!had || !had.has(r)) (fresh || (fresh = [])).push(this._prefix + r);
       super.addAll(id, rooms);
-      this._socketUp(id);
+      if (fresh) this.client.sendJoin(id, fresh);
       return;
     }
-    let fresh = null;
-    for (const r of rooms) if (!had.has(r)) (fresh || (fresh = [])).push(this._prefix + r);
     super.addAll(id, rooms);
-    if (fresh) this.client.sendJoin(id, fresh);
+    // A recovered session joins its rooms before the socket is connected:
+    // register it (with every room) once it is in nsp.sockets.
+    const socket = this.nsp.sockets.get(id);
+    if (socket) this._socketUp(id, socket);
+    else if (!meta) this._meta.set(id, { up: false, sessionId: '', userId: '', data: undefined });
   }
 
   del(id, room) {
     const had = this.sids.get(id);
-    if (had && had.has(room)) this.client.sendLeave(id, [this._prefix + room]);
+    const meta = this._meta.get(id);
+    if (meta && meta.up && had && had.has(room)) this.client.sendLeave(id, [this._prefix + room]);
     super.del(id, room);
   }
 
   delAll(id) {
-    if (this.sids.has(id)) {
-      this.client.sendSocketDown(id);
+    const meta = this._meta.get(id);
+    if (meta) {
+      if (meta.up) this.client.sendSocketDown(id);
       this._meta.delete(id);
       this._dirty.delete(id);
     }
     super.delAll(id);
   }
 
-  _socketUp(id) {
-    const socket = this.nsp.sockets.get(id);
-    const meta = { sessionId: '', userId: '', data: undefined };
-    if (socket) {
-      meta.sessionId = (socket.conn && socket.conn.id) || '';
-      if (typeof this.opts.userId === 'function') {
-        const u = this.opts.userId(socket);
-        if (u != null && u !== '') meta.userId = String(u);
-      }
-      meta.data = this._encodeData(socket, socket.data);
-      this._watchData(socket);
+  _socketUp(id, socket) {
+    const meta = { up: true, sessionId: (socket.conn && socket.conn.id) || '', userId: '', data: undefined };
+    if (typeof this.opts.userId === 'function') {
+      const u = this.opts.userId(socket);
+      if (u != null && u !== '') meta.userId = String(u);
     }
+    meta.data = this._encodeData(socket, socket.data);
+    this._watchData(socket);
     this._meta.set(id, meta);
     this.client.sendSocketUp(this._upMessage(id, meta));
   }
@@ -329,11 +336,7 @@ class SidecastAdapter extends Adapter {
 
   _snapshot(send) {
     this._flushDirty();
-    for (const id of this.sids.keys()) {
-      let meta = this._meta.get(id);
-      if (!meta) this._meta.set(id, (meta = { sessionId: '', userId: '', data: undefined }));
-      send(this._upMessage(id, meta));
-    }
+    for (const [id, meta] of this._meta) if (meta.up && this.sids.has(id)) send(this._upMessage(id, meta));
   }
 
   _encodeData(socket, data) {
@@ -401,8 +404,15 @@ class SidecastAdapter extends Adapter {
     const flags = opts.flags || {};
     const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
     packet.nsp = this.nsp.name;
-    const encoded = this._encode(packet, packetOpts);
+    const encoded = this.encoder.encode(packet);
+    let framed = false;
     this.apply(opts, (socket) => {
+      // the WebSocket frame is built once, and only if a local socket gets it
+      if (!framed) {
+        framed = true;
+        if (wsFrame && encoded.length === 1 && typeof encoded[0] === 'string')
+          packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
+      }
       if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
       socket.client.writeToEngine(encoded, packetOpts);
     });
@@ -422,13 +432,24 @@ class SidecastAdapter extends Adapter {
     if (wsFrame && packets.length === 1 && typeof packets[0] === 'string')
       packetOpts.wsPreEncodedFrame = wsFrame(packets[0]);
     let packet = null;
-    this.apply(opts, (socket) => {
+    const each = (socket) => {
       if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) {
         if (!packet) packet = decodePackets(packets, this.nsp.server._parser);
         if (packet) socket.notifyOutgoingListeners(packet);
       }
       socket.client.writeToEngine(packets, packetOpts);
-    });
+    };
+    if (opts.rooms.size === 1 && opts.except.size === 0) {
+      // the common case, one room: no dedupe set needed
+      const members = this.rooms.get(opts.rooms.values().next().value);
+      if (members)
+        for (const id of members) {
+          const socket = this.nsp.sockets.get(id);
+          if (socket) each(socket);
+        }
+      return;
+    }
+    this.apply(opts, each);
   }
 
   /** sidecastd selector (keys) -> socket.io {rooms, except} of this namespace. */
@@ -457,7 +478,7 @@ class SidecastAdapter extends Adapter {
   broadcastWithAck(packet, opts, clientCountCallback, ack) {
     const flags = opts.flags || {};
     if (flags.local) {
-      this._ackCountOnce = true;
+      this._countOnce();
       return super.broadcastWithAck(packet, opts, clientCountCallback, ack);
     }
     const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
@@ -473,7 +494,7 @@ class SidecastAdapter extends Adapter {
     });
     // We report every server's count at once (when sidecastd says all nodes
     // answered), so the serverCount() socket.io asks right after is 1.
-    this._ackCountOnce = true;
+    this._countOnce();
     const timeout = flags.timeout > 0 ? flags.timeout : this.requestsTimeout;
     this.client
       .broadcastWithAck(
@@ -525,6 +546,12 @@ class SidecastAdapter extends Adapter {
 
   /* ---- cluster requests -------------------------------------------------------- */
 
+  /** The serverCount() socket.io asks right after broadcastWithAck() is 1 (see there). */
+  _countOnce() {
+    this._ackCountOnce = true;
+    process.nextTick(() => (this._ackCountOnce = false));
+  }
+
   serverCount() {
     if (this._ackCountOnce) {
       this._ackCountOnce = false;
@@ -543,30 +570,34 @@ class SidecastAdapter extends Adapter {
 
   async fetchSockets(opts) {
     if (opts.flags && opts.flags.local) return super.fetchSockets(opts);
-    const list = await this.client.fetchSockets(this._selector(opts), { withData: true, withRooms: true });
-    const out = [];
-    for (const s of list) {
-      const local = this.nsp.sockets.get(s.socketId);
-      if (local && this.sids.has(s.socketId)) {
-        out.push(local);
-        continue;
-      }
+    // This process's sockets come from its own maps, live; sidecastd sends
+    // everybody else's (exclude_self), so nothing is decoded twice.
+    const list = await this.client.fetchSockets(this._selector(opts), {
+      withData: true,
+      withRooms: true,
+      excludeSelf: true,
+    });
+    const out = await super.fetchSockets(opts);
+    const datas = new Array(list.length);
+    for (let i = 0; i < list.length; i++) datas[i] = list[i].data;
+    const values = codec.decodeMany(datas);
+    const plen = this._prefix.length;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
       const rooms = [];
-      for (const k of s.rooms) {
-        const r = this._local(k);
-        if (r !== null) rooms.push(r);
-      }
-      let data;
-      let handshake;
-      if (s.data && s.data.length) [data, handshake] = codec.decode(s.data);
-      out.push({ id: s.socketId, handshake: handshake || {}, rooms, data: data === undefined ? {} : data });
+      for (const k of s.rooms) if (k.length > plen && k.startsWith(this._prefix)) rooms.push(k.slice(plen));
+      const v = values[i];
+      const data = v ? v[0] : undefined;
+      out.push({ id: s.socketId, handshake: (v && v[1]) || {}, rooms, data: data === undefined ? {} : data });
     }
     return out;
   }
 
   async sockets(rooms) {
-    const list = await this.client.fetchSockets(this._selector({ rooms }), {});
-    return new Set(list.map((s) => s.socketId));
+    const list = await this.client.fetchSockets(this._selector({ rooms }), { excludeSelf: true });
+    const ids = await super.sockets(rooms);
+    for (const s of list) ids.add(s.socketId);
+    return ids;
   }
 
   addSockets(opts, rooms) {
@@ -589,7 +620,10 @@ class SidecastAdapter extends Adapter {
 
   _apply(opts, what) {
     what.filter = this._selector(opts);
-    this.client.apply(what).catch((err) => this.emit('error', err));
+    this.client.apply(what).catch((err) => {
+      // an 'error' event nobody listens to would throw: report it only if asked
+      if (this.listenerCount('error')) this.emit('error', err);
+    });
   }
 
   /** Apply forwarded by sidecastd (ours included: join/leave are idempotent). */
@@ -625,7 +659,9 @@ class SidecastAdapter extends Adapter {
     nsp.copy(payload, 3);
     body.copy(payload, 3 + nsp.length);
     if (!withAck) {
-      this.client.serverEmit(payload);
+      this.client.serverEmit(payload).catch((err) => {
+        if (this.listenerCount('error')) this.emit('error', err);
+      });
       return;
     }
     let expected = 0;
@@ -702,9 +738,11 @@ class SidecastAdapter extends Adapter {
  */
 function createAdapter(opts = {}) {
   const o = Object.assign({}, opts);
+  const hubs = new WeakMap(); // io Server -> Hub: one connection per server
   return function sidecastAdapter(nsp) {
-    if (!o._hub) o._hub = new Hub(o);
-    return new SidecastAdapter(nsp, o._hub, o);
+    let hub = hubs.get(nsp.server);
+    if (!hub || hub.closing) hubs.set(nsp.server, (hub = new Hub(o)));
+    return new SidecastAdapter(nsp, hub, o);
   };
 }
 

@@ -5,8 +5,8 @@
  * the reference). Frames are a 4-byte big-endian length + one protobuf
  * `Frame` encoded with the static protobufjs code in ./proto.js.
  *
- * Writes are batched: every frame queued in one tick of the event loop goes
- * out with one socket write. Reads split the stream into frames and dispatch
+ * Writes are batched: every frame queued in one turn of the event loop (all
+ * the I/O callbacks of one poll phase) goes out with one socket write. Reads split the stream into frames and dispatch
  * them; replies find their request by id (multi-part replies end with
  * more=false / done=true).
  *
@@ -27,6 +27,7 @@ const { SidecastError, TimeoutError, DisconnectedError, fromFrame } = require('.
 const PROTOCOL_VERSION = 1;
 const MAX_INBOUND_FRAME = 64 * 1024 * 1024;
 const DEFAULT_SOCKET = '/run/sidecast/sidecast.sock';
+const BATCH_BYTES = 1024 * 1024;
 
 function num(v) {
   if (typeof v === 'number') return v;
@@ -121,6 +122,7 @@ class Mirror {
  * @property {number} [reconnectMin=100] first reconnect delay, ms (doubles, ±25 % jitter)
  * @property {number} [reconnectMax=5000] largest reconnect delay, ms
  * @property {number} [maxOutputBytes=8388608] unsent bytes above which volatile emits are dropped
+ * @property {number} [maxBufferedBytes=67108864] unsent bytes above which every emit is dropped (counted)
  * @property {boolean} [autoConnect=true] connect in the constructor
  */
 
@@ -136,12 +138,13 @@ class SidecastClient extends EventEmitter {
     this.reconnectMin = opts.reconnectMin > 0 ? opts.reconnectMin : 100;
     this.reconnectMax = opts.reconnectMax > 0 ? opts.reconnectMax : 5000;
     this.maxOutputBytes = opts.maxOutputBytes > 0 ? opts.maxOutputBytes : 8 * 1024 * 1024;
+    this.maxBufferedBytes = opts.maxBufferedBytes > 0 ? opts.maxBufferedBytes : 64 * 1024 * 1024;
     /** node id / name / max frame size from the last Welcome */
     this.nodeId = '';
     this.nodeName = '';
     this.maxFrameBytes = 1024 * 1024;
     /** counters of what the client dropped or retried */
-    this.counters = { reconnects: 0, droppedDisconnected: 0, droppedVolatile: 0, refused: 0, queued: 0 };
+    this.counters = { reconnects: 0, droppedDisconnected: 0, droppedVolatile: 0, droppedSlow: 0, refusedTooLarge: 0, refused: 0, queued: 0 };
     this.mirror = new Mirror();
     this._providers = new Set();
     this._sock = null;
@@ -321,20 +324,21 @@ class SidecastClient extends EventEmitter {
 
   /* ---- output -------------------------------------------------------------- */
 
-  /** Append one frame to the current batch; the batch goes out next tick. */
+  /** Append one frame to the current batch; the batch goes out after this loop turn's I/O callbacks. */
   _writeFrame(frame) {
     let w = this._w;
     if (!w) {
       w = this._w = Writer.create();
       if (!this._flushScheduled) {
         this._flushScheduled = true;
-        process.nextTick(this._flush);
+        setImmediate(this._flush);
       }
     }
     const start = w.len;
     w.fixed32(0); // length placeholder, patched big-endian in _flush
     Frame.encode(frame, w);
     this._marks.push(start, w.len - start - 4);
+    if (w.len >= BATCH_BYTES) this._flush(); // a long synchronous burst: do not wait for the tick
   }
 
   _flush() {
@@ -355,8 +359,12 @@ class SidecastClient extends EventEmitter {
    */
   _send(frame, isVolatile) {
     if (this._ready) {
-      if (isVolatile && this._sock.writableLength > this.maxOutputBytes) {
-        this.counters.droppedVolatile++;
+      const queued = this._sock.writableLength;
+      if (queued > this.maxOutputBytes && (isVolatile || queued > this.maxBufferedBytes)) {
+        // sidecastd does not keep up: bounded, counted, reported
+        if (isVolatile) this.counters.droppedVolatile++;
+        else this.counters.droppedSlow++;
+        this.emit('dropped', frame);
         return false;
       }
       this._writeFrame(frame);
@@ -597,6 +605,11 @@ class SidecastClient extends EventEmitter {
 
   /** broadcast() without argument normalisation: `to` must already be a plain selector. */
   broadcastRaw(to, payload, flags) {
+    if (payload.length > this._payloadRoom(to)) {
+      this.counters.refusedTooLarge++;
+      this.emit('dropped', { emit: { to, payload } }, this._tooLarge(payload));
+      return false;
+    }
     const e = { to, payload };
     let v = false;
     if (flags) {
@@ -620,7 +633,29 @@ class SidecastClient extends EventEmitter {
     return this._progressRequest({ emit: e }, onProgress, timeout);
   }
 
+  /** Largest payload that fits in one frame with this selector (sidecastd's max_frame_bytes). */
+  _payloadRoom(to) {
+    let n = 256;
+    if (to) {
+      for (const k of ['rooms', 'socketIds', 'exceptRooms', 'exceptIds', 'userIds'])
+        if (to[k]) for (const r of to[k]) n += r.length * 3 + 4;
+    }
+    return this.maxFrameBytes - n;
+  }
+
+  _tooLarge(payload) {
+    return new SidecastError(
+      'TOO_LARGE',
+      `payload of ${payload.length} bytes does not fit in sidecastd's max_frame_bytes ${this.maxFrameBytes}`,
+    );
+  }
+
   _progressRequest(frame, onProgress, timeout) {
+    const m = frame.emit || frame.serverEmit;
+    if (m.payload && m.payload.length > this._payloadRoom(m.to)) {
+      this.counters.refusedTooLarge++;
+      return Promise.reject(this._tooLarge(m.payload));
+    }
     let last = null;
     return this._request(
       frame,
@@ -653,6 +688,10 @@ class SidecastClient extends EventEmitter {
     const m = { payload: bytes(payload) };
     if (local) m.local = true;
     if (!wantAck) {
+      if (m.payload && m.payload.length > this._payloadRoom(null)) {
+        this.counters.refusedTooLarge++;
+        return Promise.reject(this._tooLarge(m.payload));
+      }
       this._send({ serverEmit: m }, false);
       return Promise.resolve(null);
     }
@@ -677,7 +716,8 @@ class SidecastClient extends EventEmitter {
 
   /**
    * @param {{rooms?, socketIds?, all?, exceptRooms?, exceptIds?, userIds?}} [filter] empty: every socket
-   * @param {{withData?: boolean, withRooms?: boolean, local?: boolean, timeout?: number}} [opts]
+   * @param {{withData?: boolean, withRooms?: boolean, local?: boolean, excludeSelf?: boolean, timeout?: number}} [opts]
+   *   excludeSelf: leave out the sockets this client registered
    * @returns {Promise<Array<{socketId, sessionId, userId, data, rooms, nodeId}>>}
    */
   fetchSockets(filter, opts = {}) {
@@ -686,6 +726,7 @@ class SidecastClient extends EventEmitter {
     if (opts.withData) q.withData = true;
     if (opts.withRooms) q.withRooms = true;
     if (opts.local) q.local = true;
+    if (opts.excludeSelf) q.excludeSelf = true;
     return this._request(
       { fetchSockets: q },
       (f) => {

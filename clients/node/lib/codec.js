@@ -93,4 +93,43 @@ function decode(buf) {
   );
 }
 
-module.exports = { encode, decode };
+/**
+ * Decode many values at once (fetchSockets of thousands of sockets): plain
+ * JSON ones are joined into one array and parsed with one JSON.parse.
+ * @param {Array<Uint8Array|undefined>} bufs
+ * @returns {Array<*>}
+ */
+function decodeMany(bufs) {
+  let size = 2;
+  let plain = 0;
+  for (const b of bufs) {
+    if (b && b.length > 1 && b[0] === PLAIN) {
+      size += b.length; // its tag byte's place holds the comma
+      plain++;
+    }
+  }
+  const out = new Array(bufs.length);
+  let parsed = null;
+  if (plain > 1) {
+    const all = Buffer.allocUnsafe(size);
+    let at = 0;
+    all[at++] = 0x5b; // [
+    for (const b of bufs) {
+      if (!(b && b.length > 1 && b[0] === PLAIN)) continue;
+      if (at > 1) all[at++] = 0x2c; // ,
+      all.set(b.subarray(1), at);
+      at += b.length - 1;
+    }
+    all[at++] = 0x5d; // ]
+    parsed = JSON.parse(all.toString('utf8', 0, at));
+  }
+  let k = 0;
+  for (let i = 0; i < bufs.length; i++) {
+    const b = bufs[i];
+    if (parsed && b && b.length > 1 && b[0] === PLAIN) out[i] = parsed[k++];
+    else out[i] = decode(b);
+  }
+  return out;
+}
+
+module.exports = { encode, decode, decodeMany };

@@ -3031,6 +3031,7 @@ $root.sidecast = (function() {
              * @property {boolean|null} [withData] FetchSockets withData
              * @property {boolean|null} [withRooms] FetchSockets withRooms
              * @property {boolean|null} [local] FetchSockets local
+             * @property {boolean|null} [excludeSelf] FetchSockets excludeSelf
              */
 
             /**
@@ -3081,6 +3082,14 @@ $root.sidecast = (function() {
             FetchSockets.prototype.local = false;
 
             /**
+             * FetchSockets excludeSelf.
+             * @member {boolean} excludeSelf
+             * @memberof sidecast.v1.FetchSockets
+             * @instance
+             */
+            FetchSockets.prototype.excludeSelf = false;
+
+            /**
              * Creates a new FetchSockets instance using the specified properties.
              * @function create
              * @memberof sidecast.v1.FetchSockets
@@ -3116,6 +3125,8 @@ $root.sidecast = (function() {
                     writer.uint32(/* id 3, wireType 0 =*/24).bool(message.withRooms);
                 if (message.local != null && Object.hasOwnProperty.call(message, "local"))
                     writer.uint32(/* id 4, wireType 0 =*/32).bool(message.local);
+                if (message.excludeSelf != null && Object.hasOwnProperty.call(message, "excludeSelf"))
+                    writer.uint32(/* id 5, wireType 0 =*/40).bool(message.excludeSelf);
                 return writer;
             };
 
@@ -3167,6 +3178,10 @@ $root.sidecast = (function() {
                         }
                     case 4: {
                             message.local = reader.bool();
+                            break;
+                        }
+                    case 5: {
+                            message.excludeSelf = reader.bool();
                             break;
                         }
                     default:

@@ -67,6 +67,16 @@ test('typed errors: refusals, fatal-free INVALID, async DUPLICATE', T, async () 
   assert.equal(e.code, 'DUPLICATE');
   assert.equal(e.ref, 'dup');
   assert.ok(!b.mirror.sockets.has('dup'), 'refused socket stays in the mirror');
+  // a payload over max_frame_bytes is refused here, not sent (sidecastd would close the connection)
+  const big = Buffer.alloc(a.maxFrameBytes + 1);
+  const dropped = h.once(a, 'dropped');
+  assert.equal(a.broadcast({ rooms: ['r'] }, big), false);
+  assert.equal((await dropped)[1].code, 'TOO_LARGE');
+  const tooBig = await a.serverEmit(big).catch((x) => x);
+  assert.equal(tooBig.code, 'TOO_LARGE');
+  assert.equal(a.counters.refusedTooLarge, 2);
+  await a.ping();
+  assert.ok(a.connected);
   await a.close();
   await b.close();
   const closed = await a.ping().catch((x) => x);

@@ -4,10 +4,12 @@
 //
 //   node tests/bench/node/bench.js        (after building sidecastd in build/)
 //
-// Starts one redis-server on a free loopback port; then for each adapter:
+// Starts one redis-server on a free loopback port and, for each adapter,
 // (sidecast only) two sidecastd in cluster mode on it, two app processes
 // (node 1 emits, node 2 is "the other node"), and one client process per
-// node with BENCH_CLIENTS_PER_NODE socket.io clients each. Cases:
+// node with BENCH_CLIENTS_PER_NODE socket.io clients each. Each case then
+// runs BENCH_ROUNDS rounds, alternating redis adapter and sidecast round by
+// round (same machine conditions for both), and the rounds are pooled. Cases:
 //   room-flow    io.to('bench').emit to every client on both nodes, at most
 //                ROOM_WINDOW emits in flight (acknowledged once every client
 //                got it): emits/s, deliveries/s, latency under load
@@ -20,7 +22,8 @@
 // For each case the CPU seconds (utime+stime from /proc/<pid>/stat) of each
 // app, each sidecastd and redis-server per 10,000 emits (or calls). Not a
 // test: nothing here passes or fails; targets are reported as met or not.
-// Env: SIDECASTD, BENCH_SECONDS (5), BENCH_CLIENTS_PER_NODE (500),
+// Env: SIDECASTD, BENCH_SECONDS per round (3), BENCH_ROUNDS (3),
+// BENCH_CLIENTS_PER_NODE (500),
 // BENCH_PAYLOAD_BYTES (100), BENCH_ADAPTERS (redis,sidecast), BENCH_CASES (all),
 // BENCH_JSON (write the figures there), BENCH_APP_ARGS (node flags for the
 // apps, e.g. --cpu-prof).
@@ -32,14 +35,15 @@ const path = require('node:path');
 const { Hist } = require('./hist');
 
 const repo = path.resolve(__dirname, '..', '..', '..');
-const SECONDS = Number(process.env.BENCH_SECONDS || 5);
+const SECONDS = Number(process.env.BENCH_SECONDS || 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const WARMUP_MS = 1000;
 const PER_NODE = Number(process.env.BENCH_CLIENTS_PER_NODE || 500);
 const PAYLOAD = 'x'.repeat(Number(process.env.BENCH_PAYLOAD_BYTES || 100));
 const ADAPTERS = (process.env.BENCH_ADAPTERS || 'redis,sidecast').split(',');
 const ROOM_WINDOW = 8;
-const ROOM_RATE = 20;
-const TARGET_WINDOW = 64;
+const ROOM_RATE = 10;
+const TARGET_WINDOW = 128;
 const TARGET_RATE = 1000;
 const FETCH_WINDOW = 1;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -188,13 +192,24 @@ async function startNodes(adapter, dir, redis) {
 }
 
 // Relays the clients' reports to the emitting app: an emit is complete when
-// every client process that must see it has reported it.
-function ackRelay(nodes, kind) {
+// every client process that must see it has reported it. Completions go to
+// the app in chunks (a quarter of the window, or whatever completed within
+// 1 ms), so the flow control's own IPC stays a small, equal cost for both
+// adapters.
+function ackRelay(nodes, kind, window) {
   const need = kind === 'room' ? nodes.length : 1;
+  const chunk = Math.max(1, Math.floor(window / 4));
   const partial = new Map();
-  let done = 0;
-  let batched = 0;
   const sender = nodes[0].app;
+  let done = 0;
+  let unsent = 0;
+  let timer = null;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = null;
+    if (unsent && sender.connected) sender.send({ cmd: 'acks', n: unsent });
+    unsent = 0;
+  };
   const onAcks = (m) => {
     if (!m.acks) return;
     for (const seq of m.acks) {
@@ -205,17 +220,18 @@ function ackRelay(nodes, kind) {
       }
       partial.delete(seq);
       done++;
-      if (batched++ === 0)
-        setImmediate(() => {
-          if (sender.connected) sender.send({ cmd: 'acks', n: batched });
-          batched = 0;
-        });
+      unsent++;
     }
+    if (unsent >= chunk) flush();
+    else if (unsent && !timer) timer = setTimeout(flush, 1);
   };
   for (const n of nodes) n.client.on('message', onAcks);
   return {
     done: () => done,
-    close: () => nodes.forEach((n) => n.client.off('message', onAcks)),
+    close: () => {
+      nodes.forEach((n) => n.client.off('message', onAcks));
+      clearTimeout(timer);
+    },
   };
 }
 
@@ -223,10 +239,12 @@ function cpuSnapshot(procs) {
   return procs.map((p) => cpuSeconds(p.pid));
 }
 
-async function runCase(c, nodes, procs, targets) {
+// One measured round of case `c` on one adapter's setup: warm up, then
+// SECONDS of counters, CPU and latency.
+async function runRound(c, { nodes, procs, targets }) {
   const sender = nodes[0].app;
   await Promise.all(nodes.map((n) => ask(n.client, { cmd: 'need', need: c.kind === 'room' ? 'all' : 'one' }, 'ok')));
-  const relay = c.kind === 'fetch' ? null : ackRelay(nodes, c.kind);
+  const relay = c.kind === 'fetch' ? null : ackRelay(nodes, c.kind, c.window);
   await ask(sender, { cmd: 'start', kind: c.kind, mode: c.mode, window: c.window, rate: c.rate, targets, payload: PAYLOAD, expect: 2 * PER_NODE }, 'started');
   await sleep(WARMUP_MS);
 
@@ -244,29 +262,44 @@ async function runCase(c, nodes, procs, targets) {
   if (relay) relay.close();
   await sleep(300);
 
-  const secs = Number(b.t - a.t) / 1e9;
+  const sum = (x) => x.clients.reduce((s, y) => s + y.deliveries, 0);
+  return {
+    secs: Number(b.t - a.t) / 1e9,
+    ops: c.kind === 'fetch' ? b.app.calls - a.app.calls : b.done - a.done,
+    deliveries: sum(b) - sum(a),
+    cpu: b.cpu.map((x, i) => x - a.cpu[i]),
+    hists: c.kind === 'fetch' ? [b.app.hist] : b.clients.map((x) => x.hist),
+    unanswered: stopped.inflight,
+    bad: b.app.bad - a.app.bad,
+  };
+}
+
+// Rounds pooled: total operations over total measured time, CPU seconds over
+// total operations, latency quantiles of all samples together.
+function pool(c, procs, rounds) {
+  const secs = rounds.reduce((s, r) => s + r.secs, 0);
+  const ops = rounds.reduce((s, r) => s + r.ops, 0);
   const hist = new Hist();
-  if (c.kind === 'fetch') hist.merge(b.app.hist);
-  else for (const cl of b.clients) hist.merge(cl.hist);
-  const ops = c.kind === 'fetch' ? b.app.calls - a.app.calls : b.done - a.done;
-  const deliveries = b.clients.reduce((s, x) => s + x.deliveries, 0) - a.clients.reduce((s, x) => s + x.deliveries, 0);
-  const cpu = procs.map((p, i) => ({ label: p.label, role: p.role, per10k: ops ? ((b.cpu[i] - a.cpu[i]) / ops) * 10000 : NaN, secs: b.cpu[i] - a.cpu[i] }));
+  for (const r of rounds) for (const h of r.hists) hist.merge(h);
   return {
     case: c.name,
     opsPerSec: ops / secs,
-    deliveriesPerSec: deliveries / secs,
+    deliveriesPerSec: rounds.reduce((s, r) => s + r.deliveries, 0) / secs,
     p50us: hist.quantile(0.5),
     p99us: hist.quantile(0.99),
     ops,
     seconds: secs,
-    unanswered: stopped.inflight,
-    badFetches: b.app.bad - a.app.bad,
-    cpu,
+    rounds: rounds.map((r) => Math.round(r.ops / r.secs)),
+    unanswered: rounds.reduce((s, r) => s + r.unanswered, 0),
+    badFetches: rounds.reduce((s, r) => s + r.bad, 0),
+    cpu: procs.map((p, i) => {
+      const cs = rounds.reduce((s, r) => s + r.cpu[i], 0);
+      return { label: p.label, role: p.role, secs: cs, per10k: ops ? (cs / ops) * 10000 : NaN };
+    }),
   };
 }
 
-async function runAdapter(adapter, dir, redis) {
-  await redisCommand(redis.port, 'FLUSHALL');
+async function setupAdapter(adapter, dir, redis) {
   const nodes = await startNodes(adapter, dir, redis);
   const procs = [];
   nodes.forEach((n, i) => {
@@ -276,24 +309,20 @@ async function runAdapter(adapter, dir, redis) {
   procs.push({ label: 'redis-server', role: 'redis', pid: redis.child.pid });
   nodes.forEach((n, i) => procs.push({ label: `clients ${i + 1}`, role: 'clients', pid: n.client.pid }));
   const targets = (await ask(nodes[1].app, { cmd: 'sockets' }, 'sockets')).sockets;
-  if (targets.length !== PER_NODE) throw new Error(`node 2 has ${targets.length} sockets, expected ${PER_NODE}`);
+  if (targets.length !== PER_NODE) throw new Error(`node 2 of ${adapter} has ${targets.length} sockets, expected ${PER_NODE}`);
+  return { adapter, nodes, procs, targets };
+}
 
-  const results = [];
-  for (const c of CASES) {
-    const r = await runCase(c, nodes, procs, targets);
-    printCase(adapter, r);
-    results.push(r);
-  }
-  for (const n of nodes) {
+async function teardown(setup) {
+  for (const n of setup.nodes) {
     n.client.send({ cmd: 'exit' });
     await stopChild(n.client, 3000, 3000);
   }
-  for (const n of nodes) {
+  for (const n of setup.nodes) {
     n.app.send({ cmd: 'exit' });
     await stopChild(n.app, 3000, 5000);
     if (n.sidecastd) await stopChild(n.sidecastd);
   }
-  return results;
 }
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
@@ -303,6 +332,7 @@ function printCase(adapter, r) {
   let line = `${adapter.padEnd(8)} ${r.case.padEnd(11)} ${fmt(r.opsPerSec).padStart(8)} ${unit}`;
   if (r.case !== 'fetch') line += `  ${fmt(r.deliveriesPerSec).padStart(9)} deliveries/s`;
   line += `  p50 ${fmt(r.p50us / 1000, 2)} ms  p99 ${fmt(r.p99us / 1000, 2)} ms`;
+  line += `  (rounds: ${r.rounds.join(', ')})`;
   if (r.unanswered > 0) line += `  (${r.unanswered} never acknowledged)`;
   if (r.badFetches) line += `  (${r.badFetches} fetches with a wrong socket count)`;
   console.log(line);
@@ -352,16 +382,32 @@ function summary(all) {
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecast-bench-node-'));
-  console.log(`socket.io 2 nodes, ${PER_NODE} clients per node, ${PAYLOAD.length} B payload, ${SECONDS} s per case, ${os.cpus().length} CPUs`);
+  console.log(`socket.io 2 nodes, ${PER_NODE} clients per node, ${PAYLOAD.length} B payload, ${ROUNDS} rounds x ${SECONDS} s per case and adapter, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`);
   console.log(`windows: room ${ROOM_WINDOW}, target ${TARGET_WINDOW}, fetch ${FETCH_WINDOW}; fixed rates: room ${ROOM_RATE}/s, target ${TARGET_RATE}/s`);
   const redis = await startRedis(dir);
+  await redisCommand(redis.port, 'FLUSHALL');
   const all = {};
+  const setups = [];
   try {
-    for (const a of ADAPTERS) all[a] = await runAdapter(a, dir, redis);
+    // Both setups stay up for the whole run (idle when not measured), and
+    // each case runs for one adapter right after the other: on a shared or
+    // noisy machine both see the same conditions.
+    for (const a of ADAPTERS) setups.push(await setupAdapter(a, dir, redis));
+    for (const c of CASES) {
+      const rounds = setups.map(() => []);
+      for (let i = 0; i < ROUNDS; i++)
+        for (let k = 0; k < setups.length; k++) rounds[k].push(await runRound(c, setups[k]));
+      setups.forEach((st, k) => {
+        const r = pool(c, st.procs, rounds[k]);
+        printCase(st.adapter, r);
+        (all[st.adapter] ||= []).push(r);
+      });
+    }
     let sum = null;
     if (all.redis && all.sidecast && CASES.length === 5) sum = summary(all);
     if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ results: all, summary: sum }, null, 2));
   } finally {
+    for (const st of setups) await teardown(st);
     await stopChild(redis.child);
     fs.rmSync(dir, { recursive: true, force: true });
   }
