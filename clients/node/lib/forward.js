@@ -35,11 +35,25 @@ const net = require('node:net');
 const HEADER = 'x-sidecast-forwarded';
 const SID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
-  'proxy-authenticate', 'proxy-authorization',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
 ]);
 const REASONS = [
-  'unknown_sid', 'lookup_error', 'bad_address', 'unreachable', 'timeout', 'limit', 'upstream_error', 'client_aborted',
+  'unknown_sid',
+  'lookup_error',
+  'bad_address',
+  'unreachable',
+  'timeout',
+  'limit',
+  'upstream_error',
+  'client_aborted',
 ];
 const NET_UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT']);
 
@@ -106,9 +120,20 @@ class Forwarder {
     let path = (eo.path || io.path() || '/engine.io').replace(/\/$/, '');
     if (eo.addTrailingSlash !== false) path += '/';
     this.path = path;
-    this.agent = new http.Agent({ keepAlive: true, noDelay: true, maxSockets: this.maxInFlight, maxFreeSockets: 64 });
+    this.agent = new http.Agent({
+      keepAlive: true,
+      noDelay: true,
+      maxSockets: this.maxInFlight,
+      maxFreeSockets: this.maxInFlight,
+    });
     this.counters = {
-      forwardedPoll: 0, forwardedPost: 0, forwardedUpgrade: 0, served: 0, lookups: 0, lookupRetries: 0, cacheHits: 0,
+      forwardedPoll: 0,
+      forwardedPost: 0,
+      forwardedUpgrade: 0,
+      served: 0,
+      lookups: 0,
+      lookupRetries: 0,
+      cacheHits: 0,
     };
     this.failures = Object.fromEntries(REASONS.map((r) => [r, 0]));
     this.inFlight = 0;
@@ -219,7 +244,10 @@ class Forwarder {
     if (!p) {
       // Unauthenticated requests cause lookups (and retries): cap them.
       if (this._pendingLookups.size >= this.maxLookups) {
-        this._fail('limit', `${this._pendingLookups.size} lookups in flight (maxLookups); session ${sid} left to engine.io`);
+        this._fail(
+          'limit',
+          `${this._pendingLookups.size} lookups in flight (maxLookups); session ${sid} left to engine.io`,
+        );
         return Promise.resolve(null);
       }
       p = this._lookup(sid).finally(() => this._pendingLookups.delete(sid));
@@ -299,6 +327,10 @@ class Forwarder {
   }
 
   _proxy(req, res, sid, owner) {
+    if (req.socket.destroyed || res.writableEnded) {
+      this._fail('client_aborted', `session ${sid}: the client went away during the lookup`);
+      return;
+    }
     if (this.inFlight >= this.maxInFlight) {
       this._fail('limit', `${this.inFlight} forwarded requests in flight (maxInFlight); refusing session ${sid}`);
       return errorReply(res, 503, 'sidecast: forward limit reached');
@@ -357,16 +389,22 @@ class Forwarder {
       res.writeHead(ures.statusCode, h);
       ures.pipe(res);
       ures.on('end', () => finish(null));
-      ures.on('aborted', () => {
+      const cut = () => {
         if (finish('upstream_error', `session ${sid}: ${owner.node} cut the answer short`)) res.destroy();
-      });
+      };
+      ures.on('aborted', cut);
+      ures.on('error', cut);
     });
+    req.on('error', () => {}); // a client gone mid-body: handled by res 'close'
     res.on('close', () => {
-      if (finish('client_aborted', `session ${sid}: the client went away before ${owner.node} answered`))
-        up.destroy();
+      if (finish('client_aborted', `session ${sid}: the client went away before ${owner.node} answered`)) up.destroy();
     });
     // engine.io's GETs carry no body: send them at once, not on the request's 'end'
-    if ((req.method === 'GET' || req.method === 'HEAD') && !req.headers['content-length'] && !req.headers['transfer-encoding']) {
+    if (
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      !req.headers['content-length'] &&
+      !req.headers['transfer-encoding']
+    ) {
       req.resume();
       up.end();
     } else req.pipe(up);
@@ -390,6 +428,10 @@ class Forwarder {
   }
 
   _tunnel(req, socket, head, sid, owner) {
+    if (socket.destroyed) {
+      this._fail('client_aborted', `websocket of session ${sid}: the client went away during the lookup`);
+      return;
+    }
     if (this.tunnels >= this.maxTunnels) {
       this._fail('limit', `${this.tunnels} forwarded websockets open (maxTunnels); refusing session ${sid}`);
       return socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
@@ -417,11 +459,18 @@ class Forwarder {
       up.destroy();
     };
     const timer = setTimeout(
-      () => close('unreachable', `websocket of session ${sid}: no connection to ${owner.node} within ${this.connectTimeout} ms`),
+      () =>
+        close(
+          'unreachable',
+          `websocket of session ${sid}: no connection to ${owner.node} within ${this.connectTimeout} ms`,
+        ),
       this.connectTimeout,
     );
     up.on('error', (err) =>
-      close(connected ? null : 'unreachable', `websocket of session ${sid} at ${owner.node}: ${err.code || err.message}`),
+      close(
+        connected ? null : 'unreachable',
+        `websocket of session ${sid} at ${owner.node}: ${err.code || err.message}`,
+      ),
     );
     up.on('connect', () => {
       connected = true;
@@ -461,18 +510,23 @@ class Forwarder {
 
   /** @returns {import('./forward').ForwardStats} */
   stats() {
-    return Object.assign({}, this.counters, { failures: Object.assign({}, this.failures) }, {
-      inFlight: this.inFlight,
-      tunnels: this.tunnels,
-      cached: this._cache.size,
-    });
+    return Object.assign(
+      {},
+      this.counters,
+      { failures: Object.assign({}, this.failures) },
+      {
+        inFlight: this.inFlight,
+        tunnels: this.tunnels,
+        cached: this._cache.size,
+      },
+    );
   }
 
   /** Prometheus text exposition of stats(), for the app's /metrics. */
   metrics() {
     const c = this.counters;
     const out = [
-      '# HELP sidecast_forward_requests_total Requests for another node\'s session forwarded to it, by kind.',
+      "# HELP sidecast_forward_requests_total Requests for another node's session forwarded to it, by kind.",
       '# TYPE sidecast_forward_requests_total counter',
       `sidecast_forward_requests_total{kind="poll"} ${c.forwardedPoll}`,
       `sidecast_forward_requests_total{kind="post"} ${c.forwardedPost}`,
@@ -485,7 +539,7 @@ class Forwarder {
       '# HELP sidecast_forward_served_total Requests other nodes forwarded to this node.',
       '# TYPE sidecast_forward_served_total counter',
       `sidecast_forward_served_total ${c.served}`,
-      '# HELP sidecast_forward_lookups_total Directory lookups made to find a session\'s owner.',
+      "# HELP sidecast_forward_lookups_total Directory lookups made to find a session's owner.",
       '# TYPE sidecast_forward_lookups_total counter',
       `sidecast_forward_lookups_total ${c.lookups}`,
       '# HELP sidecast_forward_lookup_retries_total Lookups repeated because the session was not (yet) in the directory.',

@@ -37,7 +37,7 @@ const server = http.createServer((req, res) => {
     let tuned = false;
     for (const k of ['cacheMs', 'maxInFlight', 'timeout', 'missRetries']) {
       const v = url.searchParams.get(k);
-      if (v !== null) (opts[k] = Number(v)), (tuned = true);
+      if (v !== null) ((opts[k] = Number(v)), (tuned = true));
     }
     const keep = on && forwarder && !tuned; // already on: leave forwards in flight alone
     if (forwarder && !keep) forwarder.close();
@@ -57,7 +57,9 @@ let unknownSid = 0;
 io.engine.on('connection_error', (err) => {
   if (err.code === 1) unknownSid++; // engine.io's "Session ID unknown"
   const r = err.req || {};
-  console.log(`${node}: connection_error ${err.code} ${err.message} ${r.method} ${r.url} fwd=${r.headers && r.headers["x-sidecast-forwarded"]} upgrade=${r.headers && r.headers.upgrade}`);
+  console.log(
+    `${node}: connection_error ${err.code} ${err.message} ${r.method} ${r.url} fwd=${r.headers && r.headers['x-sidecast-forwarded']} upgrade=${r.headers && r.headers.upgrade}`,
+  );
 });
 
 io.on('connection', (socket) => {
@@ -72,13 +74,15 @@ io.on('connection', (socket) => {
   socket.on('echo', (x) => socket.emit('echo', x));
 });
 
-io.of('/').adapter.client.ready(15000).then(
-  () => server.listen(port, '127.0.0.1', () => console.log(`${node} listening on ${port}`)),
-  (err) => {
-    console.error(`${node}: ${err.message}`);
-    process.exit(1);
-  },
-);
+io.of('/')
+  .adapter.client.ready(15000)
+  .then(
+    () => server.listen(port, '127.0.0.1', () => console.log(`${node} listening on ${port}`)),
+    (err) => {
+      console.error(`${node}: ${err.message}`);
+      process.exit(1);
+    },
+  );
 process.on('SIGTERM', () => {
   io.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();

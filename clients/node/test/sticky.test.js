@@ -83,7 +83,8 @@ async function getJson(url, method = 'GET') {
 
 async function allStats(list = nodes) {
   const out = [];
-  for (const n of list) if (n.child.exitCode === null && n.child.signalCode === null) out.push(await getJson(`${n.url}/_t/stats`));
+  for (const n of list)
+    if (n.child.exitCode === null && n.child.signalCode === null) out.push(await getJson(`${n.url}/_t/stats`));
   return out;
 }
 
@@ -373,7 +374,11 @@ test('a node dies: its sessions fail cleanly and reconnect on the survivors', T,
     30000,
     'orphaned clients to reconnect',
   );
-  for (const s of orphans) assert.ok(s.trouble.some((t) => t.startsWith('disconnect')), 'orphan saw a disconnect');
+  for (const s of orphans)
+    assert.ok(
+      s.trouble.some((t) => t.startsWith('disconnect')),
+      'orphan saw a disconnect',
+    );
   await h.waitFor(() => list.every((s) => s.connected), 30000, 'every client connected');
   for (const s of list) {
     const where = await s.timeout(10000).emitWithAck('whoami');

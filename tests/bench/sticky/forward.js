@@ -11,7 +11,7 @@
 //   throughput: SESSIONS sessions looping for SECONDS, requests/s, and the
 //     CPU time per request of the owner and of the relaying node.
 // Usage: node tests/bench/sticky/forward.js   (env: SIDECASTD, ROUNDS,
-// SESSIONS, SECONDS). Needs clients/node/node_modules (npm ci there).
+// SESSIONS, SECONDS, BENCH_NODE_ARGS). Needs clients/node/node_modules (npm ci there).
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
@@ -21,16 +21,30 @@ const h = require('../../../clients/node/test/harness');
 const ROUNDS = Number(process.env.ROUNDS || 2000);
 const SESSIONS = Number(process.env.SESSIONS || 50);
 const SECONDS = Number(process.env.SECONDS || 5);
+// extra node flags for the two servers, e.g. BENCH_NODE_ARGS=--cpu-prof
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 * SESSIONS + 16 });
 
 function req(port, method, url, body) {
   return new Promise((resolve, reject) => {
-    const r = http.request({ host: '127.0.0.1', port, method, path: url, agent, headers: body ? { 'content-type': 'text/plain;charset=UTF-8' } : {} }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (data += d));
-      res.on('end', () => (res.statusCode === 200 ? resolve(data) : reject(new Error(`${method} ${res.statusCode} ${data}`))));
-    });
+    const r = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: url,
+        agent,
+        headers: body ? { 'content-type': 'text/plain;charset=UTF-8' } : {},
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (data += d));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(data) : reject(new Error(`${method} ${res.statusCode} ${data}`)),
+        );
+      },
+    );
     r.on('error', reject);
     r.end(body);
   });
@@ -66,7 +80,7 @@ function pct(xs, p) {
 async function latency(owner, via) {
   const sl = await session(owner);
   const sf = await session(owner);
-  for (let i = 0; i < 100; i++) await echo(sl, owner, i), await echo(sf, via, i); // warm-up
+  for (let i = 0; i < 100; i++) (await echo(sl, owner, i), await echo(sf, via, i)); // warm-up
   const local = [];
   const fwd = [];
   for (let i = 0; i < ROUNDS; i++) {
@@ -112,9 +126,17 @@ async function main() {
     }).start();
     const log = fs.openSync(path.join(dir, `node-${i}.log`), 'a');
     const child = h.track(
-      spawn(process.execPath, [path.join(__dirname, '../../../clients/node/test/sticky-node.js')], {
+      spawn(process.execPath, [...NODE_ARGS, path.join(__dirname, '../../../clients/node/test/sticky-node.js')], {
         stdio: ['ignore', log, log],
-        env: { ...process.env, PORT: String(port), NODE_NAME: `node-${i}`, SIDECAST_SOCKET: d.sock, FORWARD: '1', TRANSPORTS: 'polling', PING_INTERVAL: '60000' },
+        env: {
+          ...process.env,
+          PORT: String(port),
+          NODE_NAME: `node-${i}`,
+          SIDECAST_SOCKET: d.sock,
+          FORWARD: '1',
+          TRANSPORTS: 'polling',
+          PING_INTERVAL: '60000',
+        },
       }),
     );
     nodes.push({ port, d, child });
@@ -132,7 +154,9 @@ async function main() {
     console.log(`| echo round trip, local (GET + POST on the owner), p50 / p99 | ${fmt(c.local)} |`);
     console.log(`| echo round trip, forwarded (GET + POST via another node), p50 / p99 | ${fmt(c.fwd)} |`);
     console.log(`| added by forwarding, p50 | +${(c.fwd.p50 - c.local.p50).toFixed(0)} µs |`);
-    console.log(`| same without the sid cache (a lookup per request): local / forwarded p50 | ${n.local.p50.toFixed(0)} / ${n.fwd.p50.toFixed(0)} µs (+${(n.fwd.p50 - n.local.p50).toFixed(0)} µs) |`);
+    console.log(
+      `| same without the sid cache (a lookup per request): local / forwarded p50 | ${n.local.p50.toFixed(0)} / ${n.fwd.p50.toFixed(0)} µs (+${(n.fwd.p50 - n.local.p50).toFixed(0)} µs) |`,
+    );
     const [pa, pb] = nodes.map((x) => x.child.pid);
     let a0 = cpuUs(pa);
     const lrps = await throughput(a, a);
@@ -142,8 +166,12 @@ async function main() {
     const frps = await throughput(a, b);
     const aCpuFwd = (cpuUs(pa) - a0) / (frps * SECONDS);
     const bCpu = (cpuUs(pb) - b0) / (frps * SECONDS);
-    console.log(`| requests/s, ${SESSIONS} sessions, local | ${lrps.toFixed(0)} (owner CPU ${aCpuLocal.toFixed(0)} µs/request) |`);
-    console.log(`| requests/s, ${SESSIONS} sessions, all forwarded | ${frps.toFixed(0)} (owner CPU ${aCpuFwd.toFixed(0)} µs/request, relaying node ${bCpu.toFixed(0)} µs/request) |`);
+    console.log(
+      `| requests/s, ${SESSIONS} sessions, local | ${lrps.toFixed(0)} (owner CPU ${aCpuLocal.toFixed(0)} µs/request) |`,
+    );
+    console.log(
+      `| requests/s, ${SESSIONS} sessions, all forwarded | ${frps.toFixed(0)} (owner CPU ${aCpuFwd.toFixed(0)} µs/request, relaying node ${bCpu.toFixed(0)} µs/request) |`,
+    );
     const st = JSON.parse(await req(b, 'GET', '/_t/stats')).forward;
     console.log(`# forwarder on B: ${JSON.stringify(st)}`);
   } finally {

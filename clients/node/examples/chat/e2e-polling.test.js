@@ -19,8 +19,14 @@ const HARD_LIMIT_MS = 150000;
 const WAIT_MS = 20000;
 const MESSAGES = 5;
 const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 function check(cond, what) {
@@ -73,9 +79,13 @@ async function join(page, name, room) {
 }
 
 const logHas = (page, text) =>
-  page.waitForFunction((t) => [...document.querySelectorAll('#log li')].some((li) => li.textContent.includes(t)), text, {
-    timeout: WAIT_MS,
-  });
+  page.waitForFunction(
+    (t) => [...document.querySelectorAll('#log li')].some((li) => li.textContent.includes(t)),
+    text,
+    {
+      timeout: WAIT_MS,
+    },
+  );
 
 async function run(chat, context) {
   const before = await nodeStats(chat);
@@ -105,8 +115,15 @@ async function run(chat, context) {
     console.log(`# screenshot of page A in ${process.env.CHAT_SCREENSHOT}`);
   }
 
-  for (const [p, label] of [[a, 'A'], [b, 'B']]) {
-    const now = await p.page.evaluate(() => ({ id: window.chatSocket.id, connected: window.chatSocket.connected, trouble: window.trouble }));
+  for (const [p, label] of [
+    [a, 'A'],
+    [b, 'B'],
+  ]) {
+    const now = await p.page.evaluate(() => ({
+      id: window.chatSocket.id,
+      connected: window.chatSocket.connected,
+      trouble: window.trouble,
+    }));
     check(now.connected && now.id === p.id, `page ${label} kept its session (${p.id})`);
     check(now.trouble.length === 0, `page ${label}: no disconnect, error or reconnect (${now.trouble.join('; ')})`);
   }
@@ -114,7 +131,10 @@ async function run(chat, context) {
   const forwarded = (ss) => ss.reduce((n, s) => n + s.forward.forwardedPoll + s.forward.forwardedPost, 0);
   const served = (ss) => ss.reduce((n, s) => n + s.forward.served, 0);
   const moved = forwarded(after) - forwarded(before);
-  check(moved > 0 && served(after) > served(before), `the balancer spread the sessions: ${moved} requests forwarded to their owner`);
+  check(
+    moved > 0 && served(after) > served(before),
+    `the balancer spread the sessions: ${moved} requests forwarded to their owner`,
+  );
   check(a.cookie === '' && b.cookie === '', 'no cookie set (no stickiness by cookie)');
   const cookies = await context.cookies();
   check(cookies.length === 0, `the browser holds no cookie (${cookies.map((c) => c.name)})`);
