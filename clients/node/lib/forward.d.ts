@@ -11,7 +11,7 @@ export interface ForwardOptions {
   connectTimeout?: number;
   /** limit of one directory lookup, ms (2000) */
   lookupTimeout?: number;
-  /** retries of a lookup that found nothing (owner's registration still on its way) (4) */
+  /** retries of a lookup that found nothing (owner's registration still on its way) (5) */
   missRetries?: number;
   /** first retry delay, ms, doubling per retry (25) */
   missRetryMs?: number;

@@ -107,7 +107,7 @@ class Forwarder {
     this.timeout = opts.timeout > 0 ? opts.timeout : (eo.pingInterval || 25000) + (eo.pingTimeout || 20000);
     this.connectTimeout = opts.connectTimeout > 0 ? opts.connectTimeout : 3000;
     this.lookupTimeout = opts.lookupTimeout > 0 ? opts.lookupTimeout : 2000;
-    this.missRetries = opts.missRetries >= 0 ? opts.missRetries : 4;
+    this.missRetries = opts.missRetries >= 0 ? opts.missRetries : 5;
     this.missRetryMs = opts.missRetryMs > 0 ? opts.missRetryMs : 25;
     this.maxInFlight = opts.maxInFlight > 0 ? opts.maxInFlight : 1024;
     this.maxTunnels = opts.maxTunnels > 0 ? opts.maxTunnels : 4096;

@@ -38,13 +38,21 @@ const nodes = []; // {name, port, url, d, child}
 let lb; // {port, url, child}
 const clients = [];
 
+// A long engine.io pingInterval: a held poll stays held through a test step.
 function startNode(i, d, port) {
   const name = `node-${i}`;
   const log = fs.openSync(path.join(dir, `${name}.log`), 'a');
   const child = h.track(
     spawn(process.execPath, [path.join(__dirname, 'sticky-node.js')], {
       stdio: ['ignore', log, log],
-      env: { ...process.env, PORT: String(port), NODE_NAME: name, SIDECAST_SOCKET: d.sock, FORWARD: '0' },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        NODE_NAME: name,
+        SIDECAST_SOCKET: d.sock,
+        FORWARD: '0',
+        PING_INTERVAL: '20000',
+      },
     }),
   );
   fs.closeSync(log);
@@ -210,19 +218,25 @@ test('control: without forwarding, round-robin polling breaks sessions', T, asyn
 /** Sessions of earlier runs all gone, and their last requests answered. */
 async function quiet() {
   let last = -1;
-  await h.waitFor(
-    async () => {
-      const ss = await allStats();
-      const busy = sum(ss, (s) => s.engineClients + (s.forward ? s.forward.inFlight + s.forward.tunnels : 0));
-      const unknown = sum(ss, (s) => s.unknownSid);
-      const still = busy === 0 && unknown === last;
-      last = unknown;
-      if (!still) await h.sleep(300);
-      return still;
-    },
-    20000,
-    'the nodes to be idle',
-  );
+  let seen = '';
+  await h
+    .waitFor(
+      async () => {
+        const ss = await allStats();
+        const busy = sum(ss, (s) => s.engineClients + (s.forward ? s.forward.inFlight + s.forward.tunnels : 0));
+        const unknown = sum(ss, (s) => s.unknownSid);
+        const still = busy === 0 && unknown === last;
+        last = unknown;
+        seen = JSON.stringify(ss.map((s) => [s.node, s.engineClients, s.forward && s.forward.inFlight, s.unknownSid]));
+        if (!still) await h.sleep(300);
+        return still;
+      },
+      40000,
+      'the nodes to be idle',
+    )
+    .catch((e) => {
+      throw new Error(`${e.message}; [node, engine clients, forwards in flight, unknown sids]: ${seen}`);
+    });
 }
 
 async function solvedRun(opts, check) {

@@ -153,7 +153,24 @@ async function main() {
       args: CHROMIUM_FLAGS,
       timeout: 60000,
     });
-    await run(chat, context);
+    try {
+      await run(chat, context);
+    } catch (err) {
+      // what each page went through, for the failure report
+      for (const page of context.pages()) {
+        const d = await page
+          .evaluate(() => ({
+            status: document.getElementById('status').textContent,
+            log: [...document.querySelectorAll('#log li')].map((li) => li.textContent),
+            trouble: window.trouble,
+            id: window.chatSocket && window.chatSocket.id,
+          }))
+          .catch((e) => String(e));
+        console.log(`# page: ${JSON.stringify(d)}`);
+      }
+      console.log(`# nodes: ${JSON.stringify(await nodeStats(chat).catch((e) => String(e)))}`);
+      throw err;
+    }
     console.log('PASS chat e2e (polling, no stickiness)');
   } finally {
     if (context) await context.close().catch(() => {});
