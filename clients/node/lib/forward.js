@@ -164,6 +164,21 @@ class Forwarder {
     this._onConnection = (conn) => this._registerConn(conn);
     this.engine.on('connection', this._onConnection);
     for (const id of Object.keys(this.engine.clients)) this._registerConn(this.engine.clients[id]);
+    // The directory maps a session to its last registration and drops the
+    // mapping with that socket: when a socket.io socket leaves (one namespace
+    // of several) while its engine.io connection lives on, register the sid
+    // again, or the session's next forwarded poll would find nothing.
+    this._onSocket = (socket) => socket.once('disconnect', () => this._reassert(socket.conn));
+    this._onNsp = (nsp) => nsp.on('connection', this._onSocket);
+    for (const nsp of this.io._nsps.values()) this._onNsp(nsp);
+    this.io.on('new_namespace', this._onNsp);
+  }
+
+  _reassert(conn) {
+    const id = 'eio:' + conn.id;
+    if (this._closed || !this._registered.has(id) || conn.readyState !== 'open') return;
+    this.client.socketDown(id);
+    this.client.socketUp(id, { sessionId: conn.id });
   }
 
   _registerConn(conn) {
@@ -195,7 +210,11 @@ class Forwarder {
       s.removeListener('upgrade', this._onUpgrade);
       for (const l of this._origUpgrade) s.on('upgrade', l);
     }
-    if (this._onConnection) this.engine.removeListener('connection', this._onConnection);
+    if (this._onConnection) {
+      this.engine.removeListener('connection', this._onConnection);
+      this.io.removeListener('new_namespace', this._onNsp);
+      for (const nsp of this.io._nsps.values()) nsp.removeListener('connection', this._onSocket);
+    }
     for (const id of this._registered) this.client.socketDown(id);
     this._registered.clear();
     for (const o of this._open) o.destroy();
@@ -397,6 +416,8 @@ class Forwarder {
     });
     req.on('error', () => {}); // a client gone mid-body: handled by res 'close'
     res.on('close', () => {
+      // the whole answer already passed through: not an abort
+      if (res.writableFinished || (up.res && up.res.complete)) return finish(null);
       if (finish('client_aborted', `session ${sid}: the client went away before ${owner.node} answered`)) up.destroy();
     });
     // engine.io's GETs carry no body: send them at once, not on the request's 'end'

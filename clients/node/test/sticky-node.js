@@ -8,6 +8,7 @@
 //                         timeout, missRetries: ForwardOptions)
 // socket.io events: join(room) -> ack {node}; say({room, n}) -> room gets
 // said({from, n}); whoami() -> ack node name; echo(x) -> echo(x) back.
+// Namespace /other: whoami only.
 // Also the server of tests/bench/sticky ($PING_INTERVAL: engine.io's, ms).
 const http = require('node:http');
 const { Server } = require('socket.io');
@@ -62,6 +63,9 @@ io.engine.on('connection_error', (err) => {
   );
 });
 
+io.of('/other').on('connection', (socket) => {
+  socket.on('whoami', (ack) => typeof ack === 'function' && ack(node));
+});
 io.on('connection', (socket) => {
   socket.on('join', (room, ack) => {
     socket.join(String(room));

@@ -16,7 +16,9 @@
 //      unknown and malformed sids get engine.io's error, a forwarded request
 //      is never forwarded again, the in-flight limit and the timeout answer
 //      503 / 504 and are counted;
-//   5. a node dies (its process and its sidecastd, SIGKILL): its clients
+//   5. one session with two namespaces: when one leaves, the session stays
+//      reachable (the forwarder registers its sid again);
+//   6. a node dies (its process and its sidecastd, SIGKILL): its clients
 //      reconnect on the survivors and talk again.
 // Every wait is bounded; every process is started here and stopped by pid.
 const { test, before, after } = require('node:test');
@@ -26,6 +28,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const ioc = require('socket.io-client');
+const { Manager } = require('socket.io-client');
 const h = require('./harness');
 
 const T = { timeout: 120000 };
@@ -360,8 +363,44 @@ test('security and bounds: directory sids and addresses only, no loops, limits a
   assert.equal((await fwdStats(B)).failures.timeout, 1);
   assert.match((await getJson(`${B.url}/_t/stats`)).metrics, /sidecast_forward_failures_total\{reason="timeout"\} 1/);
 
+  await raw(A.port, 'POST', s.q, '1'); // engine.io close packet: end s (s2 ended with its cut poll)
   await getJson(`${B.url}/_t/forward?on=0`, 'POST');
   await getJson(`${B.url}/_t/forward?on=1`, 'POST');
+});
+
+test('two namespaces on one session: the session stays reachable when one leaves', T, async () => {
+  // no sid cache, so every forwarded request asks the directory
+  for (const n of nodes) {
+    await getJson(`${n.url}/_t/forward?on=0`, 'POST');
+    await getJson(`${n.url}/_t/forward?on=1&cacheMs=0`, 'POST');
+  }
+  await quiet();
+  const s0 = await allStats();
+  const m = new Manager(lb.url, { transports: ['polling'], reconnection: false, timeout: 10000 });
+  const main = m.socket('/');
+  const other = m.socket('/other');
+  const trouble = [];
+  for (const s of [main, other]) {
+    s.on('connect_error', (e) => trouble.push(`connect_error: ${e.message}`));
+    s.on('disconnect', (r) => trouble.push(`disconnect: ${r}`));
+  }
+  try {
+    await h.waitFor(() => main.connected && other.connected, 15000, 'both namespaces to connect');
+    assert.equal(await main.timeout(10000).emitWithAck('whoami'), await other.timeout(10000).emitWithAck('whoami'));
+    other.disconnect();
+    trouble.length = 0;
+    for (let i = 0; i < 10; i++) await main.timeout(10000).emitWithAck('whoami');
+    const s1 = await allStats();
+    assert.deepEqual(trouble, [], 'no error or disconnect on the remaining namespace');
+    assert.equal(sum(s1, (s) => s.unknownSid) - sum(s0, (s) => s.unknownSid), 0, '"Session ID unknown" answers');
+    assert.ok(sum(s1, (s) => s.forward.lookups) > sum(s0, (s) => s.forward.lookups), 'forwarded through lookups');
+  } finally {
+    m.engine && m.engine.close();
+    for (const n of nodes) {
+      await getJson(`${n.url}/_t/forward?on=0`, 'POST');
+      await getJson(`${n.url}/_t/forward?on=1`, 'POST');
+    }
+  }
 });
 
 test('a node dies: its sessions fail cleanly and reconnect on the survivors', T, async () => {
