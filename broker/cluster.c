@@ -147,7 +147,10 @@ static const char *SCRIPT_TARGETED =
 /* Directory entries of one socket: P:sockets id -> node, P:nodesock:<node>
  * id -> meta ("<len of sid>:<sid><uid>"), P:sessions sid -> id, P:user:<uid>
  * set of ids. drop() removes them (only those still pointing at this
- * socket/node) and starts the session data's grace period. */
+ * socket/node) and starts the session data's grace period. If the socket id
+ * is registered on another node now (an app re-registered it after its
+ * sidecastd was killed and restarted), its session and user entries are that
+ * node's and stay. */
 #define DIRECTORY_LUA                                                                              \
     "local function parse(meta)\n"                                                                 \
     "  local c = string.find(meta, ':', 1, true)\n"                                                \
@@ -156,9 +159,9 @@ static const char *SCRIPT_TARGETED =
     "  return string.sub(meta, c + 1, c + l), string.sub(meta, c + l + 1)\n"                       \
     "end\n"                                                                                        \
     "local function drop(p, n, id, meta, grace)\n"                                                 \
-    "  if redis.call('HGET', p .. ':sockets', id) == n then\n"                                     \
-    "    redis.call('HDEL', p .. ':sockets', id)\n"                                                \
-    "  end\n"                                                                                      \
+    "  local owner = redis.call('HGET', p .. ':sockets', id)\n"                                    \
+    "  if owner == n then redis.call('HDEL', p .. ':sockets', id)\n"                               \
+    "  elseif owner then return end\n"                                                             \
     "  local sid, uid = parse(meta)\n"                                                             \
     "  if sid ~= '' then\n"                                                                        \
     "    if redis.call('HGET', p .. ':sessions', sid) == id then\n"                                \

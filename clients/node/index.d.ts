@@ -1,5 +1,6 @@
 // Type declarations for the `sidecast` package (hand-written).
 import { EventEmitter } from 'events';
+import { Adapter } from 'socket.io-adapter';
 
 export const PROTOCOL_VERSION: number;
 
@@ -31,9 +32,13 @@ export class SidecastError extends Error {
   fatal: boolean;
 }
 /** A call did not complete in time (client-side limit, or ERROR_TIMEOUT from sidecastd). */
-export class TimeoutError extends SidecastError {}
+export class TimeoutError extends SidecastError {
+  constructor(message: string, extra?: { ref?: string; fatal?: boolean });
+}
 /** Not connected and the call could not wait ('DISCONNECTED', 'QUEUE_FULL', 'CLOSED'). */
-export class DisconnectedError extends SidecastError {}
+export class DisconnectedError extends SidecastError {
+  constructor(message: string, code?: 'DISCONNECTED' | 'QUEUE_FULL' | 'CLOSED');
+}
 
 export interface Selector {
   rooms?: Iterable<string>;
@@ -201,16 +206,12 @@ export interface AdapterOptions extends ClientOptions {
 }
 
 /** socket.io-adapter's Adapter, with the cluster API implemented through sidecastd. */
-export class SidecastAdapter extends EventEmitter {
-  nsp: any;
-  rooms: Map<string, Set<string>>;
-  sids: Map<string, Set<string>>;
+export class SidecastAdapter extends Adapter {
   readonly client: SidecastClient;
   /** send socket.data again after an in-place change (assignment is noticed by itself) */
   syncData(socketOrId: any): void;
   lookup(key: { sessionId?: string; socketId?: string; userId?: string }, opts?: { local?: boolean; timeout?: number }): Promise<LookupResult>;
   presence(userId: string, opts?: { local?: boolean; timeout?: number }): Promise<Presence>;
-  serverCount(): Promise<number>;
   /** cluster messages between `from` and `to` (unix ms) may have been lost (Redis subscription interrupted) */
   on(event: 'gap', listener: (g: { from: number; to: number; reason: string }) => void): this;
   /** a socketsJoin / socketsLeave / disconnectSockets request failed (only emitted if listened to) */
@@ -219,5 +220,5 @@ export class SidecastAdapter extends EventEmitter {
 }
 
 /** For io.adapter(createAdapter(opts)). */
-export function createAdapter(opts?: AdapterOptions): (nsp: any) => SidecastAdapter;
+export function createAdapter(opts?: AdapterOptions): (nsp: any) => Adapter;
 export { enableForwarding, Forwarder, ForwardOptions, ForwardStats, ForwardFailure } from './lib/forward';

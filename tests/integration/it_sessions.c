@@ -293,6 +293,45 @@ static void test_redis_restart_then_node_death(void **state)
         assert_string_not_equal(f.nodes[i], "node-c");
 }
 
+/* A sidecastd killed and started again on the same socket: its app registers
+ * the same socket ids, sessions and users on the new node. Reaping the dead
+ * node must not take the new node's entries with it. */
+static void test_restarted_node_keeps_moved_sessions(void **state)
+{
+    world *w = *state;
+    daemon_t *nd = node_start(w->redis, "node-d", NULL);
+    recorder rd = {0};
+    sc_client *d = app_open(nd, "app-d", &rd);
+    assert_int_equal(sc_client_socket_up(d, "m1", "sm1", "mover", NULL, 0, NULL, 0), 0);
+    assert_int_equal(sc_client_sync(d, 0), 0);
+    assert_int_equal(sc_client_lookup(w->a, SC_BY_SESSION, "sm1", false, NULL, NULL, 0), 1);
+    uint64_t reaped = stat_of(w->a, "dead_nodes_reaped") + stat_of(w->b, "dead_nodes_reaped");
+
+    daemon_kill(nd);
+    sc_client_close(d);
+    daemon_restart(nd);
+    d = app_open(nd, "app-d", &rd);
+    assert_int_equal(sc_client_socket_up(d, "m1", "sm1", "mover", NULL, 0, NULL, 0), 0);
+    assert_int_equal(sc_client_sync(d, 0), 0);
+    /* the old node's liveness expires and a survivor reaps it */
+    uint64_t now = reaped;
+    for (int i = 0; i < 200 && now == reaped; i++) {
+        usleep(25000);
+        now = stat_of(w->a, "dead_nodes_reaped") + stat_of(w->b, "dead_nodes_reaped") +
+              stat_of(d, "dead_nodes_reaped");
+    }
+    assert_true(now > reaped);
+    found f = {0};
+    assert_int_equal(sc_client_lookup(w->a, SC_BY_SESSION, "sm1", false, on_loc, &f, 0), 1);
+    assert_string_equal(f.ids[0], "m1");
+    assert_string_equal(f.nodes[0], "node-d");
+    sc_presence p;
+    assert_int_equal(sc_client_presence(w->b, "mover", &p, 0), 0);
+    assert_int_equal(p.sockets, 1);
+    sc_client_close(d);
+    daemon_free(nd);
+}
+
 /* ---- standalone --------------------------------------------------------------------- */
 
 /* Run sidecastctl against d; its stdout into out. */
@@ -370,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_emit_to_user),
         cmocka_unit_test(test_user_wide_apply),
         cmocka_unit_test(test_session_data_and_grace),
+        cmocka_unit_test(test_restarted_node_keeps_moved_sessions),
         cmocka_unit_test(test_redis_restart_then_node_death),
     };
     const struct CMUnitTest standalone[] = {

@@ -52,6 +52,7 @@ const FLAG_PARTS = 8;
 const ABSENT = Buffer.from([KIND_ABSENT]);
 const PROBE = Buffer.from([KIND_PROBE]);
 const NO_ONE = { rooms: [], socketIds: [], exceptRooms: [], exceptIds: [] };
+const NO_EXCEPT = new Set(); // shared, never added to
 
 // The same pre-encoded WebSocket frame the in-memory adapter builds, so a
 // delivery to N websocket clients frames the message once, not N times.
@@ -63,6 +64,12 @@ try {
       ws.Sender.frame(Buffer.from('4' + str), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
 } catch (_) {
   wsFrame = null;
+}
+
+function isEmptyObject(v) {
+  if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const k in v) return false;
+  return true;
 }
 
 /* ---- payloads ----------------------------------------------------------------- */
@@ -341,7 +348,8 @@ class SidecastAdapter extends Adapter {
 
   _encodeData(socket, data) {
     const h = this.opts.handshake;
-    if (!h) return data === undefined ? undefined : codec.encode([data]);
+    // socket.io's default socket.data, {}: nothing to ship (fetch turns no data into {})
+    if (!h) return data === undefined || isEmptyObject(data) ? undefined : codec.encode([data]);
     const hs = typeof h === 'function' ? h(socket) : socket.handshake;
     return codec.encode([data, hs]);
   }
@@ -405,23 +413,36 @@ class SidecastAdapter extends Adapter {
     const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
     packet.nsp = this.nsp.name;
     const encoded = this.encoder.encode(packet);
-    let framed = false;
-    this.apply(opts, (socket) => {
-      // the WebSocket frame is built once, and only if a local socket gets it
-      if (!framed) {
-        framed = true;
-        if (wsFrame && encoded.length === 1 && typeof encoded[0] === 'string')
-          packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
-      }
-      if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
-      socket.client.writeToEngine(encoded, packetOpts);
-    });
+    const rooms = opts.rooms;
+    if (rooms && rooms.size === 1 && !(opts.except && opts.except.size)) {
+      // one room (a socket id, typically) and no except: no sets, no closure
+      const members = this.rooms.get(rooms.values().next().value);
+      if (members)
+        for (const id of members) {
+          const socket = this.nsp.sockets.get(id);
+          if (socket) this._writeLocal(socket, packet, encoded, packetOpts);
+        }
+    } else {
+      this.apply(opts, (socket) => this._writeLocal(socket, packet, encoded, packetOpts));
+    }
     if (flags.local) return;
     this.client.broadcastRaw(
       this._selector(opts),
       encodeBroadcast(encoded, flags, null),
       flags.volatile ? { volatile: true } : undefined,
     );
+  }
+
+  _writeLocal(socket, packet, encoded, packetOpts) {
+    // the WebSocket frame is built once, and only if a local socket gets it
+    // (engine.io takes any wsPreEncodedFrame that is not undefined: never set it to null)
+    if (!packetOpts.scFramed) {
+      packetOpts.scFramed = true;
+      if (wsFrame && encoded.length === 1 && typeof encoded[0] === 'string')
+        packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
+    }
+    if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
+    socket.client.writeToEngine(encoded, packetOpts);
   }
 
   _onDeliver(d, ackId) {
@@ -465,12 +486,15 @@ class SidecastAdapter extends Adapter {
     }
     for (const id of to.socketIds) rooms.add(id); // a socket is in its own room
     if (everyone) rooms.clear();
-    const except = new Set();
-    for (const k of to.exceptRooms) {
-      const r = this._local(k);
-      if (r !== null) except.add(r);
+    let except = NO_EXCEPT;
+    if (to.exceptRooms.length || to.exceptIds.length) {
+      except = new Set();
+      for (const k of to.exceptRooms) {
+        const r = this._local(k);
+        if (r !== null) except.add(r);
+      }
+      for (const id of to.exceptIds) except.add(id);
     }
-    for (const id of to.exceptIds) except.add(id);
     if (!everyone && rooms.size === 0 && !to.all) rooms.add('\0none'); // nothing of ours
     return { rooms, except };
   }

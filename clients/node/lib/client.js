@@ -236,6 +236,7 @@ class SidecastClient extends EventEmitter {
     this._everConnected = true;
     this._ready = true;
     this._delay = this.reconnectMin;
+    this._lastError = null;
     // Registration first: everything this process holds, as it is now.
     const up = (m) => this._writeFrame({ socketUp: m });
     this.mirror.snapshot(up);
@@ -270,9 +271,11 @@ class SidecastClient extends EventEmitter {
     this._w = null;
     this._marks = [];
     // requests in flight may or may not have been processed: fail them
-    const err = new DisconnectedError(
-      `connection to sidecastd at ${this.path} lost` + (this._lastError ? `: ${this._lastError.message}` : ''),
-    );
+    const err = this._closed
+      ? new DisconnectedError('client closed', 'CLOSED')
+      : new DisconnectedError(
+          `connection to sidecastd at ${this.path} lost` + (this._lastError ? `: ${this._lastError.message}` : ''),
+        );
     for (const [id, r] of this._pending) {
       if (r.queued) continue;
       this._pending.delete(id);

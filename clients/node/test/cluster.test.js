@@ -148,7 +148,7 @@ test('room emit from another node reaches members only; except; local', T, async
   assert.ok(seenB.filter((e) => e[0] === 'multi').length >= before + 1);
 });
 
-test('targeted emit to a socket id on another node; volatile; compress; binary', T, async () => {
+test('targeted emit to a socket id on another node; volatile; compress; binary; long-polling', T, async () => {
   const [A, B, C] = nodes;
   const a = await client(A);
   const [x] = await eventually(() => C.srv.io.to(a.id).emit('direct', 42), a, 'direct');
@@ -169,6 +169,17 @@ test('targeted emit to a socket id on another node; volatile; compress; binary',
   sb.on('relay', (to, buf) => sb.to(to).emit('relayed', buf));
   const [got] = await eventually(() => b.emit('relay', a.id, Buffer.from('hi')), a, 'relayed');
   assert.equal(Buffer.from(got).toString(), 'hi');
+  // the sending node's own sockets: text and binary, straight from the adapter
+  const [lt] = await eventually(() => A.srv.io.to(a.id).emit('localtext', 'lt'), a, 'localtext');
+  assert.equal(lt, 'lt');
+  const [lb] = await eventually(() => A.srv.io.to(a.id).emit('localbin', Buffer.from([5])), a, 'localbin');
+  assert.deepEqual(Buffer.from(lb), Buffer.from([5]));
+  // an HTTP long-polling client on another node, text and binary
+  const p = await client(C, { transports: ['polling'] });
+  const [pt] = await eventually(() => A.srv.io.to(p.id).emit('poll', 'text'), p, 'poll');
+  assert.equal(pt, 'text');
+  const [pb] = await eventually(() => A.srv.io.to(p.id).emit('pollbin', Buffer.from([7, 8])), p, 'pollbin');
+  assert.deepEqual(Buffer.from(pb), Buffer.from([7, 8]));
 });
 
 test('broadcast with acks across nodes, and its timeout', T, async () => {

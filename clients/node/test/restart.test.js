@@ -37,8 +37,13 @@ before(async () => {
   B = await new h.Sidecastd({ redisUrl: redis.url, name: 'B' }).start();
   srvA = await h.startIo(A.sock);
   srvB = await h.startIo(B.sock);
-  for (const s of [srvA, srvB])
+  for (const s of [srvA, srvB]) {
+    s.io.use((socket, next) => {
+      socket.data = { tag: 'keep' };
+      next();
+    });
     s.io.on('connection', (socket) => socket.on('join', (r, cb) => (socket.join(r), cb())));
+  }
   await h.waitFor(async () => (await srvA.client.nodes()).length === 2, 15000, 'two nodes');
 });
 
@@ -83,6 +88,12 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
       return l.length === 1 ? l : null;
     }, 20000, 'fetchSockets after restart');
     assert.equal(list[0].id, a.id);
+    assert.deepEqual(list[0].data, { tag: 'keep' }, 'socket data re-registered');
+    const where = await h.waitFor(async () => {
+      const r = await srvB.io.of('/').adapter.lookup({ sessionId: a.io.engine.id });
+      return r.sockets.length ? r : null;
+    }, 20000, 'session lookup after restart');
+    assert.equal(where.sockets[0].nodeName, 'A');
     assert.ok(a.connected && b.connected);
     assert.equal(disconnects, 0, 'a client connection dropped');
   });

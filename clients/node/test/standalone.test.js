@@ -54,11 +54,13 @@ after(async () => {
   assert.equal(await d.stop(), 0);
 });
 
-test('two workers share one sidecastd: emits, fetchSockets, serverSideEmit, serverCount, socketsJoin', T, async () => {
+test('two workers share one sidecastd: emits, fetchSockets, broadcast acks, serverSideEmit, serverCount, socketsJoin', T, async () => {
   const [w1, w2] = workers;
   const a = await h.connect(w1.url);
   const b = await h.connect(w2.url);
   clients.push(a, b);
+  a.on('ask', (x, cb) => cb(`a${x}`));
+  b.on('ask', (x, cb) => cb(`b${x}`));
   await a.timeout(8000).emitWithAck('join', 'shared');
   await b.timeout(8000).emitWithAck('join', 'shared');
   // standalone: registrations are in place once the worker's frames are processed
@@ -72,9 +74,37 @@ test('two workers share one sidecastd: emits, fetchSockets, serverSideEmit, serv
   const direct = h.next(b, 'direct');
   await w1.call({ cmd: 'emit', room: b.id, ev: 'direct', arg: 7 });
   assert.deepEqual(await direct, [7]);
+  assert.deepEqual((await w1.call({ cmd: 'ack', room: 'shared', arg: 1 })).sort(), ['a1', 'b1']);
   assert.equal(await w1.call({ cmd: 'count' }), 2);
   assert.deepEqual(await w1.call({ cmd: 'ssack' }), ['w2']);
   await w1.call({ cmd: 'join', room: 'shared', to: 'joined' });
   await h.waitFor(async () => (await w2.call({ cmd: 'rooms', room: 'joined' })).includes(b.id), 15000, 'socketsJoin in w2');
   assert.deepEqual(await w1.call({ cmd: 'rooms', room: 'joined' }), [a.id]);
+});
+
+test('handshake option: other servers fetchSockets() see socket.handshake; socket.data assignment', T, async () => {
+  const x = await h.startIo(d.sock, { handshake: (s) => ({ auth: s.handshake.auth, address: s.handshake.address }) });
+  const y = await h.startIo(d.sock);
+  try {
+    const c = await h.connect(x.url, { auth: { tok: 'abc' } });
+    clients.push(c);
+    const remote = await h.waitFor(async () => (await y.io.fetchSockets()).find((s) => s.id === c.id), 15000, 'fetched');
+    assert.deepEqual(remote.handshake.auth, { tok: 'abc' });
+    assert.ok(remote.handshake.address);
+    assert.deepEqual(remote.data, {});
+    x.io.of('/').sockets.get(c.id).data = { n: 1, bin: Buffer.from([9]) };
+    const again = await h.waitFor(async () => {
+      const r = (await y.io.fetchSockets()).find((s) => s.id === c.id);
+      return r && r.data.n === 1 ? r : null;
+    }, 15000, 'assigned data');
+    assert.deepEqual(Buffer.from(again.data.bin), Buffer.from([9]));
+    // without the option, handshake stays empty
+    const c2 = await h.connect(y.url, { auth: { tok: 'hidden' } });
+    clients.push(c2);
+    const r2 = await h.waitFor(async () => (await x.io.fetchSockets()).find((s) => s.id === c2.id), 15000, 'fetched');
+    assert.deepEqual(r2.handshake, {});
+  } finally {
+    await x.close();
+    await y.close();
+  }
 });

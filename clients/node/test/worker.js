@@ -14,6 +14,7 @@ const h = require('./harness');
     try {
       if (m.cmd === 'emit') io.to(m.room).emit(m.ev, m.arg);
       if (m.cmd === 'fetch') return reply((await io.in(m.room).fetchSockets()).map((s) => s.id).sort());
+      if (m.cmd === 'ack') return reply(await io.to(m.room).timeout(8000).emitWithAck('ask', m.arg));
       if (m.cmd === 'count') return reply(await io.of('/').adapter.serverCount());
       if (m.cmd === 'ssack') return reply(await io.serverSideEmitWithAck('whoami'));
       if (m.cmd === 'join') io.in(m.room).socketsJoin(m.to);
