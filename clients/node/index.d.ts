@@ -221,3 +221,4 @@ export class SidecastAdapter extends Adapter {
 
 /** For io.adapter(createAdapter(opts)). */
 export function createAdapter(opts?: AdapterOptions): (nsp: any) => Adapter;
+export { enableForwarding, Forwarder, ForwardOptions, ForwardStats, ForwardFailure } from './lib/forward';

@@ -27,4 +27,5 @@ module.exports = {
   get SidecastAdapter() {
     return adapter().SidecastAdapter;
   },
+  enableForwarding: (io, opts) => require('./lib/forward').enableForwarding(io, opts),
 };

@@ -136,11 +136,12 @@ async function startChat({ nodes = 2, transport = 'websocket', port = 0 } = {}) 
       const name = `node-${i}`;
       const socket = path.join(dir, `sidecast-${i}.sock`);
       const env = { CHAT_NODE: name, CHAT_TRANSPORTS: transport, SIDECAST_SOCKET: socket };
+      const nodePort = await freePort();
       const sc = procs.spawn(`sidecastd-${i}`, findSidecastd(), [
         '--socket', socket, '--redis-url', redisUrl, '--node-name', name, '--log-level', 'warn',
+        '--advertise-address', `127.0.0.1:${nodePort}`,
       ]);
       await waitConnectable(socket, 10000, sc);
-      const nodePort = await freePort();
       const app = procs.spawn(name, process.execPath, [path.join(__dirname, 'server.js')], { ...env, PORT: String(nodePort) });
       list.push({ name, port: nodePort, url: `http://127.0.0.1:${nodePort}`, socket, child: app });
     }

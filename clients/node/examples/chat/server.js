@@ -10,7 +10,7 @@ const http = require('node:http');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Server } = require('socket.io');
-const { createAdapter } = require('sidecast');
+const { createAdapter, enableForwarding } = require('sidecast');
 
 const port = Number(process.env.PORT || 3000);
 const nodeName = process.env.CHAT_NODE || `node-${port}`;
@@ -24,6 +24,7 @@ const files = {
 };
 
 let io;
+let forwarder = null; // sticky-free polling: serves other nodes' sessions
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/config.js') {
@@ -33,7 +34,7 @@ const server = http.createServer((req, res) => {
     // Which sockets this node holds: lets a test (or you, with curl) check
     // where the balancer put each browser.
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify({ node: nodeName, sockets: [...io.of('/').sockets.keys()] }));
+    res.end(JSON.stringify({ node: nodeName, sockets: [...io.of('/').sockets.keys()], forward: forwarder && forwarder.stats() }));
   } else if (files[url.pathname]) {
     const [file, type] = files[url.pathname];
     res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
@@ -91,6 +92,9 @@ function main() {
   // The only cluster setup the app needs: its own sidecastd's socket. Redis
   // is sidecastd's business.
   io.adapter(createAdapter({ path: process.env.SIDECAST_SOCKET, name: nodeName }));
+  // Polling requests of a session owned by another node are forwarded there
+  // (sidecastd's advertise_address), so the balancer needs no stickiness.
+  if (process.env.CHAT_FORWARD !== '0') forwarder = enableForwarding(io);
   io.on('connection', onConnection);
   server.listen(port, '127.0.0.1', () => console.log(`${nodeName} listening on 127.0.0.1:${port}`));
 }

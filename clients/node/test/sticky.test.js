@@ -1,0 +1,444 @@
+'use strict';
+// Sticky-free long-polling: three socket.io nodes (each its own process and
+// its own sidecastd, one Redis) behind HAProxy in plain round-robin — no
+// cookie, no stick table, no source hashing — and Node socket.io-client
+// clients with no cookie jar.
+//   1. control: forwarding off, polling-only clients fail ("Session ID
+//      unknown" counted by the nodes' engine.io), so this setup really
+//      spreads a session's requests over nodes;
+//   2. forwarding on, polling only: clients connect, join rooms, exchange a
+//      bounded number of rounds of events across nodes, with zero unknown
+//      sids and zero reconnects;
+//   3. the same with the default transports (polling, then the websocket
+//      upgrade forwarded to the owner);
+//   4. security and bounds, with raw requests straight to the nodes: the
+//      target is the directory's address whatever the request's Host says,
+//      unknown and malformed sids get engine.io's error, a forwarded request
+//      is never forwarded again, the in-flight limit and the timeout answer
+//      503 / 504 and are counted;
+//   5. one session with two namespaces: when one leaves, the session stays
+//      reachable (the forwarder registers its sid again);
+//   6. a node dies (its process and its sidecastd, SIGKILL): its clients
+//      reconnect on the survivors and talk again.
+// Every wait is bounded; every process is started here and stopped by pid.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const ioc = require('socket.io-client');
+const { Manager } = require('socket.io-client');
+const h = require('./harness');
+
+const T = { timeout: 120000 };
+const NODES = 3;
+const CLIENTS = 6;
+const ROUNDS = 8;
+let redis;
+let dir;
+const nodes = []; // {name, port, url, d, child}
+let lb; // {port, url, child}
+const clients = [];
+
+// A long engine.io pingInterval: a held poll stays held through a test step.
+function startNode(i, d, port) {
+  const name = `node-${i}`;
+  const log = fs.openSync(path.join(dir, `${name}.log`), 'a');
+  const child = h.track(
+    spawn(process.execPath, [path.join(__dirname, 'sticky-node.js')], {
+      stdio: ['ignore', log, log],
+      env: {
+        ...process.env,
+        PORT: String(port),
+        NODE_NAME: name,
+        SIDECAST_SOCKET: d.sock,
+        FORWARD: '0',
+        PING_INTERVAL: '20000',
+      },
+    }),
+  );
+  fs.closeSync(log);
+  return child;
+}
+
+function haproxyConfig(port, backends) {
+  return [
+    'global',
+    '  maxconn 2048',
+    'defaults',
+    '  mode http',
+    '  timeout connect 2s',
+    '  timeout client 60s',
+    '  timeout server 60s',
+    '  timeout tunnel 1h',
+    '  retries 3',
+    '  option redispatch 1',
+    'frontend fe',
+    `  bind 127.0.0.1:${port}`,
+    '  default_backend nodes',
+    'backend nodes',
+    '  # plain round-robin: no cookie, no stick table, no source hash',
+    '  balance roundrobin',
+    '  option httpchk GET /_t/stats',
+    ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check inter 300 fall 1 rise 2`),
+    '',
+  ].join('\n');
+}
+
+async function getJson(url, method = 'GET') {
+  const r = await fetch(url, { method });
+  if (!r.ok) throw new Error(`${method} ${url}: ${r.status}`);
+  return r.json();
+}
+
+async function allStats(list = nodes) {
+  const out = [];
+  for (const n of list)
+    if (n.child.exitCode === null && n.child.signalCode === null) out.push(await getJson(`${n.url}/_t/stats`));
+  return out;
+}
+
+const sum = (xs, f) => xs.reduce((a, x) => a + f(x), 0);
+
+async function setForward(on) {
+  for (const n of nodes) await getJson(`${n.url}/_t/forward?on=${on ? 1 : 0}`, 'POST');
+}
+
+/** A client through the balancer that records every disruption. */
+function client(opts = {}) {
+  const s = ioc(lb.url, Object.assign({ forceNew: true, reconnection: false, timeout: 10000 }, opts));
+  s.trouble = [];
+  s.said = [];
+  s.on('connect_error', (e) => s.trouble.push(`connect_error: ${e.message}`));
+  s.on('disconnect', (r) => s.trouble.push(`disconnect: ${r}`));
+  s.io.on('reconnect_attempt', () => s.trouble.push('reconnect_attempt'));
+  s.on('said', (m) => s.said.push(m));
+  clients.push(s);
+  return s;
+}
+
+function closeAll() {
+  for (const s of clients.splice(0)) s.close();
+}
+
+function connected(s, ms = 15000) {
+  return h.waitFor(() => s.connected, ms, `client ${s.id || ''} to connect`);
+}
+
+/** Every client joins room r<i % 2>; `ROUNDS` rounds of each client saying n to its room. */
+async function exchange(list) {
+  const owners = new Set();
+  for (let i = 0; i < list.length; i++) {
+    const ack = await list[i].timeout(10000).emitWithAck('join', `r${i % 2}`);
+    owners.add(ack.node);
+    list[i].room = `r${i % 2}`;
+  }
+  // each room's members are spread over the nodes (handshakes go round-robin)
+  assert.ok(owners.size >= 2, `sessions on ${owners.size} node(s): ${[...owners]}`);
+  // joins reach every node's sidecastd asynchronously: a first round
+  // repeated until everyone hears everyone, then the bounded rounds
+  const mates = (s) => list.filter((o) => o.room === s.room);
+  const heardAll = (n) => list.every((s) => mates(s).every((m) => s.said.some((x) => x.from === m.id && x.n === n)));
+  const end = Date.now() + 20000;
+  while (!heardAll(0)) {
+    assert.ok(Date.now() < end, 'room members on other nodes never heard each other');
+    for (const s of list) s.emit('say', { room: s.room, n: 0 });
+    await h.sleep(200);
+  }
+  for (let n = 1; n <= ROUNDS; n++) {
+    for (const s of list) s.emit('say', { room: s.room, n });
+    await h.waitFor(() => heardAll(n), 15000, `round ${n} to reach every room member`);
+  }
+  for (const s of list) {
+    const expect = mates(s).length;
+    const got = s.said.filter((x) => x.n >= 1).length;
+    assert.equal(got, expect * ROUNDS, `client ${s.id}: each message of each round exactly once`);
+  }
+}
+
+before(async () => {
+  dir = h.tmpdir('sidecast-sticky-');
+  redis = await h.startRedis();
+  for (let i = 1; i <= NODES; i++) {
+    const port = await h.freePort();
+    const d = await new h.Sidecastd({
+      redisUrl: redis.url,
+      name: `node-${i}`,
+      extra: ['--advertise-address', `127.0.0.1:${port}`, '--log-level', 'info'],
+    }).start();
+    const child = startNode(i, d, port);
+    nodes.push({ name: `node-${i}`, port, url: `http://127.0.0.1:${port}`, d, child });
+  }
+  for (const n of nodes) await h.waitFor(() => getJson(`${n.url}/_t/stats`), 20000, `${n.name} to listen`);
+  const port = await h.freePort();
+  const cfg = path.join(dir, 'haproxy.cfg');
+  fs.writeFileSync(cfg, haproxyConfig(port, nodes));
+  const log = fs.openSync(path.join(dir, 'haproxy.log'), 'a');
+  const child = h.track(spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', log, log] }));
+  fs.closeSync(log);
+  lb = { port, url: `http://127.0.0.1:${port}`, child };
+  // every backend up in HAProxy's eyes: N requests land on N distinct nodes
+  await h.waitFor(
+    async () => {
+      const seen = new Set();
+      for (let i = 0; i < NODES; i++) seen.add((await getJson(`${lb.url}/_t/stats`)).node);
+      return seen.size === NODES;
+    },
+    20000,
+    'HAProxy to balance over every node',
+  );
+});
+
+after(async () => {
+  closeAll();
+  if (lb) await h.stopChild(lb.child);
+  for (const n of nodes) await h.stopChild(n.child);
+  for (const n of nodes) await n.d.stop();
+  if (redis) await redis.stop();
+  if (!process.env.STICKY_KEEP_DIR) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('control: without forwarding, round-robin polling breaks sessions', T, async () => {
+  await setForward(false);
+  const before0 = sum(await allStats(), (s) => s.unknownSid);
+  let failed = 0;
+  for (let i = 0; i < CLIENTS; i++) {
+    const s = client({ transports: ['polling'] });
+    try {
+      await h.waitFor(() => s.connected || s.trouble.length, 15000, 'connect or fail');
+      // a session that got through the handshake still fails on its next polls
+      await h.sleep(300);
+    } catch (_) {}
+    if (!s.connected || s.trouble.length) failed++;
+  }
+  const unknown = sum(await allStats(), (s) => s.unknownSid) - before0;
+  closeAll();
+  assert.ok(unknown > 0, 'nodes answered "Session ID unknown"');
+  assert.ok(failed > 0, `${failed} of ${CLIENTS} clients failed`);
+});
+
+/** Sessions of earlier runs all gone, and their last requests answered. */
+async function quiet() {
+  let last = -1;
+  let seen = '';
+  await h
+    .waitFor(
+      async () => {
+        const ss = await allStats();
+        const busy = sum(ss, (s) => s.engineClients + (s.forward ? s.forward.inFlight + s.forward.tunnels : 0));
+        const unknown = sum(ss, (s) => s.unknownSid);
+        const still = busy === 0 && unknown === last;
+        last = unknown;
+        seen = JSON.stringify(ss.map((s) => [s.node, s.engineClients, s.forward && s.forward.inFlight, s.unknownSid]));
+        if (!still) await h.sleep(300);
+        return still;
+      },
+      40000,
+      'the nodes to be idle',
+    )
+    .catch((e) => {
+      throw new Error(`${e.message}; [node, engine clients, forwards in flight, unknown sids]: ${seen}`);
+    });
+}
+
+async function solvedRun(opts, check) {
+  await setForward(true);
+  await quiet();
+  const s0 = await allStats();
+  const list = [];
+  for (let i = 0; i < CLIENTS; i++) list.push(client(opts));
+  await Promise.all(list.map((s) => connected(s)));
+  if (check) await check(list);
+  await exchange(list);
+  const s1 = await allStats();
+  const unknown = sum(s1, (s) => s.unknownSid) - sum(s0, (s) => s.unknownSid);
+  const trouble = list.flatMap((s) => s.trouble);
+  closeAll();
+  assert.equal(unknown, 0, '"Session ID unknown" answers');
+  assert.deepEqual(trouble, [], 'no client error, disconnect or reconnect');
+  return { s0, s1 };
+}
+
+test('forwarding: polling-only clients through round-robin HAProxy', T, async () => {
+  const { s0, s1 } = await solvedRun({ transports: ['polling'] });
+  const fwd = (ss, k) => sum(ss, (s) => s.forward[k]);
+  assert.ok(fwd(s1, 'forwardedPoll') > fwd(s0, 'forwardedPoll'), 'polls were forwarded');
+  assert.ok(fwd(s1, 'forwardedPost') > fwd(s0, 'forwardedPost'), 'posts were forwarded');
+  assert.ok(fwd(s1, 'served') > fwd(s0, 'served'), 'owners served forwarded requests');
+  for (const s of s1) {
+    assert.equal(s.forward.failures.unreachable + s.forward.failures.timeout + s.forward.failures.limit, 0, s.node);
+    assert.match(s.metrics, /sidecast_forward_requests_total\{kind="poll"\} \d+/);
+  }
+});
+
+test('forwarding: default transports (polling, then upgrade) through round-robin HAProxy', T, async () => {
+  const { s0, s1 } = await solvedRun({}, async (list) => {
+    for (const s of list)
+      await h.waitFor(() => s.io.engine && s.io.engine.transport.name === 'websocket', 15000, 'upgrade to websocket');
+  });
+  const up = (ss) => sum(ss, (s) => s.forward.forwardedUpgrade);
+  assert.ok(up(s1) > up(s0), 'websocket upgrades were forwarded to the owner');
+});
+
+/** One raw HTTP request straight to a node: {status, body}. */
+function raw(port, method, url, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const r = http.request({ host: '127.0.0.1', port, method, path: url, headers, agent: false }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (data += d));
+      res.on('end', () => resolve({ status: res.statusCode, body: data }));
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+/** A raw engine.io polling session created on `port`, socket.io-connected. */
+async function rawSession(port) {
+  const open = await raw(port, 'GET', '/socket.io/?EIO=4&transport=polling');
+  const sid = JSON.parse(open.body.slice(1)).sid;
+  const q = `/socket.io/?EIO=4&transport=polling&sid=${sid}`;
+  assert.equal((await raw(port, 'POST', q, '40')).body, 'ok');
+  assert.match((await raw(port, 'GET', q)).body, /^40/);
+  return { sid, q };
+}
+
+async function fwdStats(n) {
+  return (await getJson(`${n.url}/_t/stats`)).forward;
+}
+
+test('security and bounds: directory sids and addresses only, no loops, limits and timeouts counted', T, async () => {
+  await setForward(true);
+  await quiet();
+  const [A, B] = nodes;
+  const s = await rawSession(A.port);
+
+  // The target comes from the directory, never from the request.
+  const f0 = await fwdStats(B);
+  const spoof = { host: '127.0.0.2:1', 'x-forwarded-host': '127.0.0.2:1', forwarded: 'host=127.0.0.2:1' };
+  const post = await raw(B.port, 'POST', s.q, '42["echo","via B"]', { ...spoof, 'content-type': 'text/plain' });
+  assert.deepEqual(post, { status: 200, body: 'ok' }, 'POST with a body forwarded to the owner');
+  const poll = await raw(B.port, 'GET', s.q, undefined, spoof);
+  assert.equal(poll.status, 200);
+  assert.match(poll.body, /\["echo","via B"\]/, 'the owner answered the forwarded poll');
+  let f1 = await fwdStats(B);
+  assert.equal(f1.forwardedPost, f0.forwardedPost + 1);
+  assert.equal(f1.forwardedPoll, f0.forwardedPoll + 1);
+
+  // A sid no directory knows: engine.io's own answer, counted.
+  const unknown = await raw(B.port, 'GET', '/socket.io/?EIO=4&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA');
+  assert.equal(unknown.status, 400);
+  assert.deepEqual(JSON.parse(unknown.body), { code: 1, message: 'Session ID unknown' });
+  f1 = await fwdStats(B);
+  assert.equal(f1.failures.unknown_sid, f0.failures.unknown_sid + 1);
+  assert.ok(f1.lookupRetries > f0.lookupRetries, 'a miss is retried (registration race) before giving up');
+
+  // A malformed sid is never looked up.
+  const bad = await raw(B.port, 'GET', '/socket.io/?EIO=4&transport=polling&sid=..%2F..%2Fx');
+  assert.equal(bad.status, 400);
+  assert.equal((await fwdStats(B)).lookups, f1.lookups);
+
+  // Loop guard: a request that says it was forwarded is never forwarded again.
+  const loop = await raw(B.port, 'GET', s.q, undefined, { 'x-sidecast-forwarded': 'node-9' });
+  assert.equal(loop.status, 400, 'answered by B itself');
+  assert.equal((await fwdStats(B)).forwardedPoll, f1.forwardedPoll);
+
+  // Limit: one forwarded request at a time on B; a second one is refused.
+  await getJson(`${B.url}/_t/forward?on=1&maxInFlight=1`, 'POST');
+  const s2 = await rawSession(A.port);
+  const held = raw(B.port, 'GET', s.q); // the owner holds it: no data for s yet
+  await h.waitFor(async () => (await fwdStats(B)).inFlight === 1, 10000, 'the held poll to be in flight');
+  const refused = await raw(B.port, 'GET', s2.q);
+  assert.equal(refused.status, 503);
+  assert.equal((await fwdStats(B)).failures.limit, 1);
+  await raw(A.port, 'POST', s.q, '42["echo","release"]');
+  assert.match((await held).body, /release/, 'the held poll came back with the data');
+
+  // Timeout: a forwarded poll the owner holds past `timeout` gets 504.
+  await getJson(`${B.url}/_t/forward?on=1&timeout=300`, 'POST');
+  const late = await raw(B.port, 'GET', s2.q);
+  assert.equal(late.status, 504);
+  assert.equal((await fwdStats(B)).failures.timeout, 1);
+  assert.match((await getJson(`${B.url}/_t/stats`)).metrics, /sidecast_forward_failures_total\{reason="timeout"\} 1/);
+
+  await raw(A.port, 'POST', s.q, '1'); // engine.io close packet: end s (s2 ended with its cut poll)
+  await getJson(`${B.url}/_t/forward?on=0`, 'POST');
+  await getJson(`${B.url}/_t/forward?on=1`, 'POST');
+});
+
+test('two namespaces on one session: the session stays reachable when one leaves', T, async () => {
+  // no sid cache, so every forwarded request asks the directory
+  for (const n of nodes) {
+    await getJson(`${n.url}/_t/forward?on=0`, 'POST');
+    await getJson(`${n.url}/_t/forward?on=1&cacheMs=0`, 'POST');
+  }
+  await quiet();
+  const s0 = await allStats();
+  const m = new Manager(lb.url, { transports: ['polling'], reconnection: false, timeout: 10000 });
+  const main = m.socket('/');
+  const other = m.socket('/other');
+  const trouble = [];
+  for (const s of [main, other]) {
+    s.on('connect_error', (e) => trouble.push(`connect_error: ${e.message}`));
+    s.on('disconnect', (r) => trouble.push(`disconnect: ${r}`));
+  }
+  try {
+    await h.waitFor(() => main.connected && other.connected, 15000, 'both namespaces to connect');
+    assert.equal(await main.timeout(10000).emitWithAck('whoami'), await other.timeout(10000).emitWithAck('whoami'));
+    other.disconnect();
+    trouble.length = 0;
+    for (let i = 0; i < 10; i++) await main.timeout(10000).emitWithAck('whoami');
+    const s1 = await allStats();
+    assert.deepEqual(trouble, [], 'no error or disconnect on the remaining namespace');
+    assert.equal(sum(s1, (s) => s.unknownSid) - sum(s0, (s) => s.unknownSid), 0, '"Session ID unknown" answers');
+    assert.ok(sum(s1, (s) => s.forward.lookups) > sum(s0, (s) => s.forward.lookups), 'forwarded through lookups');
+  } finally {
+    m.engine && m.engine.close();
+    for (const n of nodes) {
+      await getJson(`${n.url}/_t/forward?on=0`, 'POST');
+      await getJson(`${n.url}/_t/forward?on=1`, 'POST');
+    }
+  }
+});
+
+test('a node dies: its sessions fail cleanly and reconnect on the survivors', T, async () => {
+  await setForward(true);
+  const opts = { transports: ['polling'], reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 };
+  const list = [];
+  for (let i = 0; i < CLIENTS; i++) list.push(client(opts));
+  await Promise.all(list.map((s) => connected(s)));
+  for (const s of list) s.on('connect', () => s.emit('join', s.room));
+  await exchange(list);
+  const owner = new Map();
+  for (const s of list) owner.set(s, await s.timeout(10000).emitWithAck('whoami'));
+  const victim = nodes[NODES - 1];
+  const orphans = list.filter((s) => owner.get(s) === victim.name);
+  assert.ok(orphans.length > 0, `some sessions live on ${victim.name}`);
+  const oldIds = new Map(orphans.map((s) => [s, s.id]));
+
+  await h.stopChild(victim.child, 'SIGKILL');
+  await victim.d.kill();
+
+  // each orphan sees its session end, then reconnects on a live node
+  await h.waitFor(
+    () => orphans.every((s) => s.connected && s.id !== oldIds.get(s)),
+    30000,
+    'orphaned clients to reconnect',
+  );
+  for (const s of orphans)
+    assert.ok(
+      s.trouble.some((t) => t.startsWith('disconnect')),
+      'orphan saw a disconnect',
+    );
+  await h.waitFor(() => list.every((s) => s.connected), 30000, 'every client connected');
+  for (const s of list) {
+    const where = await s.timeout(10000).emitWithAck('whoami');
+    assert.notEqual(where, victim.name, 'no session on the dead node');
+  }
+  // the survivors serve everyone, rooms across nodes work again
+  for (const s of list) s.said.length = 0;
+  await exchange(list);
+  closeAll();
+});
