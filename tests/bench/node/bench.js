@@ -165,7 +165,7 @@ async function startNodes(adapter, dir, redis) {
     let sidecastd = null;
     if (adapter === 'sidecast') {
       sidecastd = track(
-        spawn(findSidecastd(), ['--socket', socket, '--redis-url', redis.url, '--node-name', name, '--log-level', 'warn'], {
+        spawn(findSidecastd(), ['--socket', socket, '--redis-url', redis.url, '--node-name', name, '--log-level', 'warn', '--http-listen', '127.0.0.1:0'], {
           stdio: ['ignore', 'ignore', fs.openSync(path.join(dir, `${name}.log`), 'a')],
         }),
       );

@@ -140,6 +140,7 @@ async function startChat({ nodes = 2, transport = 'websocket', port = 0 } = {}) 
       const sc = procs.spawn(`sidecastd-${i}`, findSidecastd(), [
         '--socket', socket, '--redis-url', redisUrl, '--node-name', name, '--log-level', 'warn',
         '--advertise-address', `127.0.0.1:${nodePort}`,
+        '--http-listen', '127.0.0.1:0', // /metrics on any free port: two daemons on one host
       ]);
       await waitConnectable(socket, 10000, sc);
       const app = procs.spawn(name, process.execPath, [path.join(__dirname, 'server.js')], { ...env, PORT: String(nodePort) });
