@@ -3,6 +3,7 @@
  * pub/sub canary. Requests and acks are in request.c; this file carries
  * them between nodes. */
 #include "cluster.h"
+#include "credentials.h"
 #include "cluster.pb-c.h"
 #include "conn.h"
 #include "dispatch.h"
@@ -1255,6 +1256,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
         sc_error("redis_url: %s", why); /* --check-config catches this first */
         return NULL;
     }
+    sc_credentials_apply(cfg, &url);
     sc_cluster *c = sc_xcalloc(1, sizeof(*c));
     c->srv = srv;
     c->cfg = cfg;

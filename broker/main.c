@@ -1,5 +1,6 @@
 /* sidecastd: parse the configuration, then run the server until a signal. */
 #include "config.h"
+#include "credentials.h"
 #include "log.h"
 #include "server.h"
 
@@ -24,6 +25,9 @@ int main(int argc, char **argv)
         return 0;
     }
     sc_log_set_level(cfg.log_level);
+    if (sc_credentials_scrub_argv(argc, argv))
+        sc_warn("the Redis password was given in --redis-url on the command line, where ps and "
+                "/proc show it (masked now); use redis_password_file or LoadCredential= instead");
     signal(SIGPIPE, SIG_IGN);
     struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
     if (!loop) {

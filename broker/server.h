@@ -3,6 +3,7 @@
 #ifndef SC_SERVER_H
 #define SC_SERVER_H
 
+#include "access.h"
 #include "config.h"
 #include "conn.h"
 #include "registry.h"
@@ -37,6 +38,7 @@ typedef struct sc_server {
     char node_id[40];
     char node_name[256];
     uint64_t started_us;
+    sc_access access; /* peer allow-list (access.c) */
 } sc_server;
 
 /* Bind the socket (taking over a stale one) and set up watchers.

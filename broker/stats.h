@@ -69,7 +69,15 @@
     X(lookups_redis, "lookups answered from the cluster directory")                               \
     X(emits_user, "emits to users")                                                               \
     X(session_data_refused, "session data writes refused: over the size or key limit")            \
-    X(sessions_expired, "session data expired after session_grace_ms (standalone)")
+    X(sessions_expired, "session data expired after session_grace_ms (standalone)")             \
+    /* guard: access control and limits */                                                       \
+    X(connections_refused_peer, "connections refused: peer not in allow_uids/allow_gids")         \
+    X(refused_payload_limit, "requests refused: payload over max_payload_bytes")                   \
+    X(refused_name_limit, "requests refused: a name or id over max_name_bytes")                    \
+    X(refused_sockets_limit, "socket ups refused: max_sockets_per_connection reached")            \
+    X(refused_rooms_limit, "joins refused: max_rooms_per_socket reached")                         \
+    X(refused_data_limit, "socket ups / set data refused: data over max_socket_data_bytes")        \
+    X(refused_pending_limit, "cluster requests refused: max_pending_per_connection reached")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;
