@@ -90,6 +90,7 @@ void sc_conn_close(sc_conn *c, const char *reason)
     size_t n = remove_sockets(c);
     SC_COUNT_N(sockets_unregistered, n);
     SC_COUNT(connections_closed);
+    SC_COUNT_N(output_discarded_bytes, sc_buf_used(&c->out));
     sc_log(n || strcmp(reason, "closed by app") ? SC_LOG_INFO : SC_LOG_DEBUG,
            "%s closed: %s; %zu socket(s) unregistered", sc_conn_label(c), reason, n);
     sc_server_closed(c->srv, c);
@@ -157,8 +158,7 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
     return 0;
 }
 
-int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len,
-                     bool is_volatile)
+int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len, bool is_volatile)
 {
     int r = admit(c, sc_wire_raw_size(field, len), is_volatile);
     if (r < 0)
@@ -169,8 +169,8 @@ int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len
     return 0;
 }
 
-void sc_conn_error(sc_conn *c, uint64_t id, int code, const char *ref, bool fatal,
-                   const char *fmt, ...)
+void sc_conn_error(sc_conn *c, uint64_t id, int code, const char *ref, bool fatal, const char *fmt,
+                   ...)
 {
     char msg[512];
     va_list ap;

@@ -77,7 +77,8 @@
     X(refused_sockets_limit, "socket ups refused: max_sockets_per_connection reached")            \
     X(refused_rooms_limit, "joins refused: max_rooms_per_socket reached")                         \
     X(refused_data_limit, "socket ups / set data refused: data over max_socket_data_bytes")        \
-    X(refused_pending_limit, "cluster requests refused: max_pending_per_connection reached")
+    X(refused_pending_limit, "cluster requests refused: max_pending_per_connection reached")      \
+    X(output_discarded_bytes, "queued output discarded when its connection closed (slow reader...)")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;
