@@ -158,7 +158,8 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
     return 0;
 }
 
-int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len, bool is_volatile)
+int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len,
+                     bool is_volatile)
 {
     int r = admit(c, sc_wire_raw_size(field, len), is_volatile);
     if (r < 0)
@@ -169,8 +170,8 @@ int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len
     return 0;
 }
 
-void sc_conn_error(sc_conn *c, uint64_t id, int code, const char *ref, bool fatal, const char *fmt,
-                   ...)
+void sc_conn_error(sc_conn *c, uint64_t id, int code, const char *ref, bool fatal,
+                   const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
