@@ -582,7 +582,10 @@ static void test_disconnect_mid_frame(void **state)
         usleep(10000);
     assert_int_equal(stat_of(w, "connections_closed") - closed0, n);
     assert_int_equal(stat_of(w, "sockets"), 1);
-    assert_true(daemon_log_contains(d, "in the middle of a frame"));
+    /* (a peer that closes with our Welcome unread may reset the connection
+     * before its partial frame is read, under valgrind's pace) */
+    assert_true(daemon_log_contains(d, "in the middle of a frame") ||
+                (under_wrapper() && daemon_log_contains(d, "reset by peer")));
     rec_reset(&rw);
     sc_emit_flags self = {.include_self = true};
     sc_target t = {.rooms = feed, .n_rooms = 1};

@@ -199,9 +199,13 @@ static void test_redis_password_sources(void **state)
     sc_client *cc = app_open(c, "app", NULL);
     assert_int_equal(wait_nodes(cc, 3, 5000), 3);
     assert_true(daemon_log_contains(c, "where ps and /proc show it"));
+    /* (under a wrapper such as valgrind, /proc shows the wrapper's argv) */
     snprintf(cmdline, sizeof(cmdline), "/proc/%d/cmdline", (int)c->pid);
-    assert_true(file_contains(cmdline, "127.0.0.1", 9));
-    assert_false(file_contains(cmdline, pw, strlen(pw)));
+    const char *wrapper = getenv("SIDECAST_TEST_WRAPPER");
+    if (!wrapper || !wrapper[0]) {
+        assert_true(file_contains(cmdline, "127.0.0.1", 9));
+        assert_false(file_contains(cmdline, pw, strlen(pw)));
+    }
     /* never in a log line, the stats reply or --help */
     daemon_t *all[] = {a, b, c};
     for (int i = 0; i < 3; i++)
