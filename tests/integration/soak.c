@@ -1,7 +1,7 @@
 /* Soak: 100,000 registered sockets over 3 sidecastd nodes on one Redis,
  * sustained room emits from every node for SIDECAST_SOAK_SECONDS (default
- * 60) at SIDECAST_SOAK_RATE emits/s (default 2000, each reaching 6 apps), each daemon's RSS and fd
- * count sampled every few seconds.
+ * 60) at SIDECAST_SOAK_RATE emits/s (default 2000; each reaches 6 apps),
+ * each daemon's RSS and fd count sampled every few seconds.
  *
  * Passes when:
  *   - every Deliver expected arrived exactly once, or was lost inside a Gap
