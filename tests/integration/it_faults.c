@@ -11,7 +11,7 @@
  *   - the daemon's gauges (sockets, rooms, output bytes, pending requests,
  *     outbox) are back to 0, its fd count is back to its baseline, and its
  *     RSS is back within RSS_SLACK_KB of its baseline (not checked under a
- *     wrapper such as valgrind, whose RSS is its own).
+ *     wrapper such as valgrind, whose RSS is its own, nor under ASan).
  * Each test prints one "figures:" line (used for the README).
  * Loops are bounded in count and time; only processes the test started are
  * signalled, by pid. */
@@ -43,6 +43,16 @@ static bool under_wrapper(void)
 {
     const char *w = getenv("SIDECAST_TEST_WRAPPER");
     return w && w[0];
+}
+
+/* ASan's quarantine and shadow memory make RSS meaningless too. */
+static bool rss_meaningful(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+    return false;
+#else
+    return !under_wrapper();
+#endif
 }
 
 static uint64_t wall_ms(void)
@@ -181,10 +191,14 @@ static void fence(sc_client *a, sc_client *b, receiver *rx, const sc_target *t)
     poll_for(b, 100);
 }
 
-static bool in_gap(const receiver *rx, uint64_t t, uint64_t slack)
+/* A message sent at t falls in a reported window. `before`: how long the
+ * receiving side may take to notice an interruption (its window starts
+ * then, but messages were already being lost); nothing sent after the
+ * window ends may be lost on its account (50 ms: clock granularity). */
+static bool in_gap(const receiver *rx, uint64_t t, uint64_t before)
 {
     for (unsigned i = 0; i < rx->gaps && i < MAX_GAPS; i++)
-        if (t + slack >= rx->gap_from[i] && t <= rx->gap_to[i] + slack)
+        if (t + before >= rx->gap_from[i] && t <= rx->gap_to[i] + 50)
             return true;
     return false;
 }
@@ -255,7 +269,7 @@ static long assert_back_to_baseline(daemon_t *d, const baseline *b, bool cluster
         usleep(20000);
     assert_int_equal(proc_fds(d->pid), b->fds);
     long drift = proc_rss_kb(d->pid) - b->rss_kb;
-    if (!under_wrapper() && drift > RSS_SLACK_KB)
+    if (rss_meaningful() && drift > RSS_SLACK_KB)
         fail_msg("sidecastd RSS grew by %ld kB (baseline %ld kB, slack %d kB)", drift, b->rss_kb,
                  RSS_SLACK_KB);
     return drift;
@@ -313,7 +327,8 @@ static void redis_fault_under_load(redis_fault kind)
         poll_for(b, 10);
         after_down += stat_of(a, "redis_pub_up") == 0;
     }
-    assert_int_equal(stat_of(a, "redis_pub_up"), 0);
+    assert_true(after_down >= 5);
+    uint64_t t_resume = wall_ms();
     kind == FAULT_KILL ? redis_restart(r) : redis_signal(r, SIGCONT);
     for (; i < batches + batches / 3 && ld.sent < MAX_MSGS; i++) {
         emit_batch(a, &ld, &t, NULL);
@@ -322,6 +337,11 @@ static void redis_fault_under_load(redis_fault kind)
     wait_redis_up(a, 15000);
     wait_redis_up(b, 15000);
     fence(a, b, &rx, &t);
+    if (getenv("SC_TEST_DEBUG"))
+        fprintf(stderr, "fault at %llu, resumed at %llu, last sent at %llu, gap %llu..%llu\n",
+                (unsigned long long)ld.sent_at[batches / 3 * BATCH], (unsigned long long)t_resume,
+                (unsigned long long)ld.sent_at[ld.sent - 1], (unsigned long long)rx.gap_from[0],
+                (unsigned long long)rx.gap_to[0]);
 
     /* the sender's outbox: every queued message sent or counted dropped */
     uint64_t queued = stat_of(a, "outbox_queued"), flushed = stat_of(a, "outbox_flushed"),
@@ -332,6 +352,7 @@ static void redis_fault_under_load(redis_fault kind)
      * its app got every Deliver */
     assert_int_equal(stat_of(b, "cluster_messages_received"), stat_of(b, "deliver_frames"));
     assert_int_equal(rx.frames, stat_of(b, "deliver_frames"));
+    /* the canary (200 ms) notices a silent subscription within ~2 intervals */
     books bk = balance(&ld, &rx, dropped + cmd_lost, 1000);
     /* the fault did happen under load: node-a lost its connection */
     assert_true(stat_of(a, "redis_reconnects") >= 1);
@@ -570,6 +591,9 @@ static void test_disconnect_mid_frame(void **state)
         int fd = raw_connect(d->sock);
         assert_true(fd >= 0);
         raw_send_hello(fd, 1);
+        /* read the Welcome: a peer closing with data unread resets the
+         * connection, and the daemon would never see the partial frame */
+        assert_int_equal(raw_read_frame(fd, NULL, 10000), SIDECAST__V1__FRAME__MSG_WELCOME);
         snprintf(id, sizeof(id), "x%u", i);
         if (i % 2)
             send_frame_bytes(fd, &f, 0); /* a whole socket up first */
@@ -582,10 +606,7 @@ static void test_disconnect_mid_frame(void **state)
         usleep(10000);
     assert_int_equal(stat_of(w, "connections_closed") - closed0, n);
     assert_int_equal(stat_of(w, "sockets"), 1);
-    /* (a peer that closes with our Welcome unread may reset the connection
-     * before its partial frame is read, under valgrind's pace) */
-    assert_true(daemon_log_contains(d, "in the middle of a frame") ||
-                (under_wrapper() && daemon_log_contains(d, "reset by peer")));
+    assert_true(daemon_log_contains(d, "in the middle of a frame"));
     rec_reset(&rw);
     sc_emit_flags self = {.include_self = true};
     sc_target t = {.rooms = feed, .n_rooms = 1};
@@ -664,5 +685,7 @@ int main(void)
         cmocka_unit_test(test_disconnect_mid_frame),
         cmocka_unit_test(test_connect_flood),
     };
+    if (getenv("SC_TEST_FILTER")) /* e.g. SC_TEST_FILTER='*frozen*' */
+        cmocka_set_test_filter(getenv("SC_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,10 +110,12 @@ static void rx_gap(void *ud, uint64_t from, uint64_t to, const char *reason)
     rx->gaps++;
 }
 
+/* Sent at t within a reported window: from up to 3 s before it (two
+ * canary intervals to notice), to its end. */
 static bool in_gap(const receiver *rx, uint64_t t)
 {
     for (unsigned i = 0; i < rx->gaps && i < MAX_GAPS; i++)
-        if (t + 1000 >= rx->gap_from[i] && t <= rx->gap_to[i] + 1000)
+        if (t + 3000 >= rx->gap_from[i] && t <= rx->gap_to[i] + 50)
             return true;
     return false;
 }

@@ -898,6 +898,7 @@ static void guard_password_file(void **state)
     char *path = temp_file("pa ss:w@rd\n");
     sc_config cfg;
     sc_config_defaults(&cfg);
+    free(cfg.redis_password_file);
     cfg.redis_password_file = sc_xstrdup(path);
     capture c;
     capture_open(&c);
@@ -911,6 +912,7 @@ static void guard_password_file(void **state)
 
     path = temp_file("\n");
     sc_config_defaults(&cfg);
+    free(cfg.redis_password_file);
     cfg.redis_password_file = sc_xstrdup(path);
     capture_open(&c);
     assert_int_equal(sc_credentials_load(&cfg, c.f), -EINVAL);
