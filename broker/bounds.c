@@ -45,17 +45,20 @@ static int check_name(sc_conn *c, const sc_frame *f, const char *what, const cha
     return check_names(c, f, what, (char *const *)&name, 1);
 }
 
+#define ROOM "room name (bytes)"
+#define SOCKET_ID "socket id (bytes)"
+
 static int check_selector(sc_conn *c, const sc_frame *f, const sc_selector *s)
 {
     if (!s)
         return 0;
-    return check_names(c, f, "room name (bytes)", s->rooms, s->n_rooms) < 0 ||
-                   check_names(c, f, "socket id (bytes)", s->socket_ids, s->n_socket_ids) < 0 ||
-                   check_names(c, f, "user id (bytes)", s->user_ids, s->n_user_ids) < 0 ||
-                   check_names(c, f, "room name (bytes)", s->except_rooms, s->n_except_rooms) < 0 ||
-                   check_names(c, f, "socket id (bytes)", s->except_ids, s->n_except_ids) < 0
-               ? -1
-               : 0;
+    if (check_names(c, f, ROOM, s->rooms, s->n_rooms) < 0 ||
+        check_names(c, f, SOCKET_ID, s->socket_ids, s->n_socket_ids) < 0 ||
+        check_names(c, f, "user id (bytes)", s->user_ids, s->n_user_ids) < 0 ||
+        check_names(c, f, ROOM, s->except_rooms, s->n_except_rooms) < 0 ||
+        check_names(c, f, SOCKET_ID, s->except_ids, s->n_except_ids) < 0)
+        return -1;
+    return 0;
 }
 
 static int check_payload(sc_conn *c, const sc_frame *f, size_t len)
@@ -102,10 +105,10 @@ static int check_socket_up(sc_conn *c, const sc_frame *f)
 {
     const Sidecast__V1__SocketUp *u = f->socket_up;
     uint64_t max = c->srv->cfg->max_sockets_per_connection;
-    if (check_name(c, f, "socket id (bytes)", u->socket_id) < 0 ||
+    if (check_name(c, f, SOCKET_ID, u->socket_id) < 0 ||
         check_name(c, f, "session id (bytes)", u->session_id) < 0 ||
         check_name(c, f, "user id (bytes)", u->user_id) < 0 ||
-        check_names(c, f, "room name (bytes)", u->rooms, u->n_rooms) < 0 ||
+        check_names(c, f, ROOM, u->rooms, u->n_rooms) < 0 ||
         check_data(c, f, u->socket_id, u->data.len) < 0)
         return -1;
     if (sc_pset_count(&c->owner.sockets) >= max) {
@@ -114,6 +117,30 @@ static int check_socket_up(sc_conn *c, const sc_frame *f)
                       sc_pset_count(&c->owner.sockets) + 1ull, max);
     }
     return check_rooms(c, f, NULL, u->rooms, u->n_rooms);
+}
+
+static int check_join(sc_conn *c, const sc_frame *f)
+{
+    const Sidecast__V1__Join *j = f->join;
+    if (check_names(c, f, ROOM, j->rooms, j->n_rooms) < 0)
+        return -1;
+    return check_rooms(c, f, j->socket_id, j->rooms, j->n_rooms);
+}
+
+static int check_emit(sc_conn *c, const sc_frame *f)
+{
+    if (check_payload(c, f, f->emit->payload.len) < 0)
+        return -1;
+    return check_selector(c, f, f->emit->to);
+}
+
+static int check_apply(sc_conn *c, const sc_frame *f)
+{
+    const Sidecast__V1__Apply *a = f->apply;
+    if (check_selector(c, f, a->filter) < 0 || check_names(c, f, ROOM, a->join, a->n_join) < 0 ||
+        check_names(c, f, ROOM, a->leave, a->n_leave) < 0)
+        return -1;
+    return 0;
 }
 
 static int check_session_set(sc_conn *c, const sc_frame *f)
@@ -144,24 +171,12 @@ int sc_bounds_check(sc_conn *c, const sc_frame *f)
 {
     switch (f->msg_case) {
     case M(SOCKET_UP): return check_socket_up(c, f);
-    case M(JOIN):
-        return check_names(c, f, "room name (bytes)", f->join->rooms, f->join->n_rooms) < 0
-                   ? -1
-                   : check_rooms(c, f, f->join->socket_id, f->join->rooms, f->join->n_rooms);
+    case M(JOIN): return check_join(c, f);
     case M(SET_DATA): return check_data(c, f, f->set_data->socket_id, f->set_data->data.len);
-    case M(EMIT):
-        return check_payload(c, f, f->emit->payload.len) < 0 ? -1
-                                                             : check_selector(c, f, f->emit->to);
+    case M(EMIT): return check_emit(c, f);
     case M(SERVER_EMIT): return check_payload(c, f, f->server_emit->payload.len);
     case M(ACK): return check_ack(c, f);
-    case M(APPLY):
-        return check_selector(c, f, f->apply->filter) < 0 ||
-                       check_names(c, f, "room name (bytes)", f->apply->join, f->apply->n_join) <
-                           0 ||
-                       check_names(c, f, "room name (bytes)", f->apply->leave, f->apply->n_leave) <
-                           0
-                   ? -1
-                   : 0;
+    case M(APPLY): return check_apply(c, f);
     case M(FETCH_SOCKETS): return check_selector(c, f, f->fetch_sockets->filter);
     case M(LOOKUP): return check_lookup(c, f);
     case M(SESSION_GET): return check_name(c, f, "session id (bytes)", f->session_get->session_id);
