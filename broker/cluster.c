@@ -316,6 +316,8 @@ static void outbox_unlink(sc_cluster *c, outbox_item *it)
 static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol)
 {
     uint64_t max = c->cfg->outbox_max_bytes;
+    /* counted on arrival, so that queued = flushed + dropped_* + still held */
+    SC_COUNT(outbox_queued);
     while (len <= max && c->ob_bytes + len > max && c->ob_vhead && !vol) {
         SC_COUNT(outbox_dropped_volatile); /* older volatile make room for this one */
         outbox_unlink(c, c->ob_vhead);
@@ -352,7 +354,6 @@ static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol)
     }
     c->ob_bytes += len;
     c->ob_count++;
-    SC_COUNT(outbox_queued);
 }
 
 static void on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd);

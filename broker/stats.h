@@ -34,7 +34,7 @@
     X(emits_remote, "emits published to redis for other nodes")                                   \
     X(redis_commands, "commands sent to redis on the publish connection")                         \
     X(redis_publishes, "PUBLISH commands sent (or queued in the outbox)")                         \
-    X(outbox_queued, "cluster messages queued while redis was unreachable")                       \
+    X(outbox_queued, "cluster messages for the outbox while redis was away (kept or dropped)")    \
     X(outbox_flushed, "queued cluster messages sent after redis came back")                       \
     X(outbox_dropped_volatile, "volatile cluster messages dropped: outbox full")                  \
     X(outbox_dropped_full, "cluster messages dropped: outbox full of non-volatile messages")       \

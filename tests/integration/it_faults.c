@@ -292,18 +292,24 @@ static void wait_redis_up(sc_client *c, int ms)
     assert_int_equal(stat_of(c, "redis_sub_up"), 1);
 }
 
-typedef enum { FAULT_KILL, FAULT_FREEZE } redis_fault;
+/* FAULT_KILL_OUTBOX: killed, with an outbox of 8 KiB and every other batch
+ * volatile, so that the outbox overflows and drops are counted. */
+typedef enum { FAULT_KILL, FAULT_FREEZE, FAULT_KILL_OUTBOX } redis_fault;
 
 static void redis_fault_under_load(redis_fault kind)
 {
     redis_srv *r = redis_start();
-    daemon_t *na = node_start(r, "node-a", "--canary-interval-ms", "200", NULL);
+    daemon_t *na = node_start(r, "node-a", "--canary-interval-ms", "200", "--outbox-max-bytes",
+                              kind == FAULT_KILL_OUTBOX ? "8k" : "16m", NULL);
     daemon_t *nb = node_start(r, "node-b", "--canary-interval-ms", "200", NULL);
     sc_client *a = app_open(na, "emitter", NULL);
     static receiver rx;
     static load ld;
     memset(&ld, 0, sizeof(ld));
     sc_client *b = rx_open(nb, "receiver", &rx);
+    bool kill = kind != FAULT_FREEZE;
+    sc_emit_flags vol = {.is_volatile = true};
+    const sc_emit_flags *fl[2] = {NULL, kind == FAULT_KILL_OUTBOX ? &vol : NULL};
     assert_int_equal(sc_client_socket_up(b, "b1", "sb1", "", NULL, 0, feed, 1), 0);
     assert_int_equal(sc_client_sync(b, 0), 0);
     assert_int_equal(wait_nodes(a, 2, 5000), 2);
@@ -316,25 +322,25 @@ static void redis_fault_under_load(redis_fault kind)
      * redis_command_timeout_ms when Redis is frozen), a third after */
     unsigned batches = load_total() / BATCH;
     for (unsigned k = 0; k < batches / 3; k++) {
-        emit_batch(a, &ld, &t, NULL);
+        emit_batch(a, &ld, &t, fl[k % 2]);
         poll_for(b, 10);
     }
-    kind == FAULT_KILL ? redis_kill(r) : redis_signal(r, SIGSTOP);
+    kill ? redis_kill(r) : redis_signal(r, SIGSTOP);
     uint64_t end = now_ms_h() + 20000;
     unsigned after_down = 0, want_down = under_wrapper() ? 10 : 40;
     unsigned room_after = (batches / 3) * BATCH; /* keep room for the third phase */
     for (unsigned k = 0; (k < batches / 3 || (after_down < want_down && now_ms_h() < end)) &&
                          ld.sent + BATCH + room_after <= MAX_MSGS;
          k++) {
-        emit_batch(a, &ld, &t, NULL);
+        emit_batch(a, &ld, &t, fl[k % 2]);
         poll_for(b, 10);
         after_down += stat_of(a, "redis_pub_up") == 0;
     }
     assert_true(after_down >= want_down);
     uint64_t t_resume = wall_ms();
-    kind == FAULT_KILL ? redis_restart(r) : redis_signal(r, SIGCONT);
+    kill ? redis_restart(r) : redis_signal(r, SIGCONT);
     for (unsigned k = 0; k < batches / 3 && ld.sent + BATCH <= MAX_MSGS; k++) {
-        emit_batch(a, &ld, &t, NULL);
+        emit_batch(a, &ld, &t, fl[k % 2]);
         poll_for(b, 10);
     }
     wait_redis_up(a, 15000);
@@ -359,17 +365,24 @@ static void redis_fault_under_load(redis_fault kind)
     books bk = balance(&ld, &rx, dropped + cmd_lost, 1000);
     /* the fault did happen under load: node-a lost its connection */
     assert_true(stat_of(a, "redis_reconnects") >= 1);
-    if (kind == FAULT_KILL)
+    if (kill)
         assert_true(rx.gaps >= 1);
+    if (kind == FAULT_KILL_OUTBOX) { /* volatile first, then the rest */
+        assert_true(stat_of(a, "outbox_dropped_volatile") > 0);
+        assert_true(daemon_log_contains(na, "outbox"));
+    }
     sc_client_close(a);
     sc_client_close(b);
     long da = assert_back_to_baseline(na, &ba, true), db = assert_back_to_baseline(nb, &bb, true);
     printf("figures: redis %s under load: sent %u delivered %u lost-in-gap %u counted-dropped %u "
            "(outbox queued %llu flushed %llu dropped %llu, commands lost %llu, gaps %u); "
            "RSS drift %+ld / %+ld kB\n",
-           kind == FAULT_KILL ? "killed+restarted" : "SIGSTOP+SIGCONT", bk.sent, bk.delivered,
-           bk.in_gap, bk.counted, (unsigned long long)queued, (unsigned long long)flushed,
-           (unsigned long long)dropped, (unsigned long long)cmd_lost, rx.gaps, da, db);
+           kind == FAULT_FREEZE ? "SIGSTOP+SIGCONT"
+           : kind == FAULT_KILL ? "killed+restarted"
+                                : "killed+restarted, outbox 8k, half volatile",
+           bk.sent, bk.delivered, bk.in_gap, bk.counted, (unsigned long long)queued,
+           (unsigned long long)flushed, (unsigned long long)dropped, (unsigned long long)cmd_lost,
+           rx.gaps, da, db);
     daemon_free(na);
     daemon_free(nb);
     redis_free(r);
@@ -383,6 +396,11 @@ static void test_redis_killed_under_load(void **state)
 static void test_redis_frozen_under_load(void **state)
 {
     redis_fault_under_load(FAULT_FREEZE);
+}
+
+static void test_redis_killed_outbox_overflow(void **state)
+{
+    redis_fault_under_load(FAULT_KILL_OUTBOX);
 }
 
 /* Reconnect b to its restarted sidecar (bounded retries). */
@@ -683,6 +701,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_redis_killed_under_load),
         cmocka_unit_test(test_redis_frozen_under_load),
+        cmocka_unit_test(test_redis_killed_outbox_overflow),
         cmocka_unit_test(test_sidecar_killed_and_restarted),
         cmocka_unit_test(test_slow_consumer),
         cmocka_unit_test(test_disconnect_mid_frame),
