@@ -105,3 +105,18 @@ bool sc_credentials_scrub_argv(int argc, char **argv)
     }
     return found;
 }
+
+char **sc_credentials_argv_copy(int argc, char *const *argv)
+{
+    char **copy = sc_xcalloc((size_t)argc + 1, sizeof(*copy));
+    for (int i = 0; i < argc; i++)
+        copy[i] = sc_xstrdup(argv[i]);
+    return copy;
+}
+
+void sc_credentials_argv_free(char **copy)
+{
+    for (char **p = copy; p && *p; p++)
+        sc_credentials_wipe(p);
+    free(copy);
+}

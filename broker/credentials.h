@@ -27,6 +27,12 @@ void sc_credentials_apply(const sc_config *cfg, struct sc_redis_url *u);
  * there was one (the caller warns: it was visible until now). */
 bool sc_credentials_scrub_argv(int argc, char **argv);
 
+/* A deep copy of argv (argc strings and a NULL), made before scrubbing, for
+ * re-reading the flags on SIGHUP. Free with sc_credentials_argv_free. */
+char **sc_credentials_argv_copy(int argc, char *const *argv);
+/* Zero and free a copy from sc_credentials_argv_copy. NULL-safe. */
+void sc_credentials_argv_free(char **copy);
+
 /* Zero and free *p, then set it to NULL. NULL-safe. */
 void sc_credentials_wipe(char **p);
 

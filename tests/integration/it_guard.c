@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,6 +225,19 @@ static void test_redis_password_sources(void **state)
     for (int i = 0; i < 3; i++)
         assert_false(daemon_log_contains(all[i], pw));
     assert_false(daemon_log_contains(a, "where ps and /proc show it"));
+    /* nor in /metrics */
+    static char body[262144];
+    assert_int_equal(http_get(daemon_http_port(c), "/metrics", body, sizeof(body)), 200);
+    assert_non_null(strstr(body, "sidecast_"));
+    assert_null(strstr(body, pw));
+    /* a SIGHUP re-reads the real flags (argv itself is scrubbed): nothing
+     * looks changed, and the connection keeps its password */
+    kill(c->pid, SIGHUP);
+    uint64_t end = now_ms_h() + 10000;
+    while (!daemon_log_contains(c, "reload: configuration unchanged") && now_ms_h() < end)
+        usleep(20000);
+    assert_true(daemon_log_contains(c, "reload: configuration unchanged"));
+    assert_false(daemon_log_contains(c, "need a restart"));
     char cmd[600], text[16384];
     snprintf(cmd, sizeof(cmd), SC_SIDECASTCTL_PATH " -s %s stats 2>&1", c->sock);
     assert_int_equal(run_cmd(cmd, text, sizeof(text)), 0);
