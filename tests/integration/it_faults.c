@@ -413,14 +413,53 @@ static void reconnect_app(sc_client *b)
     assert_int_equal(rc, 0);
 }
 
-/* node-b is SIGKILLed under load and started again on the same socket; its
- * app notices, reconnects and re-registers; node-a's emits reach it again,
- * by room and by socket id (the directory points at the new node). */
-static void test_sidecar_killed_and_restarted(void **state)
+/* Run the harness' spawns under systemd-socket-activate (listening on
+ * d->sock; it execs sidecastd, same pid, with the socket as fd 3) until
+ * activation_end. Any wrapper already set (valgrind) runs inside it. */
+static char *saved_wrapper;
+
+static void activation_begin(const daemon_t *d)
+{
+    const char *old = getenv("SIDECAST_TEST_WRAPPER");
+    saved_wrapper = old ? strdup(old) : NULL;
+    char w[1024];
+    snprintf(w, sizeof(w), "systemd-socket-activate -l %s %s", d->sock, old ? old : "");
+    setenv("SIDECAST_TEST_WRAPPER", w, 1);
+}
+
+static void activation_end(void)
+{
+    if (saved_wrapper)
+        setenv("SIDECAST_TEST_WRAPPER", saved_wrapper, 1);
+    else
+        unsetenv("SIDECAST_TEST_WRAPPER");
+    free(saved_wrapper);
+    saved_wrapper = NULL;
+}
+
+/* A cluster node like node_start's, optionally socket-activated. */
+static daemon_t *start_node_b(redis_srv *r, bool activated)
+{
+    if (!activated)
+        return node_start(r, "node-b", NULL);
+    daemon_t *d = daemon_prepare();
+    activation_begin(d);
+    daemon_launch(d, false, "--redis-url", r->url, "--node-name", "node-b", "--heartbeat-ms", "200",
+                  "--node-ttl-ms", "800", "--request-timeout-ms", "2000", "--room-linger-ms", "300",
+                  "--redis-command-timeout-ms", "1000", "--redis-reconnect-max-ms", "500", NULL);
+    activation_end();
+    return d;
+}
+
+/* node-b is SIGKILLed under load and started again on the same socket (by
+ * the harness, or by systemd-socket-activate); its app notices, reconnects
+ * and re-registers; node-a's emits reach it again, by room and by socket id
+ * (the directory points at the new node). */
+static void sidecar_killed_and_restarted(bool activated)
 {
     redis_srv *r = redis_start();
     daemon_t *na = node_start(r, "node-a", NULL);
-    daemon_t *nb = node_start(r, "node-b", NULL);
+    daemon_t *nb = start_node_b(r, activated);
     sc_client *a = app_open(na, "emitter", NULL);
     static receiver rx;
     static load ld;
@@ -443,7 +482,11 @@ static void test_sidecar_killed_and_restarted(void **state)
             b_up = false;
         }
         if (i == 2 * batches / 3) {
+            if (activated)
+                activation_begin(nb);
             daemon_restart(nb); /* takes over the stale socket file */
+            if (activated)
+                activation_end();
             reconnect_app(b);
             b_up = true;
             uint64_t end = now_ms_h() + 10000;
@@ -478,12 +521,27 @@ static void test_sidecar_killed_and_restarted(void **state)
     sc_client_close(a);
     sc_client_close(b);
     long da = assert_back_to_baseline(na, &ba, true);
-    printf("figures: sidecastd SIGKILLed+restarted under load: sent %u delivered %u lost in the "
-           "%llu ms restart window %u; survivor RSS drift %+ld kB\n",
-           bk.sent, bk.delivered, (unsigned long long)(t_back - t_kill), bk.in_gap, da);
+    if (activated) { /* systemd's socket: used as passed, never created or chmod-ed */
+        assert_true(daemon_log_contains(nb, "socket activation: using the listening socket"));
+        assert_false(daemon_log_contains(nb, "creating the app socket"));
+    }
+    printf("figures: sidecastd SIGKILLed+restarted under load%s: sent %u delivered %u lost in "
+           "the %llu ms restart window %u; survivor RSS drift %+ld kB\n",
+           activated ? " (socket-activated)" : "", bk.sent, bk.delivered,
+           (unsigned long long)(t_back - t_kill), bk.in_gap, da);
     daemon_free(na);
     daemon_free(nb);
     redis_free(r);
+}
+
+static void test_sidecar_killed_and_restarted(void **state)
+{
+    sidecar_killed_and_restarted(false);
+}
+
+static void test_sidecar_killed_and_restarted_activated(void **state)
+{
+    sidecar_killed_and_restarted(true);
 }
 
 /* A reader that stops reading: volatile messages to it are dropped (each
@@ -703,6 +761,7 @@ int main(void)
         cmocka_unit_test(test_redis_frozen_under_load),
         cmocka_unit_test(test_redis_killed_outbox_overflow),
         cmocka_unit_test(test_sidecar_killed_and_restarted),
+        cmocka_unit_test(test_sidecar_killed_and_restarted_activated),
         cmocka_unit_test(test_slow_consumer),
         cmocka_unit_test(test_disconnect_mid_frame),
         cmocka_unit_test(test_connect_flood),
