@@ -358,6 +358,13 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     sc_requests_init(s);
     sc_sessions_init(s);
     make_node_id(s);
+    /* Before the socket exists: a SIGTERM from a supervisor that saw the
+     * socket appear must be a clean stop, not the default action. */
+    ev_signal_init(&s->sigterm, on_signal, SIGTERM);
+    ev_signal_init(&s->sigint, on_signal, SIGINT);
+    s->sigterm.data = s->sigint.data = s;
+    ev_signal_start(loop, &s->sigterm);
+    ev_signal_start(loop, &s->sigint);
     int r = sc_access_init(&s->access, cfg);
     if (r < 0)
         return r;
@@ -376,11 +383,6 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     ev_prepare_init(&s->flush_prep, on_prepare);
     s->flush_prep.data = s;
     ev_prepare_start(loop, &s->flush_prep);
-    ev_signal_init(&s->sigterm, on_signal, SIGTERM);
-    ev_signal_init(&s->sigint, on_signal, SIGINT);
-    s->sigterm.data = s->sigint.data = s;
-    ev_signal_start(loop, &s->sigterm);
-    ev_signal_start(loop, &s->sigint);
     sc_info("sidecastd node %s (%s) listening on %s, %s", s->node_name, s->node_id,
             s->socket_activated ? "the socket-activated fd" : cfg->socket_path,
             s->cluster ? "cluster mode" : "standalone");
