@@ -3,6 +3,7 @@
  * pub/sub canary. Requests and acks are in request.c; this file carries
  * them between nodes. */
 #include "cluster.h"
+#include "credentials.h"
 #include "cluster.pb-c.h"
 #include "conn.h"
 #include "dispatch.h"
@@ -365,6 +366,8 @@ static void outbox_unlink(sc_cluster *c, outbox_item *it)
 static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol)
 {
     uint64_t max = c->cfg->outbox_max_bytes;
+    /* counted on arrival, so that queued = flushed + dropped_* + still held */
+    SC_COUNT(outbox_queued);
     while (len <= max && c->ob_bytes + len > max && c->ob_vhead && !vol) {
         SC_COUNT(outbox_dropped_volatile); /* older volatile make room for this one */
         outbox_unlink(c, c->ob_vhead);
@@ -401,7 +404,6 @@ static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol)
     }
     c->ob_bytes += len;
     c->ob_count++;
-    SC_COUNT(outbox_queued);
 }
 
 static void on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd);
@@ -1416,6 +1418,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
         sc_error("redis_url: %s", why); /* --check-config catches this first */
         return NULL;
     }
+    sc_credentials_apply(cfg, &url);
     sc_cluster *c = sc_xcalloc(1, sizeof(*c));
     c->srv = srv;
     c->cfg = cfg;

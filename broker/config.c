@@ -1,6 +1,8 @@
 /* config: the option table drives the INI reader, the flag parser, --help and
  * the reference file, so a setting is declared exactly once. */
 #include "config.h"
+#include "access.h"
+#include "credentials.h"
 #include "http.h"
 #include "redis.h"
 #include "util.h"
@@ -85,6 +87,30 @@ static const option_def options[] = {
      "most keys in one session's data map"},
     {"room_linger_ms", T_UINT, OFF(room_linger_ms), "2000", 0, 600000,
      "keep a room's subscription this long after its last local member leaves"},
+    /* access control and credentials */
+    {"socket_user", T_STRING, OFF(socket_user), "", 0, 255,
+     "owner of the socket file (user name or uid; empty: the daemon's user)"},
+    {"socket_group", T_STRING, OFF(socket_group), "sidecast", 0, 255,
+     "group of the socket file (name or gid; the default is skipped if no such group)"},
+    {"allow_uids", T_STRING, OFF(allow_uids), "", 0, 1024,
+     "comma-separated users or uids allowed to connect (empty: anyone the mode lets in)"},
+    {"allow_gids", T_STRING, OFF(allow_gids), "", 0, 1024,
+     "comma-separated groups or gids allowed to connect (empty: anyone the mode lets in)"},
+    {"redis_password_file", T_STRING, OFF(redis_password_file), "", 0, 1024,
+     "file holding the Redis password (default: $CREDENTIALS_DIRECTORY/redis-password)"},
+    /* limits per app connection */
+    {"max_payload_bytes", T_SIZE, OFF(max_payload_bytes), "512k", 1, 64 * MIB,
+     "largest emit, server emit or ack payload; larger ones are refused"},
+    {"max_sockets_per_connection", T_UINT, OFF(max_sockets_per_connection), "200000", 1,
+     100000000, "sockets one app connection may register"},
+    {"max_rooms_per_socket", T_UINT, OFF(max_rooms_per_socket), "1024", 1, 1000000,
+     "rooms one socket may be in"},
+    {"max_name_bytes", T_UINT, OFF(max_name_bytes), "1024", 1, 65535,
+     "longest room name, socket id, session id or user id"},
+    {"max_socket_data_bytes", T_SIZE, OFF(max_socket_data_bytes), "64k", 0, 16 * MIB,
+     "largest data attached to one socket"},
+    {"max_pending_per_connection", T_UINT, OFF(max_pending_per_connection), "256", 1, 1000000,
+     "cluster requests one app connection may have in flight"},
     {"http_listen", T_STRING, OFF(http_listen), "127.0.0.1:9466", 0, 255,
      "TCP address of the /metrics, /healthz and /readyz endpoint (host:port, [::1]:port); "
      "empty: off"},
@@ -158,6 +184,8 @@ static int set_option(sc_config *cfg, const option_def *o, const char *value, ch
         }
         free(*(char **)field(cfg, o));
         *(char **)field(cfg, o) = sc_xstrdup(value);
+        if (o->offset == OFF(socket_group))
+            cfg->socket_group_set = true;
         return 0;
     case T_LOGLEVEL:
         if (sc_log_parse_level(value, (sc_log_level *)field(cfg, o)) < 0) {
@@ -198,6 +226,7 @@ void sc_config_defaults(sc_config *cfg)
     char why[256];
     for (size_t i = 0; i < SC_ARRAY_LEN(options); i++)
         set_option(cfg, &options[i], options[i].def, why, sizeof(why));
+    cfg->socket_group_set = false;
 }
 
 void sc_config_free(sc_config *cfg)
@@ -209,6 +238,7 @@ void sc_config_free(sc_config *cfg)
             free(*(char **)field(cfg, &options[i]));
             *(char **)field(cfg, &options[i]) = NULL;
         }
+    sc_credentials_wipe(&cfg->redis_password);
 }
 
 typedef struct ini_state {
@@ -355,6 +385,8 @@ int sc_config_validate(const sc_config *cfg, FILE *err)
         fprintf(err, "socket must not be empty\n");
         bad = 1;
     }
+    if (sc_access_check_config(cfg, err) < 0)
+        bad = 1;
     return bad ? -EINVAL : 0;
 }
 
@@ -495,6 +527,8 @@ int sc_config_load(sc_config *cfg, int argc, char **argv, sc_command *cmd, FILE 
     free(lo);
     free(names);
     if (!bad && *cmd != SC_CMD_EXIT_OK && sc_config_validate(cfg, err) < 0)
+        bad = 1;
+    if (!bad && *cmd != SC_CMD_EXIT_OK && sc_credentials_load(cfg, err) < 0)
         bad = 1;
     return bad ? -EINVAL : 0;
 }

@@ -45,6 +45,23 @@ typedef struct sc_config {
     uint64_t http_max_request_bytes;
     uint64_t http_max_connections;
     uint64_t http_request_timeout_ms;
+    /* access control (access.c) */
+    char *socket_user;
+    char *socket_group;
+    bool socket_group_set; /* given in the file or a flag, not the default */
+    char *allow_uids;
+    char *allow_gids;
+    /* credentials (credentials.c): the password read from redis_password_file
+     * or $CREDENTIALS_DIRECTORY/redis-password; not a setting, never printed */
+    char *redis_password_file;
+    char *redis_password;
+    /* limits on what one app connection may ask for */
+    uint64_t max_payload_bytes;
+    uint64_t max_sockets_per_connection;
+    uint64_t max_rooms_per_socket;
+    uint64_t max_name_bytes;
+    uint64_t max_socket_data_bytes;
+    uint64_t max_pending_per_connection;
 } sc_config;
 
 typedef enum { SC_CMD_RUN, SC_CMD_EXIT_OK, SC_CMD_CHECK } sc_command;

@@ -91,6 +91,7 @@ void sc_conn_close(sc_conn *c, const char *reason)
     size_t n = remove_sockets(c);
     SC_COUNT_N(sockets_unregistered, n);
     SC_COUNT(connections_closed);
+    SC_COUNT_N(output_discarded_bytes, sc_buf_used(&c->out));
     sc_log(n || strcmp(reason, "closed by app") ? SC_LOG_INFO : SC_LOG_DEBUG,
            "%s closed: %s; %zu socket(s) unregistered", sc_conn_label(c), reason, n);
     sc_server_closed(c->srv, c);

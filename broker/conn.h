@@ -51,6 +51,7 @@ typedef struct sc_conn {
     const uint8_t *cur_body;       /* the encoded frame being dispatched */
     size_t cur_len;
     char doom_reason[160];
+    uint32_t npending; /* cluster requests of this connection in flight */
 } sc_conn;
 
 /* Takes ownership of fd (non-blocking, close-on-exec). */

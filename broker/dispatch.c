@@ -2,6 +2,7 @@
  * and answers. Refusals of a valid frame (duplicate id, unknown socket) keep
  * the connection; protocol violations close it after an Error frame. */
 #include "dispatch.h"
+#include "bounds.h"
 #include "cluster.h"
 #include "log.h"
 #include "request.h"
@@ -777,5 +778,7 @@ void sc_dispatch(sc_conn *c, const sc_frame *f)
                       sc_wire_msg_name((int)mc));
         return;
     }
+    if (sc_bounds_check(c, f) < 0)
+        return;
     fn(c, f);
 }

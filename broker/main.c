@@ -1,6 +1,7 @@
 /* sidecastd: parse the configuration, then run the server (with its HTTP
  * endpoint, systemd notifications and SIGHUP reloads) until a signal. */
 #include "config.h"
+#include "credentials.h"
 #include "http.h"
 #include "log.h"
 #include "notify.h"
@@ -28,11 +29,17 @@ int main(int argc, char **argv)
         return 0;
     }
     sc_log_set_level(cfg.log_level);
+    /* SIGHUP re-reads the flags: from a copy, since argv itself is scrubbed */
+    char **flags = sc_credentials_argv_copy(argc, argv);
+    if (sc_credentials_scrub_argv(argc, argv))
+        sc_warn("the Redis password was given in --redis-url on the command line, where ps and "
+                "/proc show it (masked now); use redis_password_file or LoadCredential= instead");
     signal(SIGPIPE, SIG_IGN);
     struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
     if (!loop) {
         sc_error("cannot initialise the event loop");
         sc_config_free(&cfg);
+        sc_credentials_argv_free(flags);
         return 2;
     }
     sc_server srv;
@@ -40,7 +47,7 @@ int main(int argc, char **argv)
     if (sc_server_init(&srv, loop, &cfg) == 0 && sc_http_new(&srv, &srv.http) == 0) {
         sc_notify_setup_logging(srv.node_name);
         sc_notify_init(&srv);
-        sc_reload_init(&srv, &cfg, argc, argv);
+        sc_reload_init(&srv, &cfg, argc, flags);
         sc_notify_ready();
         rc = sc_server_run(&srv);
         sc_reload_free();
@@ -52,5 +59,6 @@ int main(int argc, char **argv)
     }
     ev_loop_destroy(loop);
     sc_config_free(&cfg);
+    sc_credentials_argv_free(flags);
     return rc;
 }

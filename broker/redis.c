@@ -225,13 +225,15 @@ static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
     redisAsyncCommand(r->ac, on_probe_reply, r, "PING");
 }
 
+static void on_ready_reply(redisAsyncContext *ac, void *reply, void *pd);
+
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     sc_redis *r = ac->data;
     if (!r || r->ac != ac)
         return;
-    ev_timer_stop(r->loop, &r->connect);
     if (status != REDIS_OK) {
+        ev_timer_stop(r->loop, &r->connect);
         /* hiredis frees the context after this callback */
         go_down(r, ac->errstr[0] ? ac->errstr : "connect failed");
         return;
@@ -248,6 +250,22 @@ static void on_connect(const redisAsyncContext *ac, int status)
     }
     if (r->url.db)
         redisAsyncCommand(c, on_auth_reply, r, "SELECT %d", r->url.db);
+    /* The kernel completes a TCP connect even for a Redis that is frozen
+     * (SIGSTOP) or stuck: up only once it answers, so that until then the
+     * owner keeps its messages (outbox) instead of writing them into a
+     * connection nobody reads. The connect timer still runs. */
+    redisAsyncCommand(c, on_ready_reply, r, "PING");
+}
+
+static void on_ready_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    sc_redis *r = pd;
+    const redisReply *rep = reply;
+    /* NULL: dropped meanwhile; an error (LOADING...) is not ready: the
+     * connect timer recycles the connection */
+    if (!rep || rep->type == REDIS_REPLY_ERROR || r->ac != ac || r->up)
+        return;
+    ev_timer_stop(r->loop, &r->connect);
     r->up = true;
     r->down_since_us = 0;
     if (r->attempt > 0)

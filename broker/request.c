@@ -49,6 +49,8 @@ static void request_free(sc_request *r)
     free(r->answered);
     ev_timer_stop(r->srv->loop, &r->timer);
     sc_map_del(&r->srv->requests, r->key, r->keylen);
+    if (r->conn)
+        r->conn->npending--;
     free(r);
 }
 
@@ -174,12 +176,25 @@ sc_request *sc_request_new(sc_server *srv, sc_req_kind kind, sc_conn *conn, uint
                       (unsigned long long)srv->cfg->max_pending_requests);
         return NULL;
     }
+    if (conn && conn->npending >= srv->cfg->max_pending_per_connection) {
+        SC_COUNT(refused_pending_limit);
+        sc_log_limited(SC_LOG_WARN, "refusing %s from %s: %u requests of it in flight "
+                       "(max_pending_per_connection)",
+                       kind_name(kind), sc_conn_label(conn), conn->npending);
+        sc_conn_error(conn, frame_id, SIDECAST__V1__ERROR_CODE__ERROR_LIMIT, NULL, false,
+                      "too many requests of this connection in flight "
+                      "(max_pending_per_connection %llu)",
+                      (unsigned long long)srv->cfg->max_pending_per_connection);
+        return NULL;
+    }
     sc_request *r = sc_xcalloc(1, sizeof(*r));
     r->id = ++srv->next_request_id;
     r->keylen = make_key(r->key, r->id);
     r->kind = kind;
     r->srv = srv;
     r->conn = conn;
+    if (conn)
+        conn->npending++;
     r->frame_id = frame_id;
     r->nodes_expected = nodes_expected ? nodes_expected : 1;
     r->started_us = sc_now_us();
@@ -350,8 +365,10 @@ void sc_requests_conn_closed(sc_server *srv, sc_conn *conn)
 {
     for (uint32_t i = 0; i < srv->requests.cap; i++) {
         sc_request *r = srv->requests.items[i];
-        if (r && r->conn == conn)
+        if (r && r->conn == conn) {
             r->conn = NULL;
+            conn->npending--;
+        }
     }
     /* Relays the app still owed answers to: it will never send them. Copy
      * first, since finishing a relay changes the table. */

@@ -102,7 +102,12 @@ static int open_listener(sc_server *s)
     mode_t old = umask(0777);
     r = bind(fd, (struct sockaddr *)&a, sizeof(a));
     umask(old);
-    if (r < 0 || chmod(path, s->cfg->socket_mode) < 0 || listen(fd, 1024) < 0) {
+    if (r == 0 && sc_access_own_socket(path, s->cfg) < 0) {
+        unlink(path);
+        close(fd);
+        return -EACCES;
+    }
+    if (r < 0 || listen(fd, 1024) < 0) {
         int err = errno;
         sc_error("cannot listen on %s: %s", path, strerror(err));
         if (r == 0)
@@ -115,14 +120,12 @@ static int open_listener(sc_server *s)
     return 0;
 }
 
-static void refuse_connection(int fd, uint64_t limit)
+/* Best effort: the peer learns why, or just sees EOF. Closes fd. */
+static void refuse_with(int fd, int code, const char *msg)
 {
-    char msg[160];
-    snprintf(msg, sizeof(msg), "too many app connections (max_connections %llu); try again later",
-             (unsigned long long)limit);
     Sidecast__V1__Error e = SIDECAST__V1__ERROR__INIT;
-    e.code = SIDECAST__V1__ERROR_CODE__ERROR_LIMIT;
-    e.message = msg;
+    e.code = code;
+    e.message = (char *)msg;
     e.fatal = true;
     sc_frame f = SC_FRAME_INIT;
     f.msg_case = SIDECAST__V1__FRAME__MSG_ERROR;
@@ -131,9 +134,39 @@ static void refuse_connection(int fd, uint64_t limit)
     sc_buf_init(&b);
     sc_wire_append(&b, &f);
     ssize_t n = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    (void)n; /* best effort: the peer learns why, or just sees EOF */
+    (void)n;
     sc_buf_free(&b);
     close(fd);
+}
+
+static void refuse_connection(int fd, uint64_t limit)
+{
+    char msg[160];
+    snprintf(msg, sizeof(msg), "too many app connections (max_connections %llu); try again later",
+             (unsigned long long)limit);
+    refuse_with(fd, SIDECAST__V1__ERROR_CODE__ERROR_LIMIT, msg);
+}
+
+/* allow_uids / allow_gids: false (counted, logged, refused) for a peer not
+ * on the list. */
+static bool admit_peer(sc_server *s, int fd)
+{
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+    if (sc_access_peer_allowed(&s->access, fd, &pid, &uid, &gid))
+        return true;
+    SC_COUNT(connections_refused_peer);
+    sc_log_limited(SC_LOG_WARN,
+                   "refusing app connection from pid %d uid %u gid %u: not in allow_uids or "
+                   "allow_gids",
+                   (int)pid, (unsigned)uid, (unsigned)gid);
+    char msg[160];
+    snprintf(msg, sizeof(msg), "uid %u gid %u is not allowed to use this sidecastd (allow_uids, "
+                               "allow_gids)",
+             (unsigned)uid, (unsigned)gid);
+    refuse_with(fd, SIDECAST__V1__ERROR_CODE__ERROR_FORBIDDEN, msg);
+    return false;
 }
 
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
@@ -148,6 +181,8 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
                 sc_log_limited(SC_LOG_WARN, "accept failed: %s", strerror(errno));
             return;
         }
+        if (!admit_peer(s, fd))
+            continue;
         if (s->nconns >= s->cfg->max_connections) {
             SC_COUNT(connections_refused_limit);
             sc_log_limited(SC_LOG_WARN, "refusing app connection: max_connections %llu reached",
@@ -323,7 +358,17 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     sc_requests_init(s);
     sc_sessions_init(s);
     make_node_id(s);
-    int r = open_listener(s);
+    /* Before the socket exists: a SIGTERM from a supervisor that saw the
+     * socket appear must be a clean stop, not the default action. */
+    ev_signal_init(&s->sigterm, on_signal, SIGTERM);
+    ev_signal_init(&s->sigint, on_signal, SIGINT);
+    s->sigterm.data = s->sigint.data = s;
+    ev_signal_start(loop, &s->sigterm);
+    ev_signal_start(loop, &s->sigint);
+    int r = sc_access_init(&s->access, cfg);
+    if (r < 0)
+        return r;
+    r = open_listener(s);
     if (r < 0)
         return r;
     s->cluster = sc_cluster_new(s);
@@ -338,11 +383,6 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     ev_prepare_init(&s->flush_prep, on_prepare);
     s->flush_prep.data = s;
     ev_prepare_start(loop, &s->flush_prep);
-    ev_signal_init(&s->sigterm, on_signal, SIGTERM);
-    ev_signal_init(&s->sigint, on_signal, SIGINT);
-    s->sigterm.data = s->sigint.data = s;
-    ev_signal_start(loop, &s->sigterm);
-    ev_signal_start(loop, &s->sigint);
     sc_info("sidecastd node %s (%s) listening on %s, %s", s->node_name, s->node_id,
             s->socket_activated ? "the socket-activated fd" : cfg->socket_path,
             s->cluster ? "cluster mode" : "standalone");
@@ -387,4 +427,5 @@ void sc_server_cleanup(sc_server *s)
     s->cluster = NULL;
     sc_registry_free(&s->reg);
     sc_arena_free(&s->arena);
+    sc_access_free(&s->access);
 }

@@ -3,6 +3,7 @@
 #ifndef SC_SERVER_H
 #define SC_SERVER_H
 
+#include "access.h"
 #include "config.h"
 #include "conn.h"
 #include "registry.h"
@@ -39,6 +40,7 @@ typedef struct sc_server {
     uint64_t started_us;
     struct sc_http *http;      /* operations endpoint, NULL when disabled */
     bool socket_activated;     /* listener from systemd (sd_listen_fds) */
+    sc_access access; /* peer allow-list (access.c) */
 } sc_server;
 
 /* Bind the socket (taking over a stale one) and set up watchers.

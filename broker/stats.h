@@ -7,82 +7,92 @@
 #include <stdint.h>
 
 #define SC_COUNTERS(X)                                                                             \
-    X(connections_accepted, "app connections accepted")                                           \
-    X(connections_closed, "app connections closed, for any reason")                               \
-    X(connections_refused_limit, "connections refused: max_connections reached")                  \
-    X(frames_in, "frames received from apps")                                                     \
-    X(frames_out, "frames sent to apps")                                                          \
-    X(bytes_in, "bytes received from apps")                                                       \
-    X(bytes_out, "bytes written to apps")                                                         \
-    X(emits_socket, "emits that named socket ids")                                                \
-    X(emits_room, "emits to rooms")                                                               \
-    X(emits_all, "emits to every socket")                                                         \
-    X(deliver_frames, "Deliver frames queued for app connections")                                \
-    X(sockets_registered, "sockets registered (socket up)")                                       \
-    X(sockets_unregistered, "sockets unregistered (socket down or connection closed)")            \
-    X(drops_volatile_slow_reader, "volatile Delivers dropped: reader over output_buffer_soft")    \
-    X(disconnects_slow_reader, "connections closed: output over output_buffer_hard")              \
-    X(refused_malformed, "frames refused: not a valid Frame (connection closed)")                 \
-    X(refused_too_large, "frames refused: over max_frame_bytes (connection closed)")              \
-    X(refused_unknown_message, "frames refused: unknown message (connection closed)")             \
-    X(refused_handshake, "frames refused: before Hello or Hello twice (connection closed)")       \
-    X(refused_version, "handshakes refused: protocol version mismatch (connection closed)")       \
-    X(refused_duplicate, "socket ups refused: socket id already registered")                      \
-    X(refused_not_found, "requests refused: no such socket on this connection")                   \
-    X(refused_invalid, "requests refused: missing or invalid field")                              \
-    X(shutdown_unflushed_bytes, "bytes still unsent when the shutdown timeout expired")           \
-    X(emits_remote, "emits published to redis for other nodes")                                   \
-    X(redis_commands, "commands sent to redis on the publish connection")                         \
-    X(redis_publishes, "PUBLISH commands sent (or queued in the outbox)")                         \
-    X(outbox_queued, "cluster messages queued while redis was unreachable")                       \
-    X(outbox_flushed, "queued cluster messages sent after redis came back")                       \
-    X(outbox_dropped_volatile, "volatile cluster messages dropped: outbox full")                  \
+    X(connections_accepted, "app connections accepted")                                            \
+    X(connections_closed, "app connections closed, for any reason")                                \
+    X(connections_refused_limit, "connections refused: max_connections reached")                   \
+    X(frames_in, "frames received from apps")                                                      \
+    X(frames_out, "frames sent to apps")                                                           \
+    X(bytes_in, "bytes received from apps")                                                        \
+    X(bytes_out, "bytes written to apps")                                                          \
+    X(emits_socket, "emits that named socket ids")                                                 \
+    X(emits_room, "emits to rooms")                                                                \
+    X(emits_all, "emits to every socket")                                                          \
+    X(deliver_frames, "Deliver frames queued for app connections")                                 \
+    X(sockets_registered, "sockets registered (socket up)")                                        \
+    X(sockets_unregistered, "sockets unregistered (socket down or connection closed)")             \
+    X(drops_volatile_slow_reader, "volatile Delivers dropped: reader over output_buffer_soft")     \
+    X(disconnects_slow_reader, "connections closed: output over output_buffer_hard")               \
+    X(refused_malformed, "frames refused: not a valid Frame (connection closed)")                  \
+    X(refused_too_large, "frames refused: over max_frame_bytes (connection closed)")               \
+    X(refused_unknown_message, "frames refused: unknown message (connection closed)")              \
+    X(refused_handshake, "frames refused: before Hello or Hello twice (connection closed)")        \
+    X(refused_version, "handshakes refused: protocol version mismatch (connection closed)")        \
+    X(refused_duplicate, "socket ups refused: socket id already registered")                       \
+    X(refused_not_found, "requests refused: no such socket on this connection")                    \
+    X(refused_invalid, "requests refused: missing or invalid field")                               \
+    X(shutdown_unflushed_bytes, "bytes still unsent when the shutdown timeout expired")            \
+    X(emits_remote, "emits published to redis for other nodes")                                    \
+    X(redis_commands, "commands sent to redis on the publish connection")                          \
+    X(redis_publishes, "PUBLISH commands sent (or queued in the outbox)")                          \
+    X(outbox_queued, "cluster messages for the outbox while redis was away (kept or dropped)")     \
+    X(outbox_flushed, "queued cluster messages sent after redis came back")                        \
+    X(outbox_dropped_volatile, "volatile cluster messages dropped: outbox full")                   \
     X(outbox_dropped_full, "cluster messages dropped: outbox full of non-volatile messages")       \
-    X(cluster_messages_received, "cluster messages from other nodes processed")                   \
-    X(cluster_duplicates_skipped, "cluster messages skipped: already seen on another channel")    \
-    X(cluster_own_skipped, "own room publishes received back and skipped")                        \
-    X(cluster_malformed, "cluster messages dropped: not a valid envelope")                        \
-    X(room_subscribes, "room channels subscribed")                                                \
-    X(room_unsubscribes, "room channels unsubscribed after room_linger_ms without members")       \
-    X(canaries_sent, "pub/sub canaries published")                                                \
-    X(canaries_received, "pub/sub canaries received back")                                       \
-    X(canary_missed, "subscriber reconnects forced by a missing canary")                          \
-    X(pubsub_gaps, "gap notices: subscription interrupted, apps told to resync")                  \
-    X(dead_nodes_reaped, "dead nodes whose directory entries this node removed")                  \
-    X(directory_resyncs, "directory rewrites after connecting to redis")                          \
-    X(requests_started, "cluster requests started by apps")                                       \
-    X(requests_published, "cluster requests published to other nodes")                           \
-    X(requests_served, "cluster requests from other nodes answered")                              \
-    X(requests_ok, "cluster requests completed")                                                  \
-    X(requests_timeout, "cluster requests that timed out (request_timeout_ms)")                   \
-    X(requests_refused_limit, "cluster requests refused: max_pending_requests reached")           \
-    X(requests_unavailable, "cluster requests refused: redis unreachable")                        \
-    X(responses_late, "answers that arrived after their request timed out")                       \
-    X(relay_timeouts, "ack relays that expired before every app answered")                        \
-    X(acks_unknown, "acks for unknown or expired ack ids")                                        \
-    X(redis_errors, "redis commands answered with an error")                                      \
-    X(redis_commands_lost, "redis commands unanswered when their connection was dropped")         \
-    X(self_reaped, "times this node found itself reaped and rewrote its directory")               \
-    X(cluster_unknown_origin_dropped, "messages dropped: too many origins tracked")               \
-    X(emits_fanout_all, "multi-room emits sent once to all nodes (per-room copies too large)")                                        \
-    X(lookups_local, "lookups answered from this node's registry")                                \
-    X(lookups_redis, "lookups answered from the cluster directory")                               \
-    X(emits_user, "emits to users")                                                               \
-    X(session_data_refused, "session data writes refused: over the size or key limit")            \
-    X(sessions_expired, "session data expired after session_grace_ms (standalone)")          \
+    X(cluster_messages_received, "cluster messages from other nodes processed")                    \
+    X(cluster_duplicates_skipped, "cluster messages skipped: already seen on another channel")     \
+    X(cluster_own_skipped, "own room publishes received back and skipped")                         \
+    X(cluster_malformed, "cluster messages dropped: not a valid envelope")                         \
+    X(room_subscribes, "room channels subscribed")                                                 \
+    X(room_unsubscribes, "room channels unsubscribed after room_linger_ms without members")        \
+    X(canaries_sent, "pub/sub canaries published")                                                 \
+    X(canaries_received, "pub/sub canaries received back")                                         \
+    X(canary_missed, "subscriber reconnects forced by a missing canary")                           \
+    X(pubsub_gaps, "gap notices: subscription interrupted, apps told to resync")                   \
+    X(dead_nodes_reaped, "dead nodes whose directory entries this node removed")                   \
+    X(directory_resyncs, "directory rewrites after connecting to redis")                           \
+    X(requests_started, "cluster requests started by apps")                                        \
+    X(requests_published, "cluster requests published to other nodes")                             \
+    X(requests_served, "cluster requests from other nodes answered")                               \
+    X(requests_ok, "cluster requests completed")                                                   \
+    X(requests_timeout, "cluster requests that timed out (request_timeout_ms)")                    \
+    X(requests_refused_limit, "cluster requests refused: max_pending_requests reached")            \
+    X(requests_unavailable, "cluster requests refused: redis unreachable")                         \
+    X(responses_late, "answers that arrived after their request timed out")                        \
+    X(relay_timeouts, "ack relays that expired before every app answered")                         \
+    X(acks_unknown, "acks for unknown or expired ack ids")                                         \
+    X(redis_errors, "redis commands answered with an error")                                       \
+    X(redis_commands_lost, "redis commands unanswered when their connection was dropped")          \
+    X(self_reaped, "times this node found itself reaped and rewrote its directory")                \
+    X(cluster_unknown_origin_dropped, "messages dropped: too many origins tracked")                \
+    X(emits_fanout_all, "multi-room emits sent once to all nodes (per-room copies too large)")     \
+    X(lookups_local, "lookups answered from this node's registry")                                 \
+    X(lookups_redis, "lookups answered from the cluster directory")                                \
+    X(emits_user, "emits to users")                                                                \
+    X(session_data_refused, "session data writes refused: over the size or key limit")             \
+    X(sessions_expired, "session data expired after session_grace_ms (standalone)")                \
     /* ops: HTTP endpoint and reloads */                                                           \
-    X(http_requests, "HTTP requests answered on http_listen (any status)")                        \
-    X(http_bad_requests, "HTTP requests refused: not valid HTTP (400)")                           \
-    X(http_too_large, "HTTP requests refused: over http_max_request_bytes (431)")                 \
-    X(http_not_found, "HTTP requests for an unknown path (404)")                                  \
-    X(http_bad_method, "HTTP requests refused: method not GET or HEAD (405)")                     \
-    X(http_refused_limit, "HTTP connections refused: http_max_connections reached")               \
-    X(http_timeouts, "HTTP connections closed: no whole request within http_request_timeout_ms") \
-    X(config_reloads, "configuration reloads (SIGHUP) applied")                                   \
-    X(config_reload_errors, "configuration reloads rejected (bad config, old one kept)") \
-    /* perf: publish batching */                                                                 \
-    X(cluster_batches_sent, "PUBLISH commands that carried a batch of several envelopes")        \
-    X(cluster_batched_envelopes, "envelopes sent inside batches (one PUBLISH for several)")
+    X(http_requests, "HTTP requests answered on http_listen (any status)")                         \
+    X(http_bad_requests, "HTTP requests refused: not valid HTTP (400)")                            \
+    X(http_too_large, "HTTP requests refused: over http_max_request_bytes (431)")                  \
+    X(http_not_found, "HTTP requests for an unknown path (404)")                                   \
+    X(http_bad_method, "HTTP requests refused: method not GET or HEAD (405)")                      \
+    X(http_refused_limit, "HTTP connections refused: http_max_connections reached")                \
+    X(http_timeouts, "HTTP connections closed: no whole request within http_request_timeout_ms")   \
+    X(config_reloads, "configuration reloads (SIGHUP) applied")                                    \
+    X(config_reload_errors, "configuration reloads rejected (bad config, old one kept)")           \
+    /* perf: publish batching */                                                                   \
+    X(cluster_batches_sent, "PUBLISH commands that carried a batch of several envelopes")          \
+    X(cluster_batched_envelopes, "envelopes sent inside batches (one PUBLISH for several)")        \
+    /* guard: access control and limits */                                                         \
+    X(connections_refused_peer, "connections refused: peer not in allow_uids/allow_gids")          \
+    X(refused_payload_limit, "requests refused: payload over max_payload_bytes")                   \
+    X(refused_name_limit, "requests refused: a name or id over max_name_bytes")                    \
+    X(refused_sockets_limit, "socket ups refused: max_sockets_per_connection reached")             \
+    X(refused_rooms_limit, "joins refused: max_rooms_per_socket reached")                          \
+    X(refused_data_limit, "socket ups / set data refused: data over max_socket_data_bytes")        \
+    X(refused_pending_limit, "cluster requests refused: max_pending_per_connection reached")       \
+    X(output_discarded_bytes, "queued output discarded when its connection closed (slow "          \
+                              "reader...)")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;

@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include "config.h"
+#include "credentials.h"
 #include "util.h"
 
 #include <errno.h>
@@ -863,7 +864,84 @@ static void several_syntax_errors(void **state)
     sc_config_free(&cfg);
 }
 
+/* ---- guard: access, credentials and limits --------------------------------------- */
+
+static void guard_defaults(void **state)
+{
+    sc_config cfg;
+    sc_config_defaults(&cfg);
+    assert_string_equal(cfg.socket_group, "sidecast");
+    assert_false(cfg.socket_group_set);
+    assert_string_equal(cfg.allow_uids, "");
+    assert_int_equal(cfg.max_payload_bytes, 512 * 1024);
+    assert_int_equal(cfg.max_sockets_per_connection, 200000);
+    assert_int_equal(cfg.max_rooms_per_socket, 1024);
+    assert_int_equal(cfg.max_name_bytes, 1024);
+    assert_int_equal(cfg.max_socket_data_bytes, 64 * 1024);
+    assert_int_equal(cfg.max_pending_per_connection, 256);
+    assert_null(cfg.redis_password);
+    sc_config_free(&cfg);
+}
+
+static void guard_group_set_tracked(void **state)
+{
+    sc_config cfg;
+    char *err = NULL;
+    assert_int_equal(load_text(&cfg, "socket_group = sidecast\n", &err, NULL), 0);
+    assert_true(cfg.socket_group_set); /* explicit, even with the default's value */
+    free(err);
+    sc_config_free(&cfg);
+}
+
+static void guard_password_file(void **state)
+{
+    char *path = temp_file("pa ss:w@rd\n");
+    sc_config cfg;
+    sc_config_defaults(&cfg);
+    free(cfg.redis_password_file);
+    cfg.redis_password_file = sc_xstrdup(path);
+    capture c;
+    capture_open(&c);
+    assert_int_equal(sc_credentials_load(&cfg, c.f), 0);
+    assert_string_equal(cfg.redis_password, "pa ss:w@rd"); /* newline is not part of it */
+    capture_close(&c);
+    capture_free(&c);
+    sc_config_free(&cfg);
+    assert_null(cfg.redis_password);
+    temp_done(path);
+
+    path = temp_file("\n");
+    sc_config_defaults(&cfg);
+    free(cfg.redis_password_file);
+    cfg.redis_password_file = sc_xstrdup(path);
+    capture_open(&c);
+    assert_int_equal(sc_credentials_load(&cfg, c.f), -EINVAL);
+    assert_non_null(strstr(capture_close(&c), "is empty"));
+    capture_free(&c);
+    sc_config_free(&cfg);
+    temp_done(path);
+}
+
+static void guard_scrub_argv(void **state)
+{
+    char a0[] = "sidecastd", a1[] = "--redis-url", a2[] = "redis://app:s3cret@h:1/0",
+         a3[] = "--redis-url=redis://pw@h", a4[] = "--redis-url", a5[] = "redis://h:1/0",
+         a6[] = "--node-name", a7[] = "redis://x:y@z";
+    char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, NULL};
+    assert_true(sc_credentials_scrub_argv(8, argv));
+    assert_string_equal(a2, "redis://app:******@h:1/0");
+    assert_string_equal(a3, "--redis-url=redis://**@h");
+    assert_string_equal(a5, "redis://h:1/0");
+    assert_string_equal(a7, "redis://x:y@z"); /* not a --redis-url value */
+    char *none[] = {a0, a4, a5, NULL};
+    assert_false(sc_credentials_scrub_argv(3, none));
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(guard_defaults),
+    cmocka_unit_test(guard_group_set_tracked),
+    cmocka_unit_test(guard_password_file),
+    cmocka_unit_test(guard_scrub_argv),
     cmocka_unit_test(defaults),
     cmocka_unit_test(valid_file),
     cmocka_unit_test(sections),

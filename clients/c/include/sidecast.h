@@ -281,6 +281,7 @@ enum {
     SC_ERR_SHUTTING_DOWN = 10,
     SC_ERR_TIMEOUT = 11,
     SC_ERR_UNAVAILABLE = 12,
+    SC_ERR_FORBIDDEN = 13, /* peer not in allow_uids/allow_gids */
 };
 
 #ifdef __cplusplus

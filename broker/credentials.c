@@ -1,0 +1,122 @@
+/* credentials: reading the Redis password from a file, and scrubbing it
+ * from argv. The password is zeroed before it is freed, so a core dump
+ * taken after shutdown does not hold it either. */
+#include "credentials.h"
+#include "redis.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define PASSWORD_MAX 1024
+
+void sc_credentials_wipe(char **p)
+{
+    if (!p || !*p)
+        return;
+    volatile char *v = *p;
+    while (*v)
+        *v++ = 0;
+    free(*p);
+    *p = NULL;
+}
+
+/* Reads at most PASSWORD_MAX bytes; a trailing newline (echo > file) is
+ * not part of the password. */
+static int read_password(const char *path, char **ret, FILE *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(err, "redis_password_file: cannot open %s: %s\n", path, strerror(errno));
+        return -EINVAL;
+    }
+    char buf[PASSWORD_MAX + 2];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+    int rc = 0;
+    if (bad)
+        fprintf(err, "redis_password_file: cannot read %s\n", path), rc = -EINVAL;
+    else if (n == 0)
+        fprintf(err, "redis_password_file: %s is empty\n", path), rc = -EINVAL;
+    else if (n > PASSWORD_MAX || memchr(buf, '\0', n))
+        fprintf(err, "redis_password_file: %s must hold one password of at most %d bytes\n", path,
+                PASSWORD_MAX),
+            rc = -EINVAL;
+    if (rc == 0)
+        *ret = sc_xstrdup(buf);
+    memset(buf, 0, sizeof(buf));
+    return rc;
+}
+
+int sc_credentials_load(sc_config *cfg, FILE *err)
+{
+    sc_credentials_wipe(&cfg->redis_password);
+    if (cfg->redis_password_file && cfg->redis_password_file[0])
+        return read_password(cfg->redis_password_file, &cfg->redis_password, err);
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    if (!dir || !dir[0])
+        return 0;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/redis-password", dir);
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return 0; /* systemd passed other credentials, not this one */
+    return read_password(path, &cfg->redis_password, err);
+}
+
+void sc_credentials_apply(const sc_config *cfg, sc_redis_url *u)
+{
+    if (!cfg->redis_password)
+        return;
+    sc_credentials_wipe(&u->password);
+    u->password = sc_xstrdup(cfg->redis_password);
+}
+
+/* The password part of a redis:// URL: [user:]PASSWORD@host. */
+static bool mask_url(char *url)
+{
+    if (strncmp(url, "redis://", 8) != 0)
+        return false;
+    char *p = url + 8, *at = strrchr(p, '@');
+    if (!at || at == p)
+        return false;
+    char *colon = memchr(p, ':', (size_t)(at - p));
+    char *from = colon ? colon + 1 : p;
+    if (from == at)
+        return false;
+    memset(from, '*', (size_t)(at - from));
+    return true;
+}
+
+bool sc_credentials_scrub_argv(int argc, char **argv)
+{
+    bool found = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--redis-url") == 0 && i + 1 < argc)
+            found |= mask_url(argv[++i]);
+        else if (strncmp(argv[i], "--redis-url=", 12) == 0)
+            found |= mask_url(argv[i] + 12);
+    }
+    return found;
+}
+
+char **sc_credentials_argv_copy(int argc, char *const *argv)
+{
+    char **copy = sc_xcalloc((size_t)argc + 1, sizeof(*copy));
+    for (int i = 0; i < argc; i++)
+        copy[i] = sc_xstrdup(argv[i]);
+    return copy;
+}
+
+void sc_credentials_argv_free(char **copy)
+{
+    for (char **p = copy; p && *p; p++)
+        sc_credentials_wipe(p);
+    free(copy);
+}
