@@ -684,16 +684,23 @@ static void on_rooms(sc_conn *c, const sc_frame *f)
     } while (done < want && c->state != SC_CONN_CLOSED);
 }
 
+/* Every counter plus room for the gauges; add_stat never writes past it. */
+#define STAT_ONE(name, help) +1
+enum { STATS_MAX = (0 SC_COUNTERS(STAT_ONE)) + 64 };
+#undef STAT_ONE
+
 typedef struct stat_list {
     Sidecast__V1__Stat *items;
     Sidecast__V1__Stat **ptrs;
-    size_t n;
+    size_t n, cap;
 } stat_list;
 
 static void add_stat(const char *name, const char *help, uint64_t value, void *ud)
 {
     (void)help;
     stat_list *l = ud;
+    if (l->n >= l->cap)
+        return;
     Sidecast__V1__Stat *s = &l->items[l->n];
     sidecast__v1__stat__init(s);
     s->name = (char *)name;
@@ -709,9 +716,9 @@ static void add_gauge(const char *name, uint64_t value, void *ud)
 static void on_stats(sc_conn *c, const sc_frame *f)
 {
     sc_server *srv = c->srv;
-    Sidecast__V1__Stat items[128];
-    Sidecast__V1__Stat *ptrs[128];
-    stat_list l = {items, ptrs, 0};
+    Sidecast__V1__Stat items[STATS_MAX];
+    Sidecast__V1__Stat *ptrs[STATS_MAX];
+    stat_list l = {items, ptrs, 0, STATS_MAX};
     sc_stats_foreach(add_stat, &l);
     add_stat("app_connections", NULL, srv->nconns, &l);
     add_stat("sockets", NULL, sc_map_count(&srv->reg.sockets), &l);
