@@ -78,6 +78,7 @@ void fz_config(sc_config *cfg)
     set_str(&cfg->socket_path, sockpath);
     set_str(&cfg->node_name, "fuzz-node");
     set_str(&cfg->advertise_address, "10.0.0.9:3000");
+    set_str(&cfg->http_listen, ""); /* main() opens it; never here */
     cfg->max_frame_bytes = 8 * 1024;
     cfg->output_buffer_soft = 4 * 1024;
     cfg->output_buffer_hard = 16 * 1024;
