@@ -39,12 +39,14 @@ static void setup(void)
 static void check_response(int code, const sc_buf *out)
 {
     size_t n = sc_buf_used(out);
-    const char *p = (const char *)sc_buf_head(out);
     if (code == 0) {
         if (n)
             fz_fail("an incomplete request got %zu bytes of response", n);
         return;
     }
+    if (n == 0)
+        fz_fail("status %d without a response", code);
+    const char *p = (const char *)sc_buf_head(out);
     if (code != 200 && code != 400 && code != 404 && code != 405 && code != 414 && code != 431 &&
         code != 503)
         fz_fail("unexpected status %d", code);
