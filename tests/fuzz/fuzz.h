@@ -74,6 +74,9 @@ void fz_send_frame(fz_daemon *d, int i, const void *body, size_t len);
 void fz_send(fz_daemon *d, int i, const sc_frame *f);
 /* Turn the loop until the daemon has read everything and flushed. */
 void fz_pump(fz_daemon *d);
+/* Time out every pending request and relay now (their timers fire as if
+ * request_timeout_ms had passed), then pump. */
+void fz_fire_timeouts(fz_daemon *d);
 /* Check the registry against the connections; aborts if broken. */
 void fz_check(fz_daemon *d);
 /* Close every app connection, check that everything they held is gone,

@@ -7,10 +7,12 @@
 #include "cluster.h"
 #include "log.h"
 #include "registry.h"
+#include "request.h"
 #include "util.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,7 @@ static void set_str(char **field, const char *v)
 
 void fz_config(sc_config *cfg)
 {
+    fz_init_once();
     sc_config_defaults(cfg);
     set_str(&cfg->socket_path, sockpath);
     set_str(&cfg->node_name, "fuzz-node");
@@ -279,6 +282,24 @@ void fz_send(fz_daemon *d, int i, const sc_frame *f)
     sc_wire_append(&b, f);
     fz_write(d, i, sc_buf_head(&b), sc_buf_used(&b));
     sc_buf_free(&b);
+}
+
+static void feed_timers(fz_daemon *d, sc_map *m, size_t offset)
+{
+    for (uint32_t i = 0; i < m->cap; i++) {
+        ev_timer *t = m->items[i] ? (ev_timer *)((char *)m->items[i] + offset) : NULL;
+        if (t && ev_is_active(t))
+            ev_feed_event(d->loop, t, EV_TIMER);
+    }
+}
+
+void fz_fire_timeouts(fz_daemon *d)
+{
+    /* pending events of a watcher that a callback stops are discarded by
+     * libev, so one timeout freeing another object is safe here too */
+    feed_timers(d, &d->srv.requests, offsetof(sc_request, timer));
+    feed_timers(d, &d->srv.relays, offsetof(sc_relay, timer));
+    fz_pump(d);
 }
 
 static bool is_live_owner(fz_daemon *d, const sc_owner *o)

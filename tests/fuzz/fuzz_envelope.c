@@ -16,6 +16,7 @@
  *   2 unsubscribe: [ch]                    unsubscription confirmed
  *   3 node list:   [n] n x ([len8][id][len8][info]) [dead]   reap reply
  *   4 app frame:   [ctl][len16][frame]     from app A (ctl bit 0: B)
+ *   5 timeouts:                            every pending request and relay times out
  * ch picks: this node's channel, all, room:r1, room:r2, room:none.
  *
  * Every Deliver an app receives for an emit must carry that emit's payload,
@@ -234,7 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     setup();
     while (fz_more(&r)) {
         char ch[256];
-        switch (fz_u8(&r) % 5) {
+        switch (fz_u8(&r) % 6) {
         case 0: message(&r); break;
         case 1: pubsub("subscribe", channel_name(fz_u8(&r), ch, sizeof(ch)), NULL, 0); break;
         case 2: pubsub("unsubscribe", channel_name(fz_u8(&r), ch, sizeof(ch)), NULL, 0); break;
@@ -246,6 +247,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fz_send_frame(&d, app, p, len);
             break;
         }
+        case 5: fz_fire_timeouts(&d); break;
         }
         fz_pump(&d);
         fz_check(&d);

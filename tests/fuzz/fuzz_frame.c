@@ -10,7 +10,9 @@
  * each sent as one frame (prefix added) to app A or B (ctl bit 0), with
  * the loop turned after it unless ctl bit 1 (then frames pile up and are
  * read in one go), 1 + (ctl bits 2-5) times in a row (so a small input can
- * fill an output buffer). A and B get a valid Hello first unless NO_HELLO. */
+ * fill an output buffer); with ctl bit 6, every pending request and relay
+ * times out first. Flags GRACE0 and TINY set session_grace_ms 0 and
+ * max_frame_bytes 64 (its minimum). A and B get a valid Hello first unless NO_HELLO. */
 #include "fuzz.h"
 
 #include <unistd.h>
@@ -21,6 +23,8 @@
 #define F_B_SLOW 0x08 /* app B never reads: a slow reader */
 #define F_CLUSTER 0x10
 #define F_CLOSE_A_EARLY 0x20 /* A hangs up before B's last frames */
+#define F_GRACE0 0x40
+#define F_TINY 0x80
 
 static fz_daemon d;
 
@@ -28,6 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_reader r = {data, size};
     uint8_t flags = fz_u8(&r);
+    fz_config(&d.cfg);
+    if (flags & F_GRACE0)
+        d.cfg.session_grace_ms = 0;
+    if (flags & F_TINY)
+        d.cfg.max_frame_bytes = 64;
     fz_start(&d, flags & F_CLUSTER);
     bool hello = !(flags & F_NO_HELLO);
     int a = fz_connect(&d, true, hello);
@@ -45,6 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 close(d.cl[a].fd);
                 d.cl[a].fd = -1;
             }
+            if (ctl & 0x40)
+                fz_fire_timeouts(&d);
             for (int k = 0; k <= (ctl >> 2 & 15); k++) {
                 fz_send_frame(&d, to, body, len);
                 if (!(ctl & 2))

@@ -268,6 +268,42 @@ static void frame_seeds(void)
     two_apps();
     finish("frame", "two-apps-cluster");
 
+    /* acks that never come: the relay and the request time out */
+    for (uint8_t flags = 0x04; flags <= 0x14; flags += 0x10) {
+        begin(flags);
+        socket_up(0, 2, "a1", "sa1", "", NULL, 0);
+        socket_up(1, 2, "b1", "sb1", "", R1, 1);
+        sc_selector r1 = SIDECAST__V1__SELECTOR__INIT;
+        r1.rooms = R1;
+        r1.n_rooms = 1;
+        emit(0, 3, &r1, "ack me", false, false, true);
+        Sidecast__V1__ServerEmit se = SIDECAST__V1__SERVER_EMIT__INIT;
+        se.want_ack = se.local = true;
+        frame_rec(0, 4, M(SERVER_EMIT), &se);
+        Sidecast__V1__Ping ping = SIDECAST__V1__PING__INIT;
+        frame_rec(0x40, 5, M(PING), &ping);
+        ack(1, 2, 1, "too late", true);
+        finish("frame", flags & 0x10 ? "timeouts-cluster" : "timeouts");
+    }
+    /* session data outliving its socket by a grace of 0, and tiny frames */
+    begin(0x40 | 0x80);
+    socket_up(0, 2, "s1", "sess", "", NULL, 0);
+    Sidecast__V1__SessionEntry ge = SIDECAST__V1__SESSION_ENTRY__INIT, *gset[] = {&ge};
+    ge.key = S("k");
+    Sidecast__V1__SessionSet gss = SIDECAST__V1__SESSION_SET__INIT;
+    gss.session_id = S("sess");
+    gss.set = gset;
+    gss.n_set = 1;
+    frame_rec(0, 3, M(SESSION_SET), &gss);
+    Sidecast__V1__SocketDown gdn = SIDECAST__V1__SOCKET_DOWN__INIT;
+    gdn.socket_id = S("s1");
+    frame_rec(0, 4, M(SOCKET_DOWN), &gdn);
+    Sidecast__V1__SessionGet gsg = SIDECAST__V1__SESSION_GET__INIT;
+    gsg.session_id = S("sess");
+    frame_rec(0, 5, M(SESSION_GET), &gsg);
+    socket_up(0, 6, "a-socket-id-long-enough-to-make-this-frame-over-64-bytes", "", "", R12, 2);
+    finish("frame", "grace0-tiny");
+
     /* B never reads: A's emits fill its output past the bounds */
     begin(0x0c);
     socket_up(1, 2, "b1", "", "", R1, 1);
@@ -469,6 +505,15 @@ static void envelope_seeds(void)
     app_ack(1, 5, "pong b", true);
     env_request(1, 13, 0, NULL);
     finish("envelope", "requests");
+
+    /* relays whose apps never answer, requests whose nodes never do */
+    seq = 50;
+    begin(0);
+    env_emit(1, "peer-b", &all, "acked, unanswered", false, 78);
+    env_request(1, 14, SIDECAST__CLUSTER__V1__REQUEST__KIND_SERVER_EMIT, &se);
+    LIT("\x05");
+    app_ack(0, 5, "late", true);
+    finish("envelope", "timeouts");
 
     seq = 30;
     begin(0);
