@@ -67,7 +67,8 @@ static int run_dir(const char *dir, int *count)
         names[n++] = strdup(e->d_name);
     }
     closedir(dh);
-    qsort(names, n, sizeof(*names), cmp); /* the same order every run */
+    if (n)
+        qsort(names, n, sizeof(*names), cmp); /* the same order every run */
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         char path[4096];
