@@ -10,7 +10,8 @@
  * four requests (ids 1-4: fetch, apply, server emit, broadcast ack) wait
  * for their answers.
  *
- * Input: one flags byte (unused, kept for the format), then records:
+ * Input: one flags byte (bit 0: begin the graceful stop, as on SIGTERM,
+ * after the records), then records:
  *   0 message:     [ch][len16][envelope]   pub/sub "message" on a channel
  *   1 subscribe:   [ch]                    subscription confirmed
  *   2 unsubscribe: [ch]                    unsubscription confirmed
@@ -231,7 +232,7 @@ static void reap(fz_reader *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_reader r = {data, size};
-    (void)fz_u8(&r);
+    uint8_t flags = fz_u8(&r);
     setup();
     while (fz_more(&r)) {
         char ch[256];
@@ -251,6 +252,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         fz_pump(&d);
         fz_check(&d);
+    }
+    if (flags & 1) {
+        sc_server_shutdown(&d.srv);
+        fz_pump(&d);
     }
     fz_stop(&d);
     return 0;

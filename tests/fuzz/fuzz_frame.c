@@ -11,7 +11,8 @@
  * the loop turned after it unless ctl bit 1 (then frames pile up and are
  * read in one go), 1 + (ctl bits 2-5) times in a row (so a small input can
  * fill an output buffer); with ctl bit 6, every pending request and relay
- * times out first. Flags GRACE0 and TINY set session_grace_ms 0 and
+ * times out first; with ctl bit 7, the daemon begins its graceful stop
+ * (what SIGTERM does) after the record. Flags GRACE0 and TINY set session_grace_ms 0 and
  * max_frame_bytes 64 (its minimum). A and B get a valid Hello first unless NO_HELLO. */
 #include "fuzz.h"
 
@@ -60,6 +61,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 fz_send_frame(&d, to, body, len);
                 if (!(ctl & 2))
                     fz_pump(&d);
+            }
+            if (ctl & 0x80) {
+                sc_server_shutdown(&d.srv);
+                fz_pump(&d);
             }
         }
         fz_pump(&d);

@@ -285,6 +285,17 @@ static void frame_seeds(void)
         ack(1, 2, 1, "too late", true);
         finish("frame", flags & 0x10 ? "timeouts-cluster" : "timeouts");
     }
+    /* SIGTERM while a relay waits for acks and output is queued */
+    for (uint8_t flags = 0x04; flags <= 0x14; flags += 0x10) {
+        begin(flags);
+        socket_up(1, 2, "b1", "sb1", "", R1, 1);
+        sc_selector r1 = SIDECAST__V1__SELECTOR__INIT;
+        r1.rooms = R1;
+        r1.n_rooms = 1;
+        emit(0x80, 3, &r1, "ack me", false, false, true);
+        ack(1, 2, 1, "after the stop", true);
+        finish("frame", flags & 0x10 ? "shutdown-cluster" : "shutdown");
+    }
     /* session data outliving its socket by a grace of 0, and tiny frames */
     begin(0x40 | 0x80);
     socket_up(0, 2, "s1", "sess", "", NULL, 0);
@@ -514,6 +525,12 @@ static void envelope_seeds(void)
     LIT("\x05");
     app_ack(0, 5, "late", true);
     finish("envelope", "timeouts");
+
+    seq = 60;
+    begin(1); /* SIGTERM after the records */
+    env_emit(1, "peer-b", &all, "acked", false, 79);
+    env_request(1, 15, SIDECAST__CLUSTER__V1__REQUEST__KIND_FETCH_SOCKETS, &fs);
+    finish("envelope", "shutdown");
 
     seq = 30;
     begin(0);
