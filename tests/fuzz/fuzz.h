@@ -35,6 +35,8 @@ typedef struct fz_client {
     bool drain;     /* read what the daemon sends; false: a slow reader */
     bool saw_fatal; /* got an Error with fatal: the daemon must close */
     sc_buf in;
+    uint64_t *ids; /* request ids this app sent (with track_ids) */
+    size_t nids, capids;
 } fz_client;
 
 typedef struct fz_daemon {
@@ -46,6 +48,7 @@ typedef struct fz_daemon {
     int ncl;
     fz_frame_fn on_frame;
     void *ud;
+    bool track_ids; /* every id the daemon answers must be one the app sent */
 } fz_daemon;
 
 /* Abort with a message: the fuzzer's "crash". */

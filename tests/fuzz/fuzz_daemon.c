@@ -133,6 +133,32 @@ sc_conn *fz_conn(fz_daemon *d, int i)
     return NULL;
 }
 
+static bool sent_id(const fz_client *cl, uint64_t id)
+{
+    for (size_t k = 0; k < cl->nids; k++)
+        if (cl->ids[k] == id)
+            return true;
+    return false;
+}
+
+/* Remember the request id of a frame body an app sends (if it decodes). */
+static void track_id(fz_daemon *d, int i, const uint8_t *body, size_t len)
+{
+    fz_client *cl = &d->cl[i];
+    if (!d->track_ids)
+        return;
+    sc_frame *f = sidecast__v1__frame__unpack(NULL, len, body);
+    if (f && f->id && !sent_id(cl, f->id)) {
+        if (cl->nids == cl->capids) {
+            cl->capids = cl->capids ? cl->capids * 2 : 16;
+            cl->ids = sc_xrealloc(cl->ids, cl->capids * sizeof(*cl->ids));
+        }
+        cl->ids[cl->nids++] = f->id;
+    }
+    if (f)
+        sidecast__v1__frame__free_unpacked(f, NULL);
+}
+
 /* Decode every whole frame client i has received. */
 static void parse_frames(fz_daemon *d, int i)
 {
@@ -147,6 +173,9 @@ static void parse_frames(fz_daemon *d, int i)
         sc_frame *f = sidecast__v1__frame__unpack(NULL, len, h + SC_FRAME_HEADER);
         if (!f)
             fz_fail("daemon sent client %d a frame of %u bytes that does not decode", i, len);
+        if (d->track_ids && f->id && !sent_id(cl, f->id))
+            fz_fail("daemon answered client %d under id %llu, which it never sent", i,
+                    (unsigned long long)f->id);
         if (cl->saw_fatal)
             fz_fail("daemon sent client %d a frame (%s) after a fatal error", i,
                     sc_wire_msg_name(f->msg_case));
@@ -269,6 +298,7 @@ void fz_write(fz_daemon *d, int i, const void *p, size_t len)
 
 void fz_send_frame(fz_daemon *d, int i, const void *body, size_t len)
 {
+    track_id(d, i, body, len);
     uint8_t h[SC_FRAME_HEADER] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
                                   (uint8_t)len};
     fz_write(d, i, h, sizeof(h));
@@ -280,6 +310,7 @@ void fz_send(fz_daemon *d, int i, const sc_frame *f)
     sc_buf b;
     sc_buf_init(&b);
     sc_wire_append(&b, f);
+    track_id(d, i, sc_buf_head(&b) + SC_FRAME_HEADER, sc_buf_used(&b) - SC_FRAME_HEADER);
     fz_write(d, i, sc_buf_head(&b), sc_buf_used(&b));
     sc_buf_free(&b);
 }
@@ -397,8 +428,10 @@ void fz_stop(fz_daemon *d)
      * would fire later on freed memory */
     if (ev_run(d->loop, EVRUN_NOWAIT))
         fz_fail("event watchers still active after sc_server_cleanup");
-    for (int i = 0; i < d->ncl; i++)
+    for (int i = 0; i < d->ncl; i++) {
         sc_buf_free(&d->cl[i].in);
+        free(d->cl[i].ids);
+    }
     sc_config_free(&d->cfg);
     d->up = false;
 }

@@ -2,7 +2,8 @@
  * (see fuzz.h): accept, the length prefix and max_frame_bytes check, decode
  * into the arena, dispatch of every message type, replies, backpressure,
  * closing. After every input the registry is checked against the
- * connections, and after the apps close it must be empty.
+ * connections, and after the apps close it must be empty; every answer
+ * carries 0 or a request id its app sent.
  *
  * Input: one flags byte, then either the raw byte stream of app A (flag
  * RAW: length prefixes are up to the fuzzer) or records
@@ -39,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (flags & F_TINY)
         d.cfg.max_frame_bytes = 64;
     fz_start(&d, flags & F_CLUSTER);
+    d.track_ids = !(flags & F_RAW); /* raw bytes are not split into frames here */
     bool hello = !(flags & F_NO_HELLO);
     int a = fz_connect(&d, true, hello);
     int b = flags & F_TWO_APPS ? fz_connect(&d, !(flags & F_B_SLOW), hello) : -1;
