@@ -48,7 +48,8 @@ typedef struct fz_daemon {
     int ncl;
     fz_frame_fn on_frame;
     void *ud;
-    bool track_ids; /* every id the daemon answers must be one the app sent */
+    bool track_ids;       /* every id the daemon answers must be one the app sent */
+    uint64_t slow_closes; /* disconnects_slow_reader when the daemon started */
 } fz_daemon;
 
 /* Abort with a message: the fuzzer's "crash". */

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "registry.h"
 #include "request.h"
+#include "stats.h"
 #include "util.h"
 
 #include <errno.h>
@@ -122,6 +123,7 @@ void fz_start(fz_daemon *d, bool cluster)
     }
     d->up = true;
     d->ncl = 0;
+    d->slow_closes = sc_stat.disconnects_slow_reader;
 }
 
 sc_conn *fz_conn(fz_daemon *d, int i)
@@ -203,7 +205,8 @@ static void drain_client(fz_daemon *d, int i, bool *moved)
             return;
         if (n <= 0) {
             /* EOF, or ECONNRESET: the daemon closed with our bytes unread */
-            if (sc_buf_used(&cl->in))
+            /* only a slow reader is cut off mid-frame: its output is lost */
+            if (sc_buf_used(&cl->in) && sc_stat.disconnects_slow_reader == d->slow_closes)
                 fz_fail("daemon closed client %d in the middle of a frame", i);
             close(cl->fd);
             cl->fd = -1;
