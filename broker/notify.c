@@ -6,6 +6,7 @@
  * changed, so a busy node costs at most one datagram a second. */
 #include "notify.h"
 #include "cluster.h"
+#include "http.h"
 #include "log.h"
 #include "server.h"
 #include "util.h"
@@ -49,12 +50,12 @@ static void status_line(char *out, size_t len)
     }
     sc_cluster_health h;
     sc_cluster_health_get(s->cluster, &h);
-    if (h.pub_up && h.sub_up && h.subscribed)
+    char why[200];
+    if (s->stopping || sc_http_readiness(s, why, sizeof(why)))
         snprintf(out + n, len - (size_t)n, "redis connected, %llu node%s",
                  (unsigned long long)h.nodes, h.nodes == 1 ? "" : "s");
     else
-        snprintf(out + n, len - (size_t)n, "redis %s down: reconnecting",
-                 !h.pub_up ? "publish connection" : "subscription");
+        snprintf(out + n, len - (size_t)n, "not ready: %.150s", why); /* the /readyz reason */
 }
 
 void sc_notify_status(void)
