@@ -121,7 +121,7 @@ void sc_conn_drain(sc_conn *c)
  * -ENOBUFS (volatile dropped) or -EPIPE (closed, or doomed now). */
 static int admit(sc_conn *c, size_t need, bool is_volatile)
 {
-    if (c->state == SC_CONN_CLOSED || c->state == SC_CONN_DOOMED)
+    if (c->state == SC_CONN_CLOSED || c->state == SC_CONN_DOOMED || c->fatal_queued)
         return -EPIPE;
     const sc_config *cfg = c->srv->cfg;
     size_t used = sc_buf_used(&c->out);
@@ -193,6 +193,7 @@ void sc_conn_error(sc_conn *c, uint64_t id, int code, const char *ref, bool fata
     if (fatal) {
         sc_log_limited(SC_LOG_WARN, "%s: %s; closing connection", sc_conn_label(c), msg);
         sc_conn_send(c, &f, false);
+        c->fatal_queued = true; /* the app stops reading at this frame */
         sc_conn_drain(c);
     } else {
         sc_log_limited(SC_LOG_INFO, "%s: refused: %s", sc_conn_label(c), msg);

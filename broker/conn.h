@@ -43,6 +43,7 @@ typedef struct sc_conn {
     sc_conn_state state;
     bool handshaken;
     bool queued; /* on the server's flush list */
+    bool fatal_queued; /* a fatal Error is queued: it must be the last frame */
     sc_buf in, out;
     struct sc_conn *prev, *next;   /* all connections */
     struct sc_conn *flush_next;    /* connections with output to flush */

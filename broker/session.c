@@ -180,7 +180,8 @@ int sc_session_set(sc_server *srv, const Sidecast__V1__SessionSet *ss, char *err
         e->key = sc_xstrdup(ss->set[j]->key);
         e->vlen = ss->set[j]->value.len;
         e->val = sc_xmalloc(e->vlen ? e->vlen : 1);
-        memcpy(e->val, ss->set[j]->value.data, e->vlen);
+        if (e->vlen) /* an empty value has no data pointer */
+            memcpy(e->val, ss->set[j]->value.data, e->vlen);
         s->bytes += strlen(e->key) + e->vlen;
     }
     if (s->n == 0)

@@ -96,16 +96,20 @@ static int next_field(const uint8_t **p, const uint8_t *end, uint32_t *field, co
 
 const uint8_t *sc_wire_find_bytes(const uint8_t *p, size_t len, uint32_t field, size_t *ret_len)
 {
-    const uint8_t *end = p + len, *start, *val;
+    const uint8_t *end = p + len, *start, *val, *found = NULL;
     uint32_t f;
     int r;
     while ((r = next_field(&p, end, &f, &start, &val)) > 0) {
-        if (f == field && (*start & 7) == 2) {
-            *ret_len = (size_t)(p - val);
-            return val;
-        }
+        if (f != field)
+            continue;
+        /* a second occurrence replaces (or merges into) the first when
+         * decoding: no single span of bytes is what the decoder saw */
+        if (found || (*start & 7) != 2)
+            return NULL;
+        found = val;
+        *ret_len = (size_t)(p - val);
     }
-    return NULL;
+    return r < 0 ? NULL : found;
 }
 
 int sc_wire_copy_fields(sc_buf *b, const uint8_t *p, size_t len, uint32_t max_field)

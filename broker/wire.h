@@ -36,8 +36,10 @@ size_t sc_wire_append_sized(sc_buf *b, const sc_frame *f, size_t size);
 /* Encoded size including the prefix, without encoding. */
 size_t sc_wire_size(const sc_frame *f);
 
-/* The bytes of the first length-delimited field `field` in an encoded
- * message, or NULL (absent, or the message is malformed). No allocation. */
+/* The bytes of the length-delimited field `field` in an encoded message,
+ * or NULL when it is absent, occurs more than once (the decoded message
+ * then matches no single occurrence) or the message is malformed. No
+ * allocation. */
 const uint8_t *sc_wire_find_bytes(const uint8_t *p, size_t len, uint32_t field,
                                   size_t *ret_len);
 /* Append the fields numbered 1..max_field of an encoded message, as they

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and integration tests (with a valgrind pass) in a
-# normal build, then everything again in an ASan+UBSan build. Installs what a
-# fresh Debian 12 machine lacks first. Exit status 0 only if all passed.
+# normal build, then everything again in an ASan+UBSan build, then a bounded
+# fuzz run (tests/fuzz/run.sh: each libFuzzer target for
+# SIDECAST_FUZZ_SECONDS, default 60, two at a time; each target counts as a
+# test). Installs what a fresh Debian 12 machine lacks first. Exit status 0
+# only if all passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +39,23 @@ run_suite() {
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DSIDECAST_SANITIZE=ON || status=1
 
-echo "== sidecast test suite: both builds"
+run_fuzz() {
+  mkdir -p build-fuzz
+  bash tests/fuzz/run.sh "${SIDECAST_FUZZ_SECONDS:-60}" | tee build-fuzz/fuzz.log
+  local rc=${PIPESTATUS[0]}
+  local line p f
+  line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed' build-fuzz/fuzz.log | tail -1)
+  p=$(sed -E 's/^fuzz: ([0-9]+) passed.*/\1/' <<<"$line")
+  f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+  if [[ "$p" =~ ^[0-9]+$ && "$f" =~ ^[0-9]+$ ]]; then
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+  else
+    total_fail=$((total_fail + 1)) # the fuzz build itself failed
+  fi
+  return "$rc"
+}
+run_fuzz || status=1
+
+echo "== sidecast test suite: both builds and the fuzz run"
 echo "${total_pass} passed, ${total_fail} failed"
 exit $status

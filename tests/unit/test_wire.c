@@ -534,6 +534,16 @@ static void cluster_emit_bytes_are_a_deliver(void **state)
     assert_int_equal(blen, sidecast__cluster__v1__cluster_emit__get_packed_size(&em));
     assert_null(sc_wire_find_bytes(buf, n, 99, &blen));
     assert_null(sc_wire_find_bytes(buf, n - 3, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT, &blen));
+    /* emit twice: the decoder keeps the last, so neither span may be used */
+    assert_true(blen < 128);
+    size_t tag_at = (size_t)(body - buf) - 2;
+    uint8_t dup[1024];
+    memcpy(dup, buf, n);
+    memcpy(dup + n, buf + tag_at, n - tag_at);
+    assert_null(sc_wire_find_bytes(dup, n + (n - tag_at),
+                                   SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT, &blen));
+    blen = 0;
+    body = sc_wire_find_bytes(buf, n, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT, &blen);
 
     sc_buf b;
     sc_buf_init(&b);
