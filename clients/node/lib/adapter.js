@@ -37,6 +37,7 @@ function peer(name) {
 }
 const { Adapter } = peer('socket.io-adapter');
 const { Decoder } = peer('socket.io-parser');
+const { Reader } = require('protobufjs/minimal');
 const { SidecastClient } = require('./client');
 const codec = require('./codec');
 const { TimeoutError } = require('./errors');
@@ -140,6 +141,88 @@ function decodePackets(packets, parser) {
   for (const p of packets) d.add(p);
   d.destroy();
   return out;
+}
+
+/* ---- fetchSockets entries ------------------------------------------------------ */
+
+const entryReader = Reader.create(Buffer.alloc(0));
+
+function sameBytes(buf, a, b, n) {
+  for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
+
+function equalsAt(bytes, buf, at) {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== buf[at + i]) return false;
+  return true;
+}
+
+function startsWith(buf, at, len, prefix) {
+  if (len <= prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
+ * One encoded SocketInfo -> {id, rooms (this namespace's, without prefix),
+ * data (bytes)} pushed on ctx.list. Other fields are skipped undecoded; the
+ * socket's own-id room reuses the id string and other rooms (the same few
+ * for most sockets) come from a small per-call cache.
+ */
+function decodeEntry(buf, start, end, ctx) {
+  const r = entryReader;
+  r.buf = buf;
+  r.pos = start;
+  r.len = end;
+  let id = '';
+  let idAt = 0;
+  let idLen = -1;
+  let data;
+  const ranges = [];
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === 0x0a || tag === 0x2a) {
+      const l = r.uint32();
+      const at = r.pos;
+      if (at + l > end) throw new RangeError('index out of range');
+      r.pos = at + l;
+      if (tag === 0x0a) {
+        idAt = at;
+        idLen = l;
+        id = buf.toString('utf8', at, at + l);
+      } else ranges.push(at, l);
+    } else if (tag === 0x22) data = r.bytes();
+    else r.skipType(tag & 7);
+  }
+  const prefix = ctx.prefix;
+  const plen = prefix.length;
+  const cache = ctx.cache;
+  const rooms = [];
+  for (let i = 0; i < ranges.length; i += 2) {
+    const at = ranges[i];
+    const l = ranges[i + 1];
+    if (!startsWith(buf, at, l, prefix)) continue;
+    const s = at + plen;
+    const n = l - plen;
+    if (n === idLen && sameBytes(buf, s, idAt, n)) {
+      rooms.push(id);
+      continue;
+    }
+    let name = null;
+    for (let c = 0; c < cache.length; c++) {
+      const e = cache[c];
+      if (e.bytes.length === n && equalsAt(e.bytes, buf, s)) {
+        name = e.name;
+        break;
+      }
+    }
+    if (name === null) {
+      name = buf.toString('utf8', s, s + n);
+      if (cache.length < 8) cache.push({ bytes: Buffer.from(buf.subarray(s, s + n)), name });
+    }
+    rooms.push(name);
+  }
+  ctx.list.push({ id, rooms, data });
 }
 
 /* ---- hub: one client, many namespaces -------------------------------------------- */
@@ -595,24 +678,23 @@ class SidecastAdapter extends Adapter {
   async fetchSockets(opts) {
     if (opts.flags && opts.flags.local) return super.fetchSockets(opts);
     // This process's sockets come from its own maps, live; sidecastd sends
-    // everybody else's (exclude_self), so nothing is decoded twice.
-    const list = await this.client.fetchSockets(this._selector(opts), {
-      withData: true,
-      withRooms: true,
-      excludeSelf: true,
-    });
+    // everybody else's (exclude_self), so nothing is decoded twice. Entries
+    // are decoded straight from the frame: only the id, the data and this
+    // namespace's rooms become strings.
+    const ctx = { prefix: this._prefixBytes || (this._prefixBytes = Buffer.from(this._prefix)), cache: [], list: [] };
+    await this.client._fetchSocketsWith(this._selector(opts), { withData: true, withRooms: true, excludeSelf: true }, (buf, start, end) =>
+      decodeEntry(buf, start, end, ctx),
+    );
     const out = await super.fetchSockets(opts);
+    const list = ctx.list;
     const datas = new Array(list.length);
     for (let i = 0; i < list.length; i++) datas[i] = list[i].data;
     const values = codec.decodeMany(datas);
-    const plen = this._prefix.length;
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
-      const rooms = [];
-      for (const k of s.rooms) if (k.length > plen && k.startsWith(this._prefix)) rooms.push(k.slice(plen));
       const v = values[i];
       const data = v ? v[0] : undefined;
-      out.push({ id: s.socketId, handshake: (v && v[1]) || {}, rooms, data: data === undefined ? {} : data });
+      out.push({ id: s.id, handshake: (v && v[1]) || {}, rooms: s.rooms, data: data === undefined ? {} : data });
     }
     return out;
   }
