@@ -189,7 +189,7 @@ function decodeEntry(buf, start, end, ctx) {
       if (tag === 0x0a) {
         idAt = at;
         idLen = l;
-        id = buf.toString('utf8', at, at + l);
+        id = buf.utf8Slice(at, at + l);
       } else ranges.push(at, l);
     } else if (tag === 0x22) data = r.bytes();
     else r.skipType(tag & 7);
@@ -217,7 +217,7 @@ function decodeEntry(buf, start, end, ctx) {
       }
     }
     if (name === null) {
-      name = buf.toString('utf8', s, s + n);
+      name = buf.utf8Slice(s, s + n);
       if (cache.length < 8) cache.push({ bytes: Buffer.from(buf.subarray(s, s + n)), name });
     }
     rooms.push(name);
@@ -531,29 +531,43 @@ class SidecastAdapter extends Adapter {
   _onDeliver(d, ackId) {
     const { flags, timeoutMs, packets } = decodeBroadcast(d.payload);
     const packetOpts = { preEncoded: true, volatile: !!(flags & FLAG_VOLATILE), compress: !!(flags & FLAG_COMPRESS) };
-    const opts = this._localOpts(d.to || NO_ONE);
-    if (ackId) return this._deliverWithAck(opts, packets, packetOpts, ackId, timeoutMs);
+    const to = d.to || NO_ONE;
+    if (ackId) return this._deliverWithAck(this._localOpts(to), packets, packetOpts, ackId, timeoutMs);
     if (wsFrame && packets.length === 1 && typeof packets[0] === 'string')
       packetOpts.wsPreEncodedFrame = wsFrame(packets[0]);
-    let packet = null;
-    const each = (socket) => {
-      if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) {
-        if (!packet) packet = decodePackets(packets, this.nsp.server._parser);
-        if (packet) socket.notifyOutgoingListeners(packet);
+    const ctx = { packets, packetOpts, packet: null };
+    // the common cases, one room of ours or one socket id, no except: no sets
+    if (to.rooms.length + to.socketIds.length === 1 && !to.all && !to.exceptRooms.length && !to.exceptIds.length) {
+      const room = to.rooms.length ? (to.rooms[0] === this._key ? null : this._local(to.rooms[0])) : to.socketIds[0];
+      if (room !== null) {
+        const members = this.rooms.get(room);
+        if (members)
+          for (const id of members) {
+            const socket = this.nsp.sockets.get(id);
+            if (socket) this._deliverTo(socket, ctx);
+          }
+        return;
       }
-      socket.client.writeToEngine(packets, packetOpts);
-    };
+    }
+    const opts = this._localOpts(to);
     if (opts.rooms.size === 1 && opts.except.size === 0) {
-      // the common case, one room: no dedupe set needed
       const members = this.rooms.get(opts.rooms.values().next().value);
       if (members)
         for (const id of members) {
           const socket = this.nsp.sockets.get(id);
-          if (socket) each(socket);
+          if (socket) this._deliverTo(socket, ctx);
         }
       return;
     }
-    this.apply(opts, each);
+    this.apply(opts, (socket) => this._deliverTo(socket, ctx));
+  }
+
+  _deliverTo(socket, ctx) {
+    if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) {
+      if (!ctx.packet) ctx.packet = decodePackets(ctx.packets, this.nsp.server._parser);
+      if (ctx.packet) socket.notifyOutgoingListeners(ctx.packet);
+    }
+    socket.client.writeToEngine(ctx.packets, ctx.packetOpts);
   }
 
   /** sidecastd selector (keys) -> socket.io {rooms, except} of this namespace. */

@@ -45,6 +45,13 @@ function arr(v) {
   return Array.isArray(v) ? v : Array.from(v);
 }
 
+/** Worst-case encoded size of a selector's string list (UTF-16 -> UTF-8: 3 bytes a unit). */
+function keysRoom(list) {
+  let n = 0;
+  if (list) for (let i = 0; i < list.length; i++) n += list[i].length * 3 + 4;
+  return n;
+}
+
 /** Plain selector object for the encoder. */
 function selector(s) {
   if (!s) return {};
@@ -693,10 +700,7 @@ class SidecastClient extends EventEmitter {
   /** Largest payload that fits in one frame with this selector (sidecastd's max_frame_bytes). */
   _payloadRoom(to) {
     let n = 256;
-    if (to) {
-      for (const k of ['rooms', 'socketIds', 'exceptRooms', 'exceptIds', 'userIds'])
-        if (to[k]) for (const r of to[k]) n += r.length * 3 + 4;
-    }
+    if (to) n += keysRoom(to.rooms) + keysRoom(to.socketIds) + keysRoom(to.exceptRooms) + keysRoom(to.exceptIds) + keysRoom(to.userIds);
     return this.maxFrameBytes - n;
   }
 
