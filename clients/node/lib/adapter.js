@@ -147,22 +147,6 @@ function decodePackets(packets, parser) {
 
 const entryReader = Reader.create(Buffer.alloc(0));
 
-function sameBytes(buf, a, b, n) {
-  for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
-  return true;
-}
-
-function equalsAt(bytes, buf, at) {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== buf[at + i]) return false;
-  return true;
-}
-
-function startsWith(buf, at, len, prefix) {
-  if (len <= prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
-  return true;
-}
-
 /**
  * One encoded SocketInfo -> {id, rooms (this namespace's, without prefix),
  * data (bytes)} pushed on ctx.list. Other fields are skipped undecoded; the
@@ -172,53 +156,81 @@ function startsWith(buf, at, len, prefix) {
 function decodeEntry(buf, start, end, ctx) {
   const r = entryReader;
   r.buf = buf;
-  r.pos = start;
   r.len = end;
-  let id = '';
-  let idAt = 0;
-  let idLen = -1;
-  let data;
-  const ranges = [];
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag === 0x0a || tag === 0x2a) {
-      const l = r.uint32();
-      const at = r.pos;
-      if (at + l > end) throw new RangeError('index out of range');
-      r.pos = at + l;
-      if (tag === 0x0a) {
-        idAt = at;
-        idLen = l;
-        id = buf.utf8Slice(at, at + l);
-      } else ranges.push(at, l);
-    } else if (tag === 0x22) data = r.bytes();
-    else r.skipType(tag & 7);
-  }
   const prefix = ctx.prefix;
   const plen = prefix.length;
   const cache = ctx.cache;
   const rooms = [];
-  for (let i = 0; i < ranges.length; i += 2) {
-    const at = ranges[i];
-    const l = ranges[i + 1];
-    if (!startsWith(buf, at, l, prefix)) continue;
-    const s = at + plen;
-    const n = l - plen;
-    if (n === idLen && sameBytes(buf, s, idAt, n)) {
-      rooms.push(id);
+  let id = '';
+  let idAt = 0;
+  let idLen = -1;
+  let data;
+  let p = start;
+  while (p < end) {
+    // one-byte tags and lengths inline; longer varints through the Reader
+    let tag = buf[p];
+    if (tag < 0x80) p++;
+    else {
+      r.pos = p;
+      tag = r.uint32();
+      p = r.pos;
+    }
+    if (tag !== 0x0a && tag !== 0x2a && tag !== 0x22) {
+      r.pos = p;
+      r.skipType(tag & 7);
+      p = r.pos;
       continue;
     }
-    let name = null;
-    for (let c = 0; c < cache.length; c++) {
-      const e = cache[c];
-      if (e.bytes.length === n && equalsAt(e.bytes, buf, s)) {
-        name = e.name;
-        break;
+    let l = buf[p];
+    if (l < 0x80) p++;
+    else {
+      r.pos = p;
+      l = r.uint32();
+      p = r.pos;
+    }
+    const at = p;
+    p += l;
+    if (p > end) throw new RangeError('index out of range');
+    if (tag === 0x0a) {
+      idAt = at;
+      idLen = l;
+      id = buf.utf8Slice(at, p);
+      continue;
+    }
+    if (tag === 0x22) {
+      data = buf.subarray(at, p);
+      continue;
+    }
+    // a room: only this namespace's, without the prefix
+    if (l <= plen) continue;
+    let i = 0;
+    while (i < plen && buf[at + i] === prefix[i]) i++;
+    if (i < plen) continue;
+    const s = at + plen;
+    const n = l - plen;
+    if (n === idLen) {
+      i = 0;
+      while (i < n && buf[s + i] === buf[idAt + i]) i++;
+      if (i === n) {
+        rooms.push(id); // its own room
+        continue;
       }
     }
+    let name = null;
+    for (let c = 0; c < cache.length && name === null; c++) {
+      const e = cache[c];
+      if (e.length !== n) continue;
+      i = 0;
+      while (i < n && buf[s + i] === e[i]) i++;
+      if (i === n) name = e.name;
+    }
     if (name === null) {
-      name = buf.utf8Slice(s, s + n);
-      if (cache.length < 8) cache.push({ bytes: Buffer.from(buf.subarray(s, s + n)), name });
+      name = buf.utf8Slice(s, p);
+      if (cache.length < 8) {
+        const e = Buffer.from(buf.subarray(s, p));
+        e.name = name;
+        cache.push(e);
+      }
     }
     rooms.push(name);
   }
