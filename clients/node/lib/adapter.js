@@ -87,7 +87,7 @@ function encodeBroadcast(encoded, flags, timeoutMs) {
     out[0] = KIND_BROADCAST;
     out[1] = f;
     if (timeoutMs != null) out.writeUInt32BE(timeoutMs >>> 0, 2);
-    out.write(s, head);
+    out.utf8Write(s, head); // Buffer#write without its argument checks
     return out;
   }
   f |= FLAG_PARTS;
