@@ -708,9 +708,8 @@ class SidecastAdapter extends Adapter {
     // are decoded straight from the frame: only the id, the data and this
     // namespace's rooms become strings.
     const ctx = { prefix: this._prefixBytes || (this._prefixBytes = Buffer.from(this._prefix)), cache: [], list: [] };
-    await this.client._fetchSocketsWith(this._selector(opts), { withData: true, withRooms: true, excludeSelf: true }, (buf, start, end) =>
-      decodeEntry(buf, start, end, ctx),
-    );
+    const q = { withData: true, withRooms: true, excludeSelf: true };
+    await this.client._fetchSocketsWith(this._selector(opts), q, (buf, start, end) => decodeEntry(buf, start, end, ctx));
     const out = await super.fetchSockets(opts);
     const list = ctx.list;
     const datas = new Array(list.length);

@@ -700,7 +700,9 @@ class SidecastClient extends EventEmitter {
   /** Largest payload that fits in one frame with this selector (sidecastd's max_frame_bytes). */
   _payloadRoom(to) {
     let n = 256;
-    if (to) n += keysRoom(to.rooms) + keysRoom(to.socketIds) + keysRoom(to.exceptRooms) + keysRoom(to.exceptIds) + keysRoom(to.userIds);
+    if (to)
+      n +=
+        keysRoom(to.rooms) + keysRoom(to.socketIds) + keysRoom(to.exceptRooms) + keysRoom(to.exceptIds) + keysRoom(to.userIds);
     return this.maxFrameBytes - n;
   }
 
@@ -802,8 +804,9 @@ class SidecastClient extends EventEmitter {
 
   /**
    * fetchSockets() for the socket.io adapter: `onEntry(buf, start, end)` gets
-   * each SocketInfo's encoded bytes (valid during the call only) instead of a
-   * decoded object. Resolves when the last SocketList arrived.
+   * each SocketInfo's encoded bytes instead of a decoded object (the buffer is
+   * never reused, so slices of it may be kept). Resolves when the last
+   * SocketList arrived.
    */
   _fetchSocketsWith(filter, opts, onEntry) {
     const q = { filter: selector(filter) };
