@@ -37,6 +37,7 @@ function peer(name) {
 }
 const { Adapter } = peer('socket.io-adapter');
 const { Decoder } = peer('socket.io-parser');
+const { Reader } = require('protobufjs/minimal');
 const { SidecastClient } = require('./client');
 const codec = require('./codec');
 const { TimeoutError } = require('./errors');
@@ -86,7 +87,7 @@ function encodeBroadcast(encoded, flags, timeoutMs) {
     out[0] = KIND_BROADCAST;
     out[1] = f;
     if (timeoutMs != null) out.writeUInt32BE(timeoutMs >>> 0, 2);
-    out.write(s, head);
+    out.utf8Write(s, head); // Buffer#write without its argument checks
     return out;
   }
   f |= FLAG_PARTS;
@@ -140,6 +141,100 @@ function decodePackets(packets, parser) {
   for (const p of packets) d.add(p);
   d.destroy();
   return out;
+}
+
+/* ---- fetchSockets entries ------------------------------------------------------ */
+
+const entryReader = Reader.create(Buffer.alloc(0));
+
+/**
+ * One encoded SocketInfo -> {id, rooms (this namespace's, without prefix),
+ * data (bytes)} pushed on ctx.list. Other fields are skipped undecoded; the
+ * socket's own-id room reuses the id string and other rooms (the same few
+ * for most sockets) come from a small per-call cache.
+ */
+function decodeEntry(buf, start, end, ctx) {
+  const r = entryReader;
+  r.buf = buf;
+  r.len = end;
+  const prefix = ctx.prefix;
+  const plen = prefix.length;
+  const cache = ctx.cache;
+  const rooms = [];
+  let id = '';
+  let idAt = 0;
+  let idLen = -1;
+  let data;
+  let p = start;
+  while (p < end) {
+    // one-byte tags and lengths inline; longer varints through the Reader
+    let tag = buf[p];
+    if (tag < 0x80) p++;
+    else {
+      r.pos = p;
+      tag = r.uint32();
+      p = r.pos;
+    }
+    if (tag !== 0x0a && tag !== 0x2a && tag !== 0x22) {
+      r.pos = p;
+      r.skipType(tag & 7);
+      p = r.pos;
+      continue;
+    }
+    let l = buf[p];
+    if (l < 0x80) p++;
+    else {
+      r.pos = p;
+      l = r.uint32();
+      p = r.pos;
+    }
+    const at = p;
+    p += l;
+    if (p > end) throw new RangeError('index out of range');
+    if (tag === 0x0a) {
+      idAt = at;
+      idLen = l;
+      id = buf.utf8Slice(at, p);
+      continue;
+    }
+    if (tag === 0x22) {
+      data = buf.subarray(at, p);
+      continue;
+    }
+    // a room: only this namespace's, without the prefix
+    if (l <= plen) continue;
+    let i = 0;
+    while (i < plen && buf[at + i] === prefix[i]) i++;
+    if (i < plen) continue;
+    const s = at + plen;
+    const n = l - plen;
+    if (n === idLen) {
+      i = 0;
+      while (i < n && buf[s + i] === buf[idAt + i]) i++;
+      if (i === n) {
+        rooms.push(id); // its own room
+        continue;
+      }
+    }
+    let name = null;
+    for (let c = 0; c < cache.length && name === null; c++) {
+      const e = cache[c];
+      if (e.length !== n) continue;
+      i = 0;
+      while (i < n && buf[s + i] === e[i]) i++;
+      if (i === n) name = e.name;
+    }
+    if (name === null) {
+      name = buf.utf8Slice(s, p);
+      if (cache.length < 8) {
+        const e = Buffer.from(buf.subarray(s, p));
+        e.name = name;
+        cache.push(e);
+      }
+    }
+    rooms.push(name);
+  }
+  ctx.list.push({ id, rooms, data });
 }
 
 /* ---- hub: one client, many namespaces -------------------------------------------- */
@@ -448,29 +543,43 @@ class SidecastAdapter extends Adapter {
   _onDeliver(d, ackId) {
     const { flags, timeoutMs, packets } = decodeBroadcast(d.payload);
     const packetOpts = { preEncoded: true, volatile: !!(flags & FLAG_VOLATILE), compress: !!(flags & FLAG_COMPRESS) };
-    const opts = this._localOpts(d.to || NO_ONE);
-    if (ackId) return this._deliverWithAck(opts, packets, packetOpts, ackId, timeoutMs);
+    const to = d.to || NO_ONE;
+    if (ackId) return this._deliverWithAck(this._localOpts(to), packets, packetOpts, ackId, timeoutMs);
     if (wsFrame && packets.length === 1 && typeof packets[0] === 'string')
       packetOpts.wsPreEncodedFrame = wsFrame(packets[0]);
-    let packet = null;
-    const each = (socket) => {
-      if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) {
-        if (!packet) packet = decodePackets(packets, this.nsp.server._parser);
-        if (packet) socket.notifyOutgoingListeners(packet);
+    const ctx = { packets, packetOpts, packet: null };
+    // the common cases, one room of ours or one socket id, no except: no sets
+    if (to.rooms.length + to.socketIds.length === 1 && !to.all && !to.exceptRooms.length && !to.exceptIds.length) {
+      const room = to.rooms.length ? (to.rooms[0] === this._key ? null : this._local(to.rooms[0])) : to.socketIds[0];
+      if (room !== null) {
+        const members = this.rooms.get(room);
+        if (members)
+          for (const id of members) {
+            const socket = this.nsp.sockets.get(id);
+            if (socket) this._deliverTo(socket, ctx);
+          }
+        return;
       }
-      socket.client.writeToEngine(packets, packetOpts);
-    };
+    }
+    const opts = this._localOpts(to);
     if (opts.rooms.size === 1 && opts.except.size === 0) {
-      // the common case, one room: no dedupe set needed
       const members = this.rooms.get(opts.rooms.values().next().value);
       if (members)
         for (const id of members) {
           const socket = this.nsp.sockets.get(id);
-          if (socket) each(socket);
+          if (socket) this._deliverTo(socket, ctx);
         }
       return;
     }
-    this.apply(opts, each);
+    this.apply(opts, (socket) => this._deliverTo(socket, ctx));
+  }
+
+  _deliverTo(socket, ctx) {
+    if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) {
+      if (!ctx.packet) ctx.packet = decodePackets(ctx.packets, this.nsp.server._parser);
+      if (ctx.packet) socket.notifyOutgoingListeners(ctx.packet);
+    }
+    socket.client.writeToEngine(ctx.packets, ctx.packetOpts);
   }
 
   /** sidecastd selector (keys) -> socket.io {rooms, except} of this namespace. */
@@ -595,24 +704,22 @@ class SidecastAdapter extends Adapter {
   async fetchSockets(opts) {
     if (opts.flags && opts.flags.local) return super.fetchSockets(opts);
     // This process's sockets come from its own maps, live; sidecastd sends
-    // everybody else's (exclude_self), so nothing is decoded twice.
-    const list = await this.client.fetchSockets(this._selector(opts), {
-      withData: true,
-      withRooms: true,
-      excludeSelf: true,
-    });
+    // everybody else's (exclude_self), so nothing is decoded twice. Entries
+    // are decoded straight from the frame: only the id, the data and this
+    // namespace's rooms become strings.
+    const ctx = { prefix: this._prefixBytes || (this._prefixBytes = Buffer.from(this._prefix)), cache: [], list: [] };
+    const q = { withData: true, withRooms: true, excludeSelf: true };
+    await this.client._fetchSocketsWith(this._selector(opts), q, (buf, start, end) => decodeEntry(buf, start, end, ctx));
     const out = await super.fetchSockets(opts);
+    const list = ctx.list;
     const datas = new Array(list.length);
     for (let i = 0; i < list.length; i++) datas[i] = list[i].data;
     const values = codec.decodeMany(datas);
-    const plen = this._prefix.length;
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
-      const rooms = [];
-      for (const k of s.rooms) if (k.length > plen && k.startsWith(this._prefix)) rooms.push(k.slice(plen));
       const v = values[i];
       const data = v ? v[0] : undefined;
-      out.push({ id: s.socketId, handshake: (v && v[1]) || {}, rooms, data: data === undefined ? {} : data });
+      out.push({ id: s.id, handshake: (v && v[1]) || {}, rooms: s.rooms, data: data === undefined ? {} : data });
     }
     return out;
   }

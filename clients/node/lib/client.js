@@ -20,14 +20,18 @@
 
 const net = require('net');
 const { EventEmitter } = require('events');
-const { Writer } = require('protobufjs/minimal');
-const { Frame } = require('./proto').sidecast.v1;
+const { Writer, Reader } = require('protobufjs/minimal');
+const { Frame, SocketInfo } = require('./proto').sidecast.v1;
 const { SidecastError, TimeoutError, DisconnectedError, fromFrame } = require('./errors');
 
 const PROTOCOL_VERSION = 1;
 const MAX_INBOUND_FRAME = 64 * 1024 * 1024;
 const DEFAULT_SOCKET = '/run/sidecast/sidecast.sock';
 const BATCH_BYTES = 1024 * 1024;
+const TAG_ID = (1 << 3) | 0; // Frame.id, varint
+const TAG_SOCKET_LIST = (41 << 3) | 2; // Frame.socket_list
+const TAG_SOCKETS = (1 << 3) | 2; // SocketList.sockets
+const TAG_MORE = (2 << 3) | 0; // SocketList.more
 
 function num(v) {
   if (typeof v === 'number') return v;
@@ -39,6 +43,13 @@ function arr(v) {
   if (v == null) return [];
   if (typeof v === 'string') return [v];
   return Array.isArray(v) ? v : Array.from(v);
+}
+
+/** Worst-case encoded size of a selector's string list (UTF-16 -> UTF-8: 3 bytes a unit). */
+function keysRoom(list) {
+  let n = 0;
+  if (list) for (let i = 0; i < list.length; i++) n += list[i].length * 3 + 4;
+  return n;
 }
 
 /** Plain selector object for the encoder. */
@@ -163,6 +174,7 @@ class SidecastClient extends EventEmitter {
     this._chunks = [];
     this._inLen = 0;
     this._readyWaiters = [];
+    this._rawLists = 0; // requests in flight that decode their SocketList frames themselves
     if (opts.autoConnect !== false) this._connect();
   }
 
@@ -387,13 +399,13 @@ class SidecastClient extends EventEmitter {
    * Send a request and collect its reply frames. `onFrame(frame)` returns
    * true when the reply is complete; the promise resolves with `result()`.
    */
-  _request(frame, onFrame, result, timeout) {
+  _request(frame, onFrame, result, timeout, onEntry) {
     return new Promise((resolve, reject) => {
       if (this._closed) return reject(new DisconnectedError('client closed', 'CLOSED'));
       const id = this._nextId++;
       frame.id = id;
       const ms = timeout > 0 ? timeout : this.timeout;
-      const req = { id, onFrame, resolve: () => resolve(result()), reject, timer: null, queued: !this._ready };
+      const req = { id, onFrame, onEntry, resolve: () => resolve(result()), reject, timer: null, queued: !this._ready };
       req.timer = setTimeout(() => {
         this._pending.delete(id);
         if (req.queued) {
@@ -448,6 +460,10 @@ class SidecastClient extends EventEmitter {
         return;
       }
       if (n - off - 4 < len) break;
+      if (this._rawLists && this._rawSocketList(chunk, off + 4, off + 4 + len)) {
+        off += 4 + len;
+        continue;
+      }
       let f;
       try {
         f = Frame.decode(chunk.subarray(off + 4, off + 4 + len));
@@ -464,6 +480,51 @@ class SidecastClient extends EventEmitter {
       this._chunks.push(rest);
       this._inLen = rest.length;
     }
+  }
+
+  /**
+   * Fast path for the SocketList replies of _fetchSocketsWith(): when the
+   * frame is exactly {id, socket_list} and its request decodes entries
+   * itself, each SocketInfo goes to the request's decoder as a byte range
+   * (no SocketInfo objects, no strings nobody reads). Anything else: false,
+   * and the frame takes the generic path.
+   */
+  _rawSocketList(buf, start, end) {
+    if (end - start < 4 || buf[start] !== TAG_ID) return false;
+    const r = Reader.create(buf);
+    r.pos = start + 1;
+    r.len = end;
+    let req;
+    let more = false;
+    try {
+      const id = num(r.uint64());
+      if (r.uint32() !== TAG_SOCKET_LIST) return false;
+      const l = r.uint32();
+      if (r.pos + l !== end) return false;
+      req = this._pending.get(id);
+      if (!req || !req.onEntry) return false;
+      while (r.pos < end) {
+        const tag = r.uint32();
+        if (tag === TAG_SOCKETS) {
+          const el = r.uint32();
+          const at = r.pos;
+          if (at + el > end) throw new RangeError('index out of range');
+          r.pos = at + el;
+          req.onEntry(buf, at, at + el);
+        } else if (tag === TAG_MORE) more = r.bool();
+        else r.skipType(tag & 7);
+      }
+    } catch (e) {
+      if (!req) return false; // not ours: the generic decoder reports it
+      this._fail(req, new SidecastError('MALFORMED', `sidecastd sent a malformed SocketList: ${e.message}`));
+      return true;
+    }
+    if (!more) {
+      this._pending.delete(req.id);
+      clearTimeout(req.timer);
+      req.resolve();
+    }
+    return true;
   }
 
   _dispatch(f) {
@@ -639,10 +700,9 @@ class SidecastClient extends EventEmitter {
   /** Largest payload that fits in one frame with this selector (sidecastd's max_frame_bytes). */
   _payloadRoom(to) {
     let n = 256;
-    if (to) {
-      for (const k of ['rooms', 'socketIds', 'exceptRooms', 'exceptIds', 'userIds'])
-        if (to[k]) for (const r of to[k]) n += r.length * 3 + 4;
-    }
+    if (to)
+      n +=
+        keysRoom(to.rooms) + keysRoom(to.socketIds) + keysRoom(to.exceptRooms) + keysRoom(to.exceptIds) + keysRoom(to.userIds);
     return this.maxFrameBytes - n;
   }
 
@@ -740,6 +800,39 @@ class SidecastClient extends EventEmitter {
       () => out,
       opts.timeout,
     );
+  }
+
+  /**
+   * fetchSockets() for the socket.io adapter: `onEntry(buf, start, end)` gets
+   * each SocketInfo's encoded bytes instead of a decoded object (the buffer is
+   * never reused, so slices of it may be kept). Resolves when the last
+   * SocketList arrived.
+   */
+  _fetchSocketsWith(filter, opts, onEntry) {
+    const q = { filter: selector(filter) };
+    if (opts.withData) q.withData = true;
+    if (opts.withRooms) q.withRooms = true;
+    if (opts.local) q.local = true;
+    if (opts.excludeSelf) q.excludeSelf = true;
+    const p = this._request(
+      { fetchSockets: q },
+      (f) => {
+        // a frame the fast path did not take (another field order): same result
+        if (!f.socketList) return false;
+        for (const s of f.socketList.sockets) {
+          const b = SocketInfo.encode(s).finish();
+          onEntry(b, 0, b.length);
+        }
+        return !f.socketList.more;
+      },
+      () => undefined,
+      opts.timeout,
+      onEntry,
+    );
+    this._rawLists++;
+    const done = () => this._rawLists--;
+    p.then(done, done);
+    return p;
   }
 
   /** @param {string[]} [names] none: every room @returns {Promise<Array<{name, size}>>} */

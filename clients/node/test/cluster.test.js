@@ -286,6 +286,47 @@ async function pair(n) {
   return { main, side };
 }
 
+test('fetchSockets decodes long, non-ASCII and other-namespace rooms and large data', T, async () => {
+  const [A, B] = nodes;
+  A.srv.io.of('/side').on('connection', () => {});
+  const p = await pair(A);
+  const long = 'l'.repeat(300); // lengths above 127: multi-byte varints
+  const odd = 'salle-é-日本-🎉';
+  await emitAck(p.main, 'join', long);
+  await emitAck(p.main, 'join', odd);
+  await emitAck(p.main, 'setdata', { blob: 'b'.repeat(5000), n: [1, 2, 3] });
+  const sm = A.srv.io.of('/').sockets.get(p.main.id);
+  const ss = A.srv.io.of('/side').sockets.get(p.side.id);
+  ss.join(['side-only', odd]);
+  const remote = await h.waitFor(async () => {
+    const list = await B.srv.io.in(odd).fetchSockets();
+    const r = list.find((s) => s.id === p.main.id);
+    return r && r.data && r.data.blob && r.rooms.has(long) ? r : null;
+  }, 15000, 'fetched socket with long rooms and data');
+  assert.deepEqual([...remote.rooms].sort(), [...sm.rooms].sort());
+  assert.equal(remote.data.blob.length, 5000);
+  assert.deepEqual(remote.data.n, [1, 2, 3]);
+  // the other namespace sees only its own rooms, never '/' ones
+  const side = await h.waitFor(async () => {
+    const list = await B.srv.io.of('/side').in(odd).fetchSockets();
+    return list.length ? list : null;
+  }, 15000, 'fetched /side socket');
+  assert.equal(side.length, 1);
+  assert.equal(side[0].id, p.side.id);
+  assert.deepEqual([...side[0].rooms].sort(), [...ss.rooms].sort());
+  // many sockets in one answer: the room name cache keeps names apart
+  const many = await Promise.all(Array.from({ length: 12 }, () => client(A)));
+  await Promise.all(many.map((c, i) => emitAck(c, 'join', `many-${i % 10}`)));
+  const got = await h.waitFor(async () => {
+    const list = (await B.srv.io.fetchSockets()).filter((s) => many.some((c) => c.id === s.id));
+    return list.length === many.length && list.every((s) => s.rooms.size === 2) ? list : null;
+  }, 15000, 'fetched the 12 sockets');
+  for (const s of got) {
+    const i = many.findIndex((c) => c.id === s.id);
+    assert.deepEqual([...s.rooms].sort(), [s.id, `many-${i % 10}`].sort());
+  }
+});
+
 test('disconnectSockets(close) across nodes', T, async () => {
   const [A, B, C] = nodes;
   A.srv.io.of('/side').on('connection', (s) => s.on('echo', (cb) => cb('echo')));
