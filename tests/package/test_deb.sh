@@ -50,19 +50,23 @@ check() { # check DESCRIPTION COMMAND...: the command's output is shown on failu
 
 T=$(mktemp -d /tmp/sidecast-pkgtest.XXXXXX)
 chmod 0755 "$T" # the app test program runs as nobody
-daemon_pid="" client_pid="" saved_conf=""
+daemon_pid="" client_pid="" saved_conf="" made_account=0
 
 # Is a process listening on the socket? (Connect only: ping needs a sidecastd.)
 listening() { [ -S "$1" ] && "$2" -s "$1" -t 2000 ping >/dev/null 2>&1; }
-installed() { # any of our packages known to dpkg in a state that purge changes
+present() { # those of our packages dpkg has in a state that purge changes
   local p s
   for p in "${PKGS[@]}"; do
     s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || continue
-    [ -n "$s" ] && [ "$s" != "not-installed" ] && return 0
+    [ -n "$s" ] && [ "$s" != "not-installed" ] && echo "$p"
   done
-  return 1
 }
-purge() { "${APT[@]}" purge "${PKGS[@]}" >>"$T/apt.log" 2>&1; }
+installed() { [ -n "$(present)" ]; }
+purge() { # apt-get refuses to purge a package it does not know: name only present ones
+  local p
+  p=$(present)
+  [ -z "$p" ] || "${APT[@]}" purge $p >>"$T/apt.log" 2>&1
+}
 stop_pid() { # stop_pid PID: SIGTERM, wait at most 60 s, then SIGKILL; prints exit status
   local p=$1 i
   kill -TERM "$p" 2>/dev/null
@@ -74,6 +78,10 @@ cleanup() {
   [ -n "$client_pid" ] && kill -0 "$client_pid" 2>/dev/null && stop_pid "$client_pid" >/dev/null
   [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null && stop_pid "$daemon_pid" >/dev/null
   installed && purge
+  if [ "$made_account" = 1 ]; then
+    userdel sidecast 2>/dev/null
+    groupdel sidecast 2>/dev/null
+  fi
   if [ -n "$saved_conf" ]; then
     mkdir -p /etc/sidecast && cp -p "$saved_conf" "$CONF"
   fi
@@ -247,7 +255,7 @@ if purge; then ok "apt-get purge"; else
   tail -30 "$T/apt.log"
   bad "apt-get purge"
 fi
-check "package state is not-installed" sh -c '! dpkg-query -W -f="\${db:Status-Status}\n" sidecast libsidecast0 libsidecast-dev 2>/dev/null | grep -qv "^not-installed$"'
+if installed; then bad "not purged: $(present)"; else ok "all three packages are purged"; fi
 check "user sidecast removed" sh -c '! getent passwd sidecast'
 check "group sidecast removed" sh -c '! getent group sidecast'
 for f in /usr/sbin/sidecastd /usr/bin/sidecastctl /lib/systemd/system/sidecast.service \
@@ -258,6 +266,25 @@ for f in /usr/sbin/sidecastd /usr/bin/sidecastctl /lib/systemd/system/sidecast.s
   check "removed $f" test ! -e "$f" -a ! -L "$f"
 done
 check "pkg-config no longer knows sidecast" sh -c '! pkg-config --exists sidecast'
+
+echo "== an account the admin made before install survives purge"
+made_account=1
+groupadd --system sidecast &&
+  useradd --system --gid sidecast --home-dir /nonexistent --shell /usr/sbin/nologin sidecast
+if "${APT[@]}" install --no-install-recommends "${debs[0]}" >>"$T/apt.log" 2>&1; then
+  ok "apt-get install sidecast with an existing account"
+else
+  tail -30 "$T/apt.log"
+  bad "apt-get install sidecast with an existing account"
+fi
+check "install did not claim the existing account" test ! -e /var/lib/sidecast/account-created-by-package
+check "apt-get purge sidecast" purge
+if installed; then bad "sidecast is purged: $(present)"; else ok "sidecast is purged"; fi
+check "purge kept the existing user sidecast" getent passwd sidecast
+check "purge kept the existing group sidecast" getent group sidecast
+userdel sidecast 2>/dev/null
+groupdel sidecast 2>/dev/null
+made_account=0
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
