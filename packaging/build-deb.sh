@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Build the Debian packages (sidecast, libsidecast0, libsidecast-dev and their
-# -dbgsym) into OUTDIR: copy the committed-or-tracked source tree to a
-# temporary directory (no build trees, no node_modules), put packaging/debian
-# at its root as debian/, and run dpkg-buildpackage -b there. The work tree is
-# left untouched. Needs the Build-Depends of packaging/debian/control
+# -dbgsym) into OUTDIR: copy the source tree (the files git tracks or would
+# track, as they are now: no build trees, no node_modules) to a temporary
+# directory, put packaging/debian at its root as debian/, and run
+# dpkg-buildpackage -b there. The work tree is left untouched. Needs the Build-Depends of packaging/debian/control
 # (packaging/deps.sh installs them).
+#
+# Usage: [SIDECAST_DEB_VERSION=V] packaging/build-deb.sh OUTDIR
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -32,6 +34,17 @@ else
 fi
 rm -rf "$tree/debian"
 cp -a "$src/packaging/debian" "$tree/debian"
+# SIDECAST_DEB_VERSION=V builds version V (a new changelog entry), e.g. to
+# test an upgrade; the default is the version in packaging/debian/changelog.
+if [ -n "${SIDECAST_DEB_VERSION:-}" ]; then
+  maint=$(sed -n 's/^Maintainer: //p' "$tree/debian/control")
+  {
+    printf 'sidecast (%s) unstable; urgency=medium\n\n  * Local build.\n\n -- %s  %s\n\n' \
+      "$SIDECAST_DEB_VERSION" "$maint" "$(date -R)"
+    cat "$tree/debian/changelog"
+  } >"$tree/debian/changelog.new"
+  mv "$tree/debian/changelog.new" "$tree/debian/changelog"
+fi
 # Build leftovers of an earlier in-place build are not part of the source.
 rm -rf "$tree/debian/.debhelper" "$tree/debian/files" "$tree/debian"/*.substvars \
   "$tree/debian"/*.log "$tree/debian/tmp"

@@ -240,6 +240,31 @@ else
   kill -0 "$client_pid_done" 2>/dev/null && stop_pid "$client_pid_done" >/dev/null
 fi
 
+echo "== upgrade while sidecastd runs"
+echo "# local edit by the package test" >>"$CONF"
+uid_before=$(id -u sidecast)
+if SIDECAST_DEB_VERSION=0.1.0+upgradetest bash "$SRC/packaging/build-deb.sh" "$T/debs2" \
+  >"$T/build2.log" 2>&1; then
+  ok "built version 0.1.0+upgradetest"
+else
+  tail -30 "$T/build2.log"
+  bad "build version 0.1.0+upgradetest"
+fi
+if "${APT[@]}" install --no-install-recommends "$T"/debs2/sidecast_*.deb \
+  "$T"/debs2/libsidecast0_*.deb "$T"/debs2/libsidecast-dev_*.deb >>"$T/apt.log" 2>&1; then
+  ok "apt-get install (upgrade)"
+else
+  tail -30 "$T/apt.log"
+  bad "apt-get install (upgrade)"
+fi
+check "sidecast is now 0.1.0+upgradetest" \
+  sh -c '[ "$(dpkg-query -W -f="\${Version}" sidecast)" = 0.1.0+upgradetest ]'
+check "the upgrade kept the local edit of $CONF" grep -q '^# local edit by the package test$' "$CONF"
+check "the upgrade kept user sidecast (same uid)" sh -c "[ \"\$(id -u sidecast)\" = $uid_before ]"
+check "the upgrade kept the record that install made the account" \
+  test -e /var/lib/sidecast/account-created-by-package
+check "sidecastd still serves after the upgrade" /usr/bin/sidecastctl -t 5000 ping
+
 echo "== stop"
 stop_pid "$daemon_pid"
 drc=$?
