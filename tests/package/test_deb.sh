@@ -34,6 +34,7 @@ for t in dpkg-buildpackage apt-get lintian systemd-analyze setpriv pkg-config cc
   command -v "$t" >/dev/null || skip "$t is not installed (bash packaging/deps.sh)"
 done
 
+mkdir -p /run/lock
 exec 9>/run/lock/sidecast-package-test.lock
 flock -w 1500 9 || { echo "FAIL: another package test held the lock for 25 min"; exit 1; }
 
