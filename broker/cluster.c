@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "redis.h"
 #include "request.h"
 #include "server.h"
@@ -943,6 +944,7 @@ static void handle_emit(sc_cluster *c, const sc_envelope *env, const uint8_t *ra
     const Sidecast__Cluster__V1__ClusterEmit *em = env->emit;
     if (!em->to)
         return;
+    sc_metrics_emit(em->to, SC_SCOPE_REMOTE);
     sc_relay *relay = em->ack_id ? sc_relay_new(c->srv, env->origin, em->ack_id) : NULL;
     size_t body_len = 0;
     const uint8_t *body =
@@ -1492,8 +1494,10 @@ static int begin_request(sc_cluster *c, int kind, sc_conn *from, uint64_t frame_
     *ret = NULL;
     if (!tracked)
         return 0;
-    if (!require_redis(c, from, frame_id, what))
+    if (!require_redis(c, from, frame_id, what)) {
+        sc_metrics_request(kind, SC_OUTCOME_ERROR, 0);
         return -EAGAIN;
+    }
     *ret = sc_cluster_request(c, kind, from, frame_id);
     return *ret ? 0 : -ENOSPC;
 }
@@ -1598,6 +1602,7 @@ static sc_request *call_request(redisAsyncContext *ac, void *reply, void *pd)
                           NULL, false, "%s",
                           !rep ? "redis connection lost before it answered"
                                : (limit ? rep->str + 6 : rep->str));
+        r->failed = true;
         sc_request_done(r);
         return NULL;
     }
@@ -1666,9 +1671,10 @@ static int script_call(sc_cluster *c, sc_conn *from, uint64_t frame_id, argv_buf
 {
     int rc = 0;
     sc_request *r = NULL;
-    if (!require_redis(c, from, frame_id, what))
+    if (!require_redis(c, from, frame_id, what)) {
+        sc_metrics_request(SC_REQ_CALL, SC_OUTCOME_ERROR, 0);
         rc = -EAGAIN;
-    else if (!(r = sc_request_new(c->srv, SC_REQ_CALL, from, frame_id, 1)))
+    } else if (!(r = sc_request_new(c->srv, SC_REQ_CALL, from, frame_id, 1)))
         rc = -ENOSPC;
     if (r) {
         pending_call *pc = sc_xmalloc(sizeof(*pc));
@@ -1809,4 +1815,25 @@ bool sc_cluster_ready(const sc_cluster *c, const char **why)
         return false;
     }
     return true;
+}
+
+void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *h)
+{
+    uint64_t now = sc_now_us();
+    memset(h, 0, sizeof(*h));
+    h->pub_up = sc_redis_is_up(c->pub);
+    h->sub_up = sc_redis_is_up(c->sub);
+    h->subscribed = c->sub_ready;
+    h->in_gap = c->in_gap;
+    h->pub_down_since = sc_redis_down_since(c->pub);
+    h->sub_down_since = sc_redis_down_since(c->sub);
+    if (c->canary_pending_since && now > c->canary_pending_since)
+        h->canary_late_us = now - c->canary_pending_since;
+    h->canary_limit_us = 2 * c->cfg->canary_interval_ms * 1000u;
+    h->pub_reconnects = sc_redis_reconnects(c->pub);
+    h->sub_reconnects = sc_redis_reconnects(c->sub);
+    h->nodes = c->nlive;
+    h->outbox_bytes = c->ob_bytes;
+    h->outbox_messages = c->ob_count;
+    h->channels = sc_map_count(&c->subs);
 }

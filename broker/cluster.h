@@ -95,4 +95,22 @@ const char *sc_cluster_node_address(const sc_cluster *c, size_t i);
 size_t sc_cluster_nodes(const sc_cluster *c, const char ***ret_ids, const char ***ret_names);
 bool sc_cluster_ready(const sc_cluster *c, const char **why);
 
+/* A snapshot of the cluster transport for /readyz, /metrics and the systemd
+ * status line. Times are sc_now_us() values; 0 means "not applicable". */
+typedef struct sc_cluster_health {
+    bool pub_up;              /* publish connection connected */
+    bool sub_up;              /* subscribe connection connected */
+    bool subscribed;          /* every channel confirmed on the current connection */
+    bool in_gap;              /* subscription interrupted, gap not yet over */
+    uint64_t pub_down_since;  /* when the publish connection went down */
+    uint64_t sub_down_since;  /* when the subscribe connection went down */
+    uint64_t canary_late_us;  /* oldest unanswered canary is this old (0: none) */
+    uint64_t canary_limit_us; /* late beyond this: pub/sub considered broken */
+    uint64_t pub_reconnects, sub_reconnects;
+    uint64_t nodes;           /* live nodes seen by the last heartbeat, this one included */
+    uint64_t outbox_bytes, outbox_messages;
+    uint64_t channels;        /* channels subscribed or wanted */
+} sc_cluster_health;
+void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *ret);
+
 #endif

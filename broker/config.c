@@ -1,6 +1,7 @@
 /* config: the option table drives the INI reader, the flag parser, --help and
  * the reference file, so a setting is declared exactly once. */
 #include "config.h"
+#include "http.h"
 #include "redis.h"
 #include "util.h"
 
@@ -84,6 +85,15 @@ static const option_def options[] = {
      "most keys in one session's data map"},
     {"room_linger_ms", T_UINT, OFF(room_linger_ms), "2000", 0, 600000,
      "keep a room's subscription this long after its last local member leaves"},
+    {"http_listen", T_STRING, OFF(http_listen), "127.0.0.1:9466", 0, 255,
+     "TCP address of the /metrics, /healthz and /readyz endpoint (host:port, [::1]:port); "
+     "empty: off"},
+    {"http_max_request_bytes", T_SIZE, OFF(http_max_request_bytes), "8k", 512, 64 * KIB,
+     "largest HTTP request (request line and headers); larger ones get 431"},
+    {"http_max_connections", T_UINT, OFF(http_max_connections), "64", 1, 100000,
+     "HTTP connections open at once; more are accepted and closed"},
+    {"http_request_timeout_ms", T_UINT, OFF(http_request_timeout_ms), "5000", 100, 600000,
+     "an HTTP connection without a whole request after this long is closed"},
 };
 
 static void *field(sc_config *cfg, const option_def *o)
@@ -332,6 +342,15 @@ int sc_config_validate(const sc_config *cfg, FILE *err)
             sc_redis_url_free(&u);
         }
     }
+    if (cfg->http_listen && cfg->http_listen[0]) {
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        char why[320];
+        if (sc_http_parse_listen(cfg->http_listen, &ss, &sl, why, sizeof(why)) < 0) {
+            fprintf(err, "%s\n", why);
+            bad = 1;
+        }
+    }
     if (!cfg->socket_path || !cfg->socket_path[0]) {
         fprintf(err, "socket must not be empty\n");
         bad = 1;
@@ -362,6 +381,46 @@ static void usage(FILE *out)
                  "      --print-config       print a commented reference config and exit\n"
                  "  -h, --help               this text\n"
                  "  -V, --version            print the version and exit\n");
+}
+
+size_t sc_config_count(void)
+{
+    return SC_ARRAY_LEN(options);
+}
+
+const char *sc_config_name(size_t i)
+{
+    return i < SC_ARRAY_LEN(options) ? options[i].name : NULL;
+}
+
+void sc_config_format(const sc_config *cfg, size_t i, char *out, size_t len)
+{
+    const option_def *o = &options[i];
+    const void *f = (const char *)cfg + o->offset;
+    switch (o->type) {
+    case T_STRING: snprintf(out, len, "%s", *(char *const *)f ? *(char *const *)f : ""); break;
+    case T_LOGLEVEL: snprintf(out, len, "%s", sc_log_level_name(*(const sc_log_level *)f)); break;
+    case T_MODE: snprintf(out, len, "%04o", (unsigned)*(const uint32_t *)f); break;
+    case T_UINT:
+    case T_SIZE: snprintf(out, len, "%" PRIu64, *(const uint64_t *)f); break;
+    }
+}
+
+void sc_config_copy(sc_config *dst, const sc_config *src, size_t i)
+{
+    const option_def *o = &options[i];
+    const void *from = (const char *)src + o->offset;
+    void *to = field(dst, o);
+    switch (o->type) {
+    case T_STRING:
+        free(*(char **)to);
+        *(char **)to = *(char *const *)from ? sc_xstrdup(*(char *const *)from) : NULL;
+        break;
+    case T_LOGLEVEL: *(sc_log_level *)to = *(const sc_log_level *)from; break;
+    case T_MODE: *(uint32_t *)to = *(const uint32_t *)from; break;
+    case T_UINT:
+    case T_SIZE: *(uint64_t *)to = *(const uint64_t *)from; break;
+    }
 }
 
 void sc_config_print_reference(FILE *out)

@@ -40,6 +40,11 @@ typedef struct sc_config {
     uint64_t session_grace_ms;
     uint64_t session_data_max_bytes;
     uint64_t session_data_max_keys;
+    /* operations endpoint (http.c) */
+    char *http_listen;
+    uint64_t http_max_request_bytes;
+    uint64_t http_max_connections;
+    uint64_t http_request_timeout_ms;
 } sc_config;
 
 typedef enum { SC_CMD_RUN, SC_CMD_EXIT_OK, SC_CMD_CHECK } sc_command;
@@ -57,6 +62,12 @@ void sc_config_defaults(sc_config *cfg);
 /* Cross-setting checks (soft <= hard, ...). Returns 0 or -EINVAL. */
 int sc_config_validate(const sc_config *cfg, FILE *err);
 void sc_config_free(sc_config *cfg);
+/* For reloads: the settings by index (0 .. count-1), each value formatted
+ * as in a config file, and copying one setting's value from src to dst. */
+size_t sc_config_count(void);
+const char *sc_config_name(size_t i);
+void sc_config_format(const sc_config *cfg, size_t i, char *out, size_t len);
+void sc_config_copy(sc_config *dst, const sc_config *src, size_t i);
 /* Print every setting as a commented INI file (the reference). */
 void sc_config_print_reference(FILE *out);
 

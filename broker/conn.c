@@ -6,6 +6,7 @@
 #include "dispatch.h"
 #include "request.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "stats.h"
 #include "util.h"
@@ -153,6 +154,7 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
         return r;
     sc_wire_append_sized(&c->out, f, need);
     SC_COUNT(frames_out);
+    SC_METRIC_FRAME_OUT(f->msg_case);
     sc_server_want_flush(c->srv, c);
     return 0;
 }
@@ -165,6 +167,7 @@ int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len
         return r;
     sc_wire_append_raw(&c->out, field, body, len);
     SC_COUNT(frames_out);
+    SC_METRIC_FRAME_OUT(field);
     sc_server_want_flush(c->srv, c);
     return 0;
 }
@@ -255,6 +258,7 @@ static void process_input(sc_conn *c)
             sc_conn_error(c, 0, SIDECAST__V1__ERROR_CODE__ERROR_MALFORMED, NULL, true,
                           "malformed frame of %u bytes: not a sidecast.v1.Frame", len);
         } else {
+            SC_METRIC_FRAME_IN(f->msg_case);
             c->cur_body = sc_buf_head(&c->in) + SC_FRAME_HEADER;
             c->cur_len = len;
             sc_dispatch(c, f);

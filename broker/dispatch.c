@@ -8,6 +8,7 @@
 #include "session.h"
 #include "router.h"
 #include "server.h"
+#include "metrics.h"
 #include "stats.h"
 #include "util.h"
 
@@ -190,6 +191,7 @@ typedef struct deliver_ctx {
     uint32_t reached;
     const uint8_t *raw; /* a ready Deliver body, or NULL */
     size_t raw_len;
+    sc_scope scope; /* where the emit came from, for sidecast_deliveries_total */
 } deliver_ctx;
 
 static void deliver_to(sc_owner *o, const sc_selector *to, void *ud)
@@ -200,6 +202,7 @@ static void deliver_to(sc_owner *o, const sc_selector *to, void *ud)
     if (dc->raw && to->n_socket_ids == 0 && !dc->relay) {
         if (sc_conn_send_raw(conn, M(DELIVER), dc->raw, dc->raw_len, dc->is_volatile) == 0) {
             SC_COUNT(deliver_frames);
+            SC_METRIC_DELIVERY(SC_SCOPE_REMOTE);
             dc->reached++;
         }
         return;
@@ -214,6 +217,7 @@ static void deliver_to(sc_owner *o, const sc_selector *to, void *ud)
     f.deliver = &d;
     if (sc_conn_send(conn, &f, dc->is_volatile) == 0) {
         SC_COUNT(deliver_frames);
+        SC_METRIC_DELIVERY(dc->scope);
         dc->reached++;
         if (dc->relay)
             sc_relay_add_app(dc->relay, conn);
@@ -224,7 +228,7 @@ uint32_t sc_dispatch_deliver(sc_server *srv, const sc_owner *sender, bool includ
                              const sc_selector *to, ProtobufCBinaryData payload, bool is_volatile,
                              sc_relay *relay)
 {
-    deliver_ctx dc = {payload, is_volatile, relay, 0, NULL, 0};
+    deliver_ctx dc = {payload, is_volatile, relay, 0, NULL, 0, SC_SCOPE_LOCAL};
     sc_route(&srv->reg, sender, to, include_self, deliver_to, &dc, NULL);
     return dc.reached;
 }
@@ -233,7 +237,7 @@ uint32_t sc_dispatch_deliver_encoded(sc_server *srv, const sc_selector *to,
                                      ProtobufCBinaryData payload, bool is_volatile,
                                      sc_relay *relay, const uint8_t *raw, size_t raw_len)
 {
-    deliver_ctx dc = {payload, is_volatile, relay, 0, raw, raw_len};
+    deliver_ctx dc = {payload, is_volatile, relay, 0, raw, raw_len, SC_SCOPE_REMOTE};
     sc_route(&srv->reg, NULL, to, false, deliver_to, &dc, NULL);
     return dc.reached;
 }
@@ -275,6 +279,7 @@ static void on_emit(sc_conn *c, const sc_frame *f)
         SC_COUNT(emits_socket);
     if (to->n_user_ids)
         SC_COUNT(emits_user);
+    sc_metrics_emit(to, SC_SCOPE_LOCAL);
     bool cluster = c->srv->cluster && !e->local;
     sc_request *req = NULL;
     sc_relay *relay = NULL;

@@ -1,4 +1,4 @@
-/* log: one line per event on stderr: "LEVEL message". Timestamps are left to
+/* log: one line per event on stderr: "LEVEL message", or to the sink. Timestamps are left to
  * the collector (journald, docker) unless stderr is a terminal. */
 #include "log.h"
 #include "util.h"
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 static sc_log_level current = SC_LOG_INFO;
+static sc_log_sink_fn sink;
 static const char *names[] = {"error", "warn", "info", "debug"};
 
 int sc_log_parse_level(const char *s, sc_log_level *ret)
@@ -43,11 +44,24 @@ sc_log_level sc_log_get_level(void)
     return current;
 }
 
+void sc_log_set_sink(sc_log_sink_fn fn)
+{
+    sink = fn;
+}
+
 __attribute__((format(printf, 2, 0))) static void vlog(sc_log_level l, const char *fmt,
                                                     va_list ap)
 {
     char line[2048];
     int n = 0;
+    if (sink) {
+        va_list cp;
+        va_copy(cp, ap);
+        vsnprintf(line, sizeof(line), fmt, cp);
+        va_end(cp);
+        if (sink(l, line) == 0)
+            return;
+    }
     if (isatty(STDERR_FILENO)) {
         struct timespec ts;
         struct tm tm;

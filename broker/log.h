@@ -1,4 +1,4 @@
-/* log: leveled logging to stderr (journald later), with a rate limiter for
+/* log: leveled logging to stderr or to a sink (journald, see notify.h), with a rate limiter for
  * messages that a misbehaving peer could otherwise trigger in a loop. */
 #ifndef SC_LOG_H
 #define SC_LOG_H
@@ -14,6 +14,14 @@ void sc_log_set_level(sc_log_level l);
 sc_log_level sc_log_get_level(void);
 
 void sc_log(sc_log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Where formatted lines go instead of stderr (the daemon's journal sink,
+ * notify.c): the sink gets the level and the message without a prefix and
+ * returns 0, or negative to have the line written to stderr after all.
+ * NULL restores stderr. The sink lives outside this file so that
+ * libsidecast, which shares it, does not depend on libsystemd. */
+typedef int (*sc_log_sink_fn)(sc_log_level l, const char *msg);
+void sc_log_set_sink(sc_log_sink_fn fn);
 
 /* Rate limiter state, one per call site (static). At most `burst` messages
  * per `interval_us`; the first message after a quiet period says how many

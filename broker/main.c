@@ -1,6 +1,10 @@
-/* sidecastd: parse the configuration, then run the server until a signal. */
+/* sidecastd: parse the configuration, then run the server (with its HTTP
+ * endpoint, systemd notifications and SIGHUP reloads) until a signal. */
 #include "config.h"
+#include "http.h"
 #include "log.h"
+#include "notify.h"
+#include "reload.h"
 #include "server.h"
 
 #include <signal.h>
@@ -33,10 +37,19 @@ int main(int argc, char **argv)
     }
     sc_server srv;
     int rc = 2;
-    if (sc_server_init(&srv, loop, &cfg) == 0)
+    if (sc_server_init(&srv, loop, &cfg) == 0 && sc_http_new(&srv, &srv.http) == 0) {
+        sc_notify_setup_logging(srv.node_name);
+        sc_notify_init(&srv);
+        sc_reload_init(&srv, &cfg, argc, argv);
+        sc_notify_ready();
         rc = sc_server_run(&srv);
-    else
+        sc_reload_free();
+        sc_notify_free();
+        sc_http_free(srv.http);
+        srv.http = NULL;
+    } else {
         sc_server_cleanup(&srv);
+    }
     ev_loop_destroy(loop);
     sc_config_free(&cfg);
     return rc;

@@ -6,6 +6,7 @@
  * hiredis' own callback chain. */
 #include "redis.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -33,6 +34,7 @@ struct sc_redis {
     ev_timer kick;    /* deferred forced reconnect */
     bool probe_pending;
     uint64_t probe_sent_us;
+    uint64_t down_since_us; /* 0 while up */
     char kick_why[128];
 };
 
@@ -151,6 +153,8 @@ static void go_down(sc_redis *r, const char *why)
 {
     bool was_up = r->up;
     r->up = false;
+    if (was_up || !r->down_since_us)
+        r->down_since_us = sc_now_us();
     r->ac = NULL;
     r->probe_pending = false;
     ev_timer_stop(r->loop, &r->connect);
@@ -195,8 +199,10 @@ static void on_probe_reply(redisAsyncContext *ac, void *reply, void *pd)
     redisReply *rep = reply;
     /* An error (LOADING, ...) is not an answer: the probe stays pending and
      * the connection is recycled if that lasts redis_command_timeout_ms. */
-    if (rep && rep->type != REDIS_REPLY_ERROR && r->ac == ac)
+    if (rep && rep->type != REDIS_REPLY_ERROR && r->ac == ac) {
         r->probe_pending = false;
+        sc_histogram_observe(&sc_metric.redis_seconds, sc_now_us() - r->probe_sent_us);
+    }
 }
 
 static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
@@ -243,6 +249,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
     if (r->url.db)
         redisAsyncCommand(c, on_auth_reply, r, "SELECT %d", r->url.db);
     r->up = true;
+    r->down_since_us = 0;
     if (r->attempt > 0)
         r->reconnects++;
     r->attempt = 0;
@@ -340,6 +347,7 @@ sc_redis *sc_redis_new(struct ev_loop *loop, const sc_redis_url *url, const sc_r
                        sc_redis_state_fn fn, void *ud)
 {
     sc_redis *r = sc_xcalloc(1, sizeof(*r));
+    r->down_since_us = sc_now_us();
     r->loop = loop;
     r->url = *url;
     r->url.host = url->host ? sc_xstrdup(url->host) : NULL;
@@ -395,4 +403,9 @@ redisAsyncContext *sc_redis_ctx(sc_redis *r)
 uint64_t sc_redis_reconnects(const sc_redis *r)
 {
     return r->reconnects;
+}
+
+uint64_t sc_redis_down_since(const sc_redis *r)
+{
+    return r->up ? 0 : r->down_since_us;
 }

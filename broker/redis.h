@@ -60,5 +60,8 @@ bool sc_redis_is_up(const sc_redis *r);
 /* The live context, or NULL when down. Borrowed. */
 redisAsyncContext *sc_redis_ctx(sc_redis *r);
 uint64_t sc_redis_reconnects(const sc_redis *r);
+/* sc_now_us() of when the connection was last lost (or of sc_redis_new if it
+ * never came up); 0 while it is up. */
+uint64_t sc_redis_down_since(const sc_redis *r);
 
 #endif

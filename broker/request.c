@@ -4,6 +4,7 @@
 #include "cluster.h"
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "stats.h"
 #include "util.h"
@@ -109,6 +110,10 @@ static void finish(sc_request *r, bool timed_out)
     snprintf(msg, sizeof(msg), "%s: %u of %u nodes answered within %llu ms", kind_name(r->kind),
              r->nodes_answered, r->nodes_expected,
              (unsigned long long)r->srv->cfg->request_timeout_ms);
+    sc_metrics_request(r->kind, timed_out ? SC_OUTCOME_TIMEOUT : SC_OUTCOME_OK,
+                       sc_now_us() - r->started_us);
+    if (r->kind == SC_REQ_CALL)
+        sc_histogram_observe(&sc_metric.redis_seconds, sc_now_us() - r->started_us);
     if (timed_out) {
         SC_COUNT(requests_timeout);
         sc_log_limited(SC_LOG_WARN, "cluster request %s timed out", msg);
@@ -159,6 +164,7 @@ sc_request *sc_request_new(sc_server *srv, sc_req_kind kind, sc_conn *conn, uint
 {
     if (sc_map_count(&srv->requests) >= srv->cfg->max_pending_requests) {
         SC_COUNT(requests_refused_limit);
+        sc_metrics_request(kind, SC_OUTCOME_ERROR, 0);
         sc_log_limited(SC_LOG_WARN,
                        "refusing %s from %s: max_pending_requests %llu requests in flight",
                        kind_name(kind), sc_conn_label(conn),
@@ -242,6 +248,10 @@ void sc_request_node_answered(sc_request *r, const char *node_id)
 
 void sc_request_done(sc_request *r)
 {
+    uint64_t us = sc_now_us() - r->started_us;
+    sc_metrics_request(r->kind, r->failed ? SC_OUTCOME_ERROR : SC_OUTCOME_OK, us);
+    if (r->kind == SC_REQ_CALL)
+        sc_histogram_observe(&sc_metric.redis_seconds, us);
     SC_COUNT(requests_ok);
     request_free(r);
 }

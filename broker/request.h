@@ -44,6 +44,7 @@ typedef struct sc_request {
     ev_timer timer;
     char **expect_ids; /* nodes live at the start (NULL: count answers) */
     bool *answered;
+    bool failed; /* answered with an error (for the outcome metric) */
 } sc_request;
 
 typedef struct sc_relay {

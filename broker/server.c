@@ -6,6 +6,7 @@
 #include "server.h"
 #include "cluster.h"
 #include "log.h"
+#include "notify.h"
 #include "request.h"
 #include "session.h"
 #include "stats.h"
@@ -71,6 +72,20 @@ static int take_over_stale(const char *path)
 static int open_listener(sc_server *s)
 {
     const char *path = s->cfg->socket_path;
+    int afd;
+    int ar = sc_notify_listen_fd(&afd);
+    if (ar < 0)
+        return ar;
+    if (ar > 0) { /* systemd owns the socket file: no create, chmod or unlink */
+        s->listen_fd = afd;
+        s->own_socket_file = false;
+        s->socket_activated = true;
+        sc_info("socket activation: using the listening socket systemd passed (fd %d); the "
+                "socket setting (%s) is not used",
+                afd, path);
+        return 0;
+    }
+    sc_info("creating the app socket %s (not socket-activated)", path);
     struct sockaddr_un a;
     if (fill_addr(&a, path) < 0) {
         sc_error("socket path %s is too long (max %zu bytes)", path, sizeof(a.sun_path) - 1);
@@ -258,6 +273,7 @@ void sc_server_shutdown(sc_server *s)
     if (s->stopping)
         return;
     s->stopping = true;
+    sc_notify_stopping();
     sc_info("shutting down: no new connections, flushing %llu app connection(s) for up to %llu ms",
             (unsigned long long)s->nconns, (unsigned long long)s->cfg->shutdown_timeout_ms);
     close_listener(s);
@@ -328,7 +344,8 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     ev_signal_start(loop, &s->sigterm);
     ev_signal_start(loop, &s->sigint);
     sc_info("sidecastd node %s (%s) listening on %s, %s", s->node_name, s->node_id,
-            cfg->socket_path, s->cluster ? "cluster mode" : "standalone");
+            s->socket_activated ? "the socket-activated fd" : cfg->socket_path,
+            s->cluster ? "cluster mode" : "standalone");
     return 0;
 }
 

@@ -37,6 +37,8 @@ typedef struct sc_server {
     char node_id[40];
     char node_name[256];
     uint64_t started_us;
+    struct sc_http *http;      /* operations endpoint, NULL when disabled */
+    bool socket_activated;     /* listener from systemd (sd_listen_fds) */
 } sc_server;
 
 /* Bind the socket (taking over a stale one) and set up watchers.

@@ -69,7 +69,17 @@
     X(lookups_redis, "lookups answered from the cluster directory")                               \
     X(emits_user, "emits to users")                                                               \
     X(session_data_refused, "session data writes refused: over the size or key limit")            \
-    X(sessions_expired, "session data expired after session_grace_ms (standalone)")
+    X(sessions_expired, "session data expired after session_grace_ms (standalone)")          \
+    /* ops: HTTP endpoint and reloads */                                                           \
+    X(http_requests, "HTTP requests answered on http_listen (any status)")                        \
+    X(http_bad_requests, "HTTP requests refused: not valid HTTP (400)")                           \
+    X(http_too_large, "HTTP requests refused: over http_max_request_bytes (431)")                 \
+    X(http_not_found, "HTTP requests for an unknown path (404)")                                  \
+    X(http_bad_method, "HTTP requests refused: method not GET or HEAD (405)")                     \
+    X(http_refused_limit, "HTTP connections refused: http_max_connections reached")               \
+    X(http_timeouts, "HTTP connections closed: no whole request within http_request_timeout_ms") \
+    X(config_reloads, "configuration reloads (SIGHUP) applied")                                   \
+    X(config_reload_errors, "configuration reloads rejected (bad config, old one kept)")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;

@@ -236,9 +236,11 @@ int daemon_start(daemon_proc *d, const char *path, bool keep, int cpu,
     }
     snprintf(d->sock, sizeof(d->sock), "%s/sidecast.sock", d->dir);
     snprintf(d->log, sizeof(d->log), "%s/sidecastd.log", d->dir);
-    char *argv[40] = {(char *)path, (char *)"--socket", d->sock, (char *)"--log-level",
-                      (char *)"warn"};
-    size_t argc = 5;
+    /* an HTTP endpoint on a free port: several nodes share the host */
+    char *argv[40] = {(char *)path,          (char *)"--socket",      d->sock,
+                      (char *)"--log-level", (char *)"warn",          (char *)"--http-listen",
+                      (char *)"127.0.0.1:0"};
+    size_t argc = 7;
     for (size_t i = 0; extra_args && extra_args[i]; i++) {
         if (argc + 1 >= SC_BENCH_ARRAY_LEN(argv)) {
             cleanup_dir(d);

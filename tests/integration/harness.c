@@ -102,6 +102,27 @@ static int wait_ready(daemon_t *d, int timeout_ms)
     return -1;
 }
 
+static const char *const *child_env;
+
+void harness_child_env(const char *const *env)
+{
+    child_env = env;
+}
+
+static void apply_child_env(void)
+{
+    for (const char *const *e = child_env; e && *e; e++) {
+        char key[128];
+        const char *eq = strchr(*e, '=');
+        if (!eq || (size_t)(eq - *e) >= sizeof(key))
+            continue;
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - *e), *e);
+        char pid[32];
+        snprintf(pid, sizeof(pid), "%d", (int)getpid());
+        setenv(key, strcmp(eq + 1, "$PID") == 0 ? pid : eq + 1, 1);
+    }
+}
+
 static void spawn(daemon_t *d)
 {
     char *argv[64];
@@ -112,10 +133,16 @@ static void spawn(daemon_t *d)
          t = strtok_r(NULL, " ", &save))
         argv[n++] = t;
     argv[n++] = (char *)SC_SIDECASTD_PATH;
-    argv[n++] = (char *)"--socket";
-    argv[n++] = d->sock;
-    argv[n++] = (char *)"--log-level";
-    argv[n++] = (char *)"debug";
+    if (!d->bare) {
+        argv[n++] = (char *)"--socket";
+        argv[n++] = d->sock;
+        argv[n++] = (char *)"--log-level";
+        argv[n++] = (char *)"debug";
+        /* the HTTP endpoint on a free port (tests run in parallel); a
+         * test's own --http-listen comes later and wins */
+        argv[n++] = (char *)"--http-listen";
+        argv[n++] = (char *)"127.0.0.1:0";
+    }
     for (int i = 0; i < d->nargs; i++)
         argv[n++] = d->args[i];
     argv[n] = NULL;
@@ -128,6 +155,7 @@ static void spawn(daemon_t *d)
             dup2(fd, STDERR_FILENO);
             dup2(fd, STDOUT_FILENO);
         }
+        apply_child_env();
         execvp(argv[0], argv);
         _exit(127);
     }
@@ -144,7 +172,7 @@ static void spawn(daemon_t *d)
     }
 }
 
-daemon_t *daemon_start(const char *first_arg, ...)
+daemon_t *daemon_prepare(void)
 {
     daemon_t *d = calloc(1, sizeof(*d));
     snprintf(d->dir, sizeof(d->dir), "/tmp/sidecast-test-XXXXXX");
@@ -152,6 +180,23 @@ daemon_t *daemon_start(const char *first_arg, ...)
         die("mkdtemp: %s", strerror(errno));
     snprintf(d->sock, sizeof(d->sock), "%s/sidecast.sock", d->dir);
     snprintf(d->log, sizeof(d->log), "%s/sidecastd.log", d->dir);
+    return d;
+}
+
+void daemon_launch(daemon_t *d, bool bare, const char *first_arg, ...)
+{
+    d->bare = bare;
+    va_list ap;
+    va_start(ap, first_arg);
+    for (const char *a = first_arg; a && d->nargs < 31; a = va_arg(ap, const char *))
+        d->args[d->nargs++] = strdup(a);
+    va_end(ap);
+    spawn(d);
+}
+
+daemon_t *daemon_start(const char *first_arg, ...)
+{
+    daemon_t *d = daemon_prepare();
     va_list ap;
     va_start(ap, first_arg);
     for (const char *a = first_arg; a && d->nargs < 31; a = va_arg(ap, const char *))
@@ -653,4 +698,102 @@ int wait_nodes(sc_client *c, int n, int timeout_ms)
         usleep(20000);
     } while (now_ms() < end);
     return seen;
+}
+
+/* ---- HTTP endpoint ---------------------------------------------------------------- */
+
+int daemon_http_port(const daemon_t *d)
+{
+    static const char key[] = "http: listening on 127.0.0.1:";
+    int port = -1;
+    for (int tries = 0; tries < 500 && port < 0; tries++) {
+        FILE *f = fopen(d->log, "r");
+        char line[4096];
+        while (f && fgets(line, sizeof(line), f)) {
+            const char *p = strstr(line, key);
+            if (p)
+                port = atoi(p + sizeof(key) - 1); /* the last one: after restarts */
+        }
+        if (f)
+            fclose(f);
+        if (port < 0)
+            usleep(10000);
+    }
+    if (port <= 0)
+        die("no 'http: listening on' line in %s", d->log);
+    return port;
+}
+
+int http_raw(int port, const char *req, size_t len, char *body, size_t bodylen, int timeout_ms)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        die("http: connect to port %d: %s", port, strerror(errno));
+    if (len)
+        raw_send(fd, req, len);
+    size_t cap = 1 << 20, n = 0;
+    char *resp = malloc(cap + 1);
+    uint64_t end = now_ms() + (uint64_t)timeout_ms;
+    while (n < cap && now_ms() < end) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t r = recv(fd, resp + n, cap - n, 0);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    resp[n] = 0;
+    int status = -1;
+    if (sscanf(resp, "HTTP/1.1 %d", &status) != 1)
+        status = -1;
+    const char *b = strstr(resp, "\r\n\r\n");
+    if (body && bodylen)
+        snprintf(body, bodylen, "%s", b ? b + 4 : "");
+    free(resp);
+    return status;
+}
+
+int http_get(int port, const char *path, char *body, size_t bodylen)
+{
+    char req[512];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    return http_raw(port, req, (size_t)n, body, bodylen, 10000);
+}
+
+double metric_value(const char *body, const char *series)
+{
+    size_t len = strlen(series);
+    for (const char *p = body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, series, len) == 0 && p[len] == ' ')
+            return strtod(p + len + 1, NULL);
+    }
+    return -1;
+}
+
+bool promtool_ok(const char *body)
+{
+    char path[] = "/tmp/sidecast-metrics-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        die("mkstemp: %s", strerror(errno));
+    size_t len = strlen(body);
+    if (write(fd, body, len) != (ssize_t)len)
+        die("write %s", path);
+    close(fd);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", path);
+    FILE *p = popen(cmd, "r");
+    char out[8192];
+    size_t n = p ? fread(out, 1, sizeof(out) - 1, p) : 0;
+    out[n] = 0;
+    int st = p ? pclose(p) : -1;
+    unlink(path);
+    bool ok = st == 0;
+    if (!ok)
+        fprintf(stderr, "promtool check metrics failed (status %d):\n%s\n", st, out);
+    return ok;
 }

@@ -27,7 +27,19 @@ typedef struct daemon {
     char log[300];
     char *args[32];
     int nargs;
+    bool bare; /* no implicit --socket/--log-level/--http-listen flags */
 } daemon_t;
+
+/* A fresh temporary directory with sock and log paths, nothing started:
+ * write files there, then daemon_launch. */
+daemon_t *daemon_prepare(void);
+/* Start sidecastd with these flags (NULL-terminated). bare: only them, so
+ * a --config file decides socket, log_level and http_listen. */
+void daemon_launch(daemon_t *d, bool bare, const char *first_arg, ...);
+/* Environment for the daemons spawned after this call: "KEY=VALUE" items
+ * (NULL-terminated, borrowed); a VALUE of "$PID" becomes the daemon's own
+ * pid (WATCHDOG_PID). NULL: none. */
+void harness_child_env(const char *const *env);
 
 /* Start sidecastd with extra flags (NULL-terminated). Asserts on failure. */
 daemon_t *daemon_start(const char *first_arg, ...);
@@ -85,6 +97,22 @@ void raw_send(int fd, const void *p, size_t n);
 void raw_send_hello(int fd, uint32_t version);
 
 #endif
+
+/* ---- HTTP endpoint ---------------------------------------------------------------
+ * Daemons started by the harness listen on 127.0.0.1:0; the port comes from
+ * their log. */
+int daemon_http_port(const daemon_t *d);
+/* Send `len` raw bytes to 127.0.0.1:port and read the answer until EOF
+ * (bounded by timeout_ms). Returns the status code (-1: none), the body in
+ * body (NUL-terminated, truncated to bodylen). */
+int http_raw(int port, const char *req, size_t len, char *body, size_t bodylen, int timeout_ms);
+/* GET path; returns the status code. */
+int http_get(int port, const char *path, char *body, size_t bodylen);
+/* The value of the sample `series` (name{labels} exactly as rendered) in a
+ * /metrics body, or -1 when it is absent. */
+double metric_value(const char *body, const char *series);
+/* promtool check metrics on body; prints promtool's output when it fails. */
+bool promtool_ok(const char *body);
 
 /* ---- Redis for cluster tests ---------------------------------------------------
  * A private redis-server on 127.0.0.1 at a free port, no persistence, in a

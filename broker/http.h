@@ -1,0 +1,54 @@
+/* http: the operations endpoint on http_listen (TCP), served from the
+ * daemon's event loop: GET /metrics (Prometheus text), /healthz (the loop
+ * runs), /readyz (this node can serve: see sc_http_readiness).
+ *
+ * One request per connection (Connection: close). Everything an untrusted
+ * peer controls is bounded: request bytes (http_max_request_bytes, else
+ * 431), open connections (http_max_connections, extra ones are accepted and
+ * closed at once), and time (http_request_timeout_ms from accept to a whole
+ * request, else closed). Every refusal is counted (stats.h http_*) and
+ * logged rate-limited. */
+#ifndef SC_HTTP_H
+#define SC_HTTP_H
+
+#include "buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct sc_server;
+typedef struct sc_http sc_http;
+
+/* Listen on srv->cfg->http_listen. *ret is NULL when the setting is empty
+ * (endpoint disabled). Returns 0, or a negative errno after logging why. */
+int sc_http_new(struct sc_server *srv, sc_http **ret);
+/* Close the listener and every connection. NULL-safe. */
+void sc_http_free(sc_http *h);
+/* Open HTTP connections (0 for NULL). */
+uint64_t sc_http_connections(const sc_http *h);
+
+/* Parse "host:port" or "[v6addr]:port" (port 0: any free port). Returns 0
+ * and the address, or -EINVAL with what was expected in why. */
+int sc_http_parse_listen(const char *spec, struct sockaddr_storage *ret, socklen_t *ret_len,
+                         char *why, size_t whylen);
+
+/* True when this node is ready to serve apps: the app socket listens, no
+ * shutdown has begun, and (cluster mode) both Redis connections are up, the
+ * subscriptions confirmed and the pub/sub canary arriving. Otherwise false
+ * with a one-line reason a person can act on in why. srv may be NULL (not
+ * ready). */
+bool sc_http_readiness(const struct sc_server *srv, char *why, size_t whylen);
+
+/* The parser and router on their own, for the live connections and for
+ * fuzzing: `req` holds the bytes received so far for one request (need not
+ * be NUL-terminated). When they are an incomplete request shorter than
+ * max_bytes, returns 0 and writes nothing. Otherwise appends a whole HTTP
+ * response to out and returns its status code (200, 400, 404, 405, 431,
+ * 503...). srv may be NULL: /metrics then holds only the counters and
+ * /readyz answers 503. Never reads past req + len. */
+int sc_http_respond(const struct sc_server *srv, const uint8_t *req, size_t len, size_t max_bytes,
+                    sc_buf *out);
+
+#endif
