@@ -30,7 +30,8 @@ skip() {
   exit 77
 }
 [ "$(id -u)" -eq 0 ] || skip "needs root (installs and purges packages)"
-for t in dpkg-buildpackage apt-get lintian systemd-analyze setpriv pkg-config cc flock; do
+for t in dpkg-buildpackage apt-get lintian systemd-analyze systemd-socket-activate setpriv \
+  pkg-config cc curl flock; do
   command -v "$t" >/dev/null || skip "$t is not installed (bash packaging/deps.sh)"
 done
 
@@ -181,7 +182,8 @@ check "--check-config as user sidecast" \
 # What RuntimeDirectory=sidecast, RuntimeDirectoryMode=0755 and UMask=0027 do.
 install -d -o sidecast -g sidecast -m 0755 /run/sidecast
 (cd /run/sidecast && umask 0027 &&
-  exec "${as_sidecast[@]}" /usr/sbin/sidecastd --config "$CONF") >"$T/daemon.log" 2>&1 &
+  exec "${as_sidecast[@]}" /usr/sbin/sidecastd --config "$CONF" \
+    --http-listen 127.0.0.1:0) >"$T/daemon.log" 2>&1 & # a free port: tests run in parallel
 daemon_pid=$!
 up=0
 for _ in $(seq 600); do # at most 60 s
@@ -204,6 +206,25 @@ check "a member of group sidecast gets in" \
   setpriv --reuid=nobody --regid=nogroup --groups="$sgid" /usr/bin/sidecastctl -t 5000 ping
 check "sidecastctl stats" sh -c '/usr/bin/sidecastctl stats | grep -q app_connections'
 check "sidecastctl --json stats" sh -c '/usr/bin/sidecastctl --json stats | grep -q "\"app_connections\""'
+
+echo "== HTTP endpoint and SIGHUP reload"
+port=$(sed -n 's/.*http: listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$T/daemon.log" | head -1)
+if [ -n "$port" ]; then ok "HTTP endpoint listening on 127.0.0.1:$port"; else
+  bad "no 'http: listening on' line in the daemon log"
+  port=1 # the checks below then fail instead of hanging
+fi
+check "GET /healthz is 200" curl -fsS -m 10 -o /dev/null "http://127.0.0.1:$port/healthz"
+check "GET /readyz is 200 (standalone)" curl -fsS -m 10 -o /dev/null "http://127.0.0.1:$port/readyz"
+check "GET /metrics has sidecast metrics" \
+  sh -c "curl -fsS -m 10 http://127.0.0.1:$port/metrics | grep -q '^sidecast_'"
+# What ExecReload= does: SIGHUP rereads the installed configuration.
+kill -HUP "$daemon_pid"
+for _ in $(seq 600); do # at most 60 s
+  grep -q 'reload: configuration unchanged' "$T/daemon.log" && break
+  sleep 0.1
+done
+check "SIGHUP reloads the configuration" grep -q 'reload: configuration unchanged' "$T/daemon.log"
+check "sidecastd still serves after SIGHUP" /usr/bin/sidecastctl -t 5000 ping
 
 echo "== an app built against libsidecast-dev"
 # shellcheck disable=SC2046 # pkg-config output is meant to split into flags
@@ -275,6 +296,36 @@ if [ $drc -eq 0 ]; then ok "sidecastd exited 0 on SIGTERM"; else
   cat "$T/daemon.log"
 fi
 check "sidecastd removed its socket file" test ! -e "$SOCK"
+
+echo "== socket activation (what sidecast.socket does)"
+# systemd-socket-activate binds the socket, waits for the first connection,
+# then execs sidecastd (same pid) with the listening socket as fd 3.
+(exec systemd-socket-activate -l "$SOCK" "${as_sidecast[@]}" /usr/sbin/sidecastd \
+  --config "$CONF" --http-listen "") >"$T/activated.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 600); do # at most 60 s
+  [ -S "$SOCK" ] && break
+  kill -0 "$daemon_pid" 2>/dev/null || break
+  sleep 0.1
+done
+# What SocketUser=, SocketGroup= and SocketMode= set.
+chown sidecast:sidecast "$SOCK" && chmod 0660 "$SOCK"
+check "a member of group sidecast reaches the socket-activated sidecastd" \
+  setpriv --reuid=nobody --regid=nogroup --groups="$sgid" /usr/bin/sidecastctl -t 10000 ping
+check "sidecastd used the passed socket" grep -q 'socket activation: using the listening socket' "$T/activated.log"
+check "socket-activated sidecastd runs as user sidecast" \
+  sh -c "[ \"\$(ps -o user= -p $daemon_pid)\" = sidecast ]"
+check "installed sidecastctl emit to the socket-activated sidecastd" \
+  /usr/bin/sidecastctl emit --all pkg-activated
+stop_pid "$daemon_pid"
+drc=$?
+daemon_pid=""
+if [ $drc -eq 0 ]; then ok "socket-activated sidecastd exited 0 on SIGTERM"; else
+  bad "socket-activated sidecastd exited $drc on SIGTERM"
+  cat "$T/activated.log"
+fi
+check "the socket file stays: systemd, not sidecastd, owns it" test -S "$SOCK"
+rm -f "$SOCK" # what RemoveOnStop= does
 
 echo "== purge"
 if purge; then ok "apt-get purge"; else
