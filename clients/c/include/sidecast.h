@@ -109,9 +109,11 @@ SC_API void sc_client_close(sc_client *c);
  * datum. Blocking. Returns 0 or a negative errno. */
 SC_API int sc_client_reconnect(sc_client *c);
 
-const char *sc_client_last_error(const sc_client *c);
-const char *sc_client_node_id(const sc_client *c);
-const char *sc_client_node_name(const sc_client *c);
+/* Why the last call failed; the node id and name sidecastd reported in its
+ * Welcome. Strings owned by c, valid until the next call on c. */
+SC_API const char *sc_client_last_error(const sc_client *c);
+SC_API const char *sc_client_node_id(const sc_client *c);
+SC_API const char *sc_client_node_name(const sc_client *c);
 
 /* Event-loop integration. */
 SC_API int sc_client_fd(const sc_client *c);
