@@ -1,6 +1,8 @@
 /* harness: process control and recording for the integration tests. */
 #include "harness.h"
 
+#include <dirent.h>
+
 #include "buf.h"
 #include "wire.h"
 
@@ -796,4 +798,38 @@ bool promtool_ok(const char *body)
     if (!ok)
         fprintf(stderr, "promtool check metrics failed (status %d):\n%s\n", st, out);
     return ok;
+}
+
+uint64_t wall_ms_h(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+long proc_rss_kb_h(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+int proc_fds_h(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
 }

@@ -140,3 +140,8 @@ daemon_t *node_start(redis_srv *r, const char *name, const char *first_extra, ..
 /* Wait until c's sidecar sees `n` live nodes; returns the count seen. */
 int wait_nodes(sc_client *c, int n, int timeout_ms);
 uint64_t now_ms_h(void);
+/* Wall-clock ms (CLOCK_REALTIME: comparable with Gap windows). */
+uint64_t wall_ms_h(void);
+/* A process's resident set (VmRSS) in kB, or -1; its open fds, or 0. */
+long proc_rss_kb_h(pid_t pid);
+int proc_fds_h(pid_t pid);

@@ -20,7 +20,6 @@
 #include "buf.h"
 #include "wire.h"
 
-#include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -53,40 +52,6 @@ static bool rss_meaningful(void)
 #else
     return !under_wrapper();
 #endif
-}
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static long proc_rss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb;
-}
-
-static int proc_fds(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
 }
 
 /* ---- the receiving app: which sequence numbers arrived, and its gaps ------ */
@@ -159,7 +124,7 @@ static void emit_batch(sc_client *a, load *ld, const sc_target *t, const sc_emit
     char p[32];
     for (int i = 0; i < BATCH && ld->sent < MAX_MSGS; i++) {
         snprintf(p, sizeof(p), "m%u", ld->sent);
-        ld->sent_at[ld->sent] = wall_ms();
+        ld->sent_at[ld->sent] = wall_ms_h();
         assert_int_equal(sc_client_emit(a, t, fl, (const uint8_t *)p, strlen(p)), 0);
         ld->sent++;
     }
@@ -238,7 +203,7 @@ typedef struct baseline {
 /* napps: app connections open now (their fds are not part of the base). */
 static baseline take_baseline(const daemon_t *d, int napps)
 {
-    baseline b = {proc_rss_kb(d->pid), proc_fds(d->pid) - napps};
+    baseline b = {proc_rss_kb_h(d->pid), proc_fds_h(d->pid) - napps};
     return b;
 }
 
@@ -265,10 +230,10 @@ static long assert_back_to_baseline(daemon_t *d, const baseline *b, bool cluster
     sc_client_close(probe);
     /* the probe's own fd goes away asynchronously */
     end = now_ms_h() + 5000;
-    while (proc_fds(d->pid) > b->fds && now_ms_h() < end)
+    while (proc_fds_h(d->pid) > b->fds && now_ms_h() < end)
         usleep(20000);
-    assert_int_equal(proc_fds(d->pid), b->fds);
-    long drift = proc_rss_kb(d->pid) - b->rss_kb;
+    assert_int_equal(proc_fds_h(d->pid), b->fds);
+    long drift = proc_rss_kb_h(d->pid) - b->rss_kb;
     if (rss_meaningful() && drift > RSS_SLACK_KB)
         fail_msg("sidecastd RSS grew by %ld kB (baseline %ld kB, slack %d kB)", drift, b->rss_kb,
                  RSS_SLACK_KB);
@@ -337,7 +302,7 @@ static void redis_fault_under_load(redis_fault kind)
         after_down += stat_of(a, "redis_pub_up") == 0;
     }
     assert_true(after_down >= want_down);
-    uint64_t t_resume = wall_ms();
+    uint64_t t_resume = wall_ms_h();
     kill ? redis_restart(r) : redis_signal(r, SIGCONT);
     for (unsigned k = 0; k < batches / 3 && ld.sent + BATCH <= MAX_MSGS; k++) {
         emit_batch(a, &ld, &t, fl[k % 2]);
@@ -477,7 +442,7 @@ static void sidecar_killed_and_restarted(bool activated)
     bool b_up = true;
     for (unsigned i = 0; i < batches; i++) {
         if (i == batches / 3) {
-            t_kill = wall_ms();
+            t_kill = wall_ms_h();
             daemon_kill(nb);
             b_up = false;
         }
@@ -493,7 +458,7 @@ static void sidecar_killed_and_restarted(bool activated)
             while (now_ms_h() < end &&
                    (stat_of(b, "redis_sub_up") != 1 || stat_of(b, "room_channels") < 1))
                 usleep(10000);
-            t_back = wall_ms();
+            t_back = wall_ms_h();
         }
         emit_batch(a, &ld, &t, NULL);
         poll_for(b_up ? b : NULL, 10);

@@ -21,7 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,40 +37,6 @@
 #define MAX_GAPS 64
 #define RSS_TOLERANCE_PCT 5
 #define RSS_TOLERANCE_KB 2048
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static long proc_rss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb;
-}
-
-static int proc_fds(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
-}
 
 typedef struct receiver {
     uint8_t *seen; /* bit per emit sequence number */
@@ -192,15 +157,15 @@ static void test_soak(void **state)
     static sample samples[MAX_SAMPLES];
     unsigned nsamples = 0;
     uint32_t *sent_at = calloc(max_emits, sizeof(uint32_t));
-    uint64_t sent = 0, start = now_ms_h(), wall0 = wall_ms(), next_sample = start;
+    uint64_t sent = 0, start = now_ms_h(), wall0 = wall_ms_h(), next_sample = start;
     uint64_t end = start + (uint64_t)seconds * 1000u;
     while (now_ms_h() < end && sent + BATCH <= max_emits) {
         uint64_t now = now_ms_h();
         if (now >= next_sample && nsamples < MAX_SAMPLES) {
             samples[nsamples].t_ms = now - start;
             for (int n = 0; n < NODES; n++) {
-                samples[nsamples].rss[n] = proc_rss_kb(nodes[n]->pid);
-                samples[nsamples].fds[n] = proc_fds(nodes[n]->pid);
+                samples[nsamples].rss[n] = proc_rss_kb_h(nodes[n]->pid);
+                samples[nsamples].fds[n] = proc_fds_h(nodes[n]->pid);
             }
             nsamples++;
             next_sample += SAMPLE_MS;
@@ -218,7 +183,7 @@ static void test_soak(void **state)
             snprintf(room, sizeof(room), "r%llu", (unsigned long long)((sent * 7919u) % ROOMS));
             const char *rooms[] = {room};
             sc_target t = {.rooms = rooms, .n_rooms = 1};
-            sent_at[sent] = (uint32_t)(wall_ms() - wall0);
+            sent_at[sent] = (uint32_t)(wall_ms_h() - wall0);
             assert_int_equal(sc_client_emit(e, &t, NULL, (const uint8_t *)p, strlen(p)), 0);
         }
         assert_true(sc_client_flush(e) >= 0);
