@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and integration tests (with a valgrind pass) in a
-# normal build, then everything again in an ASan+UBSan build, then a bounded
+# The whole test suite: unit, integration (with a valgrind pass), Node.js and
+# socket.io, browser, package and soak tests in a normal build, then the unit,
+# integration and Node.js tests again in an ASan+UBSan build, then a bounded
 # fuzz run (tests/fuzz/run.sh: each libFuzzer target for
 # SIDECAST_FUZZ_SECONDS, default 60, two at a time; each target counts as a
 # test). Installs what a fresh Debian 12 machine lacks first. Exit status 0
