@@ -35,6 +35,12 @@ for t in dpkg-buildpackage apt-get lintian systemd-analyze systemd-socket-activa
   command -v "$t" >/dev/null || skip "$t is not installed (bash packaging/deps.sh)"
 done
 
+# Only the packaged locations: a copy built by hand under /usr/local (the
+# quick start installs one) must not stand in for the package's.
+MA=$(cc -print-multiarch)
+export PKG_CONFIG_LIBDIR="/usr/lib/$MA/pkgconfig:/usr/lib/pkgconfig:/usr/share/pkgconfig"
+PKG_LIB="/usr/lib/$MA"
+
 mkdir -p /run/lock
 exec 9>/run/lock/sidecast-package-test.lock
 flock -w 1500 9 || { echo "FAIL: another package test held the lock for 25 min"; exit 1; }
@@ -228,8 +234,8 @@ check "sidecastd still serves after SIGHUP" /usr/bin/sidecastctl -t 5000 ping
 
 echo "== an app built against libsidecast-dev"
 # shellcheck disable=SC2046 # pkg-config output is meant to split into flags
-if cc -Wall -Werror -o "$T/pkg_client" "$SRC/tests/package/pkg_client.c" \
-  $(pkg-config --cflags --libs sidecast) >"$T/cc.log" 2>&1; then
+if cc -Wall -Werror -o "$T/pkg_client" "$SRC/tests/package/pkg_client.c" -L"$PKG_LIB" \
+  $(pkg-config --cflags --libs sidecast) -Wl,-rpath,"$PKG_LIB" >"$T/cc.log" 2>&1; then
   ok "cc \$(pkg-config --cflags --libs sidecast)"
 else
   cat "$T/cc.log"
