@@ -456,6 +456,15 @@ void raw_send(int fd, const void *p, size_t n)
         die("raw send failed: %s", strerror(errno));
 }
 
+static void raw_send_frame(int fd, const sc_frame *f)
+{
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_wire_append(&b, f);
+    raw_send(fd, b.data, b.len);
+    sc_buf_free(&b);
+}
+
 void raw_send_hello(int fd, uint32_t version)
 {
     Sidecast__V1__Hello h = SIDECAST__V1__HELLO__INIT;
@@ -465,11 +474,21 @@ void raw_send_hello(int fd, uint32_t version)
     f.id = 1;
     f.msg_case = SIDECAST__V1__FRAME__MSG_HELLO;
     f.hello = &h;
-    sc_buf b;
-    sc_buf_init(&b);
-    sc_wire_append(&b, &f);
-    raw_send(fd, b.data, b.len);
-    sc_buf_free(&b);
+    raw_send_frame(fd, &f);
+}
+
+void raw_send_join(int fd, uint64_t id, const char *socket_id, const char *room)
+{
+    Sidecast__V1__Join j = SIDECAST__V1__JOIN__INIT;
+    char *rooms[] = {(char *)room};
+    j.socket_id = (char *)socket_id;
+    j.rooms = rooms;
+    j.n_rooms = 1;
+    sc_frame f = SC_FRAME_INIT;
+    f.id = id;
+    f.msg_case = SIDECAST__V1__FRAME__MSG_JOIN;
+    f.join = &j;
+    raw_send_frame(fd, &f);
 }
 
 static int read_full(int fd, uint8_t *p, size_t n, int timeout_ms)

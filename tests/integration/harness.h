@@ -95,6 +95,8 @@ int raw_read_frame(int fd, int *ret_error_code, int timeout_ms);
 bool raw_wait_eof(int fd, int timeout_ms);
 void raw_send(int fd, const void *p, size_t n);
 void raw_send_hello(int fd, uint32_t version);
+/* A Join of one room for socket_id, with frame id `id`. */
+void raw_send_join(int fd, uint64_t id, const char *socket_id, const char *room);
 
 #endif
 

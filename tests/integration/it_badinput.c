@@ -191,20 +191,7 @@ static void test_refusal_keeps_connection(void **state)
     world *w = *state;
     int fd = hello_ok(w);
     /* join for a socket this connection does not own: refused, not fatal */
-    Sidecast__V1__Join j = SIDECAST__V1__JOIN__INIT;
-    char *rooms[] = {(char *)"x"};
-    j.socket_id = (char *)"g1";
-    j.rooms = rooms;
-    j.n_rooms = 1;
-    sc_frame f = SC_FRAME_INIT;
-    f.id = 5;
-    f.msg_case = SIDECAST__V1__FRAME__MSG_JOIN;
-    f.join = &j;
-    sc_buf b;
-    sc_buf_init(&b);
-    sc_wire_append(&b, &f);
-    raw_send(fd, b.data, b.len);
-    sc_buf_free(&b);
+    raw_send_join(fd, 5, "g1", "x");
     int code = 0;
     assert_int_equal(raw_read_frame(fd, &code, 5000), MC_ERROR);
     assert_int_equal(code, SC_ERR_NOT_FOUND);

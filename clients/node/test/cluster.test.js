@@ -39,27 +39,6 @@ async function client(node, opts = {}) {
   return c;
 }
 
-/** send() every 200 ms until `sock` gets `ev` (room subscriptions settle asynchronously). */
-function eventually(send, sock, ev, ms = 15000) {
-  return new Promise((resolve, reject) => {
-    const hnd = (...args) => {
-      done();
-      resolve(args);
-    };
-    const iv = setInterval(send, 200);
-    const t = setTimeout(() => {
-      done();
-      reject(new Error(`"${ev}" never arrived`));
-    }, ms);
-    function done() {
-      sock.off(ev, hnd);
-      clearInterval(iv);
-      clearTimeout(t);
-    }
-    sock.on(ev, hnd);
-    send();
-  });
-}
 
 /** Record every event a socket receives. */
 function recorder(sock) {
@@ -115,26 +94,26 @@ test('room emit from another node reaches members only; except; local', T, async
   const seenA = recorder(a);
   const seenB = recorder(b);
   await emitAck(a, 'join', 'r1');
-  await eventually(() => C.srv.io.to('r1').emit('m', 'x'), a, 'm');
+  await h.eventually(() => C.srv.io.to('r1').emit('m', 'x'), a, 'm');
   // b is not in r1: a later emit to everyone (same publisher, ordered) reaches
   // b, the room emit never did
-  await eventually(() => C.srv.io.emit('mark1'), b, 'mark1');
+  await h.eventually(() => C.srv.io.emit('mark1'), b, 'mark1');
   assert.ok(!seenB.some((e) => e[0] === 'm'), 'non-member got a room emit');
 
   // except: everyone but members of r1
-  await eventually(() => A.srv.io.except('r1').emit('ex', 1), b, 'ex');
-  await eventually(() => A.srv.io.emit('mark2'), a, 'mark2');
+  await h.eventually(() => A.srv.io.except('r1').emit('ex', 1), b, 'ex');
+  await h.eventually(() => A.srv.io.emit('mark2'), a, 'mark2');
   assert.ok(!seenA.some((e) => e[0] === 'ex'), 'excepted room member got the emit');
 
   // local: only sockets of this server
-  await eventually(() => A.srv.io.local.emit('loc', 1), a, 'loc');
-  await eventually(() => A.srv.io.emit('mark3'), b, 'mark3');
+  await h.eventually(() => A.srv.io.local.emit('loc', 1), a, 'loc');
+  await h.eventually(() => A.srv.io.emit('mark3'), b, 'mark3');
   assert.ok(!seenB.some((e) => e[0] === 'loc'), 'local emit left the node');
 
   // socket.broadcast: everyone but the sender, across nodes
   const sa = A.srv.io.of('/').sockets.get(a.id);
-  await eventually(() => sa.broadcast.emit('bc', 1), b, 'bc');
-  await eventually(() => sa.emit('mark4'), a, 'mark4');
+  await h.eventually(() => sa.broadcast.emit('bc', 1), b, 'bc');
+  await h.eventually(() => sa.emit('mark4'), a, 'mark4');
   assert.ok(!seenA.some((e) => e[0] === 'bc'), 'sender got its own broadcast');
 
   // to several rooms + except across nodes; a socket in two target rooms gets it once
@@ -142,8 +121,8 @@ test('room emit from another node reaches members only; except; local', T, async
   await emitAck(a, 'join', 'r2');
   await roomIs(C.srv, 'r2', [a.id, b.id]);
   const before = seenB.filter((e) => e[0] === 'multi').length;
-  await eventually(() => C.srv.io.to('r1').to('r2').except(a.id).emit('multi', 1), b, 'multi');
-  await eventually(() => C.srv.io.to('r2').emit('mark5'), a, 'mark5');
+  await h.eventually(() => C.srv.io.to('r1').to('r2').except(a.id).emit('multi', 1), b, 'multi');
+  await h.eventually(() => C.srv.io.to('r2').emit('mark5'), a, 'mark5');
   assert.ok(!seenA.some((e) => e[0] === 'multi'), 'except(socket id) ignored');
   assert.ok(seenB.filter((e) => e[0] === 'multi').length >= before + 1);
 });
@@ -151,12 +130,12 @@ test('room emit from another node reaches members only; except; local', T, async
 test('targeted emit to a socket id on another node; volatile; compress; binary; long-polling', T, async () => {
   const [A, B, C] = nodes;
   const a = await client(A);
-  const [x] = await eventually(() => C.srv.io.to(a.id).emit('direct', 42), a, 'direct');
+  const [x] = await h.eventually(() => C.srv.io.to(a.id).emit('direct', 42), a, 'direct');
   assert.equal(x, 42);
-  await eventually(() => B.srv.io.to(a.id).volatile.emit('vol', 'v'), a, 'vol');
-  await eventually(() => B.srv.io.to(a.id).compress(false).emit('cmp', 'c'), a, 'cmp');
+  await h.eventually(() => B.srv.io.to(a.id).volatile.emit('vol', 'v'), a, 'vol');
+  await h.eventually(() => B.srv.io.to(a.id).compress(false).emit('cmp', 'c'), a, 'cmp');
   const payload = Buffer.from([0, 1, 2, 250, 255]);
-  const [bin, nested] = await eventually(
+  const [bin, nested] = await h.eventually(
     () => C.srv.io.to(a.id).emit('bin', payload, { deep: [Buffer.from('xyz')] }),
     a,
     'bin',
@@ -167,18 +146,18 @@ test('targeted emit to a socket id on another node; volatile; compress; binary; 
   const b = await client(B);
   const sb = B.srv.io.of('/').sockets.get(b.id);
   sb.on('relay', (to, buf) => sb.to(to).emit('relayed', buf));
-  const [got] = await eventually(() => b.emit('relay', a.id, Buffer.from('hi')), a, 'relayed');
+  const [got] = await h.eventually(() => b.emit('relay', a.id, Buffer.from('hi')), a, 'relayed');
   assert.equal(Buffer.from(got).toString(), 'hi');
   // the sending node's own sockets: text and binary, straight from the adapter
-  const [lt] = await eventually(() => A.srv.io.to(a.id).emit('localtext', 'lt'), a, 'localtext');
+  const [lt] = await h.eventually(() => A.srv.io.to(a.id).emit('localtext', 'lt'), a, 'localtext');
   assert.equal(lt, 'lt');
-  const [lb] = await eventually(() => A.srv.io.to(a.id).emit('localbin', Buffer.from([5])), a, 'localbin');
+  const [lb] = await h.eventually(() => A.srv.io.to(a.id).emit('localbin', Buffer.from([5])), a, 'localbin');
   assert.deepEqual(Buffer.from(lb), Buffer.from([5]));
   // an HTTP long-polling client on another node, text and binary
   const p = await client(C, { transports: ['polling'] });
-  const [pt] = await eventually(() => A.srv.io.to(p.id).emit('poll', 'text'), p, 'poll');
+  const [pt] = await h.eventually(() => A.srv.io.to(p.id).emit('poll', 'text'), p, 'poll');
   assert.equal(pt, 'text');
-  const [pb] = await eventually(() => A.srv.io.to(p.id).emit('pollbin', Buffer.from([7, 8])), p, 'pollbin');
+  const [pb] = await h.eventually(() => A.srv.io.to(p.id).emit('pollbin', Buffer.from([7, 8])), p, 'pollbin');
   assert.deepEqual(Buffer.from(pb), Buffer.from([7, 8]));
 });
 
@@ -238,7 +217,7 @@ test('fetchSockets with data and rooms; RemoteSocket emit/join/leave/disconnect'
   const notFr = await B.srv.io.except('fr').fetchSockets();
   assert.ok(!notFr.some((s) => s.id === a.id));
   // RemoteSocket API
-  await eventually(() => remote.emit('viaremote', 1), a, 'viaremote');
+  await h.eventually(() => remote.emit('viaremote', 1), a, 'viaremote');
   remote.join('joined-remotely');
   await h.waitFor(() => sa.rooms.has('joined-remotely'), 15000, 'remote join');
   remote.leave('joined-remotely');
@@ -406,8 +385,8 @@ test('namespaces do not collide: same room name in two namespaces', T, async () 
   const seenB = recorder(b);
   await a.timeout(8000).emitWithAck('join', 'same');
   await emitAck(b, 'join', 'same');
-  await eventually(() => B.srv.io.of('/chat').to('same').emit('nsmsg', 1), a, 'nsmsg');
-  await eventually(() => B.srv.io.to('same').emit('mark-ns'), b, 'mark-ns');
+  await h.eventually(() => B.srv.io.of('/chat').to('same').emit('nsmsg', 1), a, 'nsmsg');
+  await h.eventually(() => B.srv.io.to('same').emit('mark-ns'), b, 'mark-ns');
   assert.ok(!seenB.some((e) => e[0] === 'nsmsg'), 'emit crossed namespaces');
   const inChat = await B.srv.io.of('/chat').in('same').fetchSockets();
   assert.deepEqual(inChat.map((s) => s.id), [a.id]);
@@ -441,7 +420,7 @@ test('a node shut down: serverCount drops, the others keep working', T, async ()
   C.srv = null;
   assert.equal(await C.d.stop(), 0);
   await h.waitFor(async () => (await A.srv.io.of('/').adapter.serverCount()) === 2, 20000, 'serverCount 2');
-  await eventually(() => B.srv.io.to('survive').emit('still', 1), a, 'still');
+  await h.eventually(() => B.srv.io.to('survive').emit('still', 1), a, 'still');
   const list = await B.srv.io.fetchSockets();
   assert.ok(list.some((s) => s.id === a.id) && list.some((s) => s.id === b.id));
   const r = await A.srv.io.serverSideEmitWithAck('ping?', 3);

@@ -261,4 +261,26 @@ function none(s, event, ms = 300) {
   });
 }
 
-module.exports = { SIDECASTD, sleep, waitFor, once, next, none, freePort, tmpdir, startRedis, Sidecastd, startIo, connect, settle, stopChild, track };
+/** send() every 200 ms until `sock` gets `ev` (room subscriptions settle asynchronously). */
+function eventually(send, sock, ev, ms = 20000) {
+  return new Promise((resolve, reject) => {
+    const hnd = (...args) => {
+      done();
+      resolve(args);
+    };
+    const iv = setInterval(send, 200);
+    const t = setTimeout(() => {
+      done();
+      reject(new Error(`"${ev}" never arrived`));
+    }, ms);
+    function done() {
+      sock.off(ev, hnd);
+      clearInterval(iv);
+      clearTimeout(t);
+    }
+    sock.on(ev, hnd);
+    send();
+  });
+}
+
+module.exports = { SIDECASTD, eventually, sleep, waitFor, once, next, none, freePort, tmpdir, startRedis, Sidecastd, startIo, connect, settle, stopChild, track };

@@ -10,26 +10,6 @@ const T = { timeout: 90000 };
 let redis, A, B, srvA, srvB;
 const clients = [];
 
-function eventually(send, sock, ev, ms = 20000) {
-  return new Promise((resolve, reject) => {
-    const hnd = (...args) => {
-      done();
-      resolve(args);
-    };
-    const iv = setInterval(send, 200);
-    const t = setTimeout(() => {
-      done();
-      reject(new Error(`"${ev}" never arrived`));
-    }, ms);
-    function done() {
-      sock.off(ev, hnd);
-      clearInterval(iv);
-      clearTimeout(t);
-    }
-    sock.on(ev, hnd);
-    send();
-  });
-}
 
 before(async () => {
   redis = await h.startRedis();
@@ -66,7 +46,7 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
     b.on('disconnect', () => disconnects++);
     const room = `keep-${signal}`;
     await a.timeout(8000).emitWithAck('join', room);
-    await eventually(() => srvB.io.to(room).emit('before', 1), a, 'before');
+    await h.eventually(() => srvB.io.to(room).emit('before', 1), a, 'before');
     const reconnected = h.once(srvA.client, 'reconnect', 30000);
     const lost = h.once(srvA.client, 'disconnect', 30000);
     const code = await A.stop(signal);
@@ -81,8 +61,8 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
     await reconnected;
     const sizes = await pending;
     assert.deepEqual(sizes, [{ name: `/,${room}`, size: 1 }], 'room re-registered after reconnect');
-    await eventually(() => srvB.io.to(room).emit('after', 2), a, 'after', 30000);
-    await eventually(() => srvA.io.to(b.id).emit('back', 3), b, 'back', 30000);
+    await h.eventually(() => srvB.io.to(room).emit('after', 2), a, 'after', 30000);
+    await h.eventually(() => srvA.io.to(b.id).emit('back', 3), b, 'back', 30000);
     const list = await h.waitFor(async () => {
       const l = await srvB.io.in(room).fetchSockets();
       return l.length === 1 ? l : null;
