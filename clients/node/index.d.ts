@@ -203,6 +203,8 @@ export interface AdapterOptions extends ClientOptions {
   handshake?: boolean | ((socket: any) => object);
   /** serverSideEmit-with-ack timeout and default broadcast-with-ack timeout, ms (5000) */
   requestsTimeout?: number;
+  /** write a client's messages of one event-loop turn with one system call (true) */
+  coalesceWrites?: boolean;
 }
 
 /** socket.io-adapter's Adapter, with the cluster API implemented through sidecastd. */

@@ -40,6 +40,7 @@ const { Decoder } = peer('socket.io-parser');
 const { Reader } = require('protobufjs/minimal');
 const { SidecastClient } = require('./client');
 const codec = require('./codec');
+const coalesce = require('./coalesce');
 const { TimeoutError } = require('./errors');
 
 const KIND_BROADCAST = 1;
@@ -347,6 +348,8 @@ class SidecastAdapter extends Adapter {
     this._dirtyScheduled = false;
     this._ackCountOnce = false;
     this._onDirty = this._flushDirty.bind(this);
+    /** corks a busy client's stream for the rest of the turn (see coalesce.js) */
+    this._co = opts.coalesceWrites === false ? null : coalesce.shared;
     hub.add(this);
   }
 
@@ -537,6 +540,7 @@ class SidecastAdapter extends Adapter {
         packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
     }
     if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
+    if (this._co) this._co.beforeWrite(socket);
     socket.client.writeToEngine(encoded, packetOpts);
   }
 
@@ -579,6 +583,7 @@ class SidecastAdapter extends Adapter {
       if (!ctx.packet) ctx.packet = decodePackets(ctx.packets, this.nsp.server._parser);
       if (ctx.packet) socket.notifyOutgoingListeners(ctx.packet);
     }
+    if (this._co) this._co.beforeWrite(socket);
     socket.client.writeToEngine(ctx.packets, ctx.packetOpts);
   }
 
@@ -865,6 +870,7 @@ class SidecastAdapter extends Adapter {
  * @param {(socket) => string|undefined} [opts.userId] user id of a socket, registered for lookups / presence
  * @param {boolean|((socket) => object)} [opts.handshake=false] also ship socket.handshake (or this function's result) for other nodes' fetchSockets()
  * @param {number} [opts.requestsTimeout=5000] serverSideEmit-with-ack / broadcast-with-ack default timeout, ms
+ * @param {boolean} [opts.coalesceWrites=true] write a client's messages of one event-loop turn with one system call (see lib/coalesce.js)
  * @returns {(nsp) => SidecastAdapter} for io.adapter()
  */
 function createAdapter(opts = {}) {
