@@ -23,6 +23,11 @@
  *     Each is run saturated (at most --window emits in flight: emitted and
  *     not yet received by R) and at a fixed light rate. Payloads carry a
  *     sequence number and the send time; R checks order and loss.
+ *   light load, interleaved: the raw hop and both sidecast cases run at the
+ *     light rate in --light-slices alternating slices (who goes first
+ *     rotates), pooled per flow, so that all three see the same machine
+ *     conditions; on a shared VM the latency of back-to-back runs moves by
+ *     tens of microseconds, which is the size of what is being measured.
  *   diagnostic: the light-load runs (raw hop and both cases) again with one
  *     SCHED_IDLE spinner per CPU, which keeps idle CPUs out of their idle
  *     states without taking time from anything else. On a small VM, waking
@@ -101,6 +106,7 @@ typedef struct options {
     double light_seconds;
     double raw_seconds; /* raw windowed publisher, saturated */
     unsigned light_rate;
+    unsigned light_slices;
     unsigned window;
     unsigned members;
     unsigned payload;
@@ -119,7 +125,8 @@ static void usage(FILE *out)
             "  --seconds S               each saturated sidecast run (default 5)\n"
             "  --warmup-seconds S        unmeasured emits before each case (default 0.5)\n"
             "  --light-rate N            emits/s of the light-load runs (default 1000)\n"
-            "  --light-seconds S         duration of the light-load runs (default 2)\n"
+            "  --light-seconds S         light-load time of each flow, pooled (default 3)\n"
+            "  --light-slices N          alternating slices it is cut into (default 6)\n"
             "  --window W                emits in flight at most (default 256)\n"
             "  --members N               sockets of app R in room \"bench\" (default 100)\n"
             "  --payload BYTES           emit / PUBLISH payload, >= %d (default 32)\n"
@@ -146,7 +153,8 @@ static int parse_options(int argc, char **argv, options *o)
         .redis_benchmark = "redis-benchmark",
         .seconds = 5,
         .warmup_seconds = 0.5,
-        .light_seconds = 2,
+        .light_seconds = 3,
+        .light_slices = 6,
         .raw_seconds = 2,
         .light_rate = 1000,
         .window = 256,
@@ -162,6 +170,7 @@ static int parse_options(int argc, char **argv, options *o)
         O_WARMUP,
         O_LRATE,
         O_LSECONDS,
+        O_LSLICES,
         O_RSECONDS,
         O_WINDOW,
         O_MEMBERS,
@@ -186,6 +195,7 @@ static int parse_options(int argc, char **argv, options *o)
         {"warmup-seconds", required_argument, NULL, O_WARMUP},
         {"light-rate", required_argument, NULL, O_LRATE},
         {"light-seconds", required_argument, NULL, O_LSECONDS},
+        {"light-slices", required_argument, NULL, O_LSLICES},
         {"raw-seconds", required_argument, NULL, O_RSECONDS},
         {"window", required_argument, NULL, O_WINDOW},
         {"members", required_argument, NULL, O_MEMBERS},
@@ -213,6 +223,7 @@ static int parse_options(int argc, char **argv, options *o)
         case O_LSECONDS:
             r = parse_double("light-seconds", optarg, 0.1, 600, &o->light_seconds);
             break;
+        case O_LSLICES: r = parse_uint("light-slices", optarg, 1, 100, &o->light_slices); break;
         case O_RSECONDS: r = parse_double("raw-seconds", optarg, 0.1, 600, &o->raw_seconds); break;
         case O_WINDOW: r = parse_uint("window", optarg, 1, 1u << 16, &o->window); break;
         case O_MEMBERS: r = parse_uint("members", optarg, 1, 1000000, &o->members); break;
@@ -900,15 +911,65 @@ static int run_ceiling(const options *o, const redis_proc *rs, unsigned pipeline
     return rc;
 }
 
-/* A light-load run with idle CPUs kept busy. */
-static int flow_run_spinning(flow *f, const char *name, const options *o, const watch *w, size_t nw,
-                             run_result *res)
+/* Adds one slice of a light-load run to the pooled result of its flow. */
+static void run_merge(run_result *acc, const run_result *s)
 {
+    double t = acc->seconds + s->seconds;
+    if (t <= 0)
+        t = 1e-9;
+    for (size_t i = 0; i < s->nwatch; i++) {
+        acc->cpu_label[i] = s->cpu_label[i];
+        acc->cpu_pct[i] = (acc->cpu_pct[i] * acc->seconds + s->cpu_pct[i] * s->seconds) / t;
+    }
+    acc->self_cpu_pct = (acc->self_cpu_pct * acc->seconds + s->self_cpu_pct * s->seconds) / t;
+    acc->done = (acc->seconds > 0 ? acc->done : true) && s->done;
+    acc->name = s->name;
+    acc->nwatch = s->nwatch;
+    acc->sent += s->sent;
+    acc->received += s->received;
+    acc->seconds = t;
+    acc->lat.n += s->lat.n;
+    acc->lat.max = SC_BENCH_MAX(acc->lat.max, s->lat.max);
+    for (size_t i = 0; i < HIST_N; i++)
+        acc->lat.b[i] += s->lat.b[i];
+}
+
+/* One flow of the interleaved light-load runs. */
+typedef struct light_flow {
+    flow *f;
+    const sc_target *to; /* set on f before each slice (NULL: f has no target) */
+    const watch *w;
+    size_t nw;
+    run_result *out;
+} light_flow;
+
+/* --light-slices rounds; in each, every flow runs one slice at the light
+ * rate, the first one rotating; with `spin`, idle CPUs are kept busy. */
+static int light_interleaved(const options *o, light_flow *lf, size_t n, bool spin)
+{
+    run_result *slice = calloc(1, sizeof(*slice));
+    if (!slice)
+        return fail("out of memory");
     spinners sp;
-    if (spinners_start(&sp) < 0)
+    if (spin && spinners_start(&sp) < 0) {
+        free(slice);
         return -1;
-    int rc = flow_run(f, name, o->light_seconds, o->light_rate, o->window, o->payload, w, nw, res);
-    spinners_stop(&sp);
+    }
+    double secs = o->light_seconds / (double)o->light_slices;
+    int rc = 0;
+    for (unsigned r = 0; r < o->light_slices && rc == 0 && !interrupted; r++) {
+        for (size_t k = 0; k < n && rc == 0; k++) {
+            light_flow *x = &lf[(r + k) % n];
+            if (x->to)
+                x->f->to = *x->to;
+            rc = flow_run(x->f, spin ? "light load, idle CPUs busy" : "light load", secs,
+                          o->light_rate, o->window, o->payload, x->w, x->nw, slice);
+            run_merge(x->out, slice);
+        }
+    }
+    if (spin)
+        spinners_stop(&sp);
+    free(slice);
     return rc;
 }
 
@@ -917,7 +978,7 @@ static int flow_run_spinning(flow *f, const char *name, const options *o, const 
 typedef struct case_result {
     bool done;
     run_result sat, light, light_spin;
-    cmdstat redis_delta; /* PUBLISH / EVAL calls and usec during the case */
+    cmdstat redis_delta; /* PUBLISH / EVAL calls and usec during its saturated run */
 } case_result;
 
 static void cmdstat_delta(const cmdstat *a, const cmdstat *b, cmdstat *d)
@@ -936,7 +997,7 @@ static uint64_t stat_or_zero(sc_client *c, const char *name)
     return v;
 }
 
-/* Saturated then light-load runs of one flow, after warm-up. */
+/* The saturated run of one flow, after warm-up (light load: light_interleaved). */
 static int run_case(const options *o, flow *f, const redis_proc *rs, const watch *w, size_t nw,
                     double sat_seconds, case_result *out)
 {
@@ -952,12 +1013,6 @@ static int run_case(const options *o, flow *f, const redis_proc *rs, const watch
         flow_run(f, "warm-up", o->warmup_seconds, 0, o->window, o->payload, w, nw, warm) < 0)
         goto done;
     if (flow_run(f, "saturated", sat_seconds, 0, o->window, o->payload, w, nw, &out->sat) < 0)
-        goto done;
-    if (flow_run(f, "light load", o->light_seconds, o->light_rate, o->window, o->payload, w, nw,
-                 &out->light) < 0)
-        goto done;
-    if (!o->no_spin &&
-        flow_run_spinning(f, "light load, idle CPUs busy", o, w, nw, &out->light_spin) < 0)
         goto done;
     redis_cmdstats(rs->port, &c1);
     cmdstat_delta(&c0, &c1, &out->redis_delta);
@@ -982,14 +1037,21 @@ static void flow_init_sidecast(flow *f, const char *what)
     f->pub.fd = f->sub.fd = -1;
 }
 
-/* Both sidecast cases on the two nodes. */
+typedef struct raw_results {
+    ceiling pipelined[MAX_REPEAT], nopipe;
+    unsigned best; /* index of the fastest pipelined run */
+    run_result windowed, hop, hop_spin;
+} raw_results;
+
+/* Both sidecast cases on the two nodes, then the light-load runs of both
+ * and of the raw flow `rawf` (NULL: none), interleaved. */
 typedef struct sidecast_results {
     case_result room, targeted;
     uint64_t n1_publishes, n1_commands, n1_outbox, n2_received, n2_delivers, n2_dups;
 } sidecast_results;
 
 static int bench_sidecast(const options *o, const redis_proc *rs, daemon_proc *n1, daemon_proc *n2,
-                          sidecast_results *out)
+                          flow *rawf, raw_results *raw, sidecast_results *out)
 {
     int rc = -1;
     flow *f = calloc(1, sizeof(*f));
@@ -1024,24 +1086,48 @@ static int bench_sidecast(const options *o, const redis_proc *rs, daemon_proc *n
     uint64_t d0 = stat_or_zero(f->r, "deliver_frames");
     uint64_t u0 = stat_or_zero(f->r, "cluster_duplicates_skipped");
     watch w[] = {{"sidecastd 1", n1->pid}, {"sidecastd 2", n2->pid}, {"redis", rs->pid}};
+    static const char *const bench_room[] = {"bench"};
+    static const char *const target_id[] = {"rcv-000000000000000"};
+    const sc_target room_to = {.rooms = bench_room, .n_rooms = 1};
+    const sc_target target_to = {.socket_ids = target_id, .n_socket_ids = 1};
 
     if (!o->no_room) {
         printf("  room emit: %u sockets of app R in room \"bench\" on node 2, app E emits to the "
                "room from node 1...\n",
                o->members);
-        static const char *const bench_room[] = {"bench"};
-        f->to = (sc_target){.rooms = bench_room, .n_rooms = 1};
+        f->to = room_to;
         if (run_case(o, f, rs, w, 3, o->seconds, &out->room) < 0)
             goto done;
     }
     if (!o->no_targeted) {
-        static const char *const target_id[] = {"rcv-000000000000000"};
         printf("  targeted emit: app E on node 1 emits to socket id %s of app R on node "
                "2...\n",
                target_id[0]);
         f->what = "targeted emit";
-        f->to = (sc_target){.socket_ids = target_id, .n_socket_ids = 1};
+        f->to = target_to;
         if (run_case(o, f, rs, w, 3, o->seconds, &out->targeted) < 0)
+            goto done;
+    }
+    watch raw_w[] = {{"redis", rs->pid}};
+    light_flow lf[3];
+    size_t nl = 0;
+    if (rawf)
+        lf[nl++] = (light_flow){rawf, NULL, raw_w, 1, &raw->hop};
+    if (out->room.done)
+        lf[nl++] = (light_flow){f, &room_to, w, 3, &out->room.light};
+    if (out->targeted.done)
+        lf[nl++] = (light_flow){f, &target_to, w, 3, &out->targeted.light};
+    printf("  light load: %s/s, %u interleaved slices of %.2f s per flow...\n", grp(o->light_rate),
+           o->light_slices, o->light_seconds / o->light_slices);
+    if (light_interleaved(o, lf, nl, false) < 0)
+        goto done;
+    if (!o->no_spin) {
+        if (rawf)
+            lf[0].out = &raw->hop_spin;
+        for (size_t i = rawf ? 1 : 0; i < nl; i++)
+            lf[i].out = lf[i].out == &out->room.light ? &out->room.light_spin
+                                                       : &out->targeted.light_spin;
+        if (light_interleaved(o, lf, nl, true) < 0)
             goto done;
     }
     out->n1_publishes = stat_or_zero(f->e, "redis_publishes") - p0;
@@ -1058,14 +1144,20 @@ done:
     return rc;
 }
 
-typedef struct raw_results {
-    ceiling pipelined[MAX_REPEAT], nopipe;
-    unsigned best; /* index of the fastest pipelined run */
-    run_result windowed, hop, hop_spin;
-} raw_results;
-
-static int bench_raw_client(const options *o, const redis_proc *rs, raw_results *out)
+static void raw_flow_free(flow *f)
 {
+    if (!f)
+        return;
+    conn_close(&f->pub);
+    conn_close(&f->sub);
+    free(f);
+}
+
+/* The raw windowed run; on success *keep is the raw flow, still subscribed,
+ * for the interleaved light-load runs (raw_flow_free it). */
+static int bench_raw_client(const options *o, const redis_proc *rs, raw_results *out, flow **keep)
+{
+    *keep = NULL;
     flow *f = calloc(1, sizeof(*f));
     if (!f)
         return fail("out of memory");
@@ -1097,17 +1189,12 @@ static int bench_raw_client(const options *o, const redis_proc *rs, raw_results 
     free(warm);
     if (r < 0 ||
         flow_run(f, "raw, windowed", o->raw_seconds, 0, o->window, o->payload, w, 1,
-                 &out->windowed) < 0 ||
-        flow_run(f, "raw hop, light load", o->light_seconds, o->light_rate, o->window, o->payload,
-                 w, 1, &out->hop) < 0 ||
-        (!o->no_spin &&
-         flow_run_spinning(f, "raw hop, idle CPUs busy", o, w, 1, &out->hop_spin) < 0))
+                 &out->windowed) < 0)
         goto done;
-    rc = 0;
+    *keep = f;
+    return 0;
 done:
-    conn_close(&f->pub);
-    conn_close(&f->sub);
-    free(f);
+    raw_flow_free(f);
     return rc;
 }
 
@@ -1160,17 +1247,17 @@ static void print_case(const char *title, const case_result *c, unsigned light_r
         return;
     printf("%s\n", title);
     print_run("saturated", &c->sat, false);
-    char l[64];
-    snprintf(l, sizeof(l), "light load (%s/s)", grp(light_rate));
-    print_run(l, &c->light, true);
-    if (c->light_spin.done)
-        print_run("  same, idle CPUs kept busy", &c->light_spin, true);
     const cmdstat *d = &c->redis_delta;
     printf("  %-30s redis INFO commandstats: %s PUBLISH (%.2f us/call), %s EVAL (%.2f us/call)\n",
            "", grp((double)d->publish_calls),
            d->publish_calls ? (double)d->publish_usec / (double)d->publish_calls : 0,
            grp((double)d->eval_calls),
            d->eval_calls ? (double)d->eval_usec / (double)d->eval_calls : 0);
+    char l[64];
+    snprintf(l, sizeof(l), "light load (%s/s)", grp(light_rate));
+    print_run(l, &c->light, true);
+    if (c->light_spin.done)
+        print_run("  same, idle CPUs kept busy", &c->light_spin, true);
 }
 
 static const char *verdict(bool ok)
@@ -1236,7 +1323,8 @@ int main(int argc, char **argv)
     }
     if (!interrupted && run_ceiling(&o, &rs, 1, o.raw_requests_nopipe, &raw->nopipe) < 0)
         rc = 1;
-    if (!interrupted && bench_raw_client(&o, &rs, raw) < 0)
+    flow *rawf = NULL;
+    if (!interrupted && bench_raw_client(&o, &rs, raw, &rawf) < 0)
         rc = 1;
 
     /* 2. two sidecastd nodes */
@@ -1252,10 +1340,11 @@ int main(int argc, char **argv)
             printf("\nsidecast: node 1 sidecastd pid %d, node 2 sidecastd pid %d, window %u, "
                    "%u-byte payloads\n",
                    (int)n1.pid, (int)n2.pid, o.window, o.payload);
-            if (bench_sidecast(&o, &rs, &n1, &n2, sc) < 0)
+            if (bench_sidecast(&o, &rs, &n1, &n2, rawf, raw, sc) < 0)
                 rc = 1;
         }
     }
+    raw_flow_free(rawf);
     if (daemon_stop(&n1) < 0)
         rc = 1;
     if (daemon_stop(&n2) < 0)
