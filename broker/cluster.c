@@ -70,6 +70,10 @@ struct sc_cluster {
     sc_buf pack;    /* encoded envelope; hiredis copies it when sending */
     sc_buf cmd;     /* a formatted PUBLISH, likewise copied */
     sc_buf scratch; /* ClusterEmit bytes while an envelope is built */
+    /* a fetch answer being written (see fetch_flush): room for the
+     * envelope's head, then the SocketList entries */
+    sc_buf fetch;
+    size_t fetch_head;
     /* consecutive publishes to one channel in a loop iteration, as the
      * repeated `envelopes` field of a Batch (see batch_add) */
     sc_buf batch, batch_out;
@@ -1104,42 +1108,69 @@ static void respond(sc_cluster *c, const char *origin, Sidecast__Cluster__V1__Re
     publish(c, ch, buf, len, vol);
 }
 
+/* A fetch answer is written straight into c->fetch as SocketList entries
+ * (no SocketInfo per socket, nothing in the arena), and its envelope's head
+ * in front of them once their length is known. */
 typedef struct fetch_collect {
     sc_cluster *c;
     const char *origin;
     uint64_t req;
-    bool with_data, with_rooms;
-    Sidecast__V1__SocketInfo **items;
-    size_t n, cap, bytes;
+    sc_socket_enc enc;
 } fetch_collect;
 
+/* The most an envelope's head can take before its SocketList: origin, seq,
+ * sent_unix_ms, the response's tag and length, its id and last, the
+ * sockets' tag and length (varints of at most 10 bytes, lengths of 5). */
+static size_t fetch_head_max(const sc_cluster *c)
+{
+    return sc_wire_len_field_size(1, strlen(c->self)) + 2 * 11 + 6 + 11 + 2 + 6;
+}
+
+static void fetch_begin(sc_cluster *c)
+{
+    c->fetch_head = fetch_head_max(c);
+    c->fetch.off = c->fetch.len = 0;
+    sc_buf_reserve(&c->fetch, c->fetch_head);
+    sc_buf_commit(&c->fetch, c->fetch_head);
+}
+
+/* Publish Envelope{origin, seq, sent_unix_ms, response{id, last, sockets}}
+ * as protobuf-c would pack it (unit_wire checks), its head written right
+ * before the entries, so they are not copied to make room for it. */
 static void fetch_flush(fetch_collect *fc, bool last)
 {
-    Sidecast__V1__SocketList l = SIDECAST__V1__SOCKET_LIST__INIT;
-    l.sockets = fc->items;
-    l.n_sockets = fc->n;
-    Sidecast__Cluster__V1__Response resp = SIDECAST__CLUSTER__V1__RESPONSE__INIT;
-    resp.id = fc->req;
-    resp.last = last;
-    resp.kind_case = SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS;
-    resp.sockets = &l;
-    respond(fc->c, fc->origin, &resp, true);
-    fc->n = 0;
-    fc->bytes = 0;
+    sc_cluster *c = fc->c;
+    size_t list_len = c->fetch.len - c->fetch_head, self_len = strlen(c->self);
+    uint64_t seq = ++c->seq, ms = wall_ms();
+    size_t resp_len =
+        (fc->req ? 1 + sc_wire_varint_size(fc->req) : 0) + (last ? 2 : 0) +
+        sc_wire_len_field_size(SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS, list_len);
+    size_t head = sc_wire_len_field_size(1, self_len) + 1 + sc_wire_varint_size(seq) +
+                  (ms ? 1 + sc_wire_varint_size(ms) : 0) +
+                  sc_wire_len_field_size(SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE, resp_len) -
+                  list_len;
+    uint8_t *start = c->fetch.data + c->fetch_head - head, *p = start;
+    p = sc_wire_write_len_field(p, 1, c->self, self_len);
+    p = sc_wire_write_varint_field(p, 2, seq);
+    if (ms)
+        p = sc_wire_write_varint_field(p, 3, ms);
+    p = sc_wire_write_len_head(p, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE, resp_len);
+    if (fc->req)
+        p = sc_wire_write_varint_field(p, 1, fc->req);
+    if (last)
+        p = sc_wire_write_varint_field(p, 2, 1);
+    sc_wire_write_len_head(p, SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS, list_len);
+    char ch[200];
+    channel_of(c, ch, sizeof(ch), "node", fc->origin);
+    publish(c, ch, start, head + list_len, true);
+    c->fetch.len = c->fetch_head;
 }
 
 static void fetch_one(sc_socket *s, void *ud)
 {
     fetch_collect *fc = ud;
-    if (fc->n == fc->cap) {
-        fc->cap = fc->cap ? fc->cap * 2 : 256;
-        fc->items = sc_xrealloc(fc->items, fc->cap * sizeof(*fc->items));
-    }
-    Sidecast__V1__SocketInfo *in = sc_arena_alloc(&fc->c->arena, sizeof(*in));
-    sc_dispatch_socket_info(fc->c->srv, &fc->c->arena, s, fc->with_data, fc->with_rooms, in);
-    fc->items[fc->n++] = in;
-    fc->bytes += s->id_len + s->sid_len + s->uid_len + 64 + (fc->with_data ? s->data_len : 0);
-    if (fc->bytes >= CHUNK_BYTES)
+    sc_dispatch_put_socket(&fc->c->fetch, &fc->enc, s);
+    if (fc->c->fetch.len - fc->c->fetch_head >= CHUNK_BYTES)
         fetch_flush(fc, false);
 }
 
@@ -1154,10 +1185,13 @@ static void handle_request(sc_cluster *c, const sc_envelope *env)
         if (q->filter)
             sel = *q->filter;
         sel.all = sel.all || sc_selector_is_empty(&sel);
-        fetch_collect fc = {c, env->origin, rq->id, q->with_data, q->with_rooms, NULL, 0, 0, 0};
+        fetch_collect fc = {
+            c, env->origin, rq->id, {c->self, strlen(c->self), q->with_data, q->with_rooms}};
+        fetch_begin(c);
         sc_registry_select(&c->srv->reg, NULL, &sel, fetch_one, &fc);
         fetch_flush(&fc, true);
-        free(fc.items);
+        c->fetch.off = c->fetch.len = 0;
+        sc_buf_shrink(&c->fetch, 2 * CHUNK_BYTES);
         break;
     }
     case SIDECAST__CLUSTER__V1__REQUEST__KIND_APPLY:
@@ -1430,6 +1464,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     sc_buf_init(&c->pack);
     sc_buf_init(&c->cmd);
     sc_buf_init(&c->scratch);
+    sc_buf_init(&c->fetch);
     sc_buf_init(&c->batch);
     sc_buf_init(&c->batch_out);
     sc_buf_init(&c->tgt);
@@ -1523,6 +1558,7 @@ void sc_cluster_free(sc_cluster *c)
     sc_buf_free(&c->pack);
     sc_buf_free(&c->cmd);
     sc_buf_free(&c->scratch);
+    sc_buf_free(&c->fetch);
     sc_buf_free(&c->batch);
     sc_buf_free(&c->batch_out);
     sc_buf_free(&c->tgt);
