@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <hiredis/sds.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1269,9 +1270,161 @@ static void on_batch(sc_cluster *c, const char *channel, const sc_envelope *env)
         on_envelope(c, channel, b->envelopes[i].data, b->envelopes[i].len, true);
 }
 
+/* Whether an envelope from `origin` with sequence number `seq` is to be
+ * handled: not one of our own coming back, and not seen yet from that
+ * origin (a multi-room emit arrives once per room channel). Counts what it
+ * skips; false for a canary of ours, after noting it arrived. */
+static bool from_peer(sc_cluster *c, const char *origin, uint64_t seq, int body_case)
+{
+    if (strcmp(origin, c->self) == 0) {
+        if (body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_CANARY) {
+            c->canary_pending_since = 0;
+            SC_COUNT(canaries_received);
+        } else {
+            SC_COUNT(cluster_own_skipped); /* our own room publish coming back */
+        }
+        return false;
+    }
+    size_t l = strlen(origin);
+    sc_peer *peer = sc_map_get(&c->peers, origin, l);
+    if (!peer) {
+        if (sc_map_count(&c->peers) >= 65536) {
+            SC_COUNT(cluster_unknown_origin_dropped);
+            sc_log_limited(SC_LOG_WARN,
+                           "dropping a message from unknown node %s: 65536 origins tracked "
+                           "(something other than sidecast nodes is publishing on '%s:*'?)",
+                           origin, c->prefix);
+            return false;
+        }
+        peer = sc_xcalloc(1, sizeof(*peer) + l + 1);
+        peer->len = (uint32_t)l;
+        memcpy(peer->id, origin, l + 1);
+        sc_map_put(&c->peers, peer);
+    }
+    if (seq <= peer->last_seq) {
+        SC_COUNT(cluster_duplicates_skipped); /* same emit via another room channel */
+        return false;
+    }
+    peer->last_seq = seq;
+    SC_COUNT(cluster_messages_received);
+    return true;
+}
+
+/* A Response with sockets, read without protobuf-c (see read_raw_response). */
+typedef struct raw_response {
+    uint64_t seq, id;
+    bool last;
+    const uint8_t *list; /* the encoded SocketList, n entries */
+    size_t list_len, n;
+    char origin[256]; /* last: not cleared before it is known to be needed */
+} raw_response;
+
+/* One field of the shapes read_raw_response accepts: each at most once
+ * (`seen` is a bitmask of field numbers below 32), of the expected type. */
+static bool once(const sc_wire_field *f, uint32_t *seen, uint8_t type)
+{
+    if (f->num >= 32 || (*seen & 1u << f->num) || f->type != type)
+        return false;
+    *seen |= 1u << f->num;
+    return true;
+}
+
+/* A bool as protobuf-c reads it, in the one form sidecastd writes. */
+static bool read_bool(const sc_wire_field *f, const uint8_t *end_of_field, bool *ret)
+{
+    if (f->varint > 1 || end_of_field - f->val != 1)
+        return false;
+    *ret = f->varint == 1;
+    return true;
+}
+
+static bool read_response_body(const uint8_t *p, size_t len, raw_response *rr)
+{
+    const uint8_t *end = p + len;
+    sc_wire_field f;
+    uint32_t seen = 0;
+    int r;
+    while ((r = sc_wire_next(&p, end, &f)) > 0) {
+        if (f.num == 1 && once(&f, &seen, SC_WIRE_VARINT))
+            rr->id = f.varint;
+        else if (f.num == 2 && once(&f, &seen, SC_WIRE_VARINT) && read_bool(&f, p, &rr->last))
+            continue;
+        else if (f.num == SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS &&
+                 once(&f, &seen, SC_WIRE_LEN)) {
+            rr->list = f.val;
+            rr->list_len = f.len;
+        } else
+            return false;
+    }
+    return r == 0 && rr->list && sc_wire_check_socket_list(rr->list, rr->list_len, &rr->n) == 0;
+}
+
+/* Fetch answers are most of what a node receives for a cluster-wide fetch:
+ * read them at wire level, so that their SocketList goes to the app as it
+ * came (sc_request_sockets_encoded), instead of unpacking every SocketInfo
+ * and packing it again. Only an envelope of the shape sidecastd sends
+ * (origin, seq, sent_unix_ms, response{id, last, sockets}; each at most
+ * once, nothing else) whose list passes sc_wire_check_socket_list is read
+ * here: for anything else this returns false and protobuf-c decodes the
+ * envelope as before (and counts it if malformed). So this path changes
+ * the cost of a fetch, not what any envelope does. */
+static bool read_raw_response(const uint8_t *p, size_t len, raw_response *rr)
+{
+    const uint8_t *end = p + len, *origin = NULL, *body = NULL;
+    size_t origin_len = 0, body_len = 0;
+    sc_wire_field f;
+    uint32_t seen = 0;
+    int r;
+    memset(rr, 0, offsetof(raw_response, origin));
+    while ((r = sc_wire_next(&p, end, &f)) > 0) {
+        if (f.num == 1 && once(&f, &seen, SC_WIRE_LEN)) {
+            origin = f.val;
+            origin_len = f.len;
+        } else if (f.num == 2 && once(&f, &seen, SC_WIRE_VARINT)) {
+            rr->seq = f.varint;
+        } else if (f.num == 3 && once(&f, &seen, SC_WIRE_VARINT)) {
+            continue; /* sent_unix_ms: not used on receipt */
+        } else if (f.num == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE &&
+                   once(&f, &seen, SC_WIRE_LEN)) {
+            body = f.val;
+            body_len = f.len;
+        } else {
+            return false; /* another body (emits end here), or an unusual shape */
+        }
+    }
+    /* the origin as the C string protobuf-c would make: no NUL inside */
+    if (r < 0 || !body || origin_len == 0 || origin_len >= sizeof(rr->origin) ||
+        memchr(origin, 0, origin_len) || !read_response_body(body, body_len, rr))
+        return false;
+    memcpy(rr->origin, origin, origin_len);
+    rr->origin[origin_len] = '\0';
+    return true;
+}
+
+static void handle_raw_response(sc_cluster *c, const raw_response *rr)
+{
+    sc_request *r = sc_request_find(c->srv, rr->id);
+    if (!r) {
+        SC_COUNT(responses_late);
+        return; /* timed out already */
+    }
+    if (rr->n) {
+        SC_COUNT(cluster_socket_lists_passed);
+        sc_request_sockets_encoded(r, rr->list, rr->list_len);
+    }
+    if (rr->last)
+        sc_request_node_answered(r, rr->origin);
+}
+
 static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, size_t len,
                         bool in_batch)
 {
+    raw_response rr;
+    if (read_raw_response(p, len, &rr)) {
+        if (from_peer(c, rr.origin, rr.seq, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE))
+            handle_raw_response(c, &rr);
+        return;
+    }
     sc_envelope *env = sidecast__cluster__v1__envelope__unpack(&c->arena.pb, len, p);
     if (!env || !env->origin || !env->origin[0] ||
         (in_batch && env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH)) {
@@ -1286,37 +1439,8 @@ static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, si
         on_batch(c, channel, env);
         return;
     }
-    if (strcmp(env->origin, c->self) == 0) {
-        if (env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_CANARY) {
-            c->canary_pending_since = 0;
-            SC_COUNT(canaries_received);
-        } else {
-            SC_COUNT(cluster_own_skipped); /* our own room publish coming back */
-        }
+    if (!from_peer(c, env->origin, env->seq, env->body_case))
         return;
-    }
-    sc_peer *peer = sc_map_get(&c->peers, env->origin, strlen(env->origin));
-    if (!peer) {
-        if (sc_map_count(&c->peers) >= 65536) {
-            SC_COUNT(cluster_unknown_origin_dropped);
-            sc_log_limited(SC_LOG_WARN,
-                           "dropping a message from unknown node %s: 65536 origins tracked "
-                           "(something other than sidecast nodes is publishing on '%s:*'?)",
-                           env->origin, c->prefix);
-            return;
-        }
-        size_t l = strlen(env->origin);
-        peer = sc_xcalloc(1, sizeof(*peer) + l + 1);
-        peer->len = (uint32_t)l;
-        memcpy(peer->id, env->origin, l + 1);
-        sc_map_put(&c->peers, peer);
-    }
-    if (env->seq <= peer->last_seq) {
-        SC_COUNT(cluster_duplicates_skipped); /* same emit via another room channel */
-        return;
-    }
-    peer->last_seq = env->seq;
-    SC_COUNT(cluster_messages_received);
     switch (env->body_case) {
     case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT: handle_emit(c, env, p, len); break;
     case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_REQUEST: handle_request(c, env); break;
