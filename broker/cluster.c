@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <hiredis/sds.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,10 @@ struct sc_cluster {
     sc_buf pack;    /* encoded envelope; hiredis copies it when sending */
     sc_buf cmd;     /* a formatted PUBLISH, likewise copied */
     sc_buf scratch; /* ClusterEmit bytes while an envelope is built */
+    /* a fetch answer being written (see fetch_flush): room for the
+     * envelope's head, then the SocketList entries */
+    sc_buf fetch;
+    size_t fetch_head;
     /* consecutive publishes to one channel in a loop iteration, as the
      * repeated `envelopes` field of a Batch (see batch_add) */
     sc_buf batch, batch_out;
@@ -1104,42 +1109,69 @@ static void respond(sc_cluster *c, const char *origin, Sidecast__Cluster__V1__Re
     publish(c, ch, buf, len, vol);
 }
 
+/* A fetch answer is written straight into c->fetch as SocketList entries
+ * (no SocketInfo per socket, nothing in the arena), and its envelope's head
+ * in front of them once their length is known. */
 typedef struct fetch_collect {
     sc_cluster *c;
     const char *origin;
     uint64_t req;
-    bool with_data, with_rooms;
-    Sidecast__V1__SocketInfo **items;
-    size_t n, cap, bytes;
+    sc_socket_enc enc;
 } fetch_collect;
 
+/* The most an envelope's head can take before its SocketList: origin, seq,
+ * sent_unix_ms, the response's tag and length, its id and last, the
+ * sockets' tag and length (varints of at most 10 bytes, lengths of 5). */
+static size_t fetch_head_max(const sc_cluster *c)
+{
+    return sc_wire_len_field_size(1, strlen(c->self)) + 2 * 11 + 6 + 11 + 2 + 6;
+}
+
+static void fetch_begin(sc_cluster *c)
+{
+    c->fetch_head = fetch_head_max(c);
+    c->fetch.off = c->fetch.len = 0;
+    sc_buf_reserve(&c->fetch, c->fetch_head);
+    sc_buf_commit(&c->fetch, c->fetch_head);
+}
+
+/* Publish Envelope{origin, seq, sent_unix_ms, response{id, last, sockets}}
+ * as protobuf-c would pack it (unit_wire checks), its head written right
+ * before the entries, so they are not copied to make room for it. */
 static void fetch_flush(fetch_collect *fc, bool last)
 {
-    Sidecast__V1__SocketList l = SIDECAST__V1__SOCKET_LIST__INIT;
-    l.sockets = fc->items;
-    l.n_sockets = fc->n;
-    Sidecast__Cluster__V1__Response resp = SIDECAST__CLUSTER__V1__RESPONSE__INIT;
-    resp.id = fc->req;
-    resp.last = last;
-    resp.kind_case = SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS;
-    resp.sockets = &l;
-    respond(fc->c, fc->origin, &resp, true);
-    fc->n = 0;
-    fc->bytes = 0;
+    sc_cluster *c = fc->c;
+    size_t list_len = c->fetch.len - c->fetch_head, self_len = strlen(c->self);
+    uint64_t seq = ++c->seq, ms = wall_ms();
+    size_t resp_len =
+        (fc->req ? 1 + sc_wire_varint_size(fc->req) : 0) + (last ? 2 : 0) +
+        sc_wire_len_field_size(SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS, list_len);
+    size_t head = sc_wire_len_field_size(1, self_len) + 1 + sc_wire_varint_size(seq) +
+                  (ms ? 1 + sc_wire_varint_size(ms) : 0) +
+                  sc_wire_len_field_size(SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE, resp_len) -
+                  list_len;
+    uint8_t *start = c->fetch.data + c->fetch_head - head, *p = start;
+    p = sc_wire_write_len_field(p, 1, c->self, self_len);
+    p = sc_wire_write_varint_field(p, 2, seq);
+    if (ms)
+        p = sc_wire_write_varint_field(p, 3, ms);
+    p = sc_wire_write_len_head(p, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE, resp_len);
+    if (fc->req)
+        p = sc_wire_write_varint_field(p, 1, fc->req);
+    if (last)
+        p = sc_wire_write_varint_field(p, 2, 1);
+    sc_wire_write_len_head(p, SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS, list_len);
+    char ch[200];
+    channel_of(c, ch, sizeof(ch), "node", fc->origin);
+    publish(c, ch, start, head + list_len, true);
+    c->fetch.len = c->fetch_head;
 }
 
 static void fetch_one(sc_socket *s, void *ud)
 {
     fetch_collect *fc = ud;
-    if (fc->n == fc->cap) {
-        fc->cap = fc->cap ? fc->cap * 2 : 256;
-        fc->items = sc_xrealloc(fc->items, fc->cap * sizeof(*fc->items));
-    }
-    Sidecast__V1__SocketInfo *in = sc_arena_alloc(&fc->c->arena, sizeof(*in));
-    sc_dispatch_socket_info(fc->c->srv, &fc->c->arena, s, fc->with_data, fc->with_rooms, in);
-    fc->items[fc->n++] = in;
-    fc->bytes += s->id_len + s->sid_len + s->uid_len + 64 + (fc->with_data ? s->data_len : 0);
-    if (fc->bytes >= CHUNK_BYTES)
+    sc_dispatch_put_socket(&fc->c->fetch, &fc->enc, s);
+    if (fc->c->fetch.len - fc->c->fetch_head >= CHUNK_BYTES)
         fetch_flush(fc, false);
 }
 
@@ -1154,10 +1186,13 @@ static void handle_request(sc_cluster *c, const sc_envelope *env)
         if (q->filter)
             sel = *q->filter;
         sel.all = sel.all || sc_selector_is_empty(&sel);
-        fetch_collect fc = {c, env->origin, rq->id, q->with_data, q->with_rooms, NULL, 0, 0, 0};
+        fetch_collect fc = {
+            c, env->origin, rq->id, {c->self, strlen(c->self), q->with_data, q->with_rooms}};
+        fetch_begin(c);
         sc_registry_select(&c->srv->reg, NULL, &sel, fetch_one, &fc);
         fetch_flush(&fc, true);
-        free(fc.items);
+        c->fetch.off = c->fetch.len = 0;
+        sc_buf_shrink(&c->fetch, 2 * CHUNK_BYTES);
         break;
     }
     case SIDECAST__CLUSTER__V1__REQUEST__KIND_APPLY:
@@ -1235,9 +1270,161 @@ static void on_batch(sc_cluster *c, const char *channel, const sc_envelope *env)
         on_envelope(c, channel, b->envelopes[i].data, b->envelopes[i].len, true);
 }
 
+/* Whether an envelope from `origin` with sequence number `seq` is to be
+ * handled: not one of our own coming back, and not seen yet from that
+ * origin (a multi-room emit arrives once per room channel). Counts what it
+ * skips; false for a canary of ours, after noting it arrived. */
+static bool from_peer(sc_cluster *c, const char *origin, uint64_t seq, int body_case)
+{
+    if (strcmp(origin, c->self) == 0) {
+        if (body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_CANARY) {
+            c->canary_pending_since = 0;
+            SC_COUNT(canaries_received);
+        } else {
+            SC_COUNT(cluster_own_skipped); /* our own room publish coming back */
+        }
+        return false;
+    }
+    size_t l = strlen(origin);
+    sc_peer *peer = sc_map_get(&c->peers, origin, l);
+    if (!peer) {
+        if (sc_map_count(&c->peers) >= 65536) {
+            SC_COUNT(cluster_unknown_origin_dropped);
+            sc_log_limited(SC_LOG_WARN,
+                           "dropping a message from unknown node %s: 65536 origins tracked "
+                           "(something other than sidecast nodes is publishing on '%s:*'?)",
+                           origin, c->prefix);
+            return false;
+        }
+        peer = sc_xcalloc(1, sizeof(*peer) + l + 1);
+        peer->len = (uint32_t)l;
+        memcpy(peer->id, origin, l + 1);
+        sc_map_put(&c->peers, peer);
+    }
+    if (seq <= peer->last_seq) {
+        SC_COUNT(cluster_duplicates_skipped); /* same emit via another room channel */
+        return false;
+    }
+    peer->last_seq = seq;
+    SC_COUNT(cluster_messages_received);
+    return true;
+}
+
+/* A Response with sockets, read without protobuf-c (see read_raw_response). */
+typedef struct raw_response {
+    uint64_t seq, id;
+    bool last;
+    const uint8_t *list; /* the encoded SocketList, n entries */
+    size_t list_len, n;
+    char origin[256]; /* last: not cleared before it is known to be needed */
+} raw_response;
+
+/* One field of the shapes read_raw_response accepts: each at most once
+ * (`seen` is a bitmask of field numbers below 32), of the expected type. */
+static bool once(const sc_wire_field *f, uint32_t *seen, uint8_t type)
+{
+    if (f->num >= 32 || (*seen & 1u << f->num) || f->type != type)
+        return false;
+    *seen |= 1u << f->num;
+    return true;
+}
+
+/* A bool as protobuf-c reads it, in the one form sidecastd writes. */
+static bool read_bool(const sc_wire_field *f, const uint8_t *end_of_field, bool *ret)
+{
+    if (f->varint > 1 || end_of_field - f->val != 1)
+        return false;
+    *ret = f->varint == 1;
+    return true;
+}
+
+static bool read_response_body(const uint8_t *p, size_t len, raw_response *rr)
+{
+    const uint8_t *end = p + len;
+    sc_wire_field f;
+    uint32_t seen = 0;
+    int r;
+    while ((r = sc_wire_next(&p, end, &f)) > 0) {
+        if (f.num == 1 && once(&f, &seen, SC_WIRE_VARINT))
+            rr->id = f.varint;
+        else if (f.num == 2 && once(&f, &seen, SC_WIRE_VARINT) && read_bool(&f, p, &rr->last))
+            continue;
+        else if (f.num == SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS &&
+                 once(&f, &seen, SC_WIRE_LEN)) {
+            rr->list = f.val;
+            rr->list_len = f.len;
+        } else
+            return false;
+    }
+    return r == 0 && rr->list && sc_wire_check_socket_list(rr->list, rr->list_len, &rr->n) == 0;
+}
+
+/* Fetch answers are most of what a node receives for a cluster-wide fetch:
+ * read them at wire level, so that their SocketList goes to the app as it
+ * came (sc_request_sockets_encoded), instead of unpacking every SocketInfo
+ * and packing it again. Only an envelope of the shape sidecastd sends
+ * (origin, seq, sent_unix_ms, response{id, last, sockets}; each at most
+ * once, nothing else) whose list passes sc_wire_check_socket_list is read
+ * here: for anything else this returns false and protobuf-c decodes the
+ * envelope as before (and counts it if malformed). So this path changes
+ * the cost of a fetch, not what any envelope does. */
+static bool read_raw_response(const uint8_t *p, size_t len, raw_response *rr)
+{
+    const uint8_t *end = p + len, *origin = NULL, *body = NULL;
+    size_t origin_len = 0, body_len = 0;
+    sc_wire_field f;
+    uint32_t seen = 0;
+    int r;
+    memset(rr, 0, offsetof(raw_response, origin));
+    while ((r = sc_wire_next(&p, end, &f)) > 0) {
+        if (f.num == 1 && once(&f, &seen, SC_WIRE_LEN)) {
+            origin = f.val;
+            origin_len = f.len;
+        } else if (f.num == 2 && once(&f, &seen, SC_WIRE_VARINT)) {
+            rr->seq = f.varint;
+        } else if (f.num == 3 && once(&f, &seen, SC_WIRE_VARINT)) {
+            continue; /* sent_unix_ms: not used on receipt */
+        } else if (f.num == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE &&
+                   once(&f, &seen, SC_WIRE_LEN)) {
+            body = f.val;
+            body_len = f.len;
+        } else {
+            return false; /* another body (emits end here), or an unusual shape */
+        }
+    }
+    /* the origin as the C string protobuf-c would make: no NUL inside */
+    if (r < 0 || !body || origin_len == 0 || origin_len >= sizeof(rr->origin) ||
+        memchr(origin, 0, origin_len) || !read_response_body(body, body_len, rr))
+        return false;
+    memcpy(rr->origin, origin, origin_len);
+    rr->origin[origin_len] = '\0';
+    return true;
+}
+
+static void handle_raw_response(sc_cluster *c, const raw_response *rr)
+{
+    sc_request *r = sc_request_find(c->srv, rr->id);
+    if (!r) {
+        SC_COUNT(responses_late);
+        return; /* timed out already */
+    }
+    if (rr->n) {
+        SC_COUNT(cluster_socket_lists_passed);
+        sc_request_sockets_encoded(r, rr->list, rr->list_len);
+    }
+    if (rr->last)
+        sc_request_node_answered(r, rr->origin);
+}
+
 static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, size_t len,
                         bool in_batch)
 {
+    raw_response rr;
+    if (read_raw_response(p, len, &rr)) {
+        if (from_peer(c, rr.origin, rr.seq, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE))
+            handle_raw_response(c, &rr);
+        return;
+    }
     sc_envelope *env = sidecast__cluster__v1__envelope__unpack(&c->arena.pb, len, p);
     if (!env || !env->origin || !env->origin[0] ||
         (in_batch && env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH)) {
@@ -1252,37 +1439,8 @@ static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, si
         on_batch(c, channel, env);
         return;
     }
-    if (strcmp(env->origin, c->self) == 0) {
-        if (env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_CANARY) {
-            c->canary_pending_since = 0;
-            SC_COUNT(canaries_received);
-        } else {
-            SC_COUNT(cluster_own_skipped); /* our own room publish coming back */
-        }
+    if (!from_peer(c, env->origin, env->seq, env->body_case))
         return;
-    }
-    sc_peer *peer = sc_map_get(&c->peers, env->origin, strlen(env->origin));
-    if (!peer) {
-        if (sc_map_count(&c->peers) >= 65536) {
-            SC_COUNT(cluster_unknown_origin_dropped);
-            sc_log_limited(SC_LOG_WARN,
-                           "dropping a message from unknown node %s: 65536 origins tracked "
-                           "(something other than sidecast nodes is publishing on '%s:*'?)",
-                           env->origin, c->prefix);
-            return;
-        }
-        size_t l = strlen(env->origin);
-        peer = sc_xcalloc(1, sizeof(*peer) + l + 1);
-        peer->len = (uint32_t)l;
-        memcpy(peer->id, env->origin, l + 1);
-        sc_map_put(&c->peers, peer);
-    }
-    if (env->seq <= peer->last_seq) {
-        SC_COUNT(cluster_duplicates_skipped); /* same emit via another room channel */
-        return;
-    }
-    peer->last_seq = env->seq;
-    SC_COUNT(cluster_messages_received);
     switch (env->body_case) {
     case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT: handle_emit(c, env, p, len); break;
     case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_REQUEST: handle_request(c, env); break;
@@ -1430,6 +1588,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     sc_buf_init(&c->pack);
     sc_buf_init(&c->cmd);
     sc_buf_init(&c->scratch);
+    sc_buf_init(&c->fetch);
     sc_buf_init(&c->batch);
     sc_buf_init(&c->batch_out);
     sc_buf_init(&c->tgt);
@@ -1523,6 +1682,7 @@ void sc_cluster_free(sc_cluster *c)
     sc_buf_free(&c->pack);
     sc_buf_free(&c->cmd);
     sc_buf_free(&c->scratch);
+    sc_buf_free(&c->fetch);
     sc_buf_free(&c->batch);
     sc_buf_free(&c->batch_out);
     sc_buf_free(&c->tgt);

@@ -160,17 +160,22 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
     return 0;
 }
 
-int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len,
-                     bool is_volatile)
+int sc_conn_send_encoded(sc_conn *c, uint64_t id, uint32_t field, const uint8_t *body, size_t len,
+                         const uint8_t *tail, size_t tail_len, bool is_volatile)
 {
-    int r = admit(c, sc_wire_raw_size(field, len), is_volatile);
+    int r = admit(c, sc_wire_frame_size(id, field, len + tail_len), is_volatile);
     if (r < 0)
         return r;
-    sc_wire_append_raw(&c->out, field, body, len);
+    sc_wire_append_frame(&c->out, id, field, body, len, tail, tail_len);
     SC_COUNT(frames_out);
     SC_METRIC_FRAME_OUT(field);
     sc_server_want_flush(c->srv, c);
     return 0;
+}
+
+int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len, bool is_volatile)
+{
+    return sc_conn_send_encoded(c, 0, field, body, len, NULL, 0, is_volatile);
 }
 
 void sc_conn_error(sc_conn *c, uint64_t id, int code, const char *ref, bool fatal,

@@ -68,6 +68,10 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile);
 /* Same, for a Frame whose oneof member `field` is the encoded `body`. */
 int sc_conn_send_raw(sc_conn *c, uint32_t field, const uint8_t *body, size_t len,
                      bool is_volatile);
+/* Same, with request id `id`, and the encoded member being body then tail
+ * (fields appended to bytes passed through, e.g. SocketList.more). */
+int sc_conn_send_encoded(sc_conn *c, uint64_t id, uint32_t field, const uint8_t *body, size_t len,
+                         const uint8_t *tail, size_t tail_len, bool is_volatile);
 
 /* Queue an Error frame answering request `id` (0 for fire-and-forget). With
  * fatal, stop reading and close once it is flushed. */

@@ -355,6 +355,46 @@ void sc_dispatch_socket_info(sc_server *srv, sc_arena *a, const sc_socket *s, bo
         in->rooms = room_names(a, s, &in->n_rooms);
 }
 
+/* Size of an optional string field: proto3 leaves an empty one out. */
+static size_t str_field_size(uint32_t field, size_t len)
+{
+    return len ? sc_wire_len_field_size(field, len) : 0;
+}
+
+static uint8_t *put_str_field(uint8_t *p, uint32_t field, const void *data, size_t len)
+{
+    return len ? sc_wire_write_len_field(p, field, data, len) : p;
+}
+
+/* Fields in number order and empty ones left out, as protobuf-c packs the
+ * SocketInfo that sc_dispatch_socket_info fills (unit_wire compares them). */
+void sc_dispatch_put_socket(sc_buf *b, const sc_socket_enc *e, const sc_socket *s)
+{
+    uint32_t nslots = 0;
+    void *const *slots = e->with_rooms ? sc_pset_slots(&s->rooms, &nslots) : NULL;
+    size_t data_len = e->with_data ? s->data_len : 0;
+    size_t inner =
+        str_field_size(SC_SI_SOCKET_ID, s->id_len) + str_field_size(SC_SI_SESSION_ID, s->sid_len) +
+        str_field_size(SC_SI_USER_ID, s->uid_len) + str_field_size(SC_SI_DATA, data_len) +
+        str_field_size(SC_SI_NODE_ID, e->node_len);
+    for (uint32_t i = 0; i < nslots; i++)
+        if (slots[i])
+            inner += sc_wire_len_field_size(SC_SI_ROOMS, ((const sc_room *)slots[i])->name_len);
+    uint8_t *p = sc_buf_reserve(b, sc_wire_len_field_size(SC_SL_SOCKETS, inner)), *start = p;
+    p = sc_wire_write_len_head(p, SC_SL_SOCKETS, inner);
+    p = put_str_field(p, SC_SI_SOCKET_ID, sc_socket_id(s), s->id_len);
+    p = put_str_field(p, SC_SI_SESSION_ID, sc_socket_sid(s), s->sid_len);
+    p = put_str_field(p, SC_SI_USER_ID, sc_socket_uid(s), s->uid_len);
+    p = put_str_field(p, SC_SI_DATA, s->data, data_len);
+    for (uint32_t i = 0; i < nslots; i++) {
+        const sc_room *room = slots[i];
+        if (room) /* repeated: written even when empty */
+            p = sc_wire_write_len_field(p, SC_SI_ROOMS, room->name, room->name_len);
+    }
+    p = put_str_field(p, SC_SI_NODE_ID, e->node_id, e->node_len);
+    sc_buf_commit(b, (size_t)(p - start));
+}
+
 /* Send this node's sockets selected by q to c in chunks; the last chunk has
  * more=last_more. Scratch lives in the server arena until dispatch ends. */
 static void send_local_sockets(sc_conn *c, uint64_t id, const Sidecast__V1__FetchSockets *q,

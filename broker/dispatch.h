@@ -36,6 +36,16 @@ void sc_dispatch_remove_socket(struct sc_server *srv, sc_socket *s);
 /* Fill a SocketInfo for s; room names are allocated in the arena. */
 void sc_dispatch_socket_info(struct sc_server *srv, sc_arena *a, const sc_socket *s,
                              bool with_data, bool with_rooms, Sidecast__V1__SocketInfo *out);
+/* How sc_dispatch_put_socket writes a socket. */
+typedef struct sc_socket_enc {
+    const char *node_id; /* the node the sockets are on */
+    size_t node_len;
+    bool with_data, with_rooms;
+} sc_socket_enc;
+/* Append s to b as one `sockets` entry of an encoded SocketList: tag,
+ * length and the SocketInfo that sc_dispatch_socket_info would fill, byte
+ * for byte as protobuf-c packs it, without building the message. */
+void sc_dispatch_put_socket(sc_buf *b, const sc_socket_enc *e, const sc_socket *s);
 /* This node's part of a fetch: SocketList frames (more=true) for request r. */
 void sc_dispatch_local_sockets(struct sc_server *srv, struct sc_request *r,
                                const Sidecast__V1__FetchSockets *q);

@@ -220,6 +220,16 @@ void sc_request_sockets(sc_request *r, const Sidecast__V1__SocketList *l)
     send_frame(r, M(SOCKET_LIST), &copy);
 }
 
+void sc_request_sockets_encoded(sc_request *r, const uint8_t *list, size_t len)
+{
+    /* more=true after the node's own fields: the last occurrence of a
+     * scalar wins, so the app reads more=true whatever the list said */
+    static const uint8_t more[] = {SC_SL_MORE << 3 | SC_WIRE_VARINT, 1};
+    if (r->conn)
+        sc_conn_send_encoded(r->conn, r->frame_id, M(SOCKET_LIST), list, len, more, sizeof(more),
+                             false);
+}
+
 void sc_request_progress(sc_request *r, uint32_t expect, ProtobufCBinaryData *payloads, size_t n)
 {
     if (expect == 0 && n == 0)

@@ -67,6 +67,9 @@ sc_request *sc_request_new(struct sc_server *srv, sc_req_kind kind, struct sc_co
 sc_request *sc_request_find(struct sc_server *srv, uint64_t id);
 /* Pass answers on to the requesting app (no-op if it closed). */
 void sc_request_sockets(sc_request *r, const Sidecast__V1__SocketList *l);
+/* The same for an encoded SocketList (checked with sc_wire_check_socket_list),
+ * passed on as it is: its entries are not decoded or re-encoded. */
+void sc_request_sockets_encoded(sc_request *r, const uint8_t *list, size_t len);
 void sc_request_progress(sc_request *r, uint32_t expect, ProtobufCBinaryData *payloads,
                          size_t n);
 /* Wait for exactly these nodes (this one included): answers from others

@@ -92,7 +92,10 @@
     X(refused_data_limit, "socket ups / set data refused: data over max_socket_data_bytes")        \
     X(refused_pending_limit, "cluster requests refused: max_pending_per_connection reached")       \
     X(output_discarded_bytes, "queued output discarded when its connection closed (slow "          \
-                              "reader...)")
+                              "reader...)")                                                        \
+    /* perf: fetch answers */                                                                      \
+    X(cluster_socket_lists_passed, "SocketLists from other nodes passed to apps as received "      \
+                                   "(not re-encoded)")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;

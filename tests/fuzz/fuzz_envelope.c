@@ -21,7 +21,12 @@
  * ch picks: this node's channel, all, room:r1, room:r2, room:none.
  *
  * Every Deliver an app receives for an emit must carry that emit's payload,
- * volatile flag and selector (its socket_ids narrowed to the app's own). */
+ * volatile flag and selector (its socket_ids narrowed to the app's own).
+ * Every SocketList an app receives while a message is handled must be, entry
+ * for entry and with more=true, the SocketList of one of the message's
+ * envelopes (a Batch's included, in order) as protobuf-c decodes it: the
+ * daemon passes most of them on without decoding them (read_raw_response),
+ * and must neither change one nor pass on one that protobuf-c refuses. */
 #include "../../broker/cluster.c"
 #include "fuzz.h"
 
@@ -32,6 +37,13 @@
 static fz_daemon d;
 static bool in_message;
 static Sidecast__Cluster__V1__ClusterEmit *expect_emit; /* decoded like the daemon does */
+/* the SocketLists of the current message's envelopes, in order, and the
+ * next one an app's SocketList may match (see check_socket_list) */
+#define MAX_LISTS 256
+static const Sidecast__V1__SocketList *expect_lists[MAX_LISTS];
+static size_t n_expect_lists, next_list;
+static Sidecast__Cluster__V1__Envelope *inner_envs[MAX_LISTS];
+static size_t n_inner_envs;
 
 static const char *channel_name(uint8_t ch, char *out, size_t len)
 {
@@ -150,6 +162,83 @@ static void check_deliver(fz_daemon *dd, int i, const sc_frame *f, void *ud)
                     got->socket_ids[k]);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static bool same_info(const Sidecast__V1__SocketInfo *a, const Sidecast__V1__SocketInfo *b)
+{
+    return same_str(a->socket_id, b->socket_id) && same_str(a->session_id, b->session_id) &&
+           same_str(a->user_id, b->user_id) && same_str(a->node_id, b->node_id) &&
+           a->data.len == b->data.len &&
+           (!a->data.len || memcmp(a->data.data, b->data.data, a->data.len) == 0) &&
+           same_strings(a->rooms, a->n_rooms, b->rooms, b->n_rooms);
+}
+
+static bool same_list(const Sidecast__V1__SocketList *a, const Sidecast__V1__SocketList *b)
+{
+    if (a->n_sockets != b->n_sockets)
+        return false;
+    for (size_t i = 0; i < a->n_sockets; i++)
+        if (!same_info(a->sockets[i], b->sockets[i]))
+            return false;
+    return true;
+}
+
+static void check_socket_list(int i, const sc_frame *f)
+{
+    if (!in_message || f->msg_case != SIDECAST__V1__FRAME__MSG_SOCKET_LIST)
+        return;
+    if (!f->socket_list->more) {
+        if (f->socket_list->n_sockets) /* only the request's own end is empty */
+            fz_fail("app %d got a SocketList with more=false for another node's answer", i);
+        return;
+    }
+    while (next_list < n_expect_lists && !same_list(expect_lists[next_list], f->socket_list))
+        next_list++;
+    if (next_list == n_expect_lists)
+        fz_fail("app %d got a SocketList of %zu sockets that no envelope of the message carries "
+                "as protobuf-c decodes it",
+                i, f->socket_list->n_sockets);
+    next_list++;
+}
+
+static void check_frame(fz_daemon *dd, int i, const sc_frame *f, void *ud)
+{
+    check_deliver(dd, i, f, ud);
+    check_socket_list(i, f);
+}
+
+static void expect_list_of(const Sidecast__Cluster__V1__Envelope *env)
+{
+    if (env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE &&
+        env->response->kind_case == SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS &&
+        n_expect_lists < MAX_LISTS)
+        expect_lists[n_expect_lists++] = env->response->sockets;
+}
+
+/* What the daemon may pass on for this envelope: its list, or (a Batch)
+ * the lists of the inner envelopes protobuf-c decodes. */
+static void expect_lists_of(const Sidecast__Cluster__V1__Envelope *env)
+{
+    n_expect_lists = next_list = n_inner_envs = 0;
+    if (!env)
+        return;
+    expect_list_of(env);
+    if (env->body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH)
+        return;
+    const Sidecast__Cluster__V1__Batch *b = env->batch;
+    for (size_t k = 0; k < b->n_envelopes && n_inner_envs < MAX_LISTS; k++) {
+        Sidecast__Cluster__V1__Envelope *in = sidecast__cluster__v1__envelope__unpack(
+            NULL, b->envelopes[k].len, b->envelopes[k].data);
+        if (!in)
+            continue;
+        inner_envs[n_inner_envs++] = in;
+        expect_list_of(in);
+    }
+}
+
 static void socket_up(int app, const char *id, const char *sid, const char *uid, char **rooms,
                       size_t n)
 {
@@ -170,7 +259,7 @@ static void socket_up(int app, const char *id, const char *sid, const char *uid,
 static void setup(void)
 {
     fz_start(&d, true);
-    d.on_frame = check_deliver;
+    d.on_frame = check_frame;
     sc_cluster *c = d.srv.cluster;
     const char *ids[] = {c->self, "peer-a", "peer-b"};
     const char *infos[] = {"9:fuzz-node10.0.0.9:3000", "6:node-a10.0.0.1:3000", "6:node-b"};
@@ -198,11 +287,15 @@ static void message(fz_reader *r)
     Sidecast__Cluster__V1__Envelope *env = sidecast__cluster__v1__envelope__unpack(NULL, len, p);
     if (env && env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT && env->emit->to)
         expect_emit = env->emit;
+    expect_lists_of(env);
     in_message = true;
     pubsub("message", ch, p, len);
     fz_pump(&d);
     in_message = false;
     expect_emit = NULL;
+    for (size_t i = 0; i < n_inner_envs; i++)
+        sidecast__cluster__v1__envelope__free_unpacked(inner_envs[i], NULL);
+    n_expect_lists = n_inner_envs = 0;
     if (env)
         sidecast__cluster__v1__envelope__free_unpacked(env, NULL);
 }

@@ -455,6 +455,138 @@ static void env_response(const char *origin, uint64_t id, bool last, int kind, v
     env_rec(0, origin, &env);
 }
 
+/* A message record with hand-built envelope bytes (malformed ones too). */
+static void env_raw(uint8_t ch, const sc_buf *env)
+{
+    uint8_t k[2] = {0, ch};
+    sc_buf_append(&seed, k, 2);
+    put16(sc_buf_used(env));
+    sc_buf_append(&seed, sc_buf_head(env), sc_buf_used(env));
+}
+
+/* Envelope{origin, seq, response{id, last, sockets = list}} with the
+ * list's bytes as given, fields in the order sidecastd writes them; `last`
+ * is the encoded Response.last field (last_len bytes, tag included). */
+static void response_bytes(sc_buf *out, const char *origin, uint64_t id, const char *last,
+                           size_t last_len, const sc_buf *list)
+{
+    sc_buf rs;
+    sc_buf_init(&rs);
+    sc_wire_put_varint_field(&rs, 1, id);
+    sc_buf_append(&rs, last, last_len);
+    sc_wire_put_bytes_field(&rs, SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS, sc_buf_head(list),
+                            sc_buf_used(list));
+    out->off = out->len = 0;
+    sc_wire_put_bytes_field(out, 1, origin, strlen(origin));
+    sc_wire_put_varint_field(out, 2, ++seq);
+    sc_wire_put_varint_field(out, 3, 1700000000000ull);
+    sc_wire_put_bytes_field(out, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE, sc_buf_head(&rs),
+                            sc_buf_used(&rs));
+    sc_buf_free(&rs);
+}
+
+/* One SocketInfo field: its tag byte and value (a varint field's value is
+ * the string's length). */
+typedef struct info_field {
+    uint8_t tag;
+    const char *value;
+} info_field;
+#define FIELDS(...)                                                                                \
+    (const info_field[]){__VA_ARGS__},                                                             \
+        sizeof((const info_field[]){__VA_ARGS__}) / sizeof(info_field)
+
+/* Append one SocketList entry made of these fields, in this order. */
+static void list_entry(sc_buf *list, const info_field *fields, size_t n)
+{
+    sc_buf si;
+    sc_buf_init(&si);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t num = fields[i].tag >> 3;
+        size_t len = strlen(fields[i].value);
+        if ((fields[i].tag & 7) == SC_WIRE_VARINT)
+            sc_wire_put_varint_field(&si, num, len);
+        else
+            sc_wire_put_bytes_field(&si, num, fields[i].value, len);
+    }
+    sc_wire_put_bytes_field(list, 1, sc_buf_head(&si), sc_buf_used(&si));
+    sc_buf_free(&si);
+}
+
+/* Fetch answers for request 1 (fetch, app A) as sidecastd writes them, in a
+ * Batch, with fields this version does not know, and malformed or unusual
+ * ones that must go the protobuf-c way: a socket id twice, a wire type
+ * protobuf-c refuses, a truncated list, a NUL in the origin, a bool in two
+ * bytes. */
+static void socket_list_seeds(void)
+{
+    sc_buf list, env, batch, inner;
+    sc_buf_init(&list);
+    sc_buf_init(&env);
+    sc_buf_init(&batch);
+    sc_buf_init(&inner);
+    seq = 100;
+    begin(0);
+    list_entry(&list, FIELDS({0x0a, "p1"}, {0x12, "sess-p1"}, {0x1a, "u1"}, {0x22, "data"},
+                             {0x2a, "r1"}, {0x2a, "p1"}, {0x32, "peer-a"}));
+    list_entry(&list, FIELDS({0x0a, "p2"}, {0x32, "peer-a"}));
+    response_bytes(&env, "peer-a", 1, NULL, 0, &list);
+    env_raw(0, &env);
+    /* the same two in one Batch with a second chunk */
+    batch.off = batch.len = 0;
+    sc_wire_put_bytes_field(&batch, 1, "peer-a", 6);
+    sc_buf b2;
+    sc_buf_init(&b2);
+    response_bytes(&inner, "peer-a", 1, NULL, 0, &list);
+    sc_wire_put_bytes_field(&b2, 1, sc_buf_head(&inner), sc_buf_used(&inner));
+    list.off = list.len = 0;
+    list_entry(&list, FIELDS({0x0a, "p3"}, {0x32, "peer-a"}));
+    response_bytes(&inner, "peer-a", 1, NULL, 0, &list);
+    sc_wire_put_bytes_field(&b2, 1, sc_buf_head(&inner), sc_buf_used(&inner));
+    sc_wire_put_bytes_field(&batch, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH, sc_buf_head(&b2),
+                            sc_buf_used(&b2));
+    sc_buf_free(&b2);
+    env_raw(0, &batch);
+    /* unknown fields in a SocketInfo (varint 9, bytes 10) and in the list */
+    list.off = list.len = 0;
+    list_entry(&list, FIELDS({0x0a, "p4"}, {0x48, "xyz"}, {0x52, "later"}, {0x32, "peer-a"}));
+    sc_wire_put_varint_field(&list, 7, 3);
+    response_bytes(&env, "peer-a", 1, NULL, 0, &list);
+    env_raw(0, &env);
+    /* a socket id twice: protobuf-c keeps the last */
+    list.off = list.len = 0;
+    list_entry(&list, FIELDS({0x0a, "first"}, {0x0a, "second"}, {0x32, "peer-a"}));
+    response_bytes(&env, "peer-a", 1, NULL, 0, &list);
+    env_raw(0, &env);
+    /* socket_id as a varint: protobuf-c refuses the envelope */
+    list.off = list.len = 0;
+    list_entry(&list, FIELDS({0x08, "abc"}, {0x32, "peer-a"}));
+    response_bytes(&env, "peer-a", 1, NULL, 0, &list);
+    env_raw(0, &env);
+    /* a list whose last entry runs past its end */
+    list.off = list.len = 0;
+    list_entry(&list, FIELDS({0x0a, "p5"}, {0x32, "peer-a"}));
+    list.len--;
+    response_bytes(&env, "peer-a", 1, NULL, 0, &list);
+    env_raw(0, &env);
+    /* a NUL in the origin */
+    list.off = list.len = 0;
+    list_entry(&list, FIELDS({0x0a, "p6"}));
+    response_bytes(&env, "peer-a", 1, NULL, 0, &list);
+    env.data[3] = 0; /* "p\0er-a" */
+    env_raw(0, &env);
+    /* last=true written in two bytes (0x81 0x00): protobuf-c reads true */
+    response_bytes(&env, "peer-b", 1, "\x10\x81\x00", 3, &list);
+    env_raw(0, &env);
+    /* and the usual last=true, from peer-a */
+    response_bytes(&env, "peer-a", 1, "\x10\x01", 2, &list);
+    env_raw(0, &env);
+    finish("envelope", "socket-lists");
+    sc_buf_free(&list);
+    sc_buf_free(&env);
+    sc_buf_free(&batch);
+    sc_buf_free(&inner);
+}
+
 static void app_ack(uint8_t app, uint64_t ack_id, const char *answer, bool done)
 {
     LIT("\x04");
@@ -589,6 +721,7 @@ int main(int argc, char **argv)
     sc_buf_init(&seed);
     frame_seeds();
     envelope_seeds();
+    socket_list_seeds();
     sc_buf_free(&seed);
     return 0;
 }

@@ -456,7 +456,7 @@ void raw_send(int fd, const void *p, size_t n)
         die("raw send failed: %s", strerror(errno));
 }
 
-static void raw_send_frame(int fd, const sc_frame *f)
+void raw_send_frame(int fd, const sc_frame *f)
 {
     sc_buf b;
     sc_buf_init(&b);
@@ -531,6 +531,22 @@ int raw_read_frame(int fd, int *ret_error_code, int timeout_ms)
     }
     free(body);
     return mc;
+}
+
+sc_frame *raw_read_unpacked(int fd, int timeout_ms)
+{
+    uint8_t hdr[4];
+    if (read_full(fd, hdr, 4, timeout_ms) < 0)
+        return NULL;
+    uint32_t len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+    if (len > 16u * 1024 * 1024)
+        return NULL;
+    uint8_t *body = malloc(len ? len : 1);
+    sc_frame *f = read_full(fd, body, len, timeout_ms) == 0
+                      ? sidecast__v1__frame__unpack(NULL, len, body)
+                      : NULL;
+    free(body);
+    return f;
 }
 
 bool raw_wait_eof(int fd, int timeout_ms)
@@ -665,6 +681,36 @@ char *redis_cli(redis_srv *r, const char *args)
     out[n] = 0;
     pclose(p);
     return out;
+}
+
+long redis_publish_raw(redis_srv *r, const char *channel, const void *p, size_t len)
+{
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)r->port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        die("connect to redis: %s", strerror(errno));
+    char head[512];
+    int n = snprintf(head, sizeof(head), "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n%s\r\n$%zu\r\n",
+                     strlen(channel), channel, len);
+    raw_send(fd, head, (size_t)n);
+    raw_send(fd, p, len);
+    raw_send(fd, "\r\n", 2);
+    char reply[64] = {0};
+    size_t got = 0;
+    while (got < sizeof(reply) - 1 && !strchr(reply, '\n')) { /* ":<receivers>\r\n" */
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, 5000) <= 0)
+            break;
+        ssize_t k = recv(fd, reply + got, sizeof(reply) - 1 - got, 0);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    close(fd);
+    return reply[0] == ':' ? atol(reply + 1) : -1;
 }
 
 long redis_calls(redis_srv *r, const char *cmd)

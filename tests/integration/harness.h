@@ -97,6 +97,12 @@ void raw_send(int fd, const void *p, size_t n);
 void raw_send_hello(int fd, uint32_t version);
 /* A Join of one room for socket_id, with frame id `id`. */
 void raw_send_join(int fd, uint64_t id, const char *socket_id, const char *room);
+struct Sidecast__V1__Frame;
+/* Encode f and send it (length prefix added). */
+void raw_send_frame(int fd, const struct Sidecast__V1__Frame *f);
+/* Read one frame (blocking, bounded) and decode it; NULL on EOF, timeout
+ * or bytes that are not a Frame. Free with sidecast__v1__frame__free_unpacked. */
+struct Sidecast__V1__Frame *raw_read_unpacked(int fd, int timeout_ms);
 
 #endif
 
@@ -134,6 +140,9 @@ void redis_signal(redis_srv *r, int sig);
 void redis_free(redis_srv *r);
 /* Run redis-cli against it; returns its output (caller frees). */
 char *redis_cli(redis_srv *r, const char *args);
+/* PUBLISH binary bytes (what another node, or anything else, could send
+ * on a sidecast channel); returns the number of receivers, -1 on error. */
+long redis_publish_raw(redis_srv *r, const char *channel, const void *p, size_t len);
 /* "calls=N" of one command in INFO commandstats (0 if never called). */
 long redis_calls(redis_srv *r, const char *cmd);
 

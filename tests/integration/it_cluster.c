@@ -3,6 +3,8 @@
  * emit, and every cluster request (including the timeout path with a node
  * frozen by SIGSTOP). */
 #include "harness.h"
+#include "cluster.pb-c.h"
+#include "wire.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -338,6 +340,301 @@ static void test_fetch_sockets_cluster(void **state)
     assert_int_equal(f.n, 3);
 }
 
+/* Every field of every socket a fetch returns, copied. */
+typedef struct full_socket {
+    char id[32], sid[32], uid[32], node[40];
+    uint8_t data[1100];
+    size_t data_len;
+    char rooms[4][16];
+    size_t n_rooms;
+} full_socket;
+
+typedef struct full_fetch {
+    full_socket *s;
+    size_t n, cap;
+} full_fetch;
+
+static void on_full(void *ud, const sc_socket_view *v)
+{
+    full_fetch *f = ud;
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 64;
+        f->s = realloc(f->s, f->cap * sizeof(*f->s));
+    }
+    full_socket *s = &f->s[f->n++];
+    memset(s, 0, sizeof(*s));
+    snprintf(s->id, sizeof(s->id), "%s", v->socket_id);
+    snprintf(s->sid, sizeof(s->sid), "%s", v->session_id);
+    snprintf(s->uid, sizeof(s->uid), "%s", v->user_id);
+    snprintf(s->node, sizeof(s->node), "%s", v->node_id);
+    assert_true(v->data_len <= sizeof(s->data));
+    if (v->data_len)
+        memcpy(s->data, v->data, v->data_len);
+    s->data_len = v->data_len;
+    assert_true(v->n_rooms <= 4);
+    for (size_t i = 0; i < v->n_rooms; i++)
+        snprintf(s->rooms[i], sizeof(s->rooms[i]), "%s", v->rooms[i]);
+    s->n_rooms = v->n_rooms;
+}
+
+static const full_socket *full_find(const full_fetch *f, const char *id)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->s[i].id, id) == 0)
+            return &f->s[i];
+    return NULL;
+}
+
+static bool has_room(const full_socket *s, const char *room)
+{
+    for (size_t i = 0; i < s->n_rooms; i++)
+        if (strcmp(s->rooms[i], room) == 0)
+            return true;
+    return false;
+}
+
+/* Other nodes' answers reach the app as they were encoded (the calling node
+ * passes their SocketList through, see read_raw_response in cluster.c):
+ * every field of every socket must come out as registered, with the node
+ * that holds it, and none of those answers may count as malformed. */
+static void test_fetch_sockets_every_field(void **state)
+{
+    world *w = *state;
+    static const uint8_t bin[] = {0, 1, 'b', 'i', 'n', 0xff};
+    assert_int_equal(sc_client_socket_up(w->b, "fx-b", "sess-fx", "user-fx", bin, sizeof(bin),
+                                         LIST("fxr", "fxr2")),
+                     0);
+    assert_int_equal(sc_client_socket_up(w->c, "fx-c", "", "", NULL, 0, LIST("fxr")), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    assert_int_equal(sc_client_sync(w->c, 0), 0);
+    uint64_t passed0 = stat_of(w->a, "cluster_socket_lists_passed"),
+             bad0 = stat_of(w->a, "cluster_malformed");
+    full_fetch f = {0};
+    sc_target filter = {.rooms = LIST("fxr")};
+    assert_int_equal(sc_client_fetch_sockets(w->a, &filter, true, true, on_full, &f, 0), 0);
+    assert_int_equal(f.n, 2);
+    const full_socket *b = full_find(&f, "fx-b"), *c = full_find(&f, "fx-c");
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_string_equal(b->sid, "sess-fx");
+    assert_string_equal(b->uid, "user-fx");
+    assert_int_equal(b->data_len, sizeof(bin));
+    assert_memory_equal(b->data, bin, sizeof(bin));
+    assert_int_equal(b->n_rooms, 2);
+    assert_true(has_room(b, "fxr") && has_room(b, "fxr2"));
+    assert_string_equal(b->node, sc_client_node_id(w->b));
+    assert_string_equal(c->sid, "");
+    assert_string_equal(c->uid, "");
+    assert_int_equal(c->data_len, 0);
+    assert_int_equal(c->n_rooms, 1);
+    assert_string_equal(c->rooms[0], "fxr");
+    assert_string_equal(c->node, sc_client_node_id(w->c));
+    assert_int_equal(stat_of(w->a, "cluster_socket_lists_passed") - passed0, 2);
+    assert_int_equal(stat_of(w->a, "cluster_malformed"), bad0);
+    /* without data and rooms: none sent */
+    free(f.s);
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(sc_client_fetch_sockets(w->a, &filter, false, false, on_full, &f, 0), 0);
+    assert_int_equal(f.n, 2);
+    b = full_find(&f, "fx-b");
+    assert_non_null(b);
+    assert_int_equal(b->data_len, 0);
+    assert_int_equal(b->n_rooms, 0);
+    assert_string_equal(b->sid, "sess-fx");
+    free(f.s);
+    assert_int_equal(sc_client_socket_down(w->b, "fx-b"), 0);
+    assert_int_equal(sc_client_socket_down(w->c, "fx-c"), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    assert_int_equal(sc_client_sync(w->c, 0), 0);
+}
+
+#define BIG_SOCKETS 600
+#define BIG_DATA 1024
+
+static void big_data(int i, uint8_t *out)
+{
+    for (int k = 0; k < BIG_DATA; k++)
+        out[k] = (uint8_t)(i * 31 + k * 7);
+}
+
+/* A node's answer larger than one chunk (256 KiB of entries per Response)
+ * arrives as several SocketLists, each passed through: every socket once,
+ * with its own data. */
+static void test_fetch_sockets_chunked(void **state)
+{
+    world *w = *state;
+    uint8_t data[BIG_DATA];
+    char id[32];
+    for (int i = 0; i < BIG_SOCKETS; i++) {
+        snprintf(id, sizeof(id), "big-%d", i);
+        big_data(i, data);
+        assert_int_equal(sc_client_socket_up(w->b, id, "", "", data, BIG_DATA, LIST("big")), 0);
+    }
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    uint64_t passed0 = stat_of(w->a, "cluster_socket_lists_passed"),
+             bad0 = stat_of(w->a, "cluster_malformed");
+    full_fetch f = {0};
+    sc_target filter = {.rooms = LIST("big")};
+    assert_int_equal(sc_client_fetch_sockets(w->a, &filter, true, false, on_full, &f, 0), 0);
+    assert_int_equal(f.n, BIG_SOCKETS);
+    static bool seen[BIG_SOCKETS];
+    memset(seen, 0, sizeof(seen));
+    for (size_t k = 0; k < f.n; k++) {
+        int i = -1;
+        assert_int_equal(sscanf(f.s[k].id, "big-%d", &i), 1);
+        assert_true(i >= 0 && i < BIG_SOCKETS && !seen[i]);
+        seen[i] = true;
+        big_data(i, data);
+        assert_int_equal(f.s[k].data_len, BIG_DATA);
+        assert_memory_equal(f.s[k].data, data, BIG_DATA);
+        assert_string_equal(f.s[k].node, sc_client_node_id(w->b));
+    }
+    /* 600 entries of about 1 KiB: three chunks from b, all passed through */
+    assert_true(stat_of(w->a, "cluster_socket_lists_passed") - passed0 >= 3);
+    assert_int_equal(stat_of(w->a, "cluster_malformed"), bad0);
+    free(f.s);
+    for (int i = 0; i < BIG_SOCKETS; i++) {
+        snprintf(id, sizeof(id), "big-%d", i);
+        assert_int_equal(sc_client_socket_down(w->b, id), 0);
+    }
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+}
+
+/* Send a FetchSockets on a raw connection and collect the socket ids of
+ * every SocketList until the last; returns the count, -1 on an Error. */
+static int raw_fetch(int fd, uint64_t id, bool exclude_self, char ids[][16], int max)
+{
+    Sidecast__V1__FetchSockets q = SIDECAST__V1__FETCH_SOCKETS__INIT;
+    q.exclude_self = exclude_self;
+    sc_frame f = SC_FRAME_INIT;
+    f.id = id;
+    f.msg_case = SIDECAST__V1__FRAME__MSG_FETCH_SOCKETS;
+    f.fetch_sockets = &q;
+    raw_send_frame(fd, &f);
+    int n = 0;
+    for (;;) {
+        sc_frame *r = raw_read_unpacked(fd, 5000);
+        assert_non_null(r);
+        assert_int_equal(r->id, id);
+        if (r->msg_case == SIDECAST__V1__FRAME__MSG_ERROR) {
+            sidecast__v1__frame__free_unpacked(r, NULL);
+            return -1;
+        }
+        assert_int_equal(r->msg_case, SIDECAST__V1__FRAME__MSG_SOCKET_LIST);
+        for (size_t i = 0; i < r->socket_list->n_sockets; i++, n++)
+            if (n < max)
+                snprintf(ids[n], 16, "%s", r->socket_list->sockets[i]->socket_id);
+        bool more = r->socket_list->more;
+        sidecast__v1__frame__free_unpacked(r, NULL);
+        if (!more)
+            return n;
+    }
+}
+
+static bool ids_have(char ids[][16], int n, const char *id)
+{
+    for (int i = 0; i < n && i < 16; i++)
+        if (strcmp(ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+/* exclude_self leaves out the asking connection's own sockets only: the
+ * same node's other app and every other node's sockets stay. */
+static void test_fetch_exclude_self_cluster(void **state)
+{
+    world *w = *state;
+    int fd = raw_connect(w->na->sock);
+    assert_true(fd >= 0);
+    raw_send_hello(fd, SC_PROTOCOL_VERSION);
+    assert_int_equal(raw_read_frame(fd, NULL, 5000), SIDECAST__V1__FRAME__MSG_WELCOME);
+    Sidecast__V1__SocketUp u = SIDECAST__V1__SOCKET_UP__INIT;
+    u.socket_id = (char *)"raw-x";
+    sc_frame f = SC_FRAME_INIT;
+    f.id = 2;
+    f.msg_case = SIDECAST__V1__FRAME__MSG_SOCKET_UP;
+    f.socket_up = &u;
+    raw_send_frame(fd, &f);
+    assert_int_equal(raw_read_frame(fd, NULL, 5000), SIDECAST__V1__FRAME__MSG_OK);
+    char ids[16][16];
+    int n = raw_fetch(fd, 3, false, ids, 16);
+    assert_int_equal(n, 6); /* a1, b1, b2, b3, c1 and its own */
+    assert_true(ids_have(ids, n, "raw-x"));
+    n = raw_fetch(fd, 4, true, ids, 16);
+    assert_int_equal(n, 5);
+    assert_false(ids_have(ids, n, "raw-x"));
+    assert_true(ids_have(ids, n, "a1") && ids_have(ids, n, "b1") && ids_have(ids, n, "c1"));
+    close(fd);
+}
+
+/* An Envelope{origin, seq, response{id, sockets = list}} as sidecastd
+ * writes it, with the list's bytes as given. */
+static size_t response_envelope(uint8_t *out, const char *origin, uint64_t seq, uint64_t id,
+                                const uint8_t *list, size_t list_len)
+{
+    uint8_t rs[256];
+    size_t r = 0, n = 0;
+    rs[r++] = 1 << 3;
+    rs[r++] = (uint8_t)id;
+    rs[r++] = SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS << 3 | 2;
+    rs[r++] = (uint8_t)list_len;
+    memcpy(rs + r, list, list_len);
+    r += list_len;
+    out[n++] = 1 << 3 | 2;
+    out[n++] = (uint8_t)strlen(origin);
+    memcpy(out + n, origin, strlen(origin));
+    n += strlen(origin);
+    out[n++] = 2 << 3;
+    out[n++] = (uint8_t)seq;
+    out[n++] = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE << 3 | 2;
+    out[n++] = (uint8_t)r;
+    memcpy(out + n, rs, r);
+    return n + r;
+}
+
+static uint64_t wait_stat(sc_client *c, const char *name, uint64_t want)
+{
+    uint64_t v = 0;
+    for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end; app_drain(c, 10))
+        if ((v = stat_of(c, name)) >= want)
+            break;
+    return v;
+}
+
+/* Fetch answers that protobuf-c refuses are dropped and counted as
+ * malformed; one that it decodes but that is not passed through as it is
+ * (a socket id twice) takes the general path: here, for no pending
+ * request, counted as late. Either way the node goes on answering. */
+static void test_malformed_responses_counted(void **state)
+{
+    world *w = *state;
+    char ch[128];
+    snprintf(ch, sizeof(ch), "sidecast:node:%s", sc_client_node_id(w->a));
+    uint64_t bad0 = stat_of(w->a, "cluster_malformed"), late0 = stat_of(w->a, "responses_late"),
+             passed0 = stat_of(w->a, "cluster_socket_lists_passed");
+    uint8_t env[512];
+    /* socket_id as a varint */
+    static const uint8_t varint_id[] = {0x0a, 0x04, 0x08, 0x01, 0x32, 0x00};
+    size_t n = response_envelope(env, "evil-node", 1, 77, varint_id, sizeof(varint_id));
+    assert_int_equal(redis_publish_raw(w->redis, ch, env, n), 1);
+    /* an entry that runs past the end of the list */
+    static const uint8_t cut[] = {0x0a, 0x09, 0x0a, 0x02, 's', '1'};
+    n = response_envelope(env, "evil-node", 2, 77, cut, sizeof(cut));
+    assert_int_equal(redis_publish_raw(w->redis, ch, env, n), 1);
+    assert_int_equal(wait_stat(w->a, "cluster_malformed", bad0 + 2), bad0 + 2);
+    /* a socket id twice: valid, not passed through */
+    static const uint8_t dup[] = {0x0a, 0x08, 0x0a, 0x02, 's', '1', 0x0a, 0x02, 's', '2'};
+    n = response_envelope(env, "evil-node", 3, 77, dup, sizeof(dup));
+    assert_int_equal(redis_publish_raw(w->redis, ch, env, n), 1);
+    assert_int_equal(wait_stat(w->a, "responses_late", late0 + 1), late0 + 1);
+    assert_int_equal(stat_of(w->a, "cluster_malformed"), bad0 + 2);
+    assert_int_equal(stat_of(w->a, "cluster_socket_lists_passed"), passed0);
+    fetched f = {0};
+    assert_int_equal(sc_client_fetch_sockets(w->a, NULL, false, false, on_fetched, &f, 0), 0);
+    assert_int_equal(f.n, 5);
+    assert_true(daemon_log_contains(w->na, "malformed cluster message"));
+}
+
 /* Answers need the other apps to run while a blocks in its call. */
 /* Polls the apps that are not making the blocking call (a client is not
  * thread-safe: the caller's own client must be left to the caller). */
@@ -551,6 +848,10 @@ int main(void)
         cmocka_unit_test(test_local_emit_never_reaches_redis),
         cmocka_unit_test(test_volatile_and_binary),
         cmocka_unit_test(test_fetch_sockets_cluster),
+        cmocka_unit_test(test_fetch_sockets_every_field),
+        cmocka_unit_test(test_fetch_sockets_chunked),
+        cmocka_unit_test(test_fetch_exclude_self_cluster),
+        cmocka_unit_test(test_malformed_responses_counted),
         cmocka_unit_test(test_server_side_emit),
         cmocka_unit_test(test_broadcast_with_acks),
         cmocka_unit_test(test_sockets_join_leave_disconnect),

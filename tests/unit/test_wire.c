@@ -1,8 +1,14 @@
-/* Unit tests for broker/wire.c (framing, unpack arena) and the parts of
- * broker/buf.c that framing relies on. */
+/* Unit tests for broker/wire.c (framing, field-level reading and writing,
+ * unpack arena), the parts of broker/buf.c that framing relies on, and the
+ * fetch answer encoder (sc_dispatch_put_socket) that writes with it: what it
+ * writes must be what protobuf-c packs, and what sc_wire_check_socket_list
+ * accepts must be what protobuf-c decodes. */
 #include "unit.h"
 
 #include "buf.h"
+#include "dispatch.h"
+#include "registry.h"
+#include "server.h"
 #include "util.h"
 #include "wire.h"
 #include "cluster.pb-c.h"
@@ -606,7 +612,296 @@ static void emit_fields_copy_to_cluster_emit(void **state)
     sc_buf_free(&b);
 }
 
+/* ---- field-level reading and fetch answers ---------------------------------- */
+
+/* The field numbers wire.h names, and what sc_wire_check_socket_list
+ * assumes about SocketInfo (every field a string or bytes), are the
+ * .proto's: a field added there must be added here and in the checker. */
+static void socket_info_fields_match_the_proto(void **state)
+{
+    (void)state;
+    const ProtobufCMessageDescriptor *si = &sidecast__v1__socket_info__descriptor,
+                                     *sl = &sidecast__v1__socket_list__descriptor;
+    static const struct {
+        unsigned num;
+        const char *name;
+    } want[] = {{SC_SI_SOCKET_ID, "socket_id"}, {SC_SI_SESSION_ID, "session_id"},
+                {SC_SI_USER_ID, "user_id"},     {SC_SI_DATA, "data"},
+                {SC_SI_ROOMS, "rooms"},         {SC_SI_NODE_ID, "node_id"}};
+    assert_int_equal(si->n_fields, SC_SI_FIELDS);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const ProtobufCFieldDescriptor *fd =
+            protobuf_c_message_descriptor_get_field(si, want[i].num);
+        assert_non_null(fd);
+        assert_string_equal(fd->name, want[i].name);
+        assert_true(fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_BYTES);
+        assert_int_equal(fd->label == PROTOBUF_C_LABEL_REPEATED, want[i].num == SC_SI_ROOMS);
+    }
+    assert_int_equal(sl->n_fields, 2);
+    const ProtobufCFieldDescriptor *fs = protobuf_c_message_descriptor_get_field(sl, SC_SL_SOCKETS),
+                                   *fm = protobuf_c_message_descriptor_get_field(sl, SC_SL_MORE);
+    assert_string_equal(fs->name, "sockets");
+    assert_ptr_equal(fs->descriptor, si);
+    assert_string_equal(fm->name, "more");
+    assert_int_equal(fm->type, PROTOBUF_C_TYPE_BOOL);
+}
+
+/* An encoded message written byte by byte, and its length. */
+#define BYTES(...) (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})
+
+static int next_of(const uint8_t *p, size_t len, sc_wire_field *f)
+{
+    return sc_wire_next(&p, p + len, f);
+}
+
+static void wire_next_reads_what_protobuf_c_reads(void **state)
+{
+    (void)state;
+    sc_wire_field f;
+    assert_int_equal(next_of(BYTES(0x08, 0x96, 0x01), &f), 1); /* field 1 = 150 */
+    assert_int_equal(f.num, 1);
+    assert_int_equal(f.type, SC_WIRE_VARINT);
+    assert_int_equal(f.varint, 150);
+    assert_int_equal(next_of(BYTES(0x12, 0x03, 'a', 'b', 'c'), &f), 1);
+    assert_int_equal(f.type, SC_WIRE_LEN);
+    assert_int_equal(f.len, 3);
+    assert_memory_equal(f.val, "abc", 3);
+    assert_int_equal(next_of(BYTES(0x80, 0x01, 0x05), &f), 1); /* field 16, two-byte tag */
+    assert_int_equal(f.num, 16);
+    assert_int_equal(next_of(BYTES(0x0d, 1, 2, 3, 4), &f), 1);             /* fixed32 */
+    assert_int_equal(next_of(BYTES(0x09, 1, 2, 3, 4, 5, 6, 7, 8), &f), 1); /* fixed64 */
+    assert_int_equal(
+        next_of(BYTES(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), &f), 1);
+    assert_int_equal(f.varint, UINT64_MAX);
+    assert_int_equal(next_of(NULL, 0, &f), 0);
+    /* refused */
+    assert_int_equal(next_of(BYTES(0x02, 0x00), &f), -1);                            /* field 0 */
+    assert_int_equal(next_of(BYTES(0x80, 0x00, 0x00), &f), -1);                      /* long form */
+    assert_int_equal(next_of(BYTES(0x88, 0x80, 0x80, 0x80, 0x80, 0x00, 1), &f), -1); /* 6 bytes */
+    assert_int_equal(next_of(BYTES(0x0b), &f), -1);                                  /* group */
+    assert_int_equal(next_of(BYTES(0x0e, 0x00), &f), -1);                            /* type 6 */
+    assert_int_equal(
+        next_of(BYTES(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1), &f),
+        -1);                                                             /* an 11-byte varint */
+    assert_int_equal(next_of(BYTES(0x08, 0x96), &f), -1);                /* varint cut */
+    assert_int_equal(next_of(BYTES(0x12, 0x04, 'a', 'b', 'c'), &f), -1); /* past the end */
+    assert_int_equal(next_of(BYTES(0x0d, 1, 2, 3), &f), -1);
+}
+
+/* A registry with sockets that reach every branch of the encoder: empty
+ * session and user ids, no data, data with lengths of one, two and three
+ * varint bytes, rooms beyond the small-set size. */
+typedef struct sockets_fx {
+    sc_registry reg;
+    sc_owner owner;
+    sc_server srv;
+    sc_socket *s[5];
+} sockets_fx;
+
+static void sockets_fx_init(sockets_fx *x)
+{
+    memset(x, 0, sizeof(*x));
+    sc_registry_init(&x->reg);
+    sc_owner_init(&x->owner, NULL);
+    snprintf(x->srv.node_id, sizeof(x->srv.node_id), "%s", "5e1f0123456789ab");
+    static uint8_t data[20000];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7);
+    static const struct {
+        const char *id, *sid, *uid;
+        size_t data_len, rooms;
+    } def[] = {{"full", "sess-full", "user-1", 5, 2},
+               {"bare", "", "", 0, 0},
+               {"two-byte", "s2", "", 300, 1},
+               {"three-byte", "", "u3", 20000, 0},
+               {"many-rooms", "s5", "u5", 1, 40}};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(sc_registry_add_socket(&x->reg, &x->owner, def[i].id, def[i].sid,
+                                                def[i].uid, data, def[i].data_len, &x->s[i]),
+                         0);
+        for (size_t k = 0; k < def[i].rooms; k++) {
+            char room[32];
+            snprintf(room, sizeof(room), "room-%zu-%zu", i, k);
+            assert_int_equal(sc_registry_join(&x->reg, x->s[i], room), 1);
+        }
+    }
+}
+
+static void sockets_fx_free(sockets_fx *x)
+{
+    sc_registry_remove_owner(&x->reg, &x->owner);
+    sc_owner_free(&x->owner);
+    sc_registry_free(&x->reg);
+}
+
+/* SocketList{sockets = s[0..n)} packed by protobuf-c from the messages that
+ * sc_dispatch_socket_info fills. */
+static size_t pack_list_pbc(sockets_fx *x, bool with_data, bool with_rooms, uint8_t **ret)
+{
+    sc_arena a;
+    sc_arena_init(&a, 4096);
+    Sidecast__V1__SocketInfo infos[5], *ptrs[5];
+    for (size_t i = 0; i < 5; i++) {
+        sc_dispatch_socket_info(&x->srv, &a, x->s[i], with_data, with_rooms, &infos[i]);
+        ptrs[i] = &infos[i];
+    }
+    Sidecast__V1__SocketList l = SIDECAST__V1__SOCKET_LIST__INIT;
+    l.sockets = ptrs;
+    l.n_sockets = 5;
+    size_t n = sidecast__v1__socket_list__get_packed_size(&l);
+    *ret = malloc(n);
+    sidecast__v1__socket_list__pack(&l, *ret);
+    sc_arena_free(&a);
+    return n;
+}
+
+static void put_socket_packs_like_protobuf_c(void **state)
+{
+    (void)state;
+    sockets_fx x;
+    sockets_fx_init(&x);
+    for (int mode = 0; mode < 4; mode++) {
+        bool with_data = mode & 1, with_rooms = mode & 2;
+        sc_socket_enc e = {x.srv.node_id, strlen(x.srv.node_id), with_data, with_rooms};
+        sc_buf b;
+        sc_buf_init(&b);
+        for (size_t i = 0; i < 5; i++)
+            sc_dispatch_put_socket(&b, &e, x.s[i]);
+        uint8_t *want;
+        size_t n = pack_list_pbc(&x, with_data, with_rooms, &want);
+        assert_int_equal(sc_buf_used(&b), n);
+        assert_memory_equal(sc_buf_head(&b), want, n);
+        size_t count = 0;
+        assert_int_equal(sc_wire_check_socket_list(sc_buf_head(&b), n, &count), 0);
+        assert_int_equal(count, 5);
+        free(want);
+        sc_buf_free(&b);
+    }
+    sockets_fx_free(&x);
+}
+
+/* Whatever the checker accepts, protobuf-c decodes, with as many entries:
+ * every truncation and every single-bit flip of a valid list. */
+static void check_socket_list_accepts_only_what_decodes(void **state)
+{
+    (void)state;
+    sockets_fx x;
+    sockets_fx_init(&x);
+    uint8_t *list;
+    size_t n = pack_list_pbc(&x, false, true, &list); /* small: the loops below are n * 8 */
+    uint8_t *m = malloc(n);
+    size_t accepted = 0, refused = 0;
+    for (size_t len = 0; len <= n; len++) {
+        for (int bit = -1; bit < 8; bit++) {
+            size_t mlen = bit < 0 ? len : n;
+            memcpy(m, list, n);
+            if (bit >= 0) {
+                if (len == n)
+                    break;
+                m[len] ^= (uint8_t)(1u << bit);
+            }
+            size_t count = 0;
+            Sidecast__V1__SocketList *l = sidecast__v1__socket_list__unpack(NULL, mlen, m);
+            if (sc_wire_check_socket_list(m, mlen, &count) == 0) {
+                assert_non_null(l);
+                assert_int_equal(count, l->n_sockets);
+                accepted++;
+            } else {
+                refused++;
+            }
+            sidecast__v1__socket_list__free_unpacked(l, NULL);
+        }
+    }
+    assert_true(accepted > 0 && refused > 0);
+    free(m);
+    free(list);
+    sockets_fx_free(&x);
+}
+
+static void check_socket_list_cases(void **state)
+{
+    (void)state;
+    size_t n = 99;
+    assert_int_equal(sc_wire_check_socket_list(NULL, 0, &n), 0);
+    assert_int_equal(n, 0);
+    /* two entries, more=true, and fields this version does not know (9 in
+     * an entry, 3 in the list): protobuf-c keeps those, so may we */
+    assert_int_equal(sc_wire_check_socket_list(BYTES(0x0a, 0x06, 0x0a, 0x02, 's', '1', 0x48, 0x07,
+                                                     0x0a, 0x00, 0x10, 0x01, 0x18, 0x05),
+                                               &n),
+                     0);
+    assert_int_equal(n, 2);
+    /* a socket id twice: protobuf-c keeps the last, another decoder might
+     * not, so the bytes are not passed on as they are */
+    assert_int_equal(sc_wire_check_socket_list(
+                         BYTES(0x0a, 0x08, 0x0a, 0x02, 's', '1', 0x0a, 0x02, 's', '2'), &n),
+                     -1);
+    /* rooms twice is a list of two */
+    assert_int_equal(sc_wire_check_socket_list(
+                         BYTES(0x0a, 0x08, 0x2a, 0x02, 'r', '1', 0x2a, 0x02, 'r', '2'), &n),
+                     0);
+    /* each known field of SocketInfo as a varint: protobuf-c refuses */
+    for (uint8_t fnum = 1; fnum <= SC_SI_FIELDS; fnum++) {
+        uint8_t bad[] = {0x0a, 0x02, (uint8_t)(fnum << 3), 0x01};
+        assert_int_equal(sc_wire_check_socket_list(bad, sizeof(bad), &n), -1);
+        assert_null(sidecast__v1__socket_list__unpack(NULL, sizeof(bad), bad));
+    }
+    assert_int_equal(sc_wire_check_socket_list(BYTES(0x12, 0x01, 0x01), &n), -1); /* more: bytes */
+    assert_int_equal(sc_wire_check_socket_list(BYTES(0x08, 0x01), &n), -1); /* sockets: varint */
+    assert_int_equal(sc_wire_check_socket_list(BYTES(0x0a, 0x05, 0x0a, 0x02, 's', '1'), &n),
+                     -1); /* an entry past the end */
+}
+
+/* The frame an app gets for another node's SocketList: the list's bytes,
+ * then more=true; the same bytes protobuf-c packs for that Frame. */
+static void append_frame_with_tail(void **state)
+{
+    (void)state;
+    sockets_fx x;
+    sockets_fx_init(&x);
+    uint8_t *list;
+    size_t n = pack_list_pbc(&x, true, true, &list);
+    static const uint8_t more[] = {SC_SL_MORE << 3, 1};
+    static const uint64_t ids[] = {0, 101, 1ull << 40};
+    for (size_t k = 0; k < 3; k++) {
+        sc_buf b;
+        sc_buf_init(&b);
+        size_t wrote = sc_wire_append_frame(&b, ids[k], SIDECAST__V1__FRAME__MSG_SOCKET_LIST, list,
+                                            n, more, sizeof(more));
+        assert_int_equal(wrote, sc_buf_used(&b));
+        assert_int_equal(wrote, sc_wire_frame_size(ids[k], SIDECAST__V1__FRAME__MSG_SOCKET_LIST,
+                                                   n + sizeof(more)));
+        uint32_t flen;
+        assert_int_equal(sc_wire_peek(sc_buf_head(&b), wrote, 1 << 20, &flen), 1);
+        sc_frame *f = sidecast__v1__frame__unpack(NULL, flen, sc_buf_head(&b) + SC_FRAME_HEADER);
+        assert_non_null(f);
+        assert_int_equal(f->id, ids[k]);
+        assert_int_equal(f->msg_case, SIDECAST__V1__FRAME__MSG_SOCKET_LIST);
+        assert_int_equal(f->socket_list->n_sockets, 5);
+        assert_true(f->socket_list->more);
+        assert_string_equal(f->socket_list->sockets[3]->socket_id, "three-byte");
+        assert_int_equal(f->socket_list->sockets[3]->data.len, 20000);
+        assert_int_equal(f->socket_list->sockets[4]->n_rooms, 40);
+        /* byte for byte what protobuf-c packs */
+        sc_buf want;
+        sc_buf_init(&want);
+        assert_int_equal(sc_wire_append(&want, f), wrote);
+        assert_memory_equal(sc_buf_head(&want), sc_buf_head(&b), wrote);
+        sc_buf_free(&want);
+        sidecast__v1__frame__free_unpacked(f, NULL);
+        sc_buf_free(&b);
+    }
+    free(list);
+    sockets_fx_free(&x);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(socket_info_fields_match_the_proto),
+    cmocka_unit_test(wire_next_reads_what_protobuf_c_reads),
+    cmocka_unit_test(put_socket_packs_like_protobuf_c),
+    cmocka_unit_test(check_socket_list_accepts_only_what_decodes),
+    cmocka_unit_test(check_socket_list_cases),
+    cmocka_unit_test(append_frame_with_tail),
     cmocka_unit_test(emit_fields_copy_to_cluster_emit),
     cmocka_unit_test(cluster_emit_bytes_are_a_deliver),
     cmocka_unit_test(append_prefix_and_size),
