@@ -95,7 +95,23 @@
                               "reader...)")                                                        \
     /* perf: fetch answers */                                                                      \
     X(cluster_socket_lists_passed, "SocketLists from other nodes passed to apps as received "      \
-                                   "(not re-encoded)")
+                                   "(not re-encoded)")                                             \
+    /* perf: the directory cache of targeted emits (dircache_ttl_ms) */                           \
+    X(dircache_hits, "targeted emit socket ids routed by the directory cache, no script call")     \
+    X(dircache_misses, "targeted emit socket ids resolved by the directory script instead")        \
+    X(dircache_filled, "directory cache entries added or refreshed from script answers")           \
+    X(dircache_expired, "directory cache entries dropped after dircache_ttl_ms")                   \
+    X(dircache_evictions, "directory cache entries evicted: dircache_max_entries reached")         \
+    X(dircache_invalidated_node, "directory cache entries dropped: their node left or was "        \
+                                 "unreachable")                                                    \
+    X(dircache_invalidated_stale, "directory cache entries dropped on a stale notice from their "  \
+                                  "node")                                                          \
+    X(dircache_unreceived, "cache-routed messages lost: their PUBLISH reached no subscriber")      \
+    X(dircache_stale_received, "socket ids another node's cache routed here that are not here "    \
+                               "(lost for them)")                                                  \
+    X(dircache_notices_sent, "stale notices sent to nodes whose directory cache is stale")         \
+    X(dircache_notices_suppressed, "stale socket ids not reported: notice full or rate limit")     \
+    X(dircache_notices_received, "stale notices received from other nodes")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;
