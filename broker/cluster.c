@@ -6,6 +6,7 @@
 #include "credentials.h"
 #include "cluster.pb-c.h"
 #include "conn.h"
+#include "dircache.h"
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
@@ -32,6 +33,20 @@
 #define FANOUT_BUDGET (1024 * 1024)
 /* A batch of publishes to one channel is sent once it reaches this size. */
 #define BATCH_MAX_BYTES (64 * 1024)
+/* Nodes with a pending batch of cache-routed emits at once; one more sends
+ * them all. */
+#define DIRECT_MAX_NODES 64
+/* Switches between cache-routed emits and the directory script in one loop
+ * iteration; past this the rest of the iteration stays in one script call
+ * (each switch costs one command per node, see direct_route). */
+#define DIRECT_MAX_RUNS 4
+/* More remote socket ids in one emit: the script resolves it. */
+#define DIRECT_MAX_IDS 1024
+/* Stale notices (see notice_add): ids per notice, origins with one pending
+ * at once, notices per origin per second. */
+#define NOTICE_MAX_IDS 256
+#define NOTICE_MAX_PEERS 64
+#define NOTICE_PER_SEC 100
 
 typedef Sidecast__Cluster__V1__Envelope sc_envelope;
 
@@ -40,9 +55,22 @@ enum { S_TARGETED, S_FORGET, S_REAP, S_UNREGISTER, S_LOOKUP, S_SGET, S_SSET, S_C
 
 typedef struct sc_peer {
     uint64_t last_seq;
+    /* a Stale notice for this origin, sent at the end of the loop iteration */
+    uint32_t notice_slot; /* 1 + index in c->notice_peers; 0: none pending */
+    uint32_t notice_n;    /* ids in it */
+    sc_buf notice;        /* the Stale message: socket_ids fields */
+    uint64_t notice_window_ms;
+    uint32_t notices_in_window;
     uint32_t len;
     char id[];
 } sc_peer;
+
+/* One node's cache-routed emits of this loop iteration (see direct_add). */
+typedef struct direct_out {
+    sc_dcnode *node; /* held while pending */
+    sc_buf items;    /* Batch.envelopes fields */
+    uint32_t n;
+} direct_out;
 
 typedef struct sc_sub {
     bool want;       /* local members (or a permanent channel) */
@@ -89,6 +117,21 @@ struct sc_cluster {
     size_t tgt_nargs, tgt_cap;
     uint32_t tgt_n;
     bool tgt_vol;
+    /* the directory cache, and the cache-routed emits of this iteration:
+     * one pending batch per node (nodes point at theirs with `out`) */
+    sc_dircache dc;
+    direct_out outs[DIRECT_MAX_NODES];
+    uint32_t nouts;
+    uint32_t runs;       /* switches cache <-> script in this iteration */
+    uint64_t emit_mark;  /* per emit, to group its ids by node */
+    sc_dcnode **dnodes;  /* per emit: node of each remote id, */
+    uint32_t *dnext;     /* next id with the same node, */
+    uint32_t *didx;      /* index of the id in to.socket_ids */
+    size_t dcap;
+    sc_buf dmsg;         /* one node's copy, when sent on its own */
+    /* origins with a Stale notice pending */
+    sc_peer *notice_peers[NOTICE_MAX_PEERS];
+    uint32_t nnotice;
     /* socket ups of this loop iteration, written as one batch (a burst of
      * connects costs a few commands, not five per socket) */
     const sc_socket **ups;
@@ -145,6 +188,12 @@ static uint64_t wall_ms_of(struct ev_loop *loop)
 }
 #define wall_ms() wall_ms_of(c->srv->loop)
 
+/* Both settings are read at each use, so a reload applies at once. */
+static bool dircache_on(const sc_cluster *c)
+{
+    return c->cfg->dircache_ttl_ms && c->cfg->dircache_max_entries;
+}
+
 /* ---- Lua scripts (run atomically in Redis) -------------------------------- */
 
 /* Targeted emits of one loop iteration: resolve socket ids and user ids to
@@ -152,19 +201,25 @@ static uint64_t wall_ms_of(struct ev_loop *loop)
  * locally already). A node that several of the emits reach gets them in one
  * PUBLISH, as a Batch envelope (cluster.proto) built here: tag 1 + origin,
  * tag 14 + the repeated envelopes (tag 1 each).
- * ARGV: prefix, origin, then per emit: envelope, number of socket ids,
- * number of user ids, socket ids..., user ids... Returns the PUBLISH count. */
+ * ARGV: prefix, origin, report (1: fill the sender's directory cache), then
+ * per emit: envelope, number of socket ids, number of user ids, socket
+ * ids..., user ids... Returns, with report, each listed socket id found on
+ * another node and its node, flat (id, node, id, node...), once per id. */
 static const char *SCRIPT_TARGETED =
-    "local p, origin = ARGV[1], ARGV[2]\n"
+    "local p, origin, report = ARGV[1], ARGV[2], ARGV[3] == '1'\n"
     "local function varint(n)\n"
     "  local s = ''\n"
     "  while n >= 128 do s = s .. string.char(n % 128 + 128); n = math.floor(n / 128) end\n"
     "  return s .. string.char(n)\n"
     "end\n"
     "local hash, nodeof, out, order, seen, env = p .. ':sockets', {}, {}, {}, {}, nil\n"
-    "local function send(id)\n"
+    "local res, told = {}, {}\n"
+    "local function send(id, listed)\n"
     "  local node = nodeof[id]\n" /* a burst to one socket looks it up once */
     "  if node == nil then node = redis.call('HGET', hash, id) or false; nodeof[id] = node end\n"
+    "  if report and listed and node and node ~= origin and not told[id] then\n"
+    "    told[id] = true; res[#res + 1] = id; res[#res + 1] = node\n"
+    "  end\n"
     "  if node and node ~= origin and seen[node] ~= env then\n"
     "    seen[node] = env\n" /* once per node per emit: ARGV index as the mark */
     "    local q = out[node]\n"
@@ -172,13 +227,13 @@ static const char *SCRIPT_TARGETED =
     "    q[#q + 1] = env\n"
     "  end\n"
     "end\n"
-    "local i, nargv = 3, #ARGV\n"
+    "local i, nargv = 4, #ARGV\n"
     "while i + 2 <= nargv do\n"
     "  local k, u = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])\n"
     "  env = i\n"
-    "  for j = i + 3, i + 2 + k do send(ARGV[j]) end\n"
+    "  for j = i + 3, i + 2 + k do send(ARGV[j], true) end\n"
     "  for j = i + 3 + k, i + 2 + k + u do\n"
-    "    for _, id in ipairs(redis.call('SMEMBERS', p .. ':user:' .. ARGV[j])) do send(id) end\n"
+    "    for _, id in ipairs(redis.call('SMEMBERS', p .. ':user:' .. ARGV[j])) do send(id, false) end\n"
     "  end\n"
     "  i = i + 3 + k + u\n"
     "end\n"
@@ -195,7 +250,7 @@ static const char *SCRIPT_TARGETED =
     "  end\n"
     "  redis.call('PUBLISH', p .. ':node:' .. node, msg)\n"
     "end\n"
-    "return #order\n";
+    "return res\n";
 
 /* Directory entries of one socket: P:sockets id -> node, P:nodesock:<node>
  * id -> meta ("<len of sid>:<sid><uid>"), P:sessions sid -> id, P:user:<uid>
@@ -449,6 +504,7 @@ static void on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd)
 static void flush_ups(sc_cluster *c);
 static void batch_flush(sc_cluster *c);
 static void targeted_flush(sc_cluster *c);
+static void direct_flush(sc_cluster *c);
 
 static void command(sc_cluster *c, int argc, const char **argv, const size_t *lens, bool keep,
                     bool vol, redisCallbackFn *cb, void *pd)
@@ -456,6 +512,7 @@ static void command(sc_cluster *c, int argc, const char **argv, const size_t *le
     flush_ups(c); /* every later command sees the sockets registered before it */
     batch_flush(c);
     targeted_flush(c);
+    direct_flush(c);
     redisAsyncContext *ac = sc_redis_ctx(c->pub);
     if (ac) {
         redisAsyncCommandArgv(ac, cb ? cb : on_cmd_reply, pd, argc, argv, lens);
@@ -484,9 +541,11 @@ static size_t pack_envelope(sc_cluster *c, sc_envelope *env, uint8_t **ret)
 }
 
 /* PUBLISH is the hot command: format its RESP by hand into a reused buffer
- * (hiredis' generic argv formatter was a fifth of the publishing node's CPU). */
-static void publish_now(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
-                        size_t len, bool vol)
+ * (hiredis' generic argv formatter was a fifth of the publishing node's CPU).
+ * Returns true when hiredis took it (cb will run with pd), false when it
+ * went to the outbox (cb never runs; the caller still owns pd). */
+static bool publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
+                           size_t len, bool vol, redisCallbackFn *cb, void *pd)
 {
     c->cmd.off = c->cmd.len = 0;
     char *p = (char *)sc_buf_reserve(&c->cmd, chlen + len + 64);
@@ -501,13 +560,20 @@ static void publish_now(sc_cluster *c, const char *channel, size_t chlen, const 
     SC_COUNT(redis_publishes);
     redisAsyncContext *ac = sc_redis_ctx(c->pub);
     if (ac) {
-        redisAsyncFormattedCommand(ac, on_cmd_reply, NULL, p, (size_t)n);
+        redisAsyncFormattedCommand(ac, cb, pd, p, (size_t)n);
         SC_COUNT(redis_commands);
-        return;
+        return true;
     }
     char *copy = sc_xmalloc((size_t)n);
     memcpy(copy, p, (size_t)n);
     outbox_push(c, copy, (size_t)n, vol);
+    return false;
+}
+
+static void publish_now(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
+                        size_t len, bool vol)
+{
+    publish_now_cb(c, channel, chlen, env, len, vol, on_cmd_reply, NULL);
 }
 
 /* Read the varint at *p (bounded by end); advances *p. -1 if malformed. */
@@ -538,6 +604,14 @@ static const uint8_t *batch_next(const uint8_t **p, const uint8_t *end, size_t *
     return body;
 }
 
+/* Wrap encoded Batch.envelopes fields into a Batch envelope, in c->batch_out. */
+static void batch_wrap(sc_cluster *c, const uint8_t *items, size_t len)
+{
+    c->batch_out.off = c->batch_out.len = 0;
+    sc_wire_put_bytes_field(&c->batch_out, 1, c->self, strlen(c->self));
+    sc_wire_put_bytes_field(&c->batch_out, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH, items, len);
+}
+
 /* Send the pending batch: one envelope as it is, several wrapped in one
  * Batch envelope, so a burst to one channel costs Redis one PUBLISH and
  * the subscribers one message. If Redis went away meanwhile, each envelope
@@ -552,10 +626,7 @@ static void batch_flush(sc_cluster *c)
         while (p < end && (env = batch_next(&p, end, &len)))
             publish_now(c, c->batch_ch, c->batch_chlen, env, len, false);
     } else {
-        c->batch_out.off = c->batch_out.len = 0;
-        sc_wire_put_bytes_field(&c->batch_out, 1, c->self, strlen(c->self));
-        sc_wire_put_bytes_field(&c->batch_out, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH,
-                                c->batch.data, c->batch.len);
+        batch_wrap(c, c->batch.data, c->batch.len);
         publish_now(c, c->batch_ch, c->batch_chlen, c->batch_out.data, c->batch_out.len, false);
         SC_COUNT(cluster_batches_sent);
         SC_COUNT_N(cluster_batched_envelopes, c->batch_n);
@@ -573,6 +644,7 @@ static void publish(sc_cluster *c, const char *channel, const uint8_t *env, size
 {
     flush_ups(c);
     targeted_flush(c);
+    direct_flush(c);
     size_t chlen = strlen(channel);
     if (!sc_redis_ctx(c->pub) || len > BATCH_MAX_BYTES) {
         batch_flush(c);
@@ -836,9 +908,15 @@ static void free_live(sc_cluster *c)
     c->nlive = 0;
 }
 
+static void notice_unlink(sc_cluster *c, sc_peer *peer);
+
 static void forget_peer(sc_cluster *c, const char *id)
 {
     sc_peer *p = sc_map_del(&c->peers, id, strlen(id));
+    if (!p)
+        return;
+    notice_unlink(c, p);
+    sc_buf_free(&p->notice);
     free(p);
 }
 
@@ -882,6 +960,7 @@ static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
                    &c->live_addrs[j]);
     }
     c->nlive = pairs;
+    sc_dircache_set_live(&c->dc, c->live_ids, c->nlive); /* entries of gone nodes: stale */
     bool self_live = false;
     for (size_t j = 0; j < pairs && !self_live; j++)
         self_live = strcmp(c->live_ids[j], c->self) == 0;
@@ -1036,10 +1115,24 @@ static void sub_delete(sc_cluster *c, sc_sub *s)
 }
 
 /* Unsubscribe rooms idle for longer than room_linger_ms, oldest first. */
+static void dircache_sweep(sc_cluster *c, uint64_t now)
+{
+    if (dircache_on(c)) {
+        sc_dircache_expire(&c->dc, now, 4096); /* bounded work per tick */
+        return;
+    }
+    uint32_t n = sc_dircache_count(&c->dc);
+    if (n) { /* switched off by a reload */
+        sc_dircache_clear(&c->dc);
+        sc_info("directory cache off: dropped its %u entries", n);
+    }
+}
+
 static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
     sc_cluster *c = w->data;
     uint64_t now = sc_now_us(), linger = c->cfg->room_linger_ms * 1000u;
+    dircache_sweep(c, now);
     while (c->idle_head && now - c->idle_head->idle_since_us >= linger) {
         sc_sub *s = c->idle_head;
         idle_unlink(c, s);
@@ -1074,15 +1167,131 @@ static void resubscribe_all(sc_cluster *c)
 
 /* ---- receiving -------------------------------------------------------------------- */
 
+/* ---- stale notices ------------------------------------------------------------
+ * An origin's directory cache sent us an emit for sockets we do not hold.
+ * We tell it once per loop iteration (one Stale envelope per origin, at most
+ * NOTICE_MAX_IDS distinct ids, NOTICE_PER_SEC per origin; what does not fit
+ * is counted and left to the next stale emit or the origin's ttl). */
+
+static bool notice_has(const sc_peer *peer, const char *id, size_t len)
+{
+    const uint8_t *p = peer->notice.data, *end = p + peer->notice.len, *s;
+    size_t l;
+    while (p < end && (s = batch_next(&p, end, &l)))
+        if (l == len && memcmp(s, id, len) == 0)
+            return true;
+    return false;
+}
+
+static void notice_add(sc_cluster *c, sc_peer *peer, const char *id)
+{
+    size_t len = strlen(id);
+    if (peer->notice_slot && notice_has(peer, id, len))
+        return;
+    if (!peer->notice_slot) {
+        uint64_t now = sc_now_us() / 1000u;
+        if (now - peer->notice_window_ms >= 1000) {
+            peer->notice_window_ms = now;
+            peer->notices_in_window = 0;
+        }
+        if (peer->notices_in_window >= NOTICE_PER_SEC || c->nnotice == NOTICE_MAX_PEERS) {
+            SC_COUNT(dircache_notices_suppressed);
+            return;
+        }
+        peer->notices_in_window++;
+        c->notice_peers[c->nnotice++] = peer;
+        peer->notice_slot = c->nnotice;
+    }
+    if (peer->notice_n >= NOTICE_MAX_IDS) {
+        SC_COUNT(dircache_notices_suppressed);
+        return;
+    }
+    sc_wire_put_bytes_field(&peer->notice, 1, id, len);
+    peer->notice_n++;
+}
+
+static void notice_unlink(sc_cluster *c, sc_peer *peer)
+{
+    if (!peer->notice_slot)
+        return;
+    sc_peer *last = c->notice_peers[--c->nnotice];
+    c->notice_peers[peer->notice_slot - 1] = last;
+    last->notice_slot = peer->notice_slot;
+    peer->notice_slot = 0;
+    peer->notice_n = 0;
+    peer->notice.off = peer->notice.len = 0;
+    sc_buf_shrink(&peer->notice, 1024);
+}
+
+/* Envelope{origin, seq, sent, stale} to each origin's node channel. */
+static void notices_flush(sc_cluster *c)
+{
+    char ch[SC_ID_MAX + 200];
+    while (c->nnotice) {
+        sc_peer *peer = c->notice_peers[0];
+        c->pack.off = c->pack.len = 0;
+        sc_wire_put_bytes_field(&c->pack, 1, c->self, strlen(c->self));
+        sc_wire_put_varint_field(&c->pack, 2, ++c->seq);
+        sc_wire_put_varint_field(&c->pack, 3, wall_ms());
+        sc_wire_put_bytes_field(&c->pack, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_STALE,
+                                peer->notice.data, peer->notice.len);
+        channel_of(c, ch, sizeof(ch), "node", peer->id);
+        publish(c, ch, c->pack.data, c->pack.len, true);
+        SC_COUNT(dircache_notices_sent);
+        notice_unlink(c, peer);
+    }
+}
+
+/* The origin's cache routed this emit here for env->routed (indexes into
+ * to.socket_ids): report the ones not registered here. */
+static void check_routed(sc_cluster *c, const sc_envelope *env, sc_peer *peer)
+{
+    const sc_selector *to = env->emit->to;
+    for (size_t i = 0; i < env->n_routed; i++) {
+        if (env->routed[i] >= to->n_socket_ids) {
+            SC_COUNT(cluster_malformed);
+            return;
+        }
+        const char *id = to->socket_ids[env->routed[i]];
+        if (sc_registry_find_socket(&c->srv->reg, id))
+            continue;
+        SC_COUNT(dircache_stale_received);
+        sc_log_limited(SC_LOG_INFO,
+                       "node %s sent a message for socket %s here, which does not hold it (its "
+                       "directory cache is stale: the socket moved or went down); lost for "
+                       "that socket, telling the node",
+                       env->origin, id);
+        notice_add(c, peer, id);
+    }
+}
+
+/* Our cache sent emits to env->origin for sockets it does not hold. */
+static void handle_stale(sc_cluster *c, const sc_envelope *env)
+{
+    const Sidecast__Cluster__V1__Stale *st = env->stale;
+    size_t olen = strlen(env->origin), dropped = 0;
+    SC_COUNT(dircache_notices_received);
+    for (size_t i = 0; i < st->n_socket_ids; i++)
+        dropped += sc_dircache_forget(&c->dc, st->socket_ids[i], strlen(st->socket_ids[i]),
+                                      env->origin, olen);
+    if (dropped)
+        sc_log_limited(SC_LOG_INFO,
+                       "node %s does not hold %zu socket(s) this node's directory cache sent "
+                       "messages to there (moved or gone): cache entries dropped",
+                       env->origin, dropped);
+}
+
 /* ClusterEmit's fields 1-4 have Deliver's numbers and types (see
  * proto/cluster.proto), so its encoded bytes are the Deliver an app gets
  * whenever nothing differs per app: no re-encoding on the receiving node. */
 static void handle_emit(sc_cluster *c, const sc_envelope *env, const uint8_t *raw_env,
-                        size_t raw_len)
+                        size_t raw_len, sc_peer *peer)
 {
     const Sidecast__Cluster__V1__ClusterEmit *em = env->emit;
     if (!em->to)
         return;
+    if (env->n_routed)
+        check_routed(c, env, peer);
     sc_metrics_emit(em->to, SC_SCOPE_REMOTE);
     sc_relay *relay = em->ack_id ? sc_relay_new(c->srv, env->origin, em->ack_id) : NULL;
     size_t body_len = 0;
@@ -1272,9 +1481,10 @@ static void on_batch(sc_cluster *c, const char *channel, const sc_envelope *env)
 
 /* Whether an envelope from `origin` with sequence number `seq` is to be
  * handled: not one of our own coming back, and not seen yet from that
- * origin (a multi-room emit arrives once per room channel). Counts what it
- * skips; false for a canary of ours, after noting it arrived. */
-static bool from_peer(sc_cluster *c, const char *origin, uint64_t seq, int body_case)
+ * origin (a multi-room emit arrives once per room channel). Returns the
+ * origin's peer record (its Stale notice lives there), or NULL to skip;
+ * counts what it skips; NULL for a canary of ours, after noting it arrived. */
+static sc_peer *from_peer(sc_cluster *c, const char *origin, uint64_t seq, int body_case)
 {
     if (strcmp(origin, c->self) == 0) {
         if (body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_CANARY) {
@@ -1283,7 +1493,7 @@ static bool from_peer(sc_cluster *c, const char *origin, uint64_t seq, int body_
         } else {
             SC_COUNT(cluster_own_skipped); /* our own room publish coming back */
         }
-        return false;
+        return NULL;
     }
     size_t l = strlen(origin);
     sc_peer *peer = sc_map_get(&c->peers, origin, l);
@@ -1294,7 +1504,7 @@ static bool from_peer(sc_cluster *c, const char *origin, uint64_t seq, int body_
                            "dropping a message from unknown node %s: 65536 origins tracked "
                            "(something other than sidecast nodes is publishing on '%s:*'?)",
                            origin, c->prefix);
-            return false;
+            return NULL;
         }
         peer = sc_xcalloc(1, sizeof(*peer) + l + 1);
         peer->len = (uint32_t)l;
@@ -1303,11 +1513,11 @@ static bool from_peer(sc_cluster *c, const char *origin, uint64_t seq, int body_
     }
     if (seq <= peer->last_seq) {
         SC_COUNT(cluster_duplicates_skipped); /* same emit via another room channel */
-        return false;
+        return NULL;
     }
     peer->last_seq = seq;
     SC_COUNT(cluster_messages_received);
-    return true;
+    return peer;
 }
 
 /* A Response with sockets, read without protobuf-c (see read_raw_response). */
@@ -1439,12 +1649,14 @@ static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, si
         on_batch(c, channel, env);
         return;
     }
-    if (!from_peer(c, env->origin, env->seq, env->body_case))
+    sc_peer *peer = from_peer(c, env->origin, env->seq, env->body_case);
+    if (!peer)
         return;
     switch (env->body_case) {
-    case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT: handle_emit(c, env, p, len); break;
+    case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT: handle_emit(c, env, p, len, peer); break;
     case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_REQUEST: handle_request(c, env); break;
     case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE: handle_response(c, env); break;
+    case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_STALE: handle_stale(c, env); break;
     default: break;
     }
 }
@@ -1592,6 +1804,13 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     sc_buf_init(&c->batch);
     sc_buf_init(&c->batch_out);
     sc_buf_init(&c->tgt);
+    sc_buf_init(&c->dmsg);
+    char dcprefix[100];
+    snprintf(dcprefix, sizeof(dcprefix), "%s:node:", c->prefix);
+    sc_dircache_init(&c->dc, dcprefix);
+    c->dnodes = sc_xcalloc(DIRECT_MAX_IDS, sizeof(*c->dnodes));
+    c->dnext = sc_xcalloc(DIRECT_MAX_IDS, sizeof(*c->dnext));
+    c->didx = sc_xcalloc(DIRECT_MAX_IDS, sizeof(*c->didx));
     sc_map_init(&c->peers, peer_key);
     sc_map_init(&c->subs, sub_key);
     sc_sub *s = sub_get(c, c->ch_node, true);
@@ -1667,12 +1886,25 @@ void sc_cluster_free(sc_cluster *c)
     ev_timer_stop(c->srv->loop, &c->heartbeat);
     ev_timer_stop(c->srv->loop, &c->sweep);
     ev_timer_stop(c->srv->loop, &c->canary);
-    sc_redis_free(c->pub);
+    sc_redis_free(c->pub); /* runs the pending reply callbacks: before the cache goes */
     sc_redis_free(c->sub);
     while (c->ob_head)
         outbox_unlink(c, c->ob_head);
-    for (uint32_t i = 0; i < c->peers.cap; i++)
-        free(c->peers.items[i]);
+    for (uint32_t i = 0; i < c->nouts; i++)
+        sc_dcnode_release(c->outs[i].node);
+    for (uint32_t i = 0; i < DIRECT_MAX_NODES; i++)
+        sc_buf_free(&c->outs[i].items);
+    sc_dircache_free(&c->dc);
+    free(c->dnodes);
+    free(c->dnext);
+    free(c->didx);
+    sc_buf_free(&c->dmsg);
+    for (uint32_t i = 0; i < c->peers.cap; i++) {
+        sc_peer *p = c->peers.items[i];
+        if (p)
+            sc_buf_free(&p->notice);
+        free(p);
+    }
     for (uint32_t i = 0; i < c->subs.cap; i++)
         free(c->subs.items[i]);
     sc_map_free(&c->peers);
@@ -1731,6 +1963,29 @@ static void tgt_arg_num(sc_cluster *c, size_t v)
     tgt_arg(c, k, (size_t)n);
 }
 
+/* The script's answer: socket id, node pairs it found, for the cache. A
+ * pair is only as fresh as the script's lookup; a move after it is caught
+ * by the node's Stale notice, a dead node by a publish nobody receives or
+ * the reap, anything else by the ttl (dircache.h). */
+static void on_targeted_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    sc_cluster *c = pd;
+    redisReply *r = reply;
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        on_cmd_reply(ac, reply, NULL);
+        return;
+    }
+    if (!dircache_on(c))
+        return;
+    uint64_t now = sc_now_us(), ttl = c->cfg->dircache_ttl_ms * 1000u;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *id = r->element[i], *node = r->element[i + 1];
+        if (id->type == REDIS_REPLY_STRING && node->type == REDIS_REPLY_STRING)
+            sc_dircache_put(&c->dc, id->str, id->len, node->str, node->len, now, ttl,
+                            c->cfg->dircache_max_entries);
+    }
+}
+
 /* Send the pending targeted emits as one script call. While Redis is away
  * the call goes to the outbox as one message, so emits are then sent one
  * call each (targeted_add), keeping the outbox's counts per emit. */
@@ -1742,12 +1997,13 @@ static void targeted_flush(sc_cluster *c)
     arg_script(c, &a, S_TARGETED);
     arg_str(&a, c->prefix);
     arg_str(&a, c->self);
+    arg_str(&a, dircache_on(c) ? "1" : "0");
     for (size_t i = 0; i < c->tgt_nargs; i++)
         arg(&a, (const char *)c->tgt.data + c->tgt_args[2 * i], c->tgt_args[2 * i + 1]);
     bool vol = c->tgt_vol;
     c->tgt_n = 0; /* before command(), which flushes pending work first */
     c->tgt_nargs = 0;
-    argv_send(c, &a, true, vol);
+    command(c, (int)a.n, a.argv, a.lens, true, vol, on_targeted_reply, c);
     free(a.argv);
     free(a.lens);
     c->tgt.off = c->tgt.len = 0;
@@ -1762,6 +2018,10 @@ static void targeted_add(sc_cluster *c, const uint8_t *env, size_t len,
                          size_t n_users, bool vol)
 {
     batch_flush(c);
+    if (c->nouts) { /* cache-routed emits before this one go first */
+        direct_flush(c);
+        c->runs++;
+    }
     if (!c->tgt_n)
         c->tgt_vol = true;
     tgt_arg(c, env, len);
@@ -1775,6 +2035,226 @@ static void targeted_add(sc_cluster *c, const uint8_t *env, size_t len,
     c->tgt_vol = c->tgt_vol && vol;
     if (!sc_redis_ctx(c->pub) || c->tgt.len > BATCH_MAX_BYTES || c->tgt_nargs > 4096)
         targeted_flush(c);
+}
+
+/* ---- targeted emits through the directory cache -------------------------------
+ *
+ * A targeted emit whose remote socket ids are all in the cache (dircache.h)
+ * is published straight to each node's channel, with Envelope.routed naming
+ * the ids the cache sent there, and batched per node for the loop iteration
+ * like room publishes. Invariants:
+ *   - Redis sees every envelope in the order the emits were made. Pending
+ *     work is of one kind at a time: cache-routed batches, a script call, a
+ *     room batch or another command; adding one kind sends the others first.
+ *     Batches of different nodes may be pending together: each node reads
+ *     only its own node channel, so only the order per node matters.
+ *   - An emit goes all one way: if one id misses (or it names users), the
+ *     whole emit goes to the script, which looks every id up again. No node
+ *     gets the same emit twice, and a miss never overtakes a hit.
+ *   - Switching between the two ways costs one command per node, so after
+ *     DIRECT_MAX_RUNS switches in an iteration the rest of it stays in the
+ *     script call (correct either way, just dearer for Redis).
+ *   - A receiving node never re-publishes what it received: a stale route
+ *     is answered with a Stale notice to the origin, and that message is
+ *     lost for that socket (counted on both sides).
+ *   - A publish that reached no subscriber (PUBLISH answered 0) means the
+ *     node is gone or resubscribing: its messages are lost (counted), as
+ *     they would have been through the script, and its entries are dropped. */
+
+#define ROUTED_TAG ((5u << 3) | 2u) /* Envelope.routed, packed */
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    for (; v >= 0x80; v >>= 7)
+        n++;
+    return n;
+}
+
+static uint8_t *varint_put(uint8_t *p, uint64_t v)
+{
+    for (; v >= 0x80; v >>= 7)
+        *p++ = (uint8_t)(v | 0x80);
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+typedef struct direct_pd {
+    sc_cluster *c;
+    sc_dcnode *node; /* held until the reply */
+    uint32_t n;      /* envelopes in the PUBLISH */
+} direct_pd;
+
+static void on_direct_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    direct_pd *dp = pd;
+    redisReply *r = reply;
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
+        SC_COUNT_N(dircache_unreceived, dp->n);
+        sc_dircache_node_unreachable(&dp->c->dc, dp->node);
+        sc_log_limited(SC_LOG_WARN,
+                       "%u targeted message(s) published to node %s reached no subscriber (node "
+                       "gone, or resubscribing) and are lost; dropping its directory cache "
+                       "entries",
+                       dp->n, dp->node->id);
+    } else {
+        on_cmd_reply(ac, reply, NULL);
+    }
+    sc_dcnode_release(dp->node);
+    free(dp);
+}
+
+static void direct_publish(sc_cluster *c, sc_dcnode *nd, const uint8_t *p, size_t len,
+                           uint32_t nenv, bool vol)
+{
+    direct_pd *dp = sc_xmalloc(sizeof(*dp));
+    *dp = (direct_pd){c, nd, nenv};
+    sc_dcnode_hold(nd);
+    if (!publish_now_cb(c, nd->ch, nd->chlen, p, len, vol, on_direct_reply, dp)) {
+        sc_dcnode_release(nd); /* in the outbox: no reply to wait for */
+        free(dp);
+    }
+}
+
+/* Send one node's pending batch (as batch_flush does for a room). */
+static void direct_send(sc_cluster *c, direct_out *o)
+{
+    if (!o->n)
+        return;
+    const uint8_t *p = o->items.data, *end = p + o->items.len, *env;
+    size_t len;
+    if (o->n == 1 || !sc_redis_ctx(c->pub)) {
+        while (p < end && (env = batch_next(&p, end, &len)))
+            direct_publish(c, o->node, env, len, 1, false);
+    } else {
+        batch_wrap(c, o->items.data, o->items.len);
+        direct_publish(c, o->node, c->batch_out.data, c->batch_out.len, o->n, false);
+        SC_COUNT(cluster_batches_sent);
+        SC_COUNT_N(cluster_batched_envelopes, o->n);
+    }
+    o->n = 0;
+    o->items.off = o->items.len = 0;
+    sc_buf_shrink(&o->items, 16 * 1024);
+}
+
+static void direct_flush(sc_cluster *c)
+{
+    for (uint32_t i = 0; i < c->nouts; i++) {
+        direct_out *o = &c->outs[i];
+        direct_send(c, o);
+        o->node->out = -1;
+        sc_dcnode_release(o->node);
+        o->node = NULL;
+    }
+    c->nouts = 0;
+}
+
+static direct_out *direct_out_of(sc_cluster *c, sc_dcnode *nd)
+{
+    if (nd->out >= 0)
+        return &c->outs[nd->out];
+    if (c->nouts == DIRECT_MAX_NODES)
+        direct_flush(c);
+    direct_out *o = &c->outs[c->nouts];
+    nd->out = (int)c->nouts++;
+    o->node = nd;
+    sc_dcnode_hold(nd);
+    return o;
+}
+
+/* Append the envelope and its `routed` field (the ids of this emit the
+ * cache sent to nd, as indexes into to.socket_ids) to b. */
+static void put_routed_copy(sc_cluster *c, sc_buf *b, const sc_dcnode *nd, const uint8_t *env,
+                            size_t len, size_t packed)
+{
+    uint8_t *p = sc_buf_reserve(b, len + 1 + 10 + packed), *q = p + len;
+    memcpy(p, env, len);
+    *q++ = ROUTED_TAG;
+    q = varint_put(q, packed);
+    for (uint32_t i = nd->first; i != UINT32_MAX; i = c->dnext[i])
+        q = varint_put(q, c->didx[i]);
+    sc_buf_commit(b, (size_t)(q - p));
+}
+
+/* Queue this emit's copy for nd. */
+static void direct_queue(sc_cluster *c, sc_dcnode *nd, const uint8_t *env, size_t len, bool vol)
+{
+    size_t packed = 0;
+    for (uint32_t i = nd->first; i != UINT32_MAX; i = c->dnext[i])
+        packed += varint_len(c->didx[i]);
+    size_t item = len + 1 + varint_len(packed) + packed;
+    if (!sc_redis_ctx(c->pub) || item > BATCH_MAX_BYTES) {
+        if (nd->out >= 0)
+            direct_send(c, &c->outs[nd->out]); /* this node's earlier emits first */
+        c->dmsg.off = c->dmsg.len = 0;
+        put_routed_copy(c, &c->dmsg, nd, env, len, packed);
+        direct_publish(c, nd, c->dmsg.data, c->dmsg.len, 1, vol);
+        sc_buf_shrink(&c->dmsg, BATCH_MAX_BYTES);
+        return;
+    }
+    direct_out *o = direct_out_of(c, nd);
+    if (o->n && o->items.len + item + 16 > BATCH_MAX_BYTES)
+        direct_send(c, o);
+    uint8_t *p = sc_buf_reserve(&o->items, 11);
+    p[0] = (1u << 3) | 2u; /* Batch.envelopes */
+    sc_buf_commit(&o->items, (size_t)(varint_put(p + 1, item) - p));
+    put_routed_copy(c, &o->items, nd, env, len, packed);
+    o->n++;
+}
+
+/* Look every remote id up and group them by node (each node's ids chained
+ * from nd->first through c->dnext); the distinct nodes go to c->dnodes.
+ * Returns how many, or 0 on the first miss. */
+static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, size_t n)
+{
+    uint64_t now = sc_now_us(), mark = ++c->emit_mark;
+    size_t j = 0, nn = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* ids are to.socket_ids' own pointers, in order (dispatch.c) */
+        while (j < to->n_socket_ids && to->socket_ids[j] != ids[i])
+            j++;
+        sc_dcnode *nd = j < to->n_socket_ids ? sc_dircache_get(&c->dc, ids[i], strlen(ids[i]), now)
+                                             : NULL;
+        if (!nd)
+            return 0;
+        c->didx[i] = (uint32_t)j++;
+        c->dnext[i] = UINT32_MAX;
+        if (nd->emit_mark != mark) {
+            nd->emit_mark = mark;
+            nd->first = (uint32_t)i;
+            c->dnodes[nn++] = nd;
+        } else {
+            c->dnext[nd->last] = (uint32_t)i;
+        }
+        nd->last = (uint32_t)i;
+    }
+    return nn;
+}
+
+/* Send a targeted emit by the cache alone. False: the script must resolve
+ * it (a miss, user ids, too many ids, or this iteration switched often
+ * enough); every remote id is counted as a hit or a miss either way. */
+static bool direct_route(sc_cluster *c, const sc_selector *to, char **ids, size_t n,
+                         const uint8_t *env, size_t len, bool vol)
+{
+    if (!dircache_on(c) || !n)
+        return false;
+    size_t nn = 0;
+    if (to->n_user_ids || n > DIRECT_MAX_IDS || (c->tgt_n && c->runs >= DIRECT_MAX_RUNS) ||
+        !(nn = direct_group(c, to, ids, n))) {
+        SC_COUNT_N(dircache_misses, n);
+        return false;
+    }
+    SC_COUNT_N(dircache_hits, n);
+    flush_ups(c);
+    batch_flush(c);
+    if (c->tgt_n) { /* emits before this one, in the script call, go first */
+        targeted_flush(c);
+        c->runs++;
+    }
+    for (size_t i = 0; i < nn; i++)
+        direct_queue(c, c->dnodes[i], env, len, vol);
+    return true;
 }
 
 void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_ids,
@@ -1814,7 +2294,8 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
             publish(c, ch, buf, len, e->volatile_);
         }
     }
-    if (n_remote || to->n_user_ids)
+    if ((n_remote || to->n_user_ids) &&
+        !direct_route(c, to, remote_ids, n_remote, buf, len, e->volatile_))
         targeted_add(c, buf, len, (const char *const *)remote_ids, n_remote,
                      (const char *const *)to->user_ids, to->n_user_ids, e->volatile_);
     SC_COUNT(emits_remote);
@@ -2153,8 +2634,11 @@ void sc_cluster_flush(sc_cluster *c)
 {
     if (c) {
         flush_ups(c);
+        notices_flush(c);
         batch_flush(c);
         targeted_flush(c);
+        direct_flush(c);
+        c->runs = 0;
     }
     redisAsyncContext *ac = c ? sc_redis_ctx(c->pub) : NULL;
     if (ac && (ac->c.flags & REDIS_CONNECTED) && ac->c.obuf && sdslen(ac->c.obuf) > 0)
@@ -2170,6 +2654,7 @@ void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud)
     fn("outbox_bytes", c->ob_bytes, ud);
     fn("outbox_messages", c->ob_count, ud);
     fn("room_channels", sc_map_count(&c->subs), ud);
+    fn("dircache_entries", sc_dircache_count(&c->dc), ud);
 }
 
 size_t sc_cluster_nodes(const sc_cluster *c, const char ***ret_ids, const char ***ret_names)
@@ -2221,4 +2706,5 @@ void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *h)
     h->outbox_bytes = c->ob_bytes;
     h->outbox_messages = c->ob_count;
     h->channels = sc_map_count(&c->subs);
+    h->dircache_entries = sc_dircache_count(&c->dc);
 }

@@ -12,7 +12,8 @@
  *   P:nodesock:<id> set of a node's socket ids, to clean up after it
  *
  * Guarantees and bounds: one PUBLISH per target room, one per node for
- * targeted emits (a server-side script resolves ids to nodes), an outbox of
+ * targeted emits (a bounded cache of the directory resolves the ids of
+ * sockets it knows, a server-side script the others), an outbox of
  * at most outbox_max_bytes while Redis is away (volatile first to go), a
  * canary through our own subscription, and a Gap notice to every app after
  * any interruption of the subscription. */
@@ -110,6 +111,7 @@ typedef struct sc_cluster_health {
     uint64_t nodes;           /* live nodes seen by the last heartbeat, this one included */
     uint64_t outbox_bytes, outbox_messages;
     uint64_t channels;        /* channels subscribed or wanted */
+    uint64_t dircache_entries; /* socket id -> node entries in the directory cache */
 } sc_cluster_health;
 void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *ret);
 

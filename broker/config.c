@@ -87,6 +87,10 @@ static const option_def options[] = {
      "most keys in one session's data map"},
     {"room_linger_ms", T_UINT, OFF(room_linger_ms), "2000", 0, 600000,
      "keep a room's subscription this long after its last local member leaves"},
+    {"dircache_ttl_ms", T_UINT, OFF(dircache_ttl_ms), "10000", 0, 86400000,
+     "how long a socket's node stays cached for targeted emits (0: no cache)"},
+    {"dircache_max_entries", T_UINT, OFF(dircache_max_entries), "65536", 0, 10000000,
+     "most socket ids cached for targeted emits; the oldest go first (0: no cache)"},
     /* access control and credentials */
     {"socket_user", T_STRING, OFF(socket_user), "", 0, 255,
      "owner of the socket file (user name or uid; empty: the daemon's user)"},

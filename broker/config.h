@@ -35,6 +35,8 @@ typedef struct sc_config {
     uint64_t request_timeout_ms;
     uint64_t max_pending_requests;
     uint64_t room_linger_ms;
+    uint64_t dircache_ttl_ms;      /* directory cache entry lifetime; 0: no cache */
+    uint64_t dircache_max_entries; /* directory cache bound; 0: no cache */
     /* sessions */
     char *advertise_address;
     uint64_t session_grace_ms;

@@ -220,6 +220,8 @@ static const reason_map reasons[] = {
     R(responses_late, "late_response"),
     R(acks_unknown, "unknown_ack"),
     R(redis_commands_lost, "redis_command_lost"),
+    R(dircache_unreceived, "targeted_unreceived"),
+    R(dircache_stale_received, "targeted_stale_route"),
     R(session_data_refused, "session_data_limit"),
     R(http_bad_requests, "http_bad_request"),
     R(http_too_large, "http_too_large"),
@@ -361,6 +363,8 @@ static void cluster_gauges(sc_buf *b, const sc_cluster *c)
     gauge(b, P "outbox_messages", "cluster messages kept while redis is unreachable",
           h.outbox_messages);
     gauge(b, P "redis_channels", "pub/sub channels this node subscribes to or wants", h.channels);
+    gauge(b, P "dircache_entries", "socket id -> node entries in the directory cache",
+          h.dircache_entries);
 }
 
 /* ---- process --------------------------------------------------------------------- */

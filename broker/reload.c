@@ -30,6 +30,8 @@ static const char *const reloadable[] = {
     "http_max_request_bytes",
     "http_max_connections",
     "http_request_timeout_ms",
+    "dircache_ttl_ms",
+    "dircache_max_entries",
 };
 
 static struct {
