@@ -1114,7 +1114,7 @@ static void sub_delete(sc_cluster *c, sc_sub *s)
     free(s);
 }
 
-/* Unsubscribe rooms idle for longer than room_linger_ms, oldest first. */
+/* Expire directory cache entries; empty it once a reload turned it off. */
 static void dircache_sweep(sc_cluster *c, uint64_t now)
 {
     if (dircache_on(c)) {
@@ -1128,6 +1128,7 @@ static void dircache_sweep(sc_cluster *c, uint64_t now)
     }
 }
 
+/* Unsubscribe rooms idle for longer than room_linger_ms, oldest first. */
 static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
     sc_cluster *c = w->data;
@@ -1250,6 +1251,10 @@ static void check_routed(sc_cluster *c, const sc_envelope *env, sc_peer *peer)
     for (size_t i = 0; i < env->n_routed; i++) {
         if (env->routed[i] >= to->n_socket_ids) {
             SC_COUNT(cluster_malformed);
+            sc_log_limited(SC_LOG_WARN,
+                           "dropping the routes of a message from node %s: index %u, the emit "
+                           "names %zu socket ids (another version?)",
+                           env->origin, (unsigned)env->routed[i], to->n_socket_ids);
             return;
         }
         const char *id = to->socket_ids[env->routed[i]];
