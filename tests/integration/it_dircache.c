@@ -12,6 +12,7 @@
  *   - a socket re-registered on another node (connection state recovery):
  *     the emits the old node got are counted there as stale, its notice
  *     makes A forget the entry, everything after reaches the new node;
+ *   - a notice carries at most 256 ids, the rest is counted as not reported;
  *   - a node SIGKILLed: a publish nobody receives is counted and drops the
  *     node's entries, and once it is reaped nothing goes to its channel;
  *   - entries expire after dircache_ttl_ms, the size bound evicts, and a
@@ -32,7 +33,7 @@
 
 /* What one app received: per socket, how many and whether in order (the
  * payload is the emit's sequence number). */
-#define RX_MAX 128
+#define RX_MAX 512
 typedef struct rx {
     char ids[RX_MAX][32];
     unsigned count[RX_MAX];
@@ -403,6 +404,47 @@ static void test_socket_moves_to_another_node(void **state)
     world_free(w);
 }
 
+/* 300 sockets cached as on B all go down; one emit names them all. B
+ * counts 300 stale routes but a notice carries at most 256 ids: A drops
+ * those 256 entries, the other 44 are counted as not reported (they wait
+ * for the next stale emit or the ttl). */
+static void test_notice_is_bounded(void **state)
+{
+    enum { N = 300, NOTICE_MAX = 256 };
+    world *w = world_start(NULL, NULL);
+    static char ids[N][8];
+    const char *list[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "m%d", i);
+        list[i] = ids[i];
+        assert_int_equal(sc_client_socket_up(w->b, ids[i], "", "", NULL, 0, NULL, 0), 0);
+    }
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    wait_directory(w, ids[N - 1], sc_client_node_id(w->b));
+    uint64_t f0 = stat_of(w->a, "dircache_filled");
+    emit_ids(w, list, N);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    assert_int_equal(wait_stat(w->a, "dircache_filled", f0 + N), f0 + N);
+    barrier(w);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(sc_client_socket_down(w->b, ids[i]), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+
+    uint64_t h0 = stat_of(w->a, "dircache_hits");
+    emit_ids(w, list, N); /* all cached: straight to B, which holds none */
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    barrier(w);
+    assert_int_equal(stat_of(w->a, "dircache_hits") - h0, N);
+    assert_int_equal(stat_of(w->b, "dircache_stale_received"), N);
+    assert_int_equal(stat_of(w->b, "dircache_notices_sent"), 1);
+    assert_int_equal(stat_of(w->b, "dircache_notices_suppressed"), N - NOTICE_MAX);
+    assert_int_equal(wait_stat(w->a, "dircache_invalidated_stale", NOTICE_MAX), NOTICE_MAX);
+    assert_int_equal(stat_of(w->a, "dircache_notices_received"), 1);
+    assert_int_equal(stat_of(w->a, "dircache_entries"), N - NOTICE_MAX);
+    assert_int_equal(rx_count(&w->rb, ids[0]), 1); /* the warm-up only */
+    world_free(w);
+}
+
 /* C is SIGKILLed while A caches c1 and c2 on it. Before the reap: a publish
  * to C reaches nobody, which is counted and drops C's entries. After the
  * reap: no emit to C's sockets publishes anything (C's directory entries
@@ -566,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_cached_emits_skip_the_script),
         cmocka_unit_test(test_burst_mixing_cached_and_uncached_in_order),
         cmocka_unit_test(test_socket_moves_to_another_node),
+        cmocka_unit_test(test_notice_is_bounded),
         cmocka_unit_test(test_node_killed_and_reaped),
         cmocka_unit_test(test_entries_expire),
         cmocka_unit_test(test_size_bound),
