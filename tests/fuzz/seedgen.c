@@ -430,6 +430,33 @@ static void env_emit(uint8_t ch, const char *origin, sc_selector *to, const char
     env_rec(ch, origin, &env);
 }
 
+/* A targeted emit as the origin's directory cache sends it: `routed` names
+ * (by index into to.socket_ids) the sockets the cache sent here. */
+static void env_routed_emit(const char *origin, sc_selector *to, uint32_t *routed, size_t n)
+{
+    Sidecast__Cluster__V1__ClusterEmit em = SIDECAST__CLUSTER__V1__CLUSTER_EMIT__INIT;
+    em.to = to;
+    em.payload.data = (uint8_t *)"cached";
+    em.payload.len = 6;
+    Sidecast__Cluster__V1__Envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
+    env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT;
+    env.emit = &em;
+    env.routed = routed;
+    env.n_routed = n;
+    env_rec(0, origin, &env);
+}
+
+static void env_stale(const char *origin, char **ids, size_t n)
+{
+    Sidecast__Cluster__V1__Stale st = SIDECAST__CLUSTER__V1__STALE__INIT;
+    st.socket_ids = ids;
+    st.n_socket_ids = n;
+    Sidecast__Cluster__V1__Envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
+    env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_STALE;
+    env.stale = &st;
+    env_rec(0, origin, &env);
+}
+
 static void env_request(uint8_t ch, uint64_t id, int kind, void *msg)
 {
     Sidecast__Cluster__V1__Request rq = SIDECAST__CLUSTER__V1__REQUEST__INIT;
@@ -709,6 +736,20 @@ static void envelope_seeds(void)
         "5e1f000000000001\x03"
         "bad\x06peer-c\x00\x00");
     finish("envelope", "control");
+
+    /* directory cache: routes to sockets held here (a1), not held (zz: a
+     * Stale notice to the origin), out of range; Stale notices received */
+    seq = 70;
+    begin(0);
+    uint32_t held[] = {0}, stale[] = {2, 2, 1}, bad[] = {0, 9};
+    env_routed_emit("peer-a", &ids, held, 1);
+    env_routed_emit("peer-a", &ids, stale, 3);
+    env_routed_emit("peer-b", &ids, stale, 1);
+    env_routed_emit("peer-b", &ids, bad, 2);
+    char *gone[] = {S("x1"), S("zz")};
+    env_stale("peer-a", gone, 2);
+    env_stale("peer-b", NULL, 0);
+    finish("envelope", "dircache");
 }
 
 int main(int argc, char **argv)
