@@ -1,7 +1,8 @@
 /* cluster: Redis pub/sub transport between sidecars, node liveness, the
  * socket directory, interest-based room subscriptions, the outbox and the
- * pub/sub canary. Requests and acks are in request.c; this file carries
- * them between nodes. */
+ * pub/sub canary; targeted emits routed by the directory cache (the cache
+ * itself is dircache.c) and the Stale notices that keep it honest. Requests
+ * and acks are in request.c; this file carries them between nodes. */
 #include "cluster.h"
 #include "credentials.h"
 #include "cluster.pb-c.h"
