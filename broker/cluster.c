@@ -123,13 +123,12 @@ struct sc_cluster {
     sc_dircache dc;
     direct_out outs[DIRECT_MAX_NODES];
     uint32_t nouts;
-    uint32_t runs;       /* switches cache <-> script in this iteration */
-    uint64_t emit_mark;  /* per emit, to group its ids by node */
-    sc_dcnode **dnodes;  /* per emit: node of each remote id, */
-    uint32_t *dnext;     /* next id with the same node, */
-    uint32_t *didx;      /* index of the id in to.socket_ids */
-    size_t dcap;
-    sc_buf dmsg;         /* one node's copy, when sent on its own */
+    uint32_t runs;      /* switches cache <-> script in this iteration */
+    uint64_t emit_mark; /* per emit, to group its ids by node */
+    sc_dcnode **dnodes; /* per emit: node of each remote id, */
+    uint32_t *dnext;    /* next id with the same node, */
+    uint32_t *didx;     /* index of the id in to.socket_ids */
+    sc_buf dmsg;        /* one node's copy, when sent on its own */
     /* origins with a Stale notice pending */
     sc_peer *notice_peers[NOTICE_MAX_PEERS];
     uint32_t nnotice;
@@ -234,7 +233,9 @@ static const char *SCRIPT_TARGETED =
     "  env = i\n"
     "  for j = i + 3, i + 2 + k do send(ARGV[j], true) end\n"
     "  for j = i + 3 + k, i + 2 + k + u do\n"
-    "    for _, id in ipairs(redis.call('SMEMBERS', p .. ':user:' .. ARGV[j])) do send(id, false) end\n"
+    "    for _, id in ipairs(redis.call('SMEMBERS', p .. ':user:' .. ARGV[j])) do\n"
+    "      send(id, false)\n"
+    "    end\n"
     "  end\n"
     "  i = i + 3 + k + u\n"
     "end\n"
@@ -2219,8 +2220,8 @@ static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, siz
         /* ids are to.socket_ids' own pointers, in order (dispatch.c) */
         while (j < to->n_socket_ids && to->socket_ids[j] != ids[i])
             j++;
-        sc_dcnode *nd = j < to->n_socket_ids ? sc_dircache_get(&c->dc, ids[i], strlen(ids[i]), now)
-                                             : NULL;
+        sc_dcnode *nd =
+            j < to->n_socket_ids ? sc_dircache_get(&c->dc, ids[i], strlen(ids[i]), now) : NULL;
         if (!nd)
             return 0;
         c->didx[i] = (uint32_t)j++;

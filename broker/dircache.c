@@ -169,8 +169,7 @@ void sc_dircache_put(sc_dircache *d, const char *id, size_t len, const char *nod
     SC_COUNT(dircache_filled);
 }
 
-bool sc_dircache_forget(sc_dircache *d, const char *id, size_t len, const char *node,
-                        size_t nlen)
+bool sc_dircache_forget(sc_dircache *d, const char *id, size_t len, const char *node, size_t nlen)
 {
     dc_entry *e = sc_map_get(&d->entries, id, len);
     if (!e || e->node->idlen != nlen || memcmp(e->node->id, node, nlen) != 0)

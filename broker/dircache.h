@@ -48,8 +48,8 @@ typedef struct sc_dcnode {
 typedef struct dc_entry dc_entry;
 
 typedef struct sc_dircache {
-    sc_map entries; /* dc_entry by socket id */
-    sc_map nodes;   /* sc_dcnode by node id: those entries may point at */
+    sc_map entries;        /* dc_entry by socket id */
+    sc_map nodes;          /* sc_dcnode by node id: those entries may point at */
     dc_entry *head, *tail; /* oldest first */
     uint32_t live_mark;
     char chprefix[200];
@@ -74,8 +74,7 @@ void sc_dircache_put(sc_dircache *d, const char *id, size_t len, const char *nod
 
 /* Drop the entry for id if it points at node (a Stale notice from it).
  * Returns true if one was dropped. */
-bool sc_dircache_forget(sc_dircache *d, const char *id, size_t len, const char *node,
-                        size_t nlen);
+bool sc_dircache_forget(sc_dircache *d, const char *id, size_t len, const char *node, size_t nlen);
 
 /* A publish to n reached nobody: every entry pointing at n so far is stale. */
 void sc_dircache_node_unreachable(sc_dircache *d, sc_dcnode *n);

@@ -96,7 +96,7 @@
     /* perf: fetch answers */                                                                      \
     X(cluster_socket_lists_passed, "SocketLists from other nodes passed to apps as received "      \
                                    "(not re-encoded)")                                             \
-    /* perf: the directory cache of targeted emits (dircache_ttl_ms) */                           \
+    /* perf: the directory cache of targeted emits (dircache_ttl_ms) */                            \
     X(dircache_hits, "targeted emit socket ids routed by the directory cache, no script call")     \
     X(dircache_misses, "targeted emit socket ids resolved by the directory script instead")        \
     X(dircache_filled, "directory cache entries added or refreshed from script answers")           \

@@ -88,7 +88,6 @@ static sc_client *rx_open(daemon_t *d, const char *name, rx *r)
     return c;
 }
 
-
 typedef struct world {
     redis_srv *redis;
     daemon_t *na, *nb, *nc;
@@ -183,9 +182,8 @@ static void settle(world *w, int ms)
 static void barrier(world *w)
 {
     unsigned b0 = w->rb.server_msgs, c0 = w->rc.server_msgs;
-    assert_int_equal(sc_client_server_emit(w->a, (const uint8_t *)"barrier", 7, false, NULL, NULL,
-                                           0),
-                     0);
+    assert_int_equal(
+        sc_client_server_emit(w->a, (const uint8_t *)"barrier", 7, false, NULL, NULL, 0), 0);
     assert_int_equal(sc_client_sync(w->a, 0), 0);
     uint64_t end = now_ms_h() + 20000;
     while (now_ms_h() < end && (w->rb.server_msgs == b0 || (w->c && w->rc.server_msgs == c0)))
@@ -456,8 +454,7 @@ static void test_node_killed_and_reaped(void **state)
     warm(w, "c2");
     assert_int_equal(stat_of(w->a, "dircache_entries"), 2);
     char channel[160];
-    snprintf(channel, sizeof(channel), "PUBSUB NUMSUB sidecast:node:%s",
-             sc_client_node_id(w->c));
+    snprintf(channel, sizeof(channel), "PUBSUB NUMSUB sidecast:node:%s", sc_client_node_id(w->c));
     sc_client_close(w->c);
     w->c = NULL;
     daemon_kill(w->nc);
