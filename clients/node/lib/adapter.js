@@ -38,7 +38,7 @@ function peer(name) {
 const { Adapter } = peer('socket.io-adapter');
 const { Decoder } = peer('socket.io-parser');
 const { Reader } = require('protobufjs/minimal');
-const { SidecastClient } = require('./client');
+const { SidecastClient, sel } = require('./client');
 const codec = require('./codec');
 const coalesce = require('./coalesce');
 const { TimeoutError } = require('./errors');
@@ -370,9 +370,8 @@ class SidecastAdapter extends Adapter {
   /** Selector for socket.io's {rooms, except}. */
   _selector(opts) {
     const rooms = opts.rooms && opts.rooms.size ? this._keys(opts.rooms) : [this._key];
-    const sel = { rooms };
-    if (opts.except && opts.except.size) sel.exceptRooms = this._keys(opts.except);
-    return sel;
+    const except = opts.except && opts.except.size ? this._keys(opts.except) : undefined;
+    return sel(rooms, undefined, undefined, except, undefined, undefined);
   }
 
   close() {
