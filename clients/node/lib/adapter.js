@@ -76,6 +76,31 @@ function isEmptyObject(v) {
 
 /* ---- payloads ----------------------------------------------------------------- */
 
+/*
+ * Payloads of one-string packets are written into a slab, one after the
+ * other, and handed on as Uint8Array views of it: one UTF-8 pass (utf8Write
+ * says how many bytes it wrote, so no Buffer.byteLength first), no
+ * allocation of their own, and a plain view (Buffer#subarray is JS that
+ * reads .buffer / .byteOffset through getters). A slab region is never
+ * written twice (a full slab is replaced, not reused), so a view stays
+ * valid for as long as anyone holds it, like a Buffer.allocUnsafe() from
+ * Node's pool; one held view keeps its slab alive.
+ */
+const SLAB_BYTES = 64 * 1024;
+const SLAB_MAX = SLAB_BYTES / 8; // larger payloads get a buffer of their own
+let slab = null; // Buffer, for utf8Write
+let slabMemory = null; // its ArrayBuffer and offset, for the views
+let slabOffset = 0;
+let slabAt = SLAB_BYTES;
+
+function newSlab() {
+  slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  slabMemory = slab.buffer;
+  slabOffset = slab.byteOffset;
+  slabAt = 0;
+}
+
+/** The broadcast payload (layout in the header comment) of socket.io-parser's encoded packet. */
 function encodeBroadcast(encoded, flags, timeoutMs) {
   let f = 0;
   if (flags.compress) f |= FLAG_COMPRESS;
@@ -84,12 +109,23 @@ function encodeBroadcast(encoded, flags, timeoutMs) {
   if (timeoutMs != null) f |= FLAG_ACK;
   if (encoded.length === 1 && typeof encoded[0] === 'string') {
     const s = encoded[0];
-    const out = Buffer.allocUnsafe(head + Buffer.byteLength(s));
-    out[0] = KIND_BROADCAST;
-    out[1] = f;
-    if (timeoutMs != null) out.writeUInt32BE(timeoutMs >>> 0, 2);
-    out.utf8Write(s, head); // Buffer#write without its argument checks
-    return out;
+    const max = head + s.length * 3; // UTF-8 bytes per UTF-16 unit: at most 3
+    if (max > SLAB_MAX) {
+      const out = Buffer.allocUnsafe(head + Buffer.byteLength(s));
+      out[0] = KIND_BROADCAST;
+      out[1] = f;
+      if (timeoutMs != null) out.writeUInt32BE(timeoutMs >>> 0, 2);
+      out.utf8Write(s, head); // Buffer#write without its argument checks
+      return out;
+    }
+    if (SLAB_BYTES - slabAt < max) newSlab();
+    const at = slabAt;
+    slab[at] = KIND_BROADCAST;
+    slab[at + 1] = f;
+    if (timeoutMs != null) slab.writeUInt32BE(timeoutMs >>> 0, at + 2);
+    const n = head + slab.utf8Write(s, at + head, max - head);
+    slabAt = at + n;
+    return new Uint8Array(slabMemory, slabOffset + at, n);
   }
   f |= FLAG_PARTS;
   const parts = encoded.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.isBuffer(p) ? p : Buffer.from(p)));
@@ -882,4 +918,7 @@ function createAdapter(opts = {}) {
   };
 }
 
-module.exports = { createAdapter, SidecastAdapter };
+// internals, for the unit tests
+const _internals = { encodeBroadcast, decodeBroadcast };
+
+module.exports = { createAdapter, SidecastAdapter, _internals };

@@ -1,13 +1,17 @@
 'use strict';
 // Byte-level tests of the client's own encoding and decoding code, no
 // processes: FrameWriter against protobufjs's Writer (every kind of frame,
-// the same bytes). Inputs are generated with a fixed seed, so a failure
-// repeats.
+// the same bytes), and the adapter's broadcast payloads (one-string packets
+// in the slab, binary parts) against their layout. Inputs are generated with
+// a fixed seed, so a failure repeats.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { Writer } = require('protobufjs/minimal');
 const { Frame } = require('../lib/proto').sidecast.v1;
 const { FrameWriter } = require('../lib/writer');
+const { _internals } = require('../lib/adapter');
+
+const { encodeBroadcast, decodeBroadcast } = _internals;
 
 // byte equality without a diff of megabytes when it fails
 function sameBytes(got, want, what) {
@@ -158,4 +162,51 @@ test('FrameWriter.truncate takes back a frame whose encoding threw', () => {
     Frame.encode({ socketDown: { socketId: 'c' } }).finish(),
   ]);
   sameBytes(w.finish(), want, 'the two frames around the one taken back');
+});
+
+// the payload layout of adapter.js's header comment, built the plain way
+function broadcastBytes(s, f, timeoutMs) {
+  const head = timeoutMs != null ? Buffer.alloc(6) : Buffer.alloc(2);
+  head[0] = 1;
+  head[1] = f | (timeoutMs != null ? 4 : 0);
+  if (timeoutMs != null) head.writeUInt32BE(timeoutMs, 2);
+  return Buffer.concat([head, Buffer.from(s, 'utf8')]);
+}
+
+test('broadcast payloads: one-string packets (slab and large), every earlier payload intact', () => {
+  const r = rng(11);
+  const kept = [];
+  // enough payloads to fill several slabs; some too large for one
+  for (let i = 0; i < 3000; i++) {
+    const s = i % 500 === 7 ? str(r, 40000) : i % 97 === 0 ? '' : '2["m",' + i + ',' + JSON.stringify(str(r, 300)) + ']';
+    const flags = { volatile: r() < 0.3, compress: r() < 0.3 };
+    const timeout = r() < 0.2 ? Math.floor(r() * 100000) : null;
+    const p = encodeBroadcast([s], flags, timeout);
+    const f = (flags.compress ? 1 : 0) | (flags.volatile ? 2 : 0);
+    kept.push([p, broadcastBytes(s, f, timeout), s, timeout]);
+  }
+  for (const [p, want, s, timeout] of kept) {
+    sameBytes(p, want, 'payload of ' + s.length + ' UTF-16 units');
+    const back = decodeBroadcast(Buffer.from(p.buffer, p.byteOffset, p.length));
+    assert.deepEqual(back.packets, [Buffer.from(s, 'utf8').toString('utf8')]); // lone surrogates: U+FFFD, as before
+    assert.equal(back.timeoutMs, timeout == null ? 0 : timeout);
+  }
+});
+
+test('broadcast payloads: binary parts round-trip', () => {
+  const parts = [
+    '51-["m",{"_placeholder":true,"num":0},"\u00e9"]',
+    Buffer.from([0, 1, 2, 255]),
+    new Uint8Array(0),
+    Buffer.alloc(70000, 9),
+  ];
+  for (const timeout of [null, 5000]) {
+    const p = encodeBroadcast(parts, { volatile: true }, timeout);
+    const back = decodeBroadcast(Buffer.from(p.buffer, p.byteOffset, p.length));
+    assert.equal(back.packets.length, 4);
+    assert.equal(back.packets[0], parts[0]);
+    for (let i = 1; i < 4; i++) sameBytes(back.packets[i], parts[i], 'part ' + i);
+    assert.equal(back.flags & 2, 2);
+    assert.equal(back.timeoutMs, timeout || 0);
+  }
 });
