@@ -571,6 +571,23 @@ class SidecastClient extends EventEmitter {
       req = this._pending.get(id);
       if (!req || !req.onEntry) return false;
       while (r.pos < end) {
+        // an entry with a one- or two-byte length (most of them) without the Reader
+        const p = r.pos;
+        const b1 = buf[p + 1];
+        if (buf[p] === TAG_SOCKETS && b1 < 0x80) {
+          if (p + 2 + b1 > end) throw new RangeError('index out of range');
+          r.pos = p + 2 + b1;
+          req.onEntry(buf, p + 2, p + 2 + b1);
+          continue;
+        }
+        const b2 = buf[p + 2];
+        if (buf[p] === TAG_SOCKETS && b1 >= 0x80 && b2 < 0x80) {
+          const el = (b1 & 0x7f) | (b2 << 7);
+          if (p + 3 + el > end) throw new RangeError('index out of range');
+          r.pos = p + 3 + el;
+          req.onEntry(buf, p + 3, p + 3 + el);
+          continue;
+        }
         const tag = r.uint32();
         if (tag === TAG_SOCKETS) {
           const el = r.uint32();

@@ -1,17 +1,19 @@
 'use strict';
 // Byte-level tests of the client's own encoding and decoding code, no
 // processes: FrameWriter against protobufjs's Writer (every kind of frame,
-// the same bytes), and the adapter's broadcast payloads (one-string packets
-// in the slab, binary parts) against their layout. Inputs are generated with
-// a fixed seed, so a failure repeats.
+// the same bytes), the adapter's broadcast payloads (one-string packets in
+// the slab, binary parts) against their layout, and the fetchSockets entry
+// decoder (rooms, data, ids kept from one answer for the next) against
+// protobufjs's decoder. Inputs are generated with a fixed seed, so a failure
+// repeats.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { Writer } = require('protobufjs/minimal');
-const { Frame } = require('../lib/proto').sidecast.v1;
+const { Writer, Reader } = require('protobufjs/minimal');
+const { Frame, SocketInfo } = require('../lib/proto').sidecast.v1;
 const { FrameWriter } = require('../lib/writer');
 const { _internals } = require('../lib/adapter');
 
-const { encodeBroadcast, decodeBroadcast } = _internals;
+const { encodeBroadcast, decodeBroadcast, decodeEntry, fetchContext, idStore } = _internals;
 
 // byte equality without a diff of megabytes when it fails
 function sameBytes(got, want, what) {
@@ -208,5 +210,113 @@ test('broadcast payloads: binary parts round-trip', () => {
     for (let i = 1; i < 4; i++) sameBytes(back.packets[i], parts[i], 'part ' + i);
     assert.equal(back.flags & 2, 2);
     assert.equal(back.timeoutMs, timeout || 0);
+  }
+});
+
+// one answer: SocketInfos encoded by protobufjs, decoded by decodeEntry
+function answer(infos, prev) {
+  const bufs = infos.map((i) => Buffer.from(SocketInfo.encode(i).finish()));
+  const buf = Buffer.concat(bufs);
+  const ctx = fetchContext(Buffer.from('/,'), prev);
+  let at = 0;
+  for (const b of bufs) {
+    decodeEntry(buf, at, at + b.length, ctx);
+    at += b.length;
+  }
+  return ctx;
+}
+
+// what decodeEntry must find in one SocketInfo (protobufjs decodes it)
+function expected(info) {
+  const s = SocketInfo.decode(SocketInfo.encode(info).finish());
+  const rooms = s.rooms.filter((k) => k.length > 2 && k.startsWith('/,')).map((k) => k.slice(2));
+  return { id: s.socketId, rooms, data: s.data.length ? Buffer.from(s.data) : undefined };
+}
+
+function check(ctx, infos) {
+  assert.equal(ctx.list.length, infos.length);
+  infos.forEach((info, i) => {
+    const want = expected(info);
+    const got = ctx.list[i];
+    assert.equal(got.id, want.id, `entry ${i} id`);
+    assert.deepEqual(got.rooms, want.rooms, `entry ${i} rooms`);
+    if (want.data) sameBytes(got.data, want.data, `entry ${i} data`);
+    else assert.deepEqual([got.data, got.handshake], [{}, {}], `entry ${i} without data`);
+  });
+}
+
+test('fetchSockets entries: ids, own room, other rooms, other namespaces, data', () => {
+  const r = rng(5);
+  const infos = [];
+  for (let i = 0; i < 300; i++) {
+    const id = i % 50 === 3 ? str(r, 30) : 'id' + i.toString(36).padStart(18, 'x');
+    const rooms = ['/', '/,' + id, '/,bench', '/chat,bench', '/,' + str(r, 200), '/,' + id.slice(0, -1) + '!'];
+    const data = i % 4 ? undefined : bytes(r, 300);
+    infos.push({ socketId: id, sessionId: 's' + i, userId: i % 3 ? '' : 'u' + i, nodeId: 'n'.repeat(16), rooms, data });
+  }
+  infos.push({ rooms: ['/,x'] }); // no id at all
+  infos.push({ socketId: 'last' }); // no rooms
+  check(answer(infos, idStore(0, 0)), infos);
+});
+
+test('fetchSockets entries: ids kept from the previous answer only where the bytes match', () => {
+  const r = rng(9);
+  const mk = (id) => ({ socketId: id, rooms: ['/', '/,' + id, '/,r'] });
+  const ids = Array.from({ length: 200 }, (_, i) => 'sock' + i.toString(36).padStart(16, '0'));
+  let prev = idStore(0, 0);
+  const first = ids.map(mk);
+  let ctx = answer(first, prev);
+  check(ctx, first);
+  prev = ctx.next;
+  // the same ids, then changed, shifted, longer, shorter, non-ASCII ones
+  const second = ids.map((id, i) =>
+    mk(
+      i % 7 === 0
+        ? id.slice(0, -1) + 'Z'
+        : i % 11 === 0
+          ? id + 'x'
+          : i % 13 === 0
+            ? id.slice(1)
+            : i % 17 === 0
+              ? '\u00e9' + id.slice(2)
+              : id,
+    ),
+  );
+  second.splice(50, 0, mk('inserted-' + str(r, 10)));
+  ctx = answer(second, prev);
+  check(ctx, second);
+  prev = ctx.next;
+  const third = second.slice(100).concat(second.slice(0, 100)); // another order
+  ctx = answer(third, prev);
+  check(ctx, third);
+  ctx = answer([], ctx.next);
+  assert.equal(ctx.list.length, 0);
+});
+
+test('fetchSockets entries: an entry cut inside a field throws, none is read past its end', () => {
+  const info = {
+    socketId: 'abc',
+    sessionId: 'sess',
+    userId: 'u',
+    data: Buffer.from([0, 1]),
+    rooms: ['/,abc', '/,room'],
+    nodeId: 'node',
+  };
+  const b = Buffer.from(SocketInfo.encode(info).finish());
+  // where protobufjs's reader finds the fields' ends
+  const ends = new Set([0]);
+  const rd = Reader.create(b);
+  while (rd.pos < b.length) {
+    rd.skipType(rd.uint32() & 7);
+    ends.add(rd.pos);
+  }
+  for (let end = 1; end < b.length; end++) {
+    const ctx = fetchContext(Buffer.from('/,'), idStore(0, 0));
+    // the bytes after the end would make a longer field look complete
+    const buf = Buffer.concat([b.subarray(0, end), Buffer.alloc(300, 0x01)]);
+    if (ends.has(end)) {
+      decodeEntry(buf, 0, end, ctx);
+      check(ctx, [SocketInfo.decode(b.subarray(0, end))]);
+    } else assert.throws(() => decodeEntry(buf, 0, end, ctx), RangeError, `cut at ${end}`);
   }
 });
