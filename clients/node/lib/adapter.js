@@ -38,7 +38,7 @@ function peer(name) {
 const { Adapter } = peer('socket.io-adapter');
 const { Decoder } = peer('socket.io-parser');
 const { Reader } = require('protobufjs/minimal');
-const { SidecastClient } = require('./client');
+const { SidecastClient, sel } = require('./client');
 const codec = require('./codec');
 const coalesce = require('./coalesce');
 const { TimeoutError } = require('./errors');
@@ -76,6 +76,31 @@ function isEmptyObject(v) {
 
 /* ---- payloads ----------------------------------------------------------------- */
 
+/*
+ * Payloads of one-string packets are written into a slab, one after the
+ * other, and handed on as Uint8Array views of it: one UTF-8 pass (utf8Write
+ * says how many bytes it wrote, so no Buffer.byteLength first), no
+ * allocation of their own, and a plain view (Buffer#subarray is JS that
+ * reads .buffer / .byteOffset through getters). A slab region is never
+ * written twice (a full slab is replaced, not reused), so a view stays
+ * valid for as long as anyone holds it, like a Buffer.allocUnsafe() from
+ * Node's pool; one held view keeps its slab alive.
+ */
+const SLAB_BYTES = 64 * 1024;
+const SLAB_MAX = SLAB_BYTES / 8; // larger payloads get a buffer of their own
+let slab = null; // Buffer, for utf8Write
+let slabMemory = null; // its ArrayBuffer and offset, for the views
+let slabOffset = 0;
+let slabAt = SLAB_BYTES;
+
+function newSlab() {
+  slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  slabMemory = slab.buffer;
+  slabOffset = slab.byteOffset;
+  slabAt = 0;
+}
+
+/** The broadcast payload (layout in the header comment) of socket.io-parser's encoded packet. */
 function encodeBroadcast(encoded, flags, timeoutMs) {
   let f = 0;
   if (flags.compress) f |= FLAG_COMPRESS;
@@ -84,12 +109,23 @@ function encodeBroadcast(encoded, flags, timeoutMs) {
   if (timeoutMs != null) f |= FLAG_ACK;
   if (encoded.length === 1 && typeof encoded[0] === 'string') {
     const s = encoded[0];
-    const out = Buffer.allocUnsafe(head + Buffer.byteLength(s));
-    out[0] = KIND_BROADCAST;
-    out[1] = f;
-    if (timeoutMs != null) out.writeUInt32BE(timeoutMs >>> 0, 2);
-    out.utf8Write(s, head); // Buffer#write without its argument checks
-    return out;
+    const max = head + s.length * 3; // UTF-8 bytes per UTF-16 unit: at most 3
+    if (max > SLAB_MAX) {
+      const out = Buffer.allocUnsafe(head + Buffer.byteLength(s));
+      out[0] = KIND_BROADCAST;
+      out[1] = f;
+      if (timeoutMs != null) out.writeUInt32BE(timeoutMs >>> 0, 2);
+      out.utf8Write(s, head); // Buffer#write without its argument checks
+      return out;
+    }
+    if (SLAB_BYTES - slabAt < max) newSlab();
+    const at = slabAt;
+    slab[at] = KIND_BROADCAST;
+    slab[at + 1] = f;
+    if (timeoutMs != null) slab.writeUInt32BE(timeoutMs >>> 0, at + 2);
+    const n = head + slab.utf8Write(s, at + head, max - head);
+    slabAt = at + n;
+    return new Uint8Array(slabMemory, slabOffset + at, n);
   }
   f |= FLAG_PARTS;
   const parts = encoded.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.isBuffer(p) ? p : Buffer.from(p)));
@@ -147,21 +183,114 @@ function decodePackets(packets, parser) {
 /* ---- fetchSockets entries ------------------------------------------------------ */
 
 const entryReader = Reader.create(Buffer.alloc(0));
+const roomScratch = []; // one entry's rooms while it is decoded (decodeEntry is synchronous)
+
+/** Are a[ai, ai+n) and b[bi, bi+n) (DataViews) the same bytes? 4 at a time: several times faster than a byte loop. */
+function bytesEqual(a, ai, b, bi, n) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) if (a.getUint32(ai + i, true) !== b.getUint32(bi + i, true)) return false;
+  for (; i < n; i++) if (a.getUint8(ai + i) !== b.getUint8(bi + i)) return false;
+  return true;
+}
+
+function viewOf(b) {
+  return new DataView(b.buffer, b.byteOffset, b.length);
+}
+
+/*
+ * Socket ids are kept from one fetchSockets() answer for the next: their
+ * bytes in one buffer, and their strings. sidecastd answers in a stable
+ * order, so the id at position k is most often the same as last time, and
+ * then the old string is used again: no decoding, and socket.io, which puts
+ * every id in Sets, finds its hash already computed.
+ */
+const ID_KEEP_MAX = 16384; // ids kept from one answer for the next
 
 /**
- * One encoded SocketInfo -> {id, rooms (this namespace's, without prefix),
- * data (bytes)} pushed on ctx.list. Other fields are skipped undecoded; the
- * socket's own-id room reuses the id string and other rooms (the same few
- * for most sockets) come from a small per-call cache.
+ * The ids of one answer: count strings, ids[k] with its bytes at
+ * offs[k] .. offs[k + 1] of bytes. Sized for `count` ids and `size` bytes
+ * (the previous answer's): it grows if this one has more.
+ */
+function idStore(count, size) {
+  const bytes = Buffer.allocUnsafe(size);
+  const offs = new Array(count + 1);
+  offs[0] = 0;
+  return { count: 0, ids: new Array(count), offs, bytes, view: viewOf(bytes), at: 0 };
+}
+
+/** The previous answer's k-th id (k: ids met so far in this one) if its bytes are these, else null. */
+function reuseId(ctx, view, at, n) {
+  const prev = ctx.prev;
+  const k = ctx.next.count;
+  if (k >= prev.count) return null;
+  const from = prev.offs[k];
+  if (prev.offs[k + 1] - from !== n || !bytesEqual(view, at, prev.view, from, n)) return null;
+  return prev.ids[k];
+}
+
+/** Append this id (bytes and string) to the store the next answer compares with. */
+function keepId(ctx, view, at, n, id) {
+  const next = ctx.next;
+  const k = next.count;
+  if (k >= ID_KEEP_MAX) return;
+  if (next.at + n > next.bytes.length) {
+    const grown = Buffer.allocUnsafe(Math.max(2 * next.bytes.length, next.at + n));
+    next.bytes.copy(grown, 0, 0, next.at);
+    next.bytes = grown;
+    next.view = viewOf(grown);
+  }
+  const v = next.view;
+  const to = next.at;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v.setUint32(to + i, view.getUint32(at + i, true), true);
+  for (; i < n; i++) v.setUint8(to + i, view.getUint8(at + i));
+  next.at = to + n;
+  next.offs[k + 1] = to + n;
+  next.ids[k] = id;
+  next.count = k + 1;
+}
+
+/**
+ * State of one fetchSockets() answer being decoded.
+ * @param {Buffer} prefix this namespace's key prefix, "N,"
+ * @param {object} prev the previous answer's ids (idStore)
+ */
+function fetchContext(prefix, prev) {
+  return {
+    prefix: viewOf(prefix),
+    plen: prefix.length,
+    cache: [], // {view, len, name} of rooms met in this answer, at most 8
+    list: [],
+    withData: 0,
+    prev,
+    next: idStore(prev.count, Math.max(256, prev.at)),
+    buf: null, // the frame being decoded, and a DataView of it
+    view: null,
+  };
+}
+
+/**
+ * One encoded SocketInfo -> {id, handshake, rooms (this namespace's, without
+ * prefix), data (bytes, decoded later)} pushed on ctx.list: the object
+ * fetchSockets() returns, built once. Other fields are skipped undecoded;
+ * the id is the previous answer's string when the bytes match (reuseId),
+ * the socket's own-id room reuses the id string, and other rooms (the same
+ * few for most sockets) come from a small per-call cache. Bytes are
+ * compared through DataViews (bytesEqual).
  */
 function decodeEntry(buf, start, end, ctx) {
   const r = entryReader;
   r.buf = buf;
   r.len = end;
-  const prefix = ctx.prefix;
-  const plen = prefix.length;
+  if (ctx.buf !== buf) {
+    ctx.buf = buf;
+    ctx.view = viewOf(buf);
+  }
+  const view = ctx.view;
+  const plen = ctx.plen;
   const cache = ctx.cache;
-  const rooms = [];
+  const rooms = roomScratch;
+  let nRooms = 0;
   let id = '';
   let idAt = 0;
   let idLen = -1;
@@ -177,9 +306,14 @@ function decodeEntry(buf, start, end, ctx) {
       p = r.pos;
     }
     if (tag !== 0x0a && tag !== 0x2a && tag !== 0x22) {
-      r.pos = p;
-      r.skipType(tag & 7);
-      p = r.pos;
+      if ((tag & 7) === 2 && p < end && buf[p] < 0x80) {
+        p += 1 + buf[p]; // a short string (session, user, node id)
+        if (p > end) throw new RangeError('index out of range');
+      } else {
+        r.pos = p;
+        r.skipType(tag & 7);
+        p = r.pos;
+      }
       continue;
     }
     let l = buf[p];
@@ -195,47 +329,45 @@ function decodeEntry(buf, start, end, ctx) {
     if (tag === 0x0a) {
       idAt = at;
       idLen = l;
-      id = buf.utf8Slice(at, p);
+      id = reuseId(ctx, view, at, l);
+      if (id === null) id = buf.utf8Slice(at, p);
+      keepId(ctx, view, at, l, id);
       continue;
     }
     if (tag === 0x22) {
-      data = buf.subarray(at, p);
+      data = new Uint8Array(buf.buffer, buf.byteOffset + at, l);
       continue;
     }
     // a room: only this namespace's, without the prefix
-    if (l <= plen) continue;
-    let i = 0;
-    while (i < plen && buf[at + i] === prefix[i]) i++;
-    if (i < plen) continue;
+    if (l <= plen || !bytesEqual(view, at, ctx.prefix, 0, plen)) continue;
     const s = at + plen;
     const n = l - plen;
-    if (n === idLen) {
-      i = 0;
-      while (i < n && buf[s + i] === buf[idAt + i]) i++;
-      if (i === n) {
-        rooms.push(id); // its own room
-        continue;
-      }
+    if (n === idLen && bytesEqual(view, s, view, idAt, n)) {
+      rooms[nRooms++] = id; // its own room
+      continue;
     }
     let name = null;
-    for (let c = 0; c < cache.length && name === null; c++) {
+    for (let c = 0; c < cache.length; c++) {
       const e = cache[c];
-      if (e.length !== n) continue;
-      i = 0;
-      while (i < n && buf[s + i] === e[i]) i++;
-      if (i === n) name = e.name;
+      if (e.len === n && bytesEqual(view, s, e.view, 0, n)) {
+        name = e.name;
+        break;
+      }
     }
     if (name === null) {
       name = buf.utf8Slice(s, p);
-      if (cache.length < 8) {
-        const e = Buffer.from(buf.subarray(s, p));
-        e.name = name;
-        cache.push(e);
-      }
+      if (cache.length < 8) cache.push({ view: viewOf(Buffer.from(buf.subarray(s, p))), len: n, name });
     }
-    rooms.push(name);
+    rooms[nRooms++] = name;
   }
-  ctx.list.push({ id, rooms, data });
+  // an array of its own, exactly as long as needed ([] then push() reserves 17 slots)
+  const own = nRooms === 1 ? [rooms[0]] : nRooms === 2 ? [rooms[0], rooms[1]] : rooms.slice(0, nRooms);
+  // no data shipped (socket.data left at {}, no handshake option): final already
+  if (data === undefined) ctx.list.push({ id, handshake: {}, rooms: own, data: {} });
+  else {
+    ctx.withData++;
+    ctx.list.push({ id, handshake: undefined, rooms: own, data });
+  }
 }
 
 /* ---- hub: one client, many namespaces -------------------------------------------- */
@@ -347,6 +479,7 @@ class SidecastAdapter extends Adapter {
     this._dirty = new Set();
     this._dirtyScheduled = false;
     this._ackCountOnce = false;
+    this._fetchIds = idStore(0, 0); // socket ids of the last fetchSockets() answer, in order (see reuseId)
     this._onDirty = this._flushDirty.bind(this);
     /** corks a busy client's stream for the rest of the turn (see coalesce.js) */
     this._co = opts.coalesceWrites === false ? null : coalesce.shared;
@@ -370,9 +503,8 @@ class SidecastAdapter extends Adapter {
   /** Selector for socket.io's {rooms, except}. */
   _selector(opts) {
     const rooms = opts.rooms && opts.rooms.size ? this._keys(opts.rooms) : [this._key];
-    const sel = { rooms };
-    if (opts.except && opts.except.size) sel.exceptRooms = this._keys(opts.except);
-    return sel;
+    const except = opts.except && opts.except.size ? this._keys(opts.except) : undefined;
+    return sel(rooms, undefined, undefined, except, undefined, undefined);
   }
 
   close() {
@@ -712,19 +844,63 @@ class SidecastAdapter extends Adapter {
     // everybody else's (exclude_self), so nothing is decoded twice. Entries
     // are decoded straight from the frame: only the id, the data and this
     // namespace's rooms become strings.
-    const ctx = { prefix: this._prefixBytes || (this._prefixBytes = Buffer.from(this._prefix)), cache: [], list: [] };
+    const ctx = fetchContext(this._prefixBytes || (this._prefixBytes = Buffer.from(this._prefix)), this._fetchIds);
     const q = { withData: true, withRooms: true, excludeSelf: true };
     await this.client._fetchSocketsWith(this._selector(opts), q, (buf, start, end) => decodeEntry(buf, start, end, ctx));
-    const out = await super.fetchSockets(opts);
+    const out = this._localSockets(opts);
     const list = ctx.list;
-    const datas = new Array(list.length);
-    for (let i = 0; i < list.length; i++) datas[i] = list[i].data;
-    const values = codec.decodeMany(datas);
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i];
-      const v = values[i];
-      const data = v ? v[0] : undefined;
-      out.push({ id: s.id, handshake: (v && v[1]) || {}, rooms: s.rooms, data: data === undefined ? {} : data });
+    this._fetchIds = ctx.next;
+    if (ctx.withData) {
+      // all data of the answer parsed at once (codec.decodeMany)
+      const withData = [];
+      for (let i = 0; i < list.length; i++) if (list[i].handshake === undefined) withData.push(list[i]);
+      const values = codec.decodeMany(withData.map((s) => s.data));
+      for (let i = 0; i < withData.length; i++) {
+        const s = withData[i];
+        const v = values[i];
+        const data = v ? v[0] : undefined;
+        s.handshake = (v && v[1]) || {};
+        s.data = data === undefined ? {} : data;
+      }
+    }
+    for (let i = 0; i < list.length; i++) out.push(list[i]);
+    return out;
+  }
+
+  /**
+   * What super.fetchSockets(opts) resolves with, without the promise. That
+   * is, for every socket (no rooms, no except: the common call), each id of
+   * `sids` with a socket in `nsp.sockets`, in `sids` order: one Map lookup
+   * per socket, each a few cache misses on a busy process. socket.io adds a
+   * socket to nsp.sockets and then (joining its own room) to sids, and
+   * removes it from both, so the two maps almost always hold the same ids in
+   * the same order: then walking them side by side gives the same list with
+   * no lookup. At the first difference, the lookups as before.
+   */
+  _localSockets(opts) {
+    const out = [];
+    if ((opts.rooms && opts.rooms.size) || (opts.except && opts.except.size)) {
+      this.apply(opts, (socket) => out.push(socket));
+      return out;
+    }
+    const sockets = this.nsp.sockets;
+    if (sockets.size === this.sids.size) {
+      const all = sockets.values();
+      let same = true;
+      for (const id of this.sids.keys()) {
+        const socket = all.next().value;
+        if (socket.id !== id) {
+          same = false;
+          break;
+        }
+        out.push(socket);
+      }
+      if (same) return out;
+      out.length = 0;
+    }
+    for (const id of this.sids.keys()) {
+      const socket = sockets.get(id);
+      if (socket) out.push(socket);
     }
     return out;
   }
@@ -883,4 +1059,7 @@ function createAdapter(opts = {}) {
   };
 }
 
-module.exports = { createAdapter, SidecastAdapter };
+// internals, for the unit tests
+const _internals = { encodeBroadcast, decodeBroadcast, decodeEntry, fetchContext, idStore };
+
+module.exports = { createAdapter, SidecastAdapter, _internals };

@@ -3,12 +3,14 @@
  * SidecastClient: one connection from this process to the node's sidecastd
  * over its Unix socket (see README "Protocol overview"; clients/c/client.c is
  * the reference). Frames are a 4-byte big-endian length + one protobuf
- * `Frame` encoded with the static protobufjs code in ./proto.js.
+ * `Frame` encoded with the static protobufjs code in ./proto.js, into a
+ * FrameWriter (./writer.js: protobufjs's Writer interface, writing straight
+ * into the batch buffer).
  *
  * Writes are batched: every frame queued in one turn of the event loop (all
- * the I/O callbacks of one poll phase) goes out with one socket write. Reads split the stream into frames and dispatch
- * them; replies find their request by id (multi-part replies end with
- * more=false / done=true).
+ * the I/O callbacks of one poll phase) goes out with one socket write. Reads
+ * split the stream into frames and dispatch them; replies find their request
+ * by id (multi-part replies end with more=false / done=true).
  *
  * The client is the source of truth for what it registered: after a
  * reconnect (sidecastd restarted or upgraded) it registers every socket with
@@ -20,7 +22,8 @@
 
 const net = require('net');
 const { EventEmitter } = require('events');
-const { Writer, Reader } = require('protobufjs/minimal');
+const { Reader } = require('protobufjs/minimal');
+const { FrameWriter } = require('./writer');
 const { Frame, SocketInfo } = require('./proto').sidecast.v1;
 const { SidecastError, TimeoutError, DisconnectedError, fromFrame } = require('./errors');
 
@@ -52,17 +55,44 @@ function keysRoom(list) {
   return n;
 }
 
+/*
+ * Shapes. The generated encoders test every field of the message they are
+ * given; fed objects of many shapes (a Frame with `emit`, one with `join`,
+ * one with `id` and `ping` ...) those property loads go megamorphic, and in
+ * an emit that costs more than the rest of its encoding. So every Frame is
+ * encoded from one object with every Frame field (unset ones undefined,
+ * which the encoders skip like absent ones), and Emits and Selectors are
+ * built with all their fields. The encoders are the generated ones,
+ * unchanged; what goes on the wire is the same.
+ */
+const FRAME_FIELDS = Object.keys(Frame.prototype);
+
+/** An object with every Frame field, undefined (fast properties: built by fromEntries). */
+function blankFrame() {
+  return Object.fromEntries(FRAME_FIELDS.map((k) => [k, undefined]));
+}
+
+/** Selector with every field (unset: undefined). */
+function sel(rooms, socketIds, all, exceptRooms, exceptIds, userIds) {
+  return { rooms, socketIds, all, exceptRooms, exceptIds, userIds };
+}
+
+/** Emit with every field (unset: undefined). */
+function emitMsg(to, payload) {
+  return { to, payload, volatile: undefined, includeSelf: undefined, local: undefined, wantAck: undefined };
+}
+
 /** Plain selector object for the encoder. */
 function selector(s) {
-  if (!s) return {};
-  const out = {};
-  if (s.rooms) out.rooms = arr(s.rooms);
-  if (s.socketIds) out.socketIds = arr(s.socketIds);
-  if (s.all) out.all = true;
-  if (s.exceptRooms) out.exceptRooms = arr(s.exceptRooms);
-  if (s.exceptIds) out.exceptIds = arr(s.exceptIds);
-  if (s.userIds) out.userIds = arr(s.userIds);
-  return out;
+  if (!s) return sel(undefined, undefined, undefined, undefined, undefined, undefined);
+  return sel(
+    s.rooms ? arr(s.rooms) : undefined,
+    s.socketIds ? arr(s.socketIds) : undefined,
+    s.all ? true : undefined,
+    s.exceptRooms ? arr(s.exceptRooms) : undefined,
+    s.exceptIds ? arr(s.exceptIds) : undefined,
+    s.userIds ? arr(s.userIds) : undefined,
+  );
 }
 
 function bytes(v) {
@@ -168,6 +198,8 @@ class SidecastClient extends EventEmitter {
     this._pending = new Map(); // id -> request
     this._queue = []; // [{frame, at, req}] while disconnected
     this._w = null; // Writer of the current batch
+    this._out = blankFrame(); // what every frame is encoded from (see "Shapes")
+    this._batchSize = 1024;
     this._marks = []; // [offset, length] of each frame in the batch
     this._flushScheduled = false;
     this._flush = this._flush.bind(this);
@@ -341,9 +373,30 @@ class SidecastClient extends EventEmitter {
 
   /** Append one frame to the current batch; the batch goes out after this loop turn's I/O callbacks. */
   _writeFrame(frame) {
+    const out = this._out;
+    try {
+      for (const k in frame) out[k] = frame[k];
+      this._encodeOut(out);
+    } finally {
+      for (const k in frame) out[k] = undefined;
+    }
+  }
+
+  /** _writeFrame({emit: e}) without the copy: the emit hot path. */
+  _writeEmit(e) {
+    const out = this._out;
+    out.emit = e;
+    try {
+      this._encodeOut(out);
+    } finally {
+      out.emit = undefined;
+    }
+  }
+
+  _encodeOut(out) {
     let w = this._w;
     if (!w) {
-      w = this._w = Writer.create();
+      w = this._w = new FrameWriter(this._batchSize);
       if (!this._flushScheduled) {
         this._flushScheduled = true;
         setImmediate(this._flush);
@@ -351,7 +404,12 @@ class SidecastClient extends EventEmitter {
     }
     const start = w.len;
     w.fixed32(0); // length placeholder, patched big-endian in _flush
-    Frame.encode(frame, w);
+    try {
+      Frame.encode(out, w);
+    } catch (e) {
+      w.truncate(start); // no half frame in the batch
+      throw e;
+    }
     this._marks.push(start, w.len - start - 4);
     if (w.len >= BATCH_BYTES) this._flush(); // a long synchronous burst: do not wait for the tick
   }
@@ -364,7 +422,16 @@ class SidecastClient extends EventEmitter {
     this._w = null;
     this._marks = [];
     const buf = w.finish();
-    for (let i = 0; i < marks.length; i += 2) buf.writeUInt32BE(marks[i + 1], marks[i]);
+    this._batchSize = Math.min(Math.max(1024, buf.length), 2 * BATCH_BYTES); // the next batch's first guess
+    for (let i = 0; i < marks.length; i += 2) {
+      // big-endian length prefix; plain stores (writeUInt32BE checks its arguments)
+      const at = marks[i];
+      const n = marks[i + 1];
+      buf[at] = n >>> 24;
+      buf[at + 1] = (n >>> 16) & 0xff;
+      buf[at + 2] = (n >>> 8) & 0xff;
+      buf[at + 3] = n & 0xff;
+    }
     if (this._sock) this._sock.write(buf);
   }
 
@@ -504,6 +571,23 @@ class SidecastClient extends EventEmitter {
       req = this._pending.get(id);
       if (!req || !req.onEntry) return false;
       while (r.pos < end) {
+        // an entry with a one- or two-byte length (most of them) without the Reader
+        const p = r.pos;
+        const b1 = buf[p + 1];
+        if (buf[p] === TAG_SOCKETS && b1 < 0x80) {
+          if (p + 2 + b1 > end) throw new RangeError('index out of range');
+          r.pos = p + 2 + b1;
+          req.onEntry(buf, p + 2, p + 2 + b1);
+          continue;
+        }
+        const b2 = buf[p + 2];
+        if (buf[p] === TAG_SOCKETS && b1 >= 0x80 && b2 < 0x80) {
+          const el = (b1 & 0x7f) | (b2 << 7);
+          if (p + 3 + el > end) throw new RangeError('index out of range');
+          r.pos = p + 3 + el;
+          req.onEntry(buf, p + 3, p + 3 + el);
+          continue;
+        }
         const tag = r.uint32();
         if (tag === TAG_SOCKETS) {
           const el = r.uint32();
@@ -674,12 +758,17 @@ class SidecastClient extends EventEmitter {
       this.emit('dropped', { emit: { to, payload } }, this._tooLarge(payload));
       return false;
     }
-    const e = { to, payload };
+    const e = emitMsg(to, payload);
     let v = false;
     if (flags) {
       if (flags.volatile) e.volatile = v = true;
       if (flags.includeSelf) e.includeSelf = true;
       if (flags.local) e.local = true;
+    }
+    // the common case straight to the batch; limits, queueing, drops in _send
+    if (this._ready && this._sock.writableLength <= this.maxOutputBytes) {
+      this._writeEmit(e);
+      return true;
     }
     return this._send({ emit: e }, v);
   }
@@ -690,7 +779,8 @@ class SidecastClient extends EventEmitter {
    * Resolves with the last Progress.
    */
   broadcastWithAck(to, payload, flags = {}, onProgress, timeout) {
-    const e = { to: selector(to), payload: bytes(payload), wantAck: true };
+    const e = emitMsg(selector(to), bytes(payload));
+    e.wantAck = true;
     if (flags.volatile) e.volatile = true;
     if (flags.includeSelf) e.includeSelf = true;
     if (flags.local) e.local = true;
@@ -885,7 +975,7 @@ class SidecastClient extends EventEmitter {
    * @param {{filter?, join?: string[], leave?: string[], disconnect?: boolean, close?: boolean, local?: boolean}} a
    */
   apply(a, timeout) {
-    const m = { filter: a.filter ? selector(a.filter) : { all: true } };
+    const m = { filter: selector(a.filter || { all: true }) };
     if (a.join) m.join = arr(a.join);
     if (a.leave) m.leave = arr(a.leave);
     if (a.disconnect) m.disconnect = true;
@@ -970,4 +1060,4 @@ class SidecastClient extends EventEmitter {
   }
 }
 
-module.exports = { SidecastClient, PROTOCOL_VERSION, num };
+module.exports = { SidecastClient, PROTOCOL_VERSION, num, sel };

@@ -84,6 +84,20 @@ test('typed errors: refusals, fatal-free INVALID, async DUPLICATE', T, async () 
   assert.equal(closed.code, 'CLOSED');
 });
 
+test('a frame that cannot be encoded throws and the connection stays whole', T, async () => {
+  const a = new SidecastClient({ path: d.sock, name: 'test-encode' });
+  await a.ready();
+  a.sendSocketUp({ socketId: 'enc-1', rooms: ['r1'] });
+  // a room that is no string: the encoder throws half-way through the frame
+  assert.throws(() => a.sendJoin('enc-1', ['r2', 5]), TypeError);
+  a.sendJoin('enc-1', ['r3']); // same batch, after the bad one
+  const list = await a.fetchSockets({ socketIds: ['enc-1'] }, { withRooms: true });
+  assert.deepEqual(list.map((x) => x.rooms.sort()), [['r1', 'r3']]);
+  assert.equal(a.counters.reconnects, 0, 'sidecastd closed the connection');
+  assert.ok(a.connected);
+  await a.close();
+});
+
 test('calls while disconnected wait (bounded), then re-registration', T, async () => {
   const dir = h.tmpdir('sidecast-node-late-');
   const late = new h.Sidecastd({ name: 'late', dir });

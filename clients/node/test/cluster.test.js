@@ -340,6 +340,63 @@ test('fetchSockets decodes long, non-ASCII and other-namespace rooms and large d
   }
 });
 
+/** What the other nodes hold, as B's fetchSockets() must list it: id -> sorted rooms. */
+function othersThan(self) {
+  const want = new Map();
+  for (const n of nodes)
+    if (n !== self && n.srv) for (const [id, s] of n.srv.io.of('/').sockets) want.set(id, [...s.rooms].sort().join('|'));
+  return want;
+}
+
+test('fetchSockets answer after answer as sockets come, go and change rooms', T, async () => {
+  const [A, B, C] = nodes;
+  const mine = [];
+  for (let i = 0; i < 6; i++) mine.push(await client(i % 2 ? C : A));
+  const same = async () => {
+    const got = new Map();
+    for (const s of await B.srv.io.fetchSockets())
+      if (s.constructor.name === 'RemoteSocket') got.set(s.id, [...s.rooms].sort().join('|'));
+    const want = othersThan(B);
+    return got.size === want.size && [...want].every(([id, rooms]) => got.get(id) === rooms);
+  };
+  // ids are kept from one answer for the next: every change moves them
+  for (let round = 0; round < 5; round++) {
+    await h.waitFor(same, 15000, `round ${round}: B's answer equal to what A and C hold`);
+    const gone = mine.shift();
+    gone.disconnect();
+    mine.push(await client(round % 2 ? A : C));
+    await emitAck(mine[round % mine.length], 'join', `churn-${round}`);
+    await emitAck(mine[(round + 2) % mine.length], 'leave', mine[(round + 2) % mine.length].id);
+  }
+  await h.waitFor(same, 15000, "B's last answer");
+});
+
+test('fetchSockets lists this node\'s own sockets as socket.io does, in sids order', T, async () => {
+  const [A] = nodes;
+  for (let i = 0; i < 4; i++) await client(A);
+  const nsp = A.srv.io.of('/');
+  const adapter = nsp.adapter;
+  const all = { rooms: new Set(), except: new Set(), flags: {} };
+  // the in-memory adapter's answer: every id of sids that has a socket, in sids order
+  const socketIo = () => [...adapter.sids.keys()].map((id) => nsp.sockets.get(id)).filter(Boolean);
+  const ids = (list) => list.map((s) => s.id);
+  assert.deepEqual(ids(adapter._localSockets(all)), ids(socketIo()));
+  // another order in sids than in nsp.sockets
+  const first = adapter.sids.keys().next().value;
+  const rooms = adapter.sids.get(first);
+  adapter.sids.delete(first);
+  adapter.sids.set(first, rooms);
+  assert.deepEqual(ids(adapter._localSockets(all)), ids(socketIo()));
+  // an id in sids with no socket (a session being recovered)
+  adapter.sids.set('not-connected-yet', new Set(['not-connected-yet']));
+  assert.deepEqual(ids(adapter._localSockets(all)), ids(socketIo()));
+  assert.ok(!ids(adapter._localSockets(all)).includes('not-connected-yet'));
+  adapter.sids.delete('not-connected-yet');
+  // rooms and except: socket.io's own filter
+  const list = await A.srv.io.except(first).fetchSockets();
+  assert.ok(!list.some((s) => s.id === first) && list.length > 0);
+});
+
 test('disconnectSockets(close) across nodes', T, async () => {
   const [A, B, C] = nodes;
   A.srv.io.of('/side').on('connection', (s) => s.on('echo', (cb) => cb('echo')));

@@ -1,7 +1,8 @@
 'use strict';
 // One socket.io node of the benchmark, forked by bench.js with an IPC
 // channel. The same app runs with either adapter (BENCH_ADAPTER = redis |
-// sidecast). Every client socket joins room "bench" on connection. Commands
+// sidecast | sidecast-alt, the last from BENCH_SIDECAST_MODULE). Every
+// client socket joins room "bench" on connection. Commands
 // from bench.js (process.send):
 //   {cmd:'sockets'}                         -> {sockets:[ids]}
 //   {cmd:'start', kind, mode, window, rate, targets, payload}
@@ -30,7 +31,8 @@ async function makeAdapter() {
     await Promise.all([pub.connect(), sub.connect()]);
     return createAdapter(pub, sub);
   }
-  const { createAdapter } = require('sidecast');
+  // sidecast, or sidecast-alt: another copy of clients/node (bench.js BENCH_SIDECAST_ALT)
+  const { createAdapter } = require(process.env.BENCH_SIDECAST_MODULE || 'sidecast');
   return createAdapter({ path: process.env.SIDECAST_SOCKET });
 }
 

@@ -26,7 +26,9 @@
 // BENCH_CLIENTS_PER_NODE (500),
 // BENCH_PAYLOAD_BYTES (100), BENCH_ADAPTERS (redis,sidecast), BENCH_CASES (all),
 // BENCH_JSON (write the figures there), BENCH_APP_ARGS (node flags for the
-// apps, e.g. --cpu-prof).
+// apps, e.g. --cpu-prof), BENCH_SIDECAST_ALT (another clients/node, e.g. a
+// worktree of an older commit: adds adapter "sidecast-alt", the same setup
+// with that copy of the adapter, to compare two versions in one run).
 const { fork, spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -40,7 +42,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const WARMUP_MS = 1000;
 const PER_NODE = Number(process.env.BENCH_CLIENTS_PER_NODE || 500);
 const PAYLOAD = 'x'.repeat(Number(process.env.BENCH_PAYLOAD_BYTES || 100));
-const ADAPTERS = (process.env.BENCH_ADAPTERS || 'redis,sidecast').split(',');
+const ALT = process.env.BENCH_SIDECAST_ALT ? path.resolve(process.env.BENCH_SIDECAST_ALT) : null;
+const ADAPTERS = (process.env.BENCH_ADAPTERS || (ALT ? 'redis,sidecast,sidecast-alt' : 'redis,sidecast')).split(',');
 const ROOM_WINDOW = 8;
 const ROOM_RATE = 10;
 const TARGET_WINDOW = 128;
@@ -163,9 +166,10 @@ async function startNodes(adapter, dir, redis) {
     const name = `bench-${adapter}-${i}`;
     const socket = path.join(dir, `${adapter}-${i}.sock`);
     let sidecastd = null;
-    if (adapter === 'sidecast') {
+    if (adapter !== 'redis') {
       sidecastd = track(
-        spawn(findSidecastd(), ['--socket', socket, '--redis-url', redis.url, '--node-name', name, '--log-level', 'warn', '--http-listen', '127.0.0.1:0'], {
+        // sidecast-alt: its own cluster on the same Redis (another key prefix)
+        spawn(findSidecastd(), ['--socket', socket, '--redis-url', redis.url, '--node-name', name, '--log-level', 'warn', '--http-listen', '127.0.0.1:0', ...(adapter === 'sidecast-alt' ? ['--redis-prefix', 'sidecast-alt'] : [])], {
           stdio: ['ignore', 'ignore', fs.openSync(path.join(dir, `${name}.log`), 'a')],
         }),
       );
@@ -176,7 +180,15 @@ async function startNodes(adapter, dir, redis) {
       fork(path.join(__dirname, 'app.js'), [], {
         execArgv: (process.env.BENCH_APP_ARGS || '').split(' ').filter(Boolean),
         cwd: process.env.BENCH_APP_ARGS ? process.cwd() : undefined,
-        env: { ...process.env, BENCH_NODE: name, BENCH_ADAPTER: adapter, REDIS_URL: redis.url, SIDECAST_SOCKET: socket, PORT: String(port) },
+        env: {
+          ...process.env,
+          BENCH_NODE: name,
+          BENCH_ADAPTER: adapter,
+          BENCH_SIDECAST_MODULE: adapter === 'sidecast-alt' ? ALT : 'sidecast',
+          REDIS_URL: redis.url,
+          SIDECAST_SOCKET: socket,
+          PORT: String(port),
+        },
       }),
     );
     await ask(app, null, 'ready', 20000);
@@ -329,7 +341,7 @@ const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maxi
 
 function printCase(adapter, r) {
   const unit = r.case === 'fetch' ? 'calls/s' : 'emits/s';
-  let line = `${adapter.padEnd(8)} ${r.case.padEnd(11)} ${fmt(r.opsPerSec).padStart(8)} ${unit}`;
+  let line = `${adapter.padEnd(12)} ${r.case.padEnd(11)} ${fmt(r.opsPerSec).padStart(8)} ${unit}`;
   if (r.case !== 'fetch') line += `  ${fmt(r.deliveriesPerSec).padStart(9)} deliveries/s`;
   line += `  p50 ${fmt(r.p50us / 1000, 2)} ms  p99 ${fmt(r.p99us / 1000, 2)} ms`;
   line += `  (rounds: ${r.rounds.join(', ')})`;
@@ -380,6 +392,22 @@ function summary(all) {
   return { rows, targets: targets.map(([what, v, op, t]) => ({ what, ratio: v, op, target: t })) };
 }
 
+// sidecast-alt (BENCH_SIDECAST_ALT) against sidecast, and each against the redis adapter
+function altSummary(all) {
+  const R = (a, name) => all[a] && all[a].find((r) => r.case === name);
+  console.log('\nsidecast (this tree) and sidecast-alt (BENCH_SIDECAST_ALT), each / redis-adapter, and sidecast / sidecast-alt:');
+  for (const c of CASES) {
+    const s = R('sidecast', c.name);
+    const a = R('sidecast-alt', c.name);
+    const r = R('redis', c.name);
+    if (!s || !a) continue;
+    const line = (x) => (r ? `throughput ${fmt(x.opsPerSec / r.opsPerSec, 2)}x  sender app CPU/op ${fmt(senderCpu(x) / senderCpu(r), 3)}x  server CPU/op ${fmt(serverCpu(x) / serverCpu(r), 3)}x` : '');
+    console.log(`  ${c.name.padEnd(11)} sidecast:     ${line(s)}`);
+    console.log(`  ${''.padEnd(11)} sidecast-alt: ${line(a)}`);
+    console.log(`  ${''.padEnd(11)} sidecast / sidecast-alt: throughput ${fmt(s.opsPerSec / a.opsPerSec, 3)}x  sender app CPU/op ${fmt(senderCpu(s) / senderCpu(a), 3)}x`);
+  }
+}
+
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecast-bench-node-'));
   console.log(`socket.io 2 nodes, ${PER_NODE} clients per node, ${PAYLOAD.length} B payload, ${ROUNDS} rounds x ${SECONDS} s per case and adapter, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`);
@@ -405,6 +433,7 @@ async function main() {
     }
     let sum = null;
     if (all.redis && all.sidecast && CASES.length === 5) sum = summary(all);
+    if (all['sidecast-alt']) altSummary(all);
     if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ results: all, summary: sum }, null, 2));
   } finally {
     for (const st of setups) await teardown(st);
