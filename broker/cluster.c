@@ -164,6 +164,7 @@ struct sc_cluster {
     char sha[S_COUNT][41];  /* loaded scripts on the current connection */
     uint64_t loaded_gen;    /* which connection the shas belong to */
     uint64_t pub_gen;
+    uint64_t reply_checked_ms; /* last publish that kept its reply */
     char last_resub[SC_ID_MAX + 200]; /* gap ends when this one is confirmed */
 };
 
@@ -542,12 +543,48 @@ static size_t pack_envelope(sc_cluster *c, sc_envelope *env, uint8_t **ret)
     return len;
 }
 
+/* Replies to PUBLISH. Those that say nothing but errors (rooms, broadcasts,
+ * requests) are mostly skipped (CLIENT REPLY SKIP, see sc_redis_can_skip):
+ * a reply wakes this process once more per message, just as Redis hands the
+ * message to the receiving node, which on a small machine costs the emit a
+ * scheduling delay. One per redis_reply_check_ms keeps its reply: it shows
+ * that Redis still accepts them, and that the skipped ones before it ran. */
+static bool check_due(sc_cluster *c, uint64_t *last_ms)
+{
+    uint64_t iv = c->cfg->redis_reply_check_ms, now = wall_ms();
+    if (iv && now >= *last_ms && now - *last_ms < iv)
+        return false;
+    *last_ms = now;
+    return true;
+}
+
+/* A checked reply: an error stops the skipping (so every later refusal is
+ * answered and counted); any answer confirms the skipped ones before it. */
+static void checked(redisAsyncContext *ac, const redisReply *rep, uintptr_t mark)
+{
+    sc_redis *r = ac->data; /* NULL once we dropped the context */
+    if (!r || !rep)
+        return;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        char why[160];
+        snprintf(why, sizeof(why), "redis refused a checked PUBLISH (%.100s)", rep->str);
+        sc_redis_skip_off(r, why);
+    } else {
+        sc_redis_skip_confirm(r, mark);
+    }
+}
+
+/* pd: the skip mark when it was sent. */
+static void on_checked_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    checked(ac, reply, (uintptr_t)pd);
+    on_cmd_reply(ac, reply, NULL);
+}
+
 /* PUBLISH is the hot command: format its RESP by hand into a reused buffer
- * (hiredis' generic argv formatter was a fifth of the publishing node's CPU).
- * Returns true when hiredis took it (cb will run with pd), false when it
- * went to the outbox (cb never runs; the caller still owns pd). */
-static bool publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
-                           size_t len, bool vol, redisCallbackFn *cb, void *pd)
+ * (hiredis' generic argv formatter was a fifth of the publishing node's CPU). */
+static size_t publish_format(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
+                             size_t len, char **ret)
 {
     c->cmd.off = c->cmd.len = 0;
     char *p = (char *)sc_buf_reserve(&c->cmd, chlen + len + 64);
@@ -558,24 +595,53 @@ static bool publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, con
     memcpy(p + n, env, len);
     n += (int)len;
     memcpy(p + n, "\r\n", 2);
-    n += 2;
+    *ret = p;
+    return (size_t)n + 2;
+}
+
+/* Only while sc_redis_can_skip(c->pub). */
+static void publish_skipped(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
+                            size_t len)
+{
+    char *p;
+    size_t n = publish_format(c, channel, chlen, env, len, &p);
+    SC_COUNT(redis_publishes);
+    sc_redis_send_skipped(c->pub, p, n);
+    SC_COUNT(redis_commands);
+    SC_COUNT(redis_replies_skipped);
+}
+
+/* Returns true when hiredis took it (cb will run with pd), false when it
+ * went to the outbox (cb never runs; the caller still owns pd). */
+static bool publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
+                           size_t len, bool vol, redisCallbackFn *cb, void *pd)
+{
+    char *p;
+    size_t n = publish_format(c, channel, chlen, env, len, &p);
     SC_COUNT(redis_publishes);
     redisAsyncContext *ac = sc_redis_ctx(c->pub);
     if (ac) {
-        redisAsyncFormattedCommand(ac, cb, pd, p, (size_t)n);
+        redisAsyncFormattedCommand(ac, cb, pd, p, n);
         SC_COUNT(redis_commands);
         return true;
     }
-    char *copy = sc_xmalloc((size_t)n);
-    memcpy(copy, p, (size_t)n);
-    outbox_push(c, copy, (size_t)n, vol);
+    char *copy = sc_xmalloc(n);
+    memcpy(copy, p, n);
+    outbox_push(c, copy, n, vol);
     return false;
 }
 
+/* A publish whose reply tells nothing but errors (rooms, broadcasts, requests). */
 static void publish_now(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
                         size_t len, bool vol)
 {
-    publish_now_cb(c, channel, chlen, env, len, vol, on_cmd_reply, NULL);
+    if (!sc_redis_can_skip(c->pub))
+        publish_now_cb(c, channel, chlen, env, len, vol, on_cmd_reply, NULL);
+    else if (!check_due(c, &c->reply_checked_ms))
+        publish_skipped(c, channel, chlen, env, len);
+    else
+        publish_now_cb(c, channel, chlen, env, len, vol, on_checked_reply,
+                       (void *)sc_redis_skip_mark(c->pub));
 }
 
 /* Read the varint at *p (bounded by end); advances *p. -1 if malformed. */
@@ -1825,10 +1891,11 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     s = sub_get(c, c->ch_all, true);
     s->want = s->permanent = true;
     sc_redis_opts po = {"publish", cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms,
-                        cfg->redis_reconnect_min_ms, cfg->redis_reconnect_max_ms, true};
+                        cfg->redis_reconnect_min_ms, cfg->redis_reconnect_max_ms, true, true};
     sc_redis_opts so = po;
     so.name = "subscribe";
     so.probe = false; /* the canary checks the subscriber end to end */
+    so.skip_replies = false;
     c->pub = sc_redis_new(srv->loop, &url, &po, on_pub_state, c);
     c->sub = sc_redis_new(srv->loop, &url, &so, on_sub_state, c);
     sc_info("cluster: node %s joins via redis %s, prefix '%s'", c->self, sc_redis_url_safe(&url),
@@ -2090,12 +2157,14 @@ typedef struct direct_pd {
     sc_cluster *c;
     sc_dcnode *node; /* held until the reply */
     uint32_t n;      /* envelopes in the PUBLISH */
+    uintptr_t mark;  /* sc_redis_skip_mark when sent */
 } direct_pd;
 
 static void on_direct_reply(redisAsyncContext *ac, void *reply, void *pd)
 {
     direct_pd *dp = pd;
     redisReply *r = reply;
+    checked(ac, r, dp->mark);
     if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
         SC_COUNT_N(dircache_unreceived, dp->n);
         sc_dircache_node_unreachable(&dp->c->dc, dp->node);
@@ -2114,8 +2183,10 @@ static void on_direct_reply(redisAsyncContext *ac, void *reply, void *pd)
 static void direct_publish(sc_cluster *c, sc_dcnode *nd, const uint8_t *p, size_t len,
                            uint32_t nenv, bool vol)
 {
+    /* Always answered: the count of receivers is how an emit that nobody
+     * gets (node gone, or resubscribing) is counted and its route dropped. */
     direct_pd *dp = sc_xmalloc(sizeof(*dp));
-    *dp = (direct_pd){c, nd, nenv};
+    *dp = (direct_pd){c, nd, nenv, sc_redis_skip_mark(c->pub)};
     sc_dcnode_hold(nd);
     if (!publish_now_cb(c, nd->ch, nd->chlen, p, len, vol, on_direct_reply, dp)) {
         sc_dcnode_release(nd); /* in the outbox: no reply to wait for */
@@ -2656,6 +2727,7 @@ void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud)
 {
     fn("redis_pub_up", sc_redis_is_up(c->pub), ud);
     fn("redis_sub_up", c->sub_ready, ud);
+    fn("redis_skip_replies", sc_redis_can_skip(c->pub), ud);
     fn("redis_reconnects", sc_redis_reconnects(c->pub) + sc_redis_reconnects(c->sub), ud);
     fn("cluster_nodes", c->nlive, ud);
     fn("outbox_bytes", c->ob_bytes, ud);
@@ -2714,4 +2786,5 @@ void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *h)
     h->outbox_messages = c->ob_count;
     h->channels = sc_map_count(&c->subs);
     h->dircache_entries = sc_dircache_count(&c->dc);
+    h->skip_replies = sc_redis_can_skip(c->pub);
 }

@@ -7,6 +7,7 @@
 #include "redis.h"
 #include "log.h"
 #include "metrics.h"
+#include "stats.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -36,6 +37,10 @@ struct sc_redis {
     uint64_t probe_sent_us;
     uint64_t down_since_us; /* 0 while up */
     char kick_why[128];
+    /* replies skipped (see sc_redis_can_skip): allowed on this connection;
+     * sent, and how many of those a later reply has shown were run */
+    bool skip_ok;
+    uintptr_t skip_sent, skip_confirmed, probe_mark;
 };
 
 /* ---- URL ------------------------------------------------------------------- */
@@ -149,8 +154,17 @@ const char *sc_redis_url_safe(const sc_redis_url *u)
 
 static void schedule_retry(sc_redis *r);
 
+/* Skipped commands that no reply has confirmed are as good as lost. */
+static void skip_reset(sc_redis *r)
+{
+    SC_COUNT_N(redis_commands_lost, r->skip_sent - r->skip_confirmed);
+    r->skip_sent = r->skip_confirmed = 0;
+    r->skip_ok = false;
+}
+
 static void go_down(sc_redis *r, const char *why)
 {
+    skip_reset(r);
     bool was_up = r->up;
     r->up = false;
     if (was_up || !r->down_since_us)
@@ -201,6 +215,7 @@ static void on_probe_reply(redisAsyncContext *ac, void *reply, void *pd)
      * the connection is recycled if that lasts redis_command_timeout_ms. */
     if (rep && rep->type != REDIS_REPLY_ERROR && r->ac == ac) {
         r->probe_pending = false;
+        sc_redis_skip_confirm(r, r->probe_mark);
         sc_histogram_observe(&sc_metric.redis_seconds, sc_now_us() - r->probe_sent_us);
     }
 }
@@ -222,10 +237,29 @@ static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
     }
     r->probe_pending = true;
     r->probe_sent_us = now;
+    r->probe_mark = r->skip_sent;
     redisAsyncCommand(r->ac, on_probe_reply, r, "PING");
 }
 
 static void on_ready_reply(redisAsyncContext *ac, void *reply, void *pd);
+
+/* CLIENT REPLY ON answers +OK where CLIENT REPLY is allowed, an error
+ * (NOPERM, unknown command) where not: one reply either way, so hiredis'
+ * reply matching holds, whereas a refused SKIP would answer twice. */
+static void on_reply_mode(redisAsyncContext *ac, void *reply, void *pd)
+{
+    sc_redis *r = pd;
+    const redisReply *rep = reply;
+    if (!rep || r->ac != ac)
+        return;
+    r->skip_ok = rep->type == REDIS_REPLY_STATUS;
+    if (!r->skip_ok)
+        sc_log_limited(SC_LOG_INFO,
+                       "redis %s: CLIENT REPLY is not available (%s): every command waits for "
+                       "its reply (allow +client|reply for the ACL user to save a wake-up per "
+                       "publish)",
+                       r->name, rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+}
 
 static void on_connect(const redisAsyncContext *ac, int status)
 {
@@ -250,6 +284,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
     }
     if (r->url.db)
         redisAsyncCommand(c, on_auth_reply, r, "SELECT %d", r->url.db);
+    if (r->o.skip_replies)
+        redisAsyncCommand(c, on_reply_mode, r, "CLIENT REPLY ON");
     /* The kernel completes a TCP connect even for a Redis that is frozen
      * (SIGSTOP) or stuck: up only once it answers, so that until then the
      * owner keeps its messages (outbox) instead of writing them into a
@@ -426,4 +462,45 @@ uint64_t sc_redis_reconnects(const sc_redis *r)
 uint64_t sc_redis_down_since(const sc_redis *r)
 {
     return r->up ? 0 : r->down_since_us;
+}
+
+bool sc_redis_can_skip(const sc_redis *r)
+{
+    return r->skip_ok && r->up && r->ac;
+}
+
+void sc_redis_send_skipped(sc_redis *r, const char *cmd, size_t len)
+{
+    static const char skip[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
+    redisContext *c = &r->ac->c;
+    /* SKIP and its command go into the buffer together, so that nothing
+     * else can come between them; hiredis expects no reply for either. */
+    sds b = sdsMakeRoomFor(c->obuf, sizeof(skip) - 1 + len);
+    if (!b)
+        sc_oom(sdslen(c->obuf) + sizeof(skip) + len);
+    b = sdscatlen(b, skip, sizeof(skip) - 1); /* room made: cannot fail */
+    c->obuf = sdscatlen(b, cmd, len);
+    r->skip_sent++;
+}
+
+uintptr_t sc_redis_skip_mark(const sc_redis *r)
+{
+    return r->skip_sent;
+}
+
+void sc_redis_skip_confirm(sc_redis *r, uintptr_t mark)
+{
+    if (mark - r->skip_confirmed <= r->skip_sent - r->skip_confirmed)
+        r->skip_confirmed = mark; /* replies come in order; guards a stale mark */
+}
+
+void sc_redis_skip_off(sc_redis *r, const char *why)
+{
+    if (!r->skip_ok)
+        return;
+    r->skip_ok = false;
+    sc_log_limited(SC_LOG_WARN,
+                   "redis %s: %s; every command now waits for its reply until the next "
+                   "connection, so that each refusal is counted",
+                   r->name, why);
 }

@@ -32,6 +32,7 @@ static const char *const reloadable[] = {
     "http_request_timeout_ms",
     "dircache_ttl_ms",
     "dircache_max_entries",
+    "redis_reply_check_ms",
 };
 
 static struct {

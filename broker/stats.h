@@ -111,7 +111,8 @@
                                "(lost for them)")                                                  \
     X(dircache_notices_sent, "stale notices sent to nodes whose directory cache is stale")         \
     X(dircache_notices_suppressed, "stale socket ids not reported: notice full or rate limit")     \
-    X(dircache_notices_received, "stale notices received from other nodes")
+    X(dircache_notices_received, "stale notices received from other nodes")                        \
+    X(redis_replies_skipped, "PUBLISHes sent with CLIENT REPLY SKIP (see redis_reply_check_ms)")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;
