@@ -24,7 +24,11 @@
  *     Each is run saturated (at most --window emits in flight: emitted and
  *     not yet received by R) and at a fixed light rate. Payloads carry a
  *     sequence number and the send time; R checks order and loss.
- *   light load, interleaved: the raw hop and both sidecast cases run at the
+ *   the floor: the raw hop again with a do-nothing relay process on each
+ *     side (publisher -> relay -> redis -> relay -> subscriber; replies off),
+ *     so four process hops like sidecast's chain: what two extra hops cost on
+ *     this machine before any sidecar does any work (--no-relay skips it);
+ *   light load, interleaved: the raw hop, the relayed hop and both sidecast cases run at the
  *     light rate in --light-slices alternating slices (who goes first
  *     rotates), pooled per flow, so that all three see the same machine
  *     conditions; on a shared VM the latency of back-to-back runs moves by
@@ -95,6 +99,7 @@
 #define SUB_LAG_TIMEOUT_NS (10 * NS_PER_S)    /* subscriber catching up after it */
 #define CONN_OUT_MAX (8u << 20)               /* raw publisher's queued bytes */
 #define CHANNEL "benchchan"
+#define RELAYED_CHANNEL "benchchan-relayed" /* its own: the raw flow's subscriber stays on */
 #define MAX_WATCH 4
 #define MAX_REPEAT 10 /* pipelined redis-benchmark runs */
 
@@ -112,7 +117,7 @@ typedef struct options {
     unsigned members;
     unsigned payload;
     unsigned raw_requests, raw_requests_nopipe, raw_pipeline, raw_repeat;
-    bool no_room, no_targeted, no_spin, keep;
+    bool no_room, no_targeted, no_spin, no_relay, keep;
 } options;
 
 static void usage(FILE *out)
@@ -140,6 +145,7 @@ static void usage(FILE *out)
             "  --no-room                 skip the room emit case\n"
             "  --no-targeted             skip the targeted emit case\n"
             "  --no-spin                 skip the light-load runs with idle CPUs kept busy\n"
+            "  --no-relay                skip the raw hop through two do-nothing relays\n"
             "  --keep                    keep the temporary directories and logs\n"
             "  -h, --help                this text\n",
             SC_SIDECASTD_PATH, PAYLOAD_HEADER);
@@ -183,6 +189,7 @@ static int parse_options(int argc, char **argv, options *o)
         O_NOROOM,
         O_NOTARGETED,
         O_NOSPIN,
+        O_NORELAY,
         O_KEEP,
         O_DAEMON,
         O_RSERVER,
@@ -208,6 +215,7 @@ static int parse_options(int argc, char **argv, options *o)
         {"no-room", no_argument, NULL, O_NOROOM},
         {"no-targeted", no_argument, NULL, O_NOTARGETED},
         {"no-spin", no_argument, NULL, O_NOSPIN},
+        {"no-relay", no_argument, NULL, O_NORELAY},
         {"keep", no_argument, NULL, O_KEEP},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -242,6 +250,7 @@ static int parse_options(int argc, char **argv, options *o)
         case O_NOROOM: o->no_room = true; break;
         case O_NOTARGETED: o->no_targeted = true; break;
         case O_NOSPIN: o->no_spin = true; break;
+        case O_NORELAY: o->no_relay = true; break;
         case O_KEEP: o->keep = true; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
@@ -313,6 +322,7 @@ struct flow {
     sc_client *e, *r;
     sc_target to;
     /* raw */
+    const char *channel;
     resp_conn pub, sub;
     uint64_t pub_replies, pub_no_receiver;
     /* receive accounting */
@@ -424,7 +434,7 @@ static int raw_send(flow *f, const uint8_t *p, size_t n)
         return -ENOBUFS;
     char head[96];
     int hl = snprintf(head, sizeof(head), "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n%s\r\n$%zu\r\n",
-                      strlen(CHANNEL), CHANNEL, n);
+                      strlen(f->channel), f->channel, n);
     int r = conn_queue(&f->pub, head, (size_t)hl);
     if (r == 0)
         r = conn_queue(&f->pub, (const char *)p, n);
@@ -716,12 +726,12 @@ static size_t message_bytes(size_t payload)
 }
 
 /* A subscriber on CHANNEL, confirmed; afterwards read as raw bytes. */
-static int subscribe(resp_conn *c, int port)
+static int subscribe_to(resp_conn *c, int port, const char *channel)
 {
     if (conn_open(c, port) < 0)
         return fail("cannot connect to redis on port %d", port);
     redisReply *rep = NULL;
-    int r = conn_command(c, 2, (const char *[]){"SUBSCRIBE", CHANNEL}, &rep);
+    int r = conn_command(c, 2, (const char *[]){"SUBSCRIBE", channel}, &rep);
     bool ok = r == 0 && rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
               rep->element[0]->type == REDIS_REPLY_STRING &&
               strcmp(rep->element[0]->str, "subscribe") == 0;
@@ -729,9 +739,14 @@ static int subscribe(resp_conn *c, int port)
         freeReplyObject(rep);
     if (!ok) {
         conn_close(c);
-        return fail("SUBSCRIBE %s failed", CHANNEL);
+        return fail("SUBSCRIBE %s failed", channel);
     }
     return 0;
+}
+
+static int subscribe(resp_conn *c, int port)
+{
+    return subscribe_to(c, port, CHANNEL);
 }
 
 static int run_ceiling(const options *o, const redis_proc *rs, unsigned pipeline, unsigned requests,
@@ -941,7 +956,7 @@ typedef struct light_flow {
     const sc_target *to; /* set on f before each slice (NULL: f has no target) */
     const watch *w;
     size_t nw;
-    run_result *out;
+    run_result *out, *out_spin;
 } light_flow;
 
 /* --light-slices rounds; in each, every flow runs one slice at the light
@@ -965,7 +980,7 @@ static int light_interleaved(const options *o, light_flow *lf, size_t n, bool sp
                 x->f->to = *x->to;
             rc = flow_run(x->f, spin ? "light load, idle CPUs busy" : "light load", secs,
                           o->light_rate, o->window, o->payload, x->w, x->nw, slice);
-            run_merge(x->out, slice);
+            run_merge(spin ? x->out_spin : x->out, slice);
         }
     }
     if (spin)
@@ -1042,10 +1057,11 @@ typedef struct raw_results {
     ceiling pipelined[MAX_REPEAT], nopipe;
     unsigned best; /* index of the fastest pipelined run */
     run_result windowed, hop, hop_spin;
+    run_result relayed, relayed_spin; /* the hop through two relays */
 } raw_results;
 
 /* Both sidecast cases on the two nodes, then the light-load runs of both
- * and of the raw flow `rawf` (NULL: none), interleaved. */
+ * and of the raw flows `rawf` and `relf` (NULL: none), interleaved. */
 typedef struct sidecast_results {
     case_result room, targeted;
     uint64_t n1_publishes, n1_commands, n1_outbox, n2_received, n2_delivers, n2_dups;
@@ -1053,7 +1069,7 @@ typedef struct sidecast_results {
 } sidecast_results;
 
 static int bench_sidecast(const options *o, const redis_proc *rs, daemon_proc *n1, daemon_proc *n2,
-                          flow *rawf, raw_results *raw, sidecast_results *out)
+                          flow *rawf, flow *relf, raw_results *raw, sidecast_results *out)
 {
     int rc = -1;
     flow *f = calloc(1, sizeof(*f));
@@ -1112,27 +1128,23 @@ static int bench_sidecast(const options *o, const redis_proc *rs, daemon_proc *n
             goto done;
     }
     watch raw_w[] = {{"redis", rs->pid}};
-    light_flow lf[3];
+    light_flow lf[4];
     size_t nl = 0;
     if (rawf)
-        lf[nl++] = (light_flow){rawf, NULL, raw_w, 1, &raw->hop};
+        lf[nl++] = (light_flow){rawf, NULL, raw_w, 1, &raw->hop, &raw->hop_spin};
+    if (relf)
+        lf[nl++] = (light_flow){relf, NULL, raw_w, 1, &raw->relayed, &raw->relayed_spin};
     if (out->room.done)
-        lf[nl++] = (light_flow){f, &room_to, w, 3, &out->room.light};
+        lf[nl++] = (light_flow){f, &room_to, w, 3, &out->room.light, &out->room.light_spin};
     if (out->targeted.done)
-        lf[nl++] = (light_flow){f, &target_to, w, 3, &out->targeted.light};
+        lf[nl++] =
+            (light_flow){f, &target_to, w, 3, &out->targeted.light, &out->targeted.light_spin};
     printf("  light load: %s/s, %u interleaved slices of %.2f s per flow...\n", grp(o->light_rate),
            o->light_slices, o->light_seconds / o->light_slices);
     if (light_interleaved(o, lf, nl, false) < 0)
         goto done;
-    if (!o->no_spin) {
-        if (rawf)
-            lf[0].out = &raw->hop_spin;
-        for (size_t i = rawf ? 1 : 0; i < nl; i++)
-            lf[i].out = lf[i].out == &out->room.light ? &out->room.light_spin
-                                                       : &out->targeted.light_spin;
-        if (light_interleaved(o, lf, nl, true) < 0)
-            goto done;
-    }
+    if (!o->no_spin && light_interleaved(o, lf, nl, true) < 0)
+        goto done;
     out->n1_publishes = stat_or_zero(f->e, "redis_publishes") - p0;
     out->n1_commands = stat_or_zero(f->e, "redis_commands") - k0;
     out->n1_outbox = stat_or_zero(f->e, "outbox_queued");
@@ -1158,16 +1170,16 @@ static void raw_flow_free(flow *f)
     free(f);
 }
 
-/* The raw windowed run; on success *keep is the raw flow, still subscribed,
- * for the interleaved light-load runs (raw_flow_free it). */
-static int bench_raw_client(const options *o, const redis_proc *rs, raw_results *out, flow **keep)
+/* A raw publisher (to pub_port) and subscriber (from sub_port), or NULL. */
+static flow *raw_flow_open(const char *what, const char *channel, int pub_port, int sub_port)
 {
-    *keep = NULL;
     flow *f = calloc(1, sizeof(*f));
-    if (!f)
-        return fail("out of memory");
-    int rc = -1;
-    f->what = "raw redis";
+    if (!f) {
+        fail("out of memory");
+        return NULL;
+    }
+    f->what = what;
+    f->channel = channel;
     f->send = raw_send;
     f->flush = raw_flush;
     f->wants_write = raw_wants_write;
@@ -1176,12 +1188,46 @@ static int bench_raw_client(const options *o, const redis_proc *rs, raw_results 
     f->tx_fd = raw_tx_fd;
     f->rx_fd = raw_rx_fd;
     f->pub.fd = -1;
-    if (subscribe(&f->sub, rs->port) < 0)
-        goto done;
-    if (conn_open(&f->pub, rs->port) < 0) {
-        fail("cannot connect to redis");
-        goto done;
+    if (subscribe_to(&f->sub, sub_port, channel) < 0 || conn_open(&f->pub, pub_port) < 0) {
+        fail("%s: cannot connect to redis", what);
+        raw_flow_free(f);
+        return NULL;
     }
+    return f;
+}
+
+/* The raw hop with a do-nothing relay process on each side (pub -> relay
+ * -> redis, redis -> relay -> sub): four process hops, as in sidecast's
+ * chain. The publisher turns replies off (CLIENT REPLY OFF), so each relay
+ * is woken once per message, as each sidecar is for a room emit. On
+ * success *keep is the flow (raw_flow_free it; relay_stop both relays). */
+static int bench_relayed_client(const options *o, const redis_proc *rs, relay_proc rl[2],
+                                flow **keep)
+{
+    *keep = NULL;
+    if (relay_start(&rl[0], rs->port) < 0 || relay_start(&rl[1], rs->port) < 0)
+        return -1;
+    flow *f = raw_flow_open("raw redis through two relays", RELAYED_CHANNEL, rl[0].port, rl[1].port);
+    if (!f)
+        return -1;
+    static const char off[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n";
+    if (conn_queue(&f->pub, off, sizeof(off) - 1) < 0 || flow_wait_ready(f, o->payload) < 0) {
+        raw_flow_free(f);
+        return fail("raw redis through two relays: not ready");
+    }
+    *keep = f;
+    return 0;
+}
+
+/* The raw windowed run; on success *keep is the raw flow, still subscribed,
+ * for the interleaved light-load runs (raw_flow_free it). */
+static int bench_raw_client(const options *o, const redis_proc *rs, raw_results *out, flow **keep)
+{
+    *keep = NULL;
+    int rc = -1;
+    flow *f = raw_flow_open("raw redis", CHANNEL, rs->port, rs->port);
+    if (!f)
+        return -1;
     watch w[] = {{"redis", rs->pid}};
     run_result *warm = calloc(1, sizeof(*warm));
     if (!warm) {
@@ -1331,6 +1377,10 @@ int main(int argc, char **argv)
     flow *rawf = NULL;
     if (!interrupted && bench_raw_client(&o, &rs, raw, &rawf) < 0)
         rc = 1;
+    flow *relf = NULL;
+    relay_proc rl[2] = {{.pid = -1}, {.pid = -1}};
+    if (!interrupted && !o.no_relay && bench_relayed_client(&o, &rs, rl, &relf) < 0)
+        rc = 1;
 
     /* 2. two sidecastd nodes */
     if (!interrupted) {
@@ -1345,11 +1395,14 @@ int main(int argc, char **argv)
             printf("\nsidecast: node 1 sidecastd pid %d, node 2 sidecastd pid %d, window %u, "
                    "%u-byte payloads\n",
                    (int)n1.pid, (int)n2.pid, o.window, o.payload);
-            if (bench_sidecast(&o, &rs, &n1, &n2, rawf, raw, sc) < 0)
+            if (bench_sidecast(&o, &rs, &n1, &n2, rawf, relf, raw, sc) < 0)
                 rc = 1;
         }
     }
     raw_flow_free(rawf);
+    raw_flow_free(relf);
+    relay_stop(&rl[0]);
+    relay_stop(&rl[1]);
     if (daemon_stop(&n1) < 0)
         rc = 1;
     if (daemon_stop(&n2) < 0)
@@ -1396,6 +1449,11 @@ int main(int argc, char **argv)
         print_run(l, &raw->hop, true);
         if (raw->hop_spin.done)
             print_run("  same, idle CPUs kept busy", &raw->hop_spin, true);
+    }
+    if (raw->relayed.done) {
+        print_run("raw hop through two relays", &raw->relayed, true);
+        if (raw->relayed_spin.done)
+            print_run("  same, idle CPUs kept busy", &raw->relayed_spin, true);
     }
     printf("\nSidecast (app E -> sidecastd 1 -> redis -> sidecastd 2 -> app R, window %u; one "
            "Deliver frame per emit)\n",
@@ -1451,6 +1509,21 @@ int main(int argc, char **argv)
         snprintf(v, sizeof(v), "%.1f / %.1f us", p50_us(&raw->hop_spin), p99_us(&raw->hop_spin));
         printf("%-52s %16s %22s %7s %s\n", "  same, idle CPUs kept busy", v, "-", "", "");
     }
+    double rel_p50 = raw->relayed.done ? p50_us(&raw->relayed) : 0;
+    if (raw->relayed.done) {
+        snprintf(v, sizeof(v), "%.1f / %.1f us", rel_p50, p99_us(&raw->relayed));
+        printf("%-52s %16s %22s %7s %s\n", "raw hop through two do-nothing relays p50 / p99", v,
+               "-", "", "");
+        if (raw->hop.done) {
+            snprintf(v, sizeof(v), "%+.1f us", rel_p50 - hop_p50);
+            printf("%-52s %16s %22s %7s %s\n", "  => two process hops alone add", v, "-", "",
+                   "(the floor of any sidecar here)");
+        }
+        if (raw->hop_spin.done && raw->relayed_spin.done) {
+            snprintf(v, sizeof(v), "%+.1f us", p50_us(&raw->relayed_spin) - p50_us(&raw->hop_spin));
+            printf("%-52s %16s %22s %7s %s\n", "     same, idle CPUs kept busy", v, "-", "", "");
+        }
+    }
     const case_result *cases[] = {&sc->room, &sc->targeted};
     const char *cname[] = {"room emit", "targeted emit"};
     bool tp_ok[2] = {false, false}, lat_ok[2] = {false, false};
@@ -1474,10 +1547,13 @@ int main(int argc, char **argv)
         snprintf(name, sizeof(name), "%s: p50 / p99 saturated", cname[i]);
         snprintf(v, sizeof(v), "%.0f / %.0f us", p50_us(&c->sat), p99_us(&c->sat));
         printf("%-52s %16s %22s %7s %s\n", name, v, "-", "", "");
-        snprintf(name, sizeof(name), "%s: p50 / p99 at %s emits/s", cname[i], grp(o.light_rate));
-        snprintf(v, sizeof(v), "%.1f / %.1f us", p50_us(&c->light), p99_us(&c->light));
-        printf("%-52s %16s %22s %7s %s\n", name, v, "-", "", "");
-        if (raw->hop.done) {
+        if (c->light.done) {
+            snprintf(name, sizeof(name), "%s: p50 / p99 at %s emits/s", cname[i],
+                     grp(o.light_rate));
+            snprintf(v, sizeof(v), "%.1f / %.1f us", p50_us(&c->light), p99_us(&c->light));
+            printf("%-52s %16s %22s %7s %s\n", name, v, "-", "", "");
+        }
+        if (raw->hop.done && c->light.done) {
             double added = p50_us(&c->light) - hop_p50;
             lat_ok[i] = added <= TARGET_ADDED_P50_US;
             snprintf(name, sizeof(name), "%s: p50 added to the raw redis hop", cname[i]);
@@ -1494,6 +1570,12 @@ int main(int argc, char **argv)
             printf("%-52s %16s %22s %6.2fx %s\n", name, v, t, added / TARGET_ADDED_P50_US,
                    added <= TARGET_ADDED_P50_US ? "(diagnostic: would pass)"
                                                 : "(diagnostic: still over)");
+        }
+        if (raw->relayed.done && c->light.done) {
+            snprintf(name, sizeof(name), "%s: p50 over the relayed hop", cname[i]);
+            snprintf(v, sizeof(v), "%+.1f us", p50_us(&c->light) - rel_p50);
+            printf("%-52s %16s %22s %7s %s\n", name, v, "-", "",
+                   "(the sidecars' own work, beyond two hops)");
         }
         snprintf(name, sizeof(name), "%s: CPU per emit, sidecastd 1 / 2 / redis", cname[i]);
         double k = c->sat.seconds * 1e6 / (double)SC_BENCH_MAX(c->sat.received, 1);
@@ -1536,6 +1618,10 @@ int main(int argc, char **argv)
                 printf(" (%.0f%% of raw pipelined PUBLISH %s/s: %s)",
                        100 * rate(&c->sat) / ceil_rps, grp(ceil_rps),
                        tp_ok[i] ? "meets >= 70%" : "below 70%");
+            if (!c->light.done) {
+                printf(";");
+                continue;
+            }
             printf(", p50 %.0f us at %s/s", p50_us(&c->light), grp(o.light_rate));
             if (raw->hop.done)
                 printf(" (raw hop %.0f us, %+.0f us: %s", hop_p50, p50_us(&c->light) - hop_p50,
@@ -1543,6 +1629,8 @@ int main(int argc, char **argv)
             if (raw->hop.done && raw->hop_spin.done && c->light_spin.done)
                 printf("; %+.0f us with idle CPUs kept busy",
                        p50_us(&c->light_spin) - p50_us(&raw->hop_spin));
+            if (raw->hop.done && raw->relayed.done)
+                printf("; two do-nothing relays add %+.0f us", rel_p50 - hop_p50);
             if (raw->hop.done)
                 printf(")");
             printf(";");

@@ -655,6 +655,100 @@ int spinners_start(spinners *sp)
     return 0;
 }
 
+/* ---- do-nothing relay ------------------------------------------------------------ */
+
+typedef struct relay_dir {
+    int from, to;
+    char buf[RELAY_BUF];
+    size_t len, off;
+} relay_dir;
+
+/* Read what there is (if room), then write what is held at once, so that
+ * a message costs the relay one wake-up. -1 at EOF or error. */
+static int relay_move(relay_dir *d, bool readable)
+{
+    if (readable && d->len < sizeof(d->buf)) {
+        ssize_t n = read(d->from, d->buf + d->len, sizeof(d->buf) - d->len);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+            return -1;
+        if (n > 0)
+            d->len += (size_t)n;
+    }
+    if (d->off < d->len) {
+        ssize_t n = write(d->to, d->buf + d->off, d->len - d->off);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return -1;
+        if (n > 0)
+            d->off += (size_t)n;
+        if (d->off == d->len)
+            d->off = d->len = 0;
+    }
+    return 0;
+}
+
+static void relay_child(int lfd, int upstream_port)
+{
+    signal(SIGINT, SIG_IGN);
+    struct pollfd a = {lfd, POLLIN, 0};
+    if (poll(&a, 1, 10000) != 1)
+        _exit(1);
+    int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int u = tcp_connect(upstream_port);
+    if (c < 0 || u < 0)
+        _exit(1);
+    int one = 1;
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    static relay_dir up, down;
+    up.from = down.to = c;
+    up.to = down.from = u;
+    uint64_t end = now_ns() + RELAY_LIMIT_S * NS_PER_S;
+    for (uint64_t k = 0; k < (1ull << 40) && now_ns() < end; k++) {
+        struct pollfd p[2] = {{c, 0, 0}, {u, 0, 0}};
+        p[0].events = (short)((up.len < sizeof(up.buf) ? POLLIN : 0) | (down.len ? POLLOUT : 0));
+        p[1].events = (short)((down.len < sizeof(down.buf) ? POLLIN : 0) | (up.len ? POLLOUT : 0));
+        if (poll(p, 2, 1000) < 0 && errno != EINTR)
+            break;
+        if (relay_move(&up, p[0].revents & (POLLIN | POLLHUP | POLLERR)) < 0 ||
+            relay_move(&down, p[1].revents & (POLLIN | POLLHUP | POLLERR)) < 0)
+            break;
+    }
+    _exit(0);
+}
+
+int relay_start(relay_proc *rp, int upstream_port)
+{
+    rp->pid = -1;
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 1) < 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &al) < 0) {
+        if (lfd >= 0)
+            close(lfd);
+        return fail("relay: listen: %s", strerror(errno));
+    }
+    rp->port = ntohs(a.sin_port);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(lfd);
+        return fail("fork: %s", strerror(errno));
+    }
+    if (pid == 0)
+        relay_child(lfd, upstream_port);
+    close(lfd);
+    rp->pid = pid;
+    return 0;
+}
+
+void relay_stop(relay_proc *rp)
+{
+    if (rp->pid <= 0)
+        return;
+    kill(rp->pid, SIGKILL);
+    waitpid(rp->pid, NULL, 0);
+    rp->pid = -1;
+}
+
 /* ---- latency histogram --------------------------------------------------------- */
 
 static unsigned hist_index(uint64_t v)

@@ -166,6 +166,26 @@ int spinners_start(spinners *sp);
 /* SIGKILL each by pid and reap it. */
 void spinners_stop(spinners *sp);
 
+/* ---- do-nothing relay ------------------------------------------------------------ */
+
+/* The smallest process hop there is: a child that accepts one connection on
+ * a free 127.0.0.1 port and copies bytes between it and 127.0.0.1:upstream,
+ * both ways, with one read and one write per wake-up (poll). Two of them
+ * around the raw Redis hop cost what any sidecar's two extra hops cost on
+ * this machine before it does any work. It exits at EOF on either side, or
+ * after RELAY_LIMIT_S. */
+#define RELAY_LIMIT_S 600
+#define RELAY_BUF (256 * 1024)
+
+typedef struct relay_proc {
+    pid_t pid;
+    int port; /* connect here */
+} relay_proc;
+
+int relay_start(relay_proc *rp, int upstream_port);
+/* SIGKILL by pid and reap; NULL-safe for one never started (pid <= 0). */
+void relay_stop(relay_proc *rp);
+
 /* ---- latency histogram (log-linear, 32 sub-buckets per power of two, ~3%) -- */
 
 #define HIST_SUB 32u
