@@ -100,12 +100,18 @@ static void wait_room_ready(pair *p)
     rec_reset(&p->rb);
 }
 
+/* Default settings, the room subscription in place, replies being skipped. */
+static void pair_start_skipping(pair *p)
+{
+    pair_start(p, NULL, NULL, NULL, NULL);
+    wait_room_ready(p);
+    assert_int_equal(wait_stat(p->a, "redis_skip_replies", 1, 5000), 1);
+}
+
 static void test_room_publishes_skip_their_replies(void **state)
 {
     pair p;
-    pair_start(&p, NULL, NULL, NULL, NULL);
-    wait_room_ready(&p);
-    assert_int_equal(wait_stat(p.a, "redis_skip_replies", 1, 5000), 1);
+    pair_start_skipping(&p);
     uint64_t s0 = stat_of(p.a, "redis_replies_skipped"), l0 = stat_of(p.a, "redis_commands_lost");
     uint64_t e0 = stat_of(p.a, "redis_errors"), t0 = now_ms_h();
     long k0 = redis_calls(p.r, "client|reply");
@@ -202,9 +208,7 @@ static void test_refused_publish_stops_skipping(void **state)
 static void test_unconfirmed_counted_lost(void **state)
 {
     pair p;
-    pair_start(&p, NULL, NULL, NULL, NULL);
-    wait_room_ready(&p);
-    assert_int_equal(wait_stat(p.a, "redis_skip_replies", 1, 5000), 1);
+    pair_start_skipping(&p);
     uint64_t l0 = stat_of(p.a, "redis_commands_lost"), q0 = stat_of(p.a, "outbox_queued");
     uint64_t s0 = stat_of(p.a, "redis_replies_skipped");
     redis_signal(p.r, SIGSTOP);
