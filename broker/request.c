@@ -62,24 +62,46 @@ static void relay_free(sc_relay *r)
     free(r);
 }
 
+/* Any item of a non-empty table (the tables are only walked at the end). */
+static void *any_item(const sc_map *m)
+{
+    for (uint32_t i = 0; i < m->cap; i++)
+        if (m->items[i])
+            return m->items[i];
+    return NULL;
+}
+
 void sc_requests_free(sc_server *srv)
 {
-    while (sc_map_count(&srv->requests)) {
-        for (uint32_t i = 0; i < srv->requests.cap; i++)
-            if (srv->requests.items[i]) {
-                request_free(srv->requests.items[i]);
-                break;
-            }
-    }
-    while (sc_map_count(&srv->relays)) {
-        for (uint32_t i = 0; i < srv->relays.cap; i++)
-            if (srv->relays.items[i]) {
-                relay_free(srv->relays.items[i]);
-                break;
-            }
-    }
+    void *item;
+    while ((item = any_item(&srv->requests)))
+        request_free(item);
+    while ((item = any_item(&srv->relays)))
+        relay_free(item);
     sc_map_free(&srv->requests);
     sc_map_free(&srv->relays);
+}
+
+static const char *kind_name(sc_req_kind k);
+
+void sc_requests_shutdown(sc_server *srv)
+{
+    size_t n = 0;
+    sc_request *r;
+    while ((r = any_item(&srv->requests))) {
+        if (r->conn)
+            sc_conn_error(r->conn, r->frame_id, SIDECAST__V1__ERROR_CODE__ERROR_SHUTTING_DOWN,
+                          NULL, false,
+                          "sidecastd is shutting down: %s not completed (%u of %u nodes "
+                          "answered); retry on the restarted or another node",
+                          kind_name(r->kind), r->nodes_answered, r->nodes_expected);
+        sc_metrics_request(r->kind, SC_OUTCOME_ERROR, sc_now_us() - r->started_us);
+        SC_COUNT(requests_shutdown);
+        request_free(r);
+        n++;
+    }
+    if (n)
+        sc_warn("shutting down: answered %zu pending request(s) with ERROR_SHUTTING_DOWN", n);
 }
 
 static const char *kind_name(sc_req_kind k)

@@ -92,6 +92,11 @@ void sc_relay_arm(sc_relay *r);
 /* An app's Ack. Unknown ack ids are counted and ignored. */
 void sc_relay_ack(struct sc_server *srv, struct sc_conn *from, const Sidecast__V1__Ack *a);
 
+/* The daemon is stopping: answer every pending request with
+ * ERROR_SHUTTING_DOWN (its answers could no longer arrive: the node leaves
+ * the cluster and the app connection closes once flushed), and free it. */
+void sc_requests_shutdown(struct sc_server *srv);
+
 /* Forget a closing connection in requests and relays. */
 void sc_requests_conn_closed(struct sc_server *srv, struct sc_conn *conn);
 

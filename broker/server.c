@@ -312,6 +312,7 @@ void sc_server_shutdown(sc_server *s)
     sc_info("shutting down: no new connections, flushing %llu app connection(s) for up to %llu ms",
             (unsigned long long)s->nconns, (unsigned long long)s->cfg->shutdown_timeout_ms);
     close_listener(s);
+    sc_requests_shutdown(s);
     sc_cluster_leave(s->cluster);
     for (sc_conn *c = s->conns; c; c = c->next)
         sc_conn_drain(c);

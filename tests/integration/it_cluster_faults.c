@@ -1,10 +1,13 @@
 /* Integration: faults in a cluster of sidecastd nodes on a real
  * redis-server. Redis killed and restarted, Redis frozen (SIGSTOP), a
  * subscription that goes silent while TCP looks fine, a node killed with
- * SIGKILL, a clean stop, ACL credentials and key prefixes. Every wait is
+ * SIGKILL, a clean stop, a stop with a request pending, ACL credentials and
+ * key prefixes. Every wait is
  * bounded; only processes the test started are signalled. */
 #include "harness.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -229,6 +232,58 @@ static void test_clean_stop_leaves_at_once(void **state)
     redis_free(r);
 }
 
+typedef struct delayed_kill {
+    pid_t pid;
+    int sig, after_ms;
+} delayed_kill;
+
+static void *delayed_kill_main(void *arg)
+{
+    delayed_kill *k = arg;
+    usleep((useconds_t)k->after_ms * 1000);
+    kill(k->pid, k->sig);
+    return NULL;
+}
+
+static void on_socket_ignored(void *ud, const sc_socket_view *s)
+{
+    (void)ud;
+    (void)s;
+}
+
+/* A fetch waiting for a frozen node when its sidecastd is told to stop: the
+ * app gets ERROR_SHUTTING_DOWN for it at once, not a closed connection. */
+static void test_shutdown_answers_pending_requests(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", NULL);
+    daemon_t *nb = node_start(r, "node-b", NULL);
+    sc_client *a = app_open(na, "app-a", NULL);
+    sc_client *b = app_open(nb, "app-b", NULL);
+    assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    kill(nb->pid, SIGSTOP);
+    delayed_kill k = {na->pid, SIGTERM, 300};
+    pthread_t th;
+    pthread_create(&th, NULL, delayed_kill_main, &k);
+    uint64_t t0 = now_ms_h();
+    int rc = sc_client_fetch_sockets(a, NULL, false, false, on_socket_ignored, NULL, 5000);
+    pthread_join(th, NULL);
+    kill(nb->pid, SIGCONT);
+    assert_int_equal(rc, -ESHUTDOWN);
+    assert_non_null(strstr(sc_client_last_error(a), "shutting down: fetch sockets not completed"));
+    assert_true(now_ms_h() - t0 < 1900); /* before request_timeout_ms 2000 */
+    for (uint64_t end = now_ms_h() + 5000;
+         !daemon_log_contains(na, "answered 1 pending request(s) with ERROR_SHUTTING_DOWN") &&
+         now_ms_h() < end;)
+        usleep(10000);
+    assert_true(daemon_log_contains(na, "answered 1 pending request(s) with ERROR_SHUTTING_DOWN"));
+    sc_client_close(a);
+    sc_client_close(b);
+    daemon_free(na);
+    daemon_free(nb);
+    redis_free(r);
+}
+
 static void test_acl_credentials_and_prefix(void **state)
 {
     redis_srv *r = redis_start();
@@ -282,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_silent_subscription_canary),
         cmocka_unit_test(test_sigkill_node_reaped),
         cmocka_unit_test(test_clean_stop_leaves_at_once),
+        cmocka_unit_test(test_shutdown_answers_pending_requests),
         cmocka_unit_test(test_acl_credentials_and_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
