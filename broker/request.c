@@ -316,10 +316,11 @@ static void on_relay_timeout(struct ev_loop *loop, ev_timer *w, int revents);
 
 sc_relay *sc_relay_new(sc_server *srv, const char *origin, uint64_t origin_req)
 {
-    sc_relay *r = sc_xcalloc(1, sizeof(*r));
+    size_t ol = origin ? strlen(origin) : 0;
+    sc_relay *r = sc_xcalloc(1, sizeof(*r) + ol + 1);
     r->ack_id = ++srv->next_request_id;
     r->keylen = make_key(r->key, r->ack_id);
-    snprintf(r->origin, sizeof(r->origin), "%s", origin ? origin : "");
+    memcpy(r->origin, origin ? origin : "", ol + 1); /* answers go back to exactly this node */
     r->origin_req = origin_req;
     r->srv = srv;
     sc_pset_init(&r->apps);

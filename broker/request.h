@@ -51,11 +51,11 @@ typedef struct sc_relay {
     char key[20];
     uint32_t keylen;
     uint64_t ack_id;
-    char origin[40]; /* node id of the request; "" when it is local */
     uint64_t origin_req;
     sc_pset apps; /* app connections that still owe done */
     struct sc_server *srv;
     ev_timer timer;
+    char origin[]; /* node id of the request, whole; "" when it is local */
 } sc_relay;
 
 void sc_requests_init(struct sc_server *srv);

@@ -1,12 +1,18 @@
 /* Integration: faults in a cluster of sidecastd nodes on a real
  * redis-server. Redis killed and restarted, Redis frozen (SIGSTOP), a
  * subscription that goes silent while TCP looks fine, a node killed with
- * SIGKILL, a clean stop, a stop with a request pending, ACL credentials and
- * key prefixes. Every wait is
+ * SIGKILL, a clean stop, a stop with a request pending, answers to an
+ * origin longer than a node id, ACL credentials and key prefixes. Every wait is
  * bounded; only processes the test started are signalled. */
 #include "harness.h"
 
+#include "cluster.pb-c.h"
+
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -284,6 +290,83 @@ static void test_shutdown_answers_pending_requests(void **state)
     redis_free(r);
 }
 
+/* A TCP connection to r subscribed to channel (confirmed), or -1. */
+static int raw_subscribe(redis_srv *r, const char *channel)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)r->port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        return -1;
+    char cmd[256];
+    int n = snprintf(cmd, sizeof(cmd), "*2\r\n$9\r\nSUBSCRIBE\r\n$%zu\r\n%s\r\n",
+                     strlen(channel), channel);
+    raw_send(fd, cmd, (size_t)n);
+    char buf[512] = {0};
+    size_t got = 0;
+    while (got < sizeof(buf) - 1 && !strstr(buf, ":1\r\n")) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        ssize_t k = poll(&pf, 1, 5000) == 1 ? recv(fd, buf + got, sizeof(buf) - 1 - got, 0) : -1;
+        if (k <= 0)
+            return close(fd), -1;
+        got += (size_t)k;
+    }
+    return fd;
+}
+
+/* An origin longer than a sidecast node id (anything may publish on the
+ * cluster's channels): the answers to its server-side emit go to its whole
+ * node channel, not to a truncated one. */
+static void test_answers_reach_a_long_origin(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *nb = node_start(r, "node-b", NULL);
+    recorder rb;
+    sc_client *b = app_open(nb, "app-b", &rb);
+    assert_int_equal(wait_nodes(b, 1, 5000), 1);
+    char origin[61], ch[128];
+    memset(origin, 'z', 60);
+    origin[60] = 0;
+    snprintf(ch, sizeof(ch), "sidecast:node:%s", origin);
+    int sub = raw_subscribe(r, ch);
+    assert_true(sub >= 0);
+
+    Sidecast__V1__ServerEmit se = SIDECAST__V1__SERVER_EMIT__INIT;
+    se.payload.data = (uint8_t *)"hello";
+    se.payload.len = 5;
+    se.want_ack = true;
+    Sidecast__Cluster__V1__Request rq = SIDECAST__CLUSTER__V1__REQUEST__INIT;
+    rq.id = 9;
+    rq.kind_case = SIDECAST__CLUSTER__V1__REQUEST__KIND_SERVER_EMIT;
+    rq.server_emit = &se;
+    Sidecast__Cluster__V1__Envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
+    env.origin = origin;
+    env.seq = 1;
+    env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_REQUEST;
+    env.request = &rq;
+    uint8_t buf[256];
+    size_t n = sidecast__cluster__v1__envelope__pack(&env, buf);
+    assert_int_equal(redis_publish_raw(r, "sidecast:all", buf, n), 1);
+
+    char got[4096] = {0};
+    size_t len = 0;
+    static const char ack[] = "ack-from-app-b";
+    for (uint64_t end = now_ms_h() + 5000;
+         now_ms_h() < end && !memmem(got, len, ack, sizeof(ack) - 1);) {
+        sc_client_poll(b, 10); /* app b answers with its ack */
+        struct pollfd pf = {sub, POLLIN, 0};
+        ssize_t k = poll(&pf, 1, 0) == 1 ? recv(sub, got + len, sizeof(got) - 1 - len, 0) : 0;
+        if (k > 0)
+            len += (size_t)k;
+    }
+    assert_int_equal(rb.server_msgs, 1);
+    assert_non_null(memmem(got, len, ack, sizeof(ack) - 1)); /* app b's answer came back */
+    close(sub);
+    sc_client_close(b);
+    daemon_free(nb);
+    redis_free(r);
+}
+
 static void test_acl_credentials_and_prefix(void **state)
 {
     redis_srv *r = redis_start();
@@ -338,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_sigkill_node_reaped),
         cmocka_unit_test(test_clean_stop_leaves_at_once),
         cmocka_unit_test(test_shutdown_answers_pending_requests),
+        cmocka_unit_test(test_answers_reach_a_long_origin),
         cmocka_unit_test(test_acl_credentials_and_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
