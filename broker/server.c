@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <stddef.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -80,9 +81,17 @@ static int open_listener(sc_server *s)
         s->listen_fd = afd;
         s->own_socket_file = false;
         s->socket_activated = true;
-        sc_info("socket activation: using the listening socket systemd passed (fd %d); the "
+        struct sockaddr_un a = {0};
+        socklen_t al = sizeof(a);
+        if (getsockname(afd, (struct sockaddr *)&a, &al) < 0 ||
+            al <= offsetof(struct sockaddr_un, sun_path) || !a.sun_path[0])
+            snprintf(s->listen_path, sizeof(s->listen_path), "the socket-activated fd %d", afd);
+        else
+            snprintf(s->listen_path, sizeof(s->listen_path), "%.*s", (int)sizeof(a.sun_path),
+                     a.sun_path);
+        sc_info("socket activation: using the listening socket systemd passed (fd %d, %s); the "
                 "socket setting (%s) is not used",
-                afd, path);
+                afd, s->listen_path, path);
         return 0;
     }
     sc_info("creating the app socket %s (not socket-activated)", path);
@@ -385,7 +394,7 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     s->flush_prep.data = s;
     ev_prepare_start(loop, &s->flush_prep);
     sc_info("sidecastd node %s (%s) listening on %s, %s", s->node_name, s->node_id,
-            s->socket_activated ? "the socket-activated fd" : cfg->socket_path,
+            s->socket_activated ? s->listen_path : cfg->socket_path,
             s->cluster ? "cluster mode" : "standalone");
     return 0;
 }

@@ -40,6 +40,7 @@ typedef struct sc_server {
     uint64_t started_us;
     struct sc_http *http;      /* operations endpoint, NULL when disabled */
     bool socket_activated;     /* listener from systemd (sd_listen_fds) */
+    char listen_path[128];     /* then: its path (getsockname), for logs */
     sc_access access; /* peer allow-list (access.c) */
 } sc_server;
 

@@ -525,6 +525,9 @@ static void test_socket_activation(void **state)
     assert_int_equal(http_get(port, "/readyz", body, sizeof(body)), 200);
     sc_client_close(c);
     assert_true(daemon_log_contains(d, "socket activation: using the listening socket"));
+    char listening[340];
+    snprintf(listening, sizeof(listening), "listening on %s,", d->sock); /* the passed one */
+    assert_true(daemon_log_contains(d, listening));
     assert_int_equal(daemon_stop(d), 0);
     struct stat st;
     assert_int_equal(lstat(d->sock, &st), 0); /* systemd's file: left alone */
