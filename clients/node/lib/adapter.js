@@ -57,15 +57,60 @@ const NO_ONE = { rooms: [], socketIds: [], exceptRooms: [], exceptIds: [] };
 const NO_EXCEPT = new Set(); // shared, never added to
 
 // The same pre-encoded WebSocket frame the in-memory adapter builds, so a
-// delivery to N websocket clients frames the message once, not N times.
-let wsFrame = null;
+// delivery to N websocket clients frames the message once, not N times. It
+// is one Buffer (header and data), not ws.Sender.frame()'s [header, data]:
+// ws's sendFrame() then writes it with one socket.write(), where a list of
+// two costs a cork, two writes, an uncork and a writev. The bytes on the
+// wire are the same. Only when the app's ws has the frame API engine.io uses.
+let wsFrames = false;
 try {
   const ws = require(resolvePeer('ws', resolvePeer('socket.io-adapter', SOCKET_IO)));
-  if (ws && ws.Sender && typeof ws.Sender.frame === 'function')
-    wsFrame = (str) =>
-      ws.Sender.frame(Buffer.from('4' + str), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+  wsFrames = !!(ws && ws.Sender && typeof ws.Sender.frame === 'function');
 } catch (_) {
-  wsFrame = null;
+  wsFrames = false;
+}
+const { isUtf8 } = require('buffer');
+
+/** Room for a text frame header (unmasked, FIN) and `n` data bytes, header written; data goes at .h */
+function wsFrameHead(n) {
+  const h = n < 126 ? 2 : n < 65536 ? 4 : 10; // as ws: 7-bit, 16-bit or 64-bit length
+  const out = Buffer.allocUnsafe(h + n);
+  out[0] = 0x81; // FIN, opcode 1 (text)
+  if (h === 2) out[1] = n;
+  else if (h === 4) {
+    out[1] = 126;
+    out[2] = n >>> 8;
+    out[3] = n & 0xff;
+  } else {
+    out[1] = 127;
+    out[2] = out[3] = 0;
+    out.writeUIntBE(n, 4, 6);
+  }
+  return { out, h };
+}
+
+/** [the text frame of engine.io message '4' + str], what ws.Sender.frame() makes of Buffer.from('4' + str), in one Buffer. */
+function wsFrame(str) {
+  const n = 1 + Buffer.byteLength(str);
+  const { out, h } = wsFrameHead(n);
+  out[h] = 0x34; // '4', engine.io's message packet
+  out.utf8Write(str, h + 1, n - 1);
+  return [out];
+}
+
+/**
+ * wsFrame() of the string whose UTF-8 bytes are bytes[start, end) (a
+ * Deliver's payload), from the bytes: no encoding back. Bytes that are not
+ * valid UTF-8 (a payload from something else than this adapter) would not
+ * be what the string is: then from the string, like any other.
+ */
+function wsFrameOfBytes(bytes, start, end, str) {
+  const text = bytes.subarray(start, end);
+  if (!isUtf8(text)) return wsFrame(str);
+  const { out, h } = wsFrameHead(1 + end - start);
+  out[h] = 0x34;
+  out.set(text, h + 1);
+  return [out];
 }
 
 function isEmptyObject(v) {
@@ -668,7 +713,7 @@ class SidecastAdapter extends Adapter {
     // (engine.io takes any wsPreEncodedFrame that is not undefined: never set it to null)
     if (!packetOpts.scFramed) {
       packetOpts.scFramed = true;
-      if (wsFrame && encoded.length === 1 && typeof encoded[0] === 'string')
+      if (wsFrames && encoded.length === 1 && typeof encoded[0] === 'string')
         packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
     }
     if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
@@ -677,12 +722,25 @@ class SidecastAdapter extends Adapter {
   }
 
   _onDeliver(d, ackId) {
-    const { flags, timeoutMs, packets } = decodeBroadcast(d.payload);
-    const packetOpts = { preEncoded: true, volatile: !!(flags & FLAG_VOLATILE), compress: !!(flags & FLAG_COMPRESS) };
+    const p = d.payload;
+    const f = p[1];
+    let packets;
+    let packetOpts;
+    if (!ackId && !(f & (FLAG_ACK | FLAG_PARTS)) && p.length >= 2) {
+      // one string packet, no acks (decodeBroadcast's result, without its object)
+      const text = p.toString('utf8', 2);
+      packets = [text];
+      packetOpts = { preEncoded: true, volatile: !!(f & FLAG_VOLATILE), compress: !!(f & FLAG_COMPRESS) };
+      if (wsFrames) packetOpts.wsPreEncodedFrame = wsFrameOfBytes(p, 2, p.length, text);
+    } else {
+      const b = decodeBroadcast(p);
+      packets = b.packets;
+      packetOpts = { preEncoded: true, volatile: !!(b.flags & FLAG_VOLATILE), compress: !!(b.flags & FLAG_COMPRESS) };
+      if (ackId) return this._deliverWithAck(this._localOpts(d.to || NO_ONE), packets, packetOpts, ackId, b.timeoutMs);
+      if (wsFrames && packets.length === 1 && typeof packets[0] === 'string')
+        packetOpts.wsPreEncodedFrame = wsFrame(packets[0]);
+    }
     const to = d.to || NO_ONE;
-    if (ackId) return this._deliverWithAck(this._localOpts(to), packets, packetOpts, ackId, timeoutMs);
-    if (wsFrame && packets.length === 1 && typeof packets[0] === 'string')
-      packetOpts.wsPreEncodedFrame = wsFrame(packets[0]);
     const ctx = { packets, packetOpts, packet: null };
     // the common cases, one room of ours or one socket id, no except: no sets
     if (to.rooms.length + to.socketIds.length === 1 && !to.all && !to.exceptRooms.length && !to.exceptIds.length) {
@@ -1060,6 +1118,6 @@ function createAdapter(opts = {}) {
 }
 
 // internals, for the unit tests
-const _internals = { encodeBroadcast, decodeBroadcast, decodeEntry, fetchContext, idStore };
+const _internals = { encodeBroadcast, decodeBroadcast, decodeEntry, fetchContext, idStore, wsFrame, wsFrameOfBytes };
 
 module.exports = { createAdapter, SidecastAdapter, _internals };

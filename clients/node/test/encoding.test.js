@@ -13,7 +13,7 @@ const { Frame, SocketInfo } = require('../lib/proto').sidecast.v1;
 const { FrameWriter } = require('../lib/writer');
 const { _internals } = require('../lib/adapter');
 
-const { encodeBroadcast, decodeBroadcast, decodeEntry, fetchContext, idStore } = _internals;
+const { encodeBroadcast, decodeBroadcast, decodeEntry, fetchContext, idStore, wsFrame, wsFrameOfBytes } = _internals;
 
 // byte equality without a diff of megabytes when it fails
 function sameBytes(got, want, what) {
@@ -210,6 +210,33 @@ test('broadcast payloads: binary parts round-trip', () => {
     for (let i = 1; i < 4; i++) sameBytes(back.packets[i], parts[i], 'part ' + i);
     assert.equal(back.flags & 2, 2);
     assert.equal(back.timeoutMs, timeout || 0);
+  }
+});
+
+test('WebSocket frames: one buffer with the bytes of ws.Sender.frame(), from the string or from its UTF-8 bytes', () => {
+  const ws = require(require.resolve('ws', { paths: [require.resolve('socket.io')] }));
+  const wsBytes = (s) =>
+    Buffer.concat(ws.Sender.frame(Buffer.from('4' + s), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }));
+  const r = rng(17);
+  const texts = ['', 'a'];
+  for (const edge of [125, 65535]) for (let n = edge - 3; n <= edge + 3; n++) texts.push('y'.repeat(n));
+  for (let i = 0; i < 200; i++) texts.push(str(r, i % 50 === 0 ? 70000 : 300));
+  for (const s of texts) {
+    const want = wsBytes(s);
+    const a = wsFrame(s);
+    assert.equal(a.length, 1);
+    sameBytes(a[0], want, `frame of ${s.length} units`);
+    // as a Deliver payload: [kind, flags] + the text's UTF-8
+    const p = Buffer.concat([Buffer.from([1, 0]), Buffer.from(s, 'utf8')]);
+    const b = wsFrameOfBytes(p, 2, p.length, p.toString('utf8', 2));
+    assert.equal(b.length, 1);
+    sameBytes(b[0], want, `frame of the bytes of ${s.length} units`); // lone surrogates: EF BF BD either way
+  }
+  // bytes that are not UTF-8: the frame of the string they decode to (U+FFFD for each bad sequence)
+  for (const bad of [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0x61, 0x80, 0x62], [0xf4, 0x90, 0x80, 0x80]]) {
+    const p = Buffer.from([1, 0, ...bad]);
+    const s = p.toString('utf8', 2);
+    sameBytes(wsFrameOfBytes(p, 2, p.length, s)[0], wsBytes(s), `bytes ${bad}`);
   }
 });
 
