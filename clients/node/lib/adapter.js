@@ -415,6 +415,65 @@ function decodeEntry(buf, start, end, ctx) {
   }
 }
 
+/* ---- socket.data ----------------------------------------------------------------- */
+
+/*
+ * socket.data becomes an accessor (own, enumerable, as the property was)
+ * whose setter tells the socket's adapter; the value lives in a
+ * non-enumerable symbol property. Turning the socket's existing data
+ * property into an accessor would put the socket object in V8's dictionary
+ * mode: every property access on it, socket.io's and ours, then takes a
+ * slow lookup (about a tenth of a delivery's JavaScript time). So once the
+ * first socket of a socket.io Socket class is seen, that class's prototype
+ * gets a 'data' setter that socket.io's constructor (`this.data = {}`)
+ * runs into: it adds the accessor as a new property (sockets of a
+ * namespace with another adapter get a plain data property, as before), in
+ * the same place, so sockets keep fast properties and share their shape.
+ * A socket made before that (the first one) is converted as before.
+ */
+const DATA = Symbol('sidecast.data');
+const protosWithData = new WeakSet();
+
+function dataGet() {
+  return this[DATA];
+}
+
+function dataSet(v) {
+  this[DATA] = v;
+  const a = this.nsp && this.nsp.adapter;
+  if (a instanceof SidecastAdapter) a._markDirty(this.id);
+}
+
+const DATA_ACCESSOR = { configurable: true, enumerable: true, get: dataGet, set: dataSet };
+
+function addDataAccessor(socket, value) {
+  Object.defineProperty(socket, DATA, { value, writable: true, enumerable: false, configurable: true });
+  Object.defineProperty(socket, 'data', DATA_ACCESSOR);
+}
+
+/** The prototype setter: runs once per socket, for the constructor's first assignment. */
+function protoDataSet(v) {
+  const a = this.nsp && this.nsp.adapter;
+  if (a instanceof SidecastAdapter) addDataAccessor(this, v);
+  else Object.defineProperty(this, 'data', { value: v, writable: true, enumerable: true, configurable: true });
+}
+
+function protoDataGet() {
+  return this[DATA];
+}
+
+function watchData(socket) {
+  const own = Object.getOwnPropertyDescriptor(socket, 'data');
+  if (!own || own.set !== dataSet) addDataAccessor(socket, socket.data); // made before the prototype had the setter
+  const proto = Object.getPrototypeOf(socket);
+  if (proto && proto !== Object.prototype && !protosWithData.has(proto)) {
+    protosWithData.add(proto);
+    const d = Object.getOwnPropertyDescriptor(proto, 'data');
+    if (!d || d.configurable)
+      Object.defineProperty(proto, 'data', { configurable: true, enumerable: false, get: protoDataGet, set: protoDataSet });
+  }
+}
+
 /* ---- hub: one client, many namespaces -------------------------------------------- */
 
 class Hub {
@@ -632,22 +691,10 @@ class SidecastAdapter extends Adapter {
   /**
    * socket.data is snapshotted at connection and whenever it is assigned
    * (`socket.data = {...}`), at most once per tick. In-place changes
-   * (`socket.data.x = 1`) need `adapter.syncData(socket)`.
+   * (`socket.data.x = 1`) need `adapter.syncData(socket)`. See watchData().
    */
   _watchData(socket) {
-    let value = socket.data;
-    const self = this;
-    Object.defineProperty(socket, 'data', {
-      configurable: true,
-      enumerable: true,
-      get() {
-        return value;
-      },
-      set(v) {
-        value = v;
-        self._markDirty(socket.id);
-      },
-    });
+    watchData(socket);
   }
 
   _markDirty(id) {

@@ -82,6 +82,50 @@ test('two workers share one sidecastd: emits, fetchSockets, broadcast acks, serv
   assert.deepEqual(await w1.call({ cmd: 'rooms', room: 'joined' }), [a.id]);
 });
 
+test('socket.data: an own enumerable property for every socket, assignments reach the sidecar; other adapters\' sockets untouched', T, async () => {
+  const x = await h.startIo(d.sock);
+  const y = await h.startIo(d.sock);
+  // a server of the same socket.io with the in-memory adapter, in the same process
+  const plainHttp = require('http').createServer();
+  const plain = new (require('socket.io').Server)(plainHttp);
+  await new Promise((r) => plainHttp.listen(0, '127.0.0.1', r));
+  try {
+    x.io.use((socket, next) => {
+      socket.data = { early: socket.handshake.auth.n };
+      next();
+    });
+    // several sockets: the first one of a Socket class is converted in place, later ones at construction
+    const cs = [];
+    for (let n = 0; n < 3; n++) cs.push(await h.connect(x.url, { auth: { n } }));
+    clients.push(...cs);
+    for (let n = 0; n < 3; n++) {
+      const s = x.io.of('/').sockets.get(cs[n].id);
+      const desc = Object.getOwnPropertyDescriptor(s, 'data');
+      assert.ok(desc && desc.enumerable && desc.configurable, `socket ${n}: own enumerable data`);
+      assert.ok(Object.keys(s).includes('data'));
+      assert.deepEqual(s.data, { early: n });
+      s.data = { n, later: true };
+    }
+    const seen = await h.waitFor(async () => {
+      const list = (await y.io.fetchSockets()).filter((r) => cs.some((c) => c.id === r.id));
+      return list.length === 3 && list.every((r) => r.data.later) ? list : null;
+    }, 15000, 'assigned data of every socket');
+    for (const r of seen) assert.equal(r.data.n, cs.findIndex((c) => c.id === r.id));
+    // the in-memory adapter's sockets: a plain data property, as socket.io makes it
+    const pc = await h.connect(`http://127.0.0.1:${plainHttp.address().port}`);
+    clients.push(pc);
+    const ps = plain.of('/').sockets.get(pc.id);
+    const pd = Object.getOwnPropertyDescriptor(ps, 'data');
+    assert.ok(pd && pd.writable && pd.enumerable && 'value' in pd, 'plain data property');
+    ps.data = { z: 1 };
+    assert.deepEqual(ps.data, { z: 1 });
+  } finally {
+    await x.close();
+    await y.close();
+    await new Promise((r) => plain.close(() => r()));
+  }
+});
+
 test('handshake option: other servers fetchSockets() see socket.handshake; socket.data assignment', T, async () => {
   const x = await h.startIo(d.sock, { handshake: (s) => ({ auth: s.handshake.auth, address: s.handshake.address }) });
   const y = await h.startIo(d.sock);
