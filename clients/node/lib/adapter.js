@@ -484,6 +484,7 @@ class Hub {
       opts.client ||
       new SidecastClient(Object.assign({}, opts, { name: opts.name || `socket.io-${process.pid}` }));
     this.adapters = new Map(); // nsp name -> adapter
+    this._last = null; // the adapter adapterOf() found last (a namespace without ',')
     this.client.onDeliver = (d, ackId) => this.onDeliver(d, ackId);
     this.client.onApply = (a) => this.onApply(a);
     this.client.onServerMessage = (m) => this.onServerMessage(m);
@@ -496,10 +497,12 @@ class Hub {
 
   add(adapter) {
     this.adapters.set(adapter.nsp.name, adapter);
+    this._last = null;
   }
 
   remove(adapter) {
     if (this.adapters.get(adapter.nsp.name) === adapter) this.adapters.delete(adapter.nsp.name);
+    if (this._last === adapter) this._last = null;
     if (this.adapters.size === 0 && this.ownClient) {
       this.client.removeProvider(this);
       this.closing = true;
@@ -516,8 +519,13 @@ class Hub {
   adapterOf(to) {
     const key = to && to.rooms && to.rooms.length ? to.rooms[0] : null;
     if (key !== null) {
+      // most often the namespace of the last one: no slice, no lookup
+      const last = this._last;
+      if (last !== null && (key === last._key || key.startsWith(last._prefix))) return last;
       const c = key.indexOf(',');
-      return this.adapters.get(c < 0 ? key : key.slice(0, c));
+      const a = this.adapters.get(c < 0 ? key : key.slice(0, c));
+      if (a !== undefined && a._key.indexOf(',') < 0) this._last = a;
+      return a;
     }
     // selectors by socket id only (another app, sidecastctl): whose socket?
     const ids = (to && to.socketIds) || [];
@@ -775,7 +783,7 @@ class SidecastAdapter extends Adapter {
     let packetOpts;
     if (!ackId && !(f & (FLAG_ACK | FLAG_PARTS)) && p.length >= 2) {
       // one string packet, no acks (decodeBroadcast's result, without its object)
-      const text = p.toString('utf8', 2);
+      const text = p.utf8Slice(2, p.length); // p.toString('utf8', 2) without its argument checks
       packets = [text];
       packetOpts = { preEncoded: true, volatile: !!(f & FLAG_VOLATILE), compress: !!(f & FLAG_COMPRESS) };
       if (wsFrames) packetOpts.wsPreEncodedFrame = wsFrameOfBytes(p, 2, p.length, text);
