@@ -772,8 +772,9 @@ class SidecastAdapter extends Adapter {
         packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
     }
     if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
-    if (this._co) this._co.beforeWrite(socket);
-    socket.client.writeToEngine(encoded, packetOpts);
+    const client = socket.client;
+    if (this._co) this._co.beforeWriteConn(client.conn);
+    client.writeToEngine(encoded, packetOpts);
   }
 
   _onDeliver(d, ackId) {
@@ -828,8 +829,9 @@ class SidecastAdapter extends Adapter {
       if (!ctx.packet) ctx.packet = decodePackets(ctx.packets, this.nsp.server._parser);
       if (ctx.packet) socket.notifyOutgoingListeners(ctx.packet);
     }
-    if (this._co) this._co.beforeWrite(socket);
-    socket.client.writeToEngine(ctx.packets, ctx.packetOpts);
+    const client = socket.client;
+    if (this._co) this._co.beforeWriteConn(client.conn);
+    client.writeToEngine(ctx.packets, ctx.packetOpts);
   }
 
   /** sidecastd selector (keys) -> socket.io {rooms, except} of this namespace. */

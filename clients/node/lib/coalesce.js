@@ -33,7 +33,13 @@ class Coalescer {
 
   /** Call before writing to socket.io socket `socket`. */
   beforeWrite(socket) {
-    const t = socket.conn && socket.conn.transport;
+    const client = socket.client;
+    this.beforeWriteConn(client && client.conn);
+  }
+
+  /** beforeWrite() by the socket's engine.io connection (socket.client.conn, what socket.conn returns). */
+  beforeWriteConn(conn) {
+    const t = conn && conn.transport;
     if (!t || t.writable) return;
     const ws = t.socket;
     const raw = ws && ws._socket;
