@@ -422,7 +422,9 @@ class SidecastClient extends EventEmitter {
     this._w = null;
     this._marks = [];
     const buf = w.finish();
-    this._batchSize = Math.min(Math.max(1024, buf.length), 2 * BATCH_BYTES); // the next batch's first guess
+    // the next batch's first size: twice this one, or most of the last guess (a high-water mark that
+    // decays), so batches of a varying size seldom grow (and copy) the buffer
+    this._batchSize = Math.min(Math.max(1024, 2 * buf.length, (3 * this._batchSize) >>> 2), 2 * BATCH_BYTES);
     for (let i = 0; i < marks.length; i += 2) {
       // big-endian length prefix; plain stores (writeUInt32BE checks its arguments)
       const at = marks[i];
