@@ -20,8 +20,10 @@
  *   5 timeouts:                            every pending request and relay times out
  * ch picks: this node's channel, all, room:r1, room:r2, room:none.
  *
- * Every Deliver an app receives for an emit must carry that emit's payload,
- * volatile flag and selector (its socket_ids narrowed to the app's own).
+ * Every Deliver an app receives while a message is handled must carry the
+ * payload, volatile flag and selector (its socket_ids narrowed to the app's
+ * own) of one of the message's emits: the envelope's own, or one a Batch
+ * carries.
  * Every SocketList an app receives while a message is handled must be, entry
  * for entry and with more=true, the SocketList of one of the message's
  * envelopes (a Batch's included, in order) as protobuf-c decodes it: the
@@ -36,7 +38,10 @@
 
 static fz_daemon d;
 static bool in_message;
-static Sidecast__Cluster__V1__ClusterEmit *expect_emit; /* decoded like the daemon does */
+/* the emits of the current message, decoded like the daemon does */
+#define MAX_EMITS 256
+static const Sidecast__Cluster__V1__ClusterEmit *expect_emits[MAX_EMITS];
+static size_t n_expect_emits;
 /* the SocketLists of the current message's envelopes, in order, and the
  * next one an app's SocketList may match (see check_socket_list) */
 #define MAX_LISTS 256
@@ -133,33 +138,43 @@ static bool listed(char *const *ids, size_t n, const char *id)
     return false;
 }
 
-static void check_deliver(fz_daemon *dd, int i, const sc_frame *f, void *ud)
+/* Why Deliver dv is not what emit em delivers, or NULL if it is. */
+static const char *deliver_differs(const Sidecast__V1__Deliver *dv,
+                                   const Sidecast__Cluster__V1__ClusterEmit *em)
 {
-    (void)dd;
-    (void)ud;
-    if (!in_message || f->msg_case != SIDECAST__V1__FRAME__MSG_DELIVER)
-        return;
-    const Sidecast__Cluster__V1__ClusterEmit *em = expect_emit;
-    if (!em)
-        fz_fail("app %d got a Deliver for no emit", i);
-    const Sidecast__V1__Deliver *dv = f->deliver;
     const sc_selector *want = em->to, *got = dv->to;
     if (dv->payload.len != em->payload.len ||
         (em->payload.len && memcmp(dv->payload.data, em->payload.data, em->payload.len) != 0))
-        fz_fail("app %d got a Deliver whose payload differs from the emit's", i);
+        return "payload";
     if (dv->volatile_ != em->volatile_ || !dv->ack_id != !em->ack_id)
-        fz_fail("app %d got a Deliver whose volatile/ack differ from the emit's", i);
+        return "volatile/ack";
     if (!got || got->all != want->all ||
         !same_strings(got->rooms, got->n_rooms, want->rooms, want->n_rooms) ||
         !same_strings(got->except_rooms, got->n_except_rooms, want->except_rooms,
                       want->n_except_rooms) ||
         !same_strings(got->except_ids, got->n_except_ids, want->except_ids, want->n_except_ids) ||
         !same_strings(got->user_ids, got->n_user_ids, want->user_ids, want->n_user_ids))
-        fz_fail("app %d got a Deliver whose selector differs from the emit's", i);
+        return "selector";
     for (size_t k = 0; k < got->n_socket_ids; k++)
         if (!listed(want->socket_ids, want->n_socket_ids, got->socket_ids[k]))
-            fz_fail("app %d got a Deliver for socket %s, which the emit does not name", i,
-                    got->socket_ids[k]);
+            return "socket_ids";
+    return NULL;
+}
+
+static void check_deliver(fz_daemon *dd, int i, const sc_frame *f, void *ud)
+{
+    (void)dd;
+    (void)ud;
+    if (!in_message || f->msg_case != SIDECAST__V1__FRAME__MSG_DELIVER)
+        return;
+    if (!n_expect_emits)
+        fz_fail("app %d got a Deliver for no emit", i);
+    const char *why = NULL;
+    for (size_t k = 0; k < n_expect_emits; k++)
+        if (!(why = deliver_differs(f->deliver, expect_emits[k])))
+            return;
+    fz_fail("app %d got a Deliver that no emit of the message makes (%s differs%s)", i, why,
+            n_expect_emits > 1 ? " from the last one" : "");
 }
 
 static bool same_str(const char *a, const char *b)
@@ -210,22 +225,25 @@ static void check_frame(fz_daemon *dd, int i, const sc_frame *f, void *ud)
     check_socket_list(i, f);
 }
 
-static void expect_list_of(const Sidecast__Cluster__V1__Envelope *env)
+static void expect_of(const Sidecast__Cluster__V1__Envelope *env)
 {
+    if (env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT && env->emit->to &&
+        n_expect_emits < MAX_EMITS)
+        expect_emits[n_expect_emits++] = env->emit;
     if (env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE &&
         env->response->kind_case == SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS &&
         n_expect_lists < MAX_LISTS)
         expect_lists[n_expect_lists++] = env->response->sockets;
 }
 
-/* What the daemon may pass on for this envelope: its list, or (a Batch)
- * the lists of the inner envelopes protobuf-c decodes. */
+/* What the daemon may pass on for this envelope: its list and emit, or (a
+ * Batch) the lists and emits of the inner envelopes protobuf-c decodes. */
 static void expect_lists_of(const Sidecast__Cluster__V1__Envelope *env)
 {
-    n_expect_lists = next_list = n_inner_envs = 0;
+    n_expect_lists = next_list = n_inner_envs = n_expect_emits = 0;
     if (!env)
         return;
-    expect_list_of(env);
+    expect_of(env);
     if (env->body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH)
         return;
     const Sidecast__Cluster__V1__Batch *b = env->batch;
@@ -235,7 +253,7 @@ static void expect_lists_of(const Sidecast__Cluster__V1__Envelope *env)
         if (!in)
             continue;
         inner_envs[n_inner_envs++] = in;
-        expect_list_of(in);
+        expect_of(in);
     }
 }
 
@@ -285,14 +303,12 @@ static void message(fz_reader *r)
     size_t len = fz_u16(r);
     const uint8_t *p = fz_bytes(r, &len);
     Sidecast__Cluster__V1__Envelope *env = sidecast__cluster__v1__envelope__unpack(NULL, len, p);
-    if (env && env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT && env->emit->to)
-        expect_emit = env->emit;
     expect_lists_of(env);
     in_message = true;
     pubsub("message", ch, p, len);
     fz_pump(&d);
     in_message = false;
-    expect_emit = NULL;
+    n_expect_emits = 0;
     for (size_t i = 0; i < n_inner_envs; i++)
         sidecast__cluster__v1__envelope__free_unpacked(inner_envs[i], NULL);
     n_expect_lists = n_inner_envs = 0;

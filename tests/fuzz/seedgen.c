@@ -399,15 +399,33 @@ static void frame_seeds(void)
 
 static uint64_t seq;
 
-static void env_rec(uint8_t ch, const char *origin, Sidecast__Cluster__V1__Envelope *env)
+/* A message record with hand-built envelope bytes (malformed ones too). */
+static void env_raw(uint8_t ch, const sc_buf *env)
+{
+    uint8_t k[2] = {0, ch};
+    sc_buf_append(&seed, k, 2);
+    put16(sc_buf_used(env));
+    sc_buf_append(&seed, sc_buf_head(env), sc_buf_used(env));
+}
+
+/* The envelope as `origin` sends it (the next seq unless one is set),
+ * packed into malloc'd bytes. */
+static uint8_t *env_pack(const char *origin, Sidecast__Cluster__V1__Envelope *env, size_t *len)
 {
     env->origin = S(origin);
     if (!env->seq)
         env->seq = ++seq;
     env->sent_unix_ms = 1700000000000ull;
-    size_t len = sidecast__cluster__v1__envelope__get_packed_size(env);
-    uint8_t *p = malloc(len + 1);
+    *len = sidecast__cluster__v1__envelope__get_packed_size(env);
+    uint8_t *p = malloc(*len + 1);
     sidecast__cluster__v1__envelope__pack(env, p);
+    return p;
+}
+
+static void env_rec(uint8_t ch, const char *origin, Sidecast__Cluster__V1__Envelope *env)
+{
+    size_t len;
+    uint8_t *p = env_pack(origin, env, &len);
     uint8_t k[2] = {0, ch};
     sc_buf_append(&seed, k, 2);
     put16(len);
@@ -415,19 +433,50 @@ static void env_rec(uint8_t ch, const char *origin, Sidecast__Cluster__V1__Envel
     free(p);
 }
 
+static void emit_env(Sidecast__Cluster__V1__Envelope *env, Sidecast__Cluster__V1__ClusterEmit *em,
+                     sc_selector *to, const char *payload, bool vol, uint64_t ack_id)
+{
+    em->to = to;
+    em->payload.data = (uint8_t *)payload;
+    em->payload.len = strlen(payload);
+    em->volatile_ = vol;
+    em->ack_id = ack_id;
+    env->body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT;
+    env->emit = em;
+}
+
 static void env_emit(uint8_t ch, const char *origin, sc_selector *to, const char *payload, bool vol,
                      uint64_t ack_id)
 {
     Sidecast__Cluster__V1__ClusterEmit em = SIDECAST__CLUSTER__V1__CLUSTER_EMIT__INIT;
-    em.to = to;
-    em.payload.data = (uint8_t *)payload;
-    em.payload.len = strlen(payload);
-    em.volatile_ = vol;
-    em.ack_id = ack_id;
     Sidecast__Cluster__V1__Envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
-    env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT;
-    env.emit = &em;
+    emit_env(&env, &em, to, payload, vol, ack_id);
     env_rec(ch, origin, &env);
+}
+
+/* Room emits from `origin` in one Batch, as its sidecastd sends
+ * consecutive publishes to one channel: payloads[i] to tos[i]. */
+static void env_emit_batch(uint8_t ch, const char *origin, sc_selector **tos,
+                           const char *const *payloads, size_t n)
+{
+    sc_buf items, batch;
+    sc_buf_init(&items);
+    sc_buf_init(&batch);
+    for (size_t i = 0; i < n; i++) {
+        Sidecast__Cluster__V1__ClusterEmit em = SIDECAST__CLUSTER__V1__CLUSTER_EMIT__INIT;
+        Sidecast__Cluster__V1__Envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
+        emit_env(&env, &em, tos[i], payloads[i], false, 0);
+        size_t len;
+        uint8_t *p = env_pack(origin, &env, &len);
+        sc_wire_put_bytes_field(&items, 1, p, len);
+        free(p);
+    }
+    sc_wire_put_bytes_field(&batch, 1, origin, strlen(origin));
+    sc_wire_put_bytes_field(&batch, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH, sc_buf_head(&items),
+                            sc_buf_used(&items));
+    env_raw(ch, &batch);
+    sc_buf_free(&items);
+    sc_buf_free(&batch);
 }
 
 /* A targeted emit as the origin's directory cache sends it: `routed` names
@@ -480,15 +529,6 @@ static void env_response(const char *origin, uint64_t id, bool last, int kind, v
     env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE;
     env.response = &rs;
     env_rec(0, origin, &env);
-}
-
-/* A message record with hand-built envelope bytes (malformed ones too). */
-static void env_raw(uint8_t ch, const sc_buf *env)
-{
-    uint8_t k[2] = {0, ch};
-    sc_buf_append(&seed, k, 2);
-    put16(sc_buf_used(env));
-    sc_buf_append(&seed, sc_buf_head(env), sc_buf_used(env));
 }
 
 /* Envelope{origin, seq, response{id, last, sockets = list}} with the
@@ -643,6 +683,16 @@ static void envelope_seeds(void)
     seq = 0;
     env_emit(2, "peer-a", &r1, "duplicate seq", false, 0);
     finish("envelope", "emits");
+
+    /* a Batch of room emits, then two of them again (seen already) */
+    seq = 0;
+    begin(0);
+    sc_selector *tos[] = {&r1, &all, &ids};
+    const char *const pls[] = {"batched r1", "batched all", "batched ids"};
+    env_emit_batch(2, "peer-a", tos, pls, 3);
+    seq = 1;
+    env_emit_batch(2, "peer-a", tos, pls, 2);
+    finish("envelope", "emit-batch");
 
     /* a broadcast with acks: relay (ack id) 5 after the four requests */
     seq = 10;
