@@ -258,8 +258,10 @@ static const char *SCRIPT_TARGETED =
 /* Directory entries of one socket: P:sockets id -> node, P:nodesock:<node>
  * id -> meta ("<len of sid>:<sid><uid>"), P:sessions sid -> id, P:user:<uid>
  * set of ids. drop() removes them (only those still pointing at this
- * socket/node) and starts the session data's grace period. If the socket id
- * is registered on another node now (an app re-registered it after its
+ * socket/node) and starts the session data's grace period, unless `heir`
+ * (another socket of the session on this node: one engine.io connection has
+ * a socket per namespace) takes the session over. If the socket id is
+ * registered on another node now (an app re-registered it after its
  * sidecastd was killed and restarted), its session and user entries are that
  * node's and stay. */
 #define DIRECTORY_LUA                                                                              \
@@ -269,13 +271,14 @@ static const char *SCRIPT_TARGETED =
     "  local l = tonumber(string.sub(meta, 1, c - 1))\n"                                           \
     "  return string.sub(meta, c + 1, c + l), string.sub(meta, c + l + 1)\n"                       \
     "end\n"                                                                                        \
-    "local function drop(p, n, id, meta, grace)\n"                                                 \
+    "local function drop(p, n, id, meta, grace, heir)\n"                                           \
     "  local owner = redis.call('HGET', p .. ':sockets', id)\n"                                    \
     "  if owner == n then redis.call('HDEL', p .. ':sockets', id)\n"                               \
     "  elseif owner then return end\n"                                                             \
     "  local sid, uid = parse(meta)\n"                                                             \
-    "  if sid ~= '' then\n"                                                                        \
-    "    if redis.call('HGET', p .. ':sessions', sid) == id then\n"                                \
+    "  if sid ~= '' and redis.call('HGET', p .. ':sessions', sid) == id then\n"                    \
+    "    if heir and heir ~= '' then redis.call('HSET', p .. ':sessions', sid, heir)\n"            \
+    "    else\n"                                                                                   \
     "      redis.call('HDEL', p .. ':sessions', sid)\n"                                            \
     "      if grace > 0 then redis.call('PEXPIRE', p .. ':sdata:' .. sid, grace)\n"                \
     "      else redis.call('DEL', p .. ':sdata:' .. sid) end\n"                                    \
@@ -312,12 +315,12 @@ static const char *SCRIPT_REAP = DIRECTORY_LUA
     "live[#live + 1] = tostring(dead)\n"
     "return live\n";
 
-/* Socket down. ARGV: prefix, node, id, grace */
+/* Socket down. ARGV: prefix, node, id, grace, heir (or '') */
 static const char *SCRIPT_UNREGISTER = DIRECTORY_LUA
     "local p, n, id = ARGV[1], ARGV[2], ARGV[3]\n"
     "local key = p .. ':nodesock:' .. n\n"
     "local meta = redis.call('HGET', key, id)\n"
-    "if meta then drop(p, n, id, meta, tonumber(ARGV[4])) end\n"
+    "if meta then drop(p, n, id, meta, tonumber(ARGV[4]), ARGV[5]) end\n"
     "redis.call('HDEL', key, id)\n"
     "return 1\n";
 
@@ -910,6 +913,8 @@ void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s)
     arg_str(&a, c->self);
     arg(&a, sc_socket_id(s), s->id_len);
     arg_str(&a, grace);
+    const sc_socket *heir = sc_registry_session_other(s);
+    arg(&a, heir ? sc_socket_id(heir) : "", heir ? heir->id_len : 0);
     argv_send(c, &a, false, false);
     free(a.argv);
     free(a.lens);

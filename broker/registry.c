@@ -103,6 +103,35 @@ void sc_owner_free(sc_owner *o)
     o->capids = o->nids = 0;
 }
 
+/* The session's list: the oldest socket in the map, newer ones after it. */
+static void session_link(sc_registry *r, sc_socket *s)
+{
+    sc_socket *head = sc_map_get(&r->sessions, sc_socket_sid(s), s->sid_len);
+    if (!head) {
+        sc_map_put(&r->sessions, s);
+        return;
+    }
+    s->sess_prev = head;
+    s->sess_next = head->sess_next;
+    if (head->sess_next)
+        head->sess_next->sess_prev = s;
+    head->sess_next = s;
+}
+
+static void session_unlink(sc_registry *r, sc_socket *s)
+{
+    if (s->sess_prev) {
+        s->sess_prev->sess_next = s->sess_next;
+    } else {
+        sc_map_del(&r->sessions, sc_socket_sid(s), s->sid_len);
+        if (s->sess_next)
+            sc_map_put(&r->sessions, s->sess_next);
+    }
+    if (s->sess_next)
+        s->sess_next->sess_prev = s->sess_prev;
+    s->sess_prev = s->sess_next = NULL;
+}
+
 int sc_registry_add_socket(sc_registry *r, sc_owner *o, const char *id, const char *sid,
                            const char *uid, const uint8_t *data, size_t data_len,
                            sc_socket **ret)
@@ -129,7 +158,7 @@ int sc_registry_add_socket(sc_registry *r, sc_owner *o, const char *id, const ch
     sc_registry_set_data(s, data, data_len);
     sc_map_put(&r->sockets, s);
     if (sl)
-        sc_map_put(&r->sessions, s); /* -EEXIST: an older socket keeps the session */
+        session_link(r, s);
     if (ul) {
         sc_user *u = sc_map_get(&r->users, uid, ul);
         if (!u) {
@@ -194,8 +223,8 @@ void sc_registry_leave_all(sc_registry *r, sc_socket *s)
 
 static void unindex(sc_registry *r, sc_socket *s)
 {
-    if (s->sid_len && sc_map_get(&r->sessions, sc_socket_sid(s), s->sid_len) == s)
-        sc_map_del(&r->sessions, sc_socket_sid(s), s->sid_len);
+    if (s->sid_len)
+        session_unlink(r, s);
     if (s->uid_len) {
         sc_user *u = sc_map_get(&r->users, sc_socket_uid(s), s->uid_len);
         if (u && sc_pset_del(&u->sockets, s) && sc_pset_count(&u->sockets) == 0) {
@@ -230,6 +259,11 @@ size_t sc_registry_remove_owner(sc_registry *r, sc_owner *o)
 sc_socket *sc_registry_find_session(const sc_registry *r, const char *session_id)
 {
     return sc_map_get(&r->sessions, session_id, strlen(session_id));
+}
+
+sc_socket *sc_registry_session_other(const sc_socket *s)
+{
+    return s->sess_prev ? s->sess_prev : s->sess_next;
 }
 
 sc_user *sc_registry_find_user(const sc_registry *r, const char *user_id)

@@ -36,6 +36,9 @@ typedef struct sc_socket {
     uint32_t data_len;
     uint32_t mark;  /* selected in pass `mark` */
     uint32_t xmark; /* excluded in pass `xmark` */
+    /* the other sockets of its session: one engine.io connection carries a
+     * socket per namespace, all with the connection's session id */
+    struct sc_socket *sess_prev, *sess_next;
     uint16_t id_len, sid_len, uid_len;
     char key[]; /* id \0 session id \0 user id \0 */
 } sc_socket;
@@ -60,7 +63,7 @@ typedef struct sc_registry {
     sc_room_hook on_room;
     void *on_room_ud;
     sc_map sockets;  /* id -> sc_socket */
-    sc_map sessions; /* session id -> sc_socket (the first to register it) */
+    sc_map sessions; /* session id -> the oldest sc_socket with it (a list) */
     sc_map users;    /* user id -> sc_user */
     sc_map rooms;    /* name -> sc_room */
     sc_pset owners; /* owners with at least one socket */
@@ -98,6 +101,9 @@ int sc_registry_add_socket(sc_registry *r, sc_owner *o, const char *id, const ch
                            sc_socket **ret);
 sc_socket *sc_registry_find_socket(const sc_registry *r, const char *id);
 sc_socket *sc_registry_find_session(const sc_registry *r, const char *session_id);
+/* Another registered socket with s's session id, or NULL: who holds the
+ * session once s is gone. */
+sc_socket *sc_registry_session_other(const sc_socket *s);
 sc_user *sc_registry_find_user(const sc_registry *r, const char *user_id);
 /* Leaves all rooms, unregisters and frees the socket. */
 void sc_registry_remove_socket(sc_registry *r, sc_socket *s);

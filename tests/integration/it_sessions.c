@@ -265,6 +265,49 @@ static void test_session_data_and_grace(void **state)
     assert_int_equal(sc_client_session_get(w->b, "sa1", NULL, NULL, NULL, 0), 0);
 }
 
+/* One engine.io connection with a socket per namespace registers them all
+ * with its session id. The session (lookups, its data) lasts until the last
+ * of them goes, whichever order they go in: "sn" loses its newest socket
+ * first (the one Redis's session entry names), "so" its oldest (the one the
+ * node's registry names). */
+static void test_session_over_namespaces(void **state)
+{
+    world *w = *state;
+    const char *sock[] = {"n-root", "n-chat", "o-root", "o-chat"};
+    const char *sess[] = {"sn", "sn", "so", "so"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(sc_client_socket_up(w->a, sock[i], sess[i], "", NULL, 0, NULL, 0), 0);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    sc_session_entry e[] = {{"k", (const uint8_t *)"v", 1}};
+    assert_int_equal(sc_client_session_set(w->a, "sn", e, 1, NULL, 0, 0), 0);
+    assert_int_equal(sc_client_session_set(w->a, "so", e, 1, NULL, 0, 0), 0);
+
+    assert_int_equal(sc_client_socket_down(w->a, "n-chat"), 0);
+    assert_int_equal(sc_client_socket_down(w->a, "o-root"), 0);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    /* node a's lookups go over the connection its unregistrations took:
+     * they see them, no waiting */
+    found f = {0};
+    assert_int_equal(sc_client_lookup(w->a, SC_BY_SESSION, "sn", false, on_loc, &f, 0), 1);
+    assert_int_equal(sc_client_lookup(w->a, SC_BY_SESSION, "so", false, on_loc, &f, 0), 1);
+    assert_string_equal(f.ids[0], "n-root");
+    assert_string_equal(f.ids[1], "o-chat");
+    bool connected = false;
+    assert_int_equal(sc_client_session_get(w->a, "sn", NULL, NULL, &connected, 0), 1);
+    assert_true(connected);
+    usleep(1200 * 1000); /* past the 800 ms grace: nothing started it */
+    assert_int_equal(sc_client_session_get(w->c, "sn", NULL, NULL, NULL, 0), 1);
+    assert_int_equal(sc_client_session_get(w->c, "so", NULL, NULL, NULL, 0), 1);
+
+    assert_int_equal(sc_client_socket_down(w->a, "n-root"), 0);
+    assert_int_equal(sc_client_socket_down(w->a, "o-chat"), 0);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    assert_int_equal(sc_client_lookup(w->a, SC_BY_SESSION, "sn", false, NULL, NULL, 0), 0);
+    assert_int_equal(sc_client_lookup(w->a, SC_BY_SESSION, "so", false, NULL, NULL, 0), 0);
+    assert_int_equal(sc_client_session_get(w->a, "so", NULL, NULL, &connected, 0), 1);
+    assert_false(connected); /* gone, and its grace period runs */
+}
+
 static void test_redis_restart_then_node_death(void **state)
 {
     world *w = *state;
@@ -399,14 +442,31 @@ static void test_standalone(void **state)
     assert_int_equal(sc_client_sync(b, 0), 0);
     assert_int_equal(stat_of(a, "room_memberships"), 2); /* x1 and x2 joined vip */
 
+    /* two sockets of one session (two namespaces): the first going keeps
+     * the session, its data does not expire */
     sc_session_entry e[] = {{"k", (const uint8_t *)"v", 1}};
+    assert_int_equal(sc_client_socket_up(a, "y1", "s3", "", NULL, 0, NULL, 0), 0);
+    assert_int_equal(sc_client_socket_up(a, "y2", "s3", "", NULL, 0, NULL, 0), 0);
+    assert_int_equal(sc_client_session_set(a, "s3", e, 1, NULL, 0, 0), 0);
+    assert_int_equal(sc_client_socket_down(a, "y1"), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(sc_client_lookup(b, SC_BY_SESSION, "s3", false, on_loc, &f, 0), 1);
+    assert_string_equal(f.ids[0], "y2");
+    usleep(600 * 1000);
+    bool connected = false;
+    assert_int_equal(sc_client_session_get(b, "s3", NULL, NULL, &connected, 0), 1);
+    assert_true(connected);
+    assert_int_equal(sc_client_socket_down(a, "y2"), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+
     assert_int_equal(sc_client_session_set(b, "s2", e, 1, NULL, 0, 0), 0);
     assert_int_equal(sc_client_socket_down(b, "x2"), 0);
     assert_int_equal(sc_client_sync(b, 0), 0);
     assert_int_equal(sc_client_session_get(a, "s2", NULL, NULL, NULL, 0), 1);
     usleep(600 * 1000);
     assert_int_equal(sc_client_session_get(a, "s2", NULL, NULL, NULL, 0), 0);
-    assert_int_equal(stat_of(a, "sessions_expired"), 1);
+    assert_int_equal(stat_of(a, "sessions_expired"), 2); /* s3's too */
     sc_client_close(a);
     sc_client_close(b);
     daemon_free(d);
@@ -419,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_emit_to_user),
         cmocka_unit_test(test_user_wide_apply),
         cmocka_unit_test(test_session_data_and_grace),
+        cmocka_unit_test(test_session_over_namespaces),
         cmocka_unit_test(test_restarted_node_keeps_moved_sessions),
         cmocka_unit_test(test_redis_restart_then_node_death),
     };

@@ -678,6 +678,45 @@ static void random_consistency(void **state)
     sc_registry_free(&r);
 }
 
+/* One engine.io connection, a socket per namespace, one session id: the
+ * session stays found while any of them is registered, whichever goes first. */
+static void session_shared_by_sockets(void **state)
+{
+    (void)state;
+    sc_registry r;
+    sc_registry_init(&r);
+    sc_owner o;
+    sc_owner_init(&o, NULL);
+    sc_socket *ns[4];
+    const char *ids[] = {"root", "chat", "admin", "other"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(sc_registry_add_socket(&r, &o, ids[i], i < 3 ? "sess" : "sess2", "",
+                                                NULL, 0, &ns[i]),
+                         0);
+    assert_ptr_equal(sc_registry_find_session(&r, "sess"), ns[0]); /* the oldest */
+    assert_int_equal(sc_map_count(&r.sessions), 2);
+    assert_null(sc_registry_session_other(ns[3]));
+    assert_non_null(sc_registry_session_other(ns[0]));
+
+    sc_registry_remove_socket(&r, ns[1]); /* from the middle */
+    assert_ptr_equal(sc_registry_find_session(&r, "sess"), ns[0]);
+    assert_ptr_equal(sc_registry_session_other(ns[0]), ns[2]);
+    assert_ptr_equal(sc_registry_session_other(ns[2]), ns[0]);
+
+    sc_registry_remove_socket(&r, ns[0]); /* the one the map held */
+    assert_ptr_equal(sc_registry_find_session(&r, "sess"), ns[2]);
+    assert_null(sc_registry_session_other(ns[2]));
+    assert_ptr_equal(sc_registry_find_session(&r, "sess2"), ns[3]);
+
+    sc_registry_remove_socket(&r, ns[2]);
+    assert_null(sc_registry_find_session(&r, "sess"));
+    assert_int_equal(sc_map_count(&r.sessions), 1);
+    sc_registry_remove_owner(&r, &o);
+    assert_int_equal(sc_map_count(&r.sessions), 0);
+    sc_owner_free(&o);
+    sc_registry_free(&r);
+}
+
 #define FIX(t) cmocka_unit_test_setup_teardown(t, fixture_setup, fixture_teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -687,6 +726,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(leave_all_frees_empty_rooms),
     cmocka_unit_test(remove_socket_and_owner),
     cmocka_unit_test(free_with_live_sockets),
+    cmocka_unit_test(session_shared_by_sockets),
     FIX(select_rooms_ids_all),
     FIX(select_except),
     FIX(select_owner_restricted),
