@@ -344,6 +344,23 @@ static bool is_live_owner(fz_daemon *d, const sc_owner *o)
     return false;
 }
 
+/* A socket with a session id is on the list of the socket the session map
+ * names for it. */
+static void check_session(const sc_registry *reg, const sc_socket *sk)
+{
+    if (!sk->sid_len)
+        return;
+    const sc_socket *h = sc_registry_find_session(reg, sc_socket_sid(sk));
+    if (!h || h->sess_prev || strcmp(sc_socket_sid(h), sc_socket_sid(sk)) != 0)
+        fz_fail("socket %s: its session %s maps to %s", sc_socket_id(sk), sc_socket_sid(sk),
+                h ? sc_socket_id(h) : "nothing");
+    for (uint32_t n = 0; h && n <= sc_map_count(&reg->sockets); h = h->sess_next, n++)
+        if (h == sk)
+            return;
+    fz_fail("socket %s is not on the list of its session %s", sc_socket_id(sk),
+            sc_socket_sid(sk));
+}
+
 void fz_check(fz_daemon *d)
 {
     sc_server *s = &d->srv;
@@ -368,6 +385,7 @@ void fz_check(fz_daemon *d)
             fz_fail("socket %s belongs to no live connection", sc_socket_id(sk));
         if (!sc_pset_has(&sk->owner->sockets, sk))
             fz_fail("socket %s is missing from its owner's set", sc_socket_id(sk));
+        check_session(reg, sk);
         uint32_t n;
         void *const *slots = sc_pset_slots(&sk->rooms, &n);
         for (uint32_t j = 0; j < n; j++) {

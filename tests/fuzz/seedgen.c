@@ -251,6 +251,11 @@ static void two_apps(void)
     dn.socket_id = S("b2");
     frame_rec(1, 10, M(SOCKET_DOWN), &dn);
     frame_rec(0, 11, M(SOCKET_DOWN), &dn); /* not A's socket */
+    /* a session with a socket per namespace, on both apps: its oldest goes */
+    socket_up(0, 12, "a3", "sa1", "", NULL, 0);
+    socket_up(1, 13, "b3", "sa1", "", NULL, 0);
+    dn.socket_id = S("a1");
+    frame_rec(0, 14, M(SOCKET_DOWN), &dn);
 }
 
 static void frame_seeds(void)
