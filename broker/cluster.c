@@ -164,7 +164,6 @@ struct sc_cluster {
     char sha[S_COUNT][41];  /* loaded scripts on the current connection */
     uint64_t loaded_gen;    /* which connection the shas belong to */
     uint64_t pub_gen;
-    uint64_t reply_checked_ms; /* last publish that kept its reply */
     char last_resub[SC_ID_MAX + 200]; /* gap ends when this one is confirmed */
 };
 
@@ -480,7 +479,7 @@ static void outbox_flush(sc_cluster *c)
     size_t n = 0;
     while (ac && c->ob_head) {
         outbox_item *it = c->ob_head;
-        redisAsyncFormattedCommand(ac, on_cmd_reply, NULL, it->cmd, it->len);
+        sc_redis_command_formatted(c->pub, on_cmd_reply, NULL, it->cmd, it->len);
         outbox_unlink(c, it);
         n++;
     }
@@ -519,9 +518,8 @@ static void command(sc_cluster *c, int argc, const char **argv, const size_t *le
     batch_flush(c);
     targeted_flush(c);
     direct_flush(c);
-    redisAsyncContext *ac = sc_redis_ctx(c->pub);
-    if (ac) {
-        redisAsyncCommandArgv(ac, cb ? cb : on_cmd_reply, pd, argc, argv, lens);
+    if (sc_redis_ctx(c->pub)) {
+        sc_redis_command_argv(c->pub, cb ? cb : on_cmd_reply, pd, argc, argv, lens);
         SC_COUNT(redis_commands);
         return;
     }
@@ -546,44 +544,6 @@ static size_t pack_envelope(sc_cluster *c, sc_envelope *env, uint8_t **ret)
     return len;
 }
 
-/* Replies to PUBLISH. Those that say nothing but errors (rooms, broadcasts,
- * requests) are mostly skipped (CLIENT REPLY SKIP, see sc_redis_can_skip):
- * a reply wakes this process once more per message, just as Redis hands the
- * message to the receiving node, which on a small machine costs the emit a
- * scheduling delay. One per redis_reply_check_ms keeps its reply: it shows
- * that Redis still accepts them, and that the skipped ones before it ran. */
-static bool check_due(sc_cluster *c, uint64_t *last_ms)
-{
-    uint64_t iv = c->cfg->redis_reply_check_ms, now = wall_ms();
-    if (iv && now >= *last_ms && now - *last_ms < iv)
-        return false;
-    *last_ms = now;
-    return true;
-}
-
-/* A checked reply: an error stops the skipping (so every later refusal is
- * answered and counted); any answer confirms the skipped ones before it. */
-static void checked(redisAsyncContext *ac, const redisReply *rep, uintptr_t mark)
-{
-    sc_redis *r = ac->data; /* NULL once we dropped the context */
-    if (!r || !rep)
-        return;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        char why[160];
-        snprintf(why, sizeof(why), "redis refused a checked PUBLISH (%.100s)", rep->str);
-        sc_redis_skip_off(r, why);
-    } else {
-        sc_redis_skip_confirm(r, mark);
-    }
-}
-
-/* pd: the skip mark when it was sent. */
-static void on_checked_reply(redisAsyncContext *ac, void *reply, void *pd)
-{
-    checked(ac, reply, (uintptr_t)pd);
-    on_cmd_reply(ac, reply, NULL);
-}
-
 /* PUBLISH is the hot command: format its RESP by hand into a reused buffer
  * (hiredis' generic argv formatter was a fifth of the publishing node's CPU). */
 static size_t publish_format(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
@@ -602,29 +562,20 @@ static size_t publish_format(sc_cluster *c, const char *channel, size_t chlen, c
     return (size_t)n + 2;
 }
 
-/* Only while sc_redis_can_skip(c->pub). */
-static void publish_skipped(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
-                            size_t len)
-{
-    char *p;
-    size_t n = publish_format(c, channel, chlen, env, len, &p);
-    SC_COUNT(redis_publishes);
-    sc_redis_send_skipped(c->pub, p, n);
-    SC_COUNT(redis_commands);
-    SC_COUNT(redis_replies_skipped);
-}
-
 /* Returns true when hiredis took it (cb will run with pd), false when it
- * went to the outbox (cb never runs; the caller still owns pd). */
+ * went to the outbox (cb never runs; the caller still owns pd). No cb: a
+ * quiet command, whose reply only an error makes matter (sc_redis_send_quiet). */
 static bool publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
                            size_t len, bool vol, redisCallbackFn *cb, void *pd)
 {
     char *p;
     size_t n = publish_format(c, channel, chlen, env, len, &p);
     SC_COUNT(redis_publishes);
-    redisAsyncContext *ac = sc_redis_ctx(c->pub);
-    if (ac) {
-        redisAsyncFormattedCommand(ac, cb, pd, p, n);
+    if (sc_redis_ctx(c->pub)) {
+        if (cb)
+            sc_redis_command_formatted(c->pub, cb, pd, p, n);
+        else
+            sc_redis_send_quiet(c->pub, p, n);
         SC_COUNT(redis_commands);
         return true;
     }
@@ -634,17 +585,12 @@ static bool publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, con
     return false;
 }
 
-/* A publish whose reply tells nothing but errors (rooms, broadcasts, requests). */
+/* A publish whose reply tells nothing but errors (rooms, broadcasts,
+ * requests): quiet, see sc_redis_send_quiet. */
 static void publish_now(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
                         size_t len, bool vol)
 {
-    if (!sc_redis_can_skip(c->pub))
-        publish_now_cb(c, channel, chlen, env, len, vol, on_cmd_reply, NULL);
-    else if (!check_due(c, &c->reply_checked_ms))
-        publish_skipped(c, channel, chlen, env, len);
-    else
-        publish_now_cb(c, channel, chlen, env, len, vol, on_checked_reply,
-                       (void *)sc_redis_skip_mark(c->pub));
+    publish_now_cb(c, channel, chlen, env, len, vol, NULL, NULL);
 }
 
 /* Read the varint at *p (bounded by end); advances *p. -1 if malformed. */
@@ -1127,7 +1073,7 @@ static void send_sub(sc_cluster *c, const char *verb, sc_sub **subs, size_t n)
         argv[i + 1] = subs[i]->name;
         lens[i + 1] = subs[i]->len;
     }
-    redisAsyncCommandArgv(ac, on_sub_reply, c, (int)n + 1, argv, lens);
+    sc_redis_command_argv(c->sub, on_sub_reply, c, (int)n + 1, argv, lens);
     free(argv);
     free(lens);
 }
@@ -1896,11 +1842,12 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     s = sub_get(c, c->ch_all, true);
     s->want = s->permanent = true;
     sc_redis_opts po = {"publish", cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms,
-                        cfg->redis_reconnect_min_ms, cfg->redis_reconnect_max_ms, true, true};
+                        cfg->redis_reconnect_min_ms, cfg->redis_reconnect_max_ms, true,
+                        &cfg->redis_reply_defer_ms, on_cmd_reply};
     sc_redis_opts so = po;
     so.name = "subscribe";
     so.probe = false; /* the canary checks the subscriber end to end */
-    so.skip_replies = false;
+    so.quiet_defer_ms = NULL; /* messages come on it: always read at once */
     c->pub = sc_redis_new(srv->loop, &url, &po, on_pub_state, c);
     c->sub = sc_redis_new(srv->loop, &url, &so, on_sub_state, c);
     sc_info("cluster: node %s joins via redis %s, prefix '%s'", c->self, sc_redis_url_safe(&url),
@@ -2162,14 +2109,12 @@ typedef struct direct_pd {
     sc_cluster *c;
     sc_dcnode *node; /* held until the reply */
     uint32_t n;      /* envelopes in the PUBLISH */
-    uintptr_t mark;  /* sc_redis_skip_mark when sent */
 } direct_pd;
 
 static void on_direct_reply(redisAsyncContext *ac, void *reply, void *pd)
 {
     direct_pd *dp = pd;
     redisReply *r = reply;
-    checked(ac, r, dp->mark);
     if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
         SC_COUNT_N(dircache_unreceived, dp->n);
         sc_dircache_node_unreachable(&dp->c->dc, dp->node);
@@ -2188,10 +2133,10 @@ static void on_direct_reply(redisAsyncContext *ac, void *reply, void *pd)
 static void direct_publish(sc_cluster *c, sc_dcnode *nd, const uint8_t *p, size_t len,
                            uint32_t nenv, bool vol)
 {
-    /* Always answered: the count of receivers is how an emit that nobody
-     * gets (node gone, or resubscribing) is counted and its route dropped. */
+    /* Not quiet: the count of receivers is how an emit that nobody gets
+     * (node gone, or resubscribing) is counted and its route dropped. */
     direct_pd *dp = sc_xmalloc(sizeof(*dp));
-    *dp = (direct_pd){c, nd, nenv, sc_redis_skip_mark(c->pub)};
+    *dp = (direct_pd){c, nd, nenv};
     sc_dcnode_hold(nd);
     if (!publish_now_cb(c, nd->ch, nd->chlen, p, len, vol, on_direct_reply, dp)) {
         sc_dcnode_release(nd); /* in the outbox: no reply to wait for */
@@ -2732,7 +2677,6 @@ void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud)
 {
     fn("redis_pub_up", sc_redis_is_up(c->pub), ud);
     fn("redis_sub_up", c->sub_ready, ud);
-    fn("redis_skip_replies", sc_redis_can_skip(c->pub), ud);
     fn("redis_reconnects", sc_redis_reconnects(c->pub) + sc_redis_reconnects(c->sub), ud);
     fn("cluster_nodes", c->nlive, ud);
     fn("outbox_bytes", c->ob_bytes, ud);
@@ -2791,5 +2735,4 @@ void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *h)
     h->outbox_messages = c->ob_count;
     h->channels = sc_map_count(&c->subs);
     h->dircache_entries = sc_dircache_count(&c->dc);
-    h->skip_replies = sc_redis_can_skip(c->pub);
 }

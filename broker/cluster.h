@@ -112,7 +112,6 @@ typedef struct sc_cluster_health {
     uint64_t outbox_bytes, outbox_messages;
     uint64_t channels;        /* channels subscribed or wanted */
     uint64_t dircache_entries; /* socket id -> node entries in the directory cache */
-    bool skip_replies;         /* PUBLISHes sent with CLIENT REPLY SKIP */
 } sc_cluster_health;
 void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *ret);
 

@@ -71,9 +71,9 @@ static const option_def options[] = {
      "a node whose liveness is not refreshed for this long is dead"},
     {"canary_interval_ms", T_UINT, OFF(canary_interval_ms), "1000", 0, 600000,
      "pub/sub self-check interval; two missed canaries force a resubscribe (0: off)"},
-    {"redis_reply_check_ms", T_UINT, OFF(redis_reply_check_ms), "1000", 0, 600000,
-     "room and broadcast PUBLISHes skip their reply (CLIENT REPLY SKIP) but one per this "
-     "interval, which checks them (0: all replied)"},
+    {"redis_reply_defer_ms", T_UINT, OFF(redis_reply_defer_ms), "10", 0, 10000,
+     "replies to room and broadcast PUBLISHes may wait this long unread, so they do not wake "
+     "the node once per message (0: read every reply at once)"},
     {"outbox_max_bytes", T_SIZE, OFF(outbox_max_bytes), "16m", 0, 4096 * MIB,
      "cluster messages kept while Redis is away; beyond it they are dropped"},
     {"request_timeout_ms", T_UINT, OFF(request_timeout_ms), "5000", 10, 600000,

@@ -31,7 +31,7 @@ typedef struct sc_config {
     uint64_t heartbeat_ms;
     uint64_t node_ttl_ms;
     uint64_t canary_interval_ms;
-    uint64_t redis_reply_check_ms; /* one PUBLISH keeps its reply per this; 0: all */
+    uint64_t redis_reply_defer_ms; /* quiet replies may wait unread this long */
     uint64_t outbox_max_bytes;
     uint64_t request_timeout_ms;
     uint64_t max_pending_requests;

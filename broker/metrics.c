@@ -365,9 +365,6 @@ static void cluster_gauges(sc_buf *b, const sc_cluster *c)
     gauge(b, P "redis_channels", "pub/sub channels this node subscribes to or wants", h.channels);
     gauge(b, P "dircache_entries", "socket id -> node entries in the directory cache",
           h.dircache_entries);
-    gauge(b, P "redis_skip_replies",
-          "1 while PUBLISHes skip redis's reply (CLIENT REPLY SKIP; see redis_reply_check_ms)",
-          h.skip_replies);
 }
 
 /* ---- process --------------------------------------------------------------------- */

@@ -12,7 +12,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <hiredis/adapters/libev.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +36,18 @@ struct sc_redis {
     uint64_t probe_sent_us;
     uint64_t down_since_us; /* 0 while up */
     char kick_why[128];
-    /* replies skipped (see sc_redis_can_skip): allowed on this connection;
-     * sent, and how many of those a later reply has shown were run */
-    bool skip_ok;
-    uintptr_t skip_sent, skip_confirmed, probe_mark;
+    /* hiredis' libev hooks for r->ac, ours: the connection is not watched
+     * for reading while only quiet replies are due (sc_redis_send_quiet).
+     * Quiet commands sent and answered on it, and how many had been sent
+     * when the last other command went: once a quiet one sent after that is
+     * answered, so is everything before it. */
+    struct {
+        redisAsyncContext *ac;
+        ev_io rev, wev;
+        ev_timer defer;
+        bool reading; /* hiredis wants to read */
+        uint64_t quiet_sent, quiet_answered, quiet_before_loud;
+    } io;
 };
 
 /* ---- URL ------------------------------------------------------------------- */
@@ -154,17 +161,10 @@ const char *sc_redis_url_safe(const sc_redis_url *u)
 
 static void schedule_retry(sc_redis *r);
 
-/* Skipped commands that no reply has confirmed are as good as lost. */
-static void skip_reset(sc_redis *r)
-{
-    SC_COUNT_N(redis_commands_lost, r->skip_sent - r->skip_confirmed);
-    r->skip_sent = r->skip_confirmed = 0;
-    r->skip_ok = false;
-}
+static void loud_sent(sc_redis *r);
 
 static void go_down(sc_redis *r, const char *why)
 {
-    skip_reset(r);
     bool was_up = r->up;
     r->up = false;
     if (was_up || !r->down_since_us)
@@ -215,7 +215,6 @@ static void on_probe_reply(redisAsyncContext *ac, void *reply, void *pd)
      * the connection is recycled if that lasts redis_command_timeout_ms. */
     if (rep && rep->type != REDIS_REPLY_ERROR && r->ac == ac) {
         r->probe_pending = false;
-        sc_redis_skip_confirm(r, r->probe_mark);
         sc_histogram_observe(&sc_metric.redis_seconds, sc_now_us() - r->probe_sent_us);
     }
 }
@@ -237,29 +236,11 @@ static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
     }
     r->probe_pending = true;
     r->probe_sent_us = now;
-    r->probe_mark = r->skip_sent;
     redisAsyncCommand(r->ac, on_probe_reply, r, "PING");
+    loud_sent(r);
 }
 
 static void on_ready_reply(redisAsyncContext *ac, void *reply, void *pd);
-
-/* CLIENT REPLY ON answers +OK where CLIENT REPLY is allowed, an error
- * (NOPERM, unknown command) where not: one reply either way, so hiredis'
- * reply matching holds, whereas a refused SKIP would answer twice. */
-static void on_reply_mode(redisAsyncContext *ac, void *reply, void *pd)
-{
-    sc_redis *r = pd;
-    const redisReply *rep = reply;
-    if (!rep || r->ac != ac)
-        return;
-    r->skip_ok = rep->type == REDIS_REPLY_STATUS;
-    if (!r->skip_ok)
-        sc_log_limited(SC_LOG_INFO,
-                       "redis %s: CLIENT REPLY is not available (%s): every command waits for "
-                       "its reply (allow +client|reply for the ACL user to save a wake-up per "
-                       "publish)",
-                       r->name, rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
-}
 
 static void on_connect(const redisAsyncContext *ac, int status)
 {
@@ -284,13 +265,12 @@ static void on_connect(const redisAsyncContext *ac, int status)
     }
     if (r->url.db)
         redisAsyncCommand(c, on_auth_reply, r, "SELECT %d", r->url.db);
-    if (r->o.skip_replies)
-        redisAsyncCommand(c, on_reply_mode, r, "CLIENT REPLY ON");
     /* The kernel completes a TCP connect even for a Redis that is frozen
      * (SIGSTOP) or stuck: up only once it answers, so that until then the
      * owner keeps its messages (outbox) instead of writing them into a
      * connection nobody reads. The connect timer still runs. */
     redisAsyncCommand(c, on_ready_reply, r, "PING");
+    loud_sent(r);
 }
 
 static void on_ready_reply(redisAsyncContext *ac, void *reply, void *pd)
@@ -324,6 +304,122 @@ static void on_connect_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     sc_redis_reconnect(r, why);
 }
 
+/* ---- reading and writing: hiredis' event hooks ------------------------------- */
+
+/* Held: only quiet replies are due, so the connection is not watched; the
+ * defer timer reads them if nothing else does first. */
+static bool io_held(const sc_redis *r)
+{
+    return r->o.quiet_defer_ms && *r->o.quiet_defer_ms &&
+           r->io.quiet_answered > r->io.quiet_before_loud &&
+           r->io.quiet_sent > r->io.quiet_answered;
+}
+
+static void io_update(sc_redis *r)
+{
+    if (!r->io.ac)
+        return;
+    if (!r->io.reading) {
+        ev_io_stop(r->loop, &r->io.rev);
+        ev_timer_stop(r->loop, &r->io.defer);
+    } else if (!io_held(r)) {
+        ev_timer_stop(r->loop, &r->io.defer);
+        ev_io_start(r->loop, &r->io.rev);
+    } else {
+        ev_io_stop(r->loop, &r->io.rev);
+        if (!ev_is_active(&r->io.defer)) {
+            ev_timer_set(&r->io.defer, (double)*r->o.quiet_defer_ms / 1000.0, 0);
+            ev_timer_start(r->loop, &r->io.defer);
+        }
+    }
+}
+
+/* hiredis may free the context inside these (EOF, an error reply): our
+ * cleanup hook clears r->io.ac then. */
+static void io_read(sc_redis *r)
+{
+    redisAsyncHandleRead(r->io.ac);
+    io_update(r);
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    io_read(w->data);
+}
+
+static void on_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    sc_redis *r = w->data;
+    redisAsyncHandleWrite(r->io.ac);
+}
+
+static void on_defer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    sc_redis *r = w->data;
+    SC_COUNT(redis_deferred_reads);
+    io_read(r);
+}
+
+static void hook_add_read(void *p)
+{
+    sc_redis *r = p;
+    r->io.reading = true;
+    io_update(r);
+}
+
+static void hook_del_read(void *p)
+{
+    sc_redis *r = p;
+    r->io.reading = false;
+    io_update(r);
+}
+
+static void hook_add_write(void *p)
+{
+    sc_redis *r = p;
+    ev_io_start(r->loop, &r->io.wev);
+}
+
+static void hook_del_write(void *p)
+{
+    sc_redis *r = p;
+    ev_io_stop(r->loop, &r->io.wev);
+}
+
+static void hook_cleanup(void *p)
+{
+    sc_redis *r = p;
+    ev_io_stop(r->loop, &r->io.rev);
+    ev_io_stop(r->loop, &r->io.wev);
+    ev_timer_stop(r->loop, &r->io.defer);
+    r->io.ac = NULL;
+    r->io.reading = false;
+}
+
+static void io_attach(sc_redis *r, redisAsyncContext *ac)
+{
+    r->io.ac = ac;
+    r->io.reading = false;
+    r->io.quiet_sent = r->io.quiet_answered = r->io.quiet_before_loud = 0;
+    ev_io_init(&r->io.rev, on_readable, ac->c.fd, EV_READ);
+    ev_io_init(&r->io.wev, on_writable, ac->c.fd, EV_WRITE);
+    ev_timer_init(&r->io.defer, on_defer, 0, 0);
+    r->io.rev.data = r->io.wev.data = r->io.defer.data = r;
+    ac->ev.data = r;
+    ac->ev.addRead = hook_add_read;
+    ac->ev.delRead = hook_del_read;
+    ac->ev.addWrite = hook_add_write;
+    ac->ev.delWrite = hook_del_write;
+    ac->ev.cleanup = hook_cleanup;
+}
+
+/* A command whose reply someone waits for: read it as soon as it comes. */
+static void loud_sent(sc_redis *r)
+{
+    r->io.quiet_before_loud = r->io.quiet_sent;
+    io_update(r);
+}
+
 static void connect_now(sc_redis *r)
 {
     redisAsyncContext *ac = r->url.path ? redisAsyncConnectUnix(r->url.path)
@@ -340,7 +436,7 @@ static void connect_now(sc_redis *r)
     }
     ac->data = r;
     r->ac = ac;
-    redisLibevAttach(r->loop, ac);
+    io_attach(r, ac);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     ev_timer_set(&r->connect, r->o.connect_timeout_ms / 1000.0, 0);
@@ -464,43 +560,35 @@ uint64_t sc_redis_down_since(const sc_redis *r)
     return r->up ? 0 : r->down_since_us;
 }
 
-bool sc_redis_can_skip(const sc_redis *r)
+/* pd: the sc_redis, which outlives its contexts (sc_redis_free frees the
+ * context, and so answers its callbacks, first). */
+static void on_quiet_reply(redisAsyncContext *ac, void *reply, void *pd)
 {
-    return r->skip_ok && r->up && r->ac;
+    sc_redis *r = pd;
+    if (r->io.ac == ac) {
+        r->io.quiet_answered++;
+        /* io_update runs when hiredis' read returns */
+    }
+    r->o.quiet_reply(ac, reply, r->ud);
 }
 
-void sc_redis_send_skipped(sc_redis *r, const char *cmd, size_t len)
+void sc_redis_send_quiet(sc_redis *r, const char *cmd, size_t len)
 {
-    static const char skip[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n";
-    redisContext *c = &r->ac->c;
-    /* SKIP and its command go into the buffer together, so that nothing
-     * else can come between them; hiredis expects no reply for either. */
-    sds b = sdsMakeRoomFor(c->obuf, sizeof(skip) - 1 + len);
-    if (!b)
-        sc_oom(sdslen(c->obuf) + sizeof(skip) + len);
-    b = sdscatlen(b, skip, sizeof(skip) - 1); /* room made: cannot fail */
-    c->obuf = sdscatlen(b, cmd, len);
-    r->skip_sent++;
+    redisAsyncFormattedCommand(r->ac, on_quiet_reply, r, cmd, len);
+    r->io.quiet_sent++;
+    io_update(r);
 }
 
-uintptr_t sc_redis_skip_mark(const sc_redis *r)
+void sc_redis_command_formatted(sc_redis *r, redisCallbackFn *cb, void *pd, const char *cmd,
+                                size_t len)
 {
-    return r->skip_sent;
+    redisAsyncFormattedCommand(r->ac, cb, pd, cmd, len);
+    loud_sent(r);
 }
 
-void sc_redis_skip_confirm(sc_redis *r, uintptr_t mark)
+void sc_redis_command_argv(sc_redis *r, redisCallbackFn *cb, void *pd, int argc,
+                           const char **argv, const size_t *lens)
 {
-    if (mark - r->skip_confirmed <= r->skip_sent - r->skip_confirmed)
-        r->skip_confirmed = mark; /* replies come in order; guards a stale mark */
-}
-
-void sc_redis_skip_off(sc_redis *r, const char *why)
-{
-    if (!r->skip_ok)
-        return;
-    r->skip_ok = false;
-    sc_log_limited(SC_LOG_WARN,
-                   "redis %s: %s; every command now waits for its reply until the next "
-                   "connection, so that each refusal is counted",
-                   r->name, why);
+    redisAsyncCommandArgv(r->ac, cb, pd, argc, argv, lens);
+    loud_sent(r);
 }

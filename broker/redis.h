@@ -43,7 +43,10 @@ typedef struct sc_redis_opts {
     uint64_t reconnect_min_ms;
     uint64_t reconnect_max_ms;
     bool probe; /* send PING to detect a stuck server (not on pub/sub conns) */
-    bool skip_replies; /* find out whether commands may skip their reply */
+    /* how long quiet replies may wait unread (see sc_redis_send_quiet), read
+     * at each use so a reload applies; NULL or 0: read every reply at once */
+    const uint64_t *quiet_defer_ms;
+    redisCallbackFn *quiet_reply; /* gets each quiet reply, pd = the owner's ud */
 } sc_redis_opts;
 
 sc_redis *sc_redis_new(struct ev_loop *loop, const sc_redis_url *url, const sc_redis_opts *o,
@@ -65,26 +68,21 @@ uint64_t sc_redis_reconnects(const sc_redis *r);
  * never came up); 0 while it is up. */
 uint64_t sc_redis_down_since(const sc_redis *r);
 
-/* Commands without a reply (CLIENT REPLY SKIP before each), on a connection
- * opened with skip_replies: its owner is never woken for their answer.
- * Redis still runs them in order with everything else on the connection.
- * Whether the server allows it (ACL, a Redis-compatible server) is asked
- * with CLIENT REPLY ON before the connection is reported up.
+/* Sending, while up (sc_redis_ctx non-NULL). Every command goes through one
+ * of these, so the connection knows which replies someone waits for.
  *
- * Such a command cannot be answered with an error, nor be known to be lost
- * when the connection drops. So: any reply to a command sent after it shows
- * it was run; sc_redis_skip_mark() before such a command and
- * sc_redis_skip_confirm() with that mark when it is answered. When the
- * connection drops, the ones not yet confirmed are counted in
- * redis_commands_lost. The liveness probe (PING) confirms by itself. */
-bool sc_redis_can_skip(const sc_redis *r);
-/* Append `cmd` (formatted RESP) to the output; written when the owner next
- * flushes the connection (redisAsyncHandleWrite). Only when can_skip. */
-void sc_redis_send_skipped(sc_redis *r, const char *cmd, size_t len);
-uintptr_t sc_redis_skip_mark(const sc_redis *r);
-void sc_redis_skip_confirm(sc_redis *r, uintptr_t mark);
-/* Stop skipping on this connection (a command was refused: later ones get
- * replies, so every refusal is counted); `why` is logged. */
-void sc_redis_skip_off(sc_redis *r, const char *why);
+ * A quiet command's reply matters only if it is an error: a PUBLISH to a
+ * room channel, whose reply comes just as Redis hands the message to the
+ * receiving node; waking for each of them costs the emit a scheduling delay
+ * on a small machine. While only quiet replies are due, the connection is
+ * not watched for reading: they are read once a command someone waits for
+ * is sent, or by a timer quiet_defer_ms later. Each is still read and matched
+ * in order (o.quiet_reply counts errors, and NULL for the ones a dropped
+ * connection never answered); only when changes. `cmd` is formatted RESP. */
+void sc_redis_send_quiet(sc_redis *r, const char *cmd, size_t len);
+void sc_redis_command_formatted(sc_redis *r, redisCallbackFn *cb, void *pd, const char *cmd,
+                                size_t len);
+void sc_redis_command_argv(sc_redis *r, redisCallbackFn *cb, void *pd, int argc,
+                           const char **argv, const size_t *lens);
 
 #endif

@@ -32,7 +32,7 @@ static const char *const reloadable[] = {
     "http_request_timeout_ms",
     "dircache_ttl_ms",
     "dircache_max_entries",
-    "redis_reply_check_ms",
+    "redis_reply_defer_ms",
 };
 
 static struct {

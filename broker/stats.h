@@ -112,7 +112,8 @@
     X(dircache_notices_sent, "stale notices sent to nodes whose directory cache is stale")         \
     X(dircache_notices_suppressed, "stale socket ids not reported: notice full or rate limit")     \
     X(dircache_notices_received, "stale notices received from other nodes")                        \
-    X(redis_replies_skipped, "PUBLISHes sent with CLIENT REPLY SKIP (see redis_reply_check_ms)")   \
+    X(redis_deferred_reads, "reads of the publish connection made for quiet replies only, "        \
+                            "redis_reply_defer_ms after them")                                     \
     X(requests_shutdown, "requests answered with ERROR_SHUTTING_DOWN: the daemon stopped first")
 
 typedef struct sc_stats {

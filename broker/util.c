@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-void sc_oom(size_t n)
+static void oom(size_t n)
 {
     fprintf(stderr, "sidecast: out of memory allocating %zu bytes, aborting\n", n);
     abort();
@@ -20,7 +20,7 @@ void *sc_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (!p)
-        sc_oom(n);
+        oom(n);
     return p;
 }
 
@@ -28,7 +28,7 @@ void *sc_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p)
-        sc_oom(n * size);
+        oom(n * size);
     return p;
 }
 
@@ -36,7 +36,7 @@ void *sc_xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
     if (!q)
-        sc_oom(n);
+        oom(n);
     return q;
 }
 

@@ -7,8 +7,6 @@
 #include <stdint.h>
 
 /* Never return NULL: on allocation failure they log and abort(). */
-/* Report and abort: allocation failures are not recovered from. */
-_Noreturn void sc_oom(size_t n);
 void *sc_xmalloc(size_t n);
 void *sc_xcalloc(size_t n, size_t size);
 void *sc_xrealloc(void *p, size_t n);
