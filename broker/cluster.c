@@ -479,7 +479,8 @@ static void outbox_flush(sc_cluster *c)
     size_t n = 0;
     while (ac && c->ob_head) {
         outbox_item *it = c->ob_head;
-        sc_redis_command_formatted(c->pub, on_cmd_reply, NULL, it->cmd, it->len);
+        if (sc_redis_command_formatted(c->pub, on_cmd_reply, NULL, it->cmd, it->len) < 0)
+            break; /* being torn down: kept for the next connection */
         outbox_unlink(c, it);
         n++;
     }
@@ -518,8 +519,8 @@ static void command(sc_cluster *c, int argc, const char **argv, const size_t *le
     batch_flush(c);
     targeted_flush(c);
     direct_flush(c);
-    if (sc_redis_ctx(c->pub)) {
-        sc_redis_command_argv(c->pub, cb ? cb : on_cmd_reply, pd, argc, argv, lens);
+    if (sc_redis_ctx(c->pub) &&
+        sc_redis_command_argv(c->pub, cb ? cb : on_cmd_reply, pd, argc, argv, lens) == 0) {
         SC_COUNT(redis_commands);
         return;
     }
@@ -571,11 +572,8 @@ static bool publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, con
     char *p;
     size_t n = publish_format(c, channel, chlen, env, len, &p);
     SC_COUNT(redis_publishes);
-    if (sc_redis_ctx(c->pub)) {
-        if (cb)
-            sc_redis_command_formatted(c->pub, cb, pd, p, n);
-        else
-            sc_redis_send_quiet(c->pub, p, n);
+    if (sc_redis_ctx(c->pub) && (cb ? sc_redis_command_formatted(c->pub, cb, pd, p, n)
+                                    : sc_redis_send_quiet(c->pub, p, n)) == 0) {
         SC_COUNT(redis_commands);
         return true;
     }

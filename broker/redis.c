@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 struct sc_redis {
     struct ev_loop *loop;
@@ -353,11 +354,19 @@ static void on_writable(struct ev_loop *loop, ev_io *w, int revents)
     redisAsyncHandleWrite(r->io.ac);
 }
 
+/* hiredis reads at most 16 KB a call: drain what is there (bounded), so
+ * that a backlog of quiet replies cannot grow from one timer to the next. */
 static void on_defer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     sc_redis *r = w->data;
     SC_COUNT(redis_deferred_reads);
-    io_read(r);
+    for (int i = 0; i < 64 && r->io.ac; i++) {
+        redisAsyncHandleRead(r->io.ac);
+        int avail = 0;
+        if (!r->io.ac || ioctl(r->io.ac->c.fd, FIONREAD, &avail) < 0 || avail <= 0)
+            break;
+    }
+    io_update(r);
 }
 
 static void hook_add_read(void *p)
@@ -572,23 +581,29 @@ static void on_quiet_reply(redisAsyncContext *ac, void *reply, void *pd)
     r->o.quiet_reply(ac, reply, r->ud);
 }
 
-void sc_redis_send_quiet(sc_redis *r, const char *cmd, size_t len)
+int sc_redis_send_quiet(sc_redis *r, const char *cmd, size_t len)
 {
-    redisAsyncFormattedCommand(r->ac, on_quiet_reply, r, cmd, len);
+    if (redisAsyncFormattedCommand(r->ac, on_quiet_reply, r, cmd, len) != REDIS_OK)
+        return -1;
     r->io.quiet_sent++;
     io_update(r);
+    return 0;
 }
 
-void sc_redis_command_formatted(sc_redis *r, redisCallbackFn *cb, void *pd, const char *cmd,
-                                size_t len)
+int sc_redis_command_formatted(sc_redis *r, redisCallbackFn *cb, void *pd, const char *cmd,
+                               size_t len)
 {
-    redisAsyncFormattedCommand(r->ac, cb, pd, cmd, len);
+    if (redisAsyncFormattedCommand(r->ac, cb, pd, cmd, len) != REDIS_OK)
+        return -1;
     loud_sent(r);
+    return 0;
 }
 
-void sc_redis_command_argv(sc_redis *r, redisCallbackFn *cb, void *pd, int argc,
-                           const char **argv, const size_t *lens)
+int sc_redis_command_argv(sc_redis *r, redisCallbackFn *cb, void *pd, int argc,
+                          const char **argv, const size_t *lens)
 {
-    redisAsyncCommandArgv(r->ac, cb, pd, argc, argv, lens);
+    if (redisAsyncCommandArgv(r->ac, cb, pd, argc, argv, lens) != REDIS_OK)
+        return -1;
     loud_sent(r);
+    return 0;
 }
