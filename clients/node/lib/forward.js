@@ -163,22 +163,10 @@ class Forwarder {
     if (!this.register) return;
     this._onConnection = (conn) => this._registerConn(conn);
     this.engine.on('connection', this._onConnection);
+    // The sid stays in the directory while this registration or any
+    // namespace socket with it does (sidecastd keeps a session until its
+    // last socket goes), so a namespace leaving does not lose it.
     for (const id of Object.keys(this.engine.clients)) this._registerConn(this.engine.clients[id]);
-    // The directory maps a session to its last registration and drops the
-    // mapping with that socket: when a socket.io socket leaves (one namespace
-    // of several) while its engine.io connection lives on, register the sid
-    // again, or the session's next forwarded poll would find nothing.
-    this._onSocket = (socket) => socket.once('disconnect', () => this._reassert(socket.conn));
-    this._onNsp = (nsp) => nsp.on('connection', this._onSocket);
-    for (const nsp of this.io._nsps.values()) this._onNsp(nsp);
-    this.io.on('new_namespace', this._onNsp);
-  }
-
-  _reassert(conn) {
-    const id = 'eio:' + conn.id;
-    if (this._closed || !this._registered.has(id) || conn.readyState !== 'open') return;
-    this.client.socketDown(id);
-    this.client.socketUp(id, { sessionId: conn.id });
   }
 
   _registerConn(conn) {
@@ -212,8 +200,6 @@ class Forwarder {
     }
     if (this._onConnection) {
       this.engine.removeListener('connection', this._onConnection);
-      this.io.removeListener('new_namespace', this._onNsp);
-      for (const nsp of this.io._nsps.values()) nsp.removeListener('connection', this._onSocket);
     }
     for (const id of this._registered) this.client.socketDown(id);
     this._registered.clear();

@@ -17,7 +17,7 @@
 //      is never forwarded again, the in-flight limit and the timeout answer
 //      503 / 504 and are counted;
 //   5. one session with two namespaces: when one leaves, the session stays
-//      reachable (the forwarder registers its sid again);
+//      reachable (sidecastd keeps a session until its last socket goes);
 //   6. a node dies (its process and its sidecastd, SIGKILL): its clients
 //      reconnect on the survivors and talk again.
 // Every wait is bounded; every process is started here and stopped by pid.
