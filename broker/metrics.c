@@ -216,6 +216,7 @@ static const reason_map reasons[] = {
     R(requests_refused_limit, "max_pending_requests"),
     R(requests_unavailable, "redis_unavailable"),
     R(requests_timeout, "request_timeout"),
+    R(requests_shutdown, "shutting_down"),
     R(relay_timeouts, "relay_timeout"),
     R(responses_late, "late_response"),
     R(acks_unknown, "unknown_ack"),
