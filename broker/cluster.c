@@ -1652,12 +1652,14 @@ static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, si
                         bool in_batch)
 {
     raw_response rr;
-    if (read_raw_response(p, len, &rr)) {
+    if (len && read_raw_response(p, len, &rr)) {
         if (from_peer(c, rr.origin, rr.seq, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE))
             handle_raw_response(c, &rr);
         return;
     }
-    sc_envelope *env = sidecast__cluster__v1__envelope__unpack(&c->arena.pb, len, p);
+    /* An empty one has no origin; as a Batch's entry it has no bytes at all
+     * (protobuf-c gives it a NULL pointer). */
+    sc_envelope *env = len ? sidecast__cluster__v1__envelope__unpack(&c->arena.pb, len, p) : NULL;
     if (!env || !env->origin || !env->origin[0] ||
         (in_batch && env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH)) {
         SC_COUNT(cluster_malformed);
