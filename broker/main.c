@@ -10,6 +10,33 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
+
+/* fds open when the server counts them: stdio and the event loop's */
+#define FDS_AT_START 6
+
+/* --check-config: what the fd limit the daemon would run with (the hard
+ * limit: it raises the soft one to it) does to max_connections. 0, or -1
+ * when it cannot serve one app connection (the daemon would not start). */
+static int check_fd_limit(const sc_config *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY)
+        return 0;
+    unsigned long long limit = (unsigned long long)rl.rlim_max;
+    uint64_t cap = sc_server_fd_capacity(cfg, limit, FDS_AT_START);
+    if (cap == 0) {
+        printf("error: the limit of %llu open files (LimitNOFILE, ulimit -n) cannot serve one app "
+               "connection with http_max_connections %llu; raise it\n",
+               limit, (unsigned long long)cfg->http_max_connections);
+        return -1;
+    }
+    if (cap < cfg->max_connections)
+        printf("warning: max_connections %llu is more than the limit of %llu open files "
+               "(LimitNOFILE, ulimit -n) can serve; sidecastd will clamp it to about %llu\n",
+               (unsigned long long)cfg->max_connections, limit, (unsigned long long)cap);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -24,9 +51,11 @@ int main(int argc, char **argv)
         return 0;
     }
     if (cmd == SC_CMD_CHECK) {
-        printf("configuration OK\n");
+        int bad = check_fd_limit(&cfg);
+        if (!bad)
+            printf("configuration OK\n");
         sc_config_free(&cfg);
-        return 0;
+        return bad ? 1 : 0;
     }
     sc_log_set_level(cfg.log_level);
     /* SIGHUP re-reads the flags: from a copy, since argv itself is scrubbed */

@@ -204,6 +204,7 @@ static const reason_map reasons[] = {
     R(refused_malformed, "malformed_frame"),
     R(refused_too_large, "frame_too_large"),
     R(refused_unknown_message, "unknown_message"),
+    R(connections_refused_fd, "out_of_fds"),
     R(refused_handshake, "handshake"),
     R(refused_version, "protocol_version"),
     R(refused_duplicate, "duplicate_socket"),

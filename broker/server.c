@@ -2,7 +2,15 @@
  *
  * Startup takes over a stale socket file (left by a crash) only after
  * checking that nothing answers on it; a live sidecastd on the same path is
- * an error, never silently replaced. */
+ * an error, never silently replaced.
+ *
+ * File descriptors: startup raises the soft RLIMIT_NOFILE to the hard limit
+ * and clamps max_connections (with a warning, as Redis does with maxclients)
+ * to what that limit can serve once the listeners, the HTTP endpoint's
+ * connections, Redis and a spare are counted. App connections never take
+ * the fds kept for those. Running out anyway (the limit lowered at run time,
+ * ENFILE) never spins: a reserve fd is given up to tell each waiting client
+ * why (Error{LIMIT}) and close it, then accepting pauses for a backoff. */
 #include "server.h"
 #include "cluster.h"
 #include "log.h"
@@ -12,12 +20,14 @@
 #include "stats.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <stddef.h>
@@ -25,6 +35,138 @@
 #include <unistd.h>
 
 #define ACCEPTS_PER_EVENT 64
+/* fds held besides app connections, listeners and HTTP connections: the
+ * loop's own, the journal and notify sockets, a config or credentials file
+ * read on reload, the /proc files a scrape reads, the stale-socket probe */
+#define FD_SPARE 8
+/* redis: the publish and subscribe connections, each with room for its
+ * replacement while the old one is torn down */
+#define FD_REDIS 4
+/* accepting pauses this long after EMFILE/ENFILE (doubling to the max) */
+#define ACCEPT_BACKOFF_MIN_MS 50
+#define ACCEPT_BACKOFF_MAX_MS 1000
+
+/* ---- file descriptor budget -------------------------------------------------- */
+
+static bool http_enabled(const sc_config *cfg)
+{
+    return cfg->http_listen && cfg->http_listen[0];
+}
+
+/* fds app connections must leave free for others (read live: reloads). */
+static uint64_t fd_headroom(const sc_config *cfg)
+{
+    uint64_t n = FD_SPARE;
+    if (http_enabled(cfg))
+        n += cfg->http_max_connections;
+    if (cfg->redis_url && cfg->redis_url[0])
+        n += FD_REDIS;
+    return n;
+}
+
+/* fds for everything but app connections: the listeners, the reserve and
+ * the headroom. */
+static uint64_t fd_kept(const sc_config *cfg)
+{
+    return 1 + (http_enabled(cfg) ? 1 : 0) + 1 + fd_headroom(cfg);
+}
+
+uint64_t sc_server_fd_capacity(const sc_config *cfg, uint64_t fd_limit, uint64_t fds_open)
+{
+    uint64_t need = fds_open + fd_kept(cfg);
+    return fd_limit > need ? fd_limit - need : 0;
+}
+
+uint64_t sc_server_max_connections(const sc_server *s)
+{
+    return SC_MIN(s->cfg->max_connections, s->fd_capacity);
+}
+
+static uint64_t count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return 8; /* no /proc: stdio and the loop's fds, a guess */
+    uint64_t n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n ? n - 1 : 0; /* less the directory's own fd */
+}
+
+static uint64_t rlim_value(rlim_t v)
+{
+    return v == RLIM_INFINITY ? UINT64_MAX : (uint64_t)v;
+}
+
+/* The soft limit now: an operator may lower it (prlimit) while we run. */
+static uint64_t current_fd_limit(sc_server *s)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        s->fd_limit = rlim_value(rl.rlim_cur);
+    return s->fd_limit;
+}
+
+/* Raise the soft fd limit to the hard one and bound app connections by what
+ * it serves. A max_connections it cannot serve is clamped with a warning
+ * rather than refused, so that a unit with a low LimitNOFILE still starts
+ * and says why; a limit that cannot serve one app connection is an error. */
+static int setup_fd_limit(sc_server *s)
+{
+    const sc_config *cfg = s->cfg;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+        int err = errno;
+        sc_error("cannot read the limit on open files (RLIMIT_NOFILE): %s", strerror(err));
+        return -err;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur != rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+            sc_info("raised the limit on open files (RLIMIT_NOFILE) from %llu to the hard limit "
+                    "%llu",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)rlim_value(rl.rlim_max));
+            rl.rlim_cur = rl.rlim_max;
+        } else {
+            sc_warn("cannot raise the limit on open files (RLIMIT_NOFILE) from %llu to the hard "
+                    "limit %llu: %s; running with %llu",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)rlim_value(rl.rlim_max),
+                    strerror(errno), (unsigned long long)rl.rlim_cur);
+        }
+    }
+    s->fd_limit = rlim_value(rl.rlim_cur);
+    uint64_t open_now = count_open_fds();
+    s->fd_capacity = sc_server_fd_capacity(cfg, s->fd_limit, open_now);
+    uint64_t kept = fd_kept(cfg);
+    if (s->fd_capacity == 0) {
+        sc_error("the limit of %llu open files cannot serve one app connection (%llu open at "
+                 "start, %llu needed for the listeners, HTTP (http_max_connections %llu), redis "
+                 "and internal use); raise LimitNOFILE (ulimit -n) or lower "
+                 "http_max_connections",
+                 (unsigned long long)s->fd_limit, (unsigned long long)open_now,
+                 (unsigned long long)kept, (unsigned long long)cfg->http_max_connections);
+        return -EMFILE;
+    }
+    if (s->fd_capacity < cfg->max_connections)
+        sc_warn("max_connections %llu is more than the limit of %llu open files can serve (%llu "
+                "open at start, %llu kept for the listeners, HTTP (http_max_connections %llu), "
+                "redis and internal use): clamped to max_connections %llu; raise LimitNOFILE "
+                "(ulimit -n) or lower max_connections",
+                (unsigned long long)cfg->max_connections, (unsigned long long)s->fd_limit,
+                (unsigned long long)open_now, (unsigned long long)kept,
+                (unsigned long long)cfg->http_max_connections, (unsigned long long)s->fd_capacity);
+    else
+        sc_info("limit on open files %llu: room for %llu app connections (max_connections %llu)",
+                (unsigned long long)s->fd_limit, (unsigned long long)s->fd_capacity,
+                (unsigned long long)cfg->max_connections);
+    return 0;
+}
+
+static int open_reserve(void)
+{
+    return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
 
 static int fill_addr(struct sockaddr_un *a, const char *path)
 {
@@ -171,11 +313,104 @@ static bool admit_peer(sc_server *s, int fd)
                    "allow_gids",
                    (int)pid, (unsigned)uid, (unsigned)gid);
     char msg[160];
-    snprintf(msg, sizeof(msg), "uid %u gid %u is not allowed to use this sidecastd (allow_uids, "
-                               "allow_gids)",
+    snprintf(msg, sizeof(msg),
+             "uid %u gid %u is not allowed to use this sidecastd (allow_uids, "
+             "allow_gids)",
              (unsigned)uid, (unsigned)gid);
     refuse_with(fd, SIDECAST__V1__ERROR_CODE__ERROR_FORBIDDEN, msg);
     return false;
+}
+
+/* Closes fd; the caller logs. */
+static void refuse_out_of_fds(sc_server *s, int fd)
+{
+    SC_COUNT(connections_refused_fd);
+    char msg[160];
+    snprintf(msg, sizeof(msg),
+             "sidecastd is out of file descriptors (limit %llu, %llu app connections open); try "
+             "again later",
+             (unsigned long long)s->fd_limit, (unsigned long long)s->nconns);
+    refuse_with(fd, SIDECAST__V1__ERROR_CODE__ERROR_LIMIT, msg);
+}
+
+/* Stop accepting for a backoff: a listener that stays readable while
+ * accept fails would otherwise turn the loop as fast as it can. */
+static void pause_accept(sc_server *s)
+{
+    s->accept_backoff_ms = s->accept_backoff_ms
+                               ? SC_MIN(2 * s->accept_backoff_ms, ACCEPT_BACKOFF_MAX_MS)
+                               : ACCEPT_BACKOFF_MIN_MS;
+    ev_io_stop(s->loop, &s->accept_io);
+    ev_timer_stop(s->loop, &s->accept_retry);
+    ev_timer_set(&s->accept_retry, s->accept_backoff_ms / 1000.0, 0);
+    ev_timer_start(s->loop, &s->accept_retry);
+}
+
+static void on_accept_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    sc_server *s = w->data;
+    if (s->reserve_fd < 0)
+        s->reserve_fd = open_reserve();
+    if (s->listen_fd >= 0 && !s->stopping)
+        ev_io_start(loop, &s->accept_io);
+}
+
+/* EMFILE/ENFILE: give up the reserve fd for each waiting client in turn, to
+ * tell it why and close it, rather than leave it hanging in the backlog;
+ * then pause. Bounded by ACCEPTS_PER_EVENT; the rest waits for the retry. */
+static void out_of_fds(sc_server *s, int err)
+{
+    unsigned refused = 0;
+    bool had_reserve = s->reserve_fd >= 0;
+    for (int i = 0; i < ACCEPTS_PER_EVENT && s->reserve_fd >= 0; i++) {
+        close(s->reserve_fd);
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            refuse_out_of_fds(s, fd);
+            refused++;
+        }
+        s->reserve_fd = open_reserve();
+        if (fd < 0)
+            break;
+    }
+    pause_accept(s);
+    if (err == ENFILE)
+        sc_log_limited(SC_LOG_WARN,
+                       "the system is out of file descriptors (ENFILE, fs.file-max): refused %u "
+                       "app connection(s)%s, %llu open; accepting again in %u ms; raise "
+                       "fs.file-max or lower max_connections",
+                       refused, had_reserve ? "" : " (no reserve fd: the rest wait)",
+                       (unsigned long long)s->nconns, s->accept_backoff_ms);
+    else
+        sc_log_limited(SC_LOG_WARN,
+                       "out of file descriptors (EMFILE, limit %llu): refused %u app "
+                       "connection(s)%s, %llu open; accepting again in %u ms; raise LimitNOFILE "
+                       "or lower max_connections",
+                       (unsigned long long)current_fd_limit(s), refused,
+                       had_reserve ? "" : " (no reserve fd: the rest wait)",
+                       (unsigned long long)s->nconns, s->accept_backoff_ms);
+}
+
+/* accept4 failed with err; true to go on accepting in this event. */
+static bool accept_failed(sc_server *s, int err)
+{
+    switch (err) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+    case EINTR: return false;
+    case ECONNABORTED: /* that client is gone; the next one may be there */
+    case EPROTO: return true;
+    case EMFILE:
+    case ENFILE: out_of_fds(s, err); return false;
+    default: /* ENOBUFS, ENOMEM...: retrying at once would spin */
+        pause_accept(s);
+        sc_log_limited(SC_LOG_WARN, "accept failed: %s; accepting again in %u ms", strerror(err),
+                       s->accept_backoff_ms);
+        return false;
+    }
 }
 
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
@@ -183,22 +418,45 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     (void)revents;
     sc_server *s = w->data;
+    uint64_t fd_limit = current_fd_limit(s);
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
         int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                sc_log_limited(SC_LOG_WARN, "accept failed: %s", strerror(errno));
+            if (accept_failed(s, errno))
+                continue;
             return;
         }
         if (!admit_peer(s, fd))
             continue;
-        if (s->nconns >= s->cfg->max_connections) {
+        uint64_t max = sc_server_max_connections(s);
+        if (s->nconns >= max) {
             SC_COUNT(connections_refused_limit);
-            sc_log_limited(SC_LOG_WARN, "refusing app connection: max_connections %llu reached",
-                           (unsigned long long)s->cfg->max_connections);
-            refuse_connection(fd, s->cfg->max_connections);
+            if (max < s->cfg->max_connections)
+                sc_log_limited(SC_LOG_WARN,
+                               "refusing app connection: max_connections %llu reached (clamped "
+                               "from %llu: the limit of %llu open files serves no more)",
+                               (unsigned long long)max, (unsigned long long)s->cfg->max_connections,
+                               (unsigned long long)s->fd_limit);
+            else
+                sc_log_limited(SC_LOG_WARN, "refusing app connection: max_connections %llu reached",
+                               (unsigned long long)max);
+            refuse_connection(fd, max);
             continue;
         }
+        /* fds are allocated lowest first: at this one, fewer than the
+         * headroom are left for HTTP, redis and the daemon's own files */
+        uint64_t headroom = fd_headroom(s->cfg);
+        if ((uint64_t)fd + headroom >= fd_limit) {
+            sc_log_limited(SC_LOG_WARN,
+                           "out of file descriptors (fd %d, limit %llu, %llu kept for HTTP, redis "
+                           "and internal use): refusing app connection, %llu open; raise "
+                           "LimitNOFILE or lower max_connections",
+                           fd, (unsigned long long)fd_limit, (unsigned long long)headroom,
+                           (unsigned long long)s->nconns);
+            refuse_out_of_fds(s, fd);
+            continue;
+        }
+        s->accept_backoff_ms = 0;
         sc_conn *c = sc_conn_new(s, fd);
         c->next = s->conns;
         if (s->conns)
@@ -292,6 +550,7 @@ static void close_listener(sc_server *s)
     if (s->listen_fd < 0)
         return;
     ev_io_stop(s->loop, &s->accept_io);
+    ev_timer_stop(s->loop, &s->accept_retry);
     close(s->listen_fd);
     s->listen_fd = -1;
     if (s->own_socket_file && unlink(s->cfg->socket_path) < 0 && errno != ENOENT)
@@ -362,6 +621,9 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     s->loop = loop;
     s->cfg = cfg;
     s->listen_fd = -1;
+    s->reserve_fd = -1;
+    ev_timer_init(&s->accept_retry, on_accept_retry, 0, 0);
+    s->accept_retry.data = s;
     s->started_us = sc_now_us();
     sc_registry_init(&s->reg);
     sc_arena_init(&s->arena, 256 * 1024);
@@ -378,9 +640,19 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     int r = sc_access_init(&s->access, cfg);
     if (r < 0)
         return r;
+    r = setup_fd_limit(s);
+    if (r < 0)
+        return r;
     r = open_listener(s);
     if (r < 0)
         return r;
+    /* opened early, so it is a low fd: under a limit lowered at run time it
+     * is still one accept can reuse */
+    s->reserve_fd = open_reserve();
+    if (s->reserve_fd < 0)
+        sc_warn("cannot open a reserve fd (/dev/null): %s; when out of file descriptors, "
+                "waiting clients are not told why",
+                strerror(errno));
     s->cluster = sc_cluster_new(s);
     if (s->cluster) {
         s->reg.on_room = room_hook;
@@ -426,6 +698,10 @@ void sc_server_cleanup(sc_server *s)
         sc_conn_free(c);
     }
     close_listener(s);
+    ev_timer_stop(s->loop, &s->accept_retry);
+    if (s->reserve_fd >= 0)
+        close(s->reserve_fd);
+    s->reserve_fd = -1;
     ev_prepare_stop(s->loop, &s->flush_prep);
     ev_signal_stop(s->loop, &s->sigterm);
     ev_signal_stop(s->loop, &s->sigint);

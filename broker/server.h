@@ -38,10 +38,17 @@ typedef struct sc_server {
     char node_id[40];
     char node_name[256];
     uint64_t started_us;
-    struct sc_http *http;      /* operations endpoint, NULL when disabled */
-    bool socket_activated;     /* listener from systemd (sd_listen_fds) */
-    char listen_path[128];     /* then: its path (getsockname), for logs */
-    sc_access access; /* peer allow-list (access.c) */
+    struct sc_http *http;  /* operations endpoint, NULL when disabled */
+    bool socket_activated; /* listener from systemd (sd_listen_fds) */
+    char listen_path[128]; /* then: its path (getsockname), for logs */
+    sc_access access;      /* peer allow-list (access.c) */
+    /* file descriptors (server.c): how many app connections the fd limit
+     * can serve, and the accept path's answer to running out of them */
+    uint64_t fd_limit;          /* RLIMIT_NOFILE soft limit after startup */
+    uint64_t fd_capacity;       /* app connections that limit can serve */
+    int reserve_fd;             /* given up to refuse one client on EMFILE */
+    ev_timer accept_retry;      /* re-arms accept_io after an fd backoff */
+    unsigned accept_backoff_ms; /* 0: not backing off */
 } sc_server;
 
 /* Bind the socket (taking over a stale one) and set up watchers.
@@ -61,5 +68,14 @@ void sc_server_doomed(sc_server *s, sc_conn *c);
 
 /* For dispatch.c: gauges. */
 uint64_t sc_server_output_bytes(const sc_server *s);
+/* The bound on app connections in force: max_connections, or less when the
+ * fd limit cannot serve that many (clamped at startup, logged). */
+uint64_t sc_server_max_connections(const sc_server *s);
+
+/* App connections an fd limit can serve with cfg, when fds_open are open
+ * before the listeners: the limit less the listeners, the reserve fd,
+ * http_max_connections, redis and a spare for files and internal use.
+ * 0 when it cannot serve one. Pure; for startup and --check-config. */
+uint64_t sc_server_fd_capacity(const sc_config *cfg, uint64_t fd_limit, uint64_t fds_open);
 
 #endif

@@ -10,6 +10,7 @@
     X(connections_accepted, "app connections accepted")                                            \
     X(connections_closed, "app connections closed, for any reason")                                \
     X(connections_refused_limit, "connections refused: max_connections reached")                   \
+    X(connections_refused_fd, "connections refused: out of file descriptors (EMFILE, ENFILE)")     \
     X(frames_in, "frames received from apps")                                                      \
     X(frames_out, "frames sent to apps")                                                           \
     X(bytes_in, "bytes received from apps")                                                        \
