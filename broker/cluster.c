@@ -159,8 +159,15 @@ struct sc_cluster {
     bool in_gap;
     uint64_t gap_from_ms;
     char gap_reason[128];
+    uint64_t last_rx_ms; /* wall time of the last message on the subscriber */
+    /* this node's entries in Redis (see SCRIPT_REAP): written and confirmed
+     * (dir_ready) since the last rewrite; heartbeats since that rewrite; the
+     * wall time a heartbeat last found them whole */
+    bool dir_ready;
+    uint32_t dir_pings; /* confirmations of rewrites in flight */
+    uint32_t beats_since_resync;
+    uint64_t dir_ok_ms;
     bool leaving, left;
-    bool nlive_seen_self; /* our own id has appeared in a live list */
     char sha[S_COUNT][41];  /* loaded scripts on the current connection */
     uint64_t loaded_gen;    /* which connection the shas belong to */
     uint64_t pub_gen;
@@ -204,7 +211,11 @@ static bool dircache_on(const sc_cluster *c)
  * ARGV: prefix, origin, report (1: fill the sender's directory cache), then
  * per emit: envelope, number of socket ids, number of user ids, socket
  * ids..., user ids... Returns, with report, each listed socket id found on
- * another node and its node, flat (id, node, id, node...), once per id. */
+ * another node and its node, flat (id, node, id, node...), once per id;
+ * then always two counts of what could not be routed: listed socket ids
+ * found on no node (disconnected, or their node's directory is being
+ * rewritten), and envelopes whose PUBLISH reached no subscriber (node gone
+ * or resubscribing). */
 static const char *SCRIPT_TARGETED =
     "local p, origin, report = ARGV[1], ARGV[2], ARGV[3] == '1'\n"
     "local function varint(n)\n"
@@ -213,10 +224,11 @@ static const char *SCRIPT_TARGETED =
     "  return s .. string.char(n)\n"
     "end\n"
     "local hash, nodeof, out, order, seen, env = p .. ':sockets', {}, {}, {}, {}, nil\n"
-    "local res, told = {}, {}\n"
+    "local res, told, missed, unrecv = {}, {}, 0, 0\n"
     "local function send(id, listed)\n"
     "  local node = nodeof[id]\n" /* a burst to one socket looks it up once */
     "  if node == nil then node = redis.call('HGET', hash, id) or false; nodeof[id] = node end\n"
+    "  if listed and not node then missed = missed + 1 end\n"
     "  if report and listed and node and node ~= origin and not told[id] then\n"
     "    told[id] = true; res[#res + 1] = id; res[#res + 1] = node\n"
     "  end\n"
@@ -250,8 +262,10 @@ static const char *SCRIPT_TARGETED =
     "    local items = table.concat(parts)\n"
     "    msg = table.concat({'\\n', varint(#origin), origin, 'r', varint(#items), items})\n"
     "  end\n"
-    "  redis.call('PUBLISH', p .. ':node:' .. node, msg)\n"
+    "  if redis.call('PUBLISH', p .. ':node:' .. node, msg) == 0 then unrecv = unrecv + #q end\n"
     "end\n"
+    "res[#res + 1] = missed\n"
+    "res[#res + 1] = unrecv\n"
     "return res\n";
 
 /* Directory entries of one socket: P:sockets id -> node, P:nodesock:<node>
@@ -296,15 +310,29 @@ static const char *SCRIPT_TARGETED =
 static const char *SCRIPT_FORGET =
     DIRECTORY_LUA "forget(ARGV[1], ARGV[2], tonumber(ARGV[3]))\nreturn 1\n";
 
-/* Heartbeat: list live nodes as id, info pairs; reap the dead ones.
- * ARGV: prefix, grace. The last element is the number reaped. */
+/* Heartbeat: renew this node's liveness, list live nodes as id, info pairs
+ * and reap the dead ones, in one atomic step. Before renewing, it checks
+ * that this node is still whole in Redis: its liveness key had not expired,
+ * it is still in the node list, and its directory still holds the marker
+ * field '' that every directory rewrite writes (socket ids are never
+ * empty). A stall past the TTL (reaped by a survivor), FLUSHALL/FLUSHDB, a
+ * Redis restart without persistence, a failover to an empty replica or an
+ * evicted key all clear at least one of them.
+ * ARGV: prefix, grace, self, info, ttl. Returns the pairs, then the number
+ * reaped, then flags "<alive><member><marker>" as three 0/1 digits. */
 static const char *SCRIPT_REAP = DIRECTORY_LUA
-    "local p, grace, live, dead = ARGV[1], tonumber(ARGV[2]), {}, 0\n"
+    "local p, grace, self, info, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]\n"
+    "local flags = (redis.call('EXISTS', p .. ':alive:' .. self) == 1 and '1' or '0') ..\n"
+    "  (redis.call('SISMEMBER', p .. ':nodes', self) == 1 and '1' or '0') ..\n"
+    "  (redis.call('HEXISTS', p .. ':nodesock:' .. self, '') == 1 and '1' or '0')\n"
+    "redis.call('SET', p .. ':alive:' .. self, info, 'PX', ttl)\n"
+    "redis.call('SADD', p .. ':nodes', self)\n"
+    "local live, dead = {}, 0\n"
     "for _, n in ipairs(redis.call('SMEMBERS', p .. ':nodes')) do\n"
-    "  local info = redis.call('GET', p .. ':alive:' .. n)\n"
-    "  if info then\n"
+    "  local v = redis.call('GET', p .. ':alive:' .. n)\n"
+    "  if v then\n"
     "    live[#live + 1] = n\n"
-    "    live[#live + 1] = info\n"
+    "    live[#live + 1] = v\n"
     "  else\n"
     "    forget(p, n, grace)\n"
     "    redis.call('SREM', p .. ':nodes', n)\n"
@@ -312,6 +340,7 @@ static const char *SCRIPT_REAP = DIRECTORY_LUA
     "  end\n"
     "end\n"
     "live[#live + 1] = tostring(dead)\n"
+    "live[#live + 1] = flags\n"
     "return live\n";
 
 /* Socket down. ARGV: prefix, node, id, grace, heir (or '') */
@@ -501,7 +530,7 @@ static void on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd)
     }
     if (r->type == REDIS_REPLY_ERROR) {
         SC_COUNT(redis_errors);
-        sc_log_limited(SC_LOG_WARN, "redis refused a command: %s", r->str);
+        sc_log_limited(SC_LOG_WARN, "redis refused a command: %s", SC_ESC(r->str));
     }
 }
 
@@ -512,7 +541,7 @@ static void batch_flush(sc_cluster *c);
 static void targeted_flush(sc_cluster *c);
 static void direct_flush(sc_cluster *c);
 
-static void command(sc_cluster *c, int argc, const char **argv, const size_t *lens, bool keep,
+static bool command(sc_cluster *c, int argc, const char **argv, const size_t *lens, bool keep,
                     bool vol, redisCallbackFn *cb, void *pd)
 {
     flush_ups(c); /* every later command sees the sockets registered before it */
@@ -522,14 +551,15 @@ static void command(sc_cluster *c, int argc, const char **argv, const size_t *le
     if (sc_redis_ctx(c->pub) &&
         sc_redis_command_argv(c->pub, cb ? cb : on_cmd_reply, pd, argc, argv, lens) == 0) {
         SC_COUNT(redis_commands);
-        return;
+        return true;
     }
     if (!keep)
-        return;
+        return false;
     char *cmd;
     int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
     if (len > 0)
         outbox_push(c, cmd, (size_t)len, vol);
+    return false;
 }
 
 static size_t pack_envelope(sc_cluster *c, sc_envelope *env, uint8_t **ret)
@@ -739,7 +769,7 @@ static void on_script_loaded(redisAsyncContext *ac, void *reply, void *pd)
         lc->c->loaded_gen = lc->gen;
     } else if (r && r->type == REDIS_REPLY_ERROR) {
         SC_COUNT(redis_errors);
-        sc_log_limited(SC_LOG_WARN, "redis refused SCRIPT LOAD: %s (using EVAL)", r->str);
+        sc_log_limited(SC_LOG_WARN, "redis refused SCRIPT LOAD: %s (using EVAL)", SC_ESC(r->str));
     }
     free(lc);
 }
@@ -756,10 +786,37 @@ static void load_scripts(sc_cluster *c)
     }
 }
 
+static void directory_resync(sc_cluster *c);
+
+/* Redis lost the scripts (SCRIPT FLUSH, or a failover to a replica that
+ * never loaded them): EVALSHA fails with NOSCRIPT until they are loaded
+ * again. Back to EVAL at once, load them again, and rewrite the directory
+ * (socket downs refused meanwhile left entries behind). The refused
+ * commands themselves are counted in redis_errors by their handlers. */
+static void check_noscript(sc_cluster *c, const redisReply *r)
+{
+    if (!r || r->type != REDIS_REPLY_ERROR || strncmp(r->str, "NOSCRIPT", 8) != 0 ||
+        c->loaded_gen != c->pub_gen)
+        return;
+    c->loaded_gen = 0; /* no connection has generation 0 once up */
+    SC_COUNT(redis_scripts_reloaded);
+    sc_warn("redis no longer knows sidecast's scripts (SCRIPT FLUSH or a failover): loading them "
+            "again and rewriting this node's directory");
+    load_scripts(c);
+    directory_resync(c);
+}
+
+/* Reply handler of directory commands: on_cmd_reply, plus NOSCRIPT. */
+static void on_dir_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    check_noscript(pd, reply);
+    on_cmd_reply(ac, reply, NULL);
+}
+
 static void argv_send(sc_cluster *c, argv_buf *a, bool keep, bool vol)
 {
     if (a->n)
-        command(c, (int)a->n, a->argv, a->lens, keep, vol, NULL, NULL);
+        command(c, (int)a->n, a->argv, a->lens, keep, vol, on_dir_reply, c);
     a->n = 0;
 }
 
@@ -879,15 +936,39 @@ static void forget_self(sc_cluster *c)
     free(a.lens);
 }
 
-/* After (re)connecting: forget what Redis may still hold for this node and
- * write every local socket again, so an emptied Redis (restart without
- * persistence) or entries missed while away are repaired. */
+static void maybe_end_gap(sc_cluster *c);
+
+/* A PING after a rewrite: Redis answers in order, so its reply means every
+ * write of the rewrite before it is done. */
+static void on_dir_written(redisAsyncContext *ac, void *reply, void *pd)
+{
+    sc_cluster *c = pd;
+    c->dir_pings--;
+    if (!reply || c->dir_pings > 0)
+        return; /* lost with its connection (rewritten on the next), or not the last */
+    c->dir_ready = true;
+    maybe_end_gap(c);
+}
+
+/* After (re)connecting, or when a heartbeat found this node's entries gone:
+ * forget what Redis may still hold for this node and write every local
+ * socket again, plus the directory's marker field, so an emptied Redis
+ * (restart without persistence, FLUSHALL) or entries reaped during a stall
+ * are repaired. Until Redis confirms it, dir_ready is false (a Gap open now
+ * stays open, /readyz says not ready). */
 static void directory_resync(sc_cluster *c)
 {
     c->nups = 0; /* the resync writes every socket anyway */
+    c->dir_ready = false;
+    c->beats_since_resync = 0;
     if (c->leaving)
         return;
     forget_self(c);
+    char setkey[200];
+    snprintf(setkey, sizeof(setkey), "%s:nodesock:%s", c->prefix, c->self);
+    const char *ma[] = {"HSET", setkey, "", "0:"};
+    size_t ml[] = {4, strlen(setkey), 0, 2};
+    command(c, 4, ma, ml, false, false, NULL, NULL);
     sc_registry *reg = &c->srv->reg;
     const sc_socket *batch[RESYNC_BATCH];
     size_t n = 0, total = 0;
@@ -904,6 +985,10 @@ static void directory_resync(sc_cluster *c)
     if (n)
         hset_batch(c, batch, n);
     total += n;
+    const char *pa[] = {"PING"};
+    size_t pl[] = {4};
+    if (command(c, 1, pa, pl, false, false, on_dir_written, c))
+        c->dir_pings++;
     SC_COUNT(directory_resyncs);
     sc_info("directory: wrote %zu socket(s) of this node to redis", total);
 }
@@ -951,21 +1036,72 @@ static void parse_info(const char *s, size_t len, char **ret_name, char **ret_ad
     *ret_addr = sc_xstrndup(colon + 1 + nl, len - (size_t)(colon + 1 - s) - nl);
 }
 
+static void gap_begin(sc_cluster *c, uint64_t from_ms, const char *reason);
+
+/* A heartbeat in flight: when it was sent, and whether it was the first
+ * since this node's directory was (re)written. */
+typedef struct beat_pd {
+    sc_cluster *c;
+    uint64_t sent_ms;
+    bool first;
+} beat_pd;
+
+/* The heartbeat found this node's entries gone from Redis (flags from
+ * SCRIPT_REAP: liveness, node list, directory marker). Its directory is
+ * rewritten and the apps get a Gap from the last heartbeat that found it
+ * whole: messages routed to this node since then may have found no entry. */
+static void check_whole(sc_cluster *c, const beat_pd *bp, const redisReply *flags)
+{
+    if (!flags || flags->type != REDIS_REPLY_STRING || flags->len != 3 || c->leaving)
+        return;
+    bool alive = flags->str[0] == '1', member = flags->str[1] == '1', marker = flags->str[2] == '1';
+    /* the first heartbeat after a rewrite may find its liveness expired
+     * (first start, or a long outage); the marker it must find */
+    if (marker && (bp->first || (alive && member))) {
+        c->dir_ok_ms = bp->sent_ms;
+        return;
+    }
+    const char *what = !marker && !alive ? "liveness and directory are gone from redis (reaped "
+                                           "after a stall past node_ttl_ms, or redis was wiped)"
+                       : !marker         ? "directory is gone from redis (keys deleted or evicted)"
+                       : !member         ? "entry in the node list is gone from redis"
+                                         : "liveness expired (a stall past node_ttl_ms)";
+    SC_COUNT(self_reaped);
+    sc_warn("this node's %s: rewriting its liveness and directory; apps get a Gap from %llu ms "
+            "ago",
+            what, (unsigned long long)(wall_ms() - SC_MIN(c->dir_ok_ms, wall_ms())));
+    char reason[128];
+    snprintf(reason, sizeof(reason), "this node's directory was lost from redis and rewritten");
+    gap_begin(c, c->dir_ok_ms ? c->dir_ok_ms : bp->sent_ms, reason);
+    directory_resync(c);
+}
+
 static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
 {
-    sc_cluster *c = pd;
+    beat_pd *bp = pd;
+    sc_cluster *c = bp->c;
     redisReply *r = reply;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1)
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
+        if (r) {
+            check_noscript(c, r);
+            on_cmd_reply(ac, reply, NULL);
+        }
+        free(bp);
         return;
-    size_t pairs = (r->elements - 1) / 2;
-    long long dead = atoll(r->element[r->elements - 1]->str ? r->element[r->elements - 1]->str : "0");
+    }
+    check_whole(c, bp, r->element[r->elements - 1]);
+    free(bp);
+    size_t pairs = (r->elements - 2) / 2;
+    const redisReply *dr = r->element[r->elements - 2];
+    long long dead = atoll(dr->type == REDIS_REPLY_STRING ? dr->str : "0");
     /* peers that are no longer live: drop their de-duplication state */
     for (size_t i = 0; i < c->nlive; i++) {
         bool still = false;
         for (size_t j = 0; j < pairs && !still; j++)
             still = strcmp(c->live_ids[i], r->element[2 * j]->str) == 0;
         if (!still && strcmp(c->live_ids[i], c->self) != 0)
-            sc_info("node %s (%s) left the cluster", c->live_names[i], c->live_ids[i]);
+            sc_info("node %s (%s) left the cluster", SC_ESC(c->live_names[i]),
+                    SC_ESC(c->live_ids[i]));
     }
     free_live(c);
     c->live_ids = sc_xcalloc(pairs + 1, sizeof(char *));
@@ -978,17 +1114,6 @@ static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
     }
     c->nlive = pairs;
     sc_dircache_set_live(&c->dc, c->live_ids, c->nlive); /* entries of gone nodes: stale */
-    bool self_live = false;
-    for (size_t j = 0; j < pairs && !self_live; j++)
-        self_live = strcmp(c->live_ids[j], c->self) == 0;
-    if (!self_live && !c->leaving && c->nlive_seen_self) {
-        /* our liveness expired (a long stall of Redis or of this process)
-         * and a survivor reaped our directory entries: write them again */
-        sc_warn("this node was reaped as dead by another node; rewriting its directory");
-        SC_COUNT(self_reaped);
-        directory_resync(c);
-    }
-    c->nlive_seen_self = c->nlive_seen_self || self_live;
     /* de-duplication state only for live origins: bounded by the cluster */
     for (uint32_t i = 0; i < c->peers.cap; i++) {
         sc_peer *peer = c->peers.items[i];
@@ -1011,25 +1136,24 @@ static void heartbeat_now(sc_cluster *c)
 {
     if (!sc_redis_is_up(c->pub) || c->leaving)
         return;
-    char key[200], nodes[160], ttl[32];
-    snprintf(key, sizeof(key), "%s:alive:%s", c->prefix, c->self);
-    snprintf(nodes, sizeof(nodes), "%s:nodes", c->prefix);
+    char ttl[32], info[600], grace[24];
     snprintf(ttl, sizeof(ttl), "%" PRIu64, c->cfg->node_ttl_ms);
-    char info[600], grace[24];
     const char *addr = c->cfg->advertise_address ? c->cfg->advertise_address : "";
     snprintf(info, sizeof(info), "%zu:%s%s", strlen(c->srv->node_name), c->srv->node_name, addr);
     grace_arg(c, grace, sizeof(grace));
-    const char *a1[] = {"SET", key, info, "PX", ttl};
-    size_t l1[] = {3, strlen(key), strlen(info), 2, strlen(ttl)};
-    command(c, 5, a1, l1, false, false, NULL, NULL);
-    const char *a2[] = {"SADD", nodes, c->self};
-    size_t l2[] = {4, strlen(nodes), strlen(c->self)};
-    command(c, 3, a2, l2, false, false, NULL, NULL);
     argv_buf a = {0};
     arg_script(c, &a, S_REAP);
     arg_str(&a, c->prefix);
     arg_str(&a, grace);
-    command(c, (int)a.n, a.argv, a.lens, false, false, on_reap_reply, c);
+    arg_str(&a, c->self);
+    arg_str(&a, info);
+    arg_str(&a, ttl);
+    beat_pd *bp = sc_xmalloc(sizeof(*bp));
+    *bp = (beat_pd){c, wall_ms(), c->beats_since_resync == 0};
+    if (command(c, (int)a.n, a.argv, a.lens, false, false, on_reap_reply, bp))
+        c->beats_since_resync++;
+    else
+        free(bp);
     free(a.argv);
     free(a.lens);
 }
@@ -1271,7 +1395,7 @@ static void check_routed(sc_cluster *c, const sc_envelope *env, sc_peer *peer)
             sc_log_limited(SC_LOG_WARN,
                            "dropping the routes of a message from node %s: index %u, the emit "
                            "names %zu socket ids (another version?)",
-                           env->origin, (unsigned)env->routed[i], to->n_socket_ids);
+                           SC_ESC(env->origin), (unsigned)env->routed[i], to->n_socket_ids);
             return;
         }
         const char *id = to->socket_ids[env->routed[i]];
@@ -1282,7 +1406,7 @@ static void check_routed(sc_cluster *c, const sc_envelope *env, sc_peer *peer)
                        "node %s sent a message for socket %s here, which does not hold it (its "
                        "directory cache is stale: the socket moved or went down); lost for "
                        "that socket, telling the node",
-                       env->origin, id);
+                       SC_ESC(env->origin), SC_ESC(id));
         notice_add(c, peer, id);
     }
 }
@@ -1300,7 +1424,7 @@ static void handle_stale(sc_cluster *c, const sc_envelope *env)
         sc_log_limited(SC_LOG_INFO,
                        "node %s does not hold %zu socket(s) this node's directory cache sent "
                        "messages to there (moved or gone): cache entries dropped",
-                       env->origin, dropped);
+                       SC_ESC(env->origin), dropped);
 }
 
 /* ClusterEmit's fields 1-4 have Deliver's numbers and types (see
@@ -1464,6 +1588,22 @@ static void handle_response(sc_cluster *c, const sc_envelope *env)
         sc_request_node_answered(r, env->origin);
 }
 
+/* Open a Gap from `from_ms` (or widen the open one back to it). A Gap
+ * starts no later than the last message this node knows it got, so every
+ * message it may have missed falls inside the window its apps are told. */
+static void gap_begin(sc_cluster *c, uint64_t from_ms, const char *reason)
+{
+    if (c->last_rx_ms && c->last_rx_ms < from_ms)
+        from_ms = c->last_rx_ms;
+    if (c->in_gap) {
+        c->gap_from_ms = SC_MIN(c->gap_from_ms, from_ms);
+        return;
+    }
+    c->in_gap = true;
+    c->gap_from_ms = from_ms;
+    snprintf(c->gap_reason, sizeof(c->gap_reason), "%s", reason);
+}
+
 static void end_gap(sc_cluster *c)
 {
     if (!c->in_gap)
@@ -1483,6 +1623,15 @@ static void end_gap(sc_cluster *c)
     for (sc_conn *conn = c->srv->conns; conn; conn = conn->next)
         if (conn->handshaken)
             sc_conn_send(conn, &f, false);
+}
+
+/* The Gap ends once both ways in are back: every subscription confirmed,
+ * and this node's directory (through which targeted emits find it)
+ * rewritten and confirmed. */
+static void maybe_end_gap(sc_cluster *c)
+{
+    if (c->in_gap && c->sub_ready && c->dir_ready)
+        end_gap(c);
 }
 
 /* Several envelopes that one node published to this channel in one loop
@@ -1525,7 +1674,7 @@ static sc_peer *from_peer(sc_cluster *c, const char *origin, uint64_t seq, int b
             sc_log_limited(SC_LOG_WARN,
                            "dropping a message from unknown node %s: 65536 origins tracked "
                            "(something other than sidecast nodes is publishing on '%s:*'?)",
-                           origin, c->prefix);
+                           SC_ESC(origin), c->prefix);
             return NULL;
         }
         peer = sc_xcalloc(1, sizeof(*peer) + l + 1);
@@ -1666,7 +1815,7 @@ static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, si
         sc_log_limited(SC_LOG_WARN,
                        "dropping a malformed cluster message of %zu bytes on %s (another "
                        "version, or something else publishing on sidecast channels?)",
-                       len, channel);
+                       len, SC_ESC(channel));
         return;
     }
     if (env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH) {
@@ -1699,6 +1848,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *pd)
         return;
     const char *kind = r->element[0]->str, *channel = r->element[1]->str;
     if (strcmp(kind, "message") == 0) {
+        c->last_rx_ms = (uint64_t)(ev_now(c->srv->loop) * 1000.0);
         on_message(c, channel, (const uint8_t *)r->element[2]->str, r->element[2]->len);
         sc_arena_reset(&c->arena);
     } else if (strcmp(kind, "subscribe") == 0) {
@@ -1708,7 +1858,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *pd)
             c->sub_ready = true;
             c->ever_up = true;
             c->canary_pending_since = 0;
-            end_gap(c);
+            maybe_end_gap(c);
         }
     } else if (strcmp(kind, "unsubscribe") == 0) {
         sc_sub *s = sub_get(c, channel, false);
@@ -1730,8 +1880,10 @@ static void on_pub_state(sc_redis *r, bool up, const char *why, void *ud)
     sc_cluster *c = ud;
     c->canary_pending_since = 0; /* canaries not sent while down prove nothing */
     c->pub_gen++;
-    if (!up)
+    if (!up) {
+        c->dir_ready = false; /* rewritten on the next connection */
         return;
+    }
     load_scripts(c);
     directory_resync(c);
     heartbeat_now(c);
@@ -1760,10 +1912,10 @@ static void on_sub_state(sc_redis *r, bool up, const char *why, void *ud)
             i = (uint32_t)-1; /* the table moved: rescan */
         }
     }
-    if (c->ever_up && !c->in_gap) {
-        c->in_gap = true;
-        c->gap_from_ms = wall_ms();
-        snprintf(c->gap_reason, sizeof(c->gap_reason), "subscriber connection lost: %s", why);
+    if (c->ever_up) {
+        char reason[128];
+        snprintf(reason, sizeof(reason), "subscriber connection lost: %s", why);
+        gap_begin(c, wall_ms(), reason);
     }
 }
 
@@ -1780,9 +1932,7 @@ static void on_canary(struct ev_loop *loop, ev_timer *w, int revents)
                        "subscription is silent; reconnecting and resubscribing",
                        (unsigned long long)((now - c->canary_pending_since) / 1000u));
         c->canary_pending_since = 0;
-        c->in_gap = true;
-        c->gap_from_ms = wall_ms() - 2 * c->cfg->canary_interval_ms;
-        snprintf(c->gap_reason, sizeof(c->gap_reason), "pub/sub canary missing");
+        gap_begin(c, wall_ms() - 2 * c->cfg->canary_interval_ms, "pub/sub canary missing");
         sc_redis_reconnect(c->sub, "pub/sub canary missing");
         return;
     }
@@ -1993,18 +2143,40 @@ static void tgt_arg_num(sc_cluster *c, size_t v)
  * pair is only as fresh as the script's lookup; a move after it is caught
  * by the node's Stale notice, a dead node by a publish nobody receives or
  * the reap, anything else by the ttl (dircache.h). */
+static void count_unrouted(const redisReply *r)
+{
+    const redisReply *miss = r->element[r->elements - 2], *unrecv = r->element[r->elements - 1];
+    if (miss->type == REDIS_REPLY_INTEGER && miss->integer > 0) {
+        SC_COUNT_N(targeted_no_route, (uint64_t)miss->integer);
+        sc_log_limited(SC_LOG_WARN,
+                       "%lld targeted message(s) named socket ids that no node holds in the "
+                       "directory (disconnected, or their node is rewriting its directory): "
+                       "not delivered to them",
+                       miss->integer);
+    }
+    if (unrecv->type == REDIS_REPLY_INTEGER && unrecv->integer > 0) {
+        SC_COUNT_N(targeted_unreceived, (uint64_t)unrecv->integer);
+        sc_log_limited(SC_LOG_WARN,
+                       "%lld targeted message(s) were published to a node that has no "
+                       "subscriber (node gone, or resubscribing): lost",
+                       unrecv->integer);
+    }
+}
+
 static void on_targeted_reply(redisAsyncContext *ac, void *reply, void *pd)
 {
     sc_cluster *c = pd;
     redisReply *r = reply;
-    if (!r || r->type != REDIS_REPLY_ARRAY) {
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
+        check_noscript(c, r);
         on_cmd_reply(ac, reply, NULL);
         return;
     }
+    count_unrouted(r);
     if (!dircache_on(c))
         return;
     uint64_t now = sc_now_us(), ttl = c->cfg->dircache_ttl_ms * 1000u;
-    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+    for (size_t i = 0; i + 3 < r->elements; i += 2) {
         const redisReply *id = r->element[i], *node = r->element[i + 1];
         if (id->type == REDIS_REPLY_STRING && node->type == REDIS_REPLY_STRING)
             sc_dircache_put(&c->dc, id->str, id->len, node->str, node->len, now, ttl,
@@ -2122,7 +2294,7 @@ static void on_direct_reply(redisAsyncContext *ac, void *reply, void *pd)
                        "%u targeted message(s) published to node %s reached no subscriber (node "
                        "gone, or resubscribing) and are lost; dropping its directory cache "
                        "entries",
-                       dp->n, dp->node->id);
+                       dp->n, SC_ESC(dp->node->id));
     } else {
         on_cmd_reply(ac, reply, NULL);
     }
@@ -2475,6 +2647,7 @@ typedef struct pending_call {
 static sc_request *call_request(redisAsyncContext *ac, void *reply, void *pd)
 {
     pending_call *pc = pd;
+    check_noscript(pc->c, reply);
     sc_request *r = sc_request_find(pc->c->srv, pc->req);
     free(pc);
     if (!r)
@@ -2705,6 +2878,10 @@ bool sc_cluster_ready(const sc_cluster *c, const char **why)
     }
     if (!c->sub_ready) {
         *why = "redis subscription not established";
+        return false;
+    }
+    if (!c->dir_ready) {
+        *why = "this node's directory is being written to redis";
         return false;
     }
     if (c->canary_pending_since &&

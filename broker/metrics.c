@@ -226,6 +226,8 @@ static const reason_map reasons[] = {
     R(dircache_stale_received, "targeted_stale_route"),
     R(session_data_refused, "session_data_limit"),
     R(http_bad_requests, "http_bad_request"),
+    R(targeted_unreceived, "targeted_unreceived_directory"),
+    R(targeted_no_route, "targeted_no_route"),
     R(http_too_large, "http_too_large"),
     R(http_bad_method, "http_bad_method"),
     R(http_refused_limit, "http_max_connections"),

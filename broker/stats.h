@@ -63,7 +63,9 @@
     X(acks_unknown, "acks for unknown or expired ack ids")                                         \
     X(redis_errors, "redis commands answered with an error")                                       \
     X(redis_commands_lost, "redis commands unanswered when their connection was dropped")          \
-    X(self_reaped, "times this node found itself reaped and rewrote its directory")                \
+    X(redis_scripts_reloaded, "times redis had lost sidecast's scripts (NOSCRIPT) and they were "    \
+                              "loaded again")                                                    \
+    X(self_reaped, "times this node found its entries gone from redis and rewrote its directory")  \
     X(cluster_unknown_origin_dropped, "messages dropped: too many origins tracked")                \
     X(emits_fanout_all, "multi-room emits sent once to all nodes (per-room copies too large)")     \
     X(lookups_local, "lookups answered from this node's registry")                                 \
@@ -116,6 +118,8 @@
     X(redis_deferred_reads, "reads of the publish connection made for quiet replies only, "        \
                             "redis_reply_defer_ms after them")                                     \
     X(requests_shutdown, "requests answered with ERROR_SHUTTING_DOWN: the daemon stopped first")
+    X(targeted_no_route, "targeted messages to socket ids found on no node in the directory")     \
+    X(targeted_unreceived, "directory-routed targeted messages whose PUBLISH reached nobody")      \
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;

@@ -412,6 +412,127 @@ static void test_acl_credentials_and_prefix(void **state)
     redis_free(r);
 }
 
+/* ---- a node whose entries vanished from Redis rejoins whole ------------------ */
+
+typedef struct rejoin {
+    redis_srv *r;
+    daemon_t *na, *nb;
+    recorder ra, rb;
+    sc_client *a, *b;
+} rejoin;
+
+static rejoin *rejoin_start(void)
+{
+    rejoin *w = calloc(1, sizeof(*w));
+    w->r = redis_start();
+    w->na = node_start(w->r, "node-a", "--canary-interval-ms", "200", NULL);
+    w->nb = node_start(w->r, "node-b", "--canary-interval-ms", "200", NULL);
+    w->a = app_open(w->na, "app-a", &w->ra);
+    w->b = app_open(w->nb, "app-b", &w->rb);
+    assert_int_equal(sc_client_socket_up(w->b, "b1", "sb1", "ub1", NULL, 0, feed, 1), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    assert_int_equal(wait_nodes(w->a, 2, 5000), 2);
+    assert_true(WAIT_FOR(sc_client_lookup(w->a, SC_BY_SOCKET, "b1", false, NULL, NULL, 0) == 1,
+                         5000, w->a, w->b));
+    return w;
+}
+
+static void rejoin_free(rejoin *w)
+{
+    sc_client_close(w->a);
+    sc_client_close(w->b);
+    daemon_free(w->na);
+    daemon_free(w->nb);
+    redis_free(w->r);
+    free(w);
+}
+
+/* After the fault: within a few heartbeats (200 ms here) b1 is found by
+ * session, socket and user again, b's app got a Gap, and a targeted emit
+ * from a reaches b1 exactly once. */
+static void assert_rejoined(rejoin *w, uint64_t gaps_before)
+{
+    sc_client *a = w->a, *b = w->b;
+    assert_true(WAIT_FOR(sc_client_lookup(a, SC_BY_SOCKET, "b1", false, NULL, NULL, 0) == 1 &&
+                             sc_client_lookup(a, SC_BY_SESSION, "sb1", false, NULL, NULL, 0) == 1 &&
+                             sc_client_lookup(a, SC_BY_USER, "ub1", false, NULL, NULL, 0) == 1,
+                         3000, a, b));
+    assert_true(stat_of(b, "self_reaped") >= 1);
+    assert_true(WAIT_FOR(w->rb.gaps > gaps_before, 3000, a, b));
+    assert_int_equal(stat_of(b, "pubsub_gaps"), w->rb.gaps);
+    const char *ids[] = {"b1"};
+    sc_target t = {.socket_ids = ids, .n_socket_ids = 1};
+    unsigned before = rec_count(&w->rb, "b1");
+    assert_int_equal(sc_client_emit(a, &t, NULL, (const uint8_t *)"after", 5), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+    assert_true(WAIT_FOR(rec_count(&w->rb, "b1") == before + 1, 3000, a, b));
+    app_drain(b, 50);
+    assert_int_equal(rec_count(&w->rb, "b1"), before + 1);
+}
+
+/* Node b frozen (SIGSTOP) past its TTL: node a reaps it. Once resumed,
+ * b's heartbeat finds its liveness and directory gone and rewrites them. */
+static void test_stalled_node_rejoins_whole(void **state)
+{
+    rejoin *w = rejoin_start();
+    uint64_t gaps = w->rb.gaps;
+    assert_int_equal(kill(w->nb->pid, SIGSTOP), 0);
+    assert_int_equal(wait_nodes(w->a, 1, 5000), 1); /* reaped */
+    char *out = redis_cli(w->r, "HEXISTS sidecast:sockets b1");
+    assert_int_equal(atoi(out), 0);
+    free(out);
+    uint64_t no_route = stat_of(w->a, "targeted_no_route");
+    const char *ids[] = {"b1"};
+    sc_target t = {.socket_ids = ids, .n_socket_ids = 1};
+    assert_int_equal(sc_client_emit(w->a, &t, NULL, (const uint8_t *)"lost", 4), 0);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    /* the emit found no directory entry: counted on the sender */
+    assert_true(WAIT_FOR(stat_of(w->a, "targeted_no_route") == no_route + 1, 3000, w->a, w->a));
+    assert_int_equal(kill(w->nb->pid, SIGCONT), 0);
+    assert_rejoined(w, gaps);
+    assert_int_equal(wait_nodes(w->a, 2, 3000), 2);
+    assert_true(daemon_log_contains(w->nb, "rewriting its liveness and directory"));
+    rejoin_free(w);
+}
+
+/* FLUSHALL with every connection kept: both nodes find their entries gone
+ * at their next heartbeat and write them again. */
+static void test_flushall_rejoins_whole(void **state)
+{
+    rejoin *w = rejoin_start();
+    uint64_t gaps = w->rb.gaps;
+    free(redis_cli(w->r, "FLUSHALL"));
+    assert_rejoined(w, gaps);
+    assert_true(WAIT_FOR(stat_of(w->a, "self_reaped") >= 1, 3000, w->a, w->b));
+    assert_int_equal(wait_nodes(w->a, 2, 3000), 2);
+    assert_int_equal(stat_of(w->a, "redis_pub_up"), 1); /* no reconnect was needed */
+    rejoin_free(w);
+}
+
+/* SCRIPT FLUSH: EVALSHA fails with NOSCRIPT; the node loads its scripts
+ * again instead of failing every lookup and heartbeat from then on. */
+static void test_script_flush_reloads(void **state)
+{
+    rejoin *w = rejoin_start();
+    free(redis_cli(w->r, "SCRIPT FLUSH"));
+    /* the next script call meets NOSCRIPT and its node loads the scripts
+     * again (for every node: Redis keeps one script cache) */
+    assert_true(WAIT_FOR(stat_of(w->a, "redis_scripts_reloaded") +
+                                 stat_of(w->b, "redis_scripts_reloaded") >=
+                             1,
+                         3000, w->a, w->b));
+    assert_true(WAIT_FOR(sc_client_lookup(w->a, SC_BY_SESSION, "sb1", false, NULL, NULL, 0) == 1,
+                         3000, w->a, w->b));
+    unsigned before = rec_count(&w->rb, "b1");
+    const char *ids[] = {"b1"};
+    sc_target t = {.socket_ids = ids, .n_socket_ids = 1};
+    assert_int_equal(sc_client_emit(w->a, &t, NULL, (const uint8_t *)"x", 1), 0);
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    assert_true(WAIT_FOR(rec_count(&w->rb, "b1") == before + 1, 3000, w->a, w->b));
+    assert_int_equal(wait_nodes(w->a, 2, 3000), 2);
+    rejoin_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +544,11 @@ int main(void)
         cmocka_unit_test(test_shutdown_answers_pending_requests),
         cmocka_unit_test(test_answers_reach_a_long_origin),
         cmocka_unit_test(test_acl_credentials_and_prefix),
+        cmocka_unit_test(test_stalled_node_rejoins_whole),
+        cmocka_unit_test(test_flushall_rejoins_whole),
+        cmocka_unit_test(test_script_flush_reloads),
     };
+    if (getenv("SIDECAST_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("SIDECAST_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
