@@ -27,17 +27,28 @@ static const char *long_name(const sc_conn *c, char *const *names, size_t n)
     return NULL;
 }
 
-static int check_names(sc_conn *c, const sc_frame *f, const char *what, char *const *names,
-                       size_t n)
+/* The ref is `of` (the socket a SocketUp registers) or else the long name
+ * itself, cut to 64 bytes, never inside a UTF-8 sequence. */
+static int check_names_of(sc_conn *c, const sc_frame *f, const char *of, const char *what,
+                          char *const *names, size_t n)
 {
     const char *bad = long_name(c, names, n);
     if (!bad)
         return 0;
     SC_COUNT(refused_name_limit);
+    size_t blen = strlen(bad), cut = blen > 64 ? 64 : blen;
+    while (cut > 0 && cut < blen && ((unsigned char)bad[cut] & 0xc0) == 0x80)
+        cut--;
     char ref[65];
-    snprintf(ref, sizeof(ref), "%.64s", bad);
-    return refuse(c, f, ref, what, (unsigned long long)strlen(bad),
+    snprintf(ref, sizeof(ref), "%.*s", (int)cut, bad);
+    return refuse(c, f, of && of != bad ? of : ref, what, (unsigned long long)blen,
                   (unsigned long long)c->srv->cfg->max_name_bytes);
+}
+
+static int check_names(sc_conn *c, const sc_frame *f, const char *what, char *const *names,
+                       size_t n)
+{
+    return check_names_of(c, f, NULL, what, names, n);
 }
 
 static int check_name(sc_conn *c, const sc_frame *f, const char *what, const char *name)
@@ -80,8 +91,10 @@ static int check_data(sc_conn *c, const sc_frame *f, const char *sid, size_t len
 }
 
 /* Rooms the socket would be in after joining these (rooms it is already in
- * are not counted twice). */
-static int check_rooms(sc_conn *c, const sc_frame *f, const char *sid, char *const *rooms, size_t n)
+ * are not counted twice). sid: the socket's id, NULL for one not registered
+ * yet; the refusal's ref is `ref`. */
+static int check_rooms(sc_conn *c, const sc_frame *f, const char *sid, const char *ref,
+                       char *const *rooms, size_t n)
 {
     uint64_t max = c->srv->cfg->max_rooms_per_socket;
     const sc_registry *reg = &c->srv->reg;
@@ -98,17 +111,20 @@ static int check_rooms(sc_conn *c, const sc_frame *f, const char *sid, char *con
     if (total <= max)
         return 0;
     SC_COUNT(refused_rooms_limit);
-    return refuse(c, f, sid, "rooms per socket (max_rooms_per_socket)", total, max);
+    return refuse(c, f, ref, "rooms per socket (max_rooms_per_socket)", total, max);
 }
 
+/* Every refusal of a SocketUp names its socket: an app that pipelines them
+ * with id 0 learns from the ref which registration failed. */
 static int check_socket_up(sc_conn *c, const sc_frame *f)
 {
     const Sidecast__V1__SocketUp *u = f->socket_up;
+    const char *sid = u->socket_id;
     uint64_t max = c->srv->cfg->max_sockets_per_connection;
-    if (check_name(c, f, SOCKET_ID, u->socket_id) < 0 ||
-        check_name(c, f, "session id (bytes)", u->session_id) < 0 ||
-        check_name(c, f, "user id (bytes)", u->user_id) < 0 ||
-        check_names(c, f, ROOM, u->rooms, u->n_rooms) < 0 ||
+    if (check_names_of(c, f, sid, SOCKET_ID, &u->socket_id, 1) < 0 ||
+        check_names_of(c, f, sid, "session id (bytes)", &u->session_id, 1) < 0 ||
+        check_names_of(c, f, sid, "user id (bytes)", &u->user_id, 1) < 0 ||
+        check_names_of(c, f, sid, ROOM, u->rooms, u->n_rooms) < 0 ||
         check_data(c, f, u->socket_id, u->data.len) < 0)
         return -1;
     if (sc_pset_count(&c->owner.sockets) >= max) {
@@ -116,7 +132,7 @@ static int check_socket_up(sc_conn *c, const sc_frame *f)
         return refuse(c, f, u->socket_id, "sockets on this connection (max_sockets_per_connection)",
                       sc_pset_count(&c->owner.sockets) + 1ull, max);
     }
-    return check_rooms(c, f, NULL, u->rooms, u->n_rooms);
+    return check_rooms(c, f, NULL, sid, u->rooms, u->n_rooms);
 }
 
 static int check_join(sc_conn *c, const sc_frame *f)
@@ -124,7 +140,7 @@ static int check_join(sc_conn *c, const sc_frame *f)
     const Sidecast__V1__Join *j = f->join;
     if (check_names(c, f, ROOM, j->rooms, j->n_rooms) < 0)
         return -1;
-    return check_rooms(c, f, j->socket_id, j->rooms, j->n_rooms);
+    return check_rooms(c, f, j->socket_id, j->socket_id, j->rooms, j->n_rooms);
 }
 
 static int check_emit(sc_conn *c, const sc_frame *f)

@@ -1,6 +1,8 @@
 /* dispatch: validates each request, applies it to the registry or routes it,
- * and answers. Refusals of a valid frame (duplicate id, unknown socket) keep
- * the connection; protocol violations close it after an Error frame. */
+ * and answers. Refusals of a valid frame (duplicate id, unknown socket, an id
+ * that is not UTF-8) keep the connection; protocol violations close it after
+ * an Error frame. Strings from the frame reach messages and logs through
+ * SC_ESC only. */
 #include "dispatch.h"
 #include "bounds.h"
 #include "cluster.h"
@@ -64,8 +66,8 @@ static sc_socket *own_socket(sc_conn *c, uint64_t id, const char *sid)
     if (s && s->owner == &c->owner)
         return s;
     SC_COUNT(refused_not_found);
-    sc_conn_error(c, id, E(NOT_FOUND), sid, false, "socket %s is not registered %s", sid,
-                  s ? "by this connection" : "");
+    sc_conn_error(c, id, E(NOT_FOUND), sid, false, "socket %s is not registered%s", SC_ESC(sid),
+                  s ? " by this connection" : "");
     return NULL;
 }
 
@@ -130,7 +132,7 @@ static void on_socket_up(sc_conn *c, const sc_frame *f)
         SC_COUNT(refused_duplicate);
         sc_conn_error(c, f->id, E(DUPLICATE), u->socket_id, false,
                       "socket id %s is already registered%s; the new registration is refused",
-                      u->socket_id, other->owner == &c->owner ? " by this connection" : "");
+                      SC_ESC(u->socket_id), other->owner == &c->owner ? " by this connection" : "");
         return;
     }
     if (r < 0) {
@@ -775,6 +777,141 @@ static void on_stats(sc_conn *c, const sc_frame *f)
     send_reply(c, f->id, M(STATS_REPLY), &st);
 }
 
+/* ---- text fields ------------------------------------------------------------
+ * protobuf-c takes a `string` field as it comes. An id or a name that is not
+ * UTF-8 would be stored, published to other nodes and sent back in replies
+ * that strict protobuf decoders (every other language) refuse, so the frame
+ * is refused instead: INVALID, naming the field and the socket or session
+ * the frame is about, which is also the ref. One pass over each string. */
+
+typedef struct text_check {
+    sc_conn *c;
+    const sc_frame *f;
+    const char *kind;    /* "socket", "session", or NULL */
+    const char *subject; /* its id, already checked */
+} text_check;
+
+/* 0 if every one of v[0..n) is UTF-8; else refuses the frame, -1. */
+static int check_utf8(const text_check *t, const char *field, char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i] || sc_utf8_valid(v[i], strlen(v[i])))
+            continue;
+        char what[400], bad[SC_ESC_LEN];
+        sc_log_escape(bad, sizeof(bad), v[i]);
+        if (t->subject)
+            snprintf(what, sizeof(what),
+                     "%s of %s %s is not valid UTF-8: \"%s\"; ids and names must be UTF-8", field,
+                     t->kind, SC_ESC(t->subject), bad);
+        else
+            snprintf(what, sizeof(what),
+                     "%s is not valid UTF-8: \"%s\"; ids and names must be UTF-8", field, bad);
+        /* the ref names the socket or session; an Error carrying the bad
+         * bytes themselves would be refused by the app's decoder */
+        refuse_invalid(t->c, t->f->id, t->subject ? t->subject : bad, what);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_utf8_one(const text_check *t, const char *field, const char *v)
+{
+    return check_utf8(t, field, (char *const *)&v, 1);
+}
+
+/* The frame's socket or session id: checked first, then named by the rest. */
+static int check_subject(text_check *t, const char *kind, const char *field, const char *id)
+{
+    if (check_utf8_one(t, field, id) < 0)
+        return -1;
+    if (id && id[0]) {
+        t->kind = kind;
+        t->subject = id;
+    }
+    return 0;
+}
+
+/* Selector fields in sc_selector order, by where the selector is. */
+static const char *const to_fields[] = {"to.rooms", "to.socket_ids", "to.except_rooms",
+                                        "to.except_ids", "to.user_ids"};
+static const char *const filter_fields[] = {"filter.rooms", "filter.socket_ids",
+                                            "filter.except_rooms", "filter.except_ids",
+                                            "filter.user_ids"};
+
+static int check_selector_utf8(const text_check *t, const char *const *names,
+                               const sc_selector *sel)
+{
+    if (!sel)
+        return 0;
+    if (check_utf8(t, names[0], sel->rooms, sel->n_rooms) < 0 ||
+        check_utf8(t, names[1], sel->socket_ids, sel->n_socket_ids) < 0 ||
+        check_utf8(t, names[2], sel->except_rooms, sel->n_except_rooms) < 0 ||
+        check_utf8(t, names[3], sel->except_ids, sel->n_except_ids) < 0 ||
+        check_utf8(t, names[4], sel->user_ids, sel->n_user_ids) < 0)
+        return -1;
+    return 0;
+}
+
+/* Every string field an app sends that names something (Hello's
+ * client_name is free text, sanitised in on_hello). 0, or -1 if refused. */
+static int check_text(sc_conn *c, const sc_frame *f)
+{
+    text_check t = {c, f, NULL, NULL};
+    switch (f->msg_case) {
+    case M(SOCKET_UP): {
+        const Sidecast__V1__SocketUp *u = f->socket_up;
+        if (check_subject(&t, "socket", "socket_id", u->socket_id) < 0 ||
+            check_utf8_one(&t, "session_id", u->session_id) < 0 ||
+            check_utf8_one(&t, "user_id", u->user_id) < 0 ||
+            check_utf8(&t, "rooms", u->rooms, u->n_rooms) < 0)
+            return -1;
+        return 0;
+    }
+    case M(SOCKET_DOWN): return check_subject(&t, "socket", "socket_id", f->socket_down->socket_id);
+    case M(JOIN):
+        if (check_subject(&t, "socket", "socket_id", f->join->socket_id) < 0)
+            return -1;
+        return check_utf8(&t, "rooms", f->join->rooms, f->join->n_rooms);
+    case M(LEAVE):
+        if (check_subject(&t, "socket", "socket_id", f->leave->socket_id) < 0)
+            return -1;
+        return check_utf8(&t, "rooms", f->leave->rooms, f->leave->n_rooms);
+    case M(SET_DATA): return check_subject(&t, "socket", "socket_id", f->set_data->socket_id);
+    case M(EMIT): return check_selector_utf8(&t, to_fields, f->emit->to);
+    case M(FETCH_SOCKETS): return check_selector_utf8(&t, filter_fields, f->fetch_sockets->filter);
+    case M(ROOMS): return check_utf8(&t, "names", f->rooms->names, f->rooms->n_names);
+    case M(APPLY):
+        if (check_selector_utf8(&t, filter_fields, f->apply->filter) < 0 ||
+            check_utf8(&t, "join", f->apply->join, f->apply->n_join) < 0 ||
+            check_utf8(&t, "leave", f->apply->leave, f->apply->n_leave) < 0)
+            return -1;
+        return 0;
+    case M(LOOKUP):
+        switch (f->lookup->key_case) {
+        case SIDECAST__V1__LOOKUP__KEY_SESSION_ID:
+            return check_utf8_one(&t, "session_id", f->lookup->session_id);
+        case SIDECAST__V1__LOOKUP__KEY_SOCKET_ID:
+            return check_utf8_one(&t, "socket_id", f->lookup->socket_id);
+        case SIDECAST__V1__LOOKUP__KEY_USER_ID:
+            return check_utf8_one(&t, "user_id", f->lookup->user_id);
+        default: return 0;
+        }
+    case M(SESSION_GET):
+        return check_subject(&t, "session", "session_id", f->session_get->session_id);
+    case M(SESSION_SET): {
+        const Sidecast__V1__SessionSet *ss = f->session_set;
+        if (check_subject(&t, "session", "session_id", ss->session_id) < 0 ||
+            check_utf8(&t, "delete", ss->delete_, ss->n_delete_) < 0)
+            return -1;
+        for (size_t i = 0; i < ss->n_set; i++)
+            if (check_utf8_one(&t, "set.key", ss->set[i]->key) < 0)
+                return -1;
+        return 0;
+    }
+    default: return 0;
+    }
+}
+
 typedef void (*handler_fn)(sc_conn *c, const sc_frame *f);
 
 static const handler_fn handlers[] = {
@@ -825,7 +962,7 @@ void sc_dispatch(sc_conn *c, const sc_frame *f)
                       sc_wire_msg_name((int)mc));
         return;
     }
-    if (sc_bounds_check(c, f) < 0)
+    if (check_text(c, f) < 0 || sc_bounds_check(c, f) < 0)
         return;
     fn(c, f);
 }

@@ -3,6 +3,7 @@
 #ifndef SC_LOG_H
 #define SC_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum { SC_LOG_ERROR = 0, SC_LOG_WARN, SC_LOG_INFO, SC_LOG_DEBUG } sc_log_level;
@@ -13,7 +14,26 @@ const char *sc_log_level_name(sc_log_level l);
 void sc_log_set_level(sc_log_level l);
 sc_log_level sc_log_get_level(void);
 
+/* Log one line. Control characters that reach it anyway (a string from
+ * outside that a call site did not pass through SC_ESC) become '?', so no
+ * message can start a second line. */
 void sc_log(sc_log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A copy, for a log line or an Error message, of a string that came from
+ * outside (a frame, a cluster message, a Redis reply): printable and
+ * bounded. Backslash, newline, CR and tab become \\ \n \r \t; other control
+ * bytes, DEL, and every byte that is not part of well-formed UTF-8 become
+ * \xNN (lower-case hex); well-formed UTF-8 stays as it is. A copy longer than
+ * len - 1 bytes is cut at a character boundary and ends in "...". Writes
+ * into buf (len >= 4; always NUL-terminated) and returns buf; NULL becomes
+ * "(null)". Reads at most about len bytes of s, however long s is. */
+char *sc_log_escape(char *buf, size_t len, const char *s);
+
+/* sc_log_escape into a buffer that lives until the end of the enclosing
+ * block, for a printf-style argument:
+ *     sc_warn("%s: socket %s refused", sc_conn_label(c), SC_ESC(sid)); */
+#define SC_ESC_LEN 128
+#define SC_ESC(s) sc_log_escape((char[SC_ESC_LEN]){0}, SC_ESC_LEN, (s))
 
 /* Where formatted lines go instead of stderr (the daemon's journal sink,
  * notify.c): the sink gets the level and the message without a prefix and

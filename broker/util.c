@@ -1,5 +1,6 @@
 /* util: the one place where out-of-memory is handled (by aborting: a sidecar
- * that cannot allocate cannot keep its bounds honest), plus clock and random. */
+ * that cannot allocate cannot keep its bounds honest), plus UTF-8 checking,
+ * clock and random. */
 #include "util.h"
 
 #include <errno.h>
@@ -51,6 +52,58 @@ char *sc_xstrndup(const char *s, size_t n)
 char *sc_xstrdup(const char *s)
 {
     return sc_xstrndup(s, strlen(s));
+}
+
+size_t sc_utf8_seq(const uint8_t *p, size_t avail)
+{
+    if (avail == 0)
+        return 0;
+    uint8_t b = p[0];
+    if (b < 0x80)
+        return 1;
+    /* The second byte's range depends on the first (RFC 3629, section 4):
+     * E0 and F0 exclude overlong forms, ED surrogates, F4 what is above
+     * U+10FFFF; C0, C1 and F5..FF never appear. */
+    size_t n;
+    uint8_t lo = 0x80, hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf)
+        n = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+        n = 3;
+        if (b == 0xe0)
+            lo = 0xa0;
+        else if (b == 0xed)
+            hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+        n = 4;
+        if (b == 0xf0)
+            lo = 0x90;
+        else if (b == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if (avail < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+bool sc_utf8_valid(const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s, *end = p + len;
+    while (p < end) {
+        if (*p < 0x80) { /* ASCII: the common case, one byte at a time */
+            p++;
+            continue;
+        }
+        size_t n = sc_utf8_seq(p, (size_t)(end - p));
+        if (n == 0)
+            return false;
+        p += n;
+    }
+    return true;
 }
 
 uint64_t sc_now_us(void)

@@ -3,6 +3,7 @@
 #ifndef SC_UTIL_H
 #define SC_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,14 @@ void *sc_xcalloc(size_t n, size_t size);
 void *sc_xrealloc(void *p, size_t n);
 char *sc_xstrdup(const char *s);
 char *sc_xstrndup(const char *s, size_t n);
+
+/* UTF-8 as RFC 3629 defines it: shortest forms only, no surrogates
+ * (U+D800..U+DFFF), nothing above U+10FFFF. sc_utf8_seq: the length (1 to 4)
+ * of the well-formed sequence starting at p, or 0 if p[0..avail) does not
+ * start with one (avail 0 included). sc_utf8_valid: whether s[0..len) is
+ * well-formed, in one O(len) pass; a NUL byte is U+0000 and valid. */
+size_t sc_utf8_seq(const uint8_t *p, size_t avail);
+bool sc_utf8_valid(const char *s, size_t len);
 
 /* Monotonic time in microseconds. */
 uint64_t sc_now_us(void);
