@@ -15,7 +15,9 @@
  *   0 message:     [ch][len16][envelope]   pub/sub "message" on a channel
  *   1 subscribe:   [ch]                    subscription confirmed
  *   2 unsubscribe: [ch]                    unsubscription confirmed
- *   3 node list:   [n] n x ([len8][id][len8][info]) [dead]   reap reply
+ *   3 node list:   [n] n x ([len8][id][len8][info]) [dead] [flags]   heartbeat
+ *                  reply; flags bits 0-2: alive, member, marker (see
+ *                  SCRIPT_REAP), bit 3: the first heartbeat since a rewrite
  *   4 app frame:   [ctl][len16][frame]     from app A (ctl bit 0: B)
  *   5 timeouts:                            every pending request and relay times out
  * ch picks: this node's channel, all, room:r1, room:r2, room:none.
@@ -108,15 +110,20 @@ static void pubsub(const char *kind, const char *channel, const uint8_t *p, size
     free_reply(r);
 }
 
-static void node_list(const char *const *ids, const char *const *infos, size_t n, const char *dead)
+static void node_list(const char *const *ids, const char *const *infos, size_t n, const char *dead,
+                      uint8_t flags)
 {
-    redisReply *r = array_reply(2 * n + 1);
+    redisReply *r = array_reply(2 * n + 2);
     for (size_t i = 0; i < n; i++) {
         r->element[2 * i] = str_reply(ids[i], strlen(ids[i]));
         r->element[2 * i + 1] = str_reply(infos[i], strlen(infos[i]));
     }
     r->element[2 * n] = str_reply(dead, strlen(dead));
-    on_reap_reply(NULL, r, d.srv.cluster);
+    char f[3] = {flags & 1 ? '1' : '0', flags & 2 ? '1' : '0', flags & 4 ? '1' : '0'};
+    r->element[2 * n + 1] = str_reply(f, 3);
+    beat_pd *bp = sc_xmalloc(sizeof(*bp)); /* freed by on_reap_reply */
+    *bp = (beat_pd){d.srv.cluster, wall_ms_of(d.srv.loop), (flags & 8) != 0};
+    on_reap_reply(NULL, r, bp);
     free_reply(r);
 }
 
@@ -281,7 +288,7 @@ static void setup(void)
     sc_cluster *c = d.srv.cluster;
     const char *ids[] = {c->self, "peer-a", "peer-b"};
     const char *infos[] = {"9:fuzz-node10.0.0.9:3000", "6:node-a10.0.0.1:3000", "6:node-b"};
-    node_list(ids, infos, 3, "0");
+    node_list(ids, infos, 3, "0", 7); /* this node whole */
     int a = fz_connect(&d, true, true), b = fz_connect(&d, true, true);
     char *r12[] = {(char *)"r1", (char *)"r2"}, *r2[] = {(char *)"r2"}, *r1[] = {(char *)"r1"};
     socket_up(a, "a1", "sess-a1", "u1", r12, 2);
@@ -335,7 +342,7 @@ static void reap(fz_reader *r)
     }
     char dead[8];
     snprintf(dead, sizeof(dead), "%u", fz_u8(r) % 4);
-    node_list(ids, infos, n, dead);
+    node_list(ids, infos, n, dead, fz_u8(r));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

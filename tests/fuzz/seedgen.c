@@ -784,12 +784,14 @@ static void envelope_seeds(void)
     env_emit(2, "", &r1, "no origin", false, 0);
     LIT("\x00\x01\x00\x03\xff\xfe\xfd");
     LIT("\x01\x00\x01\x01\x01\x02\x02\x02\x02\x03\x02\x04");
-    /* node list: peer-b gone, this node missing (reaped) */
+    /* node list: peer-b gone, this node missing (reaped: flags 0), then
+     * whole (7), then its marker alone on the first heartbeat (12) */
     LIT("\x03\x01\x06peer-a\x08"
-        "6:node-a\x02");
+        "6:node-a\x02\x00");
     LIT("\x03\x02\x10"
         "5e1f000000000001\x03"
-        "bad\x06peer-c\x00\x00");
+        "bad\x06peer-c\x00\x00\x07");
+    LIT("\x03\x00\x00\x0c");
     finish("envelope", "control");
 
     /* directory cache: routes to sockets held here (a1), not held (zz: a
