@@ -119,6 +119,13 @@ static const option_def options[] = {
     {"max_pending_per_connection", T_UINT, OFF(max_pending_per_connection), "256", 1, 1000000,
      "cluster requests one app connection may have in flight"},
     {"http_listen", T_STRING, OFF(http_listen), "127.0.0.1:9466", 0, 255,
+    {"frame_timeout_ms", T_UINT, OFF(frame_timeout_ms), "10000", 0, 3600000,
+     "an app connection that began a frame and has not sent all of it after this long is "
+     "closed (0: no limit)"},
+    {"max_client_memory", T_SIZE, OFF(max_client_memory), "1g", 0, 1024 * 1024 * MIB,
+     "input and output buffers of all app connections together; beyond it volatile messages "
+     "are dropped, then the connection holding the most is closed (0: no limit; else at least "
+     "1m)"},
      "TCP address of the /metrics, /healthz and /readyz endpoint (host:port, [::1]:port); "
      "empty: off"},
     {"http_max_request_bytes", T_SIZE, OFF(http_max_request_bytes), "8k", 512, 64 * KIB,
@@ -380,6 +387,11 @@ int sc_config_validate(const sc_config *cfg, FILE *err)
         }
     }
     if (cfg->http_listen && cfg->http_listen[0]) {
+    if (cfg->max_client_memory && cfg->max_client_memory < MIB) {
+        fprintf(err, "max_client_memory (%" PRIu64 ") must be 0 (no limit) or at least 1m\n",
+                cfg->max_client_memory);
+        bad = 1;
+    }
         struct sockaddr_storage ss;
         socklen_t sl;
         char why[320];

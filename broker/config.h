@@ -65,6 +65,9 @@ typedef struct sc_config {
     uint64_t max_name_bytes;
     uint64_t max_socket_data_bytes;
     uint64_t max_pending_per_connection;
+    /* bounds across app connections (conn.c) */
+    uint64_t frame_timeout_ms;  /* a frame begun must be whole within this; 0: off */
+    uint64_t max_client_memory; /* input + output buffers of all app connections; 0: off */
 } sc_config;
 
 typedef enum { SC_CMD_RUN, SC_CMD_EXIT_OK, SC_CMD_CHECK } sc_command;

@@ -1,6 +1,14 @@
 /* conn: per-connection I/O. Reads up to 64 KiB per readiness event and
  * dispatches every whole frame in it; frame length is checked against
- * max_frame_bytes before any body byte is buffered beyond it. */
+ * max_frame_bytes before any body byte is buffered beyond it.
+ *
+ * The two bounds across connections share one small state (`lim`: one
+ * server per process, one loop): the client memory total, updated in O(1)
+ * wherever a buffer of a connection may change capacity, and the FIFO of
+ * connections holding an unfinished frame. A connection joins the FIFO's
+ * tail when a frame begins (its input buffer stops being empty, or a frame
+ * completes with the next one already begun), so the FIFO is ordered by
+ * deadline and the one timer only ever looks at its head. */
 #include "conn.h"
 #include "cluster.h"
 #include "dispatch.h"
@@ -19,9 +27,233 @@
 #include <unistd.h>
 
 #define READ_CHUNK (64 * 1024)
+#define PARTIAL_CHECK_MAX_S 1.0 /* a reload of frame_timeout_ms applies within this */
 
 static void on_read(struct ev_loop *loop, ev_io *w, int revents);
 static void on_write(struct ev_loop *loop, ev_io *w, int revents);
+static void on_partial_timer(struct ev_loop *loop, ev_timer *w, int revents);
+
+static struct {
+    uint64_t memory; /* sum of sc_conn.mem over connections neither doomed nor closed */
+    sc_conn *partial_head, *partial_tail; /* unfinished frames, oldest first */
+    ev_timer partial_timer;               /* runs while the list is not empty */
+    struct ev_loop *loop;                 /* of partial_timer */
+} lim;
+
+uint64_t sc_conn_client_memory(void)
+{
+    return lim.memory;
+}
+
+/* ---- client memory (max_client_memory) ---------------------------------------- */
+
+/* The capacity b has after reserving n more bytes (sc_buf_reserve's rule:
+ * compact if that makes room, else double from 4 KiB). */
+static size_t cap_after(const sc_buf *b, size_t n)
+{
+    size_t used = sc_buf_used(b);
+    if (b->cap - used >= n)
+        return b->cap;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - used < n)
+        cap *= 2;
+    return cap;
+}
+
+/* Bring the total up to date after c's buffers may have changed size. */
+static void account(sc_conn *c)
+{
+    if (c->state == SC_CONN_DOOMED || c->state == SC_CONN_CLOSED)
+        return; /* released already: they free what they hold */
+    size_t now = c->in.cap + c->out.cap;
+    lim.memory = lim.memory - c->mem + now;
+    c->mem = now;
+}
+
+static void release_memory(sc_conn *c)
+{
+    lim.memory -= c->mem;
+    c->mem = 0;
+}
+
+/* Best effort, for a connection about to be closed: an Error written
+ * straight to the socket, only between frames (nothing of a frame left
+ * unsent) so the peer can read it. */
+static void tell_directly(sc_conn *c, int code, const char *msg)
+{
+    if (sc_buf_used(&c->out) || c->fatal_queued || c->fd < 0)
+        return;
+    Sidecast__V1__Error e = SIDECAST__V1__ERROR__INIT;
+    e.code = code;
+    e.message = (char *)msg;
+    e.ref = (char *)"";
+    e.fatal = true;
+    sc_frame f = SC_FRAME_INIT;
+    f.msg_case = SIDECAST__V1__FRAME__MSG_ERROR;
+    f.error = &e;
+    sc_buf b;
+    sc_buf_init(&b);
+    sc_wire_append(&b, &f);
+    ssize_t n = send(c->fd, sc_buf_head(&b), sc_buf_used(&b), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)n;
+    sc_buf_free(&b);
+}
+
+/* The connection holding the most buffer memory, c counted as c_mem. Ties
+ * go to c. O(connections), only when the budget is exceeded, and each call
+ * closes one. */
+static sc_conn *largest(sc_conn *c, size_t c_mem)
+{
+    sc_conn *best = c;
+    size_t best_mem = c_mem;
+    for (sc_conn *o = c->srv->conns; o; o = o->next)
+        if (o != c && o->state != SC_CONN_DOOMED && o->state != SC_CONN_CLOSED &&
+            o->mem > best_mem) {
+            best = o;
+            best_mem = o->mem;
+        }
+    return best;
+}
+
+/* Make room for `extra` more bytes of c's buffers under max_client_memory
+ * by closing the connections that hold the most, c included. False when c
+ * itself was closed (doomed). */
+static bool make_room(sc_conn *c, size_t extra)
+{
+    uint64_t max = c->srv->cfg->max_client_memory;
+    while (max && lim.memory + extra > max) {
+        sc_conn *v = largest(c, c->mem + extra);
+        size_t held = v == c ? c->mem + extra : v->mem;
+        char why[256];
+        snprintf(why, sizeof(why),
+                 "client memory: app connection buffers would hold %llu bytes, over "
+                 "max_client_memory %llu; this connection holds the most (%zu bytes, %zu "
+                 "unsent)",
+                 (unsigned long long)(lim.memory + extra), (unsigned long long)max, held,
+                 sc_buf_used(&v->out));
+        SC_COUNT(disconnects_client_memory);
+        tell_directly(v, SIDECAST__V1__ERROR_CODE__ERROR_LIMIT, why);
+        sc_conn_doom(v, why);
+        if (v == c)
+            return false;
+    }
+    return true;
+}
+
+/* ---- unfinished frames (frame_timeout_ms) -------------------------------------- */
+
+static void partial_remove(sc_conn *c)
+{
+    if (!c->partial)
+        return;
+    if (c->partial_prev)
+        c->partial_prev->partial_next = c->partial_next;
+    else
+        lim.partial_head = c->partial_next;
+    if (c->partial_next)
+        c->partial_next->partial_prev = c->partial_prev;
+    else
+        lim.partial_tail = c->partial_prev;
+    c->partial_prev = c->partial_next = NULL;
+    c->partial = false;
+}
+
+static void partial_unlink(sc_conn *c)
+{
+    partial_remove(c);
+    if (!lim.partial_head && lim.loop)
+        ev_timer_stop(lim.loop, &lim.partial_timer);
+}
+
+/* Arm the timer for the head's deadline (at most PARTIAL_CHECK_MAX_S away). */
+static void partial_arm(void)
+{
+    const sc_conn *h = lim.partial_head;
+    if (!h)
+        return;
+    uint64_t ms = h->srv->cfg->frame_timeout_ms;
+    double left = ms ? h->partial_since + (double)ms / 1000.0 - ev_now(lim.loop) : 1e9;
+    left = SC_MIN(left, PARTIAL_CHECK_MAX_S);
+    ev_timer_stop(lim.loop, &lim.partial_timer);
+    ev_timer_set(&lim.partial_timer, SC_MAX(left, 0.001), 0.);
+    ev_timer_start(lim.loop, &lim.partial_timer);
+}
+
+static void partial_append(sc_conn *c)
+{
+    c->partial_since = ev_now(c->srv->loop);
+    c->partial_prev = lim.partial_tail;
+    c->partial_next = NULL;
+    if (lim.partial_tail)
+        lim.partial_tail->partial_next = c;
+    else
+        lim.partial_head = c;
+    lim.partial_tail = c;
+    c->partial = true;
+    if (!lim.loop) {
+        lim.loop = c->srv->loop;
+        ev_timer_init(&lim.partial_timer, on_partial_timer, 1.0, 0.);
+    }
+    if (!ev_is_active(&lim.partial_timer))
+        partial_arm();
+}
+
+/* After a read: c holds part of a frame (keep it where it is when that
+ * frame was already there, move it to the tail when a new one began). */
+static void track_partial(sc_conn *c, unsigned frames_done)
+{
+    if (c->state != SC_CONN_OPEN || sc_buf_used(&c->in) == 0) {
+        partial_unlink(c);
+        return;
+    }
+    if (c->partial && !frames_done)
+        return;
+    partial_remove(c);
+    partial_append(c);
+}
+
+/* From the timer (top of a callback: c may be closed here). */
+static void frame_timeout(sc_conn *c)
+{
+    const sc_config *cfg = c->srv->cfg;
+    size_t got = sc_buf_used(&c->in);
+    char want[64] = "of its 4-byte length";
+    if (got >= SC_FRAME_HEADER) {
+        const uint8_t *p = sc_buf_head(&c->in);
+        uint32_t len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        snprintf(want, sizeof(want), "of %llu", (unsigned long long)len + SC_FRAME_HEADER);
+    }
+    partial_unlink(c);
+    SC_COUNT(frame_timeouts);
+    sc_conn_error(c, 0, SIDECAST__V1__ERROR_CODE__ERROR_TIMEOUT, NULL, true,
+                  "frame incomplete after frame_timeout_ms %llu: %zu byte(s) %s received",
+                  (unsigned long long)cfg->frame_timeout_ms, got, want);
+    sc_buf_free(&c->in); /* what the timeout is for: the partial frame goes now */
+    account(c);
+    if (c->state == SC_CONN_DRAINING)
+        sc_conn_flush(c); /* closes it once the error is written */
+    if (c->state != SC_CONN_CLOSED)
+        sc_conn_close(c, "frame timeout; the error frame could not be written at once");
+}
+
+static void on_partial_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)w;
+    (void)revents;
+    double now = ev_now(loop);
+    while (lim.partial_head) {
+        sc_conn *c = lim.partial_head;
+        uint64_t ms = c->srv->cfg->frame_timeout_ms;
+        if (c->state != SC_CONN_OPEN) {
+            partial_remove(c); /* no longer reading: closes by other means */
+            continue;
+        }
+        if (!ms || c->partial_since + (double)ms / 1000.0 > now)
+            break;
+        frame_timeout(c);
+    }
+    partial_arm();
+}
 
 sc_conn *sc_conn_new(sc_server *srv, int fd)
 {
@@ -56,6 +288,8 @@ void sc_conn_free(sc_conn *c)
     if (c->fd >= 0)
         close(c->fd);
     sc_owner_free(&c->owner);
+    partial_unlink(c);
+    release_memory(c);
     sc_buf_free(&c->in);
     sc_buf_free(&c->out);
     free(c);
@@ -87,6 +321,8 @@ void sc_conn_close(sc_conn *c, const char *reason)
     c->state = SC_CONN_CLOSED;
     ev_io_stop(c->srv->loop, &c->rio);
     ev_io_stop(c->srv->loop, &c->wio);
+    partial_unlink(c);
+    release_memory(c);
     sc_requests_conn_closed(c->srv, c);
     size_t n = remove_sockets(c);
     SC_COUNT_N(sockets_unregistered, n);
@@ -105,6 +341,8 @@ void sc_conn_doom(sc_conn *c, const char *reason)
     snprintf(c->doom_reason, sizeof(c->doom_reason), "%s", reason);
     ev_io_stop(c->srv->loop, &c->rio);
     ev_io_stop(c->srv->loop, &c->wio);
+    partial_unlink(c);
+    release_memory(c); /* nothing more is queued or read: freed at close */
     sc_server_doomed(c->srv, c);
 }
 
@@ -114,11 +352,14 @@ void sc_conn_drain(sc_conn *c)
         return;
     c->state = SC_CONN_DRAINING;
     ev_io_stop(c->srv->loop, &c->rio);
+    partial_unlink(c);
     sc_server_want_flush(c->srv, c);
 }
 
 /* The output bound policy for a frame of `need` bytes: 0 to queue it,
- * -ENOBUFS (volatile dropped) or -EPIPE (closed, or doomed now). */
+ * -ENOBUFS (volatile dropped) or -EPIPE (closed, or doomed now). Past
+ * max_client_memory, a volatile frame is dropped and anything else closes
+ * the connections holding the most (this one too, if it is the largest). */
 static int admit(sc_conn *c, size_t need, bool is_volatile)
 {
     if (c->state == SC_CONN_CLOSED || c->state == SC_CONN_DOOMED || c->fatal_queued)
@@ -142,6 +383,21 @@ static int admit(sc_conn *c, size_t need, bool is_volatile)
         sc_conn_doom(c, why);
         return -EPIPE;
     }
+    size_t extra = cap_after(&c->out, need) - c->out.cap;
+    uint64_t max = cfg->max_client_memory;
+    if (extra && max && lim.memory + extra > max) {
+        if (is_volatile) {
+            SC_COUNT(drops_volatile_client_memory);
+            sc_log_limited(SC_LOG_WARN,
+                           "%s: dropping volatile message: app connection buffers hold %llu "
+                           "bytes (max_client_memory %llu)",
+                           sc_conn_label(c), (unsigned long long)lim.memory,
+                           (unsigned long long)max);
+            return -ENOBUFS;
+        }
+        if (!make_room(c, extra))
+            return -EPIPE;
+    }
     return 0;
 }
 
@@ -154,6 +410,7 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
     if (r < 0)
         return r;
     sc_wire_append_sized(&c->out, f, need);
+    account(c);
     SC_COUNT(frames_out);
     SC_METRIC_FRAME_OUT(f->msg_case);
     sc_server_want_flush(c->srv, c);
@@ -167,6 +424,7 @@ int sc_conn_send_encoded(sc_conn *c, uint64_t id, uint32_t field, const uint8_t 
     if (r < 0)
         return r;
     sc_wire_append_frame(&c->out, id, field, body, len, tail, tail_len);
+    account(c);
     SC_COUNT(frames_out);
     SC_METRIC_FRAME_OUT(field);
     sc_server_want_flush(c->srv, c);
@@ -228,6 +486,7 @@ bool sc_conn_flush(sc_conn *c)
     }
     ev_io_stop(c->srv->loop, &c->wio);
     sc_buf_shrink(&c->out, 256 * 1024);
+    account(c);
     if (c->state == SC_CONN_DRAINING)
         sc_conn_close(c, "closed after final frame");
     return true;
@@ -241,10 +500,11 @@ static void on_write(struct ev_loop *loop, ev_io *w, int revents)
     sc_conn_flush(c);
 }
 
-/* Dispatch every whole frame in the input buffer. */
-static void process_input(sc_conn *c)
+/* Dispatch every whole frame in the input buffer; returns how many. */
+static unsigned process_input(sc_conn *c)
 {
     sc_server *srv = c->srv;
+    unsigned done = 0;
     while (c->state == SC_CONN_OPEN) {
         uint32_t len;
         int r = sc_wire_peek(sc_buf_head(&c->in), sc_buf_used(&c->in),
@@ -273,7 +533,9 @@ static void process_input(sc_conn *c)
         }
         sc_arena_reset(&srv->arena);
         sc_buf_consume(&c->in, SC_FRAME_HEADER + len);
+        done++;
     }
+    return done;
 }
 
 static void on_read(struct ev_loop *loop, ev_io *w, int revents)
@@ -281,7 +543,11 @@ static void on_read(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     (void)revents;
     sc_conn *c = w->data;
+    size_t extra = cap_after(&c->in, READ_CHUNK) - c->in.cap;
+    if (extra && !make_room(c, extra))
+        return; /* c was the largest: doomed */
     uint8_t *p = sc_buf_reserve(&c->in, READ_CHUNK);
+    account(c);
     ssize_t n = recv(c->fd, p, READ_CHUNK, 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
@@ -294,7 +560,13 @@ static void on_read(struct ev_loop *loop, ev_io *w, int revents)
     }
     SC_COUNT_N(bytes_in, (uint64_t)n);
     sc_buf_commit(&c->in, (size_t)n);
-    process_input(c);
-    if (c->state != SC_CONN_CLOSED)
+    unsigned done = process_input(c);
+    if (c->state == SC_CONN_CLOSED)
+        return;
+    if (c->state == SC_CONN_DRAINING)
+        sc_buf_free(&c->in); /* reads no more: nothing in it will be used */
+    else
         sc_buf_shrink(&c->in, 256 * 1024);
+    account(c);
+    track_partial(c, done);
 }

@@ -8,6 +8,17 @@
  *     connection as a slow reader.
  * Both are counted and logged (rate-limited).
  *
+ * Bounds across connections:
+ *   - a frame begun and not completed within frame_timeout_ms closes the
+ *     connection with Error{TIMEOUT} (frame_timeouts): one FIFO of the
+ *     connections holding part of a frame, ordered by when that frame
+ *     began, checked from its head by one timer;
+ *   - the input and output buffers of all app connections together stay
+ *     under max_client_memory (the total is kept up to date on every growth
+ *     and shrink): a volatile frame that would take it over is dropped
+ *     (drops_volatile_client_memory), anything else closes the connection
+ *     holding the most buffer memory (disconnects_client_memory).
+ *
  * A connection is never freed inside its own callbacks: sc_conn_close marks
  * it and the server frees it from its prepare watcher. */
 #ifndef SC_CONN_H
@@ -51,8 +62,14 @@ typedef struct sc_conn {
     struct sc_conn *doomed_next;   /* to close before the loop sleeps */
     const uint8_t *cur_body;       /* the encoded frame being dispatched */
     size_t cur_len;
-    char doom_reason[160];
+    char doom_reason[256];
     uint32_t npending; /* cluster requests of this connection in flight */
+
+    /* bounds across connections (frame_timeout_ms, max_client_memory) */
+    size_t mem;           /* in.cap + out.cap, as counted in the client memory total */
+    bool partial;         /* on the list of connections holding an unfinished frame */
+    double partial_since; /* loop time that frame began */
+    struct sc_conn *partial_prev, *partial_next; /* that list, oldest first */
 } sc_conn;
 
 /* Takes ownership of fd (non-blocking, close-on-exec). */
@@ -89,6 +106,10 @@ void sc_conn_drain(sc_conn *c);
 /* Write queued output; called by the server before the loop sleeps.
  * Returns true when everything was written. */
 bool sc_conn_flush(sc_conn *c);
+
+/* Bytes allocated for the input and output buffers of every open app
+ * connection (what max_client_memory bounds); for gauges. */
+uint64_t sc_conn_client_memory(void);
 
 /* "conn 12 (chat-worker pid 4121)" for log lines; static buffer. */
 const char *sc_conn_label(const sc_conn *c);

@@ -8,7 +8,12 @@
  * shuts down its write side and reads until EOF (bounded by the timer): a
  * close with unread input would send RST and could destroy the response
  * before the peer reads it. Connections are freed from a prepare watcher,
- * never inside their own callbacks. */
+ * never inside their own callbacks.
+ *
+ * The connection list is in accept order, oldest first: when it is full,
+ * the oldest connection still reading its request makes room for the new
+ * one. The walk to it passes only connections being answered (writing or
+ * lingering), which their timers end. */
 #include "http.h"
 #include "cluster.h"
 #include "config.h"
@@ -53,7 +58,7 @@ struct sc_http {
     int fd;
     ev_io accept_io;
     ev_prepare reap;
-    hconn *conns, *dead;
+    hconn *conns, *tail, *dead; /* conns: oldest first */
     uint64_t nconns;
     char addr[80];
 };
@@ -330,6 +335,8 @@ static void hconn_close(hconn *c)
         h->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    else
+        h->tail = c->prev;
     h->nconns--;
     c->dead_next = h->dead;
     h->dead = c;
@@ -468,6 +475,30 @@ static void refuse(sc_http *h, int fd, const char *peer)
     close(fd);
 }
 
+/* At http_max_connections: close the oldest connection that has no whole
+ * request yet, so that the new one (a health probe, say) is served. False
+ * when every open connection is already being answered. */
+static bool evict_oldest_reading(sc_http *h, const char *newcomer)
+{
+    hconn *c = h->conns;
+    while (c && c->state != HC_READING)
+        c = c->next;
+    if (!c)
+        return false;
+    SC_COUNT(http_evicted);
+    sc_log_limited(SC_LOG_WARN,
+                   "http: http_max_connections %llu open: closing the oldest connection without "
+                   "a whole request, from %s (%zu bytes received), to admit %s",
+                   (unsigned long long)h->srv->cfg->http_max_connections, c->peer, c->len,
+                   newcomer);
+    static const char msg[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                              "Retry-After: 1\r\nConnection: close\r\n\r\n";
+    ssize_t n = send(c->fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)n; /* best effort */
+    hconn_close(c);
+    return true;
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
     sc_http *h = w->data;
@@ -483,6 +514,8 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         }
         char peer[64];
         addr_str((struct sockaddr *)&ss, peer, sizeof(peer));
+        while (h->nconns >= cfg->http_max_connections && evict_oldest_reading(h, peer))
+            ; /* more than one after a reload lowered the bound */
         if (h->nconns >= cfg->http_max_connections) {
             refuse(h, fd, peer);
             continue;
@@ -500,10 +533,12 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         ev_timer_init(&c->timer, on_timer, cfg->http_request_timeout_ms / 1000.0, 0);
         c->timer.data = c;
         ev_timer_start(loop, &c->timer);
-        c->next = h->conns;
-        if (h->conns)
-            h->conns->prev = c;
-        h->conns = c;
+        c->prev = h->tail;
+        if (h->tail)
+            h->tail->next = c;
+        else
+            h->conns = c;
+        h->tail = c;
         h->nconns++;
     }
 }

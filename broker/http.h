@@ -4,10 +4,13 @@
  *
  * One request per connection (Connection: close). Everything an untrusted
  * peer controls is bounded: request bytes (http_max_request_bytes, else
- * 431), open connections (http_max_connections, extra ones are accepted and
- * closed at once), and time (http_request_timeout_ms from accept to a whole
- * request, else closed). Every refusal is counted (stats.h http_*) and
- * logged rate-limited. */
+ * 431), open connections (http_max_connections), and time
+ * (http_request_timeout_ms from accept to a whole request, else closed).
+ * At http_max_connections a new connection is admitted by closing the
+ * oldest one that has not sent a whole request yet (http_evicted), so slow
+ * or idle peers cannot make /healthz unanswerable; only when every open one
+ * is already being answered is the new one refused with 503. Every refusal
+ * is counted (stats.h http_*) and logged rate-limited. */
 #ifndef SC_HTTP_H
 #define SC_HTTP_H
 

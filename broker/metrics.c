@@ -200,6 +200,9 @@ typedef struct reason_map {
 static const reason_map reasons[] = {
     R(drops_volatile_slow_reader, "volatile_slow_reader"),
     R(disconnects_slow_reader, "slow_reader_disconnect"),
+    R(frame_timeouts, "frame_timeout"),
+    R(drops_volatile_client_memory, "volatile_client_memory"),
+    R(disconnects_client_memory, "client_memory_disconnect"),
     R(connections_refused_limit, "max_connections"),
     R(refused_malformed, "malformed_frame"),
     R(refused_too_large, "frame_too_large"),
@@ -232,6 +235,7 @@ static const reason_map reasons[] = {
     R(http_bad_method, "http_bad_method"),
     R(http_refused_limit, "http_max_connections"),
     R(http_timeouts, "http_timeout"),
+    R(http_evicted, "http_evicted"),
 };
 #undef R
 
@@ -328,6 +332,10 @@ static void server_gauges(sc_buf *b, const sc_server *s)
     gauge(b, P "room_memberships", "(socket, room) memberships on this node", s->reg.memberships);
     gauge(b, P "output_buffer_bytes", "bytes queued for app connections, not yet written",
           sc_server_output_bytes(s));
+    gauge(b, P "client_memory_bytes",
+          "bytes allocated for the input and output buffers of app connections "
+          "(bounded by max_client_memory)",
+          sc_conn_client_memory());
     gauge(b, P "pending_requests", "cluster requests in flight", sc_map_count(&s->requests));
     gauge(b, P "http_connections", "HTTP connections open on http_listen",
           sc_http_connections(s->http));

@@ -33,6 +33,8 @@ static const char *const reloadable[] = {
     "dircache_ttl_ms",
     "dircache_max_entries",
     "redis_reply_defer_ms",
+    "frame_timeout_ms",
+    "max_client_memory",
 };
 
 static struct {

@@ -23,6 +23,12 @@
     X(sockets_unregistered, "sockets unregistered (socket down or connection closed)")             \
     X(drops_volatile_slow_reader, "volatile Delivers dropped: reader over output_buffer_soft")     \
     X(disconnects_slow_reader, "connections closed: output over output_buffer_hard")               \
+    X(frame_timeouts, "connections closed: a frame begun and not completed within "               \
+                      "frame_timeout_ms")                                                          \
+    X(drops_volatile_client_memory, "volatile Delivers dropped: app connection buffers at "        \
+                                    "max_client_memory")                                           \
+    X(disconnects_client_memory, "connections closed: app connection buffers over "                \
+                                 "max_client_memory, this one the largest")                        \
     X(refused_malformed, "frames refused: not a valid Frame (connection closed)")                  \
     X(refused_too_large, "frames refused: over max_frame_bytes (connection closed)")               \
     X(refused_unknown_message, "frames refused: unknown message (connection closed)")              \
@@ -81,6 +87,8 @@
     X(http_bad_method, "HTTP requests refused: method not GET or HEAD (405)")                      \
     X(http_refused_limit, "HTTP connections refused: http_max_connections reached")                \
     X(http_timeouts, "HTTP connections closed: no whole request within http_request_timeout_ms")   \
+    X(http_evicted, "HTTP connections closed to admit a new one at http_max_connections: the "     \
+                    "oldest still without a whole request")                                        \
     X(config_reloads, "configuration reloads (SIGHUP) applied")                                    \
     X(config_reload_errors, "configuration reloads rejected (bad config, old one kept)")           \
     /* perf: publish batching */                                                                   \
