@@ -118,6 +118,8 @@
     X(dircache_invalidated_stale, "directory cache entries dropped on a stale notice from their "  \
                                   "node")                                                          \
     X(dircache_unreceived, "cache-routed messages lost: their PUBLISH reached no subscriber")      \
+    X(targeted_no_route, "targeted messages to socket ids found on no node in the directory")     \
+    X(targeted_unreceived, "directory-routed targeted messages whose PUBLISH reached nobody")      \
     X(dircache_stale_received, "socket ids another node's cache routed here that are not here "    \
                                "(lost for them)")                                                  \
     X(dircache_notices_sent, "stale notices sent to nodes whose directory cache is stale")         \
@@ -126,8 +128,6 @@
     X(redis_deferred_reads, "reads of the publish connection made for quiet replies only, "        \
                             "redis_reply_defer_ms after them")                                     \
     X(requests_shutdown, "requests answered with ERROR_SHUTTING_DOWN: the daemon stopped first")
-    X(targeted_no_route, "targeted messages to socket ids found on no node in the directory")     \
-    X(targeted_unreceived, "directory-routed targeted messages whose PUBLISH reached nobody")      \
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;
