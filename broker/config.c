@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef SC_VERSION
 #define SC_VERSION "0.0.0"
@@ -118,7 +119,6 @@ static const option_def options[] = {
      "largest data attached to one socket"},
     {"max_pending_per_connection", T_UINT, OFF(max_pending_per_connection), "256", 1, 1000000,
      "cluster requests one app connection may have in flight"},
-    {"http_listen", T_STRING, OFF(http_listen), "127.0.0.1:9466", 0, 255,
     {"frame_timeout_ms", T_UINT, OFF(frame_timeout_ms), "10000", 0, 3600000,
      "an app connection that began a frame and has not sent all of it after this long is "
      "closed (0: no limit)"},
@@ -126,6 +126,7 @@ static const option_def options[] = {
      "input and output buffers of all app connections together; beyond it volatile messages "
      "are dropped, then the connection holding the most is closed (0: no limit; else at least "
      "1m)"},
+    {"http_listen", T_STRING, OFF(http_listen), "127.0.0.1:9466", 0, 255,
      "TCP address of the /metrics, /healthz and /readyz endpoint (host:port, [::1]:port); "
      "empty: off"},
     {"http_max_request_bytes", T_SIZE, OFF(http_max_request_bytes), "8k", 512, 64 * KIB,
@@ -260,7 +261,8 @@ typedef struct ini_state {
     const char *path;
     FILE *err;
     int errors;
-    int line; /* maintained by the reader hook below */
+    int line;                        /* maintained by the reader hook below */
+    int seen[SC_ARRAY_LEN(options)]; /* line that first set each option; 0: none */
 } ini_state;
 
 static int on_ini_line(void *user, const char *section, const char *name, const char *value)
@@ -276,8 +278,13 @@ static int on_ini_line(void *user, const char *section, const char *name, const 
     if (!o) {
         snprintf(why, sizeof(why), "unknown setting '%s'%s", full,
                  section[0] ? " (section and key joined with _)" : "");
-    } else if (set_option(st->cfg, o, value, why, sizeof(why)) == 0) {
-        return 1;
+    } else if (st->seen[o - options]) {
+        /* a second value is a mistake (which one did the author mean?), not an override */
+        snprintf(why, sizeof(why), "key '%s' already set on line %d", full, st->seen[o - options]);
+    } else {
+        st->seen[o - options] = st->line;
+        if (set_option(st->cfg, o, value, why, sizeof(why)) == 0)
+            return 1;
     }
     fprintf(st->err, "%s:%d: %s\n", st->path, st->line, why);
     st->errors++;
@@ -340,9 +347,22 @@ int sc_config_load_file(sc_config *cfg, const char *path, FILE *err)
         fprintf(err, "%s: cannot open config file: %s\n", path, strerror(errno));
         return -ENOENT;
     }
-    ini_state st = {cfg, path, err, 0, 0};
+    /* fopen() opens a directory, and reading it looks like an empty file:
+     * every setting would silently be its default */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fprintf(err, "%s: cannot read config file: is a directory\n", path);
+        fclose(f);
+        return -EISDIR;
+    }
+    ini_state st = {.cfg = cfg, .path = path, .err = err};
     void *stream[2] = {f, &st};
     int r = ini_parse_stream(read_ini_line, stream, on_ini_line, &st);
+    if (ferror(f)) {
+        fprintf(err, "%s: cannot read config file: %s (after line %d)\n", path, strerror(errno),
+                st.line);
+        st.errors++;
+    }
     fclose(f);
     if (r > 0 && st.errors == 0) {
         /* libinih found something our pre-check let through */
@@ -367,6 +387,11 @@ int sc_config_validate(const sc_config *cfg, FILE *err)
                 cfg->max_frame_bytes, cfg->output_buffer_hard);
         bad = 1;
     }
+    if (cfg->max_client_memory && cfg->max_client_memory < MIB) {
+        fprintf(err, "max_client_memory (%" PRIu64 ") must be 0 (no limit) or at least 1m\n",
+                cfg->max_client_memory);
+        bad = 1;
+    }
     if (cfg->node_ttl_ms <= cfg->heartbeat_ms) {
         fprintf(err, "node_ttl_ms (%" PRIu64 ") must be greater than heartbeat_ms (%" PRIu64 ")\n",
                 cfg->node_ttl_ms, cfg->heartbeat_ms);
@@ -387,11 +412,6 @@ int sc_config_validate(const sc_config *cfg, FILE *err)
         }
     }
     if (cfg->http_listen && cfg->http_listen[0]) {
-    if (cfg->max_client_memory && cfg->max_client_memory < MIB) {
-        fprintf(err, "max_client_memory (%" PRIu64 ") must be 0 (no limit) or at least 1m\n",
-                cfg->max_client_memory);
-        bad = 1;
-    }
         struct sockaddr_storage ss;
         socklen_t sl;
         char why[320];

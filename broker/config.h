@@ -78,7 +78,10 @@ typedef enum { SC_CMD_RUN, SC_CMD_EXIT_OK, SC_CMD_CHECK } sc_command;
 int sc_config_load(sc_config *cfg, int argc, char **argv, sc_command *cmd, FILE *err);
 
 /* Parse only the INI file over the values already in cfg (call
- * sc_config_defaults first). For tests and fuzzing. */
+ * sc_config_defaults first). For tests and fuzzing. Every bad line is
+ * reported as file:line, a key given twice too (naming both lines).
+ * Returns 0, -ENOENT (cannot open), -EISDIR (path is a directory) or
+ * -EINVAL. */
 int sc_config_load_file(sc_config *cfg, const char *path, FILE *err);
 
 void sc_config_defaults(sc_config *cfg);

@@ -78,19 +78,19 @@ void sc_credentials_apply(const sc_config *cfg, sc_redis_url *u)
     u->password = sc_xstrdup(cfg->redis_password);
 }
 
-/* The password part of a redis:// URL: [user:]PASSWORD@host. */
+/* The password part of a redis:// URL, read as sc_redis_url_parse reads it:
+ * redis://[user]:PASSWORD@host. redis://user@host has none. */
 static bool mask_url(char *url)
 {
     if (strncmp(url, "redis://", 8) != 0)
         return false;
     char *p = url + 8, *at = strrchr(p, '@');
-    if (!at || at == p)
+    if (!at)
         return false;
     char *colon = memchr(p, ':', (size_t)(at - p));
-    char *from = colon ? colon + 1 : p;
-    if (from == at)
+    if (!colon || colon + 1 == at)
         return false;
-    memset(from, '*', (size_t)(at - from));
+    memset(colon + 1, '*', (size_t)(at - colon - 1));
     return true;
 }
 

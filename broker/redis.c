@@ -93,12 +93,15 @@ int sc_redis_url_parse(const char *url, sc_redis_url *u, char *err, size_t errle
     const char *p = url + 8, *at = strrchr(p, '@');
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
+        /* as RFC 3986 userinfo: redis://user@host names a user and no password
+         * (which then comes from redis_password_file); an empty one is none */
         if (colon) {
             if (colon > p)
                 u->user = pct_decode(p, (size_t)(colon - p));
-            u->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
-        } else {
-            u->password = pct_decode(p, (size_t)(at - p)); /* redis://password@host */
+            if (at > colon + 1)
+                u->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
+        } else if (at > p) {
+            u->user = pct_decode(p, (size_t)(at - p));
         }
         p = at + 1;
     }

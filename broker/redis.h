@@ -25,7 +25,9 @@ typedef struct sc_redis_url {
 } sc_redis_url;
 
 /* Parse redis://[user:password@]host[:port][/db] or unix:///path[?db=N].
- * Returns 0 or -EINVAL with a reason in err. */
+ * The userinfo reads as in RFC 3986: redis://user@host names a user and no
+ * password, redis://:password@host a password alone. Returns 0 or -EINVAL
+ * with a reason in err. */
 int sc_redis_url_parse(const char *url, sc_redis_url *ret, char *err, size_t errlen);
 void sc_redis_url_free(sc_redis_url *u);
 /* "host:port/db" or "unix:/path": never the credentials. Static buffer. */

@@ -1,6 +1,7 @@
 /* Integration: app disconnect cleanup, graceful shutdown with flush, stale
  * socket files, a second daemon on the same path, app re-registration after
- * a sidecar restart, and configuration errors. */
+ * a sidecar restart, configuration errors (a directory for a file, a key
+ * given twice, at start and on SIGHUP), and a Redis URL naming a user. */
 #include "harness.h"
 
 #include <setjmp.h>
@@ -197,6 +198,138 @@ static void test_check_config(void **state)
     rmdir(dir);
 }
 
+/* A directory where the config file should be: refused by --check-config
+ * and at start (it used to read as an empty file: every default); a key
+ * given twice names both lines. */
+static void test_config_directory_and_duplicates(void **state)
+{
+    char dir[] = "/tmp/sidecast-cfg-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char conf[128], out[4096], want[300];
+    snprintf(conf, sizeof(conf), "%s/sidecast.conf", dir);
+    assert_int_equal(mkdir(conf, 0755), 0);
+    const char *check[] = {"--config", conf, "--check-config", NULL};
+    assert_int_equal(run_sidecastd(check, out, sizeof(out)), 1);
+    snprintf(want, sizeof(want), "%s: cannot read config file: is a directory", conf);
+    assert_non_null(strstr(out, want));
+    assert_null(strstr(out, "configuration OK"));
+    char sock[160];
+    snprintf(sock, sizeof(sock), "%s/s.sock", dir);
+    const char *run[] = {"-c", conf, "--socket", sock, "--http-listen", "", NULL};
+    assert_int_equal(run_sidecastd(run, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "is a directory"));
+    assert_int_equal(rmdir(conf), 0);
+
+    FILE *f = fopen(conf, "w");
+    fprintf(f, "# line 1\nmax_connections = 8\nlog_level = info\n\n[max]\nconnections = 9\n");
+    fclose(f);
+    assert_int_equal(run_sidecastd(check, out, sizeof(out)), 1);
+    snprintf(want, sizeof(want), "%s:6: key 'max_connections' already set on line 2", conf);
+    if (!strstr(out, want))
+        fail_msg("no '%s' in:\n%s", want, out);
+    unlink(conf);
+    rmdir(dir);
+}
+
+static bool wait_log(daemon_t *d, const char *needle, int timeout_ms)
+{
+    uint64_t end = now_ms_h() + (uint64_t)timeout_ms;
+    while (!daemon_log_contains(d, needle) && now_ms_h() < end)
+        usleep(20000);
+    return daemon_log_contains(d, needle);
+}
+
+/* SIGHUP after the config file became a directory (or got a duplicate
+ * key): the reload is refused and counted, and every setting keeps its
+ * value, max_connections (reloadable, 2 here, 1024 by default) included. */
+static void test_reload_refuses_directory(void **state)
+{
+    daemon_t *d = daemon_prepare();
+    char conf[400], text[1024];
+    snprintf(conf, sizeof(conf), "%s/sidecast.conf", d->dir);
+    snprintf(text, sizeof(text),
+             "socket = %s\nlog_level = info\nmax_connections = 2\nhttp_listen = 127.0.0.1:0\n",
+             d->sock);
+    FILE *f = fopen(conf, "w");
+    fputs(text, f);
+    fclose(f);
+    daemon_launch(d, true, "--config", conf, NULL);
+    sc_client *a = app_open(d, "a", NULL);
+    sc_client *b = app_open(d, "b", NULL);
+    assert_int_equal(sc_client_ping(b, 0, NULL), 0);
+
+    assert_int_equal(unlink(conf), 0);
+    assert_int_equal(mkdir(conf, 0755), 0);
+    kill(d->pid, SIGHUP);
+    char want[600];
+    snprintf(want, sizeof(want), "reload: %s: cannot read config file: is a directory", conf);
+    assert_true(wait_log(d, "configuration rejected; still running with the previous one", 10000));
+    assert_true(daemon_log_contains(d, want));
+    assert_false(daemon_log_contains(d, "changed from"));
+    assert_int_equal(stat_of(a, "config_reload_errors"), 1);
+    assert_int_equal(stat_of(a, "config_reloads"), 0);
+    int fd = raw_connect(d->sock); /* a third: max_connections is still 2 */
+    assert_true(raw_wait_eof(fd, 5000));
+    close(fd);
+    assert_int_equal(stat_of(a, "connections_refused_limit"), 1);
+
+    /* a file again, with a key twice: refused as well */
+    assert_int_equal(rmdir(conf), 0);
+    f = fopen(conf, "w");
+    fprintf(f, "%smax_connections = 3\n", text);
+    fclose(f);
+    kill(d->pid, SIGHUP);
+    snprintf(want, sizeof(want), "reload: %s:5: key 'max_connections' already set on line 3", conf);
+    assert_true(wait_log(d, want, 10000));
+    for (int i = 0; i < 500 && stat_of(a, "config_reload_errors") != 2; i++)
+        usleep(10000);
+    assert_int_equal(stat_of(a, "config_reload_errors"), 2);
+    fd = raw_connect(d->sock);
+    assert_true(raw_wait_eof(fd, 5000));
+    close(fd);
+    assert_int_equal(stat_of(a, "connections_refused_limit"), 2);
+
+    /* and a good file is applied: the daemon was not left half-reloaded */
+    f = fopen(conf, "w");
+    fprintf(f, "socket = %s\nlog_level = info\nmax_connections = 3\nhttp_listen = 127.0.0.1:0\n",
+            d->sock);
+    fclose(f);
+    kill(d->pid, SIGHUP);
+    assert_true(wait_log(d, "reload: max_connections changed from 2 to 3", 10000));
+    sc_client *c = app_open(d, "c", NULL);
+    assert_int_equal(sc_client_ping(c, 0, NULL), 0);
+    assert_int_equal(stat_of(c, "config_reloads"), 1);
+    sc_client_close(a);
+    sc_client_close(b);
+    sc_client_close(c);
+    daemon_free(d);
+}
+
+/* redis://default@host names a user and no password: no "password on the
+ * command line" warning, and no AUTH (a password "default" would be
+ * refused by a Redis without one): the node joins. */
+static void test_redis_url_user_only(void **state)
+{
+    redis_srv *r = redis_start();
+    char url[128];
+    snprintf(url, sizeof(url), "redis://default@127.0.0.1:%d/0", r->port);
+    daemon_t *d = node_start(r, "user-only", "--redis-url", url, NULL);
+    sc_client *c = app_open(d, "app", NULL);
+    assert_int_equal(wait_nodes(c, 1, 5000), 1);
+    /* ready: Redis answered what followed an AUTH, had there been one */
+    char body[512];
+    int port = daemon_http_port(d), status = 0;
+    uint64_t end = now_ms_h() + 5000;
+    while ((status = http_get(port, "/readyz", body, sizeof(body))) != 200 && now_ms_h() < end)
+        usleep(20000);
+    assert_int_equal(status, 200);
+    assert_false(daemon_log_contains(d, "password was given in --redis-url"));
+    assert_false(daemon_log_contains(d, "AUTH"));
+    sc_client_close(c);
+    daemon_free(d);
+    redis_free(r);
+}
+
 /* The shipped config file passes --check-config and documents every
  * setting sidecastd has (as `key`, or `key` under its `[section]`). */
 static void test_shipped_config_complete(void **state)
@@ -262,6 +395,9 @@ int main(void)
         cmocka_unit_test(test_second_daemon_refused),
         cmocka_unit_test(test_restart_reregisters),
         cmocka_unit_test(test_check_config),
+        cmocka_unit_test(test_config_directory_and_duplicates),
+        cmocka_unit_test(test_reload_refuses_directory),
+        cmocka_unit_test(test_redis_url_user_only),
         cmocka_unit_test(test_sidecastctl),
         cmocka_unit_test(test_shipped_config_complete),
     };

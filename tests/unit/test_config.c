@@ -4,11 +4,13 @@
 
 #include "config.h"
 #include "credentials.h"
+#include "redis.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -173,10 +175,9 @@ static void valid_file(void **state)
     assert_string_equal(cfg.node_name, "edge-1");
     free(err);
 
-    /* A later line wins; an empty file changes nothing. */
+    /* "warning" is warn; an empty file changes nothing. */
     sc_config_free(&cfg);
-    rc = load_text(&cfg, "max_connections = 10\nmax_connections = 11\nlog_level = warning\n", NULL,
-                   NULL);
+    rc = load_text(&cfg, "max_connections = 11\nlog_level = warning\n", NULL, NULL);
     assert_int_equal(rc, 0);
     assert_int_equal(cfg.max_connections, 11);
     assert_int_equal(cfg.log_level, SC_LOG_WARN);
@@ -259,23 +260,23 @@ static void each_bad_line_reported(void **state)
     char *err, *path;
     int rc = load_text(&cfg,
                        "# line 1\n"
-                       "max_connections = abc\n"      /* 2 */
-                       "max_connections = 0\n"        /* 3: below 1 */
-                       "\n"                           /* 4 */
-                       "max_connections = 1000001\n"  /* 5: above 1000000 */
-                       "max_connections = -1\n"       /* 6 */
-                       "log_level = loud\n"           /* 7 */
-                       "; comment\n"                  /* 8 */
-                       "socket_mode = 0999\n"         /* 9 */
-                       "socket_mode = 1777\n"         /* 10: above 0777 */
-                       "shutdown_timeout_ms = 5000\n" /* 11: fine */
-                       "max_frame_bytes = 1x\n"       /* 12 */
-                       "max_frame_bytes = 63\n"       /* 13: below 64 */
-                       "output_buffer_hard = 1.5m\n"  /* 14 */
-                       "[weird]\n"                    /* 15 */
-                       "key = 1\n"                    /* 16 */
-                       "[]\n"                         /* 17: empty section name */
-                       "max_connections = 12\n",      /* 18: fine (no section) */
+                       "max_connections = abc\n"           /* 2 */
+                       "max_pending_requests = 0\n"        /* 3: below 1 */
+                       "\n"                                /* 4 */
+                       "max_rooms_per_socket = 1000001\n"  /* 5: above 1000000 */
+                       "max_sockets_per_connection = -1\n" /* 6 */
+                       "log_level = loud\n"                /* 7 */
+                       "; comment\n"                       /* 8 */
+                       "socket_mode = 0999\n"              /* 9 */
+                       "http_max_request_bytes = 65k\n"    /* 10: above 64k */
+                       "shutdown_timeout_ms = 5000\n"      /* 11: fine */
+                       "max_frame_bytes = 1x\n"            /* 12 */
+                       "max_socket_data_bytes = 17m\n"     /* 13: above 16m */
+                       "output_buffer_hard = 1.5m\n"       /* 14 */
+                       "[weird]\n"                         /* 15 */
+                       "key = 1\n"                         /* 16 */
+                       "[]\n"                              /* 17: empty section name */
+                       "session_data_max_keys = 12\n",     /* 18: fine (no section) */
                        &err, &path);
     assert_int_equal(rc, -EINVAL);
     expect_error_at(err, path, 2, "max_connections must be a number from 1 to 1000000, not 'abc'");
@@ -284,13 +285,13 @@ static void each_bad_line_reported(void **state)
     expect_error_at(err, path, 6, "not '-1'");
     expect_error_at(err, path, 7, "log_level must be error, warn, info or debug, not 'loud'");
     expect_error_at(err, path, 9, "octal file mode like 0660, not '0999'");
-    expect_error_at(err, path, 10, "not '1777'");
+    expect_error_at(err, path, 10, "not '65k'");
     expect_error_at(err, path, 12, "max_frame_bytes must be a size");
-    expect_error_at(err, path, 13, "not '63'");
+    expect_error_at(err, path, 13, "not '17m'");
     expect_error_at(err, path, 14, "not '1.5m'");
     expect_error_at(err, path, 16, "unknown setting 'weird_key'");
     assert_int_equal(count_lines(err), 11);
-    assert_int_equal(cfg.max_connections, 12);
+    assert_int_equal(cfg.session_data_max_keys, 12);
     assert_int_equal(cfg.shutdown_timeout_ms, 5000);
     free(err);
     temp_done(path);
@@ -450,6 +451,87 @@ static void syntax_error(void **state)
     free(err);
     temp_done(path);
     sc_config_free(&cfg);
+}
+
+/* A key given twice is an error naming both lines, whichever way it is
+ * spelt, and whether or not the first value was good; the first stays. */
+static void duplicate_keys(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    char *err, *path;
+    int rc = load_text(&cfg,
+                       "max_connections = 10\n" /* 1 */
+                       "log_level = loud\n"     /* 2: bad value */
+                       "max_connections = 11\n" /* 3 */
+                       "[max]\n"                /* 4 */
+                       "connections = 12\n"     /* 5: the same setting */
+                       "[]\n"                   /* 6 */
+                       "log_level = debug\n"    /* 7 */
+                       "max_connections = x\n", /* 8: a duplicate first */
+                       &err, &path);
+    assert_int_equal(rc, -EINVAL);
+    expect_error_at(err, path, 2, "not 'loud'");
+    expect_error_at(err, path, 3, "key 'max_connections' already set on line 1");
+    expect_error_at(err, path, 5, "key 'max_connections' already set on line 1");
+    expect_error_at(err, path, 7, "key 'log_level' already set on line 2");
+    expect_error_at(err, path, 8, "key 'max_connections' already set on line 1");
+    assert_int_equal(count_lines(err), 5);
+    assert_int_equal(cfg.max_connections, 10);
+    assert_int_equal(cfg.log_level, SC_LOG_INFO);
+    /* the exact message, as an operator sees it */
+    char want[4200];
+    snprintf(want, sizeof(want), "%s:3: key 'max_connections' already set on line 1\n", path);
+    assert_non_null(strstr(err, want));
+    free(err);
+    temp_done(path);
+    sc_config_free(&cfg);
+
+    /* --check-config fails on it, even when both lines say the same */
+    path = temp_file("max_connections = 10\nmax_connections = 10\n");
+    capture c;
+    capture_open(&c);
+    char a0[] = "sidecastd", a1[] = "-c", a3[] = "--check-config";
+    char *argv[] = {a0, a1, path, a3, NULL};
+    sc_command cmd;
+    rc = sc_config_load(&cfg, 4, argv, &cmd, c.f);
+    assert_int_equal(rc, -EINVAL);
+    assert_non_null(strstr(capture_close(&c), "already set on line 1"));
+    capture_free(&c);
+    sc_config_free(&cfg);
+    temp_done(path);
+}
+
+/* A directory opens like a file and reads like an empty one: it must be
+ * refused, not taken as "every setting at its default". */
+static void directory_refused(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/sc-unit-confdir-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    sc_config cfg;
+    sc_config_defaults(&cfg);
+    capture c;
+    capture_open(&c);
+    assert_int_equal(sc_config_load_file(&cfg, dir, c.f), -EISDIR);
+    char want[4200];
+    snprintf(want, sizeof(want), "%s: cannot read config file: is a directory\n", dir);
+    assert_string_equal(capture_close(&c), want);
+    capture_free(&c);
+    sc_config_free(&cfg);
+
+    /* -c DIR --check-config: an error, not "configuration OK" */
+    capture_open(&c);
+    char a0[] = "sidecastd", a1[] = "-c", a3[] = "--check-config";
+    char *argv[] = {a0, a1, dir, a3, NULL};
+    sc_command cmd;
+    assert_int_equal(sc_config_load(&cfg, 4, argv, &cmd, c.f), -EINVAL);
+    assert_non_null(strstr(capture_close(&c), "is a directory"));
+    capture_free(&c);
+    sc_config_free(&cfg);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 static void missing_file(void **state)
@@ -925,16 +1007,56 @@ static void guard_password_file(void **state)
 static void guard_scrub_argv(void **state)
 {
     char a0[] = "sidecastd", a1[] = "--redis-url", a2[] = "redis://app:s3cret@h:1/0",
-         a3[] = "--redis-url=redis://pw@h", a4[] = "--redis-url", a5[] = "redis://h:1/0",
+         a3[] = "--redis-url=redis://:pw@h", a4[] = "--redis-url", a5[] = "redis://h:1/0",
          a6[] = "--node-name", a7[] = "redis://x:y@z";
     char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, NULL};
     assert_true(sc_credentials_scrub_argv(8, argv));
     assert_string_equal(a2, "redis://app:******@h:1/0");
-    assert_string_equal(a3, "--redis-url=redis://**@h");
+    assert_string_equal(a3, "--redis-url=redis://:**@h");
     assert_string_equal(a5, "redis://h:1/0");
     assert_string_equal(a7, "redis://x:y@z"); /* not a --redis-url value */
     char *none[] = {a0, a4, a5, NULL};
     assert_false(sc_credentials_scrub_argv(3, none));
+}
+
+/* redis://user@host names a user, not a password: no warning, nothing to
+ * mask, and the parser agrees with the scrubber on every form. */
+static void guard_url_user_without_password(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url, *user, *password, *masked; /* masked: NULL if nothing to mask */
+    } cases[] = {
+        {"redis://default@h:1/0", "default", NULL, NULL},
+        {"redis://app@h", "app", NULL, NULL},
+        {"redis://app:@h", "app", NULL, NULL},
+        {"redis://:@h", NULL, NULL, NULL},
+        {"redis://@h", NULL, NULL, NULL},
+        {"redis://h:6379/0", NULL, NULL, NULL},
+        {"redis://:pw@h", NULL, "pw", "redis://:**@h"},
+        {"redis://app:s3cret@h:1/0", "app", "s3cret", "redis://app:******@h:1/0"},
+        {"redis://app:p%40ss@h", "app", "p@ss", "redis://app:******@h"},
+        {"redis://a:b:c@h", "a", "b:c", "redis://a:***@h"},
+    };
+    for (size_t i = 0; i < SC_ARRAY_LEN(cases); i++) {
+        sc_redis_url u;
+        char why[160];
+        assert_int_equal(sc_redis_url_parse(cases[i].url, &u, why, sizeof(why)), 0);
+        if (cases[i].user)
+            assert_string_equal(u.user, cases[i].user);
+        else
+            assert_null(u.user);
+        if (cases[i].password)
+            assert_string_equal(u.password, cases[i].password);
+        else
+            assert_null(u.password);
+        sc_redis_url_free(&u);
+        char a0[] = "sidecastd", a1[] = "--redis-url", a2[64];
+        snprintf(a2, sizeof(a2), "%s", cases[i].url);
+        char *argv[] = {a0, a1, a2, NULL};
+        assert_int_equal(sc_credentials_scrub_argv(3, argv), cases[i].masked != NULL);
+        assert_string_equal(a2, cases[i].masked ? cases[i].masked : cases[i].url);
+    }
 }
 
 static const struct CMUnitTest tests[] = {
@@ -942,6 +1064,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(guard_group_set_tracked),
     cmocka_unit_test(guard_password_file),
     cmocka_unit_test(guard_scrub_argv),
+    cmocka_unit_test(guard_url_user_without_password),
     cmocka_unit_test(defaults),
     cmocka_unit_test(valid_file),
     cmocka_unit_test(sections),
@@ -952,6 +1075,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(string_limits),
     cmocka_unit_test(syntax_error),
     cmocka_unit_test(missing_file),
+    cmocka_unit_test(duplicate_keys),
+    cmocka_unit_test(directory_refused),
     cmocka_unit_test(args_defaults_and_flags),
     cmocka_unit_test(args_override_file),
     cmocka_unit_test(args_check_config),
