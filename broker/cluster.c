@@ -2900,6 +2900,7 @@ void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *h)
     h->sub_up = sc_redis_is_up(c->sub);
     h->subscribed = c->sub_ready;
     h->in_gap = c->in_gap;
+    h->directory_ok = c->dir_ready;
     h->pub_down_since = sc_redis_down_since(c->pub);
     h->sub_down_since = sc_redis_down_since(c->sub);
     if (c->canary_pending_since && now > c->canary_pending_since)

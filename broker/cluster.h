@@ -103,6 +103,7 @@ typedef struct sc_cluster_health {
     bool sub_up;              /* subscribe connection connected */
     bool subscribed;          /* every channel confirmed on the current connection */
     bool in_gap;              /* subscription interrupted, gap not yet over */
+    bool directory_ok;        /* this node's directory written and confirmed by redis */
     uint64_t pub_down_since;  /* when the publish connection went down */
     uint64_t sub_down_since;  /* when the subscribe connection went down */
     uint64_t canary_late_us;  /* oldest unanswered canary is this old (0: none) */

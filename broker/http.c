@@ -220,6 +220,12 @@ static bool cluster_ready(const sc_cluster *c, char *why, size_t len)
                  "confirmed: waiting for redis");
         return false;
     }
+    if (!hl.directory_ok) {
+        snprintf(why, len,
+                 "this node's directory is being written to redis (after a reconnect, or "
+                 "found gone: reaped after a stall, or redis wiped): waiting for redis");
+        return false;
+    }
     if (hl.canary_limit_us && hl.canary_late_us >= hl.canary_limit_us) {
         snprintf(why, len,
                  "pub/sub degraded: canary missing for %llu ms although redis answers: "
