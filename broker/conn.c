@@ -76,13 +76,8 @@ static void release_memory(sc_conn *c)
     c->mem = 0;
 }
 
-/* Best effort, for a connection about to be closed: an Error written
- * straight to the socket, only between frames (nothing of a frame left
- * unsent) so the peer can read it. */
-static void tell_directly(sc_conn *c, int code, const char *msg)
+void sc_conn_tell_fd(int fd, int code, const char *msg)
 {
-    if (sc_buf_used(&c->out) || c->fatal_queued || c->fd < 0)
-        return;
     Sidecast__V1__Error e = SIDECAST__V1__ERROR__INIT;
     e.code = code;
     e.message = (char *)msg;
@@ -94,9 +89,19 @@ static void tell_directly(sc_conn *c, int code, const char *msg)
     sc_buf b;
     sc_buf_init(&b);
     sc_wire_append(&b, &f);
-    ssize_t n = send(c->fd, sc_buf_head(&b), sc_buf_used(&b), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = send(fd, sc_buf_head(&b), sc_buf_used(&b), MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)n;
     sc_buf_free(&b);
+}
+
+/* Best effort, for a connection about to be closed: an Error written
+ * straight to the socket, only between frames (nothing of a frame left
+ * unsent) so the peer can read it. */
+static void tell_directly(sc_conn *c, int code, const char *msg)
+{
+    if (sc_buf_used(&c->out) || c->fatal_queued || c->fd < 0)
+        return;
+    sc_conn_tell_fd(c->fd, code, msg);
 }
 
 /* The connection holding the most buffer memory, c counted as c_mem. Ties

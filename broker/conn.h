@@ -110,6 +110,9 @@ bool sc_conn_flush(sc_conn *c);
 /* Bytes allocated for the input and output buffers of every open app
  * connection (what max_client_memory bounds); for gauges. */
 uint64_t sc_conn_client_memory(void);
+/* Best effort: a fatal Error{code, msg} written straight to fd, never
+ * queued (a refused or closing peer, nothing of another frame unsent). */
+void sc_conn_tell_fd(int fd, int code, const char *msg);
 
 /* "conn 12 (chat-worker pid 4121)" for log lines; static buffer. */
 const char *sc_conn_label(const sc_conn *c);

@@ -274,19 +274,7 @@ static int open_listener(sc_server *s)
 /* Best effort: the peer learns why, or just sees EOF. Closes fd. */
 static void refuse_with(int fd, int code, const char *msg)
 {
-    Sidecast__V1__Error e = SIDECAST__V1__ERROR__INIT;
-    e.code = code;
-    e.message = (char *)msg;
-    e.fatal = true;
-    sc_frame f = SC_FRAME_INIT;
-    f.msg_case = SIDECAST__V1__FRAME__MSG_ERROR;
-    f.error = &e;
-    sc_buf b;
-    sc_buf_init(&b);
-    sc_wire_append(&b, &f);
-    ssize_t n = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    (void)n;
-    sc_buf_free(&b);
+    sc_conn_tell_fd(fd, code, msg);
     close(fd);
 }
 

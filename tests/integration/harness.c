@@ -898,3 +898,20 @@ int proc_fds_h(pid_t pid)
         closedir(d);
     return n;
 }
+
+bool wait_log(daemon_t *d, const char *needle, int timeout_ms)
+{
+    uint64_t end = now_ms_h() + (uint64_t)timeout_ms;
+    while (!daemon_log_contains(d, needle) && now_ms_h() < end)
+        usleep(20000);
+    return daemon_log_contains(d, needle);
+}
+
+void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die("cannot write %s: %s", path, strerror(errno));
+    fputs(text, f);
+    fclose(f);
+}

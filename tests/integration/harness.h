@@ -52,6 +52,10 @@ void daemon_kill(daemon_t *d);
 /* Stop if running, assert a clean exit, print the log on failure, clean up. */
 void daemon_free(daemon_t *d);
 bool daemon_log_contains(const daemon_t *d, const char *needle);
+/* Wait (bounded) until the daemon's log contains needle; returns whether it does. */
+bool wait_log(daemon_t *d, const char *needle, int timeout_ms);
+/* Write text to path (a config file for a test); asserts on failure. */
+void write_file(const char *path, const char *text);
 
 /* Per-app record of deliveries: counts per socket id. */
 #define REC_MAX 512

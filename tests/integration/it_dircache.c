@@ -541,14 +541,6 @@ static void test_size_bound(void **state)
     world_free(w);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* dircache_ttl_ms from a config file, then 0 by SIGHUP: the cache is off at
  * once (every emit through the script, nothing counted as hit or miss) and
  * emptied by the next sweep. */

@@ -177,14 +177,6 @@ static bool file_contains(const char *path, const char *needle, size_t len)
     return false;
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static void test_redis_password_sources(void **state)
 {
     const char *pw = "Pw-4e9f-secret";

@@ -231,14 +231,6 @@ static void test_config_directory_and_duplicates(void **state)
     rmdir(dir);
 }
 
-static bool wait_log(daemon_t *d, const char *needle, int timeout_ms)
-{
-    uint64_t end = now_ms_h() + (uint64_t)timeout_ms;
-    while (!daemon_log_contains(d, needle) && now_ms_h() < end)
-        usleep(20000);
-    return daemon_log_contains(d, needle);
-}
-
 /* SIGHUP after the config file became a directory (or got a duplicate
  * key): the reload is refused and counted, and every setting keeps its
  * value, max_connections (reloadable, 2 here, 1024 by default) included. */

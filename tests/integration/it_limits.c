@@ -181,22 +181,6 @@ static void test_frame_timeout(void **state)
     daemon_free(d);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static bool wait_log(daemon_t *d, const char *needle, int timeout_ms)
-{
-    uint64_t end = now_ms_h() + (uint64_t)timeout_ms;
-    while (!daemon_log_contains(d, needle) && now_ms_h() < end)
-        usleep(20000);
-    return daemon_log_contains(d, needle);
-}
-
 /* frame_timeout_ms 0 is no limit; a reload to a limit applies to a frame
  * already waiting; a reload of max_client_memory is taken too. */
 static void test_limits_reload(void **state)

@@ -593,22 +593,6 @@ static void test_journal_stream_detected(void **state)
 
 /* ---- SIGHUP reload ------------------------------------------------------------------- */
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static bool wait_log(daemon_t *d, const char *needle, int timeout_ms)
-{
-    uint64_t end = now_ms_h() + (uint64_t)timeout_ms;
-    while (!daemon_log_contains(d, needle) && now_ms_h() < end)
-        usleep(20000);
-    return daemon_log_contains(d, needle);
-}
-
 static void test_sighup_reload(void **state)
 {
     daemon_t *d = daemon_prepare();
