@@ -166,6 +166,8 @@ struct sc_cluster {
     bool dir_ready;
     uint32_t dir_pings; /* confirmations of rewrites in flight */
     uint32_t beats_since_resync;
+    uint64_t resync_gen; /* rewrites so far: a heartbeat sent before one is not judged */
+    bool pub_was_up;     /* the publish connection has been up before */
     uint64_t dir_ok_ms;
     bool leaving, left;
     char sha[S_COUNT][41];  /* loaded scripts on the current connection */
@@ -787,6 +789,7 @@ static void load_scripts(sc_cluster *c)
 }
 
 static void directory_resync(sc_cluster *c);
+static void gap_begin(sc_cluster *c, uint64_t from_ms, const char *reason);
 
 /* Redis lost the scripts (SCRIPT FLUSH, or a failover to a replica that
  * never loaded them): EVALSHA fails with NOSCRIPT until they are loaded
@@ -803,6 +806,8 @@ static void check_noscript(sc_cluster *c, const redisReply *r)
     sc_warn("redis no longer knows sidecast's scripts (SCRIPT FLUSH or a failover): loading them "
             "again and rewriting this node's directory");
     load_scripts(c);
+    if (c->ever_up) /* lookups between the forget and the writes find nothing */
+        gap_begin(c, wall_ms(), "redis lost sidecast's scripts; directory rewritten");
     directory_resync(c);
 }
 
@@ -961,6 +966,7 @@ static void directory_resync(sc_cluster *c)
     c->nups = 0; /* the resync writes every socket anyway */
     c->dir_ready = false;
     c->beats_since_resync = 0;
+    c->resync_gen++;
     if (c->leaving)
         return;
     forget_self(c);
@@ -1043,6 +1049,7 @@ static void gap_begin(sc_cluster *c, uint64_t from_ms, const char *reason);
 typedef struct beat_pd {
     sc_cluster *c;
     uint64_t sent_ms;
+    uint64_t resync_gen; /* c->resync_gen when sent */
     bool first;
 } beat_pd;
 
@@ -1052,7 +1059,10 @@ typedef struct beat_pd {
  * whole: messages routed to this node since then may have found no entry. */
 static void check_whole(sc_cluster *c, const beat_pd *bp, const redisReply *flags)
 {
-    if (!flags || flags->type != REDIS_REPLY_STRING || flags->len != 3 || c->leaving)
+    /* a heartbeat sent before the last rewrite ran before it: not judged
+     * (after a stall two are often in flight) */
+    if (!flags || flags->type != REDIS_REPLY_STRING || flags->len != 3 || c->leaving ||
+        bp->resync_gen != c->resync_gen)
         return;
     bool alive = flags->str[0] == '1', member = flags->str[1] == '1', marker = flags->str[2] == '1';
     /* the first heartbeat after a rewrite may find its liveness expired
@@ -1067,12 +1077,11 @@ static void check_whole(sc_cluster *c, const beat_pd *bp, const redisReply *flag
                        : !member         ? "entry in the node list is gone from redis"
                                          : "liveness expired (a stall past node_ttl_ms)";
     SC_COUNT(self_reaped);
+    uint64_t from = c->dir_ok_ms ? c->dir_ok_ms : bp->sent_ms, now = wall_ms();
     sc_warn("this node's %s: rewriting its liveness and directory; apps get a Gap from %llu ms "
             "ago",
-            what, (unsigned long long)(wall_ms() - SC_MIN(c->dir_ok_ms, wall_ms())));
-    char reason[128];
-    snprintf(reason, sizeof(reason), "this node's directory was lost from redis and rewritten");
-    gap_begin(c, c->dir_ok_ms ? c->dir_ok_ms : bp->sent_ms, reason);
+            what, (unsigned long long)(now - SC_MIN(from, now)));
+    gap_begin(c, from, "this node's directory was lost from redis and rewritten");
     directory_resync(c);
 }
 
@@ -1089,9 +1098,16 @@ static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
         free(bp);
         return;
     }
+    size_t pairs = (r->elements - 2) / 2;
+    for (size_t j = 0; j < 2 * pairs; j++)
+        if (r->element[j]->type != REDIS_REPLY_STRING) {
+            SC_COUNT(redis_errors);
+            sc_log_limited(SC_LOG_WARN, "redis answered a heartbeat with a malformed node list");
+            free(bp);
+            return;
+        }
     check_whole(c, bp, r->element[r->elements - 1]);
     free(bp);
-    size_t pairs = (r->elements - 2) / 2;
     const redisReply *dr = r->element[r->elements - 2];
     long long dead = atoll(dr->type == REDIS_REPLY_STRING ? dr->str : "0");
     /* peers that are no longer live: drop their de-duplication state */
@@ -1149,7 +1165,7 @@ static void heartbeat_now(sc_cluster *c)
     arg_str(&a, info);
     arg_str(&a, ttl);
     beat_pd *bp = sc_xmalloc(sizeof(*bp));
-    *bp = (beat_pd){c, wall_ms(), c->beats_since_resync == 0};
+    *bp = (beat_pd){c, wall_ms(), c->resync_gen, c->beats_since_resync == 0};
     if (command(c, (int)a.n, a.argv, a.lens, false, false, on_reap_reply, bp))
         c->beats_since_resync++;
     else
@@ -1885,6 +1901,13 @@ static void on_pub_state(sc_redis *r, bool up, const char *why, void *ud)
         return;
     }
     load_scripts(c);
+    /* Lookups between the rewrite's forget and its writes find nothing, and
+     * an outage past node_ttl_ms may have had this node reaped: the apps
+     * are told, until the rewrite is confirmed. */
+    if (c->pub_was_up && c->ever_up)
+        gap_begin(c, c->dir_ok_ms ? c->dir_ok_ms : wall_ms(),
+                  "redis publish connection re-established; directory rewritten");
+    c->pub_was_up = true;
     directory_resync(c);
     heartbeat_now(c);
     outbox_flush(c);
