@@ -51,6 +51,16 @@
 
 typedef Sidecast__Cluster__V1__Envelope sc_envelope;
 
+/* Envelope.version's field number, for the envelopes written by hand here
+ * and in SCRIPT_TARGETED (which writes version 1: see its batch). */
+#define VERSION_FIELD 6
+_Static_assert(SC_CLUSTER_VERSION == 1, "SCRIPT_TARGETED writes version 1 into its batches");
+
+_Static_assert(SC_CLUSTER_FEATURES ==
+                   (SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_UNSUPPORTED_ANSWER |
+                    SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_ANNOUNCE),
+               "SC_CLUSTER_FEATURES names every ClusterFeature this file implements");
+
 /* Lua scripts, see below. */
 enum { S_TARGETED, S_FORGET, S_REAP, S_UNREGISTER, S_LOOKUP, S_SGET, S_SSET, S_COUNT };
 
@@ -146,7 +156,11 @@ struct sc_cluster {
     sc_sub *idle_head, *idle_tail;
     /* live nodes from the last heartbeat (ids and names, owned) */
     char **live_ids, **live_names, **live_addrs;
+    uint32_t *live_vers;   /* cluster protocol version of each (0: before versioning) */
+    uint64_t *live_feats;  /* ClusterFeature bits of each */
     size_t nlive;
+    uint64_t features;     /* bits every live node has (sc_cluster_features) */
+    size_t nreduced;       /* live nodes without every bit or version of ours */
     /* outbox */
     outbox_item *ob_head, *ob_tail, *ob_vhead, *ob_vtail;
     size_t ob_bytes, ob_count;
@@ -262,7 +276,7 @@ static const char *SCRIPT_TARGETED =
     "      parts[#parts + 1] = '\\n'; parts[#parts + 1] = varint(#s); parts[#parts + 1] = s\n"
     "    end\n"
     "    local items = table.concat(parts)\n"
-    "    msg = table.concat({'\\n', varint(#origin), origin, 'r', varint(#items), items})\n"
+    "    msg = table.concat({'\\n', varint(#origin), origin, '0\\1', 'r', varint(#items), items})\n"
     "  end\n"
     "  if redis.call('PUBLISH', p .. ':node:' .. node, msg) == 0 then unrecv = unrecv + #q end\n"
     "end\n"
@@ -320,8 +334,11 @@ static const char *SCRIPT_FORGET =
  * empty). A stall past the TTL (reaped by a survivor), FLUSHALL/FLUSHDB, a
  * Redis restart without persistence, a failover to an empty replica or an
  * evicted key all clear at least one of them.
- * ARGV: prefix, grace, self, info, ttl. Returns the pairs, then the number
- * reaped, then flags "<alive><member><marker>" as three 0/1 digits. */
+ * P:ver:<node> holds "<cluster version>:<feature bits>" (decimal) with the
+ * same TTL; a node from before versioning has none.
+ * ARGV: prefix, grace, self, info, ttl, ver. Returns id, info, ver (or '')
+ * triples, then the number reaped, then flags "<alive><member><marker>" as
+ * three 0/1 digits. */
 static const char *SCRIPT_REAP = DIRECTORY_LUA
     "local p, grace, self, info, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]\n"
     "local flags = (redis.call('EXISTS', p .. ':alive:' .. self) == 1 and '1' or '0') ..\n"
@@ -329,15 +346,18 @@ static const char *SCRIPT_REAP = DIRECTORY_LUA
     "  (redis.call('HEXISTS', p .. ':nodesock:' .. self, '') == 1 and '1' or '0')\n"
     "redis.call('SET', p .. ':alive:' .. self, info, 'PX', ttl)\n"
     "redis.call('SADD', p .. ':nodes', self)\n"
+    "redis.call('SET', p .. ':ver:' .. self, ARGV[6], 'PX', ttl)\n"
     "local live, dead = {}, 0\n"
     "for _, n in ipairs(redis.call('SMEMBERS', p .. ':nodes')) do\n"
     "  local v = redis.call('GET', p .. ':alive:' .. n)\n"
     "  if v then\n"
     "    live[#live + 1] = n\n"
     "    live[#live + 1] = v\n"
+    "    live[#live + 1] = redis.call('GET', p .. ':ver:' .. n) or ''\n"
     "  else\n"
     "    forget(p, n, grace)\n"
     "    redis.call('SREM', p .. ':nodes', n)\n"
+    "    redis.call('DEL', p .. ':ver:' .. n)\n"
     "    dead = dead + 1\n"
     "  end\n"
     "end\n"
@@ -567,6 +587,7 @@ static bool command(sc_cluster *c, int argc, const char **argv, const size_t *le
 static size_t pack_envelope(sc_cluster *c, sc_envelope *env, uint8_t **ret)
 {
     env->origin = (char *)c->self;
+    env->version = SC_CLUSTER_VERSION;
     env->seq = ++c->seq;
     env->sent_unix_ms = wall_ms();
     size_t len = sidecast__cluster__v1__envelope__get_packed_size(env);
@@ -656,6 +677,7 @@ static void batch_wrap(sc_cluster *c, const uint8_t *items, size_t len)
 {
     c->batch_out.off = c->batch_out.len = 0;
     sc_wire_put_bytes_field(&c->batch_out, 1, c->self, strlen(c->self));
+    sc_wire_put_varint_field(&c->batch_out, VERSION_FIELD, SC_CLUSTER_VERSION);
     sc_wire_put_bytes_field(&c->batch_out, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH, items, len);
 }
 
@@ -1012,7 +1034,11 @@ static void free_live(sc_cluster *c)
     free(c->live_ids);
     free(c->live_names);
     free(c->live_addrs);
+    free(c->live_vers);
+    free(c->live_feats);
     c->live_ids = c->live_names = c->live_addrs = NULL;
+    c->live_vers = NULL;
+    c->live_feats = NULL;
     c->nlive = 0;
 }
 
@@ -1040,6 +1066,90 @@ static void parse_info(const char *s, size_t len, char **ret_name, char **ret_ad
     }
     *ret_name = sc_xstrndup(colon + 1, nl);
     *ret_addr = sc_xstrndup(colon + 1 + nl, len - (size_t)(colon + 1 - s) - nl);
+}
+
+/* "<version>:<features>" as stored in P:ver:<id>; '' (a node from before
+ * versioning) is version 0 without features. */
+static void parse_ver(const char *s, size_t len, uint32_t *ret_version, uint64_t *ret_features)
+{
+    char buf[48];
+    snprintf(buf, sizeof(buf), "%.*s", (int)SC_MIN(len, sizeof(buf) - 1), s);
+    char *colon = strchr(buf, ':');
+    *ret_version = (uint32_t)strtoul(buf, NULL, 10);
+    *ret_features = colon ? strtoull(colon + 1, NULL, 10) : 0;
+}
+
+static bool reduced(uint32_t version, uint64_t features)
+{
+    return version != SC_CLUSTER_VERSION || (features & SC_CLUSTER_FEATURES) != SC_CLUSTER_FEATURES;
+}
+
+/* Recompute the bits every live node has; log once when the cluster enters
+ * or leaves a reduced mode because of older nodes, naming them. */
+static void features_update(sc_cluster *c)
+{
+    uint64_t all = SC_CLUSTER_FEATURES;
+    size_t nred = 0;
+    for (size_t i = 0; i < c->nlive; i++) {
+        all &= c->live_feats[i];
+        nred += reduced(c->live_vers[i], c->live_feats[i]);
+    }
+    if (all == c->features && nred == c->nreduced)
+        return;
+    c->features = all;
+    c->nreduced = nred;
+    if (!nred) {
+        sc_info("every live node speaks cluster version %u with all its features (0x%" PRIx64
+                "): no reduced mode",
+                SC_CLUSTER_VERSION, all);
+        return;
+    }
+    for (size_t i = 0; i < c->nlive; i++)
+        if (reduced(c->live_vers[i], c->live_feats[i]))
+            sc_warn("cluster runs in a reduced mode because of node %s (%s): cluster version %u, "
+                    "features 0x%" PRIx64 " (this node: version %u, 0x%" PRIx64 "); features in "
+                    "use: 0x%" PRIx64 " until it is upgraded or leaves",
+                    SC_ESC(c->live_names[i]), SC_ESC(c->live_ids[i]), c->live_vers[i],
+                    c->live_feats[i], SC_CLUSTER_VERSION, SC_CLUSTER_FEATURES, all);
+}
+
+/* The live list from a heartbeat's triples (id, info, ver). Peers no longer
+ * live lose their de-duplication state and cache entries. */
+static void live_replace(sc_cluster *c, redisReply **e, size_t n)
+{
+    for (size_t i = 0; i < c->nlive; i++) {
+        bool still = false;
+        for (size_t j = 0; j < n && !still; j++)
+            still = strcmp(c->live_ids[i], e[3 * j]->str) == 0;
+        if (!still && strcmp(c->live_ids[i], c->self) != 0)
+            sc_info("node %s (%s) left the cluster", SC_ESC(c->live_names[i]),
+                    SC_ESC(c->live_ids[i]));
+    }
+    free_live(c);
+    c->live_ids = sc_xcalloc(n + 1, sizeof(char *));
+    c->live_names = sc_xcalloc(n + 1, sizeof(char *));
+    c->live_addrs = sc_xcalloc(n + 1, sizeof(char *));
+    c->live_vers = sc_xcalloc(n + 1, sizeof(uint32_t));
+    c->live_feats = sc_xcalloc(n + 1, sizeof(uint64_t));
+    for (size_t j = 0; j < n; j++) {
+        c->live_ids[j] = sc_xstrndup(e[3 * j]->str, e[3 * j]->len);
+        parse_info(e[3 * j + 1]->str, e[3 * j + 1]->len, &c->live_names[j], &c->live_addrs[j]);
+        parse_ver(e[3 * j + 2]->str, e[3 * j + 2]->len, &c->live_vers[j], &c->live_feats[j]);
+    }
+    c->nlive = n;
+    features_update(c);
+    sc_dircache_set_live(&c->dc, c->live_ids, c->nlive); /* entries of gone nodes: stale */
+    /* de-duplication state only for live origins: bounded by the cluster */
+    for (uint32_t i = 0; i < c->peers.cap; i++) {
+        sc_peer *peer = c->peers.items[i];
+        bool live = false;
+        for (size_t j = 0; peer && j < n && !live; j++)
+            live = strcmp(c->live_ids[j], peer->id) == 0;
+        if (peer && !live) {
+            forget_peer(c, peer->id);
+            i = (uint32_t)-1; /* the table moved: rescan (rare: a node left) */
+        }
+    }
 }
 
 static void gap_begin(sc_cluster *c, uint64_t from_ms, const char *reason);
@@ -1098,8 +1208,8 @@ static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
         free(bp);
         return;
     }
-    size_t pairs = (r->elements - 2) / 2;
-    for (size_t j = 0; j < 2 * pairs; j++)
+    size_t n = (r->elements - 2) / 3;
+    for (size_t j = 0; j < 3 * n; j++)
         if (r->element[j]->type != REDIS_REPLY_STRING) {
             SC_COUNT(redis_errors);
             sc_log_limited(SC_LOG_WARN, "redis answered a heartbeat with a malformed node list");
@@ -1110,37 +1220,7 @@ static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
     free(bp);
     const redisReply *dr = r->element[r->elements - 2];
     long long dead = atoll(dr->type == REDIS_REPLY_STRING ? dr->str : "0");
-    /* peers that are no longer live: drop their de-duplication state */
-    for (size_t i = 0; i < c->nlive; i++) {
-        bool still = false;
-        for (size_t j = 0; j < pairs && !still; j++)
-            still = strcmp(c->live_ids[i], r->element[2 * j]->str) == 0;
-        if (!still && strcmp(c->live_ids[i], c->self) != 0)
-            sc_info("node %s (%s) left the cluster", SC_ESC(c->live_names[i]),
-                    SC_ESC(c->live_ids[i]));
-    }
-    free_live(c);
-    c->live_ids = sc_xcalloc(pairs + 1, sizeof(char *));
-    c->live_names = sc_xcalloc(pairs + 1, sizeof(char *));
-    c->live_addrs = sc_xcalloc(pairs + 1, sizeof(char *));
-    for (size_t j = 0; j < pairs; j++) {
-        c->live_ids[j] = sc_xstrndup(r->element[2 * j]->str, r->element[2 * j]->len);
-        parse_info(r->element[2 * j + 1]->str, r->element[2 * j + 1]->len, &c->live_names[j],
-                   &c->live_addrs[j]);
-    }
-    c->nlive = pairs;
-    sc_dircache_set_live(&c->dc, c->live_ids, c->nlive); /* entries of gone nodes: stale */
-    /* de-duplication state only for live origins: bounded by the cluster */
-    for (uint32_t i = 0; i < c->peers.cap; i++) {
-        sc_peer *peer = c->peers.items[i];
-        bool live = false;
-        for (size_t j = 0; peer && j < pairs && !live; j++)
-            live = strcmp(c->live_ids[j], peer->id) == 0;
-        if (peer && !live) {
-            forget_peer(c, peer->id);
-            i = (uint32_t)-1; /* the table moved: rescan (rare: a node left) */
-        }
-    }
+    live_replace(c, r->element, n);
     if (dead > 0) {
         SC_COUNT_N(dead_nodes_reaped, (uint64_t)dead);
         sc_warn("reaped %lld dead node(s): their liveness expired; directory entries removed",
@@ -1164,6 +1244,9 @@ static void heartbeat_now(sc_cluster *c)
     arg_str(&a, c->self);
     arg_str(&a, info);
     arg_str(&a, ttl);
+    char ver[48];
+    snprintf(ver, sizeof(ver), "%u:%" PRIu64, SC_CLUSTER_VERSION, SC_CLUSTER_FEATURES);
+    arg_str(&a, ver);
     beat_pd *bp = sc_xmalloc(sizeof(*bp));
     *bp = (beat_pd){c, wall_ms(), c->resync_gen, c->beats_since_resync == 0};
     if (command(c, (int)a.n, a.argv, a.lens, false, false, on_reap_reply, bp))
@@ -1581,9 +1664,22 @@ static void handle_request(sc_cluster *c, const sc_envelope *env)
         }
         break;
     }
-    default:
-        SC_COUNT(cluster_malformed);
+    default: {
+        /* A kind from a newer node: say so, so that it stops waiting for us
+         * (it should not have counted us; see sc_cluster_request). */
+        SC_COUNT(requests_unsupported_answered);
+        sc_log_limited(SC_LOG_WARN,
+                       "node %s sent a cluster request of a kind this node does not know "
+                       "(cluster version %u): answered as unsupported",
+                       SC_ESC(env->origin), SC_CLUSTER_VERSION);
+        Sidecast__Cluster__V1__Response resp = SIDECAST__CLUSTER__V1__RESPONSE__INIT;
+        resp.id = rq->id;
+        resp.last = true;
+        resp.unsupported = true;
+        if (rq->id)
+            respond(c, env->origin, &resp, false);
         break;
+    }
     }
 }
 
@@ -1594,6 +1690,13 @@ static void handle_response(sc_cluster *c, const sc_envelope *env)
     if (!r) {
         SC_COUNT(responses_late);
         return; /* timed out already */
+    }
+    if (rs->unsupported) {
+        SC_COUNT(responses_unsupported);
+        sc_log_limited(SC_LOG_WARN,
+                       "node %s does not know a cluster request this node sent: counted as "
+                       "answered with nothing",
+                       SC_ESC(env->origin));
     }
     if (rs->kind_case == SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS && rs->sockets->n_sockets)
         sc_request_sockets(r, rs->sockets);
@@ -1781,6 +1884,9 @@ static bool read_raw_response(const uint8_t *p, size_t len, raw_response *rr)
             rr->seq = f.varint;
         } else if (f.num == 3 && once(&f, &seen, SC_WIRE_VARINT)) {
             continue; /* sent_unix_ms: not used on receipt */
+        } else if (f.num == VERSION_FIELD && once(&f, &seen, SC_WIRE_VARINT)) {
+            if (f.varint > SC_CLUSTER_VERSION)
+                return false; /* dropped and counted on the decoded path */
         } else if (f.num == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE &&
                    once(&f, &seen, SC_WIRE_LEN)) {
             body = f.val;
@@ -1832,6 +1938,15 @@ static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, si
                        "dropping a malformed cluster message of %zu bytes on %s (another "
                        "version, or something else publishing on sidecast channels?)",
                        len, SC_ESC(channel));
+        return;
+    }
+    if (env->version > SC_CLUSTER_VERSION) {
+        SC_COUNT(cluster_newer_version_dropped);
+        sc_log_limited(SC_LOG_WARN,
+                       "dropping a cluster message from node %s of cluster version %u: this "
+                       "node speaks version %u (upgrade it; newer nodes must not use version %u "
+                       "while it is live)",
+                       SC_ESC(env->origin), env->version, SC_CLUSTER_VERSION, env->version);
         return;
     }
     if (env->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH) {
@@ -1990,6 +2105,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     c->srv = srv;
     c->cfg = cfg;
     c->self = srv->node_id;
+    c->features = SC_CLUSTER_FEATURES; /* alone until the first heartbeat says otherwise */
     snprintf(c->prefix, sizeof(c->prefix), "%s", cfg->redis_prefix);
     channel_of(c, c->ch_node, sizeof(c->ch_node), "node", c->self);
     snprintf(c->ch_all, sizeof(c->ch_all), "%s:all", c->prefix);
@@ -2063,9 +2179,11 @@ void sc_cluster_leave(sc_cluster *c)
     char key[200], nodes[160];
     snprintf(key, sizeof(key), "%s:alive:%s", c->prefix, c->self);
     snprintf(nodes, sizeof(nodes), "%s:nodes", c->prefix);
-    const char *a1[] = {"DEL", key};
-    size_t l1[] = {3, strlen(key)};
-    command(c, 2, a1, l1, false, false, NULL, NULL);
+    char vkey[200];
+    snprintf(vkey, sizeof(vkey), "%s:ver:%s", c->prefix, c->self);
+    const char *a1[] = {"DEL", key, vkey};
+    size_t l1[] = {3, strlen(key), strlen(vkey)};
+    command(c, 3, a1, l1, false, false, NULL, NULL);
     forget_self(c);
     const char *a3[] = {"SREM", nodes, c->self};
     size_t l3[] = {4, strlen(nodes), strlen(c->self)};
@@ -2135,6 +2253,7 @@ static size_t envelope_from_encoded(sc_cluster *c, const uint8_t *raw, size_t ra
     sc_wire_put_bytes_field(&c->pack, 1, c->self, strlen(c->self));
     sc_wire_put_varint_field(&c->pack, 2, ++c->seq);
     sc_wire_put_varint_field(&c->pack, 3, wall_ms());
+    sc_wire_put_varint_field(&c->pack, VERSION_FIELD, SC_CLUSTER_VERSION);
     sc_wire_put_bytes_field(&c->pack, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT,
                             c->scratch.data, c->scratch.len);
     *ret = c->pack.data;
@@ -2529,19 +2648,31 @@ static uint32_t live_count(const sc_cluster *c)
     return c->nlive ? (uint32_t)c->nlive : 1;
 }
 
-/* Requests wait for the nodes live now, by id; this node always counts. */
+/* The ClusterFeature bits a node needs to answer a request of this kind.
+ * Every kind so far is as old as versioning: 0. A new kind gets a new bit,
+ * so that a request never waits for a node that cannot answer it. */
+static uint64_t kind_needs(int kind)
+{
+    (void)kind;
+    return 0;
+}
+
+/* Requests wait for the nodes live now that can answer them, by id; this
+ * node always counts. */
 sc_request *sc_cluster_request(sc_cluster *c, int kind, sc_conn *from, uint64_t frame_id)
 {
     sc_request *r = sc_request_new(c->srv, kind, from, frame_id, live_count(c));
     if (!r)
         return NULL;
+    uint64_t need = kind_needs(kind);
     bool self = false;
     for (size_t i = 0; i < c->nlive && !self; i++)
         self = strcmp(c->live_ids[i], c->self) == 0;
     const char **ids = sc_xmalloc(sizeof(char *) * (c->nlive + 1));
     size_t n = 0;
     for (size_t i = 0; i < c->nlive; i++)
-        ids[n++] = c->live_ids[i];
+        if ((c->live_feats[i] & need) == need || strcmp(c->live_ids[i], c->self) == 0)
+            ids[n++] = c->live_ids[i];
     if (!self)
         ids[n++] = c->self;
     sc_request_expect(r, ids, n);
@@ -2879,6 +3010,8 @@ void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud)
     fn("outbox_messages", c->ob_count, ud);
     fn("room_channels", sc_map_count(&c->subs), ud);
     fn("dircache_entries", sc_dircache_count(&c->dc), ud);
+    fn("cluster_features", c->features, ud);
+    fn("cluster_nodes_reduced", c->nreduced, ud);
 }
 
 size_t sc_cluster_nodes(const sc_cluster *c, const char ***ret_ids, const char ***ret_names)
@@ -2886,6 +3019,18 @@ size_t sc_cluster_nodes(const sc_cluster *c, const char ***ret_ids, const char *
     *ret_ids = (const char **)c->live_ids;
     *ret_names = (const char **)c->live_names;
     return c->nlive;
+}
+
+void sc_cluster_node_version(const sc_cluster *c, size_t i, uint32_t *ret_version,
+                             uint64_t *ret_features)
+{
+    *ret_version = i < c->nlive ? c->live_vers[i] : 0;
+    *ret_features = i < c->nlive ? c->live_feats[i] : 0;
+}
+
+uint64_t sc_cluster_features(const sc_cluster *c)
+{
+    return c->features;
 }
 
 const char *sc_cluster_node_address(const sc_cluster *c, size_t i)

@@ -10,6 +10,14 @@
  *   P:nodes        set of node ids seen; the reap step drops dead ones
  *   P:sockets      hash socket id -> node id (the directory)
  *   P:nodesock:<id> set of a node's socket ids, to clean up after it
+ *   P:ver:<id>     "<cluster version>:<feature bits>", with the same TTL
+ *
+ * Versions: every envelope carries SC_CLUSTER_VERSION; one of a newer
+ * major version is dropped and counted, never misread. Within a version,
+ * additions are ClusterFeature bits (cluster.proto): a node advertises its
+ * own with its liveness, and a feature is used only while every live node
+ * has it (sc_cluster_features). Nodes from before versioning have version
+ * 0 and no bits.
  *
  * Guarantees and bounds: one PUBLISH per target room, one per node for
  * targeted emits (a bounded cache of the directory resolves the ids of
@@ -28,6 +36,11 @@
 
 struct sc_server;
 struct sc_conn;
+
+#define SC_CLUSTER_VERSION 1u
+/* ClusterFeature bits (cluster.proto) this sidecastd has:
+ * UNSUPPORTED_ANSWER | ANNOUNCE (checked against the enum in cluster.c). */
+#define SC_CLUSTER_FEATURES UINT64_C(3)
 typedef struct sc_cluster sc_cluster;
 
 /* NULL when the configuration has no redis_url (standalone). */
@@ -94,6 +107,12 @@ const char *sc_cluster_node_address(const sc_cluster *c, size_t i);
 
 /* Live nodes, this one included. */
 size_t sc_cluster_nodes(const sc_cluster *c, const char ***ret_ids, const char ***ret_names);
+/* Cluster protocol version and feature bits of live node i (as in
+ * sc_cluster_nodes); 0 and 0 for a node from before versioning. */
+void sc_cluster_node_version(const sc_cluster *c, size_t i, uint32_t *ret_version,
+                             uint64_t *ret_features);
+/* The ClusterFeature bits every live node has (this one included). */
+uint64_t sc_cluster_features(const sc_cluster *c);
 bool sc_cluster_ready(const sc_cluster *c, const char **why);
 
 /* A snapshot of the cluster transport for /readyz, /metrics and the systemd

@@ -53,6 +53,7 @@ typedef struct sc_conn {
     char name[64];
     sc_conn_state state;
     bool handshaken;
+    uint64_t features; /* Feature bits both this sidecastd and the app have (Hello) */
     bool queued; /* on the server's flush list */
     bool fatal_queued; /* a fatal Error is queued: it must be the last frame */
     sc_buf in, out;

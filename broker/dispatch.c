@@ -93,13 +93,16 @@ static void sanitize_name(char *dst, size_t len, const char *src)
 static void on_hello(sc_conn *c, const sc_frame *f)
 {
     const Sidecast__V1__Hello *h = f->hello;
-    if (h->protocol_version != SC_PROTOCOL_VERSION) {
+    if (h->protocol_version < SC_PROTOCOL_MIN_VERSION || h->protocol_version > SC_PROTOCOL_VERSION) {
         SC_COUNT(refused_version);
         sc_conn_error(c, f->id, E(VERSION), NULL, true,
-                      "protocol version %u is not supported: this sidecastd %s speaks version %u",
-                      h->protocol_version, SC_VERSION, SC_PROTOCOL_VERSION);
+                      "protocol version %u is not supported: this sidecastd %s speaks versions "
+                      "%u to %u",
+                      h->protocol_version, SC_VERSION, SC_PROTOCOL_MIN_VERSION,
+                      SC_PROTOCOL_VERSION);
         return;
     }
+    c->features = h->features & SC_FEATURES; /* used only when both sides have them */
     sanitize_name(c->name, sizeof(c->name), h->client_name);
     c->handshaken = true;
     Sidecast__V1__Welcome w = SIDECAST__V1__WELCOME__INIT;
@@ -109,6 +112,8 @@ static void on_hello(sc_conn *c, const sc_frame *f)
     w.node_name = c->srv->node_name;
     w.max_frame_bytes = (uint32_t)c->srv->cfg->max_frame_bytes;
     w.connection_id = c->id;
+    w.features = SC_FEATURES;
+    w.min_protocol_version = SC_PROTOCOL_MIN_VERSION;
     send_reply(c, f->id, M(WELCOME), &w);
     sc_debug("%s: handshake done", sc_conn_label(c));
 }
@@ -683,6 +688,14 @@ static void on_nodes(sc_conn *c, const sc_frame *f)
         infos[i].node_id = n ? (char *)ids[i] : srv->node_id;
         infos[i].node_name = n ? (char *)names[i] : srv->node_name;
         infos[i].self = strcmp(infos[i].node_id, srv->node_id) == 0;
+        if (c->features & SIDECAST__V1__FEATURE__FEATURE_NODE_VERSIONS) {
+            if (n) {
+                sc_cluster_node_version(srv->cluster, i, &infos[i].version, &infos[i].features);
+            } else { /* standalone, or before the first heartbeat: what this node speaks */
+                infos[i].version = SC_CLUSTER_VERSION;
+                infos[i].features = SC_CLUSTER_FEATURES;
+            }
+        }
         ptrs[i] = &infos[i];
     }
     Sidecast__V1__NodeList l = SIDECAST__V1__NODE_LIST__INIT;

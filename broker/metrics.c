@@ -217,6 +217,7 @@ static const reason_map reasons[] = {
     R(outbox_dropped_full, "outbox_full"),
     R(cluster_malformed, "malformed_envelope"),
     R(cluster_unknown_origin_dropped, "too_many_origins"),
+    R(cluster_newer_version_dropped, "newer_cluster_version"),
     R(requests_refused_limit, "max_pending_requests"),
     R(requests_unavailable, "redis_unavailable"),
     R(requests_timeout, "request_timeout"),

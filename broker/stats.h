@@ -69,6 +69,11 @@
     X(acks_unknown, "acks for unknown or expired ack ids")                                         \
     X(redis_errors, "redis commands answered with an error")                                       \
     X(redis_commands_lost, "redis commands unanswered when their connection was dropped")          \
+    X(cluster_newer_version_dropped, "cluster messages dropped: from a node of a newer cluster "     \
+                                     "protocol version")                                         \
+    X(requests_unsupported_answered, "cluster requests of an unknown kind answered as "            \
+                                     "unsupported")                                              \
+    X(responses_unsupported, "answers from nodes that did not know a request's kind")              \
     X(redis_scripts_reloaded, "times redis had lost sidecast's scripts (NOSCRIPT) and they were "    \
                               "loaded again")                                                    \
     X(self_reaped, "times this node found its entries gone from redis and rewrote its directory")  \

@@ -17,7 +17,9 @@
  *   2 unsubscribe: [ch]                    unsubscription confirmed
  *   3 node list:   [n] n x ([len8][id][len8][info]) [dead] [flags]   heartbeat
  *                  reply; flags bits 0-2: alive, member, marker (see
- *                  SCRIPT_REAP), bit 3: the first heartbeat since a rewrite
+ *                  SCRIPT_REAP), bit 3: the first heartbeat since a rewrite,
+ *                  bits 4-5: every node's version record: '' (before
+ *                  versioning), "1:3" (this version), "9:255", "x" 
  *   4 app frame:   [ctl][len16][frame]     from app A (ctl bit 0: B)
  *   5 timeouts:                            every pending request and relay times out
  * ch picks: this node's channel, all, room:r1, room:r2, room:none.
@@ -113,14 +115,17 @@ static void pubsub(const char *kind, const char *channel, const uint8_t *p, size
 static void node_list(const char *const *ids, const char *const *infos, size_t n, const char *dead,
                       uint8_t flags)
 {
-    redisReply *r = array_reply(2 * n + 2);
+    static const char *const vers[] = {"", "1:3", "9:255", "x"};
+    const char *ver = vers[(flags >> 4) & 3];
+    redisReply *r = array_reply(3 * n + 2);
     for (size_t i = 0; i < n; i++) {
-        r->element[2 * i] = str_reply(ids[i], strlen(ids[i]));
-        r->element[2 * i + 1] = str_reply(infos[i], strlen(infos[i]));
+        r->element[3 * i] = str_reply(ids[i], strlen(ids[i]));
+        r->element[3 * i + 1] = str_reply(infos[i], strlen(infos[i]));
+        r->element[3 * i + 2] = str_reply(ver, strlen(ver));
     }
-    r->element[2 * n] = str_reply(dead, strlen(dead));
+    r->element[3 * n] = str_reply(dead, strlen(dead));
     char f[3] = {flags & 1 ? '1' : '0', flags & 2 ? '1' : '0', flags & 4 ? '1' : '0'};
-    r->element[2 * n + 1] = str_reply(f, 3);
+    r->element[3 * n + 1] = str_reply(f, 3);
     beat_pd *bp = sc_xmalloc(sizeof(*bp)); /* freed by on_reap_reply */
     *bp = (beat_pd){d.srv.cluster, wall_ms_of(d.srv.loop), d.srv.cluster->resync_gen,
                     (flags & 8) != 0};
@@ -289,7 +294,7 @@ static void setup(void)
     sc_cluster *c = d.srv.cluster;
     const char *ids[] = {c->self, "peer-a", "peer-b"};
     const char *infos[] = {"9:fuzz-node10.0.0.9:3000", "6:node-a10.0.0.1:3000", "6:node-b"};
-    node_list(ids, infos, 3, "0", 7); /* this node whole */
+    node_list(ids, infos, 3, "0", 7 | 1 << 4); /* this node whole, every node current */
     int a = fz_connect(&d, true, true), b = fz_connect(&d, true, true);
     char *r12[] = {(char *)"r1", (char *)"r2"}, *r2[] = {(char *)"r2"}, *r1[] = {(char *)"r1"};
     socket_up(a, "a1", "sess-a1", "u1", r12, 2);

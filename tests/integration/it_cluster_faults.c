@@ -8,6 +8,8 @@
 
 #include "cluster.pb-c.h"
 
+#include <hiredis/hiredis.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -533,6 +535,143 @@ static void test_script_flush_reloads(void **state)
     rejoin_free(w);
 }
 
+/* ---- versions and features (rolling upgrades) ----------------------------------- */
+
+/* Subscribers of a channel (redis-cli prints the channel, then the count). */
+static int numsub(redis_srv *r, const char *channel)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof(cmd), "PUBSUB NUMSUB %s", channel);
+    char *out = redis_cli(r, cmd), *nl = strchr(out, '\n');
+    int n = nl ? atoi(nl + 1) : -1;
+    free(out);
+    return n;
+}
+
+/* An envelope of a newer cluster major version is dropped and counted, not
+ * misread; the same emit at this version is delivered. */
+static void test_newer_version_dropped(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *nb = node_start(r, "node-b", NULL);
+    recorder rb;
+    sc_client *b = app_open(nb, "app-b", &rb);
+    assert_int_equal(sc_client_socket_up(b, "b1", "sb1", "", NULL, 0, feed, 1), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_true(WAIT_FOR(numsub(r, "sidecast:room:feed") == 1, 5000, b, b));
+    char *rooms[] = {(char *)"feed"};
+    Sidecast__V1__Selector sel = SIDECAST__V1__SELECTOR__INIT;
+    sel.rooms = rooms;
+    sel.n_rooms = 1;
+    Sidecast__Cluster__V1__ClusterEmit em = SIDECAST__CLUSTER__V1__CLUSTER_EMIT__INIT;
+    em.to = &sel;
+    Sidecast__Cluster__V1__Envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
+    env.origin = (char *)"future-node";
+    env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT;
+    env.emit = &em;
+    uint8_t buf[256];
+    for (uint32_t version = 2; version >= 1; version--) {
+        env.seq = 3 - version;
+        env.version = version;
+        em.payload.data = (uint8_t *)(version == 2 ? "v2" : "v1");
+        em.payload.len = 2;
+        size_t len = sidecast__cluster__v1__envelope__pack(&env, buf);
+        assert_int_equal(redis_publish_raw(r, "sidecast:room:feed", buf, len), 1);
+    }
+    assert_true(WAIT_FOR(rb.frames == 1, 3000, b, b));
+    assert_string_equal(rb.last_payload, "v1");
+    assert_int_equal(stat_of(b, "cluster_newer_version_dropped"), 1);
+    assert_true(daemon_log_contains(nb, "of cluster version 2: this node speaks version 1"));
+    sc_client_close(b);
+    daemon_free(nb);
+    redis_free(r);
+}
+
+/* A request of a kind a node does not know (from a newer node) is answered
+ * as unsupported by every node, so that its sender never waits for them. */
+static void test_unknown_request_kind_answered(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", NULL);
+    daemon_t *nb = node_start(r, "node-b", NULL);
+    sc_client *a = app_open(na, "app-a", NULL);
+    sc_client *b = app_open(nb, "app-b", NULL);
+    assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    redisContext *rc = redisConnect("127.0.0.1", r->port);
+    assert_true(rc && !rc->err);
+    struct timeval tv = {5, 0};
+    redisSetTimeout(rc, tv);
+    freeReplyObject(redisCommand(rc, "SUBSCRIBE sidecast:node:newer-node"));
+    /* Envelope{origin "newer-node", seq 1, version 1, request {id 7, field
+     * 99: a kind this version does not have}}, written by hand */
+    static const uint8_t env[] = {0x0a, 10,   'n',  'e',  'w', 'e', 'r', '-', 'n', 'o',
+                                  'd',  'e',  0x10, 0x01, 0x30, 0x01, 0x5a, 0x06, 0x08, 0x07,
+                                  0x9a, 0x06, 0x01, 'x'};
+    assert_int_equal(redis_publish_raw(r, "sidecast:all", env, sizeof(env)), 2);
+    char *ids[2] = {0};
+    for (int i = 0; i < 2; i++) {
+        redisReply *rep = NULL;
+        assert_int_equal(redisGetReply(rc, (void **)&rep), REDIS_OK);
+        assert_true(rep->type == REDIS_REPLY_ARRAY && rep->elements == 3);
+        Sidecast__Cluster__V1__Envelope *e = sidecast__cluster__v1__envelope__unpack(
+            NULL, rep->element[2]->len, (const uint8_t *)rep->element[2]->str);
+        assert_non_null(e);
+        assert_int_equal(e->body_case, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE);
+        assert_int_equal(e->version, 1);
+        assert_int_equal(e->response->id, 7);
+        assert_true(e->response->unsupported && e->response->last);
+        ids[i] = strdup(e->origin);
+        sidecast__cluster__v1__envelope__free_unpacked(e, NULL);
+        freeReplyObject(rep);
+    }
+    assert_string_not_equal(ids[0], ids[1]); /* one answer from each node */
+    assert_true(strcmp(ids[0], sc_client_node_id(a)) == 0 || strcmp(ids[1], sc_client_node_id(a)) == 0);
+    assert_true(strcmp(ids[0], sc_client_node_id(b)) == 0 || strcmp(ids[1], sc_client_node_id(b)) == 0);
+    assert_int_equal(stat_of(a, "requests_unsupported_answered"), 1);
+    assert_int_equal(stat_of(b, "requests_unsupported_answered"), 1);
+    free(ids[0]);
+    free(ids[1]);
+    redisFree(rc);
+    sc_client_close(a);
+    sc_client_close(b);
+    daemon_free(na);
+    daemon_free(nb);
+    redis_free(r);
+}
+
+/* The features every live node has: all of them among current nodes; none
+ * while a node from before versioning (liveness but no version record) is
+ * live, with a log line naming it; all again once it is gone. */
+static void test_features_follow_oldest_node(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", NULL);
+    daemon_t *nb = node_start(r, "node-b", NULL);
+    sc_client *a = app_open(na, "app-a", NULL);
+    sc_client *b = app_open(nb, "app-b", NULL);
+    assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    assert_true(WAIT_FOR(stat_of(a, "cluster_features") == 3, 3000, a, b));
+    assert_int_equal(stat_of(a, "cluster_nodes_reduced"), 0);
+    /* what a node of the version before negotiation leaves in Redis */
+    free(redis_cli(r, "SET sidecast:alive:0ld0ld0ld0ld0ld0 8:old-node PX 60000"));
+    free(redis_cli(r, "SADD sidecast:nodes 0ld0ld0ld0ld0ld0"));
+    assert_true(WAIT_FOR(stat_of(a, "cluster_features") == 0 &&
+                             stat_of(b, "cluster_nodes_reduced") == 1,
+                         3000, a, b));
+    assert_int_equal(wait_nodes(a, 3, 1000), 3);
+    assert_true(wait_log(na, "reduced mode because of node old-node", 1000));
+    free(redis_cli(r, "DEL sidecast:alive:0ld0ld0ld0ld0ld0")); /* it died */
+    assert_true(WAIT_FOR(stat_of(a, "cluster_features") == 3 &&
+                             stat_of(b, "cluster_nodes_reduced") == 0,
+                         3000, a, b));
+    assert_true(wait_log(na, "no reduced mode", 1000));
+    sc_client_close(a);
+    sc_client_close(b);
+    daemon_free(na);
+    daemon_free(nb);
+    redis_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,6 +686,9 @@ int main(void)
         cmocka_unit_test(test_stalled_node_rejoins_whole),
         cmocka_unit_test(test_flushall_rejoins_whole),
         cmocka_unit_test(test_script_flush_reloads),
+        cmocka_unit_test(test_newer_version_dropped),
+        cmocka_unit_test(test_unknown_request_kind_answered),
+        cmocka_unit_test(test_features_follow_oldest_node),
     };
     if (getenv("SIDECAST_TEST_FILTER"))
         cmocka_set_test_filter(getenv("SIDECAST_TEST_FILTER"));
