@@ -159,7 +159,17 @@ struct sc_cluster {
     uint32_t *live_vers;   /* cluster protocol version of each (0: before versioning) */
     uint64_t *live_feats;  /* ClusterFeature bits of each */
     size_t nlive;
+    uint64_t *live_joined; /* wall ms its arrival was announced (0: learned by heartbeat) */
     uint64_t features;     /* bits every live node has (sc_cluster_features) */
+    /* nodes that announced their departure lately, so that a heartbeat
+     * answer sent before it does not bring them back */
+    struct {
+        char id[48];
+        uint64_t at_ms;
+    } departed[16];
+    uint32_t ndeparted;
+    bool announce_due;  /* announce this node's arrival once it is whole */
+    uint64_t whole_gen; /* resync_gen of the last heartbeat that found it whole */
     size_t nreduced;       /* live nodes without every bit or version of ours */
     /* outbox */
     outbox_item *ob_head, *ob_tail, *ob_vhead, *ob_vtail;
@@ -964,6 +974,7 @@ static void forget_self(sc_cluster *c)
 }
 
 static void maybe_end_gap(sc_cluster *c);
+static void maybe_announce(sc_cluster *c);
 
 /* A PING after a rewrite: Redis answers in order, so its reply means every
  * write of the rewrite before it is done. */
@@ -975,6 +986,7 @@ static void on_dir_written(redisAsyncContext *ac, void *reply, void *pd)
         return; /* lost with its connection (rewritten on the next), or not the last */
     c->dir_ready = true;
     maybe_end_gap(c);
+    maybe_announce(c);
 }
 
 /* After (re)connecting, or when a heartbeat found this node's entries gone:
@@ -989,6 +1001,7 @@ static void directory_resync(sc_cluster *c)
     c->dir_ready = false;
     c->beats_since_resync = 0;
     c->resync_gen++;
+    c->announce_due = true; /* peers may have dropped this node meanwhile */
     if (c->leaving)
         return;
     forget_self(c);
@@ -1036,9 +1049,11 @@ static void free_live(sc_cluster *c)
     free(c->live_addrs);
     free(c->live_vers);
     free(c->live_feats);
+    free(c->live_joined);
     c->live_ids = c->live_names = c->live_addrs = NULL;
     c->live_vers = NULL;
     c->live_feats = NULL;
+    c->live_joined = NULL;
     c->nlive = 0;
 }
 
@@ -1113,42 +1128,185 @@ static void features_update(sc_cluster *c)
                     c->live_feats[i], SC_CLUSTER_VERSION, SC_CLUSTER_FEATURES, all);
 }
 
-/* The live list from a heartbeat's triples (id, info, ver). Peers no longer
- * live lose their de-duplication state and cache entries. */
-static void live_replace(sc_cluster *c, redisReply **e, size_t n)
+/* Whether node `id` announced its departure at or after since_ms. */
+static bool departed_since(const sc_cluster *c, const char *id, uint64_t since_ms)
 {
-    for (size_t i = 0; i < c->nlive; i++) {
-        bool still = false;
-        for (size_t j = 0; j < n && !still; j++)
-            still = strcmp(c->live_ids[i], e[3 * j]->str) == 0;
-        if (!still && strcmp(c->live_ids[i], c->self) != 0)
-            sc_info("node %s (%s) left the cluster", SC_ESC(c->live_names[i]),
-                    SC_ESC(c->live_ids[i]));
-    }
-    free_live(c);
-    c->live_ids = sc_xcalloc(n + 1, sizeof(char *));
-    c->live_names = sc_xcalloc(n + 1, sizeof(char *));
-    c->live_addrs = sc_xcalloc(n + 1, sizeof(char *));
-    c->live_vers = sc_xcalloc(n + 1, sizeof(uint32_t));
-    c->live_feats = sc_xcalloc(n + 1, sizeof(uint64_t));
-    for (size_t j = 0; j < n; j++) {
-        c->live_ids[j] = sc_xstrndup(e[3 * j]->str, e[3 * j]->len);
-        parse_info(e[3 * j + 1]->str, e[3 * j + 1]->len, &c->live_names[j], &c->live_addrs[j]);
-        parse_ver(e[3 * j + 2]->str, e[3 * j + 2]->len, &c->live_vers[j], &c->live_feats[j]);
-    }
-    c->nlive = n;
+    for (uint32_t i = 0; i < c->ndeparted; i++)
+        if (c->departed[i].at_ms >= since_ms && strcmp(c->departed[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+static ssize_t live_index(const sc_cluster *c, const char *id)
+{
+    for (size_t i = 0; i < c->nlive; i++)
+        if (strcmp(c->live_ids[i], id) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+/* Room for n more entries at the end of the live list. */
+static void live_grow(sc_cluster *c, size_t n)
+{
+    size_t cap = c->nlive + n + 1;
+    c->live_ids = sc_xrealloc(c->live_ids, cap * sizeof(char *));
+    c->live_names = sc_xrealloc(c->live_names, cap * sizeof(char *));
+    c->live_addrs = sc_xrealloc(c->live_addrs, cap * sizeof(char *));
+    c->live_vers = sc_xrealloc(c->live_vers, cap * sizeof(uint32_t));
+    c->live_feats = sc_xrealloc(c->live_feats, cap * sizeof(uint64_t));
+    c->live_joined = sc_xrealloc(c->live_joined, cap * sizeof(uint64_t));
+}
+
+static void live_put(sc_cluster *c, char *id, char *name, char *addr, uint32_t ver, uint64_t feat,
+                     uint64_t joined)
+{
+    size_t i = c->nlive++;
+    c->live_ids[i] = id;
+    c->live_names[i] = name;
+    c->live_addrs[i] = addr;
+    c->live_vers[i] = ver;
+    c->live_feats[i] = feat;
+    c->live_joined[i] = joined;
+}
+
+/* Drop the de-duplication state of origins no longer live (bounded by the
+ * cluster) and mark the cache entries of gone nodes stale. */
+static void live_changed(sc_cluster *c)
+{
     features_update(c);
-    sc_dircache_set_live(&c->dc, c->live_ids, c->nlive); /* entries of gone nodes: stale */
-    /* de-duplication state only for live origins: bounded by the cluster */
+    sc_dircache_set_live(&c->dc, c->live_ids, c->nlive);
     for (uint32_t i = 0; i < c->peers.cap; i++) {
         sc_peer *peer = c->peers.items[i];
-        bool live = false;
-        for (size_t j = 0; peer && j < n && !live; j++)
-            live = strcmp(c->live_ids[j], peer->id) == 0;
-        if (peer && !live) {
+        if (peer && live_index(c, peer->id) < 0) {
             forget_peer(c, peer->id);
             i = (uint32_t)-1; /* the table moved: rescan (rare: a node left) */
         }
+    }
+}
+
+/* The live list from a heartbeat's triples (id, info, ver), for a
+ * heartbeat sent at sent_ms: a node that announced its departure since is
+ * left out, and one that announced its arrival since is kept (the
+ * heartbeat ran before either). */
+static void live_replace(sc_cluster *c, redisReply **e, size_t n, uint64_t sent_ms)
+{
+    char **old_ids = c->live_ids, **old_names = c->live_names, **old_addrs = c->live_addrs;
+    uint32_t *old_vers = c->live_vers;
+    uint64_t *old_feats = c->live_feats, *old_joined = c->live_joined;
+    size_t nold = c->nlive;
+    c->live_ids = c->live_names = c->live_addrs = NULL;
+    c->live_vers = NULL;
+    c->live_feats = c->live_joined = NULL;
+    c->nlive = 0;
+    live_grow(c, n + nold);
+    for (size_t j = 0; j < n; j++) {
+        char *id = sc_xstrndup(e[3 * j]->str, e[3 * j]->len), *name, *addr;
+        if (departed_since(c, id, sent_ms)) {
+            free(id);
+            continue;
+        }
+        uint32_t ver;
+        uint64_t feat;
+        parse_info(e[3 * j + 1]->str, e[3 * j + 1]->len, &name, &addr);
+        parse_ver(e[3 * j + 2]->str, e[3 * j + 2]->len, &ver, &feat);
+        live_put(c, id, name, addr, ver, feat, 0);
+    }
+    for (size_t i = 0; i < nold; i++) {
+        if (live_index(c, old_ids[i]) >= 0) {
+        } else if (old_joined[i] > sent_ms) {
+            live_put(c, old_ids[i], old_names[i], old_addrs[i], old_vers[i], old_feats[i],
+                     old_joined[i]);
+            continue; /* moved over, not freed */
+        } else if (strcmp(old_ids[i], c->self) != 0) {
+            sc_info("node %s (%s) left the cluster", SC_ESC(old_names[i]), SC_ESC(old_ids[i]));
+        }
+        free(old_ids[i]);
+        free(old_names[i]);
+        free(old_addrs[i]);
+    }
+    free(old_ids);
+    free(old_names);
+    free(old_addrs);
+    free(old_vers);
+    free(old_feats);
+    free(old_joined);
+    live_changed(c);
+}
+
+/* Another node announced its arrival or its clean departure: the live list
+ * changes now, not at the next heartbeat. A departed node is no longer
+ * waited for by any request. */
+static void handle_announce(sc_cluster *c, const sc_envelope *env)
+{
+    const Sidecast__Cluster__V1__Announce *an = env->announce;
+    ssize_t i = live_index(c, env->origin);
+    uint64_t now = wall_ms();
+    SC_COUNT(announcements_received);
+    if (an->joined) {
+        if (i >= 0)
+            return; /* known already (a heartbeat was first) */
+        live_grow(c, 1);
+        live_put(c, sc_xstrdup(env->origin), sc_xstrdup(an->name ? an->name : ""),
+                 sc_xstrdup(an->address ? an->address : ""), an->version, an->features, now);
+        sc_info("node %s (%s) joined the cluster (announced)", SC_ESC(an->name ? an->name : ""),
+                SC_ESC(env->origin));
+        live_changed(c);
+        return;
+    }
+    if (strlen(env->origin) < sizeof(c->departed[0].id)) {
+        if (c->ndeparted == SC_ARRAY_LEN(c->departed)) { /* full: the oldest goes */
+            memmove(&c->departed[0], &c->departed[1],
+                    sizeof(c->departed[0]) * (SC_ARRAY_LEN(c->departed) - 1));
+            c->ndeparted--;
+        }
+        uint32_t k = c->ndeparted++;
+        snprintf(c->departed[k].id, sizeof(c->departed[k].id), "%s", env->origin);
+        c->departed[k].at_ms = now;
+    }
+    if (i >= 0) {
+        sc_info("node %s (%s) left the cluster (announced)", SC_ESC(c->live_names[i]),
+                SC_ESC(env->origin));
+        free(c->live_ids[i]);
+        free(c->live_names[i]);
+        free(c->live_addrs[i]);
+        size_t last = --c->nlive;
+        c->live_ids[i] = c->live_ids[last];
+        c->live_names[i] = c->live_names[last];
+        c->live_addrs[i] = c->live_addrs[last];
+        c->live_vers[i] = c->live_vers[last];
+        c->live_feats[i] = c->live_feats[last];
+        c->live_joined[i] = c->live_joined[last];
+        live_changed(c);
+    }
+    sc_requests_node_gone(c->srv, env->origin);
+}
+
+/* Tell every node of this one's arrival (once its subscriptions, directory
+ * and liveness are in place: whoever acts on it finds it whole) or its
+ * departure. */
+static void announce(sc_cluster *c, bool joined)
+{
+    Sidecast__Cluster__V1__Announce an = SIDECAST__CLUSTER__V1__ANNOUNCE__INIT;
+    an.joined = joined;
+    an.name = c->srv->node_name;
+    an.address = (char *)(c->cfg->advertise_address ? c->cfg->advertise_address : "");
+    an.version = SC_CLUSTER_VERSION;
+    an.features = SC_CLUSTER_FEATURES;
+    sc_envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
+    env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE;
+    env.announce = &an;
+    uint8_t *buf;
+    size_t len = pack_envelope(c, &env, &buf);
+    publish(c, c->ch_all, buf, len, false);
+    SC_COUNT(announcements_sent);
+}
+
+static void maybe_announce(sc_cluster *c)
+{
+    if (c->announce_due && !c->leaving && c->sub_ready && c->dir_ready &&
+        c->whole_gen == c->resync_gen && c->beats_since_resync > 0) {
+        c->announce_due = false;
+        announce(c, true);
     }
 }
 
@@ -1179,6 +1337,7 @@ static void check_whole(sc_cluster *c, const beat_pd *bp, const redisReply *flag
      * (first start, or a long outage); the marker it must find */
     if (marker && (bp->first || (alive && member))) {
         c->dir_ok_ms = bp->sent_ms;
+        c->whole_gen = c->resync_gen;
         return;
     }
     const char *what = !marker && !alive ? "liveness and directory are gone from redis (reaped "
@@ -1217,10 +1376,12 @@ static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
             return;
         }
     check_whole(c, bp, r->element[r->elements - 1]);
+    uint64_t sent_ms = bp->sent_ms;
     free(bp);
     const redisReply *dr = r->element[r->elements - 2];
     long long dead = atoll(dr->type == REDIS_REPLY_STRING ? dr->str : "0");
-    live_replace(c, r->element, n);
+    live_replace(c, r->element, n, sent_ms);
+    maybe_announce(c);
     if (dead > 0) {
         SC_COUNT_N(dead_nodes_reaped, (uint64_t)dead);
         sc_warn("reaped %lld dead node(s): their liveness expired; directory entries removed",
@@ -1961,6 +2122,7 @@ static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, si
     case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_REQUEST: handle_request(c, env); break;
     case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE: handle_response(c, env); break;
     case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_STALE: handle_stale(c, env); break;
+    case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE: handle_announce(c, env); break;
     default: break;
     }
 }
@@ -1990,6 +2152,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *pd)
             c->ever_up = true;
             c->canary_pending_since = 0;
             maybe_end_gap(c);
+            maybe_announce(c);
         }
     } else if (strcmp(kind, "unsubscribe") == 0) {
         sc_sub *s = sub_get(c, channel, false);
@@ -2176,6 +2339,7 @@ void sc_cluster_leave(sc_cluster *c)
         c->left = true;
         return;
     }
+    announce(c, false); /* before the keys go: peers stop waiting for it now */
     char key[200], nodes[160];
     snprintf(key, sizeof(key), "%s:alive:%s", c->prefix, c->self);
     snprintf(nodes, sizeof(nodes), "%s:nodes", c->prefix);

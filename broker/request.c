@@ -293,6 +293,26 @@ void sc_request_node_answered(sc_request *r, const char *node_id)
      * passed on, but it is not waited for */
 }
 
+void sc_requests_node_gone(sc_server *srv, const char *node_id)
+{
+    size_t n = sc_map_count(&srv->requests), k = 0;
+    if (!n)
+        return;
+    /* by id: answering one may complete and free it, moving the table */
+    uint64_t *ids = sc_xmalloc(n * sizeof(*ids));
+    for (uint32_t i = 0; i < srv->requests.cap && k < n; i++) {
+        const sc_request *r = srv->requests.items[i];
+        if (r)
+            ids[k++] = r->id;
+    }
+    for (size_t i = 0; i < k; i++) {
+        sc_request *r = sc_request_find(srv, ids[i]);
+        if (r && r->expect_ids)
+            sc_request_node_answered(r, node_id);
+    }
+    free(ids);
+}
+
 void sc_request_done(sc_request *r)
 {
     uint64_t us = sc_now_us() - r->started_us;

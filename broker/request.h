@@ -77,6 +77,10 @@ void sc_request_progress(sc_request *r, uint32_t expect, ProtobufCBinaryData *pa
 void sc_request_expect(sc_request *r, const char *const *ids, size_t n);
 /* Node `node_id` finished its part (NULL: the local part). May free r. */
 void sc_request_node_answered(sc_request *r, const char *node_id);
+/* Node `node_id` left the cluster (it said goodbye): every request that
+ * waits for it stops waiting, as if it had answered with nothing. May
+ * complete and free requests. */
+void sc_requests_node_gone(struct sc_server *srv, const char *node_id);
 /* Answered by its owner: free it. */
 void sc_request_done(sc_request *r);
 /* One more node (or the local part) is finished; completes the request when

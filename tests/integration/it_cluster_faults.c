@@ -672,6 +672,122 @@ static void test_features_follow_oldest_node(void **state)
     redis_free(r);
 }
 
+/* ---- membership announcements -------------------------------------------------- */
+
+static void count_sockets(void *ud, const sc_socket_view *s)
+{
+    (*(int *)ud)++;
+}
+
+/* With heartbeats 10 s apart, a node's arrival and clean departure still
+ * reach the other node at once: they are announced. */
+static void test_membership_announced(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", "--heartbeat-ms", "10000", "--node-ttl-ms", "30000",
+                              NULL);
+    sc_client *a = app_open(na, "app-a", NULL);
+    assert_int_equal(wait_nodes(a, 1, 3000), 1);
+    daemon_t *nb = node_start(r, "node-b", "--heartbeat-ms", "10000", "--node-ttl-ms", "30000",
+                              NULL);
+    sc_client *b = app_open(nb, "app-b", NULL);
+    assert_int_equal(sc_client_socket_up(b, "b1", "sb1", "", NULL, 0, feed, 1), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_int_equal(wait_nodes(b, 2, 3000), 2); /* b's first heartbeat lists a */
+    uint64_t t0 = now_ms_h();
+    assert_int_equal(wait_nodes(a, 2, 2000), 2); /* a's next heartbeat is 10 s away */
+    assert_true(now_ms_h() - t0 < 2000);
+    assert_true(stat_of(a, "announcements_received") >= 1);
+    sc_target all = {.all = true};
+    int n = 0;
+    assert_int_equal(sc_client_fetch_sockets(a, &all, false, false, count_sockets, &n, 5000), 0);
+    assert_int_equal(n, 1); /* b1, from node b */
+    sc_client_close(b);
+    assert_int_equal(daemon_stop(nb), 0);
+    t0 = now_ms_h();
+    assert_int_equal(wait_nodes(a, 1, 2000), 1);
+    assert_true(now_ms_h() - t0 < 2000);
+    n = 0;
+    uint64_t tmo = stat_of(a, "requests_timeout");
+    assert_int_equal(sc_client_fetch_sockets(a, &all, false, false, count_sockets, &n, 5000), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(stat_of(a, "requests_timeout"), tmo);
+    sc_client_close(a);
+    daemon_free(na);
+    daemon_free(nb);
+    redis_free(r);
+}
+
+/* Waits for the request on the all channel (rc is subscribed), then
+ * publishes the fake node's departure. */
+typedef struct departer {
+    redisContext *rc;
+    redis_srv *r;
+} departer;
+
+static void *depart_main(void *arg)
+{
+    departer *d = arg;
+    redisReply *rep = NULL;
+    bool seen = false;
+    for (int i = 0; i < 50 && !seen && redisGetReply(d->rc, (void **)&rep) == REDIS_OK; i++) {
+        Sidecast__Cluster__V1__Envelope *e =
+            rep->elements == 3 ? sidecast__cluster__v1__envelope__unpack(
+                                     NULL, rep->element[2]->len, (const uint8_t *)rep->element[2]->str)
+                               : NULL;
+        seen = e && e->body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_REQUEST;
+        if (e)
+            sidecast__cluster__v1__envelope__free_unpacked(e, NULL);
+        freeReplyObject(rep);
+    }
+    Sidecast__Cluster__V1__Announce an = SIDECAST__CLUSTER__V1__ANNOUNCE__INIT;
+    an.joined = false;
+    Sidecast__Cluster__V1__Envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
+    env.origin = (char *)"fake-node-0001";
+    env.seq = 1;
+    env.version = 1;
+    env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE;
+    env.announce = &an;
+    uint8_t buf[128];
+    size_t len = sidecast__cluster__v1__envelope__pack(&env, buf);
+    redis_publish_raw(d->r, "sidecast:all", buf, len);
+    return NULL;
+}
+
+/* A request waiting for a node stops waiting when that node announces its
+ * departure: the fake node here never answers, and the fetch still
+ * completes long before request_timeout_ms. */
+static void test_departure_releases_requests(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", "--request-timeout-ms", "10000", NULL);
+    sc_client *a = app_open(na, "app-a", NULL);
+    /* a live node that never answers anything */
+    free(redis_cli(r, "SET sidecast:alive:fake-node-0001 9:fake-node PX 60000"));
+    free(redis_cli(r, "SET sidecast:ver:fake-node-0001 1:3 PX 60000"));
+    free(redis_cli(r, "SADD sidecast:nodes fake-node-0001"));
+    assert_int_equal(wait_nodes(a, 2, 3000), 2);
+    departer d = {redisConnect("127.0.0.1", r->port), r};
+    assert_true(d.rc && !d.rc->err);
+    struct timeval tv = {5, 0};
+    redisSetTimeout(d.rc, tv);
+    freeReplyObject(redisCommand(d.rc, "SUBSCRIBE sidecast:all"));
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, depart_main, &d), 0);
+    sc_target all = {.all = true};
+    int n = 0;
+    uint64_t t0 = now_ms_h();
+    assert_int_equal(sc_client_fetch_sockets(a, &all, false, false, count_sockets, &n, 15000), 0);
+    assert_true(now_ms_h() - t0 < 5000); /* not request_timeout_ms (10 s) */
+    pthread_join(th, NULL);
+    assert_int_equal(stat_of(a, "requests_timeout"), 0);
+    assert_int_equal(wait_nodes(a, 1, 1000), 1);
+    redisFree(d.rc);
+    sc_client_close(a);
+    daemon_free(na);
+    redis_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -689,6 +805,8 @@ int main(void)
         cmocka_unit_test(test_newer_version_dropped),
         cmocka_unit_test(test_unknown_request_kind_answered),
         cmocka_unit_test(test_features_follow_oldest_node),
+        cmocka_unit_test(test_membership_announced),
+        cmocka_unit_test(test_departure_releases_requests),
     };
     if (getenv("SIDECAST_TEST_FILTER"))
         cmocka_set_test_filter(getenv("SIDECAST_TEST_FILTER"));
