@@ -1967,7 +1967,8 @@ static sc_peer *from_peer(sc_cluster *c, const char *origin, uint64_t seq, int b
         return NULL;
     }
     peer->last_seq = seq;
-    SC_COUNT(cluster_messages_received);
+    if (body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE) /* counted on its own */
+        SC_COUNT(cluster_messages_received);
     return peer;
 }
 
