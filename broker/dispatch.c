@@ -114,6 +114,7 @@ static void on_hello(sc_conn *c, const sc_frame *f)
     w.connection_id = c->id;
     w.features = SC_FEATURES;
     w.min_protocol_version = SC_PROTOCOL_MIN_VERSION;
+    w.max_payload_bytes = (uint32_t)c->srv->cfg->max_payload_bytes;
     send_reply(c, f->id, M(WELCOME), &w);
     sc_debug("%s: handshake done", sc_conn_label(c));
 }

@@ -32,7 +32,8 @@ static void emit_n(sc_client *e, int n, bool vol)
 
 static void test_volatile_dropped_then_accounted(void **state)
 {
-    daemon_t *d = daemon_start("--output-buffer-soft", "64k", "--output-buffer-hard", "4m", NULL);
+    daemon_t *d = daemon_start("--output-buffer-soft", "64k", "--output-buffer-hard", "4m",
+                               "--max-frame-bytes", "1m", NULL);
     recorder rr, re;
     sc_client *r = app_open(d, "slow-reader", &rr);
     sc_client *e = app_open(d, "emitter", &re);

@@ -125,9 +125,9 @@ static void defaults(void **state)
     sc_config_defaults(&cfg);
     assert_string_equal(cfg.socket_path, "/run/sidecast/sidecast.sock");
     assert_int_equal(cfg.socket_mode, 0660);
-    assert_int_equal(cfg.max_frame_bytes, 1u << 20);
+    assert_int_equal(cfg.max_frame_bytes, 17u << 20);
     assert_int_equal(cfg.output_buffer_soft, 4u << 20);
-    assert_int_equal(cfg.output_buffer_hard, 32u << 20);
+    assert_int_equal(cfg.output_buffer_hard, 64u << 20);
     assert_int_equal(cfg.max_connections, 1024);
     assert_int_equal(cfg.shutdown_timeout_ms, 5000);
     assert_int_equal(cfg.log_level, SC_LOG_INFO);
@@ -350,7 +350,7 @@ static void size_suffixes(void **state)
             char what[96];
             snprintf(what, sizeof(what), "not '%s'", cases[i].v);
             expect_error_at(err, path, 2, what);
-            assert_int_equal(cfg.output_buffer_hard, 32u << 20); /* unchanged */
+            assert_int_equal(cfg.output_buffer_hard, 64u << 20); /* unchanged */
         }
         free(err);
         temp_done(path);
@@ -782,13 +782,14 @@ static void validate_cross_settings(void **state)
     cfg.output_buffer_soft = cfg.output_buffer_hard + 1;
     capture_open(&c);
     assert_int_equal(sc_config_validate(&cfg, c.f), -EINVAL);
-    assert_non_null(strstr(capture_close(&c), "output_buffer_soft (33554433) must not exceed "
-                                              "output_buffer_hard (33554432)"));
+    assert_non_null(strstr(capture_close(&c), "output_buffer_soft (67108865) must not exceed "
+                                              "output_buffer_hard (67108864)"));
     capture_free(&c);
 
     sc_config_free(&cfg);
     sc_config_defaults(&cfg);
     cfg.max_frame_bytes = 64u << 20;
+    cfg.output_buffer_hard = 32u << 20;
     cfg.output_buffer_soft = 4096;
     capture_open(&c);
     assert_int_equal(sc_config_validate(&cfg, c.f), -EINVAL);
@@ -813,7 +814,7 @@ static void validate_cross_settings(void **state)
     free(r.err);
     sc_config_free(&cfg);
     /* ...and from a file. */
-    char *path = temp_file("[output_buffer]\nsoft = 64m\n");
+    char *path = temp_file("[output_buffer]\nsoft = 128m\n");
     r = load_args(&cfg, "-c", path, NULL);
     assert_int_equal(r.rc, -EINVAL);
     assert_non_null(strstr(r.err, "must not exceed output_buffer_hard"));
@@ -822,7 +823,7 @@ static void validate_cross_settings(void **state)
     /* A flag can repair what the file got wrong. */
     r = load_args(&cfg, "-c", path, "--output-buffer-hard", "1g", NULL);
     assert_int_equal(r.rc, 0);
-    assert_int_equal(cfg.output_buffer_soft, 64u << 20);
+    assert_int_equal(cfg.output_buffer_soft, 128u << 20);
     free(r.err);
     sc_config_free(&cfg);
     temp_done(path);
@@ -835,7 +836,7 @@ static void print_reference(void **state)
     capture_open(&c);
     sc_config_print_reference(c.f);
     const char *text = capture_close(&c);
-    assert_non_null(strstr(text, "#max_frame_bytes = 1m\n"));
+    assert_non_null(strstr(text, "#max_frame_bytes = 17m\n"));
     assert_non_null(strstr(text, "#socket_mode = 0660\n"));
     /* The reference, uncommented, is a valid config file with the defaults. */
     char *uncommented = sc_xstrdup(text);
@@ -955,7 +956,7 @@ static void guard_defaults(void **state)
     assert_string_equal(cfg.socket_group, "sidecast");
     assert_false(cfg.socket_group_set);
     assert_string_equal(cfg.allow_uids, "");
-    assert_int_equal(cfg.max_payload_bytes, 512 * 1024);
+    assert_int_equal(cfg.max_payload_bytes, 16 * 1024 * 1024);
     assert_int_equal(cfg.max_sockets_per_connection, 200000);
     assert_int_equal(cfg.max_rooms_per_socket, 1024);
     assert_int_equal(cfg.max_name_bytes, 1024);
