@@ -3193,6 +3193,12 @@ void sc_cluster_node_version(const sc_cluster *c, size_t i, uint32_t *ret_versio
     *ret_features = i < c->nlive ? c->live_feats[i] : 0;
 }
 
+const char *sc_cluster_node_name(const sc_cluster *c, const char *id)
+{
+    ssize_t i = live_index(c, id);
+    return i >= 0 ? c->live_names[i] : NULL;
+}
+
 uint64_t sc_cluster_features(const sc_cluster *c)
 {
     return c->features;

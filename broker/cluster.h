@@ -111,6 +111,8 @@ size_t sc_cluster_nodes(const sc_cluster *c, const char ***ret_ids, const char *
  * sc_cluster_nodes); 0 and 0 for a node from before versioning. */
 void sc_cluster_node_version(const sc_cluster *c, size_t i, uint32_t *ret_version,
                              uint64_t *ret_features);
+/* The name of live node `id`, or NULL when it is not live. */
+const char *sc_cluster_node_name(const sc_cluster *c, const char *id);
 /* The ClusterFeature bits every live node has (this one included). */
 uint64_t sc_cluster_features(const sc_cluster *c);
 bool sc_cluster_ready(const sc_cluster *c, const char **why);

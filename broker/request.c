@@ -127,13 +127,45 @@ static void send_frame(sc_request *r, int msg_case, void *msg)
     sc_conn_send(r->conn, &f, false);
 }
 
-/* The one final answer. */
+#define MISSING_MAX 16
+
+/* The expected nodes that have not answered, as "name (id)" into bufs (at
+ * most MISSING_MAX); returns how many there are in all. */
+static uint32_t missing_nodes(const sc_request *r, char (*bufs)[160], char **ptrs, size_t *ret_n)
+{
+    uint32_t all = 0;
+    size_t n = 0;
+    for (uint32_t i = 0; r->expect_ids && i < r->nodes_expected; i++) {
+        if (r->answered[i])
+            continue;
+        all++;
+        if (n == MISSING_MAX)
+            continue;
+        const char *id = r->expect_ids[i];
+        const char *name = r->srv->cluster ? sc_cluster_node_name(r->srv->cluster, id) : NULL;
+        snprintf(bufs[n], 160, "%s (%s)", name ? name : "gone", id);
+        ptrs[n] = bufs[n];
+        n++;
+    }
+    *ret_n = n;
+    return all;
+}
+
+/* The one final answer. A timed-out one names the nodes that did not
+ * answer, so that an app can tell a slow node from a lost one. */
 static void finish(sc_request *r, bool timed_out)
 {
-    char msg[200];
-    snprintf(msg, sizeof(msg), "%s: %u of %u nodes answered within %llu ms", kind_name(r->kind),
-             r->nodes_answered, r->nodes_expected,
-             (unsigned long long)r->srv->cfg->request_timeout_ms);
+    char msg[600], bufs[MISSING_MAX][160], *missing[MISSING_MAX];
+    size_t nmissing = 0;
+    uint32_t all = timed_out ? missing_nodes(r, bufs, missing, &nmissing) : 0;
+    int k = snprintf(msg, sizeof(msg), "%s: %u of %u nodes answered within %llu ms",
+                     kind_name(r->kind), r->nodes_answered, r->nodes_expected,
+                     (unsigned long long)r->srv->cfg->request_timeout_ms);
+    for (size_t i = 0; i < nmissing && i < 4 && k > 0 && (size_t)k < sizeof(msg); i++)
+        k += snprintf(msg + k, sizeof(msg) - (size_t)k, "%s%s", i ? ", " : "; no answer from ",
+                      SC_ESC(missing[i]));
+    if (all > 4 && k > 0 && (size_t)k < sizeof(msg))
+        snprintf(msg + k, sizeof(msg) - (size_t)k, " and %u more", all - 4);
     sc_metrics_request(r->kind, timed_out ? SC_OUTCOME_TIMEOUT : SC_OUTCOME_OK,
                        sc_now_us() - r->started_us);
     if (r->kind == SC_REQ_CALL)
@@ -171,6 +203,8 @@ static void finish(sc_request *r, bool timed_out)
         p.timed_out = timed_out;
         p.nodes_expected = r->nodes_expected;
         p.nodes_answered = r->nodes_answered;
+        p.nodes_missing = missing;
+        p.n_nodes_missing = nmissing;
         send_frame(r, M(PROGRESS), &p);
         break;
     }

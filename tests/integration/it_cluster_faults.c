@@ -788,6 +788,28 @@ static void test_departure_releases_requests(void **state)
     redis_free(r);
 }
 
+/* A request that times out names the node that did not answer. */
+static void test_timeout_names_missing_node(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", "--request-timeout-ms", "500", NULL);
+    sc_client *a = app_open(na, "app-a", NULL);
+    free(redis_cli(r, "SET sidecast:alive:silent-node-01 11:silent-node PX 60000"));
+    free(redis_cli(r, "SET sidecast:ver:silent-node-01 1:3 PX 60000"));
+    free(redis_cli(r, "SADD sidecast:nodes silent-node-01"));
+    assert_int_equal(wait_nodes(a, 2, 3000), 2);
+    sc_target all = {.all = true};
+    int n = 0;
+    assert_true(sc_client_fetch_sockets(a, &all, false, false, count_sockets, &n, 5000) < 0);
+    const char *why = sc_client_last_error(a);
+    assert_non_null(strstr(why, "1 of 2 nodes answered"));
+    assert_non_null(strstr(why, "no answer from silent-node (silent-node-01)"));
+    assert_true(daemon_log_contains(na, "no answer from silent-node (silent-node-01)"));
+    sc_client_close(a);
+    daemon_free(na);
+    redis_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -807,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_features_follow_oldest_node),
         cmocka_unit_test(test_membership_announced),
         cmocka_unit_test(test_departure_releases_requests),
+        cmocka_unit_test(test_timeout_names_missing_node),
     };
     if (getenv("SIDECAST_TEST_FILTER"))
         cmocka_set_test_filter(getenv("SIDECAST_TEST_FILTER"));
