@@ -4,6 +4,7 @@
 #include "sidecast.h"
 
 #include "buf.h"
+#include "cluster.pb-c.h"
 #include "registry.h"
 #include "util.h"
 #include "wire.h"
@@ -23,6 +24,17 @@
 #define CLIENT_MAX_FRAME (64u * 1024u * 1024u)
 #define READ_CHUNK (64 * 1024)
 
+/* The public header spells the proto's feature bits without including
+ * generated code; they must stay the same numbers. */
+_Static_assert(SC_FEATURE_NODE_VERSIONS == SIDECAST__V1__FEATURE__FEATURE_NODE_VERSIONS,
+               "SC_FEATURE_NODE_VERSIONS differs from sidecast.proto");
+_Static_assert(SC_CLUSTER_FEATURE_UNSUPPORTED_ANSWER ==
+                   SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_UNSUPPORTED_ANSWER,
+               "SC_CLUSTER_FEATURE_UNSUPPORTED_ANSWER differs from cluster.proto");
+_Static_assert(SC_CLUSTER_FEATURE_ANNOUNCE ==
+                   SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_ANNOUNCE,
+               "SC_CLUSTER_FEATURE_ANNOUNCE differs from cluster.proto");
+
 typedef void (*reply_fn)(sc_client *c, const sc_frame *f, void *ud);
 
 struct sc_client {
@@ -37,6 +49,9 @@ struct sc_client {
     char last_error[512];
     char node_id[64];
     char node_name[256];
+    /* from the last Welcome: 0 when sidecastd predates negotiation */
+    uint64_t server_features;
+    uint32_t server_protocol, server_min_protocol;
     /* the one blocking call in progress */
     uint64_t wait_id;
     bool wait_done;
@@ -69,6 +84,40 @@ const char *sc_client_node_id(const sc_client *c)
 const char *sc_client_node_name(const sc_client *c)
 {
     return c->node_name;
+}
+uint64_t sc_client_server_features(const sc_client *c)
+{
+    return c->server_features;
+}
+uint32_t sc_client_server_protocol_version(const sc_client *c)
+{
+    return c->server_protocol;
+}
+uint32_t sc_client_server_min_protocol_version(const sc_client *c)
+{
+    return c->server_min_protocol;
+}
+bool sc_client_has_features(const sc_client *c, uint64_t features)
+{
+    return (c->server_features & SC_CLIENT_FEATURES & features) == features;
+}
+
+/* A single bit's name from the generated enum descriptor, so a bit added to
+ * the .proto is named without touching this file. */
+static const char *bit_name(const ProtobufCEnumDescriptor *d, uint64_t bit)
+{
+    if (bit == 0 || (bit & (bit - 1)) != 0 || bit > INT32_MAX)
+        return NULL;
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(d, (int)bit);
+    return v ? v->name : NULL;
+}
+const char *sc_client_feature_name(uint64_t bit)
+{
+    return bit_name(&sidecast__v1__feature__descriptor, bit);
+}
+const char *sc_client_cluster_feature_name(uint64_t bit)
+{
+    return bit_name(&sidecast__cluster__v1__cluster_feature__descriptor, bit);
 }
 int sc_client_fd(const sc_client *c)
 {
@@ -427,6 +476,10 @@ static void on_welcome(sc_client *c, const sc_frame *f, void *ud)
         return;
     snprintf(c->node_id, sizeof(c->node_id), "%s", f->welcome->node_id);
     snprintf(c->node_name, sizeof(c->node_name), "%s", f->welcome->node_name);
+    /* absent fields (a sidecastd from before negotiation) decode as 0 */
+    c->server_features = f->welcome->features;
+    c->server_protocol = f->welcome->protocol_version;
+    c->server_min_protocol = f->welcome->min_protocol_version;
 }
 
 static int connect_and_hello(sc_client *c)
@@ -450,10 +503,13 @@ static int connect_and_hello(sc_client *c)
     c->broken = false;
     sc_buf_free(&c->in);
     sc_buf_free(&c->out);
+    c->server_features = 0;
+    c->server_protocol = c->server_min_protocol = 0;
     Sidecast__V1__Hello h = SIDECAST__V1__HELLO__INIT;
     h.protocol_version = SC_PROTOCOL_VERSION;
     h.client_name = c->name;
     h.pid = (uint32_t)getpid();
+    h.features = SC_CLIENT_FEATURES;
     sc_frame f = SC_FRAME_INIT;
     f.msg_case = M(HELLO);
     f.hello = &h;
@@ -856,6 +912,41 @@ int sc_client_nodes(sc_client *c, sc_node_cb cb, void *ud, int timeout_ms)
     sc_frame f = frame_of(M(NODES), &q);
     nodes_ctx nx = {cb, ud};
     return call(c, &f, on_node_list, &nx, timeout_ms);
+}
+
+typedef struct nodes_info_ctx {
+    sc_node_info_cb cb;
+    void *ud;
+} nodes_info_ctx;
+
+static void on_node_info_list(sc_client *c, const sc_frame *f, void *ud)
+{
+    nodes_info_ctx *nx = ud;
+    if (f->msg_case != M(NODE_LIST))
+        return;
+    /* Without the feature on both sides the fields mean nothing, whatever
+     * they hold. */
+    bool versioned = sc_client_has_features(c, SC_FEATURE_NODE_VERSIONS);
+    for (size_t i = 0; i < f->node_list->n_nodes; i++) {
+        const Sidecast__V1__NodeInfo *in = f->node_list->nodes[i];
+        sc_node_info n = {
+            .node_id = in->node_id,
+            .node_name = in->node_name,
+            .self = in->self,
+            .versioned = versioned,
+            .version = versioned ? in->version : 0,
+            .features = versioned ? in->features : 0,
+        };
+        nx->cb(nx->ud, &n);
+    }
+}
+
+int sc_client_nodes_info(sc_client *c, sc_node_info_cb cb, void *ud, int timeout_ms)
+{
+    Sidecast__V1__NodesRequest q = SIDECAST__V1__NODES_REQUEST__INIT;
+    sc_frame f = frame_of(M(NODES), &q);
+    nodes_info_ctx nx = {cb, ud};
+    return call(c, &f, on_node_info_list, &nx, timeout_ms);
 }
 
 int sc_client_apply(sc_client *c, const sc_apply *a, int timeout_ms)

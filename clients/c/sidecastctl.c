@@ -29,7 +29,8 @@ static void usage(FILE *out)
             "Usage: sidecastctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
             "Commands:\n"
             "  ping                          round trip to sidecastd\n"
-            "  nodes                         live nodes of the cluster\n"
+            "  nodes                         live nodes of the cluster, with their\n"
+            "                                cluster version and features\n"
             "  stats                         counters and gauges\n"
             "  rooms [NAME...]               every room with its size, or the named ones\n"
             "  sockets [--room R]... [--except-room R]... [--data]\n"
@@ -129,16 +130,62 @@ static void print_socket(void *ud, const sc_socket_view *s)
     first_item = false;
 }
 
-static void print_node(void *ud, const char *id, const char *name, bool self)
+/* A known cluster feature bit's name without the CLUSTER_FEATURE_ prefix,
+ * in lower case ("announce"); false for a bit this sidecastctl does not know
+ * (it shows only in the hex printed beside). */
+static bool feature_name(int bit, char *out, size_t size)
 {
+    const char *name = sc_client_cluster_feature_name(UINT64_C(1) << bit);
+    if (!name)
+        return false;
+    if (strncmp(name, "CLUSTER_FEATURE_", 16) == 0)
+        name += 16;
+    size_t n = 0;
+    for (; *name && n + 1 < size; name++)
+        out[n++] = (char)(*name >= 'A' && *name <= 'Z' ? *name - 'A' + 'a' : *name);
+    out[n] = '\0';
+    return true;
+}
+
+static void print_node(void *ud, const sc_node_info *nd)
+{
+    char name[64];
+    bool any = false;
     if (json) {
         printf("%s{\"id\":", first_item ? "[" : ",");
-        json_str(id, strlen(id));
+        json_str(nd->node_id, strlen(nd->node_id));
         printf(",\"name\":");
-        json_str(name, strlen(name));
-        printf(",\"self\":%s}", self ? "true" : "false");
+        json_str(nd->node_name, strlen(nd->node_name));
+        printf(",\"self\":%s", nd->self ? "true" : "false");
+        if (!nd->versioned) { /* sidecastd predates version reporting */
+            printf(",\"version\":null,\"features\":null,\"feature_names\":null}");
+            first_item = false;
+            return;
+        }
+        printf(",\"version\":%u,\"features\":%llu,\"feature_names\":[", nd->version,
+               (unsigned long long)nd->features);
+        for (int i = 0; i < 64; i++) {
+            if ((nd->features >> i & 1) && feature_name(i, name, sizeof(name))) {
+                printf(any ? "," : "");
+                json_str(name, strlen(name));
+                any = true;
+            }
+        }
+        printf("]}");
+    } else if (!nd->versioned) {
+        printf("%-20s %s  (sidecastd predates version reporting)%s\n", nd->node_id, nd->node_name,
+               nd->self ? "  (this node)" : "");
     } else {
-        printf("%-20s %s%s\n", id, name, self ? "  (this node)" : "");
+        printf("%-20s %s  version %u%s  features ", nd->node_id, nd->node_name, nd->version,
+               nd->version ? "" : " (predates versioning)");
+        for (int i = 0; i < 64; i++) {
+            if ((nd->features >> i & 1) && feature_name(i, name, sizeof(name))) {
+                printf("%s%s", any ? "," : "", name);
+                any = true;
+            }
+        }
+        printf("%s(0x%llx)%s\n", any ? " " : "", (unsigned long long)nd->features,
+               nd->self ? "  (this node)" : "");
     }
     first_item = false;
 }
@@ -492,7 +539,7 @@ int main(int argc, char **argv)
                        p.online ? "online" : "offline", p.sockets, p.nodes);
         }
     } else if (strcmp(cmd, "nodes") == 0) {
-        r = sc_client_nodes(c, print_node, NULL, timeout);
+        r = sc_client_nodes_info(c, print_node, NULL, timeout);
         if (r == 0 && json)
             printf("%s]\n", first_item ? "[" : "");
     } else if (strcmp(cmd, "stats") == 0) {

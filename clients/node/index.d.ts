@@ -4,6 +4,19 @@ import { Adapter } from 'socket.io-adapter';
 
 export const PROTOCOL_VERSION: number;
 
+/**
+ * Feature of proto/sidecast.proto, names without the `FEATURE_` prefix; a
+ * bit's value is the enum value. A feature is used only when both this
+ * client and sidecastd have it.
+ */
+export const Feature: Readonly<{
+  NONE: 0;
+  /** nodes() reports each node's cluster version and features */
+  NODE_VERSIONS: 1;
+}>;
+/** Every Feature bit this client has (sent in its Hello). */
+export const CLIENT_FEATURES: number;
+
 /** ErrorCode of proto/sidecast.proto, names without the `ERROR_` prefix. */
 export const ErrorCode: Readonly<{
   UNSPECIFIED: 0;
@@ -19,6 +32,7 @@ export const ErrorCode: Readonly<{
   SHUTTING_DOWN: 10;
   TIMEOUT: 11;
   UNAVAILABLE: 12;
+  FORBIDDEN: 13;
 }>;
 
 export type ErrorCodeName = keyof typeof ErrorCode | 'DISCONNECTED' | 'QUEUE_FULL' | 'CLOSED';
@@ -112,6 +126,17 @@ export interface Presence {
   nodes: number;
 }
 
+export interface NodeInfo {
+  nodeId: string;
+  nodeName: string;
+  /** the node this client is connected to */
+  self: boolean;
+  /** cluster protocol version (0: the node predates versioning); null: sidecastd predates version reporting */
+  version: number | null;
+  /** cluster feature bits (ClusterFeature of proto/cluster.proto); null like version */
+  features: number | null;
+}
+
 export interface Delivery {
   to: Selector;
   payload: Buffer;
@@ -137,6 +162,14 @@ export class SidecastClient extends EventEmitter {
   nodeId: string;
   nodeName: string;
   maxFrameBytes: number;
+  /** Feature bits of sidecastd from the last Welcome (0: it predates negotiation, or never connected) */
+  serverFeatures: number;
+  /** sidecastd's protocol version from the last Welcome */
+  serverProtocolVersion: number;
+  /** oldest protocol version sidecastd accepts, from the last Welcome (0: not said) */
+  minProtocolVersion: number;
+  /** every bit of `features` (Feature) is usable: both sidecastd and this client have it */
+  hasFeatures(features: number): boolean;
   counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; droppedSlow: number; refusedTooLarge: number; refused: number; queued: number };
 
   ready(timeout?: number): Promise<void>;
@@ -173,7 +206,7 @@ export class SidecastClient extends EventEmitter {
   ): Promise<SocketInfo[]>;
   rooms(names?: string[], timeout?: number): Promise<Array<{ name: string; size: number }>>;
   stats(timeout?: number): Promise<Record<string, number>>;
-  nodes(timeout?: number): Promise<Array<{ nodeId: string; nodeName: string; self: boolean }>>;
+  nodes(timeout?: number): Promise<NodeInfo[]>;
   apply(
     a: { filter?: Selector; join?: string[]; leave?: string[]; disconnect?: boolean; close?: boolean; local?: boolean },
     timeout?: number,

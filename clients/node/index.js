@@ -6,7 +6,7 @@
  *   const { createAdapter, SidecastClient } = require('sidecast');
  *   io.adapter(createAdapter({ path: '/run/sidecast/sidecast.sock' }));
  */
-const { SidecastClient, PROTOCOL_VERSION } = require('./lib/client');
+const { SidecastClient, PROTOCOL_VERSION, Feature, CLIENT_FEATURES } = require('./lib/client');
 const { ErrorCode, SidecastError, TimeoutError, DisconnectedError } = require('./lib/errors');
 
 let adapterModule = null;
@@ -19,6 +19,8 @@ function adapter() {
 module.exports = {
   SidecastClient,
   PROTOCOL_VERSION,
+  Feature,
+  CLIENT_FEATURES,
   ErrorCode,
   SidecastError,
   TimeoutError,

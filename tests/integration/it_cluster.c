@@ -3,6 +3,7 @@
  * emit, and every cluster request (including the timeout path with a node
  * frozen by SIGSTOP). */
 #include "harness.h"
+#include "cluster.h"
 #include "cluster.pb-c.h"
 #include "wire.h"
 
@@ -567,6 +568,87 @@ static void test_fetch_exclude_self_cluster(void **state)
     close(fd);
 }
 
+typedef struct node_infos {
+    size_t n;
+    unsigned selves;
+    bool all_versioned;
+    uint32_t versions[8];
+    uint64_t features[8];
+    char self_id[64];
+} node_infos;
+
+static void on_node_info(void *ud, const sc_node_info *nd)
+{
+    node_infos *ni = ud;
+    if (ni->n < 8) {
+        ni->versions[ni->n] = nd->version;
+        ni->features[ni->n] = nd->features;
+    }
+    ni->n++;
+    ni->all_versioned = (ni->n == 1 || ni->all_versioned) && nd->versioned;
+    if (nd->self) {
+        ni->selves++;
+        snprintf(ni->self_id, sizeof(ni->self_id), "%s", nd->node_id);
+    }
+}
+
+/* Version negotiation: every Welcome names the sidecastd's features and the
+ * oldest protocol version it accepts, and with FEATURE_NODE_VERSIONS on both
+ * sides the node listing says each node's cluster version and features
+ * (sidecastctl shows them). */
+static void test_node_versions(void **state)
+{
+    world *w = *state;
+    sc_client *apps[] = {w->a, w->b, w->c};
+    for (size_t i = 0; i < 3; i++) {
+        sc_client *c = apps[i];
+        assert_true(sc_client_server_features(c) & SC_FEATURE_NODE_VERSIONS);
+        assert_true(sc_client_has_features(c, SC_FEATURE_NODE_VERSIONS));
+        assert_int_equal(sc_client_server_protocol_version(c), SC_PROTOCOL_VERSION);
+        assert_int_equal(sc_client_server_min_protocol_version(c), SC_PROTOCOL_MIN_VERSION);
+        node_infos ni = {0};
+        assert_int_equal(sc_client_nodes_info(c, on_node_info, &ni, 0), 0);
+        assert_int_equal(ni.n, 3);
+        assert_true(ni.all_versioned);
+        assert_int_equal(ni.selves, 1);
+        assert_string_equal(ni.self_id, sc_client_node_id(c));
+        for (size_t j = 0; j < 3; j++) {
+            assert_int_equal(ni.versions[j], SC_CLUSTER_VERSION);
+            assert_int_equal(ni.features[j], SC_CLUSTER_FEATURES);
+        }
+    }
+    assert_string_equal(sc_client_cluster_feature_name(SC_CLUSTER_FEATURE_ANNOUNCE),
+                        "CLUSTER_FEATURE_ANNOUNCE");
+    assert_string_equal(sc_client_feature_name(SC_FEATURE_NODE_VERSIONS), "FEATURE_NODE_VERSIONS");
+    assert_null(sc_client_cluster_feature_name(UINT64_C(1) << 40));
+    assert_null(sc_client_cluster_feature_name(3));
+
+    char cmd[600], out[4096];
+    snprintf(cmd, sizeof(cmd), "%s -s %s --json nodes", SC_SIDECASTCTL_PATH, w->na->sock);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = 0;
+    assert_int_equal(pclose(p), 0);
+    char want[128];
+    snprintf(want, sizeof(want), "\"version\":%u,\"features\":%llu,", SC_CLUSTER_VERSION,
+             (unsigned long long)SC_CLUSTER_FEATURES);
+    const char *at = out;
+    for (int i = 0; i < 3; i++, at++)
+        assert_non_null(at = strstr(at, want));
+    assert_null(strstr(at, want));
+    assert_non_null(strstr(out, "\"announce\""));
+    snprintf(cmd, sizeof(cmd), "%s -s %s nodes", SC_SIDECASTCTL_PATH, w->na->sock);
+    p = popen(cmd, "r");
+    n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = 0;
+    assert_int_equal(pclose(p), 0);
+    snprintf(want, sizeof(want), "version %u  features ", SC_CLUSTER_VERSION);
+    assert_non_null(strstr(out, want));
+    snprintf(want, sizeof(want), "(0x%llx)", (unsigned long long)SC_CLUSTER_FEATURES);
+    assert_non_null(strstr(out, want));
+    assert_null(strstr(out, "predates"));
+}
+
 /* An Envelope{origin, seq, response{id, sockets = list}} as sidecastd
  * writes it, with the list's bytes as given. */
 static size_t response_envelope(uint8_t *out, const char *origin, uint64_t seq, uint64_t id,
@@ -851,6 +933,7 @@ int main(void)
         cmocka_unit_test(test_fetch_sockets_every_field),
         cmocka_unit_test(test_fetch_sockets_chunked),
         cmocka_unit_test(test_fetch_exclude_self_cluster),
+        cmocka_unit_test(test_node_versions),
         cmocka_unit_test(test_malformed_responses_counted),
         cmocka_unit_test(test_server_side_emit),
         cmocka_unit_test(test_broadcast_with_acks),

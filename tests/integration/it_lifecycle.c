@@ -3,7 +3,9 @@
  * a sidecar restart, configuration errors (a directory for a file, a key
  * given twice, at start and on SIGHUP), and a Redis URL naming a user. */
 #include "harness.h"
+#include "wire.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -378,6 +380,135 @@ static void test_sidecastctl(void **state)
     daemon_free(d);
 }
 
+/* The Welcome says what this sidecastd has; libsidecast keeps it. */
+static void test_welcome_features(void **state)
+{
+    daemon_t *d = daemon_start(NULL);
+    sc_client *a = app_open(d, "app", NULL);
+    assert_int_equal(sc_client_server_features(a), SC_FEATURES);
+    assert_int_equal(sc_client_server_protocol_version(a), SC_PROTOCOL_VERSION);
+    assert_int_equal(sc_client_server_min_protocol_version(a), SC_PROTOCOL_MIN_VERSION);
+    assert_true(sc_client_has_features(a, SC_FEATURE_NODE_VERSIONS));
+    assert_int_equal(sc_client_reconnect(a), 0); /* kept across a reconnect */
+    assert_int_equal(sc_client_server_features(a), SC_FEATURES);
+    char cmd[600], out[2048];
+    snprintf(cmd, sizeof(cmd), "%s -s %s nodes", SC_SIDECASTCTL_PATH, d->sock);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = 0;
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(strstr(out, "(this node)"));
+    assert_null(strstr(out, "predates version reporting"));
+    sc_client_close(a);
+    daemon_free(d);
+}
+
+/* A sidecastd from before negotiation: answers Hello with a Welcome without
+ * features, and NodesRequest with a NodeList. It puts nonsense in the
+ * version fields to show that the library does not read them then. */
+typedef struct old_sidecastd {
+    int lfd;
+    int conns; /* connections to serve, one after the other */
+    uint64_t hello_features;
+} old_sidecastd;
+
+static void *old_sidecastd_main(void *arg)
+{
+    old_sidecastd *o = arg;
+    for (int i = 0; i < o->conns; i++) {
+        int fd = accept(o->lfd, NULL, NULL);
+        if (fd < 0)
+            break;
+        sc_frame *in;
+        while ((in = raw_read_unpacked(fd, 5000))) {
+            sc_frame f = SC_FRAME_INIT;
+            f.id = in->id;
+            Sidecast__V1__Welcome w = SIDECAST__V1__WELCOME__INIT;
+            Sidecast__V1__NodeInfo ni = SIDECAST__V1__NODE_INFO__INIT;
+            Sidecast__V1__NodeInfo *nis[] = {&ni};
+            Sidecast__V1__NodeList nl = SIDECAST__V1__NODE_LIST__INIT;
+            Sidecast__V1__Pong pong = SIDECAST__V1__PONG__INIT;
+            if (in->msg_case == SIDECAST__V1__FRAME__MSG_HELLO) {
+                o->hello_features = in->hello->features;
+                w.protocol_version = 1;
+                w.server_version = (char *)"0.1.0";
+                w.node_id = (char *)"old-node";
+                w.node_name = (char *)"old";
+                w.max_frame_bytes = 1 << 20;
+                f.msg_case = SIDECAST__V1__FRAME__MSG_WELCOME;
+                f.welcome = &w;
+            } else if (in->msg_case == SIDECAST__V1__FRAME__MSG_NODES) {
+                ni.node_id = (char *)"old-node";
+                ni.node_name = (char *)"old";
+                ni.self = true;
+                ni.version = 77;
+                ni.features = 0xff;
+                nl.nodes = nis;
+                nl.n_nodes = 1;
+                f.msg_case = SIDECAST__V1__FRAME__MSG_NODE_LIST;
+                f.node_list = &nl;
+            } else {
+                pong.nonce = in->msg_case == SIDECAST__V1__FRAME__MSG_PING ? in->ping->nonce : 0;
+                f.msg_case = SIDECAST__V1__FRAME__MSG_PONG;
+                f.pong = &pong;
+            }
+            sidecast__v1__frame__free_unpacked(in, NULL);
+            raw_send_frame(fd, &f);
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static void on_old_node(void *ud, const sc_node_info *nd)
+{
+    sc_node_info *out = ud;
+    *out = *nd;
+    out->node_id = out->node_name = NULL; /* valid during the callback only */
+}
+
+static void test_sidecastd_before_negotiation(void **state)
+{
+    char dir[] = "/tmp/sc-old-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/old.sock", dir);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+    old_sidecastd o = {socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 2, 0};
+    assert_true(o.lfd >= 0);
+    assert_int_equal(bind(o.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(o.lfd, 4), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, old_sidecastd_main, &o), 0);
+
+    sc_client_options opts = {.path = path, .name = "app"};
+    sc_client *c;
+    assert_int_equal(sc_client_open(&opts, &c), 0);
+    assert_int_equal(o.hello_features, SC_CLIENT_FEATURES); /* the Hello says what we have */
+    assert_int_equal(sc_client_server_features(c), 0);
+    assert_int_equal(sc_client_server_min_protocol_version(c), 0);
+    assert_false(sc_client_has_features(c, SC_FEATURE_NODE_VERSIONS));
+    sc_node_info nd = {0};
+    assert_int_equal(sc_client_nodes_info(c, on_old_node, &nd, 0), 0);
+    assert_true(nd.self);
+    assert_false(nd.versioned);
+    assert_int_equal(nd.version, 0);
+    assert_int_equal(nd.features, 0);
+    sc_client_close(c);
+
+    char cmd[600], out[2048];
+    snprintf(cmd, sizeof(cmd), "%s -s %s nodes", SC_SIDECASTCTL_PATH, path);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = 0;
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(strstr(out, "old  (sidecastd predates version reporting)  (this node)"));
+    pthread_join(t, NULL);
+    close(o.lfd);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +523,8 @@ int main(void)
         cmocka_unit_test(test_redis_url_user_only),
         cmocka_unit_test(test_sidecastctl),
         cmocka_unit_test(test_shipped_config_complete),
+        cmocka_unit_test(test_welcome_features),
+        cmocka_unit_test(test_sidecastd_before_negotiation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -186,6 +186,53 @@ typedef void (*sc_node_cb)(void *ud, const char *node_id, const char *node_name,
 /* Live nodes of the cluster (just this one when standalone). */
 SC_API int sc_client_nodes(sc_client *c, sc_node_cb cb, void *ud, int timeout_ms);
 
+/* ---- versions and features (rolling upgrades) ----------------------------
+ * The Hello says which protocol version and feature bits (proto enum Feature)
+ * this library has, the Welcome which ones sidecastd has. A feature is used
+ * only when both have it. A sidecastd from before negotiation announces no
+ * bits (0): whatever a feature would report is then unknown, and the library
+ * never relies on it. A bit's value is the enum value itself. */
+#define SC_FEATURE_NODE_VERSIONS UINT64_C(0x1) /* node listings carry versions */
+/* Every feature bit this library has (sent in its Hello). */
+#define SC_CLIENT_FEATURES SC_FEATURE_NODE_VERSIONS
+
+/* Cluster feature bits a node reports (proto/cluster.proto, ClusterFeature). */
+#define SC_CLUSTER_FEATURE_UNSUPPORTED_ANSWER UINT64_C(0x1)
+#define SC_CLUSTER_FEATURE_ANNOUNCE UINT64_C(0x2)
+
+/* What the Welcome of the current connection said (updated by every
+ * reconnect): sidecastd's feature bits (0: it predates negotiation), its
+ * protocol version, and the oldest Hello version it accepts (0: not said,
+ * it predates negotiation). */
+SC_API uint64_t sc_client_server_features(const sc_client *c);
+SC_API uint32_t sc_client_server_protocol_version(const sc_client *c);
+SC_API uint32_t sc_client_server_min_protocol_version(const sc_client *c);
+/* Whether every bit of `features` is usable on this connection: both
+ * sidecastd and this library have it. */
+SC_API bool sc_client_has_features(const sc_client *c, uint64_t features);
+/* The name of one feature bit as the .proto spells it
+ * ("FEATURE_NODE_VERSIONS"; "CLUSTER_FEATURE_ANNOUNCE"), or NULL for a bit
+ * this library does not know (or not exactly one bit). Static storage. */
+SC_API const char *sc_client_feature_name(uint64_t bit);
+SC_API const char *sc_client_cluster_feature_name(uint64_t bit);
+
+/* A live node, with its version when sidecastd reports it. Strings valid
+ * during the callback only. Filled by the library: fields may be added at
+ * the end, so never build one to hand to it. */
+typedef struct sc_node_info {
+    const char *node_id;
+    const char *node_name;
+    bool self; /* the node this client is connected to */
+    /* false: sidecastd predates version reporting (no
+     * SC_FEATURE_NODE_VERSIONS); version and features are unknown (0). */
+    bool versioned;
+    uint32_t version;  /* the node's cluster protocol version (0: predates versioning) */
+    uint64_t features; /* its cluster feature bits (SC_CLUSTER_FEATURE_*) */
+} sc_node_info;
+typedef void (*sc_node_info_cb)(void *ud, const sc_node_info *n);
+/* Like sc_client_nodes, with each node's cluster version and features. */
+SC_API int sc_client_nodes_info(sc_client *c, sc_node_info_cb cb, void *ud, int timeout_ms);
+
 typedef struct sc_apply {
     const sc_target *filter; /* NULL: every socket */
     const char *const *join;

@@ -24,10 +24,21 @@ const net = require('net');
 const { EventEmitter } = require('events');
 const { Reader } = require('protobufjs/minimal');
 const { FrameWriter } = require('./writer');
-const { Frame, SocketInfo } = require('./proto').sidecast.v1;
+const { Frame, SocketInfo, Feature: ProtoFeature } = require('./proto').sidecast.v1;
 const { SidecastError, TimeoutError, DisconnectedError, fromFrame } = require('./errors');
 
 const PROTOCOL_VERSION = 1;
+/**
+ * Feature bits of proto/sidecast.proto (enum Feature), names without the
+ * `FEATURE_` prefix. A bit's value is the enum value itself. Each side says
+ * which it has (Hello, Welcome); one is used only when both have it, and a
+ * sidecastd from before negotiation has none (0).
+ */
+const Feature = Object.freeze(
+  Object.fromEntries(Object.entries(ProtoFeature).map(([k, v]) => [k.replace(/^FEATURE_/, ''), v])),
+);
+/** Every feature this client has (sent in its Hello). */
+const CLIENT_FEATURES = Feature.NODE_VERSIONS;
 const MAX_INBOUND_FRAME = 64 * 1024 * 1024;
 const DEFAULT_SOCKET = '/run/sidecast/sidecast.sock';
 const BATCH_BYTES = 1024 * 1024;
@@ -184,6 +195,14 @@ class SidecastClient extends EventEmitter {
     this.nodeId = '';
     this.nodeName = '';
     this.maxFrameBytes = 1024 * 1024;
+    /**
+     * From the last Welcome: sidecastd's Feature bits (0: it predates
+     * negotiation, or not connected yet), its protocol version and the oldest
+     * one it accepts (0: not said).
+     */
+    this.serverFeatures = 0;
+    this.serverProtocolVersion = 0;
+    this.minProtocolVersion = 0;
     /** counters of what the client dropped or retried */
     this.counters = { reconnects: 0, droppedDisconnected: 0, droppedVolatile: 0, droppedSlow: 0, refusedTooLarge: 0, refused: 0, queued: 0 };
     this.mirror = new Mirror();
@@ -263,7 +282,7 @@ class SidecastClient extends EventEmitter {
         }, this.timeout),
       };
       this._pending.set(id, hello);
-      this._writeFrame({ id, hello: { protocolVersion: PROTOCOL_VERSION, clientName: this.name, pid: process.pid } });
+      this._writeFrame({ id, hello: { protocolVersion: PROTOCOL_VERSION, clientName: this.name, pid: process.pid, features: CLIENT_FEATURES } });
     });
     sock.on('data', (chunk) => this._onData(chunk));
     sock.on('error', (err) => {
@@ -276,6 +295,10 @@ class SidecastClient extends EventEmitter {
     this.nodeId = w.nodeId;
     this.nodeName = w.nodeName;
     if (w.maxFrameBytes) this.maxFrameBytes = w.maxFrameBytes;
+    // absent fields (a sidecastd from before negotiation) decode as 0
+    this.serverFeatures = num(w.features);
+    this.serverProtocolVersion = w.protocolVersion || 0;
+    this.minProtocolVersion = w.minProtocolVersion || 0;
     const again = this._everConnected;
     this._everConnected = true;
     this._ready = true;
@@ -957,14 +980,38 @@ class SidecastClient extends EventEmitter {
     );
   }
 
-  /** @returns {Promise<Array<{nodeId, nodeName, self}>>} live nodes */
+  /**
+   * Whether every bit of `features` (Feature) is usable on the current
+   * connection: both sidecastd and this client have it.
+   * @param {number} features
+   */
+  hasFeatures(features) {
+    // bit operations are 32-bit: every Feature value so far fits
+    return (this.serverFeatures & CLIENT_FEATURES & features) === features;
+  }
+
+  /**
+   * Live nodes. `version` is the node's cluster protocol version (0: from
+   * before versioning), `features` its cluster feature bits (ClusterFeature
+   * of proto/cluster.proto); both null when sidecastd predates version
+   * reporting (Feature.NODE_VERSIONS).
+   * @returns {Promise<Array<{nodeId, nodeName, self, version, features}>>}
+   */
   nodes(timeout) {
     let out = [];
     return this._request(
       { nodes: {} },
       (f) => {
         if (!f.nodeList) return false;
-        out = f.nodeList.nodes.map((n) => ({ nodeId: n.nodeId, nodeName: n.nodeName, self: !!n.self }));
+        // without the feature on both sides the fields mean nothing, whatever they hold
+        const versioned = this.hasFeatures(Feature.NODE_VERSIONS);
+        out = f.nodeList.nodes.map((n) => ({
+          nodeId: n.nodeId,
+          nodeName: n.nodeName,
+          self: !!n.self,
+          version: versioned ? n.version || 0 : null,
+          features: versioned ? num(n.features) : null,
+        }));
         return true;
       },
       () => out,
@@ -1062,4 +1109,4 @@ class SidecastClient extends EventEmitter {
   }
 }
 
-module.exports = { SidecastClient, PROTOCOL_VERSION, num, sel };
+module.exports = { SidecastClient, PROTOCOL_VERSION, Feature, CLIENT_FEATURES, num, sel };

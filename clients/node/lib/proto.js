@@ -654,6 +654,20 @@ $root.sidecast = (function() {
             return values;
         })();
 
+        /**
+         * Feature enum.
+         * @name sidecast.v1.Feature
+         * @enum {number}
+         * @property {number} FEATURE_NONE=0 FEATURE_NONE value
+         * @property {number} FEATURE_NODE_VERSIONS=1 FEATURE_NODE_VERSIONS value
+         */
+        v1.Feature = (function() {
+            var valuesById = {}, values = Object.create(valuesById);
+            values[valuesById[0] = "FEATURE_NONE"] = 0;
+            values[valuesById[1] = "FEATURE_NODE_VERSIONS"] = 1;
+            return values;
+        })();
+
         v1.Hello = (function() {
 
             /**
@@ -663,6 +677,7 @@ $root.sidecast = (function() {
              * @property {number|null} [protocolVersion] Hello protocolVersion
              * @property {string|null} [clientName] Hello clientName
              * @property {number|null} [pid] Hello pid
+             * @property {number|null} [features] Hello features
              */
 
             /**
@@ -705,6 +720,14 @@ $root.sidecast = (function() {
             Hello.prototype.pid = 0;
 
             /**
+             * Hello features.
+             * @member {number} features
+             * @memberof sidecast.v1.Hello
+             * @instance
+             */
+            Hello.prototype.features = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Creates a new Hello instance using the specified properties.
              * @function create
              * @memberof sidecast.v1.Hello
@@ -738,6 +761,8 @@ $root.sidecast = (function() {
                     writer.uint32(/* id 2, wireType 2 =*/18).string(message.clientName);
                 if (message.pid != null && Object.hasOwnProperty.call(message, "pid"))
                     writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.pid);
+                if (message.features != null && Object.hasOwnProperty.call(message, "features"))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.features);
                 return writer;
             };
 
@@ -787,6 +812,10 @@ $root.sidecast = (function() {
                             message.pid = reader.uint32();
                             break;
                         }
+                    case 4: {
+                            message.features = reader.uint64();
+                            break;
+                        }
                     default:
                         reader.skipType(tag & 7, long);
                         break;
@@ -815,6 +844,9 @@ $root.sidecast = (function() {
              * @property {string|null} [nodeName] Welcome nodeName
              * @property {number|null} [maxFrameBytes] Welcome maxFrameBytes
              * @property {number|null} [connectionId] Welcome connectionId
+             * @property {number|null} [features] Welcome features
+             * @property {number|null} [minProtocolVersion] Welcome minProtocolVersion
+             * @property {number|null} [maxPayloadBytes] Welcome maxPayloadBytes
              */
 
             /**
@@ -881,6 +913,30 @@ $root.sidecast = (function() {
             Welcome.prototype.connectionId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * Welcome features.
+             * @member {number} features
+             * @memberof sidecast.v1.Welcome
+             * @instance
+             */
+            Welcome.prototype.features = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Welcome minProtocolVersion.
+             * @member {number} minProtocolVersion
+             * @memberof sidecast.v1.Welcome
+             * @instance
+             */
+            Welcome.prototype.minProtocolVersion = 0;
+
+            /**
+             * Welcome maxPayloadBytes.
+             * @member {number} maxPayloadBytes
+             * @memberof sidecast.v1.Welcome
+             * @instance
+             */
+            Welcome.prototype.maxPayloadBytes = 0;
+
+            /**
              * Creates a new Welcome instance using the specified properties.
              * @function create
              * @memberof sidecast.v1.Welcome
@@ -920,6 +976,12 @@ $root.sidecast = (function() {
                     writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.maxFrameBytes);
                 if (message.connectionId != null && Object.hasOwnProperty.call(message, "connectionId"))
                     writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.connectionId);
+                if (message.features != null && Object.hasOwnProperty.call(message, "features"))
+                    writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.features);
+                if (message.minProtocolVersion != null && Object.hasOwnProperty.call(message, "minProtocolVersion"))
+                    writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.minProtocolVersion);
+                if (message.maxPayloadBytes != null && Object.hasOwnProperty.call(message, "maxPayloadBytes"))
+                    writer.uint32(/* id 9, wireType 0 =*/72).uint32(message.maxPayloadBytes);
                 return writer;
             };
 
@@ -981,6 +1043,18 @@ $root.sidecast = (function() {
                             message.connectionId = reader.uint64();
                             break;
                         }
+                    case 7: {
+                            message.features = reader.uint64();
+                            break;
+                        }
+                    case 8: {
+                            message.minProtocolVersion = reader.uint32();
+                            break;
+                        }
+                    case 9: {
+                            message.maxPayloadBytes = reader.uint32();
+                            break;
+                        }
                     default:
                         reader.skipType(tag & 7, long);
                         break;
@@ -1014,6 +1088,7 @@ $root.sidecast = (function() {
          * @property {number} ERROR_SHUTTING_DOWN=10 ERROR_SHUTTING_DOWN value
          * @property {number} ERROR_TIMEOUT=11 ERROR_TIMEOUT value
          * @property {number} ERROR_UNAVAILABLE=12 ERROR_UNAVAILABLE value
+         * @property {number} ERROR_FORBIDDEN=13 ERROR_FORBIDDEN value
          */
         v1.ErrorCode = (function() {
             var valuesById = {}, values = Object.create(valuesById);
@@ -1030,6 +1105,7 @@ $root.sidecast = (function() {
             values[valuesById[10] = "ERROR_SHUTTING_DOWN"] = 10;
             values[valuesById[11] = "ERROR_TIMEOUT"] = 11;
             values[valuesById[12] = "ERROR_UNAVAILABLE"] = 12;
+            values[valuesById[13] = "ERROR_FORBIDDEN"] = 13;
             return values;
         })();
 
@@ -4774,6 +4850,7 @@ $root.sidecast = (function() {
              * @property {boolean|null} [timedOut] Progress timedOut
              * @property {number|null} [nodesExpected] Progress nodesExpected
              * @property {number|null} [nodesAnswered] Progress nodesAnswered
+             * @property {Array.<string>|null} [nodesMissing] Progress nodesMissing
              */
 
             /**
@@ -4786,6 +4863,7 @@ $root.sidecast = (function() {
              */
             function Progress(properties) {
                 this.payloads = [];
+                this.nodesMissing = [];
                 if (properties)
                     for (var keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -4841,6 +4919,14 @@ $root.sidecast = (function() {
             Progress.prototype.nodesAnswered = 0;
 
             /**
+             * Progress nodesMissing.
+             * @member {Array.<string>} nodesMissing
+             * @memberof sidecast.v1.Progress
+             * @instance
+             */
+            Progress.prototype.nodesMissing = $util.emptyArray;
+
+            /**
              * Creates a new Progress instance using the specified properties.
              * @function create
              * @memberof sidecast.v1.Progress
@@ -4881,6 +4967,9 @@ $root.sidecast = (function() {
                     writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.nodesExpected);
                 if (message.nodesAnswered != null && Object.hasOwnProperty.call(message, "nodesAnswered"))
                     writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.nodesAnswered);
+                if (message.nodesMissing != null && message.nodesMissing.length)
+                    for (var i = 0; i < message.nodesMissing.length; ++i)
+                        writer.uint32(/* id 7, wireType 2 =*/58).string(message.nodesMissing[i]);
                 return writer;
             };
 
@@ -4942,6 +5031,12 @@ $root.sidecast = (function() {
                         }
                     case 6: {
                             message.nodesAnswered = reader.uint32();
+                            break;
+                        }
+                    case 7: {
+                            if (!(message.nodesMissing && message.nodesMissing.length))
+                                message.nodesMissing = [];
+                            message.nodesMissing.push(reader.string());
                             break;
                         }
                     default:
@@ -5222,6 +5317,8 @@ $root.sidecast = (function() {
              * @property {string|null} [nodeId] NodeInfo nodeId
              * @property {string|null} [nodeName] NodeInfo nodeName
              * @property {boolean|null} [self] NodeInfo self
+             * @property {number|null} [version] NodeInfo version
+             * @property {number|null} [features] NodeInfo features
              */
 
             /**
@@ -5264,6 +5361,22 @@ $root.sidecast = (function() {
             NodeInfo.prototype.self = false;
 
             /**
+             * NodeInfo version.
+             * @member {number} version
+             * @memberof sidecast.v1.NodeInfo
+             * @instance
+             */
+            NodeInfo.prototype.version = 0;
+
+            /**
+             * NodeInfo features.
+             * @member {number} features
+             * @memberof sidecast.v1.NodeInfo
+             * @instance
+             */
+            NodeInfo.prototype.features = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Creates a new NodeInfo instance using the specified properties.
              * @function create
              * @memberof sidecast.v1.NodeInfo
@@ -5297,6 +5410,10 @@ $root.sidecast = (function() {
                     writer.uint32(/* id 2, wireType 2 =*/18).string(message.nodeName);
                 if (message.self != null && Object.hasOwnProperty.call(message, "self"))
                     writer.uint32(/* id 3, wireType 0 =*/24).bool(message.self);
+                if (message.version != null && Object.hasOwnProperty.call(message, "version"))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.version);
+                if (message.features != null && Object.hasOwnProperty.call(message, "features"))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.features);
                 return writer;
             };
 
@@ -5344,6 +5461,14 @@ $root.sidecast = (function() {
                         }
                     case 3: {
                             message.self = reader.bool();
+                            break;
+                        }
+                    case 4: {
+                            message.version = reader.uint32();
+                            break;
+                        }
+                    case 5: {
+                            message.features = reader.uint64();
                             break;
                         }
                     default:

@@ -5,7 +5,9 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
 const h = require('./harness');
-const { SidecastClient, SidecastError, TimeoutError, DisconnectedError, ErrorCode } = require('..');
+const { SidecastClient, SidecastError, TimeoutError, DisconnectedError, ErrorCode, Feature, CLIENT_FEATURES, PROTOCOL_VERSION } = require('..');
+const { Frame } = require('../lib/proto').sidecast.v1;
+const { num } = require('../lib/client');
 
 const T = { timeout: 60000 };
 let d;
@@ -125,6 +127,70 @@ test('calls while disconnected wait (bounded), then re-registration', T, async (
   assert.equal(c.counters.reconnects, 1);
   await c.close();
   assert.equal(await late.stop(), 0);
+});
+
+test('version negotiation: the Welcome\'s features and versions, nodes with versions', T, async () => {
+  const a = new SidecastClient({ path: d.sock, name: 'test-features' });
+  assert.equal(a.serverFeatures, 0);
+  await a.ready();
+  assert.ok(a.serverFeatures & Feature.NODE_VERSIONS, `serverFeatures ${a.serverFeatures}`);
+  assert.ok(a.hasFeatures(Feature.NODE_VERSIONS));
+  assert.equal(a.serverProtocolVersion, PROTOCOL_VERSION);
+  assert.ok(a.minProtocolVersion >= 1 && a.minProtocolVersion <= PROTOCOL_VERSION);
+  const [n] = await a.nodes();
+  assert.equal(n.self, true);
+  assert.ok(Number.isInteger(n.version) && n.version >= 1, `version ${n.version}`);
+  assert.ok(Number.isInteger(n.features), `features ${n.features}`);
+  await a.close();
+});
+
+/** A sidecastd from before negotiation: no features in its Welcome; odd values in NodeInfo. */
+async function oldSidecastd(sock, seen) {
+  const net = require('net');
+  const srv = net.createServer((c) => {
+    let buf = Buffer.alloc(0);
+    c.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        const f = Frame.decode(buf.subarray(4, 4 + buf.readUInt32BE(0)));
+        buf = buf.subarray(4 + buf.readUInt32BE(0));
+        let reply;
+        if (f.hello) {
+          seen.hello = f.hello;
+          reply = { id: f.id, welcome: { protocolVersion: 1, nodeId: 'old-node', nodeName: 'old', maxFrameBytes: 1 << 20 } };
+        } else if (f.nodes) {
+          reply = { id: f.id, nodeList: { nodes: [{ nodeId: 'old-node', nodeName: 'old', self: true, version: 77, features: 255 }] } };
+        } else {
+          reply = { id: f.id, pong: {} };
+        }
+        const body = Frame.encode(reply).finish();
+        const hdr = Buffer.alloc(4);
+        hdr.writeUInt32BE(body.length);
+        c.write(Buffer.concat([hdr, body]));
+      }
+    });
+  });
+  await new Promise((r) => srv.listen(sock, r));
+  return srv;
+}
+
+test('a sidecastd from before negotiation: features 0, node versions unknown', T, async () => {
+  const dir = h.tmpdir('sidecast-node-old-');
+  const seen = {};
+  const srv = await oldSidecastd(path.join(dir, 'old.sock'), seen);
+  const a = new SidecastClient({ path: path.join(dir, 'old.sock'), name: 'test-old' });
+  try {
+    await a.ready();
+    assert.equal(num(seen.hello.features), CLIENT_FEATURES, 'the Hello says what the client has');
+    assert.equal(a.serverFeatures, 0);
+    assert.equal(a.minProtocolVersion, 0);
+    assert.equal(a.hasFeatures(Feature.NODE_VERSIONS), false);
+    assert.deepEqual(await a.nodes(), [{ nodeId: 'old-node', nodeName: 'old', self: true, version: null, features: null }]);
+  } finally {
+    await a.close();
+    await new Promise((r) => srv.close(r));
+    require('fs').rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('package entry points', T, () => {
