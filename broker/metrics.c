@@ -348,6 +348,32 @@ static void server_gauges(sc_buf *b, const sc_server *s)
     sample2(b, n, "id", s->node_id, "name", s->node_name, 1);
 }
 
+/* Each live node's cluster protocol version and feature bits (labels:
+ * bounded by the cluster's size), and the bits in use by all of them. */
+static void cluster_versions(sc_buf *b, const sc_cluster *c)
+{
+    const char **ids, **names;
+    size_t n = sc_cluster_nodes(c, &ids, &names);
+    const char *f = P "cluster_node_info";
+    family(b, f, "gauge",
+           "1 per live node, with its cluster protocol version (0: from before versioning) and "
+           "ClusterFeature bits");
+    for (size_t i = 0; i < n; i++) {
+        uint32_t ver;
+        uint64_t feat;
+        sc_cluster_node_version(c, i, &ver, &feat);
+        put(b, "%s{node_id=\"", f);
+        sc_metrics_escape_label(b, ids[i]);
+        put(b, "\",node_name=\"");
+        sc_metrics_escape_label(b, names[i]);
+        put(b, "\",version=\"%u\",features=\"%" PRIu64 "\"} 1\n", ver, feat);
+    }
+    gauge(b, P "cluster_features",
+          "ClusterFeature bits every live node has: the features in use (fewer than this node's "
+          "while an older node is live)",
+          sc_cluster_features(c));
+}
+
 static void cluster_gauges(sc_buf *b, const sc_cluster *c)
 {
     gauge(b, P "cluster_mode", "1 when redis_url is set (cluster), 0 standalone", c != NULL);
@@ -378,6 +404,7 @@ static void cluster_gauges(sc_buf *b, const sc_cluster *c)
     gauge(b, P "redis_channels", "pub/sub channels this node subscribes to or wants", h.channels);
     gauge(b, P "dircache_entries", "socket id -> node entries in the directory cache",
           h.dircache_entries);
+    cluster_versions(b, c);
 }
 
 /* ---- process --------------------------------------------------------------------- */

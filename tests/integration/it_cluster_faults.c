@@ -660,6 +660,13 @@ static void test_features_follow_oldest_node(void **state)
                          3000, a, b));
     assert_int_equal(wait_nodes(a, 3, 1000), 3);
     assert_true(wait_log(na, "reduced mode because of node old-node", 1000));
+    static char body[65536];
+    assert_int_equal(http_get(daemon_http_port(na), "/metrics", body, sizeof(body)), 200);
+    assert_true(promtool_ok(body));
+    assert_non_null(strstr(body, "sidecast_cluster_node_info{node_id=\"0ld0ld0ld0ld0ld0\","
+                                 "node_name=\"old-node\",version=\"0\",features=\"0\"} 1"));
+    assert_non_null(strstr(body, "node_name=\"node-b\",version=\"1\",features=\"3\"} 1"));
+    assert_int_equal(metric_value(body, "sidecast_cluster_features"), 0);
     free(redis_cli(r, "DEL sidecast:alive:0ld0ld0ld0ld0ld0")); /* it died */
     assert_true(WAIT_FOR(stat_of(a, "cluster_features") == 3 &&
                              stat_of(b, "cluster_nodes_reduced") == 0,
