@@ -137,6 +137,8 @@ else
   exit 1
 fi
 
+check "the copyright file says the MIT (Expat) licence" \
+  grep -q '^License: Expat$' /usr/share/doc/sidecast/copyright
 check "user sidecast exists" getent passwd sidecast
 check "group sidecast exists" getent group sidecast
 check "user sidecast has no login shell" \
