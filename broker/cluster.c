@@ -2305,6 +2305,10 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     c->sub = sc_redis_new(srv->loop, &url, &so, on_sub_state, c);
     sc_info("cluster: node %s joins via redis %s, prefix '%s'", c->self, sc_redis_url_safe(&url),
             c->prefix);
+    if (!cfg->advertise_address || !cfg->advertise_address[0])
+        sc_warn("advertise_address is not set: other nodes cannot forward long-polling requests "
+                "for sessions held here (they answer 502 without sticky sessions); set it to the "
+                "address other nodes reach this node's app server at, e.g. 10.0.0.5:3000");
     sc_redis_url_free(&url);
     double hb = cfg->heartbeat_ms / 1000.0;
     ev_timer_init(&c->heartbeat, on_heartbeat, hb, hb);

@@ -652,6 +652,7 @@ static void test_features_follow_oldest_node(void **state)
     assert_int_equal(wait_nodes(a, 2, 5000), 2);
     assert_true(WAIT_FOR(stat_of(a, "cluster_features") == 3, 3000, a, b));
     assert_int_equal(stat_of(a, "cluster_nodes_reduced"), 0);
+    assert_true(daemon_log_contains(na, "advertise_address is not set"));
     /* what a node of the version before negotiation leaves in Redis */
     free(redis_cli(r, "SET sidecast:alive:0ld0ld0ld0ld0ld0 8:old-node PX 60000"));
     free(redis_cli(r, "SADD sidecast:nodes 0ld0ld0ld0ld0ld0"));

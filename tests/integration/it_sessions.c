@@ -44,6 +44,7 @@ static int setup(void **state)
     assert_int_equal(sc_client_sync(w->c, 0), 0);
     assert_int_equal(wait_nodes(w->a, 3, 5000), 3);
     assert_int_equal(wait_nodes(w->c, 3, 5000), 3);
+    assert_false(daemon_log_contains(w->na, "advertise_address is not set"));
     *state = w;
     return 0;
 }
