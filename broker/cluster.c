@@ -2866,7 +2866,9 @@ static bool require_redis(sc_cluster *c, sc_conn *from, uint64_t frame_id, const
         return true;
     SC_COUNT(requests_unavailable);
     sc_conn_error(from, frame_id, SIDECAST__V1__ERROR_CODE__ERROR_UNAVAILABLE, NULL, false,
-                  "%s needs redis, which is %s right now; retry, or ask for local only", what,
+                  "%s needs redis, which is %s right now; retry, or ask for this node's "
+                  "sockets only (local; sidecastctl --local)",
+                  what,
                   sc_redis_is_up(c->pub) ? "connected but the node list is not known yet"
                                          : "unreachable");
     return false;

@@ -256,6 +256,14 @@ void sc_config_free(sc_config *cfg)
     sc_credentials_wipe(&cfg->redis_password);
 }
 
+/* Where each setting's value came from, so that an error about a
+ * combination of settings names the line that set it: line[i] > 0 is a
+ * line of `path`, -1 a command-line flag, 0 the default. */
+typedef struct config_origin {
+    const char *path;
+    int line[SC_ARRAY_LEN(options)];
+} config_origin;
+
 typedef struct ini_state {
     sc_config *cfg;
     const char *path;
@@ -340,7 +348,7 @@ static char *read_ini_line(char *str, int num, void *stream)
     return str;
 }
 
-int sc_config_load_file(sc_config *cfg, const char *path, FILE *err)
+static int load_file_at(sc_config *cfg, const char *path, FILE *err, config_origin *o)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -369,35 +377,64 @@ int sc_config_load_file(sc_config *cfg, const char *path, FILE *err)
         fprintf(err, "%s:%d: syntax error\n", path, r);
         st.errors++;
     }
+    if (o) {
+        o->path = path;
+        memcpy(o->line, st.seen, sizeof(o->line));
+    }
     return st.errors ? -EINVAL : 0;
 }
 
-int sc_config_validate(const sc_config *cfg, FILE *err)
+int sc_config_load_file(sc_config *cfg, const char *path, FILE *err)
+{
+    return load_file_at(cfg, path, err, NULL);
+}
+
+/* "FILE:LINE: " or "--flag: " before an error about the setting at `off`,
+ * when its value did not come from the defaults. */
+static void at(FILE *err, const config_origin *o, size_t off)
+{
+    for (size_t i = 0; o && i < SC_ARRAY_LEN(options); i++) {
+        if (options[i].offset != off)
+            continue;
+        if (o->line[i] > 0)
+            fprintf(err, "%s:%d: ", o->path, o->line[i]);
+        else if (o->line[i] < 0)
+            fprintf(err, "command line: ");
+        return;
+    }
+}
+
+static int validate_at(const sc_config *cfg, FILE *err, const config_origin *o)
 {
     int bad = 0;
     if (cfg->output_buffer_soft > cfg->output_buffer_hard) {
+        at(err, o, OFF(output_buffer_soft));
         fprintf(err, "output_buffer_soft (%" PRIu64 ") must not exceed output_buffer_hard (%" PRIu64
                      ")\n",
                 cfg->output_buffer_soft, cfg->output_buffer_hard);
         bad = 1;
     }
     if (cfg->max_frame_bytes > cfg->output_buffer_hard) {
+        at(err, o, OFF(max_frame_bytes));
         fprintf(err, "max_frame_bytes (%" PRIu64 ") must not exceed output_buffer_hard (%" PRIu64
                      ")\n",
                 cfg->max_frame_bytes, cfg->output_buffer_hard);
         bad = 1;
     }
     if (cfg->max_client_memory && cfg->max_client_memory < MIB) {
+        at(err, o, OFF(max_client_memory));
         fprintf(err, "max_client_memory (%" PRIu64 ") must be 0 (no limit) or at least 1m\n",
                 cfg->max_client_memory);
         bad = 1;
     }
     if (cfg->node_ttl_ms <= cfg->heartbeat_ms) {
+        at(err, o, OFF(node_ttl_ms));
         fprintf(err, "node_ttl_ms (%" PRIu64 ") must be greater than heartbeat_ms (%" PRIu64 ")\n",
                 cfg->node_ttl_ms, cfg->heartbeat_ms);
         bad = 1;
     }
     if (cfg->redis_reconnect_min_ms > cfg->redis_reconnect_max_ms) {
+        at(err, o, OFF(redis_reconnect_min_ms));
         fprintf(err, "redis_reconnect_min_ms must not exceed redis_reconnect_max_ms\n");
         bad = 1;
     }
@@ -405,6 +442,7 @@ int sc_config_validate(const sc_config *cfg, FILE *err)
         sc_redis_url u;
         char why[160];
         if (sc_redis_url_parse(cfg->redis_url, &u, why, sizeof(why)) < 0) {
+            at(err, o, OFF(redis_url));
             fprintf(err, "redis_url: %s\n", why);
             bad = 1;
         } else {
@@ -416,17 +454,24 @@ int sc_config_validate(const sc_config *cfg, FILE *err)
         socklen_t sl;
         char why[320];
         if (sc_http_parse_listen(cfg->http_listen, &ss, &sl, why, sizeof(why)) < 0) {
+            at(err, o, OFF(http_listen));
             fprintf(err, "%s\n", why);
             bad = 1;
         }
     }
     if (!cfg->socket_path || !cfg->socket_path[0]) {
+        at(err, o, OFF(socket_path));
         fprintf(err, "socket must not be empty\n");
         bad = 1;
     }
     if (sc_access_check_config(cfg, err) < 0)
         bad = 1;
     return bad ? -EINVAL : 0;
+}
+
+int sc_config_validate(const sc_config *cfg, FILE *err)
+{
+    return validate_at(cfg, err, NULL);
 }
 
 static void flag_name(const char *opt, char *out, size_t len)
@@ -550,23 +595,29 @@ int sc_config_load(sc_config *cfg, int argc, char **argv, sc_command *cmd, FILE 
         fprintf(err, "sidecastd: unexpected argument '%s' (see --help)\n", argv[optind]);
         bad = 1;
     }
-    if (!bad && *cmd != SC_CMD_EXIT_OK && path && sc_config_load_file(cfg, path, err) < 0)
+    /* Every error in one pass: the file's, the flags', then those of
+     * settings that do not go together, each where it was set. */
+    bool go = !bad && *cmd != SC_CMD_EXIT_OK;
+    config_origin *origin = sc_xcalloc(1, sizeof(*origin));
+    if (go && path && load_file_at(cfg, path, err, origin) < 0)
         bad = 1;
     optind = 1;
-    while (!bad && *cmd != SC_CMD_EXIT_OK &&
-           (c = getopt_long(argc, argv, ":c:hV", lo, NULL)) != -1) {
+    while (go && (c = getopt_long(argc, argv, ":c:hV", lo, NULL)) != -1) {
         if (c < F_OPT0)
             continue;
         char why[320];
         if (set_option(cfg, &options[c - F_OPT0], optarg, why, sizeof(why)) < 0) {
             fprintf(err, "sidecastd: --%s: %s\n", names[c - F_OPT0], why);
             bad = 1;
+        } else {
+            origin->line[c - F_OPT0] = -1;
         }
     }
     free(lo);
     free(names);
-    if (!bad && *cmd != SC_CMD_EXIT_OK && sc_config_validate(cfg, err) < 0)
+    if (go && validate_at(cfg, err, origin) < 0)
         bad = 1;
+    free(origin);
     if (!bad && *cmd != SC_CMD_EXIT_OK && sc_credentials_load(cfg, err) < 0)
         bad = 1;
     return bad ? -EINVAL : 0;

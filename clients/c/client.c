@@ -11,6 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -482,6 +486,34 @@ static void on_welcome(sc_client *c, const sc_frame *f, void *ud)
     c->server_min_protocol = f->welcome->min_protocol_version;
 }
 
+/* What to do about a failed connect, for people: the socket's directory
+ * missing, its group when permission is denied, nothing listening. */
+static void connect_hint(const char *path, int err, char *out, size_t len)
+{
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    snprintf(dir, sizeof(dir), "%s", path);
+    struct stat st;
+    out[0] = '\0';
+    if (err == ENOENT && stat(dirname(dir), &st) < 0) {
+        snprintf(out, len, " (directory %s does not exist: is sidecastd installed and started? "
+                           "systemctl start sidecast)", dir);
+    } else if (err == ENOENT) {
+        snprintf(out, len, " (no socket there: is sidecastd running, and is this its socket "
+                           "setting?)");
+    } else if (err == ECONNREFUSED) {
+        snprintf(out, len, " (nothing listens on it: sidecastd stopped and left the file)");
+    } else if (err == EACCES && stat(path, &st) == 0) {
+        const struct group *g = getgrgid(st.st_gid);
+        const struct passwd *pw = getpwuid(geteuid());
+        char gname[64];
+        snprintf(gname, sizeof(gname), "%s", g ? g->gr_name : "?");
+        snprintf(out, len,
+                 " (the socket is mode %04o, group %s: add this user to it, e.g. usermod -aG %s "
+                 "%s, and log in again; or set allow_uids / socket_group in sidecast.conf)",
+                 (unsigned)(st.st_mode & 07777), gname, gname, pw ? pw->pw_name : "USER");
+    }
+}
+
 static int connect_and_hello(sc_client *c)
 {
     struct sockaddr_un a = {0};
@@ -495,8 +527,10 @@ static int connect_and_hello(sc_client *c)
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
         int err = errno;
         close(fd);
-        return set_error(c, -err, "cannot connect to sidecastd at %s: %s", c->path,
-                         strerror(err));
+        char hint[400];
+        connect_hint(c->path, err, hint, sizeof(hint));
+        return set_error(c, -err, "cannot connect to sidecastd at %s: %s%s", c->path,
+                         strerror(err), hint);
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     c->fd = fd;

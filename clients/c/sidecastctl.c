@@ -33,8 +33,9 @@ static void usage(FILE *out)
             "                                cluster version and features\n"
             "  stats                         counters and gauges\n"
             "  rooms [NAME...]               every room with its size, or the named ones\n"
-            "  sockets [--room R]... [--except-room R]... [--data]\n"
-            "                                registered sockets (optionally in rooms)\n"
+            "  sockets [--room R]... [--except-room R]... [--data] [--local]\n"
+            "                                registered sockets (optionally in rooms; --local:\n"
+            "                                this node's only, no redis needed)\n"
             "  emit [--room R]... [--socket ID]... [--user U]... [--all]\n"
             "       [--except-room R]... [--except-id ID]... [--volatile] PAYLOAD|-\n"
             "                                emit PAYLOAD (or stdin with -) to sockets\n"
@@ -42,7 +43,9 @@ static void usage(FILE *out)
             "        [--join R]... [--leave R]... [--disconnect [--close]] [--local]\n"
             "                                make the selected sockets, on every node,\n"
             "                                join/leave rooms or disconnect\n"
-            "  lookup session|socket|user KEY   which node holds it (cluster-wide)\n"
+            "  lookup [--local] session|socket|user KEY\n"
+            "                                which node holds it (cluster-wide; exit 3:\n"
+            "                                not found)\n"
             "  presence USER                 is the user online, on how many nodes\n"
             "  session get SID | session set SID KEY=VALUE... [-KEY]...\n"
             "                                read or change a session's data\n"
@@ -52,6 +55,31 @@ static void usage(FILE *out)
             "  -t, --timeout MS    call timeout (default 5000)\n"
             "  -h, --help, -V, --version\n",
             SIDECAST_DEFAULT_SOCKET);
+}
+
+/* A value in text output: as it is when it cannot be mistaken for a
+ * separator, else double-quoted with \\, \" and non-printable bytes
+ * escaped (\xNN); an empty value is "". */
+static void text_field(const char *label, const char *s, size_t len, bool quote)
+{
+    for (size_t i = 0; i < len && !quote; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        quote = ch <= ' ' || ch >= 0x7f || strchr("\"\\,=[]", ch);
+    }
+    quote = quote || len == 0;
+    printf("%s%s", label, quote ? "\"" : "");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!quote)
+            putchar(ch);
+        else if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < ' ' || ch >= 0x7f)
+            printf("\\x%02x", ch);
+        else
+            putchar(ch);
+    }
+    printf("%s", quote ? "\"" : "");
 }
 
 static void json_str(const char *s, size_t len)
@@ -119,12 +147,14 @@ static void print_socket(void *ud, const sc_socket_view *s)
         }
         printf("}");
     } else {
-        printf("%s session=%s user=%s rooms=", s->socket_id, s->session_id,
-               s->user_id[0] ? s->user_id : "-");
-        for (size_t i = 0; i < s->n_rooms; i++)
-            printf("%s%s", i ? "," : "", s->rooms[i]);
+        text_field("", s->socket_id, strlen(s->socket_id), false);
+        text_field(" session=", s->session_id, strlen(s->session_id), false);
+        text_field(" user=", s->user_id, strlen(s->user_id), false);
+        printf(" rooms=");
+        for (size_t i = 0; i < s->n_rooms; i++) /* always quoted: no name reads as a separator */
+            text_field(i ? "," : "", s->rooms[i], strlen(s->rooms[i]), true);
         if (with_data)
-            printf(" data=%.*s", (int)s->data_len, (const char *)s->data);
+            text_field(" data=", (const char *)s->data, s->data_len, false);
         printf("\n");
     }
     first_item = false;
@@ -229,6 +259,11 @@ static void print_entry(void *ud, const char *key, const uint8_t *v, size_t len)
 
 static int cmd_lookup(sc_client *c, int argc, char **argv, int timeout)
 {
+    bool local = argc > 1 && strcmp(argv[1], "--local") == 0;
+    if (local) {
+        argc--;
+        argv++;
+    }
     if (argc != 3) {
         fprintf(stderr, "sidecastctl lookup: session|socket|user KEY\n");
         return 2;
@@ -240,13 +275,16 @@ static int cmd_lookup(sc_client *c, int argc, char **argv, int timeout)
         fprintf(stderr, "sidecastctl lookup: session|socket|user KEY\n");
         return 2;
     }
-    int r = sc_client_lookup(c, k, argv[2], false, print_location, NULL, timeout);
+    int r = sc_client_lookup(c, k, argv[2], local, print_location, NULL, timeout);
     if (r < 0) {
         fprintf(stderr, "sidecastctl: %s\n", sc_client_last_error(c));
         return 1;
     }
     if (json)
         printf("%s]\n", first_item ? "[" : "");
+    else if (r == 0)
+        printf("not found: no %s %s on %s\n", argv[1], argv[2],
+               local ? "this node" : "any live node");
     return r > 0 ? 0 : 3; /* 3: not found, like a lookup miss in scripts */
 }
 
@@ -441,24 +479,25 @@ static int cmd_sockets(sc_client *c, int argc, char **argv)
     static const struct option lo[] = {{"room", required_argument, NULL, 'r'},
                                        {"except-room", required_argument, NULL, 'R'},
                                        {"data", no_argument, NULL, 'd'},
+                                       {"local", no_argument, NULL, 'L'},
                                        {0}};
     list rooms = {0}, xrooms = {0};
-    bool with_data = false;
+    bool with_data = false, local = false;
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "+r:R:d", lo, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+r:R:dL", lo, NULL)) != -1) {
         if (o == 'r' && push(&rooms, optarg) == 0)
             continue;
         if (o == 'R' && push(&xrooms, optarg) == 0)
             continue;
-        if (o == 'd') {
-            with_data = true;
+        if (o == 'd' || o == 'L') {
+            *(o == 'd' ? &with_data : &local) = true;
             continue;
         }
         return 2;
     }
     sc_target t = {rooms.v, rooms.n, NULL, 0, rooms.n == 0, xrooms.v, xrooms.n, NULL, 0, NULL, 0};
-    int r = sc_client_fetch_sockets(c, &t, with_data, true, print_socket, &with_data, 0);
+    int r = sc_client_fetch_sockets_ex(c, &t, with_data, true, local, print_socket, &with_data, 0);
     if (r < 0) {
         fprintf(stderr, "sidecastctl: %s\n", sc_client_last_error(c));
         return 1;

@@ -3,6 +3,8 @@
  * a sidecar restart, configuration errors (a directory for a file, a key
  * given twice, at start and on SIGHUP), and a Redis URL naming a user. */
 #include "harness.h"
+
+#include <grp.h>
 #include "wire.h"
 
 #include <pthread.h>
@@ -509,6 +511,91 @@ static void test_sidecastd_before_negotiation(void **state)
     rmdir(dir);
 }
 
+/* Run sidecastctl with a command line (shell words, quoted by the caller);
+ * stdout and stderr into out. Returns the exit status. */
+static int run_ctl(const daemon_t *d, const char *args, char *out, size_t outlen)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "%s -s %s %s 2>&1", SC_SIDECASTCTL_PATH, d->sock, args);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* sidecastctl: names with separators in them stay readable, lookup says
+ * "not found", and --local works for sockets and lookup. */
+static void test_ctl_output(void **state)
+{
+    daemon_t *d = daemon_start(NULL);
+    sc_client *a = app_open(d, "app", NULL);
+    const char *rooms[] = {"/", "a,b", "q\"t"};
+    assert_int_equal(sc_client_socket_up(a, "s,1", "sid 1", "", NULL, 0, rooms, 3), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+    char out[4096];
+    assert_int_equal(run_ctl(d, "sockets", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "\"s,1\" session=\"sid 1\" user=\"\" rooms="));
+    assert_non_null(strstr(out, "\"/\""));
+    assert_non_null(strstr(out, "\"a,b\""));
+    assert_non_null(strstr(out, "\"q\\\"t\""));
+    assert_int_equal(run_ctl(d, "sockets --local --room /", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "\"s,1\""));
+    assert_int_equal(run_ctl(d, "lookup --local socket 's,1'", out, sizeof(out)), 0);
+    assert_int_equal(run_ctl(d, "lookup socket nosuch", out, sizeof(out)), 3);
+    assert_non_null(strstr(out, "not found: no socket nosuch on any live node"));
+    sc_client_close(a);
+    daemon_free(d);
+}
+
+/* A failed connect says what to do: the socket's directory is missing, or
+ * this user is not in the socket's group (checked as nobody, since root
+ * passes every permission check). */
+static void test_connect_hints(void **state)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "/tmp/sidecast-no-such-dir-%d/s.sock", (int)getpid());
+    sc_client_options o = {0};
+    o.path = path;
+    o.name = "hint";
+    sc_client *c = NULL;
+    assert_true(sc_client_open(&o, &c) < 0);
+    assert_non_null(strstr(sc_client_last_error(c), "does not exist"));
+    sc_client_close(c);
+
+    daemon_t *d = daemon_start(NULL);
+    assert_int_equal(chmod(d->sock, 0660), 0);
+    assert_int_equal(chmod(d->dir, 0755), 0);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+            _exit(1);
+        sc_client_options co = {0};
+        co.path = d->sock;
+        co.name = "nobody";
+        sc_client *cc = NULL;
+        int r = sc_client_open(&co, &cc);
+        const char *why = sc_client_last_error(cc);
+        ssize_t w = write(pfd[1], why, strlen(why));
+        (void)w;
+        _exit(r == -EACCES ? 0 : 2);
+    }
+    close(pfd[1]);
+    char why[600] = {0};
+    ssize_t n = read(pfd[0], why, sizeof(why) - 1);
+    close(pfd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    assert_true(n > 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_non_null(strstr(why, "group"));
+    assert_non_null(strstr(why, "usermod -aG"));
+    daemon_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +612,8 @@ int main(void)
         cmocka_unit_test(test_shipped_config_complete),
         cmocka_unit_test(test_welcome_features),
         cmocka_unit_test(test_sidecastd_before_negotiation),
+        cmocka_unit_test(test_ctl_output),
+        cmocka_unit_test(test_connect_hints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -829,6 +829,27 @@ static void validate_cross_settings(void **state)
     temp_done(path);
 }
 
+/* --check-config reports every error in one pass: bad lines, bad flags
+ * and settings that do not go together, each where it was set. */
+static void every_error_in_one_pass(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    char *path = temp_file("max_connections = abc\n[output_buffer]\nsoft = 128m\n");
+    load_result r = load_args(&cfg, "-c", path, "--heartbeat-ms", "5000", "--node-ttl-ms",
+                              "1000", "--check-config", NULL);
+    assert_int_equal(r.rc, -EINVAL);
+    char want[600];
+    snprintf(want, sizeof(want), "%s:1: max_connections must be a number", path);
+    assert_non_null(strstr(r.err, want));
+    snprintf(want, sizeof(want), "%s:3: output_buffer_soft (134217728) must not exceed", path);
+    assert_non_null(strstr(r.err, want));
+    assert_non_null(strstr(r.err, "command line: node_ttl_ms (1000) must be greater than"));
+    free(r.err);
+    sc_config_free(&cfg);
+    temp_done(path);
+}
+
 static void print_reference(void **state)
 {
     (void)state;
@@ -1083,6 +1104,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(args_check_config),
     cmocka_unit_test(args_errors),
     cmocka_unit_test(validate_cross_settings),
+    cmocka_unit_test(every_error_in_one_pass),
     cmocka_unit_test(print_reference),
     cmocka_unit_test(long_comment_line),
     cmocka_unit_test(long_node_name_in_file),
