@@ -12,6 +12,9 @@ cmake --install build --prefix /usr/local >/dev/null
 
 RUN_DIR=/run/sidecast
 PIDFILE=$RUN_DIR/sidecastd.pid
+# The socket is mode 0660, group sidecast: members of the group (and root)
+# may connect. The .deb creates the group too.
+getent group sidecast >/dev/null || groupadd --system sidecast
 mkdir -p "$RUN_DIR" /etc/sidecast
 [ -f /etc/sidecast/sidecast.conf ] || install -m 0644 packaging/sidecast.conf /etc/sidecast/sidecast.conf
 if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
@@ -28,4 +31,5 @@ for _ in $(seq 50); do
 done
 /usr/local/bin/sidecastctl -s $RUN_DIR/sidecast.sock ping
 echo "sidecastd is running (pid $(cat "$PIDFILE"), log /var/log/sidecastd.log)."
-echo "Try: sidecastctl stats"
+echo "Apps connect as root or as a member of group sidecast: usermod -aG sidecast USER"
+echo "Try: sidecastctl stats        Stop it: kill \$(cat $PIDFILE)"
