@@ -1,6 +1,7 @@
 /* Unit tests for broker/config.c: INI files, flags, validation, and error
  * messages that name the file and line. */
 #include "unit.h"
+#include "reload.h"
 
 #include "config.h"
 #include "credentials.h"
@@ -850,6 +851,50 @@ static void every_error_in_one_pass(void **state)
     temp_done(path);
 }
 
+/* The shipped sidecast.conf names exactly the settings a SIGHUP applies
+ * (reload.c's list), every one by its full name. */
+static void shipped_reload_list(void **state)
+{
+    (void)state;
+    FILE *f = fopen(SC_SOURCE_DIR "/packaging/sidecast.conf", "r");
+    assert_non_null(f);
+    char line[512], para[4096] = "";
+    bool in = false;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "# SIGHUP re-reads", 17) == 0)
+            in = true;
+        if (in && line[0] != '#')
+            break;
+        if (in && strlen(para) + strlen(line) < sizeof(para))
+            strcat(para, line);
+    }
+    fclose(f);
+    assert_true(para[0]);
+    capture c;
+    capture_open(&c);
+    sc_config_print_reference(c.f);
+    char *ref = strdup(capture_close(&c));
+    capture_free(&c);
+    int names = 0;
+    for (char *p = ref; (p = strstr(p, "\n#")); p++) {
+        char name[64];
+        if (sscanf(p + 2, "%63[a-z_] =", name) != 1)
+            continue; /* "# help text", not "#name = value" */
+        names++;
+        bool listed = false;
+        size_t n = strlen(name);
+        for (const char *q = para; (q = strstr(q, name)); q += n)
+            listed = listed || ((q == para || !(q[-1] == '_' || (q[-1] >= 'a' && q[-1] <= 'z'))) &&
+                                !(q[n] == '_' || (q[n] >= 'a' && q[n] <= 'z')));
+        if (listed != sc_reload_is_reloadable(name))
+            fail_msg("packaging/sidecast.conf's SIGHUP list %s %s, but reload.c %s it",
+                     listed ? "names" : "leaves out", name,
+                     sc_reload_is_reloadable(name) ? "reloads" : "does not reload");
+    }
+    assert_true(names > 40);
+    free(ref);
+}
+
 static void print_reference(void **state)
 {
     (void)state;
@@ -1105,6 +1150,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(args_errors),
     cmocka_unit_test(validate_cross_settings),
     cmocka_unit_test(every_error_in_one_pass),
+    cmocka_unit_test(shipped_reload_list),
     cmocka_unit_test(print_reference),
     cmocka_unit_test(long_comment_line),
     cmocka_unit_test(long_node_name_in_file),
