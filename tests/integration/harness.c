@@ -134,7 +134,7 @@ static void spawn(daemon_t *d)
     for (char *save = NULL, *t = wcopy ? strtok_r(wcopy, " ", &save) : NULL; t && n < 16;
          t = strtok_r(NULL, " ", &save))
         argv[n++] = t;
-    argv[n++] = (char *)SC_SIDECASTD_PATH;
+    argv[n++] = (char *)(d->bin ? d->bin : SC_SIDECASTD_PATH);
     if (!d->bare) {
         argv[n++] = (char *)"--socket";
         argv[n++] = d->sock;
@@ -724,9 +724,11 @@ long redis_calls(redis_srv *r, const char *cmd)
     return v;
 }
 
-daemon_t *node_start(redis_srv *r, const char *name, const char *first_extra, ...)
+static daemon_t *node_start_v(const char *bin, redis_srv *r, const char *name,
+                              const char *first_extra, va_list ap)
 {
     daemon_t *d = calloc(1, sizeof(*d));
+    d->bin = bin;
     snprintf(d->dir, sizeof(d->dir), "/tmp/sidecast-test-XXXXXX");
     if (!mkdtemp(d->dir))
         die("mkdtemp: %s", strerror(errno));
@@ -738,12 +740,28 @@ daemon_t *node_start(redis_srv *r, const char *name, const char *first_extra, ..
                           "--redis-reconnect-max-ms", "500", NULL};
     for (const char **a = base; *a; a++)
         d->args[d->nargs++] = strdup(*a);
-    va_list ap;
-    va_start(ap, first_extra);
     for (const char *a = first_extra; a && d->nargs < 31; a = va_arg(ap, const char *))
         d->args[d->nargs++] = strdup(a);
-    va_end(ap);
     spawn(d);
+    return d;
+}
+
+daemon_t *node_start(redis_srv *r, const char *name, const char *first_extra, ...)
+{
+    va_list ap;
+    va_start(ap, first_extra);
+    daemon_t *d = node_start_v(NULL, r, name, first_extra, ap);
+    va_end(ap);
+    return d;
+}
+
+daemon_t *node_start_bin(const char *bin, redis_srv *r, const char *name, const char *first_extra,
+                         ...)
+{
+    va_list ap;
+    va_start(ap, first_extra);
+    daemon_t *d = node_start_v(bin, r, name, first_extra, ap);
+    va_end(ap);
     return d;
 }
 

@@ -27,7 +27,8 @@ typedef struct daemon {
     char log[300];
     char *args[32];
     int nargs;
-    bool bare; /* no implicit --socket/--log-level/--http-listen flags */
+    bool bare;       /* no implicit --socket/--log-level/--http-listen flags */
+    const char *bin; /* the sidecastd binary (borrowed); NULL: SC_SIDECASTD_PATH */
 } daemon_t;
 
 /* A fresh temporary directory with sock and log paths, nothing started:
@@ -152,6 +153,10 @@ long redis_calls(redis_srv *r, const char *cmd);
 
 /* Start a sidecastd node joined to r with fast test timings plus extra flags. */
 daemon_t *node_start(redis_srv *r, const char *name, const char *first_extra, ...);
+/* The same with another sidecastd binary (bin, borrowed: an older build for
+ * the mixed-version tests). The flags above must be ones bin knows. */
+daemon_t *node_start_bin(const char *bin, redis_srv *r, const char *name, const char *first_extra,
+                         ...);
 /* Wait until c's sidecar sees `n` live nodes; returns the count seen. */
 int wait_nodes(sc_client *c, int n, int timeout_ms);
 uint64_t now_ms_h(void);
