@@ -3,6 +3,12 @@
 // processes (path from $SIDECASTD), socket.io servers on loopback and
 // socket.io-client clients. Every process is started here and stopped by
 // its pid; every wait is bounded.
+//
+// Deliveries are checked the same way everywhere: wait (bounded) for
+// observable state that makes the delivery certain (roomReady: the sidecars'
+// registries and Redis' subscriptions), send once, then count exactly
+// (exactly: the expected number, and nothing more within a short drain). A
+// send is never repeated until something arrives: that would hide a loss.
 const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -11,8 +17,12 @@ const net = require('net');
 const http = require('http');
 const { Server } = require('socket.io');
 const ioc = require('socket.io-client');
-const { createAdapter } = require('..');
+const { createAdapter, SidecastClient } = require('..');
 
+/** The version of the socket.io these tests run on (tests/compat-sio picks others). */
+const SOCKET_IO_VERSION = JSON.parse(
+  fs.readFileSync(path.join(path.dirname(require.resolve('socket.io')), '..', 'package.json'), 'utf8'),
+).version;
 const SIDECASTD = process.env.SIDECASTD || path.join(__dirname, '../../../build/broker/sidecastd');
 const children = new Set();
 
@@ -148,6 +158,26 @@ class Sidecastd {
         '--redis-reconnect-max-ms', '500');
     this.args.push(...extra);
     this.child = null;
+    this._observer = null;
+  }
+
+  /**
+   * Sizes of `names` in this sidecastd's own registry (RoomsRequest), asked
+   * over a connection of the test's own that registers nothing. sidecastd
+   * counts every app connection as a server: this one answers server-side
+   * emits "namespace absent" (payload kind 4, as an adapter without the
+   * namespace does), so serverSideEmit() and serverCount() of the apps do
+   * not count it.
+   * @returns {Promise<Array<{name, size}>>}
+   */
+  async rooms(names) {
+    if (!this._observer) {
+      const o = new SidecastClient({ path: this.sock, name: 'test-observer', reconnectMin: 30, reconnectMax: 300 });
+      o.onServerMessage = (m) => m.ackId && o.ack(m.ackId, { payloads: [Buffer.from([4])], done: true });
+      this._observer = o;
+    }
+    await this._observer.ready(15000);
+    return this._observer.rooms(names);
   }
 
   async start() {
@@ -193,6 +223,11 @@ class Sidecastd {
 
   /** SIGTERM (or signal); returns the exit code. Throws on a sanitizer report. */
   async stop(signal = 'SIGTERM') {
+    if (this._observer) {
+      const o = this._observer;
+      this._observer = null;
+      await o.close();
+    }
     if (!this.child) return 0;
     const code = await stopChild(this.child, signal);
     this.child = null;
@@ -261,26 +296,165 @@ function none(s, event, ms = 300) {
   });
 }
 
-/** send() every 200 ms until `sock` gets `ev` (room subscriptions settle asynchronously). */
-function eventually(send, sock, ev, ms = 20000) {
+/**
+ * Poll `check` (observable state: a registry, a count, a flag) until it is
+ * truthy, like waitFor. Never wrap a send in it: a send repeated until it
+ * arrives passes when the first one is lost.
+ */
+function eventually(check, ms = 15000, what = 'condition') {
+  if (typeof ms !== 'number' || arguments.length > 3)
+    throw new TypeError('eventually(send, sock, ev) is gone: wait for a barrier (roomReady), send once, count with exactly()');
+  return waitFor(check, ms, what);
+}
+
+/** One command to the Redis on 127.0.0.1:port; resolves with the reply (RESP2: +, -, :, $, *). */
+function redisCommand(port, ...args) {
   return new Promise((resolve, reject) => {
-    const hnd = (...args) => {
-      done();
-      resolve(args);
+    const s = net.createConnection(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    const t = setTimeout(() => (s.destroy(), reject(new Error(`redis ${args[0]}: no answer`))), 5000);
+    // [value, next offset], or null while incomplete
+    const parse = (at) => {
+      const eol = buf.indexOf('\r\n', at);
+      if (eol < 0) return null;
+      const type = String.fromCharCode(buf[at]);
+      const line = buf.toString('utf8', at + 1, eol);
+      if (type === '+') return [line, eol + 2];
+      if (type === '-') return [new Error(line), eol + 2];
+      if (type === ':') return [Number(line), eol + 2];
+      if (type === '$') {
+        const n = Number(line);
+        if (n < 0) return [null, eol + 2];
+        return buf.length >= eol + 2 + n + 2 ? [buf.toString('utf8', eol + 2, eol + 2 + n), eol + 2 + n + 2] : null;
+      }
+      if (type === '*') {
+        const out = [];
+        let p = eol + 2;
+        for (let i = 0; i < Number(line); i++) {
+          const r = parse(p);
+          if (!r) return null;
+          out.push(r[0]);
+          p = r[1];
+        }
+        return [out, p];
+      }
+      throw new Error(`redis: unexpected reply type ${type}`);
     };
-    const iv = setInterval(send, 200);
-    const t = setTimeout(() => {
-      done();
-      reject(new Error(`"${ev}" never arrived`));
-    }, ms);
-    function done() {
-      sock.off(ev, hnd);
-      clearInterval(iv);
+    s.on('connect', () => {
+      const parts = [`*${args.length}\r\n`];
+      for (const a of args) parts.push(`$${Buffer.byteLength(String(a))}\r\n${a}\r\n`);
+      s.write(parts.join(''));
+    });
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      let r;
+      try {
+        r = parse(0);
+      } catch (e) {
+        r = [e];
+      }
+      if (!r) return;
       clearTimeout(t);
-    }
-    sock.on(ev, hnd);
-    send();
+      s.destroy();
+      r[0] instanceof Error ? reject(r[0]) : resolve(r[0]);
+    });
+    s.on('error', (e) => (clearTimeout(t), reject(e)));
   });
 }
 
-module.exports = { SIDECASTD, eventually, sleep, waitFor, once, next, none, freePort, tmpdir, startRedis, Sidecastd, startIo, connect, settle, stopChild, track };
+/** Subscribers Redis counts for `channel` (PUBSUB NUMSUB): one per sidecastd subscribed. */
+async function subscribers(port, channel) {
+  const r = await redisCommand(port, 'PUBSUB', 'NUMSUB', channel);
+  return Number(r[1]);
+}
+
+/**
+ * Barrier for a room emit: wait (bounded) until each sidecastd of `want`
+ * holds exactly `size` members of the registry key `key` ("/" the
+ * namespace's everyone room, "/,room" a room of "/"), and, with a Redis
+ * port, until Redis counts exactly as many subscribers of the room's
+ * channel ("<prefix>:room:<key>") as there are sidecastds with members —
+ * linger subscriptions of nodes without members gone, every member node's
+ * SUBSCRIBE processed. After it, one emit from any node reaches every member
+ * once.
+ * @param {number|null} redisPort null: standalone, the registry alone
+ * @param {string} key
+ * @param {Array<[{rooms(names): Promise}, number | (() => number)]>} want
+ *   a SidecastClient or a Sidecastd, and the size wanted (a function: read on every poll)
+ */
+async function roomReady(redisPort, key, want, { prefix = 'sidecast', ms = 15000 } = {}) {
+  let seen = '';
+  await waitFor(
+    async () => {
+      const sizes = [];
+      let members = 0;
+      for (const [src, size] of want) {
+        const [r] = await src.rooms([key]);
+        const wanted = typeof size === 'function' ? size() : size;
+        sizes.push(`${r.size}/${wanted}`);
+        if (r.size !== wanted) {
+          seen = `registries ${sizes.join(' ')}`;
+          return false;
+        }
+        if (wanted > 0) members++;
+      }
+      if (redisPort == null) return true;
+      const subs = await subscribers(redisPort, `${prefix}:room:${key}`);
+      seen = `registries ${sizes.join(' ')}, ${subs} subscribers for ${members} member nodes`;
+      return subs === members;
+    },
+    ms,
+    `room ${key} ready`,
+  ).catch((e) => {
+    throw new Error(`${e.message}; ${seen}`);
+  });
+}
+
+/** Record every event socket `s` receives: [[event, ...args], ...]. */
+function recorder(s) {
+  const seen = [];
+  s.onAny((ev, ...args) => seen.push([ev, ...args]));
+  return seen;
+}
+
+/** How many of the recorded events are `ev` (and pass `pred`, if given). */
+function count(seen, ev, pred) {
+  return seen.filter((e) => e[0] === ev && (!pred || pred(e.slice(1)))).length;
+}
+
+/**
+ * Wait (bounded) until `get()` reaches `n`, then `drain` ms more, and
+ * assert it is exactly `n`: a missing delivery and an extra one both fail.
+ * @param {() => number} get
+ */
+async function exactly(get, n, what, { ms = 10000, drain = 300 } = {}) {
+  const end = Date.now() + ms;
+  while (get() < n) {
+    if (Date.now() > end) throw new Error(`${what}: ${get()} of ${n} within ${ms} ms`);
+    await sleep(10);
+  }
+  await sleep(drain);
+  const got = get();
+  if (got !== n) throw new Error(`${what}: ${got}, want exactly ${n}`);
+}
+
+/**
+ * Wait (bounded) until every [seen, ev, n] of `want` has at least n events
+ * `ev` (seen: a recorder), then `drain` ms more, and assert each count is
+ * exactly n (n = 0: nothing arrived in the drain either).
+ */
+async function expectCounts(want, what, { ms = 10000, drain = 300 } = {}) {
+  const now = () => want.map(([seen, ev]) => count(seen, ev));
+  const n = want.map((w) => w[2]);
+  const show = (c) => want.map(([, ev], i) => `${ev}:${c[i]}/${n[i]}`).join(' ');
+  const end = Date.now() + ms;
+  while (!now().every((c, i) => c >= n[i])) {
+    if (Date.now() > end) throw new Error(`${what}: not every delivery within ${ms} ms (${show(now())})`);
+    await sleep(10);
+  }
+  await sleep(drain);
+  const got = now();
+  if (!got.every((c, i) => c === n[i])) throw new Error(`${what}: counts not exact (${show(got)})`);
+}
+
+module.exports = { SIDECASTD, SOCKET_IO_VERSION, eventually, roomReady, subscribers, redisCommand, recorder, count, exactly, expectCounts, sleep, waitFor, once, next, none, freePort, tmpdir, startRedis, Sidecastd, startIo, connect, settle, stopChild, track };

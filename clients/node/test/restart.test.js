@@ -2,6 +2,7 @@
 // sidecastd restarted under a running socket.io app (SIGTERM, then SIGKILL,
 // each followed by a start on the same socket path): the adapter reconnects
 // and re-registers; rooms survive, emits resume, no client disconnects.
+// Each emit is sent once, after a barrier (h.roomReady), and counted exactly.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
@@ -9,6 +10,11 @@ const h = require('./harness');
 const T = { timeout: 90000 };
 let redis, A, B, srvA, srvB;
 const clients = [];
+
+/** Barrier before an emit to `room` of "/": A's and B's sidecastd hold sizeA and sizeB members, Redis has the member nodes subscribed. */
+function ready(room, sizeA, sizeB) {
+  return h.roomReady(redis.port, `/,${room}`, [[srvA.client, sizeA], [srvB.client, sizeB]]);
+}
 
 
 before(async () => {
@@ -41,12 +47,16 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
     const a = await h.connect(srvA.url);
     const b = await h.connect(srvB.url);
     clients.push(a, b);
+    const seenA = h.recorder(a);
+    const seenB = h.recorder(b);
     let disconnects = 0;
     a.on('disconnect', () => disconnects++);
     b.on('disconnect', () => disconnects++);
     const room = `keep-${signal}`;
     await a.timeout(8000).emitWithAck('join', room);
-    await h.eventually(() => srvB.io.to(room).emit('before', 1), a, 'before');
+    await ready(room, 1, 0);
+    srvB.io.to(room).emit('before', 1);
+    await h.expectCounts([[seenA, 'before', 1]], 'room emit before the restart');
     const reconnected = h.once(srvA.client, 'reconnect', 30000);
     const lost = h.once(srvA.client, 'disconnect', 30000);
     const code = await A.stop(signal);
@@ -54,15 +64,18 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
     await lost;
     // while sidecastd is down the app keeps working locally...
     srvA.io.to(room).emit('local-while-down', 1);
-    await h.next(a, 'local-while-down');
+    await h.expectCounts([[seenA, 'local-while-down', 1]], 'local emit while sidecastd is down');
     // ...and a fetch waits (bounded) for the reconnect
     const pending = srvA.client.rooms([`/,${room}`], 30000);
     await A.start();
     await reconnected;
     const sizes = await pending;
     assert.deepEqual(sizes, [{ name: `/,${room}`, size: 1 }], 'room re-registered after reconnect');
-    await h.eventually(() => srvB.io.to(room).emit('after', 2), a, 'after', 30000);
-    await h.eventually(() => srvA.io.to(b.id).emit('back', 3), b, 'back', 30000);
+    await ready(room, 1, 0);
+    await ready(b.id, 0, 1);
+    srvB.io.to(room).emit('after', 2);
+    srvA.io.to(b.id).emit('back', 3);
+    await h.expectCounts([[seenA, 'after', 1], [seenB, 'back', 1]], 'emits after the restart');
     const list = await h.waitFor(async () => {
       const l = await srvB.io.in(room).fetchSockets();
       return l.length === 1 ? l : null;

@@ -59,22 +59,27 @@ test('two workers share one sidecastd: emits, fetchSockets, broadcast acks, serv
   const a = await h.connect(w1.url);
   const b = await h.connect(w2.url);
   clients.push(a, b);
+  const seenA = h.recorder(a);
+  const seenB = h.recorder(b);
   a.on('ask', (x, cb) => cb(`a${x}`));
   b.on('ask', (x, cb) => cb(`b${x}`));
   await a.timeout(8000).emitWithAck('join', 'shared');
   await b.timeout(8000).emitWithAck('join', 'shared');
-  // standalone: registrations are in place once the worker's frames are processed
-  assert.deepEqual(await h.waitFor(async () => {
-    const ids = await w2.call({ cmd: 'fetch', room: 'shared' });
-    return ids.length === 2 ? ids : null;
-  }, 15000, 'both sockets fetched'), [a.id, b.id].sort());
-  const got = h.next(a, 'from-w2');
+  // standalone: registrations are in place once the worker's frames are
+  // processed; the barrier is sidecastd's registry
+  await h.roomReady(null, '/,shared', [[d, 2]]);
+  await h.roomReady(null, `/,${b.id}`, [[d, 1]]);
+  assert.deepEqual(await w2.call({ cmd: 'fetch', room: 'shared' }), [a.id, b.id].sort());
   await w2.call({ cmd: 'emit', room: 'shared', ev: 'from-w2', arg: 'hi' });
-  assert.deepEqual(await got, ['hi']);
-  const direct = h.next(b, 'direct');
   await w1.call({ cmd: 'emit', room: b.id, ev: 'direct', arg: 7 });
-  assert.deepEqual(await direct, [7]);
+  await h.expectCounts(
+    [[seenA, 'from-w2', 1], [seenB, 'from-w2', 1], [seenA, 'direct', 0], [seenB, 'direct', 1]],
+    'room and targeted emits between workers',
+  );
+  assert.deepEqual(seenA.find((e) => e[0] === 'from-w2'), ['from-w2', 'hi']);
+  assert.deepEqual(seenB.find((e) => e[0] === 'direct'), ['direct', 7]);
   assert.deepEqual((await w1.call({ cmd: 'ack', room: 'shared', arg: 1 })).sort(), ['a1', 'b1']);
+  await h.expectCounts([[seenA, 'ask', 1], [seenB, 'ask', 1]], 'asked once each');
   assert.equal(await w1.call({ cmd: 'count' }), 2);
   assert.deepEqual(await w1.call({ cmd: 'ssack' }), ['w2']);
   await w1.call({ cmd: 'join', room: 'shared', to: 'joined' });

@@ -126,30 +126,34 @@ function connected(s, ms = 15000) {
   return h.waitFor(() => s.connected, ms, `client ${s.id || ''} to connect`);
 }
 
-/** Every client joins room r<i % 2>; `ROUNDS` rounds of each client saying n to its room. */
+/** Every client joins room r<i % 2>; `ROUNDS` rounds of each client saying n to its room, once. */
 async function exchange(list) {
   const owners = new Set();
+  const where = new Map(); // client -> node name
   for (let i = 0; i < list.length; i++) {
     const ack = await list[i].timeout(10000).emitWithAck('join', `r${i % 2}`);
     owners.add(ack.node);
+    where.set(list[i], ack.node);
     list[i].room = `r${i % 2}`;
   }
   // each room's members are spread over the nodes (handshakes go round-robin)
   assert.ok(owners.size >= 2, `sessions on ${owners.size} node(s): ${[...owners]}`);
-  // joins reach every node's sidecastd asynchronously: a first round
-  // repeated until everyone hears everyone, then the bounded rounds
+  // barrier: every running node's sidecastd holds its members of each room
+  // and is subscribed in Redis, so one say reaches every member
+  const live = nodes.filter((n) => n.d.child);
+  for (const room of ['r0', 'r1'])
+    await h.roomReady(
+      redis.port,
+      `/,${room}`,
+      live.map((n) => [n.d, list.filter((s) => s.room === room && where.get(s) === n.name).length]),
+    );
   const mates = (s) => list.filter((o) => o.room === s.room);
   const heardAll = (n) => list.every((s) => mates(s).every((m) => s.said.some((x) => x.from === m.id && x.n === n)));
-  const end = Date.now() + 20000;
-  while (!heardAll(0)) {
-    assert.ok(Date.now() < end, 'room members on other nodes never heard each other');
-    for (const s of list) s.emit('say', { room: s.room, n: 0 });
-    await h.sleep(200);
-  }
   for (let n = 1; n <= ROUNDS; n++) {
     for (const s of list) s.emit('say', { room: s.room, n });
     await h.waitFor(() => heardAll(n), 15000, `round ${n} to reach every room member`);
   }
+  await h.sleep(300); // nothing more arrives
   for (const s of list) {
     const expect = mates(s).length;
     const got = s.said.filter((x) => x.n >= 1).length;
