@@ -33,7 +33,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages: reinstalled only when a package-lock.json changed.
-for dir in clients/node clients/node/examples/chat tests/bench/node; do
+for dir in clients/node clients/node/examples/chat tests/bench/node tests/compat-sio/4.6 tests/compat-sio/4.7 \
+  tests/compat-sio/4.8; do
   [ -f "$dir/package-lock.json" ] || continue
   sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
   stamp="$dir/node_modules/.sidecast-lock-sha256"
