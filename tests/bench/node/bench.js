@@ -13,7 +13,10 @@
 //   room-flow    io.to('bench').emit to every client on both nodes, at most
 //                ROOM_WINDOW emits in flight (acknowledged once every client
 //                got it): emits/s, deliveries/s, latency under load
-//   room-rate    the same at a fixed ROOM_RATE/s: latency
+//   room-rate    the same at a fixed ROOM_RATE/s: latency of every delivery,
+//                and of the first delivery on node 2 (the first remote
+//                client to get each broadcast, while node 1 writes it to its
+//                own PER_NODE clients)
 //   target-flow  io.to(<socket id on node 2>).emit, rotating over node 2's
 //                clients, TARGET_WINDOW in flight: emits/s
 //   target-rate  the same at a fixed TARGET_RATE/s: latency
@@ -22,6 +25,10 @@
 // For each case the CPU seconds (utime+stime from /proc/<pid>/stat) of each
 // app, each sidecastd and redis-server per 10,000 emits (or calls). Not a
 // test: nothing here passes or fails; targets are reported as met or not.
+// The summary puts both adapters side by side, with ratios, for whatever
+// cases ran: room broadcast latency (first remote delivery, every delivery)
+// and fetchSockets calls/s and latency first (BENCH_CASES=room-rate,fetch
+// BENCH_ROUNDS=1 gives just those, in about a minute).
 // Env: SIDECASTD, BENCH_SECONDS per round (3), BENCH_ROUNDS (3),
 // BENCH_CLIENTS_PER_NODE (500),
 // BENCH_PAYLOAD_BYTES (100), BENCH_ADAPTERS (redis,sidecast), BENCH_CASES (all),
@@ -281,6 +288,7 @@ async function runRound(c, { nodes, procs, targets }) {
     deliveries: sum(b) - sum(a),
     cpu: b.cpu.map((x, i) => x - a.cpu[i]),
     hists: c.kind === 'fetch' ? [b.app.hist] : b.clients.map((x) => x.hist),
+    firsts: c.kind === 'fetch' ? [] : b.clients.map((x) => x.first), // per node: [local, remote]
     unanswered: stopped.inflight,
     bad: b.app.bad - a.app.bad,
   };
@@ -293,12 +301,22 @@ function pool(c, procs, rounds) {
   const ops = rounds.reduce((s, r) => s + r.ops, 0);
   const hist = new Hist();
   for (const r of rounds) for (const h of r.hists) hist.merge(h);
+  // first delivery of each emit among node 1's clients (local) and node 2's (remote)
+  const local = new Hist();
+  const remote = new Hist();
+  for (const r of rounds)
+    if (r.firsts.length === 2) {
+      local.merge(r.firsts[0]);
+      remote.merge(r.firsts[1]);
+    }
   return {
     case: c.name,
     opsPerSec: ops / secs,
     deliveriesPerSec: rounds.reduce((s, r) => s + r.deliveries, 0) / secs,
     p50us: hist.quantile(0.5),
     p99us: hist.quantile(0.99),
+    firstLocal: { p50us: local.quantile(0.5), p99us: local.quantile(0.99), n: local.n },
+    firstRemote: { p50us: remote.quantile(0.5), p99us: remote.quantile(0.99), n: remote.n },
     ops,
     seconds: secs,
     rounds: rounds.map((r) => Math.round(r.ops / r.secs)),
@@ -348,6 +366,11 @@ function printCase(adapter, r) {
   if (r.unanswered > 0) line += `  (${r.unanswered} never acknowledged)`;
   if (r.badFetches) line += `  (${r.badFetches} fetches with a wrong socket count)`;
   console.log(line);
+  if (r.case.startsWith('room') && r.firstRemote.n)
+    console.log(
+      `         first delivery: node 2 (remote) p50 ${fmt(r.firstRemote.p50us / 1000, 2)} ms  p99 ${fmt(r.firstRemote.p99us / 1000, 2)} ms;` +
+        ` node 1 (local) p50 ${fmt(r.firstLocal.p50us / 1000, 2)} ms  p99 ${fmt(r.firstLocal.p99us / 1000, 2)} ms  (${r.firstRemote.n} emits)`,
+    );
   console.log(
     `         CPU s per 10k: ` + r.cpu.map((c) => `${c.label} ${fmt(c.per10k, 3)}`).join(', '),
   );
@@ -358,33 +381,69 @@ const senderCpu = (r) => r.cpu.find((c) => c.role === 'sender').per10k;
 
 function summary(all) {
   const R = (a, name) => all[a].find((r) => r.case === name);
+  const ms = (us) => `${fmt(us / 1000, 2)} ms`;
+  const x = (s, r) => `${fmt(s / r, 2)}x`;
+  // the headline figures first: room broadcast latency, fetchSockets
+  const lines = [];
+  const rr = ['room-rate', 'room-flow'].map((n) => [n, R('sidecast', n), R('redis', n)]).find(([, s, r]) => s && r);
+  if (rr) {
+    const [n, s, r] = rr;
+    const load = n === 'room-rate' ? `${ROOM_RATE}/s` : `${ROOM_WINDOW} in flight`;
+    lines.push(`room broadcast (${n}, ${load}) from node 1, ${PER_NODE} local + ${PER_NODE} remote clients:`);
+    lines.push(
+      `  first remote delivery  p50 ${ms(s.firstRemote.p50us)} vs ${ms(r.firstRemote.p50us)} (${x(s.firstRemote.p50us, r.firstRemote.p50us)})` +
+        `  p99 ${ms(s.firstRemote.p99us)} vs ${ms(r.firstRemote.p99us)} (${x(s.firstRemote.p99us, r.firstRemote.p99us)})`,
+    );
+    lines.push(
+      `  every delivery         p50 ${ms(s.p50us)} vs ${ms(r.p50us)} (${x(s.p50us, r.p50us)})` +
+        `  p99 ${ms(s.p99us)} vs ${ms(r.p99us)} (${x(s.p99us, r.p99us)})`,
+    );
+  }
+  const fs_ = R('sidecast', 'fetch');
+  const fr = R('redis', 'fetch');
+  if (fs_ && fr) {
+    lines.push(`fetchSockets() from node 1 (${2 * PER_NODE} sockets on 2 nodes, ${FETCH_WINDOW} in flight):`);
+    lines.push(
+      `  ${fmt(fs_.opsPerSec)} vs ${fmt(fr.opsPerSec)} calls/s (${x(fs_.opsPerSec, fr.opsPerSec)})` +
+        `  p50 ${ms(fs_.p50us)} vs ${ms(fr.p50us)} (${x(fs_.p50us, fr.p50us)})  p99 ${ms(fs_.p99us)} vs ${ms(fr.p99us)} (${x(fs_.p99us, fr.p99us)})`,
+    );
+  }
+  if (lines.length) console.log(`\nsidecast vs redis-adapter:\n  ${lines.join('\n  ')}`);
+
   console.log('\nsidecast / redis-adapter (same load, same clients):');
   const rows = [];
   for (const c of CASES) {
     const s = R('sidecast', c.name);
     const r = R('redis', c.name);
+    if (!s || !r) continue;
     rows.push({
       case: c.name,
       throughput: s.opsPerSec / r.opsPerSec,
       deliveries: c.kind === 'fetch' ? NaN : s.deliveriesPerSec / r.deliveriesPerSec,
       p50: s.p50us / r.p50us,
       p99: s.p99us / r.p99us,
+      firstRemoteP50: c.kind === 'room' ? s.firstRemote.p50us / r.firstRemote.p50us : NaN,
+      firstRemoteP99: c.kind === 'room' ? s.firstRemote.p99us / r.firstRemote.p99us : NaN,
       serverCpu: serverCpu(s) / serverCpu(r),
       senderCpu: senderCpu(s) / senderCpu(r),
     });
   }
   for (const x of rows)
     console.log(
-      `  ${x.case.padEnd(11)} throughput ${fmt(x.throughput, 2)}x  deliveries ${fmt(x.deliveries, 2)}x  p50 ${fmt(x.p50, 2)}x  p99 ${fmt(x.p99, 2)}x  server CPU/op ${fmt(x.serverCpu, 2)}x  sender app CPU/op ${fmt(x.senderCpu, 2)}x`,
+      `  ${x.case.padEnd(11)} throughput ${fmt(x.throughput, 2)}x  deliveries ${fmt(x.deliveries, 2)}x  p50 ${fmt(x.p50, 2)}x  p99 ${fmt(x.p99, 2)}x` +
+        (Number.isFinite(x.firstRemoteP50) ? `  first remote p50 ${fmt(x.firstRemoteP50, 2)}x p99 ${fmt(x.firstRemoteP99, 2)}x` : '') +
+        `  server CPU/op ${fmt(x.serverCpu, 2)}x  sender app CPU/op ${fmt(x.senderCpu, 2)}x`,
     );
   const row = (n) => rows.find((x) => x.case === n);
   const targets = [
-    ['total server CPU per cross-node targeted emit', row('target-flow').serverCpu, '<=', 0.45],
-    ['sender app CPU per cross-node targeted emit', row('target-flow').senderCpu, '<=', 0.3],
-    ['fetchSockets calls/s', row('fetch').throughput, '>=', 10],
-    ['room broadcast client deliveries/s', row('room-flow').deliveries, '>=', 1.2],
-  ];
-  console.log('\ntargets (total = apps + sidecastds + redis-server, clients excluded):');
+    ['total server CPU per cross-node targeted emit', 'target-flow', 'serverCpu', '<=', 0.45],
+    ['sender app CPU per cross-node targeted emit', 'target-flow', 'senderCpu', '<=', 0.3],
+    ['fetchSockets calls/s', 'fetch', 'throughput', '>=', 10],
+    ['room broadcast client deliveries/s', 'room-flow', 'deliveries', '>=', 1.2],
+  ]
+    .filter(([, n]) => row(n))
+    .map(([what, n, k, op, t]) => [what, row(n)[k], op, t]);
+  if (targets.length) console.log('\ntargets (total = apps + sidecastds + redis-server, clients excluded):');
   for (const [what, v, op, t] of targets) {
     const met = op === '<=' ? v <= t : v >= t;
     console.log(`  ${what}: ${fmt(v, 2)}x (target ${op} ${t}x) ${met ? 'met' : 'NOT met'}`);
@@ -432,7 +491,7 @@ async function main() {
       });
     }
     let sum = null;
-    if (all.redis && all.sidecast && CASES.length === 5) sum = summary(all);
+    if (all.redis && all.sidecast) sum = summary(all);
     if (all['sidecast-alt']) altSummary(all);
     if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ results: all, summary: sum }, null, 2));
   } finally {

@@ -5,7 +5,9 @@
 // same clock in every process) recorded. An emit is reported to bench.js
 // ({acks:[seq...]}, batched per event-loop turn) once `need` of this
 // process's sockets received it: all of them for room emits, one for
-// targeted emits.
+// targeted emits. The latency of the first of this process's sockets to get
+// each emit is recorded too (`first`): on the other node, the first remote
+// delivery.
 const { io } = require('socket.io-client');
 const { Hist, nowUs } = require('./hist');
 
@@ -13,6 +15,7 @@ const url = process.env.BENCH_URL;
 const count = Number(process.env.BENCH_CLIENTS);
 const sockets = [];
 const hist = new Hist();
+const first = new Hist();
 let deliveries = 0;
 let need = count;
 const pending = new Map(); // seq -> sockets that got it so far
@@ -26,8 +29,10 @@ function flush() {
 
 function onM(seq, t0) {
   deliveries++;
-  hist.add(nowUs() - t0);
+  const us = nowUs() - t0;
+  hist.add(us);
   const got = (pending.get(seq) || 0) + 1;
+  if (got === 1) first.add(us);
   if (got < need) {
     pending.set(seq, got);
     return;
@@ -43,8 +48,11 @@ process.on('message', (m) => {
     pending.clear();
     process.send({ ok: true });
   } else if (m.cmd === 'stats') {
-    process.send({ deliveries, hist: hist.sparse() });
-    if (m.reset) hist.reset();
+    process.send({ deliveries, hist: hist.sparse(), first: first.sparse() });
+    if (m.reset) {
+      hist.reset();
+      first.reset();
+    }
   } else if (m.cmd === 'exit') {
     for (const s of sockets) s.close();
     setTimeout(() => process.exit(0), 200);
