@@ -10,6 +10,7 @@
 #include "dircache.h"
 #include "dispatch.h"
 #include "log.h"
+#include "lua_scripts.h"
 #include "metrics.h"
 #include "redis.h"
 #include "request.h"
@@ -52,9 +53,9 @@
 typedef Sidecast__Cluster__V1__Envelope sc_envelope;
 
 /* Envelope.version's field number, for the envelopes written by hand here
- * and in SCRIPT_TARGETED (which writes version 1: see its batch). */
+ * and in lua/targeted.lua (which writes version 1: see its batch). */
 #define VERSION_FIELD 6
-_Static_assert(SC_CLUSTER_VERSION == 1, "SCRIPT_TARGETED writes version 1 into its batches");
+_Static_assert(SC_CLUSTER_VERSION == 1, "lua/targeted.lua writes version 1 into its batches");
 
 _Static_assert(SC_CLUSTER_FEATURES ==
                    (SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_UNSUPPORTED_ANSWER |
@@ -184,7 +185,7 @@ struct sc_cluster {
     uint64_t gap_from_ms;
     char gap_reason[128];
     uint64_t last_rx_ms; /* wall time of the last message on the subscriber */
-    /* this node's entries in Redis (see SCRIPT_REAP): written and confirmed
+    /* this node's entries in Redis (see lua/reap.lua): written and confirmed
      * (dir_ready) since the last rewrite; heartbeats since that rewrite; the
      * wall time a heartbeat last found them whole */
     bool dir_ready;
@@ -229,217 +230,8 @@ static bool dircache_on(const sc_cluster *c)
 
 /* ---- Lua scripts (run atomically in Redis) -------------------------------- */
 
-/* Targeted emits of one loop iteration: resolve socket ids and user ids to
- * nodes and publish once per node (never to the origin, which delivered
- * locally already). A node that several of the emits reach gets them in one
- * PUBLISH, as a Batch envelope (cluster.proto) built here: tag 1 + origin,
- * tag 14 + the repeated envelopes (tag 1 each).
- * ARGV: prefix, origin, report (1: fill the sender's directory cache), then
- * per emit: envelope, number of socket ids, number of user ids, socket
- * ids..., user ids... Returns, with report, each listed socket id found on
- * another node and its node, flat (id, node, id, node...), once per id;
- * then always two counts of what could not be routed: listed socket ids
- * found on no node (disconnected, or their node's directory is being
- * rewritten), and envelopes whose PUBLISH reached no subscriber (node gone
- * or resubscribing). */
-static const char *SCRIPT_TARGETED =
-    "local p, origin, report = ARGV[1], ARGV[2], ARGV[3] == '1'\n"
-    "local function varint(n)\n"
-    "  local s = ''\n"
-    "  while n >= 128 do s = s .. string.char(n % 128 + 128); n = math.floor(n / 128) end\n"
-    "  return s .. string.char(n)\n"
-    "end\n"
-    "local hash, nodeof, out, order, seen, env = p .. ':sockets', {}, {}, {}, {}, nil\n"
-    "local res, told, missed, unrecv = {}, {}, 0, 0\n"
-    "local function send(id, listed)\n"
-    "  local node = nodeof[id]\n" /* a burst to one socket looks it up once */
-    "  if node == nil then node = redis.call('HGET', hash, id) or false; nodeof[id] = node end\n"
-    "  if listed and not node then missed = missed + 1 end\n"
-    "  if report and listed and node and node ~= origin and not told[id] then\n"
-    "    told[id] = true; res[#res + 1] = id; res[#res + 1] = node\n"
-    "  end\n"
-    "  if node and node ~= origin and seen[node] ~= env then\n"
-    "    seen[node] = env\n" /* once per node per emit: ARGV index as the mark */
-    "    local q = out[node]\n"
-    "    if not q then q = {}; out[node] = q; order[#order + 1] = node end\n"
-    "    q[#q + 1] = env\n"
-    "  end\n"
-    "end\n"
-    "local i, nargv = 4, #ARGV\n"
-    "while i + 2 <= nargv do\n"
-    "  local k, u = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])\n"
-    "  env = i\n"
-    "  for j = i + 3, i + 2 + k do send(ARGV[j], true) end\n"
-    "  for j = i + 3 + k, i + 2 + k + u do\n"
-    "    for _, id in ipairs(redis.call('SMEMBERS', p .. ':user:' .. ARGV[j])) do\n"
-    "      send(id, false)\n"
-    "    end\n"
-    "  end\n"
-    "  i = i + 3 + k + u\n"
-    "end\n"
-    "for _, node in ipairs(order) do\n"
-    "  local q, msg = out[node], nil\n"
-    "  if #q == 1 then msg = ARGV[q[1]] else\n"
-    "    local parts = {}\n"
-    "    for _, e in ipairs(q) do\n"
-    "      local s = ARGV[e]\n"
-    "      parts[#parts + 1] = '\\n'; parts[#parts + 1] = varint(#s); parts[#parts + 1] = s\n"
-    "    end\n"
-    "    local items = table.concat(parts)\n"
-    "    msg = table.concat({'\\n', varint(#origin), origin, '0\\1', 'r', varint(#items), items})\n"
-    "  end\n"
-    "  if redis.call('PUBLISH', p .. ':node:' .. node, msg) == 0 then unrecv = unrecv + #q end\n"
-    "end\n"
-    "res[#res + 1] = missed\n"
-    "res[#res + 1] = unrecv\n"
-    "return res\n";
-
-/* Directory entries of one socket: P:sockets id -> node, P:nodesock:<node>
- * id -> meta ("<len of sid>:<sid><uid>"), P:sessions sid -> id, P:user:<uid>
- * set of ids. drop() removes them (only those still pointing at this
- * socket/node) and starts the session data's grace period, unless `heir`
- * (another socket of the session on this node: one engine.io connection has
- * a socket per namespace) takes the session over. If the socket id is
- * registered on another node now (an app re-registered it after its
- * sidecastd was killed and restarted), its session and user entries are that
- * node's and stay. */
-#define DIRECTORY_LUA                                                                              \
-    "local function parse(meta)\n"                                                                 \
-    "  local c = string.find(meta, ':', 1, true)\n"                                                \
-    "  if not c then return '', '' end\n"                                                          \
-    "  local l = tonumber(string.sub(meta, 1, c - 1))\n"                                           \
-    "  return string.sub(meta, c + 1, c + l), string.sub(meta, c + l + 1)\n"                       \
-    "end\n"                                                                                        \
-    "local function drop(p, n, id, meta, grace, heir)\n"                                           \
-    "  local owner = redis.call('HGET', p .. ':sockets', id)\n"                                    \
-    "  if owner == n then redis.call('HDEL', p .. ':sockets', id)\n"                               \
-    "  elseif owner then return end\n"                                                             \
-    "  local sid, uid = parse(meta)\n"                                                             \
-    "  if sid ~= '' and redis.call('HGET', p .. ':sessions', sid) == id then\n"                    \
-    "    if heir and heir ~= '' then redis.call('HSET', p .. ':sessions', sid, heir)\n"            \
-    "    else\n"                                                                                   \
-    "      redis.call('HDEL', p .. ':sessions', sid)\n"                                            \
-    "      if grace > 0 then redis.call('PEXPIRE', p .. ':sdata:' .. sid, grace)\n"                \
-    "      else redis.call('DEL', p .. ':sdata:' .. sid) end\n"                                    \
-    "    end\n"                                                                                    \
-    "  end\n"                                                                                      \
-    "  if uid ~= '' then redis.call('SREM', p .. ':user:' .. uid, id) end\n"                       \
-    "end\n"                                                                                        \
-    "local function forget(p, n, grace)\n"                                                         \
-    "  local key = p .. ':nodesock:' .. n\n"                                                       \
-    "  local all = redis.call('HGETALL', key)\n"                                                   \
-    "  for i = 1, #all, 2 do drop(p, n, all[i], all[i + 1], grace) end\n"                          \
-    "  redis.call('DEL', key)\n"                                                                   \
-    "end\n"
-
-/* ARGV: prefix, node, grace */
-static const char *SCRIPT_FORGET =
-    DIRECTORY_LUA "forget(ARGV[1], ARGV[2], tonumber(ARGV[3]))\nreturn 1\n";
-
-/* Heartbeat: renew this node's liveness, list live nodes as id, info pairs
- * and reap the dead ones, in one atomic step. Before renewing, it checks
- * that this node is still whole in Redis: its liveness key had not expired,
- * it is still in the node list, and its directory still holds the marker
- * field '' that every directory rewrite writes (socket ids are never
- * empty). A stall past the TTL (reaped by a survivor), FLUSHALL/FLUSHDB, a
- * Redis restart without persistence, a failover to an empty replica or an
- * evicted key all clear at least one of them.
- * P:ver:<node> holds "<cluster version>:<feature bits>" (decimal) with the
- * same TTL; a node from before versioning has none.
- * ARGV: prefix, grace, self, info, ttl, ver. Returns id, info, ver (or '')
- * triples, then the number reaped, then flags "<alive><member><marker>" as
- * three 0/1 digits. */
-static const char *SCRIPT_REAP = DIRECTORY_LUA
-    "local p, grace, self, info, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]\n"
-    "local flags = (redis.call('EXISTS', p .. ':alive:' .. self) == 1 and '1' or '0') ..\n"
-    "  (redis.call('SISMEMBER', p .. ':nodes', self) == 1 and '1' or '0') ..\n"
-    "  (redis.call('HEXISTS', p .. ':nodesock:' .. self, '') == 1 and '1' or '0')\n"
-    "redis.call('SET', p .. ':alive:' .. self, info, 'PX', ttl)\n"
-    "redis.call('SADD', p .. ':nodes', self)\n"
-    "redis.call('SET', p .. ':ver:' .. self, ARGV[6], 'PX', ttl)\n"
-    "local live, dead = {}, 0\n"
-    "for _, n in ipairs(redis.call('SMEMBERS', p .. ':nodes')) do\n"
-    "  local v = redis.call('GET', p .. ':alive:' .. n)\n"
-    "  if v then\n"
-    "    live[#live + 1] = n\n"
-    "    live[#live + 1] = v\n"
-    "    live[#live + 1] = redis.call('GET', p .. ':ver:' .. n) or ''\n"
-    "  else\n"
-    "    forget(p, n, grace)\n"
-    "    redis.call('SREM', p .. ':nodes', n)\n"
-    "    redis.call('DEL', p .. ':ver:' .. n)\n"
-    "    dead = dead + 1\n"
-    "  end\n"
-    "end\n"
-    "live[#live + 1] = tostring(dead)\n"
-    "live[#live + 1] = flags\n"
-    "return live\n";
-
-/* Socket down. ARGV: prefix, node, id, grace, heir (or '') */
-static const char *SCRIPT_UNREGISTER = DIRECTORY_LUA
-    "local p, n, id = ARGV[1], ARGV[2], ARGV[3]\n"
-    "local key = p .. ':nodesock:' .. n\n"
-    "local meta = redis.call('HGET', key, id)\n"
-    "if meta then drop(p, n, id, meta, tonumber(ARGV[4]), ARGV[5]) end\n"
-    "redis.call('HDEL', key, id)\n"
-    "return 1\n";
-
-/* Lookup. ARGV: prefix, kind (session|socket|user), key. Returns flat
- * id, node, node info, meta for each socket on a live node. */
-static const char *SCRIPT_LOOKUP =
-    "local p, kind, key = ARGV[1], ARGV[2], ARGV[3]\n"
-    "local ids = {}\n"
-    "if kind == 'session' then\n"
-    "  local id = redis.call('HGET', p .. ':sessions', key)\n"
-    "  if id then ids = {id} end\n"
-    "elseif kind == 'socket' then ids = {key}\n"
-    "else ids = redis.call('SMEMBERS', p .. ':user:' .. key) end\n"
-    "local out, alive = {}, {}\n"
-    "for _, id in ipairs(ids) do\n"
-    "  local node = redis.call('HGET', p .. ':sockets', id)\n"
-    "  if node and alive[node] == nil then\n"
-    "    alive[node] = redis.call('GET', p .. ':alive:' .. node) or false\n"
-    "  end\n"
-    "  local info = node and alive[node]\n"
-    "  if info then\n"
-    "    out[#out + 1] = id\n"
-    "    out[#out + 1] = node\n"
-    "    out[#out + 1] = info\n"
-    "    out[#out + 1] = redis.call('HGET', p .. ':nodesock:' .. node, id) or '0:'\n"
-    "  end\n"
-    "end\n"
-    "return out\n";
-
-/* Session data get. ARGV: prefix, sid. Returns connected (0/1), k, v... */
-static const char *SCRIPT_SESSION_GET =
-    "local p, sid = ARGV[1], ARGV[2]\n"
-    "local out = {redis.call('HEXISTS', p .. ':sessions', sid)}\n"
-    "for _, x in ipairs(redis.call('HGETALL', p .. ':sdata:' .. sid)) do out[#out + 1] = x end\n"
-    "return out\n";
-
-/* Session data set, with bounds. ARGV: prefix, sid, max bytes, max keys,
- * grace, number of deletes, deletes..., key, value... */
-static const char *SCRIPT_SESSION_SET =
-    "local p, sid = ARGV[1], ARGV[2]\n"
-    "local maxb, maxk, grace, nd = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), "
-    "tonumber(ARGV[6])\n"
-    "local key = p .. ':sdata:' .. sid\n"
-    "local cur, flat = {}, redis.call('HGETALL', key)\n"
-    "for i = 1, #flat, 2 do cur[flat[i]] = flat[i + 1] end\n"
-    "for i = 7, 6 + nd do cur[ARGV[i]] = nil end\n"
-    "for i = 7 + nd, #ARGV, 2 do cur[ARGV[i]] = ARGV[i + 1] end\n"
-    "local bytes, keys = 0, 0\n"
-    "for k, v in pairs(cur) do bytes = bytes + #k + #v; keys = keys + 1 end\n"
-    "if keys > maxk or bytes > maxb then\n"
-    "  return redis.error_reply(string.format('LIMIT session data would hold %d keys, %d bytes "
-    "(max %d keys, %d bytes)', keys, bytes, maxk, maxb))\n"
-    "end\n"
-    "for i = 7, 6 + nd do redis.call('HDEL', key, ARGV[i]) end\n"
-    "for i = 7 + nd, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end\n"
-    "if redis.call('HEXISTS', p .. ':sessions', sid) == 0 and keys > 0 then\n"
-    "  if grace > 0 then redis.call('PEXPIRE', key, grace) else redis.call('DEL', key) end\n"
-    "end\n"
-    "return keys\n";
+/* broker/lua/<name>.lua, embedded at build time (lua_scripts.h): each file
+ * says what its ARGV and answer are. */
 
 /* Scripts are sent with EVAL until SCRIPT LOAD has answered on the current
  * publish connection, then with EVALSHA: Redis no longer hashes a 500-byte
@@ -450,13 +242,13 @@ static const char **script_body(int i)
 {
     static const char *bodies[S_COUNT];
     if (!bodies[0]) {
-        bodies[S_TARGETED] = SCRIPT_TARGETED;
-        bodies[S_FORGET] = SCRIPT_FORGET;
-        bodies[S_REAP] = SCRIPT_REAP;
-        bodies[S_UNREGISTER] = SCRIPT_UNREGISTER;
-        bodies[S_LOOKUP] = SCRIPT_LOOKUP;
-        bodies[S_SGET] = SCRIPT_SESSION_GET;
-        bodies[S_SSET] = SCRIPT_SESSION_SET;
+        bodies[S_TARGETED] = sc_lua_targeted;
+        bodies[S_FORGET] = sc_lua_forget;
+        bodies[S_REAP] = sc_lua_reap;
+        bodies[S_UNREGISTER] = sc_lua_unregister;
+        bodies[S_LOOKUP] = sc_lua_lookup;
+        bodies[S_SGET] = sc_lua_session_get;
+        bodies[S_SSET] = sc_lua_session_set;
     }
     return &bodies[i];
 }
@@ -1322,7 +1114,7 @@ typedef struct beat_pd {
 } beat_pd;
 
 /* The heartbeat found this node's entries gone from Redis (flags from
- * SCRIPT_REAP: liveness, node list, directory marker). Its directory is
+ * lua/reap.lua: liveness, node list, directory marker). Its directory is
  * rewritten and the apps get a Gap from the last heartbeat that found it
  * whole: messages routed to this node since then may have found no entry. */
 static void check_whole(sc_cluster *c, const beat_pd *bp, const redisReply *flags)

@@ -17,7 +17,7 @@
  *   2 unsubscribe: [ch]                    unsubscription confirmed
  *   3 node list:   [n] n x ([len8][id][len8][info]) [dead] [flags]   heartbeat
  *                  reply; flags bits 0-2: alive, member, marker (see
- *                  SCRIPT_REAP), bit 3: the first heartbeat since a rewrite,
+ *                  lua/reap.lua), bit 3: the first heartbeat since a rewrite,
  *                  bits 4-5: every node's version record: '' (before
  *                  versioning), "1:3" (this version), "9:255", "x" 
  *   4 app frame:   [ctl][len16][frame]     from app A (ctl bit 0: B)

@@ -1,0 +1,37 @@
+-- Heartbeat: renew this node's liveness, list live nodes and reap the dead
+-- ones, in one atomic step. Before renewing, it checks that this node is
+-- still whole in Redis: its liveness key had not expired, it is in the node
+-- list, and its directory still holds the marker field '' that every
+-- directory rewrite writes (socket ids are never empty). A stall past the
+-- TTL (reaped by a survivor), FLUSHALL/FLUSHDB, a Redis restart without
+-- persistence, a failover to an empty replica or an evicted key all clear
+-- at least one of them. P:ver:<node> holds "<cluster version>:<feature
+-- bits>" (decimal) with the same TTL; a node from before versioning has none.
+-- ARGV: prefix, grace, self, info, ttl, ver. Returns id, info, ver (or '')
+-- triples, then the number reaped, then flags "<alive><member><marker>" as
+-- three 0/1 digits.
+-- @include directory.lua
+local p, grace, self, info, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local flags = (redis.call('EXISTS', p .. ':alive:' .. self) == 1 and '1' or '0') ..
+  (redis.call('SISMEMBER', p .. ':nodes', self) == 1 and '1' or '0') ..
+  (redis.call('HEXISTS', p .. ':nodesock:' .. self, '') == 1 and '1' or '0')
+redis.call('SET', p .. ':alive:' .. self, info, 'PX', ttl)
+redis.call('SADD', p .. ':nodes', self)
+redis.call('SET', p .. ':ver:' .. self, ARGV[6], 'PX', ttl)
+local live, dead = {}, 0
+for _, n in ipairs(redis.call('SMEMBERS', p .. ':nodes')) do
+  local v = redis.call('GET', p .. ':alive:' .. n)
+  if v then
+    live[#live + 1] = n
+    live[#live + 1] = v
+    live[#live + 1] = redis.call('GET', p .. ':ver:' .. n) or ''
+  else
+    forget(p, n, grace)
+    redis.call('SREM', p .. ':nodes', n)
+    redis.call('DEL', p .. ':ver:' .. n)
+    dead = dead + 1
+  end
+end
+live[#live + 1] = tostring(dead)
+live[#live + 1] = flags
+return live
