@@ -84,6 +84,20 @@ export interface ClientOptions {
   maxBufferedBytes?: number;
   /** connect in the constructor (true) */
   autoConnect?: boolean;
+  /** where the first failure of an outage and the recovery are logged (console); false: nowhere */
+  logger?: { warn(msg: string): void; info?(msg: string): void } | false;
+}
+
+/** The 'unreachable' event: the first failed connection attempt of an outage. */
+export interface Unreachable {
+  path: string;
+  /** errno name: ENOENT, EACCES, ECONNREFUSED, ... */
+  code: string;
+  errno: number | null;
+  syscall: string | null;
+  /** what to do about it */
+  hint: string;
+  error: Error;
 }
 
 export interface SocketInfo {
@@ -162,6 +176,12 @@ export class SidecastClient extends EventEmitter {
   nodeId: string;
   nodeName: string;
   maxFrameBytes: number;
+  /** sidecastd's max_payload_bytes from the Welcome (16 MiB until then; 0: it did not say) */
+  maxPayloadBytes: number;
+  /** the TOO_LARGE error sidecastd's limits would make of this payload with this selector, or null */
+  payloadError(to: Selector | null, payload: Uint8Array): SidecastError | null;
+  /** write the current turn's batch of frames now */
+  flush(): void;
   /** Feature bits of sidecastd from the last Welcome (0: it predates negotiation, or never connected) */
   serverFeatures: number;
   /** sidecastd's protocol version from the last Welcome */
@@ -232,7 +252,7 @@ export interface AdapterOptions extends ClientOptions {
   client?: SidecastClient;
   /** user id of a socket, registered for lookups and presence */
   userId?: (socket: any) => string | undefined | null;
-  /** also ship socket.handshake (or this function's result) for other nodes' fetchSockets() (false) */
+  /** ship socket.handshake (or this function's result) for other nodes' fetchSockets() (true); false: none, handshake {} on remote sockets */
   handshake?: boolean | ((socket: any) => object);
   /** serverSideEmit-with-ack timeout and default broadcast-with-ack timeout, ms (5000) */
   requestsTimeout?: number;
@@ -243,14 +263,18 @@ export interface AdapterOptions extends ClientOptions {
 /** socket.io-adapter's Adapter, with the cluster API implemented through sidecastd. */
 export class SidecastAdapter extends Adapter {
   readonly client: SidecastClient;
-  /** send socket.data again after an in-place change (assignment is noticed by itself) */
+  /** send socket.data now if it changed (assignments and in-place changes after a read are noticed by themselves) */
   syncData(socketOrId: any): void;
+  /** emits refused for their size, socket.data updates sent, socket.data values compared */
+  readonly stats: { refusedTooLarge: number; dataSent: number; dataChecked: number };
   lookup(key: { sessionId?: string; socketId?: string; userId?: string }, opts?: { local?: boolean; timeout?: number }): Promise<LookupResult>;
   presence(userId: string, opts?: { local?: boolean; timeout?: number }): Promise<Presence>;
   /** cluster messages between `from` and `to` (unix ms) may have been lost (Redis subscription interrupted) */
   on(event: 'gap', listener: (g: { from: number; to: number; reason: string }) => void): this;
-  /** a socketsJoin / socketsLeave / disconnectSockets request failed (only emitted if listened to) */
+  /** an emit refused for its size (TOO_LARGE), or a socketsJoin / socketsLeave / disconnectSockets / serverSideEmit request that failed (only emitted if listened to) */
   on(event: 'error', listener: (err: SidecastError) => void): this;
+  /** sidecastd cannot be reached (first failure of an outage) */
+  on(event: 'unreachable', listener: (info: Unreachable) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 

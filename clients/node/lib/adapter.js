@@ -23,25 +23,14 @@
  *   4 "namespace absent" answer to a server-side emit: [4]
  */
 
-// The socket.io-adapter / socket.io-parser that the app's socket.io uses.
-function resolvePeer(name, from) {
-  try {
-    return require.resolve(name, { paths: [from] });
-  } catch (_) {
-    return require.resolve(name);
-  }
-}
-const SOCKET_IO = require.resolve('socket.io');
-function peer(name) {
-  return require(resolvePeer(name, SOCKET_IO));
-}
-const { Adapter } = peer('socket.io-adapter');
-const { Decoder } = peer('socket.io-parser');
+// socket.io-adapter, socket.io-parser and ws are the app's (see internals.js)
+const I = require('./internals');
 const { Reader } = require('protobufjs/minimal');
 const { SidecastClient, sel } = require('./client');
 const codec = require('./codec');
 const coalesce = require('./coalesce');
 const { TimeoutError } = require('./errors');
+const { CLUSTER_MARGIN_MS } = require('./client');
 
 const KIND_BROADCAST = 1;
 const KIND_SERVER_EMIT = 2;
@@ -55,20 +44,27 @@ const ABSENT = Buffer.from([KIND_ABSENT]);
 const PROBE = Buffer.from([KIND_PROBE]);
 const NO_ONE = { rooms: [], socketIds: [], exceptRooms: [], exceptIds: [] };
 const NO_EXCEPT = new Set(); // shared, never added to
+const VOLATILE = { volatile: true };
+/**
+ * A broadcast with at least this many local recipients goes to sidecastd at
+ * once (its own write) before the local writes, so other nodes start while
+ * this one writes to its sockets; smaller ones ride in the turn's batch.
+ */
+const FLUSH_FIRST = 16;
+/**
+ * socket.data with the handshake over this is shipped without the handshake
+ * (sidecastd's max_socket_data_bytes is 64 KiB by default, and a refused
+ * SocketUp would leave the socket unregistered).
+ */
+const HANDSHAKE_DATA_MAX = 48 * 1024;
 
 // The same pre-encoded WebSocket frame the in-memory adapter builds, so a
 // delivery to N websocket clients frames the message once, not N times. It
 // is one Buffer (header and data), not ws.Sender.frame()'s [header, data]:
 // ws's sendFrame() then writes it with one socket.write(), where a list of
 // two costs a cork, two writes, an uncork and a writev. The bytes on the
-// wire are the same. Only when the app's ws has the frame API engine.io uses.
-let wsFrames = false;
-try {
-  const ws = require(resolvePeer('ws', resolvePeer('socket.io-adapter', SOCKET_IO)));
-  wsFrames = !!(ws && ws.Sender && typeof ws.Sender.frame === 'function');
-} catch (_) {
-  wsFrames = false;
-}
+// wire are the same. Only when the app's ws has the frame API engine.io
+// uses (peers.wsFrames).
 const { isUtf8 } = require('buffer');
 
 /** Room for a text frame header (unmasked, FIN) and `n` data bytes, header written; data goes at .h */
@@ -218,7 +214,7 @@ function decodeBroadcast(p) {
 
 function decodePackets(packets, parser) {
   let out = null;
-  const d = parser && parser.Decoder ? new parser.Decoder() : new Decoder();
+  const d = new parser.Decoder();
   d.on('decoded', (pk) => (out = pk));
   for (const p of packets) d.add(p);
   d.destroy();
@@ -415,65 +411,6 @@ function decodeEntry(buf, start, end, ctx) {
   }
 }
 
-/* ---- socket.data ----------------------------------------------------------------- */
-
-/*
- * socket.data becomes an accessor (own, enumerable, as the property was)
- * whose setter tells the socket's adapter; the value lives in a
- * non-enumerable symbol property. Turning the socket's existing data
- * property into an accessor would put the socket object in V8's dictionary
- * mode: every property access on it, socket.io's and ours, then takes a
- * slow lookup (about a tenth of a delivery's JavaScript time). So once the
- * first socket of a socket.io Socket class is seen, that class's prototype
- * gets a 'data' setter that socket.io's constructor (`this.data = {}`)
- * runs into: it adds the accessor as a new property (sockets of a
- * namespace with another adapter get a plain data property, as before), in
- * the same place, so sockets keep fast properties and share their shape.
- * A socket made before that (the first one) is converted as before.
- */
-const DATA = Symbol('sidecast.data');
-const protosWithData = new WeakSet();
-
-function dataGet() {
-  return this[DATA];
-}
-
-function dataSet(v) {
-  this[DATA] = v;
-  const a = this.nsp && this.nsp.adapter;
-  if (a instanceof SidecastAdapter) a._markDirty(this.id);
-}
-
-const DATA_ACCESSOR = { configurable: true, enumerable: true, get: dataGet, set: dataSet };
-
-function addDataAccessor(socket, value) {
-  Object.defineProperty(socket, DATA, { value, writable: true, enumerable: false, configurable: true });
-  Object.defineProperty(socket, 'data', DATA_ACCESSOR);
-}
-
-/** The prototype setter: runs once per socket, for the constructor's first assignment. */
-function protoDataSet(v) {
-  const a = this.nsp && this.nsp.adapter;
-  if (a instanceof SidecastAdapter) addDataAccessor(this, v);
-  else Object.defineProperty(this, 'data', { value: v, writable: true, enumerable: true, configurable: true });
-}
-
-function protoDataGet() {
-  return this[DATA];
-}
-
-function watchData(socket) {
-  const own = Object.getOwnPropertyDescriptor(socket, 'data');
-  if (!own || own.set !== dataSet) addDataAccessor(socket, socket.data); // made before the prototype had the setter
-  const proto = Object.getPrototypeOf(socket);
-  if (proto && proto !== Object.prototype && !protosWithData.has(proto)) {
-    protosWithData.add(proto);
-    const d = Object.getOwnPropertyDescriptor(proto, 'data');
-    if (!d || d.configurable)
-      Object.defineProperty(proto, 'data', { configurable: true, enumerable: false, get: protoDataGet, set: protoDataSet });
-  }
-}
-
 /* ---- hub: one client, many namespaces -------------------------------------------- */
 
 class Hub {
@@ -492,6 +429,11 @@ class Hub {
     this.client.onGap = (g) => {
       for (const a of this.adapters.values()) a.emit('gap', g);
     };
+    // sidecastd cannot be reached (logged once by the client): to every namespace
+    this._onUnreachable = (info) => {
+      for (const a of this.adapters.values()) a.emit('unreachable', info);
+    };
+    this.client.on('unreachable', this._onUnreachable);
     this.client.addProvider(this);
   }
 
@@ -503,6 +445,7 @@ class Hub {
   remove(adapter) {
     if (this.adapters.get(adapter.nsp.name) === adapter) this.adapters.delete(adapter.nsp.name);
     if (this._last === adapter) this._last = null;
+    if (this.adapters.size === 0) this.client.off('unreachable', this._onUnreachable);
     if (this.adapters.size === 0 && this.ownClient) {
       this.client.removeProvider(this);
       this.closing = true;
@@ -572,237 +515,371 @@ class Hub {
 
 /* ---- the adapter ---------------------------------------------------------------- */
 
-class SidecastAdapter extends Adapter {
-  /**
-   * @param {import('socket.io').Namespace} nsp
-   * @param {Hub} hub
-   * @param {object} opts createAdapter options
-   */
-  constructor(nsp, hub, opts) {
-    super(nsp);
-    this.hub = hub;
-    /** the SidecastClient this adapter talks through */
-    this.client = hub.client;
-    this.opts = opts;
-    this.requestsTimeout = opts.requestsTimeout > 0 ? opts.requestsTimeout : 5000;
-    this._key = nsp.name; // the namespace's "everyone" room
-    this._prefix = nsp.name + ',';
-    this._meta = new Map(); // socket id -> {sessionId, userId, data: Buffer}
-    this._dirty = new Set();
-    this._dirtyScheduled = false;
-    this._ackCountOnce = false;
-    this._fetchIds = idStore(0, 0); // socket ids of the last fetchSockets() answer, in order (see reuseId)
-    this._onDirty = this._flushDirty.bind(this);
-    /** corks a busy client's stream for the rest of the turn (see coalesce.js) */
-    this._co = opts.coalesceWrites === false ? null : coalesce.shared;
-    hub.add(this);
-  }
+const classes = new Map(); // the app's socket.io-adapter Adapter -> our class extending it
 
-  _k(room) {
-    return this._prefix + room;
-  }
+/**
+ * The adapter class on the app's in-memory Adapter (socket.io-adapter is a
+ * peer dependency: the copy the app's socket.io uses, see internals.js).
+ * @param {Function} Base socket.io-adapter's Adapter
+ */
+function adapterClass(Base) {
+  let C = classes.get(Base);
+  if (C) return C;
+  class SidecastAdapter extends Base {
+    /**
+     * @param {import('socket.io').Namespace} nsp
+     * @param {Hub} hub
+     * @param {object} opts createAdapter options
+     */
+    constructor(nsp, hub, opts, peers) {
+      super(nsp);
+      this.hub = hub;
+      /** the app's socket.io-adapter / -parser / ws (internals.peersOf) and what this namespace offers */
+      this._peers = peers;
+      this._caps = I.probeNamespace(nsp);
+      this._parser = this._caps.parser || peers.parser;
+      this._wsFrames = peers.wsFrames;
+      /** socket.handshake shipped for other nodes' fetchSockets(): true (default), false, or (socket) => object */
+      this._handshake = opts.handshake === undefined ? true : opts.handshake;
+      /** what this adapter refused or sent (client-side; sidecastd counts its own refusals) */
+      this.stats = { refusedTooLarge: 0, dataSent: 0, dataChecked: 0 };
+      /** the SidecastClient this adapter talks through */
+      this.client = hub.client;
+      this.opts = opts;
+      this.requestsTimeout = opts.requestsTimeout > 0 ? opts.requestsTimeout : 5000;
+      this._key = nsp.name; // the namespace's "everyone" room
+      this._prefix = nsp.name + ',';
+      this._meta = new Map(); // socket id -> {sessionId, userId, data: Buffer}
+      this._dirty = new Set(); // ids whose socket.data was read or assigned since the last flush
+      this._recent = new Set(); // ids checked at the last flush: checked once more (a change after an await)
+      this._dirtyScheduled = false;
+      this._recentTimer = null;
+      this._ackCountOnce = false;
+      this._fetchIds = idStore(0, 0); // socket ids of the last fetchSockets() answer, in order (see reuseId)
+      this._onDirty = this._flushDirty.bind(this);
+      this._onRecent = () => {
+        this._recentTimer = null;
+        if (this._recent.size) this._flushDirty();
+      };
+      /** corks a busy client's stream for the rest of the turn (see coalesce.js) */
+      this._co = opts.coalesceWrites === false ? null : coalesce.shared;
+      hub.add(this);
+    }
 
-  _local(key) {
-    return key.length > this._prefix.length && key.startsWith(this._prefix) ? key.slice(this._prefix.length) : null;
-  }
+    _k(room) {
+      return this._prefix + room;
+    }
 
-  _keys(rooms) {
-    const out = [];
-    if (rooms) for (const r of rooms) out.push(this._prefix + r);
-    return out;
-  }
+    _local(key) {
+      return key.length > this._prefix.length && key.startsWith(this._prefix) ? key.slice(this._prefix.length) : null;
+    }
 
-  /** Selector for socket.io's {rooms, except}. */
-  _selector(opts) {
-    const rooms = opts.rooms && opts.rooms.size ? this._keys(opts.rooms) : [this._key];
-    const except = opts.except && opts.except.size ? this._keys(opts.except) : undefined;
-    return sel(rooms, undefined, undefined, except, undefined, undefined);
-  }
+    _keys(rooms) {
+      const out = [];
+      if (rooms) for (const r of rooms) out.push(this._prefix + r);
+      return out;
+    }
 
-  close() {
-    return this.hub.remove(this);
-  }
+    /** Selector for socket.io's {rooms, except}. */
+    _selector(opts) {
+      const rooms = opts.rooms && opts.rooms.size ? this._keys(opts.rooms) : [this._key];
+      const except = opts.except && opts.except.size ? this._keys(opts.except) : undefined;
+      return sel(rooms, undefined, undefined, except, undefined, undefined);
+    }
 
-  /* ---- registration ---------------------------------------------------------- */
+    close() {
+      clearTimeout(this._recentTimer);
+      return this.hub.remove(this);
+    }
 
-  addAll(id, rooms) {
-    const meta = this._meta.get(id);
-    if (meta && meta.up) {
-      const had = this.sids.get(id);
-      let fresh = null;
-      for (const r of rooms) if (!had || !had.has(r)) (fresh || (fresh = [])).push(this._prefix + r);
+    /* ---- registration ---------------------------------------------------------- */
+
+    addAll(id, rooms) {
+      const meta = this._meta.get(id);
+      if (meta && meta.up) {
+        const had = this.sids.get(id);
+        let fresh = null;
+        for (const r of rooms) if (!had || !had.has(r)) (fresh || (fresh = [])).push(this._prefix + r);
+        super.addAll(id, rooms);
+        if (fresh) this.client.sendJoin(id, fresh);
+        return;
+      }
       super.addAll(id, rooms);
-      if (fresh) this.client.sendJoin(id, fresh);
-      return;
+      // A recovered session joins its rooms before the socket is connected:
+      // register it (with every room) once it is in nsp.sockets.
+      const socket = this.nsp.sockets.get(id);
+      if (socket) this._socketUp(id, socket);
+      else if (!meta) this._meta.set(id, { up: false, sessionId: '', userId: '', data: undefined });
     }
-    super.addAll(id, rooms);
-    // A recovered session joins its rooms before the socket is connected:
-    // register it (with every room) once it is in nsp.sockets.
-    const socket = this.nsp.sockets.get(id);
-    if (socket) this._socketUp(id, socket);
-    else if (!meta) this._meta.set(id, { up: false, sessionId: '', userId: '', data: undefined });
-  }
 
-  del(id, room) {
-    const had = this.sids.get(id);
-    const meta = this._meta.get(id);
-    if (meta && meta.up && had && had.has(room)) this.client.sendLeave(id, [this._prefix + room]);
-    super.del(id, room);
-  }
-
-  delAll(id) {
-    const meta = this._meta.get(id);
-    if (meta) {
-      if (meta.up) this.client.sendSocketDown(id);
-      this._meta.delete(id);
-      this._dirty.delete(id);
+    del(id, room) {
+      const had = this.sids.get(id);
+      const meta = this._meta.get(id);
+      if (meta && meta.up && had && had.has(room)) this.client.sendLeave(id, [this._prefix + room]);
+      super.del(id, room);
     }
-    super.delAll(id);
-  }
 
-  _socketUp(id, socket) {
-    const meta = { up: true, sessionId: (socket.conn && socket.conn.id) || '', userId: '', data: undefined };
-    if (typeof this.opts.userId === 'function') {
-      const u = this.opts.userId(socket);
-      if (u != null && u !== '') meta.userId = String(u);
+    delAll(id) {
+      const meta = this._meta.get(id);
+      if (meta) {
+        if (meta.up) this.client.sendSocketDown(id);
+        this._meta.delete(id);
+        this._dirty.delete(id);
+        this._recent.delete(id);
+      }
+      super.delAll(id);
     }
-    meta.data = this._encodeData(socket, socket.data);
-    this._watchData(socket);
-    this._meta.set(id, meta);
-    this.client.sendSocketUp(this._upMessage(id, meta));
-  }
 
-  _upMessage(id, meta) {
-    const rooms = [this._key];
-    const mine = this.sids.get(id);
-    if (mine) for (const r of mine) rooms.push(this._prefix + r);
-    const m = { socketId: id, rooms };
-    if (meta.sessionId) m.sessionId = meta.sessionId;
-    if (meta.userId) m.userId = meta.userId;
-    if (meta.data) m.data = meta.data;
-    return m;
-  }
-
-  _snapshot(send) {
-    this._flushDirty();
-    for (const [id, meta] of this._meta) if (meta.up && this.sids.has(id)) send(this._upMessage(id, meta));
-  }
-
-  _encodeData(socket, data) {
-    const h = this.opts.handshake;
-    // socket.io's default socket.data, {}: nothing to ship (fetch turns no data into {})
-    if (!h) return data === undefined || isEmptyObject(data) ? undefined : codec.encode([data]);
-    const hs = typeof h === 'function' ? h(socket) : socket.handshake;
-    return codec.encode([data, hs]);
-  }
-
-  /**
-   * socket.data is snapshotted at connection and whenever it is assigned
-   * (`socket.data = {...}`), at most once per tick. In-place changes
-   * (`socket.data.x = 1`) need `adapter.syncData(socket)`. See watchData().
-   */
-  _watchData(socket) {
-    watchData(socket);
-  }
-
-  _markDirty(id) {
-    this._dirty.add(id);
-    if (!this._dirtyScheduled) {
-      this._dirtyScheduled = true;
-      process.nextTick(this._onDirty);
+    _socketUp(id, socket) {
+      I.probeSocket(this._caps, socket);
+      const meta = { up: true, sessionId: (socket.conn && socket.conn.id) || '', userId: '', data: undefined, hs: undefined };
+      if (typeof this.opts.userId === 'function') {
+        const u = this.opts.userId(socket);
+        if (u != null && u !== '') meta.userId = String(u);
+      }
+      meta.data = this._encodeData(socket, meta);
+      I.watchData(socket);
+      this._meta.set(id, meta);
+      this.client.sendSocketUp(this._upMessage(id, meta));
     }
-  }
 
-  _flushDirty() {
-    this._dirtyScheduled = false;
-    if (!this._dirty.size) return;
-    for (const id of this._dirty) {
+    _upMessage(id, meta) {
+      const rooms = [this._key];
+      const mine = this.sids.get(id);
+      if (mine) for (const r of mine) rooms.push(this._prefix + r);
+      const m = { socketId: id, rooms };
+      if (meta.sessionId) m.sessionId = meta.sessionId;
+      if (meta.userId) m.userId = meta.userId;
+      if (meta.data) m.data = meta.data;
+      return m;
+    }
+
+    _snapshot(send) {
+      this._flushDirty(false); // meta.data brought up to date; the SocketUps carry it
+      for (const [id, meta] of this._meta) if (meta.up && this.sids.has(id)) send(this._upMessage(id, meta));
+    }
+
+    /**
+     * socket.data (and, unless the handshake option is false, the handshake)
+     * as sidecastd holds it: codec [data, handshake]. The handshake does not
+     * change: its JSON is made once per socket (meta.hs) and spliced in.
+     * undefined: nothing to ship.
+     */
+    _encodeData(socket, meta) {
+      const data = I.dataOf(socket);
+      const h = this._handshake;
+      // no handshake and socket.io's default socket.data, {}: nothing to ship (fetch turns no data into {})
+      if (!h) return data === undefined || isEmptyObject(data) ? undefined : codec.encode([data]);
+      if (meta.hs === undefined) {
+        const hs = typeof h === 'function' ? h(socket) : socket.handshake;
+        meta.hs = { value: hs, json: codec.hasBinary(hs, 0) ? null : JSON.stringify(hs === undefined ? null : hs) };
+      }
+      let out;
+      if (meta.hs.json !== null && !codec.hasBinary(data, 0)) {
+        const dj = JSON.stringify(data);
+        const json = '[' + (dj === undefined ? 'null' : dj) + ',' + meta.hs.json + ']';
+        out = Buffer.allocUnsafe(1 + Buffer.byteLength(json));
+        out[0] = 0; // codec's plain JSON
+        out.utf8Write(json, 1);
+      } else out = codec.encode([data, meta.hs.value]);
+      if (out.length > HANDSHAKE_DATA_MAX) {
+        // the handshake (large headers, say) would make sidecastd refuse the socket: without it
+        if (!this._warnedHandshake) {
+          this._warnedHandshake = true;
+          this.client.logger.warn(
+            `sidecast: socket.data with the handshake of socket ${socket.id} is ${out.length} bytes; ` +
+              `shipping such sockets without their handshake (pick fields with the adapter's handshake option)`,
+          );
+        }
+        return data === undefined || isEmptyObject(data) ? undefined : codec.encode([data]);
+      }
+      return out;
+    }
+
+    /** socket.data was read or assigned (internals' accessor): compare it at the end of this turn. */
+    [I.TOUCH](socket) {
+      this._markDirty(socket.id);
+    }
+
+    /** A packet to this socket's client (internals' Socket#packet hook): a socket read lately is checked again now. */
+    [I.SENDING](socket) {
+      if (this._recent.has(socket.id)) this._markDirty(socket.id);
+    }
+
+    _markDirty(id) {
+      this._dirty.add(id);
+      if (!this._dirtyScheduled) {
+        this._dirtyScheduled = true;
+        setImmediate(this._onDirty);
+      }
+    }
+
+    /**
+     * Send the data of every socket whose socket.data was read or assigned
+     * since the last flush, if its encoding changed. Runs at the end of the
+     * turn of the read (setImmediate), and before this adapter sends an emit
+     * or a server emit, so a change made before is seen by whoever the emit
+     * makes ask. Each socket is checked once more at the next flush (at most
+     * 100 ms later): a change made after an await of the turn that read
+     * socket.data (`socket.data.x = await f()`).
+     */
+    _flushDirty(send = true) {
+      this._dirtyScheduled = false;
+      const recent = this._recent;
+      const dirty = this._dirty;
+      if (!dirty.size && !recent.size) return;
+      for (const id of recent) if (!dirty.has(id)) this._checkData(id, send);
+      for (const id of dirty) this._checkData(id, send);
+      recent.clear();
+      this._recent = dirty;
+      this._dirty = recent;
+      if (this._recent.size && this._recentTimer === null) {
+        this._recentTimer = setTimeout(this._onRecent, 100);
+        this._recentTimer.unref();
+      }
+    }
+
+    _checkData(id, send) {
       const socket = this.nsp.sockets.get(id);
       const meta = this._meta.get(id);
-      if (!socket || !meta) continue;
-      meta.data = this._encodeData(socket, socket.data) || Buffer.alloc(0);
+      if (!socket || !meta || !meta.up) return;
+      this.stats.dataChecked++;
+      const next = this._encodeData(socket, meta);
+      const prev = meta.data;
+      if (next === undefined ? prev === undefined || prev.length === 0 : prev !== undefined && next.equals(prev)) return;
+      meta.data = next || Buffer.alloc(0);
+      if (!send) return;
+      this.stats.dataSent++;
       this.client.sendSetData(id, meta.data);
     }
-    this._dirty.clear();
-  }
 
-  /**
-   * Send a socket's current `socket.data` to sidecastd now (after changing it
-   * in place), so other nodes' fetchSockets() see it.
-   * @param {import('socket.io').Socket|string} socketOrId
-   */
-  syncData(socketOrId) {
-    const id = typeof socketOrId === 'string' ? socketOrId : socketOrId.id;
-    if (this._meta.has(id)) this._markDirty(id);
-  }
+    /**
+     * Send a socket's current `socket.data` to sidecastd now (after changing it
+     * in place), so other nodes' fetchSockets() see it.
+     * @param {import('socket.io').Socket|string} socketOrId
+     */
+    syncData(socketOrId) {
+      const id = typeof socketOrId === 'string' ? socketOrId : socketOrId.id;
+      if (this._meta.has(id)) this._markDirty(id);
+    }
 
-  /* ---- broadcast ----------------------------------------------------------- */
+    /* ---- broadcast ----------------------------------------------------------- */
 
-  broadcast(packet, opts) {
-    const flags = opts.flags || {};
-    const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
-    packet.nsp = this.nsp.name;
-    const encoded = this.encoder.encode(packet);
-    const rooms = opts.rooms;
-    if (rooms && rooms.size === 1 && !(opts.except && opts.except.size)) {
-      // one room (a socket id, typically) and no except: no sets, no closure
-      const members = this.rooms.get(rooms.values().next().value);
-      if (members)
-        for (const id of members) {
-          const socket = this.nsp.sockets.get(id);
-          if (socket) this._writeLocal(socket, packet, encoded, packetOpts);
+    /**
+     * An emit over sidecastd's payload limit is refused before anybody gets
+     * it: counted, reported as an 'error' event (if listened to), thrown.
+     */
+    _refuse(err) {
+      this.stats.refusedTooLarge++;
+      this.client.counters.refusedTooLarge++;
+      if (this.listenerCount('error')) this.emit('error', err);
+      return err;
+    }
+
+    /** Local sockets a broadcast with these options reaches, at most (for FLUSH_FIRST). */
+    _localCount(opts) {
+      const rooms = opts.rooms;
+      if (!rooms || rooms.size === 0) return this.sids.size;
+      let n = 0;
+      for (const r of rooms) {
+        const m = this.rooms.get(r);
+        if (m) n += m.size;
+      }
+      return n;
+    }
+
+    broadcast(packet, opts) {
+      if (this._dirty.size !== 0 || this._recent.size !== 0) this._flushDirty();
+      const flags = opts.flags || {};
+      packet.nsp = this.nsp.name;
+      const encoded = this.encoder.encode(packet);
+      if (!flags.local) {
+        // sidecastd first: refused as a whole if too large, and other nodes start while we write
+        const to = this._selector(opts);
+        const payload = encodeBroadcast(encoded, flags, null);
+        const tooLarge = this.client.payloadError(to, payload);
+        if (tooLarge !== null) throw this._refuse(tooLarge);
+        this.client.broadcastRaw(to, payload, flags.volatile ? VOLATILE : undefined);
+        if (this._localCount(opts) >= FLUSH_FIRST) this.client.flush();
+      }
+      if (this._caps.write === false) return super.broadcast(packet, opts); // socket.io's own path
+      const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
+      const rooms = opts.rooms;
+      if (rooms && rooms.size === 1 && !(opts.except && opts.except.size)) {
+        // one room (a socket id, typically) and no except: no sets, no closure
+        const members = this.rooms.get(rooms.values().next().value);
+        if (members)
+          for (const id of members) {
+            const socket = this.nsp.sockets.get(id);
+            if (socket) this._writeLocal(socket, packet, encoded, packetOpts);
+          }
+      } else {
+        this.apply(opts, (socket) => this._writeLocal(socket, packet, encoded, packetOpts));
+      }
+    }
+
+    _writeLocal(socket, packet, encoded, packetOpts) {
+      // the WebSocket frame is built once, and only if a local socket gets it
+      // (engine.io takes any wsPreEncodedFrame that is not undefined: never set it to null)
+      if (!packetOpts.scFramed) {
+        packetOpts.scFramed = true;
+        if (this._wsFrames && encoded.length === 1 && typeof encoded[0] === 'string')
+          packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
+      }
+      if (this._co) this._co.beforeWriteConn(socket.client.conn);
+      I.writeEncoded(socket, encoded, packetOpts, packet, this._caps.notify);
+    }
+
+    /** A Deliver, when socket.io has no writeToEngine(): decoded and handed to the in-memory adapter. */
+    _deliverPublic(d, ackId) {
+      const b = decodeBroadcast(d.payload);
+      const packet = decodePackets(b.packets, this._parser);
+      const opts = this._localOpts(d.to || NO_ONE);
+      const packetOpts = { preEncoded: true, volatile: !!(b.flags & FLAG_VOLATILE), compress: !!(b.flags & FLAG_COMPRESS) };
+      if (ackId) return this._deliverWithAck(opts, b.packets, packetOpts, ackId, b.timeoutMs);
+      if (!packet) return;
+      opts.flags = { volatile: packetOpts.volatile, compress: packetOpts.compress };
+      super.broadcast(packet, opts);
+    }
+
+    _onDeliver(d, ackId) {
+      if (this._caps.write === false) return this._deliverPublic(d, ackId);
+      const p = d.payload;
+      const f = p[1];
+      let packets;
+      let packetOpts;
+      if (!ackId && !(f & (FLAG_ACK | FLAG_PARTS)) && p.length >= 2) {
+        // one string packet, no acks (decodeBroadcast's result, without its object)
+        const text = p.utf8Slice(2, p.length); // p.toString('utf8', 2) without its argument checks
+        packets = [text];
+        packetOpts = { preEncoded: true, volatile: !!(f & FLAG_VOLATILE), compress: !!(f & FLAG_COMPRESS) };
+        if (this._wsFrames) packetOpts.wsPreEncodedFrame = wsFrameOfBytes(p, 2, p.length, text);
+      } else {
+        const b = decodeBroadcast(p);
+        packets = b.packets;
+        packetOpts = { preEncoded: true, volatile: !!(b.flags & FLAG_VOLATILE), compress: !!(b.flags & FLAG_COMPRESS) };
+        if (ackId) return this._deliverWithAck(this._localOpts(d.to || NO_ONE), packets, packetOpts, ackId, b.timeoutMs);
+        if (this._wsFrames && packets.length === 1 && typeof packets[0] === 'string')
+          packetOpts.wsPreEncodedFrame = wsFrame(packets[0]);
+      }
+      const to = d.to || NO_ONE;
+      const ctx = { packets, packetOpts, packet: null };
+      // the common cases, one room of ours or one socket id, no except: no sets
+      if (to.rooms.length + to.socketIds.length === 1 && !to.all && !to.exceptRooms.length && !to.exceptIds.length) {
+        const room = to.rooms.length ? (to.rooms[0] === this._key ? null : this._local(to.rooms[0])) : to.socketIds[0];
+        if (room !== null) {
+          const members = this.rooms.get(room);
+          if (members)
+            for (const id of members) {
+              const socket = this.nsp.sockets.get(id);
+              if (socket) this._deliverTo(socket, ctx);
+            }
+          return;
         }
-    } else {
-      this.apply(opts, (socket) => this._writeLocal(socket, packet, encoded, packetOpts));
-    }
-    if (flags.local) return;
-    this.client.broadcastRaw(
-      this._selector(opts),
-      encodeBroadcast(encoded, flags, null),
-      flags.volatile ? { volatile: true } : undefined,
-    );
-  }
-
-  _writeLocal(socket, packet, encoded, packetOpts) {
-    // the WebSocket frame is built once, and only if a local socket gets it
-    // (engine.io takes any wsPreEncodedFrame that is not undefined: never set it to null)
-    if (!packetOpts.scFramed) {
-      packetOpts.scFramed = true;
-      if (wsFrames && encoded.length === 1 && typeof encoded[0] === 'string')
-        packetOpts.wsPreEncodedFrame = wsFrame(encoded[0]);
-    }
-    if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
-    const client = socket.client;
-    if (this._co) this._co.beforeWriteConn(client.conn);
-    client.writeToEngine(encoded, packetOpts);
-  }
-
-  _onDeliver(d, ackId) {
-    const p = d.payload;
-    const f = p[1];
-    let packets;
-    let packetOpts;
-    if (!ackId && !(f & (FLAG_ACK | FLAG_PARTS)) && p.length >= 2) {
-      // one string packet, no acks (decodeBroadcast's result, without its object)
-      const text = p.utf8Slice(2, p.length); // p.toString('utf8', 2) without its argument checks
-      packets = [text];
-      packetOpts = { preEncoded: true, volatile: !!(f & FLAG_VOLATILE), compress: !!(f & FLAG_COMPRESS) };
-      if (wsFrames) packetOpts.wsPreEncodedFrame = wsFrameOfBytes(p, 2, p.length, text);
-    } else {
-      const b = decodeBroadcast(p);
-      packets = b.packets;
-      packetOpts = { preEncoded: true, volatile: !!(b.flags & FLAG_VOLATILE), compress: !!(b.flags & FLAG_COMPRESS) };
-      if (ackId) return this._deliverWithAck(this._localOpts(d.to || NO_ONE), packets, packetOpts, ackId, b.timeoutMs);
-      if (wsFrames && packets.length === 1 && typeof packets[0] === 'string')
-        packetOpts.wsPreEncodedFrame = wsFrame(packets[0]);
-    }
-    const to = d.to || NO_ONE;
-    const ctx = { packets, packetOpts, packet: null };
-    // the common cases, one room of ours or one socket id, no except: no sets
-    if (to.rooms.length + to.socketIds.length === 1 && !to.all && !to.exceptRooms.length && !to.exceptIds.length) {
-      const room = to.rooms.length ? (to.rooms[0] === this._key ? null : this._local(to.rooms[0])) : to.socketIds[0];
-      if (room !== null) {
-        const members = this.rooms.get(room);
+      }
+      const opts = this._localOpts(to);
+      if (opts.rooms.size === 1 && opts.except.size === 0) {
+        const members = this.rooms.get(opts.rooms.values().next().value);
         if (members)
           for (const id of members) {
             const socket = this.nsp.sockets.get(id);
@@ -810,348 +887,386 @@ class SidecastAdapter extends Adapter {
           }
         return;
       }
+      this.apply(opts, (socket) => this._deliverTo(socket, ctx));
     }
-    const opts = this._localOpts(to);
-    if (opts.rooms.size === 1 && opts.except.size === 0) {
-      const members = this.rooms.get(opts.rooms.values().next().value);
-      if (members)
-        for (const id of members) {
-          const socket = this.nsp.sockets.get(id);
-          if (socket) this._deliverTo(socket, ctx);
+
+    _deliverTo(socket, ctx) {
+      let packet = null;
+      if (this._caps.notify && I.hasOutgoingListeners(socket)) {
+        if (!ctx.packet) ctx.packet = decodePackets(ctx.packets, this._parser);
+        packet = ctx.packet;
+      }
+      if (this._co) this._co.beforeWriteConn(socket.client.conn);
+      I.writeEncoded(socket, ctx.packets, ctx.packetOpts, packet, packet !== null);
+    }
+
+    /** sidecastd selector (keys) -> socket.io {rooms, except} of this namespace. */
+    _localOpts(to) {
+      const rooms = new Set();
+      let everyone = false;
+      for (const k of to.rooms) {
+        if (k === this._key) everyone = true;
+        else {
+          const r = this._local(k);
+          if (r !== null) rooms.add(r);
         }
-      return;
-    }
-    this.apply(opts, (socket) => this._deliverTo(socket, ctx));
-  }
-
-  _deliverTo(socket, ctx) {
-    if (socket._anyOutgoingListeners && socket._anyOutgoingListeners.length) {
-      if (!ctx.packet) ctx.packet = decodePackets(ctx.packets, this.nsp.server._parser);
-      if (ctx.packet) socket.notifyOutgoingListeners(ctx.packet);
-    }
-    const client = socket.client;
-    if (this._co) this._co.beforeWriteConn(client.conn);
-    client.writeToEngine(ctx.packets, ctx.packetOpts);
-  }
-
-  /** sidecastd selector (keys) -> socket.io {rooms, except} of this namespace. */
-  _localOpts(to) {
-    const rooms = new Set();
-    let everyone = false;
-    for (const k of to.rooms) {
-      if (k === this._key) everyone = true;
-      else {
-        const r = this._local(k);
-        if (r !== null) rooms.add(r);
       }
-    }
-    for (const id of to.socketIds) rooms.add(id); // a socket is in its own room
-    if (everyone) rooms.clear();
-    let except = NO_EXCEPT;
-    if (to.exceptRooms.length || to.exceptIds.length) {
-      except = new Set();
-      for (const k of to.exceptRooms) {
-        const r = this._local(k);
-        if (r !== null) except.add(r);
+      for (const id of to.socketIds) rooms.add(id); // a socket is in its own room
+      if (everyone) rooms.clear();
+      let except = NO_EXCEPT;
+      if (to.exceptRooms.length || to.exceptIds.length) {
+        except = new Set();
+        for (const k of to.exceptRooms) {
+          const r = this._local(k);
+          if (r !== null) except.add(r);
+        }
+        for (const id of to.exceptIds) except.add(id);
       }
-      for (const id of to.exceptIds) except.add(id);
+      if (!everyone && rooms.size === 0 && !to.all) rooms.add('\0none'); // nothing of ours
+      return { rooms, except };
     }
-    if (!everyone && rooms.size === 0 && !to.all) rooms.add('\0none'); // nothing of ours
-    return { rooms, except };
-  }
 
-  broadcastWithAck(packet, opts, clientCountCallback, ack) {
-    const flags = opts.flags || {};
-    if (flags.local) {
+    broadcastWithAck(packet, opts, clientCountCallback, ack) {
+      const flags = opts.flags || {};
+      if (flags.local) {
+        this._countOnce();
+        return super.broadcastWithAck(packet, opts, clientCountCallback, ack);
+      }
+      if (this._dirty.size !== 0 || this._recent.size !== 0) this._flushDirty();
+      const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
+      packet.nsp = this.nsp.name;
+      const timeout = flags.timeout > 0 ? flags.timeout : this.requestsTimeout;
+      const to = this._selector(opts);
+      const fast = this._caps.ids && this._caps.write !== false && this._caps.acks !== false;
+      let count = 0;
+      let encoded;
+      if (fast) {
+        packet.id = this.nsp._ids++;
+        encoded = typeof this._encode === 'function' ? this._encode(packet, packetOpts) : this.encoder.encode(packet);
+        const tooLarge = this.client.payloadError(to, encodeBroadcast(encoded, flags, timeout));
+        if (tooLarge !== null) throw this._refuse(tooLarge);
+      } else {
+        // socket.io's own path numbers the packet and writes locally first (checked with a long id)
+        packet.id = 0x7fffffff;
+        const tooLarge = this.client.payloadError(to, encodeBroadcast(this.encoder.encode(packet), flags, timeout));
+        if (tooLarge !== null) throw this._refuse(tooLarge);
+        super.broadcastWithAck(packet, opts, (n) => (count += n), ack);
+        encoded = this.encoder.encode(packet);
+      }
+      // We report every server's count at once (when sidecastd says all nodes
+      // answered), so the serverCount() socket.io asks right after is 1.
       this._countOnce();
-      return super.broadcastWithAck(packet, opts, clientCountCallback, ack);
+      this.client
+        .broadcastWithAck(
+          to,
+          encodeBroadcast(encoded, flags, timeout),
+          flags.volatile ? { volatile: true } : {},
+          (p) => {
+            count += p.expect;
+            for (const pl of p.payloads) ack(codec.decode(pl)[0]);
+            // timed out: socket.io's own timer reports the error
+            if (p.done && !p.timedOut) clientCountCallback(count);
+          },
+          timeout + 10000,
+        )
+        .catch(() => {}); // socket.io's timer reports the failure
+      if (!fast) return;
+      if (this._localCount(opts) >= FLUSH_FIRST) this.client.flush();
+      this.apply(opts, (socket) => {
+        count++;
+        socket.acks.set(packet.id, ack);
+        I.writeEncoded(socket, encoded, packetOpts, packet, this._caps.notify);
+      });
     }
-    const packetOpts = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
-    packet.nsp = this.nsp.name;
-    packet.id = this.nsp._ids++;
-    const encoded = this._encode(packet, packetOpts);
-    let count = 0;
-    this.apply(opts, (socket) => {
-      count++;
-      socket.acks.set(packet.id, ack);
-      if (typeof socket.notifyOutgoingListeners === 'function') socket.notifyOutgoingListeners(packet);
-      socket.client.writeToEngine(encoded, packetOpts);
-    });
-    // We report every server's count at once (when sidecastd says all nodes
-    // answered), so the serverCount() socket.io asks right after is 1.
-    this._countOnce();
-    const timeout = flags.timeout > 0 ? flags.timeout : this.requestsTimeout;
-    this.client
-      .broadcastWithAck(
-        this._selector(opts),
-        encodeBroadcast(encoded, flags, timeout),
-        flags.volatile ? { volatile: true } : {},
-        (p) => {
-          count += p.expect;
-          for (const pl of p.payloads) ack(codec.decode(pl)[0]);
-          // timed out: socket.io's own timer reports the error
-          if (p.done && !p.timedOut) clientCountCallback(count);
+
+    /** A Deliver that wants acks: deliver, then answer expect, answers, done. */
+    _deliverWithAck(opts, packets, packetOpts, ackId, timeoutMs) {
+      const packet = decodePackets(packets, this._parser);
+      if (!packet) return this.client.ack(ackId, { done: true });
+      let expect = 0;
+      let got = 0;
+      let finished = false;
+      let timer = null;
+      const finish = () => {
+        finished = true;
+        clearTimeout(timer);
+        this.client.ack(ackId, { done: true });
+      };
+      super.broadcastWithAck(
+        packet,
+        { rooms: opts.rooms, except: opts.except, flags: { volatile: packetOpts.volatile, compress: packetOpts.compress } },
+        (n) => (expect = n),
+        (response) => {
+          if (finished) return;
+          got++;
+          this.client.ack(ackId, { payloads: [codec.encode([response])], done: got >= expect });
+          if (got >= expect) {
+            finished = true;
+            clearTimeout(timer);
+          }
         },
-        timeout + 10000,
-      )
-      .catch(() => {}); // socket.io's timer reports the failure
-  }
-
-  /** A Deliver that wants acks: deliver, then answer expect, answers, done. */
-  _deliverWithAck(opts, packets, packetOpts, ackId, timeoutMs) {
-    const packet = decodePackets(packets, this.nsp.server._parser);
-    if (!packet) return this.client.ack(ackId, { done: true });
-    let expect = 0;
-    let got = 0;
-    let finished = false;
-    let timer = null;
-    const finish = () => {
-      finished = true;
-      clearTimeout(timer);
-      this.client.ack(ackId, { done: true });
-    };
-    super.broadcastWithAck(
-      packet,
-      { rooms: opts.rooms, except: opts.except, flags: { volatile: packetOpts.volatile, compress: packetOpts.compress } },
-      (n) => (expect = n),
-      (response) => {
-        if (finished) return;
-        got++;
-        this.client.ack(ackId, { payloads: [codec.encode([response])], done: got >= expect });
-        if (got >= expect) {
-          finished = true;
-          clearTimeout(timer);
-        }
-      },
-    );
-    if (expect === 0) return finish();
-    this.client.ack(ackId, { expect });
-    timer = setTimeout(finish, timeoutMs || this.requestsTimeout);
-  }
-
-  /* ---- cluster requests -------------------------------------------------------- */
-
-  /** The serverCount() socket.io asks right after broadcastWithAck() is 1 (see there). */
-  _countOnce() {
-    this._ackCountOnce = true;
-    process.nextTick(() => (this._ackCountOnce = false));
-  }
-
-  serverCount() {
-    if (this._ackCountOnce) {
-      this._ackCountOnce = false;
-      return Promise.resolve(1);
+      );
+      if (expect === 0) return finish();
+      this.client.ack(ackId, { expect });
+      timer = setTimeout(finish, timeoutMs || this.requestsTimeout);
     }
-    let answers = 0;
-    return this.client
-      .serverEmit(PROBE, {
-        onProgress: (p) => {
-          for (const pl of p.payloads) if (pl.length === 1 && pl[0] === KIND_PROBE) answers++;
-        },
-        timeout: this.requestsTimeout + 5000,
-      })
-      .then(() => 1 + answers);
-  }
 
-  async fetchSockets(opts) {
-    if (opts.flags && opts.flags.local) return super.fetchSockets(opts);
-    // This process's sockets come from its own maps, live; sidecastd sends
-    // everybody else's (exclude_self), so nothing is decoded twice. Entries
-    // are decoded straight from the frame: only the id, the data and this
-    // namespace's rooms become strings.
-    const ctx = fetchContext(this._prefixBytes || (this._prefixBytes = Buffer.from(this._prefix)), this._fetchIds);
-    const q = { withData: true, withRooms: true, excludeSelf: true };
-    await this.client._fetchSocketsWith(this._selector(opts), q, (buf, start, end) => decodeEntry(buf, start, end, ctx));
-    const out = this._localSockets(opts);
-    const list = ctx.list;
-    this._fetchIds = ctx.next;
-    if (ctx.withData) {
-      // all data of the answer parsed at once (codec.decodeMany)
-      const withData = [];
-      for (let i = 0; i < list.length; i++) if (list[i].handshake === undefined) withData.push(list[i]);
-      const values = codec.decodeMany(withData.map((s) => s.data));
-      for (let i = 0; i < withData.length; i++) {
-        const s = withData[i];
-        const v = values[i];
-        const data = v ? v[0] : undefined;
-        s.handshake = (v && v[1]) || {};
-        s.data = data === undefined ? {} : data;
+    /* ---- cluster requests -------------------------------------------------------- */
+
+    /** The serverCount() socket.io asks right after broadcastWithAck() is 1 (see there). */
+    _countOnce() {
+      this._ackCountOnce = true;
+      process.nextTick(() => (this._ackCountOnce = false));
+    }
+
+    serverCount() {
+      if (this._ackCountOnce) {
+        this._ackCountOnce = false;
+        return Promise.resolve(1);
       }
+      let answers = 0;
+      return this.client
+        .serverEmit(PROBE, {
+          onProgress: (p) => {
+            for (const pl of p.payloads) if (pl.length === 1 && pl[0] === KIND_PROBE) answers++;
+          },
+          timeout: this.requestsTimeout + 5000,
+        })
+        .then(() => 1 + answers);
     }
-    for (let i = 0; i < list.length; i++) out.push(list[i]);
-    return out;
-  }
 
-  /**
-   * What super.fetchSockets(opts) resolves with, without the promise. That
-   * is, for every socket (no rooms, no except: the common call), each id of
-   * `sids` with a socket in `nsp.sockets`, in `sids` order: one Map lookup
-   * per socket, each a few cache misses on a busy process. socket.io adds a
-   * socket to nsp.sockets and then (joining its own room) to sids, and
-   * removes it from both, so the two maps almost always hold the same ids in
-   * the same order: then walking them side by side gives the same list with
-   * no lookup. At the first difference, the lookups as before.
-   */
-  _localSockets(opts) {
-    const out = [];
-    if ((opts.rooms && opts.rooms.size) || (opts.except && opts.except.size)) {
-      this.apply(opts, (socket) => out.push(socket));
+    async fetchSockets(opts) {
+      if (opts.flags && opts.flags.local) return super.fetchSockets(opts);
+      // This process's sockets come from its own maps, live; sidecastd sends
+      // everybody else's (exclude_self), so nothing is decoded twice. Entries
+      // are decoded straight from the frame: only the id, the data and this
+      // namespace's rooms become strings.
+      const ctx = fetchContext(this._prefixBytes || (this._prefixBytes = Buffer.from(this._prefix)), this._fetchIds);
+      const q = { withData: true, withRooms: true, excludeSelf: true };
+      await this.client._fetchSocketsWith(this._selector(opts), q, (buf, start, end) => decodeEntry(buf, start, end, ctx));
+      const out = this._localSockets(opts);
+      const list = ctx.list;
+      this._fetchIds = ctx.next;
+      if (ctx.withData) {
+        // all data of the answer parsed at once (codec.decodeMany)
+        const withData = [];
+        for (let i = 0; i < list.length; i++) if (list[i].handshake === undefined) withData.push(list[i]);
+        const values = codec.decodeMany(withData.map((s) => s.data));
+        for (let i = 0; i < withData.length; i++) {
+          const s = withData[i];
+          const v = values[i];
+          const data = v ? v[0] : undefined;
+          s.handshake = (v && v[1]) || {};
+          s.data = data === undefined ? {} : data;
+        }
+      }
+      for (let i = 0; i < list.length; i++) out.push(list[i]);
       return out;
     }
-    const sockets = this.nsp.sockets;
-    if (sockets.size === this.sids.size) {
-      const all = sockets.values();
-      let same = true;
-      for (const id of this.sids.keys()) {
-        const socket = all.next().value;
-        if (socket.id !== id) {
-          same = false;
-          break;
-        }
-        out.push(socket);
+
+    /**
+     * What super.fetchSockets(opts) resolves with, without the promise. That
+     * is, for every socket (no rooms, no except: the common call), each id of
+     * `sids` with a socket in `nsp.sockets`, in `sids` order: one Map lookup
+     * per socket, each a few cache misses on a busy process. socket.io adds a
+     * socket to nsp.sockets and then (joining its own room) to sids, and
+     * removes it from both, so the two maps almost always hold the same ids in
+     * the same order: then walking them side by side gives the same list with
+     * no lookup. At the first difference, the lookups as before.
+     */
+    _localSockets(opts) {
+      const out = [];
+      if ((opts.rooms && opts.rooms.size) || (opts.except && opts.except.size)) {
+        this.apply(opts, (socket) => out.push(socket));
+        return out;
       }
-      if (same) return out;
-      out.length = 0;
+      const sockets = this.nsp.sockets;
+      if (sockets.size === this.sids.size) {
+        const all = sockets.values();
+        let same = true;
+        for (const id of this.sids.keys()) {
+          const socket = all.next().value;
+          if (socket.id !== id) {
+            same = false;
+            break;
+          }
+          out.push(socket);
+        }
+        if (same) return out;
+        out.length = 0;
+      }
+      for (const id of this.sids.keys()) {
+        const socket = sockets.get(id);
+        if (socket) out.push(socket);
+      }
+      return out;
     }
-    for (const id of this.sids.keys()) {
-      const socket = sockets.get(id);
-      if (socket) out.push(socket);
+
+    async sockets(rooms) {
+      const list = await this.client.fetchSockets(this._selector({ rooms }), { excludeSelf: true });
+      const ids = await super.sockets(rooms);
+      for (const s of list) ids.add(s.socketId);
+      return ids;
     }
-    return out;
-  }
 
-  async sockets(rooms) {
-    const list = await this.client.fetchSockets(this._selector({ rooms }), { excludeSelf: true });
-    const ids = await super.sockets(rooms);
-    for (const s of list) ids.add(s.socketId);
-    return ids;
-  }
-
-  addSockets(opts, rooms) {
-    super.addSockets(opts, rooms);
-    if (opts.flags && opts.flags.local) return;
-    this._apply(opts, { join: this._keys(rooms) });
-  }
-
-  delSockets(opts, rooms) {
-    super.delSockets(opts, rooms);
-    if (opts.flags && opts.flags.local) return;
-    this._apply(opts, { leave: this._keys(rooms) });
-  }
-
-  disconnectSockets(opts, close) {
-    super.disconnectSockets(opts, close);
-    if (opts.flags && opts.flags.local) return;
-    this._apply(opts, { disconnect: true, close: !!close });
-  }
-
-  _apply(opts, what) {
-    what.filter = this._selector(opts);
-    this.client.apply(what).catch((err) => {
-      // an 'error' event nobody listens to would throw: report it only if asked
-      if (this.listenerCount('error')) this.emit('error', err);
-    });
-  }
-
-  /** Apply forwarded by sidecastd (ours included: join/leave are idempotent). */
-  _onApply(a) {
-    const opts = this._localOpts(a.filter || NO_ONE);
-    const join = [];
-    for (const k of a.join) {
-      const r = this._local(k);
-      if (r !== null) join.push(r);
+    addSockets(opts, rooms) {
+      super.addSockets(opts, rooms);
+      if (opts.flags && opts.flags.local) return;
+      this._apply(opts, { join: this._keys(rooms) });
     }
-    const leave = [];
-    for (const k of a.leave) {
-      const r = this._local(k);
-      if (r !== null) leave.push(r);
-    }
-    const picked = [];
-    this.apply(opts, (socket) => picked.push(socket));
-    for (const socket of picked) {
-      if (join.length) socket.join(join);
-      for (const r of leave) socket.leave(r);
-      if (a.disconnect) socket.disconnect(a.close);
-    }
-  }
 
-  serverSideEmit(packet) {
-    const withAck = typeof packet[packet.length - 1] === 'function';
-    const ack = withAck ? packet.pop() : null;
-    const nsp = Buffer.from(this.nsp.name);
-    const body = codec.encode(packet);
-    const payload = Buffer.allocUnsafe(3 + nsp.length + body.length);
-    payload[0] = KIND_SERVER_EMIT;
-    payload.writeUInt16BE(nsp.length, 1);
-    nsp.copy(payload, 3);
-    body.copy(payload, 3 + nsp.length);
-    if (!withAck) {
-      this.client.serverEmit(payload).catch((err) => {
+    delSockets(opts, rooms) {
+      super.delSockets(opts, rooms);
+      if (opts.flags && opts.flags.local) return;
+      this._apply(opts, { leave: this._keys(rooms) });
+    }
+
+    disconnectSockets(opts, close) {
+      super.disconnectSockets(opts, close);
+      if (opts.flags && opts.flags.local) return;
+      this._apply(opts, { disconnect: true, close: !!close });
+    }
+
+    _apply(opts, what) {
+      what.filter = this._selector(opts);
+      this.client.apply(what).catch((err) => {
+        // an 'error' event nobody listens to would throw: report it only if asked
         if (this.listenerCount('error')) this.emit('error', err);
       });
-      return;
     }
-    let expected = 0;
-    const responses = [];
-    let settled = false;
-    const settle = (err) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      ack(err, responses);
-    };
-    const timer = setTimeout(
-      () => settle(new TimeoutError(`timeout reached: only ${responses.length} responses received out of ${expected}`)),
-      this.requestsTimeout,
-    );
-    this.client
-      .serverEmit(payload, {
-        onProgress: (p) => {
-          expected += p.expect;
-          for (const pl of p.payloads) {
-            if (pl.length === 1 && pl[0] === KIND_ABSENT) expected--;
-            else responses.push(codec.decode(pl)[0]);
-          }
-          if (p.done) {
-            if (p.timedOut || responses.length < expected)
-              settle(
-                new TimeoutError(`timeout reached: only ${responses.length} responses received out of ${expected}`),
-              );
-            else settle(null);
-          }
-        },
-        timeout: this.requestsTimeout + 5000,
-      })
-      .catch((err) => settle(err));
-  }
 
-  _onServerEmit(args, ackId) {
-    if (!Array.isArray(args)) args = [];
-    if (ackId) {
-      let answered = false;
-      args.push((response) => {
-        if (answered) return;
-        answered = true;
-        this.client.ack(ackId, { payloads: [codec.encode([response])], done: true });
-      });
+    /** Apply forwarded by sidecastd (ours included: join/leave are idempotent). */
+    _onApply(a) {
+      const opts = this._localOpts(a.filter || NO_ONE);
+      const join = [];
+      for (const k of a.join) {
+        const r = this._local(k);
+        if (r !== null) join.push(r);
+      }
+      const leave = [];
+      for (const k of a.leave) {
+        const r = this._local(k);
+        if (r !== null) leave.push(r);
+      }
+      const picked = [];
+      this.apply(opts, (socket) => picked.push(socket));
+      for (const socket of picked) {
+        if (join.length) socket.join(join);
+        for (const r of leave) socket.leave(r);
+        if (a.disconnect) socket.disconnect(a.close);
+      }
     }
-    this.nsp._onServerSideEmit(args);
-  }
 
-  /* ---- lookups ------------------------------------------------------------- */
+    serverSideEmit(packet) {
+      const withAck = typeof packet[packet.length - 1] === 'function';
+      const ack = withAck ? packet.pop() : null;
+      const nsp = Buffer.from(this.nsp.name);
+      const body = codec.encode(packet);
+      const payload = Buffer.allocUnsafe(3 + nsp.length + body.length);
+      payload[0] = KIND_SERVER_EMIT;
+      payload.writeUInt16BE(nsp.length, 1);
+      nsp.copy(payload, 3);
+      body.copy(payload, 3 + nsp.length);
+      const tooLarge = this.client.payloadError(null, payload);
+      if (tooLarge !== null) throw this._refuse(tooLarge);
+      if (this._dirty.size !== 0 || this._recent.size !== 0) this._flushDirty();
+      if (!withAck) {
+        this.client.serverEmit(payload).catch((err) => {
+          if (this.listenerCount('error')) this.emit('error', err);
+        });
+        return;
+      }
+      let expected = 0; // answers the servers that got it announced
+      const responses = [];
+      let last = null; // the last Progress
+      let settled = false;
+      const settle = (err) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) err.responses = responses;
+        ack(err, responses);
+      };
+      // sidecastd's answer at its request_timeout_ms says who did not answer: it wins
+      // over this timer, which fires only if it does not come (a margin later)
+      const timer = setTimeout(
+        () => settle(this._serverEmitTimeout(responses.length, expected, last, `no final answer from sidecastd within ${this.requestsTimeout + CLUSTER_MARGIN_MS} ms`)),
+        this.requestsTimeout + CLUSTER_MARGIN_MS,
+      );
+      this.client
+        .serverEmit(payload, {
+          onProgress: (p) => {
+            last = p;
+            expected += p.expect;
+            for (const pl of p.payloads) {
+              if (pl.length === 1 && pl[0] === KIND_ABSENT) expected--;
+              else responses.push(codec.decode(pl)[0]);
+            }
+            if (p.done) {
+              if (p.timedOut || responses.length < expected)
+                settle(this._serverEmitTimeout(responses.length, expected, p, null));
+              else settle(null);
+            }
+          },
+          timeout: this.requestsTimeout + 2 * CLUSTER_MARGIN_MS,
+        })
+        .catch((err) => settle(err));
+    }
 
-  /**
-   * Where is a session (engine.io id), socket or user, cluster-wide.
-   * @param {{sessionId?: string, socketId?: string, userId?: string}} key
-   */
-  lookup(key, opts) {
-    return this.client.lookup(key, opts);
-  }
+    /**
+     * socket.io's "timeout reached: only N responses received out of M",
+     * where M counts the servers of the nodes that never answered too (at
+     * least one each), and then what sidecastd said: how many nodes were
+     * expected, how many answered, which did not.
+     */
+    _serverEmitTimeout(got, expected, p, why) {
+      const exp = p ? p.nodesExpected || 0 : 0;
+      const ans = p ? p.nodesAnswered || 0 : 0;
+      const missing = p && p.nodesMissing ? p.nodesMissing : [];
+      const silent = Math.max(0, exp - ans);
+      let msg = `timeout reached: only ${got} responses received out of ${silent ? 'at least ' : ''}${expected + silent}`;
+      const detail = [];
+      if (why) detail.push(why);
+      if (exp) detail.push(`${ans} of ${exp} nodes answered`);
+      if (missing.length) detail.push(`no answer from ${missing.join(', ')}${silent > missing.length ? ` and ${silent - missing.length} more` : ''}`);
+      if (detail.length) msg += ` (${detail.join('; ')})`;
+      const err = new TimeoutError(msg);
+      err.nodesExpected = exp;
+      err.nodesAnswered = ans;
+      err.nodesMissing = missing;
+      return err;
+    }
 
-  /** Is user U online, with how many sockets on how many nodes (needs opts.userId). */
-  presence(userId, opts) {
-    return this.client.presence(userId, opts);
+    _onServerEmit(args, ackId) {
+      if (!Array.isArray(args)) args = [];
+      if (ackId) {
+        let answered = false;
+        args.push((response) => {
+          if (answered) return;
+          answered = true;
+          this.client.ack(ackId, { payloads: [codec.encode([response])], done: true });
+        });
+      }
+      I.serverSideEmitArrived(this.nsp, args);
+    }
+
+    /* ---- lookups ------------------------------------------------------------- */
+
+    /**
+     * Where is a session (engine.io id), socket or user, cluster-wide.
+     * @param {{sessionId?: string, socketId?: string, userId?: string}} key
+     */
+    lookup(key, opts) {
+      return this.client.lookup(key, opts);
+    }
+
+    /** Is user U online, with how many sockets on how many nodes (needs opts.userId). */
+    presence(userId, opts) {
+      return this.client.presence(userId, opts);
+    }
   }
+  classes.set(Base, SidecastAdapter);
+  return SidecastAdapter;
 }
 
 /**
@@ -1159,7 +1274,8 @@ class SidecastAdapter extends Adapter {
  * @param {string} [opts.path] sidecastd socket ($SIDECAST_SOCKET or /run/sidecast/sidecast.sock)
  * @param {SidecastClient} [opts.client] an existing client to use (not closed by the adapter)
  * @param {(socket) => string|undefined} [opts.userId] user id of a socket, registered for lookups / presence
- * @param {boolean|((socket) => object)} [opts.handshake=false] also ship socket.handshake (or this function's result) for other nodes' fetchSockets()
+ * @param {boolean|((socket) => object)} [opts.handshake=true] ship socket.handshake (or this function's result) for other nodes' fetchSockets(); false: none (less memory in sidecastd, smaller fetchSockets answers)
+ * @param {{warn: Function, info?: Function}|false} [opts.logger=console] where an outage of sidecastd is logged (once)
  * @param {number} [opts.requestsTimeout=5000] serverSideEmit-with-ack / broadcast-with-ack default timeout, ms
  * @param {boolean} [opts.coalesceWrites=true] write a client's messages of one event-loop turn with one system call (see lib/coalesce.js)
  * @returns {(nsp) => SidecastAdapter} for io.adapter()
@@ -1170,11 +1286,20 @@ function createAdapter(opts = {}) {
   return function sidecastAdapter(nsp) {
     let hub = hubs.get(nsp.server);
     if (!hub || hub.closing) hubs.set(nsp.server, (hub = new Hub(o)));
-    return new SidecastAdapter(nsp, hub, o);
+    const peers = I.peersOf(nsp.server);
+    const C = adapterClass(peers.Adapter);
+    return new C(nsp, hub, o, peers);
   };
 }
 
 // internals, for the unit tests
 const _internals = { encodeBroadcast, decodeBroadcast, decodeEntry, fetchContext, idStore, wsFrame, wsFrameOfBytes };
 
-module.exports = { createAdapter, SidecastAdapter, _internals };
+module.exports = {
+  createAdapter,
+  /** the adapter class on the default socket.io's Adapter (adapters of another copy extend that one's) */
+  get SidecastAdapter() {
+    return adapterClass(I.peersOf(null).Adapter);
+  },
+  _internals,
+};

@@ -42,6 +42,43 @@ const CLIENT_FEATURES = Feature.NODE_VERSIONS;
 const MAX_INBOUND_FRAME = 64 * 1024 * 1024;
 const DEFAULT_SOCKET = '/run/sidecast/sidecast.sock';
 const BATCH_BYTES = 1024 * 1024;
+/** sidecastd's defaults, assumed until its Welcome says (max_frame_bytes 17m, max_payload_bytes 16m) */
+const DEFAULT_MAX_FRAME = 17 * 1024 * 1024;
+const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+/**
+ * A cluster request (fetchSockets, apply, a server emit or broadcast with
+ * acks) waits this much longer than its time limit: sidecastd's own answer
+ * at its request_timeout_ms (which nodes answered, which did not) then
+ * arrives before the client's timer fires.
+ */
+const CLUSTER_MARGIN_MS = 1000;
+
+/** What to do about a failed connection to sidecastd, by errno. */
+function hintFor(code, path) {
+  switch (code) {
+    case 'ENOENT':
+      return `no socket at ${path}: start sidecastd (systemctl start sidecast), or point the adapter's path / $SIDECAST_SOCKET at its socket`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied on ${path}: add the app's user to the socket's group (usermod -aG sidecast <user>, then restart the app) or run the app with that group`;
+    case 'ECONNREFUSED':
+      return `nobody listens on ${path}: sidecastd is stopped or restarting; start it`;
+    case 'ENOTSOCK':
+    case 'ENOTDIR':
+      return `${path} is not a Unix socket: point the adapter's path / $SIDECAST_SOCKET at sidecastd's socket`;
+    default:
+      return `check that sidecastd runs and listens on ${path}`;
+  }
+}
+
+/** The logger option: an object with warn() (info() optional), or false for none. */
+function loggerOf(l) {
+  if (l === false || l === null) return { warn() {}, info() {} };
+  if (!l) return { warn: (m) => console.warn(m), info: (m) => console.info(m) };
+  const warn = typeof l.warn === 'function' ? l.warn.bind(l) : typeof l === 'function' ? l : () => {};
+  const info = typeof l.info === 'function' ? l.info.bind(l) : warn;
+  return { warn, info };
+}
 const TAG_ID = (1 << 3) | 0; // Frame.id, varint
 const TAG_SOCKET_LIST = (41 << 3) | 2; // Frame.socket_list
 const TAG_SOCKETS = (1 << 3) | 2; // SocketList.sockets
@@ -176,6 +213,8 @@ class Mirror {
  * @property {number} [maxOutputBytes=8388608] unsent bytes above which volatile emits are dropped
  * @property {number} [maxBufferedBytes=67108864] unsent bytes above which every emit is dropped (counted)
  * @property {boolean} [autoConnect=true] connect in the constructor
+ * @property {{warn: Function, info?: Function}|false} [logger=console] where the first failure of an outage
+ *   (and the recovery) is logged; false: nowhere (the 'unreachable' event still fires)
  */
 
 class SidecastClient extends EventEmitter {
@@ -194,7 +233,10 @@ class SidecastClient extends EventEmitter {
     /** node id / name / max frame size from the last Welcome */
     this.nodeId = '';
     this.nodeName = '';
-    this.maxFrameBytes = 1024 * 1024;
+    this.maxFrameBytes = DEFAULT_MAX_FRAME;
+    /** largest emit / server emit payload sidecastd takes (its max_payload_bytes; 0: it did not say) */
+    this.maxPayloadBytes = DEFAULT_MAX_PAYLOAD;
+    this.logger = loggerOf(opts.logger);
     /**
      * From the last Welcome: sidecastd's Feature bits (0: it predates
      * negotiation, or not connected yet), its protocol version and the oldest
@@ -226,6 +268,8 @@ class SidecastClient extends EventEmitter {
     this._inLen = 0;
     this._readyWaiters = [];
     this._rawLists = 0; // requests in flight that decode their SocketList frames themselves
+    this._outage = null; // {since, reported, error}: not connected since (null: connected, or never tried)
+    this._lastError = null;
     if (opts.autoConnect !== false) this._connect();
   }
 
@@ -247,7 +291,7 @@ class SidecastClient extends EventEmitter {
       const w = { resolve, reject, timer: null };
       w.timer = setTimeout(() => {
         this._readyWaiters = this._readyWaiters.filter((x) => x !== w);
-        reject(new TimeoutError(`not connected to sidecastd at ${this.path} within ${timeout} ms`));
+        reject(this._notConnected(`not connected to sidecastd at ${this.path} within ${timeout} ms`));
       }, timeout);
       this._readyWaiters.push(w);
     });
@@ -288,6 +332,7 @@ class SidecastClient extends EventEmitter {
     sock.on('error', (err) => {
       this._lastError = err;
     });
+    if (!this._outage) this._outage = { since: Date.now(), reported: false, error: null };
     sock.on('close', () => this._onClose(sock));
   }
 
@@ -295,6 +340,12 @@ class SidecastClient extends EventEmitter {
     this.nodeId = w.nodeId;
     this.nodeName = w.nodeName;
     if (w.maxFrameBytes) this.maxFrameBytes = w.maxFrameBytes;
+    // 0: a sidecastd from before it said; only the frame size is then known
+    this.maxPayloadBytes = w.maxPayloadBytes || 0;
+    const outage = this._outage;
+    this._outage = null;
+    if (outage && outage.reported)
+      this.logger.info(`sidecast: connected to sidecastd at ${this.path} after ${Date.now() - outage.since} ms unreachable`);
     // absent fields (a sidecastd from before negotiation) decode as 0
     this.serverFeatures = num(w.features);
     this.serverProtocolVersion = w.protocolVersion || 0;
@@ -314,7 +365,7 @@ class SidecastClient extends EventEmitter {
     for (const q of queue) {
       if (now - q.at > this.queueTimeout) {
         this.counters.droppedDisconnected++;
-        if (q.req) this._fail(q.req, new TimeoutError(`sidecastd was unreachable for ${now - q.at} ms`));
+        if (q.req) this._fail(q.req, new TimeoutError(`sidecastd was unreachable for ${now - q.at} ms`, { cause: outage && outage.error }));
         continue;
       }
       if (q.req && !this._pending.has(q.id)) continue; // timed out while queued
@@ -351,12 +402,49 @@ class SidecastClient extends EventEmitter {
     }
     if (wasReady) this.emit('disconnect', err);
     if (this._closed) return;
+    if (!wasReady) this._failedAttempt(this._lastError);
+    else this._outage = { since: Date.now(), reported: false, error: this._lastError };
     this.counters.reconnects += wasReady ? 1 : 0;
     const jitter = 0.75 + Math.random() * 0.5;
     const delay = Math.round(this._delay * jitter);
     this._delay = Math.min(this._delay * 2, this.reconnectMax);
     this._retryTimer = setTimeout(() => this._connect(), delay);
     this._retryTimer.unref && this._everConnected && this._retryTimer.unref();
+  }
+
+  /**
+   * A connection attempt failed. The first failure of an outage is logged
+   * (logger.warn) and emitted as 'unreachable' with its errno and a hint;
+   * later ones only update the outage's error (what timeouts say).
+   */
+  _failedAttempt(err) {
+    const outage = this._outage || (this._outage = { since: Date.now(), reported: false, error: null });
+    if (err) outage.error = err;
+    if (outage.reported) return;
+    outage.reported = true;
+    const e = outage.error || new Error('connection closed during the handshake');
+    const code = e.code || 'EHANDSHAKE';
+    const info = {
+      path: this.path,
+      code,
+      errno: typeof e.errno === 'number' ? e.errno : null,
+      syscall: e.syscall || null,
+      hint: hintFor(code, this.path),
+      error: e,
+    };
+    this.logger.warn(
+      `sidecast: cannot reach sidecastd at ${this.path} (${code}): ${info.hint}. ` +
+        `Retrying up to every ${this.reconnectMax} ms; emits wait (up to ${this.queueLimit}), requests fail after their timeout; local sockets are served`,
+    );
+    this.emit('unreachable', info);
+  }
+
+  /** A TimeoutError for a call that waited for a connection, with the outage's error as its cause. */
+  _notConnected(msg) {
+    const e = (this._outage && this._outage.error) || this._lastError;
+    if (!e) return new TimeoutError(msg);
+    const code = e.code || '';
+    return new TimeoutError(`${msg}: ${e.message}${code ? ` (${hintFor(code, this.path)})` : ''}`, { cause: e });
   }
 
   /**
@@ -503,7 +591,7 @@ class SidecastClient extends EventEmitter {
         if (req.queued) {
           const at = this._queue.findIndex((q) => q.req === req);
           if (at >= 0) this._queue.splice(at, 1);
-          return reject(new TimeoutError(`not connected to sidecastd at ${this.path} for ${ms} ms`));
+          return reject(this._notConnected(`not connected to sidecastd at ${this.path} for ${ms} ms`));
         }
         reject(new TimeoutError(`no answer from sidecastd within ${ms} ms`));
       }, ms);
@@ -778,9 +866,10 @@ class SidecastClient extends EventEmitter {
 
   /** broadcast() without argument normalisation: `to` must already be a plain selector. */
   broadcastRaw(to, payload, flags) {
-    if (payload.length > this._payloadRoom(to)) {
+    const tooLarge = this.payloadError(to, payload);
+    if (tooLarge !== null) {
       this.counters.refusedTooLarge++;
-      this.emit('dropped', { emit: { to, payload } }, this._tooLarge(payload));
+      this.emit('dropped', { emit: { to, payload } }, tooLarge);
       return false;
     }
     const e = emitMsg(to, payload);
@@ -821,18 +910,41 @@ class SidecastClient extends EventEmitter {
     return this.maxFrameBytes - n;
   }
 
-  _tooLarge(payload) {
-    return new SidecastError(
-      'TOO_LARGE',
-      `payload of ${payload.length} bytes does not fit in sidecastd's max_frame_bytes ${this.maxFrameBytes}`,
-    );
+  /**
+   * Would sidecastd refuse this payload with this selector (over its
+   * max_payload_bytes, or a frame over its max_frame_bytes)? The error
+   * (code TOO_LARGE, with `size` and `limit`) if so, else null. Counts
+   * nothing: callers that refuse count it (counters.refusedTooLarge).
+   * @param {object|null} to a selector
+   * @param {Uint8Array} payload
+   */
+  payloadError(to, payload) {
+    const n = payload ? payload.length : 0;
+    const max = this.maxPayloadBytes;
+    if (max > 0 && n > max) return this._tooLarge(n, max, `sidecastd's max_payload_bytes ${max}`);
+    const room = this._payloadRoom(to);
+    if (n > room) return this._tooLarge(n, room, `a frame of sidecastd's max_frame_bytes ${this.maxFrameBytes}`);
+    return null;
+  }
+
+  _tooLarge(n, limit, what) {
+    const e = new SidecastError('TOO_LARGE', `payload of ${n} bytes is over ${what}: sent to nobody`);
+    e.size = n;
+    e.limit = limit;
+    return e;
+  }
+
+  /** Write what is queued in this turn's batch now (not at the end of the turn). */
+  flush() {
+    if (this._w !== null && this._ready) this._flush();
   }
 
   _progressRequest(frame, onProgress, timeout) {
     const m = frame.emit || frame.serverEmit;
-    if (m.payload && m.payload.length > this._payloadRoom(m.to)) {
+    const tooLarge = this.payloadError(m.to || null, m.payload);
+    if (tooLarge !== null) {
       this.counters.refusedTooLarge++;
-      return Promise.reject(this._tooLarge(m.payload));
+      return Promise.reject(tooLarge);
     }
     let last = null;
     return this._request(
@@ -848,12 +960,13 @@ class SidecastClient extends EventEmitter {
           timedOut: p.timedOut,
           nodesExpected: p.nodesExpected,
           nodesAnswered: p.nodesAnswered,
+          nodesMissing: p.nodesMissing || [],
         };
         if (onProgress) onProgress(last);
         return p.done;
       },
       () => last,
-      timeout,
+      timeout > 0 ? timeout : this.timeout + CLUSTER_MARGIN_MS,
     );
   }
 
@@ -866,9 +979,10 @@ class SidecastClient extends EventEmitter {
     const m = { payload: bytes(payload) };
     if (local) m.local = true;
     if (!wantAck) {
-      if (m.payload && m.payload.length > this._payloadRoom(null)) {
+      const tooLarge = this.payloadError(null, m.payload);
+      if (tooLarge !== null) {
         this.counters.refusedTooLarge++;
-        return Promise.reject(this._tooLarge(m.payload));
+        return Promise.reject(tooLarge);
       }
       this._send({ serverEmit: m }, false);
       return Promise.resolve(null);
@@ -913,7 +1027,7 @@ class SidecastClient extends EventEmitter {
         return !f.socketList.more;
       },
       () => out,
-      opts.timeout,
+      opts.timeout > 0 ? opts.timeout : this.timeout + CLUSTER_MARGIN_MS,
     );
   }
 
@@ -941,7 +1055,7 @@ class SidecastClient extends EventEmitter {
         return !f.socketList.more;
       },
       () => undefined,
-      opts.timeout,
+      opts.timeout > 0 ? opts.timeout : this.timeout + CLUSTER_MARGIN_MS,
       onEntry,
     );
     this._rawLists++;
@@ -1030,7 +1144,7 @@ class SidecastClient extends EventEmitter {
     if (a.disconnect) m.disconnect = true;
     if (a.close) m.close = true;
     if (a.local) m.local = true;
-    return this._request({ apply: m }, (f) => !!f.ok, () => undefined, timeout);
+    return this._request({ apply: m }, (f) => !!f.ok, () => undefined, timeout > 0 ? timeout : this.timeout + CLUSTER_MARGIN_MS);
   }
 
   /**
@@ -1109,4 +1223,4 @@ class SidecastClient extends EventEmitter {
   }
 }
 
-module.exports = { SidecastClient, PROTOCOL_VERSION, Feature, CLIENT_FEATURES, num, sel };
+module.exports = { SidecastClient, PROTOCOL_VERSION, Feature, CLIENT_FEATURES, CLUSTER_MARGIN_MS, num, sel, hintFor };

@@ -20,6 +20,8 @@
  * in the same event-loop iteration.
  */
 
+const { rawStreamOf } = require('./internals');
+
 const MARK = Symbol('sidecast.corkedIn');
 
 class Coalescer {
@@ -39,11 +41,8 @@ class Coalescer {
 
   /** beforeWrite() by the socket's engine.io connection (socket.client.conn, what socket.conn returns). */
   beforeWriteConn(conn) {
-    const t = conn && conn.transport;
-    if (!t || t.writable) return;
-    const ws = t.socket;
-    const raw = ws && ws._socket;
-    if (!raw || raw[MARK] === this._turn || raw.destroyed || typeof raw.cork !== 'function') return;
+    const raw = rawStreamOf(conn);
+    if (raw === null || raw[MARK] === this._turn) return;
     raw[MARK] = this._turn;
     raw.cork();
     this.corked++;

@@ -132,4 +132,4 @@ function decodeMany(bufs) {
   return out;
 }
 
-module.exports = { encode, decode, decodeMany };
+module.exports = { encode, decode, decodeMany, hasBinary };

@@ -23,10 +23,10 @@ class SidecastError extends Error {
   /**
    * @param {string} code  short code name, e.g. 'NOT_FOUND'
    * @param {string} message
-   * @param {{ref?: string, fatal?: boolean}} [extra]
+   * @param {{ref?: string, fatal?: boolean, cause?: Error}} [extra] cause: what made it fail (an Error's `cause`)
    */
   constructor(code, message, extra = {}) {
-    super(message);
+    super(message, extra.cause ? { cause: extra.cause } : undefined);
     this.name = 'SidecastError';
     this.code = code;
     this.ref = extra.ref || '';
@@ -44,8 +44,8 @@ class TimeoutError extends SidecastError {
 
 /** sidecastd is not connected and the call could not wait (or the connection dropped mid-call). */
 class DisconnectedError extends SidecastError {
-  constructor(message, code = 'DISCONNECTED') {
-    super(code, message);
+  constructor(message, code = 'DISCONNECTED', extra) {
+    super(code, message, extra);
     this.name = 'DisconnectedError';
   }
 }
