@@ -3,9 +3,11 @@
  * The exposition follows the Prometheus text format 0.0.4: one HELP and one
  * TYPE line per family, then its samples; label values escaped; histograms
  * as cumulative _bucket{le=...} series ending in +Inf, then _sum and _count.
- * Every counter of SC_COUNTERS is exported as sidecast_<name>_total, so the
- * `stats` reply and /metrics read the same table. Process metrics use the
- * standard process_* names (what client libraries and dashboards expect). */
+ * Every counter of SC_COUNTERS is exported exactly once, read from the same
+ * table as the `stats` reply: as a label of a family (a loss, refusal or HTTP
+ * refusal reason; an emit kind; a lookup source) or on its own as
+ * sidecast_<name>_total. Process metrics use the standard process_* names
+ * (what client libraries and dashboards expect). */
 #include "metrics.h"
 #include "cluster.h"
 #include "http.h"
@@ -18,6 +20,7 @@
 #include <dirent.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,21 +178,16 @@ static void histogram(sc_buf *b, const char *name, const char *label, const char
     }
 }
 
-/* ---- the families -------------------------------------------------------------- */
+/* ---- the counters of stats.h ----------------------------------------------------- */
 
-static void one_counter(const char *name, const char *help, uint64_t value, void *ud)
-{
-    sc_buf *b = ud;
-    char full[160];
-    snprintf(full, sizeof(full), P "%s_total", name);
-    family(b, full, "counter", help);
-    sample(b, full, value);
-}
+/* Every counter of SC_COUNTERS is exported once: as a label of one of the
+ * families below when it is one reason or kind among several, otherwise on
+ * its own as sidecast_<name>_total. The families read the same counters at
+ * scrape time, so /metrics and the `stats` reply always agree. */
+#define STAT_AT(off) (*(const uint64_t *)((const char *)&sc_stat + (off)))
 
-/* Every drop and refusal under one family, by reason: what an alert on
- * "anything is being dropped" needs. Read from the counters at scrape time. */
 typedef struct reason_map {
-    size_t offset;
+    size_t offset; /* of the counter in sc_stats */
     const char *reason;
 } reason_map;
 
@@ -197,14 +195,34 @@ typedef struct reason_map {
     {                                                                                              \
         offsetof(sc_stats, field), reason                                                          \
     }
-static const reason_map reasons[] = {
+/* Messages accepted for delivery that did not reach a receiver (an app
+ * connection here, or another node): what a message-loss alert watches.
+ * volatile_* are volatile messages, dropped by design under pressure. */
+static const reason_map lost[] = {
     R(drops_volatile_slow_reader, "volatile_slow_reader"),
-    R(disconnects_slow_reader, "slow_reader_disconnect"),
-    R(frame_timeouts, "frame_timeout"),
     R(drops_volatile_client_memory, "volatile_client_memory"),
+    R(outbox_dropped_volatile, "volatile_outbox_full"),
+    R(disconnects_slow_reader, "slow_reader_disconnect"),
     R(disconnects_client_memory, "client_memory_disconnect"),
+    R(outbox_dropped_full, "outbox_full"),
+    R(redis_commands_lost, "redis_command_lost"),
+    R(dircache_unreceived, "targeted_unreceived"),
+    R(targeted_unreceived, "targeted_unreceived_directory"),
+    R(targeted_no_route, "targeted_no_route"),
+    R(dircache_stale_received, "targeted_stale_route"),
+    R(cluster_malformed, "malformed_envelope"),
+    R(cluster_newer_version_dropped, "newer_cluster_version"),
+    R(cluster_unknown_origin_dropped, "too_many_origins"),
+};
+
+/* App connections, frames and requests refused (an error to the app, or the
+ * connection closed): app bugs, access control and limits. Limits are named
+ * by their configuration key. */
+static const reason_map refused[] = {
     R(connections_refused_limit, "max_connections"),
     R(connections_refused_fd, "out_of_fds"),
+    R(connections_refused_peer, "peer_not_allowed"),
+    R(frame_timeouts, "frame_timeout"),
     R(refused_malformed, "malformed_frame"),
     R(refused_too_large, "frame_too_large"),
     R(refused_unknown_message, "unknown_message"),
@@ -213,44 +231,105 @@ static const reason_map reasons[] = {
     R(refused_duplicate, "duplicate_socket"),
     R(refused_not_found, "socket_not_found"),
     R(refused_invalid, "invalid_request"),
-    R(outbox_dropped_volatile, "outbox_full_volatile"),
-    R(outbox_dropped_full, "outbox_full"),
-    R(cluster_malformed, "malformed_envelope"),
-    R(cluster_unknown_origin_dropped, "too_many_origins"),
-    R(cluster_newer_version_dropped, "newer_cluster_version"),
+    R(refused_payload_limit, "max_payload_bytes"),
+    R(refused_name_limit, "max_name_bytes"),
+    R(refused_sockets_limit, "max_sockets_per_connection"),
+    R(refused_rooms_limit, "max_rooms_per_socket"),
+    R(refused_data_limit, "max_socket_data_bytes"),
+    R(refused_pending_limit, "max_pending_per_connection"),
     R(requests_refused_limit, "max_pending_requests"),
     R(requests_unavailable, "redis_unavailable"),
-    R(requests_timeout, "request_timeout"),
     R(requests_shutdown, "shutting_down"),
-    R(relay_timeouts, "relay_timeout"),
-    R(responses_late, "late_response"),
-    R(acks_unknown, "unknown_ack"),
-    R(redis_commands_lost, "redis_command_lost"),
-    R(dircache_unreceived, "targeted_unreceived"),
-    R(targeted_unreceived, "targeted_unreceived_directory"),
-    R(targeted_no_route, "targeted_no_route"),
-    R(dircache_stale_received, "targeted_stale_route"),
     R(session_data_refused, "session_data_limit"),
-    R(http_bad_requests, "http_bad_request"),
-    R(http_too_large, "http_too_large"),
-    R(http_bad_method, "http_bad_method"),
+};
+
+/* HTTP requests and connections on http_listen not answered 200: port
+ * probes, scanners, slow or idle peers. Noise for message delivery. */
+static const reason_map http_refused[] = {
+    R(http_bad_requests, "bad_request"),
+    R(http_too_large, "too_large"),
+    R(http_not_found, "not_found"),
+    R(http_bad_method, "bad_method"),
     R(http_refused_limit, "http_max_connections"),
-    R(http_timeouts, "http_timeout"),
-    R(http_evicted, "http_evicted"),
+    R(http_timeouts, "timeout"),
+    R(http_evicted, "evicted"),
+};
+
+/* Labels of sidecast_emits_total{scope="local"} (by emit kind) and of
+ * sidecast_directory_lookups_total. */
+static const reason_map emits_local[SC_EMIT_KINDS] = {
+    R(emits_socket, "socket"),
+    R(emits_room, "room"),
+    R(emits_all, "all"),
+    R(emits_user, "user"),
+};
+static const reason_map lookups[] = {
+    R(lookups_local, "local"),
+    R(lookups_redis, "redis"),
 };
 #undef R
 
-static void drops(sc_buf *b)
+typedef struct reason_family {
+    const char *name;
+    const char *help;
+    const reason_map *map;
+    size_t n;
+} reason_family;
+
+static const reason_family reason_families[] = {
+    {P "messages_lost_total",
+     "messages that did not reach a receiver (an app here or another node), by reason; "
+     "volatile_*: volatile messages dropped under pressure",
+     lost, SC_ARRAY_LEN(lost)},
+    {P "refused_total",
+     "app connections, frames and requests refused or closed with an error, by reason "
+     "(limits by their setting)",
+     refused, SC_ARRAY_LEN(refused)},
+    {P "http_refused_total",
+     "HTTP requests and connections on http_listen refused, timed out or not found, by reason",
+     http_refused, SC_ARRAY_LEN(http_refused)},
+};
+
+/* Is the counter at `offset` exported as a label of a family? */
+static bool labelled(size_t offset)
 {
-    const char *n = P "dropped_total";
-    family(b, n, "counter",
-           "frames, messages, connections and requests dropped or refused, by reason "
-           "(each also has its own counter)");
-    for (size_t i = 0; i < SC_ARRAY_LEN(reasons); i++) {
-        uint64_t v = *(const uint64_t *)((const char *)&sc_stat + reasons[i].offset);
-        sample1(b, n, "reason", reasons[i].reason, v);
+    for (size_t f = 0; f < SC_ARRAY_LEN(reason_families); f++)
+        for (size_t i = 0; i < reason_families[f].n; i++)
+            if (reason_families[f].map[i].offset == offset)
+                return true;
+    for (size_t i = 0; i < SC_ARRAY_LEN(emits_local); i++)
+        if (emits_local[i].offset == offset)
+            return true;
+    for (size_t i = 0; i < SC_ARRAY_LEN(lookups); i++)
+        if (lookups[i].offset == offset)
+            return true;
+    return false;
+}
+
+static void counter(sc_buf *b, const char *name, const char *help, uint64_t value)
+{
+    char full[160];
+    snprintf(full, sizeof(full), P "%s_total", name);
+    family(b, full, "counter", help);
+    sample(b, full, value);
+}
+
+static void counters(sc_buf *b)
+{
+#define SC_METRICS_COUNTER(name, help)                                                             \
+    if (!labelled(offsetof(sc_stats, name)))                                                       \
+        counter(b, #name, help, sc_stat.name);
+    SC_COUNTERS(SC_METRICS_COUNTER)
+#undef SC_METRICS_COUNTER
+    for (size_t f = 0; f < SC_ARRAY_LEN(reason_families); f++) {
+        const reason_family *rf = &reason_families[f];
+        family(b, rf->name, "counter", rf->help);
+        for (size_t i = 0; i < rf->n; i++)
+            sample1(b, rf->name, "reason", rf->map[i].reason, STAT_AT(rf->map[i].offset));
     }
 }
+
+/* ---- the families -------------------------------------------------------------- */
 
 static void frames(sc_buf *b, const char *name, const char *help, const uint64_t *counts)
 {
@@ -263,7 +342,6 @@ static void frames(sc_buf *b, const char *name, const char *help, const uint64_t
     }
 }
 
-static const char *const emit_kinds[SC_EMIT_KINDS] = {"socket", "room", "all", "user"};
 static const char *const scopes[SC_SCOPES] = {"local", "remote"};
 static const char *const outcomes[SC_OUTCOMES] = {"ok", "timeout", "error"};
 
@@ -289,9 +367,14 @@ static void traffic(sc_buf *b)
     family(b, n, "counter",
            "emits by recipient kind; scope local: sent by an app on this node, remote: "
            "received from another node (an emit naming several kinds counts once per kind)");
-    for (int k = 0; k < SC_EMIT_KINDS; k++)
-        for (int s = 0; s < SC_SCOPES; s++)
-            sample2(b, n, "kind", emit_kinds[k], "scope", scopes[s], sc_metric.emits[k][s]);
+    for (int k = 0; k < SC_EMIT_KINDS; k++) {
+        /* local: the emits_<kind> counter of the `stats` reply (sc_metric
+         * counts the same emits) */
+        sample2(b, n, "kind", emits_local[k].reason, "scope", scopes[SC_SCOPE_LOCAL],
+                STAT_AT(emits_local[k].offset));
+        sample2(b, n, "kind", emits_local[k].reason, "scope", scopes[SC_SCOPE_REMOTE],
+                sc_metric.emits[k][SC_SCOPE_REMOTE]);
+    }
     n = P "deliveries_total";
     family(b, n, "counter",
            "Deliver frames queued for app connections, by where the emit came from");
@@ -299,8 +382,8 @@ static void traffic(sc_buf *b)
         sample1(b, n, "scope", scopes[s], sc_metric.deliveries[s]);
     n = P "directory_lookups_total";
     family(b, n, "counter", "socket/session/user lookups, by where they were answered");
-    sample1(b, n, "source", "local", sc_stat.lookups_local);
-    sample1(b, n, "source", "redis", sc_stat.lookups_redis);
+    for (size_t i = 0; i < SC_ARRAY_LEN(lookups); i++)
+        sample1(b, n, "source", lookups[i].reason, STAT_AT(lookups[i].offset));
 }
 
 static void requests(sc_buf *b)
@@ -346,6 +429,18 @@ static void server_gauges(sc_buf *b, const sc_server *s)
     const char *n = P "node_info";
     family(b, n, "gauge", "this node's id and name (always 1)");
     sample2(b, n, "id", s->node_id, "name", s->node_name, 1);
+    /* The bounds beside the gauges they bound, for "limit near" alerts. */
+    n = P "limit";
+    family(b, n, "gauge",
+           "configured bounds, by setting (0: off): max_connections bounds app_connections, "
+           "max_client_memory client_memory_bytes, max_pending_requests pending_requests, "
+           "http_max_connections http_connections, outbox_max_bytes outbox_bytes");
+    const sc_config *cfg = s->cfg;
+    sample1(b, n, "setting", "max_connections", cfg->max_connections);
+    sample1(b, n, "setting", "max_client_memory", cfg->max_client_memory);
+    sample1(b, n, "setting", "max_pending_requests", cfg->max_pending_requests);
+    sample1(b, n, "setting", "http_max_connections", cfg->http_max_connections);
+    sample1(b, n, "setting", "outbox_max_bytes", cfg->outbox_max_bytes);
 }
 
 /* Each live node's cluster protocol version and feature bits (labels:
@@ -468,8 +563,7 @@ void sc_metrics_render(const sc_server *srv, sc_buf *out)
     const char *n = P "build_info";
     family(out, n, "gauge", "sidecastd version (always 1)");
     sample1(out, n, "version", SC_VERSION, 1);
-    sc_stats_foreach(one_counter, out);
-    drops(out);
+    counters(out);
     traffic(out);
     requests(out);
     if (srv) {

@@ -81,9 +81,11 @@ void sc_histogram_observe(sc_histogram *h, uint64_t us);
  * after `us` microseconds (0 when it never started: refused). */
 void sc_metrics_request(int kind, sc_outcome outcome, uint64_t us);
 
-/* Append the whole exposition to out: every SC_COUNTERS counter, the
- * labelled families, the server's gauges (when srv is not NULL) and the
- * process metrics. Allocates only inside out. */
+/* Append the whole exposition to out: every SC_COUNTERS counter exactly
+ * once (on its own, or as a label of a family: messages lost, refused, HTTP
+ * refused, emits, lookups), the other labelled families, the server's gauges
+ * and configured limits (when srv is not NULL) and the process metrics.
+ * Allocates only inside out. */
 void sc_metrics_render(const struct sc_server *srv, sc_buf *out);
 
 /* Append `s` to out escaped as a Prometheus label value (\\, \", \n). */

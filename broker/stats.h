@@ -1,5 +1,6 @@
-/* stats: the daemon's counters, in one table so that `stats` replies (and
- * later /metrics) list every one with its help text. Counters only go up;
+/* stats: the daemon's counters, in one table so that `stats` replies list
+ * every one with its help text, and /metrics exports each exactly once (on
+ * its own, or as a label of a family: see metrics.c). Counters only go up;
  * gauges are computed when read. */
 #ifndef SC_STATS_H
 #define SC_STATS_H

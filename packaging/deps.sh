@@ -13,7 +13,7 @@ PACKAGES=(
   libhiredis-dev libsystemd-dev libhttp-parser-dev
   # tests: unit, memcheck, fuzzing, cluster, metrics, browser, load balancer
   libcmocka-dev valgrind libfuzzer-14-dev redis-server prometheus
-  haproxy chromium curl systemd
+  haproxy chromium curl systemd python3
   # packaging
   debhelper dpkg-dev fakeroot lintian
 )

@@ -293,7 +293,8 @@ static void test_cached_emits_skip_the_script(void **state)
                 (double)stat_of(w->a, "dircache_hits"));
     assert_true(metric_value(body, "sidecast_dircache_misses_total") == 1.0);
     assert_true(metric_value(body, "sidecast_dircache_entries") == 1.0);
-    assert_true(metric_value(body, "sidecast_dircache_stale_received_total") == 0.0);
+    assert_true(
+        metric_value(body, "sidecast_messages_lost_total{reason=\"targeted_stale_route\"}") == 0.0);
     world_free(w);
 }
 

@@ -10,7 +10,7 @@
  * The limit lowered under a running daemon (prlimit, below the fds it has
  * open): accept fails with EMFILE; every waiting client still gets
  * Error{LIMIT} (the reserve fd) and is counted (connections_refused_fd,
- * sidecast_dropped_total{reason="out_of_fds"}), without a busy loop; when
+ * sidecast_refused_total{reason="out_of_fds"}), without a busy loop; when
  * clients go away, new ones are accepted again, and HTTP keeps the fds kept
  * for it.
  *
@@ -130,8 +130,8 @@ static double metric(int port, const char *series)
 }
 
 #define APP_CONNS "sidecast_app_connections"
-#define DROP_MAX "sidecast_dropped_total{reason=\"max_connections\"}"
-#define DROP_FD "sidecast_dropped_total{reason=\"out_of_fds\"}"
+#define DROP_MAX "sidecast_refused_total{reason=\"max_connections\"}"
+#define DROP_FD "sidecast_refused_total{reason=\"out_of_fds\"}"
 
 /* Wait (bounded) until the app_connections gauge is `want`. */
 static bool wait_app_conns_http(int port, double want)

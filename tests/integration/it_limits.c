@@ -163,7 +163,7 @@ static void test_frame_timeout(void **state)
     }
     assert_int_equal(stat_of(w, "frame_timeouts"), nbad);
     assert_int_equal(stat_of(w, "app_connections"), 2);
-    assert_int_equal(scrape(port, "sidecast_dropped_total{reason=\"frame_timeout\"}"), nbad);
+    assert_int_equal(scrape(port, "sidecast_refused_total{reason=\"frame_timeout\"}"), nbad);
     /* and what they held is released */
     assert_true(wait_metric(port, "sidecast_client_memory_bytes", 0, MIB - 1, 10000) < MIB);
     assert_true(daemon_log_contains(d, "frame incomplete after frame_timeout_ms 3000"));
@@ -293,8 +293,8 @@ static void test_client_memory(void **state)
     assert_true(raw_wait_eof(fd, 10000));
     close(fd);
     assert_int_equal(stat_of(e, "disconnects_client_memory"), 2);
-    assert_int_equal(scrape(port, "sidecast_dropped_total{reason=\"client_memory_disconnect\"}"),
-                     2);
+    assert_int_equal(
+        scrape(port, "sidecast_messages_lost_total{reason=\"client_memory_disconnect\"}"), 2);
 
     /* the others never noticed */
     assert_int_equal(sc_client_ping(w, 0, NULL), 0);
@@ -343,11 +343,10 @@ static void test_http_health_under_flood(void **state)
     for (int i = 0; i < FLOOD; i++)
         flood[i] = tcp_connect(port);
     assert_int_equal(http_get(port, "/healthz", body, sizeof(body)), 200);
-    double evicted = scrape(port, "sidecast_http_evicted_total");
+    double evicted = scrape(port, "sidecast_http_refused_total{reason=\"evicted\"}");
     assert_true(evicted >= FLOOD - 4); /* the first few may have found a free slot */
-    assert_int_equal(metric_value(body, "sidecast_dropped_total{reason=\"http_evicted\"}"),
-                     evicted);
-    assert_int_equal(metric_value(body, "sidecast_http_refused_limit_total"), 0);
+    assert_int_equal(
+        metric_value(body, "sidecast_http_refused_total{reason=\"http_max_connections\"}"), 0);
     assert_true(metric_value(body, "sidecast_http_connections") <= 4);
     assert_true(daemon_log_contains(d, "closing the oldest connection without a whole request"));
     for (int i = 0; i < 4; i++)

@@ -151,6 +151,15 @@ for f in /lib/systemd/system/sidecast.service /lib/systemd/system/sidecast.socke
   /usr/share/man/man1/sidecastctl.1.gz /usr/include/sidecast.h "$CONF"; do
   check "installed $f" test -f "$f"
 done
+# The monitoring assets (packaging/prometheus, packaging/grafana).
+RULES=/usr/share/sidecast/prometheus/sidecast-rules.yml
+DASHBOARD=/usr/share/sidecast/grafana/sidecast-dashboard.json
+for f in "$RULES" "${RULES%.yml}.test.yml" "$DASHBOARD"; do check "installed $f" test -f "$f"; done
+if command -v promtool >/dev/null; then
+  check "promtool test rules on the installed rules" \
+    sh -c "cd ${RULES%/*} && promtool test rules sidecast-rules.test.yml"
+fi
+check "the installed dashboard is JSON" /usr/bin/python3 -m json.tool "$DASHBOARD"
 check "$CONF is a conffile" sh -c "dpkg-query -W -f='\${Conffiles}' sidecast | grep -q ' $CONF '"
 check "$CONF is the shipped one" cmp "$CONF" "$SRC/packaging/sidecast.conf"
 check "libsidecast.so.0 is in the linker cache" sh -c 'ldconfig -p | grep -q "libsidecast.so.0 "'
@@ -345,7 +354,7 @@ check "user sidecast removed" sh -c '! getent passwd sidecast'
 check "group sidecast removed" sh -c '! getent group sidecast'
 for f in /usr/sbin/sidecastd /usr/bin/sidecastctl /lib/systemd/system/sidecast.service \
   /lib/systemd/system/sidecast.socket /usr/lib/sysusers.d/sidecast.conf /etc/sidecast \
-  /run/sidecast /var/lib/sidecast /usr/include/sidecast.h \
+  /run/sidecast /var/lib/sidecast /usr/include/sidecast.h /usr/share/sidecast \
   /etc/systemd/system/multi-user.target.wants/sidecast.service \
   /etc/systemd/system/sockets.target.wants/sidecast.socket; do
   check "removed $f" test ! -e "$f" -a ! -L "$f"
