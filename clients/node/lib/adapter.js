@@ -411,6 +411,78 @@ function decodeEntry(buf, start, end, ctx) {
   }
 }
 
+/**
+ * The data bytes of the answer's entries (those with handshake undefined)
+ * -> data and handshake, every one parsed: all with one JSON.parse
+ * (codec.decodeMany). Used where RemoteSocket could not take the lazy
+ * handshake accessor (internals.js).
+ */
+function decodeDataAll(list) {
+  const withData = [];
+  for (let i = 0; i < list.length; i++) if (list[i].handshake === undefined) withData.push(list[i]);
+  const values = codec.decodeMany(withData.map((s) => s.data));
+  for (let i = 0; i < withData.length; i++) {
+    const s = withData[i];
+    const v = values[i];
+    const data = v ? v[0] : undefined;
+    s.handshake = (v && v[1]) || {};
+    s.data = data === undefined ? {} : data;
+  }
+}
+
+/**
+ * The same, with each handshake left unparsed: socket.data as codec
+ * [data, handshake] JSON is split where data ends (codec.jsonValueEnd, a scan
+ * of data's bytes only); data is parsed (`{}`, socket.io's default, without
+ * JSON.parse; the others all with one JSON.parse), the handshake becomes an
+ * internals.LazyHandshake over its bytes in the frame, parsed only if the
+ * app reads remoteSocket.handshake. Same values as decodeDataAll; entries
+ * with binary data are decoded whole, as there.
+ */
+function decodeDataLazy(list, n) {
+  const batch = []; // entries whose data is parsed together: entry, bytes, start, end
+  let size = 2;
+  for (let i = 0; i < list.length && n > 0; i++) {
+    const s = list[i];
+    if (s.handshake !== undefined) continue;
+    n--;
+    const b = s.data;
+    const len = b.length;
+    const e = len > 3 && b[0] === codec.PLAIN && b[1] === 0x5b && b[len - 1] === 0x5d ? codec.jsonValueEnd(b, 2, len) : -1;
+    if (e <= 2 || (e !== len - 1 && b[e] !== 0x2c)) {
+      const v = codec.decode(b); // binary parts, no data, or not [data, handshake]
+      const data = v ? v[0] : undefined;
+      s.handshake = (v && v[1]) || {};
+      s.data = data === undefined ? {} : data;
+      continue;
+    }
+    s.handshake = e === len - 1 ? {} : new I.LazyHandshake(b, e + 1, len - 1);
+    if (e === 4 && b[2] === 0x7b && b[3] === 0x7d) s.data = {};
+    else {
+      batch.push(s, b, 2, e);
+      size += e - 1; // the comma after it included
+    }
+  }
+  if (batch.length === 0) return;
+  if (batch.length === 4) {
+    const b = batch[1];
+    batch[0].data = JSON.parse(Buffer.from(b.buffer, b.byteOffset + 2, batch[3] - 2).toString('utf8'));
+    return;
+  }
+  const all = Buffer.allocUnsafe(size);
+  let at = 0;
+  all[at++] = 0x5b; // [
+  for (let k = 0; k < batch.length; k += 4) {
+    if (k > 0) all[at++] = 0x2c; // ,
+    const b = batch[k + 1];
+    all.set(b.subarray(batch[k + 2], batch[k + 3]), at);
+    at += batch[k + 3] - batch[k + 2];
+  }
+  all[at++] = 0x5d; // ]
+  const values = JSON.parse(all.toString('utf8', 0, at));
+  for (let k = 0; k < batch.length; k += 4) batch[k].data = values[k >> 2];
+}
+
 /* ---- hub: one client, many namespaces -------------------------------------------- */
 
 class Hub {
@@ -1048,17 +1120,8 @@ function adapterClass(Base) {
       const list = ctx.list;
       this._fetchIds = ctx.next;
       if (ctx.withData) {
-        // all data of the answer parsed at once (codec.decodeMany)
-        const withData = [];
-        for (let i = 0; i < list.length; i++) if (list[i].handshake === undefined) withData.push(list[i]);
-        const values = codec.decodeMany(withData.map((s) => s.data));
-        for (let i = 0; i < withData.length; i++) {
-          const s = withData[i];
-          const v = values[i];
-          const data = v ? v[0] : undefined;
-          s.handshake = (v && v[1]) || {};
-          s.data = data === undefined ? {} : data;
-        }
+        if (this._peers.lazyHandshake) decodeDataLazy(list, ctx.withData);
+        else decodeDataAll(list);
       }
       for (let i = 0; i < list.length; i++) out.push(list[i]);
       return out;

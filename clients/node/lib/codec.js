@@ -132,4 +132,34 @@ function decodeMany(bufs) {
   return out;
 }
 
-module.exports = { encode, decode, decodeMany, hasBinary };
+/**
+ * Where the JSON value starting at b[p] ends: the index of the ',' or the
+ * closing bracket that follows it at its own level (the value is an element
+ * of an array), or -1 if there is none before `end`. Strings are skipped
+ * with their escapes; a UTF-8 sequence's bytes are all >= 0x80, so they never
+ * look like a delimiter. For codec.encode([data, handshake]) bytes: data is
+ * b[2, k), the handshake b[k + 1, length - 1) when b[k] is ','.
+ * @param {Uint8Array} b @param {number} p @param {number} end
+ */
+function jsonValueEnd(b, p, end) {
+  let depth = 0;
+  for (; p < end; p++) {
+    const c = b[p];
+    if (c === 0x22) {
+      // a string: to its closing quote
+      for (p++; p < end; p++) {
+        const d = b[p];
+        if (d === 0x5c) p++;
+        else if (d === 0x22) break;
+      }
+      if (p >= end) return -1;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      if (depth === 0) return p;
+      depth--;
+    } else if (c === 0x2c && depth === 0) return p;
+  }
+  return -1;
+}
+
+module.exports = { encode, decode, decodeMany, hasBinary, jsonValueEnd, PLAIN };

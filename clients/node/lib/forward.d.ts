@@ -68,6 +68,13 @@ export interface ForwardStats {
 }
 
 export class Forwarder {
+  /**
+   * This node's advertise_address as its sidecastd reports it, known at the
+   * first session this node holds: undefined before, '' when unset in
+   * cluster mode (warned once through the client's logger: forwarded polls
+   * to this node would fail with 502), null in standalone mode.
+   */
+  readonly advertiseAddress: string | null | undefined;
   /** counters and gauges */
   stats(): ForwardStats;
   /** the same as Prometheus text (sidecast_forward_*) */

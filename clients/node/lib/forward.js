@@ -143,6 +143,13 @@ class Forwarder {
     this._logState = new Map(); // reason -> {at, suppressed}
     this._registered = new Set();
     this._open = new Set(); // live upstream requests / sockets, destroyed by close()
+    /**
+     * This node's advertise_address as its sidecastd reports it: undefined
+     * until known (checked at the first session this node holds), '' when
+     * unset, null in standalone mode (nothing forwards here).
+     */
+    this.advertiseAddress = undefined;
+    this._advertiseCheck = 'todo'; // 'todo' | 'running' | 'done'
     this._install();
   }
 
@@ -160,13 +167,66 @@ class Forwarder {
       s.removeAllListeners('upgrade');
       s.on('upgrade', this._onUpgrade);
     }
-    if (!this.register) return;
-    this._onConnection = (conn) => this._registerConn(conn);
+    if (!this.register) {
+      // sessions are in the directory once socket.io registered their sockets
+      this._onSocket = (socket) => this._checkAdvertise(socket.conn && socket.conn.id);
+      this.io.of('/').on('connection', this._onSocket);
+      for (const socket of this.io.of('/').sockets.values()) return this._onSocket(socket);
+      return;
+    }
+    this._onConnection = (conn) => {
+      this._registerConn(conn);
+      this._checkAdvertise(conn.id);
+    };
     this.engine.on('connection', this._onConnection);
     // The sid stays in the directory while this registration or any
     // namespace socket with it does (sidecastd keeps a session until its
     // last socket goes), so a namespace leaving does not lose it.
     for (const id of Object.keys(this.engine.clients)) this._registerConn(this.engine.clients[id]);
+    const first = Object.keys(this.engine.clients)[0];
+    if (first !== undefined) this._checkAdvertise(first);
+  }
+
+  /**
+   * Once, at the first session this node holds (so before any other node
+   * can have one of its requests to forward here): is sidecastd in cluster
+   * mode (its stats have cluster gauges) without an advertise_address (the
+   * address a lookup of that session reports)? Then other nodes answer 502
+   * to the polling requests of this node's sessions that reach them: said
+   * once through the client's logger (the adapter's `logger` option), as
+   * sidecastd says in its log. Checked again at a later session if the
+   * lookup could not tell (sidecastd unreachable, session already gone).
+   */
+  async _checkAdvertise(sid) {
+    if (this._advertiseCheck !== 'todo' || !sid || this._closed) return;
+    this._advertiseCheck = 'running';
+    let state = 'todo';
+    try {
+      const stats = await this.client.stats(this.lookupTimeout);
+      if (!('cluster_nodes' in stats)) {
+        this.advertiseAddress = null;
+        state = 'done';
+        return;
+      }
+      const r = await this.client.lookup({ sessionId: sid }, { local: true, timeout: this.lookupTimeout });
+      const hit = r.sockets.find((x) => x.sessionId === sid);
+      if (!hit) return;
+      state = 'done';
+      this.advertiseAddress = hit.address || '';
+      if (parseAddress(hit.address) || this._closed) return;
+      const node = hit.nodeName || hit.nodeId || 'this node';
+      this.client.logger.warn(
+        `sidecast forward: the sidecastd of node ${node} runs in cluster mode ` +
+          (hit.address ? `with an unusable advertise_address ${JSON.stringify(hit.address)}` : 'without advertise_address') +
+          `: forwarded polls to this node will fail with 502 (other nodes cannot forward the long-polling ` +
+          `requests of its sessions without sticky sessions); set advertise_address = host:port, the address ` +
+          `other nodes reach this app server at (e.g. 10.0.0.5:3000), in its sidecast.conf`,
+      );
+    } catch (_) {
+      // sidecastd unreachable or too old: the next session tries again
+    } finally {
+      this._advertiseCheck = state;
+    }
   }
 
   _registerConn(conn) {
@@ -201,6 +261,7 @@ class Forwarder {
     if (this._onConnection) {
       this.engine.removeListener('connection', this._onConnection);
     }
+    if (this._onSocket) this.io.of('/').removeListener('connection', this._onSocket);
     for (const id of this._registered) this.client.socketDown(id);
     this._registered.clear();
     for (const o of this._open) o.destroy();

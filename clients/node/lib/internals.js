@@ -17,6 +17,9 @@
  *   conn.transport.socket._socket    cork a client's TCP stream     none: no write coalescing
  *   a 'data' accessor on the Socket  see a socket.data assignment   an accessor on each socket
  *   class's prototype                or read (in-place changes)     (slower property access)
+ *   a 'handshake' accessor on        parse a remote socket's        every handshake parsed
+ *   RemoteSocket's prototype         handshake when first read      in each fetchSockets()
+ *   (socket.io/dist/broadcast-operator.js)
  *
  * socket.io, socket.io-adapter and socket.io-parser are the app's: found
  * from the app's own socket.io Server (the module whose `Server` is its
@@ -24,7 +27,9 @@
  * symlinked `npm install ../sidecast` included) put a second one near us.
  */
 
+const fs = require('fs');
 const path = require('path');
+const util = require('util');
 
 function resolveFrom(name, file) {
   try {
@@ -64,7 +69,7 @@ const peerCache = new Map(); // socket.io file -> peers
  * The app's socket.io-adapter and socket.io-parser, and whether its ws
  * frames messages for engine.io's wsPreEncodedFrame.
  * @param {object} [server] the io Server; none: the default socket.io
- * @returns {{file: string, Adapter: Function, parser: object, wsFrames: boolean}}
+ * @returns {{file: string, Adapter: Function, parser: object, wsFrames: boolean, lazyHandshake: boolean}}
  */
 function peersOf(server) {
   const file = socketIoFileOf(server) || defaultSocketIoFile();
@@ -80,7 +85,7 @@ function peersOf(server) {
   } catch (_) {
     wsFrames = false;
   }
-  p = { file, Adapter: require(adapterFile).Adapter, parser: require(parserFile), wsFrames };
+  p = { file, Adapter: require(adapterFile).Adapter, parser: require(parserFile), wsFrames, lazyHandshake: hookRemoteSocket(file) };
   peerCache.set(file, p);
   return p;
 }
@@ -233,8 +238,94 @@ function dataOf(socket) {
   return DATA in socket ? socket[DATA] : socket.data;
 }
 
+/* ---- RemoteSocket#handshake ------------------------------------------------------ */
+
+/*
+ * A remote socket's handshake (0.3-1 KiB of JSON with a browser's headers)
+ * is most often never read: an app that fetches sockets reads their ids,
+ * rooms or data. Parsing every handshake of every fetchSockets() answer
+ * cost more than the rest of the call. So the adapter hands socket.io each
+ * remote socket's handshake as a LazyHandshake (its JSON bytes, in the
+ * answer's frame), and RemoteSocket's prototype gets a 'handshake' accessor
+ * that socket.io's constructor (`this.handshake = details.handshake`) runs
+ * into: the LazyHandshake is kept in a symbol property, parsed at the first
+ * read of remoteSocket.handshake, which then becomes a plain own property
+ * holding the parsed value (writable, enumerable, as before). Any other
+ * value (another adapter's RemoteSockets) becomes the own property at once,
+ * as without the accessor. Without the class (another socket.io layout) the
+ * adapter parses every handshake in the call, as before.
+ */
+const HANDSHAKE = Symbol('sidecast.handshake');
+
+class LazyHandshake {
+  /** @param {Uint8Array} bytes the frame @param {number} start @param {number} end its JSON */
+  constructor(bytes, start, end) {
+    this.bytes = bytes;
+    this.start = start;
+    this.end = end;
+  }
+
+  /** A new parsed object at each call (`null` or no handshake: {}, as the eager decoding gives). */
+  value() {
+    const b = this.bytes;
+    return JSON.parse(Buffer.from(b.buffer, b.byteOffset + this.start, this.end - this.start).toString('utf8')) || {};
+  }
+
+  toJSON() {
+    return this.value();
+  }
+
+  [util.inspect.custom](depth, opts, inspect) {
+    return inspect(this.value(), opts);
+  }
+}
+
+function ownHandshake(rs, v) {
+  Object.defineProperty(rs, 'handshake', { value: v, writable: true, enumerable: true, configurable: true });
+}
+
+function remoteHandshakeSet(v) {
+  if (v instanceof LazyHandshake) this[HANDSHAKE] = v;
+  else ownHandshake(this, v);
+}
+
+function remoteHandshakeGet() {
+  const lazy = this[HANDSHAKE];
+  if (!(lazy instanceof LazyHandshake)) return undefined;
+  const v = lazy.value();
+  this[HANDSHAKE] = undefined; // the frame is not kept for it any longer
+  ownHandshake(this, v);
+  return v;
+}
+
+const hookedRemote = new WeakSet();
+
+/** Give RemoteSocket of the socket.io at `file` (its dist/index.js) the 'handshake' accessor; false if it cannot. */
+function hookRemoteSocket(file) {
+  try {
+    const bo = path.join(path.dirname(file), 'broadcast-operator.js');
+    if (!fs.existsSync(bo)) return false;
+    const RS = require(bo).RemoteSocket;
+    if (typeof RS !== 'function' || !RS.prototype) return false;
+    if (hookedRemote.has(RS)) return true;
+    const d = Object.getOwnPropertyDescriptor(RS.prototype, 'handshake');
+    if (d && !d.configurable) return false;
+    Object.defineProperty(RS.prototype, 'handshake', {
+      configurable: true,
+      enumerable: false,
+      get: remoteHandshakeGet,
+      set: remoteHandshakeSet,
+    });
+    hookedRemote.add(RS);
+    return true;
+  } catch (_) {
+    return false;
+  }
+}
+
 module.exports = {
   peersOf,
+  LazyHandshake,
   probeNamespace,
   probeSocket,
   writeEncoded,

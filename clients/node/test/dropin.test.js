@@ -6,7 +6,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
 const h = require('./harness');
-const { SidecastClient } = require('..');
+const { SidecastClient, enableForwarding } = require('..');
 
 const T = { timeout: 60000 };
 const MiB = 1024 * 1024;
@@ -134,6 +134,50 @@ test('item 3: remote sockets of fetchSockets() have socket.handshake by default;
   }
 });
 
+test('item 3: a remote handshake is parsed when read, a new object per fetch; data split from it exactly', T, async () => {
+  const { a, b } = nodes;
+  assert.equal(b.srv.io.of('/').adapter._peers.lazyHandshake, true, 'RemoteSocket takes the handshake accessor');
+  const ca = await client(a, { auth: { user: 'dee' } });
+  const sa = a.srv.io.of('/').sockets.get(ca.id);
+  // data whose JSON holds every delimiter the split must not stop at
+  const tricky = { s: 'a,]}"\\[{', n: null, list: [1, [2, { x: ',' }]], u: 'é,ü]' };
+  sa.data = tricky;
+  const fetchOne = async () => (await b.srv.io.fetchSockets()).find((s) => s.id === ca.id);
+  const r1 = await h.waitFor(async () => {
+    const r = await fetchOne();
+    return r && r.data && r.data.s === tricky.s && r;
+  }, 10000, 'data on node b');
+  assert.deepEqual(r1.data, tricky);
+  const want = JSON.parse(JSON.stringify(sa.handshake));
+  assert.deepEqual(r1.handshake, want);
+  assert.ok(Object.keys(r1).includes('handshake'), 'an own enumerable property once read');
+  assert.equal(r1.handshake, r1.handshake, 'parsed once');
+  r1.handshake.auth.user = 'changed';
+  const r2 = await fetchOne();
+  assert.deepEqual(r2.handshake, want, 'a new object per fetch');
+  assert.equal(JSON.parse(JSON.stringify({ h: (await fetchOne()).handshake })).h.auth.user, 'dee');
+  const r3 = await fetchOne();
+  r3.handshake = { mine: true }; // assigned before any read
+  assert.deepEqual(r3.handshake, { mine: true });
+  // binary data: decoded whole, handshake included
+  sa.data = { bin: Buffer.from([1, 2, 3]), s: ',' };
+  const r4 = await h.waitFor(async () => {
+    const r = await fetchOne();
+    return r && r.data && r.data.bin && r;
+  }, 10000, 'binary data on node b');
+  assert.deepEqual([...r4.data.bin], [1, 2, 3]);
+  assert.deepEqual(r4.handshake, want);
+  // socket.data null and {}: as before
+  sa.data = null;
+  assert.equal(await h.waitFor(async () => (await fetchOne()).data === null, 10000, 'null data'), true);
+  sa.data = {};
+  const r5 = await h.waitFor(async () => {
+    const r = await fetchOne();
+    return r && r.data && Object.keys(r.data).length === 0 && r;
+  }, 10000, 'empty data');
+  assert.deepEqual(r5.handshake, want);
+});
+
 test('item 4: in-place socket.data changes are visible to other nodes at once, after an await too', T, async () => {
   const { a, b } = nodes;
   const ca = await client(a);
@@ -250,5 +294,53 @@ test('item 7c: socket.io internals are probed; the fallbacks deliver the same', 
   } finally {
     adapterA._caps.write = true;
     adapterB._caps.write = true;
+  }
+});
+
+test('issue 19 item 3: enableForwarding warns once when sidecastd is in cluster mode without advertise_address', T, async () => {
+  const { a } = nodes;
+  // node A's sidecastd: cluster mode, no advertise_address
+  const logs = [];
+  const srv = await h.startIo(a.d.sock, { logger: logger(logs) });
+  const fwd = enableForwarding(srv.io, { log: false });
+  try {
+    assert.equal(fwd.advertiseAddress, undefined, 'not known before a session');
+    await client({ srv });
+    await h.waitFor(async () => logs.length > 0, 10000, 'the warning');
+    await client({ srv });
+    await h.sleep(300);
+    const warns = logs.filter(([lvl, m]) => lvl === 'warn' && /advertise_address/.test(m));
+    assert.equal(warns.length, 1, JSON.stringify(logs));
+    assert.match(warns[0][1], /a-node/);
+    assert.match(warns[0][1], /fail with 502/);
+    assert.match(warns[0][1], /set advertise_address = host:port/);
+    assert.equal(fwd.advertiseAddress, '');
+  } finally {
+    fwd.close();
+    await srv.close();
+  }
+
+  // set: nothing said; standalone: nothing to say
+  const set = await new h.Sidecastd({ redisUrl: redis.url, name: 'adv-node', extra: ['--advertise-address', '127.0.0.1:3999'] }).start();
+  const alone = await new h.Sidecastd({ name: 'alone-node' }).start();
+  const quiet = [];
+  const s1 = await h.startIo(set.sock, { logger: logger(quiet) });
+  const s2 = await h.startIo(alone.sock, { logger: logger(quiet) });
+  const f1 = enableForwarding(s1.io, { log: false });
+  const f2 = enableForwarding(s2.io, { log: false, register: false });
+  try {
+    await client({ srv: s1 });
+    await client({ srv: s2 });
+    await h.waitFor(async () => f1.advertiseAddress !== undefined && f2.advertiseAddress !== undefined, 10000, 'both checked');
+    assert.equal(f1.advertiseAddress, '127.0.0.1:3999');
+    assert.equal(f2.advertiseAddress, null, 'standalone');
+    assert.deepEqual(quiet.filter(([lvl]) => lvl === 'warn'), []);
+  } finally {
+    f1.close();
+    f2.close();
+    await s1.close();
+    await s2.close();
+    await set.stop();
+    await alone.stop();
   }
 });
