@@ -624,6 +624,10 @@ function adapterClass(Base) {
       this._meta = new Map(); // socket id -> {sessionId, userId, data: Buffer}
       this._dirty = new Set(); // ids whose socket.data was read or assigned since the last flush
       this._recent = new Set(); // ids checked at the last flush: checked once more (a change after an await)
+      // ids whose socket.data was read or assigned since their last packet:
+      // the next packet to the socket's client checks them again, however
+      // long the await between the read and the change took
+      this._touched = new Set();
       this._dirtyScheduled = false;
       this._recentTimer = null;
       this._ackCountOnce = false;
@@ -698,6 +702,7 @@ function adapterClass(Base) {
         this._meta.delete(id);
         this._dirty.delete(id);
         this._recent.delete(id);
+        this._touched.delete(id);
       }
       super.delAll(id);
     }
@@ -770,12 +775,24 @@ function adapterClass(Base) {
 
     /** socket.data was read or assigned (internals' accessor): compare it at the end of this turn. */
     [I.TOUCH](socket) {
+      this._touched.add(socket.id);
       this._markDirty(socket.id);
     }
 
-    /** A packet to this socket's client (internals' Socket#packet hook): a socket read lately is checked again now. */
+    /**
+     * A packet to this socket's client (internals' Socket#packet hook). A
+     * socket whose data was read since its last packet is checked now, and
+     * a change written to sidecastd before the packet leaves: whoever the
+     * packet reaches and then asks sees it (socket.data.x = await f(); cb()).
+     */
     [I.SENDING](socket) {
-      if (this._recent.has(socket.id)) this._markDirty(socket.id);
+      if (this._touched.delete(socket.id)) {
+        const sent = this.stats.dataSent;
+        this._checkData(socket.id, true);
+        if (this.stats.dataSent !== sent) this.client.flush();
+      } else if (this._recent.has(socket.id)) {
+        this._markDirty(socket.id);
+      }
     }
 
     _markDirty(id) {

@@ -33,6 +33,11 @@ async function startNode(name, adapterOpts = {}) {
       socket.data.late = await new Promise((r) => setTimeout(() => r(n), 30)); // read before the await, changed after
       cb();
     });
+    socket.on('slow', async (n, cb) => {
+      // an await longer than the 100 ms re-check: the ack packet re-checks
+      socket.data.slow = await new Promise((r) => setTimeout(() => r(n), 250));
+      cb();
+    });
   });
   return { d, srv, logs };
 }
@@ -189,6 +194,8 @@ test('item 4: in-place socket.data changes are visible to other nodes at once, a
   assert.deepEqual(await fetchData(), { node: 'a-node', score: 7, tags: ['t7'] });
   await ca.timeout(5000).emitWithAck('later', 5);
   assert.deepEqual(await fetchData(), { node: 'a-node', score: 7, tags: ['t7'], late: 5 });
+  await ca.timeout(5000).emitWithAck('slow', 9);
+  assert.deepEqual(await fetchData(), { node: 'a-node', score: 7, tags: ['t7'], late: 5, slow: 9 });
   // a change made on the owning node right before a remote fetch is asked for
   const sa = a.srv.io.of('/').sockets.get(ca.id);
   sa.data.tags.push('direct');
