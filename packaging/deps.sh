@@ -13,7 +13,7 @@ PACKAGES=(
   libhiredis-dev libsystemd-dev libhttp-parser-dev
   # tests: unit, memcheck, fuzzing, cluster, metrics, browser, load balancer
   libcmocka-dev valgrind libfuzzer-14-dev redis-server prometheus
-  haproxy chromium curl systemd python3
+  haproxy nginx chromium curl systemd python3
   # packaging
   debhelper dpkg-dev fakeroot lintian
 )
@@ -30,6 +30,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The tests run nginx themselves, as a child on loopback; when this script
+  # installed it, stop the service Debian just started on port 80.
+  if [[ " ${missing[*]} " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now nginx.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm packages: reinstalled only when a package-lock.json changed.

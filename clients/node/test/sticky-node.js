@@ -1,7 +1,8 @@
 'use strict';
 // One socket.io node for sticky.test.js, run as its own process so the test
-// can kill it. HTTP on 127.0.0.1:$PORT, the sidecast adapter on
-// $SIDECAST_SOCKET, forwarding of foreign sessions on when $FORWARD=1.
+// can kill it. HTTP on $HOST:$PORT ($HOST: 127.0.0.1 unless set), the
+// sidecast adapter on $SIDECAST_SOCKET, forwarding of foreign sessions on
+// when $FORWARD=1.
 // Test hooks on the same server (never behind a real balancer):
 //   GET  /_t/stats        {node, unknownSid, engineClients, forward}
 //   POST /_t/forward?on=1 turn forwarding on (on=0: off; cacheMs, maxInFlight,
@@ -15,6 +16,7 @@ const { Server } = require('socket.io');
 const { createAdapter, enableForwarding } = require('..');
 
 const port = Number(process.env.PORT);
+const host = process.env.HOST || '127.0.0.1';
 const node = process.env.NODE_NAME;
 const transports = (process.env.TRANSPORTS || 'polling,websocket').split(',');
 
@@ -81,7 +83,7 @@ io.on('connection', (socket) => {
 io.of('/')
   .adapter.client.ready(15000)
   .then(
-    () => server.listen(port, '127.0.0.1', () => console.log(`${node} listening on ${port}`)),
+    () => server.listen(port, host, () => console.log(`${node} listening on ${host}:${port}`)),
     (err) => {
       console.error(`${node}: ${err.message}`);
       process.exit(1);

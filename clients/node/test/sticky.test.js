@@ -2,7 +2,10 @@
 // Sticky-free long-polling: three socket.io nodes (each its own process and
 // its own sidecastd, one Redis) behind HAProxy in plain round-robin — no
 // cookie, no stick table, no source hashing — and Node socket.io-client
-// clients with no cookie jar.
+// clients with no cookie jar. HAProxy runs the shipped recipe
+// packaging/balancer/haproxy.cfg with only its placeholders replaced
+// (balancer.js): node N's app on 127.0.0.1N, its sidecastd's HTTP endpoint
+// on the same address and one port for all, as on separate hosts.
 //   1. control: forwarding off, polling-only clients fail ("Session ID
 //      unknown" counted by the nodes' engine.io), so this setup really
 //      spreads a session's requests over nodes;
@@ -18,7 +21,15 @@
 //      503 / 504 and are counted;
 //   5. one session with two namespaces: when one leaves, the session stays
 //      reachable (sidecastd keeps a session until its last socket goes);
-//   6. a node dies (its process and its sidecastd, SIGKILL): its clients
+//   6. the recipe's health check: every node UP while its app answers
+//      /socket.io/ (400, no session made) and its sidecar /readyz;
+//   7. nginx on the shipped packaging/balancer/nginx.conf: polling and
+//      websocket clients through it, sticky-free;
+//   8. draining: SIGTERM to one node's sidecastd takes the node out of
+//      HAProxy's rotation (its clients move, the others keep talking); a
+//      sidecar that runs but is not ready (503) keeps it out; ready again,
+//      it is back;
+//   9. a node dies (its process and its sidecastd, SIGKILL): its clients
 //      reconnect on the survivors and talk again.
 // Every wait is bounded; every process is started here and stopped by pid.
 const { test, before, after } = require('node:test');
@@ -30,6 +41,7 @@ const path = require('node:path');
 const ioc = require('socket.io-client');
 const { Manager } = require('socket.io-client');
 const h = require('./harness');
+const lbr = require('./balancer');
 
 const T = { timeout: 120000 };
 const NODES = 3;
@@ -37,12 +49,13 @@ const CLIENTS = 6;
 const ROUNDS = 8;
 let redis;
 let dir;
-const nodes = []; // {name, port, url, d, child}
-let lb; // {port, url, child}
+const nodes = []; // {name, host, port, url, d, child}
+let lb; // {port, url, child, sock}
+let sidecarPort; // every sidecastd's http_listen port, on its node's address
 const clients = [];
 
 // A long engine.io pingInterval: a held poll stays held through a test step.
-function startNode(i, d, port) {
+function startNode(i, d, host, port) {
   const name = `node-${i}`;
   const log = fs.openSync(path.join(dir, `${name}.log`), 'a');
   const child = h.track(
@@ -50,6 +63,7 @@ function startNode(i, d, port) {
       stdio: ['ignore', log, log],
       env: {
         ...process.env,
+        HOST: host,
         PORT: String(port),
         NODE_NAME: name,
         SIDECAST_SOCKET: d.sock,
@@ -60,30 +74,6 @@ function startNode(i, d, port) {
   );
   fs.closeSync(log);
   return child;
-}
-
-function haproxyConfig(port, backends) {
-  return [
-    'global',
-    '  maxconn 2048',
-    'defaults',
-    '  mode http',
-    '  timeout connect 2s',
-    '  timeout client 60s',
-    '  timeout server 60s',
-    '  timeout tunnel 1h',
-    '  retries 3',
-    '  option redispatch 1',
-    'frontend fe',
-    `  bind 127.0.0.1:${port}`,
-    '  default_backend nodes',
-    'backend nodes',
-    '  # plain round-robin: no cookie, no stick table, no source hash',
-    '  balance roundrobin',
-    '  option httpchk GET /_t/stats',
-    ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check inter 300 fall 1 rise 2`),
-    '',
-  ].join('\n');
 }
 
 async function getJson(url, method = 'GET') {
@@ -105,9 +95,9 @@ async function setForward(on) {
   for (const n of nodes) await getJson(`${n.url}/_t/forward?on=${on ? 1 : 0}`, 'POST');
 }
 
-/** A client through the balancer that records every disruption. */
-function client(opts = {}) {
-  const s = ioc(lb.url, Object.assign({ forceNew: true, reconnection: false, timeout: 10000 }, opts));
+/** A client through the balancer (HAProxy unless `url`) that records every disruption. */
+function client(opts = {}, url = lb.url) {
+  const s = ioc(url, Object.assign({ forceNew: true, reconnection: false, timeout: 10000 }, opts));
   s.trouble = [];
   s.said = [];
   s.on('connect_error', (e) => s.trouble.push(`connect_error: ${e.message}`));
@@ -161,37 +151,59 @@ async function exchange(list) {
   }
 }
 
+/** Node i's sidecastd (in `sockDir` when restarting one): its own address, the common HTTP port. */
+function sidecastd(i, host, port, { redisUrl = redis.url, sockDir } = {}) {
+  return new h.Sidecastd({
+    redisUrl,
+    name: `node-${i}`,
+    dir: sockDir,
+    extra: ['--advertise-address', `${host}:${port}`, '--log-level', 'info', '--http-listen', `${host}:${sidecarPort}`],
+  });
+}
+
+/** HAProxy's view of the nodes: {n1: {status, check_status, check_code, check_desc}, ...}. */
+const servers = () => lbr.haproxyServers(lb.sock);
+const srvName = (n) => `n${nodes.indexOf(n) + 1}`;
+
+/** Wait (bounded) until every HAProxy server's state satisfies want(name, state). */
+async function serversAre(want, what, ms = 20000) {
+  let last;
+  await h
+    .waitFor(async () => {
+      last = await servers();
+      return nodes.every((n) => last[srvName(n)] && want(srvName(n), last[srvName(n)]));
+    }, ms, what)
+    .catch((e) => {
+      throw new Error(`${e.message}; HAProxy: ${JSON.stringify(last)}`);
+    });
+  return last;
+}
+
+/** The node names that `count` requests through HAProxy reached. */
+async function reached(count) {
+  const seen = new Set();
+  for (let i = 0; i < count; i++) seen.add((await getJson(`${lb.url}/_t/stats`)).node);
+  return seen;
+}
+
 before(async () => {
   dir = h.tmpdir('sidecast-sticky-');
   redis = await h.startRedis();
+  const hosts = Array.from({ length: NODES }, (_, i) => `127.0.0.${11 + i}`);
+  sidecarPort = await lbr.freePortOn(hosts);
   for (let i = 1; i <= NODES; i++) {
-    const port = await h.freePort();
-    const d = await new h.Sidecastd({
-      redisUrl: redis.url,
-      name: `node-${i}`,
-      extra: ['--advertise-address', `127.0.0.1:${port}`, '--log-level', 'info'],
-    }).start();
-    const child = startNode(i, d, port);
-    nodes.push({ name: `node-${i}`, port, url: `http://127.0.0.1:${port}`, d, child });
+    const host = hosts[i - 1];
+    const port = await lbr.freePortOn([host]);
+    const d = await sidecastd(i, host, port).start();
+    const child = startNode(i, d, host, port);
+    nodes.push({ name: `node-${i}`, host, port, url: `http://${host}:${port}`, d, child });
   }
   for (const n of nodes) await h.waitFor(() => getJson(`${n.url}/_t/stats`), 20000, `${n.name} to listen`);
-  const port = await h.freePort();
-  const cfg = path.join(dir, 'haproxy.cfg');
-  fs.writeFileSync(cfg, haproxyConfig(port, nodes));
-  const log = fs.openSync(path.join(dir, 'haproxy.log'), 'a');
-  const child = h.track(spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', log, log] }));
-  fs.closeSync(log);
-  lb = { port, url: `http://127.0.0.1:${port}`, child };
-  // every backend up in HAProxy's eyes: N requests land on N distinct nodes
-  await h.waitFor(
-    async () => {
-      const seen = new Set();
-      for (let i = 0; i < NODES; i++) seen.add((await getJson(`${lb.url}/_t/stats`)).node);
-      return seen.size === NODES;
-    },
-    20000,
-    'HAProxy to balance over every node',
-  );
+  lb = await lbr.startHaproxy(dir, nodes, sidecarPort);
+  // every backend up in HAProxy's eyes (both steps of its check passed),
+  // and N requests land on N distinct nodes
+  await serversAre((_, st) => st.status === 'UP', 'every HAProxy server UP');
+  await h.waitFor(async () => (await reached(NODES)).size === NODES, 20000, 'HAProxy to balance over every node');
 });
 
 after(async () => {
@@ -246,12 +258,12 @@ async function quiet() {
     });
 }
 
-async function solvedRun(opts, check) {
+async function solvedRun(opts, check, url = lb.url) {
   await setForward(true);
   await quiet();
   const s0 = await allStats();
   const list = [];
-  for (let i = 0; i < CLIENTS; i++) list.push(client(opts));
+  for (let i = 0; i < CLIENTS; i++) list.push(client(opts, url));
   await Promise.all(list.map((s) => connected(s)));
   if (check) await check(list);
   await exchange(list);
@@ -285,10 +297,59 @@ test('forwarding: default transports (polling, then upgrade) through round-robin
   assert.ok(up(s1) > up(s0), 'websocket upgrades were forwarded to the owner');
 });
 
-/** One raw HTTP request straight to a node: {status, body}. */
-function raw(port, method, url, body, headers = {}) {
+test('HAProxy recipe: its health check passes for a socket.io app with a ready sidecar, and makes no session', T, async () => {
+  await setForward(true);
+  await quiet();
+  const st = await servers();
+  for (const n of nodes) {
+    const s = st[srvName(n)];
+    assert.equal(s.status, 'UP', `${n.name}: ${JSON.stringify(s)}`);
+    assert.equal(s.check_status, 'L7OK', `${n.name}: ${JSON.stringify(s)}`);
+    assert.equal(s.check_code, '400', `${n.name}: the last step, the app's socket.io path, answered 400`);
+    // the two steps of the check, asked the same way
+    const app = await raw(n, 'GET', '/socket.io/');
+    assert.equal(app.status, 400);
+    assert.deepEqual(JSON.parse(app.body), { code: 0, message: 'Transport unknown' });
+    const ready = await fetch(`http://${n.host}:${sidecarPort}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal((await ready.text()).trim(), 'ready');
+  }
+  // HAProxy has checked every node every second since the suite started; an
+  // engine.io session lives pingInterval + pingTimeout (30 s) unpolled, so a
+  // check that opened one would show here
+  for (const s of await allStats()) assert.equal(s.engineClients, 0, `${s.node}: engine.io sessions`);
+});
+
+test('nginx recipe: polling and websocket clients through the shipped nginx.conf, round-robin', T, async () => {
+  const ngx = await lbr.startNginx(dir, nodes);
+  try {
+    await h.waitFor(
+      async () => (await fetch(`${ngx.url}/socket.io/`)).status === 400,
+      20000,
+      'nginx to pass /socket.io/ to the nodes',
+    );
+    const poll = await solvedRun({ transports: ['polling'] }, null, ngx.url);
+    const fwd = (ss, k) => sum(ss, (s) => s.forward[k]);
+    assert.ok(fwd(poll.s1, 'forwardedPoll') > fwd(poll.s0, 'forwardedPoll'), 'nginx spread polls over nodes');
+    const ws = await solvedRun(
+      {},
+      async (list) => {
+        for (const s of list)
+          await h.waitFor(() => s.io.engine && s.io.engine.transport.name === 'websocket', 15000, 'upgrade to websocket');
+      },
+      ngx.url,
+    );
+    assert.ok(fwd(ws.s1, 'forwardedUpgrade') > fwd(ws.s0, 'forwardedUpgrade'), 'upgrades forwarded to the owner');
+  } finally {
+    closeAll();
+    await h.stopChild(ngx.child);
+  }
+});
+
+/** One raw HTTP request straight to node n: {status, body}. */
+function raw(n, method, url, body, headers = {}) {
   return new Promise((resolve, reject) => {
-    const r = http.request({ host: '127.0.0.1', port, method, path: url, headers, agent: false }, (res) => {
+    const r = http.request({ host: n.host, port: n.port, method, path: url, headers, agent: false }, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (data += d));
@@ -299,13 +360,13 @@ function raw(port, method, url, body, headers = {}) {
   });
 }
 
-/** A raw engine.io polling session created on `port`, socket.io-connected. */
-async function rawSession(port) {
-  const open = await raw(port, 'GET', '/socket.io/?EIO=4&transport=polling');
+/** A raw engine.io polling session created on node n, socket.io-connected. */
+async function rawSession(n) {
+  const open = await raw(n, 'GET', '/socket.io/?EIO=4&transport=polling');
   const sid = JSON.parse(open.body.slice(1)).sid;
   const q = `/socket.io/?EIO=4&transport=polling&sid=${sid}`;
-  assert.equal((await raw(port, 'POST', q, '40')).body, 'ok');
-  assert.match((await raw(port, 'GET', q)).body, /^40/);
+  assert.equal((await raw(n, 'POST', q, '40')).body, 'ok');
+  assert.match((await raw(n, 'GET', q)).body, /^40/);
   return { sid, q };
 }
 
@@ -317,14 +378,14 @@ test('security and bounds: directory sids and addresses only, no loops, limits a
   await setForward(true);
   await quiet();
   const [A, B] = nodes;
-  const s = await rawSession(A.port);
+  const s = await rawSession(A);
 
   // The target comes from the directory, never from the request.
   const f0 = await fwdStats(B);
   const spoof = { host: '127.0.0.2:1', 'x-forwarded-host': '127.0.0.2:1', forwarded: 'host=127.0.0.2:1' };
-  const post = await raw(B.port, 'POST', s.q, '42["echo","via B"]', { ...spoof, 'content-type': 'text/plain' });
+  const post = await raw(B, 'POST', s.q, '42["echo","via B"]', { ...spoof, 'content-type': 'text/plain' });
   assert.deepEqual(post, { status: 200, body: 'ok' }, 'POST with a body forwarded to the owner');
-  const poll = await raw(B.port, 'GET', s.q, undefined, spoof);
+  const poll = await raw(B, 'GET', s.q, undefined, spoof);
   assert.equal(poll.status, 200);
   assert.match(poll.body, /\["echo","via B"\]/, 'the owner answered the forwarded poll');
   let f1 = await fwdStats(B);
@@ -332,7 +393,7 @@ test('security and bounds: directory sids and addresses only, no loops, limits a
   assert.equal(f1.forwardedPoll, f0.forwardedPoll + 1);
 
   // A sid no directory knows: engine.io's own answer, counted.
-  const unknown = await raw(B.port, 'GET', '/socket.io/?EIO=4&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA');
+  const unknown = await raw(B, 'GET', '/socket.io/?EIO=4&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA');
   assert.equal(unknown.status, 400);
   assert.deepEqual(JSON.parse(unknown.body), { code: 1, message: 'Session ID unknown' });
   f1 = await fwdStats(B);
@@ -340,34 +401,34 @@ test('security and bounds: directory sids and addresses only, no loops, limits a
   assert.ok(f1.lookupRetries > f0.lookupRetries, 'a miss is retried (registration race) before giving up');
 
   // A malformed sid is never looked up.
-  const bad = await raw(B.port, 'GET', '/socket.io/?EIO=4&transport=polling&sid=..%2F..%2Fx');
+  const bad = await raw(B, 'GET', '/socket.io/?EIO=4&transport=polling&sid=..%2F..%2Fx');
   assert.equal(bad.status, 400);
   assert.equal((await fwdStats(B)).lookups, f1.lookups);
 
   // Loop guard: a request that says it was forwarded is never forwarded again.
-  const loop = await raw(B.port, 'GET', s.q, undefined, { 'x-sidecast-forwarded': 'node-9' });
+  const loop = await raw(B, 'GET', s.q, undefined, { 'x-sidecast-forwarded': 'node-9' });
   assert.equal(loop.status, 400, 'answered by B itself');
   assert.equal((await fwdStats(B)).forwardedPoll, f1.forwardedPoll);
 
   // Limit: one forwarded request at a time on B; a second one is refused.
   await getJson(`${B.url}/_t/forward?on=1&maxInFlight=1`, 'POST');
-  const s2 = await rawSession(A.port);
-  const held = raw(B.port, 'GET', s.q); // the owner holds it: no data for s yet
+  const s2 = await rawSession(A);
+  const held = raw(B, 'GET', s.q); // the owner holds it: no data for s yet
   await h.waitFor(async () => (await fwdStats(B)).inFlight === 1, 10000, 'the held poll to be in flight');
-  const refused = await raw(B.port, 'GET', s2.q);
+  const refused = await raw(B, 'GET', s2.q);
   assert.equal(refused.status, 503);
   assert.equal((await fwdStats(B)).failures.limit, 1);
-  await raw(A.port, 'POST', s.q, '42["echo","release"]');
+  await raw(A, 'POST', s.q, '42["echo","release"]');
   assert.match((await held).body, /release/, 'the held poll came back with the data');
 
   // Timeout: a forwarded poll the owner holds past `timeout` gets 504.
   await getJson(`${B.url}/_t/forward?on=1&timeout=300`, 'POST');
-  const late = await raw(B.port, 'GET', s2.q);
+  const late = await raw(B, 'GET', s2.q);
   assert.equal(late.status, 504);
   assert.equal((await fwdStats(B)).failures.timeout, 1);
   assert.match((await getJson(`${B.url}/_t/stats`)).metrics, /sidecast_forward_failures_total\{reason="timeout"\} 1/);
 
-  await raw(A.port, 'POST', s.q, '1'); // engine.io close packet: end s (s2 ended with its cut poll)
+  await raw(A, 'POST', s.q, '1'); // engine.io close packet: end s (s2 ended with its cut poll)
   await getJson(`${B.url}/_t/forward?on=0`, 'POST');
   await getJson(`${B.url}/_t/forward?on=1`, 'POST');
 });
@@ -405,6 +466,91 @@ test('two namespaces on one session: the session stays reachable when one leaves
       await getJson(`${n.url}/_t/forward?on=1`, 'POST');
     }
   }
+});
+
+test('draining: SIGTERM to a sidecar takes its node out of HAProxy; not ready keeps it out; ready brings it back', T, async () => {
+  await setForward(true);
+  await quiet();
+  const victim = nodes[1];
+  const i = nodes.indexOf(victim) + 1;
+  const name = srvName(victim);
+  const sockDir = victim.d.dir;
+  const readyz = `http://${victim.host}:${sidecarPort}/readyz`;
+  const opts = { transports: ['polling'], reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 };
+  const list = [];
+  for (let k = 0; k < CLIENTS; k++) list.push(client(opts));
+  await Promise.all(list.map((s) => connected(s)));
+  for (const s of list) s.on('connect', () => s.emit('join', s.room));
+  await exchange(list);
+  const owner = new Map();
+  for (const s of list) owner.set(s, await s.timeout(10000).emitWithAck('whoami'));
+  const movers = list.filter((s) => owner.get(s) === victim.name);
+  const stayers = list.filter((s) => owner.get(s) !== victim.name);
+  assert.ok(movers.length > 0 && stayers.length > 0, `sessions on ${victim.name} and elsewhere: ${[...owner.values()]}`);
+  const oldIds = new Map(movers.map((s) => [s, s.id]));
+  for (const s of list) s.trouble.length = 0;
+
+  // 1. SIGTERM: /readyz answers 503 at once, the sidecar leaves the cluster
+  //    (its directory entries go) and exits; the app keeps running
+  assert.equal(await victim.d.stop(), 0, 'sidecastd exits 0 after draining');
+  await serversAre(
+    (n, st) => (n === name ? st.status === 'DOWN' : st.status === 'UP'),
+    `${name} DOWN, the others UP`,
+  );
+  const seen = await reached(4 * NODES);
+  assert.ok(!seen.has(victim.name), `no request reaches ${victim.name}: ${[...seen]}`);
+  assert.equal(seen.size, NODES - 1, 'the other nodes share the requests');
+  // the others talk on: an ack answers each one's held poll (wherever it
+  // is relayed), and its next polls go to the nodes in rotation
+  for (const s of stayers) assert.equal(await s.timeout(10000).emitWithAck('whoami'), owner.get(s));
+  await h.waitFor(
+    async () => {
+      const f = (await getJson(`${victim.url}/_t/stats`)).forward;
+      return f.inFlight + f.tunnels === 0;
+    },
+    30000,
+    `${victim.name} to relay nothing`,
+  );
+  // now stop its app: its held polls close and its clients reconnect
+  // through HAProxy at once, onto the other nodes (their sessions left the
+  // directory with the sidecar: no node could forward them)
+  await h.stopChild(victim.child);
+  await h.waitFor(
+    () => movers.every((s) => s.connected && s.id !== oldIds.get(s)),
+    30000,
+    `the clients of ${victim.name} to reconnect`,
+  );
+  for (const s of movers) assert.notEqual(await s.timeout(10000).emitWithAck('whoami'), victim.name);
+  // ...and everyone talks across the remaining nodes
+  for (const s of list) s.said.length = 0;
+  await exchange(list);
+  assert.deepEqual(
+    stayers.flatMap((s) => s.trouble),
+    [],
+    'clients on the other nodes: no error, disconnect or reconnect',
+  );
+
+  // 2. the app back, beside a sidecar that runs but is not ready (its
+  //    Redis unreachable): /readyz 503 keeps the node out
+  const nowhere = `redis://127.0.0.1:${await h.freePort()}`;
+  victim.d = await sidecastd(i, victim.host, victim.port, { redisUrl: nowhere, sockDir }).start();
+  victim.child = startNode(i, victim.d, victim.host, victim.port);
+  await h.waitFor(() => getJson(`${victim.url}/_t/stats`), 20000, `${victim.name} to listen`);
+  await setForward(true);
+  await h.waitFor(async () => (await fetch(readyz)).status === 503, 10000, 'the sidecar to answer /readyz 503');
+  assert.equal((await fetch(`http://${victim.host}:${sidecarPort}/healthz`)).status, 200, 'alive');
+  await serversAre(
+    (n, st) => (n === name ? st.status === 'DOWN' && st.check_code === '503' : st.status === 'UP'),
+    `${name} kept DOWN by its sidecar's 503`,
+  );
+
+  // 3. ready again: back in rotation
+  assert.equal(await victim.d.stop(), 0);
+  victim.d = await sidecastd(i, victim.host, victim.port, { sockDir }).start();
+  await serversAre((_, st) => st.status === 'UP', 'every server UP again');
+  await h.waitFor(async () => (await reached(NODES)).size === NODES, 20000, 'HAProxy to balance over every node');
+  closeAll();
+  await quiet();
 });
 
 test('a node dies: its sessions fail cleanly and reconnect on the survivors', T, async () => {
