@@ -1873,6 +1873,40 @@ static void handle_raw_response(sc_cluster *c, const raw_response *rr)
         sc_request_node_answered(r, rr->origin);
 }
 
+/* Handlers of decoded envelopes, by body (cluster.proto's Envelope.body),
+ * like dispatch.c's table of local frames. raw/len: the envelope's bytes;
+ * peer: its origin's record (from_peer). Batch and Canary are handled
+ * before: a Batch unwraps into envelopes, a Canary is ours. */
+typedef void (*envelope_fn)(sc_cluster *c, const sc_envelope *env, const uint8_t *raw, size_t len,
+                            sc_peer *peer);
+
+static void on_emit_env(sc_cluster *c, const sc_envelope *env, const uint8_t *raw, size_t len,
+                        sc_peer *peer)
+{
+    handle_emit(c, env, raw, len, peer);
+}
+
+#define ENVELOPE_HANDLER(name, fn)                                                                 \
+    static void name(sc_cluster *c, const sc_envelope *env, const uint8_t *raw, size_t len,        \
+                     sc_peer *peer)                                                                \
+    {                                                                                              \
+        (void)raw, (void)len, (void)peer;                                                          \
+        fn(c, env);                                                                                \
+    }
+ENVELOPE_HANDLER(on_request_env, handle_request)
+ENVELOPE_HANDLER(on_response_env, handle_response)
+ENVELOPE_HANDLER(on_stale_env, handle_stale)
+ENVELOPE_HANDLER(on_announce_env, handle_announce)
+#undef ENVELOPE_HANDLER
+
+static const envelope_fn envelope_handlers[] = {
+    [SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT] = on_emit_env,
+    [SIDECAST__CLUSTER__V1__ENVELOPE__BODY_REQUEST] = on_request_env,
+    [SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE] = on_response_env,
+    [SIDECAST__CLUSTER__V1__ENVELOPE__BODY_STALE] = on_stale_env,
+    [SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE] = on_announce_env,
+};
+
 static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, size_t len,
                         bool in_batch)
 {
@@ -1910,14 +1944,20 @@ static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, si
     sc_peer *peer = from_peer(c, env->origin, env->seq, env->body_case);
     if (!peer)
         return;
-    switch (env->body_case) {
-    case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT: handle_emit(c, env, p, len, peer); break;
-    case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_REQUEST: handle_request(c, env); break;
-    case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE: handle_response(c, env); break;
-    case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_STALE: handle_stale(c, env); break;
-    case SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE: handle_announce(c, env); break;
-    default: break;
+    envelope_fn fn = (size_t)env->body_case < SC_ARRAY_LEN(envelope_handlers)
+                         ? envelope_handlers[env->body_case]
+                         : NULL;
+    if (fn) {
+        fn(c, env, p, len, peer);
+        return;
     }
+    /* a kind from a newer node: it must not send one before every live
+     * node has the feature bit for it (see sc_cluster_features) */
+    SC_COUNT(cluster_unknown_kind);
+    sc_log_limited(SC_LOG_WARN,
+                   "ignoring a cluster message of a kind this node does not know (%d) from node "
+                   "%s: is it newer, and using a feature this node lacks?",
+                   (int)env->body_case, SC_ESC(env->origin));
 }
 
 static void on_message(sc_cluster *c, const char *channel, const uint8_t *p, size_t len)

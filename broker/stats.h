@@ -72,6 +72,7 @@
     X(redis_commands_lost, "redis commands unanswered when their connection was dropped")          \
     X(announcements_sent, "arrivals and clean departures of this node announced to the cluster")   \
     X(announcements_received, "arrivals and clean departures announced by other nodes")            \
+    X(cluster_unknown_kind, "cluster messages of a kind this node does not know, ignored")          \
     X(cluster_newer_version_dropped, "cluster messages dropped: from a node of a newer cluster "     \
                                      "protocol version")                                         \
     X(requests_unsupported_answered, "cluster requests of an unknown kind answered as "            \

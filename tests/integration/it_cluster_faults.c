@@ -581,6 +581,12 @@ static void test_newer_version_dropped(void **state)
     assert_true(WAIT_FOR(rb.frames == 1, 3000, b, b));
     assert_string_equal(rb.last_payload, "v1");
     assert_int_equal(stat_of(b, "cluster_newer_version_dropped"), 1);
+    /* this version, a body it does not know (field 99): counted, ignored */
+    static const uint8_t unknown[] = {0x0a, 11,  'f',  'u',  't',  'u', 'r', 'e', '-', 'n', 'o',
+                                      'd',  'e', 0x10, 0x03, 0x30, 0x01, 0x9a, 0x06, 0x01, 'x'};
+    assert_int_equal(redis_publish_raw(r, "sidecast:room:feed", unknown, sizeof(unknown)), 1);
+    assert_true(WAIT_FOR(stat_of(b, "cluster_unknown_kind") == 1, 3000, b, b));
+    assert_int_equal(rb.frames, 1);
     assert_true(daemon_log_contains(nb, "of cluster version 2: this node speaks version 1"));
     sc_client_close(b);
     daemon_free(nb);
