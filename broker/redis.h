@@ -80,7 +80,7 @@ uint64_t sc_redis_down_since(const sc_redis *r);
  * not watched for reading: they are read once a command someone waits for
  * is sent, or by a timer quiet_defer_ms later. Each is still read and matched
  * in order (o.quiet_reply counts errors, and NULL for the ones a dropped
- * connection never answered); only when changes. `cmd` is formatted RESP.
+ * connection never answered). `cmd` is formatted RESP.
  * Each returns 0, or -1 when hiredis refuses the command because the
  * connection is being torn down (its callback will never run). */
 int sc_redis_send_quiet(sc_redis *r, const char *cmd, size_t len);

@@ -236,4 +236,4 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(line_guard),
 };
 
-UNIT_MAIN_NO_KNOWN_BUGS(tests)
+UNIT_MAIN(tests)

@@ -673,4 +673,4 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(stale_owner_mark_after_pass_wrap),
 };
 
-UNIT_MAIN_NO_KNOWN_BUGS(tests)
+UNIT_MAIN(tests)

@@ -848,4 +848,4 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(hash_str_properties),
 };
 
-UNIT_MAIN_NO_KNOWN_BUGS(tests)
+UNIT_MAIN(tests)

@@ -1,17 +1,5 @@
-/* unit: what every cmocka unit test file shares.
- *
- * Each test file has two groups: `tests`, which must pass, and `known_bugs`,
- * tests that expose a bug in broker/ that is not fixed yet. A known-bug test
- * reports the bug with fail_msg("KNOWN BUG <tag>: ...") once it has freed
- * everything (so a sanitizer build stays clean). CMakeLists.txt runs each one
- * alone (`unit_x --known-bug NAME`) and passes it only when that exact
- * message appears: the test must fail, and for the right reason. When the
- * bug is fixed the message disappears and ctest flags the test, which then
- * belongs in `tests`.
- *
- * Usage: unit_x                      run `tests`
- *        unit_x --known-bug NAME     run the known-bug test NAME only
- *        unit_x --known-bugs         run every known-bug test */
+/* unit: what every cmocka unit test file shares: the includes cmocka
+ * needs, a main() that runs the file's `tests` group, and a small PRNG. */
 #ifndef SC_UNIT_H
 #define SC_UNIT_H
 
@@ -28,28 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UNIT_MAIN(tests, known_bugs)                                                               \
-    int main(int argc, char **argv)                                                                \
-    {                                                                                              \
-        if (argc == 3 && strcmp(argv[1], "--known-bug") == 0) {                                    \
-            cmocka_set_test_filter(argv[2]);                                                       \
-            return cmocka_run_group_tests_name("known_bugs", known_bugs, NULL, NULL);              \
-        }                                                                                          \
-        if (argc == 2 && strcmp(argv[1], "--known-bugs") == 0)                                     \
-            return cmocka_run_group_tests_name("known_bugs", known_bugs, NULL, NULL);              \
-        if (argc != 1) {                                                                           \
-            fprintf(stderr, "usage: %s [--known-bugs | --known-bug NAME]\n", argv[0]);             \
-            return 2;                                                                              \
-        }                                                                                          \
-        return cmocka_run_group_tests_name("tests", tests, NULL, NULL);                            \
-    }
-
-/* For files without known-bug tests. */
-#define UNIT_MAIN_NO_KNOWN_BUGS(tests)                                                             \
+/* main() of a unit test file: runs `tests`; takes no arguments. */
+#define UNIT_MAIN(tests)                                                                           \
     int main(int argc, char **argv)                                                                \
     {                                                                                              \
         if (argc != 1) {                                                                           \
-            fprintf(stderr, "usage: %s (this file has no known-bug tests)\n", argv[0]);            \
+            fprintf(stderr, "usage: %s (no arguments)\n", argv[0]);                                \
             return 2;                                                                              \
         }                                                                                          \
         return cmocka_run_group_tests_name("tests", tests, NULL, NULL);                            \

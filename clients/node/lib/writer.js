@@ -13,7 +13,7 @@
  * every method does what protobufjs 7's BufferWriter does (strings under 40
  * UTF-16 units through protobufjs's own UTF-8 writer, longer ones through
  * Buffer#utf8Write; 64-bit values through its LongBits), and
- * test/writer.test.js encodes every kind of frame both ways and compares.
+ * test/encoding.test.js encodes every kind of frame both ways and compares.
  *
  * Sub-messages: fork() reserves one byte for the length varint; ldelim()
  * writes it there, moving the body up when the length needs more bytes
