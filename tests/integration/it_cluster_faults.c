@@ -48,6 +48,17 @@ static void emit_feed(sc_client *a, int n, int first)
     assert_int_equal(sc_client_sync(a, 0), 0);
 }
 
+/* Subscribers of a channel (redis-cli prints the channel, then the count). */
+static int numsub(redis_srv *r, const char *channel)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof(cmd), "PUBSUB NUMSUB %s", channel);
+    char *out = redis_cli(r, cmd), *nl = strchr(out, '\n');
+    int n = nl ? atoi(nl + 1) : -1;
+    free(out);
+    return n;
+}
+
 static char *node_id_of(sc_client *c)
 {
     return strdup(sc_client_node_id(c));
@@ -64,7 +75,7 @@ static void test_redis_restart_midstream(void **state)
     assert_int_equal(sc_client_socket_up(b, "b1", "sb1", "", NULL, 0, feed, 1), 0);
     assert_int_equal(sc_client_sync(b, 0), 0);
     assert_int_equal(wait_nodes(a, 2, 5000), 2);
-    usleep(100000);
+    assert_true(WAIT_FOR(numsub(r, "sidecast:room:feed") == 1, 5000, a, b));
 
     emit_feed(a, 100, 0);
     assert_true(WAIT_FOR(rb.frames == 100, 5000, a, b));
@@ -93,8 +104,10 @@ static void test_redis_restart_midstream(void **state)
     assert_true(stat_of(b, "pubsub_gaps") >= 1);
 
     /* after both are back, nothing is lost */
-    assert_true(WAIT_FOR(stat_of(a, "redis_sub_up") == 1, 5000, a, b));
-    usleep(200000);
+    /* (node a subscribes to feed too now: app-local joined it) */
+    assert_true(WAIT_FOR(stat_of(a, "redis_sub_up") == 1 && stat_of(b, "redis_sub_up") == 1 &&
+                             numsub(r, "sidecast:room:feed") == 2,
+                         5000, a, b));
     uint64_t before = rb.frames;
     emit_feed(a, 100, 200);
     assert_true(WAIT_FOR(rb.frames == before + 100, 5000, a, b));
@@ -125,8 +138,9 @@ static void test_redis_frozen(void **state)
     assert_int_equal(sc_client_socket_up(b, "b1", "sb1", "", NULL, 0, feed, 1), 0);
     assert_int_equal(sc_client_socket_up(a, "a1", "sa1", "", NULL, 0, feed, 1), 0);
     assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
     assert_int_equal(wait_nodes(a, 2, 5000), 2);
-    usleep(100000);
+    assert_true(WAIT_FOR(numsub(r, "sidecast:room:feed") == 2, 5000, a, b));
 
     redis_signal(r, SIGSTOP);
     /* the probe (redis_command_timeout_ms 1000) notices; nothing hangs */
@@ -146,7 +160,7 @@ static void test_redis_frozen(void **state)
     assert_true(WAIT_FOR(stat_of(a, "redis_pub_up") == 1 && stat_of(b, "redis_sub_up") == 1 &&
                              stat_of(a, "outbox_messages") == 0,
                          10000, a, b));
-    usleep(200000);
+    assert_true(WAIT_FOR(numsub(r, "sidecast:room:feed") == 2, 5000, a, b));
     uint64_t before = rb.frames;
     emit_feed(a, 20, 0);
     assert_true(WAIT_FOR(rb.frames >= before + 20, 5000, a, b));
@@ -536,17 +550,6 @@ static void test_script_flush_reloads(void **state)
 }
 
 /* ---- versions and features (rolling upgrades) ----------------------------------- */
-
-/* Subscribers of a channel (redis-cli prints the channel, then the count). */
-static int numsub(redis_srv *r, const char *channel)
-{
-    char cmd[200];
-    snprintf(cmd, sizeof(cmd), "PUBSUB NUMSUB %s", channel);
-    char *out = redis_cli(r, cmd), *nl = strchr(out, '\n');
-    int n = nl ? atoi(nl + 1) : -1;
-    free(out);
-    return n;
-}
 
 /* An envelope of a newer cluster major version is dropped and counted, not
  * misread; the same emit at this version is delivered. */

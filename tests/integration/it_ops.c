@@ -316,7 +316,14 @@ static void test_metrics_cluster(void **state)
     sc_target ta = {.all = true};
     sc_target tu = {.user_ids = (const char *const[]){"ub"}, .n_user_ids = 1};
     const sc_target *targets[] = {&ts, &tr, &ta, &tu};
-    usleep(300000); /* b's room subscription confirmed */
+    /* b's room subscription confirmed: Redis counts it */
+    for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end; usleep(10000)) {
+        char *out = redis_cli(r, "PUBSUB NUMSUB sidecast:room:room"), *nl = strchr(out, '\n');
+        bool up = nl && atoi(nl + 1) == 1;
+        free(out);
+        if (up)
+            break;
+    }
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(sc_client_emit(a, targets[i], NULL, (const uint8_t *)"x", 1), 0);
     assert_int_equal(sc_client_sync(a, 0), 0);
