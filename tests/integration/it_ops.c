@@ -352,7 +352,9 @@ static void test_metrics_cluster(void **state)
     assert_true(promtool_ok(body));
     assert_int_equal(metric_value(body, "sidecast_emits_total{kind=\"room\",scope=\"local\"}"), 1);
     assert_true(metric_value(body, "sidecast_emits_remote_total") >= 4);
-    assert_true(metric_value(body, "sidecast_redis_publishes_total") >= 4);
+    /* the room and broadcast emits (socket and user ones go through the
+     * directory script; canaries add more) */
+    assert_true(metric_value(body, "sidecast_redis_publishes_total") >= 2);
     assert_non_null(strstr(body, "name=\"node \\\"a\\\"\\\\1\"} 1"));
 
     /* one cluster request of each kind, answered */
