@@ -12,7 +12,7 @@
  *     outbox) are back to 0, its fd count is back to its baseline, and its
  *     RSS is back within RSS_SLACK_KB of its baseline (not checked under a
  *     wrapper such as valgrind, whose RSS is its own, nor under ASan).
- * Each test prints one "figures:" line (used for the README).
+ * Each test prints one "figures:" line (used for tests/README.md).
  * Loops are bounded in count and time; only processes the test started are
  * signalled, by pid. */
 #include "harness.h"

@@ -182,7 +182,8 @@ fi
 systemd-analyze security --offline=true "${units[0]}" >"$T/security.log" 2>&1
 score=$(sed -n 's/.*Overall exposure level for sidecast.service: \([0-9.]*\).*/\1/p' "$T/security.log")
 echo "exposure score: ${score:-unknown}"
-# The README states the score; a unit edit that loosens the sandbox past 2.0
+# packaging/README.md (systemd, Hardening) states the score; a unit edit that
+# loosens the sandbox past 2.0
 # ("OK" ends at 4.9) should be a decision, not an accident.
 check "systemd-analyze security: exposure ${score:-?} <= 2.0" \
   awk -v s="${score:-99}" 'BEGIN { exit !(s <= 2.0) }'

@@ -1,7 +1,7 @@
 'use strict';
 /**
  * SidecastClient: one connection from this process to the node's sidecastd
- * over its Unix socket (see README "Protocol overview"; clients/c/client.c is
+ * over its Unix socket (see proto/README.md, "Protocol overview"; clients/c/client.c is
  * the reference). Frames are a 4-byte big-endian length + one protobuf
  * `Frame` encoded with the static protobufjs code in ./proto.js, into a
  * FrameWriter (./writer.js: protobufjs's Writer interface, writing straight
