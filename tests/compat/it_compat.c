@@ -241,35 +241,6 @@ static void pump_stop(pump *p)
     pthread_join(p->th, NULL);
 }
 
-typedef struct answers {
-    uint32_t expect;
-    int n;
-    char got[16][32];
-    bool done, timed_out;
-    uint32_t nodes_expected, nodes_answered;
-} answers;
-
-static void on_progress(void *ud, const sc_progress *p)
-{
-    answers *a = ud;
-    a->expect += p->expect;
-    for (size_t i = 0; i < p->n && a->n < 16; i++, a->n++)
-        snprintf(a->got[a->n], 32, "%.*s", (int)p->lens[i], (const char *)p->payloads[i]);
-    if (p->done) {
-        a->done = true;
-        a->timed_out = p->timed_out;
-        a->nodes_expected = p->nodes_expected;
-        a->nodes_answered = p->nodes_answered;
-    }
-}
-
-static bool answers_has(const answers *a, const char *s)
-{
-    for (int i = 0; i < a->n; i++)
-        if (strcmp(a->got[i], s) == 0)
-            return true;
-    return false;
-}
 
 typedef struct fetched {
     int n;
@@ -427,7 +398,7 @@ static void check_emits(world *w, int o)
     pump p;
     pump_start(&p, w, o);
     uint64_t t0 = now_ms_h();
-    int rc = sc_client_emit_with_ack(w->app[o], &all, NULL, (const uint8_t *)"q", 1, on_progress,
+    int rc = sc_client_emit_with_ack(w->app[o], &all, NULL, (const uint8_t *)"q", 1, answers_on_progress,
                                      &ans, 5000);
     uint64_t took = now_ms_h() - t0;
     pump_stop(&p);
@@ -525,7 +496,7 @@ static void check_server_emit(world *w, int o)
     pump p;
     pump_start(&p, w, o);
     uint64_t t0 = now_ms_h();
-    int rc = sc_client_server_emit(w->app[o], (const uint8_t *)"ping", 4, false, on_progress, &ans,
+    int rc = sc_client_server_emit(w->app[o], (const uint8_t *)"ping", 4, false, answers_on_progress, &ans,
                                    5000);
     uint64_t took = now_ms_h() - t0;
     pump_stop(&p);
@@ -728,7 +699,7 @@ static void test_features_follow_the_old_node(void **state)
         answers ans = {0};
         pump p;
         pump_start(&p, w, NC);
-        int rc = sc_client_server_emit(w->app[NC], (const uint8_t *)"ping", 4, false, on_progress,
+        int rc = sc_client_server_emit(w->app[NC], (const uint8_t *)"ping", 4, false, answers_on_progress,
                                        &ans, 5000);
         pump_stop(&p);
         assert_int_equal(rc, 0);

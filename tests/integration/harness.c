@@ -933,3 +933,25 @@ void write_file(const char *path, const char *text)
     fputs(text, f);
     fclose(f);
 }
+
+void answers_on_progress(void *ud, const sc_progress *p)
+{
+    answers *a = ud;
+    a->expect += p->expect;
+    for (size_t i = 0; i < p->n && a->n < 16; i++, a->n++)
+        snprintf(a->got[a->n], 32, "%.*s", (int)p->lens[i], (const char *)p->payloads[i]);
+    if (p->done) {
+        a->done = true;
+        a->timed_out = p->timed_out;
+        a->nodes_expected = p->nodes_expected;
+        a->nodes_answered = p->nodes_answered;
+    }
+}
+
+bool answers_has(const answers *a, const char *s)
+{
+    for (int i = 0; i < a->n; i++)
+        if (strcmp(a->got[i], s) == 0)
+            return true;
+    return false;
+}

@@ -80,6 +80,19 @@ typedef struct recorder {
     unsigned ack_requests;
 } recorder;
 
+/* What a server emit or broadcast with acks got: pass answers_on_progress
+ * with an answers as its ud; answers_has looks for one payload. */
+typedef struct answers {
+    uint32_t expect;
+    int n;
+    char got[16][32];
+    bool done, timed_out;
+    uint32_t nodes_expected, nodes_answered;
+} answers;
+struct sc_progress;
+void answers_on_progress(void *ud, const struct sc_progress *p);
+bool answers_has(const answers *a, const char *s);
+
 /* Open an app connection whose deliveries and errors go to rec. */
 sc_client *app_open(daemon_t *d, const char *name, recorder *rec);
 unsigned rec_count(const recorder *rec, const char *socket_id);

@@ -758,35 +758,6 @@ static void pump_stop(pump *p)
     pthread_join(p->th, NULL);
 }
 
-typedef struct answers {
-    uint32_t expect;
-    int n;
-    char got[16][32];
-    bool done, timed_out;
-    uint32_t nodes_expected, nodes_answered;
-} answers;
-
-static void on_progress(void *ud, const sc_progress *p)
-{
-    answers *a = ud;
-    a->expect += p->expect;
-    for (size_t i = 0; i < p->n && a->n < 16; i++, a->n++)
-        snprintf(a->got[a->n], 32, "%.*s", (int)p->lens[i], (const char *)p->payloads[i]);
-    if (p->done) {
-        a->done = true;
-        a->timed_out = p->timed_out;
-        a->nodes_expected = p->nodes_expected;
-        a->nodes_answered = p->nodes_answered;
-    }
-}
-
-static bool answers_has(const answers *a, const char *s)
-{
-    for (int i = 0; i < a->n; i++)
-        if (strcmp(a->got[i], s) == 0)
-            return true;
-    return false;
-}
 
 static void test_server_side_emit(void **state)
 {
@@ -807,7 +778,7 @@ static void test_server_side_emit(void **state)
     pump p;
     pump_start(&p, w);
     int rc =
-        sc_client_server_emit(w->a, (const uint8_t *)"ping", 4, false, on_progress, &ans, 5000);
+        sc_client_server_emit(w->a, (const uint8_t *)"ping", 4, false, answers_on_progress, &ans, 5000);
     pump_stop(&p);
     assert_int_equal(rc, 0);
     assert_true(ans.done);
@@ -828,7 +799,7 @@ static void test_broadcast_with_acks(void **state)
     pump_start(&p, w);
     sc_target t = {.rooms = LIST("r2")};
     int rc =
-        sc_client_emit_with_ack(w->a, &t, NULL, (const uint8_t *)"q", 1, on_progress, &ans, 5000);
+        sc_client_emit_with_ack(w->a, &t, NULL, (const uint8_t *)"q", 1, answers_on_progress, &ans, 5000);
     pump_stop(&p);
     assert_int_equal(rc, 0);
     assert_true(ans.done);
@@ -905,7 +876,7 @@ static void test_timeout_with_frozen_node(void **state)
     p.stop = 0;
     /* only b answers: c is frozen */
     pthread_create(&p.th, NULL, pump_main, &p);
-    rc = sc_client_server_emit(w->a, (const uint8_t *)"anyone", 6, false, on_progress, &ans, 5000);
+    rc = sc_client_server_emit(w->a, (const uint8_t *)"anyone", 6, false, answers_on_progress, &ans, 5000);
     p.stop = 1;
     pthread_join(p.th, NULL);
     kill(w->nc->pid, SIGCONT);
