@@ -281,3 +281,26 @@ export class SidecastAdapter extends Adapter {
 /** For io.adapter(createAdapter(opts)). */
 export function createAdapter(opts?: AdapterOptions): (nsp: any) => Adapter;
 export { enableForwarding, Forwarder, ForwardOptions, ForwardStats, ForwardFailure } from './lib/forward';
+
+/**
+ * Prometheus text exposition (0.0.4) of the app's sidecast metrics:
+ * `sidecast_app_*` (the adapter client's drops, reconnects and queue, each
+ * namespace's adapter stats) and `sidecast_forward_*` while
+ * enableForwarding(io) is active. Read at call time.
+ */
+export function metrics(io: any): string;
+
+/** The parts of prom-client registerMetrics() uses (pass the module itself). */
+export interface PromClientLike {
+  Counter: new (config: any) => any;
+  Gauge: new (config: any) => any;
+  register: any;
+}
+
+/**
+ * Register the families of metrics(io) in a prom-client registry
+ * (default: promClient.register), as Counters / Gauges read at scrape time.
+ * The forwarder's families are included if enableForwarding(io) was called
+ * before. Returns the prom-client metrics.
+ */
+export function registerMetrics(io: any, promClient: PromClientLike, registry?: any): any[];

@@ -30,4 +30,6 @@ module.exports = {
     return adapter().SidecastAdapter;
   },
   enableForwarding: (io, opts) => require('./lib/forward').enableForwarding(io, opts),
+  metrics: (io) => require('./lib/metrics').metrics(io),
+  registerMetrics: (io, promClient, registry) => require('./lib/metrics').registerMetrics(io, promClient, registry),
 };

@@ -31,6 +31,7 @@
  */
 const http = require('node:http');
 const net = require('node:net');
+const { render } = require('./prom');
 
 const HEADER = 'x-sidecast-forwarded';
 const SID_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -56,6 +57,58 @@ const REASONS = [
   'client_aborted',
 ];
 const NET_UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT']);
+
+/** The forwarder's Prometheus families (lib/prom.js), read from a Forwarder. */
+const FAMILIES = [
+  {
+    name: 'sidecast_forward_requests_total',
+    type: 'counter',
+    help: "Requests for another node's session forwarded to it, by kind.",
+    labelNames: ['kind'],
+    samples: (f) => [
+      [{ kind: 'poll' }, f.counters.forwardedPoll],
+      [{ kind: 'post' }, f.counters.forwardedPost],
+      [{ kind: 'upgrade' }, f.counters.forwardedUpgrade],
+    ],
+  },
+  {
+    name: 'sidecast_forward_failures_total',
+    type: 'counter',
+    help: 'Forwards that failed or were refused, by reason.',
+    labelNames: ['reason'],
+    samples: (f) => REASONS.map((r) => [{ reason: r }, f.failures[r]]),
+  },
+  ...[
+    ['served', 'Requests other nodes forwarded to this node.', 'served'],
+    ['lookups', "Directory lookups made to find a session's owner.", 'lookups'],
+    ['lookup_retries', 'Lookups repeated because the session was not (yet) in the directory.', 'lookupRetries'],
+    ['cache_hits', 'Owners found in the sid cache without a lookup.', 'cacheHits'],
+  ].map(([name, help, key]) => ({
+    name: `sidecast_forward_${name}_total`,
+    type: 'counter',
+    help,
+    labelNames: [],
+    samples: (f) => [[null, f.counters[key]]],
+  })),
+  {
+    name: 'sidecast_forward_in_flight',
+    type: 'gauge',
+    help: 'Forwarded HTTP requests in flight.',
+    labelNames: [],
+    samples: (f) => [[null, f.inFlight]],
+  },
+  {
+    name: 'sidecast_forward_tunnels',
+    type: 'gauge',
+    help: 'Forwarded websocket connections open.',
+    labelNames: [],
+    samples: (f) => [[null, f.tunnels]],
+  },
+];
+
+/** io Server -> its Forwarder (the app's metrics(io) include the forwarder's). */
+const forwarders = new WeakMap();
+
 
 /** "host:port", "[v6]:port" or "http://host:port[/]" -> {host, port}, else null. */
 function parseAddress(a) {
@@ -151,6 +204,7 @@ class Forwarder {
     this.advertiseAddress = undefined;
     this._advertiseCheck = 'todo'; // 'todo' | 'running' | 'done'
     this._install();
+    forwarders.set(io, this);
   }
 
   /* ---- installation --------------------------------------------------------- */
@@ -251,6 +305,7 @@ class Forwarder {
   close() {
     if (this._closed) return;
     this._closed = true;
+    if (forwarders.get(this.io) === this) forwarders.delete(this.io);
     const s = this.server;
     s.removeListener('request', this._onRequest);
     for (const l of this._origRequest) s.on('request', l);
@@ -592,38 +647,7 @@ class Forwarder {
 
   /** Prometheus text exposition of stats(), for the app's /metrics. */
   metrics() {
-    const c = this.counters;
-    const out = [
-      "# HELP sidecast_forward_requests_total Requests for another node's session forwarded to it, by kind.",
-      '# TYPE sidecast_forward_requests_total counter',
-      `sidecast_forward_requests_total{kind="poll"} ${c.forwardedPoll}`,
-      `sidecast_forward_requests_total{kind="post"} ${c.forwardedPost}`,
-      `sidecast_forward_requests_total{kind="upgrade"} ${c.forwardedUpgrade}`,
-      '# HELP sidecast_forward_failures_total Forwards that failed or were refused, by reason.',
-      '# TYPE sidecast_forward_failures_total counter',
-    ];
-    for (const r of REASONS) out.push(`sidecast_forward_failures_total{reason="${r}"} ${this.failures[r]}`);
-    out.push(
-      '# HELP sidecast_forward_served_total Requests other nodes forwarded to this node.',
-      '# TYPE sidecast_forward_served_total counter',
-      `sidecast_forward_served_total ${c.served}`,
-      "# HELP sidecast_forward_lookups_total Directory lookups made to find a session's owner.",
-      '# TYPE sidecast_forward_lookups_total counter',
-      `sidecast_forward_lookups_total ${c.lookups}`,
-      '# HELP sidecast_forward_lookup_retries_total Lookups repeated because the session was not (yet) in the directory.',
-      '# TYPE sidecast_forward_lookup_retries_total counter',
-      `sidecast_forward_lookup_retries_total ${c.lookupRetries}`,
-      '# HELP sidecast_forward_cache_hits_total Owners found in the sid cache without a lookup.',
-      '# TYPE sidecast_forward_cache_hits_total counter',
-      `sidecast_forward_cache_hits_total ${c.cacheHits}`,
-      '# HELP sidecast_forward_in_flight Forwarded HTTP requests in flight.',
-      '# TYPE sidecast_forward_in_flight gauge',
-      `sidecast_forward_in_flight ${this.inFlight}`,
-      '# HELP sidecast_forward_tunnels Forwarded websocket connections open.',
-      '# TYPE sidecast_forward_tunnels gauge',
-      `sidecast_forward_tunnels ${this.tunnels}`,
-    );
-    return out.join('\n') + '\n';
+    return render(FAMILIES, this);
   }
 }
 
@@ -639,4 +663,9 @@ function enableForwarding(io, opts) {
   return new Forwarder(io, opts);
 }
 
-module.exports = { enableForwarding, Forwarder, parseAddress, FORWARDED_HEADER: HEADER };
+/** The open Forwarder enableForwarding(io) made, or null. */
+function forwarderOf(io) {
+  return forwarders.get(io) || null;
+}
+
+module.exports = { enableForwarding, Forwarder, parseAddress, forwarderOf, FAMILIES, FORWARDED_HEADER: HEADER };
