@@ -52,9 +52,7 @@
 
 typedef Sidecast__Cluster__V1__Envelope sc_envelope;
 
-/* Envelope.version's field number, for the envelopes written by hand here
- * and in lua/targeted.lua (which writes version 1: see its batch). */
-#define VERSION_FIELD 6
+/* lua/targeted.lua writes version 1 into its batches. */
 _Static_assert(SC_CLUSTER_VERSION == 1, "lua/targeted.lua writes version 1 into its batches");
 
 _Static_assert(SC_CLUSTER_FEATURES ==
@@ -478,8 +476,8 @@ static const uint8_t *batch_next(const uint8_t **p, const uint8_t *end, size_t *
 static void batch_wrap(sc_cluster *c, const uint8_t *items, size_t len)
 {
     c->batch_out.off = c->batch_out.len = 0;
-    sc_wire_put_bytes_field(&c->batch_out, 1, c->self, strlen(c->self));
-    sc_wire_put_varint_field(&c->batch_out, VERSION_FIELD, SC_CLUSTER_VERSION);
+    sc_wire_put_bytes_field(&c->batch_out, SC_ENV_ORIGIN, c->self, strlen(c->self));
+    sc_wire_put_varint_field(&c->batch_out, SC_ENV_VERSION, SC_CLUSTER_VERSION);
     sc_wire_put_bytes_field(&c->batch_out, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH, items, len);
 }
 
@@ -1424,9 +1422,9 @@ static void notices_flush(sc_cluster *c)
     while (c->nnotice) {
         sc_peer *peer = c->notice_peers[0];
         c->pack.off = c->pack.len = 0;
-        sc_wire_put_bytes_field(&c->pack, 1, c->self, strlen(c->self));
-        sc_wire_put_varint_field(&c->pack, 2, ++c->seq);
-        sc_wire_put_varint_field(&c->pack, 3, wall_ms());
+        sc_wire_put_bytes_field(&c->pack, SC_ENV_ORIGIN, c->self, strlen(c->self));
+        sc_wire_put_varint_field(&c->pack, SC_ENV_SEQ, ++c->seq);
+        sc_wire_put_varint_field(&c->pack, SC_ENV_SENT_MS, wall_ms());
         sc_wire_put_bytes_field(&c->pack, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_STALE,
                                 peer->notice.data, peer->notice.len);
         channel_of(c, ch, sizeof(ch), "node", peer->id);
@@ -1831,14 +1829,14 @@ static bool read_raw_response(const uint8_t *p, size_t len, raw_response *rr)
     int r;
     memset(rr, 0, offsetof(raw_response, origin));
     while ((r = sc_wire_next(&p, end, &f)) > 0) {
-        if (f.num == 1 && once(&f, &seen, SC_WIRE_LEN)) {
+        if (f.num == SC_ENV_ORIGIN && once(&f, &seen, SC_WIRE_LEN)) {
             origin = f.val;
             origin_len = f.len;
-        } else if (f.num == 2 && once(&f, &seen, SC_WIRE_VARINT)) {
+        } else if (f.num == SC_ENV_SEQ && once(&f, &seen, SC_WIRE_VARINT)) {
             rr->seq = f.varint;
-        } else if (f.num == 3 && once(&f, &seen, SC_WIRE_VARINT)) {
+        } else if (f.num == SC_ENV_SENT_MS && once(&f, &seen, SC_WIRE_VARINT)) {
             continue; /* sent_unix_ms: not used on receipt */
-        } else if (f.num == VERSION_FIELD && once(&f, &seen, SC_WIRE_VARINT)) {
+        } else if (f.num == SC_ENV_VERSION && once(&f, &seen, SC_WIRE_VARINT)) {
             if (f.varint > SC_CLUSTER_VERSION)
                 return false; /* dropped and counted on the decoded path */
         } else if (f.num == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE &&
@@ -2251,10 +2249,10 @@ static size_t envelope_from_encoded(sc_cluster *c, const uint8_t *raw, size_t ra
     if (sc_wire_copy_fields(&c->scratch, raw, raw_len, 3) < 0)
         return 0;
     c->pack.off = c->pack.len = 0;
-    sc_wire_put_bytes_field(&c->pack, 1, c->self, strlen(c->self));
-    sc_wire_put_varint_field(&c->pack, 2, ++c->seq);
-    sc_wire_put_varint_field(&c->pack, 3, wall_ms());
-    sc_wire_put_varint_field(&c->pack, VERSION_FIELD, SC_CLUSTER_VERSION);
+    sc_wire_put_bytes_field(&c->pack, SC_ENV_ORIGIN, c->self, strlen(c->self));
+    sc_wire_put_varint_field(&c->pack, SC_ENV_SEQ, ++c->seq);
+    sc_wire_put_varint_field(&c->pack, SC_ENV_SENT_MS, wall_ms());
+    sc_wire_put_varint_field(&c->pack, SC_ENV_VERSION, SC_CLUSTER_VERSION);
     sc_wire_put_bytes_field(&c->pack, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT,
                             c->scratch.data, c->scratch.len);
     *ret = c->pack.data;
@@ -2402,7 +2400,7 @@ static void targeted_add(sc_cluster *c, const uint8_t *env, size_t len,
  *     node is gone or resubscribing: its messages are lost (counted), as
  *     they would have been through the script, and its entries are dropped. */
 
-#define ROUTED_TAG ((5u << 3) | 2u) /* Envelope.routed, packed */
+#define ROUTED_TAG ((SC_ENV_ROUTED << 3) | 2u) /* Envelope.routed, packed */
 
 static size_t varint_len(uint64_t v)
 {
@@ -2539,7 +2537,7 @@ static void direct_queue(sc_cluster *c, sc_dcnode *nd, const uint8_t *env, size_
     if (o->n && o->items.len + item + 16 > BATCH_MAX_BYTES)
         direct_send(c, o);
     uint8_t *p = sc_buf_reserve(&o->items, 11);
-    p[0] = (1u << 3) | 2u; /* Batch.envelopes */
+    p[0] = (SC_BATCH_ENVELOPES << 3) | 2u;
     sc_buf_commit(&o->items, (size_t)(varint_put(p + 1, item) - p));
     put_routed_copy(c, &o->items, nd, env, len, packed);
     o->n++;

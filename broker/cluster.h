@@ -38,6 +38,18 @@ struct sc_server;
 struct sc_conn;
 
 #define SC_CLUSTER_VERSION 1u
+/* Field numbers of cluster.proto's Envelope and Batch that cluster.c and
+ * lua/targeted.lua write and read by hand (unit_wire checks them against
+ * protobuf-c's descriptors, and the tag bytes the script writes). */
+enum {
+    SC_ENV_ORIGIN = 1,
+    SC_ENV_SEQ = 2,
+    SC_ENV_SENT_MS = 3,
+    SC_ENV_ROUTED = 5,
+    SC_ENV_VERSION = 6,
+    SC_BATCH_ENVELOPES = 1,
+};
+
 /* ClusterFeature bits (cluster.proto) this sidecastd has:
  * UNSUPPORTED_ANSWER | ANNOUNCE (checked against the enum in cluster.c). */
 #define SC_CLUSTER_FEATURES UINT64_C(3)

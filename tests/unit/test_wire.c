@@ -12,6 +12,8 @@
 #include "util.h"
 #include "wire.h"
 #include "cluster.pb-c.h"
+#include "cluster.h"
+#include "lua_scripts.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -646,6 +648,50 @@ static void socket_info_fields_match_the_proto(void **state)
     assert_int_equal(fm->type, PROTOBUF_C_TYPE_BOOL);
 }
 
+/* The Envelope and Batch fields cluster.c and lua/targeted.lua write by
+ * hand are the .proto's, and so are the tag bytes the script writes. */
+static void envelope_fields_match_the_proto(void **state)
+{
+    (void)state;
+    const ProtobufCMessageDescriptor *env = &sidecast__cluster__v1__envelope__descriptor,
+                                     *batch = &sidecast__cluster__v1__batch__descriptor;
+    static const struct {
+        unsigned num;
+        const char *name;
+        ProtobufCType type;
+    } want[] = {{SC_ENV_ORIGIN, "origin", PROTOBUF_C_TYPE_STRING},
+                {SC_ENV_SEQ, "seq", PROTOBUF_C_TYPE_UINT64},
+                {SC_ENV_SENT_MS, "sent_unix_ms", PROTOBUF_C_TYPE_UINT64},
+                {SC_ENV_ROUTED, "routed", PROTOBUF_C_TYPE_UINT32},
+                {SC_ENV_VERSION, "version", PROTOBUF_C_TYPE_UINT32},
+                {SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT, "emit", PROTOBUF_C_TYPE_MESSAGE},
+                {SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH, "batch", PROTOBUF_C_TYPE_MESSAGE}};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const ProtobufCFieldDescriptor *fd =
+            protobuf_c_message_descriptor_get_field(env, want[i].num);
+        assert_non_null(fd);
+        assert_string_equal(fd->name, want[i].name);
+        assert_int_equal(fd->type, want[i].type);
+    }
+    /* routed is written packed */
+    assert_true(protobuf_c_message_descriptor_get_field(env, SC_ENV_ROUTED)->flags &
+                PROTOBUF_C_FIELD_FLAG_PACKED);
+    const ProtobufCFieldDescriptor *be =
+        protobuf_c_message_descriptor_get_field(batch, SC_BATCH_ENVELOPES);
+    assert_string_equal(be->name, "envelopes");
+    assert_int_equal(be->type, PROTOBUF_C_TYPE_BYTES);
+    assert_int_equal(be->label, PROTOBUF_C_LABEL_REPEATED);
+    /* targeted.lua's batch: origin (LEN), version 1 (VARINT), batch (LEN),
+     * each inner envelope as Batch.envelopes (LEN) */
+    assert_non_null(strstr(sc_lua_targeted, "{'\\n', varint(#origin), origin, '0\\1', 'r',"));
+    assert_non_null(strstr(sc_lua_targeted, "parts[#parts + 1] = '\\n'"));
+    assert_int_equal('\n', SC_ENV_ORIGIN << 3 | 2);
+    assert_int_equal('0', SC_ENV_VERSION << 3 | 0);
+    assert_int_equal(SC_CLUSTER_VERSION, 1);
+    assert_int_equal('r', SIDECAST__CLUSTER__V1__ENVELOPE__BODY_BATCH << 3 | 2);
+    assert_int_equal('\n', SC_BATCH_ENVELOPES << 3 | 2);
+}
+
 /* An encoded message written byte by byte, and its length. */
 #define BYTES(...) (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})
 
@@ -897,6 +943,7 @@ static void append_frame_with_tail(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(socket_info_fields_match_the_proto),
+    cmocka_unit_test(envelope_fields_match_the_proto),
     cmocka_unit_test(wire_next_reads_what_protobuf_c_reads),
     cmocka_unit_test(put_socket_packs_like_protobuf_c),
     cmocka_unit_test(check_socket_list_accepts_only_what_decodes),
