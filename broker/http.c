@@ -57,6 +57,7 @@ struct sc_http {
     sc_server *srv;
     int fd;
     ev_io accept_io;
+    ev_timer accept_retry; /* re-arms accept_io after running out of fds */
     ev_prepare reap;
     hconn *conns, *tail, *dead; /* conns: oldest first */
     uint64_t nconns;
@@ -505,6 +506,12 @@ static bool evict_oldest_reading(sc_http *h, const char *newcomer)
     return true;
 }
 
+static void on_accept_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    sc_http *h = w->data;
+    ev_io_start(loop, &h->accept_io);
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
     sc_http *h = w->data;
@@ -514,8 +521,19 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         socklen_t sl = sizeof(ss);
         int fd = accept4(h->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                sc_log_limited(SC_LOG_WARN, "http: accept failed: %s", strerror(errno));
+            int err = errno;
+            if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+                /* the listener stays readable: pause it, or the loop spins */
+                ev_io_stop(loop, &h->accept_io);
+                ev_timer_start(loop, &h->accept_retry);
+                SC_COUNT(http_accept_paused);
+                sc_log_limited(SC_LOG_WARN,
+                               "http: cannot accept a connection: %s (out of file descriptors? "
+                               "raise LimitNOFILE); pausing the listener for 100 ms",
+                               strerror(err));
+            } else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+                sc_log_limited(SC_LOG_WARN, "http: accept failed: %s", strerror(err));
+            }
             return;
         }
         char peer[64];
@@ -585,6 +603,8 @@ int sc_http_new(sc_server *srv, sc_http **ret)
     getsockname(fd, (struct sockaddr *)&ss, &sl);
     addr_str((struct sockaddr *)&ss, h->addr, sizeof(h->addr));
     ev_io_init(&h->accept_io, on_accept, fd, EV_READ);
+    ev_timer_init(&h->accept_retry, on_accept_retry, 0.1, 0);
+    h->accept_retry.data = h;
     h->accept_io.data = h;
     ev_io_start(srv->loop, &h->accept_io);
     ev_prepare_init(&h->reap, on_reap);
@@ -608,6 +628,7 @@ void sc_http_free(sc_http *h)
     }
     ev_prepare_stop(loop, &h->reap);
     ev_io_stop(loop, &h->accept_io);
+    ev_timer_stop(loop, &h->accept_retry);
     close(h->fd);
     free(h);
 }

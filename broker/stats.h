@@ -96,6 +96,8 @@
     X(http_bad_method, "HTTP requests refused: method not GET or HEAD (405)")                      \
     X(http_refused_limit, "HTTP connections refused: http_max_connections reached")                \
     X(http_timeouts, "HTTP connections closed: no whole request within http_request_timeout_ms")   \
+    X(http_accept_paused, "times the HTTP listener paused 100 ms: out of file descriptors or "      \
+                          "memory")                                                              \
     X(http_evicted, "HTTP connections closed to admit a new one at http_max_connections: the "     \
                     "oldest still without a whole request")                                        \
     X(config_reloads, "configuration reloads (SIGHUP) applied")                                    \
