@@ -177,7 +177,7 @@ static void partial_arm(void)
     if (!h)
         return;
     uint64_t ms = h->srv->cfg->frame_timeout_ms;
-    double left = ms ? h->partial_since + (double)ms / 1000.0 - ev_now(lim.loop) : 1e9;
+    double left = ms ? h->partial_since + (double)ms / 1000.0 - (double)sc_now_us() / 1e6 : 1e9;
     left = SC_MIN(left, PARTIAL_CHECK_MAX_S);
     ev_timer_stop(lim.loop, &lim.partial_timer);
     ev_timer_set(&lim.partial_timer, SC_MAX(left, 0.001), 0.);
@@ -186,7 +186,7 @@ static void partial_arm(void)
 
 static void partial_append(sc_conn *c)
 {
-    c->partial_since = ev_now(c->srv->loop);
+    c->partial_since = (double)sc_now_us() / 1e6; /* monotonic: a clock step moves nothing */
     c->partial_prev = lim.partial_tail;
     c->partial_next = NULL;
     if (lim.partial_tail)
@@ -245,7 +245,7 @@ static void on_partial_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)w;
     (void)revents;
-    double now = ev_now(loop);
+    double now = (double)sc_now_us() / 1e6;
     while (lim.partial_head) {
         sc_conn *c = lim.partial_head;
         uint64_t ms = c->srv->cfg->frame_timeout_ms;

@@ -69,7 +69,7 @@ typedef struct sc_conn {
     /* bounds across connections (frame_timeout_ms, max_client_memory) */
     size_t mem;           /* in.cap + out.cap, as counted in the client memory total */
     bool partial;         /* on the list of connections holding an unfinished frame */
-    double partial_since; /* loop time that frame began */
+    double partial_since; /* monotonic time (s) that frame began */
     struct sc_conn *partial_prev, *partial_next; /* that list, oldest first */
 } sc_conn;
 
