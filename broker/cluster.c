@@ -158,16 +158,20 @@ struct sc_cluster {
     uint32_t *live_vers;   /* cluster protocol version of each (0: before versioning) */
     uint64_t *live_feats;  /* ClusterFeature bits of each */
     size_t nlive;
-    uint64_t *live_joined; /* wall ms its arrival was announced (0: learned by heartbeat) */
+    /* 1 + beats_sent when its arrival was announced (0: learned by a
+     * heartbeat): heartbeats up to that number ran before the announcement */
+    uint64_t *live_joined;
     uint64_t features;     /* bits every live node has (sc_cluster_features) */
     /* nodes that announced their departure lately, so that a heartbeat
      * answer sent before it does not bring them back */
     struct {
         char id[48];
-        uint64_t at_ms;
+        uint64_t at_beat; /* 1 + beats_sent when it was announced */
     } departed[16];
     uint32_t ndeparted;
     bool announce_due;  /* announce this node's arrival once it is whole */
+    bool have_live;     /* a heartbeat has filled the live list */
+    uint64_t beats_sent; /* heartbeats sent so far; each carries its number */
     uint64_t whole_gen; /* resync_gen of the last heartbeat that found it whole */
     size_t nreduced;       /* live nodes without every bit or version of ours */
     /* outbox */
@@ -918,11 +922,13 @@ static void features_update(sc_cluster *c)
                     c->live_feats[i], SC_CLUSTER_VERSION, SC_CLUSTER_FEATURES, all);
 }
 
-/* Whether node `id` announced its departure at or after since_ms. */
-static bool departed_since(const sc_cluster *c, const char *id, uint64_t since_ms)
+/* Whether node `id` announced its departure after heartbeat `beat` was
+ * sent (so that heartbeat's answer may still list it). Numbers, not times:
+ * a clock step changes nothing. */
+static bool departed_since(const sc_cluster *c, const char *id, uint64_t beat)
 {
     for (uint32_t i = 0; i < c->ndeparted; i++)
-        if (c->departed[i].at_ms >= since_ms && strcmp(c->departed[i].id, id) == 0)
+        if (c->departed[i].at_beat > beat && strcmp(c->departed[i].id, id) == 0)
             return true;
     return false;
 }
@@ -975,10 +981,10 @@ static void live_changed(sc_cluster *c)
 }
 
 /* The live list from a heartbeat's triples (id, info, ver), for a
- * heartbeat sent at sent_ms: a node that announced its departure since is
+ * heartbeat numbered `beat`: a node that announced its departure since is
  * left out, and one that announced its arrival since is kept (the
  * heartbeat ran before either). */
-static void live_replace(sc_cluster *c, redisReply **e, size_t n, uint64_t sent_ms)
+static void live_replace(sc_cluster *c, redisReply **e, size_t n, uint64_t beat)
 {
     char **old_ids = c->live_ids, **old_names = c->live_names, **old_addrs = c->live_addrs;
     uint32_t *old_vers = c->live_vers;
@@ -991,7 +997,7 @@ static void live_replace(sc_cluster *c, redisReply **e, size_t n, uint64_t sent_
     live_grow(c, n + nold);
     for (size_t j = 0; j < n; j++) {
         char *id = sc_xstrndup(e[3 * j]->str, e[3 * j]->len), *name, *addr;
-        if (departed_since(c, id, sent_ms)) {
+        if (departed_since(c, id, beat)) {
             free(id);
             continue;
         }
@@ -1003,7 +1009,7 @@ static void live_replace(sc_cluster *c, redisReply **e, size_t n, uint64_t sent_
     }
     for (size_t i = 0; i < nold; i++) {
         if (live_index(c, old_ids[i]) >= 0) {
-        } else if (old_joined[i] > sent_ms) {
+        } else if (old_joined[i] > beat) {
             live_put(c, old_ids[i], old_names[i], old_addrs[i], old_vers[i], old_feats[i],
                      old_joined[i]);
             continue; /* moved over, not freed */
@@ -1030,14 +1036,17 @@ static void handle_announce(sc_cluster *c, const sc_envelope *env)
 {
     const Sidecast__Cluster__V1__Announce *an = env->announce;
     ssize_t i = live_index(c, env->origin);
-    uint64_t now = wall_ms();
+    uint64_t stamp = c->beats_sent + 1; /* heartbeats up to beats_sent ran before this */
     SC_COUNT(announcements_received);
     if (an->joined) {
-        if (i >= 0)
-            return; /* known already (a heartbeat was first) */
+        /* known already (a heartbeat was first), or no heartbeat has filled
+         * the list yet (it would hold the newcomer without this node: the
+         * first heartbeat brings both) */
+        if (i >= 0 || !c->have_live)
+            return;
         live_grow(c, 1);
         live_put(c, sc_xstrdup(env->origin), sc_xstrdup(an->name ? an->name : ""),
-                 sc_xstrdup(an->address ? an->address : ""), an->version, an->features, now);
+                 sc_xstrdup(an->address ? an->address : ""), an->version, an->features, stamp);
         sc_info("node %s (%s) joined the cluster (announced)", SC_ESC(an->name ? an->name : ""),
                 SC_ESC(env->origin));
         live_changed(c);
@@ -1051,7 +1060,7 @@ static void handle_announce(sc_cluster *c, const sc_envelope *env)
         }
         uint32_t k = c->ndeparted++;
         snprintf(c->departed[k].id, sizeof(c->departed[k].id), "%s", env->origin);
-        c->departed[k].at_ms = now;
+        c->departed[k].at_beat = c->beats_sent + 1;
     }
     if (i >= 0) {
         sc_info("node %s (%s) left the cluster (announced)", SC_ESC(c->live_names[i]),
@@ -1107,6 +1116,7 @@ static void gap_begin(sc_cluster *c, uint64_t from_ms, const char *reason);
 typedef struct beat_pd {
     sc_cluster *c;
     uint64_t sent_ms;
+    uint64_t beat;       /* its number (c->beats_sent) */
     uint64_t resync_gen; /* c->resync_gen when sent */
     bool first;
 } beat_pd;
@@ -1166,11 +1176,12 @@ static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
             return;
         }
     check_whole(c, bp, r->element[r->elements - 1]);
-    uint64_t sent_ms = bp->sent_ms;
+    uint64_t beat = bp->beat;
     free(bp);
     const redisReply *dr = r->element[r->elements - 2];
     long long dead = atoll(dr->type == REDIS_REPLY_STRING ? dr->str : "0");
-    live_replace(c, r->element, n, sent_ms);
+    live_replace(c, r->element, n, beat);
+    c->have_live = true;
     maybe_announce(c);
     if (dead > 0) {
         SC_COUNT_N(dead_nodes_reaped, (uint64_t)dead);
@@ -1199,7 +1210,7 @@ static void heartbeat_now(sc_cluster *c)
     snprintf(ver, sizeof(ver), "%u:%" PRIu64, SC_CLUSTER_VERSION, SC_CLUSTER_FEATURES);
     arg_str(&a, ver);
     beat_pd *bp = sc_xmalloc(sizeof(*bp));
-    *bp = (beat_pd){c, wall_ms(), c->resync_gen, c->beats_since_resync == 0};
+    *bp = (beat_pd){c, wall_ms(), ++c->beats_sent, c->resync_gen, c->beats_since_resync == 0};
     if (command(c, (int)a.n, a.argv, a.lens, false, false, on_reap_reply, bp))
         c->beats_since_resync++;
     else
@@ -1425,6 +1436,7 @@ static void notices_flush(sc_cluster *c)
         sc_wire_put_bytes_field(&c->pack, SC_ENV_ORIGIN, c->self, strlen(c->self));
         sc_wire_put_varint_field(&c->pack, SC_ENV_SEQ, ++c->seq);
         sc_wire_put_varint_field(&c->pack, SC_ENV_SENT_MS, wall_ms());
+        sc_wire_put_varint_field(&c->pack, SC_ENV_VERSION, SC_CLUSTER_VERSION);
         sc_wire_put_bytes_field(&c->pack, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_STALE,
                                 peer->notice.data, peer->notice.len);
         channel_of(c, ch, sizeof(ch), "node", peer->id);
@@ -1529,7 +1541,7 @@ typedef struct fetch_collect {
  * sockets' tag and length (varints of at most 10 bytes, lengths of 5). */
 static size_t fetch_head_max(const sc_cluster *c)
 {
-    return sc_wire_len_field_size(1, strlen(c->self)) + 2 * 11 + 6 + 11 + 2 + 6;
+    return sc_wire_len_field_size(1, strlen(c->self)) + 2 * 11 + 2 + 6 + 11 + 2 + 6;
 }
 
 static void fetch_begin(sc_cluster *c)
@@ -1540,7 +1552,7 @@ static void fetch_begin(sc_cluster *c)
     sc_buf_commit(&c->fetch, c->fetch_head);
 }
 
-/* Publish Envelope{origin, seq, sent_unix_ms, response{id, last, sockets}}
+/* Publish Envelope{origin, seq, sent_unix_ms, version, response{id, last, sockets}}
  * as protobuf-c would pack it (unit_wire checks), its head written right
  * before the entries, so they are not copied to make room for it. */
 static void fetch_flush(fetch_collect *fc, bool last)
@@ -1552,14 +1564,15 @@ static void fetch_flush(fetch_collect *fc, bool last)
         (fc->req ? 1 + sc_wire_varint_size(fc->req) : 0) + (last ? 2 : 0) +
         sc_wire_len_field_size(SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS, list_len);
     size_t head = sc_wire_len_field_size(1, self_len) + 1 + sc_wire_varint_size(seq) +
-                  (ms ? 1 + sc_wire_varint_size(ms) : 0) +
+                  (ms ? 1 + sc_wire_varint_size(ms) : 0) + 1 + sc_wire_varint_size(SC_CLUSTER_VERSION) +
                   sc_wire_len_field_size(SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE, resp_len) -
                   list_len;
     uint8_t *start = c->fetch.data + c->fetch_head - head, *p = start;
-    p = sc_wire_write_len_field(p, 1, c->self, self_len);
-    p = sc_wire_write_varint_field(p, 2, seq);
+    p = sc_wire_write_len_field(p, SC_ENV_ORIGIN, c->self, self_len);
+    p = sc_wire_write_varint_field(p, SC_ENV_SEQ, seq);
     if (ms)
-        p = sc_wire_write_varint_field(p, 3, ms);
+        p = sc_wire_write_varint_field(p, SC_ENV_SENT_MS, ms);
+    p = sc_wire_write_varint_field(p, SC_ENV_VERSION, SC_CLUSTER_VERSION);
     p = sc_wire_write_len_head(p, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE, resp_len);
     if (fc->req)
         p = sc_wire_write_varint_field(p, 1, fc->req);
@@ -2095,6 +2108,14 @@ sc_cluster *sc_cluster_new(sc_server *srv)
         return NULL;
     }
     sc_credentials_apply(cfg, &url);
+    /* the default user needs no password; another named without one is
+     * likely the form that meant a password before 0.2 */
+    if (url.user && url.user[0] && strcmp(url.user, "default") != 0 &&
+        (!url.password || !url.password[0]))
+        sc_warn("redis_url names a user but gives no password (nor redis_password_file or a "
+                "redis-password credential), so sidecastd does not authenticate. If that part "
+                "of the URL is a password (redis://PASSWORD@host before 0.2), write "
+                "redis://:PASSWORD@host");
     sc_cluster *c = sc_xcalloc(1, sizeof(*c));
     c->srv = srv;
     c->cfg = cfg;

@@ -143,7 +143,15 @@ static uint32_t missing_nodes(const sc_request *r, char (*bufs)[160], char **ptr
             continue;
         const char *id = r->expect_ids[i];
         const char *name = r->srv->cluster ? sc_cluster_node_name(r->srv->cluster, id) : NULL;
-        snprintf(bufs[n], 160, "%s (%s)", name ? name : "gone", id);
+        if (!name)
+            name = "gone";
+        /* Progress.nodes_missing is a protobuf string: cut a long name at a
+         * character boundary, never inside a UTF-8 sequence */
+        size_t nl = strlen(name), idl = strlen(id);
+        size_t room = idl + 4 < 160 ? 160 - idl - 4 : 0, cut = SC_MIN(nl, room);
+        while (cut > 0 && cut < nl && ((unsigned char)name[cut] & 0xc0) == 0x80)
+            cut--;
+        snprintf(bufs[n], 160, "%.*s (%.*s)", (int)cut, name, (int)SC_MIN(idl, 150), id);
         ptrs[n] = bufs[n];
         n++;
     }

@@ -127,8 +127,8 @@ static void node_list(const char *const *ids, const char *const *infos, size_t n
     char f[3] = {flags & 1 ? '1' : '0', flags & 2 ? '1' : '0', flags & 4 ? '1' : '0'};
     r->element[3 * n + 1] = str_reply(f, 3);
     beat_pd *bp = sc_xmalloc(sizeof(*bp)); /* freed by on_reap_reply */
-    *bp = (beat_pd){d.srv.cluster, wall_ms_of(d.srv.loop), d.srv.cluster->resync_gen,
-                    (flags & 8) != 0};
+    *bp = (beat_pd){d.srv.cluster, wall_ms_of(d.srv.loop), ++d.srv.cluster->beats_sent,
+                    d.srv.cluster->resync_gen, (flags & 8) != 0};
     on_reap_reply(NULL, r, bp);
     free_reply(r);
 }
