@@ -321,7 +321,14 @@ static void test_redis_url_user_only(void **state)
     assert_int_equal(status, 200);
     assert_false(daemon_log_contains(d, "password was given in --redis-url"));
     assert_false(daemon_log_contains(d, "AUTH"));
+    assert_false(daemon_log_contains(d, "names a user but gives no password"));
     sc_client_close(c);
+    daemon_free(d);
+    /* another user without a password: likely the old password form, said */
+    snprintf(url, sizeof(url), "redis://s3cret@127.0.0.1:%d/0", r->port);
+    d = node_start(r, "old-form", "--redis-url", url, NULL);
+    assert_true(wait_log(d, "names a user but gives no password", 5000));
+    assert_true(wait_log(d, "write redis://:PASSWORD@host", 1000));
     daemon_free(d);
     redis_free(r);
 }
