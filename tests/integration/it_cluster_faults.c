@@ -596,6 +596,34 @@ static void test_newer_version_dropped(void **state)
     redis_free(r);
 }
 
+/* A subscriber of the test's own on `channel` (replies read with a 5 s
+ * bound), to see what the nodes publish there. */
+static redisContext *subscriber(redis_srv *r, const char *channel)
+{
+    redisContext *rc = redisConnect("127.0.0.1", r->port);
+    assert_true(rc && !rc->err);
+    struct timeval tv = {5, 0};
+    redisSetTimeout(rc, tv);
+    freeReplyObject(redisCommand(rc, "SUBSCRIBE %s", channel));
+    return rc;
+}
+
+/* What a live node leaves in Redis, for a node that is not there: its
+ * liveness (info "<len>:<name>") and, unless ver is NULL (a node from
+ * before versioning), its version record. */
+static void fake_node(redis_srv *r, const char *id, const char *name, const char *ver)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof(cmd), "SET sidecast:alive:%s %zu:%s PX 60000", id, strlen(name), name);
+    free(redis_cli(r, cmd));
+    if (ver) {
+        snprintf(cmd, sizeof(cmd), "SET sidecast:ver:%s %s PX 60000", id, ver);
+        free(redis_cli(r, cmd));
+    }
+    snprintf(cmd, sizeof(cmd), "SADD sidecast:nodes %s", id);
+    free(redis_cli(r, cmd));
+}
+
 /* A request of a kind a node does not know (from a newer node) is answered
  * as unsupported by every node, so that its sender never waits for them. */
 static void test_unknown_request_kind_answered(void **state)
@@ -606,11 +634,7 @@ static void test_unknown_request_kind_answered(void **state)
     sc_client *a = app_open(na, "app-a", NULL);
     sc_client *b = app_open(nb, "app-b", NULL);
     assert_int_equal(wait_nodes(a, 2, 5000), 2);
-    redisContext *rc = redisConnect("127.0.0.1", r->port);
-    assert_true(rc && !rc->err);
-    struct timeval tv = {5, 0};
-    redisSetTimeout(rc, tv);
-    freeReplyObject(redisCommand(rc, "SUBSCRIBE sidecast:node:newer-node"));
+    redisContext *rc = subscriber(r, "sidecast:node:newer-node");
     /* Envelope{origin "newer-node", seq 1, version 1, request {id 7, field
      * 99: a kind this version does not have}}, written by hand */
     static const uint8_t env[] = {0x0a, 10,   'n',  'e',  'w', 'e', 'r', '-', 'n', 'o',
@@ -663,8 +687,7 @@ static void test_features_follow_oldest_node(void **state)
     assert_int_equal(stat_of(a, "cluster_nodes_reduced"), 0);
     assert_true(daemon_log_contains(na, "advertise_address is not set"));
     /* what a node of the version before negotiation leaves in Redis */
-    free(redis_cli(r, "SET sidecast:alive:0ld0ld0ld0ld0ld0 8:old-node PX 60000"));
-    free(redis_cli(r, "SADD sidecast:nodes 0ld0ld0ld0ld0ld0"));
+    fake_node(r, "0ld0ld0ld0ld0ld0", "old-node", NULL);
     assert_true(WAIT_FOR(stat_of(a, "cluster_features") == 0 &&
                              stat_of(b, "cluster_nodes_reduced") == 1,
                          3000, a, b));
@@ -780,15 +803,9 @@ static void test_departure_releases_requests(void **state)
     daemon_t *na = node_start(r, "node-a", "--request-timeout-ms", "10000", NULL);
     sc_client *a = app_open(na, "app-a", NULL);
     /* a live node that never answers anything */
-    free(redis_cli(r, "SET sidecast:alive:fake-node-0001 9:fake-node PX 60000"));
-    free(redis_cli(r, "SET sidecast:ver:fake-node-0001 1:3 PX 60000"));
-    free(redis_cli(r, "SADD sidecast:nodes fake-node-0001"));
+    fake_node(r, "fake-node-0001", "fake-node", "1:3");
     assert_int_equal(wait_nodes(a, 2, 3000), 2);
-    departer d = {redisConnect("127.0.0.1", r->port), r};
-    assert_true(d.rc && !d.rc->err);
-    struct timeval tv = {5, 0};
-    redisSetTimeout(d.rc, tv);
-    freeReplyObject(redisCommand(d.rc, "SUBSCRIBE sidecast:all"));
+    departer d = {subscriber(r, "sidecast:all"), r};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, depart_main, &d), 0);
     sc_target all = {.all = true};
@@ -811,9 +828,7 @@ static void test_timeout_names_missing_node(void **state)
     redis_srv *r = redis_start();
     daemon_t *na = node_start(r, "node-a", "--request-timeout-ms", "500", NULL);
     sc_client *a = app_open(na, "app-a", NULL);
-    free(redis_cli(r, "SET sidecast:alive:silent-node-01 11:silent-node PX 60000"));
-    free(redis_cli(r, "SET sidecast:ver:silent-node-01 1:3 PX 60000"));
-    free(redis_cli(r, "SADD sidecast:nodes silent-node-01"));
+    fake_node(r, "silent-node-01", "silent-node", "1:3");
     assert_int_equal(wait_nodes(a, 2, 3000), 2);
     sc_target all = {.all = true};
     int n = 0;
