@@ -955,3 +955,30 @@ bool answers_has(const answers *a, const char *s)
             return true;
     return false;
 }
+
+void emit_to_room(sc_client *c, const char *room, int n, size_t len, bool vol)
+{
+    uint8_t *payload = malloc(len ? len : 1);
+    if (!payload)
+        die("out of memory");
+    memset(payload, 'x', len);
+    const char *rooms[] = {room};
+    sc_target t = {.rooms = rooms, .n_rooms = 1};
+    sc_emit_flags fl = {.is_volatile = vol};
+    for (int i = 0; i < n; i++)
+        if (sc_client_emit(c, &t, &fl, payload, len) != 0)
+            die("emit %d of %d to room %s refused: %s", i + 1, n, room, sc_client_last_error(c));
+    free(payload);
+    if (sc_client_sync(c, 0) != 0)
+        die("sync after emits to room %s: %s", room, sc_client_last_error(c));
+}
+
+int tcp_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        die("connect to 127.0.0.1:%d: %s", port, strerror(errno));
+    return fd;
+}

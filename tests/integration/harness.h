@@ -53,6 +53,11 @@ void daemon_kill(daemon_t *d);
 /* Stop if running, assert a clean exit, print the log on failure, clean up. */
 void daemon_free(daemon_t *d);
 bool daemon_log_contains(const daemon_t *d, const char *needle);
+/* n emits of `len` bytes ('x') to `room`, volatile or not, then a sync;
+ * asserts each was accepted. */
+void emit_to_room(sc_client *c, const char *room, int n, size_t len, bool vol);
+/* A TCP connection to 127.0.0.1:port; asserts it connects. */
+int tcp_connect(int port);
 /* Wait (bounded) until the daemon's log contains needle; returns whether it does. */
 bool wait_log(daemon_t *d, const char *needle, int timeout_ms);
 /* Write text to path (a config file for a test); asserts on failure. */

@@ -21,13 +21,7 @@ static const char *room[] = {"feed"};
 
 static void emit_n(sc_client *e, int n, bool vol)
 {
-    static uint8_t payload[PAYLOAD];
-    memset(payload, 'x', sizeof(payload));
-    sc_target t = {.rooms = room, .n_rooms = 1};
-    sc_emit_flags fl = {.is_volatile = vol};
-    for (int i = 0; i < n; i++)
-        assert_int_equal(sc_client_emit(e, &t, &fl, payload, sizeof(payload)), 0);
-    assert_int_equal(sc_client_sync(e, 0), 0);
+    emit_to_room(e, room[0], n, PAYLOAD, vol);
 }
 
 static void test_volatile_dropped_then_accounted(void **state)

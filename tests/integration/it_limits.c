@@ -221,13 +221,7 @@ static const char *room[] = {"feed"};
 
 static void emit_batch(sc_client *e, int n, bool vol)
 {
-    static uint8_t payload[PAYLOAD];
-    memset(payload, 'x', sizeof(payload));
-    sc_target t = {.rooms = room, .n_rooms = 1};
-    sc_emit_flags fl = {.is_volatile = vol};
-    for (int i = 0; i < n; i++)
-        assert_int_equal(sc_client_emit(e, &t, &fl, payload, sizeof(payload)), 0);
-    assert_int_equal(sc_client_sync(e, 0), 0);
+    emit_to_room(e, room[0], n, PAYLOAD, vol);
 }
 
 static void test_client_memory(void **state)
@@ -305,16 +299,6 @@ static void test_client_memory(void **state)
 }
 
 /* ---- http_max_connections ------------------------------------------------------------ */
-
-static int tcp_connect(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_true(fd >= 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    return fd;
-}
 
 #define FLOOD 64
 

@@ -166,16 +166,6 @@ static void test_metrics_standalone_traffic(void **state)
 
 /* ---- bad HTTP input ---------------------------------------------------------------- */
 
-static int tcp_connect(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_true(fd >= 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    return fd;
-}
-
 static void test_http_bad_input(void **state)
 {
     daemon_t *d = daemon_start("--http-max-connections", "4", "--http-request-timeout-ms", "2000",
