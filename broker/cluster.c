@@ -1534,14 +1534,56 @@ typedef struct fetch_collect {
     const char *origin;
     uint64_t req;
     sc_socket_enc enc;
+    const char *etag; /* FetchSockets.cache_answers: node_id in each chunk, this in the last */
+    bool unchanged;   /* the asker's known etag is current: no entries */
 } fetch_collect;
+
+#define ETAG_MAX 16 /* a registry gen in hex */
+
+/* This node's registry as a fetch answer shows it (sc_registry.gen). */
+static void fetch_etag(const sc_cluster *c, char out[ETAG_MAX + 1])
+{
+    snprintf(out, ETAG_MAX + 1, "%016" PRIx64, c->srv->reg.gen);
+}
+
+/* Does the asker hold this node's answer with etag `etag` (FetchSockets.known)? */
+static bool fetch_known(const sc_cluster *c, const Sidecast__V1__FetchSockets *q, const char *etag)
+{
+    for (size_t i = 0; i < q->n_known; i++) {
+        const Sidecast__V1__KnownAnswer *k = q->known[i];
+        if (k && k->node_id && k->etag && strcmp(k->node_id, c->self) == 0)
+            return strcmp(k->etag, etag) == 0;
+    }
+    return false;
+}
 
 /* The most an envelope's head can take before its SocketList: origin, seq,
  * sent_unix_ms, the response's tag and length, its id and last, the
  * sockets' tag and length (varints of at most 10 bytes, lengths of 5). */
 static size_t fetch_head_max(const sc_cluster *c)
 {
-    return sc_wire_len_field_size(1, strlen(c->self)) + 2 * 11 + 2 + 6 + 11 + 2 + 6;
+    size_t self_len = strlen(c->self);
+    return sc_wire_len_field_size(1, self_len) + 2 * 11 + 2 + 6 + 11 + 2 + 6 +
+           sc_wire_len_field_size(SC_SL_NODE_ID, self_len) +
+           sc_wire_len_field_size(SC_SL_ETAG, ETAG_MAX) + 2;
+}
+
+/* The SocketList's own fields before its entries (cache_answers): the node
+ * in every chunk, the etag in the last, unchanged when there is nothing.
+ * Their size with p NULL. */
+static size_t fetch_meta(const fetch_collect *fc, bool last, uint8_t *p)
+{
+    size_t self_len = strlen(fc->c->self), etag_len = last ? strlen(fc->etag) : 0;
+    size_t n = sc_wire_len_field_size(SC_SL_NODE_ID, self_len) +
+               (last ? sc_wire_len_field_size(SC_SL_ETAG, etag_len) : 0) + (fc->unchanged ? 2 : 0);
+    if (!p)
+        return n;
+    p = sc_wire_write_len_field(p, SC_SL_NODE_ID, fc->c->self, self_len);
+    if (last)
+        p = sc_wire_write_len_field(p, SC_SL_ETAG, fc->etag, etag_len);
+    if (fc->unchanged)
+        sc_wire_write_varint_field(p, SC_SL_UNCHANGED, 1);
+    return n;
 }
 
 static void fetch_begin(sc_cluster *c)
@@ -1554,11 +1596,15 @@ static void fetch_begin(sc_cluster *c)
 
 /* Publish Envelope{origin, seq, sent_unix_ms, version, response{id, last, sockets}}
  * as protobuf-c would pack it (unit_wire checks), its head written right
- * before the entries, so they are not copied to make room for it. */
+ * before the entries, so they are not copied to make room for it. With
+ * cache_answers, the SocketList's node_id/etag/unchanged come before its
+ * entries (protobuf-c would put them after: the same message to any
+ * decoder, and the asker reads the node before the entries). */
 static void fetch_flush(fetch_collect *fc, bool last)
 {
     sc_cluster *c = fc->c;
-    size_t list_len = c->fetch.len - c->fetch_head, self_len = strlen(c->self);
+    size_t meta_len = fc->etag ? fetch_meta(fc, last, NULL) : 0;
+    size_t list_len = c->fetch.len - c->fetch_head + meta_len, self_len = strlen(c->self);
     uint64_t seq = ++c->seq, ms = wall_ms();
     size_t resp_len =
         (fc->req ? 1 + sc_wire_varint_size(fc->req) : 0) + (last ? 2 : 0) +
@@ -1567,7 +1613,8 @@ static void fetch_flush(fetch_collect *fc, bool last)
                   (ms ? 1 + sc_wire_varint_size(ms) : 0) + 1 + sc_wire_varint_size(SC_CLUSTER_VERSION) +
                   sc_wire_len_field_size(SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE, resp_len) -
                   list_len;
-    uint8_t *start = c->fetch.data + c->fetch_head - head, *p = start;
+    /* the list's own fields go before its entries, in the head's room */
+    uint8_t *start = c->fetch.data + c->fetch_head - head - meta_len, *p = start;
     p = sc_wire_write_len_field(p, SC_ENV_ORIGIN, c->self, self_len);
     p = sc_wire_write_varint_field(p, SC_ENV_SEQ, seq);
     if (ms)
@@ -1578,7 +1625,9 @@ static void fetch_flush(fetch_collect *fc, bool last)
         p = sc_wire_write_varint_field(p, 1, fc->req);
     if (last)
         p = sc_wire_write_varint_field(p, 2, 1);
-    sc_wire_write_len_head(p, SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS, list_len);
+    p = sc_wire_write_len_head(p, SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS, list_len);
+    if (meta_len)
+        fetch_meta(fc, last, p);
     char ch[200];
     channel_of(c, ch, sizeof(ch), "node", fc->origin);
     publish(c, ch, start, head + list_len, true);
@@ -1604,10 +1653,16 @@ static void handle_request(sc_cluster *c, const sc_envelope *env)
         if (q->filter)
             sel = *q->filter;
         sel.all = sel.all || sc_selector_is_empty(&sel);
-        fetch_collect fc = {
-            c, env->origin, rq->id, {c->self, strlen(c->self), q->with_data, q->with_rooms}};
+        char etag[ETAG_MAX + 1];
+        fetch_etag(c, etag);
+        fetch_collect fc = {c, env->origin, rq->id, {c->self, strlen(c->self), q->with_data, q->with_rooms},
+                            q->cache_answers ? etag : NULL, false};
+        fc.unchanged = fc.etag && fetch_known(c, q, etag);
         fetch_begin(c);
-        sc_registry_select(&c->srv->reg, NULL, &sel, fetch_one, &fc);
+        if (fc.unchanged)
+            SC_COUNT(fetch_answers_unchanged);
+        else
+            sc_registry_select(&c->srv->reg, NULL, &sel, fetch_one, &fc);
         fetch_flush(&fc, true);
         c->fetch.off = c->fetch.len = 0;
         sc_buf_shrink(&c->fetch, 2 * CHUNK_BYTES);
@@ -1662,8 +1717,9 @@ static void handle_response(sc_cluster *c, const sc_envelope *env)
                        "answered with nothing",
                        SC_ESC(env->origin));
     }
-    if (rs->kind_case == SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS && rs->sockets->n_sockets)
-        sc_request_sockets(r, rs->sockets);
+    if (rs->kind_case == SIDECAST__CLUSTER__V1__RESPONSE__KIND_SOCKETS &&
+        (rs->sockets->n_sockets || (rs->sockets->node_id && rs->sockets->node_id[0])))
+        sc_request_sockets(r, rs->sockets); /* entries, or an unchanged answer to pass on */
     else if (rs->kind_case == SIDECAST__CLUSTER__V1__RESPONSE__KIND_PROGRESS)
         sc_request_progress(r, rs->progress->expect, rs->progress->payloads,
                             rs->progress->n_payloads);
@@ -1876,7 +1932,7 @@ static void handle_raw_response(sc_cluster *c, const raw_response *rr)
         SC_COUNT(responses_late);
         return; /* timed out already */
     }
-    if (rr->n) {
+    if (rr->n || rr->list_len) { /* entries, or a cached answer's node and etag */
         SC_COUNT(cluster_socket_lists_passed);
         sc_request_sockets_encoded(r, rr->list, rr->list_len);
     }

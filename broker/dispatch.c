@@ -189,7 +189,7 @@ static void on_set_data(sc_conn *c, const sc_frame *f)
     sc_socket *s = own_socket(c, f->id, f->set_data->socket_id);
     if (!s)
         return;
-    sc_registry_set_data(s, f->set_data->data.data, f->set_data->data.len);
+    sc_registry_set_data(&c->srv->reg, s, f->set_data->data.data, f->set_data->data.len);
     reply_ok(c, f->id);
 }
 

@@ -155,7 +155,7 @@ int sc_registry_add_socket(sc_registry *r, sc_owner *o, const char *id, const ch
     memcpy(s->key, id, il + 1);
     memcpy(s->key + il + 1, sid, sl + 1);
     memcpy(s->key + il + sl + 2, uid, ul + 1);
-    sc_registry_set_data(s, data, data_len);
+    sc_registry_set_data(r, s, data, data_len);
     sc_map_put(&r->sockets, s);
     if (sl)
         session_link(r, s);
@@ -174,6 +174,7 @@ int sc_registry_add_socket(sc_registry *r, sc_owner *o, const char *id, const ch
      * wrap, so it starts clean whenever it (re)enters the set. */
     if (sc_pset_add(&r->owners, o))
         o->mark = 0;
+    r->gen++;
     if (ret)
         *ret = s;
     return 0;
@@ -184,8 +185,9 @@ sc_socket *sc_registry_find_socket(const sc_registry *r, const char *id)
     return sc_map_get(&r->sockets, id, strlen(id));
 }
 
-void sc_registry_set_data(sc_socket *s, const uint8_t *data, size_t len)
+void sc_registry_set_data(sc_registry *r, sc_socket *s, const uint8_t *data, size_t len)
 {
+    r->gen++;
     free(s->data);
     s->data = NULL;
     s->data_len = 0;
@@ -203,6 +205,7 @@ static void room_drop_member(sc_registry *r, sc_room *room, sc_socket *s)
     if (n && --(*n) == 0)
         sc_pmap_del(&room->owners, s->owner);
     r->memberships--;
+    r->gen++;
     if (sc_pset_count(&room->members) == 0) {
         if (r->on_room)
             r->on_room(r->on_room_ud, room, false);
@@ -240,6 +243,7 @@ void sc_registry_remove_socket(sc_registry *r, sc_socket *s)
     sc_registry_leave_all(r, s);
     unindex(r, s);
     sc_map_del(&r->sockets, s->key, s->id_len);
+    r->gen++;
     sc_pset_del(&s->owner->sockets, s);
     if (sc_pset_count(&s->owner->sockets) == 0)
         sc_pset_del(&r->owners, s->owner);
@@ -300,6 +304,7 @@ int sc_registry_join(sc_registry *r, sc_socket *s, const char *name)
     sc_pset_add(&room->members, s);
     (*sc_pmap_upsert(&room->owners, s->owner))++;
     r->memberships++;
+    r->gen++;
     return 1;
 }
 

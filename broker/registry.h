@@ -68,6 +68,11 @@ typedef struct sc_registry {
     sc_map rooms;    /* name -> sc_room */
     sc_pset owners; /* owners with at least one socket */
     uint64_t memberships;
+    /* Changes of anything a fetch answer shows (a socket added or removed,
+     * a membership, a socket's data): equal gens, equal answers. Its start
+     * is the user's to pick (sidecastd: random, so a restart never repeats
+     * a gen another node cached). */
+    uint64_t gen;
     uint32_t pass;
 } sc_registry;
 
@@ -109,7 +114,7 @@ sc_user *sc_registry_find_user(const sc_registry *r, const char *user_id);
 void sc_registry_remove_socket(sc_registry *r, sc_socket *s);
 /* Removes every socket of the owner; returns how many. */
 size_t sc_registry_remove_owner(sc_registry *r, sc_owner *o);
-void sc_registry_set_data(sc_socket *s, const uint8_t *data, size_t len);
+void sc_registry_set_data(sc_registry *r, sc_socket *s, const uint8_t *data, size_t len);
 
 /* 1 joined, 0 already a member, -EINVAL empty name, -ENAMETOOLONG. */
 int sc_registry_join(sc_registry *r, sc_socket *s, const char *room);

@@ -614,6 +614,8 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     s->accept_retry.data = s;
     s->started_us = sc_now_us();
     sc_registry_init(&s->reg);
+    /* fetch answers' etags: a restart never repeats a gen another node kept */
+    sc_random_bytes(&s->reg.gen, sizeof(s->reg.gen));
     sc_arena_init(&s->arena, 256 * 1024);
     sc_requests_init(s);
     sc_sessions_init(s);

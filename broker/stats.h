@@ -61,6 +61,7 @@
     X(requests_started, "cluster requests started by apps")                                        \
     X(requests_published, "cluster requests published to other nodes")                             \
     X(requests_served, "cluster requests from other nodes answered")                               \
+    X(fetch_answers_unchanged, "fetch answers sent as unchanged (the asker kept the answer)")         \
     X(requests_ok, "cluster requests completed")                                                   \
     X(requests_timeout, "cluster requests that timed out (request_timeout_ms)")                    \
     X(requests_refused_limit, "cluster requests refused: max_pending_requests reached")            \

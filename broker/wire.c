@@ -225,8 +225,11 @@ int sc_wire_check_socket_list(const uint8_t *p, size_t len, size_t *ret_n)
             if (f.type != SC_WIRE_LEN || check_socket_info(f.val, f.len) < 0)
                 return -1;
             n++;
-        } else if (f.num == SC_SL_MORE && f.type != SC_WIRE_VARINT) {
+        } else if ((f.num == SC_SL_MORE || f.num == SC_SL_UNCHANGED) && f.type != SC_WIRE_VARINT) {
             return -1;
+        } else if ((f.num == SC_SL_NODE_ID || f.num == SC_SL_ETAG) &&
+                   (f.type != SC_WIRE_LEN || !sc_utf8_valid((const char *)f.val, f.len))) {
+            return -1; /* protobuf-c and protobufjs would refuse these */
         }
     }
     if (r < 0)

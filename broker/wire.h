@@ -67,6 +67,9 @@ enum {
     SC_SI_FIELDS = 6, /* the highest */
     SC_SL_SOCKETS = 1,
     SC_SL_MORE = 2,
+    SC_SL_NODE_ID = 3,
+    SC_SL_ETAG = 4,
+    SC_SL_UNCHANGED = 5,
 };
 
 /* One field of an encoded message. */

@@ -723,7 +723,7 @@ int sc_client_set_data(sc_client *c, const char *socket_id, const uint8_t *data,
     sc_socket *s = mine(c, socket_id);
     if (!s)
         return -ENOENT;
-    sc_registry_set_data(s, data, len);
+    sc_registry_set_data(&c->mirror, s, data, len);
     Sidecast__V1__SetData d = SIDECAST__V1__SET_DATA__INIT;
     d.socket_id = (char *)socket_id;
     d.data.data = (uint8_t *)data;

@@ -254,6 +254,8 @@ export interface AdapterOptions extends ClientOptions {
   userId?: (socket: any) => string | undefined | null;
   /** ship socket.handshake (or this function's result) for other nodes' fetchSockets() (true); false: none, handshake {} on remote sockets */
   handshake?: boolean | ((socket: any) => object);
+  /** keep other nodes' fetchSockets() answers (4 filters); a node whose sockets did not change since answers "unchanged" (default true) */
+  keepFetches?: boolean;
   /** serverSideEmit-with-ack timeout and default broadcast-with-ack timeout, ms (5000) */
   requestsTimeout?: number;
   /** write a client's messages of one event-loop turn with one system call (true) */

@@ -137,20 +137,54 @@ static void add_find_fields(void **state)
     assert_int_equal(sc_pset_count(&r.owners), 1);
 
     /* set_data replaces and clears. */
-    sc_registry_set_data(s2, (const uint8_t *)"hello", 5);
+    sc_registry_set_data(&r, s2, (const uint8_t *)"hello", 5);
     assert_int_equal(s2->data_len, 5);
     assert_memory_equal(s2->data, "hello", 5);
-    sc_registry_set_data(s2, (const uint8_t *)"x", 0);
+    sc_registry_set_data(&r, s2, (const uint8_t *)"x", 0);
     assert_null(s2->data);
     assert_int_equal(s2->data_len, 0);
-    sc_registry_set_data(s, NULL, 10);
+    sc_registry_set_data(&r, s, NULL, 10);
     assert_null(s->data);
 
     size_t mem = sc_registry_memory(&r);
-    sc_registry_set_data(s, (const uint8_t *)"0123456789", 10);
+    sc_registry_set_data(&r, s, (const uint8_t *)"0123456789", 10);
     assert_int_equal(sc_registry_memory(&r), mem + 10);
 
     assert_int_equal(sc_registry_remove_owner(&r, &o), 2);
+    sc_owner_free(&o);
+    sc_registry_free(&r);
+}
+
+/* gen moves with every change a fetch answer shows, and only with those. */
+static void gen_tracks_changes(void **state)
+{
+    (void)state;
+    sc_registry r;
+    sc_owner o;
+    sc_registry_init(&r);
+    sc_owner_init(&o, NULL);
+    uint64_t g = r.gen;
+    sc_socket *s;
+    assert_int_equal(sc_registry_add_socket(&r, &o, "a", NULL, NULL, NULL, 0, &s), 0);
+    assert_true(r.gen > g);
+    g = r.gen;
+    assert_int_equal(sc_registry_add_socket(&r, &o, "a", NULL, NULL, NULL, 0, NULL), -EEXIST);
+    assert_null(sc_registry_find_room(&r, "x"));
+    assert_int_equal(r.gen, g); /* refused: nothing changed */
+    assert_int_equal(sc_registry_join(&r, s, "x"), 1);
+    assert_true(r.gen > g);
+    g = r.gen;
+    assert_int_equal(sc_registry_join(&r, s, "x"), 0);
+    assert_int_equal(sc_registry_leave(&r, s, "y"), 0);
+    assert_int_equal(r.gen, g); /* already in, never in */
+    sc_registry_set_data(&r, s, (const uint8_t *)"d", 1);
+    assert_true(r.gen > g);
+    g = r.gen;
+    assert_int_equal(sc_registry_leave(&r, s, "x"), 1);
+    assert_true(r.gen > g);
+    g = r.gen;
+    sc_registry_remove_socket(&r, s);
+    assert_true(r.gen > g);
     sc_owner_free(&o);
     sc_registry_free(&r);
 }
@@ -722,6 +756,7 @@ static void session_shared_by_sockets(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(add_find_fields),
     cmocka_unit_test(add_errors),
+    cmocka_unit_test(gen_tracks_changes),
     cmocka_unit_test(join_leave),
     cmocka_unit_test(leave_all_frees_empty_rooms),
     cmocka_unit_test(remove_socket_and_owner),

@@ -27,6 +27,7 @@
 const I = require('./internals');
 const { Reader } = require('protobufjs/minimal');
 const { SidecastClient, sel } = require('./client');
+const C = require('./client');
 const codec = require('./codec');
 const coalesce = require('./coalesce');
 const { TimeoutError } = require('./errors');
@@ -411,6 +412,87 @@ function decodeEntry(buf, start, end, ctx) {
   }
 }
 
+/* ---- kept fetchSockets() answers ----------------------------------------------
+ * Each other node's answer is kept (per filter, FETCH_KEEP_FILTERS filters):
+ * its entries as decodeEntry made them, before their data is parsed, and
+ * its etag, which names the node's registry at that time. The next fetch
+ * with the same filter names them (FetchSockets.known); a node whose
+ * registry has not changed since answers "unchanged" and nothing else, and
+ * its kept entries are used again: the handshakes and data do not cross
+ * Redis and both sidecars again, nor are they decoded. Any change on that
+ * node (a socket, a room, data) gives a new etag and a full answer, so
+ * what fetchSockets() returns is the same as without keeping. */
+const FETCH_KEEP_FILTERS = 4;
+
+/** The start of one fetch's keeping: `kept` the answers kept for its filter (or undefined). */
+function keepContext(ctx, kept) {
+  ctx.kept = kept || null;
+  ctx.answers = new Map(); // node -> {etag, entries} of this fetch
+  ctx.miss = false;
+  ctx.fStart = 0;
+  ctx.fNode = null;
+  ctx.fEtag = null;
+  ctx.fUnchanged = false;
+}
+
+/** One kept entry back into this fetch's list, as decodeEntry would have put it. */
+function pushKept(ctx, e) {
+  if (e.data === null) ctx.list.push({ id: e.id, handshake: {}, rooms: e.rooms.slice(), data: {} });
+  else {
+    ctx.withData++;
+    ctx.list.push({ id: e.id, handshake: undefined, rooms: e.rooms.slice(), data: e.data });
+  }
+}
+
+/** client._fetchSocketsWith's onMeta: which node each SocketList frame is, and what it says. */
+function onFetchMeta(ctx, kind, v) {
+  switch (kind) {
+    case C.META_START:
+      ctx.fStart = ctx.list.length;
+      ctx.fNode = ctx.fEtag = null;
+      ctx.fUnchanged = false;
+      return;
+    case C.META_NODE:
+      ctx.fNode = v;
+      return;
+    case C.META_ETAG:
+      ctx.fEtag = v;
+      return;
+    case C.META_UNCHANGED:
+      ctx.fUnchanged = v;
+      return;
+  }
+  const node = ctx.fNode; // META_END
+  if (!node) return; // this node's other apps, or a node from before keeping
+  if (ctx.fUnchanged) {
+    const k = ctx.kept && ctx.kept.get(node);
+    if (!k || k.etag !== ctx.fEtag) {
+      ctx.miss = true; // never named that etag: ask again in full (fetchSockets)
+      return;
+    }
+    for (let i = 0; i < k.entries.length; i++) pushKept(ctx, k.entries[i]);
+    ctx.answers.set(node, k);
+    return;
+  }
+  let a = ctx.answers.get(node);
+  if (!a) ctx.answers.set(node, (a = { etag: null, entries: [] }));
+  for (let i = ctx.fStart; i < ctx.list.length; i++) {
+    const s = ctx.list[i];
+    a.entries.push({ id: s.id, rooms: s.rooms, data: s.handshake === undefined ? s.data : null });
+  }
+  if (ctx.fEtag) a.etag = ctx.fEtag; // its last chunk: complete
+}
+
+/** Keep this fetch's complete answers for its filter (the oldest filter goes past FETCH_KEEP_FILTERS). */
+function keepAnswers(store, key, ctx) {
+  const m = new Map();
+  for (const [node, a] of ctx.answers) if (a.etag) m.set(node, a);
+  store.delete(key);
+  if (m.size === 0) return;
+  store.set(key, m);
+  if (store.size > FETCH_KEEP_FILTERS) store.delete(store.keys().next().value);
+}
+
 /**
  * The data bytes of the answer's entries (those with handshake undefined)
  * -> data and handshake, every one parsed: all with one JSON.parse
@@ -632,6 +714,8 @@ function adapterClass(Base) {
       this._recentTimer = null;
       this._ackCountOnce = false;
       this._fetchIds = idStore(0, 0); // socket ids of the last fetchSockets() answer, in order (see reuseId)
+      /** other nodes' fetchSockets() answers kept for the next fetch (see keepContext); opts.keepFetches false: none */
+      this._fetchKept = opts.keepFetches === false ? null : new Map();
       this._onDirty = this._flushDirty.bind(this);
       this._onRecent = () => {
         this._recentTimer = null;
@@ -1130,18 +1214,37 @@ function adapterClass(Base) {
       // everybody else's (exclude_self), so nothing is decoded twice. Entries
       // are decoded straight from the frame: only the id, the data and this
       // namespace's rooms become strings.
-      const ctx = fetchContext(this._prefixBytes || (this._prefixBytes = Buffer.from(this._prefix)), this._fetchIds);
-      const q = { withData: true, withRooms: true, excludeSelf: true };
-      await this.client._fetchSocketsWith(this._selector(opts), q, (buf, start, end) => decodeEntry(buf, start, end, ctx));
+      const ctx = await this._fetchRemote(this._selector(opts), true);
       const out = this._localSockets(opts);
       const list = ctx.list;
-      this._fetchIds = ctx.next;
+      if (ctx.next.count || !list.length) this._fetchIds = ctx.next; // all kept: the ids stay
       if (ctx.withData) {
         if (this._peers.lazyHandshake) decodeDataLazy(list, ctx.withData);
         else decodeDataAll(list);
       }
       for (let i = 0; i < list.length; i++) out.push(list[i]);
       return out;
+    }
+
+    /** Every other app's sockets for filter `sel`, decoded into ctx.list (and their answers kept, see keepContext). */
+    async _fetchRemote(sel, useKept) {
+      const ctx = fetchContext(this._prefixBytes || (this._prefixBytes = Buffer.from(this._prefix)), this._fetchIds);
+      const q = { withData: true, withRooms: true, excludeSelf: true };
+      const store = this._fetchKept;
+      let onMeta;
+      let key;
+      if (store) {
+        key = JSON.stringify(sel);
+        const kept = useKept ? store.get(key) : undefined;
+        keepContext(ctx, kept);
+        q.known = kept ? Array.from(kept, ([nodeId, a]) => ({ nodeId, etag: a.etag })) : [];
+        onMeta = (kind, v) => onFetchMeta(ctx, kind, v);
+      }
+      await this.client._fetchSocketsWith(sel, q, (buf, start, end) => decodeEntry(buf, start, end, ctx), onMeta);
+      if (!store) return ctx;
+      if (ctx.miss) return this._fetchRemote(sel, false);
+      keepAnswers(store, key, ctx);
+      return ctx;
     }
 
     /**
@@ -1355,6 +1458,7 @@ function adapterClass(Base) {
  * @param {SidecastClient} [opts.client] an existing client to use (not closed by the adapter)
  * @param {(socket) => string|undefined} [opts.userId] user id of a socket, registered for lookups / presence
  * @param {boolean|((socket) => object)} [opts.handshake=true] ship socket.handshake (or this function's result) for other nodes' fetchSockets(); false: none (less memory in sidecastd, smaller fetchSockets answers)
+ * @param {boolean} [opts.keepFetches=true] keep other nodes' fetchSockets() answers (4 filters): a node whose sockets did not change since answers "unchanged"; false: every answer in full
  * @param {{warn: Function, info?: Function}|false} [opts.logger=console] where an outage of sidecastd is logged (once)
  * @param {number} [opts.requestsTimeout=5000] serverSideEmit-with-ack / broadcast-with-ack default timeout, ms
  * @param {boolean} [opts.coalesceWrites=true] write a client's messages of one event-loop turn with one system call (see lib/coalesce.js)

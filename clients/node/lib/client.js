@@ -83,6 +83,15 @@ const TAG_ID = (1 << 3) | 0; // Frame.id, varint
 const TAG_SOCKET_LIST = (41 << 3) | 2; // Frame.socket_list
 const TAG_SOCKETS = (1 << 3) | 2; // SocketList.sockets
 const TAG_MORE = (2 << 3) | 0; // SocketList.more
+const TAG_LIST_NODE = (3 << 3) | 2; // SocketList.node_id (cache_answers)
+const TAG_LIST_ETAG = (4 << 3) | 2; // SocketList.etag
+const TAG_LIST_UNCHANGED = (5 << 3) | 0; // SocketList.unchanged
+/** What _fetchSocketsWith's onMeta(kind, value) is told, per SocketList frame: start, its own fields, end. */
+const META_START = 0;
+const META_NODE = 1;
+const META_ETAG = 2;
+const META_UNCHANGED = 3;
+const META_END = 4;
 
 function num(v) {
   if (typeof v === 'number') return v;
@@ -579,13 +588,13 @@ class SidecastClient extends EventEmitter {
    * Send a request and collect its reply frames. `onFrame(frame)` returns
    * true when the reply is complete; the promise resolves with `result()`.
    */
-  _request(frame, onFrame, result, timeout, onEntry) {
+  _request(frame, onFrame, result, timeout, onEntry, onMeta) {
     return new Promise((resolve, reject) => {
       if (this._closed) return reject(new DisconnectedError('client closed', 'CLOSED'));
       const id = this._nextId++;
       frame.id = id;
       const ms = timeout > 0 ? timeout : this.timeout;
-      const req = { id, onFrame, onEntry, resolve: () => resolve(result()), reject, timer: null, queued: !this._ready };
+      const req = { id, onFrame, onEntry, onMeta, resolve: () => resolve(result()), reject, timer: null, queued: !this._ready };
       req.timer = setTimeout(() => {
         this._pending.delete(id);
         if (req.queued) {
@@ -683,6 +692,8 @@ class SidecastClient extends EventEmitter {
       if (r.pos + l !== end) return false;
       req = this._pending.get(id);
       if (!req || !req.onEntry) return false;
+      const meta = req.onMeta;
+      if (meta) meta(META_START);
       while (r.pos < end) {
         // an entry with a one- or two-byte length (most of them) without the Reader
         const p = r.pos;
@@ -709,8 +720,12 @@ class SidecastClient extends EventEmitter {
           r.pos = at + el;
           req.onEntry(buf, at, at + el);
         } else if (tag === TAG_MORE) more = r.bool();
+        else if (meta && tag === TAG_LIST_NODE) meta(META_NODE, r.string());
+        else if (meta && tag === TAG_LIST_ETAG) meta(META_ETAG, r.string());
+        else if (meta && tag === TAG_LIST_UNCHANGED) meta(META_UNCHANGED, r.bool());
         else r.skipType(tag & 7);
       }
+      if (meta) meta(META_END);
     } catch (e) {
       if (!req) return false; // not ours: the generic decoder reports it
       this._fail(req, new SidecastError('MALFORMED', `sidecastd sent a malformed SocketList: ${e.message}`));
@@ -1035,28 +1050,45 @@ class SidecastClient extends EventEmitter {
    * fetchSockets() for the socket.io adapter: `onEntry(buf, start, end)` gets
    * each SocketInfo's encoded bytes instead of a decoded object (the buffer is
    * never reused, so slices of it may be kept). Resolves when the last
-   * SocketList arrived.
+   * SocketList arrived. With `onMeta(kind, value)`, answers are cached
+   * (FetchSockets.cache_answers, opts.known: [{nodeId, etag}]): for each
+   * SocketList frame it gets META_START, the list's node, etag and
+   * unchanged (META_NODE, ...), then the frame's entries go to onEntry, then
+   * META_END.
    */
-  _fetchSocketsWith(filter, opts, onEntry) {
+  _fetchSocketsWith(filter, opts, onEntry, onMeta) {
     const q = { filter: selector(filter) };
     if (opts.withData) q.withData = true;
     if (opts.withRooms) q.withRooms = true;
     if (opts.local) q.local = true;
     if (opts.excludeSelf) q.excludeSelf = true;
+    if (onMeta) {
+      q.cacheAnswers = true;
+      q.known = opts.known || [];
+    }
     const p = this._request(
       { fetchSockets: q },
       (f) => {
         // a frame the fast path did not take (another field order): same result
-        if (!f.socketList) return false;
-        for (const s of f.socketList.sockets) {
+        const l = f.socketList;
+        if (!l) return false;
+        if (onMeta) {
+          onMeta(META_START);
+          if (l.nodeId) onMeta(META_NODE, l.nodeId);
+          if (l.etag) onMeta(META_ETAG, l.etag);
+          if (l.unchanged) onMeta(META_UNCHANGED, true);
+        }
+        for (const s of l.sockets) {
           const b = SocketInfo.encode(s).finish();
           onEntry(b, 0, b.length);
         }
-        return !f.socketList.more;
+        if (onMeta) onMeta(META_END);
+        return !l.more;
       },
       () => undefined,
       opts.timeout > 0 ? opts.timeout : this.timeout + CLUSTER_MARGIN_MS,
       onEntry,
+      onMeta,
     );
     this._rawLists++;
     const done = () => this._rawLists--;
@@ -1223,4 +1255,4 @@ class SidecastClient extends EventEmitter {
   }
 }
 
-module.exports = { SidecastClient, PROTOCOL_VERSION, Feature, CLIENT_FEATURES, CLUSTER_MARGIN_MS, num, sel, hintFor };
+module.exports = { SidecastClient, META_START, META_NODE, META_ETAG, META_UNCHANGED, META_END, PROTOCOL_VERSION, Feature, CLIENT_FEATURES, CLUSTER_MARGIN_MS, num, sel, hintFor };

@@ -3108,6 +3108,8 @@ $root.sidecast = (function() {
              * @property {boolean|null} [withRooms] FetchSockets withRooms
              * @property {boolean|null} [local] FetchSockets local
              * @property {boolean|null} [excludeSelf] FetchSockets excludeSelf
+             * @property {boolean|null} [cacheAnswers] FetchSockets cacheAnswers
+             * @property {Array.<sidecast.v1.IKnownAnswer>|null} [known] FetchSockets known
              */
 
             /**
@@ -3119,6 +3121,7 @@ $root.sidecast = (function() {
              * @param {sidecast.v1.IFetchSockets=} [properties] Properties to set
              */
             function FetchSockets(properties) {
+                this.known = [];
                 if (properties)
                     for (var keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -3166,6 +3169,22 @@ $root.sidecast = (function() {
             FetchSockets.prototype.excludeSelf = false;
 
             /**
+             * FetchSockets cacheAnswers.
+             * @member {boolean} cacheAnswers
+             * @memberof sidecast.v1.FetchSockets
+             * @instance
+             */
+            FetchSockets.prototype.cacheAnswers = false;
+
+            /**
+             * FetchSockets known.
+             * @member {Array.<sidecast.v1.IKnownAnswer>} known
+             * @memberof sidecast.v1.FetchSockets
+             * @instance
+             */
+            FetchSockets.prototype.known = $util.emptyArray;
+
+            /**
              * Creates a new FetchSockets instance using the specified properties.
              * @function create
              * @memberof sidecast.v1.FetchSockets
@@ -3203,6 +3222,11 @@ $root.sidecast = (function() {
                     writer.uint32(/* id 4, wireType 0 =*/32).bool(message.local);
                 if (message.excludeSelf != null && Object.hasOwnProperty.call(message, "excludeSelf"))
                     writer.uint32(/* id 5, wireType 0 =*/40).bool(message.excludeSelf);
+                if (message.cacheAnswers != null && Object.hasOwnProperty.call(message, "cacheAnswers"))
+                    writer.uint32(/* id 6, wireType 0 =*/48).bool(message.cacheAnswers);
+                if (message.known != null && message.known.length)
+                    for (var i = 0; i < message.known.length; ++i)
+                        $root.sidecast.v1.KnownAnswer.encode(message.known[i], writer.uint32(/* id 7, wireType 2 =*/58).fork(), q + 1).ldelim();
                 return writer;
             };
 
@@ -3260,6 +3284,16 @@ $root.sidecast = (function() {
                             message.excludeSelf = reader.bool();
                             break;
                         }
+                    case 6: {
+                            message.cacheAnswers = reader.bool();
+                            break;
+                        }
+                    case 7: {
+                            if (!(message.known && message.known.length))
+                                message.known = [];
+                            message.known.push($root.sidecast.v1.KnownAnswer.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
                     default:
                         reader.skipType(tag & 7, long);
                         break;
@@ -3276,6 +3310,140 @@ $root.sidecast = (function() {
             return FetchSockets;
         })();
 
+        v1.KnownAnswer = (function() {
+
+            /**
+             * Properties of a KnownAnswer.
+             * @memberof sidecast.v1
+             * @interface IKnownAnswer
+             * @property {string|null} [nodeId] KnownAnswer nodeId
+             * @property {string|null} [etag] KnownAnswer etag
+             */
+
+            /**
+             * Constructs a new KnownAnswer.
+             * @memberof sidecast.v1
+             * @classdesc Represents a KnownAnswer.
+             * @implements IKnownAnswer
+             * @constructor
+             * @param {sidecast.v1.IKnownAnswer=} [properties] Properties to set
+             */
+            function KnownAnswer(properties) {
+                if (properties)
+                    for (var keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * KnownAnswer nodeId.
+             * @member {string} nodeId
+             * @memberof sidecast.v1.KnownAnswer
+             * @instance
+             */
+            KnownAnswer.prototype.nodeId = "";
+
+            /**
+             * KnownAnswer etag.
+             * @member {string} etag
+             * @memberof sidecast.v1.KnownAnswer
+             * @instance
+             */
+            KnownAnswer.prototype.etag = "";
+
+            /**
+             * Creates a new KnownAnswer instance using the specified properties.
+             * @function create
+             * @memberof sidecast.v1.KnownAnswer
+             * @static
+             * @param {sidecast.v1.IKnownAnswer=} [properties] Properties to set
+             * @returns {sidecast.v1.KnownAnswer} KnownAnswer instance
+             */
+            KnownAnswer.create = function create(properties) {
+                return new KnownAnswer(properties);
+            };
+
+            /**
+             * Encodes the specified KnownAnswer message. Does not implicitly {@link sidecast.v1.KnownAnswer.verify|verify} messages.
+             * @function encode
+             * @memberof sidecast.v1.KnownAnswer
+             * @static
+             * @param {sidecast.v1.IKnownAnswer} message KnownAnswer message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            KnownAnswer.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.nodeId != null && Object.hasOwnProperty.call(message, "nodeId"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.nodeId);
+                if (message.etag != null && Object.hasOwnProperty.call(message, "etag"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.etag);
+                return writer;
+            };
+
+            /**
+             * Decodes a KnownAnswer message from the specified reader or buffer.
+             * @function decode
+             * @memberof sidecast.v1.KnownAnswer
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {sidecast.v1.KnownAnswer} KnownAnswer
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            KnownAnswer.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.sidecast.v1.KnownAnswer();
+                while (reader.pos < end) {
+                    var tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.nodeId = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.etag = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return KnownAnswer;
+        })();
+
         v1.SocketList = (function() {
 
             /**
@@ -3284,6 +3452,9 @@ $root.sidecast = (function() {
              * @interface ISocketList
              * @property {Array.<sidecast.v1.ISocketInfo>|null} [sockets] SocketList sockets
              * @property {boolean|null} [more] SocketList more
+             * @property {string|null} [nodeId] SocketList nodeId
+             * @property {string|null} [etag] SocketList etag
+             * @property {boolean|null} [unchanged] SocketList unchanged
              */
 
             /**
@@ -3319,6 +3490,30 @@ $root.sidecast = (function() {
             SocketList.prototype.more = false;
 
             /**
+             * SocketList nodeId.
+             * @member {string} nodeId
+             * @memberof sidecast.v1.SocketList
+             * @instance
+             */
+            SocketList.prototype.nodeId = "";
+
+            /**
+             * SocketList etag.
+             * @member {string} etag
+             * @memberof sidecast.v1.SocketList
+             * @instance
+             */
+            SocketList.prototype.etag = "";
+
+            /**
+             * SocketList unchanged.
+             * @member {boolean} unchanged
+             * @memberof sidecast.v1.SocketList
+             * @instance
+             */
+            SocketList.prototype.unchanged = false;
+
+            /**
              * Creates a new SocketList instance using the specified properties.
              * @function create
              * @memberof sidecast.v1.SocketList
@@ -3351,6 +3546,12 @@ $root.sidecast = (function() {
                         $root.sidecast.v1.SocketInfo.encode(message.sockets[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
                 if (message.more != null && Object.hasOwnProperty.call(message, "more"))
                     writer.uint32(/* id 2, wireType 0 =*/16).bool(message.more);
+                if (message.nodeId != null && Object.hasOwnProperty.call(message, "nodeId"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.nodeId);
+                if (message.etag != null && Object.hasOwnProperty.call(message, "etag"))
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.etag);
+                if (message.unchanged != null && Object.hasOwnProperty.call(message, "unchanged"))
+                    writer.uint32(/* id 5, wireType 0 =*/40).bool(message.unchanged);
                 return writer;
             };
 
@@ -3396,6 +3597,18 @@ $root.sidecast = (function() {
                         }
                     case 2: {
                             message.more = reader.bool();
+                            break;
+                        }
+                    case 3: {
+                            message.nodeId = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.etag = reader.string();
+                            break;
+                        }
+                    case 5: {
+                            message.unchanged = reader.bool();
                             break;
                         }
                     default:

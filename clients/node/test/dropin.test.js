@@ -205,6 +205,69 @@ test('item 4: in-place socket.data changes are visible to other nodes at once, a
   assert.ok(stats.dataSent >= 3, `data sent ${stats.dataSent}`);
 });
 
+test('item 4: kept fetch answers: an unchanged node answers "unchanged"; any change there gives its new state at once', T, async () => {
+  const { a, b, c } = nodes;
+  const ca = await client(a);
+  const cc = await client(c);
+  const io = b.srv.io;
+  await h.waitFor(async () => (await io.fetchSockets()).some((s) => s.id === cc.id), 10000, 'sockets registered');
+  const unchanged = async () => (await a.srv.client.stats()).fetch_answers_unchanged + (await c.srv.client.stats()).fetch_answers_unchanged;
+  const view = async (q = io) =>
+    (await q.fetchSockets())
+      .filter((s) => s.id === ca.id || s.id === cc.id)
+      .map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), data: s.data, ua: s.handshake.headers['user-agent'] !== undefined }))
+      .sort((x, y) => (x.id < y.id ? -1 : 1));
+  const first = await view();
+  assert.equal(first.length, 2);
+  // nothing changed on a or c: both answer "unchanged", the result is the same
+  let before = await unchanged();
+  const again = await view();
+  assert.deepEqual(again, first);
+  assert.equal((await unchanged()) - before, 2);
+  // and each call gets objects of its own (the Redis adapter's are new each time)
+  const [x, y] = [await io.fetchSockets(), await io.fetchSockets()].map((l) => l.find((s) => s.id === ca.id));
+  assert.notEqual(x.data, y.data);
+  assert.notEqual(x.handshake, y.handshake);
+  x.data.score = 99;
+  assert.equal((await view()).find((s) => s.id === ca.id).data.score, 0);
+  // an in-place data change on a: a answers in full at once, c still "unchanged"
+  before = await unchanged();
+  await ca.timeout(5000).emitWithAck('score', 3);
+  const changed = await view();
+  assert.equal(changed.find((s) => s.id === ca.id).data.score, 3);
+  assert.deepEqual(changed.find((s) => s.id === cc.id), first.find((s) => s.id === cc.id));
+  assert.equal((await unchanged()) - before, 1);
+  // a room joined on c, then a filter of its own (kept apart from "all")
+  c.srv.io.of('/').sockets.get(cc.id).join('kept-room');
+  await h.waitFor(async () => (await view()).find((s) => s.id === cc.id).rooms.includes('kept-room'), 10000, 'room seen');
+  const inRoom = async () => (await io.in('kept-room').fetchSockets()).map((s) => s.id);
+  assert.deepEqual(await inRoom(), [cc.id]);
+  assert.deepEqual(await inRoom(), [cc.id]);
+  // two fetches at once, then a socket gone: never returned again
+  const both = await Promise.all([view(), view()]);
+  assert.deepEqual(both[0], both[1]);
+  cc.close();
+  await h.waitFor(async () => !(await io.fetchSockets()).some((s) => s.id === cc.id), 10000, 'socket gone');
+  assert.deepEqual(await inRoom(), []);
+});
+
+test('item 4: keepFetches: false asks every node in full', T, async () => {
+  const { a } = nodes;
+  const d = await new h.Sidecastd({ redisUrl: redis.url, name: 'nokeep-node' }).start();
+  const srv = await h.startIo(d.sock, { keepFetches: false });
+  try {
+    await h.waitFor(async () => (await srv.client.nodes()).length === 4, 15000, 'four nodes');
+    const ca = await client(a);
+    await h.waitFor(async () => (await srv.io.fetchSockets()).some((s) => s.id === ca.id), 10000, 'socket seen');
+    const before = (await a.srv.client.stats()).fetch_answers_unchanged;
+    for (let i = 0; i < 3; i++) assert.ok((await srv.io.fetchSockets()).some((s) => s.id === ca.id));
+    assert.equal((await a.srv.client.stats()).fetch_answers_unchanged, before);
+  } finally {
+    await srv.close();
+    await d.stop();
+  }
+});
+
 test('item 6: an unreachable sidecastd is logged once, emitted with its errno and a hint; timeouts carry the cause', T, async () => {
   const dir = h.tmpdir('sidecast-dropin-');
   const logs = [];

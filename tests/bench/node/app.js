@@ -43,6 +43,7 @@ let run = null; // the running case
 let sent = 0;
 let calls = 0;
 let bad = 0;
+let churnTimer = null;
 
 function emitOne() {
   const seq = ++sent;
@@ -113,6 +114,20 @@ function onMessage(m) {
       if (run.stopped && run.inflight <= 0) run.onDrain?.();
       else if (run.mode === 'flow') pump();
       break;
+    case 'churn': {
+      // one socket's data assigned anew every m.ms (0: stop), in turn over this node's sockets
+      clearInterval(churnTimer);
+      churnTimer = null;
+      if (m.ms > 0) {
+        let k = 0;
+        churnTimer = setInterval(() => {
+          const all = [...io.of('/').sockets.values()];
+          if (all.length) all[k++ % all.length].data = { churn: k };
+        }, m.ms);
+      }
+      process.send({ churning: m.ms > 0 });
+      break;
+    }
     case 'stats':
       process.send({ sent, calls, bad, hist: fetchHist.sparse() });
       if (m.reset) fetchHist.reset();

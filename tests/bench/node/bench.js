@@ -22,6 +22,10 @@
 //   target-rate  the same at a fixed TARGET_RATE/s: latency
 //   fetch        io.fetchSockets() from node 1 (all clients of both nodes),
 //                FETCH_WINDOW in flight: calls/s, latency
+//   fetch-churn  the same while node 2's app assigns socket.data of one of
+//                its sockets every CHURN_MS (a new value each time): with
+//                sidecast, node 2 then answers in full whenever a change
+//                came since the fetch before (no kept answer applies)
 // For each case the CPU seconds (utime+stime from /proc/<pid>/stat) of each
 // app, each sidecastd and redis-server per 10,000 emits (or calls). Not a
 // test: nothing here passes or fails; targets are reported as met or not.
@@ -56,6 +60,7 @@ const ROOM_RATE = 10;
 const TARGET_WINDOW = 128;
 const TARGET_RATE = 1000;
 const FETCH_WINDOW = 1;
+const CHURN_MS = 10;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,6 +70,7 @@ const CASES = [
   { name: 'target-flow', kind: 'target', mode: 'flow', window: TARGET_WINDOW },
   { name: 'target-rate', kind: 'target', mode: 'rate', rate: TARGET_RATE, window: 10000 },
   { name: 'fetch', kind: 'fetch', mode: 'flow', window: FETCH_WINDOW },
+  { name: 'fetch-churn', kind: 'fetch', mode: 'flow', window: FETCH_WINDOW, churnMs: CHURN_MS },
 ].filter((c) => !process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes(c.name));
 
 function freePort() {
@@ -264,6 +270,7 @@ async function runRound(c, { nodes, procs, targets }) {
   const sender = nodes[0].app;
   await Promise.all(nodes.map((n) => ask(n.client, { cmd: 'need', need: c.kind === 'room' ? 'all' : 'one' }, 'ok')));
   const relay = c.kind === 'fetch' ? null : ackRelay(nodes, c.kind, c.window);
+  if (c.churnMs) await ask(nodes[1].app, { cmd: 'churn', ms: c.churnMs }, 'churning');
   await ask(sender, { cmd: 'start', kind: c.kind, mode: c.mode, window: c.window, rate: c.rate, targets, payload: PAYLOAD, expect: 2 * PER_NODE }, 'started');
   await sleep(WARMUP_MS);
 
@@ -278,6 +285,7 @@ async function runRound(c, { nodes, procs, targets }) {
   await sleep(SECONDS * 1000);
   const b = await snap(false);
   const stopped = await ask(sender, { cmd: 'stop' }, 'stopped', 15000);
+  if (c.churnMs) await ask(nodes[1].app, { cmd: 'churn', ms: 0 }, 'churning');
   if (relay) relay.close();
   await sleep(300);
 
@@ -358,9 +366,9 @@ async function teardown(setup) {
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
 
 function printCase(adapter, r) {
-  const unit = r.case === 'fetch' ? 'calls/s' : 'emits/s';
+  const unit = r.case.startsWith('fetch') ? 'calls/s' : 'emits/s';
   let line = `${adapter.padEnd(12)} ${r.case.padEnd(11)} ${fmt(r.opsPerSec).padStart(8)} ${unit}`;
-  if (r.case !== 'fetch') line += `  ${fmt(r.deliveriesPerSec).padStart(9)} deliveries/s`;
+  if (!r.case.startsWith('fetch')) line += `  ${fmt(r.deliveriesPerSec).padStart(9)} deliveries/s`;
   line += `  p50 ${fmt(r.p50us / 1000, 2)} ms  p99 ${fmt(r.p99us / 1000, 2)} ms`;
   line += `  (rounds: ${r.rounds.join(', ')})`;
   if (r.unanswered > 0) line += `  (${r.unanswered} never acknowledged)`;
@@ -399,10 +407,12 @@ function summary(all) {
         `  p99 ${ms(s.p99us)} vs ${ms(r.p99us)} (${x(s.p99us, r.p99us)})`,
     );
   }
-  const fs_ = R('sidecast', 'fetch');
-  const fr = R('redis', 'fetch');
-  if (fs_ && fr) {
-    lines.push(`fetchSockets() from node 1 (${2 * PER_NODE} sockets on 2 nodes, ${FETCH_WINDOW} in flight):`);
+  for (const name of ['fetch', 'fetch-churn']) {
+    const fs_ = R('sidecast', name);
+    const fr = R('redis', name);
+    if (!fs_ || !fr) continue;
+    const how = name === 'fetch' ? '' : `, node 2 changing one socket.data every ${CHURN_MS} ms`;
+    lines.push(`fetchSockets() from node 1 (${2 * PER_NODE} sockets on 2 nodes, ${FETCH_WINDOW} in flight${how}):`);
     lines.push(
       `  ${fmt(fs_.opsPerSec)} vs ${fmt(fr.opsPerSec)} calls/s (${x(fs_.opsPerSec, fr.opsPerSec)})` +
         `  p50 ${ms(fs_.p50us)} vs ${ms(fr.p50us)} (${x(fs_.p50us, fr.p50us)})  p99 ${ms(fs_.p99us)} vs ${ms(fr.p99us)} (${x(fs_.p99us, fr.p99us)})`,
@@ -439,6 +449,7 @@ function summary(all) {
     ['total server CPU per cross-node targeted emit', 'target-flow', 'serverCpu', '<=', 0.45],
     ['sender app CPU per cross-node targeted emit', 'target-flow', 'senderCpu', '<=', 0.3],
     ['fetchSockets calls/s', 'fetch', 'throughput', '>=', 10],
+    ['fetchSockets calls/s, node 2 changing', 'fetch-churn', 'throughput', '>=', 10],
     ['room broadcast client deliveries/s', 'room-flow', 'deliveries', '>=', 1.2],
   ]
     .filter(([, n]) => row(n))
