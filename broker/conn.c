@@ -8,14 +8,14 @@
  * connections holding an unfinished frame. A connection joins the FIFO's
  * tail when a frame begins (its input buffer stops being empty, or a frame
  * completes with the next one already begun), so the FIFO is ordered by
- * deadline and the one timer only ever looks at its head. */
+ * deadline and the one timer only ever looks at its head.
+ *
+ * It reaches the modules above it (the dispatcher, the server's lists, the
+ * requests a closing connection leaves) only through the sc_conn_host it
+ * was given; c->srv is theirs, carried, never read here. */
 #include "conn.h"
-#include "cluster.h"
-#include "dispatch.h"
-#include "request.h"
 #include "log.h"
 #include "metrics.h"
-#include "server.h"
 #include "stats.h"
 #include "util.h"
 
@@ -111,7 +111,7 @@ static sc_conn *largest(sc_conn *c, size_t c_mem)
 {
     sc_conn *best = c;
     size_t best_mem = c_mem;
-    for (sc_conn *o = c->srv->conns; o; o = o->next)
+    for (sc_conn *o = *c->host->conns; o; o = o->next)
         if (o != c && o->state != SC_CONN_DOOMED && o->state != SC_CONN_CLOSED &&
             o->mem > best_mem) {
             best = o;
@@ -125,7 +125,7 @@ static sc_conn *largest(sc_conn *c, size_t c_mem)
  * itself was closed (doomed). */
 static bool make_room(sc_conn *c, size_t extra)
 {
-    uint64_t max = c->srv->cfg->max_client_memory;
+    uint64_t max = c->host->cfg->max_client_memory;
     while (max && lim.memory + extra > max) {
         sc_conn *v = largest(c, c->mem + extra);
         size_t held = v == c ? c->mem + extra : v->mem;
@@ -176,7 +176,7 @@ static void partial_arm(void)
     const sc_conn *h = lim.partial_head;
     if (!h)
         return;
-    uint64_t ms = h->srv->cfg->frame_timeout_ms;
+    uint64_t ms = h->host->cfg->frame_timeout_ms;
     double left = ms ? h->partial_since + (double)ms / 1000.0 - (double)sc_now_us() / 1e6 : 1e9;
     left = SC_MIN(left, PARTIAL_CHECK_MAX_S);
     ev_timer_stop(lim.loop, &lim.partial_timer);
@@ -196,7 +196,7 @@ static void partial_append(sc_conn *c)
     lim.partial_tail = c;
     c->partial = true;
     if (!lim.loop) {
-        lim.loop = c->srv->loop;
+        lim.loop = c->host->loop;
         ev_timer_init(&lim.partial_timer, on_partial_timer, 1.0, 0.);
     }
     if (!ev_is_active(&lim.partial_timer))
@@ -220,7 +220,7 @@ static void track_partial(sc_conn *c, unsigned frames_done)
 /* From the timer (top of a callback: c may be closed here). */
 static void frame_timeout(sc_conn *c)
 {
-    const sc_config *cfg = c->srv->cfg;
+    const sc_config *cfg = c->host->cfg;
     size_t got = sc_buf_used(&c->in);
     char want[64] = "of its 4-byte length";
     if (got >= SC_FRAME_HEADER) {
@@ -248,7 +248,7 @@ static void on_partial_timer(struct ev_loop *loop, ev_timer *w, int revents)
     double now = (double)sc_now_us() / 1e6;
     while (lim.partial_head) {
         sc_conn *c = lim.partial_head;
-        uint64_t ms = c->srv->cfg->frame_timeout_ms;
+        uint64_t ms = c->host->cfg->frame_timeout_ms;
         if (c->state != SC_CONN_OPEN) {
             partial_remove(c); /* no longer reading: closes by other means */
             continue;
@@ -260,13 +260,14 @@ static void on_partial_timer(struct ev_loop *loop, ev_timer *w, int revents)
     partial_arm();
 }
 
-sc_conn *sc_conn_new(sc_server *srv, int fd)
+sc_conn *sc_conn_new(const sc_conn_host *host, struct sc_server *srv, int fd)
 {
     sc_conn *c = sc_xcalloc(1, sizeof(*c));
     sc_owner_init(&c->owner, c);
+    c->host = host;
     c->srv = srv;
     c->fd = fd;
-    c->id = ++srv->next_conn_id;
+    c->id = ++*host->next_id;
     c->pid = -1;
     struct ucred cr;
     socklen_t crlen = sizeof(cr);
@@ -280,7 +281,7 @@ sc_conn *sc_conn_new(sc_server *srv, int fd)
     ev_io_init(&c->rio, on_read, fd, EV_READ);
     ev_io_init(&c->wio, on_write, fd, EV_WRITE);
     c->rio.data = c->wio.data = c;
-    ev_io_start(srv->loop, &c->rio);
+    ev_io_start(host->loop, &c->rio);
     return c;
 }
 
@@ -288,8 +289,8 @@ void sc_conn_free(sc_conn *c)
 {
     if (!c)
         return;
-    ev_io_stop(c->srv->loop, &c->rio);
-    ev_io_stop(c->srv->loop, &c->wio);
+    ev_io_stop(c->host->loop, &c->rio);
+    ev_io_stop(c->host->loop, &c->wio);
     if (c->fd >= 0)
         close(c->fd);
     sc_owner_free(&c->owner);
@@ -314,7 +315,7 @@ static size_t remove_sockets(sc_conn *c)
     uint32_t n;
     void **socks = sc_pset_copy(&c->owner.sockets, &n);
     for (uint32_t i = 0; i < n; i++)
-        sc_dispatch_remove_socket(c->srv, socks[i]);
+        c->host->remove_socket(c, socks[i]);
     free(socks);
     return n;
 }
@@ -324,18 +325,18 @@ void sc_conn_close(sc_conn *c, const char *reason)
     if (c->state == SC_CONN_CLOSED)
         return;
     c->state = SC_CONN_CLOSED;
-    ev_io_stop(c->srv->loop, &c->rio);
-    ev_io_stop(c->srv->loop, &c->wio);
+    ev_io_stop(c->host->loop, &c->rio);
+    ev_io_stop(c->host->loop, &c->wio);
     partial_unlink(c);
     release_memory(c);
-    sc_requests_conn_closed(c->srv, c);
+    c->host->conn_closing(c);
     size_t n = remove_sockets(c);
     SC_COUNT_N(sockets_unregistered, n);
     SC_COUNT(connections_closed);
     SC_COUNT_N(output_discarded_bytes, sc_buf_used(&c->out));
     sc_log(n || strcmp(reason, "closed by app") ? SC_LOG_INFO : SC_LOG_DEBUG,
            "%s closed: %s; %zu socket(s) unregistered", sc_conn_label(c), reason, n);
-    sc_server_closed(c->srv, c);
+    c->host->closed(c);
 }
 
 void sc_conn_doom(sc_conn *c, const char *reason)
@@ -344,11 +345,11 @@ void sc_conn_doom(sc_conn *c, const char *reason)
         return;
     c->state = SC_CONN_DOOMED;
     snprintf(c->doom_reason, sizeof(c->doom_reason), "%s", reason);
-    ev_io_stop(c->srv->loop, &c->rio);
-    ev_io_stop(c->srv->loop, &c->wio);
+    ev_io_stop(c->host->loop, &c->rio);
+    ev_io_stop(c->host->loop, &c->wio);
     partial_unlink(c);
     release_memory(c); /* nothing more is queued or read: freed at close */
-    sc_server_doomed(c->srv, c);
+    c->host->doomed(c);
 }
 
 void sc_conn_drain(sc_conn *c)
@@ -356,9 +357,9 @@ void sc_conn_drain(sc_conn *c)
     if (c->state != SC_CONN_OPEN)
         return;
     c->state = SC_CONN_DRAINING;
-    ev_io_stop(c->srv->loop, &c->rio);
+    ev_io_stop(c->host->loop, &c->rio);
     partial_unlink(c);
-    sc_server_want_flush(c->srv, c);
+    c->host->want_flush(c);
 }
 
 /* The output bound policy for a frame of `need` bytes: 0 to queue it,
@@ -369,7 +370,7 @@ static int admit(sc_conn *c, size_t need, bool is_volatile)
 {
     if (c->state == SC_CONN_CLOSED || c->state == SC_CONN_DOOMED || c->fatal_queued)
         return -EPIPE;
-    const sc_config *cfg = c->srv->cfg;
+    const sc_config *cfg = c->host->cfg;
     size_t used = sc_buf_used(&c->out);
     if (is_volatile && used >= cfg->output_buffer_soft) {
         SC_COUNT(drops_volatile_slow_reader);
@@ -418,7 +419,7 @@ int sc_conn_send(sc_conn *c, const sc_frame *f, bool is_volatile)
     account(c);
     SC_COUNT(frames_out);
     SC_METRIC_FRAME_OUT(f->msg_case);
-    sc_server_want_flush(c->srv, c);
+    c->host->want_flush(c);
     return 0;
 }
 
@@ -432,7 +433,7 @@ int sc_conn_send_encoded(sc_conn *c, uint64_t id, uint32_t field, const uint8_t 
     account(c);
     SC_COUNT(frames_out);
     SC_METRIC_FRAME_OUT(field);
-    sc_server_want_flush(c->srv, c);
+    c->host->want_flush(c);
     return 0;
 }
 
@@ -481,7 +482,7 @@ bool sc_conn_flush(sc_conn *c)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            ev_io_start(c->srv->loop, &c->wio);
+            ev_io_start(c->host->loop, &c->wio);
             return false;
         }
         char why[128];
@@ -489,7 +490,7 @@ bool sc_conn_flush(sc_conn *c)
         sc_conn_close(c, why);
         return false;
     }
-    ev_io_stop(c->srv->loop, &c->wio);
+    ev_io_stop(c->host->loop, &c->wio);
     sc_buf_shrink(&c->out, 256 * 1024);
     account(c);
     if (c->state == SC_CONN_DRAINING)
@@ -508,23 +509,23 @@ static void on_write(struct ev_loop *loop, ev_io *w, int revents)
 /* Dispatch every whole frame in the input buffer; returns how many. */
 static unsigned process_input(sc_conn *c)
 {
-    sc_server *srv = c->srv;
+    const sc_conn_host *host = c->host;
     unsigned done = 0;
     while (c->state == SC_CONN_OPEN) {
         uint32_t len;
         int r = sc_wire_peek(sc_buf_head(&c->in), sc_buf_used(&c->in),
-                             (uint32_t)srv->cfg->max_frame_bytes, &len);
+                             (uint32_t)host->cfg->max_frame_bytes, &len);
         if (r == 0)
             break;
         if (r < 0) {
             SC_COUNT(refused_too_large);
             sc_conn_error(c, 0, SIDECAST__V1__ERROR_CODE__ERROR_TOO_LARGE, NULL, true,
                           "frame of %u bytes over max_frame_bytes %llu", len,
-                          (unsigned long long)srv->cfg->max_frame_bytes);
+                          (unsigned long long)host->cfg->max_frame_bytes);
             break;
         }
         SC_COUNT(frames_in);
-        sc_frame *f = sc_wire_unpack(&srv->arena, sc_buf_head(&c->in) + SC_FRAME_HEADER, len);
+        sc_frame *f = sc_wire_unpack(host->arena, sc_buf_head(&c->in) + SC_FRAME_HEADER, len);
         if (!f) {
             SC_COUNT(refused_malformed);
             sc_conn_error(c, 0, SIDECAST__V1__ERROR_CODE__ERROR_MALFORMED, NULL, true,
@@ -533,10 +534,10 @@ static unsigned process_input(sc_conn *c)
             SC_METRIC_FRAME_IN(f->msg_case);
             c->cur_body = sc_buf_head(&c->in) + SC_FRAME_HEADER;
             c->cur_len = len;
-            sc_dispatch(c, f);
+            host->frame(c, f);
             c->cur_body = NULL;
         }
-        sc_arena_reset(&srv->arena);
+        sc_arena_reset(host->arena);
         sc_buf_consume(&c->in, SC_FRAME_HEADER + len);
         done++;
     }

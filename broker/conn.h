@@ -25,6 +25,7 @@
 #define SC_CONN_H
 
 #include "buf.h"
+#include "config.h"
 #include "registry.h"
 #include "wire.h"
 
@@ -34,6 +35,28 @@
 #include <sys/types.h>
 
 struct sc_server;
+struct sc_conn;
+
+/* What a connection may use of whoever accepted it, given to sc_conn_new:
+ * conn.c reaches up only through this (it includes no module above it).
+ * The server fills it once; the pointers point into the server. */
+typedef struct sc_conn_host {
+    struct ev_loop *loop;
+    const sc_config *cfg;
+    sc_arena *arena;        /* frames are unpacked here; reset after each */
+    struct sc_conn **conns; /* the list of every connection (prev/next) */
+    uint64_t *next_id;      /* connection ids, counted up */
+    /* A frame arrived (c->cur_body/cur_len are its encoded bytes). */
+    void (*frame)(struct sc_conn *c, const sc_frame *f);
+    /* c is closing: end what it asked for and unregister one of its sockets. */
+    void (*conn_closing)(struct sc_conn *c);
+    void (*remove_socket)(struct sc_conn *c, sc_socket *s);
+    /* c closed (free it later), doomed (close it before the loop sleeps),
+     * has output to flush before the loop sleeps. */
+    void (*closed)(struct sc_conn *c);
+    void (*doomed)(struct sc_conn *c);
+    void (*want_flush)(struct sc_conn *c);
+} sc_conn_host;
 
 /* DOOMED: must close, but is still linked: a send found it over its hard
  * bound deep inside some other operation (a fan-out, a request), where
@@ -43,7 +66,8 @@ typedef enum { SC_CONN_OPEN, SC_CONN_DRAINING, SC_CONN_DOOMED, SC_CONN_CLOSED } 
 
 typedef struct sc_conn {
     sc_owner owner; /* this connection's sockets in the registry */
-    struct sc_server *srv;
+    const sc_conn_host *host;
+    struct sc_server *srv; /* for the modules above (dispatch, requests); conn.c never reads it */
     ev_io rio, wio;
     int fd;
     uint64_t id;
@@ -74,7 +98,7 @@ typedef struct sc_conn {
 } sc_conn;
 
 /* Takes ownership of fd (non-blocking, close-on-exec). */
-sc_conn *sc_conn_new(struct sc_server *srv, int fd);
+sc_conn *sc_conn_new(const sc_conn_host *host, struct sc_server *srv, int fd);
 /* Closes the socket and frees everything; only the server calls it. */
 void sc_conn_free(sc_conn *c);
 

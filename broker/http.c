@@ -18,6 +18,7 @@
 #include "cluster.h"
 #include "config.h"
 #include "log.h"
+#include "exposition.h"
 #include "metrics.h"
 #include "server.h"
 #include "stats.h"

@@ -1,6 +1,6 @@
 /* metrics: labelled counters and latency histograms beside the flat
- * counters of stats.h, and the Prometheus text exposition (format 0.0.4) of
- * all of them plus the gauges read at scrape time.
+ * counters of stats.h (their text for /metrics is exposition.h's). Below
+ * every module that counts: it includes nothing of the daemon.
  *
  * Hot paths only increment: every labelled family is a fixed array indexed
  * by small enums (message case, emit kind, scope, request kind, outcome), so
@@ -10,11 +10,7 @@
 #ifndef SC_METRICS_H
 #define SC_METRICS_H
 
-#include "buf.h"
-
 #include <stdint.h>
-
-struct sc_server;
 
 typedef enum {
     SC_EMIT_SOCKET,
@@ -74,6 +70,9 @@ static inline unsigned sc_metrics_msg_index(unsigned msg_case)
             SC_METRIC_EMIT(SC_EMIT_USER, scope);                                                   \
     } while (0)
 
+/* Upper bounds of the histogram buckets, microseconds: 100 us to 10 s. */
+extern const uint64_t sc_hist_bucket_us[SC_HIST_BUCKETS];
+
 /* Add one observation of `us` microseconds. */
 void sc_histogram_observe(sc_histogram *h, uint64_t us);
 
@@ -81,14 +80,5 @@ void sc_histogram_observe(sc_histogram *h, uint64_t us);
  * after `us` microseconds (0 when it never started: refused). */
 void sc_metrics_request(int kind, sc_outcome outcome, uint64_t us);
 
-/* Append the whole exposition to out: every SC_COUNTERS counter exactly
- * once (on its own, or as a label of a family: messages lost, refused, HTTP
- * refused, emits, lookups), the other labelled families, the server's gauges
- * and configured limits (when srv is not NULL) and the process metrics.
- * Allocates only inside out. */
-void sc_metrics_render(const struct sc_server *srv, sc_buf *out);
-
-/* Append `s` to out escaped as a Prometheus label value (\\, \", \n). */
-void sc_metrics_escape_label(sc_buf *out, const char *s);
 
 #endif

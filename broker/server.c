@@ -13,6 +13,7 @@
  * why (Error{LIMIT}) and close it, then accepting pauses for a backoff. */
 #include "server.h"
 #include "cluster.h"
+#include "dispatch.h"
 #include "log.h"
 #include "notify.h"
 #include "request.h"
@@ -445,7 +446,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
             continue;
         }
         s->accept_backoff_ms = 0;
-        sc_conn *c = sc_conn_new(s, fd);
+        sc_conn *c = sc_conn_new(&s->conn_host, s, fd);
         c->next = s->conns;
         if (s->conns)
             s->conns->prev = c;
@@ -456,8 +457,9 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
-void sc_server_want_flush(sc_server *s, sc_conn *c)
+static void conn_want_flush(sc_conn *c)
 {
+    sc_server *s = c->srv;
     if (c->queued)
         return;
     c->queued = true;
@@ -465,8 +467,9 @@ void sc_server_want_flush(sc_server *s, sc_conn *c)
     s->flush_list = c;
 }
 
-void sc_server_closed(sc_server *s, sc_conn *c)
+static void conn_closed(sc_conn *c)
 {
+    sc_server *s = c->srv;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -479,8 +482,9 @@ void sc_server_closed(sc_server *s, sc_conn *c)
     s->closed_list = c;
 }
 
-void sc_server_doomed(sc_server *s, sc_conn *c)
+static void conn_doomed(sc_conn *c)
 {
+    sc_server *s = c->srv;
     c->doomed_next = s->doomed_list;
     s->doomed_list = c;
 }
@@ -492,6 +496,33 @@ static void close_doomed(sc_server *s)
         s->doomed_list = c->doomed_next;
         sc_conn_close(c, c->doom_reason);
     }
+}
+
+static void conn_closing(sc_conn *c)
+{
+    sc_requests_conn_closed(c->srv, c);
+}
+
+static void conn_remove_socket(sc_conn *c, sc_socket *sock)
+{
+    sc_dispatch_remove_socket(c->srv, sock);
+}
+
+static void init_conn_host(sc_server *s)
+{
+    s->conn_host = (sc_conn_host){
+        .loop = s->loop,
+        .cfg = s->cfg,
+        .arena = &s->arena,
+        .conns = &s->conns,
+        .next_id = &s->next_conn_id,
+        .frame = sc_dispatch,
+        .conn_closing = conn_closing,
+        .remove_socket = conn_remove_socket,
+        .closed = conn_closed,
+        .doomed = conn_doomed,
+        .want_flush = conn_want_flush,
+    };
 }
 
 uint64_t sc_server_output_bytes(const sc_server *s)
@@ -617,6 +648,7 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     /* fetch answers' etags: a restart never repeats a gen another node kept */
     sc_random_bytes(&s->reg.gen, sizeof(s->reg.gen));
     sc_arena_init(&s->arena, 256 * 1024);
+    init_conn_host(s);
     sc_requests_init(s);
     sc_sessions_init(s);
     make_node_id(s);

@@ -24,6 +24,7 @@ typedef struct sc_server {
     ev_signal sigterm, sigint;
     ev_timer shutdown_timer;
     bool stopping;
+    sc_conn_host conn_host; /* what each app connection may use of the server (conn.h) */
     sc_conn *conns;
     uint64_t nconns;
     uint64_t next_conn_id;
@@ -62,9 +63,6 @@ void sc_server_shutdown(sc_server *s);
 void sc_server_cleanup(sc_server *s);
 
 /* For conn.c: put c on the flush list / the free list. */
-void sc_server_want_flush(sc_server *s, sc_conn *c);
-void sc_server_closed(sc_server *s, sc_conn *c);
-void sc_server_doomed(sc_server *s, sc_conn *c);
 
 /* For dispatch.c: gauges. */
 uint64_t sc_server_output_bytes(const sc_server *s);

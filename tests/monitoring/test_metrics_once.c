@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "exposition.h"
 #include "metrics.h"
 #include "stats.h"
 

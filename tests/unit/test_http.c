@@ -4,6 +4,7 @@
 #include "unit.h"
 
 #include "http.h"
+#include "exposition.h"
 #include "metrics.h"
 
 #include <errno.h>
