@@ -280,6 +280,11 @@ sc_conn *sc_conn_new(const sc_conn_host *host, struct sc_server *srv, int fd)
     sc_buf_init(&c->out);
     ev_io_init(&c->rio, on_read, fd, EV_READ);
     ev_io_init(&c->wio, on_write, fd, EV_WRITE);
+    /* When an app's frames and a cluster request are ready in one loop
+     * iteration, the frames go first (libev runs the pending watchers of
+     * one priority last-ready first): a change an app sent before the
+     * request reached this node (socket.data, a join) is in the answer. */
+    ev_set_priority(&c->rio, 1);
     c->rio.data = c->wio.data = c;
     ev_io_start(host->loop, &c->rio);
     return c;
