@@ -40,6 +40,14 @@ static struct {
     struct ev_loop *loop;                 /* of partial_timer */
 } lim;
 
+uint64_t sc_conn_output_bytes(const sc_conn *c)
+{
+    uint64_t total = 0;
+    for (; c; c = c->next)
+        total += sc_buf_used(&c->out);
+    return total;
+}
+
 uint64_t sc_conn_client_memory(void)
 {
     return lim.memory;

@@ -132,6 +132,8 @@ void sc_conn_drain(sc_conn *c);
  * Returns true when everything was written. */
 bool sc_conn_flush(sc_conn *c);
 
+/* Output queued on the connections of list `c` (linked by next); for gauges. */
+uint64_t sc_conn_output_bytes(const sc_conn *c);
 /* Bytes allocated for the input and output buffers of every open app
  * connection (what max_client_memory bounds); for gauges. */
 uint64_t sc_conn_client_memory(void);

@@ -780,7 +780,7 @@ static void on_stats(sc_conn *c, const sc_frame *f)
     add_stat("sockets", NULL, sc_map_count(&srv->reg.sockets), &l);
     add_stat("rooms", NULL, sc_map_count(&srv->reg.rooms), &l);
     add_stat("room_memberships", NULL, srv->reg.memberships, &l);
-    add_stat("output_buffer_bytes", NULL, sc_server_output_bytes(srv), &l);
+    add_stat("output_buffer_bytes", NULL, sc_conn_output_bytes(srv->conns), &l);
     add_stat("uptime_seconds", NULL, (sc_now_us() - srv->started_us) / 1000000u, &l);
     add_stat("pending_requests", NULL, sc_map_count(&srv->requests), &l);
     if (srv->cluster)

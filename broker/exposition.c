@@ -14,7 +14,6 @@
  * standard process_* names (what client libraries and dashboards expect). */
 #include "exposition.h"
 #include "cluster.h"
-#include "http.h"
 #include "metrics.h"
 #include "request.h"
 #include "server.h"
@@ -388,24 +387,23 @@ static void requests(sc_buf *b)
     histogram(b, n, NULL, NULL, &sc_metric.redis_seconds);
 }
 
-static void server_gauges(sc_buf *b, const sc_server *s)
+static void server_gauges(sc_buf *b, const sc_server *s, uint64_t http_connections)
 {
     gauge(b, P "app_connections", "app connections open", s->nconns);
     gauge(b, P "sockets", "sockets registered on this node", sc_map_count(&s->reg.sockets));
     gauge(b, P "rooms", "rooms with at least one local member", sc_map_count(&s->reg.rooms));
     gauge(b, P "room_memberships", "(socket, room) memberships on this node", s->reg.memberships);
     gauge(b, P "output_buffer_bytes", "bytes queued for app connections, not yet written",
-          sc_server_output_bytes(s));
+          sc_conn_output_bytes(s->conns));
     gauge(b, P "client_memory_bytes",
           "bytes allocated for the input and output buffers of app connections "
           "(bounded by max_client_memory)",
           sc_conn_client_memory());
     gauge(b, P "pending_requests", "cluster requests in flight", sc_map_count(&s->requests));
-    gauge(b, P "http_connections", "HTTP connections open on http_listen",
-          sc_http_connections(s->http));
+    gauge(b, P "http_connections", "HTTP connections open on http_listen", http_connections);
     char why[200];
     gauge(b, P "ready", "1 when /readyz answers 200 (serving, redis healthy if configured)",
-          sc_http_readiness(s, why, sizeof(why)));
+          sc_server_ready(s, why, sizeof(why)));
     const char *n = P "node_info";
     family(b, n, "gauge", "this node's id and name (always 1)");
     sample2(b, n, "id", s->node_id, "name", s->node_name, 1);
@@ -538,7 +536,7 @@ static void process(sc_buf *b)
         gauge(b, "process_max_fds", "limit on open file descriptors", (uint64_t)rl.rlim_cur);
 }
 
-void sc_metrics_render(const sc_server *srv, sc_buf *out)
+void sc_metrics_render(const sc_server *srv, uint64_t http_connections, sc_buf *out)
 {
     const char *n = P "build_info";
     family(out, n, "gauge", "sidecastd version (always 1)");
@@ -547,7 +545,7 @@ void sc_metrics_render(const sc_server *srv, sc_buf *out)
     traffic(out);
     requests(out);
     if (srv) {
-        server_gauges(out, srv);
+        server_gauges(out, srv, http_connections);
         cluster_gauges(out, srv->cluster);
         family(out, P "uptime_seconds", "gauge", "seconds since this sidecastd started");
         put(out, P "uptime_seconds %.3f\n", (double)(sc_now_us() - srv->started_us) / 1e6);

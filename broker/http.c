@@ -144,7 +144,7 @@ static int route(const sc_server *srv, const char *url, bool head, sc_buf *out)
     if (plen == 8 && memcmp(url, "/metrics", 8) == 0) {
         sc_buf body;
         sc_buf_init(&body);
-        sc_metrics_render(srv, &body);
+        sc_metrics_render(srv, srv && srv->http ? sc_http_connections(srv->http) : 0, &body);
         respond(out, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, sc_buf_head(&body),
                 sc_buf_used(&body), head);
         sc_buf_free(&body);
@@ -154,7 +154,7 @@ static int route(const sc_server *srv, const char *url, bool head, sc_buf *out)
         return text(out, 200, NULL, "ok", head);
     if (plen == 7 && memcmp(url, "/readyz", 7) == 0) {
         char why[256];
-        bool ok = sc_http_readiness(srv, why, sizeof(why));
+        bool ok = sc_server_ready(srv, why, sizeof(why));
         return text(out, ok ? 200 : 503, NULL, ok ? "ready" : why, head);
     }
     if (plen == 1 && url[0] == '/')
@@ -200,63 +200,6 @@ int sc_http_respond(const sc_server *srv, const uint8_t *req, size_t len, size_t
         return text(out, 414, NULL, "URL too long", false);
     }
     return route(srv, st.url, head, out);
-}
-
-/* ---- readiness --------------------------------------------------------------- */
-
-static bool cluster_ready(const sc_cluster *c, char *why, size_t len)
-{
-    sc_cluster_health hl;
-    sc_cluster_health_get(c, &hl);
-    uint64_t now = sc_now_us();
-    if (!hl.pub_up || !hl.sub_up) {
-        uint64_t since = !hl.pub_up ? hl.pub_down_since : hl.sub_down_since;
-        snprintf(why, len, "redis %s connection down since %llu s: reconnecting",
-                 !hl.pub_up ? "publish" : "subscribe",
-                 (unsigned long long)(since && now > since ? (now - since) / 1000000u : 0));
-        return false;
-    }
-    if (!hl.subscribed) {
-        snprintf(why, len,
-                 "redis subscribe connection up, channel subscriptions not yet "
-                 "confirmed: waiting for redis");
-        return false;
-    }
-    if (!hl.directory_ok) {
-        snprintf(why, len,
-                 "this node's directory is being written to redis (after a reconnect, or "
-                 "found gone: reaped after a stall, or redis wiped): waiting for redis");
-        return false;
-    }
-    if (hl.canary_limit_us && hl.canary_late_us >= hl.canary_limit_us) {
-        snprintf(why, len,
-                 "pub/sub degraded: canary missing for %llu ms although redis answers: "
-                 "resubscribing",
-                 (unsigned long long)(hl.canary_late_us / 1000u));
-        return false;
-    }
-    return true;
-}
-
-bool sc_http_readiness(const sc_server *srv, char *why, size_t len)
-{
-    if (!srv) {
-        snprintf(why, len, "no server running");
-        return false;
-    }
-    if (srv->stopping) {
-        snprintf(why, len, "shutting down: draining %llu app connection(s)",
-                 (unsigned long long)srv->nconns);
-        return false;
-    }
-    if (srv->listen_fd < 0) {
-        snprintf(why, len, "app socket not listening");
-        return false;
-    }
-    if (srv->cluster && !cluster_ready(srv->cluster, why, len))
-        return false;
-    snprintf(why, len, "ready");
-    return true;
 }
 
 /* ---- listen address ------------------------------------------------------------ */

@@ -1,6 +1,6 @@
 /* http: the operations endpoint on http_listen (TCP), served from the
  * daemon's event loop: GET /metrics (Prometheus text), /healthz (the loop
- * runs), /readyz (this node can serve: see sc_http_readiness).
+ * runs), /readyz (this node can serve: see health.h).
  *
  * One request per connection (Connection: close). Everything an untrusted
  * peer controls is bounded: request bytes (http_max_request_bytes, else
@@ -36,13 +36,6 @@ uint64_t sc_http_connections(const sc_http *h);
  * and the address, or -EINVAL with what was expected in why. */
 int sc_http_parse_listen(const char *spec, struct sockaddr_storage *ret, socklen_t *ret_len,
                          char *why, size_t whylen);
-
-/* True when this node is ready to serve apps: the app socket listens, no
- * shutdown has begun, and (cluster mode) both Redis connections are up, the
- * subscriptions confirmed and the pub/sub canary arriving. Otherwise false
- * with a one-line reason a person can act on in why. srv may be NULL (not
- * ready). */
-bool sc_http_readiness(const struct sc_server *srv, char *why, size_t whylen);
 
 /* The parser and router on their own, for the live connections and for
  * fuzzing: `req` holds the bytes received so far for one request (need not

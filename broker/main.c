@@ -38,6 +38,12 @@ static int check_fd_limit(const sc_config *cfg)
     return 0;
 }
 
+/* systemd's STATUS line, for notify (which knows nothing of the server). */
+static void status_line(const void *srv, char *out, size_t len)
+{
+    sc_server_status_line(srv, out, len);
+}
+
 int main(int argc, char **argv)
 {
     sc_config cfg;
@@ -75,7 +81,7 @@ int main(int argc, char **argv)
     int rc = 2;
     if (sc_server_init(&srv, loop, &cfg) == 0 && sc_http_new(&srv, &srv.http) == 0) {
         sc_notify_setup_logging(srv.node_name);
-        sc_notify_init(&srv);
+        sc_notify_init(loop, status_line, &srv);
         sc_reload_init(&srv, &cfg, argc, flags);
         sc_notify_ready();
         rc = sc_server_run(&srv);

@@ -2,13 +2,11 @@
  *
  * The watchdog is pinged from a timer in the event loop, never from a
  * thread: a loop that stops turning stops the pings and systemd restarts
- * the service. The STATUS line is rebuilt every second and sent only when it
+ * the service. The STATUS line is rebuilt every second (by the callback the
+ * daemon gave: notify knows nothing of the server) and sent only when it
  * changed, so a busy node costs at most one datagram a second. */
 #include "notify.h"
-#include "cluster.h"
-#include "http.h"
 #include "log.h"
-#include "server.h"
 #include "util.h"
 
 #include <errno.h>
@@ -24,7 +22,9 @@
 #include <unistd.h>
 
 static struct {
-    sc_server *srv;
+    struct ev_loop *loop;
+    sc_notify_status_fn status_fn;
+    const void *status_ud;
     ev_timer watchdog, status;
     bool started;
     char last[256];
@@ -33,29 +33,11 @@ static struct {
 
 static void status_line(char *out, size_t len)
 {
-    const sc_server *s = st.srv;
-    if (!s) {
+    if (!st.status_fn) {
         snprintf(out, len, "starting");
         return;
     }
-    int n = snprintf(out, len, "%s %llu app connection%s, %llu sockets, %llu rooms; ",
-                     s->stopping ? "stopping: draining" : "serving", (unsigned long long)s->nconns,
-                     s->nconns == 1 ? "" : "s", (unsigned long long)sc_map_count(&s->reg.sockets),
-                     (unsigned long long)sc_map_count(&s->reg.rooms));
-    if (n < 0 || (size_t)n >= len)
-        return;
-    if (!s->cluster) {
-        snprintf(out + n, len - (size_t)n, "standalone");
-        return;
-    }
-    sc_cluster_health h;
-    sc_cluster_health_get(s->cluster, &h);
-    char why[200];
-    if (s->stopping || sc_http_readiness(s, why, sizeof(why)))
-        snprintf(out + n, len - (size_t)n, "redis connected, %llu node%s",
-                 (unsigned long long)h.nodes, h.nodes == 1 ? "" : "s");
-    else
-        snprintf(out + n, len - (size_t)n, "not ready: %.150s", why); /* the /readyz reason */
+    st.status_fn(st.status_ud, out, len);
 }
 
 void sc_notify_status(void)
@@ -84,18 +66,20 @@ static void on_status(struct ev_loop *loop, ev_timer *w, int revents)
     sc_notify_status();
 }
 
-void sc_notify_init(sc_server *srv)
+void sc_notify_init(struct ev_loop *loop, sc_notify_status_fn status, const void *ud)
 {
-    st.srv = srv;
+    st.loop = loop;
+    st.status_fn = status;
+    st.status_ud = ud;
     uint64_t usec = 0;
     ev_timer_init(&st.status, on_status, 1.0, 1.0);
     ev_timer_init(&st.watchdog, on_watchdog, 0, 0);
     if (getenv("NOTIFY_SOCKET"))
-        ev_timer_start(srv->loop, &st.status);
+        ev_timer_start(loop, &st.status);
     if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
         double half = (double)usec / 2e6;
         ev_timer_set(&st.watchdog, half, half);
-        ev_timer_start(srv->loop, &st.watchdog);
+        ev_timer_start(loop, &st.watchdog);
         sc_info("systemd watchdog enabled: pinging every %.3f s (WATCHDOG_USEC %" PRIu64 ")", half,
                 usec);
     }
@@ -106,10 +90,10 @@ void sc_notify_free(void)
 {
     if (!st.started)
         return;
-    ev_timer_stop(st.srv->loop, &st.watchdog);
-    ev_timer_stop(st.srv->loop, &st.status);
+    ev_timer_stop(st.loop, &st.watchdog);
+    ev_timer_stop(st.loop, &st.status);
     st.started = false;
-    st.srv = NULL;
+    st.status_fn = NULL;
 }
 
 void sc_notify_ready(void)

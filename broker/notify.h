@@ -8,12 +8,16 @@
 
 #include <stdbool.h>
 
-struct sc_server;
+#include <ev.h>
+#include <stddef.h>
+
+/* Writes the STATUS line ("serving 3 app connections, ...") into out. */
+typedef void (*sc_notify_status_fn)(const void *ud, char *out, size_t len);
 
 /* Start the watchdog pings (WATCHDOG=1 from a loop timer at half of
  * WATCHDOG_USEC, when sd_watchdog_enabled says so) and the periodic STATUS
- * update (sent only when the line changed, at most once a second). */
-void sc_notify_init(struct sc_server *srv);
+ * update (status(ud, ...) every second; sent only when the line changed). */
+void sc_notify_init(struct ev_loop *loop, sc_notify_status_fn status, const void *ud);
 /* Stop the timers. Safe without init. */
 void sc_notify_free(void);
 

@@ -498,6 +498,49 @@ static void close_doomed(sc_server *s)
     }
 }
 
+void sc_server_health(const sc_server *s, sc_health *ret)
+{
+    *ret = (sc_health){.now_us = sc_now_us()};
+    if (!s)
+        return;
+    ret->running = true;
+    ret->stopping = s->stopping;
+    ret->listening = s->listen_fd >= 0;
+    ret->conns = s->nconns;
+    ret->clustered = s->cluster != NULL;
+    if (s->cluster)
+        sc_cluster_health_get(s->cluster, &ret->cluster);
+}
+
+bool sc_server_ready(const sc_server *s, char *why, size_t len)
+{
+    sc_health h;
+    sc_server_health(s, &h);
+    return sc_health_ready(&h, why, len);
+}
+
+void sc_server_status_line(const sc_server *s, char *out, size_t len)
+{
+    int n = snprintf(out, len, "%s %llu app connection%s, %llu sockets, %llu rooms; ",
+                     s->stopping ? "stopping: draining" : "serving", (unsigned long long)s->nconns,
+                     s->nconns == 1 ? "" : "s", (unsigned long long)sc_map_count(&s->reg.sockets),
+                     (unsigned long long)sc_map_count(&s->reg.rooms));
+    if (n < 0 || (size_t)n >= len)
+        return;
+    if (!s->cluster) {
+        snprintf(out + n, len - (size_t)n, "standalone");
+        return;
+    }
+    sc_health h;
+    sc_server_health(s, &h);
+    char why[200];
+    if (s->stopping || sc_health_ready(&h, why, sizeof(why)))
+        snprintf(out + n, len - (size_t)n, "redis connected, %llu node%s",
+                 (unsigned long long)h.cluster.nodes, h.cluster.nodes == 1 ? "" : "s");
+    else
+        snprintf(out + n, len - (size_t)n, "not ready: %.150s", why); /* the /readyz reason */
+}
+
 static void conn_closing(sc_conn *c)
 {
     sc_requests_conn_closed(c->srv, c);
@@ -523,14 +566,6 @@ static void init_conn_host(sc_server *s)
         .doomed = conn_doomed,
         .want_flush = conn_want_flush,
     };
-}
-
-uint64_t sc_server_output_bytes(const sc_server *s)
-{
-    uint64_t total = 0;
-    for (const sc_conn *c = s->conns; c; c = c->next)
-        total += sc_buf_used(&c->out);
-    return total;
 }
 
 /* Runs once per loop iteration, just before the loop waits: one write per
@@ -581,7 +616,7 @@ static void on_shutdown_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
     sc_server *s = w->data;
-    uint64_t left = sc_server_output_bytes(s);
+    uint64_t left = sc_conn_output_bytes(s->conns);
     SC_COUNT_N(shutdown_unflushed_bytes, left);
     sc_warn("shutdown timeout: closing %llu app connection(s) with %llu bytes unsent",
             (unsigned long long)s->nconns, (unsigned long long)left);

@@ -6,6 +6,7 @@
 #include "access.h"
 #include "config.h"
 #include "conn.h"
+#include "health.h"
 #include "registry.h"
 #include "table.h"
 #include "wire.h"
@@ -52,6 +53,14 @@ typedef struct sc_server {
     unsigned accept_backoff_ms; /* 0: not backing off */
 } sc_server;
 
+/* This node's state as health.h judges it; s may be NULL (not running). */
+void sc_server_health(const sc_server *s, sc_health *ret);
+/* sc_health_ready of that snapshot: /readyz, the ready gauge. */
+bool sc_server_ready(const sc_server *s, char *why, size_t len);
+/* systemd's STATUS line: "serving 3 app connections, 10 sockets, 2 rooms;
+ * redis connected, 3 nodes" (or the /readyz reason). */
+void sc_server_status_line(const sc_server *s, char *out, size_t len);
+
 /* Bind the socket (taking over a stale one) and set up watchers.
  * Returns 0 or a negative errno; logs the reason. */
 int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg);
@@ -64,8 +73,6 @@ void sc_server_cleanup(sc_server *s);
 
 /* For conn.c: put c on the flush list / the free list. */
 
-/* For dispatch.c: gauges. */
-uint64_t sc_server_output_bytes(const sc_server *s);
 /* The bound on app connections in force: max_connections, or less when the
  * fd limit cannot serve that many (clamped at startup, logged). */
 uint64_t sc_server_max_connections(const sc_server *s);

@@ -27,7 +27,7 @@
 static const char *render(sc_buf *out)
 {
     sc_buf_init(out);
-    sc_metrics_render(NULL, out);
+    sc_metrics_render(NULL, 0, out);
     sc_buf_append(out, "", 1);
     return (const char *)sc_buf_head(out);
 }

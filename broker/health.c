@@ -1,0 +1,58 @@
+/* health: readiness from a snapshot (see health.h). The reasons name what
+ * is wrong and what the node is doing about it; the first that applies is
+ * given, in the order a person would check them. */
+#include "health.h"
+
+#include <stdio.h>
+
+static bool cluster_ready(const sc_cluster_health *hl, uint64_t now, char *why, size_t len)
+{
+    if (!hl->pub_up || !hl->sub_up) {
+        uint64_t since = !hl->pub_up ? hl->pub_down_since : hl->sub_down_since;
+        snprintf(why, len, "redis %s connection down since %llu s: reconnecting",
+                 !hl->pub_up ? "publish" : "subscribe",
+                 (unsigned long long)(since && now > since ? (now - since) / 1000000u : 0));
+        return false;
+    }
+    if (!hl->subscribed) {
+        snprintf(why, len,
+                 "redis subscribe connection up, channel subscriptions not yet "
+                 "confirmed: waiting for redis");
+        return false;
+    }
+    if (!hl->directory_ok) {
+        snprintf(why, len,
+                 "this node's directory is being written to redis (after a reconnect, or "
+                 "found gone: reaped after a stall, or redis wiped): waiting for redis");
+        return false;
+    }
+    if (hl->canary_limit_us && hl->canary_late_us >= hl->canary_limit_us) {
+        snprintf(why, len,
+                 "pub/sub degraded: canary missing for %llu ms although redis answers: "
+                 "resubscribing",
+                 (unsigned long long)(hl->canary_late_us / 1000u));
+        return false;
+    }
+    return true;
+}
+
+bool sc_health_ready(const sc_health *h, char *why, size_t len)
+{
+    if (!h->running) {
+        snprintf(why, len, "no server running");
+        return false;
+    }
+    if (h->stopping) {
+        snprintf(why, len, "shutting down: draining %llu app connection(s)",
+                 (unsigned long long)h->conns);
+        return false;
+    }
+    if (!h->listening) {
+        snprintf(why, len, "app socket not listening");
+        return false;
+    }
+    if (h->clustered && !cluster_ready(&h->cluster, h->now_us, why, len))
+        return false;
+    snprintf(why, len, "ready");
+    return true;
+}
