@@ -26,6 +26,8 @@
 // socket.io-adapter, socket.io-parser and ws are the app's (see internals.js)
 const I = require('./internals');
 const { Reader } = require('protobufjs/minimal');
+// the SocketInfo fields decodeEntry reads by hand (lib/wire.js owns them)
+const { SOCKET_INFO_SOCKET_ID, SOCKET_INFO_DATA, SOCKET_INFO_ROOMS, WIRE_LEN } = require('./wire');
 const { SidecastClient, sel } = require('./client');
 const C = require('./client');
 const codec = require('./codec');
@@ -347,8 +349,8 @@ function decodeEntry(buf, start, end, ctx) {
       tag = r.uint32();
       p = r.pos;
     }
-    if (tag !== 0x0a && tag !== 0x2a && tag !== 0x22) {
-      if ((tag & 7) === 2 && p < end && buf[p] < 0x80) {
+    if (tag !== SOCKET_INFO_SOCKET_ID && tag !== SOCKET_INFO_ROOMS && tag !== SOCKET_INFO_DATA) {
+      if ((tag & 7) === WIRE_LEN && p < end && buf[p] < 0x80) {
         p += 1 + buf[p]; // a short string (session, user, node id)
         if (p > end) throw new RangeError('index out of range');
       } else {
@@ -368,7 +370,7 @@ function decodeEntry(buf, start, end, ctx) {
     const at = p;
     p += l;
     if (p > end) throw new RangeError('index out of range');
-    if (tag === 0x0a) {
+    if (tag === SOCKET_INFO_SOCKET_ID) {
       idAt = at;
       idLen = l;
       id = reuseId(ctx, view, at, l);
@@ -376,11 +378,11 @@ function decodeEntry(buf, start, end, ctx) {
       keepId(ctx, view, at, l, id);
       continue;
     }
-    if (tag === 0x22) {
+    if (tag === SOCKET_INFO_DATA) {
       data = new Uint8Array(buf.buffer, buf.byteOffset + at, l);
       continue;
     }
-    // a room: only this namespace's, without the prefix
+    // SOCKET_INFO_ROOMS, a room: only this namespace's, without the prefix
     if (l <= plen || !bytesEqual(view, at, ctx.prefix, 0, plen)) continue;
     const s = at + plen;
     const n = l - plen;

@@ -24,6 +24,16 @@ const net = require('net');
 const { EventEmitter } = require('events');
 const { Reader } = require('protobufjs/minimal');
 const { FrameWriter } = require('./writer');
+// the tags _rawSocketList() reads by hand (lib/wire.js owns them)
+const {
+  FRAME_ID,
+  FRAME_SOCKET_LIST,
+  SOCKET_LIST_SOCKETS,
+  SOCKET_LIST_MORE,
+  SOCKET_LIST_NODE_ID,
+  SOCKET_LIST_ETAG,
+  SOCKET_LIST_UNCHANGED,
+} = require('./wire');
 const { Frame, SocketInfo, Feature: ProtoFeature } = require('./proto').sidecast.v1;
 const { SidecastError, TimeoutError, DisconnectedError, fromFrame } = require('./errors');
 
@@ -79,13 +89,6 @@ function loggerOf(l) {
   const info = typeof l.info === 'function' ? l.info.bind(l) : warn;
   return { warn, info };
 }
-const TAG_ID = (1 << 3) | 0; // Frame.id, varint
-const TAG_SOCKET_LIST = (41 << 3) | 2; // Frame.socket_list
-const TAG_SOCKETS = (1 << 3) | 2; // SocketList.sockets
-const TAG_MORE = (2 << 3) | 0; // SocketList.more
-const TAG_LIST_NODE = (3 << 3) | 2; // SocketList.node_id (cache_answers)
-const TAG_LIST_ETAG = (4 << 3) | 2; // SocketList.etag
-const TAG_LIST_UNCHANGED = (5 << 3) | 0; // SocketList.unchanged
 /** What _fetchSocketsWith's onMeta(kind, value) is told, per SocketList frame: start, its own fields, end. */
 const META_START = 0;
 const META_NODE = 1;
@@ -679,7 +682,7 @@ class SidecastClient extends EventEmitter {
    * and the frame takes the generic path.
    */
   _rawSocketList(buf, start, end) {
-    if (end - start < 4 || buf[start] !== TAG_ID) return false;
+    if (end - start < 4 || buf[start] !== FRAME_ID) return false;
     const r = Reader.create(buf);
     r.pos = start + 1;
     r.len = end;
@@ -687,7 +690,7 @@ class SidecastClient extends EventEmitter {
     let more = false;
     try {
       const id = num(r.uint64());
-      if (r.uint32() !== TAG_SOCKET_LIST) return false;
+      if (r.uint32() !== FRAME_SOCKET_LIST) return false;
       const l = r.uint32();
       if (r.pos + l !== end) return false;
       req = this._pending.get(id);
@@ -698,14 +701,14 @@ class SidecastClient extends EventEmitter {
         // an entry with a one- or two-byte length (most of them) without the Reader
         const p = r.pos;
         const b1 = buf[p + 1];
-        if (buf[p] === TAG_SOCKETS && b1 < 0x80) {
+        if (buf[p] === SOCKET_LIST_SOCKETS && b1 < 0x80) {
           if (p + 2 + b1 > end) throw new RangeError('index out of range');
           r.pos = p + 2 + b1;
           req.onEntry(buf, p + 2, p + 2 + b1);
           continue;
         }
         const b2 = buf[p + 2];
-        if (buf[p] === TAG_SOCKETS && b1 >= 0x80 && b2 < 0x80) {
+        if (buf[p] === SOCKET_LIST_SOCKETS && b1 >= 0x80 && b2 < 0x80) {
           const el = (b1 & 0x7f) | (b2 << 7);
           if (p + 3 + el > end) throw new RangeError('index out of range');
           r.pos = p + 3 + el;
@@ -713,16 +716,16 @@ class SidecastClient extends EventEmitter {
           continue;
         }
         const tag = r.uint32();
-        if (tag === TAG_SOCKETS) {
+        if (tag === SOCKET_LIST_SOCKETS) {
           const el = r.uint32();
           const at = r.pos;
           if (at + el > end) throw new RangeError('index out of range');
           r.pos = at + el;
           req.onEntry(buf, at, at + el);
-        } else if (tag === TAG_MORE) more = r.bool();
-        else if (meta && tag === TAG_LIST_NODE) meta(META_NODE, r.string());
-        else if (meta && tag === TAG_LIST_ETAG) meta(META_ETAG, r.string());
-        else if (meta && tag === TAG_LIST_UNCHANGED) meta(META_UNCHANGED, r.bool());
+        } else if (tag === SOCKET_LIST_MORE) more = r.bool();
+        else if (meta && tag === SOCKET_LIST_NODE_ID) meta(META_NODE, r.string());
+        else if (meta && tag === SOCKET_LIST_ETAG) meta(META_ETAG, r.string());
+        else if (meta && tag === SOCKET_LIST_UNCHANGED) meta(META_UNCHANGED, r.bool());
         else r.skipType(tag & 7);
       }
       if (meta) meta(META_END);
