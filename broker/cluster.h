@@ -38,7 +38,7 @@ struct sc_server;
 struct sc_conn;
 
 #define SC_CLUSTER_VERSION 1u
-/* Field numbers of cluster.proto's Envelope and Batch that cluster.c and
+/* Field numbers of cluster.proto's Envelope and Batch that cluster*.c and
  * lua/targeted.lua write and read by hand (unit_wire checks them against
  * protobuf-c's descriptors, and the tag bytes the script writes). */
 enum {

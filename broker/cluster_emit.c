@@ -1,0 +1,428 @@
+/* cluster_emit: an app's emit on its way to the other nodes
+ * (sc_cluster_emit): the envelope (the app's encoded bytes copied in when
+ * they can be), one publish per target room or one on the all channel,
+ * and for socket and user ids either the owner node's channel straight
+ * from the directory cache (dircache.h; batched per node) or one call of
+ * lua/targeted.lua per loop iteration, whose answer fills the cache.
+ *
+ * Local delivery is dispatch.c's, done before it is called. It sends only
+ * through cluster_send.c, keeping Redis's order across the kinds of pending
+ * work (see "targeted emits through the directory cache" below), and reads
+ * neither the live list nor the subscriptions. */
+#include "cluster_int.h"
+#include "log.h"
+#include "stats.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Most bytes one emit may publish as per-room copies (see sc_cluster_emit). */
+#define FANOUT_BUDGET (1024 * 1024)
+/* Switches between cache-routed emits and the directory script in one loop
+ * iteration; past this the rest of the iteration stays in one script call
+ * (each switch costs one command per node, see direct_route). */
+#define DIRECT_MAX_RUNS 4
+
+/* Envelope{origin, seq, sent, emit = Emit fields 1-3 as they are}: the
+ * app's Emit and ClusterEmit share those field numbers and types. Returns
+ * the length, or 0 if the app's bytes do not parse (encode instead). */
+static size_t envelope_from_encoded(sc_cluster *c, const uint8_t *raw, size_t raw_len,
+                                    uint8_t **ret)
+{
+    c->scratch.off = c->scratch.len = 0;
+    if (sc_wire_copy_fields(&c->scratch, raw, raw_len, 3) < 0)
+        return 0;
+    c->pack.off = c->pack.len = 0;
+    sc_wire_put_bytes_field(&c->pack, SC_ENV_ORIGIN, c->self, strlen(c->self));
+    sc_wire_put_varint_field(&c->pack, SC_ENV_SEQ, ++c->seq);
+    sc_wire_put_varint_field(&c->pack, SC_ENV_SENT_MS, wall_ms());
+    sc_wire_put_varint_field(&c->pack, SC_ENV_VERSION, SC_CLUSTER_VERSION);
+    sc_wire_put_bytes_field(&c->pack, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT,
+                            c->scratch.data, c->scratch.len);
+    *ret = c->pack.data;
+    return c->pack.len;
+}
+
+/* ---- targeted emits ------------------------------------------------------------- */
+
+static void tgt_arg(sc_cluster *c, const void *p, size_t len)
+{
+    if (c->tgt_nargs == c->tgt_cap) {
+        c->tgt_cap = c->tgt_cap ? c->tgt_cap * 2 : 64;
+        c->tgt_args = sc_xrealloc(c->tgt_args, c->tgt_cap * 2 * sizeof(size_t));
+    }
+    c->tgt_args[2 * c->tgt_nargs] = c->tgt.len;
+    c->tgt_args[2 * c->tgt_nargs + 1] = len;
+    c->tgt_nargs++;
+    sc_buf_append(&c->tgt, p, len);
+}
+
+static void tgt_arg_num(sc_cluster *c, size_t v)
+{
+    char k[24];
+    int n = snprintf(k, sizeof(k), "%zu", v);
+    tgt_arg(c, k, (size_t)n);
+}
+
+/* The script's answer: socket id, node pairs it found, for the cache. A
+ * pair is only as fresh as the script's lookup; a move after it is caught
+ * by the node's Stale notice, a dead node by a publish nobody receives or
+ * the reap, anything else by the ttl (dircache.h). */
+static void count_unrouted(const redisReply *r)
+{
+    const redisReply *miss = r->element[r->elements - 2], *unrecv = r->element[r->elements - 1];
+    if (miss->type == REDIS_REPLY_INTEGER && miss->integer > 0) {
+        SC_COUNT_N(targeted_no_route, (uint64_t)miss->integer);
+        sc_log_limited(SC_LOG_WARN,
+                       "%lld targeted message(s) named socket ids that no node holds in the "
+                       "directory (disconnected, or their node is rewriting its directory): "
+                       "not delivered to them",
+                       miss->integer);
+    }
+    if (unrecv->type == REDIS_REPLY_INTEGER && unrecv->integer > 0) {
+        SC_COUNT_N(targeted_unreceived, (uint64_t)unrecv->integer);
+        sc_log_limited(SC_LOG_WARN,
+                       "%lld targeted message(s) were published to a node that has no "
+                       "subscriber (node gone, or resubscribing): lost",
+                       unrecv->integer);
+    }
+}
+
+static void on_targeted_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    sc_cluster *c = pd;
+    redisReply *r = reply;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
+        sc_cl_check_noscript(c, r);
+        sc_cl_on_cmd_reply(ac, reply, NULL);
+        return;
+    }
+    count_unrouted(r);
+    if (!dircache_on(c))
+        return;
+    uint64_t now = sc_now_us(), ttl = c->cfg->dircache_ttl_ms * 1000u;
+    for (size_t i = 0; i + 3 < r->elements; i += 2) {
+        const redisReply *id = r->element[i], *node = r->element[i + 1];
+        if (id->type == REDIS_REPLY_STRING && node->type == REDIS_REPLY_STRING)
+            sc_dircache_put(&c->dc, id->str, id->len, node->str, node->len, now, ttl,
+                            c->cfg->dircache_max_entries);
+    }
+}
+
+/* Send the pending targeted emits as one script call. While Redis is away
+ * the call goes to the outbox as one message, so emits are then sent one
+ * call each (targeted_add), keeping the outbox's counts per emit. */
+void sc_cl_targeted_flush(sc_cluster *c)
+{
+    if (!c->tgt_n)
+        return;
+    argv_buf a = {0};
+    sc_cl_arg_script(c, &a, S_TARGETED);
+    sc_cl_arg_str(&a, c->prefix);
+    sc_cl_arg_str(&a, c->self);
+    sc_cl_arg_str(&a, dircache_on(c) ? "1" : "0");
+    for (size_t i = 0; i < c->tgt_nargs; i++)
+        sc_cl_arg(&a, (const char *)c->tgt.data + c->tgt_args[2 * i], c->tgt_args[2 * i + 1]);
+    bool vol = c->tgt_vol;
+    c->tgt_n = 0; /* before sc_cl_command(), which flushes pending work first */
+    c->tgt_nargs = 0;
+    sc_cl_command(c, (int)a.n, a.argv, a.lens, true, vol, on_targeted_reply, c);
+    free(a.argv);
+    free(a.lens);
+    c->tgt.off = c->tgt.len = 0;
+    sc_buf_shrink(&c->tgt, BATCH_MAX_BYTES);
+}
+
+/* Queue one targeted emit (socket ids and user ids on other nodes) for this
+ * loop iteration's script call. Room publishes and other commands flush it
+ * first, so Redis sees everything in the order the apps sent it. */
+static void targeted_add(sc_cluster *c, const uint8_t *env, size_t len,
+                         const char *const *ids, size_t n_ids, const char *const *users,
+                         size_t n_users, bool vol)
+{
+    sc_cl_batch_flush(c);
+    if (c->nouts) { /* cache-routed emits before this one go first */
+        sc_cl_direct_flush(c);
+        c->runs++;
+    }
+    if (!c->tgt_n)
+        c->tgt_vol = true;
+    tgt_arg(c, env, len);
+    tgt_arg_num(c, n_ids);
+    tgt_arg_num(c, n_users);
+    for (size_t i = 0; i < n_ids; i++)
+        tgt_arg(c, ids[i], strlen(ids[i]));
+    for (size_t i = 0; i < n_users; i++)
+        tgt_arg(c, users[i], strlen(users[i]));
+    c->tgt_n++;
+    c->tgt_vol = c->tgt_vol && vol;
+    if (!sc_redis_ctx(c->pub) || c->tgt.len > BATCH_MAX_BYTES || c->tgt_nargs > 4096)
+        sc_cl_targeted_flush(c);
+}
+
+/* ---- targeted emits through the directory cache -------------------------------
+ *
+ * A targeted emit whose remote socket ids are all in the cache (dircache.h)
+ * is published straight to each node's channel, with Envelope.routed naming
+ * the ids the cache sent there, and batched per node for the loop iteration
+ * like room publishes. Invariants:
+ *   - Redis sees every envelope in the order the emits were made. Pending
+ *     work is of one kind at a time: cache-routed batches, a script call, a
+ *     room batch or another command; adding one kind sends the others first.
+ *     Batches of different nodes may be pending together: each node reads
+ *     only its own node channel, so only the order per node matters.
+ *   - An emit goes all one way: if one id misses (or it names users), the
+ *     whole emit goes to the script, which looks every id up again. No node
+ *     gets the same emit twice, and a miss never overtakes a hit.
+ *   - Switching between the two ways costs one command per node, so after
+ *     DIRECT_MAX_RUNS switches in an iteration the rest of it stays in the
+ *     script call (correct either way, just dearer for Redis).
+ *   - A receiving node never re-publishes what it received: a stale route
+ *     is answered with a Stale notice to the origin, and that message is
+ *     lost for that socket (counted on both sides).
+ *   - A publish that reached no subscriber (PUBLISH answered 0) means the
+ *     node is gone or resubscribing: its messages are lost (counted), as
+ *     they would have been through the script, and its entries are dropped. */
+
+#define ROUTED_TAG ((SC_ENV_ROUTED << 3) | 2u) /* Envelope.routed, packed */
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    for (; v >= 0x80; v >>= 7)
+        n++;
+    return n;
+}
+
+static uint8_t *varint_put(uint8_t *p, uint64_t v)
+{
+    for (; v >= 0x80; v >>= 7)
+        *p++ = (uint8_t)(v | 0x80);
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+typedef struct direct_pd {
+    sc_cluster *c;
+    sc_dcnode *node; /* held until the reply */
+    uint32_t n;      /* envelopes in the PUBLISH */
+} direct_pd;
+
+static void on_direct_reply(redisAsyncContext *ac, void *reply, void *pd)
+{
+    direct_pd *dp = pd;
+    redisReply *r = reply;
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
+        SC_COUNT_N(dircache_unreceived, dp->n);
+        sc_dircache_node_unreachable(&dp->c->dc, dp->node);
+        sc_log_limited(SC_LOG_WARN,
+                       "%u targeted message(s) published to node %s reached no subscriber (node "
+                       "gone, or resubscribing) and are lost; dropping its directory cache "
+                       "entries",
+                       dp->n, SC_ESC(dp->node->id));
+    } else {
+        sc_cl_on_cmd_reply(ac, reply, NULL);
+    }
+    sc_dcnode_release(dp->node);
+    free(dp);
+}
+
+static void direct_publish(sc_cluster *c, sc_dcnode *nd, const uint8_t *p, size_t len,
+                           uint32_t nenv, bool vol)
+{
+    /* Not quiet: the count of receivers is how an emit that nobody gets
+     * (node gone, or resubscribing) is counted and its route dropped. */
+    direct_pd *dp = sc_xmalloc(sizeof(*dp));
+    *dp = (direct_pd){c, nd, nenv};
+    sc_dcnode_hold(nd);
+    if (!sc_cl_publish_now_cb(c, nd->ch, nd->chlen, p, len, vol, on_direct_reply, dp)) {
+        sc_dcnode_release(nd); /* in the outbox: no reply to wait for */
+        free(dp);
+    }
+}
+
+/* Send one node's pending batch (as sc_cl_batch_flush does for a room). */
+static void direct_send(sc_cluster *c, direct_out *o)
+{
+    if (!o->n)
+        return;
+    const uint8_t *p = o->items.data, *end = p + o->items.len, *env;
+    size_t len;
+    if (o->n == 1 || !sc_redis_ctx(c->pub)) {
+        while (p < end && (env = sc_cl_batch_next(&p, end, &len)))
+            direct_publish(c, o->node, env, len, 1, false);
+    } else {
+        sc_cl_batch_wrap(c, o->items.data, o->items.len);
+        direct_publish(c, o->node, c->batch_out.data, c->batch_out.len, o->n, false);
+        SC_COUNT(cluster_batches_sent);
+        SC_COUNT_N(cluster_batched_envelopes, o->n);
+    }
+    o->n = 0;
+    o->items.off = o->items.len = 0;
+    sc_buf_shrink(&o->items, 16 * 1024);
+}
+
+void sc_cl_direct_flush(sc_cluster *c)
+{
+    for (uint32_t i = 0; i < c->nouts; i++) {
+        direct_out *o = &c->outs[i];
+        direct_send(c, o);
+        o->node->out = -1;
+        sc_dcnode_release(o->node);
+        o->node = NULL;
+    }
+    c->nouts = 0;
+}
+
+static direct_out *direct_out_of(sc_cluster *c, sc_dcnode *nd)
+{
+    if (nd->out >= 0)
+        return &c->outs[nd->out];
+    if (c->nouts == DIRECT_MAX_NODES)
+        sc_cl_direct_flush(c);
+    direct_out *o = &c->outs[c->nouts];
+    nd->out = (int)c->nouts++;
+    o->node = nd;
+    sc_dcnode_hold(nd);
+    return o;
+}
+
+/* Append the envelope and its `routed` field (the ids of this emit the
+ * cache sent to nd, as indexes into to.socket_ids) to b. */
+static void put_routed_copy(sc_cluster *c, sc_buf *b, const sc_dcnode *nd, const uint8_t *env,
+                            size_t len, size_t packed)
+{
+    uint8_t *p = sc_buf_reserve(b, len + 1 + 10 + packed), *q = p + len;
+    memcpy(p, env, len);
+    *q++ = ROUTED_TAG;
+    q = varint_put(q, packed);
+    for (uint32_t i = nd->first; i != UINT32_MAX; i = c->dnext[i])
+        q = varint_put(q, c->didx[i]);
+    sc_buf_commit(b, (size_t)(q - p));
+}
+
+/* Queue this emit's copy for nd. */
+static void direct_queue(sc_cluster *c, sc_dcnode *nd, const uint8_t *env, size_t len, bool vol)
+{
+    size_t packed = 0;
+    for (uint32_t i = nd->first; i != UINT32_MAX; i = c->dnext[i])
+        packed += varint_len(c->didx[i]);
+    size_t item = len + 1 + varint_len(packed) + packed;
+    if (!sc_redis_ctx(c->pub) || item > BATCH_MAX_BYTES) {
+        if (nd->out >= 0)
+            direct_send(c, &c->outs[nd->out]); /* this node's earlier emits first */
+        c->dmsg.off = c->dmsg.len = 0;
+        put_routed_copy(c, &c->dmsg, nd, env, len, packed);
+        direct_publish(c, nd, c->dmsg.data, c->dmsg.len, 1, vol);
+        sc_buf_shrink(&c->dmsg, BATCH_MAX_BYTES);
+        return;
+    }
+    direct_out *o = direct_out_of(c, nd);
+    if (o->n && o->items.len + item + 16 > BATCH_MAX_BYTES)
+        direct_send(c, o);
+    uint8_t *p = sc_buf_reserve(&o->items, 11);
+    p[0] = (SC_BATCH_ENVELOPES << 3) | 2u;
+    sc_buf_commit(&o->items, (size_t)(varint_put(p + 1, item) - p));
+    put_routed_copy(c, &o->items, nd, env, len, packed);
+    o->n++;
+}
+
+/* Look every remote id up and group them by node (each node's ids chained
+ * from nd->first through c->dnext); the distinct nodes go to c->dnodes.
+ * Returns how many, or 0 on the first miss. */
+static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, size_t n)
+{
+    uint64_t now = sc_now_us(), mark = ++c->emit_mark;
+    size_t j = 0, nn = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* ids are to.socket_ids' own pointers, in order (dispatch.c) */
+        while (j < to->n_socket_ids && to->socket_ids[j] != ids[i])
+            j++;
+        sc_dcnode *nd =
+            j < to->n_socket_ids ? sc_dircache_get(&c->dc, ids[i], strlen(ids[i]), now) : NULL;
+        if (!nd)
+            return 0;
+        c->didx[i] = (uint32_t)j++;
+        c->dnext[i] = UINT32_MAX;
+        if (nd->emit_mark != mark) {
+            nd->emit_mark = mark;
+            nd->first = (uint32_t)i;
+            c->dnodes[nn++] = nd;
+        } else {
+            c->dnext[nd->last] = (uint32_t)i;
+        }
+        nd->last = (uint32_t)i;
+    }
+    return nn;
+}
+
+/* Send a targeted emit by the cache alone. False: the script must resolve
+ * it (a miss, user ids, too many ids, or this iteration switched often
+ * enough); every remote id is counted as a hit or a miss either way. */
+static bool direct_route(sc_cluster *c, const sc_selector *to, char **ids, size_t n,
+                         const uint8_t *env, size_t len, bool vol)
+{
+    if (!dircache_on(c) || !n)
+        return false;
+    size_t nn = 0;
+    if (to->n_user_ids || n > DIRECT_MAX_IDS || (c->tgt_n && c->runs >= DIRECT_MAX_RUNS) ||
+        !(nn = direct_group(c, to, ids, n))) {
+        SC_COUNT_N(dircache_misses, n);
+        return false;
+    }
+    SC_COUNT_N(dircache_hits, n);
+    sc_cl_flush_ups(c);
+    sc_cl_batch_flush(c);
+    if (c->tgt_n) { /* emits before this one, in the script call, go first */
+        sc_cl_targeted_flush(c);
+        c->runs++;
+    }
+    for (size_t i = 0; i < nn; i++)
+        direct_queue(c, c->dnodes[i], env, len, vol);
+    return true;
+}
+
+void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_ids,
+                             size_t n_remote, uint64_t ack_id, const uint8_t *raw, size_t raw_len)
+{
+    uint8_t *buf = NULL;
+    size_t len = raw && !ack_id ? envelope_from_encoded(c, raw, raw_len, &buf) : 0;
+    if (!len) {
+        Sidecast__Cluster__V1__ClusterEmit em = SIDECAST__CLUSTER__V1__CLUSTER_EMIT__INIT;
+        em.to = e->to;
+        em.payload = e->payload;
+        em.volatile_ = e->volatile_;
+        em.ack_id = ack_id;
+        sc_envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
+        env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT;
+        env.emit = &em;
+        len = sc_cl_pack_envelope(c, &env, &buf);
+    }
+    const sc_selector *to = e->to;
+    if (to->all || ack_id) {
+        /* everyone; and acked broadcasts go to every node, so that each
+         * one answers with its count, members or not */
+        sc_cl_publish(c, c->ch_all, buf, len, e->volatile_);
+        SC_COUNT(emits_remote);
+        return;
+    }
+    char ch[SC_ID_MAX + 200];
+    if (to->n_rooms > 1 && len * to->n_rooms > FANOUT_BUDGET) {
+        /* One copy per room would cost len x rooms of memory here and in
+         * Redis: send one copy to every node instead; each delivers to its
+         * own members only, so the result is the same. */
+        sc_cl_publish(c, c->ch_all, buf, len, e->volatile_);
+        SC_COUNT(emits_fanout_all);
+    } else {
+        for (size_t i = 0; i < to->n_rooms; i++) {
+            channel_of(c, ch, sizeof(ch), "room", to->rooms[i]);
+            sc_cl_publish(c, ch, buf, len, e->volatile_);
+        }
+    }
+    if ((n_remote || to->n_user_ids) &&
+        !direct_route(c, to, remote_ids, n_remote, buf, len, e->volatile_))
+        targeted_add(c, buf, len, (const char *const *)remote_ids, n_remote,
+                     (const char *const *)to->user_ids, to->n_user_ids, e->volatile_);
+    SC_COUNT(emits_remote);
+}

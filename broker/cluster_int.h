@@ -1,0 +1,274 @@
+/* cluster_int: what the parts of the cluster module share, private to
+ * them. Only broker/cluster*.c may include it (tests/fuzz/fuzz_envelope.c
+ * gets it by including cluster.c whole); the rest of the daemon knows the
+ * cluster through cluster.h alone.
+ *
+ * It owns struct sc_cluster and the records hanging off it, the tunables
+ * more than one part reads, a few helpers (static inline) and the sc_cl_*
+ * functions one part calls in another; everything else in a part is
+ * static. The parts, each opening with what it owns and may not touch:
+ *   cluster.c            core: lifecycle, the connections' state,
+ *                        subscriptions, heartbeat, canary and Gaps, the end
+ *                        of a loop iteration, health
+ *   cluster_send.c       scripts, commands, publishes and their batches,
+ *                        the outbox
+ *   cluster_directory.c  this node's directory in Redis; lookups and
+ *                        session data
+ *   cluster_liveness.c   the live node list, feature bits, announcements
+ *   cluster_receive.c    the subscriber's messages: de-duplication, the
+ *                        handler table, emits, Stale notices
+ *   cluster_request.c    cluster requests: starting, answering, answers
+ *   cluster_emit.c       emits to other nodes: rooms, the targeted script,
+ *                        the directory cache */
+#ifndef SC_CLUSTER_INT_H
+#define SC_CLUSTER_INT_H
+
+#include "cluster.h"
+#include "cluster.pb-c.h"
+#include "dircache.h"
+#include "redis.h"
+#include "server.h"
+#include "util.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A batch of publishes to one channel is sent once it reaches this size. */
+#define BATCH_MAX_BYTES (64 * 1024)
+/* Nodes with a pending batch of cache-routed emits at once; one more sends
+ * them all. */
+#define DIRECT_MAX_NODES 64
+/* More remote socket ids in one emit: the script resolves it. */
+#define DIRECT_MAX_IDS 1024
+/* Stale notices (see notice_add in cluster_receive.c): ids per notice,
+ * origins with one pending at once, notices per origin per second. */
+#define NOTICE_MAX_IDS 256
+#define NOTICE_MAX_PEERS 64
+#define NOTICE_PER_SEC 100
+
+typedef Sidecast__Cluster__V1__Envelope sc_envelope;
+
+/* Lua scripts (cluster_send.c loads them). */
+enum { S_TARGETED, S_FORGET, S_REAP, S_UNREGISTER, S_LOOKUP, S_SGET, S_SSET, S_COUNT };
+
+typedef struct sc_peer {
+    uint64_t last_seq;
+    /* a Stale notice for this origin, sent at the end of the loop iteration */
+    uint32_t notice_slot; /* 1 + index in c->notice_peers; 0: none pending */
+    uint32_t notice_n;    /* ids in it */
+    sc_buf notice;        /* the Stale message: socket_ids fields */
+    uint64_t notice_window_ms;
+    uint32_t notices_in_window;
+    uint32_t len;
+    char id[];
+} sc_peer;
+
+/* One node's cache-routed emits of this loop iteration (see direct_add). */
+typedef struct direct_out {
+    sc_dcnode *node; /* held while pending */
+    sc_buf items;    /* Batch.envelopes fields */
+    uint32_t n;
+} direct_out;
+
+typedef struct sc_sub {
+    bool want;       /* local members (or a permanent channel) */
+    bool subscribed; /* SUBSCRIBE sent on the current connection */
+    bool leaving;    /* UNSUBSCRIBE sent, not yet confirmed */
+    bool permanent;
+    uint64_t idle_since_us;
+    struct sc_sub *idle_prev, *idle_next; /* idle FIFO, oldest first */
+    uint32_t len;
+    char name[];
+} sc_sub;
+
+typedef struct outbox_item {
+    struct outbox_item *next, *prev;   /* all items, oldest first */
+    struct outbox_item *vnext, *vprev; /* volatile items only */
+    bool is_volatile;
+    size_t len;
+    char *cmd; /* formatted by redisFormatCommandArgv */
+} outbox_item;
+
+struct sc_cluster {
+    sc_server *srv;
+    const sc_config *cfg;
+    sc_redis *pub, *sub;
+    sc_arena arena; /* decoded envelopes, reset after each message */
+    sc_buf pack;    /* encoded envelope; hiredis copies it when sending */
+    sc_buf cmd;     /* a formatted PUBLISH, likewise copied */
+    sc_buf scratch; /* ClusterEmit bytes while an envelope is built */
+    /* a fetch answer being written (see fetch_flush): room for the
+     * envelope's head, then the SocketList entries */
+    sc_buf fetch;
+    size_t fetch_head;
+    /* consecutive publishes to one channel in a loop iteration, as the
+     * repeated `envelopes` field of a Batch (see batch_add) */
+    sc_buf batch, batch_out;
+    uint32_t batch_n;
+    size_t batch_chlen;
+    char batch_ch[SC_ID_MAX + 200];
+    /* targeted emits of this loop iteration, sent as one script call
+     * (see targeted_add): their arguments' bytes, and (offset, length)
+     * pairs into them */
+    sc_buf tgt;
+    size_t *tgt_args;
+    size_t tgt_nargs, tgt_cap;
+    uint32_t tgt_n;
+    bool tgt_vol;
+    /* the directory cache, and the cache-routed emits of this iteration:
+     * one pending batch per node (nodes point at theirs with `out`) */
+    sc_dircache dc;
+    direct_out outs[DIRECT_MAX_NODES];
+    uint32_t nouts;
+    uint32_t runs;      /* switches cache <-> script in this iteration */
+    uint64_t emit_mark; /* per emit, to group its ids by node */
+    sc_dcnode **dnodes; /* per emit: node of each remote id, */
+    uint32_t *dnext;    /* next id with the same node, */
+    uint32_t *didx;     /* index of the id in to.socket_ids */
+    sc_buf dmsg;        /* one node's copy, when sent on its own */
+    /* origins with a Stale notice pending */
+    sc_peer *notice_peers[NOTICE_MAX_PEERS];
+    uint32_t nnotice;
+    /* socket ups of this loop iteration, written as one batch (a burst of
+     * connects costs a few commands, not five per socket) */
+    const sc_socket **ups;
+    size_t nups, capups;
+    bool flushing_ups;
+    char prefix[72];
+    char ch_node[160], ch_all[160];
+    const char *self;
+    uint64_t seq;
+    sc_map peers;
+    sc_map subs;
+    sc_sub *idle_head, *idle_tail;
+    /* live nodes from the last heartbeat (ids and names, owned) */
+    char **live_ids, **live_names, **live_addrs;
+    uint32_t *live_vers;   /* cluster protocol version of each (0: before versioning) */
+    uint64_t *live_feats;  /* ClusterFeature bits of each */
+    size_t nlive;
+    /* 1 + beats_sent when its arrival was announced (0: learned by a
+     * heartbeat): heartbeats up to that number ran before the announcement */
+    uint64_t *live_joined;
+    uint64_t features;     /* bits every live node has (sc_cluster_features) */
+    /* nodes that announced their departure lately, so that a heartbeat
+     * answer sent before it does not bring them back */
+    struct {
+        char id[48];
+        uint64_t at_beat; /* 1 + beats_sent when it was announced */
+    } departed[16];
+    uint32_t ndeparted;
+    bool announce_due;  /* announce this node's arrival once it is whole */
+    bool have_live;     /* a heartbeat has filled the live list */
+    uint64_t beats_sent; /* heartbeats sent so far; each carries its number */
+    uint64_t whole_gen; /* resync_gen of the last heartbeat that found it whole */
+    size_t nreduced;       /* live nodes without every bit or version of ours */
+    /* outbox */
+    outbox_item *ob_head, *ob_tail, *ob_vhead, *ob_vtail;
+    size_t ob_bytes, ob_count;
+    /* timers */
+    ev_timer heartbeat, canary, sweep;
+    /* canary and gaps */
+    uint64_t canary_pending_since; /* oldest unanswered canary, 0: none */
+    bool sub_ready;                /* node channel subscription confirmed */
+    bool ever_up;
+    bool in_gap;
+    uint64_t gap_from_ms;
+    char gap_reason[128];
+    uint64_t last_rx_ms; /* wall time of the last message on the subscriber */
+    /* this node's entries in Redis (see lua/reap.lua): written and confirmed
+     * (dir_ready) since the last rewrite; heartbeats since that rewrite; the
+     * wall time a heartbeat last found them whole */
+    bool dir_ready;
+    uint32_t dir_pings; /* confirmations of rewrites in flight */
+    uint32_t beats_since_resync;
+    uint64_t resync_gen; /* rewrites so far: a heartbeat sent before one is not judged */
+    bool pub_was_up;     /* the publish connection has been up before */
+    uint64_t dir_ok_ms;
+    bool leaving, left;
+    char sha[S_COUNT][41];  /* loaded scripts on the current connection */
+    uint64_t loaded_gen;    /* which connection the shas belong to */
+    uint64_t pub_gen;
+    char last_resub[SC_ID_MAX + 200]; /* gap ends when this one is confirmed */
+};
+
+typedef struct argv_buf {
+    const char **argv;
+    size_t *lens;
+    size_t n, cap;
+} argv_buf;
+
+/* Wall-clock ms from the loop's own timestamp: no syscall per envelope. */
+static inline uint64_t wall_ms_of(struct ev_loop *loop)
+{
+    return (uint64_t)(ev_now(loop) * 1000.0);
+}
+#define wall_ms() wall_ms_of(c->srv->loop)
+
+/* Both settings are read at each use, so a reload applies at once. */
+static inline bool dircache_on(const sc_cluster *c)
+{
+    return c->cfg->dircache_ttl_ms && c->cfg->dircache_max_entries;
+}
+
+static inline void channel_of(sc_cluster *c, char *out, size_t outlen, const char *kind,
+                              const char *name)
+{
+    snprintf(out, outlen, "%s:%s:%s", c->prefix, kind, name);
+}
+
+/* ---- called from one part in another ------------------------------------------- */
+
+/* cluster.c */
+void sc_cl_gap_begin(sc_cluster *c, uint64_t from_ms, const char *reason);
+void sc_cl_maybe_end_gap(sc_cluster *c);
+
+/* cluster_send.c */
+void sc_cl_arg(argv_buf *a, const char *p, size_t len);
+void sc_cl_arg_str(argv_buf *a, const char *p);
+void sc_cl_arg_script(sc_cluster *c, argv_buf *a, int i);
+void sc_cl_load_scripts(sc_cluster *c);
+void sc_cl_outbox_unlink(sc_cluster *c, outbox_item *it);
+void sc_cl_outbox_flush(sc_cluster *c);
+void sc_cl_on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd);
+bool sc_cl_command(sc_cluster *c, int argc, const char **argv, const size_t *lens, bool keep,
+                   bool vol, redisCallbackFn *cb, void *pd);
+size_t sc_cl_pack_envelope(sc_cluster *c, sc_envelope *env, uint8_t **ret);
+bool sc_cl_publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
+                          size_t len, bool vol, redisCallbackFn *cb, void *pd);
+const uint8_t *sc_cl_batch_next(const uint8_t **p, const uint8_t *end, size_t *ret_len);
+void sc_cl_batch_wrap(sc_cluster *c, const uint8_t *items, size_t len);
+void sc_cl_batch_flush(sc_cluster *c);
+void sc_cl_publish(sc_cluster *c, const char *channel, const uint8_t *env, size_t len, bool vol);
+
+/* cluster_directory.c */
+void sc_cl_check_noscript(sc_cluster *c, const redisReply *r);
+void sc_cl_flush_ups(sc_cluster *c);
+void sc_cl_grace_arg(const sc_cluster *c, char *out, size_t len);
+void sc_cl_forget_self(sc_cluster *c);
+void sc_cl_directory_resync(sc_cluster *c);
+
+/* cluster_liveness.c */
+void sc_cl_free_live(sc_cluster *c);
+void sc_cl_parse_info(const char *s, size_t len, char **ret_name, char **ret_addr);
+void sc_cl_live_replace(sc_cluster *c, redisReply **e, size_t n, uint64_t beat);
+void sc_cl_handle_announce(sc_cluster *c, const sc_envelope *env);
+void sc_cl_announce(sc_cluster *c, bool joined);
+void sc_cl_maybe_announce(sc_cluster *c);
+
+/* cluster_receive.c */
+void sc_cl_notice_unlink(sc_cluster *c, sc_peer *peer);
+void sc_cl_notices_flush(sc_cluster *c);
+void sc_cl_on_message(sc_cluster *c, const char *channel, const uint8_t *p, size_t len);
+
+/* cluster_request.c */
+void sc_cl_handle_request(sc_cluster *c, const sc_envelope *env);
+void sc_cl_handle_response(sc_cluster *c, const sc_envelope *env);
+bool sc_cl_require_redis(sc_cluster *c, sc_conn *from, uint64_t frame_id, const char *what);
+
+/* cluster_emit.c */
+void sc_cl_targeted_flush(sc_cluster *c);
+void sc_cl_direct_flush(sc_cluster *c);
+
+#endif
