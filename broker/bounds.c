@@ -2,7 +2,7 @@
  * data, against the configured bounds. Costs O(fields of the frame); the
  * rooms-per-socket check looks up each room once. */
 #include "bounds.h"
-#include "server.h"
+#include "state.h"
 #include "stats.h"
 
 #include <string.h>

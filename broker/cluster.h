@@ -51,7 +51,7 @@ enum {
 };
 
 /* ClusterFeature bits (cluster.proto) this sidecastd has:
- * UNSUPPORTED_ANSWER | ANNOUNCE (checked against the enum in cluster.c). */
+ * UNSUPPORTED_ANSWER | ANNOUNCE (checked against the enum in cluster_core.c). */
 #define SC_CLUSTER_FEATURES UINT64_C(3)
 typedef struct sc_cluster sc_cluster;
 

@@ -1,25 +1,29 @@
 /* cluster_int: what the parts of the cluster module share, private to
  * them. Only broker/cluster*.c may include it (tests/fuzz/fuzz_envelope.c
- * gets it by including cluster.c whole); the rest of the daemon knows the
+ * gets it by including cluster_core.c whole); the rest of the daemon knows the
  * cluster through cluster.h alone.
  *
  * It owns struct sc_cluster and the records hanging off it, the tunables
  * more than one part reads, a few helpers (static inline) and the sc_cl_*
  * functions one part calls in another; everything else in a part is
- * static. The parts, each opening with what it owns and may not touch:
- *   cluster.c            core: lifecycle, the connections' state,
- *                        subscriptions, heartbeat, canary and Gaps, the end
- *                        of a loop iteration, health
- *   cluster_send.c       scripts, commands, publishes and their batches,
- *                        the outbox
+ * static. The parts, each opening with what it owns and may not touch,
+ * from the top down (a part calls only the parts below it; where a lower
+ * part must reach up, it does so through the hooks in struct sc_cluster):
+ *   cluster_core.c       core: lifecycle, the connections' state,
+ *                        subscriptions, heartbeat, canary, the end of a
+ *                        loop iteration, health
+ *   cluster_emit.c       emits to other nodes: rooms, the targeted script,
+ *                        the directory cache
  *   cluster_directory.c  this node's directory in Redis; lookups and
  *                        session data
- *   cluster_liveness.c   the live node list, feature bits, announcements
  *   cluster_receive.c    the subscriber's messages: de-duplication, the
- *                        handler table, emits, Stale notices
+ *                        handler table, emits
+ *   cluster_liveness.c   the live node list, feature bits, announcements
  *   cluster_request.c    cluster requests: starting, answering, answers
- *   cluster_emit.c       emits to other nodes: rooms, the targeted script,
- *                        the directory cache */
+ *   cluster_notice.c     Stale notices to origins whose cache misrouted
+ *   cluster_send.c       scripts, commands, publishes and their batches,
+ *                        the outbox
+ *   cluster_gap.c        the Gap window and the Gap frames to apps */
 #ifndef SC_CLUSTER_INT_H
 #define SC_CLUSTER_INT_H
 
@@ -27,7 +31,7 @@
 #include "cluster.pb-c.h"
 #include "dircache.h"
 #include "redis.h"
-#include "server.h"
+#include "state.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -92,6 +96,12 @@ typedef struct outbox_item {
 } outbox_item;
 
 struct sc_cluster {
+    /* Work the parts above cluster_send.c hold back within a loop
+     * iteration (directory writes; targeted and direct emits), flushed by
+     * every command and publish first so that Redis sees everything in the
+     * order it happened. Set by cluster_core.c. */
+    void (*flush_ups)(sc_cluster *c);
+    void (*flush_emits)(sc_cluster *c);
     sc_server *srv;
     const sc_config *cfg;
     sc_redis *pub, *sub;
@@ -220,7 +230,7 @@ static inline void channel_of(sc_cluster *c, char *out, size_t outlen, const cha
 
 /* ---- called from one part in another ------------------------------------------- */
 
-/* cluster.c */
+/* cluster_core.c */
 void sc_cl_gap_begin(sc_cluster *c, uint64_t from_ms, const char *reason);
 void sc_cl_maybe_end_gap(sc_cluster *c);
 
@@ -258,6 +268,7 @@ void sc_cl_announce(sc_cluster *c, bool joined);
 void sc_cl_maybe_announce(sc_cluster *c);
 
 /* cluster_receive.c */
+void sc_cl_notice_add(sc_cluster *c, sc_peer *peer, const char *id);
 void sc_cl_notice_unlink(sc_cluster *c, sc_peer *peer);
 void sc_cl_notices_flush(sc_cluster *c);
 void sc_cl_on_message(sc_cluster *c, const char *channel, const uint8_t *p, size_t len);

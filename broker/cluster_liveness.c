@@ -1,4 +1,4 @@
-/* cluster_liveness: the live nodes as the last heartbeat (cluster.c) found
+/* cluster_liveness: the live nodes as the last heartbeat (cluster_core.c) found
  * them, corrected at once by other nodes' announcements of their arrival
  * or departure: their names, addresses, cluster versions and feature bits
  * (sc_cluster_features: what every live node can do), and this node's own

@@ -1,18 +1,18 @@
-/* cluster_receive: what arrives on the subscriber (from cluster.c's
+/* cluster_receive: what arrives on the subscriber (from cluster_core.c's
  * on_sub_reply): decoding (fetch answers read at wire level, the rest by
  * protobuf-c), the version check, de-duplication by origin and sequence
  * (the peers map), Batch unwrapping, the handler table by Envelope.body,
- * emits delivered to local sockets through dispatch.c, and the Stale
- * notices that tell an origin its directory cache sent us sockets we do
- * not hold.
+ * emits delivered to local sockets through deliver.c, and finding the
+ * sockets an origin's directory cache sent us that we do not hold (the
+ * Stale notice itself is cluster_notice.c's).
  *
- * It writes to Redis only to publish Stale notices. Requests, answers and
+ * It writes to Redis only through cluster_notice.c. Requests, answers and
  * announcements it hands to cluster_request.c, request.c and
  * cluster_liveness.c; it reads the registry, never changes it, and of the
  * other parts' state it changes only the directory cache entries a Stale
  * notice names and the pending canary our own canary answers. */
 #include "cluster_int.h"
-#include "dispatch.h"
+#include "deliver.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
@@ -22,82 +22,6 @@
 #include <string.h>
 
 /* ---- receiving -------------------------------------------------------------------- */
-
-/* ---- stale notices ------------------------------------------------------------
- * An origin's directory cache sent us an emit for sockets we do not hold.
- * We tell it once per loop iteration (one Stale envelope per origin, at most
- * NOTICE_MAX_IDS distinct ids, NOTICE_PER_SEC per origin; what does not fit
- * is counted and left to the next stale emit or the origin's ttl). */
-
-static bool notice_has(const sc_peer *peer, const char *id, size_t len)
-{
-    const uint8_t *p = peer->notice.data, *end = p + peer->notice.len, *s;
-    size_t l;
-    while (p < end && (s = sc_cl_batch_next(&p, end, &l)))
-        if (l == len && memcmp(s, id, len) == 0)
-            return true;
-    return false;
-}
-
-static void notice_add(sc_cluster *c, sc_peer *peer, const char *id)
-{
-    size_t len = strlen(id);
-    if (peer->notice_slot && notice_has(peer, id, len))
-        return;
-    if (!peer->notice_slot) {
-        uint64_t now = sc_now_us() / 1000u;
-        if (now - peer->notice_window_ms >= 1000) {
-            peer->notice_window_ms = now;
-            peer->notices_in_window = 0;
-        }
-        if (peer->notices_in_window >= NOTICE_PER_SEC || c->nnotice == NOTICE_MAX_PEERS) {
-            SC_COUNT(dircache_notices_suppressed);
-            return;
-        }
-        peer->notices_in_window++;
-        c->notice_peers[c->nnotice++] = peer;
-        peer->notice_slot = c->nnotice;
-    }
-    if (peer->notice_n >= NOTICE_MAX_IDS) {
-        SC_COUNT(dircache_notices_suppressed);
-        return;
-    }
-    sc_wire_put_bytes_field(&peer->notice, 1, id, len);
-    peer->notice_n++;
-}
-
-void sc_cl_notice_unlink(sc_cluster *c, sc_peer *peer)
-{
-    if (!peer->notice_slot)
-        return;
-    sc_peer *last = c->notice_peers[--c->nnotice];
-    c->notice_peers[peer->notice_slot - 1] = last;
-    last->notice_slot = peer->notice_slot;
-    peer->notice_slot = 0;
-    peer->notice_n = 0;
-    peer->notice.off = peer->notice.len = 0;
-    sc_buf_shrink(&peer->notice, 1024);
-}
-
-/* Envelope{origin, seq, sent, stale} to each origin's node channel. */
-void sc_cl_notices_flush(sc_cluster *c)
-{
-    char ch[SC_ID_MAX + 200];
-    while (c->nnotice) {
-        sc_peer *peer = c->notice_peers[0];
-        c->pack.off = c->pack.len = 0;
-        sc_wire_put_bytes_field(&c->pack, SC_ENV_ORIGIN, c->self, strlen(c->self));
-        sc_wire_put_varint_field(&c->pack, SC_ENV_SEQ, ++c->seq);
-        sc_wire_put_varint_field(&c->pack, SC_ENV_SENT_MS, wall_ms());
-        sc_wire_put_varint_field(&c->pack, SC_ENV_VERSION, SC_CLUSTER_VERSION);
-        sc_wire_put_bytes_field(&c->pack, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_STALE,
-                                peer->notice.data, peer->notice.len);
-        channel_of(c, ch, sizeof(ch), "node", peer->id);
-        sc_cl_publish(c, ch, c->pack.data, c->pack.len, true);
-        SC_COUNT(dircache_notices_sent);
-        sc_cl_notice_unlink(c, peer);
-    }
-}
 
 /* The origin's cache routed this emit here for env->routed (indexes into
  * to.socket_ids): report the ones not registered here. */
@@ -122,7 +46,7 @@ static void check_routed(sc_cluster *c, const sc_envelope *env, sc_peer *peer)
                        "directory cache is stale: the socket moved or went down); lost for "
                        "that socket, telling the node",
                        SC_ESC(env->origin), SC_ESC(id));
-        notice_add(c, peer, id);
+        sc_cl_notice_add(c, peer, id);
     }
 }
 
@@ -160,7 +84,7 @@ static void handle_emit(sc_cluster *c, const sc_envelope *env, const uint8_t *ra
         relay ? NULL
               : sc_wire_find_bytes(raw_env, raw_len,
                                    SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT, &body_len);
-    sc_dispatch_deliver_encoded(c->srv, em->to, em->payload, em->volatile_, relay, body,
+    sc_deliver_encoded(c->srv, em->to, em->payload, em->volatile_, relay, body,
                                 body_len);
     if (relay)
         sc_relay_arm(relay);

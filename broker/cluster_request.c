@@ -12,7 +12,7 @@
  * changes it. */
 #include "cluster_int.h"
 #include "conn.h"
-#include "dispatch.h"
+#include "deliver.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
@@ -152,7 +152,7 @@ static void fetch_flush(fetch_collect *fc, bool last)
 static void fetch_one(sc_socket *s, void *ud)
 {
     fetch_collect *fc = ud;
-    sc_dispatch_put_socket(&fc->c->fetch, &fc->enc, s);
+    sc_deliver_put_socket(&fc->c->fetch, &fc->enc, s);
     if (fc->c->fetch.len - fc->c->fetch_head >= CHUNK_BYTES)
         fetch_flush(fc, false);
 }
@@ -184,14 +184,14 @@ void sc_cl_handle_request(sc_cluster *c, const sc_envelope *env)
         break;
     }
     case SIDECAST__CLUSTER__V1__REQUEST__KIND_APPLY:
-        sc_dispatch_forward_apply(c->srv, rq->apply);
+        sc_deliver_apply(c->srv, rq->apply);
         if (rq->id)
             sc_cluster_progress(c, env->origin, rq->id, 0, NULL, 0, true);
         break;
     case SIDECAST__CLUSTER__V1__REQUEST__KIND_SERVER_EMIT: {
         const Sidecast__V1__ServerEmit *se = rq->server_emit;
         sc_relay *relay = se->want_ack ? sc_relay_new(c->srv, env->origin, rq->id) : NULL;
-        uint32_t n = sc_dispatch_server_message(c->srv, NULL, se->payload, env->origin, relay);
+        uint32_t n = sc_deliver_server_message(c->srv, NULL, se->payload, env->origin, relay);
         if (relay) {
             sc_cluster_progress(c, env->origin, rq->id, n, NULL, 0, false);
             sc_relay_arm(relay);
@@ -338,7 +338,7 @@ int sc_cluster_fetch_sockets(sc_cluster *c, sc_conn *from, uint64_t frame_id,
     if (rc < 0)
         return rc;
     send_request(c, r, SIDECAST__CLUSTER__V1__REQUEST__KIND_FETCH_SOCKETS, (void *)q);
-    sc_dispatch_local_sockets(c->srv, r, q);
+    sc_deliver_local_sockets(c->srv, r, q);
     sc_request_node_answered(r, NULL); /* the local part */
     return 0;
 }
@@ -351,7 +351,7 @@ int sc_cluster_apply(sc_cluster *c, sc_conn *from, uint64_t frame_id, const Side
     if (rc < 0)
         return rc;
     send_request(c, r, SIDECAST__CLUSTER__V1__REQUEST__KIND_APPLY, (void *)a);
-    sc_dispatch_forward_apply(c->srv, a);
+    sc_deliver_apply(c->srv, a);
     if (r)
         sc_request_node_answered(r, NULL);
     return 0;
@@ -367,7 +367,7 @@ int sc_cluster_server_emit(sc_cluster *c, sc_conn *from, uint64_t frame_id,
         return rc;
     send_request(c, r, SIDECAST__CLUSTER__V1__REQUEST__KIND_SERVER_EMIT, (void *)e);
     sc_relay *relay = r ? sc_relay_new(c->srv, "", r->id) : NULL;
-    uint32_t n = sc_dispatch_server_message(c->srv, from, e->payload, c->self, relay);
+    uint32_t n = sc_deliver_server_message(c->srv, from, e->payload, c->self, relay);
     if (r) {
         sc_request_progress(r, n, NULL, 0);
         sc_relay_arm(relay);

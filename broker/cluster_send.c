@@ -211,10 +211,9 @@ void sc_cl_on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd)
 bool sc_cl_command(sc_cluster *c, int argc, const char **argv, const size_t *lens, bool keep,
                    bool vol, redisCallbackFn *cb, void *pd)
 {
-    sc_cl_flush_ups(c); /* every later command sees the sockets registered before it */
+    c->flush_ups(c); /* every later command sees the sockets registered before it */
     sc_cl_batch_flush(c);
-    sc_cl_targeted_flush(c);
-    sc_cl_direct_flush(c);
+    c->flush_emits(c);
     if (sc_redis_ctx(c->pub) &&
         sc_redis_command_argv(c->pub, cb ? cb : sc_cl_on_cmd_reply, pd, argc, argv, lens) == 0) {
         SC_COUNT(redis_commands);
@@ -351,14 +350,13 @@ void sc_cl_batch_flush(sc_cluster *c)
 }
 
 /* Publish an envelope. While Redis is up, consecutive envelopes for the
- * same channel are held until the loop is about to sleep (sc_cluster_flush)
+ * same channel are held until the loop is about to sleep (cluster_core.c's flush)
  * or another command or channel comes: order between channels and commands
  * is kept, which the receivers' seq de-duplication relies on. */
 void sc_cl_publish(sc_cluster *c, const char *channel, const uint8_t *env, size_t len, bool vol)
 {
-    sc_cl_flush_ups(c);
-    sc_cl_targeted_flush(c);
-    sc_cl_direct_flush(c);
+    c->flush_ups(c);
+    c->flush_emits(c);
     size_t chlen = strlen(channel);
     if (!sc_redis_ctx(c->pub) || len > BATCH_MAX_BYTES) {
         sc_cl_batch_flush(c);

@@ -3,7 +3,6 @@
 #include "config.h"
 #include "access.h"
 #include "credentials.h"
-#include "http.h"
 #include "redis.h"
 #include "util.h"
 
@@ -12,6 +11,7 @@
 #include <ini.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,7 +453,7 @@ static int validate_at(const sc_config *cfg, FILE *err, const config_origin *o)
         struct sockaddr_storage ss;
         socklen_t sl;
         char why[320];
-        if (sc_http_parse_listen(cfg->http_listen, &ss, &sl, why, sizeof(why)) < 0) {
+        if (sc_config_parse_listen(cfg->http_listen, &ss, &sl, why, sizeof(why)) < 0) {
             at(err, o, OFF(http_listen));
             fprintf(err, "%s\n", why);
             bad = 1;
@@ -621,4 +621,50 @@ int sc_config_load(sc_config *cfg, int argc, char **argv, sc_command *cmd, FILE 
     if (!bad && *cmd != SC_CMD_EXIT_OK && sc_credentials_load(cfg, err) < 0)
         bad = 1;
     return bad ? -EINVAL : 0;
+}
+
+/* ---- listen address ------------------------------------------------------------ */
+
+int sc_config_parse_listen(const char *spec, struct sockaddr_storage *ret, socklen_t *ret_len,
+                         char *why, size_t whylen)
+{
+    char host[256];
+    const char *port;
+    if (spec[0] == '[') {
+        const char *end = strchr(spec, ']');
+        if (!end || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host))
+            goto bad;
+        snprintf(host, sizeof(host), "%.*s", (int)(end - spec - 1), spec + 1);
+        port = end + 2;
+    } else {
+        const char *colon = strrchr(spec, ':');
+        if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(host) ||
+            memchr(spec, ':', (size_t)(colon - spec)))
+            goto bad;
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+        port = colon + 1;
+    }
+    char *end;
+    long pn = strtol(port, &end, 10);
+    if (!*port || *end || pn < 0 || pn > 65535)
+        goto bad;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    int r = getaddrinfo(host, port, &hints, &ai);
+    if (r != 0 || !ai) {
+        snprintf(why, whylen, "http_listen host '%s' does not resolve: %s", host, gai_strerror(r));
+        return -EINVAL;
+    }
+    memcpy(ret, ai->ai_addr, ai->ai_addrlen);
+    *ret_len = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return 0;
+bad:
+    snprintf(why, whylen,
+             "http_listen must be host:port or [ipv6]:port (e.g. 127.0.0.1:9466), or empty to "
+             "disable, not '%s'",
+             spec);
+    return -EINVAL;
 }

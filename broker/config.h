@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 typedef struct sc_config {
     char *socket_path;
@@ -96,5 +97,11 @@ void sc_config_format(const sc_config *cfg, size_t i, char *out, size_t len);
 void sc_config_copy(sc_config *dst, const sc_config *src, size_t i);
 /* Print every setting as a commented INI file (the reference). */
 void sc_config_print_reference(FILE *out);
+
+/* http_listen's form (http.c listens on it). */
+/* Parse "host:port" or "[v6addr]:port" (port 0: any free port). Returns 0
+ * and the address, or -EINVAL with what was expected in why. */
+int sc_config_parse_listen(const char *spec, struct sockaddr_storage *ret, socklen_t *ret_len,
+                           char *why, size_t whylen);
 
 #endif

@@ -1,7 +1,7 @@
 /* dircache: the sending node's bounded cache of the cluster directory,
  * socket id -> node, so that targeted emits to sockets it knows are
  * published straight to the node's channel instead of through the
- * directory script (see cluster.c, "targeted emits").
+ * directory script (see cluster_emit.c).
  *
  * Entries are filled only from what the directory script resolved. An
  * entry is a miss again, and is dropped, when:
@@ -34,7 +34,7 @@ typedef struct sc_dcnode {
     uint32_t epoch;     /* entries made under an older epoch are stale */
     uint32_t live_mark; /* last sc_dircache_set_live that listed it */
     bool gone;          /* no longer in the node table: all its entries are stale */
-    /* the caller's (cluster.c): per-iteration routing state, starts at 0 / -1 */
+    /* the caller's (cluster_emit.c): per-iteration routing state, starts at 0 / -1 */
     int out;            /* index of this node's pending batch, -1: none */
     uint64_t emit_mark; /* last emit that reached this node */
     uint32_t first, last, nrouted;

@@ -202,52 +202,6 @@ int sc_http_respond(const sc_server *srv, const uint8_t *req, size_t len, size_t
     return route(srv, st.url, head, out);
 }
 
-/* ---- listen address ------------------------------------------------------------ */
-
-int sc_http_parse_listen(const char *spec, struct sockaddr_storage *ret, socklen_t *ret_len,
-                         char *why, size_t whylen)
-{
-    char host[256];
-    const char *port;
-    if (spec[0] == '[') {
-        const char *end = strchr(spec, ']');
-        if (!end || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host))
-            goto bad;
-        snprintf(host, sizeof(host), "%.*s", (int)(end - spec - 1), spec + 1);
-        port = end + 2;
-    } else {
-        const char *colon = strrchr(spec, ':');
-        if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(host) ||
-            memchr(spec, ':', (size_t)(colon - spec)))
-            goto bad;
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
-        port = colon + 1;
-    }
-    char *end;
-    long pn = strtol(port, &end, 10);
-    if (!*port || *end || pn < 0 || pn > 65535)
-        goto bad;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
-    struct addrinfo *ai = NULL;
-    int r = getaddrinfo(host, port, &hints, &ai);
-    if (r != 0 || !ai) {
-        snprintf(why, whylen, "http_listen host '%s' does not resolve: %s", host, gai_strerror(r));
-        return -EINVAL;
-    }
-    memcpy(ret, ai->ai_addr, ai->ai_addrlen);
-    *ret_len = ai->ai_addrlen;
-    freeaddrinfo(ai);
-    return 0;
-bad:
-    snprintf(why, whylen,
-             "http_listen must be host:port or [ipv6]:port (e.g. 127.0.0.1:9466), or empty to "
-             "disable, not '%s'",
-             spec);
-    return -EINVAL;
-}
-
 static void addr_str(const struct sockaddr *sa, char *out, size_t len)
 {
     char host[INET6_ADDRSTRLEN] = "?";
@@ -524,7 +478,7 @@ int sc_http_new(sc_server *srv, sc_http **ret)
     struct sockaddr_storage ss;
     socklen_t sl;
     char why[300];
-    if (sc_http_parse_listen(spec, &ss, &sl, why, sizeof(why)) < 0) {
+    if (sc_config_parse_listen(spec, &ss, &sl, why, sizeof(why)) < 0) {
         sc_error("%s", why);
         return -EINVAL;
     }

@@ -32,11 +32,6 @@ void sc_http_free(sc_http *h);
 /* Open HTTP connections (0 for NULL). */
 uint64_t sc_http_connections(const sc_http *h);
 
-/* Parse "host:port" or "[v6addr]:port" (port 0: any free port). Returns 0
- * and the address, or -EINVAL with what was expected in why. */
-int sc_http_parse_listen(const char *spec, struct sockaddr_storage *ret, socklen_t *ret_len,
-                         char *why, size_t whylen);
-
 /* The parser and router on their own, for the live connections and for
  * fuzzing: `req` holds the bytes received so far for one request (need not
  * be NUL-terminated). When they are an incomplete request shorter than

@@ -6,7 +6,7 @@
  * hiredis 0.14 has no timeouts of its own.
  *
  * The owner is told of every up/down transition. Commands may only be sent
- * while up; the owner queues what it must keep (see cluster.c's outbox). */
+ * while up; the owner queues what it must keep (see cluster_send.c's outbox). */
 #ifndef SC_REDIS_H
 #define SC_REDIS_H
 

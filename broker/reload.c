@@ -6,7 +6,7 @@
 #include "reload.h"
 #include "log.h"
 #include "notify.h"
-#include "server.h"
+#include "state.h"
 #include "stats.h"
 #include "util.h"
 

@@ -1,11 +1,10 @@
 /* request: tables of pending requests and relays, keyed by id, each with a
  * timer so nothing waits forever. */
 #include "request.h"
-#include "cluster.h"
 #include "conn.h"
 #include "log.h"
 #include "metrics.h"
-#include "server.h"
+#include "state.h"
 #include "stats.h"
 #include "util.h"
 
@@ -142,7 +141,8 @@ static uint32_t missing_nodes(const sc_request *r, char (*bufs)[160], char **ptr
         if (n == MISSING_MAX)
             continue;
         const char *id = r->expect_ids[i];
-        const char *name = r->srv->cluster ? sc_cluster_node_name(r->srv->cluster, id) : NULL;
+        const sc_request_hooks *h = &r->srv->request_hooks;
+        const char *name = h->node_name ? h->node_name(h->ud, id) : NULL;
         if (!name)
             name = "gone";
         /* Progress.nodes_missing is a protobuf string: cut a long name at a
@@ -404,7 +404,9 @@ static void relay_forward(sc_relay *r, uint32_t expect, ProtobufCBinaryData *pay
                           bool last)
 {
     if (r->origin[0]) {
-        sc_cluster_progress(r->srv->cluster, r->origin, r->origin_req, expect, payloads, n, last);
+        const sc_request_hooks *h = &r->srv->request_hooks;
+        if (h->progress)
+            h->progress(h->ud, r->origin, r->origin_req, expect, payloads, n, last);
         return;
     }
     sc_request *req = sc_request_find(r->srv, r->origin_req);

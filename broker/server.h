@@ -3,55 +3,9 @@
 #ifndef SC_SERVER_H
 #define SC_SERVER_H
 
-#include "access.h"
-#include "config.h"
-#include "conn.h"
 #include "health.h"
-#include "registry.h"
-#include "table.h"
-#include "wire.h"
+#include "state.h"
 
-#include <ev.h>
-
-typedef struct sc_server {
-    struct ev_loop *loop;
-    const sc_config *cfg;
-    sc_registry reg;
-    sc_arena arena;
-    int listen_fd;
-    bool own_socket_file; /* we created it, so we remove it */
-    ev_io accept_io;
-    ev_prepare flush_prep;
-    ev_signal sigterm, sigint;
-    ev_timer shutdown_timer;
-    bool stopping;
-    sc_conn_host conn_host; /* what each app connection may use of the server (conn.h) */
-    sc_conn *conns;
-    uint64_t nconns;
-    uint64_t next_conn_id;
-    sc_conn *flush_list;
-    sc_conn *closed_list;
-    sc_conn *doomed_list;
-    struct sc_cluster *cluster; /* NULL when standalone */
-    sc_map requests;            /* sc_request by id */
-    sc_map relays;              /* sc_relay by ack id */
-    sc_map session_data;        /* standalone session data (session.c) */
-    uint64_t next_request_id;
-    char node_id[40];
-    char node_name[256];
-    uint64_t started_us;
-    struct sc_http *http;  /* operations endpoint, NULL when disabled */
-    bool socket_activated; /* listener from systemd (sd_listen_fds) */
-    char listen_path[128]; /* then: its path (getsockname), for logs */
-    sc_access access;      /* peer allow-list (access.c) */
-    /* file descriptors (server.c): how many app connections the fd limit
-     * can serve, and the accept path's answer to running out of them */
-    uint64_t fd_limit;          /* RLIMIT_NOFILE soft limit after startup */
-    uint64_t fd_capacity;       /* app connections that limit can serve */
-    int reserve_fd;             /* given up to refuse one client on EMFILE */
-    ev_timer accept_retry;      /* re-arms accept_io after an fd backoff */
-    unsigned accept_backoff_ms; /* 0: not backing off */
-} sc_server;
 
 /* This node's state as health.h judges it; s may be NULL (not running). */
 void sc_server_health(const sc_server *s, sc_health *ret);

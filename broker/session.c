@@ -3,7 +3,7 @@
 #include "session.h"
 #include "log.h"
 #include "registry.h"
-#include "server.h"
+#include "state.h"
 #include "stats.h"
 #include "util.h"
 

@@ -1,5 +1,5 @@
 /* session: per-session key/value data for standalone mode (in cluster mode
- * it lives in Redis, see cluster.c). Bounded by session_data_max_keys and
+ * it lives in Redis, see cluster_directory.c). Bounded by session_data_max_keys and
  * session_data_max_bytes per session; kept while a socket with the session
  * id is registered, and for session_grace_ms after the last one goes. */
 #ifndef SC_SESSION_H

@@ -1,9 +1,9 @@
--- Targeted emits of one loop iteration (cluster.c: targeted_flush): resolve
+-- Targeted emits of one loop iteration (cluster_emit.c: targeted_flush): resolve
 -- socket ids and user ids to nodes and publish once per node (never to the
 -- origin, which delivered locally already). A node that several of the
 -- emits reach gets them in one PUBLISH, as a Batch envelope (cluster.proto)
 -- built here: tag 1 + origin, tag 6 + version 1, tag 14 + the repeated
--- envelopes (tag 1 each). cluster.c checks SC_CLUSTER_VERSION is 1.
+-- envelopes (tag 1 each). cluster_core.c checks SC_CLUSTER_VERSION is 1.
 -- ARGV: prefix, origin, report (1: fill the sender's directory cache), then
 -- per emit: envelope, number of socket ids, number of user ids, socket
 -- ids..., user ids... Returns, with report, each listed socket id found on

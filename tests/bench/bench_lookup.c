@@ -291,7 +291,7 @@ static int directory_counts(bench *b, dir_counts *d)
     snprintf(ukey, sizeof(ukey), PREFIX ":user:%s", uid);
     d->sockets = mon_int(b, 2, (const char *[]){"HLEN", PREFIX ":sockets"});
     d->sessions = mon_int(b, 2, (const char *[]){"HLEN", PREFIX ":sessions"});
-    /* less the marker field '' every directory rewrite adds (cluster.c) */
+    /* less the marker field '' every directory rewrite adds (cluster_directory.c) */
     d->nodesock = mon_int(b, 2, (const char *[]){"HLEN", nodesock});
     if (d->nodesock > 0 && mon_int(b, 3, (const char *[]){"HEXISTS", nodesock, ""}) == 1)
         d->nodesock--;

@@ -3,7 +3,7 @@
  * version, anyone with Redis access) controls these bytes.
  *
  * The daemon is a real in-process sidecastd (see fuzz.h) with a cluster
- * module that never connects: this file includes cluster.c, chrony-style,
+ * module that never connects: this file includes cluster_core.c, chrony-style,
  * to hand its static reply handlers (on_sub_reply, on_reap_reply) the
  * replies hiredis would build, so no Redis is needed. Before the input
  * runs, two apps hold sockets in rooms, the node list names two peers, and
@@ -33,7 +33,7 @@
  * envelopes (a Batch's included, in order) as protobuf-c decodes it: the
  * daemon passes most of them on without decoding them (read_raw_response),
  * and must neither change one nor pass on one that protobuf-c refuses. */
-#include "../../broker/cluster.c"
+#include "../../broker/cluster_core.c"
 #include "fuzz.h"
 
 #include <stdio.h>

@@ -395,7 +395,7 @@ static bool has_room(const full_socket *s, const char *room)
 }
 
 /* Other nodes' answers reach the app as they were encoded (the calling node
- * passes their SocketList through, see read_raw_response in cluster.c):
+ * passes their SocketList through, see read_raw_response in cluster_receive.c):
  * every field of every socket must come out as registered, with the node
  * that holds it, and none of those answers may count as malformed. */
 static void test_fetch_sockets_every_field(void **state)

@@ -4,6 +4,7 @@
 #include "unit.h"
 
 #include "http.h"
+#include "config.h"
 #include "exposition.h"
 #include "metrics.h"
 
@@ -111,15 +112,15 @@ static void test_parse_listen(void **state)
     struct sockaddr_storage ss;
     socklen_t sl;
     char why[300];
-    assert_int_equal(sc_http_parse_listen("127.0.0.1:9466", &ss, &sl, why, sizeof(why)), 0);
+    assert_int_equal(sc_config_parse_listen("127.0.0.1:9466", &ss, &sl, why, sizeof(why)), 0);
     assert_int_equal(ss.ss_family, AF_INET);
-    assert_int_equal(sc_http_parse_listen("[::1]:0", &ss, &sl, why, sizeof(why)), 0);
+    assert_int_equal(sc_config_parse_listen("[::1]:0", &ss, &sl, why, sizeof(why)), 0);
     assert_int_equal(ss.ss_family, AF_INET6);
-    assert_int_equal(sc_http_parse_listen("0.0.0.0:80", &ss, &sl, why, sizeof(why)), 0);
+    assert_int_equal(sc_config_parse_listen("0.0.0.0:80", &ss, &sl, why, sizeof(why)), 0);
     const char *bad[] = {"9466",         ":9466",    "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536",
                          "127.0.0.1:-1", "::1:9466", "[::1]9466", "[::1",       "1.2.3.4:9x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(sc_http_parse_listen(bad[i], &ss, &sl, why, sizeof(why)), -EINVAL);
+        assert_int_equal(sc_config_parse_listen(bad[i], &ss, &sl, why, sizeof(why)), -EINVAL);
         assert_non_null(strstr(why, "http_listen"));
     }
 }

@@ -1,12 +1,12 @@
 /* Unit tests for broker/wire.c (framing, field-level reading and writing,
  * unpack arena), the parts of broker/buf.c that framing relies on, and the
- * fetch answer encoder (sc_dispatch_put_socket) that writes with it: what it
+ * fetch answer encoder (sc_deliver_put_socket) that writes with it: what it
  * writes must be what protobuf-c packs, and what sc_wire_check_socket_list
  * accepts must be what protobuf-c decodes. */
 #include "unit.h"
 
 #include "buf.h"
-#include "dispatch.h"
+#include "deliver.h"
 #include "registry.h"
 #include "server.h"
 #include "util.h"
@@ -661,7 +661,7 @@ static void socket_info_fields_match_the_proto(void **state)
     }
 }
 
-/* The Envelope and Batch fields cluster.c and lua/targeted.lua write by
+/* The Envelope and Batch fields cluster_send.c and lua/targeted.lua write by
  * hand are the .proto's, and so are the tag bytes the script writes. */
 static void envelope_fields_match_the_proto(void **state)
 {
@@ -794,14 +794,14 @@ static void sockets_fx_free(sockets_fx *x)
 }
 
 /* SocketList{sockets = s[0..n)} packed by protobuf-c from the messages that
- * sc_dispatch_socket_info fills. */
+ * sc_deliver_socket_info fills. */
 static size_t pack_list_pbc(sockets_fx *x, bool with_data, bool with_rooms, uint8_t **ret)
 {
     sc_arena a;
     sc_arena_init(&a, 4096);
     Sidecast__V1__SocketInfo infos[5], *ptrs[5];
     for (size_t i = 0; i < 5; i++) {
-        sc_dispatch_socket_info(&x->srv, &a, x->s[i], with_data, with_rooms, &infos[i]);
+        sc_deliver_socket_info(&x->srv, &a, x->s[i], with_data, with_rooms, &infos[i]);
         ptrs[i] = &infos[i];
     }
     Sidecast__V1__SocketList l = SIDECAST__V1__SOCKET_LIST__INIT;
@@ -825,7 +825,7 @@ static void put_socket_packs_like_protobuf_c(void **state)
         sc_buf b;
         sc_buf_init(&b);
         for (size_t i = 0; i < 5; i++)
-            sc_dispatch_put_socket(&b, &e, x.s[i]);
+            sc_deliver_put_socket(&b, &e, x.s[i]);
         uint8_t *want;
         size_t n = pack_list_pbc(&x, with_data, with_rooms, &want);
         assert_int_equal(sc_buf_used(&b), n);

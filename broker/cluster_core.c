@@ -240,54 +240,6 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *pd)
     }
 }
 
-/* ---- gaps ------------------------------------------------------------------------ */
-
-/* Open a Gap from `from_ms` (or widen the open one back to it). A Gap
- * starts no later than the last message this node knows it got, so every
- * message it may have missed falls inside the window its apps are told. */
-void sc_cl_gap_begin(sc_cluster *c, uint64_t from_ms, const char *reason)
-{
-    if (c->last_rx_ms && c->last_rx_ms < from_ms)
-        from_ms = c->last_rx_ms;
-    if (c->in_gap) {
-        c->gap_from_ms = SC_MIN(c->gap_from_ms, from_ms);
-        return;
-    }
-    c->in_gap = true;
-    c->gap_from_ms = from_ms;
-    snprintf(c->gap_reason, sizeof(c->gap_reason), "%s", reason);
-}
-
-static void end_gap(sc_cluster *c)
-{
-    if (!c->in_gap)
-        return;
-    c->in_gap = false;
-    SC_COUNT(pubsub_gaps);
-    Sidecast__V1__Gap g = SIDECAST__V1__GAP__INIT;
-    g.from_unix_ms = c->gap_from_ms;
-    g.to_unix_ms = wall_ms();
-    g.reason = c->gap_reason;
-    sc_warn("pub/sub was interrupted for %llu ms (%s): telling %llu app connection(s) to resync",
-            (unsigned long long)(g.to_unix_ms - g.from_unix_ms), c->gap_reason,
-            (unsigned long long)c->srv->nconns);
-    sc_frame f = SC_FRAME_INIT;
-    f.msg_case = M(GAP);
-    f.gap = &g;
-    for (sc_conn *conn = c->srv->conns; conn; conn = conn->next)
-        if (conn->handshaken)
-            sc_conn_send(conn, &f, false);
-}
-
-/* The Gap ends once both ways in are back: every subscription confirmed,
- * and this node's directory (through which targeted emits find it)
- * rewritten and confirmed. */
-void sc_cl_maybe_end_gap(sc_cluster *c)
-{
-    if (c->in_gap && c->sub_ready && c->dir_ready)
-        end_gap(c);
-}
-
 /* ---- heartbeat ------------------------------------------------------------------- */
 
 /* A heartbeat in flight: when it was sent, and whether it was the first
@@ -488,6 +440,25 @@ static void on_canary(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- public API ------------------------------------------------------------------- */
 
+/* Requests (below the cluster) reach it only through these (request.h). */
+static const char *hook_node_name(void *ud, const char *node_id)
+{
+    return sc_cluster_node_name(ud, node_id);
+}
+
+static void hook_progress(void *ud, const char *origin, uint64_t req_id, uint32_t expect,
+                          ProtobufCBinaryData *payloads, size_t n, bool last)
+{
+    sc_cluster_progress(ud, origin, req_id, expect, payloads, n, last);
+}
+
+/* cluster_send.c's hooks up (struct sc_cluster). */
+static void flush_emits(sc_cluster *c)
+{
+    sc_cl_targeted_flush(c);
+    sc_cl_direct_flush(c);
+}
+
 sc_cluster *sc_cluster_new(sc_server *srv)
 {
     const sc_config *cfg = srv->cfg;
@@ -512,6 +483,9 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     c->srv = srv;
     c->cfg = cfg;
     c->self = srv->node_id;
+    srv->request_hooks = (sc_request_hooks){c, hook_node_name, hook_progress};
+    c->flush_ups = sc_cl_flush_ups;
+    c->flush_emits = flush_emits;
     c->features = SC_CLUSTER_FEATURES; /* alone until the first heartbeat says otherwise */
     snprintf(c->prefix, sizeof(c->prefix), "%s", cfg->redis_prefix);
     channel_of(c, c->ch_node, sizeof(c->ch_node), "node", c->self);
@@ -612,6 +586,8 @@ void sc_cluster_free(sc_cluster *c)
 {
     if (!c)
         return;
+    if (c->srv->request_hooks.ud == c)
+        c->srv->request_hooks = (sc_request_hooks){0};
     ev_timer_stop(c->srv->loop, &c->heartbeat);
     ev_timer_stop(c->srv->loop, &c->sweep);
     ev_timer_stop(c->srv->loop, &c->canary);
