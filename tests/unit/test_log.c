@@ -1,6 +1,6 @@
-/* Unit tests for the text guards: UTF-8 validation (broker/util.c), checked
+/* Unit tests for the text guards: UTF-8 validation (broker/core/util.c), checked
  * exhaustively up to three bytes against a decoder written from RFC 3629,
- * and the escaping of strings from outside for log lines (broker/log.c). */
+ * and the escaping of strings from outside for log lines (broker/core/log.c). */
 #include "unit.h"
 
 #include "log.h"

@@ -1,4 +1,4 @@
-/* Unit tests for broker/registry.c: sockets, rooms, owners, selection. */
+/* Unit tests for broker/core/registry.c: sockets, rooms, owners, selection. */
 #include "unit.h"
 
 #include "registry.h"

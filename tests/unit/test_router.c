@@ -591,7 +591,7 @@ static void random_differential(void **state)
     sc_registry_free(&r);
 }
 
-/* Regression (broker/registry.c, sc_registry_next_pass, the wrap branch): when
+/* Regression (broker/core/registry.c, sc_registry_next_pass, the wrap branch): when
  * the pass counter wraps, marks are cleared only for owners in r->owners,
  * i.e. owners that have sockets at that moment. An owner that had been
  * reached at pass P, and had no sockets when the counter wrapped, keeps

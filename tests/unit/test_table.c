@@ -1,4 +1,4 @@
-/* Unit tests for broker/table.c: sc_map, sc_pset, sc_pmap.
+/* Unit tests for broker/core/table.c: sc_map, sc_pset, sc_pmap.
  *
  * Besides the API, some tests look at the layout (cap, slots) on purpose:
  * the small-mode capacities (inline 1, 3, 8) and the backward-shift deletion

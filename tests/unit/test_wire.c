@@ -1,5 +1,5 @@
-/* Unit tests for broker/wire.c (framing, field-level reading and writing,
- * unpack arena), the parts of broker/buf.c that framing relies on, and the
+/* Unit tests for broker/core/wire.c (framing, field-level reading and writing,
+ * unpack arena), the parts of broker/core/buf.c that framing relies on, and the
  * fetch answer encoder (sc_deliver_put_socket) that writes with it: what it
  * writes must be what protobuf-c packs, and what sc_wire_check_socket_list
  * accepts must be what protobuf-c decodes. */
