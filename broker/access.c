@@ -73,7 +73,7 @@ static int parse_list(const char *key, const char *list, bool group, unsigned lo
     return rc;
 }
 
-int sc_access_check_config(const sc_config *cfg, FILE *err)
+int sc_access_check_config(const sc_access_settings *cfg, FILE *err)
 {
     unsigned long *ids, v;
     size_t n;
@@ -96,7 +96,7 @@ int sc_access_check_config(const sc_config *cfg, FILE *err)
     return bad ? -EINVAL : 0;
 }
 
-int sc_access_init(sc_access *a, const sc_config *cfg)
+int sc_access_init(sc_access *a, const sc_access_settings *cfg)
 {
     memset(a, 0, sizeof(*a));
     unsigned long *u = NULL, *g = NULL;
@@ -129,7 +129,7 @@ void sc_access_free(sc_access *a)
     memset(a, 0, sizeof(*a));
 }
 
-int sc_access_own_socket(const char *path, const sc_config *cfg)
+int sc_access_own_socket(const char *path, const sc_access_settings *cfg)
 {
     unsigned long v;
     uid_t uid = (uid_t)-1;

@@ -6,11 +6,19 @@
 #ifndef SC_ACCESS_H
 #define SC_ACCESS_H
 
-#include "config.h"
-
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+/* The settings access uses, as the config holds them (sc_config_access):
+ * access reads no sc_config, so the config can check them through it. */
+typedef struct sc_access_settings {
+    const char *allow_uids, *allow_gids; /* comma lists of names or numbers */
+    const char *socket_user, *socket_group;
+    bool socket_group_set; /* socket_group given, not the default */
+    uint32_t socket_mode;
+} sc_access_settings;
 
 typedef struct sc_access {
     uid_t *uids;
@@ -22,16 +30,16 @@ typedef struct sc_access {
 /* Check the access settings (lists parse, names resolve, an explicitly
  * configured socket_user/socket_group exists). Problems go to err; returns
  * 0 or -EINVAL. Used by --check-config. */
-int sc_access_check_config(const sc_config *cfg, FILE *err);
+int sc_access_check_config(const sc_access_settings *cfg, FILE *err);
 
 /* Resolve the allow-lists into a (zeroed) a. Returns 0 or -EINVAL (logged). */
-int sc_access_init(sc_access *a, const sc_config *cfg);
+int sc_access_init(sc_access *a, const sc_access_settings *cfg);
 void sc_access_free(sc_access *a);
 
 /* Give the socket file at path its configured owner, group and mode. Only
  * for a socket file this daemon created. Returns 0 or a negative errno
  * (logged). */
-int sc_access_own_socket(const char *path, const sc_config *cfg);
+int sc_access_own_socket(const char *path, const sc_access_settings *cfg);
 
 /* True if the peer on fd may connect: no allow-list is set, or its uid is in
  * allow_uids, or its gid or one of its supplementary groups is in

@@ -470,7 +470,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
         sc_error("redis_url: %s", why); /* --check-config catches this first */
         return NULL;
     }
-    sc_credentials_apply(cfg, &url);
+    sc_credentials_apply(cfg->redis_password, &url);
     /* the default user needs no password; another named without one is
      * likely the form that meant a password before 0.2 */
     if (url.user && url.user[0] && strcmp(url.user, "default") != 0 &&

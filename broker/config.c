@@ -464,7 +464,8 @@ static int validate_at(const sc_config *cfg, FILE *err, const config_origin *o)
         fprintf(err, "socket must not be empty\n");
         bad = 1;
     }
-    if (sc_access_check_config(cfg, err) < 0)
+    sc_access_settings as = sc_config_access(cfg);
+    if (sc_access_check_config(&as, err) < 0)
         bad = 1;
     return bad ? -EINVAL : 0;
 }
@@ -618,9 +619,15 @@ int sc_config_load(sc_config *cfg, int argc, char **argv, sc_command *cmd, FILE 
     if (go && validate_at(cfg, err, origin) < 0)
         bad = 1;
     free(origin);
-    if (!bad && *cmd != SC_CMD_EXIT_OK && sc_credentials_load(cfg, err) < 0)
+    if (!bad && *cmd != SC_CMD_EXIT_OK && sc_credentials_load(cfg->redis_password_file, &cfg->redis_password, err) < 0)
         bad = 1;
     return bad ? -EINVAL : 0;
+}
+
+sc_access_settings sc_config_access(const sc_config *cfg)
+{
+    return (sc_access_settings){cfg->allow_uids, cfg->allow_gids,       cfg->socket_user,
+                                cfg->socket_group, cfg->socket_group_set, cfg->socket_mode};
 }
 
 /* ---- listen address ------------------------------------------------------------ */

@@ -5,6 +5,7 @@
 #ifndef SC_CONFIG_H
 #define SC_CONFIG_H
 
+#include "access.h"
 #include "log.h"
 
 #include <stdbool.h>
@@ -97,6 +98,9 @@ void sc_config_format(const sc_config *cfg, size_t i, char *out, size_t len);
 void sc_config_copy(sc_config *dst, const sc_config *src, size_t i);
 /* Print every setting as a commented INI file (the reference). */
 void sc_config_print_reference(FILE *out);
+
+/* The settings access.c uses (it reads no sc_config). */
+sc_access_settings sc_config_access(const sc_config *cfg);
 
 /* http_listen's form (http.c listens on it). */
 /* Parse "host:port" or "[v6addr]:port" (port 0: any free port). Returns 0

@@ -54,11 +54,11 @@ static int read_password(const char *path, char **ret, FILE *err)
     return rc;
 }
 
-int sc_credentials_load(sc_config *cfg, FILE *err)
+int sc_credentials_load(const char *password_file, char **password, FILE *err)
 {
-    sc_credentials_wipe(&cfg->redis_password);
-    if (cfg->redis_password_file && cfg->redis_password_file[0])
-        return read_password(cfg->redis_password_file, &cfg->redis_password, err);
+    sc_credentials_wipe(password);
+    if (password_file && password_file[0])
+        return read_password(password_file, password, err);
     const char *dir = getenv("CREDENTIALS_DIRECTORY");
     if (!dir || !dir[0])
         return 0;
@@ -67,15 +67,15 @@ int sc_credentials_load(sc_config *cfg, FILE *err)
     struct stat st;
     if (stat(path, &st) < 0)
         return 0; /* systemd passed other credentials, not this one */
-    return read_password(path, &cfg->redis_password, err);
+    return read_password(path, password, err);
 }
 
-void sc_credentials_apply(const sc_config *cfg, sc_redis_url *u)
+void sc_credentials_apply(const char *password, sc_redis_url *u)
 {
-    if (!cfg->redis_password)
+    if (!password)
         return;
     sc_credentials_wipe(&u->password);
-    u->password = sc_xstrdup(cfg->redis_password);
+    u->password = sc_xstrdup(password);
 }
 
 /* The password part of a redis:// URL, read as sc_redis_url_parse reads it:

@@ -5,8 +5,6 @@
 #ifndef SC_CREDENTIALS_H
 #define SC_CREDENTIALS_H
 
-#include "config.h"
-
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -17,10 +15,10 @@ struct sc_redis_url;
  * cfg->redis_password (owned by cfg; sc_config_free wipes it). No file
  * configured and none passed by systemd: 0 and nothing set. A configured
  * file that cannot be read, or is empty: -EINVAL with the reason on err. */
-int sc_credentials_load(sc_config *cfg, FILE *err);
+int sc_credentials_load(const char *password_file, char **password, FILE *err);
 
 /* Put cfg's password (if any) into u, replacing one parsed from the URL. */
-void sc_credentials_apply(const sc_config *cfg, struct sc_redis_url *u);
+void sc_credentials_apply(const char *password, struct sc_redis_url *u);
 
 /* Overwrite, in place, the password of every --redis-url value in argv with
  * '*', so that ps and /proc/PID/cmdline no longer show it. Returns true if

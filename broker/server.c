@@ -254,7 +254,8 @@ static int open_listener(sc_server *s)
     mode_t old = umask(0777);
     r = bind(fd, (struct sockaddr *)&a, sizeof(a));
     umask(old);
-    if (r == 0 && sc_access_own_socket(path, s->cfg) < 0) {
+    sc_access_settings own = sc_config_access(s->cfg);
+    if (r == 0 && sc_access_own_socket(path, &own) < 0) {
         unlink(path);
         close(fd);
         return -EACCES;
@@ -694,7 +695,8 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
     s->sigterm.data = s->sigint.data = s;
     ev_signal_start(loop, &s->sigterm);
     ev_signal_start(loop, &s->sigint);
-    int r = sc_access_init(&s->access, cfg);
+    sc_access_settings as = sc_config_access(cfg);
+    int r = sc_access_init(&s->access, &as);
     if (r < 0)
         return r;
     r = setup_fd_limit(s);

@@ -1051,7 +1051,7 @@ static void guard_password_file(void **state)
     cfg.redis_password_file = sc_xstrdup(path);
     capture c;
     capture_open(&c);
-    assert_int_equal(sc_credentials_load(&cfg, c.f), 0);
+    assert_int_equal(sc_credentials_load(cfg.redis_password_file, &cfg.redis_password, c.f), 0);
     assert_string_equal(cfg.redis_password, "pa ss:w@rd"); /* newline is not part of it */
     capture_close(&c);
     capture_free(&c);
@@ -1064,7 +1064,7 @@ static void guard_password_file(void **state)
     free(cfg.redis_password_file);
     cfg.redis_password_file = sc_xstrdup(path);
     capture_open(&c);
-    assert_int_equal(sc_credentials_load(&cfg, c.f), -EINVAL);
+    assert_int_equal(sc_credentials_load(cfg.redis_password_file, &cfg.redis_password, c.f), -EINVAL);
     assert_non_null(strstr(capture_close(&c), "is empty"));
     capture_free(&c);
     sc_config_free(&cfg);
