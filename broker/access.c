@@ -1,6 +1,7 @@
 /* access: socket ownership and the peer allow-list. Lists are "a,b,c" of
  * numbers or names, resolved once at startup (getpwnam/getgrnam), so the
- * accept path is a short array scan with no NSS lookups. */
+ * accept path is a short array scan with no NSS lookups. See access.h for
+ * what it owns and may not touch. */
 #include "access.h"
 #include "log.h"
 #include "util.h"

@@ -2,7 +2,12 @@
  * mode (when the daemon creates the file itself; a socket passed in by
  * systemd keeps SocketUser/SocketGroup/SocketMode), and an optional
  * allow-list of peer uids and gids checked with SO_PEERCRED (and
- * SO_PEERGROUPS) when a connection is accepted. */
+ * SO_PEERGROUPS) when a connection is accepted.
+ *
+ * It owns the resolved lists (sc_access) and nothing else. It reads no
+ * sc_config (the config hands it sc_access_settings) and includes nothing
+ * of the daemon but log and util: accepting, refusing and closing a
+ * connection are the server's. */
 #ifndef SC_ACCESS_H
 #define SC_ACCESS_H
 

@@ -1,6 +1,7 @@
 /* bounds: one pass over the fields of a frame that carry names, payloads or
  * data, against the configured bounds. Costs O(fields of the frame); the
- * rooms-per-socket check looks up each room once. */
+ * rooms-per-socket check looks up each room once. See bounds.h for what it
+ * may not touch. */
 #include "bounds.h"
 #include "state.h"
 #include "stats.h"

@@ -24,7 +24,14 @@
  * sockets it knows, a server-side script the others), an outbox of
  * at most outbox_max_bytes while Redis is away (volatile first to go), a
  * canary through our own subscription, and a Gap notice to every app after
- * any interruption of the subscription. */
+ * any interruption of the subscription.
+ *
+ * This header is all the rest of the daemon sees of the cluster: its state
+ * (struct sc_cluster) and what each part may touch are in cluster_int.h,
+ * which only cluster*.c include. The server (lifecycle, the room hook),
+ * dispatch (app frames) and exposition (gauges) call it; it calls only
+ * modules below it (deliver, request and conn; the registry, which it only
+ * reads; redis and dircache), never dispatch, the server or http. */
 #ifndef SC_CLUSTER_H
 #define SC_CLUSTER_H
 
@@ -85,10 +92,6 @@ int sc_cluster_server_emit(sc_cluster *c, struct sc_conn *from, uint64_t frame_i
 /* A request that waits for every node live now (by id), this one included. */
 struct sc_request *sc_cluster_request(sc_cluster *c, int kind, struct sc_conn *from,
                                       uint64_t frame_id);
-/* An app's Ack for a ServerMessage or Deliver forwarded by this node. */
-void sc_cluster_ack(sc_cluster *c, struct sc_conn *from, const Sidecast__V1__Ack *a);
-/* An app connection is closing: forget it in pending requests. */
-void sc_cluster_conn_closed(sc_cluster *c, struct sc_conn *conn);
 
 /* Answers for request `req_id` of node `origin` (relays, other nodes). */
 void sc_cluster_progress(sc_cluster *c, const char *origin, uint64_t req_id, uint32_t expect,

@@ -4,7 +4,7 @@
  * itself is dircache.c) and the Stale notices that keep it honest. Requests
  * and acks are in request.c; the cluster carries them between nodes.
  *
- * The cluster is seven files that share cluster_int.h (which lists them).
+ * The cluster is nine files that share cluster_int.h (which lists them).
  * This one is its core: the lifecycle (sc_cluster_new, _start, _leave,
  * _free), the two Redis connections' state, the room subscriptions and the
  * subscriber's replies, the heartbeat (its answer refreshes the live list

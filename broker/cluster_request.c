@@ -2,7 +2,7 @@
  * (sc_cluster_request and the fetch, apply and server emit entry points),
  * which waits for the live nodes that can answer it; answering another
  * node's (sc_cl_handle_request: fetch answers written at wire level in
- * chunks, applies and server emits through dispatch.c); and reading the
+ * chunks, applies and server emits through deliver.c); and reading the
  * decoded answers (sc_cl_handle_response; fetch answers mostly take
  * cluster_receive.c's wire-level path). A request's own state, its timeout
  * and its final answer to the app are request.c's.

@@ -1,5 +1,6 @@
 /* config: the option table drives the INI reader, the flag parser, --help and
- * the reference file, so a setting is declared exactly once. */
+ * the reference file, so a setting is declared exactly once. See config.h
+ * for what it owns and may not touch. */
 #include "config.h"
 #include "access.h"
 #include "credentials.h"
@@ -619,7 +620,8 @@ int sc_config_load(sc_config *cfg, int argc, char **argv, sc_command *cmd, FILE 
     if (go && validate_at(cfg, err, origin) < 0)
         bad = 1;
     free(origin);
-    if (!bad && *cmd != SC_CMD_EXIT_OK && sc_credentials_load(cfg->redis_password_file, &cfg->redis_password, err) < 0)
+    if (!bad && *cmd != SC_CMD_EXIT_OK &&
+        sc_credentials_load(cfg->redis_password_file, &cfg->redis_password, err) < 0)
         bad = 1;
     return bad ? -EINVAL : 0;
 }

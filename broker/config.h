@@ -1,7 +1,14 @@
 /* config: every setting in one table (name, type, default, range, help), read
  * from an INI file (libinih) and then from command-line flags, which win.
  * `[section] key` in the file is the same setting as `section_key`, and as the
- * flag `--section-key`. Errors name the file and line, or the flag. */
+ * flag `--section-key`. Errors name the file and line, or the flag.
+ *
+ * It owns sc_config and the option table, and applies nothing: each module
+ * reads its settings when it uses them, and reload.c copies those that may
+ * change at run time. Besides core/ (log, util) it calls only access,
+ * credentials and redis's URL parser, so a value is checked (the password
+ * read) by the code that uses it; it may not start anything: no listener,
+ * connection or Redis. */
 #ifndef SC_CONFIG_H
 #define SC_CONFIG_H
 

@@ -20,7 +20,12 @@
  *     holding the most buffer memory (disconnects_client_memory).
  *
  * A connection is never freed inside its own callbacks: sc_conn_close marks
- * it and the server frees it from its prepare watcher. */
+ * it and the server frees it from its prepare watcher.
+ *
+ * It owns each connection's buffers and the bounds across connections (the
+ * client memory total, the FIFO of unfinished frames). It reaches the
+ * modules above it only through the sc_conn_host it is given (below; see
+ * conn.c). */
 #ifndef SC_CONN_H
 #define SC_CONN_H
 

@@ -1,6 +1,7 @@
 /* credentials: reading the Redis password from a file, and scrubbing it
  * from argv. The password is zeroed before it is freed, so a core dump
- * taken after shutdown does not hold it either. */
+ * taken after shutdown does not hold it either. See credentials.h for what
+ * it may not touch. */
 #include "credentials.h"
 #include "redis.h"
 #include "util.h"

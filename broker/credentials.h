@@ -1,7 +1,12 @@
 /* credentials: the Redis password kept out of command lines, logs and
  * replies. It comes from redis_password_file, or from systemd's
  * LoadCredential= ($CREDENTIALS_DIRECTORY/redis-password), or - still
- * accepted, with a warning when given as a flag - from redis_url. */
+ * accepted, with a warning when given as a flag - from redis_url.
+ *
+ * It owns the password's handling: reading it, wiping it, scrubbing it from
+ * argv. It reads no sc_config (the config hands it the file name and keeps
+ * the result), knows Redis only as the sc_redis_url it fills in (redis.h),
+ * connects to nothing and logs nothing: its errors go to the FILE given. */
 #ifndef SC_CREDENTIALS_H
 #define SC_CREDENTIALS_H
 

@@ -18,7 +18,12 @@
  *
  * Node records are shared by the entries that point at them and may be held
  * by callers (a pending publish) across loop iterations; they are freed when
- * the last holder lets go. Single-threaded, like the rest of the daemon. */
+ * the last holder lets go. Single-threaded, like the rest of the daemon.
+ *
+ * It owns the entries and the node records, and only those: it includes
+ * nothing of the cluster, sends nothing and never calls the cluster parts
+ * that use it (cluster_emit.c fills and reads it; cluster_emit.c,
+ * cluster_liveness.c and cluster_receive.c tell it what went stale). */
 #ifndef SC_DIRCACHE_H
 #define SC_DIRCACHE_H
 

@@ -2,7 +2,7 @@
  * and answers. Refusals of a valid frame (duplicate id, unknown socket, an id
  * that is not UTF-8) keep the connection; protocol violations close it after
  * an Error frame. Strings from the frame reach messages and logs through
- * SC_ESC only. */
+ * SC_ESC only. See dispatch.h for what it may not touch. */
 #include "dispatch.h"
 #include "bounds.h"
 #include "cluster.h"

@@ -1,5 +1,11 @@
 /* dispatch: the local protocol's request handlers, one per message type, in
- * a table indexed by the Frame's message case. */
+ * a table indexed by the Frame's message case.
+ *
+ * Only the server calls it: through each connection's sc_conn_host (frame)
+ * and when a connection's sockets are unregistered. It changes the registry
+ * and the session data, and starts cluster work through cluster.h alone; it
+ * may not call up into the server (it includes state.h, not server.h), http
+ * or exposition. */
 #ifndef SC_DISPATCH_H
 #define SC_DISPATCH_H
 

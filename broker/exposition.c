@@ -3,7 +3,8 @@
  * server's and the cluster's gauges read at scrape time, and the process
  * metrics. The one module that reads across the daemon's state for
  * metrics: it sits above server and cluster (http.c calls it), and nothing
- * below includes it.
+ * below includes it. It only reads: the server comes in const, and it
+ * changes no counter and nothing of the server, the cluster or the apps.
  *
  * One HELP and one TYPE line per family, then its samples; label values
  * escaped; histograms as cumulative _bucket{le=...} series ending in +Inf,

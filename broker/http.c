@@ -1,4 +1,5 @@
-/* http: listener, connections and router of the operations endpoint.
+/* http: listener, connections and router of the operations endpoint. See
+ * http.h for what it owns and may not touch.
  *
  * A connection reads into a buffer of http_max_request_bytes and, after each
  * read, runs the whole buffer through sc_http_respond (libhttp-parser plus
@@ -15,7 +16,6 @@
  * one. The walk to it passes only connections being answered (writing or
  * lingering), which their timers end. */
 #include "http.h"
-#include "cluster.h"
 #include "config.h"
 #include "log.h"
 #include "exposition.h"

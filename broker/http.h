@@ -10,7 +10,12 @@
  * oldest one that has not sent a whole request yet (http_evicted), so slow
  * or idle peers cannot make /healthz unanswerable; only when every open one
  * is already being answered is the new one refused with 503. Every refusal
- * is counted (stats.h http_*) and logged rate-limited. */
+ * is counted (stats.h http_*) and logged rate-limited.
+ *
+ * It owns its listener and connections (sc_http). It reads the server only
+ * to answer: the loop, the settings, readiness (sc_server_ready) and the
+ * exposition. It changes nothing of the server, the cluster or the app
+ * connections, and nothing below it calls it (main.c starts and frees it). */
 #ifndef SC_HTTP_H
 #define SC_HTTP_H
 

@@ -1,5 +1,11 @@
 /* sidecastd: parse the configuration, then run the server (with its HTTP
- * endpoint, systemd notifications and SIGHUP reloads) until a signal. */
+ * endpoint, systemd notifications and SIGHUP reloads) until a signal.
+ *
+ * It owns the process: the event loop, the configuration, the copy of argv
+ * that SIGHUP re-reads, and the wiring of notify's status callback to the
+ * server. It calls only the entry points of config, credentials, log,
+ * server, http, notify and reload: the cluster and the app connections are
+ * the server's to start and stop. */
 #include "config.h"
 #include "credentials.h"
 #include "http.h"

@@ -2,7 +2,11 @@
  * sd_notify (READY, STATUS, RELOADING, STOPPING, WATCHDOG), socket
  * activation (sd_listen_fds) and logging to the journal. Outside systemd
  * (no NOTIFY_SOCKET, no LISTEN_FDS, stderr not the journal) each of them
- * does nothing and the daemon behaves as before. */
+ * does nothing and the daemon behaves as before.
+ *
+ * It owns the watchdog and STATUS timers and the journal sink. It includes
+ * nothing of the daemon but log and util: the server's STATUS line comes
+ * through the callback main.c gives sc_notify_init. */
 #ifndef SC_NOTIFY_H
 #define SC_NOTIFY_H
 

@@ -1,4 +1,5 @@
-/* redis: connection lifecycle around hiredis' async API.
+/* redis: connection lifecycle around hiredis' async API. See redis.h for
+ * what it owns and may not touch.
  *
  * hiredis frees its context itself after a disconnect callback, so we keep
  * only a pointer that the callbacks clear; forced reconnects go through an

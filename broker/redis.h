@@ -6,7 +6,12 @@
  * hiredis 0.14 has no timeouts of its own.
  *
  * The owner is told of every up/down transition. Commands may only be sent
- * while up; the owner queues what it must keep (see cluster_send.c's outbox). */
+ * while up; the owner queues what it must keep (see cluster_send.c's outbox).
+ *
+ * It owns one connection: its hiredis context, timers and backoff. It knows
+ * nothing of the cluster or of what it carries: it reads no sc_config (the
+ * owner passes sc_redis_opts) and reaches its owner (cluster_core.c) only
+ * through the callbacks it is given (sc_redis_new's, and each command's). */
 #ifndef SC_REDIS_H
 #define SC_REDIS_H
 

@@ -2,7 +2,7 @@
  * events like any other callback) and the list of settings that may change
  * at run time: those the daemon reads each time it uses them. Socket paths,
  * addresses, Redis and cluster timings are bound at startup and need a
- * restart. */
+ * restart. See reload.h for what it may not touch. */
 #include "reload.h"
 #include "log.h"
 #include "notify.h"

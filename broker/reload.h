@@ -1,6 +1,11 @@
 /* reload: SIGHUP re-reads the configuration (the --config file, then the
  * same flags, which still win) and applies the settings that can change
- * while running. A bad file keeps the running configuration. */
+ * while running. A bad file keeps the running configuration.
+ *
+ * It owns the SIGHUP watcher and the list of reloadable settings. It calls
+ * only config, notify and log, changes only the live sc_config (and the log
+ * level), and reads nothing of the server but its loop: the modules see a
+ * new value the next time they read it. */
 #ifndef SC_RELOAD_H
 #define SC_RELOAD_H
 

@@ -1,5 +1,5 @@
 /* request: tables of pending requests and relays, keyed by id, each with a
- * timer so nothing waits forever. */
+ * timer so nothing waits forever. See request.h for what it may not touch. */
 #include "request.h"
 #include "conn.h"
 #include "log.h"

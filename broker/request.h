@@ -8,7 +8,12 @@
  *
  * A relay exists on every node that forwarded a ServerMessage or a Deliver
  * with ack_id to its app connections: it collects their Acks and passes them
- * to the request, locally or through the cluster, until every app is done. */
+ * to the request, locally or through the cluster, until every app is done.
+ *
+ * It owns the tables of requests and relays in struct sc_server and their
+ * timers. It sits below the cluster and includes nothing of it: it reaches
+ * it only through sc_server.request_hooks (state.h), which the cluster sets,
+ * and the apps only through conn.c. */
 #ifndef SC_REQUEST_H
 #define SC_REQUEST_H
 

@@ -1,5 +1,6 @@
 /* router: one pass per emit; owners and excluded sockets are marked with the
- * pass number so de-duplication costs no allocation and no clearing. */
+ * pass number so de-duplication costs no allocation and no clearing. See
+ * router.h for what it may not touch. */
 #include "router.h"
 #include "util.h"
 

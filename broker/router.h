@@ -4,7 +4,12 @@
  *
  * Each owner reached gets one selector to evaluate against its own sockets:
  * the emit's rooms/all/except lists unchanged, and only those of the emit's
- * socket ids that it owns and that the except rules do not exclude. */
+ * socket ids that it owns and that the except rules do not exclude.
+ *
+ * It reads the registry and marks owners and sockets with its pass number,
+ * but never changes who is where, and sends nothing: each owner reached
+ * goes to the caller's callback (deliver.c's). Its only state is the list
+ * of owners reached in the current pass. */
 #ifndef SC_ROUTER_H
 #define SC_ROUTER_H
 

@@ -10,7 +10,12 @@
  * connections, Redis and a spare are counted. App connections never take
  * the fds kept for those. Running out anyway (the limit lowered at run time,
  * ENFILE) never spins: a reserve fd is given up to tell each waiting client
- * why (Error{LIMIT}) and close it, then accepting pauses for a backoff. */
+ * why (Error{LIMIT}) and close it, then accepting pauses for a backoff.
+ *
+ * It may not call up into http, exposition or main: they read it through
+ * sc_server_ready, sc_server_status_line and a const sc_server. It handles
+ * no frame itself (dispatch.c gets each through the sc_conn_host) and knows
+ * the cluster only through cluster.h. */
 #include "server.h"
 #include "cluster.h"
 #include "dispatch.h"

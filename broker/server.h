@@ -1,5 +1,10 @@
 /* server: the listening socket, the list of app connections, the event loop
- * and the daemon's lifecycle (start, SIGTERM/SIGINT drain, exit). */
+ * and the daemon's lifecycle (start, SIGTERM/SIGINT drain, exit).
+ *
+ * It owns struct sc_server (state.h) from sc_server_init to
+ * sc_server_cleanup, and what it starts and frees with it: the registry,
+ * the app connections, the cluster, requests and session data (the HTTP
+ * endpoint is main.c's). What it may not touch: see server.c. */
 #ifndef SC_SERVER_H
 #define SC_SERVER_H
 
@@ -24,8 +29,6 @@ int sc_server_run(sc_server *s);
 void sc_server_shutdown(sc_server *s);
 /* Free everything; also after a failed init. */
 void sc_server_cleanup(sc_server *s);
-
-/* For conn.c: put c on the flush list / the free list. */
 
 /* The bound on app connections in force: max_connections, or less when the
  * fd limit cannot serve that many (clamped at startup, logged). */

@@ -1,5 +1,5 @@
 /* session: a small map per session with an expiry timer (libev's timer heap
- * keeps each O(log n)). */
+ * keeps each O(log n)). See session.h for what it may not touch. */
 #include "session.h"
 #include "log.h"
 #include "registry.h"

@@ -1,7 +1,12 @@
 /* session: per-session key/value data for standalone mode (in cluster mode
  * it lives in Redis, see cluster_directory.c). Bounded by session_data_max_keys and
  * session_data_max_bytes per session; kept while a socket with the session
- * id is registered, and for session_grace_ms after the last one goes. */
+ * id is registered, and for session_grace_ms after the last one goes.
+ *
+ * It owns that map (sc_server.session_data) and its expiry timers. It reads
+ * the registry (does a socket still hold the session?), never changes it,
+ * and knows nothing of the cluster: in cluster mode dispatch.c asks the
+ * cluster instead, and the map stays empty. */
 #ifndef SC_SESSION_H
 #define SC_SESSION_H
 

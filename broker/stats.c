@@ -1,4 +1,5 @@
-/* stats: counter storage and iteration. */
+/* stats: counter storage and iteration. See stats.h for what it owns and
+ * may not touch. */
 #include "stats.h"
 
 sc_stats sc_stat;

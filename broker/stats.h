@@ -1,7 +1,11 @@
 /* stats: the daemon's counters, in one table so that `stats` replies list
  * every one with its help text, and /metrics exports each exactly once (on
- * its own, or as a label of a family: see metrics.c). Counters only go up;
- * gauges are computed when read. */
+ * its own, or as a label of a family: see exposition.c). Counters only go up;
+ * gauges are computed when read.
+ *
+ * It owns the counters (sc_stat) and nothing else, and includes nothing of
+ * the daemon, so every layer can count here; their text is dispatch.c's
+ * (`stats`) and exposition.c's (/metrics). */
 #ifndef SC_STATS_H
 #define SC_STATS_H
 

@@ -1,4 +1,5 @@
-/* buf: contiguous buffer; appends at the end, consumes from the front. */
+/* buf: contiguous buffer; appends at the end, consumes from the front. See
+ * buf.h for what it may not touch. */
 #include "buf.h"
 #include "util.h"
 

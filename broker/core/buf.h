@@ -1,6 +1,9 @@
 /* buf: a growable byte buffer with a read offset, used for connection input
  * and output. Callers enforce their own bounds (see conn.c); buf only grows
- * when asked to. */
+ * when asked to.
+ *
+ * It owns its bytes and nothing else: it does no I/O, knows nothing of
+ * connections, and includes nothing but util. */
 #ifndef SC_BUF_H
 #define SC_BUF_H
 

@@ -1,6 +1,7 @@
 /* log: one line per event on stderr: "LEVEL message", or to the sink. Timestamps are left to
  * the collector (journald, docker) unless stderr is a terminal. Strings from outside are
- * escaped (sc_log_escape) before they reach a line, the same for both outputs. */
+ * escaped (sc_log_escape) before they reach a line, the same for both outputs. See log.h for
+ * what it may not touch. */
 #include "log.h"
 #include "util.h"
 

@@ -1,5 +1,8 @@
 /* log: leveled logging to stderr or to a sink (journald, see notify.h), with a rate limiter for
- * messages that a misbehaving peer could otherwise trigger in a loop. */
+ * messages that a misbehaving peer could otherwise trigger in a loop.
+ *
+ * It owns the level, the sink pointer and the stderr format. It includes nothing but util and
+ * knows nothing of the journal: the daemon's sink is notify.c's, set with sc_log_set_sink. */
 #ifndef SC_LOG_H
 #define SC_LOG_H
 

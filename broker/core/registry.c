@@ -1,7 +1,7 @@
 /* registry: sockets and rooms with membership kept on both sides, so join,
  * leave and "who is in room R" are all O(1), and per-room counts per owner,
  * so a router finds the connections interested in a room without walking its
- * members. */
+ * members. See registry.h for what it owns and may not touch. */
 #include "registry.h"
 #include "util.h"
 

@@ -9,7 +9,12 @@
  *
  * The registry owns sockets and rooms; an owner is embedded by its user (the
  * connection) and must be emptied with sc_registry_remove_owner before it is
- * freed. Rooms exist while they have members. */
+ * freed. Rooms exist while they have members.
+ *
+ * Like all of core/ it includes nothing of the daemon: it sends nothing and
+ * knows no connection, only owners. It reaches its users only through the
+ * callbacks they give it: the on_room hook (set by sidecastd's server, for
+ * the cluster's room subscriptions) and a selection's sc_select_cb. */
 #ifndef SC_REGISTRY_H
 #define SC_REGISTRY_H
 

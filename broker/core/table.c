@@ -1,7 +1,8 @@
 /* table: linear probing with backward-shift deletion (no tombstones), load
  * factor at most 3/4, shrinking when a table falls below 1/8 full so memory
  * follows the live count. Small sets stay a plain array: scanning 8 pointers
- * is faster than hashing and costs no empty slots. */
+ * is faster than hashing and costs no empty slots. See table.h for what it
+ * owns and may not touch. */
 #include "table.h"
 #include "util.h"
 

@@ -13,7 +13,10 @@
  * None of them own the objects they point to. Iteration is by slot: slots may
  * be NULL in hashed mode; never insert or delete while iterating (copy first).
  * Hash seeds are random per process (sc_hash_init), so ids chosen by a peer
- * cannot force collisions. */
+ * cannot force collisions.
+ *
+ * Each table owns its slot array and nothing else. It includes nothing of
+ * sidecast but util, and calls out only to the key function a map is given. */
 #ifndef SC_TABLE_H
 #define SC_TABLE_H
 

@@ -1,6 +1,6 @@
 /* util: the one place where out-of-memory is handled (by aborting: a sidecar
  * that cannot allocate cannot keep its bounds honest), plus UTF-8 checking,
- * clock and random. */
+ * clock and random. See util.h for what it may not touch. */
 #include "util.h"
 
 #include <errno.h>

@@ -1,5 +1,8 @@
 /* util: allocation wrappers that abort on out-of-memory (the only place the
- * daemon handles OOM), small string helpers and a monotonic clock. */
+ * daemon handles OOM), small string helpers and a monotonic clock.
+ *
+ * It keeps no state and is the bottom of every layer: it includes nothing
+ * of sidecast and calls no other module, so everything may use it. */
 #ifndef SC_UTIL_H
 #define SC_UTIL_H
 

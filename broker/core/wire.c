@@ -1,5 +1,5 @@
 /* wire: length-prefixed protobuf frames, field-level reading and writing,
- * and the unpack arena. */
+ * and the unpack arena. See wire.h for what it may not touch. */
 #include "wire.h"
 #include "util.h"
 

@@ -9,7 +9,12 @@
  * directly, for bytes that pass through the daemon (an emit's body, another
  * node's SocketList) and for messages written in bulk (fetch answers): what
  * it writes is what protobuf-c would pack, and it only accepts what
- * protobuf-c would decode. */
+ * protobuf-c would decode.
+ *
+ * It owns the framing, the field-level codec and the arena, and does no
+ * I/O: it reads and writes buffers (buf.h), and the fds are the caller's
+ * (conn.c, libsidecast). Like all of core/ it includes nothing of the
+ * daemon. */
 #ifndef SC_WIRE_H
 #define SC_WIRE_H
 
