@@ -449,7 +449,6 @@ function summary(all) {
     ['total server CPU per cross-node targeted emit', 'target-flow', 'serverCpu', '<=', 0.45],
     ['sender app CPU per cross-node targeted emit', 'target-flow', 'senderCpu', '<=', 0.3],
     ['fetchSockets calls/s', 'fetch', 'throughput', '>=', 10],
-    ['fetchSockets calls/s, node 2 changing', 'fetch-churn', 'throughput', '>=', 10],
     ['room broadcast client deliveries/s', 'room-flow', 'deliveries', '>=', 1.2],
   ]
     .filter(([, n]) => row(n))
