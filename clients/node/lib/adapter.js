@@ -569,6 +569,17 @@ function decodeDataLazy(list, n) {
 
 /* ---- hub: one client, many namespaces -------------------------------------------- */
 
+const UNREADABLE_LOG_MS = 10000;
+
+/** A selector in a log line: its rooms and socket ids, cut short. */
+function describeTo(to) {
+  if (!to) return 'everyone';
+  const names = [].concat((to.rooms || []).map((r) => `room "${r}"`), (to.socketIds || []).map((s) => `socket ${s}`));
+  if (to.all) names.unshift('everyone');
+  const s = names.slice(0, 3).join(', ') + (names.length > 3 ? `, ... (${names.length})` : '');
+  return s.length > 200 ? s.slice(0, 200) + '...' : s || 'nobody';
+}
+
 class Hub {
   constructor(opts) {
     this.opts = opts;
@@ -632,9 +643,32 @@ class Hub {
     return this.adapters.size === 1 ? this.adapters.values().next().value : undefined;
   }
 
+  /**
+   * A message this app cannot use: counted (sidecast_app_unreadable_total)
+   * and logged, at most once every UNREADABLE_LOG_MS with the count since,
+   * never dropped without a word.
+   */
+  _unreadable(reason, what) {
+    const c = this.client.counters;
+    if (reason === 'payload') c.unreadablePayload++;
+    else c.unknownNamespace++;
+    this._unread = (this._unread || 0) + 1;
+    const now = Date.now();
+    if (this._unreadAt && now - this._unreadAt < UNREADABLE_LOG_MS) return;
+    this._unreadAt = now;
+    this.client.logger.warn(
+      `sidecast: ${this._unread} message(s) from sidecastd this app could not use since the last report; ` +
+        `last: ${what} (counted in sidecast_app_unreadable_total)`,
+    );
+    this._unread = 0;
+  }
+
   onDeliver(d, ackId) {
-    const a = d.payload.length && d.payload[0] === KIND_BROADCAST ? this.adapterOf(d.to) : undefined;
+    const readable = d.payload.length && d.payload[0] === KIND_BROADCAST;
+    const a = readable ? this.adapterOf(d.to) : undefined;
     if (!a) {
+      if (readable) this._unreadable('namespace', `an emit to ${describeTo(d.to)} of no namespace this app serves`);
+      else this._unreadable('payload', `an emit to ${describeTo(d.to)} whose ${d.payload.length}-byte payload is not in the socket.io mapping (kind ${d.payload.length ? d.payload[0] : 'none'})`);
       if (ackId) this.client.ack(ackId, { done: true });
       return true;
     }
@@ -645,6 +679,7 @@ class Hub {
   onApply(ap) {
     const a = this.adapterOf(ap.filter);
     if (a) a._onApply(ap);
+    else this._unreadable('namespace', `an apply to ${describeTo(ap.filter)} of no namespace this app serves`);
     return true;
   }
 
@@ -655,6 +690,7 @@ class Hub {
       return;
     }
     if (p.length < 3 || p[0] !== KIND_SERVER_EMIT) {
+      this._unreadable('payload', `a server message from node ${m.originNode || '?'} not in the socket.io mapping`);
       if (m.ackId) this.client.ack(m.ackId, { done: true });
       return;
     }

@@ -258,7 +258,7 @@ class SidecastClient extends EventEmitter {
     this.serverProtocolVersion = 0;
     this.minProtocolVersion = 0;
     /** counters of what the client dropped or retried */
-    this.counters = { reconnects: 0, droppedDisconnected: 0, droppedVolatile: 0, droppedSlow: 0, refusedTooLarge: 0, refused: 0, queued: 0 };
+    this.counters = { reconnects: 0, droppedDisconnected: 0, droppedVolatile: 0, droppedSlow: 0, refusedTooLarge: 0, refused: 0, queued: 0, unreadablePayload: 0, unknownNamespace: 0 };
     this.mirror = new Mirror();
     this._providers = new Set();
     this._sock = null;

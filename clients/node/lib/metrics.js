@@ -35,6 +35,8 @@ function snapshot(io) {
     refusedTooLarge: 0,
     refused: 0,
     queued: 0,
+    unreadablePayload: 0,
+    unknownNamespace: 0,
   };
   let waiting = 0;
   let connected = 0;
@@ -68,6 +70,18 @@ const APP_FAMILIES = [
     help: 'Fire-and-forget frames sidecastd answered with an error (e.g. a duplicate socket id).',
     labelNames: [],
     samples: (s) => [[null, s.counters.refused]],
+  },
+  {
+    name: 'sidecast_app_unreadable_total',
+    type: 'counter',
+    help:
+      'Messages from sidecastd the adapter could not use, by reason: payload (not in the socket.io mapping, ' +
+      'e.g. raw bytes from another client or sidecastctl), namespace (for a namespace this app does not serve).',
+    labelNames: ['reason'],
+    samples: (s) => [
+      [{ reason: 'payload' }, s.counters.unreadablePayload],
+      [{ reason: 'namespace' }, s.counters.unknownNamespace],
+    ],
   },
   {
     name: 'sidecast_app_reconnects_total',

@@ -268,6 +268,37 @@ test('item 4: keepFetches: false asks every node in full', T, async () => {
   }
 });
 
+test('issue 18 item 1: a payload outside the socket.io mapping is counted and logged, never dropped silently', T, async () => {
+  const { a, b } = nodes;
+  const ca = await client(a);
+  await h.waitFor(async () => (await b.srv.io.fetchSockets()).some((s) => s.id === ca.id), 10000, 'socket registered');
+  const counters = a.srv.io.of('/').adapter.client.counters;
+  const before = { payload: counters.unreadablePayload, namespace: counters.unknownNamespace };
+  const logsBefore = a.logs.length;
+  let got = 0;
+  ca.onAny(() => got++);
+  // raw bytes to the socket's own room, from another process on node b (through Redis)
+  const raw = new SidecastClient({ path: b.d.sock, name: 'raw-emitter', logger: false });
+  try {
+    await raw.ready();
+    raw.broadcast({ socketIds: [ca.id] }, Buffer.from('hello'));
+    raw.broadcast({ rooms: ['/'] }, Buffer.from([9, 9, 9]));
+    await raw.ping();
+    await h.exactly(() => counters.unreadablePayload - before.payload, 2, 'two unreadable payloads counted');
+  } finally {
+    raw.close();
+  }
+  assert.equal(counters.unknownNamespace, before.namespace);
+  assert.equal(got, 0, 'nothing reached the socket.io client');
+  // logged once (then at most every 10 s), naming what arrived
+  const lines = a.logs.slice(logsBefore).filter(([, m]) => /could not use/.test(m));
+  assert.equal(lines.length, 1, JSON.stringify(a.logs.slice(logsBefore)));
+  assert.match(lines[0][1], /not in the socket\.io mapping/);
+  // exported for Prometheus
+  const text = await require('..').metrics(a.srv.io);
+  assert.match(text, new RegExp(`sidecast_app_unreadable_total\\{reason="payload"\\} ${counters.unreadablePayload}`));
+});
+
 test('item 6: an unreachable sidecastd is logged once, emitted with its errno and a hint; timeouts carry the cause', T, async () => {
   const dir = h.tmpdir('sidecast-dropin-');
   const logs = [];

@@ -102,6 +102,8 @@ test(TITLE, T, async (t) => {
     'sidecast_app_dropped_total{reason="too_large"}': 3,
     sidecast_app_refused_total: 0,
     sidecast_app_reconnects_total: 1,
+    'sidecast_app_unreadable_total{reason="payload"}': 0,
+    'sidecast_app_unreadable_total{reason="namespace"}': 0,
     sidecast_app_queued_frames_total: 3,
     sidecast_app_queue_frames: 0,
     sidecast_app_connected: 1,
@@ -125,6 +127,8 @@ test(TITLE, T, async (t) => {
     refusedTooLarge: 3,
     refused: 0,
     queued: 3,
+    unreadablePayload: 0,
+    unknownNamespace: 0,
   });
   for (const f of p.families) assert.match(f, /^sidecast_(app|forward)_/);
   assert.ok(p.families.has('sidecast_forward_requests_total'), 'the forwarder families are included');
