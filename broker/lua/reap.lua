@@ -7,11 +7,15 @@
 -- persistence, a failover to an empty replica or an evicted key all clear
 -- at least one of them. P:ver:<node> holds "<cluster version>:<feature
 -- bits>" (decimal) with the same TTL; a node from before versioning has none.
--- ARGV: prefix, grace, self, info, ttl, ver. Returns id, info, ver (or '')
--- triples, then the number reaped, then flags "<alive><member><marker>" as
--- three 0/1 digits.
+-- A dead node's directory is removed at most `budget` entries per call
+-- (forget_some): a node that held more stays listed (not live) until a
+-- later heartbeat finishes it, and only then counts as reaped.
+-- ARGV: prefix, grace, self, info, ttl, ver, budget (entries per call;
+-- absent: no limit). Returns id, info, ver (or '') triples, then the number
+-- reaped, then flags "<alive><member><marker>" as three 0/1 digits.
 -- @include directory.lua
 local p, grace, self, info, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local budget = tonumber(ARGV[7]) or math.huge
 local flags = (redis.call('EXISTS', p .. ':alive:' .. self) == 1 and '1' or '0') ..
   (redis.call('SISMEMBER', p .. ':nodes', self) == 1 and '1' or '0') ..
   (redis.call('HEXISTS', p .. ':nodesock:' .. self, '') == 1 and '1' or '0')
@@ -25,11 +29,14 @@ for _, n in ipairs(redis.call('SMEMBERS', p .. ':nodes')) do
     live[#live + 1] = n
     live[#live + 1] = v
     live[#live + 1] = redis.call('GET', p .. ':ver:' .. n) or ''
-  else
-    forget(p, n, grace)
-    redis.call('SREM', p .. ':nodes', n)
-    redis.call('DEL', p .. ':ver:' .. n)
-    dead = dead + 1
+  elseif budget > 0 then
+    local gone, used = forget_some(p, n, grace, budget)
+    budget = budget - used
+    if gone then
+      redis.call('SREM', p .. ':nodes', n)
+      redis.call('DEL', p .. ':ver:' .. n)
+      dead = dead + 1
+    end
   end
 end
 live[#live + 1] = tostring(dead)

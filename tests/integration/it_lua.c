@@ -289,6 +289,39 @@ static void test_reap(void **state)
     freeReplyObject(r);
 }
 
+/* A dead node with more entries than one heartbeat's budget: each call
+ * drops at least the budget, the node stays listed (not live, not counted
+ * reaped) until a call finds nothing left. */
+static void test_reap_in_chunks(void **state)
+{
+    lua_world *w = *state;
+    enum { N = 600, BUDGET = 100 }; /* over 128 entries: a real hash table, scanned in parts */
+    for (int i = 0; i < N; i++) {
+        cmd(w, "HSET p:sockets big%d big", i);
+        cmd(w, "HSET p:nodesock:big big%d 0:", i);
+    }
+    cmd(w, "SADD p:nodes big");
+    long long left = N, calls = 0;
+    const char *reaped = "0";
+    while (strcmp(reaped, "1") != 0 && calls < 2 * N) {
+        redisReply *r = eval(w, sc_lua_reap, "p", "0", "me", "2:me", "60000", "1:3", "100", NULL);
+        calls++;
+        reaped = strcmp(str_at(r, r->elements - 2), "1") == 0 ? "1" : "0";
+        freeReplyObject(r);
+        long long now = num(w, "HLEN p:nodesock:big");
+        if (strcmp(reaped, "0") == 0) {
+            assert_true(left - now >= BUDGET); /* at least the budget per call */
+            assert_int_equal(num(w, "SISMEMBER p:nodes big"), 1);
+        }
+        left = now;
+    }
+    assert_string_equal(reaped, "1");
+    assert_true(calls >= 2 && calls <= (N + BUDGET - 1) / BUDGET);
+    assert_int_equal(num(w, "EXISTS p:nodesock:big"), 0);
+    assert_int_equal(num(w, "SISMEMBER p:nodes big"), 0);
+    assert_int_equal(num(w, "HLEN p:sockets"), 0);
+}
+
 /* ---- lookup.lua, session_get.lua, session_set.lua ---------------------------- */
 
 static void test_lookup(void **state)
@@ -353,6 +386,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unregister, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reap_in_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_data, setup, teardown),
     };
