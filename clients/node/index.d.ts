@@ -280,6 +280,30 @@ export class SidecastAdapter extends Adapter {
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
+/** Emits and socket actions of one namespace, narrowed by rooms (as socket.io's BroadcastOperator). */
+export declare class BroadcastOperator {
+  to(room: string | string[]): BroadcastOperator;
+  in(room: string | string[]): BroadcastOperator;
+  except(room: string | string[]): BroadcastOperator;
+  readonly volatile: BroadcastOperator;
+  compress(compress: boolean): BroadcastOperator;
+  /** to every selected client; no acknowledgements (a callback throws) */
+  emit(ev: string, ...args: any[]): true;
+  socketsJoin(rooms: string | string[]): Promise<void>;
+  socketsLeave(rooms: string | string[]): Promise<void>;
+  disconnectSockets(close?: boolean): Promise<void>;
+  /** to every socket.io server's handlers of this namespace */
+  serverSideEmit(ev: string, ...args: any[]): Promise<void>;
+}
+
+/** socket.io emits from a process without a socket.io server (the shape of @socket.io/redis-emitter). */
+export declare class Emitter extends BroadcastOperator {
+  constructor(opts?: ClientOptions & { client?: SidecastClient });
+  readonly client: SidecastClient;
+  of(nsp: string): BroadcastOperator;
+  close(): void;
+}
+
 /** For io.adapter(createAdapter(opts)). */
 export function createAdapter(opts?: AdapterOptions): (nsp: any) => Adapter;
 export { enableForwarding, Forwarder, ForwardOptions, ForwardStats, ForwardFailure } from './lib/forward';

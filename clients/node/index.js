@@ -5,6 +5,7 @@
  *
  *   const { createAdapter, SidecastClient } = require('sidecast');
  *   io.adapter(createAdapter({ path: '/run/sidecast/sidecast.sock' }));
+ *   new Emitter().to('lobby').emit('news', 1);   // from a process without socket.io
  */
 const { SidecastClient, PROTOCOL_VERSION, Feature, CLIENT_FEATURES } = require('./lib/client');
 const { ErrorCode, SidecastError, TimeoutError, DisconnectedError } = require('./lib/errors');
@@ -28,6 +29,9 @@ module.exports = {
   createAdapter: (opts) => adapter().createAdapter(opts),
   get SidecastAdapter() {
     return adapter().SidecastAdapter;
+  },
+  get Emitter() {
+    return require('./lib/emitter').Emitter;
   },
   enableForwarding: (io, opts) => require('./lib/forward').enableForwarding(io, opts),
   metrics: (io) => require('./lib/metrics').metrics(io),

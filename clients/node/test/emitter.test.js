@@ -1,0 +1,150 @@
+'use strict';
+// Issue 18 item 2: the Emitter reaches socket.io clients from a process
+// without a socket.io server, in the shape of @socket.io/redis-emitter. Two
+// nodes (sidecastd + socket.io server each) on one Redis; the emitter has
+// its own connection to node A's sidecastd. Every check counts exactly:
+// one emit, then a barrier (a last emit every client gets, in order after
+// the others), then the counts.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const h = require('./harness');
+const { Emitter } = require('..');
+
+const T = { timeout: 60000 };
+let redis;
+const nodes = {}; // name -> {d, srv}
+const clients = {}; // name -> socket.io-client socket
+const seen = {}; // name -> recorded events
+const serverEmits = []; // [node, args] of server-side emits received
+let emitter;
+
+async function startNode(name) {
+  const d = await new h.Sidecastd({ redisUrl: redis.url, name }).start();
+  const srv = await h.startIo(d.sock);
+  const join = (socket) => {
+    const room = socket.handshake.query.room;
+    if (room) socket.join(room);
+  };
+  srv.io.on('connection', join);
+  srv.io.of('/chat').on('connection', join);
+  srv.io.on('ping-servers', (...args) => serverEmits.push([name, args]));
+  return { d, srv };
+}
+
+async function client(name, node, room, nsp = '') {
+  const c = await h.connect(nodes[node].srv.url + nsp, { query: room ? { room } : {} });
+  clients[name] = c;
+  seen[name] = h.recorder(c);
+  return c;
+}
+
+/** Every client has the barrier emit `n` (sent last): all before it arrived. */
+async function barrier(n) {
+  emitter.emit('barrier', n);
+  emitter.of('/chat').emit('barrier', n);
+  for (const [name, s] of Object.entries(seen))
+    await h.waitFor(() => s.some((e) => e[0] === 'barrier' && e[1] === n), 10000, `${name} got barrier ${n}`);
+}
+
+function got(name, ev) {
+  return seen[name].filter((e) => e[0] === ev);
+}
+
+before(async () => {
+  redis = await h.startRedis();
+  nodes.a = await startNode('a-node');
+  nodes.b = await startNode('b-node');
+  for (const n of Object.values(nodes))
+    await h.waitFor(async () => (await n.srv.client.nodes()).length === 2, 15000, 'two nodes');
+  await client('a1', 'a', 'r1');
+  await client('b1', 'b', 'r1');
+  await client('b2', 'b', 'r2');
+  await client('chat', 'a', 'r1', '/chat');
+  const member = (node, key, size) => [nodes[node].srv.client, size];
+  await h.roomReady(redis.port, '/,r1', [member('a', '/,r1', 1), member('b', '/,r1', 1)]);
+  await h.roomReady(redis.port, '/,r2', [member('a', '/,r2', 0), member('b', '/,r2', 1)]);
+  await h.roomReady(redis.port, '/', [member('a', '/', 1), member('b', '/', 2)]);
+  await h.roomReady(redis.port, '/chat', [member('a', '/chat', 1), member('b', '/chat', 0)]);
+  emitter = new Emitter({ path: nodes.a.d.sock, logger: false });
+  await emitter.client.ready();
+});
+
+after(async () => {
+  if (emitter) emitter.close();
+  for (const c of Object.values(clients)) c.close();
+  for (const n of Object.values(nodes)) {
+    await n.srv.close();
+    await n.d.stop();
+  }
+  if (redis) await redis.stop();
+});
+
+test('to(room).emit reaches the room on both nodes once, with its arguments; nobody else', T, async () => {
+  emitter.to('r1').emit('news', 1, 'two', { three: [3] });
+  await barrier(1);
+  for (const name of ['a1', 'b1']) assert.deepEqual(got(name, 'news'), [['news', 1, 'two', { three: [3] }]], name);
+  assert.deepEqual(got('b2', 'news'), []);
+  assert.deepEqual(got('chat', 'news'), [], 'another namespace');
+});
+
+test('emit to everyone, except a room, to a socket id, and to a namespace', T, async () => {
+  emitter.emit('all', 'x');
+  emitter.except('r1').emit('not-r1');
+  emitter.to(clients.b2.id).emit('direct', 42);
+  emitter.of('/chat').emit('chat-only', true);
+  emitter.of('chat').to('r1').emit('chat-room');
+  await barrier(2);
+  for (const name of ['a1', 'b1', 'b2']) assert.equal(got(name, 'all').length, 1, name);
+  assert.deepEqual(
+    ['a1', 'b1', 'b2'].map((n) => got(n, 'not-r1').length),
+    [0, 0, 1],
+  );
+  assert.deepEqual(got('b2', 'direct'), [['direct', 42]]);
+  assert.equal(got('a1', 'direct').length + got('b1', 'direct').length, 0);
+  assert.deepEqual(got('chat', 'chat-only'), [['chat-only', true]]);
+  assert.equal(got('chat', 'chat-room').length, 1);
+  assert.equal(got('chat', 'all').length, 0);
+  assert.equal(got('a1', 'chat-only').length, 0);
+});
+
+test('binary arguments arrive as binary; volatile and compress are accepted', T, async () => {
+  emitter.to('r2').emit('bin', Buffer.from([1, 2, 3]), { nested: Buffer.from('hi') });
+  emitter.compress(false).to('r2').emit('plain', 'p');
+  await barrier(3);
+  const [[, b, o]] = got('b2', 'bin');
+  assert.deepEqual(Buffer.from(b), Buffer.from([1, 2, 3]));
+  assert.equal(Buffer.from(o.nested).toString(), 'hi');
+  assert.deepEqual(got('b2', 'plain'), [['plain', 'p']]);
+  // volatile: socket.io drops it if the client's transport is busy at that
+  // moment, so at most once (never twice), whatever else is in flight
+  emitter.volatile.to('r2').emit('light', 'v');
+  await barrier(33);
+  assert.ok(got('b2', 'light').length <= 1);
+  assert.deepEqual(got('b2', 'light').slice(0, 1).flat(), got('b2', 'light').length ? ['light', 'v'] : []);
+});
+
+test('socketsJoin, socketsLeave and disconnectSockets act on every node', T, async () => {
+  await emitter.in('r1').socketsJoin('joined');
+  await h.roomReady(redis.port, '/,joined', [[nodes.a.srv.client, 1], [nodes.b.srv.client, 1]]);
+  emitter.to('joined').emit('via-join');
+  await barrier(4);
+  assert.deepEqual(['a1', 'b1', 'b2'].map((n) => got(n, 'via-join').length), [1, 1, 0]);
+  await emitter.in('joined').socketsLeave('joined');
+  await h.roomReady(redis.port, '/,joined', [[nodes.a.srv.client, 0], [nodes.b.srv.client, 0]]);
+  const gone = h.next(clients.b2, 'disconnect');
+  await emitter.to(clients.b2.id).disconnectSockets();
+  const [reason] = await gone;
+  assert.equal(reason, 'io server disconnect');
+  assert.equal(clients.a1.connected && clients.b1.connected, true);
+  delete seen.b2; // not in later barriers
+});
+
+test('serverSideEmit reaches every socket.io server once; acks and reserved names throw', T, async () => {
+  await emitter.serverSideEmit('ping-servers', 'hello', 7);
+  await h.exactly(() => serverEmits.length, 2, 'one server-side emit per server');
+  assert.deepEqual(serverEmits.map(([n]) => n).sort(), ['a-node', 'b-node']);
+  for (const [, args] of serverEmits) assert.deepEqual(args, ['hello', 7]);
+  assert.throws(() => emitter.emit('disconnect'), /reserved/);
+  assert.throws(() => emitter.emit('x', () => {}), /acknowledgements/);
+  assert.throws(() => emitter.serverSideEmit('x', () => {}), /acknowledgements/);
+});
