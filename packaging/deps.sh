@@ -10,7 +10,7 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config clang
   libev-dev libprotobuf-c-dev protobuf-c-compiler libinih-dev
-  libhiredis-dev libsystemd-dev libhttp-parser-dev
+  libhiredis-dev libsystemd-dev libhttp-parser-dev libjansson-dev
   # tests: unit, memcheck, fuzzing, cluster, metrics, browser, load balancer
   libcmocka-dev valgrind libfuzzer-14-dev redis-server prometheus
   haproxy nginx chromium curl systemd python3

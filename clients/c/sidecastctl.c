@@ -1,6 +1,7 @@
 /* sidecastctl: talk to a running sidecastd from a shell, for operators and
  * scripts. Human-readable output by default, --json for machines. */
 #include "sidecast.h"
+#include "sio.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -39,10 +40,18 @@ static void usage(FILE *out)
             "  emit [--room R]... [--socket ID]... [--user U]... [--all]\n"
             "       [--except-room R]... [--except-id ID]... [--volatile] PAYLOAD|-\n"
             "                                emit PAYLOAD (or stdin with -) to sockets\n"
+            "  emit --event NAME [--nsp NSP] [--room R]... [--socket ID]...\n"
+            "       [--except-room R]... [--volatile] [JSON-ARG]...\n"
+            "                                a socket.io event to the clients of namespace\n"
+            "                                NSP (default /), in rooms R, or sockets ID\n"
+            "  server-emit --event NAME [--nsp NSP] [JSON-ARG]...\n"
+            "                                io.serverSideEmit(NAME, ...) on every server\n"
             "  apply [--room R]... [--socket ID]... [--user U]... [--all]\n"
             "        [--join R]... [--leave R]... [--disconnect [--close]] [--local]\n"
+            "        [--nsp NSP]\n"
             "                                make the selected sockets, on every node,\n"
-            "                                join/leave rooms or disconnect\n"
+            "                                join/leave rooms or disconnect (--nsp: rooms\n"
+            "                                are socket.io rooms of NSP, --all its sockets)\n"
             "  lookup [--local] session|socket|user KEY\n"
             "                                which node holds it (cluster-wide; exit 3:\n"
             "                                not found)\n"
@@ -358,6 +367,126 @@ static char *read_stdin(size_t *len)
     return buf;
 }
 
+/* ---- the socket.io mapping (sio.c) -------------------------------------------- */
+
+/* socket.io names of one command: rooms and socket ids of namespace nsp. */
+typedef struct sio_sel {
+    const char *nsp;
+    const list *rooms, *ids, *except;
+} sio_sel;
+
+/* Registry names ("nsp,R") of a list, into out; the namespace's own room
+ * when want_nsp and the list is empty. Returns how many, -1 on no memory. */
+static int sio_names(const char *nsp, const list *in, const list *more, bool want_nsp, list *out,
+                     char **owned, size_t *nowned)
+{
+    const list *ls[] = {in, more};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; ls[k] && i < ls[k]->n; i++) {
+            char *name = sc_sio_room(nsp, ls[k]->v[i]);
+            if (!name || push(out, name) < 0) {
+                free(name);
+                return -1;
+            }
+            owned[(*nowned)++] = name;
+        }
+    if (out->n == 0 && want_nsp) {
+        char *name = sc_sio_room(nsp, NULL);
+        if (!name)
+            return -1;
+        push(out, name);
+        owned[(*nowned)++] = name;
+    }
+    return (int)out->n;
+}
+
+static void free_owned(char **owned, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(owned[i]);
+}
+
+/* emit --event: the adapter's broadcast payload to the socket.io rooms (a
+ * socket id is a room too, as in socket.io), or the whole namespace. */
+static int emit_event(sc_client *c, const sio_sel *s, const char *event, char *const *args,
+                      size_t n, bool is_volatile)
+{
+    char why[300];
+    if (sc_sio_check_nsp(s->nsp, why, sizeof(why)) < 0) {
+        fprintf(stderr, "sidecastctl emit: %s\n", why);
+        return 2;
+    }
+    size_t len;
+    uint8_t *payload = sc_sio_broadcast(s->nsp, event, args, n, is_volatile, &len, why, sizeof(why));
+    if (!payload) {
+        fprintf(stderr, "sidecastctl emit: %s\n", why);
+        return 2;
+    }
+    list to = {0}, except = {0};
+    char *owned[3 * MAX_LIST + 1];
+    size_t nowned = 0;
+    int rc = 1;
+    if (sio_names(s->nsp, s->rooms, s->ids, true, &to, owned, &nowned) < 0 ||
+        sio_names(s->nsp, s->except, NULL, false, &except, owned, &nowned) < 0) {
+        fprintf(stderr, "sidecastctl emit: too many names\n");
+        goto out;
+    }
+    sc_target t = {to.v, to.n, NULL, 0, false, except.v, except.n, NULL, 0, NULL, 0};
+    sc_emit_flags fl = {.is_volatile = is_volatile};
+    if (sc_client_emit(c, &t, &fl, payload, len) < 0 || sc_client_sync(c, 0) < 0) {
+        fprintf(stderr, "sidecastctl: emit failed: %s\n", sc_client_last_error(c));
+        goto out;
+    }
+    printf(json ? "{\"ok\":true}\n" : "emitted event %s to %zu room(s) of %s\n", event, to.n,
+           s->nsp);
+    rc = 0;
+out:
+    free_owned(owned, nowned);
+    free(payload);
+    return rc;
+}
+
+/* server-emit: io.serverSideEmit(NAME, args...) on every socket.io server. */
+static int cmd_server_emit(sc_client *c, int argc, char **argv)
+{
+    static const struct option lo[] = {{"event", required_argument, NULL, 'e'},
+                                       {"nsp", required_argument, NULL, 'n'},
+                                       {0}};
+    const char *event = NULL, *nsp = "/";
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "+e:n:", lo, NULL)) != -1) {
+        if (o == 'e')
+            event = optarg;
+        else if (o == 'n')
+            nsp = optarg;
+        else
+            return 2;
+    }
+    if (!event) {
+        fprintf(stderr, "sidecastctl server-emit: need --event NAME\n");
+        return 2;
+    }
+    char why[300];
+    size_t len;
+    uint8_t *payload = sc_sio_server_emit(nsp, event, argv + optind, (size_t)(argc - optind), &len,
+                                          why, sizeof(why));
+    if (!payload) {
+        fprintf(stderr, "sidecastctl server-emit: %s\n", why);
+        return 2;
+    }
+    int r = sc_client_server_emit(c, payload, len, false, NULL, NULL, 0);
+    if (r == 0)
+        r = sc_client_sync(c, 0);
+    free(payload);
+    if (r < 0) {
+        fprintf(stderr, "sidecastctl: server-emit failed: %s\n", sc_client_last_error(c));
+        return 1;
+    }
+    printf(json ? "{\"ok\":true}\n" : "server-side emit %s sent to %s\n", event, nsp);
+    return 0;
+}
+
 static int cmd_emit(sc_client *c, int argc, char **argv)
 {
     static const struct option lo[] = {{"room", required_argument, NULL, 'r'},
@@ -367,13 +496,16 @@ static int cmd_emit(sc_client *c, int argc, char **argv)
                                        {"except-id", required_argument, NULL, 'I'},
                                        {"volatile", no_argument, NULL, 'v'},
                                        {"user", required_argument, NULL, 'u'},
+                                       {"event", required_argument, NULL, 'e'},
+                                       {"nsp", required_argument, NULL, 'n'},
                                        {0}};
     list rooms = {0}, ids = {0}, xrooms = {0}, xids = {0}, users = {0};
     sc_emit_flags fl = {0};
     bool all = false;
+    const char *event = NULL, *nsp = NULL;
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "+r:i:aR:I:vu:", lo, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+r:i:aR:I:vu:e:n:", lo, NULL)) != -1) {
         int r = 0;
         switch (o) {
         case 'r': r = push(&rooms, optarg); break;
@@ -383,10 +515,21 @@ static int cmd_emit(sc_client *c, int argc, char **argv)
         case 'I': r = push(&xids, optarg); break;
         case 'v': fl.is_volatile = true; break;
         case 'u': r = push(&users, optarg); break;
+        case 'e': event = optarg; break;
+        case 'n': nsp = optarg; break;
         default: return 2;
         }
         if (r < 0)
             return 2;
+    }
+    if (event || nsp) {
+        if (!event || users.n || xids.n) {
+            fprintf(stderr, "sidecastctl emit: --nsp goes with --event, which takes --room, "
+                            "--socket, --except-room, --all and --volatile\n");
+            return 2;
+        }
+        sio_sel sel = {nsp ? nsp : "/", &rooms, &ids, &xrooms};
+        return emit_event(c, &sel, event, argv + optind, (size_t)(argc - optind), fl.is_volatile);
     }
     if (optind != argc - 1 || (!all && !rooms.n && !ids.n && !users.n)) {
         fprintf(stderr, "sidecastctl emit: need a target (--room, --socket, --user or --all) "
@@ -428,13 +571,15 @@ static int cmd_apply(sc_client *c, int argc, char **argv, int timeout)
                                        {"disconnect", no_argument, NULL, 'd'},
                                        {"close", no_argument, NULL, 'c'},
                                        {"local", no_argument, NULL, 'L'},
+                                       {"nsp", required_argument, NULL, 'n'},
                                        {0}};
     list rooms = {0}, ids = {0}, users = {0}, join = {0}, leave = {0};
     sc_apply a = {0};
     bool all = false;
+    const char *nsp = NULL;
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "+r:i:u:aj:l:dcL", lo, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+r:i:u:aj:l:dcLn:", lo, NULL)) != -1) {
         int r = 0;
         switch (o) {
         case 'r': r = push(&rooms, optarg); break;
@@ -446,6 +591,7 @@ static int cmd_apply(sc_client *c, int argc, char **argv, int timeout)
         case 'd': a.disconnect = true; break;
         case 'c': a.close = true; break;
         case 'L': a.local = true; break;
+        case 'n': nsp = optarg; break;
         default: return 2;
         }
         if (r < 0)
@@ -460,13 +606,39 @@ static int cmd_apply(sc_client *c, int argc, char **argv, int timeout)
         fprintf(stderr, "sidecastctl apply: give --join, --leave or --disconnect\n");
         return 2;
     }
+    list srooms = {0}, sjoin = {0}, sleave = {0};
+    char *owned[4 * MAX_LIST + 1];
+    size_t nowned = 0;
+    if (nsp) {
+        /* socket.io names: rooms and socket ids of nsp (--all: its own room) */
+        char why[300];
+        if (sc_sio_check_nsp(nsp, why, sizeof(why)) < 0 || users.n) {
+            fprintf(stderr, "sidecastctl apply: %s\n",
+                    users.n ? "--user does not go with --nsp" : why);
+            return 2;
+        }
+        if (sio_names(nsp, &rooms, &ids, all, &srooms, owned, &nowned) < 0 ||
+            sio_names(nsp, &join, NULL, false, &sjoin, owned, &nowned) < 0 ||
+            sio_names(nsp, &leave, NULL, false, &sleave, owned, &nowned) < 0) {
+            free_owned(owned, nowned);
+            fprintf(stderr, "sidecastctl apply: too many names\n");
+            return 2;
+        }
+        rooms = srooms;
+        ids.n = 0;
+        all = false;
+        join = sjoin;
+        leave = sleave;
+    }
     sc_target t = {rooms.v, rooms.n, ids.v, ids.n, all, NULL, 0, NULL, 0, users.v, users.n};
     a.filter = &t;
     a.join = join.v;
     a.n_join = join.n;
     a.leave = leave.v;
     a.n_leave = leave.n;
-    if (sc_client_apply(c, &a, timeout) < 0) {
+    int ar = sc_client_apply(c, &a, timeout);
+    free_owned(owned, nowned);
+    if (ar < 0) {
         fprintf(stderr, "sidecastctl: %s\n", sc_client_last_error(c));
         return 1;
     }
@@ -535,7 +707,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "ping") && strcmp(cmd, "nodes") && strcmp(cmd, "stats") &&
         strcmp(cmd, "lookup") && strcmp(cmd, "presence") && strcmp(cmd, "session") &&
         strcmp(cmd, "apply") && strcmp(cmd, "rooms") &&
-        strcmp(cmd, "sockets") && strcmp(cmd, "emit")) {
+        strcmp(cmd, "sockets") && strcmp(cmd, "emit") && strcmp(cmd, "server-emit")) {
         fprintf(stderr, "sidecastctl: unknown command '%s' (see --help)\n", cmd);
         return 2;
     }
@@ -592,6 +764,8 @@ int main(int argc, char **argv)
             printf("%s]\n", first_item ? "[" : "");
     } else if (strcmp(cmd, "sockets") == 0) {
         rc = cmd_sockets(c, sub_argc, sub_argv);
+    } else if (strcmp(cmd, "server-emit") == 0) {
+        rc = cmd_server_emit(c, sub_argc, sub_argv);
     } else {
         rc = cmd_emit(c, sub_argc, sub_argv);
     }

@@ -7,10 +7,22 @@
 // the others), then the counts.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('path');
+const { execFile } = require('child_process');
 const h = require('./harness');
 const { Emitter } = require('..');
 
 const T = { timeout: 60000 };
+const SIDECASTCTL = process.env.SIDECASTCTL || path.join(__dirname, '../../../build/clients/c/sidecastctl');
+
+/** Run sidecastctl against node A's sidecastd: {code, stdout, stderr}. */
+function ctl(...args) {
+  return new Promise((resolve) => {
+    execFile(SIDECASTCTL, ['-s', nodes.a.d.sock, ...args], { timeout: 10000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
+  });
+}
 let redis;
 const nodes = {}; // name -> {d, srv}
 const clients = {}; // name -> socket.io-client socket
@@ -147,4 +159,42 @@ test('serverSideEmit reaches every socket.io server once; acks and reserved name
   assert.throws(() => emitter.emit('disconnect'), /reserved/);
   assert.throws(() => emitter.emit('x', () => {}), /acknowledgements/);
   assert.throws(() => emitter.serverSideEmit('x', () => {}), /acknowledgements/);
+});
+
+test('sidecastctl emit --event, apply --nsp and server-emit speak the same mapping', T, async () => {
+  let r = await ctl('emit', '--event', 'from-ctl', '--room', 'r1', '1', '"two"', '{"three":[3]}');
+  assert.equal(r.code, 0, r.stderr);
+  r = await ctl('emit', '--event', 'ctl-chat', '--nsp', '/chat', '--room', 'r1', 'null');
+  assert.equal(r.code, 0, r.stderr);
+  r = await ctl('emit', '--event', 'ctl-except', '--except-room', 'r1');
+  assert.equal(r.code, 0, r.stderr);
+  await barrier(5);
+  assert.deepEqual(got('a1', 'from-ctl'), [['from-ctl', 1, 'two', { three: [3] }]]);
+  assert.deepEqual(got('b1', 'from-ctl'), [['from-ctl', 1, 'two', { three: [3] }]]);
+  assert.deepEqual(got('chat', 'ctl-chat'), [['ctl-chat', null]]);
+  assert.equal(got('a1', 'ctl-except').length + got('b1', 'ctl-except').length, 0);
+  // malformed JSON and reserved names are refused before anything is sent
+  r = await ctl('emit', '--event', 'bad', '--room', 'r1', '{not json');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /argument 1 is not JSON/);
+  r = await ctl('emit', '--event', 'disconnect');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /reserved/);
+  r = await ctl('emit', '--event', 'x', '--nsp', 'a,b');
+  assert.equal(r.code, 2);
+  // socket.io rooms through apply --nsp, then an emit to the new room
+  r = await ctl('apply', '--nsp', '/', '--room', 'r1', '--join', 'ctl-joined');
+  assert.equal(r.code, 0, r.stderr);
+  await h.roomReady(redis.port, '/,ctl-joined', [[nodes.a.srv.client, 1], [nodes.b.srv.client, 1]]);
+  r = await ctl('emit', '--event', 'via-ctl-join', '--room', 'ctl-joined');
+  assert.equal(r.code, 0, r.stderr);
+  await barrier(6);
+  assert.deepEqual(['a1', 'b1'].map((n) => got(n, 'via-ctl-join').length), [1, 1]);
+  assert.equal(got('a1', 'bad').length, 0);
+  // server-emit reaches every server's io.on(ev) once
+  const before = serverEmits.length;
+  r = await ctl('server-emit', '--event', 'ping-servers', '"ctl"');
+  assert.equal(r.code, 0, r.stderr);
+  await h.exactly(() => serverEmits.length - before, 2, 'one server-side emit per server');
+  for (const [, args] of serverEmits.slice(before)) assert.deepEqual(args, ['ctl']);
 });
