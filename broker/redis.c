@@ -28,6 +28,10 @@ struct sc_redis {
     redisAsyncContext *ac;
     bool up;
     bool closing;
+    /* AUTH or SELECT was refused on the current connection: it never counts
+     * as up (the PING after them may still succeed, as the default user or
+     * in database 0), and is recycled */
+    bool refused;
     uint32_t attempt;
     uint64_t reconnects;
     ev_timer retry;   /* backoff before the next connect */
@@ -208,6 +212,7 @@ static void on_auth_reply(redisAsyncContext *ac, void *reply, void *pd)
         char why[200];
         snprintf(why, sizeof(why), "AUTH/SELECT refused: %s (check redis_url)", rep->str);
         sc_log_limited(SC_LOG_ERROR, "redis %s: %s", r->name, why);
+        r->refused = true;
         sc_redis_reconnect(r, why);
     }
 }
@@ -261,6 +266,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
     /* A kick scheduled for the previous connection (connect timeout, missing
      * canary) must not tear down this one. */
     ev_timer_stop(r->loop, &r->kick);
+    r->refused = false;
     redisAsyncContext *c = r->ac;
     if (r->url.password) {
         if (r->url.user)
@@ -284,7 +290,7 @@ static void on_ready_reply(redisAsyncContext *ac, void *reply, void *pd)
     const redisReply *rep = reply;
     /* NULL: dropped meanwhile; an error (LOADING...) is not ready: the
      * connect timer recycles the connection */
-    if (!rep || rep->type == REDIS_REPLY_ERROR || r->ac != ac || r->up)
+    if (!rep || rep->type == REDIS_REPLY_ERROR || r->ac != ac || r->up || r->refused)
         return;
     ev_timer_stop(r->loop, &r->connect);
     r->up = true;

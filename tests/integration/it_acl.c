@@ -691,6 +691,13 @@ static void test_select_needs_its_permission(void **state)
     size_t select = 0, entries = acl_log(&w, "select", &select);
     assert_true(entries >= 1);
     assert_int_equal(select, entries);
+    /* a refused SELECT leaves the connection down: nothing was written to
+     * database 0 (the PING after the SELECT used to make the connection
+     * count as up for one round of writes there) */
+    redisReply *db0 = adm(&w, "DBSIZE");
+    assert_int_equal(db0->integer, 0);
+    freeReplyObject(db0);
+    assert_false(readyz(w.na));
 
     expect_ok(redisCommand(w.adm, "ACL SETUSER sidecast +select"), "ACL SETUSER +select");
     freeReplyObject(adm(&w, "ACL LOG RESET"));
