@@ -144,6 +144,8 @@ typedef struct sc_cluster_health {
     uint64_t sub_down_since;  /* when the subscribe connection went down */
     uint64_t canary_late_us;  /* oldest unanswered canary is this old (0: none) */
     uint64_t canary_limit_us; /* late beyond this: pub/sub considered broken */
+    uint64_t beat_late_us;    /* since a heartbeat last renewed this node's liveness */
+    uint64_t beat_limit_us;   /* node_ttl_ms: late beyond this, the others reap it */
     uint64_t pub_reconnects, sub_reconnects;
     uint64_t nodes;           /* live nodes seen by the last heartbeat, this one included */
     uint64_t outbox_bytes, outbox_messages;

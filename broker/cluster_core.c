@@ -319,6 +319,7 @@ static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
     long long dead = atoll(dr->type == REDIS_REPLY_STRING ? dr->str : "0");
     sc_cl_live_replace(c, r->element, n, beat);
     c->have_live = true;
+    c->beat_ok_us = sc_now_us();
     sc_cl_maybe_announce(c);
     if (dead > 0) {
         SC_COUNT_N(dead_nodes_reaped, (uint64_t)dead);
@@ -383,6 +384,7 @@ static void on_pub_state(sc_redis *r, bool up, const char *why, void *ud)
         sc_cl_gap_begin(c, c->dir_ok_ms ? c->dir_ok_ms : wall_ms(),
                         "redis publish connection re-established; directory rewritten");
     c->pub_was_up = true;
+    c->beat_ok_us = sc_now_us(); /* the first heartbeat is sent now */
     sc_cl_directory_resync(c);
     heartbeat_now(c);
     sc_cl_outbox_flush(c);
@@ -702,6 +704,9 @@ void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *h)
     if (c->canary_pending_since && now > c->canary_pending_since)
         h->canary_late_us = now - c->canary_pending_since;
     h->canary_limit_us = 2 * c->cfg->canary_interval_ms * 1000u;
+    if (h->pub_up && c->beat_ok_us && now > c->beat_ok_us)
+        h->beat_late_us = now - c->beat_ok_us;
+    h->beat_limit_us = c->cfg->node_ttl_ms * 1000u;
     h->pub_reconnects = sc_redis_reconnects(c->pub);
     h->sub_reconnects = sc_redis_reconnects(c->sub);
     h->nodes = c->nlive;

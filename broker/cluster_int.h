@@ -96,6 +96,9 @@ typedef struct outbox_item {
 } outbox_item;
 
 struct sc_cluster {
+    /* sc_now_us() of the last heartbeat Redis ran in full (or of the
+     * publish connection coming up): readiness fails past node_ttl_ms */
+    uint64_t beat_ok_us;
     /* Work the parts above cluster_send.c hold back within a loop
      * iteration (directory writes; targeted and direct emits), flushed by
      * every command and publish first so that Redis sees everything in the

@@ -26,6 +26,14 @@ static bool cluster_ready(const sc_cluster_health *hl, uint64_t now, char *why, 
                  "found gone: reaped after a stall, or redis wiped): waiting for redis");
         return false;
     }
+    if (hl->beat_limit_us && hl->beat_late_us >= hl->beat_limit_us) {
+        snprintf(why, len,
+                 "no heartbeat renewed this node's liveness for %llu ms (over node_ttl_ms): "
+                 "redis refuses or fails them (see redis_errors and the log), and the other "
+                 "nodes count this node gone",
+                 (unsigned long long)(hl->beat_late_us / 1000u));
+        return false;
+    }
     if (hl->canary_limit_us && hl->canary_late_us >= hl->canary_limit_us) {
         snprintf(why, len,
                  "pub/sub degraded: canary missing for %llu ms although redis answers: "

@@ -653,7 +653,8 @@ static void test_every_path_under_the_acl(void **state)
 /* Without +evalsha: the first script calls of a connection go as EVAL and
  * work, every later one is refused. sidecast says so in its log and its
  * counters, Redis's ACL LOG names the command, and the node's liveness key
- * lapses although the process runs: it has fallen out of the cluster. */
+ * lapses although the process runs: it has fallen out of the cluster, and
+ * /readyz says why. */
 static void test_missing_evalsha_is_seen(void **state)
 {
     world w = {0};
@@ -670,6 +671,11 @@ static void test_missing_evalsha_is_seen(void **state)
     char key[160];
     snprintf(key, sizeof(key), "sidecast:alive:%s", sc_client_node_id(w.a));
     assert_true(WAIT_FOR(&w, key_is(&w, key, "none"), 10000));
+    /* and /readyz says so: no heartbeat renewed the liveness past node_ttl_ms */
+    char body[512] = "";
+    assert_true(WAIT_FOR(&w, http_get(daemon_http_port(w.na), "/readyz", body, sizeof(body)) == 503,
+                         10000));
+    assert_non_null(strstr(body, "no heartbeat renewed this node's liveness"));
     size_t evalsha = 0, entries = acl_log(&w, "evalsha", &evalsha);
     assert_true(entries >= 1);
     assert_int_equal(evalsha, entries); /* nothing but EVALSHA was refused */
