@@ -49,27 +49,40 @@ typedef struct fetch_collect {
     const char *origin;
     uint64_t req;
     sc_socket_enc enc;
-    const char *etag; /* FetchSockets.cache_answers: node_id in each chunk, this in the last */
-    bool unchanged;   /* the asker's known etag is current: no entries */
+    /* FetchSockets.cache_answers: node_id in each chunk, the etag in the
+     * last: "<gen>-<entries>", gen (sc_registry.gen in hex) naming the
+     * registry read, the count letting the asker see a chunk lost on the
+     * way (an incomplete answer is not kept) */
+    const char *gen;
+    const char *echo; /* unchanged: the asker's known etag, sent back */
+    bool unchanged;   /* the asker's known etag names this registry: no entries */
+    uint32_t n;       /* entries written */
+    char etag[40];
 } fetch_collect;
 
-#define ETAG_MAX 16 /* a registry gen in hex */
+#define GEN_HEX 16
+#define ETAG_MAX (GEN_HEX + 1 + 10) /* "<gen>-<entries>" */
 
 /* This node's registry as a fetch answer shows it (sc_registry.gen). */
-static void fetch_etag(const sc_cluster *c, char out[ETAG_MAX + 1])
+static void fetch_gen(const sc_cluster *c, char out[GEN_HEX + 1])
 {
-    snprintf(out, ETAG_MAX + 1, "%016" PRIx64, c->srv->reg.gen);
+    snprintf(out, GEN_HEX + 1, "%016" PRIx64, c->srv->reg.gen);
 }
 
-/* Does the asker hold this node's answer with etag `etag` (FetchSockets.known)? */
-static bool fetch_known(const sc_cluster *c, const Sidecast__V1__FetchSockets *q, const char *etag)
+/* The asker's etag for this node's answer (FetchSockets.known) when it names
+ * this registry (gen), else NULL. */
+static const char *fetch_known(const sc_cluster *c, const Sidecast__V1__FetchSockets *q,
+                               const char *gen)
 {
     for (size_t i = 0; i < q->n_known; i++) {
         const Sidecast__V1__KnownAnswer *k = q->known[i];
         if (k && k->node_id && k->etag && strcmp(k->node_id, c->self) == 0)
-            return strcmp(k->etag, etag) == 0;
+            return strlen(k->etag) <= ETAG_MAX && strncmp(k->etag, gen, GEN_HEX) == 0 &&
+                           k->etag[GEN_HEX] == '-'
+                       ? k->etag
+                       : NULL;
     }
-    return false;
+    return NULL;
 }
 
 /* The most an envelope's head can take before its SocketList: origin, seq,
@@ -88,14 +101,15 @@ static size_t fetch_head_max(const sc_cluster *c)
  * Their size with p NULL. */
 static size_t fetch_meta(const fetch_collect *fc, bool last, uint8_t *p)
 {
-    size_t self_len = strlen(fc->c->self), etag_len = last ? strlen(fc->etag) : 0;
+    const char *etag = fc->unchanged ? fc->echo : fc->etag;
+    size_t self_len = strlen(fc->c->self), etag_len = last ? strlen(etag) : 0;
     size_t n = sc_wire_len_field_size(SC_SL_NODE_ID, self_len) +
                (last ? sc_wire_len_field_size(SC_SL_ETAG, etag_len) : 0) + (fc->unchanged ? 2 : 0);
     if (!p)
         return n;
     p = sc_wire_write_len_field(p, SC_SL_NODE_ID, fc->c->self, self_len);
     if (last)
-        p = sc_wire_write_len_field(p, SC_SL_ETAG, fc->etag, etag_len);
+        p = sc_wire_write_len_field(p, SC_SL_ETAG, etag, etag_len);
     if (fc->unchanged)
         sc_wire_write_varint_field(p, SC_SL_UNCHANGED, 1);
     return n;
@@ -118,7 +132,9 @@ static void fetch_begin(sc_cluster *c)
 static void fetch_flush(fetch_collect *fc, bool last)
 {
     sc_cluster *c = fc->c;
-    size_t meta_len = fc->etag ? fetch_meta(fc, last, NULL) : 0;
+    if (last && fc->gen && !fc->unchanged)
+        snprintf(fc->etag, sizeof(fc->etag), "%s-%" PRIu32, fc->gen, fc->n);
+    size_t meta_len = fc->gen ? fetch_meta(fc, last, NULL) : 0;
     size_t list_len = c->fetch.len - c->fetch_head + meta_len, self_len = strlen(c->self);
     uint64_t seq = ++c->seq, ms = wall_ms();
     size_t resp_len =
@@ -153,6 +169,7 @@ static void fetch_one(sc_socket *s, void *ud)
 {
     fetch_collect *fc = ud;
     sc_deliver_put_socket(&fc->c->fetch, &fc->enc, s);
+    fc->n++;
     if (fc->c->fetch.len - fc->c->fetch_head >= CHUNK_BYTES)
         fetch_flush(fc, false);
 }
@@ -168,11 +185,15 @@ void sc_cl_handle_request(sc_cluster *c, const sc_envelope *env)
         if (q->filter)
             sel = *q->filter;
         sel.all = sel.all || sc_selector_is_empty(&sel);
-        char etag[ETAG_MAX + 1];
-        fetch_etag(c, etag);
-        fetch_collect fc = {c, env->origin, rq->id, {c->self, strlen(c->self), q->with_data, q->with_rooms},
-                            q->cache_answers ? etag : NULL, false};
-        fc.unchanged = fc.etag && fetch_known(c, q, etag);
+        char gen[GEN_HEX + 1];
+        fetch_gen(c, gen);
+        fetch_collect fc = {.c = c,
+                            .origin = env->origin,
+                            .req = rq->id,
+                            .enc = {c->self, strlen(c->self), q->with_data, q->with_rooms},
+                            .gen = q->cache_answers ? gen : NULL};
+        fc.echo = fc.gen ? fetch_known(c, q, gen) : NULL;
+        fc.unchanged = fc.echo != NULL;
         fetch_begin(c);
         if (fc.unchanged)
             SC_COUNT(fetch_answers_unchanged);

@@ -33,7 +33,9 @@ typedef Sidecast__V1__Selector sc_selector;
  * (sidecars upgraded before their apps). */
 #define SC_PROTOCOL_MIN_VERSION 1u
 /* Feature bits (sidecast.proto, enum Feature) this sidecastd has. */
-#define SC_FEATURES ((uint64_t)SIDECAST__V1__FEATURE__FEATURE_NODE_VERSIONS)
+#define SC_FEATURES                                                                                \
+    ((uint64_t)(SIDECAST__V1__FEATURE__FEATURE_NODE_VERSIONS |                                     \
+                SIDECAST__V1__FEATURE__FEATURE_KEPT_ANSWERS))
 #define SC_FRAME_HEADER 4u
 
 /* Initialise a Frame whose oneof carries `msg` of the given case. */

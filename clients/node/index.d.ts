@@ -13,6 +13,8 @@ export const Feature: Readonly<{
   NONE: 0;
   /** nodes() reports each node's cluster version and features */
   NODE_VERSIONS: 1;
+  /** fetchSockets() answers may be kept (FetchSockets.cache_answers; the adapter's keepFetches) */
+  KEPT_ANSWERS: 2;
 }>;
 /** Every Feature bit this client has (sent in its Hello). */
 export const CLIENT_FEATURES: number;

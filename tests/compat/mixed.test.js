@@ -289,10 +289,14 @@ test('broadcast with acks from every server: every client answers, no timeout', 
 test('fetchSockets from every server: every socket, no timeout', T, async () => {
   const ids = nodes.map((n) => n.c.id).sort();
   for (const from of nodes) {
-    const t0 = Date.now();
-    const got = (await from.srv.io.fetchSockets()).map((s) => s.id).sort();
-    quick(t0, `fetchSockets from ${from.name}`);
-    assert.deepEqual(got, ids, `fetchSockets from ${from.name}`);
+    // three times: a newer adapter keeps answers where its sidecastd can
+    // pass "unchanged" on, and must not lose a node's sockets where it cannot
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      const got = (await from.srv.io.fetchSockets()).map((s) => s.id).sort();
+      quick(t0, `fetchSockets from ${from.name}`);
+      assert.deepEqual(got, ids, `fetchSockets ${i + 1} from ${from.name}`);
+    }
     const t1 = Date.now();
     const inRoom = (await from.srv.io.in('everyone').except(from.c.id).fetchSockets()).map((s) => s.id).sort();
     quick(t1, `fetchSockets(room, except) from ${from.name}`);

@@ -24,6 +24,7 @@ const { Reader } = require('protobufjs/minimal');
 const { SOCKET_INFO_SOCKET_ID, SOCKET_INFO_DATA, SOCKET_INFO_ROOMS, WIRE_LEN } = require('./wire');
 const { SidecastClient, sel } = require('./client');
 const C = require('./client');
+const KEPT_ANSWERS = C.Feature.KEPT_ANSWERS;
 const codec = require('./codec');
 const coalesce = require('./coalesce');
 const { TimeoutError } = require('./errors');
@@ -388,10 +389,21 @@ function onFetchMeta(ctx, kind, v) {
   if (ctx.fEtag) a.etag = ctx.fEtag; // its last chunk: complete
 }
 
+/**
+ * Is answer `a` whole? Its etag is "<gen>-<entries>": a chunk lost on the
+ * way (the answering node's outbox drops volatile chunks when full) leaves
+ * fewer entries than it says, and such an answer is not kept.
+ */
+function wholeAnswer(a) {
+  const dash = a.etag.lastIndexOf('-');
+  const n = dash < 0 ? NaN : Number(a.etag.slice(dash + 1));
+  return Number.isInteger(n) && n === a.entries.length;
+}
+
 /** Keep this fetch's complete answers for its filter (the oldest filter goes past FETCH_KEEP_FILTERS). */
 function keepAnswers(store, key, ctx) {
   const m = new Map();
-  for (const [node, a] of ctx.answers) if (a.etag) m.set(node, a);
+  for (const [node, a] of ctx.answers) if (a.etag && wholeAnswer(a)) m.set(node, a);
   store.delete(key);
   if (m.size === 0) return;
   store.set(key, m);
@@ -1171,7 +1183,8 @@ function adapterClass(Base) {
     async _fetchRemote(sel, useKept) {
       const ctx = fetchContext(this._prefixBytes || (this._prefixBytes = Buffer.from(this._prefix)), this._fetchIds);
       const q = { withData: true, withRooms: true, excludeSelf: true };
-      const store = this._fetchKept;
+      // kept answers only through a sidecastd that passes "unchanged" on (an older one drops it)
+      const store = this.client.hasFeatures(KEPT_ANSWERS) ? this._fetchKept : null;
       let onMeta;
       let key;
       if (store) {
@@ -1183,6 +1196,9 @@ function adapterClass(Base) {
       }
       await this.client._fetchSocketsWith(sel, q, (buf, start, end) => decodeEntry(buf, start, end, ctx), onMeta);
       if (!store) return ctx;
+      // a node named in `known` that sent neither entries nor "unchanged" (its
+      // answer lost, or it left): ask again, in full, rather than guess
+      if (ctx.kept) for (const node of ctx.kept.keys()) if (!ctx.answers.has(node)) ctx.miss = true;
       if (ctx.miss) return this._fetchRemote(sel, false);
       keepAnswers(store, key, ctx);
       return ctx;

@@ -48,7 +48,7 @@ const Feature = Object.freeze(
   Object.fromEntries(Object.entries(ProtoFeature).map(([k, v]) => [k.replace(/^FEATURE_/, ''), v])),
 );
 /** Every feature this client has (sent in its Hello). */
-const CLIENT_FEATURES = Feature.NODE_VERSIONS;
+const CLIENT_FEATURES = Feature.NODE_VERSIONS | Feature.KEPT_ANSWERS;
 const MAX_INBOUND_FRAME = 64 * 1024 * 1024;
 const DEFAULT_SOCKET = '/run/sidecast/sidecast.sock';
 const BATCH_BYTES = 1024 * 1024;

@@ -660,11 +660,13 @@ $root.sidecast = (function() {
          * @enum {number}
          * @property {number} FEATURE_NONE=0 FEATURE_NONE value
          * @property {number} FEATURE_NODE_VERSIONS=1 FEATURE_NODE_VERSIONS value
+         * @property {number} FEATURE_KEPT_ANSWERS=2 FEATURE_KEPT_ANSWERS value
          */
         v1.Feature = (function() {
             var valuesById = {}, values = Object.create(valuesById);
             values[valuesById[0] = "FEATURE_NONE"] = 0;
             values[valuesById[1] = "FEATURE_NODE_VERSIONS"] = 1;
+            values[valuesById[2] = "FEATURE_KEPT_ANSWERS"] = 2;
             return values;
         })();
 
