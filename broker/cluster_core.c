@@ -271,13 +271,19 @@ static void check_whole(sc_cluster *c, const beat_pd *bp, const redisReply *flag
         return;
     bool alive = flags->str[0] == '1', member = flags->str[1] == '1', marker = flags->str[2] == '1';
     /* the first heartbeat after a rewrite may find its liveness expired
-     * (first start, or a long outage); the marker it must find */
-    if (marker && (bp->first || (alive && member))) {
+     * (first start, or a long outage); the marker it must find. But expired
+     * while still listed means the survivors were reaping this node, a
+     * chunk per heartbeat (lua/reap.lua), maybe while the rewrite ran: once
+     * more, now that this heartbeat renewed the liveness and they stop. */
+    bool reaping = bp->first && !alive && member;
+    if (marker && !reaping && (bp->first || (alive && member))) {
         c->dir_ok_ms = bp->sent_ms;
         c->whole_gen = c->resync_gen;
         return;
     }
-    const char *what = !marker && !alive ? "liveness and directory are gone from redis (reaped "
+    const char *what = reaping ? "liveness had expired while it was still listed: the other "
+                                 "nodes were removing its directory, maybe during the rewrite"
+                       : !marker && !alive ? "liveness and directory are gone from redis (reaped "
                                            "after a stall past node_ttl_ms, or redis was wiped)"
                        : !marker         ? "directory is gone from redis (keys deleted or evicted)"
                        : !member         ? "entry in the node list is gone from redis"
