@@ -429,6 +429,7 @@ static int emit_event(sc_client *c, const sio_sel *s, const char *event, char *c
     if (sio_names(s->nsp, s->rooms, s->ids, true, &to, owned, &nowned) < 0 ||
         sio_names(s->nsp, s->except, NULL, false, &except, owned, &nowned) < 0) {
         fprintf(stderr, "sidecastctl emit: too many names\n");
+        rc = 2;
         goto out;
     }
     sc_target t = {to.v, to.n, NULL, 0, false, except.v, except.n, NULL, 0, NULL, 0};

@@ -134,6 +134,7 @@ class BroadcastOperator {
    * Rooms do not apply (as in socket.io).
    */
   serverSideEmit(ev, ...args) {
+    if (RESERVED.has(ev)) throw new Error(`"${ev}" is a reserved event name`);
     if (typeof args[args.length - 1] === 'function') throw new Error('the Emitter does not support acknowledgements');
     const payload = encodeServerEmit(this.nsp, [ev, ...args]);
     const client = this.emitter.client;

@@ -159,6 +159,7 @@ test('serverSideEmit reaches every socket.io server once; acks and reserved name
   assert.throws(() => emitter.emit('disconnect'), /reserved/);
   assert.throws(() => emitter.emit('x', () => {}), /acknowledgements/);
   assert.throws(() => emitter.serverSideEmit('x', () => {}), /acknowledgements/);
+  assert.throws(() => emitter.serverSideEmit('connect'), /reserved/);
 });
 
 test('sidecastctl emit --event, apply --nsp and server-emit speak the same mapping', T, async () => {
