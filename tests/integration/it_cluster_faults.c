@@ -511,6 +511,53 @@ static void test_stalled_node_rejoins_whole(void **state)
     rejoin_free(w);
 }
 
+/* A node whose liveness expired while it was still listed rewrites its
+ * directory once more at the first heartbeat after a rewrite: survivors
+ * reap a dead node's directory a chunk per heartbeat (lua/reap.lua), and a
+ * chunk may have taken part of the rewrite. Made without survivors: the
+ * liveness key deleted and the publish connection killed in one MULTI, so
+ * that the first heartbeat after the reconnect's rewrite finds the node
+ * listed, its marker there and its liveness gone (before f488c41 it took
+ * the directory as whole). */
+static void test_listed_but_expired_rewrites_again(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *nb = node_start(r, "node-b", "--canary-interval-ms", "200", NULL);
+    recorder rb = {0};
+    sc_client *b = app_open(nb, "app-b", &rb);
+    assert_int_equal(sc_client_socket_up(b, "b1", "sb1", "ub1", NULL, 0, NULL, 0), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_int_equal(wait_nodes(b, 1, 5000), 1);
+    assert_true(WAIT_FOR(sc_client_lookup(b, SC_BY_SOCKET, "b1", false, NULL, NULL, 0) == 1, 5000,
+                         b, b));
+    uint64_t reaped = stat_of(b, "self_reaped");
+    unsigned gaps = rb.gaps;
+    redisContext *rc = redisConnect("127.0.0.1", r->port);
+    assert_true(rc && !rc->err);
+    char key[128];
+    snprintf(key, sizeof(key), "sidecast:alive:%s", sc_client_node_id(b));
+    redisAppendCommand(rc, "MULTI");
+    redisAppendCommand(rc, "DEL %s", key);
+    redisAppendCommand(rc, "CLIENT KILL TYPE normal"); /* the node's publish connection */
+    redisAppendCommand(rc, "EXEC");
+    for (int i = 0; i < 4; i++) {
+        redisReply *rep = NULL;
+        assert_int_equal(redisGetReply(rc, (void **)&rep), REDIS_OK);
+        assert_true(rep->type != REDIS_REPLY_ERROR);
+        freeReplyObject(rep);
+    }
+    redisFree(rc);
+    assert_true(WAIT_FOR(stat_of(b, "self_reaped") == reaped + 1, 5000, b, b));
+    assert_true(daemon_log_contains(nb, "liveness had expired while it was still listed"));
+    assert_true(WAIT_FOR(rb.gaps > gaps, 5000, b, b));
+    assert_true(WAIT_FOR(sc_client_lookup(b, SC_BY_SOCKET, "b1", false, NULL, NULL, 0) == 1, 5000,
+                         b, b));
+    assert_int_equal(stat_of(b, "self_reaped"), reaped + 1); /* once, not a loop */
+    sc_client_close(b);
+    daemon_free(nb);
+    redis_free(r);
+}
+
 /* FLUSHALL with every connection kept: both nodes find their entries gone
  * at their next heartbeat and write them again. */
 static void test_flushall_rejoins_whole(void **state)
@@ -862,6 +909,7 @@ int main(void)
         cmocka_unit_test(test_membership_announced),
         cmocka_unit_test(test_departure_releases_requests),
         cmocka_unit_test(test_timeout_names_missing_node),
+        cmocka_unit_test(test_listed_but_expired_rewrites_again),
     };
     if (getenv("SIDECAST_TEST_FILTER"))
         cmocka_set_test_filter(getenv("SIDECAST_TEST_FILTER"));
