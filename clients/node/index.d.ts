@@ -192,7 +192,7 @@ export class SidecastClient extends EventEmitter {
   minProtocolVersion: number;
   /** every bit of `features` (Feature) is usable: both sidecastd and this client have it */
   hasFeatures(features: number): boolean;
-  counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; droppedSlow: number; refusedTooLarge: number; refused: number; queued: number };
+  counters: { reconnects: number; droppedDisconnected: number; droppedVolatile: number; droppedSlow: number; refusedTooLarge: number; refused: number; queued: number; unreadablePayload: number; unknownNamespace: number };
 
   ready(timeout?: number): Promise<void>;
   close(): Promise<void>;
