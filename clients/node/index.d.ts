@@ -246,6 +246,7 @@ export class SidecastClient extends EventEmitter {
   on(event: 'apply', listener: (a: { socketId: string; join: string[]; leave: string[]; disconnect: boolean; close: boolean }) => void): this;
   on(event: 'gap', listener: (g: { from: number; to: number; reason: string }) => void): this;
   on(event: 'dropped', listener: (frame: object, reason?: SidecastError) => void): this;
+  on(event: 'unreachable', listener: (info: Unreachable) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
