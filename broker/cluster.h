@@ -154,4 +154,8 @@ typedef struct sc_cluster_health {
 } sc_cluster_health;
 void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *ret);
 
+/* SIGHUP: read the TLS certificates and keys again (rediss://); a set that
+ * does not load keeps the one before. No-op without TLS or cluster. */
+void sc_cluster_reload_tls(sc_cluster *c);
+
 #endif

@@ -27,7 +27,6 @@
 #include "request.h" /* SC_REQ_*, for tests/fuzz/fuzz_envelope.c */
 #include "stats.h"
 
-#include <hiredis/sds.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,12 +80,11 @@ static void idle_unlink(sc_cluster *c, sc_sub *s)
     s->idle_prev = s->idle_next = NULL;
 }
 
-static void on_sub_reply(redisAsyncContext *ac, void *reply, void *pd);
+static void on_sub_reply(sc_redis *rc, void *reply, void *pd);
 
 static void send_sub(sc_cluster *c, const char *verb, sc_sub **subs, size_t n)
 {
-    redisAsyncContext *ac = sc_redis_ctx(c->sub);
-    if (!ac || n == 0)
+    if (!sc_redis_is_up(c->sub) || n == 0)
         return;
     const char **argv = sc_xmalloc(sizeof(char *) * (n + 1));
     size_t *lens = sc_xmalloc(sizeof(size_t) * (n + 1));
@@ -211,7 +209,7 @@ static void resubscribe_all(sc_cluster *c)
 /* The subscriber's replies: a message goes to cluster_receive.c; Redis
  * confirming a subscription may end a Gap, an unsubscription frees the
  * channel (or subscribes again if a member came meanwhile). */
-static void on_sub_reply(redisAsyncContext *ac, void *reply, void *pd)
+static void on_sub_reply(sc_redis *rc, void *reply, void *pd)
 {
     sc_cluster *c = pd;
     redisReply *r = reply;
@@ -297,7 +295,7 @@ static void check_whole(sc_cluster *c, const beat_pd *bp, const redisReply *flag
     sc_cl_directory_resync(c);
 }
 
-static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
+static void on_reap_reply(sc_redis *rc, void *reply, void *pd)
 {
     beat_pd *bp = pd;
     sc_cluster *c = bp->c;
@@ -305,7 +303,7 @@ static void on_reap_reply(redisAsyncContext *ac, void *reply, void *pd)
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
         if (r) {
             sc_cl_check_noscript(c, r);
-            sc_cl_on_cmd_reply(ac, reply, NULL);
+            sc_cl_on_cmd_reply(rc, reply, NULL);
         }
         free(bp);
         return;
@@ -476,6 +474,38 @@ static void flush_emits(sc_cluster *c)
     sc_cl_direct_flush(c);
 }
 
+/* rediss://: the TLS context both connections use. Turning verification
+ * off is allowed, never quietly. */
+static sc_tls *tls_new(const sc_config *cfg)
+{
+    sc_tls_opts to = sc_config_tls(cfg);
+    char why[400];
+    sc_tls *t = sc_tls_new(&to, why, sizeof(why));
+    if (!t) {
+        sc_error("redis TLS: %s", why); /* --check-config catches this first */
+        return NULL;
+    }
+    if (to.verify == SC_TLS_VERIFY_NONE)
+        sc_warn("redis_tls_verify = none: the Redis server's certificate is not checked, so "
+                "anyone on the path can pose as it; use full (the default) with "
+                "redis_tls_ca_file");
+    else if (to.verify == SC_TLS_VERIFY_CA)
+        sc_warn("redis_tls_verify = ca: the Redis server's host name is not checked against its "
+                "certificate; set redis_tls_server_name to the name it has instead");
+    return t;
+}
+
+void sc_cluster_reload_tls(sc_cluster *c)
+{
+    if (!c || !c->tls)
+        return;
+    char why[400];
+    if (sc_tls_reload(c->tls, why, sizeof(why)) == 0)
+        sc_info("redis TLS: certificates and keys read again; new connections use them");
+    else
+        sc_error("redis TLS: %s; keeping the ones read before", why);
+}
+
 sc_cluster *sc_cluster_new(sc_server *srv)
 {
     const sc_config *cfg = srv->cfg;
@@ -497,6 +527,11 @@ sc_cluster *sc_cluster_new(sc_server *srv)
                 "of the URL is a password (redis://PASSWORD@host before 0.2), write "
                 "redis://:PASSWORD@host");
     sc_cluster *c = sc_xcalloc(1, sizeof(*c));
+    if (url.tls && !(c->tls = tls_new(cfg))) {
+        sc_redis_url_free(&url);
+        free(c);
+        return NULL;
+    }
     c->srv = srv;
     c->cfg = cfg;
     c->self = srv->node_id;
@@ -530,7 +565,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     s->want = s->permanent = true;
     sc_redis_opts po = {"publish", cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms,
                         cfg->redis_reconnect_min_ms, cfg->redis_reconnect_max_ms, true,
-                        &cfg->redis_reply_defer_ms, sc_cl_on_cmd_reply};
+                        &cfg->redis_reply_defer_ms, sc_cl_on_cmd_reply, c->tls};
     sc_redis_opts so = po;
     so.name = "subscribe";
     so.probe = false; /* the canary checks the subscriber end to end */
@@ -563,7 +598,7 @@ void sc_cluster_start(sc_cluster *c)
         ev_timer_start(c->srv->loop, &c->canary);
 }
 
-static void on_left(redisAsyncContext *ac, void *reply, void *pd)
+static void on_left(sc_redis *rc, void *reply, void *pd)
 {
     sc_cluster *c = pd;
     c->left = true;
@@ -610,6 +645,7 @@ void sc_cluster_free(sc_cluster *c)
     ev_timer_stop(c->srv->loop, &c->canary);
     sc_redis_free(c->pub); /* runs the pending reply callbacks: before the cache goes */
     sc_redis_free(c->sub);
+    sc_tls_free(c->tls);
     while (c->ob_head)
         sc_cl_outbox_unlink(c, c->ob_head);
     for (uint32_t i = 0; i < c->nouts; i++)
@@ -655,9 +691,8 @@ void sc_cluster_flush(sc_cluster *c)
         sc_cl_direct_flush(c);
         c->runs = 0;
     }
-    redisAsyncContext *ac = c ? sc_redis_ctx(c->pub) : NULL;
-    if (ac && (ac->c.flags & REDIS_CONNECTED) && ac->c.obuf && sdslen(ac->c.obuf) > 0)
-        redisAsyncHandleWrite(ac);
+    if (c)
+        sc_redis_flush(c->pub);
 }
 
 void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud)

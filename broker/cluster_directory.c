@@ -55,10 +55,10 @@ void sc_cl_check_noscript(sc_cluster *c, const redisReply *r)
 }
 
 /* Reply handler of directory commands: sc_cl_on_cmd_reply, plus NOSCRIPT. */
-static void on_dir_reply(redisAsyncContext *ac, void *reply, void *pd)
+static void on_dir_reply(sc_redis *rc, void *reply, void *pd)
 {
     sc_cl_check_noscript(pd, reply);
-    sc_cl_on_cmd_reply(ac, reply, NULL);
+    sc_cl_on_cmd_reply(rc, reply, NULL);
 }
 
 static void argv_send(sc_cluster *c, argv_buf *a, bool keep, bool vol)
@@ -186,7 +186,7 @@ void sc_cl_forget_self(sc_cluster *c)
 
 /* A PING after a rewrite: Redis answers in order, so its reply means every
  * write of the rewrite before it is done. */
-static void on_dir_written(redisAsyncContext *ac, void *reply, void *pd)
+static void on_dir_written(sc_redis *rc, void *reply, void *pd)
 {
     sc_cluster *c = pd;
     c->dir_pings--;
@@ -251,7 +251,7 @@ typedef struct pending_call {
 
 /* The request behind a reply, or NULL if it timed out or its app left. The
  * caller answers and calls sc_request_done. */
-static sc_request *call_request(redisAsyncContext *ac, void *reply, void *pd)
+static sc_request *call_request(sc_redis *rc, void *reply, void *pd)
 {
     pending_call *pc = pd;
     sc_cl_check_noscript(pc->c, reply);
@@ -292,10 +292,10 @@ static void reply_to(sc_request *r, int msg_case, void *msg)
     sc_request_done(r);
 }
 
-static void on_lookup_reply(redisAsyncContext *ac, void *reply, void *pd)
+static void on_lookup_reply(sc_redis *rc, void *reply, void *pd)
 {
     sc_cluster *c = ((pending_call *)pd)->c;
-    sc_request *r = call_request(ac, reply, pd);
+    sc_request *r = call_request(rc, reply, pd);
     if (!r)
         return;
     redisReply *rep = reply;
@@ -338,7 +338,7 @@ static void on_lookup_reply(redisAsyncContext *ac, void *reply, void *pd)
 
 /* Start a request answered by one script call; frees a's arrays. */
 static int script_call(sc_cluster *c, sc_conn *from, uint64_t frame_id, argv_buf *a,
-                       redisCallbackFn *cb, const char *what)
+                       sc_redis_reply_fn *cb, const char *what)
 {
     int rc = 0;
     sc_request *r = NULL;
@@ -369,9 +369,9 @@ int sc_cluster_lookup(sc_cluster *c, sc_conn *from, uint64_t frame_id, const cha
     return script_call(c, from, frame_id, &a, on_lookup_reply, "a cluster lookup");
 }
 
-static void on_session_get_reply(redisAsyncContext *ac, void *reply, void *pd)
+static void on_session_get_reply(sc_redis *rc, void *reply, void *pd)
 {
-    sc_request *r = call_request(ac, reply, pd);
+    sc_request *r = call_request(rc, reply, pd);
     if (!r)
         return;
     redisReply *rep = reply;
@@ -404,9 +404,9 @@ int sc_cluster_session_get(sc_cluster *c, sc_conn *from, uint64_t frame_id, cons
     return script_call(c, from, frame_id, &a, on_session_get_reply, "session data");
 }
 
-static void on_session_set_reply(redisAsyncContext *ac, void *reply, void *pd)
+static void on_session_set_reply(sc_redis *rc, void *reply, void *pd)
 {
-    sc_request *r = call_request(ac, reply, pd);
+    sc_request *r = call_request(rc, reply, pd);
     if (!r)
         return;
     Sidecast__V1__Ok ok = SIDECAST__V1__OK__INIT;

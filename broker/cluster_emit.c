@@ -89,13 +89,13 @@ static void count_unrouted(const redisReply *r)
     }
 }
 
-static void on_targeted_reply(redisAsyncContext *ac, void *reply, void *pd)
+static void on_targeted_reply(sc_redis *rc, void *reply, void *pd)
 {
     sc_cluster *c = pd;
     redisReply *r = reply;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
         sc_cl_check_noscript(c, r);
-        sc_cl_on_cmd_reply(ac, reply, NULL);
+        sc_cl_on_cmd_reply(rc, reply, NULL);
         return;
     }
     count_unrouted(r);
@@ -157,7 +157,7 @@ static void targeted_add(sc_cluster *c, const uint8_t *env, size_t len,
         tgt_arg(c, users[i], strlen(users[i]));
     c->tgt_n++;
     c->tgt_vol = c->tgt_vol && vol;
-    if (!sc_redis_ctx(c->pub) || c->tgt.len > BATCH_MAX_BYTES || c->tgt_nargs > 4096)
+    if (!sc_redis_is_up(c->pub) || c->tgt.len > BATCH_MAX_BYTES || c->tgt_nargs > 4096)
         sc_cl_targeted_flush(c);
 }
 
@@ -209,7 +209,7 @@ typedef struct direct_pd {
     uint32_t n;      /* envelopes in the PUBLISH */
 } direct_pd;
 
-static void on_direct_reply(redisAsyncContext *ac, void *reply, void *pd)
+static void on_direct_reply(sc_redis *rc, void *reply, void *pd)
 {
     direct_pd *dp = pd;
     redisReply *r = reply;
@@ -222,7 +222,7 @@ static void on_direct_reply(redisAsyncContext *ac, void *reply, void *pd)
                        "entries",
                        dp->n, SC_ESC(dp->node->id));
     } else {
-        sc_cl_on_cmd_reply(ac, reply, NULL);
+        sc_cl_on_cmd_reply(rc, reply, NULL);
     }
     sc_dcnode_release(dp->node);
     free(dp);
@@ -249,7 +249,7 @@ static void direct_send(sc_cluster *c, direct_out *o)
         return;
     const uint8_t *p = o->items.data, *end = p + o->items.len, *env;
     size_t len;
-    if (o->n == 1 || !sc_redis_ctx(c->pub)) {
+    if (o->n == 1 || !sc_redis_is_up(c->pub)) {
         while (p < end && (env = sc_cl_batch_next(&p, end, &len)))
             direct_publish(c, o->node, env, len, 1, false);
     } else {
@@ -309,7 +309,7 @@ static void direct_queue(sc_cluster *c, sc_dcnode *nd, const uint8_t *env, size_
     for (uint32_t i = nd->first; i != UINT32_MAX; i = c->dnext[i])
         packed += varint_len(c->didx[i]);
     size_t item = len + 1 + varint_len(packed) + packed;
-    if (!sc_redis_ctx(c->pub) || item > BATCH_MAX_BYTES) {
+    if (!sc_redis_is_up(c->pub) || item > BATCH_MAX_BYTES) {
         if (nd->out >= 0)
             direct_send(c, &c->outs[nd->out]); /* this node's earlier emits first */
         c->dmsg.off = c->dmsg.len = 0;

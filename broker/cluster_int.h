@@ -108,6 +108,7 @@ struct sc_cluster {
     sc_server *srv;
     const sc_config *cfg;
     sc_redis *pub, *sub;
+    sc_tls *tls; /* rediss://, shared by pub and sub; NULL for plain text */
     sc_arena arena; /* decoded envelopes, reset after each message */
     sc_buf pack;    /* encoded envelope; hiredis copies it when sending */
     sc_buf cmd;     /* a formatted PUBLISH, likewise copied */
@@ -244,12 +245,12 @@ void sc_cl_arg_script(sc_cluster *c, argv_buf *a, int i);
 void sc_cl_load_scripts(sc_cluster *c);
 void sc_cl_outbox_unlink(sc_cluster *c, outbox_item *it);
 void sc_cl_outbox_flush(sc_cluster *c);
-void sc_cl_on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd);
+void sc_cl_on_cmd_reply(sc_redis *rc, void *reply, void *pd);
 bool sc_cl_command(sc_cluster *c, int argc, const char **argv, const size_t *lens, bool keep,
-                   bool vol, redisCallbackFn *cb, void *pd);
+                   bool vol, sc_redis_reply_fn *cb, void *pd);
 size_t sc_cl_pack_envelope(sc_cluster *c, sc_envelope *env, uint8_t **ret);
 bool sc_cl_publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
-                          size_t len, bool vol, redisCallbackFn *cb, void *pd);
+                          size_t len, bool vol, sc_redis_reply_fn *cb, void *pd);
 const uint8_t *sc_cl_batch_next(const uint8_t **p, const uint8_t *end, size_t *ret_len);
 void sc_cl_batch_wrap(sc_cluster *c, const uint8_t *items, size_t len);
 void sc_cl_batch_flush(sc_cluster *c);

@@ -76,7 +76,7 @@ typedef struct load_ctx {
     uint64_t gen;
 } load_ctx;
 
-static void on_script_loaded(redisAsyncContext *ac, void *reply, void *pd)
+static void on_script_loaded(sc_redis *rc, void *reply, void *pd)
 {
     load_ctx *lc = pd;
     redisReply *r = reply;
@@ -176,9 +176,8 @@ static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol)
 
 void sc_cl_outbox_flush(sc_cluster *c)
 {
-    redisAsyncContext *ac = sc_redis_ctx(c->pub);
     size_t n = 0;
-    while (ac && c->ob_head) {
+    while (sc_redis_is_up(c->pub) && c->ob_head) {
         outbox_item *it = c->ob_head;
         if (sc_redis_command_formatted(c->pub, sc_cl_on_cmd_reply, NULL, it->cmd, it->len) < 0)
             break; /* being torn down: kept for the next connection */
@@ -193,7 +192,7 @@ void sc_cl_outbox_flush(sc_cluster *c)
 
 /* Default reply handler: a command whose reply is an error, or that was
  * still unanswered when its connection was dropped, is counted and logged. */
-void sc_cl_on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd)
+void sc_cl_on_cmd_reply(sc_redis *rc, void *reply, void *pd)
 {
     redisReply *r = reply;
     if (!r) {
@@ -209,12 +208,12 @@ void sc_cl_on_cmd_reply(redisAsyncContext *ac, void *reply, void *pd)
 /* Send a command now, or keep it for later if `keep` (emits); directory
  * writes are not kept: the resync after reconnecting rewrites them. */
 bool sc_cl_command(sc_cluster *c, int argc, const char **argv, const size_t *lens, bool keep,
-                   bool vol, redisCallbackFn *cb, void *pd)
+                   bool vol, sc_redis_reply_fn *cb, void *pd)
 {
     c->flush_ups(c); /* every later command sees the sockets registered before it */
     sc_cl_batch_flush(c);
     c->flush_emits(c);
-    if (sc_redis_ctx(c->pub) &&
+    if (sc_redis_is_up(c->pub) &&
         sc_redis_command_argv(c->pub, cb ? cb : sc_cl_on_cmd_reply, pd, argc, argv, lens) == 0) {
         SC_COUNT(redis_commands);
         return true;
@@ -264,12 +263,12 @@ static size_t publish_format(sc_cluster *c, const char *channel, size_t chlen, c
  * went to the outbox (cb never runs; the caller still owns pd). No cb: a
  * quiet command, whose reply only an error makes matter (sc_redis_send_quiet). */
 bool sc_cl_publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
-                          size_t len, bool vol, redisCallbackFn *cb, void *pd)
+                          size_t len, bool vol, sc_redis_reply_fn *cb, void *pd)
 {
     char *p;
     size_t n = publish_format(c, channel, chlen, env, len, &p);
     SC_COUNT(redis_publishes);
-    if (sc_redis_ctx(c->pub) && (cb ? sc_redis_command_formatted(c->pub, cb, pd, p, n)
+    if (sc_redis_is_up(c->pub) && (cb ? sc_redis_command_formatted(c->pub, cb, pd, p, n)
                                     : sc_redis_send_quiet(c->pub, p, n)) == 0) {
         SC_COUNT(redis_commands);
         return true;
@@ -335,7 +334,7 @@ void sc_cl_batch_flush(sc_cluster *c)
         return;
     const uint8_t *p = c->batch.data, *end = p + c->batch.len, *env;
     size_t len;
-    if (c->batch_n == 1 || !sc_redis_ctx(c->pub)) {
+    if (c->batch_n == 1 || !sc_redis_is_up(c->pub)) {
         while (p < end && (env = sc_cl_batch_next(&p, end, &len)))
             publish_now(c, c->batch_ch, c->batch_chlen, env, len, false);
     } else {
@@ -358,7 +357,7 @@ void sc_cl_publish(sc_cluster *c, const char *channel, const uint8_t *env, size_
     c->flush_ups(c);
     c->flush_emits(c);
     size_t chlen = strlen(channel);
-    if (!sc_redis_ctx(c->pub) || len > BATCH_MAX_BYTES) {
+    if (!sc_redis_is_up(c->pub) || len > BATCH_MAX_BYTES) {
         sc_cl_batch_flush(c);
         publish_now(c, channel, chlen, env, len, vol);
         return;

@@ -4,7 +4,8 @@
 #include "config.h"
 #include "access.h"
 #include "credentials.h"
-#include "redis.h"
+#include "redis_tls.h"
+#include "redis_url.h"
 #include "util.h"
 
 #include <errno.h>
@@ -56,7 +57,22 @@ static const option_def options[] = {
     {"node_name", T_STRING, OFF(node_name), "", 0, 255,
      "human name of this node in logs and replies (default: host name)"},
     {"redis_url", T_STRING, OFF(redis_url), "", 0, 1024,
-     "redis://[user:password@]host:port/db or unix:///path; empty: standalone"},
+     "redis://[user:password@]host:port/db, rediss://... (TLS) or unix:///path; empty: "
+     "standalone"},
+    {"redis_tls_ca_file", T_STRING, OFF(redis_tls_ca_file), "", 0, 1024,
+     "rediss://: PEM file of the CAs the server's certificate is checked against (empty, and "
+     "no redis_tls_ca_dir: the system's trust store)"},
+    {"redis_tls_ca_dir", T_STRING, OFF(redis_tls_ca_dir), "", 0, 1024,
+     "rediss://: directory of hashed CA certificates (c_rehash), instead of or beside the file"},
+    {"redis_tls_cert_file", T_STRING, OFF(redis_tls_cert_file), "", 0, 1024,
+     "rediss://: client certificate (PEM, chain allowed) for servers that require one"},
+    {"redis_tls_key_file", T_STRING, OFF(redis_tls_key_file), "", 0, 1024,
+     "rediss://: the client certificate's private key (PEM)"},
+    {"redis_tls_server_name", T_STRING, OFF(redis_tls_server_name), "", 0, 255,
+     "rediss://: name sent as SNI and checked in the certificate (empty: the URL's host)"},
+    {"redis_tls_verify", T_STRING, OFF(redis_tls_verify), "full", 1, 8,
+     "rediss://: full (certificate and host name), ca (certificate only) or none (no check: "
+     "logged as a warning)"},
     {"redis_prefix", T_STRING, OFF(redis_prefix), "sidecast", 1, 64,
      "prefix of every Redis key and channel, so several apps can share one Redis"},
     {"redis_connect_timeout_ms", T_UINT, OFF(redis_connect_timeout_ms), "2000", 50, 600000,
@@ -405,6 +421,49 @@ static void at(FILE *err, const config_origin *o, size_t off)
     }
 }
 
+/* The redis_tls_* settings: meaningful with rediss:// only, and their files
+ * loadable now, so --check-config finds a wrong path or a key that does not
+ * match its certificate. */
+static int check_tls(const sc_config *cfg, const sc_redis_url *u, FILE *err,
+                     const config_origin *o)
+{
+    sc_tls_verify v;
+    if (sc_tls_verify_parse(cfg->redis_tls_verify, &v) < 0) {
+        at(err, o, OFF(redis_tls_verify));
+        fprintf(err, "redis_tls_verify must be full, ca or none, not '%s'\n",
+                cfg->redis_tls_verify);
+        return -1;
+    }
+    sc_tls_opts to = sc_config_tls(cfg);
+    bool any = to.ca_file[0] || to.ca_dir[0] || to.cert_file[0] || to.key_file[0] ||
+               to.server_name[0] || v != SC_TLS_VERIFY_FULL;
+    if (!u->tls) {
+        if (!any)
+            return 0;
+        at(err, o, OFF(redis_url));
+        fprintf(err, "redis_tls_* settings are given but redis_url is not rediss:// (TLS)\n");
+        return -1;
+    }
+    char why[400];
+    sc_tls *t = sc_tls_new(&to, why, sizeof(why));
+    if (!t) {
+        at(err, o, OFF(redis_tls_ca_file));
+        fprintf(err, "%s\n", why);
+        return -1;
+    }
+    sc_tls_free(t);
+    return 0;
+}
+
+sc_tls_opts sc_config_tls(const sc_config *cfg)
+{
+    sc_tls_verify v = SC_TLS_VERIFY_FULL;
+    sc_tls_verify_parse(cfg->redis_tls_verify, &v);
+    return (sc_tls_opts){cfg->redis_tls_ca_file,   cfg->redis_tls_ca_dir,
+                         cfg->redis_tls_cert_file, cfg->redis_tls_key_file,
+                         cfg->redis_tls_server_name, v};
+}
+
 static int validate_at(const sc_config *cfg, FILE *err, const config_origin *o)
 {
     int bad = 0;
@@ -447,6 +506,8 @@ static int validate_at(const sc_config *cfg, FILE *err, const config_origin *o)
             fprintf(err, "redis_url: %s\n", why);
             bad = 1;
         } else {
+            if (check_tls(cfg, &u, err, o) < 0)
+                bad = 1;
             sc_redis_url_free(&u);
         }
     }

@@ -6,13 +6,14 @@
  * It owns sc_config and the option table, and applies nothing: each module
  * reads its settings when it uses them, and reload.c copies those that may
  * change at run time. Besides core/ (log, util) it calls only access,
- * credentials and redis's URL parser, so a value is checked (the password
- * read) by the code that uses it; it may not start anything: no listener,
+ * credentials, redis's URL parser and redis_tls (to load the TLS files), so a
+ * value is checked (the password read) by the code that uses it; it may not start anything: no listener,
  * connection or Redis. */
 #ifndef SC_CONFIG_H
 #define SC_CONFIG_H
 
 #include "access.h"
+#include "redis_tls.h"
 #include "log.h"
 
 #include <stdbool.h>
@@ -32,6 +33,12 @@ typedef struct sc_config {
     char *node_name;
     /* cluster (all unused when redis_url is empty: standalone) */
     char *redis_url;
+    char *redis_tls_ca_file; /* rediss:// (redis_tls.c) */
+    char *redis_tls_ca_dir;
+    char *redis_tls_cert_file;
+    char *redis_tls_key_file;
+    char *redis_tls_server_name;
+    char *redis_tls_verify; /* full, ca or none */
     char *redis_prefix;
     uint64_t redis_connect_timeout_ms;
     uint64_t redis_command_timeout_ms;
@@ -108,6 +115,9 @@ void sc_config_print_reference(FILE *out);
 
 /* The settings access.c uses (it reads no sc_config). */
 sc_access_settings sc_config_access(const sc_config *cfg);
+/* The redis_tls_* settings, for redis_tls.c (which reads no sc_config);
+ * the strings are borrowed from cfg. */
+sc_tls_opts sc_config_tls(const sc_config *cfg);
 
 /* http_listen's form (http.c listens on it). */
 /* Parse "host:port" or "[v6addr]:port" (port 0: any free port). Returns 0

@@ -3,7 +3,7 @@
  * taken after shutdown does not hold it either. See credentials.h for what
  * it may not touch. */
 #include "credentials.h"
-#include "redis.h"
+#include "redis_url.h"
 #include "util.h"
 
 #include <errno.h>

@@ -5,7 +5,7 @@
  *
  * It owns the password's handling: reading it, wiping it, scrubbing it from
  * argv. It reads no sc_config (the config hands it the file name and keeps
- * the result), knows Redis only as the sc_redis_url it fills in (redis.h),
+ * the result), knows Redis only as the sc_redis_url it fills in (redis_url.h),
  * connects to nothing and logs nothing: its errors go to the FILE given. */
 #ifndef SC_CREDENTIALS_H
 #define SC_CREDENTIALS_H

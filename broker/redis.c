@@ -1,22 +1,35 @@
-/* redis: connection lifecycle around hiredis' async API. See redis.h for
- * what it owns and may not touch.
+/* redis: one self-reconnecting Redis connection. See redis.h for what it
+ * owns and may not touch.
  *
- * hiredis frees its context itself after a disconnect callback, so we keep
- * only a pointer that the callbacks clear; forced reconnects go through an
- * ev_idle-free path: a zero-delay timer, so redisAsyncFree never runs inside
- * hiredis' own callback chain. */
+ * Each connection attempt has a number (gen). Everything queued on a
+ * connection dies with it: its output, its reader, and the commands still
+ * waiting, which are answered with NULL before the owner hears "down". Reply
+ * callbacks run from read events only, and a forced reconnect is deferred to
+ * a zero-delay timer, so a connection is never torn down under a callback. */
 #include "redis.h"
+#include "buf.h"
 #include "log.h"
 #include "metrics.h"
+#include "redis_io.h"
 #include "stats.h"
 #include "util.h"
 
-#include <ctype.h>
-#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
+#include <strings.h>
+
+enum { ST_DOWN, ST_CONNECTING, ST_HANDSHAKE, ST_READYING, ST_UP };
+
+#define READ_CHUNK 16384
+#define OUT_KEEP (64 * 1024) /* output buffer capacity kept once drained */
+
+typedef struct pending {
+    sc_redis_reply_fn *cb;
+    void *pd;
+    bool quiet;
+} pending;
 
 struct sc_redis {
     struct ev_loop *loop;
@@ -25,165 +38,112 @@ struct sc_redis {
     char name[32];
     sc_redis_state_fn fn;
     void *ud;
-    redisAsyncContext *ac;
-    bool up;
+    int state;
     bool closing;
     /* AUTH or SELECT was refused on the current connection: it never counts
      * as up (the PING after them may still succeed, as the default user or
      * in database 0), and is recycled */
     bool refused;
-    uint32_t attempt;
-    uint64_t reconnects;
+    uint64_t gen;
+    sc_rio io;
+    redisReader *reader;
+    sc_buf out;
+    /* commands waiting for their replies, oldest first (a ring) */
+    pending *q;
+    size_t qhead, qlen, qcap;
+    size_t loud; /* of them, the ones that are not quiet */
+    bool pubsub;
+    sc_redis_reply_fn *push_cb;
+    void *push_pd;
+    bool hs_want_write; /* the TLS handshake waits for writable */
+    ev_io rev, wev;
+    ev_timer defer;   /* reads quiet replies nobody else read */
     ev_timer retry;   /* backoff before the next connect */
-    ev_timer connect; /* connect timeout */
+    ev_timer connect; /* connect timeout, until up */
     ev_timer probe;   /* PING every command_timeout/2 */
     ev_timer kick;    /* deferred forced reconnect */
+    uint32_t attempt;
+    uint64_t reconnects;
     bool probe_pending;
     uint64_t probe_sent_us;
     uint64_t down_since_us; /* 0 while up */
-    char kick_why[128];
-    /* hiredis' libev hooks for r->ac, ours: the connection is not watched
-     * for reading while only quiet replies are due (sc_redis_send_quiet).
-     * Quiet commands sent and answered on it, and how many had been sent
-     * when the last other command went: once a quiet one sent after that is
-     * answered, so is everything before it. */
-    struct {
-        redisAsyncContext *ac;
-        ev_io rev, wev;
-        ev_timer defer;
-        bool reading; /* hiredis wants to read */
-        uint64_t quiet_sent, quiet_answered, quiet_before_loud;
-    } io;
+    char kick_why[160];
 };
 
-/* ---- URL ------------------------------------------------------------------- */
-
-static char *pct_decode(const char *s, size_t n)
-{
-    char *out = sc_xmalloc(n + 1), *o = out;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
-            isxdigit((unsigned char)s[i + 2])) {
-            char hex[3] = {s[i + 1], s[i + 2], 0};
-            *o++ = (char)strtol(hex, NULL, 16);
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = 0;
-    return out;
-}
-
-int sc_redis_url_parse(const char *url, sc_redis_url *u, char *err, size_t errlen)
-{
-    memset(u, 0, sizeof(*u));
-    u->port = 6379;
-    if (strncmp(url, "unix://", 7) == 0) {
-        const char *p = url + 7, *q = strchr(p, '?');
-        u->path = q ? sc_xstrndup(p, (size_t)(q - p)) : sc_xstrdup(p);
-        if (q && strncmp(q, "?db=", 4) == 0)
-            u->db = atoi(q + 4);
-        if (u->path[0] != '/') {
-            snprintf(err, errlen, "unix URL needs an absolute path: unix:///run/redis.sock");
-            sc_redis_url_free(u);
-            return -EINVAL;
-        }
-        return 0;
-    }
-    if (strncmp(url, "redis://", 8) != 0) {
-        snprintf(err, errlen, "Redis URL must start with redis:// or unix://");
-        return -EINVAL;
-    }
-    const char *p = url + 8, *at = strrchr(p, '@');
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        /* as RFC 3986 userinfo: redis://user@host names a user and no password
-         * (which then comes from redis_password_file); an empty one is none */
-        if (colon) {
-            if (colon > p)
-                u->user = pct_decode(p, (size_t)(colon - p));
-            if (at > colon + 1)
-                u->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
-        } else if (at > p) {
-            u->user = pct_decode(p, (size_t)(at - p));
-        }
-        p = at + 1;
-    }
-    const char *slash = strchr(p, '/');
-    const char *end = slash ? slash : p + strlen(p);
-    const char *colon = memchr(p, ':', (size_t)(end - p));
-    const char *hend = colon ? colon : end;
-    if (hend == p) {
-        snprintf(err, errlen, "Redis URL has no host: redis://host:6379/0");
-        sc_redis_url_free(u);
-        return -EINVAL;
-    }
-    u->host = sc_xstrndup(p, (size_t)(hend - p));
-    if (colon) {
-        char *e;
-        long port = strtol(colon + 1, &e, 10);
-        if (e != end || port <= 0 || port > 65535) {
-            snprintf(err, errlen, "Redis URL port must be 1-65535");
-            sc_redis_url_free(u);
-            return -EINVAL;
-        }
-        u->port = (int)port;
-    }
-    if (slash && slash[1]) {
-        char *e;
-        long db = strtol(slash + 1, &e, 10);
-        if (*e || db < 0 || db > 1000000) {
-            snprintf(err, errlen, "Redis URL database must be a number: redis://host:6379/0");
-            sc_redis_url_free(u);
-            return -EINVAL;
-        }
-        u->db = (int)db;
-    }
-    return 0;
-}
-
-void sc_redis_url_free(sc_redis_url *u)
-{
-    if (!u)
-        return;
-    free(u->host);
-    free(u->path);
-    free(u->user);
-    if (u->password)
-        memset(u->password, 0, strlen(u->password));
-    free(u->password);
-    memset(u, 0, sizeof(*u));
-}
-
-const char *sc_redis_url_safe(const sc_redis_url *u)
-{
-    static char buf[320];
-    if (u->path)
-        snprintf(buf, sizeof(buf), "unix:%s/%d", u->path, u->db);
-    else
-        snprintf(buf, sizeof(buf), "%s:%d/%d", u->host ? u->host : "?", u->port, u->db);
-    return buf;
-}
-
-/* ---- lifecycle --------------------------------------------------------------- */
-
 static void schedule_retry(sc_redis *r);
+static void watch(sc_redis *r);
 
-static void loud_sent(sc_redis *r);
-
-static void go_down(sc_redis *r, const char *why)
+/* hiredis' allocations fail only without memory: abort, as util.c does */
+static void oom(const char *what)
 {
-    bool was_up = r->up;
-    r->up = false;
-    if (was_up || !r->down_since_us)
-        r->down_since_us = sc_now_us();
-    r->ac = NULL;
-    r->probe_pending = false;
+    fprintf(stderr, "sidecast: out of memory %s, aborting\n", what);
+    abort();
+}
+
+/* ---- the queue of commands waiting for replies ------------------------------ */
+
+static void q_push(sc_redis *r, sc_redis_reply_fn *cb, void *pd, bool quiet)
+{
+    if (r->qlen == r->qcap) {
+        size_t ncap = r->qcap ? r->qcap * 2 : 64;
+        pending *nq = sc_xmalloc(ncap * sizeof(*nq));
+        for (size_t i = 0; i < r->qlen; i++)
+            nq[i] = r->q[(r->qhead + i) % r->qcap];
+        free(r->q);
+        r->q = nq;
+        r->qcap = ncap;
+        r->qhead = 0;
+    }
+    r->q[(r->qhead + r->qlen) % r->qcap] = (pending){cb, pd, quiet};
+    r->qlen++;
+    if (!quiet)
+        r->loud++;
+}
+
+static pending q_pop(sc_redis *r)
+{
+    pending p = r->q[r->qhead];
+    r->qhead = (r->qhead + 1) % r->qcap;
+    r->qlen--;
+    if (!p.quiet)
+        r->loud--;
+    return p;
+}
+
+/* ---- going down ---------------------------------------------------------------- */
+
+static void close_conn(sc_redis *r)
+{
+    ev_io_stop(r->loop, &r->rev);
+    ev_io_stop(r->loop, &r->wev);
+    ev_timer_stop(r->loop, &r->defer);
     ev_timer_stop(r->loop, &r->connect);
     ev_timer_stop(r->loop, &r->probe);
-    if (r->closing)
-        return;
+    sc_rio_close(&r->io);
+    if (r->reader)
+        redisReaderFree(r->reader);
+    r->reader = NULL;
+    sc_buf_consume(&r->out, sc_buf_used(&r->out));
+    sc_buf_shrink(&r->out, OUT_KEEP);
+    r->state = ST_DOWN;
+    r->gen++;
+    r->pubsub = false;
+    r->probe_pending = false;
+}
+
+/* Each command still waiting hears that no reply will come. */
+static void fail_pending(sc_redis *r)
+{
+    while (r->qlen) {
+        pending p = q_pop(r);
+        p.cb(r, NULL, p.pd);
+    }
+}
+
+static void go_down(sc_redis *r, bool was_up, const char *why)
+{
+    if (was_up || !r->down_since_us)
+        r->down_since_us = sc_now_us();
     if (was_up)
         sc_log_limited(SC_LOG_WARN, "redis %s connection to %s lost: %s; reconnecting", r->name,
                        sc_redis_url_safe(&r->url), why);
@@ -194,19 +154,263 @@ static void go_down(sc_redis *r, const char *why)
     schedule_retry(r);
 }
 
-static void on_disconnect(const redisAsyncContext *ac, int status)
+static void drop(sc_redis *r, const char *why)
 {
-    sc_redis *r = ac->data;
-    if (!r || r->ac != ac)
+    if (r->state == ST_DOWN)
         return;
-    go_down(r, status == REDIS_OK ? "closed" : (ac->errstr[0] ? ac->errstr : "error"));
+    bool was_up = r->state == ST_UP;
+    char reason[256];
+    snprintf(reason, sizeof(reason), "%s", why); /* why may live in what is freed */
+    close_conn(r);
+    fail_pending(r);
+    if (!r->closing)
+        go_down(r, was_up, reason);
 }
 
-static void on_auth_reply(redisAsyncContext *ac, void *reply, void *pd)
+/* ---- replies ----------------------------------------------------------------------- */
+
+static bool is_push(const redisReply *rep)
 {
-    sc_redis *r = pd;
+    static const char *const kinds[] = {"message",   "smessage",    "pmessage",
+                                        "subscribe", "ssubscribe",  "psubscribe",
+                                        "unsubscribe", "sunsubscribe", "punsubscribe"};
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+        rep->element[0]->type != REDIS_REPLY_STRING)
+        return false;
+    for (size_t i = 0; i < SC_ARRAY_LEN(kinds); i++)
+        if (strcmp(rep->element[0]->str, kinds[i]) == 0)
+            return true;
+    return false;
+}
+
+static void dispatch(sc_redis *r, redisReply *rep)
+{
+    if (r->pubsub && (is_push(rep) || r->qlen == 0)) {
+        if (r->push_cb)
+            r->push_cb(r, rep, r->push_pd);
+        return;
+    }
+    if (r->qlen == 0) {
+        sc_log_limited(SC_LOG_ERROR, "redis %s: a reply no command waits for; reconnecting",
+                       r->name);
+        sc_redis_reconnect(r, "a reply no command waits for");
+        return;
+    }
+    pending p = q_pop(r);
+    p.cb(r, rep, p.pd);
+}
+
+/* Hand every complete reply to its callback. False once the connection
+ * that read them is gone. */
+static bool take_replies(sc_redis *r, uint64_t gen)
+{
+    for (;;) {
+        void *reply = NULL;
+        if (redisReaderGetReply(r->reader, &reply) != REDIS_OK) {
+            char why[160];
+            snprintf(why, sizeof(why), "protocol error: %s", r->reader->errstr);
+            drop(r, why);
+            return false;
+        }
+        if (!reply)
+            return true;
+        dispatch(r, reply);
+        freeReplyObject(reply);
+        if (r->gen != gen)
+            return false;
+    }
+}
+
+static const char *closed_why(const sc_redis *r)
+{
+    if (r->state == ST_READYING && !r->url.tls)
+        return "closed by the server before it answered (a TLS port reached with redis://? "
+               "use rediss://)";
+    return "closed by the server";
+}
+
+/* At most `reads` reads of READ_CHUNK, so one busy connection cannot hold
+ * the loop; TLS may hold decrypted bytes the socket will not signal again,
+ * so the watcher is fed once more for them. */
+static void read_some(sc_redis *r, int reads)
+{
+    uint64_t gen = r->gen;
+    char buf[READ_CHUNK], err[200];
+    for (int i = 0; i < reads; i++) {
+        ssize_t n = sc_rio_read(&r->io, buf, sizeof(buf), err, sizeof(err));
+        if (n == -1)
+            break;
+        if (n <= 0) {
+            drop(r, n == 0 ? closed_why(r) : err);
+            return;
+        }
+        redisReaderFeed(r->reader, buf, (size_t)n);
+        if (!take_replies(r, gen))
+            return;
+        if ((size_t)n < sizeof(buf) && !sc_rio_buffered(&r->io))
+            break;
+    }
+    if (sc_rio_buffered(&r->io))
+        ev_feed_event(r->loop, &r->rev, EV_READ);
+    watch(r);
+}
+
+/* ---- writing ------------------------------------------------------------------------ */
+
+static void write_some(sc_redis *r)
+{
+    char err[200];
+    while (sc_buf_used(&r->out)) {
+        ssize_t n = sc_rio_write(&r->io, sc_buf_head(&r->out), sc_buf_used(&r->out), err,
+                                 sizeof(err));
+        if (n == -1)
+            break;
+        if (n < 0) {
+            drop(r, err);
+            return;
+        }
+        sc_buf_consume(&r->out, (size_t)n);
+    }
+    if (!sc_buf_used(&r->out))
+        sc_buf_shrink(&r->out, OUT_KEEP);
+    watch(r);
+}
+
+/* ---- which events to watch ------------------------------------------------------------ */
+
+/* Held: only quiet replies are due, so the connection is not watched; the
+ * defer timer reads them if nothing else does first. */
+static bool held(const sc_redis *r)
+{
+    return r->state == ST_UP && !r->pubsub && r->o.quiet_defer_ms && *r->o.quiet_defer_ms &&
+           r->qlen > 0 && r->loud == 0 && !r->io.write_wants_read;
+}
+
+static void set_watch(sc_redis *r, ev_io *w, bool on)
+{
+    if (on)
+        ev_io_start(r->loop, w);
+    else
+        ev_io_stop(r->loop, w);
+}
+
+static void watch(sc_redis *r)
+{
+    bool rd = false, wr = false;
+    switch (r->state) {
+    case ST_CONNECTING:
+        wr = true;
+        break;
+    case ST_HANDSHAKE:
+        wr = r->hs_want_write;
+        rd = !wr;
+        break;
+    case ST_READYING:
+    case ST_UP:
+        rd = !held(r);
+        wr = sc_buf_used(&r->out) > 0 || r->io.read_wants_write;
+        break;
+    default:
+        break;
+    }
+    set_watch(r, &r->rev, rd);
+    set_watch(r, &r->wev, wr);
+    if (r->state == ST_UP && !rd && r->qlen) {
+        if (!ev_is_active(&r->defer)) {
+            ev_timer_set(&r->defer, (double)*r->o.quiet_defer_ms / 1000.0, 0);
+            ev_timer_start(r->loop, &r->defer);
+        }
+    } else {
+        ev_timer_stop(r->loop, &r->defer);
+    }
+}
+
+/* ---- sending -------------------------------------------------------------------------- */
+
+static void queue_cmd(sc_redis *r, const char *cmd, size_t len, sc_redis_reply_fn *cb, void *pd,
+                      bool quiet)
+{
+    sc_buf_append(&r->out, cmd, len);
+    if (cb)
+        q_push(r, cb, pd, quiet);
+    watch(r);
+}
+
+/* AUTH, SELECT, PING: ours, sent while readying or up. */
+static void send_own(sc_redis *r, sc_redis_reply_fn *cb, const char *fmt, ...)
+{
+    char *cmd = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        oom("formatting a redis command");
+    queue_cmd(r, cmd, (size_t)len, cb, r, false);
+    free(cmd);
+}
+
+static bool is_subscribe_verb(const char *v, size_t n)
+{
+    static const char *const verbs[] = {"SUBSCRIBE",   "SSUBSCRIBE",   "PSUBSCRIBE",
+                                        "UNSUBSCRIBE", "SUNSUBSCRIBE", "PUNSUBSCRIBE"};
+    for (size_t i = 0; i < SC_ARRAY_LEN(verbs); i++)
+        if (strlen(verbs[i]) == n && strncasecmp(v, verbs[i], n) == 0)
+            return true;
+    return false;
+}
+
+int sc_redis_send_quiet(sc_redis *r, const char *cmd, size_t len)
+{
+    if (r->state != ST_UP)
+        return -1;
+    queue_cmd(r, cmd, len, r->o.quiet_reply, r->ud, true);
+    return 0;
+}
+
+int sc_redis_command_formatted(sc_redis *r, sc_redis_reply_fn *cb, void *pd, const char *cmd,
+                               size_t len)
+{
+    if (r->state != ST_UP)
+        return -1;
+    queue_cmd(r, cmd, len, cb, pd, false);
+    return 0;
+}
+
+int sc_redis_command_argv(sc_redis *r, sc_redis_reply_fn *cb, void *pd, int argc,
+                          const char **argv, const size_t *lens)
+{
+    if (r->state != ST_UP || argc < 1)
+        return -1;
+    char *cmd = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+    if (len < 0)
+        oom("formatting a redis command");
+    if (is_subscribe_verb(argv[0], lens[0])) {
+        /* confirmations and messages come to the push callback */
+        r->pubsub = true;
+        r->push_cb = cb;
+        r->push_pd = pd;
+        queue_cmd(r, cmd, (size_t)len, NULL, NULL, false);
+    } else {
+        queue_cmd(r, cmd, (size_t)len, cb, pd, false);
+    }
+    free(cmd);
+    return 0;
+}
+
+void sc_redis_flush(sc_redis *r)
+{
+    if (r && (r->state == ST_UP || r->state == ST_READYING) && sc_buf_used(&r->out))
+        write_some(r);
+}
+
+/* ---- connecting ------------------------------------------------------------------------- */
+
+static void on_auth_reply(sc_redis *r, void *reply, void *pd)
+{
     redisReply *rep = reply;
-    if (rep && rep->type == REDIS_REPLY_ERROR && r->ac == ac) {
+    if (rep && rep->type == REDIS_REPLY_ERROR) {
         /* Nothing will work on this connection: treat it as down (the
          * owner keeps what it must) and retry with backoff. */
         char why[200];
@@ -217,249 +421,167 @@ static void on_auth_reply(redisAsyncContext *ac, void *reply, void *pd)
     }
 }
 
-static void on_probe_reply(redisAsyncContext *ac, void *reply, void *pd)
+static void on_ready_reply(sc_redis *r, void *reply, void *pd)
 {
-    sc_redis *r = pd;
-    redisReply *rep = reply;
-    /* An error (LOADING, ...) is not an answer: the probe stays pending and
-     * the connection is recycled if that lasts redis_command_timeout_ms. */
-    if (rep && rep->type != REDIS_REPLY_ERROR && r->ac == ac) {
-        r->probe_pending = false;
-        sc_histogram_observe(&sc_metric.redis_seconds, sc_now_us() - r->probe_sent_us);
-    }
-}
-
-static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    sc_redis *r = w->data;
-    if (!r->up || !r->ac)
-        return;
-    uint64_t now = sc_now_us();
-    if (r->probe_pending) {
-        if (now - r->probe_sent_us >= r->o.command_timeout_ms * 1000u) {
-            char why[96];
-            snprintf(why, sizeof(why), "no reply within redis_command_timeout_ms %llu",
-                     (unsigned long long)r->o.command_timeout_ms);
-            sc_redis_reconnect(r, why);
-        }
-        return;
-    }
-    r->probe_pending = true;
-    r->probe_sent_us = now;
-    redisAsyncCommand(r->ac, on_probe_reply, r, "PING");
-    loud_sent(r);
-}
-
-static void on_ready_reply(redisAsyncContext *ac, void *reply, void *pd);
-
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-    sc_redis *r = ac->data;
-    if (!r || r->ac != ac)
-        return;
-    if (status != REDIS_OK) {
-        ev_timer_stop(r->loop, &r->connect);
-        /* hiredis frees the context after this callback */
-        go_down(r, ac->errstr[0] ? ac->errstr : "connect failed");
-        return;
-    }
-    /* A kick scheduled for the previous connection (connect timeout, missing
-     * canary) must not tear down this one. */
-    ev_timer_stop(r->loop, &r->kick);
-    r->refused = false;
-    redisAsyncContext *c = r->ac;
-    if (r->url.password) {
-        if (r->url.user)
-            redisAsyncCommand(c, on_auth_reply, r, "AUTH %s %s", r->url.user, r->url.password);
-        else
-            redisAsyncCommand(c, on_auth_reply, r, "AUTH %s", r->url.password);
-    }
-    if (r->url.db)
-        redisAsyncCommand(c, on_auth_reply, r, "SELECT %d", r->url.db);
-    /* The kernel completes a TCP connect even for a Redis that is frozen
-     * (SIGSTOP) or stuck: up only once it answers, so that until then the
-     * owner keeps its messages (outbox) instead of writing them into a
-     * connection nobody reads. The connect timer still runs. */
-    redisAsyncCommand(c, on_ready_reply, r, "PING");
-    loud_sent(r);
-}
-
-static void on_ready_reply(redisAsyncContext *ac, void *reply, void *pd)
-{
-    sc_redis *r = pd;
     const redisReply *rep = reply;
     /* NULL: dropped meanwhile; an error (LOADING...) is not ready: the
      * connect timer recycles the connection */
-    if (!rep || rep->type == REDIS_REPLY_ERROR || r->ac != ac || r->up || r->refused)
+    if (!rep || rep->type == REDIS_REPLY_ERROR || r->state != ST_READYING || r->refused)
         return;
     ev_timer_stop(r->loop, &r->connect);
-    r->up = true;
+    r->state = ST_UP;
     r->down_since_us = 0;
     if (r->attempt > 0)
         r->reconnects++;
     r->attempt = 0;
-    sc_info("redis %s connection to %s established", r->name, sc_redis_url_safe(&r->url));
+    const char *tls = sc_rio_describe(&r->io);
+    sc_info("redis %s connection to %s established%s%s", r->name, sc_redis_url_safe(&r->url),
+            tls[0] ? " over " : "", tls);
     if (r->o.probe) {
         ev_timer_set(&r->probe, r->o.command_timeout_ms / 2000.0, r->o.command_timeout_ms / 2000.0);
         ev_timer_start(r->loop, &r->probe);
     }
+    watch(r);
     r->fn(r, true, "connected", r->ud);
 }
 
-static void on_connect_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+/* The stream is open (TLS included): log in, then PING. The kernel
+ * completes a TCP connect even for a Redis that is frozen (SIGSTOP) or
+ * stuck: up only once it answers, so that until then the owner keeps its
+ * messages (outbox) instead of writing them into a connection nobody reads.
+ * The connect timer still runs. */
+static void start_session(sc_redis *r)
 {
-    sc_redis *r = w->data;
-    char why[96];
-    snprintf(why, sizeof(why), "connect timed out after %llu ms",
-             (unsigned long long)r->o.connect_timeout_ms);
-    sc_redis_reconnect(r, why);
-}
-
-/* ---- reading and writing: hiredis' event hooks ------------------------------- */
-
-/* Held: only quiet replies are due, so the connection is not watched; the
- * defer timer reads them if nothing else does first. */
-static bool io_held(const sc_redis *r)
-{
-    return r->o.quiet_defer_ms && *r->o.quiet_defer_ms &&
-           r->io.quiet_answered > r->io.quiet_before_loud &&
-           r->io.quiet_sent > r->io.quiet_answered;
-}
-
-static void io_update(sc_redis *r)
-{
-    if (!r->io.ac)
-        return;
-    if (!r->io.reading) {
-        ev_io_stop(r->loop, &r->io.rev);
-        ev_timer_stop(r->loop, &r->io.defer);
-    } else if (!io_held(r)) {
-        ev_timer_stop(r->loop, &r->io.defer);
-        ev_io_start(r->loop, &r->io.rev);
-    } else {
-        ev_io_stop(r->loop, &r->io.rev);
-        if (!ev_is_active(&r->io.defer)) {
-            ev_timer_set(&r->io.defer, (double)*r->o.quiet_defer_ms / 1000.0, 0);
-            ev_timer_start(r->loop, &r->io.defer);
-        }
+    /* a kick scheduled for the previous connection (connect timeout,
+     * missing canary) must not tear down this one */
+    ev_timer_stop(r->loop, &r->kick);
+    r->state = ST_READYING;
+    r->refused = false;
+    if (r->url.password) {
+        if (r->url.user)
+            send_own(r, on_auth_reply, "AUTH %s %s", r->url.user, r->url.password);
+        else
+            send_own(r, on_auth_reply, "AUTH %s", r->url.password);
     }
+    if (r->url.db)
+        send_own(r, on_auth_reply, "SELECT %d", r->url.db);
+    send_own(r, on_ready_reply, "PING");
 }
 
-/* hiredis may free the context inside these (EOF, an error reply): our
- * cleanup hook clears r->io.ac then. */
-static void io_read(sc_redis *r)
+static void handshake(sc_redis *r)
 {
-    redisAsyncHandleRead(r->io.ac);
-    io_update(r);
+    char err[300];
+    int rc = sc_rio_handshake(&r->io, err, sizeof(err));
+    if (rc == SC_RIO_DONE) {
+        start_session(r);
+        return;
+    }
+    if (rc == SC_RIO_ERROR) {
+        SC_COUNT(redis_tls_failures);
+        drop(r, err);
+        return;
+    }
+    r->hs_want_write = rc == SC_RIO_WANT_WRITE;
+    watch(r);
+}
+
+static void on_stream_open(sc_redis *r)
+{
+    char err[300];
+    if (sc_rio_connected(&r->io, err, sizeof(err)) != SC_RIO_DONE) {
+        drop(r, err);
+        return;
+    }
+    if (!r->url.tls) {
+        start_session(r);
+        return;
+    }
+    if (sc_rio_start_tls(&r->io, r->o.tls, r->url.host, err, sizeof(err)) != SC_RIO_DONE) {
+        SC_COUNT(redis_tls_failures);
+        drop(r, err);
+        return;
+    }
+    r->state = ST_HANDSHAKE;
+    handshake(r);
 }
 
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
-    io_read(w->data);
+    sc_redis *r = w->data;
+    if (r->state == ST_HANDSHAKE) {
+        handshake(r);
+        return;
+    }
+    if (r->io.write_wants_read)
+        write_some(r);
+    if (r->state == ST_READYING || r->state == ST_UP)
+        read_some(r, 4);
 }
 
 static void on_writable(struct ev_loop *loop, ev_io *w, int revents)
 {
     sc_redis *r = w->data;
-    redisAsyncHandleWrite(r->io.ac);
+    if (r->state == ST_CONNECTING) {
+        on_stream_open(r);
+        return;
+    }
+    if (r->state == ST_HANDSHAKE) {
+        handshake(r);
+        return;
+    }
+    if (r->io.read_wants_write)
+        read_some(r, 4);
+    if (r->state == ST_READYING || r->state == ST_UP)
+        write_some(r);
 }
 
-/* hiredis reads at most 16 KB a call: drain what is there (bounded), so
- * that a backlog of quiet replies cannot grow from one timer to the next. */
+/* Quiet replies waited redis_reply_defer_ms: drain what is there (bounded),
+ * so that a backlog of them cannot grow from one timer to the next. */
 static void on_defer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     sc_redis *r = w->data;
     SC_COUNT(redis_deferred_reads);
-    for (int i = 0; i < 64 && r->io.ac; i++) {
-        redisAsyncHandleRead(r->io.ac);
-        int avail = 0;
-        if (!r->io.ac || ioctl(r->io.ac->c.fd, FIONREAD, &avail) < 0 || avail <= 0)
-            break;
-    }
-    io_update(r);
+    read_some(r, 64);
 }
 
-static void hook_add_read(void *p)
+/* TLS files changed on disk since they were read: read them again before
+ * this connect. A broken set keeps the one read before. */
+static void refresh_tls(sc_redis *r)
 {
-    sc_redis *r = p;
-    r->io.reading = true;
-    io_update(r);
-}
-
-static void hook_del_read(void *p)
-{
-    sc_redis *r = p;
-    r->io.reading = false;
-    io_update(r);
-}
-
-static void hook_add_write(void *p)
-{
-    sc_redis *r = p;
-    ev_io_start(r->loop, &r->io.wev);
-}
-
-static void hook_del_write(void *p)
-{
-    sc_redis *r = p;
-    ev_io_stop(r->loop, &r->io.wev);
-}
-
-static void hook_cleanup(void *p)
-{
-    sc_redis *r = p;
-    ev_io_stop(r->loop, &r->io.rev);
-    ev_io_stop(r->loop, &r->io.wev);
-    ev_timer_stop(r->loop, &r->io.defer);
-    r->io.ac = NULL;
-    r->io.reading = false;
-}
-
-static void io_attach(sc_redis *r, redisAsyncContext *ac)
-{
-    r->io.ac = ac;
-    r->io.reading = false;
-    r->io.quiet_sent = r->io.quiet_answered = r->io.quiet_before_loud = 0;
-    ev_io_init(&r->io.rev, on_readable, ac->c.fd, EV_READ);
-    ev_io_init(&r->io.wev, on_writable, ac->c.fd, EV_WRITE);
-    ev_timer_init(&r->io.defer, on_defer, 0, 0);
-    r->io.rev.data = r->io.wev.data = r->io.defer.data = r;
-    ac->ev.data = r;
-    ac->ev.addRead = hook_add_read;
-    ac->ev.delRead = hook_del_read;
-    ac->ev.addWrite = hook_add_write;
-    ac->ev.delWrite = hook_del_write;
-    ac->ev.cleanup = hook_cleanup;
-}
-
-/* A command whose reply someone waits for: read it as soon as it comes. */
-static void loud_sent(sc_redis *r)
-{
-    r->io.quiet_before_loud = r->io.quiet_sent;
-    io_update(r);
+    char err[300];
+    int rc = sc_tls_refresh(r->o.tls, err, sizeof(err));
+    if (rc > 0)
+        sc_info("redis %s: TLS files changed on disk, read them again", r->name);
+    else if (rc < 0)
+        sc_log_limited(SC_LOG_ERROR, "redis %s: TLS files changed but %s; keeping the ones read "
+                       "before", r->name, err);
 }
 
 static void connect_now(sc_redis *r)
 {
-    redisAsyncContext *ac = r->url.path ? redisAsyncConnectUnix(r->url.path)
-                                        : redisAsyncConnect(r->url.host, r->url.port);
-    if (!ac || ac->err) {
-        char why[160];
-        snprintf(why, sizeof(why), "%s", ac ? ac->errstr : "out of memory");
-        if (ac)
-            redisAsyncFree(ac);
+    char err[300];
+    if (r->url.tls)
+        refresh_tls(r);
+    int rc = sc_rio_connect(&r->io, r->url.host, r->url.port, r->url.path, err, sizeof(err));
+    if (rc == SC_RIO_ERROR) {
         sc_log_limited(SC_LOG_WARN, "redis %s connection to %s failed: %s; retrying", r->name,
-                       sc_redis_url_safe(&r->url), why);
+                       sc_redis_url_safe(&r->url), err);
         schedule_retry(r);
         return;
     }
-    ac->data = r;
-    r->ac = ac;
-    io_attach(r, ac);
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    r->reader = redisReaderCreate();
+    if (!r->reader)
+        oom("making a redis reply reader");
+    r->state = ST_CONNECTING;
+    ev_io_init(&r->rev, on_readable, r->io.fd, EV_READ);
+    ev_io_init(&r->wev, on_writable, r->io.fd, EV_WRITE);
+    r->rev.data = r->wev.data = r;
     ev_timer_set(&r->connect, r->o.connect_timeout_ms / 1000.0, 0);
     ev_timer_start(r->loop, &r->connect);
+    if (rc == SC_RIO_DONE)
+        on_stream_open(r);
+    else
+        watch(r);
 }
 
 static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
@@ -483,28 +605,59 @@ static void schedule_retry(sc_redis *r)
     ev_timer_start(r->loop, &r->retry);
 }
 
-static void drop_context(sc_redis *r, const char *why)
+static void on_connect_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    redisAsyncContext *ac = r->ac;
-    if (!ac)
-        return;
-    /* Our disconnect callback sees r->ac != ac and ignores the call; we
-     * report the transition ourselves, once. */
-    r->ac = NULL;
-    ac->data = NULL;
-    redisAsyncFree(ac);
-    go_down(r, why);
+    sc_redis *r = w->data;
+    char why[96];
+    snprintf(why, sizeof(why), "connect timed out after %llu ms",
+             (unsigned long long)r->o.connect_timeout_ms);
+    sc_redis_reconnect(r, why);
 }
+
+/* ---- the probe ------------------------------------------------------------------------- */
+
+static void on_probe_reply(sc_redis *r, void *reply, void *pd)
+{
+    redisReply *rep = reply;
+    /* An error (LOADING, ...) is not an answer: the probe stays pending and
+     * the connection is recycled if that lasts redis_command_timeout_ms. */
+    if (rep && rep->type != REDIS_REPLY_ERROR) {
+        r->probe_pending = false;
+        sc_histogram_observe(&sc_metric.redis_seconds, sc_now_us() - r->probe_sent_us);
+    }
+}
+
+static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    sc_redis *r = w->data;
+    if (r->state != ST_UP)
+        return;
+    uint64_t now = sc_now_us();
+    if (r->probe_pending) {
+        if (now - r->probe_sent_us >= r->o.command_timeout_ms * 1000u) {
+            char why[96];
+            snprintf(why, sizeof(why), "no reply within redis_command_timeout_ms %llu",
+                     (unsigned long long)r->o.command_timeout_ms);
+            sc_redis_reconnect(r, why);
+        }
+        return;
+    }
+    r->probe_pending = true;
+    r->probe_sent_us = now;
+    send_own(r, on_probe_reply, "PING");
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------- */
 
 static void on_kick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     sc_redis *r = w->data;
-    drop_context(r, r->kick_why);
+    drop(r, r->kick_why);
 }
 
 void sc_redis_reconnect(sc_redis *r, const char *why)
 {
-    if (!r->ac)
+    if (r->state == ST_DOWN)
         return;
     snprintf(r->kick_why, sizeof(r->kick_why), "%s", why);
     ev_timer_stop(r->loop, &r->kick);
@@ -518,19 +671,22 @@ sc_redis *sc_redis_new(struct ev_loop *loop, const sc_redis_url *url, const sc_r
     sc_redis *r = sc_xcalloc(1, sizeof(*r));
     r->down_since_us = sc_now_us();
     r->loop = loop;
-    r->url = *url;
-    r->url.host = url->host ? sc_xstrdup(url->host) : NULL;
-    r->url.path = url->path ? sc_xstrdup(url->path) : NULL;
-    r->url.user = url->user ? sc_xstrdup(url->user) : NULL;
-    r->url.password = url->password ? sc_xstrdup(url->password) : NULL;
+    sc_redis_url_copy(&r->url, url);
     r->o = *o;
     snprintf(r->name, sizeof(r->name), "%s", o->name);
     r->fn = fn;
     r->ud = ud;
+    r->state = ST_DOWN;
+    sc_rio_init(&r->io);
+    sc_buf_init(&r->out);
+    ev_init(&r->rev, on_readable);
+    ev_init(&r->wev, on_writable);
+    ev_timer_init(&r->defer, on_defer, 0, 0);
     ev_timer_init(&r->retry, on_retry, 0, 0);
     ev_timer_init(&r->connect, on_connect_timeout, 0, 0);
     ev_timer_init(&r->probe, on_probe, 0, 0);
     ev_timer_init(&r->kick, on_kick, 0, 0);
+    r->rev.data = r->wev.data = r->defer.data = r;
     r->retry.data = r->connect.data = r->probe.data = r->kick.data = r;
     return r;
 }
@@ -546,27 +702,17 @@ void sc_redis_free(sc_redis *r)
         return;
     r->closing = true;
     ev_timer_stop(r->loop, &r->retry);
-    ev_timer_stop(r->loop, &r->connect);
-    ev_timer_stop(r->loop, &r->probe);
     ev_timer_stop(r->loop, &r->kick);
-    if (r->ac) {
-        redisAsyncContext *ac = r->ac;
-        r->ac = NULL;
-        ac->data = NULL;
-        redisAsyncFree(ac);
-    }
+    drop(r, "closing");
+    sc_buf_free(&r->out);
+    free(r->q);
     sc_redis_url_free(&r->url);
     free(r);
 }
 
 bool sc_redis_is_up(const sc_redis *r)
 {
-    return r->up && r->ac;
-}
-
-redisAsyncContext *sc_redis_ctx(sc_redis *r)
-{
-    return r->up ? r->ac : NULL;
+    return r->state == ST_UP;
 }
 
 uint64_t sc_redis_reconnects(const sc_redis *r)
@@ -576,44 +722,5 @@ uint64_t sc_redis_reconnects(const sc_redis *r)
 
 uint64_t sc_redis_down_since(const sc_redis *r)
 {
-    return r->up ? 0 : r->down_since_us;
-}
-
-/* pd: the sc_redis, which outlives its contexts (sc_redis_free frees the
- * context, and so answers its callbacks, first). */
-static void on_quiet_reply(redisAsyncContext *ac, void *reply, void *pd)
-{
-    sc_redis *r = pd;
-    if (r->io.ac == ac) {
-        r->io.quiet_answered++;
-        /* io_update runs when hiredis' read returns */
-    }
-    r->o.quiet_reply(ac, reply, r->ud);
-}
-
-int sc_redis_send_quiet(sc_redis *r, const char *cmd, size_t len)
-{
-    if (redisAsyncFormattedCommand(r->ac, on_quiet_reply, r, cmd, len) != REDIS_OK)
-        return -1;
-    r->io.quiet_sent++;
-    io_update(r);
-    return 0;
-}
-
-int sc_redis_command_formatted(sc_redis *r, redisCallbackFn *cb, void *pd, const char *cmd,
-                               size_t len)
-{
-    if (redisAsyncFormattedCommand(r->ac, cb, pd, cmd, len) != REDIS_OK)
-        return -1;
-    loud_sent(r);
-    return 0;
-}
-
-int sc_redis_command_argv(sc_redis *r, redisCallbackFn *cb, void *pd, int argc,
-                          const char **argv, const size_t *lens)
-{
-    if (redisAsyncCommandArgv(r->ac, cb, pd, argc, argv, lens) != REDIS_OK)
-        return -1;
-    loud_sent(r);
-    return 0;
+    return r->state == ST_UP ? 0 : r->down_since_us;
 }

@@ -4,6 +4,7 @@
  * addresses, Redis and cluster timings are bound at startup and need a
  * restart. See reload.h for what it may not touch. */
 #include "reload.h"
+#include "cluster.h"
 #include "log.h"
 #include "notify.h"
 #include "state.h"
@@ -117,6 +118,8 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
                               "the previous configuration");
     } else {
         sc_reload_apply(st.live, &next);
+        /* certificates may be renewed in place: read them again */
+        sc_cluster_reload_tls(st.srv->cluster);
         SC_COUNT(config_reloads);
         sc_notify_ready();
     }

@@ -718,6 +718,8 @@ int sc_server_init(sc_server *s, struct ev_loop *loop, const sc_config *cfg)
                 "waiting clients are not told why",
                 strerror(errno));
     s->cluster = sc_cluster_new(s);
+    if (!s->cluster && cfg->redis_url && cfg->redis_url[0])
+        return -EINVAL; /* it said why; never fall back to standalone quietly */
     if (s->cluster) {
         s->reg.on_room = room_hook;
         s->reg.on_room_ud = s;

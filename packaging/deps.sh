@@ -10,10 +10,12 @@ PACKAGES=(
   # build
   build-essential cmake pkg-config clang
   libev-dev libprotobuf-c-dev protobuf-c-compiler libinih-dev
-  libhiredis-dev libsystemd-dev libhttp-parser-dev libjansson-dev
+  libhiredis-dev libsystemd-dev libhttp-parser-dev libjansson-dev libssl-dev
+  # Python client: protobuf code generated at build time, python-socketio manager
+  protobuf-compiler python3-protobuf python3-socketio python3-aiohttp python3-redis
   # tests: unit, memcheck, fuzzing, cluster, metrics, browser, load balancer
   libcmocka-dev valgrind libfuzzer-14-dev redis-server prometheus
-  haproxy nginx chromium curl systemd python3
+  haproxy nginx chromium curl systemd python3 openssl redis-sentinel
   # packaging
   debhelper dpkg-dev fakeroot lintian
 )
