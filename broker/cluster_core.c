@@ -527,6 +527,10 @@ sc_cluster *sc_cluster_new(sc_server *srv)
                 "of the URL is a password (redis://PASSWORD@host before 0.2), write "
                 "redis://:PASSWORD@host");
     sc_cluster *c = sc_xcalloc(1, sizeof(*c));
+    sc_tls_opts to = sc_config_tls(cfg);
+    if (!url.tls && (to.ca_file[0] || to.ca_dir[0] || to.cert_file[0] || to.key_file[0]))
+        sc_warn("redis_tls_* files are set but redis_url is not rediss://: Redis is reached "
+                "in plain text and they are not used");
     if (url.tls && !(c->tls = tls_new(cfg))) {
         sc_redis_url_free(&url);
         free(c);

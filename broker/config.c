@@ -421,8 +421,8 @@ static void at(FILE *err, const config_origin *o, size_t off)
     }
 }
 
-/* The redis_tls_* settings: meaningful with rediss:// only, and their files
- * loadable now, so --check-config finds a wrong path or a key that does not
+/* The redis_tls_* settings: a known verify mode, and with rediss:// their
+ * files loadable now, so --check-config finds a wrong path or a key that does not
  * match its certificate. */
 static int check_tls(const sc_config *cfg, const sc_redis_url *u, FILE *err,
                      const config_origin *o)
@@ -434,16 +434,9 @@ static int check_tls(const sc_config *cfg, const sc_redis_url *u, FILE *err,
                 cfg->redis_tls_verify);
         return -1;
     }
+    if (!u->tls)
+        return 0; /* the cluster warns that they are unused */
     sc_tls_opts to = sc_config_tls(cfg);
-    bool any = to.ca_file[0] || to.ca_dir[0] || to.cert_file[0] || to.key_file[0] ||
-               to.server_name[0] || v != SC_TLS_VERIFY_FULL;
-    if (!u->tls) {
-        if (!any)
-            return 0;
-        at(err, o, OFF(redis_url));
-        fprintf(err, "redis_tls_* settings are given but redis_url is not rediss:// (TLS)\n");
-        return -1;
-    }
     char why[400];
     sc_tls *t = sc_tls_new(&to, why, sizeof(why));
     if (!t) {

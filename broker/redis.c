@@ -608,9 +608,17 @@ static void schedule_retry(sc_redis *r)
 static void on_connect_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
     sc_redis *r = w->data;
-    char why[96];
-    snprintf(why, sizeof(why), "connect timed out after %llu ms",
-             (unsigned long long)r->o.connect_timeout_ms);
+    char why[200];
+    /* a plain-text Redis reads a ClientHello as the start of a command
+     * line and waits for its end: the handshake hangs rather than fails */
+    snprintf(why, sizeof(why), "%s timed out after %llu ms%s",
+             r->state == ST_HANDSHAKE ? "TLS handshake" : "connect",
+             (unsigned long long)r->o.connect_timeout_ms,
+             r->state == ST_HANDSHAKE
+                 ? " (is this a plain-text port? rediss:// needs Redis's tls-port)"
+                 : "");
+    if (r->state == ST_HANDSHAKE)
+        SC_COUNT(redis_tls_failures);
     sc_redis_reconnect(r, why);
 }
 

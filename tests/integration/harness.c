@@ -127,7 +127,7 @@ static void apply_child_env(void)
 
 static void spawn(daemon_t *d)
 {
-    char *argv[64];
+    char *argv[80];
     int n = 0;
     char *wrapper = getenv("SIDECAST_TEST_WRAPPER");
     char *wcopy = wrapper && wrapper[0] ? strdup(wrapper) : NULL;
@@ -190,7 +190,7 @@ void daemon_launch(daemon_t *d, bool bare, const char *first_arg, ...)
     d->bare = bare;
     va_list ap;
     va_start(ap, first_arg);
-    for (const char *a = first_arg; a && d->nargs < 31; a = va_arg(ap, const char *))
+    for (const char *a = first_arg; a && d->nargs < 47; a = va_arg(ap, const char *))
         d->args[d->nargs++] = strdup(a);
     va_end(ap);
     spawn(d);
@@ -201,7 +201,7 @@ daemon_t *daemon_start(const char *first_arg, ...)
     daemon_t *d = daemon_prepare();
     va_list ap;
     va_start(ap, first_arg);
-    for (const char *a = first_arg; a && d->nargs < 31; a = va_arg(ap, const char *))
+    for (const char *a = first_arg; a && d->nargs < 47; a = va_arg(ap, const char *))
         d->args[d->nargs++] = strdup(a);
     va_end(ap);
     spawn(d);
@@ -593,19 +593,84 @@ static bool redis_answers(redis_srv *r)
     return ok;
 }
 
+/* ---- TLS ------------------------------------------------------------------------ */
+
+static int sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+void tls_make_ca(const char *dir, const char *name)
+{
+    if (sh("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+           "-keyout %s.key -out %s.pem -days 3650 -subj /CN=%s >/dev/null 2>&1",
+           dir, name, name, name) != 0)
+        die("openssl: cannot make the test CA %s in %s", name, dir);
+}
+
+void tls_make_cert(const char *dir, const char *ca, const char *name, const char *cn,
+                   const char *ext)
+{
+    if (sh("cd %s && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+           "-keyout %s.key -out %s.csr -subj /CN=%s >/dev/null 2>&1 && printf '%%s\\n' '%s' > "
+           "%s.ext && openssl x509 -req -in %s.csr -CA %s.pem -CAkey %s.key -CAcreateserial "
+           "-out %s.pem -days 3650 -extfile %s.ext >/dev/null 2>&1 && chmod 644 %s.key",
+           dir, name, name, cn, ext, name, name, ca, ca, name, name, name) != 0)
+        die("openssl: cannot make the test certificate %s in %s", name, dir);
+}
+
+bool tls_mode(void)
+{
+    const char *e = getenv("IT_REDIS_TLS");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
+/* A CA, a certificate for the server (localhost, 127.0.0.1) and one for the
+ * client (sidecastd), all signed by the CA. */
+static void redis_tls_setup(redis_srv *r)
+{
+    r->tls_port = free_port();
+    tls_make_ca(r->dir, "ca");
+    tls_make_cert(r->dir, "ca", "server", "localhost",
+                  "subjectAltName=DNS:localhost,IP:127.0.0.1");
+    tls_make_cert(r->dir, "ca", "client", "sidecast-test", "extendedKeyUsage=clientAuth");
+    snprintf(r->url, sizeof(r->url), "rediss://127.0.0.1:%d", r->tls_port);
+}
+
+/* Redis keeps its plain port for the tests' own clients (redis-cli,
+ * hiredis); sidecastd is given the TLS one, with mutual TLS required. */
 static void redis_spawn(redis_srv *r)
 {
-    char port[16], log[300], unixsock[300];
+    char port[16], tport[16], log[300], unixsock[300], cert[300], key[300], ca[300];
     snprintf(port, sizeof(port), "%d", r->port);
+    snprintf(tport, sizeof(tport), "%d", r->tls_port);
     snprintf(log, sizeof(log), "%s/redis.log", r->dir);
     snprintf(unixsock, sizeof(unixsock), "%s/redis.sock", r->dir);
+    snprintf(cert, sizeof(cert), "%s/server.pem", r->dir);
+    snprintf(key, sizeof(key), "%s/server.key", r->dir);
+    snprintf(ca, sizeof(ca), "%s/ca.pem", r->dir);
+    const char *argv[40] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+                            "--appendonly", "no", "--dir", r->dir, "--logfile", log,
+                            "--daemonize", "no", "--unixsocket", unixsock, "--unixsocketperm",
+                            "700"};
+    int n = 19;
+    if (r->tls_port) {
+        const char *t[] = {"--tls-port", tport, "--tls-cert-file", cert, "--tls-key-file", key,
+                           "--tls-ca-cert-file", ca, "--tls-auth-clients", "yes"};
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+            argv[n++] = t[i];
+    }
+    argv[n] = NULL;
     pid_t pid = fork();
     if (pid < 0)
         die("fork: %s", strerror(errno));
     if (pid == 0) {
-        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", r->dir, "--logfile", log, "--daemonize", "no",
-               "--unixsocket", unixsock, "--unixsocketperm", "700", (char *)NULL);
+        execvp("redis-server", (char *const *)argv);
         _exit(127);
     }
     r->pid = pid;
@@ -625,6 +690,8 @@ redis_srv *redis_start(void)
         die("mkdtemp: %s", strerror(errno));
     r->port = free_port();
     snprintf(r->url, sizeof(r->url), "redis://127.0.0.1:%d", r->port);
+    if (tls_mode())
+        redis_tls_setup(r);
     redis_spawn(r);
     return r;
 }
@@ -740,7 +807,18 @@ static daemon_t *node_start_v(const char *bin, redis_srv *r, const char *name,
                           "--redis-reconnect-max-ms", "500", NULL};
     for (const char **a = base; *a; a++)
         d->args[d->nargs++] = strdup(*a);
-    for (const char *a = first_extra; a && d->nargs < 31; a = va_arg(ap, const char *))
+    if (r->tls_port) {
+        const char *files[][2] = {{"--redis-tls-ca-file", "ca.pem"},
+                                  {"--redis-tls-cert-file", "client.pem"},
+                                  {"--redis-tls-key-file", "client.key"}};
+        for (size_t i = 0; i < 3; i++) {
+            char path[320];
+            snprintf(path, sizeof(path), "%s/%s", r->dir, files[i][1]);
+            d->args[d->nargs++] = strdup(files[i][0]);
+            d->args[d->nargs++] = strdup(path);
+        }
+    }
+    for (const char *a = first_extra; a && d->nargs < 47; a = va_arg(ap, const char *))
         d->args[d->nargs++] = strdup(a);
     spawn(d);
     return d;

@@ -25,7 +25,7 @@ typedef struct daemon {
     char dir[256];
     char sock[300];
     char log[300];
-    char *args[32];
+    char *args[48];
     int nargs;
     bool bare;       /* no implicit --socket/--log-level/--http-listen flags */
     const char *bin; /* the sidecastd binary (borrowed); NULL: SC_SIDECASTD_PATH */
@@ -151,9 +151,23 @@ bool promtool_ok(const char *body);
 typedef struct redis_srv {
     pid_t pid;
     int port;
+    int tls_port; /* 0 unless TLS (tls_mode) */
     char dir[256];
-    char url[64];
+    char url[64]; /* what sidecastd is given: rediss://...:tls_port under TLS */
 } redis_srv;
+
+/* IT_REDIS_TLS=1: every Redis the harness starts also listens with TLS
+ * (mutual: it asks for a client certificate), with a CA and certificates
+ * made by the openssl CLI in its directory (ca, server, client .pem/.key);
+ * node_start gives sidecastd the rediss:// URL and the client files, while
+ * the tests' own clients keep the plain port. */
+bool tls_mode(void);
+/* openssl CLI: a self-signed CA dir/name.{pem,key}; a certificate
+ * dir/name.{pem,key} with common name cn, signed by dir/ca, with one
+ * extension line (e.g. "subjectAltName=DNS:localhost,IP:127.0.0.1"). */
+void tls_make_ca(const char *dir, const char *name);
+void tls_make_cert(const char *dir, const char *ca, const char *name, const char *cn,
+                   const char *ext);
 
 redis_srv *redis_start(void);
 /* Start again on the same port (an empty Redis: no persistence). */

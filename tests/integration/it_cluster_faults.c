@@ -346,6 +346,15 @@ static void test_answers_reach_a_long_origin(void **state)
     snprintf(ch, sizeof(ch), "sidecast:node:%s", origin);
     int sub = raw_subscribe(r, ch);
     assert_true(sub >= 0);
+    /* node-b counts itself before its subscriber is up (TLS makes that
+     * window wider): wait until it listens on the broadcast channel */
+    for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end; usleep(10000)) {
+        char *o = redis_cli(r, "PUBSUB NUMSUB sidecast:all");
+        bool on = strstr(o, "\n1\n") != NULL;
+        free(o);
+        if (on)
+            break;
+    }
 
     Sidecast__V1__ServerEmit se = SIDECAST__V1__SERVER_EMIT__INIT;
     se.payload.data = (uint8_t *)"hello";

@@ -557,7 +557,13 @@ static void test_reload_turns_the_cache_off(void **state)
     w->na = daemon_prepare();
     char conf[400];
     snprintf(conf, sizeof(conf), "%s/sidecast.conf", w->na->dir);
-    write_file(conf, "dircache_ttl_ms = 60000\n");
+    char text[1400] = "dircache_ttl_ms = 60000\n";
+    if (w->redis->tls_port) /* IT_REDIS_TLS: the files node_start would pass */
+        snprintf(text + strlen(text), sizeof(text) - strlen(text),
+                 "[redis]\ntls_ca_file = %s/ca.pem\ntls_cert_file = %s/client.pem\n"
+                 "tls_key_file = %s/client.key\n",
+                 w->redis->dir, w->redis->dir, w->redis->dir);
+    write_file(conf, text);
     daemon_launch(w->na, false, "--config", conf, "--redis-url", w->redis->url, "--node-name",
                   "node-a", NODE_FLAGS, NULL);
     w->nb = node_start(w->redis, "node-b", NODE_FLAGS, NULL);
