@@ -378,6 +378,8 @@ static void on_pub_state(sc_redis *r, bool up, const char *why, void *ud)
     c->pub_gen++;
     if (!up) {
         c->dir_ready = false; /* rewritten on the next connection */
+        if (c->sentinel)
+            sc_sentinel_refresh(c->sentinel); /* a failover may be why */
         return;
     }
     sc_cl_load_scripts(c);
@@ -402,6 +404,8 @@ static void on_sub_state(sc_redis *r, bool up, const char *why, void *ud)
         return;
     }
     c->sub_ready = false;
+    if (c->sentinel)
+        sc_sentinel_refresh(c->sentinel);
     c->canary_pending_since = 0;
     for (uint32_t i = 0; i < c->subs.cap; i++) {
         sc_sub *s = c->subs.items[i];
@@ -506,6 +510,41 @@ void sc_cluster_reload_tls(sc_cluster *c)
         sc_error("redis TLS: %s; keeping the ones read before", why);
 }
 
+/* ---- Sentinel ------------------------------------------------------------------ */
+
+static bool primary_target(void *ud, const char **host, int *port)
+{
+    sc_cluster *c = ud;
+    return sc_sentinel_primary(c->sentinel, host, port);
+}
+
+/* A new primary: both connections go there now (each asks ROLE first). The
+ * subscriber's reconnect opens a Gap for the switch window, and the publish
+ * connection's rewrites this node's liveness and directory, which the new
+ * primary may lack (asynchronous replication). */
+static void on_primary(void *ud, const char *host, int port, const char *why)
+{
+    sc_cluster *c = ud;
+    char msg[300];
+    snprintf(msg, sizeof(msg), "sentinel: the primary is now %s:%d (%s)", host, port, why);
+    sc_redis *conns[] = {c->pub, c->sub};
+    for (int i = 0; i < 2; i++) {
+        if (sc_redis_is_down(conns[i]))
+            sc_redis_connect_soon(conns[i]); /* waiting out a backoff: go now */
+        else
+            sc_redis_reconnect(conns[i], msg);
+    }
+}
+
+static void sentinel_setup(sc_cluster *c, const sc_redis_url *url, sc_redis_opts *po)
+{
+    const sc_config *cfg = c->cfg;
+    sc_sentinel_opts so = {cfg->redis_sentinel_user, cfg->redis_sentinel_password, po};
+    c->sentinel = sc_sentinel_new(c->srv->loop, url, &so, on_primary, c);
+    po->target = primary_target;
+    po->want_primary = true;
+}
+
 sc_cluster *sc_cluster_new(sc_server *srv)
 {
     const sc_config *cfg = srv->cfg;
@@ -569,7 +608,9 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     s->want = s->permanent = true;
     sc_redis_opts po = {"publish", cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms,
                         cfg->redis_reconnect_min_ms, cfg->redis_reconnect_max_ms, true,
-                        &cfg->redis_reply_defer_ms, sc_cl_on_cmd_reply, c->tls};
+                        &cfg->redis_reply_defer_ms, sc_cl_on_cmd_reply, c->tls, NULL, false};
+    if (url.sentinel)
+        sentinel_setup(c, &url, &po);
     sc_redis_opts so = po;
     so.name = "subscribe";
     so.probe = false; /* the canary checks the subscriber end to end */
@@ -594,6 +635,8 @@ sc_cluster *sc_cluster_new(sc_server *srv)
 
 void sc_cluster_start(sc_cluster *c)
 {
+    if (c->sentinel)
+        sc_sentinel_start(c->sentinel);
     sc_redis_start(c->pub);
     sc_redis_start(c->sub);
     ev_timer_start(c->srv->loop, &c->heartbeat);
@@ -649,6 +692,7 @@ void sc_cluster_free(sc_cluster *c)
     ev_timer_stop(c->srv->loop, &c->canary);
     sc_redis_free(c->pub); /* runs the pending reply callbacks: before the cache goes */
     sc_redis_free(c->sub);
+    sc_sentinel_free(c->sentinel);
     sc_tls_free(c->tls);
     while (c->ob_head)
         sc_cl_outbox_unlink(c, c->ob_head);
@@ -702,6 +746,10 @@ void sc_cluster_flush(sc_cluster *c)
 void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud)
 {
     fn("redis_pub_up", sc_redis_is_up(c->pub), ud);
+    if (c->sentinel) {
+        fn("redis_sentinel_up", sc_sentinel_is_up(c->sentinel), ud);
+        fn("redis_sentinel_switches", sc_sentinel_switches(c->sentinel), ud);
+    }
     fn("redis_sub_up", c->sub_ready, ud);
     fn("redis_reconnects", sc_redis_reconnects(c->pub) + sc_redis_reconnects(c->sub), ud);
     fn("cluster_nodes", c->nlive, ud);

@@ -31,6 +31,7 @@
 #include "cluster.pb-c.h"
 #include "dircache.h"
 #include "redis.h"
+#include "redis_sentinel.h"
 #include "state.h"
 #include "util.h"
 
@@ -109,6 +110,7 @@ struct sc_cluster {
     const sc_config *cfg;
     sc_redis *pub, *sub;
     sc_tls *tls; /* rediss://, shared by pub and sub; NULL for plain text */
+    sc_sentinel *sentinel; /* redis+sentinel://: where pub and sub connect; else NULL */
     sc_arena arena; /* decoded envelopes, reset after each message */
     sc_buf pack;    /* encoded envelope; hiredis copies it when sending */
     sc_buf cmd;     /* a formatted PUBLISH, likewise copied */

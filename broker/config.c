@@ -123,6 +123,11 @@ static const option_def options[] = {
      "comma-separated groups or gids allowed to connect (empty: anyone the mode lets in)"},
     {"redis_password_file", T_STRING, OFF(redis_password_file), "", 0, 1024,
      "file holding the Redis password (default: $CREDENTIALS_DIRECTORY/redis-password)"},
+    {"redis_sentinel_user", T_STRING, OFF(redis_sentinel_user), "", 0, 255,
+     "redis+sentinel://: ACL user for the sentinels (empty: none, or the default user)"},
+    {"redis_sentinel_password_file", T_STRING, OFF(redis_sentinel_password_file), "", 0, 1024,
+     "redis+sentinel://: file holding the sentinels' password, which may differ from Redis's "
+     "(default: $CREDENTIALS_DIRECTORY/redis-sentinel-password)"},
     /* limits per app connection */
     {"max_payload_bytes", T_SIZE, OFF(max_payload_bytes), "16m", 1, 64 * MIB,
      "largest emit, server emit or ack payload; larger ones are refused"},
@@ -271,6 +276,7 @@ void sc_config_free(sc_config *cfg)
             *(char **)field(cfg, &options[i]) = NULL;
         }
     sc_credentials_wipe(&cfg->redis_password);
+    sc_credentials_wipe(&cfg->redis_sentinel_password);
 }
 
 /* Where each setting's value came from, so that an error about a
@@ -675,7 +681,10 @@ int sc_config_load(sc_config *cfg, int argc, char **argv, sc_command *cmd, FILE 
         bad = 1;
     free(origin);
     if (!bad && *cmd != SC_CMD_EXIT_OK &&
-        sc_credentials_load(cfg->redis_password_file, &cfg->redis_password, err) < 0)
+        (sc_credentials_load(cfg->redis_password_file, &cfg->redis_password, err) < 0 ||
+         sc_credentials_load_named("redis_sentinel_password_file",
+                                   cfg->redis_sentinel_password_file, "redis-sentinel-password",
+                                   &cfg->redis_sentinel_password, err) < 0))
         bad = 1;
     return bad ? -EINVAL : 0;
 }

@@ -74,6 +74,9 @@ typedef struct sc_config {
      * or $CREDENTIALS_DIRECTORY/redis-password; not a setting, never printed */
     char *redis_password_file;
     char *redis_password;
+    char *redis_sentinel_user; /* redis+sentinel:// (redis_sentinel.c) */
+    char *redis_sentinel_password_file;
+    char *redis_sentinel_password; /* read like redis_password; never printed */
     /* limits on what one app connection may ask for */
     uint64_t max_payload_bytes;
     uint64_t max_sockets_per_connection;

@@ -26,11 +26,11 @@ void sc_credentials_wipe(char **p)
 
 /* Reads at most PASSWORD_MAX bytes; a trailing newline (echo > file) is
  * not part of the password. */
-static int read_password(const char *path, char **ret, FILE *err)
+static int read_password(const char *setting, const char *path, char **ret, FILE *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        fprintf(err, "redis_password_file: cannot open %s: %s\n", path, strerror(errno));
+        fprintf(err, "%s: cannot open %s: %s\n", setting, path, strerror(errno));
         return -EINVAL;
     }
     char buf[PASSWORD_MAX + 2];
@@ -42,11 +42,11 @@ static int read_password(const char *path, char **ret, FILE *err)
     buf[n] = '\0';
     int rc = 0;
     if (bad)
-        fprintf(err, "redis_password_file: cannot read %s\n", path), rc = -EINVAL;
+        fprintf(err, "%s: cannot read %s\n", setting, path), rc = -EINVAL;
     else if (n == 0)
-        fprintf(err, "redis_password_file: %s is empty\n", path), rc = -EINVAL;
+        fprintf(err, "%s: %s is empty\n", setting, path), rc = -EINVAL;
     else if (n > PASSWORD_MAX || memchr(buf, '\0', n))
-        fprintf(err, "redis_password_file: %s must hold one password of at most %d bytes\n", path,
+        fprintf(err, "%s: %s must hold one password of at most %d bytes\n", setting, path,
                 PASSWORD_MAX),
             rc = -EINVAL;
     if (rc == 0)
@@ -55,20 +55,27 @@ static int read_password(const char *path, char **ret, FILE *err)
     return rc;
 }
 
-int sc_credentials_load(const char *password_file, char **password, FILE *err)
+int sc_credentials_load_named(const char *setting, const char *file, const char *credential,
+                              char **password, FILE *err)
 {
     sc_credentials_wipe(password);
-    if (password_file && password_file[0])
-        return read_password(password_file, password, err);
+    if (file && file[0])
+        return read_password(setting, file, password, err);
     const char *dir = getenv("CREDENTIALS_DIRECTORY");
     if (!dir || !dir[0])
         return 0;
     char path[4096];
-    snprintf(path, sizeof(path), "%s/redis-password", dir);
+    snprintf(path, sizeof(path), "%s/%s", dir, credential);
     struct stat st;
     if (stat(path, &st) < 0)
         return 0; /* systemd passed other credentials, not this one */
-    return read_password(path, password, err);
+    return read_password(setting, path, password, err);
+}
+
+int sc_credentials_load(const char *password_file, char **password, FILE *err)
+{
+    return sc_credentials_load_named("redis_password_file", password_file, "redis-password",
+                                     password, err);
 }
 
 void sc_credentials_apply(const char *password, sc_redis_url *u)
@@ -79,13 +86,20 @@ void sc_credentials_apply(const char *password, sc_redis_url *u)
     u->password = sc_xstrdup(password);
 }
 
-/* The password part of a redis:// URL, read as sc_redis_url_parse reads it:
- * redis://[user]:PASSWORD@host. redis://user@host has none. */
+/* The password part of a redis://, rediss:// or redis[s]+sentinel:// URL,
+ * read as sc_redis_url_parse reads it: redis://[user]:PASSWORD@host.
+ * redis://user@host has none. */
 static bool mask_url(char *url)
 {
-    if (strncmp(url, "redis://", 8) != 0)
+    static const char *const schemes[] = {"redis://", "rediss://", "redis+sentinel://",
+                                          "rediss+sentinel://"};
+    char *p = NULL;
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]) && !p; i++)
+        if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+            p = url + strlen(schemes[i]);
+    if (!p)
         return false;
-    char *p = url + 8, *at = strrchr(p, '@');
+    char *at = strrchr(p, '@');
     if (!at)
         return false;
     char *colon = memchr(p, ':', (size_t)(at - p));

@@ -22,6 +22,11 @@ struct sc_redis_url;
  * file that cannot be read, or is empty: -EINVAL with the reason on err. */
 int sc_credentials_load(const char *password_file, char **password, FILE *err);
 
+/* The same for another password: `file`, or else
+ * $CREDENTIALS_DIRECTORY/<credential>; errors name `setting`. */
+int sc_credentials_load_named(const char *setting, const char *file, const char *credential,
+                              char **password, FILE *err);
+
 /* Put cfg's password (if any) into u, replacing one parsed from the URL. */
 void sc_credentials_apply(const char *password, struct sc_redis_url *u);
 

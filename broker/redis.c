@@ -198,6 +198,11 @@ static void dispatch(sc_redis *r, redisReply *rep)
     }
     pending p = q_pop(r);
     p.cb(r, rep, p.pd);
+    /* the node was demoted under this connection (a failover that left the
+     * connection open): find the primary again */
+    if (r->o.want_primary && rep->type == REDIS_REPLY_ERROR &&
+        strncmp(rep->str, "READONLY", 8) == 0)
+        sc_redis_reconnect(r, "READONLY: this node is no longer the primary");
 }
 
 /* Hand every complete reply to its callback. False once the connection
@@ -421,6 +426,28 @@ static void on_auth_reply(sc_redis *r, void *reply, void *pd)
     }
 }
 
+/* ROLE's first element: master, slave or sentinel. Anything but a primary
+ * is refused like a failed AUTH: the owner re-asks where the primary is. */
+static void on_role_reply(sc_redis *r, void *reply, void *pd)
+{
+    redisReply *rep = reply;
+    if (!rep)
+        return;
+    const char *role = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+                               rep->element[0]->type == REDIS_REPLY_STRING
+                           ? rep->element[0]->str
+                           : NULL;
+    if (role && strcmp(role, "master") == 0)
+        return;
+    char why[200];
+    snprintf(why, sizeof(why), "%s is not a primary (ROLE: %s); asking where the primary is",
+             sc_redis_url_safe(&r->url),
+             role ? role : rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
+    sc_log_limited(SC_LOG_WARN, "redis %s: %s", r->name, why);
+    r->refused = true;
+    sc_redis_reconnect(r, why);
+}
+
 static void on_ready_reply(sc_redis *r, void *reply, void *pd)
 {
     const redisReply *rep = reply;
@@ -465,6 +492,8 @@ static void start_session(sc_redis *r)
     }
     if (r->url.db)
         send_own(r, on_auth_reply, "SELECT %d", r->url.db);
+    if (r->o.want_primary)
+        send_own(r, on_role_reply, "ROLE");
     send_own(r, on_ready_reply, "PING");
 }
 
@@ -557,9 +586,30 @@ static void refresh_tls(sc_redis *r)
                        "before", r->name, err);
 }
 
+/* Sentinel: where to go this time. Nothing known yet: wait a backoff. */
+static bool take_target(sc_redis *r)
+{
+    const char *host = NULL;
+    int port = 0;
+    if (!r->o.target(r->ud, &host, &port) || !host) {
+        sc_log_limited(SC_LOG_WARN, "redis %s: no address known yet (waiting for a sentinel to "
+                       "name the primary); retrying", r->name);
+        schedule_retry(r);
+        return false;
+    }
+    if (!r->url.host || strcmp(r->url.host, host) != 0) {
+        free(r->url.host);
+        r->url.host = sc_xstrdup(host);
+    }
+    r->url.port = port;
+    return true;
+}
+
 static void connect_now(sc_redis *r)
 {
     char err[300];
+    if (r->o.target && !take_target(r))
+        return;
     if (r->url.tls)
         refresh_tls(r);
     int rc = sc_rio_connect(&r->io, r->url.host, r->url.port, r->url.path, err, sizeof(err));
@@ -680,6 +730,7 @@ sc_redis *sc_redis_new(struct ev_loop *loop, const sc_redis_url *url, const sc_r
     r->down_since_us = sc_now_us();
     r->loop = loop;
     sc_redis_url_copy(&r->url, url);
+    r->url.sentinel = false; /* its logs name the host it reaches (o->target's) */
     r->o = *o;
     snprintf(r->name, sizeof(r->name), "%s", o->name);
     r->fn = fn;
@@ -721,6 +772,20 @@ void sc_redis_free(sc_redis *r)
 bool sc_redis_is_up(const sc_redis *r)
 {
     return r->state == ST_UP;
+}
+
+bool sc_redis_is_down(const sc_redis *r)
+{
+    return r->state == ST_DOWN;
+}
+
+void sc_redis_connect_soon(sc_redis *r)
+{
+    if (r->state != ST_DOWN || r->closing || !ev_is_active(&r->retry))
+        return;
+    ev_timer_stop(r->loop, &r->retry);
+    ev_timer_set(&r->retry, 0, 0);
+    ev_timer_start(r->loop, &r->retry);
 }
 
 uint64_t sc_redis_reconnects(const sc_redis *r)

@@ -40,6 +40,10 @@ typedef void sc_redis_reply_fn(sc_redis *r, void *reply, void *pd);
 /* up: the connection is ready (AUTH/SELECT sent first); down: it is gone
  * and a reconnect is scheduled. `why` says what happened. */
 typedef void (*sc_redis_state_fn)(sc_redis *r, bool up, const char *why, void *ud);
+/* Where to connect now (Sentinel: the primary a sentinel named, or the
+ * sentinel to ask): false while nothing is known, and the attempt waits for
+ * the backoff. `host` is borrowed until the call returns. */
+typedef bool (*sc_redis_target_fn)(void *ud, const char **host, int *port);
 
 typedef struct sc_redis_opts {
     const char *name; /* "publish" / "subscribe", for logs */
@@ -55,6 +59,11 @@ typedef struct sc_redis_opts {
     /* rediss://: the TLS context (borrowed; outlives the connection). Its
      * files are re-read before a connect when they changed. */
     sc_tls *tls;
+    /* NULL: the URL's host and port. Else asked before every connect. */
+    sc_redis_target_fn target;
+    /* ask ROLE after logging in, and count as up only on a primary: a
+     * failover may leave a name or address on a node that became a replica */
+    bool want_primary;
 } sc_redis_opts;
 
 sc_redis *sc_redis_new(struct ev_loop *loop, const sc_redis_url *url, const sc_redis_opts *o,
@@ -68,6 +77,10 @@ void sc_redis_reconnect(sc_redis *r, const char *why);
 void sc_redis_free(sc_redis *r);
 
 bool sc_redis_is_up(const sc_redis *r);
+/* Not connected nor connecting: waiting for the next attempt. */
+bool sc_redis_is_down(const sc_redis *r);
+/* When down, make the next attempt now instead of after the backoff. */
+void sc_redis_connect_soon(sc_redis *r);
 uint64_t sc_redis_reconnects(const sc_redis *r);
 /* sc_now_us() of when the connection was last lost (or of sc_redis_new if it
  * never came up); 0 while it is up. */

@@ -25,32 +25,134 @@ static char *pct_decode(const char *s, size_t n)
     return out;
 }
 
+static int fail(sc_redis_url *u, char *err, size_t errlen, const char *why)
+{
+    snprintf(err, errlen, "%s", why);
+    sc_redis_url_free(u);
+    return -EINVAL;
+}
+
+/* host[:port] or [v6]:port in [p, end); *host allocated. */
+static int parse_hostport(const char *p, const char *end, int defport, char **host, int *port,
+                          char *err, size_t errlen)
+{
+    const char *hstart = p, *hend, *colon;
+    if (*p == '[') { /* an IPv6 literal: redis://[::1]:6379 */
+        const char *rb = memchr(p, ']', (size_t)(end - p));
+        if (!rb) {
+            snprintf(err, errlen, "Redis URL has an unclosed [: redis://[::1]:6379/0");
+            return -1;
+        }
+        if (rb + 1 < end && rb[1] != ':') {
+            snprintf(err, errlen, "Redis URL: a port must follow ]: redis://[::1]:6379/0");
+            return -1;
+        }
+        hstart = p + 1;
+        hend = rb;
+        colon = rb + 1 < end ? rb + 1 : NULL;
+    } else {
+        colon = memchr(p, ':', (size_t)(end - p));
+        hend = colon ? colon : end;
+    }
+    if (hend == hstart) {
+        snprintf(err, errlen, "Redis URL has no host: redis://host:6379/0");
+        return -1;
+    }
+    *port = defport;
+    if (colon) {
+        char *e;
+        long v = strtol(colon + 1, &e, 10);
+        if (e != end || v <= 0 || v > 65535) {
+            snprintf(err, errlen, "Redis URL port must be 1-65535");
+            return -1;
+        }
+        *port = (int)v;
+    }
+    *host = sc_xstrndup(hstart, (size_t)(hend - hstart));
+    return 0;
+}
+
+static int parse_db(const char *s, int *db)
+{
+    char *e;
+    long v = strtol(s, &e, 10);
+    if (!*s || *e || v < 0 || v > 1000000)
+        return -1;
+    *db = (int)v;
+    return 0;
+}
+
+/* s1:26379,s2:26379 in [p, end), then /master[/db] in path. */
+static int parse_sentinels(sc_redis_url *u, const char *p, const char *end, const char *path,
+                           char *err, size_t errlen)
+{
+    for (const char *q = p; q < end;) {
+        const char *comma = memchr(q, ',', (size_t)(end - q));
+        const char *e = comma ? comma : end;
+        if (u->nsentinels == SC_SENTINELS_MAX)
+            return fail(u, err, errlen, "Redis URL names more than 16 sentinels");
+        int i = u->nsentinels;
+        if (parse_hostport(q, e, 26379, &u->sentinel_host[i], &u->sentinel_port[i], err,
+                           errlen) < 0) {
+            sc_redis_url_free(u);
+            return -EINVAL;
+        }
+        u->nsentinels++;
+        q = comma ? comma + 1 : end;
+    }
+    const char *name = path && path[0] == '/' ? path + 1 : NULL;
+    const char *slash = name ? strchr(name, '/') : NULL;
+    size_t nlen = name ? (slash ? (size_t)(slash - name) : strlen(name)) : 0;
+    if (!nlen)
+        return fail(u, err, errlen,
+                    "a sentinel URL names the primary: redis+sentinel://s1:26379,s2:26379/mymaster");
+    u->master = sc_xstrndup(name, nlen);
+    if (slash && slash[1] && parse_db(slash + 1, &u->db) < 0)
+        return fail(u, err, errlen,
+                    "Redis URL database must be a number: redis+sentinel://s1/mymaster/0");
+    return 0;
+}
+
+static const char *scheme(sc_redis_url *u, const char *url)
+{
+    static const struct {
+        const char *s;
+        bool tls, sentinel;
+    } kinds[] = {{"redis://", false, false},
+                 {"rediss://", true, false},
+                 {"redis+sentinel://", false, true},
+                 {"rediss+sentinel://", true, true}};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strncmp(url, kinds[i].s, strlen(kinds[i].s)) == 0) {
+            u->tls = kinds[i].tls;
+            u->sentinel = kinds[i].sentinel;
+            return url + strlen(kinds[i].s);
+        }
+    return NULL;
+}
+
+static int parse_unix(sc_redis_url *u, const char *p, char *err, size_t errlen)
+{
+    const char *q = strchr(p, '?');
+    u->path = q ? sc_xstrndup(p, (size_t)(q - p)) : sc_xstrdup(p);
+    if (q && strncmp(q, "?db=", 4) == 0)
+        u->db = atoi(q + 4);
+    if (u->path[0] != '/')
+        return fail(u, err, errlen, "unix URL needs an absolute path: unix:///run/redis.sock");
+    return 0;
+}
+
 int sc_redis_url_parse(const char *url, sc_redis_url *u, char *err, size_t errlen)
 {
     memset(u, 0, sizeof(*u));
     u->port = 6379;
-    if (strncmp(url, "unix://", 7) == 0) {
-        const char *p = url + 7, *q = strchr(p, '?');
-        u->path = q ? sc_xstrndup(p, (size_t)(q - p)) : sc_xstrdup(p);
-        if (q && strncmp(q, "?db=", 4) == 0)
-            u->db = atoi(q + 4);
-        if (u->path[0] != '/') {
-            snprintf(err, errlen, "unix URL needs an absolute path: unix:///run/redis.sock");
-            sc_redis_url_free(u);
-            return -EINVAL;
-        }
-        return 0;
-    }
-    const char *p;
-    if (strncmp(url, "redis://", 8) == 0) {
-        p = url + 8;
-    } else if (strncmp(url, "rediss://", 9) == 0) {
-        p = url + 9;
-        u->tls = true;
-    } else {
-        snprintf(err, errlen, "Redis URL must start with redis://, rediss:// (TLS) or unix://");
-        return -EINVAL;
-    }
+    if (strncmp(url, "unix://", 7) == 0)
+        return parse_unix(u, url + 7, err, errlen);
+    const char *p = scheme(u, url);
+    if (!p)
+        return fail(u, err, errlen,
+                    "Redis URL must start with redis://, rediss:// (TLS), redis+sentinel://, "
+                    "rediss+sentinel:// or unix://");
     const char *at = strrchr(p, '@');
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
@@ -68,52 +170,14 @@ int sc_redis_url_parse(const char *url, sc_redis_url *u, char *err, size_t errle
     }
     const char *slash = strchr(p, '/');
     const char *end = slash ? slash : p + strlen(p);
-    const char *hstart = p, *hend, *colon;
-    if (*p == '[') { /* an IPv6 literal: redis://[::1]:6379 */
-        const char *rb = memchr(p, ']', (size_t)(end - p));
-        if (!rb) {
-            snprintf(err, errlen, "Redis URL has an unclosed [: redis://[::1]:6379/0");
-            sc_redis_url_free(u);
-            return -EINVAL;
-        }
-        hstart = p + 1;
-        hend = rb;
-        if (rb + 1 < end && rb[1] != ':') {
-            snprintf(err, errlen, "Redis URL: a port must follow ]: redis://[::1]:6379/0");
-            sc_redis_url_free(u);
-            return -EINVAL;
-        }
-        colon = rb + 1 < end ? rb + 1 : NULL;
-    } else {
-        colon = memchr(p, ':', (size_t)(end - p));
-        hend = colon ? colon : end;
-    }
-    if (hend == hstart) {
-        snprintf(err, errlen, "Redis URL has no host: redis://host:6379/0");
+    if (u->sentinel)
+        return parse_sentinels(u, p, end, slash, err, errlen);
+    if (parse_hostport(p, end, 6379, &u->host, &u->port, err, errlen) < 0) {
         sc_redis_url_free(u);
         return -EINVAL;
     }
-    u->host = sc_xstrndup(hstart, (size_t)(hend - hstart));
-    if (colon) {
-        char *e;
-        long port = strtol(colon + 1, &e, 10);
-        if (e != end || port <= 0 || port > 65535) {
-            snprintf(err, errlen, "Redis URL port must be 1-65535");
-            sc_redis_url_free(u);
-            return -EINVAL;
-        }
-        u->port = (int)port;
-    }
-    if (slash && slash[1]) {
-        char *e;
-        long db = strtol(slash + 1, &e, 10);
-        if (*e || db < 0 || db > 1000000) {
-            snprintf(err, errlen, "Redis URL database must be a number: redis://host:6379/0");
-            sc_redis_url_free(u);
-            return -EINVAL;
-        }
-        u->db = (int)db;
-    }
+    if (slash && slash[1] && parse_db(slash + 1, &u->db) < 0)
+        return fail(u, err, errlen, "Redis URL database must be a number: redis://host:6379/0");
     return 0;
 }
 
@@ -124,6 +188,9 @@ void sc_redis_url_free(sc_redis_url *u)
     free(u->host);
     free(u->path);
     free(u->user);
+    free(u->master);
+    for (int i = 0; i < u->nsentinels; i++)
+        free(u->sentinel_host[i]);
     if (u->password)
         memset(u->password, 0, strlen(u->password));
     free(u->password);
@@ -133,7 +200,10 @@ void sc_redis_url_free(sc_redis_url *u)
 const char *sc_redis_url_safe(const sc_redis_url *u)
 {
     static char buf[320];
-    if (u->path)
+    if (u->sentinel)
+        snprintf(buf, sizeof(buf), "%ssentinel:%s@%s:%d(+%d)/%d", u->tls ? "tls:" : "", u->master,
+                 u->sentinel_host[0], u->sentinel_port[0], u->nsentinels - 1, u->db);
+    else if (u->path)
         snprintf(buf, sizeof(buf), "unix:%s/%d", u->path, u->db);
     else
         snprintf(buf, sizeof(buf), "%s%s:%d/%d", u->tls ? "tls:" : "", u->host ? u->host : "?",
@@ -148,4 +218,7 @@ void sc_redis_url_copy(sc_redis_url *dst, const sc_redis_url *src)
     dst->path = src->path ? sc_xstrdup(src->path) : NULL;
     dst->user = src->user ? sc_xstrdup(src->user) : NULL;
     dst->password = src->password ? sc_xstrdup(src->password) : NULL;
+    dst->master = src->master ? sc_xstrdup(src->master) : NULL;
+    for (int i = 0; i < src->nsentinels; i++)
+        dst->sentinel_host[i] = sc_xstrdup(src->sentinel_host[i]);
 }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define SC_SENTINELS_MAX 16
+
 typedef struct sc_redis_url {
     char *host; /* TCP, or NULL */
     int port;
@@ -17,10 +19,19 @@ typedef struct sc_redis_url {
     char *password;
     int db;
     bool tls; /* rediss:// */
+    /* redis+sentinel://: the sentinels to ask and the primary's name;
+     * host and port are then the primary's, once a sentinel named it */
+    bool sentinel;
+    char *master;
+    int nsentinels;
+    char *sentinel_host[SC_SENTINELS_MAX];
+    int sentinel_port[SC_SENTINELS_MAX];
 } sc_redis_url;
 
 /* Parse redis[s]://[user:password@]host[:port][/db] (host may be an IPv6
- * literal in brackets) or unix:///path[?db=N]. The userinfo reads as in
+ * literal in brackets), unix:///path[?db=N], or
+ * redis[s]+sentinel://[user:password@]s1[:26379][,s2...]/master[/db] (the
+ * user and password are Redis's; the sentinels' are settings of their own). The userinfo reads as in
  * RFC 3986: redis://user@host names a user and no password,
  * redis://:password@host a password alone. Returns 0 or -EINVAL with a
  * reason in err. */

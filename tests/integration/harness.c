@@ -659,6 +659,19 @@ static void redis_spawn(redis_srv *r)
                             "--daemonize", "no", "--unixsocket", unixsock, "--unixsocketperm",
                             "700"};
     int n = 19;
+    char primary_port[16];
+    if (r->password[0]) {
+        argv[n++] = "--requirepass";
+        argv[n++] = r->password;
+        argv[n++] = "--masterauth";
+        argv[n++] = r->password;
+    }
+    if (r->replicaof_port) {
+        snprintf(primary_port, sizeof(primary_port), "%d", r->replicaof_port);
+        argv[n++] = "--replicaof";
+        argv[n++] = "127.0.0.1";
+        argv[n++] = primary_port;
+    }
     if (r->tls_port) {
         const char *t[] = {"--tls-port", tport, "--tls-cert-file", cert, "--tls-key-file", key,
                            "--tls-ca-cert-file", ca, "--tls-auth-clients", "yes"};
@@ -694,6 +707,161 @@ redis_srv *redis_start(void)
         redis_tls_setup(r);
     redis_spawn(r);
     return r;
+}
+
+/* ---- Sentinel ------------------------------------------------------------------- */
+
+static redis_srv *redis_new_dir(void)
+{
+    redis_srv *r = calloc(1, sizeof(*r));
+    snprintf(r->dir, sizeof(r->dir), "/tmp/sidecast-redis-XXXXXX");
+    if (!mkdtemp(r->dir))
+        die("mkdtemp: %s", strerror(errno));
+    r->port = free_port();
+    snprintf(r->url, sizeof(r->url), "redis://127.0.0.1:%d", r->port);
+    return r;
+}
+
+static int sentinel_cli_count(int port, const char *pw, const char *args, const char *needle)
+{
+    char cmd[512], auth[120] = "";
+    if (pw && pw[0])
+        snprintf(auth, sizeof(auth), "--no-auth-warning -a %s ", pw);
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d %s%s 2>/dev/null | grep -c '%s'", port, auth, args,
+             needle);
+    FILE *p = popen(cmd, "r");
+    int n = 0;
+    if (p && fscanf(p, "%d", &n) != 1)
+        n = 0;
+    if (p)
+        pclose(p);
+    return n;
+}
+
+static void sentinel_spawn(sentinel_set *s, int i)
+{
+    char conf[400], log[400];
+    snprintf(conf, sizeof(conf), "%s/sentinel%d.conf", s->dir, i);
+    snprintf(log, sizeof(log), "%s/sentinel%d.log", s->dir, i);
+    FILE *f = fopen(conf, "w");
+    if (!f)
+        die("cannot write %s", conf);
+    fprintf(f,
+            "port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\n"
+            "sentinel monitor mymaster 127.0.0.1 %d 2\n"
+            "sentinel down-after-milliseconds mymaster %d\n"
+            "sentinel failover-timeout mymaster 4000\n",
+            s->port[i], s->dir, log, s->primary->port, SENTINEL_DOWN_AFTER_MS);
+    if (s->primary->password[0])
+        fprintf(f, "sentinel auth-pass mymaster %s\n", s->primary->password);
+    if (s->password[0]) /* its own, and the one it gives the other sentinels */
+        fprintf(f, "requirepass %s\nsentinel sentinel-pass %s\n", s->password, s->password);
+    fclose(f);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        execlp("redis-sentinel", "redis-sentinel", conf, (char *)NULL);
+        _exit(127);
+    }
+    s->pid[i] = pid;
+    track_child(pid);
+}
+
+sentinel_set *sentinel_start(void)
+{
+    return sentinel_start_auth(NULL, NULL);
+}
+
+sentinel_set *sentinel_start_auth(const char *redis_pw, const char *sentinel_pw)
+{
+    sentinel_set *s = calloc(1, sizeof(*s));
+    snprintf(s->password, sizeof(s->password), "%s", sentinel_pw ? sentinel_pw : "");
+    s->primary = redis_new_dir();
+    snprintf(s->primary->password, sizeof(s->primary->password), "%s", redis_pw ? redis_pw : "");
+    redis_spawn(s->primary);
+    s->replica = redis_new_dir();
+    snprintf(s->replica->password, sizeof(s->replica->password), "%s", s->primary->password);
+    s->replica->replicaof_port = s->primary->port;
+    redis_spawn(s->replica);
+    snprintf(s->dir, sizeof(s->dir), "/tmp/sidecast-sentinel-XXXXXX");
+    if (!mkdtemp(s->dir))
+        die("mkdtemp: %s", strerror(errno));
+    int len = snprintf(s->url, sizeof(s->url), "redis+sentinel://");
+    for (int i = 0; i < 3; i++) {
+        s->port[i] = free_port();
+        sentinel_spawn(s, i);
+        len += snprintf(s->url + len, sizeof(s->url) - (size_t)len, "%s127.0.0.1:%d",
+                        i ? "," : "", s->port[i]);
+    }
+    snprintf(s->url + len, sizeof(s->url) - (size_t)len, "/mymaster");
+    /* a failover needs the replica in sync and every sentinel aware of the
+     * replica and of the two other sentinels */
+    uint64_t end = now_ms() + 30000;
+    const char *pw = s->password;
+    for (bool ok = false; !ok && now_ms() < end; usleep(50000)) {
+        ok = sentinel_cli_count(s->replica->port, s->replica->password, "INFO replication",
+                                "master_link_status:up") == 1;
+        for (int i = 0; ok && i < 3; i++)
+            ok = sentinel_cli_count(s->port[i], pw, "SENTINEL replicas mymaster", "^name$") == 1 &&
+                 sentinel_cli_count(s->port[i], pw, "SENTINEL sentinels mymaster", "^name$") == 2;
+    }
+    for (int i = 0; i < 3; i++)
+        if (sentinel_cli_count(s->port[i], pw, "SENTINEL sentinels mymaster", "^name$") != 2)
+            die("sentinel %d did not find the others within 30 s", i);
+    return s;
+}
+
+redis_srv *sentinel_primary_now(sentinel_set *s)
+{
+    for (int i = 0; i < 3; i++) {
+        if (s->pid[i] <= 0)
+            continue;
+        char needle[32];
+        snprintf(needle, sizeof(needle), "^%d$", s->replica->port);
+        if (sentinel_cli_count(s->port[i], s->password, "SENTINEL get-master-addr-by-name mymaster",
+                               needle))
+            return s->replica;
+        snprintf(needle, sizeof(needle), "^%d$", s->primary->port);
+        if (sentinel_cli_count(s->port[i], s->password, "SENTINEL get-master-addr-by-name mymaster",
+                               needle))
+            return s->primary;
+    }
+    return NULL;
+}
+
+char *sentinel_cli(sentinel_set *s, int i, const char *args)
+{
+    redis_srv fake = {.port = s->port[i]};
+    snprintf(fake.password, sizeof(fake.password), "%s", s->password);
+    return redis_cli(&fake, args);
+}
+
+void sentinel_kill(sentinel_set *s, int i)
+{
+    if (s->pid[i] <= 0)
+        return;
+    kill(s->pid[i], SIGKILL);
+    waitpid(s->pid[i], NULL, 0);
+    forget_child(s->pid[i]);
+    s->pid[i] = -1;
+}
+
+void sentinel_free(sentinel_set *s)
+{
+    for (int i = 0; i < 3; i++)
+        if (s->pid[i] > 0) {
+            kill(s->pid[i], SIGTERM);
+            waitpid(s->pid[i], NULL, 0);
+            forget_child(s->pid[i]);
+        }
+    redis_free(s->primary);
+    redis_free(s->replica);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", s->dir);
+    free(s);
 }
 
 void redis_restart(redis_srv *r)
@@ -735,7 +903,10 @@ void redis_free(redis_srv *r)
 char *redis_cli(redis_srv *r, const char *args)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "redis-cli -p %d %s 2>&1", r->port, args);
+    char auth[120] = "";
+    if (r->password[0])
+        snprintf(auth, sizeof(auth), "--no-auth-warning -a %s ", r->password);
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d %s%s 2>&1", r->port, auth, args);
     FILE *p = popen(cmd, "r");
     size_t cap = 65536, n = 0;
     char *out = malloc(cap);

@@ -151,7 +151,9 @@ bool promtool_ok(const char *body);
 typedef struct redis_srv {
     pid_t pid;
     int port;
-    int tls_port; /* 0 unless TLS (tls_mode) */
+    int tls_port;       /* 0 unless TLS (tls_mode) */
+    int replicaof_port; /* a replica of 127.0.0.1:replicaof_port, or 0 */
+    char password[64];  /* requirepass and masterauth, or "" (redis_cli uses it) */
     char dir[256];
     char url[64]; /* what sidecastd is given: rediss://...:tls_port under TLS */
 } redis_srv;
@@ -170,6 +172,31 @@ void tls_make_cert(const char *dir, const char *ca, const char *name, const char
                    const char *ext);
 
 redis_srv *redis_start(void);
+/* Sentinel: a primary, one replica and three redis-sentinels watching them
+ * as "mymaster" (quorum 2, down after SENTINEL_DOWN_AFTER_MS); returned
+ * once the replica is in sync and each sentinel knows the replica and the
+ * two others, so a failover can happen. url: redis+sentinel://... for
+ * sidecastd (give it as --redis-url to node_start(s->primary, ...)). */
+#define SENTINEL_DOWN_AFTER_MS 1000
+typedef struct sentinel_set {
+    redis_srv *primary, *replica; /* as started: a failover swaps their roles */
+    pid_t pid[3];
+    int port[3];
+    char dir[256];
+    char url[256];
+    char password[64]; /* the sentinels' requirepass, or "" */
+} sentinel_set;
+sentinel_set *sentinel_start(void);
+/* The same with passwords: redis_pw on the primary and replica (masterauth
+ * too), sentinel_pw on the sentinels; NULL: none. */
+sentinel_set *sentinel_start_auth(const char *redis_pw, const char *sentinel_pw);
+/* redis-cli against sentinel i (with its password); caller frees. */
+char *sentinel_cli(sentinel_set *s, int i, const char *args);
+/* The server the sentinels name as primary now (primary or replica). */
+redis_srv *sentinel_primary_now(sentinel_set *s);
+void sentinel_kill(sentinel_set *s, int i);
+void sentinel_free(sentinel_set *s);
+
 /* Start again on the same port (an empty Redis: no persistence). */
 void redis_restart(redis_srv *r);
 void redis_kill(redis_srv *r);

@@ -1104,6 +1104,10 @@ static void guard_url_user_without_password(void **state)
         {"redis://app:s3cret@h:1/0", "app", "s3cret", "redis://app:******@h:1/0"},
         {"redis://app:p%40ss@h", "app", "p@ss", "redis://app:******@h"},
         {"redis://a:b:c@h", "a", "b:c", "redis://a:***@h"},
+        {"rediss://app:pw@h:6380/0", "app", "pw", "rediss://app:**@h:6380/0"},
+        {"redis+sentinel://:pw@s1,s2:26380/mymaster", NULL, "pw",
+         "redis+sentinel://:**@s1,s2:26380/mymaster"},
+        {"rediss+sentinel://u:pw@s1/m/2", "u", "pw", "rediss+sentinel://u:**@s1/m/2"},
     };
     for (size_t i = 0; i < SC_ARRAY_LEN(cases); i++) {
         sc_redis_url u;
@@ -1126,12 +1130,52 @@ static void guard_url_user_without_password(void **state)
     }
 }
 
+/* The URL forms and what each gives. */
+static void redis_url_forms(void **state)
+{
+    (void)state;
+    sc_redis_url u;
+    char why[200];
+    assert_int_equal(sc_redis_url_parse("rediss://[::1]:6380/3", &u, why, sizeof(why)), 0);
+    assert_true(u.tls);
+    assert_false(u.sentinel);
+    assert_string_equal(u.host, "::1");
+    assert_int_equal(u.port, 6380);
+    assert_int_equal(u.db, 3);
+    sc_redis_url_free(&u);
+    assert_int_equal(
+        sc_redis_url_parse("redis+sentinel://s1,[::1]:26380,s3:1/mymaster/2", &u, why, sizeof(why)),
+        0);
+    assert_true(u.sentinel);
+    assert_false(u.tls);
+    assert_int_equal(u.nsentinels, 3);
+    assert_string_equal(u.sentinel_host[0], "s1");
+    assert_int_equal(u.sentinel_port[0], 26379);
+    assert_string_equal(u.sentinel_host[1], "::1");
+    assert_int_equal(u.sentinel_port[1], 26380);
+    assert_int_equal(u.sentinel_port[2], 1);
+    assert_string_equal(u.master, "mymaster");
+    assert_int_equal(u.db, 2);
+    assert_null(u.host);
+    sc_redis_url_free(&u);
+    static const char *const bad[] = {"redis+sentinel://s1:26379", "redis+sentinel://s1:26379/",
+                                      "redis+sentinel://s1:0/m", "redis+sentinel://s1/m/x",
+                                      "rediss://[::1", "rediss://[::1]x", "http://h",
+                                      "redis+sentinel://,/m"};
+    for (size_t i = 0; i < SC_ARRAY_LEN(bad); i++) {
+        why[0] = 0;
+        assert_int_equal(sc_redis_url_parse(bad[i], &u, why, sizeof(why)), -EINVAL);
+        assert_true(why[0] != 0);
+    }
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(guard_defaults),
     cmocka_unit_test(guard_group_set_tracked),
     cmocka_unit_test(guard_password_file),
     cmocka_unit_test(guard_scrub_argv),
     cmocka_unit_test(guard_url_user_without_password),
+    cmocka_unit_test(redis_url_forms),
     cmocka_unit_test(defaults),
     cmocka_unit_test(valid_file),
     cmocka_unit_test(sections),
