@@ -151,6 +151,11 @@ typedef struct sc_cluster_health {
     uint64_t outbox_bytes, outbox_messages;
     uint64_t channels;        /* channels subscribed or wanted */
     uint64_t dircache_entries; /* socket id -> node entries in the directory cache */
+    char redis_at[160];        /* the server the connections go to ("?" unknown yet) */
+    bool sentinel;             /* redis+sentinel:// */
+    bool sentinel_up;          /* the sentinel asked answers */
+    char sentinel_at[300];     /* which sentinel is asked now */
+    uint64_t sentinel_switches; /* new primaries followed */
 } sc_cluster_health;
 void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *ret);
 

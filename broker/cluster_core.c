@@ -807,4 +807,11 @@ void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *h)
     h->outbox_messages = c->ob_count;
     h->channels = sc_map_count(&c->subs);
     h->dircache_entries = sc_dircache_count(&c->dc);
+    snprintf(h->redis_at, sizeof(h->redis_at), "%s", sc_redis_where(c->pub));
+    if (c->sentinel) {
+        h->sentinel = true;
+        h->sentinel_up = sc_sentinel_is_up(c->sentinel);
+        snprintf(h->sentinel_at, sizeof(h->sentinel_at), "%s", sc_sentinel_current(c->sentinel));
+        h->sentinel_switches = sc_sentinel_switches(c->sentinel);
+    }
 }

@@ -466,6 +466,13 @@ static void cluster_gauges(sc_buf *b, const sc_cluster *c)
     sample1(b, n, "connection", "subscribe", h.sub_reconnects);
     gauge(b, P "pubsub_gap", "1 while the subscription is interrupted (apps told to resync after)",
           h.in_gap);
+    if (h.sentinel) {
+        gauge(b, P "redis_sentinel_up", "1 while the sentinel asked for the primary answers",
+              h.sentinel_up);
+        family(b, P "redis_sentinel_switches_total", "counter",
+               "new primaries named by the sentinels and followed (failovers)");
+        put(b, P "redis_sentinel_switches_total %" PRIu64 "\n", h.sentinel_switches);
+    }
     family(b, P "canary_late_seconds", "gauge",
            "age of the oldest unanswered pub/sub canary (0: none)");
     put(b, P "canary_late_seconds %.3f\n", (double)h.canary_late_us / 1e6);

@@ -9,9 +9,17 @@ static bool cluster_ready(const sc_cluster_health *hl, uint64_t now, char *why, 
 {
     if (!hl->pub_up || !hl->sub_up) {
         uint64_t since = !hl->pub_up ? hl->pub_down_since : hl->sub_down_since;
-        snprintf(why, len, "redis %s connection down since %llu s: reconnecting",
-                 !hl->pub_up ? "publish" : "subscribe",
-                 (unsigned long long)(since && now > since ? (now - since) / 1000000u : 0));
+        unsigned long long secs = since && now > since ? (now - since) / 1000000u : 0;
+        const char *conn = !hl->pub_up ? "publish" : "subscribe";
+        if (hl->sentinel && !hl->sentinel_up)
+            snprintf(why, len,
+                     "redis %s connection down since %llu s, and sentinel %s does not answer: "
+                     "trying the sentinels in turn",
+                     conn, secs, hl->sentinel_at);
+        else
+            snprintf(why, len, "redis %s connection down since %llu s: reconnecting to %s%s",
+                     conn, secs, hl->redis_at,
+                     hl->sentinel ? " (the primary the sentinels name)" : "");
         return false;
     }
     if (!hl->subscribed) {

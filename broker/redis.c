@@ -448,9 +448,26 @@ static void on_role_reply(sc_redis *r, void *reply, void *pd)
     sc_redis_reconnect(r, why);
 }
 
+/* PING refused for want of a login: say so at once rather than wait for
+ * the connect timeout. LOADING and the like are waited out. */
+static void ready_refused(sc_redis *r, const char *err)
+{
+    if (strncmp(err, "NOAUTH", 6) != 0 && strncmp(err, "NOPERM", 6) != 0 &&
+        strncmp(err, "WRONGPASS", 9) != 0)
+        return;
+    char why[300];
+    snprintf(why, sizeof(why), "refused: %s (a password is needed: redis_password_file, or "
+             "redis_sentinel_password_file for the sentinels)", err);
+    sc_log_limited(SC_LOG_ERROR, "redis %s to %s: %s", r->name, sc_redis_url_safe(&r->url), why);
+    r->refused = true;
+    sc_redis_reconnect(r, why);
+}
+
 static void on_ready_reply(sc_redis *r, void *reply, void *pd)
 {
     const redisReply *rep = reply;
+    if (rep && rep->type == REDIS_REPLY_ERROR && !r->refused)
+        ready_refused(r, rep->str);
     /* NULL: dropped meanwhile; an error (LOADING...) is not ready: the
      * connect timer recycles the connection */
     if (!rep || rep->type == REDIS_REPLY_ERROR || r->state != ST_READYING || r->refused)
@@ -786,6 +803,11 @@ void sc_redis_connect_soon(sc_redis *r)
     ev_timer_stop(r->loop, &r->retry);
     ev_timer_set(&r->retry, 0, 0);
     ev_timer_start(r->loop, &r->retry);
+}
+
+const char *sc_redis_where(const sc_redis *r)
+{
+    return sc_redis_url_safe(&r->url);
 }
 
 uint64_t sc_redis_reconnects(const sc_redis *r)

@@ -82,6 +82,9 @@ bool sc_redis_is_down(const sc_redis *r);
 /* When down, make the next attempt now instead of after the backoff. */
 void sc_redis_connect_soon(sc_redis *r);
 uint64_t sc_redis_reconnects(const sc_redis *r);
+/* "host:port/db" (never credentials) of the server it goes to; "?" while a
+ * target callback has named none. Static buffer. */
+const char *sc_redis_where(const sc_redis *r);
 /* sc_now_us() of when the connection was last lost (or of sc_redis_new if it
  * never came up); 0 while it is up. */
 uint64_t sc_redis_down_since(const sc_redis *r);

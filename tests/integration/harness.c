@@ -583,6 +583,11 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
+int harness_free_port(void)
+{
+    return free_port();
+}
+
 static bool redis_answers(redis_srv *r)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -164,6 +164,8 @@ typedef struct redis_srv {
  * node_start gives sidecastd the rediss:// URL and the client files, while
  * the tests' own clients keep the plain port. */
 bool tls_mode(void);
+/* A TCP port on 127.0.0.1 free right now. */
+int harness_free_port(void);
 /* openssl CLI: a self-signed CA dir/name.{pem,key}; a certificate
  * dir/name.{pem,key} with common name cn, signed by dir/ca, with one
  * extension line (e.g. "subjectAltName=DNS:localhost,IP:127.0.0.1"). */

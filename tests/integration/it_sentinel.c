@@ -1,0 +1,229 @@
+/* Integration: sidecastd behind Redis Sentinel (redis+sentinel://): one
+ * primary, one replica and three redis-sentinels, all started by the
+ * harness on loopback and stopped by pid.
+ *
+ * What must hold: the nodes find the primary through a sentinel; after a
+ * SENTINEL FAILOVER and after the primary is SIGKILLed they follow the new
+ * primary (told by +switch-master), their apps get a Gap for the switch
+ * window, and lookups, targeted emits and room emits work again with exact
+ * counts; /metrics counts the switch; a sentinel that is down is skipped for
+ * the next; a "primary" that answers ROLE as a replica is refused, with a
+ * reason on /readyz; the sentinels' password is separate from Redis's.
+ * (The message ledger through both failovers is in it_ledger.)
+ * Every wait is bounded and synchronised on logs, counters or replies. */
+#include "harness.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int readyz(daemon_t *d, char *body, size_t len)
+{
+    return http_get(daemon_http_port(d), "/readyz", body, len);
+}
+
+static void wait_ready(daemon_t *d, int ms)
+{
+    char body[1024] = "";
+    uint64_t end = now_ms_h() + (uint64_t)ms;
+    while (now_ms_h() < end && readyz(d, body, sizeof(body)) != 200)
+        usleep(20000);
+    if (readyz(d, body, sizeof(body)) != 200)
+        fail_msg("not ready after %d ms: %s", ms, body);
+}
+
+static double metric(daemon_t *d, const char *series)
+{
+    static char body[262144];
+    if (http_get(daemon_http_port(d), "/metrics", body, sizeof(body)) != 200)
+        return -1;
+    return metric_value(body, series);
+}
+
+typedef struct pair {
+    sentinel_set *s;
+    daemon_t *na, *nb;
+    recorder ra, rb;
+    sc_client *a, *b;
+} pair;
+
+static void pair_start(pair *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->s = sentinel_start();
+    p->na = node_start(p->s->primary, "node-a", "--redis-url", p->s->url, NULL);
+    p->nb = node_start(p->s->primary, "node-b", "--redis-url", p->s->url, NULL);
+    p->a = app_open(p->na, "app-a", &p->ra);
+    p->b = app_open(p->nb, "app-b", &p->rb);
+    assert_int_equal(wait_nodes(p->a, 2, 15000), 2);
+    assert_int_equal(wait_nodes(p->b, 2, 15000), 2);
+    const char *lobby[] = {"lobby"};
+    assert_int_equal(sc_client_socket_up(p->b, "b-room", "sess-b1", NULL, NULL, 0, lobby, 1), 0);
+    assert_int_equal(sc_client_socket_up(p->b, "b-tgt", "sess-b2", NULL, NULL, 0, NULL, 0), 0);
+    assert_int_equal(sc_client_sync(p->b, 5000), 0);
+}
+
+static void pair_free(pair *p)
+{
+    sc_client_close(p->a);
+    sc_client_close(p->b);
+    daemon_free(p->na);
+    daemon_free(p->nb);
+    sentinel_free(p->s);
+}
+
+static void on_found(void *ud, const sc_location *l)
+{
+    (void)ud;
+    (void)l;
+}
+
+/* node-a finds b-tgt, reaches it by a targeted emit, and the room: each
+ * exactly once. Retried only until the node routes again (the lookup
+ * answers), then counted once. */
+static void everything_works(pair *p)
+{
+    wait_ready(p->na, 20000);
+    wait_ready(p->nb, 20000);
+    int found = 0;
+    for (uint64_t end = now_ms_h() + 10000; found != 1 && now_ms_h() < end; usleep(50000))
+        found = sc_client_lookup(p->a, SC_BY_SOCKET, "b-tgt", false, on_found, NULL, 2000);
+    assert_int_equal(found, 1);
+    rec_reset(&p->rb);
+    sc_target t = {0};
+    const char *ids[] = {"b-tgt"};
+    t.socket_ids = ids;
+    t.n_socket_ids = 1;
+    assert_int_equal(sc_client_emit(p->a, &t, NULL, (const uint8_t *)"t", 1), 0);
+    assert_int_equal(sc_client_sync(p->a, 5000), 0);
+    emit_to_room(p->a, "lobby", 5, 10, false);
+    rec_wait_frames(p->b, &p->rb, 6, 10000);
+    app_drain(p->b, 100);
+    assert_int_equal(rec_count(&p->rb, "b-tgt"), 1);
+    assert_int_equal(rec_count(&p->rb, "b-room"), 5);
+}
+
+static void wait_switch(pair *p)
+{
+    assert_true(wait_log(p->na, "(+switch-master)", 30000));
+    assert_true(wait_log(p->nb, "(+switch-master)", 30000));
+}
+
+static void test_failover_followed(void **state)
+{
+    pair p;
+    pair_start(&p);
+    everything_works(&p);
+    redis_srv *before = sentinel_primary_now(p.s);
+    free(sentinel_cli(p.s, 0, "SENTINEL FAILOVER mymaster"));
+    wait_switch(&p);
+    assert_ptr_not_equal(sentinel_primary_now(p.s), before);
+    everything_works(&p);
+    /* the switch window was told, not hidden */
+    app_drain(p.b, 50);
+    assert_true(p.rb.gaps >= 1);
+    assert_true(metric(p.na, "sidecast_redis_sentinel_switches_total") >= 1);
+    assert_true(metric(p.na, "sidecast_redis_sentinel_up") == 1);
+    pair_free(&p);
+}
+
+static void test_primary_killed(void **state)
+{
+    pair p;
+    pair_start(&p);
+    redis_srv *before = sentinel_primary_now(p.s);
+    assert_non_null(before);
+    redis_kill(before);
+    char body[1024] = "";
+    /* until the sentinels agree, the nodes say where they try to go */
+    for (uint64_t end = now_ms_h() + 10000; now_ms_h() < end; usleep(20000))
+        if (readyz(p.na, body, sizeof(body)) == 503)
+            break;
+    assert_non_null(strstr(body, "the primary the sentinels name"));
+    wait_switch(&p);
+    everything_works(&p);
+    app_drain(p.b, 50);
+    assert_true(p.rb.gaps >= 1);
+    pair_free(&p);
+}
+
+static void test_next_sentinel_when_one_is_down(void **state)
+{
+    sentinel_set *s = sentinel_start();
+    sentinel_kill(s, 0);
+    daemon_t *d = node_start(s->primary, "node-a", "--redis-url", s->url, NULL);
+    assert_true(wait_log(d, "trying the next sentinel", 10000));
+    wait_ready(d, 15000);
+    daemon_free(d);
+    sentinel_free(s);
+}
+
+/* A sentinel of its own that calls the replica "mymaster": the node must
+ * not take a replica for the primary. */
+static void test_replica_named_primary_is_refused(void **state)
+{
+    sentinel_set *s = sentinel_start();
+    char conf[400], log[400], url[200];
+    int port = harness_free_port();
+    snprintf(conf, sizeof(conf), "%s/liar.conf", s->dir);
+    snprintf(log, sizeof(log), "%s/liar.log", s->dir);
+    char text[1400];
+    snprintf(text, sizeof(text),
+             "port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\n"
+             "sentinel monitor mymaster 127.0.0.1 %d 1\n",
+             port, s->dir, log, s->replica->port);
+    write_file(conf, text);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("redis-sentinel", "redis-sentinel", conf, (char *)NULL);
+        _exit(127);
+    }
+    snprintf(url, sizeof(url), "redis+sentinel://127.0.0.1:%d/mymaster", port);
+    daemon_t *d = node_start(s->primary, "node-a", "--redis-url", url, NULL);
+    assert_true(wait_log(d, "is not a primary (ROLE: slave)", 15000));
+    char body[1024] = "";
+    assert_int_equal(readyz(d, body, sizeof(body)), 503);
+    daemon_free(d);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    sentinel_free(s);
+}
+
+static void test_sentinel_password_separate(void **state)
+{
+    sentinel_set *s = sentinel_start_auth("redis-pw", "sentinel-pw");
+    char url[300], pwfile[300];
+    /* the URL's password is Redis's; the sentinels' comes from its file */
+    snprintf(url, sizeof(url), "redis+sentinel://:redis-pw@%s", s->url + strlen("redis+sentinel://"));
+    snprintf(pwfile, sizeof(pwfile), "%s/sentinel-pw", s->dir);
+    write_file(pwfile, "sentinel-pw\n");
+    daemon_t *ok = node_start(s->primary, "node-ok", "--redis-url", url,
+                              "--redis-sentinel-password-file", pwfile, NULL);
+    wait_ready(ok, 15000);
+    daemon_t *no = node_start(s->primary, "node-no", "--redis-url", url, NULL);
+    assert_true(wait_log(no, "redis sentinel to 127.0.0.1:", 10000));
+    assert_true(wait_log(no, "refused: NOAUTH", 10000));
+    char body[1024] = "";
+    assert_int_equal(readyz(no, body, sizeof(body)), 503);
+    assert_non_null(strstr(body, "sentinel"));
+    daemon_free(ok);
+    daemon_free(no);
+    sentinel_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_failover_followed),
+        cmocka_unit_test(test_primary_killed),
+        cmocka_unit_test(test_next_sentinel_when_one_is_down),
+        cmocka_unit_test(test_replica_named_primary_is_refused),
+        cmocka_unit_test(test_sentinel_password_separate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
