@@ -199,8 +199,9 @@ static void dispatch(sc_redis *r, redisReply *rep)
     pending p = q_pop(r);
     p.cb(r, rep, p.pd);
     /* the node was demoted under this connection (a failover that left the
-     * connection open): find the primary again */
-    if (r->o.want_primary && rep->type == REDIS_REPLY_ERROR &&
+     * connection open): find the primary again, through the sentinels or
+     * by resolving the URL's name anew (a provider's primary endpoint) */
+    if (rep->type == REDIS_REPLY_ERROR &&
         strncmp(rep->str, "READONLY", 8) == 0)
         sc_redis_reconnect(r, "READONLY: this node is no longer the primary");
 }
