@@ -510,6 +510,31 @@ void sc_cluster_reload_tls(sc_cluster *c)
         sc_error("redis TLS: %s; keeping the ones read before", why);
 }
 
+/* Before each login: the password file (or systemd credential) read again,
+ * so a rotated password needs no restart. A file that cannot be read now
+ * keeps the password read before, and says why. */
+static const char *fresh_password(void *ud)
+{
+    sc_cluster *c = ud;
+    char *pw = NULL, *errs = NULL;
+    size_t errlen = 0;
+    FILE *err = open_memstream(&errs, &errlen);
+    int rc = sc_credentials_load(c->cfg->redis_password_file, &pw, err ? err : stderr);
+    if (err)
+        fclose(err);
+    if (rc < 0) {
+        sc_log_limited(SC_LOG_ERROR, "redis password: %s; logging in with the one read before",
+                       errs ? errs : "cannot read it");
+    } else if (pw) {
+        sc_credentials_wipe(&c->password);
+        c->password = pw;
+        pw = NULL;
+    }
+    free(errs);
+    sc_credentials_wipe(&pw);
+    return c->password;
+}
+
 /* ---- Sentinel ------------------------------------------------------------------ */
 
 static bool primary_target(void *ud, const char **host, int *port)
@@ -608,7 +633,8 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     s->want = s->permanent = true;
     sc_redis_opts po = {"publish", cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms,
                         cfg->redis_reconnect_min_ms, cfg->redis_reconnect_max_ms, true,
-                        &cfg->redis_reply_defer_ms, sc_cl_on_cmd_reply, c->tls, NULL, false};
+                        &cfg->redis_reply_defer_ms, sc_cl_on_cmd_reply, c->tls, NULL, false,
+                        fresh_password};
     if (url.sentinel)
         sentinel_setup(c, &url, &po);
     sc_redis_opts so = po;
@@ -694,6 +720,7 @@ void sc_cluster_free(sc_cluster *c)
     sc_redis_free(c->sub);
     sc_sentinel_free(c->sentinel);
     sc_tls_free(c->tls);
+    sc_credentials_wipe(&c->password);
     while (c->ob_head)
         sc_cl_outbox_unlink(c, c->ob_head);
     for (uint32_t i = 0; i < c->nouts; i++)

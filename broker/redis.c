@@ -502,6 +502,13 @@ static void start_session(sc_redis *r)
     ev_timer_stop(r->loop, &r->kick);
     r->state = ST_READYING;
     r->refused = false;
+    const char *pw = r->o.password ? r->o.password(r->ud) : NULL;
+    if (pw && (!r->url.password || strcmp(pw, r->url.password) != 0)) {
+        if (r->url.password)
+            memset(r->url.password, 0, strlen(r->url.password));
+        free(r->url.password);
+        r->url.password = sc_xstrdup(pw);
+    }
     if (r->url.password) {
         if (r->url.user)
             send_own(r, on_auth_reply, "AUTH %s %s", r->url.user, r->url.password);

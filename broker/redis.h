@@ -44,6 +44,9 @@ typedef void (*sc_redis_state_fn)(sc_redis *r, bool up, const char *why, void *u
  * sentinel to ask): false while nothing is known, and the attempt waits for
  * the backoff. `host` is borrowed until the call returns. */
 typedef bool (*sc_redis_target_fn)(void *ud, const char **host, int *port);
+/* The password to log in with now (a file rotated since the start), or
+ * NULL to keep the one it has. Borrowed until the call returns. */
+typedef const char *(*sc_redis_password_fn)(void *ud);
 
 typedef struct sc_redis_opts {
     const char *name; /* "publish" / "subscribe", for logs */
@@ -64,6 +67,8 @@ typedef struct sc_redis_opts {
     /* ask ROLE after logging in, and count as up only on a primary: a
      * failover may leave a name or address on a node that became a replica */
     bool want_primary;
+    /* NULL: the URL's password. Else asked before every login. */
+    sc_redis_password_fn password;
 } sc_redis_opts;
 
 sc_redis *sc_redis_new(struct ev_loop *loop, const sc_redis_url *url, const sc_redis_opts *o,

@@ -166,6 +166,7 @@ sc_sentinel *sc_sentinel_new(struct ev_loop *loop, const sc_redis_url *url,
     ao.quiet_reply = NULL;
     ao.target = target;
     ao.want_primary = false;
+    ao.password = NULL; /* the base's is the primary's, and reads its owner */
     sc_redis_opts wo = ao;
     wo.name = "sentinel-watch";
     wo.probe = false;

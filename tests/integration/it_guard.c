@@ -177,6 +177,51 @@ static bool file_contains(const char *path, const char *needle, size_t len)
     return false;
 }
 
+/* A password rotated in its file is used at the next login, without a
+ * restart or a reload: Redis's password changes, the node's connections
+ * are dropped, and it gets back in with the new one. */
+static void test_password_file_read_before_each_login(void **state)
+{
+    redis_srv *r = redis_start();
+    free(redis_cli(r, "CONFIG SET requirepass first-pw"));
+    char dir[] = "/tmp/sidecast-cred-XXXXXX", file[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof(file), "%s/redis-password", dir);
+    write_file(file, "first-pw\n");
+    daemon_t *d = node_start(r, "node-file", "--redis-password-file", file, NULL);
+    sc_client *c = app_open(d, "app", NULL);
+    assert_int_equal(wait_nodes(c, 1, 5000), 1);
+    write_file(file, "second-pw\n");
+    free(redis_cli(r, "-a first-pw --no-auth-warning CONFIG SET requirepass second-pw"));
+    free(redis_cli(r, "-a second-pw --no-auth-warning CLIENT KILL TYPE normal"));
+    free(redis_cli(r, "-a second-pw --no-auth-warning CLIENT KILL TYPE pubsub"));
+    assert_true(wait_log(d, "connection to 127.0.0.1", 5000));
+    /* back: two publish connections established, the second with the new password */
+    uint64_t end = now_ms_h() + 10000;
+    int up = 0;
+    while (now_ms_h() < end) {
+        char cmd[600], out[64];
+        snprintf(cmd, sizeof(cmd), "grep -c 'redis publish connection to .* established' %s",
+                 d->log);
+        FILE *p = popen(cmd, "r");
+        up = p && fgets(out, sizeof(out), p) ? atoi(out) : 0;
+        if (p)
+            pclose(p);
+        if (up >= 2)
+            break;
+        usleep(20000);
+    }
+    assert_true(up >= 2);
+    assert_int_equal(wait_nodes(c, 1, 5000), 1);
+    assert_false(daemon_log_contains(d, "second-pw"));
+    sc_client_close(c);
+    daemon_free(d);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    redis_free(r);
+}
+
 static void test_redis_password_sources(void **state)
 {
     const char *pw = "Pw-4e9f-secret";
@@ -370,7 +415,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_socket_owner_group_mode), cmocka_unit_test(test_peer_allow_list),
-        cmocka_unit_test(test_redis_password_sources),  cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_redis_password_sources),
+        cmocka_unit_test(test_password_file_read_before_each_login),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_pending_per_connection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
