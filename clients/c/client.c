@@ -2,6 +2,7 @@
  * blocking calls built on a single poll loop that also dispatches whatever
  * else arrives (deliveries keep flowing while a call waits). */
 #include "sidecast.h"
+#include "client_int.h"
 
 #include "buf.h"
 #include "cluster.pb-c.h"
@@ -75,6 +76,11 @@ static int set_error(sc_client *c, int rc, const char *fmt, ...)
     vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
     va_end(ap);
     return rc;
+}
+
+int sc_internal_fail(sc_client *c, int rc, const char *why)
+{
+    return set_error(c, rc, "%s", why);
 }
 
 const char *sc_client_last_error(const sc_client *c)

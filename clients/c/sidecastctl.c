@@ -1,6 +1,7 @@
 /* sidecastctl: talk to a running sidecastd from a shell, for operators and
  * scripts. Human-readable output by default, --json for machines. */
 #include "sidecast.h"
+#include "sidecast_sio.h"
 #include "sio.h"
 
 #include <errno.h>
@@ -406,45 +407,24 @@ static void free_owned(char **owned, size_t n)
         free(owned[i]);
 }
 
-/* emit --event: the adapter's broadcast payload to the socket.io rooms (a
- * socket id is a room too, as in socket.io), or the whole namespace. */
+/* emit --event: through libsidecast's emitter (sidecast_sio.h), to the
+ * socket.io rooms and ids (a socket id is a room too), or the namespace. */
 static int emit_event(sc_client *c, const sio_sel *s, const char *event, char *const *args,
                       size_t n, bool is_volatile)
 {
-    char why[300];
-    if (sc_sio_check_nsp(s->nsp, why, sizeof(why)) < 0) {
-        fprintf(stderr, "sidecastctl emit: %s\n", why);
-        return 2;
+    sc_sio_to to = {s->nsp,        s->rooms->v,  s->rooms->n, s->ids->v,
+                    s->ids->n,     s->except->v, s->except->n};
+    int r = sc_sio_emit(c, &to, is_volatile, event, (const char *const *)args, n);
+    if (r == 0)
+        r = sc_client_sync(c, 0);
+    if (r < 0) {
+        fprintf(stderr, "sidecastctl emit: %s\n", sc_client_last_error(c));
+        return r == -EINVAL ? 2 : 1;
     }
-    size_t len;
-    uint8_t *payload = sc_sio_broadcast(s->nsp, event, args, n, is_volatile, &len, why, sizeof(why));
-    if (!payload) {
-        fprintf(stderr, "sidecastctl emit: %s\n", why);
-        return 2;
-    }
-    list to = {0}, except = {0};
-    char *owned[3 * MAX_LIST + 1];
-    size_t nowned = 0;
-    int rc = 1;
-    if (sio_names(s->nsp, s->rooms, s->ids, true, &to, owned, &nowned) < 0 ||
-        sio_names(s->nsp, s->except, NULL, false, &except, owned, &nowned) < 0) {
-        fprintf(stderr, "sidecastctl emit: too many names\n");
-        rc = 2;
-        goto out;
-    }
-    sc_target t = {to.v, to.n, NULL, 0, false, except.v, except.n, NULL, 0, NULL, 0};
-    sc_emit_flags fl = {.is_volatile = is_volatile};
-    if (sc_client_emit(c, &t, &fl, payload, len) < 0 || sc_client_sync(c, 0) < 0) {
-        fprintf(stderr, "sidecastctl: emit failed: %s\n", sc_client_last_error(c));
-        goto out;
-    }
-    printf(json ? "{\"ok\":true}\n" : "emitted event %s to %zu room(s) of %s\n", event, to.n,
-           s->nsp);
-    rc = 0;
-out:
-    free_owned(owned, nowned);
-    free(payload);
-    return rc;
+    size_t nrooms = s->rooms->n + s->ids->n;
+    printf(json ? "{\"ok\":true}\n" : "emitted event %s to %zu room(s) of %s\n", event,
+           nrooms ? nrooms : 1, s->nsp);
+    return 0;
 }
 
 /* server-emit: io.serverSideEmit(NAME, args...) on every socket.io server. */
@@ -468,21 +448,13 @@ static int cmd_server_emit(sc_client *c, int argc, char **argv)
         fprintf(stderr, "sidecastctl server-emit: need --event NAME\n");
         return 2;
     }
-    char why[300];
-    size_t len;
-    uint8_t *payload = sc_sio_server_emit(nsp, event, argv + optind, (size_t)(argc - optind), &len,
-                                          why, sizeof(why));
-    if (!payload) {
-        fprintf(stderr, "sidecastctl server-emit: %s\n", why);
-        return 2;
-    }
-    int r = sc_client_server_emit(c, payload, len, false, NULL, NULL, 0);
+    int r = sc_sio_server_side_emit(c, nsp, event, (const char *const *)(argv + optind),
+                                    (size_t)(argc - optind));
     if (r == 0)
         r = sc_client_sync(c, 0);
-    free(payload);
     if (r < 0) {
-        fprintf(stderr, "sidecastctl: server-emit failed: %s\n", sc_client_last_error(c));
-        return 1;
+        fprintf(stderr, "sidecastctl server-emit: %s\n", sc_client_last_error(c));
+        return r == -EINVAL ? 2 : 1;
     }
     printf(json ? "{\"ok\":true}\n" : "server-side emit %s sent to %s\n", event, nsp);
     return 0;

@@ -1,4 +1,4 @@
-/* sio: the socket.io mapping for sidecastctl (see sio.h). jansson checks
+/* sio: the socket.io mapping for the emitter API and sidecastctl (see sio.h). jansson checks
  * each argument and writes the array back compactly: what the clients'
  * socket.io-parser then reads is always one valid JSON array. */
 #include "sio.h"
@@ -40,6 +40,45 @@ char *sc_sio_room(const char *nsp, const char *room)
     return out;
 }
 
+static int names_push(sc_sio_names *l, char *name)
+{
+    if (!name)
+        return -1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        char **v = realloc(l->v, cap * sizeof(*v));
+        if (!v) {
+            free(name);
+            return -1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = name;
+    return 0;
+}
+
+int sc_sio_names_add_nsp(sc_sio_names *l, const char *nsp)
+{
+    return names_push(l, sc_sio_room(nsp, NULL));
+}
+
+int sc_sio_names_add(sc_sio_names *l, const char *nsp, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (names_push(l, sc_sio_room(nsp, names[i])) < 0)
+            return -1;
+    return 0;
+}
+
+void sc_sio_names_free(sc_sio_names *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
 /* [event, args...] as compact JSON text (malloc'd by jansson), or NULL with why. */
 static char *event_array(const char *event, char *const *args, size_t n, char *why, size_t whylen)
 {
@@ -74,7 +113,7 @@ static char *event_array(const char *event, char *const *args, size_t n, char *w
     return text;
 }
 
-uint8_t *sc_sio_broadcast(const char *nsp, const char *event, char *const *args, size_t n,
+uint8_t *sc_sio_broadcast_payload(const char *nsp, const char *event, char *const *args, size_t n,
                           bool is_volatile, size_t *ret_len, char *why, size_t whylen)
 {
     if (sc_sio_check_nsp(nsp, why, whylen) < 0)
@@ -103,7 +142,7 @@ uint8_t *sc_sio_broadcast(const char *nsp, const char *event, char *const *args,
     return out;
 }
 
-uint8_t *sc_sio_server_emit(const char *nsp, const char *event, char *const *args, size_t n,
+uint8_t *sc_sio_server_emit_payload(const char *nsp, const char *event, char *const *args, size_t n,
                             size_t *ret_len, char *why, size_t whylen)
 {
     if (sc_sio_check_nsp(nsp, why, whylen) < 0)

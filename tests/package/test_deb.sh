@@ -283,12 +283,12 @@ fi
 echo "== upgrade while sidecastd runs"
 echo "# local edit by the package test" >>"$CONF"
 uid_before=$(id -u sidecast)
-if SIDECAST_DEB_VERSION=0.2.0+upgradetest bash "$SRC/packaging/build-deb.sh" "$T/debs2" \
+if SIDECAST_DEB_VERSION=0.3.0+upgradetest bash "$SRC/packaging/build-deb.sh" "$T/debs2" \
   >"$T/build2.log" 2>&1; then
-  ok "built version 0.2.0+upgradetest"
+  ok "built version 0.3.0+upgradetest"
 else
   tail -30 "$T/build2.log"
-  bad "build version 0.2.0+upgradetest"
+  bad "build version 0.3.0+upgradetest"
 fi
 if "${APT[@]}" install --no-install-recommends "$T"/debs2/sidecast_*.deb \
   "$T"/debs2/libsidecast0_*.deb "$T"/debs2/libsidecast-dev_*.deb >>"$T/apt.log" 2>&1; then
@@ -297,8 +297,8 @@ else
   tail -30 "$T/apt.log"
   bad "apt-get install (upgrade)"
 fi
-check "sidecast is now 0.2.0+upgradetest" \
-  sh -c '[ "$(dpkg-query -W -f="\${Version}" sidecast)" = 0.2.0+upgradetest ]'
+check "sidecast is now 0.3.0+upgradetest" \
+  sh -c '[ "$(dpkg-query -W -f="\${Version}" sidecast)" = 0.3.0+upgradetest ]'
 check "the upgrade kept the local edit of $CONF" grep -q '^# local edit by the package test$' "$CONF"
 check "the upgrade kept user sidecast (same uid)" sh -c "[ \"\$(id -u sidecast)\" = $uid_before ]"
 check "the upgrade kept the record that install made the account" \

@@ -15,6 +15,18 @@ const { Emitter } = require('..');
 const T = { timeout: 60000 };
 const SIDECASTCTL = process.env.SIDECASTCTL || path.join(__dirname, '../../../build/clients/c/sidecastctl');
 
+// libsidecast's emitter API, from C: clients/c/examples/sio_emitter, built beside sidecastctl
+const SIO_EMITTER = path.join(path.dirname(SIDECASTCTL), 'examples', 'sio_emitter');
+
+/** Run a program against node A's sidecastd: {code, stdout, stderr}. */
+function run(file, args) {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: 10000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
 /** Run sidecastctl against node A's sidecastd: {code, stdout, stderr}. */
 function ctl(...args) {
   return new Promise((resolve) => {
@@ -198,4 +210,26 @@ test('sidecastctl emit --event, apply --nsp and server-emit speak the same mappi
   assert.equal(r.code, 0, r.stderr);
   await h.exactly(() => serverEmits.length - before, 2, 'one server-side emit per server');
   for (const [, args] of serverEmits.slice(before)) assert.deepEqual(args, ['ctl']);
+});
+
+test('the C emitter API (sidecast_sio.h, clients/c/examples/sio_emitter) speaks the same mapping', T, async () => {
+  // a client of its own in room c-bye on node b, outside the barriers
+  const bye = await h.connect(nodes.b.srv.url, { query: { room: 'c-bye' } });
+  const gone = new Promise((resolve) => bye.on('disconnect', resolve));
+  await h.roomReady(redis.port, '/,c-bye', [[nodes.b.srv.client, 1]]);
+  const before = serverEmits.length;
+  const r = await run(SIO_EMITTER, [nodes.a.d.sock]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /refused: argument 1 is not JSON/);
+  assert.equal(await gone, 'io server disconnect');
+  await h.roomReady(redis.port, '/,c-joined', [[nodes.a.srv.client, 1], [nodes.b.srv.client, 1]]);
+  emitter.to('c-joined').emit('via-c-join', true);
+  await barrier(7);
+  assert.deepEqual(got('a1', 'from-c'), [['from-c', 1, 'two', { three: [3] }]]);
+  assert.deepEqual(got('b1', 'from-c'), [['from-c', 1, 'two', { three: [3] }]]);
+  assert.deepEqual(got('chat', 'c-chat'), [['c-chat', null]]);
+  assert.deepEqual(['a1', 'b1'].map((n) => got(n, 'via-c-join')), [[['via-c-join', true]], [['via-c-join', true]]]);
+  assert.equal(got('a1', 'bad').length + got('b1', 'bad').length, 0);
+  await h.exactly(() => serverEmits.length - before, 2, 'one server-side emit per server');
+  for (const [, args] of serverEmits.slice(before)) assert.deepEqual(args, ['c']);
 });
