@@ -212,11 +212,11 @@ void sc_cl_handle_request(sc_cluster *c, const sc_envelope *env)
     case SIDECAST__CLUSTER__V1__REQUEST__KIND_SERVER_EMIT: {
         const Sidecast__V1__ServerEmit *se = rq->server_emit;
         sc_relay *relay = se->want_ack ? sc_relay_new(c->srv, env->origin, rq->id) : NULL;
-        uint32_t n = sc_deliver_server_message(c->srv, NULL, se->payload, env->origin, relay);
-        if (relay) {
-            sc_cluster_progress(c, env->origin, rq->id, n, NULL, 0, false);
+        if (relay)
+            sc_relay_count_answers(relay);
+        sc_deliver_server_message(c->srv, NULL, se->payload, env->origin, relay);
+        if (relay)
             sc_relay_arm(relay);
-        }
         break;
     }
     default: {
@@ -388,11 +388,11 @@ int sc_cluster_server_emit(sc_cluster *c, sc_conn *from, uint64_t frame_id,
         return rc;
     send_request(c, r, SIDECAST__CLUSTER__V1__REQUEST__KIND_SERVER_EMIT, (void *)e);
     sc_relay *relay = r ? sc_relay_new(c->srv, "", r->id) : NULL;
-    uint32_t n = sc_deliver_server_message(c->srv, from, e->payload, c->self, relay);
-    if (r) {
-        sc_request_progress(r, n, NULL, 0);
+    if (relay)
+        sc_relay_count_answers(relay);
+    sc_deliver_server_message(c->srv, from, e->payload, c->self, relay);
+    if (relay)
         sc_relay_arm(relay);
-    }
     return 0;
 }
 

@@ -305,8 +305,8 @@ static void on_server_emit(sc_conn *c, const sc_frame *f)
     if (!r)
         return;
     sc_relay *relay = sc_relay_new(c->srv, "", r->id);
-    uint32_t n = sc_deliver_server_message(c->srv, c, e->payload, c->srv->node_id, relay);
-    sc_request_progress(r, n, NULL, 0);
+    sc_relay_count_answers(relay);
+    sc_deliver_server_message(c->srv, c, e->payload, c->srv->node_id, relay);
     sc_relay_arm(relay);
 }
 

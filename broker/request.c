@@ -394,6 +394,11 @@ sc_relay *sc_relay_new(sc_server *srv, const char *origin, uint64_t origin_req)
     return r;
 }
 
+void sc_relay_count_answers(sc_relay *r)
+{
+    r->per_answer = true;
+}
+
 void sc_relay_add_app(sc_relay *r, sc_conn *conn)
 {
     sc_pset_add(&r->apps, conn);
@@ -427,8 +432,11 @@ static void on_relay_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
     sc_relay *r = w->data;
     SC_COUNT(relay_timeouts);
-    sc_log_limited(SC_LOG_INFO, "%u app(s) did not finish answering ack %llu in time",
-                   sc_pset_count(&r->apps), (unsigned long long)r->ack_id);
+    uint32_t silent = sc_pset_count(&r->apps);
+    sc_log_limited(SC_LOG_INFO, "%u app(s) did not finish answering ack %llu in time", silent,
+                   (unsigned long long)r->ack_id);
+    if (r->per_answer)
+        relay_forward(r, silent, NULL, 0, false); /* the answers they owe: missing */
     relay_finish(r);
 }
 
@@ -450,7 +458,10 @@ void sc_relay_ack(sc_server *srv, sc_conn *from, const Sidecast__V1__Ack *a)
         SC_COUNT(acks_unknown);
         return; /* late answer after a timeout: nothing waits for it */
     }
-    relay_forward(r, a->expect, a->payloads, a->n_payloads, false);
+    uint32_t expect = a->expect;
+    if (r->per_answer && expect == 0)
+        expect = (uint32_t)a->n_payloads;
+    relay_forward(r, expect, a->payloads, a->n_payloads, false);
     if (a->done) {
         sc_pset_del(&r->apps, from);
         if (sc_pset_count(&r->apps) == 0)
@@ -473,7 +484,11 @@ void sc_requests_conn_closed(sc_server *srv, sc_conn *conn)
     sc_relay **owed = sc_xmalloc(sizeof(*owed) * (sc_map_count(&srv->relays) + 1));
     for (uint32_t i = 0; i < srv->relays.cap; i++) {
         sc_relay *r = srv->relays.items[i];
-        if (r && sc_pset_del(&r->apps, conn) && sc_pset_count(&r->apps) == 0)
+        if (!r || !sc_pset_del(&r->apps, conn))
+            continue;
+        if (r->per_answer)
+            relay_forward(r, 1, NULL, 0, false); /* its answer will not come */
+        if (sc_pset_count(&r->apps) == 0)
             owed[n++] = r;
     }
     for (uint32_t i = 0; i < n; i++)

@@ -58,6 +58,7 @@ typedef struct sc_relay {
     uint64_t ack_id;
     uint64_t origin_req;
     sc_pset apps; /* app connections that still owe done */
+    bool per_answer; /* server messages: see sc_relay_count_answers */
     struct sc_server *srv;
     ev_timer timer;
     char origin[]; /* node id of the request, whole; "" when it is local */
@@ -96,6 +97,12 @@ void sc_request_node_done(sc_request *r);
  * this node). Add apps, then call sc_relay_arm; a relay with no apps
  * finishes at once. */
 sc_relay *sc_relay_new(struct sc_server *srv, const char *origin, uint64_t origin_req);
+/* Server messages: no answers are announced up front; each app's answers
+ * announce themselves (expect += payloads), so an app connection that
+ * answers none (an emitter, a client without a server-message handler) is
+ * not waited for, while one that stays silent past the timeout or closes
+ * owing its answer is announced then as one answer missing. */
+void sc_relay_count_answers(sc_relay *r);
 void sc_relay_add_app(sc_relay *r, struct sc_conn *conn);
 void sc_relay_arm(sc_relay *r);
 /* An app's Ack. Unknown ack ids are counted and ignored. */

@@ -233,3 +233,13 @@ test('the C emitter API (sidecast_sio.h, clients/c/examples/sio_emitter) speaks 
   await h.exactly(() => serverEmits.length - before, 2, 'one server-side emit per server');
   for (const [, args] of serverEmits.slice(before)) assert.deepEqual(args, ['c']);
 });
+
+test('an emitter connected to a node is not waited for by serverSideEmitWithAck', T, async () => {
+  // the emitter's connection gets every ServerMessage of node A and answers
+  // none: the answers count themselves, so it adds nothing to expect
+  nodes.b.srv.io.on('ask-servers', (n, cb) => cb(`b:${n}`));
+  const t0 = Date.now();
+  const answers = await nodes.a.srv.io.serverSideEmitWithAck('ask-servers', 7);
+  assert.deepEqual(answers, ['b:7']);
+  assert.ok(Date.now() - t0 < 2000, 'answered without waiting for the emitter');
+});

@@ -491,8 +491,8 @@ class SidecastManager(asyncio_manager.AsyncManager):
         handlers = self._server_handlers.get(nsp, {})
         handler = handlers.get(args[0]) if args else None
         if handler is None:
-            if ack_id:
-                self.client.ack(ack_id, done=True)  # nobody answers here: the sender counts one short
+            if ack_id:  # the answer this server owes will not come: the sender counts one short
+                self.client.ack(ack_id, expect=1, done=True)
             return
         try:
             r = handler(*args[1:])
@@ -501,7 +501,7 @@ class SidecastManager(asyncio_manager.AsyncManager):
         except Exception:
             self._get_logger().exception('sidecast: server-side event handler %r failed', args[0])
             if ack_id:
-                self.client.ack(ack_id, done=True)
+                self.client.ack(ack_id, expect=1, done=True)
             return
         if ack_id:
             self.client.ack(ack_id, payloads=[mapping.encode_ack([r])], done=True)
