@@ -152,6 +152,7 @@ typedef struct sc_cluster_health {
     uint64_t channels;        /* channels subscribed or wanted */
     uint64_t dircache_entries; /* socket id -> node entries in the directory cache */
     char redis_at[160];        /* the server the connections go to ("?" unknown yet) */
+    char sub_error[200];       /* Redis refused a SUBSCRIBE with this, or "" */
     bool sentinel;             /* redis+sentinel:// */
     bool sentinel_up;          /* the sentinel asked answers */
     char sentinel_at[300];     /* which sentinel is asked now */

@@ -168,12 +168,30 @@ static void dircache_sweep(sc_cluster *c, uint64_t now)
     }
 }
 
+/* The subscriber is up but its subscriptions were not all confirmed within
+ * redis_command_timeout_ms (refused, or a Redis frozen after answering
+ * PING): the canary runs only once they are, so nothing else would notice. */
+static void sub_deadline(sc_cluster *c, uint64_t now)
+{
+    if (c->sub_ready || !c->sub_up_us || !sc_redis_is_up(c->sub) ||
+        now - c->sub_up_us < c->cfg->redis_command_timeout_ms * 1000u)
+        return;
+    c->sub_up_us = 0;
+    char why[300];
+    snprintf(why, sizeof(why), "channel subscriptions not confirmed within "
+             "redis_command_timeout_ms %llu%s%s",
+             (unsigned long long)c->cfg->redis_command_timeout_ms,
+             c->sub_error[0] ? ": " : "", c->sub_error);
+    sc_redis_reconnect(c->sub, why);
+}
+
 /* Unsubscribe rooms idle for longer than room_linger_ms, oldest first. */
 static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
     sc_cluster *c = w->data;
     uint64_t now = sc_now_us(), linger = c->cfg->room_linger_ms * 1000u;
     dircache_sweep(c, now);
+    sub_deadline(c, now);
     while (c->idle_head && now - c->idle_head->idle_since_us >= linger) {
         sc_sub *s = c->idle_head;
         idle_unlink(c, s);
@@ -206,6 +224,19 @@ static void resubscribe_all(sc_cluster *c)
     send_sub(c, "SUBSCRIBE", batch, n);
 }
 
+/* Redis refused a SUBSCRIBE (an ACL without the channels, most often): the
+ * subscriptions are never all confirmed, so /readyz says why; the deadline
+ * in on_sweep recycles the connection to try again. */
+static void sub_refused(sc_cluster *c, const char *err)
+{
+    SC_COUNT(redis_errors);
+    snprintf(c->sub_error, sizeof(c->sub_error), "%s", err);
+    sc_log_limited(SC_LOG_ERROR,
+                   "redis refused a subscription: %s (the ACL must allow the channels "
+                   "&%s:*)",
+                   err, c->prefix);
+}
+
 /* The subscriber's replies: a message goes to cluster_receive.c; Redis
  * confirming a subscription may end a Gap, an unsubscription frees the
  * channel (or subscribes again if a member came meanwhile). */
@@ -213,6 +244,10 @@ static void on_sub_reply(sc_redis *rc, void *reply, void *pd)
 {
     sc_cluster *c = pd;
     redisReply *r = reply;
+    if (r && r->type == REDIS_REPLY_ERROR) {
+        sub_refused(c, r->str);
+        return;
+    }
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3 || !r->element[0]->str ||
         !r->element[1]->str)
         return;
@@ -400,6 +435,8 @@ static void on_sub_state(sc_redis *r, bool up, const char *why, void *ud)
 {
     sc_cluster *c = ud;
     if (up) {
+        c->sub_up_us = sc_now_us();
+        c->sub_error[0] = '\0';
         resubscribe_all(c);
         return;
     }
@@ -835,6 +872,7 @@ void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *h)
     h->channels = sc_map_count(&c->subs);
     h->dircache_entries = sc_dircache_count(&c->dc);
     snprintf(h->redis_at, sizeof(h->redis_at), "%s", sc_redis_where(c->pub));
+    snprintf(h->sub_error, sizeof(h->sub_error), "%s", c->sub_error);
     if (c->sentinel) {
         h->sentinel = true;
         h->sentinel_up = sc_sentinel_is_up(c->sentinel);

@@ -112,6 +112,8 @@ struct sc_cluster {
     sc_tls *tls; /* rediss://, shared by pub and sub; NULL for plain text */
     sc_sentinel *sentinel; /* redis+sentinel://: where pub and sub connect; else NULL */
     char *password; /* the Redis password as last read from its file (NULL: the URL's) */
+    uint64_t sub_up_us;  /* when the subscriber came up, until all is confirmed (0: not) */
+    char sub_error[200]; /* Redis's refusal of a SUBSCRIBE on this connection, or "" */
     sc_arena arena; /* decoded envelopes, reset after each message */
     sc_buf pack;    /* encoded envelope; hiredis copies it when sending */
     sc_buf cmd;     /* a formatted PUBLISH, likewise copied */

@@ -22,6 +22,13 @@ static bool cluster_ready(const sc_cluster_health *hl, uint64_t now, char *why, 
                      hl->sentinel ? " (the primary the sentinels name)" : "");
         return false;
     }
+    if (!hl->subscribed && hl->sub_error[0]) {
+        snprintf(why, len,
+                 "redis refused a channel subscription: %s (the ACL must allow the cluster's "
+                 "channels): retrying",
+                 hl->sub_error);
+        return false;
+    }
     if (!hl->subscribed) {
         snprintf(why, len,
                  "redis subscribe connection up, channel subscriptions not yet "

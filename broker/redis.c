@@ -68,6 +68,7 @@ struct sc_redis {
     uint64_t probe_sent_us;
     uint64_t down_since_us; /* 0 while up */
     char kick_why[160];
+    uint64_t kick_gen; /* the connection (gen) the pending kick is for */
 };
 
 static void schedule_retry(sc_redis *r);
@@ -191,9 +192,11 @@ static void dispatch(sc_redis *r, redisReply *rep)
         return;
     }
     if (r->qlen == 0) {
+        /* every later reply would go to the wrong command: drop now
+         * (take_replies stops, the connection number changed) */
         sc_log_limited(SC_LOG_ERROR, "redis %s: a reply no command waits for; reconnecting",
                        r->name);
-        sc_redis_reconnect(r, "a reply no command waits for");
+        drop(r, "a reply no command waits for");
         return;
     }
     pending p = q_pop(r);
@@ -314,7 +317,8 @@ static void watch(sc_redis *r)
     case ST_READYING:
     case ST_UP:
         rd = !held(r);
-        wr = sc_buf_used(&r->out) > 0 || r->io.read_wants_write;
+        /* a TLS write that wants a read waits for readable, not writable */
+        wr = (sc_buf_used(&r->out) > 0 && !r->io.write_wants_read) || r->io.read_wants_write;
         break;
     default:
         break;
@@ -497,9 +501,6 @@ static void on_ready_reply(sc_redis *r, void *reply, void *pd)
  * The connect timer still runs. */
 static void start_session(sc_redis *r)
 {
-    /* a kick scheduled for the previous connection (connect timeout,
-     * missing canary) must not tear down this one */
-    ev_timer_stop(r->loop, &r->kick);
     r->state = ST_READYING;
     r->refused = false;
     const char *pw = r->o.password ? r->o.password(r->ud) : NULL;
@@ -639,9 +640,9 @@ static void connect_now(sc_redis *r)
         refresh_tls(r);
     int rc = sc_rio_connect(&r->io, r->url.host, r->url.port, r->url.path, err, sizeof(err));
     if (rc == SC_RIO_ERROR) {
-        sc_log_limited(SC_LOG_WARN, "redis %s connection to %s failed: %s; retrying", r->name,
-                       sc_redis_url_safe(&r->url), err);
-        schedule_retry(r);
+        /* the owner hears of it like of any failed attempt (a Sentinel
+         * moves on to the next sentinel), then the backoff */
+        go_down(r, false, err);
         return;
     }
     r->reader = redisReaderCreate();
@@ -735,7 +736,8 @@ static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
 static void on_kick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     sc_redis *r = w->data;
-    drop(r, r->kick_why);
+    if (r->kick_gen == r->gen) /* not for a connection already gone */
+        drop(r, r->kick_why);
 }
 
 void sc_redis_reconnect(sc_redis *r, const char *why)
@@ -743,6 +745,7 @@ void sc_redis_reconnect(sc_redis *r, const char *why)
     if (r->state == ST_DOWN)
         return;
     snprintf(r->kick_why, sizeof(r->kick_why), "%s", why);
+    r->kick_gen = r->gen;
     ev_timer_stop(r->loop, &r->kick);
     ev_timer_set(&r->kick, 0, 0);
     ev_timer_start(r->loop, &r->kick);

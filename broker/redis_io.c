@@ -108,6 +108,7 @@ int sc_rio_start_tls(sc_rio *io, sc_tls *tls, const char *host, char *err, size_
 int sc_rio_handshake(sc_rio *io, char *err, size_t errlen)
 {
     ERR_clear_error();
+    errno = 0; /* a stale errno would read as the handshake's cause */
     int ret = SSL_connect(io->ssl);
     if (ret == 1)
         return SC_RIO_DONE;

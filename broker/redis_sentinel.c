@@ -21,6 +21,13 @@ struct sc_sentinel {
     bool asking;
     bool moving; /* next_sentinel dropped the question connection itself */
     uint64_t switches;
+    /* answers that were no use (unknown name, refused) in a row: the next
+     * question waits a backoff, so a misconfigured name cannot make the
+     * daemon reconnect to the sentinels in a tight loop */
+    uint32_t bad_answers;
+    uint64_t backoff_min_ms, backoff_max_ms;
+    struct ev_loop *loop;
+    ev_timer later;
     sc_sentinel_fn fn;
     void *ud;
     char current[300];
@@ -41,15 +48,39 @@ static void set_current(sc_sentinel *s)
              s->url.sentinel_port[s->idx]);
 }
 
-/* Leave this sentinel for the next one. */
-static void next_sentinel(sc_sentinel *s, const char *why)
+static void move_on(sc_sentinel *s, const char *why)
 {
-    sc_log_limited(SC_LOG_WARN, "sentinel %s: %s; trying the next sentinel", s->current, why);
     s->idx = (s->idx + 1) % s->url.nsentinels;
     set_current(s);
     s->moving = sc_redis_is_up(s->ask);
     sc_redis_reconnect(s->ask, why);
     sc_redis_reconnect(s->watch, why);
+}
+
+static void on_later(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    sc_sentinel *s = w->data;
+    move_on(s, "the previous sentinel's answer was no use");
+}
+
+/* Leave this sentinel for the next one: at once when it failed, after a
+ * growing delay when it answered but not usefully. */
+static void next_sentinel(sc_sentinel *s, const char *why, bool answered)
+{
+    sc_log_limited(SC_LOG_WARN, "sentinel %s: %s; trying the next sentinel", s->current, why);
+    if (!answered) {
+        move_on(s, why);
+        return;
+    }
+    uint64_t delay = s->backoff_min_ms;
+    for (uint32_t i = 0; i < s->bad_answers && delay < s->backoff_max_ms; i++)
+        delay *= 2;
+    s->bad_answers++;
+    if (delay > s->backoff_max_ms)
+        delay = s->backoff_max_ms;
+    ev_timer_stop(s->loop, &s->later);
+    ev_timer_set(&s->later, (double)delay / 1000.0, 0);
+    ev_timer_start(s->loop, &s->later);
 }
 
 static void primary_is(sc_sentinel *s, const char *host, int port, const char *why)
@@ -77,6 +108,7 @@ static void on_addr(sc_redis *r, void *reply, void *pd)
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
         rep->element[0]->type == REDIS_REPLY_STRING &&
         rep->element[1]->type == REDIS_REPLY_STRING) {
+        s->bad_answers = 0;
         primary_is(s, rep->element[0]->str, atoi(rep->element[1]->str), "asked");
         return;
     }
@@ -86,12 +118,12 @@ static void on_addr(sc_redis *r, void *reply, void *pd)
     else
         snprintf(why, sizeof(why), "knows no primary named '%s' (check the URL's name)",
                  s->url.master);
-    next_sentinel(s, why);
+    next_sentinel(s, why, true);
 }
 
 static void ask(sc_sentinel *s)
 {
-    if (s->asking || !sc_redis_is_up(s->ask))
+    if (s->asking || !sc_redis_is_up(s->ask) || ev_is_active(&s->later))
         return;
     const char *argv[] = {"SENTINEL", "get-master-addr-by-name", s->url.master};
     size_t lens[] = {8, 23, strlen(s->url.master)};
@@ -108,7 +140,7 @@ static void on_ask_state(sc_redis *r, bool up, const char *why, void *ud)
     else if (s->moving)
         s->moving = false; /* already on its way to the next one */
     else if (s->url.nsentinels > 1)
-        next_sentinel(s, why);
+        next_sentinel(s, why, false);
 }
 
 /* "+switch-master <name> <old ip> <old port> <new ip> <new port>" */
@@ -153,6 +185,11 @@ sc_sentinel *sc_sentinel_new(struct ev_loop *loop, const sc_redis_url *url,
     sc_redis_url_copy(&s->url, url);
     s->fn = fn;
     s->ud = ud;
+    s->loop = loop;
+    s->backoff_min_ms = o->base->reconnect_min_ms;
+    s->backoff_max_ms = o->base->reconnect_max_ms;
+    ev_timer_init(&s->later, on_later, 0, 0);
+    s->later.data = s;
     set_current(s);
     /* the sentinels' own login, database 0, the same TLS as the primary */
     sc_redis_url su = {0};
@@ -169,7 +206,9 @@ sc_sentinel *sc_sentinel_new(struct ev_loop *loop, const sc_redis_url *url,
     ao.password = NULL; /* the base's is the primary's, and reads its owner */
     sc_redis_opts wo = ao;
     wo.name = "sentinel-watch";
-    wo.probe = false;
+    /* PING works on a subscribed connection too (["pong", ""]): a path cut
+     * silently (a NAT's idle timeout) must not hide +switch-master */
+    wo.probe = true;
     s->ask = sc_redis_new(loop, &su, &ao, on_ask_state, s);
     s->watch = sc_redis_new(loop, &su, &wo, on_watch_state, s);
     return s;
@@ -214,6 +253,7 @@ void sc_sentinel_free(sc_sentinel *s)
 {
     if (!s)
         return;
+    ev_timer_stop(s->loop, &s->later);
     sc_redis_free(s->ask);
     sc_redis_free(s->watch);
     free(s->host);

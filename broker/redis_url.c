@@ -89,6 +89,9 @@ static int parse_sentinels(sc_redis_url *u, const char *p, const char *end, cons
     for (const char *q = p; q < end;) {
         const char *comma = memchr(q, ',', (size_t)(end - q));
         const char *e = comma ? comma : end;
+        if (e == q)
+            return fail(u, err, errlen, "a sentinel URL has an empty sentinel address: "
+                                        "redis+sentinel://s1:26379,s2:26379/mymaster");
         if (u->nsentinels == SC_SENTINELS_MAX)
             return fail(u, err, errlen, "Redis URL names more than 16 sentinels");
         int i = u->nsentinels;
@@ -100,6 +103,9 @@ static int parse_sentinels(sc_redis_url *u, const char *p, const char *end, cons
         u->nsentinels++;
         q = comma ? comma + 1 : end;
     }
+    if (u->nsentinels == 0 || end[-1] == ',')
+        return fail(u, err, errlen,
+                    "a sentinel URL names its sentinels: redis+sentinel://s1:26379,s2:26379/mymaster");
     const char *name = path && path[0] == '/' ? path + 1 : NULL;
     const char *slash = name ? strchr(name, '/') : NULL;
     size_t nlen = name ? (slash ? (size_t)(slash - name) : strlen(name)) : 0;
@@ -135,8 +141,8 @@ static int parse_unix(sc_redis_url *u, const char *p, char *err, size_t errlen)
 {
     const char *q = strchr(p, '?');
     u->path = q ? sc_xstrndup(p, (size_t)(q - p)) : sc_xstrdup(p);
-    if (q && strncmp(q, "?db=", 4) == 0)
-        u->db = atoi(q + 4);
+    if (q && (strncmp(q, "?db=", 4) != 0 || parse_db(q + 4, &u->db) < 0))
+        return fail(u, err, errlen, "unix URL takes ?db=N (a number): unix:///run/redis.sock?db=0");
     if (u->path[0] != '/')
         return fail(u, err, errlen, "unix URL needs an absolute path: unix:///run/redis.sock");
     return 0;

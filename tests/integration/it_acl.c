@@ -718,6 +718,29 @@ static void test_select_needs_its_permission(void **state)
     stop_world(&w);
 }
 
+/* The rule without its channel pattern (&sidecast:*): every SUBSCRIBE is
+ * refused. The node says so in its log and counters and on /readyz (which
+ * used to wait for confirmations forever, in silence), retries, and is
+ * ready once the channels are allowed. */
+static void test_refused_subscription_is_seen(void **state)
+{
+    world w = {0};
+    lock_down(&w, NULL, NULL);
+    expect_ok(redisCommand(w.adm, "ACL SETUSER sidecast resetchannels"), "resetchannels");
+    w.na = node_start(w.r, "node-nochan", NULL);
+    w.a = app_open(w.na, "app-nochan", &w.ra);
+    assert_true(wait_log(w.na, "redis refused a subscription: NOPERM", 10000));
+    assert_true(wait_stat(&w, w.a, "redis_errors", 1) >= 1);
+    char body[512] = "";
+    assert_true(WAIT_FOR(&w, http_get(daemon_http_port(w.na), "/readyz", body, sizeof(body)) == 503,
+                         10000));
+    assert_non_null(strstr(body, "redis refused a channel subscription: NOPERM"));
+    expect_ok(redisCommand(w.adm, "ACL SETUSER sidecast &sidecast:*"), "ACL SETUSER &sidecast:*");
+    /* the deadline (redis_command_timeout_ms) recycles the subscriber */
+    assert_true(WAIT_FOR(&w, readyz(w.na), 15000));
+    stop_world(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -726,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_every_path_under_the_acl),
         cmocka_unit_test(test_missing_evalsha_is_seen),
         cmocka_unit_test(test_select_needs_its_permission),
+        cmocka_unit_test(test_refused_subscription_is_seen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,7 +167,23 @@ static void test_next_sentinel_when_one_is_down(void **state)
     daemon_t *d = node_start(s->primary, "node-a", "--redis-url", s->url, NULL);
     assert_true(wait_log(d, "trying the next sentinel", 10000));
     wait_ready(d, 15000);
+    /* a name that does not resolve fails at once, before any connect: the
+     * next sentinel is tried all the same */
+    char url[300];
+    snprintf(url, sizeof(url), "redis+sentinel://nonexistent.invalid:26379,127.0.0.1:%d/mymaster",
+             s->port[1]);
+    daemon_t *e = node_start(s->primary, "node-b", "--redis-url", url, NULL);
+    assert_true(wait_log(e, "cannot resolve nonexistent.invalid", 10000));
+    wait_ready(e, 15000);
+    /* a name no sentinel knows: said, not ready, retried with a backoff */
+    snprintf(url, sizeof(url), "redis+sentinel://127.0.0.1:%d/nosuch", s->port[1]);
+    daemon_t *f = node_start(s->primary, "node-c", "--redis-url", url, NULL);
+    assert_true(wait_log(f, "knows no primary named 'nosuch'", 10000));
+    char body[1024] = "";
+    assert_int_equal(readyz(f, body, sizeof(body)), 503);
     daemon_free(d);
+    daemon_free(e);
+    daemon_free(f);
     sentinel_free(s);
 }
 

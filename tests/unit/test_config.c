@@ -1161,7 +1161,9 @@ static void redis_url_forms(void **state)
     static const char *const bad[] = {"redis+sentinel://s1:26379", "redis+sentinel://s1:26379/",
                                       "redis+sentinel://s1:0/m", "redis+sentinel://s1/m/x",
                                       "rediss://[::1", "rediss://[::1]x", "http://h",
-                                      "redis+sentinel://,/m"};
+                                      "redis+sentinel://,/m", "redis+sentinel:///m",
+                                      "redis+sentinel://:pw@/m", "redis+sentinel://s1,/m",
+                                      "unix:///run/r.sock?db=-5", "unix:///run/r.sock?x=1"};
     for (size_t i = 0; i < SC_ARRAY_LEN(bad); i++) {
         why[0] = 0;
         assert_int_equal(sc_redis_url_parse(bad[i], &u, why, sizeof(why)), -EINVAL);
