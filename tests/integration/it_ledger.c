@@ -45,10 +45,29 @@
  *
  * Faults: Redis SIGKILL + restart empty, Redis SIGSTOP/SIGCONT, node-b
  * SIGSTOP longer than the node TTL, FLUSHALL, node-b's sidecastd SIGKILL +
- * restart under its running app. SIDECAST_LEDGER_REPS=5 repeats each fault
- * five times on the same cluster (the long form); the default is 1.
- * SIDECAST_LEDGER_ONLY=<part of a test name> (e.g. flushall) runs only the
- * matching faults.
+ * restart under its running app; and on a Sentinel topology (a primary, a
+ * replica, three sentinels: sentinel_start; the nodes get the
+ * redis+sentinel:// URL and follow the primary): SENTINEL FAILOVER mymaster
+ * sent to a sentinel mid-stream, and the primary SIGKILLed (the sentinels
+ * promote the replica after SENTINEL_DOWN_AFTER_MS and an election; the
+ * killed server is then restarted empty, and Sentinel turns it into a
+ * replica of the new primary). For these the fault counts as removed when
+ * the sentinel the nodes ask first names the new primary (its failover
+ * time, measured from the fault, is reported), and the probes start once
+ * every node counted the switch (redis_sentinel_switches): the same bound
+ * after that as for the Redis faults, i.e. the failover time plus the
+ * heartbeats and the longest reconnect delay from the fault. Anything the
+ * test asks Redis itself goes to the current primary (sentinel_primary_now).
+ * SIDECAST_LEDGER_REPS=5 repeats each fault five times on the same cluster
+ * (the long form; on Sentinel, each repetition after the first waits until
+ * the sentinels list the other server as a replica in sync: a restarted or
+ * demoted primary becomes one only some 10-20 s later, as Sentinel waits
+ * 8 s before it converts a server that says it is a primary and refreshes
+ * its view of a replica every 10 s); the default is 1.
+ * Under IT_REDIS_TLS the Sentinel faults are skipped (the harness's Sentinel
+ * set speaks plain text: they would only repeat the plain run).
+ * SIDECAST_LEDGER_ONLY=<part of a test name> (e.g. flushall, sentinel) runs
+ * only the matching faults.
  * Each repetition prints a "ledger:" report; a failing test prints what was
  * lost, when, against which windows and counters.
  *
@@ -88,6 +107,15 @@
 #define PRE_MS 300
 #define POST_MS 1000
 #define FENCE_MS 5000
+/* Sentinel: the sentinels must have named a new primary within this after
+ * the fault (theirs to take: down-after, an election that may be retried
+ * after 2 x failover-timeout (4 s), the promotion; normally 1-4 s), every
+ * node must count the switch within SWITCH_FOLLOW_MS after that, and the
+ * topology must be whole again (the other server a replica in sync)
+ * within WHOLE_MS before a further repetition */
+#define SENTINEL_GIVEUP_MS 20000
+#define SWITCH_FOLLOW_MS 5000
+#define WHOLE_MS 40000
 
 enum { K_ROOM, K_TGT, K_USER, K_ALL, K_ACK, NKINDS };
 static const char kind_code[NKINDS] = {'r', 't', 'u', 'b', 'k'};
@@ -99,10 +127,27 @@ static const bool kind_reaches[NKINDS][NSOCK] = {{true, false, false},
                                                  {true, true, true},
                                                  {true, false, false}};
 
-typedef enum { F_REDIS_KILL, F_REDIS_STOP, F_NODE_STALL, F_FLUSHALL, F_SIDECAR_KILL } fault;
-static const char *const fault_name[] = {"redis SIGKILL+restart empty", "redis SIGSTOP/SIGCONT",
-                                         "node-b SIGSTOP > node TTL", "redis FLUSHALL",
-                                         "node-b sidecastd SIGKILL+restart"};
+typedef enum {
+    F_REDIS_KILL,
+    F_REDIS_STOP,
+    F_NODE_STALL,
+    F_FLUSHALL,
+    F_SIDECAR_KILL,
+    F_SENTINEL_FAILOVER,
+    F_SENTINEL_KILL
+} fault;
+static const char *const fault_name[] = {"redis SIGKILL+restart empty",
+                                         "redis SIGSTOP/SIGCONT",
+                                         "node-b SIGSTOP > node TTL",
+                                         "redis FLUSHALL",
+                                         "node-b sidecastd SIGKILL+restart",
+                                         "SENTINEL FAILOVER",
+                                         "sentinel: primary SIGKILL (replica promoted)"};
+
+static bool sentinel_fault(fault f)
+{
+    return f == F_SENTINEL_FAILOVER || f == F_SENTINEL_KILL;
+}
 
 typedef struct window {
     uint64_t from, to, got; /* wall ms; got: when the app was told */
@@ -136,7 +181,10 @@ typedef struct ack_res {
 } ack_res;
 
 typedef struct world {
-    redis_srv *r;
+    redis_srv *r;    /* the single redis-server, or NULL on Sentinel */
+    sentinel_set *s; /* the Sentinel topology, or NULL */
+    char note[512];  /* what a Sentinel fault saw, for the report */
+    int rep;         /* the repetition under way, from 1 */
     daemon_t *node[NAPPS];
     app apps[NAPPS];
     sc_client *tx, *mon[NAPPS];
@@ -626,8 +674,15 @@ static unsigned acks_open(const world *w)
 
 /* ---- waits on observable state --------------------------------------------------- */
 
-/* Every node connected to Redis both ways, its outbox empty, and sees 3
- * live nodes; bounded. Returns a description of what is not, or NULL. */
+/* The Redis the test talks to itself: on Sentinel, the current primary. */
+static redis_srv *redis_now(world *w)
+{
+    return w->s ? sentinel_primary_now(w->s) : w->r;
+}
+
+/* Every node connected to Redis both ways (on Sentinel: and to a sentinel),
+ * its outbox empty, and sees 3 live nodes; bounded. Returns a description
+ * of what is not, or NULL. */
 static const char *settle(world *w, int ms, char *why, size_t len)
 {
     uint64_t end = now_ms_h() + (uint64_t)ms;
@@ -637,17 +692,106 @@ static const char *settle(world *w, int ms, char *why, size_t len)
             sc_client *m = w->mon[i];
             int64_t pub = stat_or(m, "redis_pub_up"), sub = stat_or(m, "redis_sub_up"),
                     ob = stat_or(m, "outbox_messages"), nodes = stat_or(m, "cluster_nodes");
-            if (pub != 1 || sub != 1 || ob != 0 || nodes != 3)
+            int64_t sen = w->s ? stat_or(m, "redis_sentinel_up") : 1;
+            if (pub != 1 || sub != 1 || ob != 0 || nodes != 3 || sen != 1)
                 snprintf(why, len,
                          "node-%c: redis_pub_up %lld redis_sub_up %lld outbox_messages %lld "
-                         "cluster_nodes %lld",
-                         'a' + i, (long long)pub, (long long)sub, (long long)ob, (long long)nodes);
+                         "cluster_nodes %lld%s",
+                         'a' + i, (long long)pub, (long long)sub, (long long)ob, (long long)nodes,
+                         sen != 1 ? " redis_sentinel_up 0" : "");
         }
         if (!why[0])
             return NULL;
         if (now_ms_h() >= end)
             return why;
         stream_for(w, 20);
+    }
+}
+
+/* The value on the line after the line `key` in redis-cli's output (a
+ * flat list of names and values), or "" when there is none. */
+static const char *cli_field(const char *out, const char *key, char *val, size_t len)
+{
+    size_t kl = strlen(key);
+    val[0] = 0;
+    for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, key, kl) != 0 || p[kl] != '\n')
+            continue;
+        const char *v = p + kl + 1, *e = strchr(v, '\n');
+        size_t n = e ? (size_t)(e - v) : strlen(v);
+        snprintf(val, len, "%.*s", (int)(n < len ? n : len - 1), v);
+        break;
+    }
+    return val;
+}
+
+static int cli_count(const char *out, const char *key)
+{
+    int n = 0;
+    size_t kl = strlen(key);
+    for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        n += strncmp(p, key, kl) == 0 && p[kl] == '\n';
+    return n;
+}
+
+/* Sentinel: the topology whole again, as after sentinel_start: every
+ * sentinel names the same primary, knows the two other sentinels and lists
+ * the other server (and only it) as a replica of that primary, up, its link
+ * ok; and the replica says its link is up. Bounded; the stream (if any)
+ * goes on meanwhile. Returns a description of what is not, or NULL. */
+static const char *topology_whole(world *w, int ms, char *why, size_t len)
+{
+    sentinel_set *s = w->s;
+    uint64_t end = now_ms_h() + (uint64_t)ms;
+    for (;;) {
+        why[0] = 0;
+        redis_srv *p = sentinel_primary_now(s);
+        redis_srv *r = p == s->primary ? s->replica : s->primary;
+        if (!p)
+            snprintf(why, len, "no sentinel names a primary");
+        for (int i = 0; i < 3 && !why[0]; i++) {
+            char *out = sentinel_cli(s, i, "SENTINEL get-master-addr-by-name mymaster");
+            char v[5][64];
+            if (!strstr(out, "\n") || atoi(strchr(out, '\n') + 1) != p->port)
+                snprintf(why, len, "sentinel %d names the primary %.60s, not port %d", i, out,
+                         p->port);
+            free(out);
+            if (why[0])
+                break;
+            out = sentinel_cli(s, i, "SENTINEL sentinels mymaster");
+            int others = cli_count(out, "name");
+            free(out);
+            out = sentinel_cli(s, i, "SENTINEL replicas mymaster");
+            int nrep = cli_count(out, "name");
+            cli_field(out, "port", v[0], sizeof(v[0]));
+            cli_field(out, "flags", v[1], sizeof(v[1]));
+            cli_field(out, "role-reported", v[2], sizeof(v[2]));
+            cli_field(out, "master-link-status", v[3], sizeof(v[3]));
+            cli_field(out, "master-port", v[4], sizeof(v[4]));
+            free(out);
+            if (others != 2 || nrep != 1 || atoi(v[0]) != r->port || strcmp(v[1], "slave") ||
+                strcmp(v[2], "slave") || strcmp(v[3], "ok") || atoi(v[4]) != p->port)
+                snprintf(why, len,
+                         "sentinel %d: %d other sentinels, %d replicas (port %s flags %s "
+                         "role-reported %s master-link-status %s master-port %s; want port %d "
+                         "of %d)",
+                         i, others, nrep, v[0], v[1], v[2], v[3], v[4], r->port, p->port);
+        }
+        if (!why[0] && r->pid > 0) {
+            char *out = redis_cli(r, "INFO replication"), port[32];
+            snprintf(port, sizeof(port), "master_port:%d\r", p->port);
+            if (!strstr(out, "master_link_status:up") || !strstr(out, port))
+                snprintf(why, len, "the replica on port %d is not in sync with port %d", r->port,
+                         p->port);
+            free(out);
+        } else if (!why[0]) {
+            snprintf(why, len, "the server on port %d is not running", r->port);
+        }
+        if (!why[0])
+            return NULL;
+        if (now_ms_h() >= end)
+            return why;
+        stream_for(w, 100);
     }
 }
 
@@ -721,6 +865,9 @@ static const ctr CTRS[] = {
     {1, "redis_reconnects", false},
     {2, "pubsub_gaps", false},
     {2, "directory_resyncs", false},
+    {0, "redis_sentinel_switches", false},
+    {1, "redis_sentinel_switches", false},
+    {2, "redis_sentinel_switches", false},
 };
 #define NCTRS (sizeof(CTRS) / sizeof(CTRS[0]))
 
@@ -827,6 +974,98 @@ static void reconnect(world *w, sc_client *c, const char *what, sbuf *fails)
                   sc_client_last_error(c));
 }
 
+/* Sentinel: a failover asked of a sentinel, or the primary SIGKILLed;
+ * until the sentinel the nodes ask first (sentinel 0, first in the URL)
+ * names the other server (the fault's end: t_resume) and every node counted
+ * the switch. Then the probes start, and the killed server is restarted
+ * (empty: Sentinel makes it a replica of the new primary later). */
+static void inject_sentinel(world *w, fault f, sbuf *fails)
+{
+    sentinel_set *s = w->s;
+    redis_srv *old = sentinel_primary_now(s);
+    int64_t sw0[NAPPS];
+    for (int i = 0; i < NAPPS; i++)
+        sw0[i] = stat_or(w->mon[i], "redis_sentinel_switches");
+    /* the sentinels in turn, starting with one the nodes do not ask (they
+     * ask sentinel 0 first): then they hear of the switch from a sentinel
+     * that learnt it from the leader */
+    int via = w->rep % 3;
+    w->t_fault = wall_ms_h();
+    uint64_t t0 = now_ms_h();
+    if (!old) {
+        sb_printf(fails, "no sentinel named a primary before the fault; ");
+        w->t_resume = wall_ms_h();
+        return;
+    }
+    int len = snprintf(w->note, sizeof(w->note), "primary was port %d", old->port);
+    if (f == F_SENTINEL_FAILOVER) {
+        char *out = sentinel_cli(s, via, "SENTINEL FAILOVER mymaster");
+        if (!strstr(out, "OK"))
+            sb_printf(fails, "sentinel %d answered SENTINEL FAILOVER with %s; ", via, out);
+        len += snprintf(w->note + len, sizeof(w->note) - (size_t)len,
+                        ", SENTINEL FAILOVER sent to sentinel %d", via);
+        free(out);
+    } else {
+        redis_kill(old);
+    }
+    /* until sentinel 0 names the other one (asked every ~30 ms: each
+     * question is a redis-cli, and the stream waits meanwhile); the fault
+     * ends when the question that saw it was asked */
+    redis_srv *now = old;
+    while (now_ms_h() < t0 + SENTINEL_GIVEUP_MS) {
+        stream_for(w, 20);
+        w->t_resume = wall_ms_h();
+        now = sentinel_primary_now(s);
+        if (now && now != old)
+            break;
+    }
+    if (!now || now == old) {
+        sb_printf(fails, "the sentinels named no new primary within %d ms of the fault; ",
+                  SENTINEL_GIVEUP_MS);
+        return;
+    }
+    len += snprintf(w->note + len, sizeof(w->note) - (size_t)len,
+                    "; sentinel 0 named port %d at fault%+lldms (the failover time)", now->port,
+                    rel(w->t_resume));
+    /* until every node counted the switch: then the probes start */
+    uint64_t at[NAPPS] = {0};
+    int n = 0;
+    uint64_t end = now_ms_h() + SWITCH_FOLLOW_MS;
+    for (;;) {
+        for (int i = 0; i < NAPPS; i++)
+            if (!at[i] && stat_or(w->mon[i], "redis_sentinel_switches") > sw0[i]) {
+                at[i] = wall_ms_h();
+                n++;
+            }
+        if (n == NAPPS || now_ms_h() >= end)
+            break;
+        stream_for(w, 5);
+    }
+    len += snprintf(w->note + len, sizeof(w->note) - (size_t)len, "; switch counted by");
+    for (int i = 0; i < NAPPS; i++) {
+        if (at[i])
+            len += snprintf(w->note + len, sizeof(w->note) - (size_t)len, " node-%c fault%+lldms",
+                            'a' + i, rel(at[i]));
+        else
+            sb_printf(fails,
+                      "node-%c never counted the switch to port %d (redis_sentinel_switches "
+                      "still %lld %d ms after the sentinels named it); ",
+                      'a' + i, now->port, (long long)stat_or(w->mon[i], "redis_sentinel_switches"),
+                      SWITCH_FOLLOW_MS);
+    }
+    w->probing = true;
+    w->probe_start = w->t_resume;
+    w->next_probe = now_ms_h();
+    if (f == F_SENTINEL_KILL) {
+        /* back empty, as a primary of nothing, on the address every node
+         * has left (the sentinels name the new one): Sentinel converts it
+         * into a replica some 8 s later */
+        redis_restart(old);
+        snprintf(w->note + len, sizeof(w->note) - (size_t)len,
+                 "; killed server restarted fault%+lldms", rel(wall_ms_h()));
+    }
+}
+
 static void inject(world *w, fault f, sbuf *fails)
 {
     w->t_fault = wall_ms_h();
@@ -834,10 +1073,11 @@ static void inject(world *w, fault f, sbuf *fails)
     switch (f) {
     case F_REDIS_KILL:
     case F_REDIS_STOP: {
+        redis_srv *r = redis_now(w);
         if (f == F_REDIS_KILL)
-            redis_kill(w->r);
+            redis_kill(r);
         else
-            redis_signal(w->r, SIGSTOP);
+            redis_signal(r, SIGSTOP);
         /* until node-a noticed (the PING probe: redis_command_timeout_ms
          * 1000 when frozen), and at least 500 / 1500 ms */
         int min_ms = f == F_REDIS_KILL ? 500 : 1500;
@@ -849,9 +1089,9 @@ static void inject(world *w, fault f, sbuf *fails)
         if (!noticed)
             sb_printf(fails, "node-a never reported redis_pub_up 0 during the fault; ");
         if (f == F_REDIS_KILL)
-            redis_restart(w->r);
+            redis_restart(r);
         else
-            redis_signal(w->r, SIGCONT);
+            redis_signal(r, SIGCONT);
         w->t_resume = wall_ms_h();
         break;
     }
@@ -870,7 +1110,7 @@ static void inject(world *w, fault f, sbuf *fails)
         break;
     }
     case F_FLUSHALL: {
-        char *out = redis_cli(w->r, "FLUSHALL");
+        char *out = redis_cli(redis_now(w), "FLUSHALL");
         w->t_resume = wall_ms_h();
         if (!strstr(out, "OK"))
             sb_printf(fails, "FLUSHALL answered %s; ", out);
@@ -904,19 +1144,36 @@ static void inject(world *w, fault f, sbuf *fails)
         }
         break;
     }
+    case F_SENTINEL_FAILOVER:
+    case F_SENTINEL_KILL: inject_sentinel(w, f, fails); break;
     }
 }
 
+/* After the fault's end (for the Redis faults, Redis back; on Sentinel, the
+ * sentinels naming the new primary): heartbeats, plus the longest reconnect
+ * delay when the connections to Redis went down. */
 static uint64_t probe_bound(fault f)
 {
     uint64_t b = PROBE_HEARTBEATS * HEARTBEAT_MS;
-    return f == F_REDIS_KILL || f == F_REDIS_STOP ? b + RECONNECT_MAX_MS : b;
+    return f == F_REDIS_KILL || f == F_REDIS_STOP || sentinel_fault(f) ? b + RECONNECT_MAX_MS : b;
 }
 
 static void run_rep(world *w, fault f, int rep, int reps, sbuf *fails)
 {
-    char why[256];
+    char why[512];
     sbuf rf = {0}; /* this repetition's failures */
+    w->rep = rep;
+    w->note[0] = 0;
+    /* a further failover needs the other server a replica in sync again */
+    if (w->s && rep > 1) {
+        uint64_t t0 = now_ms_h();
+        if (topology_whole(w, WHOLE_MS, why, sizeof(why)))
+            sb_printf(&rf, "Sentinel topology not whole %d ms after the last repetition: %s; ",
+                      WHOLE_MS, why);
+        else
+            printf("ledger: Sentinel topology whole again after %llu ms more\n",
+                   (unsigned long long)(now_ms_h() - t0));
+    }
     if (settle(w, 10000, why, sizeof(why)))
         sb_printf(&rf, "cluster not settled before the fault: %s; ", why);
     apps_reset(w);
@@ -935,10 +1192,13 @@ static void run_rep(world *w, fault f, int rep, int reps, sbuf *fails)
     w->next_emit = w->next_ack = now_ms_h();
     stream_for(w, PRE_MS);
     inject(w, f, &rf);
-    /* after the fault: the stream goes on; node-c probes node-b */
-    w->probing = true;
-    w->probe_start = w->t_resume;
-    w->next_probe = now_ms_h();
+    /* after the fault: the stream goes on; node-c probes node-b (on
+     * Sentinel, inject started them once every node counted the switch) */
+    if (!w->probing) {
+        w->probing = true;
+        w->probe_start = w->t_resume;
+        w->next_probe = now_ms_h();
+    }
     uint64_t post_end = now_ms_h() + POST_MS;
     while (now_ms_h() < post_end || w->probing)
         stream_for(w, 20);
@@ -1049,24 +1309,28 @@ static void run_rep(world *w, fault f, int rep, int reps, sbuf *fails)
               nacks, ack_by[ACK_OK], ack_by[ACK_TOLD], ack_errs[0][0] ? ack_errs[0] : "-",
               ack_by[ACK_SHORT], ack_by[ACK_ZERO], ack_by[ACK_NOANSWER], ack_by[ACK_EXTRA],
               w->ack_stray, ack_errs[1][0] ? "; first bad: " : "", ack_errs[1]);
+    if (w->note[0])
+        sb_printf(&rep_out, "  sentinel: %s\n", w->note);
     sb_printf(&rep_out, "  counters (delta):");
     for (size_t i = 0; i < NCTRS; i++)
-        sb_printf(&rep_out, " %snode-%c %s %+lld", CTRS[i].loss ? "*" : "", 'a' + CTRS[i].node,
-                  CTRS[i].name, (long long)delta(before[i], after[i]));
+        if (before[i] >= 0 || after[i] >= 0) /* absent: a gauge of Sentinel mode */
+            sb_printf(&rep_out, " %snode-%c %s %+lld", CTRS[i].loss ? "*" : "", 'a' + CTRS[i].node,
+                      CTRS[i].name, (long long)delta(before[i], after[i]));
     sb_printf(&rep_out, "\n  counted losses (* above) %lld; unaccounted messages %u\n",
               (long long)counted, unaccounted);
     uint64_t bound = probe_bound(f);
     long long lk = w->lookup_ok_at ? (long long)(w->lookup_ok_at - w->t_resume) : -1,
               pr = w->apps[1].probe_at ? (long long)(w->apps[1].probe_at - w->t_resume) : -1;
-    sb_printf(&rep_out,
-              "  probes from node-c after the fault was removed (bound %llu ms): lookup b-tgt "
-              "%s%lld ms (%u tries, last rc %d node '%s', node-b is '%s'); targeted emit to "
-              "b-tgt %s%lld ms (%u sent)\n",
-              (unsigned long long)bound, lk < 0 ? "never, gave up after " : "ok after ",
-              lk < 0 ? (long long)PROBE_GIVEUP_MS : lk, w->lookups, w->last_lookup_rc,
-              w->last_lookup_node, w->b_node_id,
-              pr < 0 ? "never, gave up after " : "arrived after ",
-              pr < 0 ? (long long)PROBE_GIVEUP_MS : pr, w->probes_sent);
+    sb_printf(
+        &rep_out,
+        "  probes from node-c after the fault was removed (fault%+lldms; bound %llu ms "
+        "after that): lookup b-tgt "
+        "%s%lld ms (%u tries, last rc %d node '%s', node-b is '%s'); targeted emit to "
+        "b-tgt %s%lld ms (%u sent)\n",
+        rel(w->t_resume), (unsigned long long)bound, lk < 0 ? "never, gave up after " : "ok after ",
+        lk < 0 ? (long long)PROBE_GIVEUP_MS : lk, w->lookups, w->last_lookup_rc,
+        w->last_lookup_node, w->b_node_id, pr < 0 ? "never, gave up after " : "arrived after ",
+        pr < 0 ? (long long)PROBE_GIVEUP_MS : pr, w->probes_sent);
     if (missing.len)
         sb_printf(&rep_out, "  fences:%s\n", missing.p);
     printf("%s", rep_out.p);
@@ -1102,7 +1366,7 @@ static void run_rep(world *w, fault f, int rep, int reps, sbuf *fails)
                   pr < 0 ? "never arrived" : "arrived late", (unsigned long long)bound);
     if (!fenced)
         sb_printf(&rf, "fences lost:%s ", missing.p);
-    if (f == F_REDIS_KILL || f == F_REDIS_STOP)
+    if (f == F_REDIS_KILL || f == F_REDIS_STOP || sentinel_fault(f))
         for (int i = 1; i < NAPPS; i++)
             if (!w->apps[i].gaps)
                 sb_printf(&rf, "%s got no Gap notice; ", w->apps[i].name);
@@ -1135,10 +1399,19 @@ static void ledger_test(fault f)
 {
     world *w = &W;
     memset(w, 0, sizeof(*w));
-    w->r = redis_start();
     static const char *const names[] = {"node-a", "node-b", "node-c"};
-    for (int i = 0; i < NAPPS; i++)
-        w->node[i] = node_start(w->r, names[i], "--canary-interval-ms", "200", NULL);
+    if (sentinel_fault(f)) {
+        /* the nodes find the primary through the sentinels (a later
+         * --redis-url wins over node_start's own) */
+        w->s = sentinel_start();
+        for (int i = 0; i < NAPPS; i++)
+            w->node[i] = node_start(w->s->primary, names[i], "--canary-interval-ms", "200",
+                                    "--redis-url", w->s->url, NULL);
+    } else {
+        w->r = redis_start();
+        for (int i = 0; i < NAPPS; i++)
+            w->node[i] = node_start(w->r, names[i], "--canary-interval-ms", "200", NULL);
+    }
     for (int i = 0; i < NAPPS; i++) {
         app_open_rx(w, i);
         static const char *const mons[] = {"mon-a", "mon-b", "mon-c"};
@@ -1169,7 +1442,10 @@ static void ledger_test(fault f)
     close(w->ackfd);
     for (int i = 0; i < NAPPS; i++)
         daemon_free(w->node[i]);
-    redis_free(w->r);
+    if (w->s)
+        sentinel_free(w->s);
+    else
+        redis_free(w->r);
     if (fails.len) {
         fprintf(stderr, "ledger violations:\n%s", fails.p);
         fail_msg("%s: ledger violated (details above)", fault_name[f]);
@@ -1202,6 +1478,22 @@ static void test_ledger_sidecar_sigkill_restart(void **state)
     ledger_test(F_SIDECAR_KILL);
 }
 
+/* The harness's Sentinel set has no TLS: under IT_REDIS_TLS these would
+ * only repeat the plain run. */
+static void test_ledger_sentinel_failover(void **state)
+{
+    if (tls_mode())
+        skip();
+    ledger_test(F_SENTINEL_FAILOVER);
+}
+
+static void test_ledger_sentinel_primary_kill(void **state)
+{
+    if (tls_mode())
+        skip();
+    ledger_test(F_SENTINEL_KILL);
+}
+
 /* SIDECAST_LEDGER_ONLY=<part of a test name> runs just the matching faults. */
 int main(void)
 {
@@ -1211,6 +1503,8 @@ int main(void)
         cmocka_unit_test(test_ledger_node_stall_past_ttl),
         cmocka_unit_test(test_ledger_flushall),
         cmocka_unit_test(test_ledger_sidecar_sigkill_restart),
+        cmocka_unit_test(test_ledger_sentinel_failover),
+        cmocka_unit_test(test_ledger_sentinel_primary_kill),
     };
     struct CMUnitTest tests[sizeof(all) / sizeof(all[0])];
     size_t n = 0;
