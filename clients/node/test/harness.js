@@ -9,11 +9,20 @@
 // registries and Redis' subscriptions), send once, then count exactly
 // (exactly: the expected number, and nothing more within a short drain). A
 // send is never repeated until something arrives: that would hide a loss.
-const { spawn } = require('child_process');
+//
+// TLS mode (SIDECAST_TEST_TLS set, not "0"; as IT_REDIS_TLS in
+// tests/integration/harness.c): every redis-server started here also
+// listens on a TLS port requiring a client certificate (a CA, a server and
+// a client certificate made with the openssl CLI in its temp dir), and its
+// `url` is the rediss:// URL of that port; a Sidecastd given that URL gets
+// the CA, client certificate and key too. The harness's own Redis access
+// (redisPing, redisCommand: the `port` of startRedis) stays on the plain port.
+const { spawn, execFile } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const net = require('net');
+const tls = require('tls');
 const http = require('http');
 const { Server } = require('socket.io');
 const ioc = require('socket.io-client');
@@ -24,6 +33,9 @@ const SOCKET_IO_VERSION = JSON.parse(
   fs.readFileSync(path.join(path.dirname(require.resolve('socket.io')), '..', 'package.json'), 'utf8'),
 ).version;
 const SIDECASTD = process.env.SIDECASTD || path.join(__dirname, '../../../build/broker/sidecastd');
+const TLS = !!process.env.SIDECAST_TEST_TLS && process.env.SIDECAST_TEST_TLS !== '0';
+/** rediss:// URL of a Redis started here -> {ca, cert, key} for sidecastd. */
+const tlsFiles = new Map();
 const children = new Set();
 
 process.on('exit', () => {
@@ -124,21 +136,93 @@ function redisPing(port) {
   });
 }
 
+function openssl(dir, args) {
+  return new Promise((resolve, reject) =>
+    execFile('openssl', args, { cwd: dir, timeout: 30000 }, (err, _out, stderr) =>
+      err ? reject(new Error(`openssl ${args.slice(0, 2).join(' ')} in ${dir}: ${err.message} ${stderr}`)) : resolve(),
+    ),
+  );
+}
+
+/**
+ * In `dir`: a CA (ca.pem), a server certificate for localhost and
+ * 127.0.0.1 (server.pem/key) and a client certificate (client.pem/key,
+ * extendedKeyUsage=clientAuth), both signed by the CA; EC P-256 keys.
+ */
+async function tlsMakeCerts(dir) {
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '3650', '-subj', '/CN=sidecast-test-ca']);
+  const cert = async (name, cn, ext) => {
+    fs.writeFileSync(path.join(dir, `${name}.ext`), `${ext}\n`);
+    await openssl(dir, ['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
+    await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+      '-out', `${name}.pem`, '-days', '3650', '-extfile', `${name}.ext`]);
+  };
+  await cert('server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1');
+  await cert('client', 'sidecast-test', 'extendedKeyUsage=clientAuth');
+  return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'client.pem'), key: path.join(dir, 'client.key') };
+}
+
+/** PING over TLS (the client certificate, the server's checked against the CA and 127.0.0.1). */
+function redisPingTls(port, files) {
+  return new Promise((resolve) => {
+    const s = tls.connect({
+      host: '127.0.0.1',
+      port,
+      ca: fs.readFileSync(files.ca),
+      cert: fs.readFileSync(files.cert),
+      key: fs.readFileSync(files.key),
+    });
+    let got = '';
+    const t = setTimeout(() => (s.destroy(), resolve(false)), 3000);
+    s.on('secureConnect', () => s.write('PING\r\n'));
+    s.on('data', (d) => {
+      got += d;
+      if (got.includes('\r\n')) {
+        clearTimeout(t);
+        s.destroy();
+        resolve(got.startsWith('+PONG'));
+      }
+    });
+    s.on('error', () => (clearTimeout(t), resolve(false)));
+  });
+}
+
+/**
+ * A redis-server on a free loopback port: {url, port, dir, stop}. `port` is
+ * the plain port (the harness's own commands); `url` is what sidecastd is
+ * given: redis://127.0.0.1:port, or in TLS mode rediss://127.0.0.1:tlsPort
+ * (mutual TLS; plainUrl, tlsPort and tls {ca, cert, key} are set then).
+ */
 async function startRedis() {
   const dir = tmpdir('sidecast-node-redis-');
   const port = await freePort();
-  const child = track(
-    spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-        '--logfile', path.join(dir, 'redis.log'), '--daemonize', 'no'],
-      { stdio: 'ignore' },
-    ),
-  );
-  await waitFor(() => redisPing(port), 10000, 'redis-server to answer PING');
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+    '--logfile', path.join(dir, 'redis.log'), '--daemonize', 'no'];
+  let tlsPort = null;
+  let files = null;
+  if (TLS) {
+    files = await tlsMakeCerts(dir);
+    tlsPort = await freePort();
+    args.push('--tls-port', String(tlsPort), '--tls-cert-file', path.join(dir, 'server.pem'),
+      '--tls-key-file', path.join(dir, 'server.key'), '--tls-ca-cert-file', files.ca, '--tls-auth-clients', 'yes');
+  }
+  const child = track(spawn('redis-server', args, { stdio: 'ignore' }));
+  const alive = (p) => (child.exitCode !== null ? Promise.reject(new Error(`redis-server exited with ${child.exitCode}`)) : p);
+  await waitFor(() => alive(redisPing(port)), 10000, 'redis-server to answer PING');
+  const plainUrl = `redis://127.0.0.1:${port}`;
+  let url = plainUrl;
+  if (TLS) {
+    await waitFor(() => alive(redisPingTls(tlsPort, files)), 10000, 'redis-server to answer PING over TLS');
+    url = `rediss://127.0.0.1:${tlsPort}`;
+    tlsFiles.set(url, files);
+  }
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url,
+    plainUrl,
     port,
+    tlsPort,
+    tls: files,
     dir,
     stop: () => stopChild(child),
   };
@@ -156,6 +240,9 @@ class Sidecastd {
       this.args.push('--redis-url', redisUrl, '--heartbeat-ms', '200', '--node-ttl-ms', '800',
         '--request-timeout-ms', '3000', '--room-linger-ms', '300', '--redis-command-timeout-ms', '1000',
         '--redis-reconnect-max-ms', '500');
+    const files = redisUrl && tlsFiles.get(redisUrl);
+    if (files)
+      this.args.push('--redis-tls-ca-file', files.ca, '--redis-tls-cert-file', files.cert, '--redis-tls-key-file', files.key);
     this.args.push(...extra);
     this.child = null;
     this._observer = null;
@@ -457,4 +544,4 @@ async function expectCounts(want, what, { ms = 10000, drain = 300 } = {}) {
   if (!got.every((c, i) => c === n[i])) throw new Error(`${what}: counts not exact (${show(got)})`);
 }
 
-module.exports = { SIDECASTD, SOCKET_IO_VERSION, eventually, roomReady, subscribers, redisCommand, recorder, count, exactly, expectCounts, sleep, waitFor, once, next, none, freePort, tmpdir, startRedis, Sidecastd, startIo, connect, settle, stopChild, track };
+module.exports = { SIDECASTD, SOCKET_IO_VERSION, TLS, eventually, roomReady, subscribers, redisCommand, recorder, count, exactly, expectCounts, sleep, waitFor, once, next, none, freePort, tmpdir, startRedis, Sidecastd, startIo, connect, settle, stopChild, track };
