@@ -17,7 +17,7 @@ PACKAGES=(
   libcmocka-dev valgrind libfuzzer-14-dev redis-server prometheus
   haproxy nginx chromium curl systemd python3 openssl redis-sentinel
   # packaging
-  debhelper dpkg-dev fakeroot lintian
+  debhelper dpkg-dev fakeroot lintian dh-python python3-all python3-setuptools
 )
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
