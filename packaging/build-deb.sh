@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build the Debian packages (sidecast, libsidecast0, libsidecast-dev and their
-# -dbgsym) into OUTDIR: copy the source tree (the files git tracks or would
+# Build the Debian packages (sidecast, libsidecast0, libsidecast-dev, their
+# -dbgsym, and python3-sidecast) into OUTDIR: copy the source tree (the files git tracks or would
 # track, as they are now: no build trees, no node_modules) to a temporary
 # directory, put packaging/debian at its root as debian/, and run
 # dpkg-buildpackage -b there. The work tree is left untouched. Needs the Build-Depends of packaging/debian/control
