@@ -656,10 +656,11 @@ static void redis_spawn(redis_srv *r)
     snprintf(tport, sizeof(tport), "%d", r->tls_port);
     snprintf(log, sizeof(log), "%s/redis.log", r->dir);
     snprintf(unixsock, sizeof(unixsock), "%s/redis.sock", r->dir);
-    snprintf(cert, sizeof(cert), "%s/server.pem", r->dir);
-    snprintf(key, sizeof(key), "%s/server.key", r->dir);
-    snprintf(ca, sizeof(ca), "%s/ca.pem", r->dir);
-    const char *argv[40] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+    const char *certs = r->tls_dir[0] ? r->tls_dir : r->dir;
+    snprintf(cert, sizeof(cert), "%s/server.pem", certs);
+    snprintf(key, sizeof(key), "%s/server.key", certs);
+    snprintf(ca, sizeof(ca), "%s/ca.pem", certs);
+    const char *argv[48] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
                             "--appendonly", "no", "--dir", r->dir, "--logfile", log,
                             "--daemonize", "no", "--unixsocket", unixsock, "--unixsocketperm",
                             "700"};
@@ -682,6 +683,10 @@ static void redis_spawn(redis_srv *r)
                            "--tls-ca-cert-file", ca, "--tls-auth-clients", "yes"};
         for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
             argv[n++] = t[i];
+        if (r->tls_dir[0]) { /* a Sentinel set: replication over TLS too */
+            argv[n++] = "--tls-replication";
+            argv[n++] = "yes";
+        }
     }
     argv[n] = NULL;
     pid_t pid = fork();
@@ -743,6 +748,11 @@ static int sentinel_cli_count(int port, const char *pw, const char *args, const 
     return n;
 }
 
+int sentinel_redis_port(const redis_srv *r)
+{
+    return r->tls_dir[0] ? r->tls_port : r->port;
+}
+
 static void sentinel_spawn(sentinel_set *s, int i)
 {
     char conf[400], log[400];
@@ -756,11 +766,16 @@ static void sentinel_spawn(sentinel_set *s, int i)
             "sentinel monitor mymaster 127.0.0.1 %d 2\n"
             "sentinel down-after-milliseconds mymaster %d\n"
             "sentinel failover-timeout mymaster 4000\n",
-            s->port[i], s->dir, log, s->primary->port, SENTINEL_DOWN_AFTER_MS);
+            s->port[i], s->dir, log, sentinel_redis_port(s->primary), SENTINEL_DOWN_AFTER_MS);
     if (s->primary->password[0])
         fprintf(f, "sentinel auth-pass mymaster %s\n", s->primary->password);
     if (s->password[0]) /* its own, and the one it gives the other sentinels */
         fprintf(f, "requirepass %s\nsentinel sentinel-pass %s\n", s->password, s->password);
+    if (s->tls_port[i]) /* TLS for sidecastd, and to Redis and the other sentinels */
+        fprintf(f,
+                "tls-port %d\ntls-cert-file %s/server.pem\ntls-key-file %s/server.key\n"
+                "tls-ca-cert-file %s/ca.pem\ntls-auth-clients yes\ntls-replication yes\n",
+                s->tls_port[i], s->dir, s->dir, s->dir);
     fclose(f);
     pid_t pid = fork();
     if (pid < 0)
@@ -778,26 +793,46 @@ sentinel_set *sentinel_start(void)
     return sentinel_start_auth(NULL, NULL);
 }
 
+/* IT_REDIS_TLS: one CA and server/client certificates in the set's
+ * directory for the primary, the replica and the sentinels. */
+static void sentinel_tls_setup(sentinel_set *s)
+{
+    tls_make_ca(s->dir, "ca");
+    tls_make_cert(s->dir, "ca", "server", "localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1");
+    tls_make_cert(s->dir, "ca", "client", "sidecast-test", "extendedKeyUsage=clientAuth");
+    redis_srv *rs[] = {s->primary, s->replica};
+    for (int i = 0; i < 2; i++) {
+        rs[i]->tls_port = free_port();
+        snprintf(rs[i]->tls_dir, sizeof(rs[i]->tls_dir), "%s", s->dir);
+    }
+}
+
 sentinel_set *sentinel_start_auth(const char *redis_pw, const char *sentinel_pw)
 {
     sentinel_set *s = calloc(1, sizeof(*s));
     snprintf(s->password, sizeof(s->password), "%s", sentinel_pw ? sentinel_pw : "");
-    s->primary = redis_new_dir();
-    snprintf(s->primary->password, sizeof(s->primary->password), "%s", redis_pw ? redis_pw : "");
-    redis_spawn(s->primary);
-    s->replica = redis_new_dir();
-    snprintf(s->replica->password, sizeof(s->replica->password), "%s", s->primary->password);
-    s->replica->replicaof_port = s->primary->port;
-    redis_spawn(s->replica);
     snprintf(s->dir, sizeof(s->dir), "/tmp/sidecast-sentinel-XXXXXX");
     if (!mkdtemp(s->dir))
         die("mkdtemp: %s", strerror(errno));
-    int len = snprintf(s->url, sizeof(s->url), "redis+sentinel://");
+    s->primary = redis_new_dir();
+    s->replica = redis_new_dir();
+    if (tls_mode())
+        sentinel_tls_setup(s);
+    snprintf(s->primary->password, sizeof(s->primary->password), "%s", redis_pw ? redis_pw : "");
+    redis_spawn(s->primary);
+    snprintf(s->replica->password, sizeof(s->replica->password), "%s", s->primary->password);
+    s->replica->replicaof_port = sentinel_redis_port(s->primary);
+    redis_spawn(s->replica);
+    int len = snprintf(s->url, sizeof(s->url), "%s", tls_mode() ? "rediss+sentinel://" : "redis+sentinel://");
     for (int i = 0; i < 3; i++) {
+        /* ports taken just before each start: a port found free earlier
+         * may meanwhile be some connection's own (replication's) */
         s->port[i] = free_port();
+        if (tls_mode())
+            s->tls_port[i] = free_port();
         sentinel_spawn(s, i);
         len += snprintf(s->url + len, sizeof(s->url) - (size_t)len, "%s127.0.0.1:%d",
-                        i ? "," : "", s->port[i]);
+                        i ? "," : "", s->tls_port[i] ? s->tls_port[i] : s->port[i]);
     }
     snprintf(s->url + len, sizeof(s->url) - (size_t)len, "/mymaster");
     /* a failover needs the replica in sync and every sentinel aware of the
@@ -823,11 +858,11 @@ redis_srv *sentinel_primary_now(sentinel_set *s)
         if (s->pid[i] <= 0)
             continue;
         char needle[32];
-        snprintf(needle, sizeof(needle), "^%d$", s->replica->port);
+        snprintf(needle, sizeof(needle), "^%d$", sentinel_redis_port(s->replica));
         if (sentinel_cli_count(s->port[i], s->password, "SENTINEL get-master-addr-by-name mymaster",
                                needle))
             return s->replica;
-        snprintf(needle, sizeof(needle), "^%d$", s->primary->port);
+        snprintf(needle, sizeof(needle), "^%d$", sentinel_redis_port(s->primary));
         if (sentinel_cli_count(s->port[i], s->password, "SENTINEL get-master-addr-by-name mymaster",
                                needle))
             return s->primary;
@@ -989,7 +1024,8 @@ static daemon_t *node_start_v(const char *bin, redis_srv *r, const char *name,
                                   {"--redis-tls-key-file", "client.key"}};
         for (size_t i = 0; i < 3; i++) {
             char path[320];
-            snprintf(path, sizeof(path), "%s/%s", r->dir, files[i][1]);
+            snprintf(path, sizeof(path), "%s/%s", r->tls_dir[0] ? r->tls_dir : r->dir,
+                     files[i][1]);
             d->args[d->nargs++] = strdup(files[i][0]);
             d->args[d->nargs++] = strdup(path);
         }

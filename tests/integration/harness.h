@@ -154,6 +154,7 @@ typedef struct redis_srv {
     int tls_port;       /* 0 unless TLS (tls_mode) */
     int replicaof_port; /* a replica of 127.0.0.1:replicaof_port, or 0 */
     char password[64];  /* requirepass and masterauth, or "" (redis_cli uses it) */
+    char tls_dir[256];  /* where its certificates are, if not in dir (a Sentinel set) */
     char dir[256];
     char url[64]; /* what sidecastd is given: rediss://...:tls_port under TLS */
 } redis_srv;
@@ -187,8 +188,12 @@ typedef struct sentinel_set {
     char dir[256];
     char url[256];
     char password[64]; /* the sentinels' requirepass, or "" */
+    int tls_port[3];   /* IT_REDIS_TLS: the sentinels' TLS ports (url names them) */
 } sentinel_set;
 sentinel_set *sentinel_start(void);
+/* The port the sentinels know r by: its TLS port in a TLS Sentinel set
+ * (IT_REDIS_TLS: replication and sentinels over TLS too), else r->port. */
+int sentinel_redis_port(const redis_srv *r);
 /* The same with passwords: redis_pw on the primary and replica (masterauth
  * too), sentinel_pw on the sentinels; NULL: none. */
 sentinel_set *sentinel_start_auth(const char *redis_pw, const char *sentinel_pw);

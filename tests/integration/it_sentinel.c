@@ -118,7 +118,8 @@ static void wait_switch(pair *p, redis_srv *before)
             break;
     assert_true(now && now != before);
     char needle[96];
-    snprintf(needle, sizeof(needle), "primary 'mymaster' is at 127.0.0.1:%d", now->port);
+    snprintf(needle, sizeof(needle), "primary 'mymaster' is at 127.0.0.1:%d",
+             sentinel_redis_port(now));
     assert_true(wait_log(p->na, needle, 30000));
     assert_true(wait_log(p->nb, needle, 30000));
 }
@@ -169,14 +170,17 @@ static void test_next_sentinel_when_one_is_down(void **state)
     wait_ready(d, 15000);
     /* a name that does not resolve fails at once, before any connect: the
      * next sentinel is tried all the same */
+    /* (in TLS mode: the sentinels' TLS ports, and TLS to them and Redis) */
+    const char *scheme = tls_mode() ? "rediss+sentinel" : "redis+sentinel";
+    int port1 = s->tls_port[1] ? s->tls_port[1] : s->port[1];
     char url[300];
-    snprintf(url, sizeof(url), "redis+sentinel://nonexistent.invalid:26379,127.0.0.1:%d/mymaster",
-             s->port[1]);
+    snprintf(url, sizeof(url), "%s://nonexistent.invalid:26379,127.0.0.1:%d/mymaster", scheme,
+             port1);
     daemon_t *e = node_start(s->primary, "node-b", "--redis-url", url, NULL);
     assert_true(wait_log(e, "cannot resolve nonexistent.invalid", 10000));
     wait_ready(e, 15000);
     /* a name no sentinel knows: said, not ready, retried with a backoff */
-    snprintf(url, sizeof(url), "redis+sentinel://127.0.0.1:%d/nosuch", s->port[1]);
+    snprintf(url, sizeof(url), "%s://127.0.0.1:%d/nosuch", scheme, port1);
     daemon_t *f = node_start(s->primary, "node-c", "--redis-url", url, NULL);
     assert_true(wait_log(f, "knows no primary named 'nosuch'", 10000));
     char body[1024] = "";
@@ -223,14 +227,15 @@ static void test_sentinel_password_separate(void **state)
     sentinel_set *s = sentinel_start_auth("redis-pw", "sentinel-pw");
     char url[300], pwfile[300];
     /* the URL's password is Redis's; the sentinels' comes from its file */
-    snprintf(url, sizeof(url), "redis+sentinel://:redis-pw@%s", s->url + strlen("redis+sentinel://"));
+    const char *rest = strstr(s->url, "://") + 3;
+    snprintf(url, sizeof(url), "%.*s:redis-pw@%s", (int)(rest - s->url), s->url, rest);
     snprintf(pwfile, sizeof(pwfile), "%s/sentinel-pw", s->dir);
     write_file(pwfile, "sentinel-pw\n");
     daemon_t *ok = node_start(s->primary, "node-ok", "--redis-url", url,
                               "--redis-sentinel-password-file", pwfile, NULL);
     wait_ready(ok, 15000);
     daemon_t *no = node_start(s->primary, "node-no", "--redis-url", url, NULL);
-    assert_true(wait_log(no, "redis sentinel to 127.0.0.1:", 10000));
+    assert_true(wait_log(no, "redis sentinel to ", 10000));
     assert_true(wait_log(no, "refused: NOAUTH", 10000));
     char body[1024] = "";
     assert_int_equal(readyz(no, body, sizeof(body)), 503);
