@@ -1,7 +1,8 @@
 'use strict';
 // Starts the whole chat example on loopback: one redis-server, N chat nodes
 // (each with its own sidecastd in cluster mode on that Redis) and HAProxy in
-// front, round-robin without stickiness. Everything runs in one temporary
+// front, round-robin without stickiness; any of the nodes may be the Python
+// server (server.py) instead of server.js. Everything runs in one temporary
 // directory (configs, sockets, logs) and is stopped by pid. Used by start.js
 // (by hand) and by e2e.test.js.
 const { spawn } = require('node:child_process');
@@ -112,13 +113,42 @@ function findSidecastd() {
   throw new Error('sidecastd not found: build it (cmake -S . -B build && cmake --build build) or set SIDECASTD');
 }
 
+// The Python chat node (server.py): Debian's /usr/bin/python3 (not whatever
+// python3 is first on PATH: python-socketio, aiohttp and protobuf are
+// Debian's packages), clients/python and the sidecast_pb2 module the build
+// generates (<build>/clients/python/gen, next to <build>/broker/sidecastd)
+// on PYTHONPATH.
+function pythonEnv(sidecastd) {
+  const python = process.env.CHAT_PYTHON || '/usr/bin/python3';
+  if (!fs.existsSync(python)) throw new Error(`${python} not found: the Python node needs Debian's python3`);
+  const gens = [process.env.SIDECAST_PY_GEN, path.join(path.dirname(path.dirname(sidecastd)), 'clients', 'python', 'gen'),
+    path.join(repo, 'build', 'clients', 'python', 'gen')];
+  const gen = gens.find((g) => g && fs.existsSync(path.join(g, 'sidecast_pb2.py')));
+  if (!gen) throw new Error('sidecast_pb2.py not found: build the tree (target sidecast_python_proto) or set SIDECAST_PY_GEN');
+  const pythonPath = [path.join(repo, 'clients', 'python'), gen];
+  if (process.env.PYTHONPATH) pythonPath.push(process.env.PYTHONPATH);
+  return { python, env: { PYTHONPATH: pythonPath.join(':'), PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' } };
+}
+
+/** "2", "2,3", [2] -> the set of 1-based node numbers that run server.py. */
+function pythonNodes(spec) {
+  if (spec === undefined || spec === null || spec === '') return new Set();
+  const list = Array.isArray(spec) ? spec : String(spec).split(',');
+  return new Set(list.map((x) => Number(x)).filter((n) => Number.isInteger(n) && n > 0));
+}
+
 /**
  * Starts redis-server, `nodes` chat nodes with one sidecastd each, and
- * HAProxy. Resolves to {url, dir, redisPort, nodes: [{name, port, url,
- * socket, pid}], haproxy: {port, pid}, stop()}. On failure everything
- * started so far is stopped and the error names the log to read.
+ * HAProxy. `python` lists the nodes (1-based: [2], or "2,3") that run the
+ * Python server (server.py) instead of server.js; default none, or
+ * $CHAT_PYTHON_NODES. Resolves to {url, dir, redisPort, nodes: [{name, lang,
+ * port, url, socket, pid}], haproxy: {port, pid}, stop()}. On failure
+ * everything started so far is stopped and the error names the log to read.
  */
-async function startChat({ nodes = 2, transport = 'websocket', port = 0 } = {}) {
+async function startChat({ nodes = 2, transport = 'websocket', port = 0, python = process.env.CHAT_PYTHON_NODES } = {}) {
+  const pyNodes = pythonNodes(python);
+  for (const i of pyNodes) if (i > nodes) throw new Error(`python node ${i}: there are only ${nodes} nodes`);
+  const py = pyNodes.size ? pythonEnv(findSidecastd()) : null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecast-chat-'));
   const procs = new Procs(dir);
   const onExit = () => procs.killSync();
@@ -143,8 +173,12 @@ async function startChat({ nodes = 2, transport = 'websocket', port = 0 } = {}) 
         '--http-listen', '127.0.0.1:0', // /metrics on any free port: two daemons on one host
       ]);
       await waitConnectable(socket, 10000, sc);
-      const app = procs.spawn(name, process.execPath, [path.join(__dirname, 'server.js')], { ...env, PORT: String(nodePort) });
-      list.push({ name, port: nodePort, url: `http://127.0.0.1:${nodePort}`, socket, child: app });
+      const lang = pyNodes.has(i) ? 'python' : 'node';
+      const app =
+        lang === 'python'
+          ? procs.spawn(name, py.python, [path.join(__dirname, 'server.py')], { ...env, ...py.env, PORT: String(nodePort) })
+          : procs.spawn(name, process.execPath, [path.join(__dirname, 'server.js')], { ...env, PORT: String(nodePort) });
+      list.push({ name, lang, port: nodePort, url: `http://127.0.0.1:${nodePort}`, socket, child: app });
     }
     for (const n of list) await waitConnectable(n.port, 15000, n.child);
 
@@ -175,4 +209,4 @@ async function startChat({ nodes = 2, transport = 'websocket', port = 0 } = {}) 
   }
 }
 
-module.exports = { startChat, haproxyConfig, freePort };
+module.exports = { startChat, haproxyConfig, freePort, pythonNodes };

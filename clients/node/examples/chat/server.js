@@ -34,7 +34,7 @@ const server = http.createServer((req, res) => {
     // Which sockets this node holds: lets a test (or you, with curl) check
     // where the balancer put each browser.
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify({ node: nodeName, sockets: [...io.of('/').sockets.keys()], forward: forwarder && forwarder.stats() }));
+    res.end(JSON.stringify({ node: nodeName, lang: 'node', sockets: [...io.of('/').sockets.keys()], forward: forwarder && forwarder.stats() }));
   } else if (files[url.pathname]) {
     const [file, type] = files[url.pathname];
     res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });

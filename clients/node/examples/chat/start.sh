@@ -3,7 +3,10 @@
 # with its own sidecastd, HAProxy round-robin in front (no stickiness).
 # Prints the URL; Ctrl-C stops everything. Needs a built tree
 # (cmake -S . -B build && cmake --build build) or SIDECASTD=/path/to/sidecastd.
-# Options: --nodes N, --port P (HAProxy's port; default: a free one).
+# Options: --nodes N, --port P (HAProxy's port; default: a free one),
+# --transport websocket|polling, --python 2[,3] (those nodes run the Python
+# server, server.py, with Debian's /usr/bin/python3; needs the build's
+# generated sidecast_pb2: cmake --build build --target sidecast_python_proto).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../../.." && pwd)"
