@@ -231,11 +231,8 @@ static void on_direct_reply(sc_redis *rc, void *reply, void *pd)
 static void direct_publish(sc_cluster *c, sc_dcnode *nd, const uint8_t *p, size_t len,
                            uint32_t nenv, bool vol)
 {
-    /* The count of receivers is how an emit that nobody gets (node gone,
-     * or resubscribing) is counted and its route dropped; it is read with
-     * the quiet replies (within redis_reply_defer_ms), not at once: a
-     * second wake-up per targeted emit cost more than the emit at light
-     * load. */
+    /* Not quiet: the count of receivers is how an emit that nobody gets
+     * (node gone, or resubscribing) is counted and its route dropped. */
     direct_pd *dp = sc_xmalloc(sizeof(*dp));
     *dp = (direct_pd){c, nd, nenv};
     sc_dcnode_hold(nd);

@@ -259,19 +259,16 @@ static size_t publish_format(sc_cluster *c, const char *channel, size_t chlen, c
     return (size_t)n + 2;
 }
 
-/* Returns true when the connection took it (cb will run with pd), false
- * when it went to the outbox (cb never runs; the caller still owns pd).
- * Quiet either way (sc_redis_send_quiet): no cb, only an error in the reply
- * matters; with cb, the reply matters but may be read up to
- * redis_reply_defer_ms later, so the node is not woken once more per
- * targeted emit for it. */
+/* Returns true when hiredis took it (cb will run with pd), false when it
+ * went to the outbox (cb never runs; the caller still owns pd). No cb: a
+ * quiet command, whose reply only an error makes matter (sc_redis_send_quiet). */
 bool sc_cl_publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
                           size_t len, bool vol, sc_redis_reply_fn *cb, void *pd)
 {
     char *p;
     size_t n = publish_format(c, channel, chlen, env, len, &p);
     SC_COUNT(redis_publishes);
-    if (sc_redis_is_up(c->pub) && (cb ? sc_redis_send_quiet_cb(c->pub, cb, pd, p, n)
+    if (sc_redis_is_up(c->pub) && (cb ? sc_redis_command_formatted(c->pub, cb, pd, p, n)
                                     : sc_redis_send_quiet(c->pub, p, n)) == 0) {
         SC_COUNT(redis_commands);
         return true;

@@ -378,15 +378,6 @@ int sc_redis_send_quiet(sc_redis *r, const char *cmd, size_t len)
     return 0;
 }
 
-int sc_redis_send_quiet_cb(sc_redis *r, sc_redis_reply_fn *cb, void *pd, const char *cmd,
-                           size_t len)
-{
-    if (r->state != ST_UP)
-        return -1;
-    queue_cmd(r, cmd, len, cb, pd, true);
-    return 0;
-}
-
 int sc_redis_command_formatted(sc_redis *r, sc_redis_reply_fn *cb, void *pd, const char *cmd,
                                size_t len)
 {

@@ -111,10 +111,6 @@ void sc_redis_flush(sc_redis *r);
  * Each returns 0, or -1 when the connection is not up (the callback will
  * never run). */
 int sc_redis_send_quiet(sc_redis *r, const char *cmd, size_t len);
-/* The same with a callback of its own: its reply may be read as late, and
- * then goes to cb (a PUBLISH whose receiver count matters, but not at once). */
-int sc_redis_send_quiet_cb(sc_redis *r, sc_redis_reply_fn *cb, void *pd, const char *cmd,
-                           size_t len);
 int sc_redis_command_formatted(sc_redis *r, sc_redis_reply_fn *cb, void *pd, const char *cmd,
                                size_t len);
 int sc_redis_command_argv(sc_redis *r, sc_redis_reply_fn *cb, void *pd, int argc,
