@@ -6,6 +6,7 @@
  * down, idx moves to the next sentinel and the subscribed one follows. */
 #include "redis_sentinel.h"
 #include "log.h"
+#include "stats.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -112,6 +113,7 @@ static void on_addr(sc_redis *r, void *reply, void *pd)
         primary_is(s, rep->element[0]->str, atoi(rep->element[1]->str), "asked");
         return;
     }
+    SC_COUNT(redis_sentinel_refusals);
     char why[300];
     if (rep->type == REDIS_REPLY_ERROR)
         snprintf(why, sizeof(why), "refused SENTINEL get-master-addr-by-name: %s", rep->str);

@@ -143,6 +143,8 @@
     X(dircache_notices_received, "stale notices received from other nodes")                        \
     X(redis_deferred_reads, "reads of the publish connection made for quiet replies only, "        \
                             "redis_reply_defer_ms after them")                                     \
+    X(redis_sentinel_refusals, "sentinel answers that named no primary (unknown name, refused "  \
+                               "command): the next sentinel is asked after a backoff")            \
     X(redis_tls_failures, "TLS handshakes with Redis that failed (the log says why: certificate, "  \
                           "server name, plain-text port)")                                         \
     X(requests_shutdown, "requests answered with ERROR_SHUTTING_DOWN: the daemon stopped first")

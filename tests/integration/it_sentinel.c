@@ -185,6 +185,10 @@ static void test_next_sentinel_when_one_is_down(void **state)
     assert_true(wait_log(f, "knows no primary named 'nosuch'", 10000));
     char body[1024] = "";
     assert_int_equal(readyz(f, body, sizeof(body)), 503);
+    recorder rf;
+    sc_client *cf = app_open(f, "app-c", &rf);
+    assert_true(stat_of(cf, "redis_sentinel_refusals") >= 1);
+    sc_client_close(cf);
     daemon_free(d);
     daemon_free(e);
     daemon_free(f);
