@@ -157,7 +157,18 @@ typedef struct sc_cluster_health {
     bool sentinel_up;          /* the sentinel asked answers */
     char sentinel_at[300];     /* which sentinel is asked now */
     uint64_t sentinel_switches; /* new primaries followed */
+    bool rcluster;             /* redis+cluster:// */
+    uint32_t shards, shards_up; /* primaries known; those whose connections are all well */
+    char shard_down[300];      /* a room shard at fault ("host:port (what)"), or "" */
+    uint64_t slot_maps;        /* slot map changes followed */
 } sc_cluster_health;
+/* One Redis Cluster shard (primary) of c, for /metrics: false past the last. */
+typedef struct sc_shard_info {
+    const char *addr;
+    bool pub_up, sub_up, subscribed, home;
+    uint64_t publishes, channels;
+} sc_shard_info;
+bool sc_cluster_shard(const sc_cluster *c, int i, sc_shard_info *ret);
 void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *ret);
 
 /* SIGHUP: read the TLS certificates and keys again (rediss://); a set that

@@ -82,10 +82,14 @@ static void idle_unlink(sc_cluster *c, sc_sub *s)
 
 static void on_sub_reply(sc_redis *rc, void *reply, void *pd);
 
-static void send_sub(sc_cluster *c, const char *verb, sc_sub **subs, size_t n)
+/* (UN)SUBSCRIBE, or on a Redis Cluster SSUBSCRIBE/SUNSUBSCRIBE, of n
+ * channels on one shard's subscriber. */
+static void send_sub(sc_cluster *c, sc_shard *sh, bool on, sc_sub **subs, size_t n)
 {
-    if (!sc_redis_is_up(c->sub) || n == 0)
+    if (!sc_redis_is_up(sh->sub) || n == 0)
         return;
+    const char *verb = c->topo ? (on ? "SSUBSCRIBE" : "SUNSUBSCRIBE")
+                               : (on ? "SUBSCRIBE" : "UNSUBSCRIBE");
     const char **argv = sc_xmalloc(sizeof(char *) * (n + 1));
     size_t *lens = sc_xmalloc(sizeof(size_t) * (n + 1));
     argv[0] = verb;
@@ -94,7 +98,7 @@ static void send_sub(sc_cluster *c, const char *verb, sc_sub **subs, size_t n)
         argv[i + 1] = subs[i]->name;
         lens[i + 1] = subs[i]->len;
     }
-    sc_redis_command_argv(c->sub, on_sub_reply, c, (int)n + 1, argv, lens);
+    sc_redis_command_argv(sh->sub, on_sub_reply, c, (int)n + 1, argv, lens);
     free(argv);
     free(lens);
 }
@@ -112,14 +116,43 @@ static sc_sub *sub_get(sc_cluster *c, const char *channel, bool create)
     return s;
 }
 
+/* s->on is the shard where the channel is subscribed or being left, and
+ * NULL exactly when it is neither. */
+static void sub_attach(sc_sub *s, sc_shard *sh)
+{
+    s->on = sh;
+    s->subscribed = true;
+    s->leaving = false;
+    sh->nsubs++;
+}
+
+static void sub_detach(sc_sub *s)
+{
+    if (s->on)
+        s->on->nsubs--;
+    s->on = NULL;
+    s->subscribed = s->leaving = false;
+}
+
 static void sub_want(sc_cluster *c, sc_sub *s)
 {
     s->want = true;
     idle_unlink(c, s);
-    if (!s->subscribed && !s->leaving && sc_redis_is_up(c->sub)) {
-        s->subscribed = true;
-        send_sub(c, "SUBSCRIBE", &s, 1);
-        SC_COUNT(room_subscribes);
+    if (s->on) /* subscribed, or leaving: subscribed again once that is confirmed */
+        return;
+    sc_shard *sh = sc_cl_shard_of(c, s->name, s->len, NULL);
+    if (!sh) /* its slot's primary is not known yet: placed when the map comes */
+        return;
+    sc_cl_shard_start_sub(c, sh);
+    if (!sc_redis_is_up(sh->sub)) /* subscribed when it comes up */
+        return;
+    sub_attach(s, sh);
+    send_sub(c, sh, true, &s, 1);
+    SC_COUNT(room_subscribes);
+    if (c->in_gap) { /* placed again after a move: the Gap ends once it is confirmed */
+        snprintf(sh->last_resub, sizeof(sh->last_resub), "%s", s->name);
+        sh->sub_ready = false;
+        c->sub_ready = false;
     }
 }
 
@@ -128,7 +161,7 @@ void sc_cluster_room(sc_cluster *c, const sc_room *room, bool created)
     if (!c)
         return;
     char ch[SC_ID_MAX + 200];
-    snprintf(ch, sizeof(ch), "%s:room:%s", c->prefix, room->name);
+    snprintf(ch, sizeof(ch), "%s:room:%s", c->room_prefix, room->name);
     sc_sub *s = sub_get(c, ch, created);
     if (!s)
         return;
@@ -168,90 +201,169 @@ static void dircache_sweep(sc_cluster *c, uint64_t now)
     }
 }
 
-/* The subscriber is up but its subscriptions were not all confirmed within
+/* A subscriber is up but its subscriptions were not all confirmed within
  * redis_command_timeout_ms (refused, or a Redis frozen after answering
  * PING): the canary runs only once they are, so nothing else would notice. */
-static void sub_deadline(sc_cluster *c, uint64_t now)
+static void shard_deadline(sc_cluster *c, sc_shard *sh, uint64_t now)
 {
-    if (c->sub_ready || !c->sub_up_us || !sc_redis_is_up(c->sub) ||
-        now - c->sub_up_us < c->cfg->redis_command_timeout_ms * 1000u)
+    if (sh->sub_ready || !sh->sub_up_us || !sc_redis_is_up(sh->sub) ||
+        now - sh->sub_up_us < c->cfg->redis_command_timeout_ms * 1000u)
         return;
-    c->sub_up_us = 0;
+    sh->sub_up_us = 0;
     char why[300];
     snprintf(why, sizeof(why), "channel subscriptions not confirmed within "
              "redis_command_timeout_ms %llu%s%s",
              (unsigned long long)c->cfg->redis_command_timeout_ms,
-             c->sub_error[0] ? ": " : "", c->sub_error);
-    sc_redis_reconnect(c->sub, why);
+             sh->sub_error[0] ? ": " : "", sh->sub_error);
+    sc_redis_reconnect(sh->sub, why);
 }
 
-/* Unsubscribe rooms idle for longer than room_linger_ms, oldest first. */
+static void sub_deadline(sc_cluster *c, uint64_t now)
+{
+    shard_deadline(c, &c->home, now);
+    for (int i = 0; i < c->nshards; i++)
+        if (c->shards[i] && !c->shards[i]->home)
+            shard_deadline(c, c->shards[i], now);
+}
+
+/* Redis Cluster: every shard's connections up (those started). */
+static bool shards_well(const sc_cluster *c)
+{
+    if (!sc_redis_is_up(c->pub) || !sc_redis_is_up(c->sub))
+        return false;
+    for (int i = 0; i < c->nshards; i++) {
+        const sc_shard *sh = c->shards[i];
+        if (sh && (!sc_redis_is_up(sh->pub) || (sh->sub_started && !sc_redis_is_up(sh->sub))))
+            return false;
+    }
+    return true;
+}
+
+/* Unsubscribe rooms idle for longer than room_linger_ms, oldest first. On
+ * a Redis Cluster, while a shard is down, ask for the slot map at every
+ * tick: a failover names its new primary within seconds, and the
+ * connections to the dead one would otherwise wait for the periodic ask. */
 static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
     sc_cluster *c = w->data;
     uint64_t now = sc_now_us(), linger = c->cfg->room_linger_ms * 1000u;
     dircache_sweep(c, now);
     sub_deadline(c, now);
+    if (c->topo && !shards_well(c))
+        sc_topo_refresh(c->topo, "a shard's connection is down");
     while (c->idle_head && now - c->idle_head->idle_since_us >= linger) {
         sc_sub *s = c->idle_head;
         idle_unlink(c, s);
-        if (s->subscribed && !s->leaving && sc_redis_is_up(c->sub)) {
+        if (s->subscribed && !s->leaving && sc_redis_is_up(s->on->sub)) {
             s->leaving = true;
-            send_sub(c, "UNSUBSCRIBE", &s, 1);
+            send_sub(c, s->on, false, &s, 1);
             SC_COUNT(room_unsubscribes);
-        } else if (!s->subscribed && !s->leaving) {
+        } else if (!s->on) {
             sub_delete(c, s);
         }
     }
 }
 
-static void resubscribe_all(sc_cluster *c)
+/* Every shard's subscriptions confirmed (the home one's always has the node
+ * and broadcast channels): the subscriber side is whole again. */
+static void subs_ready_check(sc_cluster *c)
+{
+    if (c->sub_ready || !c->home.sub_ready)
+        return;
+    for (int i = 0; i < c->nshards; i++) {
+        const sc_shard *sh = c->shards[i];
+        if (sh && !sh->home && sh->sub_started && !sh->sub_ready)
+            return;
+    }
+    c->sub_ready = true;
+    c->ever_up = true;
+    c->canary_pending_since = 0;
+    sc_cl_maybe_end_gap(c);
+    sc_cl_maybe_announce(c);
+}
+
+/* A shard's subscriber came up: every wanted channel of that shard. */
+static void resubscribe_all(sc_cluster *c, sc_shard *sh)
 {
     sc_sub *batch[SUBSCRIBE_BATCH];
     size_t n = 0;
+    sh->last_resub[0] = '\0';
     for (uint32_t i = 0; i < c->subs.cap; i++) {
         sc_sub *s = c->subs.items[i];
-        if (!s || !s->want)
+        if (!s || !s->want || s->on || sc_cl_shard_of(c, s->name, s->len, NULL) != sh)
             continue;
-        s->subscribed = true;
-        snprintf(c->last_resub, sizeof(c->last_resub), "%s", s->name);
+        sub_attach(s, sh);
+        snprintf(sh->last_resub, sizeof(sh->last_resub), "%s", s->name);
         batch[n++] = s;
-        if (n == SUBSCRIBE_BATCH) {
-            send_sub(c, "SUBSCRIBE", batch, n);
+        /* SSUBSCRIBE takes channels of one slot: one command each */
+        if (n == SUBSCRIBE_BATCH || c->topo) {
+            send_sub(c, sh, true, batch, n);
             n = 0;
         }
     }
-    send_sub(c, "SUBSCRIBE", batch, n);
+    send_sub(c, sh, true, batch, n);
+    if (!sh->last_resub[0]) { /* nothing to confirm */
+        sh->sub_ready = true;
+        subs_ready_check(c);
+    }
 }
 
 /* Redis refused a SUBSCRIBE (an ACL without the channels, most often): the
  * subscriptions are never all confirmed, so /readyz says why; the deadline
- * in on_sweep recycles the connection to try again. */
-static void sub_refused(sc_cluster *c, const char *err)
+ * in on_sweep recycles the connection to try again. A Redis Cluster's
+ * MOVED: the slot map is stale, and asked again. */
+static void sub_refused(sc_cluster *c, sc_shard *sh, const char *err)
 {
     SC_COUNT(redis_errors);
-    snprintf(c->sub_error, sizeof(c->sub_error), "%s", err);
+    if (sh)
+        snprintf(sh->sub_error, sizeof(sh->sub_error), "%s", err);
+    if (c->topo && strncmp(err, "MOVED ", 6) == 0) {
+        SC_COUNT(redis_cluster_redirects);
+        sc_topo_refresh(c->topo, err);
+        return;
+    }
     sc_log_limited(SC_LOG_ERROR,
                    "redis refused a subscription: %s (the ACL must allow the channels "
-                   "&%s:*)",
-                   err, c->prefix);
+                   "&%s:*%s%s:*)",
+                   err, c->prefix, c->topo ? " and &" : "", c->topo ? c->room_prefix : "");
 }
 
-/* The subscriber's replies: a message goes to cluster_receive.c; Redis
+/* A Redis Cluster shard dropped a channel we did not leave: its slot moved
+ * (a reshard) or its primary failed over. Messages sent to it until it is
+ * subscribed where the slot is now are lost: a Gap, and the map is asked
+ * again (the answer places it). */
+static void sub_dropped(sc_cluster *c, sc_sub *s)
+{
+    SC_COUNT(redis_cluster_sunsubscribes);
+    sc_log_limited(SC_LOG_WARN, "redis cluster: %s dropped channel %s (slot moved or failover): "
+                                "subscribing again where its slot is now",
+                   s->on->addr, SC_ESC(s->name));
+    sub_detach(s);
+    c->sub_ready = false;
+    if (c->ever_up)
+        sc_cl_gap_begin(c, wall_ms(), "redis cluster: a channel's slot moved to another primary");
+    sc_topo_refresh(c->topo, "a shard dropped a channel");
+}
+
+/* The subscribers' replies: a message goes to cluster_receive.c; Redis
  * confirming a subscription may end a Gap, an unsubscription frees the
  * channel (or subscribes again if a member came meanwhile). */
 static void on_sub_reply(sc_redis *rc, void *reply, void *pd)
 {
     sc_cluster *c = pd;
     redisReply *r = reply;
+    sc_shard *sh = sc_cl_shard_by_sub(c, rc);
     if (r && r->type == REDIS_REPLY_ERROR) {
-        sub_refused(c, r->str);
+        sub_refused(c, sh, r->str);
         return;
     }
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3 || !r->element[0]->str ||
         !r->element[1]->str)
         return;
     const char *kind = r->element[0]->str, *channel = r->element[1]->str;
+    if (strcmp(kind, "smessage") == 0 || strcmp(kind, "ssubscribe") == 0 ||
+        strcmp(kind, "sunsubscribe") == 0)
+        kind++; /* a Redis Cluster's shard channels: the same as the others */
     if (strcmp(kind, "message") == 0) {
         c->last_rx_ms = (uint64_t)(ev_now(c->srv->loop) * 1000.0);
         sc_cl_on_message(c, channel, (const uint8_t *)r->element[2]->str, r->element[2]->len);
@@ -259,19 +371,19 @@ static void on_sub_reply(sc_redis *rc, void *reply, void *pd)
     } else if (strcmp(kind, "subscribe") == 0) {
         /* Redis confirms in order: the last channel of the resubscription
          * means every channel is back, and only then is the gap over. */
-        if (strcmp(channel, c->last_resub) == 0 && !c->sub_ready) {
-            c->sub_ready = true;
-            c->ever_up = true;
-            c->canary_pending_since = 0;
-            sc_cl_maybe_end_gap(c);
-            sc_cl_maybe_announce(c);
+        if (sh && !sh->sub_ready && strcmp(channel, sh->last_resub) == 0) {
+            sh->sub_ready = true;
+            subs_ready_check(c);
         }
     } else if (strcmp(kind, "unsubscribe") == 0) {
         sc_sub *s = sub_get(c, channel, false);
-        if (!s)
+        if (!s || !sh || s->on != sh)
+            return; /* confirms leaving a shard the channel moved away from */
+        if (!s->leaving) {
+            sub_dropped(c, s);
             return;
-        s->leaving = false;
-        s->subscribed = false;
+        }
+        sub_detach(s);
         if (s->want)
             sub_want(c, s); /* a member arrived while we were leaving */
         else
@@ -338,7 +450,7 @@ static void on_reap_reply(sc_redis *rc, void *reply, void *pd)
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
         if (r) {
             sc_cl_check_noscript(c, r);
-            sc_cl_on_cmd_reply(rc, reply, NULL);
+            sc_cl_on_cmd_reply(rc, reply, c);
         }
         free(bp);
         return;
@@ -415,6 +527,8 @@ static void on_pub_state(sc_redis *r, bool up, const char *why, void *ud)
         c->dir_ready = false; /* rewritten on the next connection */
         if (c->sentinel)
             sc_sentinel_refresh(c->sentinel); /* a failover may be why */
+        if (c->topo)
+            sc_topo_refresh(c->topo, why);
         return;
     }
     sc_cl_load_scripts(c);
@@ -431,28 +545,32 @@ static void on_pub_state(sc_redis *r, bool up, const char *why, void *ud)
     sc_cl_outbox_flush(c);
 }
 
-static void on_sub_state(sc_redis *r, bool up, const char *why, void *ud)
+/* A shard's subscriber came up (subscribe its channels) or went down: its
+ * channels are nowhere until it is back, and rooms that lost their members
+ * meanwhile need no subscription then. */
+static void shard_sub_state(sc_cluster *c, sc_shard *sh, bool up, const char *why)
 {
-    sc_cluster *c = ud;
     if (up) {
-        c->sub_up_us = sc_now_us();
-        c->sub_error[0] = '\0';
-        resubscribe_all(c);
+        sh->sub_up_us = sc_now_us();
+        sh->sub_error[0] = '\0';
+        resubscribe_all(c, sh);
         return;
     }
+    sh->sub_ready = false;
     c->sub_ready = false;
     if (c->sentinel)
         sc_sentinel_refresh(c->sentinel);
+    if (c->topo)
+        sc_topo_refresh(c->topo, why); /* a failover may be why */
     c->canary_pending_since = 0;
     for (uint32_t i = 0; i < c->subs.cap; i++) {
         sc_sub *s = c->subs.items[i];
-        if (s)
-            s->subscribed = s->leaving = false;
+        if (s && s->on == sh)
+            sub_detach(s);
     }
-    /* rooms without members need no subscription on the next connection */
     for (uint32_t i = 0; i < c->subs.cap; i++) {
         sc_sub *s = c->subs.items[i];
-        if (s && !s->want && !s->permanent) {
+        if (s && !s->on && !s->want && !s->permanent) {
             sub_delete(c, s);
             i = (uint32_t)-1; /* the table moved: rescan */
         }
@@ -462,6 +580,60 @@ static void on_sub_state(sc_redis *r, bool up, const char *why, void *ud)
         snprintf(reason, sizeof(reason), "subscriber connection lost: %s", why);
         sc_cl_gap_begin(c, wall_ms(), reason);
     }
+}
+
+static void on_sub_state(sc_redis *r, bool up, const char *why, void *ud)
+{
+    sc_cluster *c = ud;
+    shard_sub_state(c, &c->home, up, why);
+}
+
+/* A room shard's connection (Redis Cluster): its subscriber as the home
+ * one's; its publish connection takes what the outbox kept for it. */
+static void on_shard_state(sc_cluster *c, sc_shard *sh, bool sub, bool up, const char *why)
+{
+    if (sub)
+        shard_sub_state(c, sh, up, why);
+    else if (up)
+        sc_cl_outbox_flush(c);
+    else
+        sc_topo_refresh(c->topo, why);
+}
+
+/* A slot map came (redis_topology.c). When it changed, channels whose slot
+ * went to another primary leave the shard they were on (their messages in
+ * between are lost: a Gap) and the shards of primaries gone are freed.
+ * Then every wanted channel not subscribed anywhere is placed. */
+static void on_topology(void *ud, bool changed)
+{
+    sc_cluster *c = ud;
+    if (changed) {
+        sc_shard *old[SC_TOPO_PRIMARIES_MAX];
+        int nold = sc_cl_shards_build(c, old);
+        size_t moved = 0;
+        for (uint32_t i = 0; i < c->subs.cap; i++) {
+            sc_sub *s = c->subs.items[i];
+            if (!s || !s->on || s->on == sc_cl_shard_of(c, s->name, s->len, NULL))
+                continue;
+            if (s->subscribed && !s->leaving)
+                send_sub(c, s->on, false, &s, 1); /* a freed shard's is never sent */
+            sub_detach(s);
+            moved += s->want;
+        }
+        for (int i = 0; i < nold; i++)
+            sc_cl_shard_free(old[i]);
+        if (moved && c->ever_up)
+            sc_cl_gap_begin(c, wall_ms(), "redis cluster: channels' slots moved to another primary");
+        c->sub_ready = false;
+        subs_ready_check(c);
+        sc_cl_outbox_flush(c); /* room publishes kept for a slot with no primary known */
+    }
+    for (uint32_t i = 0; i < c->subs.cap; i++) {
+        sc_sub *s = c->subs.items[i];
+        if (s && s->want && !s->on)
+            sub_want(c, s);
+    }
+    subs_ready_check(c);
 }
 
 static void on_canary(struct ev_loop *loop, ev_timer *w, int revents)
@@ -644,7 +816,16 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     c->flush_ups = sc_cl_flush_ups;
     c->flush_emits = flush_emits;
     c->features = SC_CLUSTER_FEATURES; /* alone until the first heartbeat says otherwise */
-    snprintf(c->prefix, sizeof(c->prefix), "%s", cfg->redis_prefix);
+    /* on a Redis Cluster the prefix is the keys' hash tag: every key, the
+     * node and broadcast channels in one slot; rooms spread (cluster_shard.c) */
+    snprintf(c->prefix, sizeof(c->prefix), url.cluster ? "{%s}" : "%s", cfg->redis_prefix);
+    snprintf(c->room_prefix, sizeof(c->room_prefix), "%s", cfg->redis_prefix);
+    snprintf(c->home_key, sizeof(c->home_key), "%s:nodes", c->prefix);
+    c->home_slot = sc_slot(c->prefix, strlen(c->prefix));
+    c->home.c = c;
+    c->home.home = true;
+    c->home.sub_started = true;
+    c->shard_state = on_shard_state;
     channel_of(c, c->ch_node, sizeof(c->ch_node), "node", c->self);
     snprintf(c->ch_all, sizeof(c->ch_all), "%s:all", c->prefix);
     sc_arena_init(&c->arena, 256 * 1024);
@@ -670,16 +851,25 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     s->want = s->permanent = true;
     sc_redis_opts po = {"publish", cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms,
                         cfg->redis_reconnect_min_ms, cfg->redis_reconnect_max_ms, true,
-                        &cfg->redis_reply_defer_ms, sc_cl_on_cmd_reply, c->tls, NULL, false,
-                        fresh_password};
+                        &cfg->redis_reply_defer_ms, sc_cl_on_cmd_reply, c, c->tls, NULL,
+                        false, fresh_password, NULL};
     if (url.sentinel)
         sentinel_setup(c, &url, &po);
+    if (url.cluster) {
+        po.password_ud = c; /* the topology's and the shards' connections too */
+        po.want_primary = true; /* a failed-over primary may come back a replica */
+        c->topo = sc_topo_new(srv->loop, &url, &po, on_topology, c);
+        po.target = sc_cl_home_target;
+    }
     sc_redis_opts so = po;
     so.name = "subscribe";
     so.probe = false; /* the canary checks the subscriber end to end */
     so.quiet_defer_ms = NULL; /* messages come on it: always read at once */
-    c->pub = sc_redis_new(srv->loop, &url, &po, on_pub_state, c);
-    c->sub = sc_redis_new(srv->loop, &url, &so, on_sub_state, c);
+    c->pub = c->home.pub = sc_redis_new(srv->loop, &url, &po, on_pub_state, c);
+    c->sub = c->home.sub = sc_redis_new(srv->loop, &url, &so, on_sub_state, c);
+    c->popts = po;
+    c->sopts = so;
+    sc_redis_url_copy(&c->url, &url);
     sc_info("cluster: node %s joins via redis %s, prefix '%s'", c->self, sc_redis_url_safe(&url),
             c->prefix);
     if (!cfg->advertise_address || !cfg->advertise_address[0])
@@ -700,6 +890,8 @@ void sc_cluster_start(sc_cluster *c)
 {
     if (c->sentinel)
         sc_sentinel_start(c->sentinel);
+    if (c->topo)
+        sc_topo_start(c->topo);
     sc_redis_start(c->pub);
     sc_redis_start(c->sub);
     ev_timer_start(c->srv->loop, &c->heartbeat);
@@ -755,6 +947,10 @@ void sc_cluster_free(sc_cluster *c)
     ev_timer_stop(c->srv->loop, &c->canary);
     sc_redis_free(c->pub); /* runs the pending reply callbacks: before the cache goes */
     sc_redis_free(c->sub);
+    for (int i = 0; i < c->nshards; i++)
+        sc_cl_shard_free(c->shards[i]); /* not the home one */
+    sc_topo_free(c->topo);
+    sc_redis_url_free(&c->url);
     sc_sentinel_free(c->sentinel);
     sc_tls_free(c->tls);
     sc_credentials_wipe(&c->password);
@@ -847,6 +1043,45 @@ bool sc_cluster_ready(const sc_cluster *c, const char **why)
     return true;
 }
 
+/* Redis Cluster: how many shards are well, and the first that is not. */
+static void shards_health(const sc_cluster *c, sc_cluster_health *h)
+{
+    h->rcluster = true;
+    h->shards = (uint32_t)c->nshards;
+    h->slot_maps = sc_topo_changes(c->topo);
+    for (int i = 0; i < c->nshards; i++) {
+        const sc_shard *sh = c->shards[i];
+        if (!sh)
+            continue;
+        const char *what = !sc_redis_is_up(sh->pub) ? "publish connection down"
+                           : sh->sub_started && !sc_redis_is_up(sh->sub) ? "subscriber down"
+                           : sh->sub_started && !sh->sub_ready ? "subscriptions not confirmed"
+                                                                : NULL;
+        if (!what) {
+            h->shards_up++;
+            continue;
+        }
+        if (!h->shard_down[0])
+            snprintf(h->shard_down, sizeof(h->shard_down), "%.120s (%s%s%.120s)", sh->addr, what,
+                     sh->sub_error[0] ? ": " : "", sh->sub_error);
+        if (!h->sub_error[0] && sh->sub_error[0])
+            snprintf(h->sub_error, sizeof(h->sub_error), "%s", sh->sub_error);
+    }
+}
+
+bool sc_cluster_shard(const sc_cluster *c, int i, sc_shard_info *ret)
+{
+    if (!c->topo || i >= c->nshards || !c->shards[i])
+        return false;
+    const sc_shard *sh = c->shards[i];
+    *ret = (sc_shard_info){sh->addr,      sc_redis_is_up(sh->pub),
+                           sh->sub_started && sc_redis_is_up(sh->sub),
+                           sh->sub_started && sh->sub_ready,
+                           sh->home,      sh->publishes,
+                           sh->nsubs};
+    return true;
+}
+
 void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *h)
 {
     uint64_t now = sc_now_us();
@@ -872,7 +1107,9 @@ void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *h)
     h->channels = sc_map_count(&c->subs);
     h->dircache_entries = sc_dircache_count(&c->dc);
     snprintf(h->redis_at, sizeof(h->redis_at), "%s", sc_redis_where(c->pub));
-    snprintf(h->sub_error, sizeof(h->sub_error), "%s", c->sub_error);
+    snprintf(h->sub_error, sizeof(h->sub_error), "%s", c->home.sub_error);
+    if (c->topo)
+        shards_health(c, h);
     if (c->sentinel) {
         h->sentinel = true;
         h->sentinel_up = sc_sentinel_is_up(c->sentinel);

@@ -58,7 +58,7 @@ void sc_cl_check_noscript(sc_cluster *c, const redisReply *r)
 static void on_dir_reply(sc_redis *rc, void *reply, void *pd)
 {
     sc_cl_check_noscript(pd, reply);
-    sc_cl_on_cmd_reply(rc, reply, NULL);
+    sc_cl_on_cmd_reply(rc, reply, pd);
 }
 
 static void argv_send(sc_cluster *c, argv_buf *a, bool keep, bool vol)

@@ -95,7 +95,7 @@ static void on_targeted_reply(sc_redis *rc, void *reply, void *pd)
     redisReply *r = reply;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
         sc_cl_check_noscript(c, r);
-        sc_cl_on_cmd_reply(rc, reply, NULL);
+        sc_cl_on_cmd_reply(rc, reply, c);
         return;
     }
     count_unrouted(r);
@@ -222,7 +222,7 @@ static void on_direct_reply(sc_redis *rc, void *reply, void *pd)
                        "entries",
                        dp->n, SC_ESC(dp->node->id));
     } else {
-        sc_cl_on_cmd_reply(rc, reply, NULL);
+        sc_cl_on_cmd_reply(rc, reply, dp->c);
     }
     sc_dcnode_release(dp->node);
     free(dp);
@@ -416,7 +416,7 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
         SC_COUNT(emits_fanout_all);
     } else {
         for (size_t i = 0; i < to->n_rooms; i++) {
-            channel_of(c, ch, sizeof(ch), "room", to->rooms[i]);
+            snprintf(ch, sizeof(ch), "%s:room:%s", c->room_prefix, to->rooms[i]);
             sc_cl_publish(c, ch, buf, len, e->volatile_);
         }
     }

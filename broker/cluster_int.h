@@ -32,6 +32,7 @@
 #include "dircache.h"
 #include "redis.h"
 #include "redis_sentinel.h"
+#include "redis_topology.h"
 #include "state.h"
 #include "util.h"
 
@@ -58,8 +59,15 @@ typedef Sidecast__Cluster__V1__Envelope sc_envelope;
 /* Lua scripts (cluster_send.c loads them). */
 enum { S_TARGETED, S_FORGET, S_REAP, S_UNREGISTER, S_LOOKUP, S_SGET, S_SSET, S_COUNT };
 
+/* Sequence numbers of one origin remembered below the highest seen: a
+ * multi-room emit comes once per room channel, and on a Redis Cluster the
+ * channels of one origin travel through different shards, so its numbers
+ * arrive in order per channel only (see from_peer in cluster_receive.c). */
+#define SEQ_WINDOW 4096
+
 typedef struct sc_peer {
-    uint64_t last_seq;
+    uint64_t last_seq;                 /* the highest seen */
+    uint64_t seen[SEQ_WINDOW / 64];    /* bit (seq % SEQ_WINDOW): seq seen */
     /* a Stale notice for this origin, sent at the end of the loop iteration */
     uint32_t notice_slot; /* 1 + index in c->notice_peers; 0: none pending */
     uint32_t notice_n;    /* ids in it */
@@ -77,7 +85,27 @@ typedef struct direct_out {
     uint32_t n;
 } direct_out;
 
+/* One primary's connections (cluster_shard.c). Without a Redis Cluster
+ * there is one, c->home. On a Redis Cluster c->home is the primary serving
+ * the home slot (that of "{prefix}": every key, the node and broadcast
+ * channels, the scripts); the others carry room channels only, and start
+ * their subscriber once a room channel of theirs is wanted. */
+typedef struct sc_shard {
+    struct sc_cluster *c;
+    sc_redis *pub, *sub; /* c->home: c->pub and c->sub */
+    bool home;
+    bool sub_started;
+    bool sub_ready;       /* every channel wanted here when it came up is confirmed */
+    uint64_t sub_up_us;   /* when the subscriber came up, until sub_ready (0: not) */
+    char sub_error[200];  /* Redis's refusal of a SUBSCRIBE on this connection, or "" */
+    char last_resub[SC_ID_MAX + 200]; /* sub_ready once this one is confirmed */
+    uint32_t nsubs;       /* channels subscribed or being subscribed here */
+    uint64_t publishes;
+    char addr[300];       /* "host:port" (Redis Cluster), for logs and /readyz */
+} sc_shard;
+
 typedef struct sc_sub {
+    sc_shard *on;    /* where subscribed (or leaving); NULL: nowhere */
     bool want;       /* local members (or a permanent channel) */
     bool subscribed; /* SUBSCRIBE sent on the current connection */
     bool leaving;    /* UNSUBSCRIBE sent, not yet confirmed */
@@ -90,6 +118,7 @@ typedef struct sc_sub {
 
 typedef struct outbox_item {
     struct outbox_item *next, *prev;   /* all items, oldest first */
+    int slot;                          /* a room publish's slot; -1: for the home shard */
     struct outbox_item *vnext, *vprev; /* volatile items only */
     bool is_volatile;
     size_t len;
@@ -109,11 +138,23 @@ struct sc_cluster {
     sc_server *srv;
     const sc_config *cfg;
     sc_redis *pub, *sub;
+    sc_shard home; /* pub and sub, and their subscriptions' state */
+    /* redis[s]+cluster://: the slot map, and a shard per primary in it
+     * (shards[i] for the topology's primary i; &home for the home one) */
+    sc_topo *topo;
+    sc_shard *shards[SC_TOPO_PRIMARIES_MAX];
+    int nshards;
+    uint16_t home_slot;
+    sc_redis_url url;         /* the parsed redis_url (Redis Cluster: for the shards) */
+    sc_redis_opts popts, sopts; /* the publish and subscribe connections' options */
+    /* a shard's connection came up or went down (cluster_shard.c reaches
+     * the parts above it through this; set by cluster_core.c) */
+    void (*shard_state)(struct sc_cluster *c, sc_shard *sh, bool sub, bool up, const char *why);
+    char home_key[160]; /* KEYS[1] of every script call: routes it to the home slot */
+    char room_prefix[72]; /* room channels: "prefix" (cluster: without the braces) */
     sc_tls *tls; /* rediss://, shared by pub and sub; NULL for plain text */
     sc_sentinel *sentinel; /* redis+sentinel://: where pub and sub connect; else NULL */
     char *password; /* the Redis password as last read from its file (NULL: the URL's) */
-    uint64_t sub_up_us;  /* when the subscriber came up, until all is confirmed (0: not) */
-    char sub_error[200]; /* Redis's refusal of a SUBSCRIBE on this connection, or "" */
     sc_arena arena; /* decoded envelopes, reset after each message */
     sc_buf pack;    /* encoded envelope; hiredis copies it when sending */
     sc_buf cmd;     /* a formatted PUBLISH, likewise copied */
@@ -190,7 +231,7 @@ struct sc_cluster {
     ev_timer heartbeat, canary, sweep;
     /* canary and gaps */
     uint64_t canary_pending_since; /* oldest unanswered canary, 0: none */
-    bool sub_ready;                /* node channel subscription confirmed */
+    bool sub_ready;                /* every shard's subscriptions confirmed */
     bool ever_up;
     bool in_gap;
     uint64_t gap_from_ms;
@@ -209,7 +250,6 @@ struct sc_cluster {
     char sha[S_COUNT][41];  /* loaded scripts on the current connection */
     uint64_t loaded_gen;    /* which connection the shas belong to */
     uint64_t pub_gen;
-    char last_resub[SC_ID_MAX + 200]; /* gap ends when this one is confirmed */
 };
 
 typedef struct argv_buf {
@@ -238,6 +278,24 @@ static inline void channel_of(sc_cluster *c, char *out, size_t outlen, const cha
 }
 
 /* ---- called from one part in another ------------------------------------------- */
+
+/* cluster_shard.c */
+/* The shard a publish to or a subscription of `channel` goes to (NULL: its
+ * slot has no primary known yet); *slot: its slot, or -1 for the home
+ * shard's channels. */
+sc_shard *sc_cl_shard_of(sc_cluster *c, const char *channel, size_t len, int *slot);
+sc_shard *sc_cl_shard_of_slot(sc_cluster *c, uint16_t slot);
+/* The shard whose subscriber `rc` is (NULL: none now, a freed one's late reply). */
+sc_shard *sc_cl_shard_by_sub(sc_cluster *c, const sc_redis *rc);
+void sc_cl_shard_start_sub(sc_cluster *c, sc_shard *sh);
+/* The slot map changed: shards for new primaries, the home connections
+ * moved if the home slot did. Shards no longer primaries go to old[] (up
+ * to SC_TOPO_PRIMARIES_MAX; returns how many): the caller moves their
+ * subscriptions away, then frees them with sc_cl_shard_free. */
+int sc_cl_shards_build(sc_cluster *c, sc_shard **old);
+void sc_cl_shard_free(sc_shard *sh);
+/* Where the home connections go: the home slot's primary. */
+bool sc_cl_home_target(void *ud, const char **host, int *port);
 
 /* cluster_core.c */
 void sc_cl_gap_begin(sc_cluster *c, uint64_t from_ms, const char *reason);

@@ -106,6 +106,35 @@ static void on_batch(sc_cluster *c, const char *channel, const sc_envelope *env)
         on_envelope(c, channel, b->envelopes[i].data, b->envelopes[i].len, true);
 }
 
+/* Whether `seq` from this peer is new: above the highest seen, or within
+ * SEQ_WINDOW below it and not seen yet (a shard that lags another). One
+ * further below is skipped and counted: a copy that late cannot be told
+ * from a duplicate. */
+static bool seq_fresh(sc_peer *peer, uint64_t seq)
+{
+    uint64_t *w = peer->seen;
+    if (seq > peer->last_seq) {
+        uint64_t from = peer->last_seq + 1;
+        if (seq - peer->last_seq >= SEQ_WINDOW)
+            memset(peer->seen, 0, sizeof(peer->seen));
+        else
+            for (uint64_t s = from; s < seq; s++) /* unseen numbers in between */
+                w[(s % SEQ_WINDOW) / 64] &= ~(1ull << (s % 64));
+        peer->last_seq = seq;
+    } else if (peer->last_seq - seq >= SEQ_WINDOW) {
+        SC_COUNT(cluster_late_skipped);
+        sc_log_limited(SC_LOG_WARN, "skipping a cluster message from node %s that came %llu "
+                                    "messages late: it cannot be told from a duplicate",
+                       SC_ESC(peer->id), (unsigned long long)(peer->last_seq - seq));
+        return false;
+    } else if (w[(seq % SEQ_WINDOW) / 64] & (1ull << (seq % 64))) {
+        SC_COUNT(cluster_duplicates_skipped); /* same emit via another room channel */
+        return false;
+    }
+    w[(seq % SEQ_WINDOW) / 64] |= 1ull << (seq % 64);
+    return true;
+}
+
 /* Whether an envelope from `origin` with sequence number `seq` is to be
  * handled: not one of our own coming back, and not seen yet from that
  * origin (a multi-room emit arrives once per room channel). Returns the
@@ -138,11 +167,8 @@ static sc_peer *from_peer(sc_cluster *c, const char *origin, uint64_t seq, int b
         memcpy(peer->id, origin, l + 1);
         sc_map_put(&c->peers, peer);
     }
-    if (seq <= peer->last_seq) {
-        SC_COUNT(cluster_duplicates_skipped); /* same emit via another room channel */
+    if (!seq_fresh(peer, seq))
         return NULL;
-    }
-    peer->last_seq = seq;
     if (body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE) /* counted on its own */
         SC_COUNT(cluster_messages_received);
     return peer;

@@ -61,13 +61,18 @@ void sc_cl_arg_str(argv_buf *a, const char *p)
     sc_cl_arg(a, p, strlen(p));
 }
 
-/* EVALSHA <sha> or EVAL <body>, then numkeys 0. */
+/* EVALSHA <sha> or EVAL <body>, then numkeys 0; on a Redis Cluster 1 and
+ * the home key, so that a script reaching another primary than the home
+ * slot's is answered MOVED, never run there (the scripts read it as the
+ * sign to SPUBLISH, see lua/targeted.lua). */
 void sc_cl_arg_script(sc_cluster *c, argv_buf *a, int i)
 {
     bool loaded = c->sha[i][0] && c->loaded_gen == c->pub_gen && sc_redis_is_up(c->pub);
     sc_cl_arg_str(a, loaded ? "EVALSHA" : "EVAL");
     sc_cl_arg_str(a, loaded ? c->sha[i] : *script_body(i));
-    sc_cl_arg_str(a, "0");
+    sc_cl_arg_str(a, c->topo ? "1" : "0");
+    if (c->topo)
+        sc_cl_arg_str(a, c->home_key);
 }
 
 typedef struct load_ctx {
@@ -131,7 +136,7 @@ void sc_cl_outbox_unlink(sc_cluster *c, outbox_item *it)
     free(it);
 }
 
-static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol)
+static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol, int slot)
 {
     uint64_t max = c->cfg->outbox_max_bytes;
     /* counted on arrival, so that queued = flushed + dropped_* + still held */
@@ -155,6 +160,7 @@ static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol)
     outbox_item *it = sc_xcalloc(1, sizeof(*it));
     it->cmd = cmd;
     it->len = len;
+    it->slot = slot;
     it->is_volatile = vol;
     it->prev = c->ob_tail;
     if (c->ob_tail)
@@ -174,13 +180,18 @@ static void outbox_push(sc_cluster *c, char *cmd, size_t len, bool vol)
     c->ob_count++;
 }
 
+/* Send what the outbox holds for every connection that is up now (on a
+ * Redis Cluster, room publishes go to their slot's primary); the rest
+ * waits for theirs. Order per connection is kept. */
 void sc_cl_outbox_flush(sc_cluster *c)
 {
     size_t n = 0;
-    while (sc_redis_is_up(c->pub) && c->ob_head) {
-        outbox_item *it = c->ob_head;
-        if (sc_redis_command_formatted(c->pub, sc_cl_on_cmd_reply, NULL, it->cmd, it->len) < 0)
-            break; /* being torn down: kept for the next connection */
+    for (outbox_item *it = c->ob_head, *next; it; it = next) {
+        next = it->next;
+        sc_shard *sh = it->slot < 0 ? &c->home : sc_cl_shard_of_slot(c, (uint16_t)it->slot);
+        if (!sh || !sc_redis_is_up(sh->pub) ||
+            sc_redis_command_formatted(sh->pub, sc_cl_on_cmd_reply, c, it->cmd, it->len) < 0)
+            continue; /* kept for that connection */
         sc_cl_outbox_unlink(c, it);
         n++;
     }
@@ -191,9 +202,12 @@ void sc_cl_outbox_flush(sc_cluster *c)
 }
 
 /* Default reply handler: a command whose reply is an error, or that was
- * still unanswered when its connection was dropped, is counted and logged. */
+ * still unanswered when its connection was dropped, is counted and logged.
+ * A Redis Cluster's MOVED or ASK says the slot map is stale: the command is
+ * lost (counted), and the map asked again. pd: the cluster, or NULL. */
 void sc_cl_on_cmd_reply(sc_redis *rc, void *reply, void *pd)
 {
+    sc_cluster *c = pd;
     redisReply *r = reply;
     if (!r) {
         SC_COUNT(redis_commands_lost);
@@ -201,7 +215,15 @@ void sc_cl_on_cmd_reply(sc_redis *rc, void *reply, void *pd)
     }
     if (r->type == REDIS_REPLY_ERROR) {
         SC_COUNT(redis_errors);
-        sc_log_limited(SC_LOG_WARN, "redis refused a command: %s", SC_ESC(r->str));
+        bool moved = strncmp(r->str, "MOVED ", 6) == 0 || strncmp(r->str, "ASK ", 4) == 0;
+        if (moved && c && c->topo) {
+            SC_COUNT(redis_cluster_redirects);
+            sc_topo_refresh(c->topo, r->str);
+        }
+        sc_log_limited(SC_LOG_WARN, "redis refused a command: %s%s", SC_ESC(r->str),
+                       moved ? " (the slot moved: the command is lost; asking for the slot "
+                               "map again)"
+                             : "");
     }
 }
 
@@ -214,7 +236,8 @@ bool sc_cl_command(sc_cluster *c, int argc, const char **argv, const size_t *len
     sc_cl_batch_flush(c);
     c->flush_emits(c);
     if (sc_redis_is_up(c->pub) &&
-        sc_redis_command_argv(c->pub, cb ? cb : sc_cl_on_cmd_reply, pd, argc, argv, lens) == 0) {
+        sc_redis_command_argv(c->pub, cb ? cb : sc_cl_on_cmd_reply, cb ? pd : c, argc, argv,
+                              lens) == 0) {
         SC_COUNT(redis_commands);
         return true;
     }
@@ -223,7 +246,7 @@ bool sc_cl_command(sc_cluster *c, int argc, const char **argv, const size_t *len
     char *cmd;
     int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
     if (len > 0)
-        outbox_push(c, cmd, (size_t)len, vol);
+        outbox_push(c, cmd, (size_t)len, vol, -1);
     return false;
 }
 
@@ -242,13 +265,15 @@ size_t sc_cl_pack_envelope(sc_cluster *c, sc_envelope *env, uint8_t **ret)
 }
 
 /* PUBLISH is the hot command: format its RESP by hand into a reused buffer
- * (hiredis' generic argv formatter was a fifth of the publishing node's CPU). */
+ * (hiredis' generic argv formatter was a fifth of the publishing node's CPU).
+ * SPUBLISH on a Redis Cluster: each message touches its channel's shard. */
 static size_t publish_format(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
                              size_t len, char **ret)
 {
     c->cmd.off = c->cmd.len = 0;
     char *p = (char *)sc_buf_reserve(&c->cmd, chlen + len + 64);
-    int n = sprintf(p, "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n", chlen);
+    int n = sprintf(p, c->topo ? "*3\r\n$8\r\nSPUBLISH\r\n$%zu\r\n" : "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n",
+                    chlen);
     memcpy(p + n, channel, chlen);
     n += (int)chlen;
     n += sprintf(p + n, "\r\n$%zu\r\n", len);
@@ -268,14 +293,18 @@ bool sc_cl_publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, cons
     char *p;
     size_t n = publish_format(c, channel, chlen, env, len, &p);
     SC_COUNT(redis_publishes);
-    if (sc_redis_is_up(c->pub) && (cb ? sc_redis_command_formatted(c->pub, cb, pd, p, n)
-                                    : sc_redis_send_quiet(c->pub, p, n)) == 0) {
+    int slot = -1;
+    sc_shard *sh = sc_cl_shard_of(c, channel, chlen, &slot);
+    if (sh && sc_redis_is_up(sh->pub) &&
+        (cb ? sc_redis_command_formatted(sh->pub, cb, pd, p, n)
+            : sc_redis_send_quiet(sh->pub, p, n)) == 0) {
         SC_COUNT(redis_commands);
+        sh->publishes++;
         return true;
     }
     char *copy = sc_xmalloc(n);
     memcpy(copy, p, n);
-    outbox_push(c, copy, n, vol);
+    outbox_push(c, copy, n, vol, slot);
     return false;
 }
 
@@ -285,6 +314,13 @@ static void publish_now(sc_cluster *c, const char *channel, size_t chlen, const 
                         size_t len, bool vol)
 {
     sc_cl_publish_now_cb(c, channel, chlen, env, len, vol, NULL, NULL);
+}
+
+/* Whether a publish to `channel` would go out now (its shard is up). */
+static bool channel_up(sc_cluster *c, const char *channel, size_t chlen)
+{
+    sc_shard *sh = sc_cl_shard_of(c, channel, chlen, NULL);
+    return sh && sc_redis_is_up(sh->pub);
 }
 
 /* Read the varint at *p (bounded by end); advances *p. -1 if malformed. */
@@ -334,7 +370,7 @@ void sc_cl_batch_flush(sc_cluster *c)
         return;
     const uint8_t *p = c->batch.data, *end = p + c->batch.len, *env;
     size_t len;
-    if (c->batch_n == 1 || !sc_redis_is_up(c->pub)) {
+    if (c->batch_n == 1 || !channel_up(c, c->batch_ch, c->batch_chlen)) {
         while (p < end && (env = sc_cl_batch_next(&p, end, &len)))
             publish_now(c, c->batch_ch, c->batch_chlen, env, len, false);
     } else {
@@ -357,7 +393,7 @@ void sc_cl_publish(sc_cluster *c, const char *channel, const uint8_t *env, size_
     c->flush_ups(c);
     c->flush_emits(c);
     size_t chlen = strlen(channel);
-    if (!sc_redis_is_up(c->pub) || len > BATCH_MAX_BYTES) {
+    if (!channel_up(c, channel, chlen) || len > BATCH_MAX_BYTES) {
         sc_cl_batch_flush(c);
         publish_now(c, channel, chlen, env, len, vol);
         return;

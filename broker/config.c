@@ -507,6 +507,13 @@ static int validate_at(const sc_config *cfg, FILE *err, const config_origin *o)
         } else {
             if (check_tls(cfg, &u, err, o) < 0)
                 bad = 1;
+            /* the keys' hash tag is {prefix}: a brace inside would split it */
+            if (u.cluster && strpbrk(cfg->redis_prefix, "{}")) {
+                at(err, o, OFF(redis_prefix));
+                fprintf(err, "redis_prefix must not contain { or } with a redis+cluster:// URL "
+                             "(sidecastd puts it in braces as the keys' hash tag)\n");
+                bad = 1;
+            }
             sc_redis_url_free(&u);
         }
     }

@@ -448,6 +448,40 @@ static void cluster_versions(sc_buf *b, const sc_cluster *c)
           sc_cluster_features(c));
 }
 
+/* Redis Cluster: one sample per shard (primary), so the `shard` label is
+ * bounded by the number of primaries. */
+static void shard_gauges(sc_buf *b, const sc_cluster *c, const sc_cluster_health *h)
+{
+    gauge(b, P "redis_cluster_shards", "primaries in the Redis Cluster's slot map", h->shards);
+    family(b, P "redis_cluster_slot_maps_total", "counter",
+           "slot maps that differed from the one before (failovers, reshards)");
+    put(b, P "redis_cluster_slot_maps_total %" PRIu64 "\n", h->slot_maps);
+    static const char *const fams[][3] = {
+        {P "redis_shard_up", "gauge",
+         "1 while this shard's connection is up (subscribe: and its channels confirmed; "
+         "absent until a room of it has members)"},
+        {P "redis_shard_channels", "gauge", "channels subscribed on this shard"},
+        {P "redis_shard_publishes_total", "counter", "publishes sent to this shard"},
+    };
+    sc_shard_info si;
+    for (size_t f = 0; f < 3; f++) {
+        family(b, fams[f][0], fams[f][1], fams[f][2]);
+        for (int i = 0; sc_cluster_shard(c, i, &si); i++) {
+            put(b, "%s{shard=\"", fams[f][0]);
+            sc_metrics_escape_label(b, si.addr);
+            if (f == 0) {
+                put(b, "\",connection=\"publish\",home=\"%d\"} %d\n", si.home, si.pub_up);
+                put(b, "%s{shard=\"", fams[f][0]);
+                sc_metrics_escape_label(b, si.addr);
+                put(b, "\",connection=\"subscribe\",home=\"%d\"} %d\n", si.home,
+                    si.sub_up && si.subscribed);
+            } else {
+                put(b, "\"} %" PRIu64 "\n", f == 1 ? si.channels : si.publishes);
+            }
+        }
+    }
+}
+
 static void cluster_gauges(sc_buf *b, const sc_cluster *c)
 {
     gauge(b, P "cluster_mode", "1 when redis_url is set (cluster), 0 standalone", c != NULL);
@@ -485,6 +519,8 @@ static void cluster_gauges(sc_buf *b, const sc_cluster *c)
     gauge(b, P "redis_channels", "pub/sub channels this node subscribes to or wants", h.channels);
     gauge(b, P "dircache_entries", "socket id -> node entries in the directory cache",
           h.dircache_entries);
+    if (h.rcluster)
+        shard_gauges(b, c, &h);
     cluster_versions(b, c);
 }
 

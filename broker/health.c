@@ -19,7 +19,16 @@ static bool cluster_ready(const sc_cluster_health *hl, uint64_t now, char *why, 
         else
             snprintf(why, len, "redis %s connection down since %llu s: reconnecting to %s%s",
                      conn, secs, hl->redis_at,
-                     hl->sentinel ? " (the primary the sentinels name)" : "");
+                     hl->sentinel   ? " (the primary the sentinels name)"
+                     : hl->rcluster ? " (the primary serving the home slot)"
+                                    : "");
+        return false;
+    }
+    if (hl->rcluster && hl->shard_down[0]) {
+        snprintf(why, len,
+                 "redis cluster shard %s: %u of %u primaries well; reconnecting and asking "
+                 "for the slot map again",
+                 hl->shard_down, hl->shards_up, hl->shards);
         return false;
     }
     if (!hl->subscribed && hl->sub_error[0]) {

@@ -374,7 +374,7 @@ int sc_redis_send_quiet(sc_redis *r, const char *cmd, size_t len)
 {
     if (r->state != ST_UP)
         return -1;
-    queue_cmd(r, cmd, len, r->o.quiet_reply, r->ud, true);
+    queue_cmd(r, cmd, len, r->o.quiet_reply, r->o.quiet_ud ? r->o.quiet_ud : r->ud, true);
     return 0;
 }
 
@@ -503,7 +503,8 @@ static void start_session(sc_redis *r)
 {
     r->state = ST_READYING;
     r->refused = false;
-    const char *pw = r->o.password ? r->o.password(r->ud) : NULL;
+    const char *pw =
+        r->o.password ? r->o.password(r->o.password_ud ? r->o.password_ud : r->ud) : NULL;
     if (pw && (!r->url.password || strcmp(pw, r->url.password) != 0)) {
         if (r->url.password)
             memset(r->url.password, 0, strlen(r->url.password));
@@ -759,6 +760,7 @@ sc_redis *sc_redis_new(struct ev_loop *loop, const sc_redis_url *url, const sc_r
     r->loop = loop;
     sc_redis_url_copy(&r->url, url);
     r->url.sentinel = false; /* its logs name the host it reaches (o->target's) */
+    r->url.cluster = false;
     r->o = *o;
     snprintf(r->name, sizeof(r->name), "%s", o->name);
     r->fn = fn;

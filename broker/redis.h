@@ -58,7 +58,8 @@ typedef struct sc_redis_opts {
     /* how long quiet replies may wait unread (see sc_redis_send_quiet), read
      * at each use so a reload applies; NULL or 0: read every reply at once */
     const uint64_t *quiet_defer_ms;
-    sc_redis_reply_fn *quiet_reply; /* gets each quiet reply, pd = the owner's ud */
+    sc_redis_reply_fn *quiet_reply; /* gets each quiet reply, pd = quiet_ud or the owner's ud */
+    void *quiet_ud;
     /* rediss://: the TLS context (borrowed; outlives the connection). Its
      * files are re-read before a connect when they changed. */
     sc_tls *tls;
@@ -67,8 +68,10 @@ typedef struct sc_redis_opts {
     /* ask ROLE after logging in, and count as up only on a primary: a
      * failover may leave a name or address on a node that became a replica */
     bool want_primary;
-    /* NULL: the URL's password. Else asked before every login. */
+    /* NULL: the URL's password. Else asked before every login, with
+     * password_ud (NULL: the connection's ud). */
     sc_redis_password_fn password;
+    void *password_ud;
 } sc_redis_opts;
 
 sc_redis *sc_redis_new(struct ev_loop *loop, const sc_redis_url *url, const sc_redis_opts *o,

@@ -82,6 +82,36 @@ static int parse_db(const char *s, int *db)
     return 0;
 }
 
+/* A Redis Cluster's seeds n1:6379,n2:6379 in [p, end); a path may only be
+ * "/" or "/0": a cluster has database 0 alone. */
+static int parse_seeds(sc_redis_url *u, const char *p, const char *end, const char *path,
+                       char *err, size_t errlen)
+{
+    for (const char *q = p; q < end;) {
+        const char *comma = memchr(q, ',', (size_t)(end - q));
+        const char *e = comma ? comma : end;
+        if (e == q || u->nsentinels == SC_SENTINELS_MAX)
+            return fail(u, err, errlen, e == q ? "a cluster URL has an empty node address: "
+                                                 "redis+cluster://n1:6379,n2:6379"
+                                               : "Redis URL names more than 16 cluster nodes");
+        int i = u->nsentinels;
+        if (parse_hostport(q, e, 6379, &u->sentinel_host[i], &u->sentinel_port[i], err,
+                           errlen) < 0) {
+            sc_redis_url_free(u);
+            return -EINVAL;
+        }
+        u->nsentinels++;
+        q = comma ? comma + 1 : end;
+    }
+    if (u->nsentinels == 0 || end[-1] == ',')
+        return fail(u, err, errlen, "a cluster URL names its nodes: redis+cluster://n1:6379,n2:6379");
+    if (path && path[1] && strcmp(path, "/0") != 0)
+        return fail(u, err, errlen, "a Redis Cluster has database 0 only: redis+cluster://n1:6379/0");
+    u->host = sc_xstrdup(u->sentinel_host[0]);
+    u->port = u->sentinel_port[0];
+    return 0;
+}
+
 /* s1:26379,s2:26379 in [p, end), then /master[/db] in path. */
 static int parse_sentinels(sc_redis_url *u, const char *p, const char *end, const char *path,
                            char *err, size_t errlen)
@@ -123,15 +153,18 @@ static const char *scheme(sc_redis_url *u, const char *url)
 {
     static const struct {
         const char *s;
-        bool tls, sentinel;
-    } kinds[] = {{"redis://", false, false},
-                 {"rediss://", true, false},
-                 {"redis+sentinel://", false, true},
-                 {"rediss+sentinel://", true, true}};
+        bool tls, sentinel, cluster;
+    } kinds[] = {{"redis://", false, false, false},
+                 {"rediss://", true, false, false},
+                 {"redis+sentinel://", false, true, false},
+                 {"rediss+sentinel://", true, true, false},
+                 {"redis+cluster://", false, false, true},
+                 {"rediss+cluster://", true, false, true}};
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (strncmp(url, kinds[i].s, strlen(kinds[i].s)) == 0) {
             u->tls = kinds[i].tls;
             u->sentinel = kinds[i].sentinel;
+            u->cluster = kinds[i].cluster;
             return url + strlen(kinds[i].s);
         }
     return NULL;
@@ -158,7 +191,7 @@ int sc_redis_url_parse(const char *url, sc_redis_url *u, char *err, size_t errle
     if (!p)
         return fail(u, err, errlen,
                     "Redis URL must start with redis://, rediss:// (TLS), redis+sentinel://, "
-                    "rediss+sentinel:// or unix://");
+                    "rediss+sentinel://, redis+cluster://, rediss+cluster:// or unix://");
     const char *at = strrchr(p, '@');
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
@@ -178,6 +211,8 @@ int sc_redis_url_parse(const char *url, sc_redis_url *u, char *err, size_t errle
     const char *end = slash ? slash : p + strlen(p);
     if (u->sentinel)
         return parse_sentinels(u, p, end, slash, err, errlen);
+    if (u->cluster)
+        return parse_seeds(u, p, end, slash, err, errlen);
     if (parse_hostport(p, end, 6379, &u->host, &u->port, err, errlen) < 0) {
         sc_redis_url_free(u);
         return -EINVAL;
@@ -209,6 +244,9 @@ const char *sc_redis_url_safe(const sc_redis_url *u)
     if (u->sentinel)
         snprintf(buf, sizeof(buf), "%ssentinel:%s@%s:%d(+%d)/%d", u->tls ? "tls:" : "", u->master,
                  u->sentinel_host[0], u->sentinel_port[0], u->nsentinels - 1, u->db);
+    else if (u->cluster)
+        snprintf(buf, sizeof(buf), "%scluster:%s:%d(+%d)", u->tls ? "tls:" : "",
+                 u->sentinel_host[0], u->sentinel_port[0], u->nsentinels - 1);
     else if (u->path)
         snprintf(buf, sizeof(buf), "unix:%s/%d", u->path, u->db);
     else

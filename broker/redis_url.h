@@ -26,12 +26,17 @@ typedef struct sc_redis_url {
     int nsentinels;
     char *sentinel_host[SC_SENTINELS_MAX];
     int sentinel_port[SC_SENTINELS_MAX];
+    /* redis+cluster://: a Redis Cluster; the sentinel_* arrays then hold
+     * its seed nodes (port 6379 by default), and db is 0 */
+    bool cluster;
 } sc_redis_url;
 
 /* Parse redis[s]://[user:password@]host[:port][/db] (host may be an IPv6
  * literal in brackets), unix:///path[?db=N], or
  * redis[s]+sentinel://[user:password@]s1[:26379][,s2...]/master[/db] (the
- * user and password are Redis's; the sentinels' are settings of their own). The userinfo reads as in
+ * user and password are Redis's; the sentinels' are settings of their own), or
+ * redis[s]+cluster://[user:password@]n1[:6379][,n2...][/] (seed nodes of a
+ * Redis Cluster). The userinfo reads as in
  * RFC 3986: redis://user@host names a user and no password,
  * redis://:password@host a password alone. Returns 0 or -EINVAL with a
  * reason in err. */

@@ -147,7 +147,13 @@
                                "command): the next sentinel is asked after a backoff")            \
     X(redis_tls_failures, "TLS handshakes with Redis that failed (the log says why: certificate, "  \
                           "server name, plain-text port)")                                         \
-    X(requests_shutdown, "requests answered with ERROR_SHUTTING_DOWN: the daemon stopped first")
+    X(requests_shutdown, "requests answered with ERROR_SHUTTING_DOWN: the daemon stopped first")  \
+    X(cluster_late_skipped, "cluster messages skipped: more than 4096 behind their origin's "      \
+                            "newest (a lagging Redis Cluster shard); cannot be told from copies") \
+    X(redis_cluster_redirects, "MOVED or ASK answers from a Redis Cluster: the command was lost "  \
+                               "(counted) and the slot map is asked again")                     \
+    X(redis_cluster_sunsubscribes, "room or node channels a Redis Cluster shard dropped (slot "    \
+                                   "moved or failover): subscribed again where the slot is now")
 
 typedef struct sc_stats {
 #define SC_STATS_FIELD(name, help) uint64_t name;

@@ -12,7 +12,10 @@
 -- found on no node (disconnected, or their node's directory is being
 -- rewritten), and envelopes whose PUBLISH reached no subscriber (node gone
 -- or resubscribing).
+-- KEYS: none, or on a Redis Cluster the home key (every key and node channel
+-- share its slot): the node channels are then shard channels, for SPUBLISH.
 local p, origin, report = ARGV[1], ARGV[2], ARGV[3] == '1'
+local publish = #KEYS > 0 and 'SPUBLISH' or 'PUBLISH'
 local function varint(n)
   local s = ''
   while n >= 128 do s = s .. string.char(n % 128 + 128); n = math.floor(n / 128) end
@@ -57,7 +60,7 @@ for _, node in ipairs(order) do
     local items = table.concat(parts)
     msg = table.concat({'\n', varint(#origin), origin, '0\1', 'r', varint(#items), items})
   end
-  if redis.call('PUBLISH', p .. ':node:' .. node, msg) == 0 then unrecv = unrecv + #q end
+  if redis.call(publish, p .. ':node:' .. node, msg) == 0 then unrecv = unrecv + #q end
 end
 res[#res + 1] = missed
 res[#res + 1] = unrecv

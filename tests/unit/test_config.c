@@ -6,6 +6,7 @@
 #include "config.h"
 #include "credentials.h"
 #include "redis.h"
+#include "redis_topology.h"
 #include "util.h"
 
 #include <errno.h>
@@ -1171,7 +1172,66 @@ static void redis_url_forms(void **state)
     }
 }
 
+/* redis+cluster://: seeds, database 0 only; and the key -> slot function
+ * against values Redis's CLUSTER KEYSLOT gives. */
+static void redis_url_cluster(void **state)
+{
+    (void)state;
+    sc_redis_url u;
+    char why[200];
+    assert_int_equal(sc_redis_url_parse("rediss+cluster://u:pw@n1,[::1]:7001/0", &u, why,
+                                        sizeof(why)),
+                     0);
+    assert_true(u.cluster && u.tls);
+    assert_false(u.sentinel);
+    assert_int_equal(u.nsentinels, 2);
+    assert_string_equal(u.sentinel_host[0], "n1");
+    assert_int_equal(u.sentinel_port[0], 6379);
+    assert_string_equal(u.sentinel_host[1], "::1");
+    assert_int_equal(u.sentinel_port[1], 7001);
+    assert_string_equal(u.user, "u");
+    assert_string_equal(u.password, "pw");
+    assert_string_equal(sc_redis_url_safe(&u), "tls:cluster:n1:6379(+1)");
+    sc_redis_url_free(&u);
+    static const char *const bad[] = {"redis+cluster://", "redis+cluster://n1,", "redis+cluster://n1/3",
+                                      "redis+cluster://,n1", "redis+cluster://n1:0"};
+    for (size_t i = 0; i < SC_ARRAY_LEN(bad); i++) {
+        why[0] = 0;
+        assert_int_equal(sc_redis_url_parse(bad[i], &u, why, sizeof(why)), -EINVAL);
+        assert_true(why[0] != 0);
+    }
+    /* redis-cli CLUSTER KEYSLOT */
+    assert_int_equal(sc_slot("foo", 3), 12182);
+    assert_int_equal(sc_slot("123456789", 9), 12739);
+    assert_int_equal(sc_slot("{sidecast}:nodes", 16), 3793);
+    assert_int_equal(sc_slot("sidecast", 8), 3793);
+    assert_int_equal(sc_slot("{P}", 3), 6901);
+    assert_int_equal(sc_slot("P:room:abc", 10), 102);
+    assert_int_equal(sc_slot("{}x", 3), 10595); /* an empty tag: the whole key */
+    assert_int_equal(sc_slot("a{b", 3), 13340); /* no closing brace: the whole key */
+}
+
+/* A hash tag in the prefix would split the keys' slot. */
+static void redis_cluster_prefix(void **state)
+{
+    (void)state;
+    sc_config cfg;
+    capture c;
+    sc_config_defaults(&cfg);
+    free(cfg.redis_url);
+    cfg.redis_url = sc_xstrdup("redis+cluster://n1");
+    free(cfg.redis_prefix);
+    cfg.redis_prefix = sc_xstrdup("a{b}");
+    capture_open(&c);
+    assert_int_equal(sc_config_validate(&cfg, c.f), -EINVAL);
+    assert_non_null(strstr(capture_close(&c), "redis_prefix must not contain { or }"));
+    capture_free(&c);
+    sc_config_free(&cfg);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(redis_url_cluster),
+    cmocka_unit_test(redis_cluster_prefix),
     cmocka_unit_test(guard_defaults),
     cmocka_unit_test(guard_group_set_tracked),
     cmocka_unit_test(guard_password_file),
