@@ -161,6 +161,7 @@ typedef struct sc_cluster_health {
     uint32_t shards, shards_up; /* primaries known; those whose connections are all well */
     char shard_down[300];      /* a room shard at fault ("host:port (what)"), or "" */
     uint64_t slot_maps;        /* slot map changes followed */
+    bool sharded;              /* SSUBSCRIBE/SPUBLISH (false: fell back to classic pub/sub) */
 } sc_cluster_health;
 /* One Redis Cluster shard (primary) of c, for /metrics: false past the last. */
 typedef struct sc_shard_info {

@@ -88,7 +88,7 @@ static void send_sub(sc_cluster *c, sc_shard *sh, bool on, sc_sub **subs, size_t
 {
     if (!sc_redis_is_up(sh->sub) || n == 0)
         return;
-    const char *verb = c->topo ? (on ? "SSUBSCRIBE" : "SUNSUBSCRIBE")
+    const char *verb = c->sharded ? (on ? "SSUBSCRIBE" : "SUNSUBSCRIBE")
                                : (on ? "SUBSCRIBE" : "UNSUBSCRIBE");
     const char **argv = sc_xmalloc(sizeof(char *) * (n + 1));
     size_t *lens = sc_xmalloc(sizeof(size_t) * (n + 1));
@@ -296,7 +296,7 @@ static void resubscribe_all(sc_cluster *c, sc_shard *sh)
         snprintf(sh->last_resub, sizeof(sh->last_resub), "%s", s->name);
         batch[n++] = s;
         /* SSUBSCRIBE takes channels of one slot: one command each */
-        if (n == SUBSCRIBE_BATCH || c->topo) {
+        if (n == SUBSCRIBE_BATCH || c->sharded) {
             send_sub(c, sh, true, batch, n);
             n = 0;
         }
@@ -320,6 +320,10 @@ static void sub_refused(sc_cluster *c, sc_shard *sh, const char *err)
     if (c->topo && strncmp(err, "MOVED ", 6) == 0) {
         SC_COUNT(redis_cluster_redirects);
         sc_topo_refresh(c->topo, err);
+        return;
+    }
+    if (c->sharded && strstr(err, "unknown command")) {
+        sc_cl_sharded_off(c, err);
         return;
     }
     sc_log_limited(SC_LOG_ERROR,
@@ -821,6 +825,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     snprintf(c->prefix, sizeof(c->prefix), url.cluster ? "{%s}" : "%s", cfg->redis_prefix);
     snprintf(c->room_prefix, sizeof(c->room_prefix), "%s", cfg->redis_prefix);
     snprintf(c->home_key, sizeof(c->home_key), "%s:nodes", c->prefix);
+    c->sharded = url.cluster;
     c->home_slot = sc_slot(c->prefix, strlen(c->prefix));
     c->home.c = c;
     c->home.home = true;
@@ -858,7 +863,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     if (url.cluster) {
         po.password_ud = c; /* the topology's and the shards' connections too */
         po.want_primary = true; /* a failed-over primary may come back a replica */
-        c->topo = sc_topo_new(srv->loop, &url, &po, on_topology, c);
+        c->topo = sc_topo_new(srv->loop, &url, &po, on_topology, sc_cl_shard_any_up, c);
         po.target = sc_cl_home_target;
     }
     sc_redis_opts so = po;
@@ -1049,6 +1054,7 @@ static void shards_health(const sc_cluster *c, sc_cluster_health *h)
     h->rcluster = true;
     h->shards = (uint32_t)c->nshards;
     h->slot_maps = sc_topo_changes(c->topo);
+    h->sharded = c->sharded;
     for (int i = 0; i < c->nshards; i++) {
         const sc_shard *sh = c->shards[i];
         if (!sh)

@@ -145,6 +145,9 @@ struct sc_cluster {
     sc_shard *shards[SC_TOPO_PRIMARIES_MAX];
     int nshards;
     uint16_t home_slot;
+    /* SSUBSCRIBE and SPUBLISH, rooms on their slots' primaries: a Redis
+     * Cluster with sharded pub/sub (7.0+). Cleared by sc_cl_sharded_off. */
+    bool sharded;
     sc_redis_url url;         /* the parsed redis_url (Redis Cluster: for the shards) */
     sc_redis_opts popts, sopts; /* the publish and subscribe connections' options */
     /* a shard's connection came up or went down (cluster_shard.c reaches
@@ -294,6 +297,13 @@ void sc_cl_shard_start_sub(sc_cluster *c, sc_shard *sh);
  * subscriptions away, then frees them with sc_cl_shard_free. */
 int sc_cl_shards_build(sc_cluster *c, sc_shard **old);
 void sc_cl_shard_free(sc_shard *sh);
+/* A publish connection that is up (the home one first), for the slot map's
+ * questions; NULL: none. */
+sc_redis *sc_cl_shard_any_up(void *ud);
+/* The cluster refused SSUBSCRIBE or SPUBLISH as unknown (Redis 6): every
+ * channel goes to the home shard with classic SUBSCRIBE and PUBLISH (which
+ * Redis Cluster broadcasts to all its nodes), warned once. */
+void sc_cl_sharded_off(sc_cluster *c, const char *err);
 /* Where the home connections go: the home slot's primary. */
 bool sc_cl_home_target(void *ud, const char **host, int *port);
 

@@ -61,8 +61,8 @@ void sc_cl_arg_str(argv_buf *a, const char *p)
     sc_cl_arg(a, p, strlen(p));
 }
 
-/* EVALSHA <sha> or EVAL <body>, then numkeys 0; on a Redis Cluster 1 and
- * the home key, so that a script reaching another primary than the home
+/* EVALSHA <sha> or EVAL <body>, then numkeys 0; on a Redis Cluster with
+ * sharded pub/sub 1 and the home key, so that a script reaching another primary than the home
  * slot's is answered MOVED, never run there (the scripts read it as the
  * sign to SPUBLISH, see lua/targeted.lua). */
 void sc_cl_arg_script(sc_cluster *c, argv_buf *a, int i)
@@ -70,8 +70,8 @@ void sc_cl_arg_script(sc_cluster *c, argv_buf *a, int i)
     bool loaded = c->sha[i][0] && c->loaded_gen == c->pub_gen && sc_redis_is_up(c->pub);
     sc_cl_arg_str(a, loaded ? "EVALSHA" : "EVAL");
     sc_cl_arg_str(a, loaded ? c->sha[i] : *script_body(i));
-    sc_cl_arg_str(a, c->topo ? "1" : "0");
-    if (c->topo)
+    sc_cl_arg_str(a, c->sharded ? "1" : "0");
+    if (c->sharded)
         sc_cl_arg_str(a, c->home_key);
 }
 
@@ -220,6 +220,9 @@ void sc_cl_on_cmd_reply(sc_redis *rc, void *reply, void *pd)
             SC_COUNT(redis_cluster_redirects);
             sc_topo_refresh(c->topo, r->str);
         }
+        if (c && c->sharded && strstr(r->str, "unknown command") &&
+            (strstr(r->str, "SPUBLISH") || strstr(r->str, "spublish")))
+            sc_cl_sharded_off(c, r->str);
         sc_log_limited(SC_LOG_WARN, "redis refused a command: %s%s", SC_ESC(r->str),
                        moved ? " (the slot moved: the command is lost; asking for the slot "
                                "map again)"
@@ -272,7 +275,7 @@ static size_t publish_format(sc_cluster *c, const char *channel, size_t chlen, c
 {
     c->cmd.off = c->cmd.len = 0;
     char *p = (char *)sc_buf_reserve(&c->cmd, chlen + len + 64);
-    int n = sprintf(p, c->topo ? "*3\r\n$8\r\nSPUBLISH\r\n$%zu\r\n" : "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n",
+    int n = sprintf(p, c->sharded ? "*3\r\n$8\r\nSPUBLISH\r\n$%zu\r\n" : "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n",
                     chlen);
     memcpy(p + n, channel, chlen);
     n += (int)chlen;

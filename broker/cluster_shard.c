@@ -32,7 +32,7 @@ sc_shard *sc_cl_shard_of(sc_cluster *c, const char *channel, size_t len, int *sl
 {
     if (slot)
         *slot = -1;
-    if (!c->topo)
+    if (!c->sharded)
         return &c->home;
     size_t pl = strlen(c->prefix);
     if (len > pl && memcmp(channel, c->prefix, pl) == 0 && channel[pl] == ':')
@@ -59,6 +59,34 @@ void sc_cl_shard_start_sub(sc_cluster *c, sc_shard *sh)
         return;
     sh->sub_started = true;
     sc_redis_start(sh->sub);
+}
+
+sc_redis *sc_cl_shard_any_up(void *ud)
+{
+    sc_cluster *c = ud;
+    if (sc_redis_is_up(c->pub))
+        return c->pub;
+    for (int i = 0; i < c->nshards; i++)
+        if (c->shards[i] && sc_redis_is_up(c->shards[i]->pub))
+            return c->shards[i]->pub;
+    return NULL;
+}
+
+void sc_cl_sharded_off(sc_cluster *c, const char *err)
+{
+    if (!c->sharded)
+        return;
+    c->sharded = false;
+    sc_warn("redis cluster: %s: it has no sharded pub/sub (Redis before 7.0); falling back to "
+            "PUBLISH and SUBSCRIBE on the home shard. It works, but Redis Cluster sends every "
+            "such message to all its nodes: upgrade Redis to 7.0 for pub/sub that scales with "
+            "the shards (sidecast_redis_cluster_sharded_pubsub is 0 meanwhile)",
+            err);
+    /* their subscriptions come back through the reconnect, all at home now */
+    sc_redis_reconnect(c->sub, "falling back to classic pub/sub");
+    for (int i = 0; i < c->nshards; i++)
+        if (c->shards[i] && !c->shards[i]->home && c->shards[i]->sub_started)
+            sc_redis_reconnect(c->shards[i]->sub, "falling back to classic pub/sub");
 }
 
 bool sc_cl_home_target(void *ud, const char **host, int *port)

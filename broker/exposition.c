@@ -453,6 +453,10 @@ static void cluster_versions(sc_buf *b, const sc_cluster *c)
 static void shard_gauges(sc_buf *b, const sc_cluster *c, const sc_cluster_health *h)
 {
     gauge(b, P "redis_cluster_shards", "primaries in the Redis Cluster's slot map", h->shards);
+    gauge(b, P "redis_cluster_sharded_pubsub",
+          "1 with sharded pub/sub (SSUBSCRIBE/SPUBLISH); 0: the cluster has none (Redis before "
+          "7.0) and classic pub/sub, broadcast to every Redis node, is used",
+          h->sharded);
     family(b, P "redis_cluster_slot_maps_total", "counter",
            "slot maps that differed from the one before (failovers, reshards)");
     put(b, P "redis_cluster_slot_maps_total %" PRIu64 "\n", h->slot_maps);

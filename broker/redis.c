@@ -613,14 +613,19 @@ static void refresh_tls(sc_redis *r)
                        "before", r->name, err);
 }
 
-/* Sentinel: where to go this time. Nothing known yet: wait a backoff. */
+/* Sentinel or Redis Cluster: where to go this time. Nothing known yet:
+ * wait a backoff (the owner calls sc_redis_connect_soon once it knows);
+ * said once the first attempt found nothing, at info: it is how every
+ * start begins. */
 static bool take_target(sc_redis *r)
 {
     const char *host = NULL;
     int port = 0;
     if (!r->o.target(r->ud, &host, &port) || !host) {
-        sc_log_limited(SC_LOG_WARN, "redis %s: no address known yet (waiting for a sentinel to "
-                       "name the primary); retrying", r->name);
+        sc_log_limited(r->reconnects || r->attempt > 1 ? SC_LOG_WARN : SC_LOG_INFO,
+                       "redis %s: no address known yet (waiting for a sentinel to name the "
+                       "primary, or for the cluster's slot map); retrying",
+                       r->name);
         schedule_retry(r);
         return false;
     }

@@ -21,7 +21,9 @@ typedef struct topo_node {
 
 struct sc_topo {
     sc_redis_url url;
-    sc_redis *ask;
+    sc_redis_opts opts;
+    sc_redis *ask; /* its own connection, while the owner has none up; or NULL */
+    sc_topo_borrow_fn borrow;
     struct ev_loop *loop;
     ev_timer every, soon;
     sc_topo_fn fn;
@@ -96,6 +98,8 @@ static bool target(void *ud, const char **host, int *port)
 
 static void move_on(sc_topo *t, const char *why)
 {
+    if (!t->ask)
+        return; /* an answer on a borrowed connection: asked again later */
     sc_log_limited(SC_LOG_WARN, "redis cluster: node %s: %s; asking the next one", t->current,
                    why);
     t->idx = (t->idx + 1) % ncandidates(t);
@@ -167,6 +171,8 @@ static void on_slots(sc_redis *r, void *reply, void *pd)
     t->asking = false;
     if (!rep)
         return;
+    if (r != t->ask) /* a borrowed connection: name the node it reaches */
+        snprintf(t->current, sizeof(t->current), "%s", sc_redis_where(r));
     static uint8_t owner[SC_SLOTS];
     static topo_node prim[SC_TOPO_PRIMARIES_MAX];
     memset(owner, 0, sizeof(owner));
@@ -200,13 +206,29 @@ static void on_slots(sc_redis *r, void *reply, void *pd)
     t->fn(t->ud, changed);
 }
 
+static void on_ask_state(sc_redis *r, bool up, const char *why, void *ud);
+
+/* Its own connection, for when the owner has none up. */
+static void own_open(sc_topo *t)
+{
+    if (t->ask)
+        return;
+    t->ask = sc_redis_new(t->loop, &t->url, &t->opts, on_ask_state, t);
+    sc_redis_start(t->ask);
+}
+
 static void ask(sc_topo *t)
 {
-    if (t->asking || !sc_redis_is_up(t->ask))
+    if (t->asking)
         return;
+    sc_redis *r = t->borrow(t->ud);
+    if (!r) {
+        own_open(t);
+        r = sc_redis_is_up(t->ask) ? t->ask : NULL; /* else asked once it is up */
+    }
     const char *argv[] = {"CLUSTER", "SLOTS"};
     size_t lens[] = {7, 5};
-    if (sc_redis_command_argv(t->ask, on_slots, t, 2, argv, lens) == 0) {
+    if (r && sc_redis_command_argv(r, on_slots, t, 2, argv, lens) == 0) {
         t->asking = true;
         t->asks++;
         t->last_ask_us = sc_now_us();
@@ -225,9 +247,17 @@ static void on_ask_state(sc_redis *r, bool up, const char *why, void *ud)
         move_on(t, why);
 }
 
+/* The periodic ask; its own connection is closed once the owner has one
+ * up again (here, never inside that connection's callbacks). */
 static void on_every(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    ask(w->data);
+    sc_topo *t = w->data;
+    if (t->ask && t->borrow(t->ud)) {
+        sc_redis_free(t->ask); /* a question in flight gets a NULL reply */
+        t->ask = NULL;
+        t->moving = t->asking = false;
+    }
+    ask(t);
 }
 
 static void on_soon(struct ev_loop *loop, ev_timer *w, int revents)
@@ -248,30 +278,30 @@ void sc_topo_refresh(sc_topo *t, const char *why)
 /* ---- lifecycle --------------------------------------------------------------------- */
 
 sc_topo *sc_topo_new(struct ev_loop *loop, const sc_redis_url *url, const sc_redis_opts *base,
-                     sc_topo_fn fn, void *ud)
+                     sc_topo_fn fn, sc_topo_borrow_fn borrow, void *ud)
 {
     sc_topo *t = sc_xcalloc(1, sizeof(*t));
     sc_redis_url_copy(&t->url, url);
     t->loop = loop;
     t->fn = fn;
+    t->borrow = borrow;
     t->ud = ud;
     ev_timer_init(&t->every, on_every, SC_TOPO_REFRESH_MS / 1000.0, SC_TOPO_REFRESH_MS / 1000.0);
     ev_timer_init(&t->soon, on_soon, 0, 0);
     t->every.data = t->soon.data = t;
-    sc_redis_opts o = *base;
-    o.name = "cluster-slots";
-    o.probe = true;
-    o.quiet_defer_ms = NULL;
-    o.quiet_reply = NULL;
-    o.target = target;
-    o.want_primary = false; /* any node knows the map */
-    t->ask = sc_redis_new(loop, &t->url, &o, on_ask_state, t);
+    t->opts = *base;
+    t->opts.name = "cluster-slots";
+    t->opts.probe = true;
+    t->opts.quiet_defer_ms = NULL;
+    t->opts.quiet_reply = NULL;
+    t->opts.target = target;
+    t->opts.want_primary = false; /* any node knows the map */
     return t;
 }
 
 void sc_topo_start(sc_topo *t)
 {
-    sc_redis_start(t->ask);
+    own_open(t); /* the owner's connections wait for the first map */
     ev_timer_start(t->loop, &t->every);
 }
 
@@ -297,7 +327,7 @@ const char *sc_topo_addr(const sc_topo *t, int i)
 
 bool sc_topo_is_up(const sc_topo *t)
 {
-    return sc_redis_is_up(t->ask);
+    return t->borrow(t->ud) || (t->ask && sc_redis_is_up(t->ask));
 }
 
 const char *sc_topo_current(const sc_topo *t)

@@ -7,6 +7,11 @@
  * such asks are coalesced, at most one in flight and one per
  * SC_TOPO_MIN_GAP_MS.
  *
+ * It asks on one of its owner's connections to the cluster while one is up
+ * (the borrow callback), so a sidecar holds no connection for the map
+ * alone; its own is opened only while none is (the first ask, a failover of
+ * every primary it reaches) and closed again at the next periodic ask.
+ *
  * It owns its connection, the slot map (16384 entries) and the list of
  * primaries; it tells its owner (cluster_core.c) through the callback it is
  * given whenever a slot changed primary, and knows nothing of what the
@@ -28,13 +33,15 @@ typedef struct sc_topo sc_topo;
 /* An answer came: `changed` when any slot's primary differs from the map
  * before (always for the first). */
 typedef void (*sc_topo_fn)(void *ud, bool changed);
+/* A connection of the owner's that is up, to ask on; NULL: none. */
+typedef sc_redis *(*sc_topo_borrow_fn)(void *ud);
 
 uint16_t sc_slot(const char *key, size_t len);
 
 /* url: a parsed redis[s]+cluster:// URL (copied); base: the timeouts,
  * backoff, TLS and password callback the data connections use. */
 sc_topo *sc_topo_new(struct ev_loop *loop, const sc_redis_url *url, const sc_redis_opts *base,
-                     sc_topo_fn fn, void *ud);
+                     sc_topo_fn fn, sc_topo_borrow_fn borrow, void *ud);
 void sc_topo_start(sc_topo *t);
 /* The map may be stale: ask again soon. `why` is logged once per ask. */
 void sc_topo_refresh(sc_topo *t, const char *why);
