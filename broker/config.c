@@ -57,8 +57,8 @@ static const option_def options[] = {
     {"node_name", T_STRING, OFF(node_name), "", 0, 255,
      "human name of this node in logs and replies (default: host name)"},
     {"redis_url", T_STRING, OFF(redis_url), "", 0, 1024,
-     "redis://[user:password@]host:port/db, rediss://... (TLS) or unix:///path; empty: "
-     "standalone"},
+     "redis://[user:password@]host:port/db, rediss://... (TLS), redis+sentinel://s1,s2/name, "
+     "redis+cluster://n1,n2 (Redis Cluster) or unix:///path; empty: standalone"},
     {"redis_tls_ca_file", T_STRING, OFF(redis_tls_ca_file), "", 0, 1024,
      "rediss://: PEM file of the CAs the server's certificate is checked against (empty, and "
      "no redis_tls_ca_dir: the system's trust store)"},
