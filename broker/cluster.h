@@ -167,7 +167,9 @@ typedef struct sc_cluster_health {
 typedef struct sc_shard_info {
     const char *addr;
     bool pub_up, sub_up, subscribed, home;
+    bool sub_started; /* a room of this shard has had members here */
     uint64_t publishes, channels;
+    uint64_t rtt_us; /* the publish connection's last probe round trip (0: none yet) */
 } sc_shard_info;
 bool sc_cluster_shard(const sc_cluster *c, int i, sc_shard_info *ret);
 void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *ret);

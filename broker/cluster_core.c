@@ -1080,11 +1080,15 @@ bool sc_cluster_shard(const sc_cluster *c, int i, sc_shard_info *ret)
     if (!c->topo || i >= c->nshards || !c->shards[i])
         return false;
     const sc_shard *sh = c->shards[i];
-    *ret = (sc_shard_info){sh->addr,      sc_redis_is_up(sh->pub),
-                           sh->sub_started && sc_redis_is_up(sh->sub),
-                           sh->sub_started && sh->sub_ready,
-                           sh->home,      sh->publishes,
-                           sh->nsubs};
+    *ret = (sc_shard_info){.addr = sh->addr,
+                           .pub_up = sc_redis_is_up(sh->pub),
+                           .sub_up = sh->sub_started && sc_redis_is_up(sh->sub),
+                           .subscribed = sh->sub_started && sh->sub_ready,
+                           .home = sh->home,
+                           .sub_started = sh->sub_started,
+                           .publishes = sh->publishes,
+                           .channels = sh->nsubs,
+                           .rtt_us = sc_redis_rtt_us(sh->pub)};
     return true;
 }
 

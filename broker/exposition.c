@@ -466,19 +466,25 @@ static void shard_gauges(sc_buf *b, const sc_cluster *c, const sc_cluster_health
          "absent until a room of it has members)"},
         {P "redis_shard_channels", "gauge", "channels subscribed on this shard"},
         {P "redis_shard_publishes_total", "counter", "publishes sent to this shard"},
+        {P "redis_shard_rtt_seconds", "gauge",
+         "round trip of the last probe (PING) on this shard's publish connection"},
     };
     sc_shard_info si;
-    for (size_t f = 0; f < 3; f++) {
+    for (size_t f = 0; f < 4; f++) {
         family(b, fams[f][0], fams[f][1], fams[f][2]);
         for (int i = 0; sc_cluster_shard(c, i, &si); i++) {
             put(b, "%s{shard=\"", fams[f][0]);
             sc_metrics_escape_label(b, si.addr);
             if (f == 0) {
                 put(b, "\",connection=\"publish\",home=\"%d\"} %d\n", si.home, si.pub_up);
+                if (!si.sub_started)
+                    continue;
                 put(b, "%s{shard=\"", fams[f][0]);
                 sc_metrics_escape_label(b, si.addr);
                 put(b, "\",connection=\"subscribe\",home=\"%d\"} %d\n", si.home,
                     si.sub_up && si.subscribed);
+            } else if (f == 3) {
+                put(b, "\"} %.6f\n", (double)si.rtt_us / 1e6);
             } else {
                 put(b, "\"} %" PRIu64 "\n", f == 1 ? si.channels : si.publishes);
             }

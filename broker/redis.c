@@ -66,6 +66,7 @@ struct sc_redis {
     uint64_t reconnects;
     bool probe_pending;
     uint64_t probe_sent_us;
+    uint64_t probe_rtt_us; /* the last answered probe's round trip */
     uint64_t down_since_us; /* 0 while up */
     char kick_why[160];
     uint64_t kick_gen; /* the connection (gen) the pending kick is for */
@@ -713,7 +714,8 @@ static void on_probe_reply(sc_redis *r, void *reply, void *pd)
      * the connection is recycled if that lasts redis_command_timeout_ms. */
     if (rep && rep->type != REDIS_REPLY_ERROR) {
         r->probe_pending = false;
-        sc_histogram_observe(&sc_metric.redis_seconds, sc_now_us() - r->probe_sent_us);
+        r->probe_rtt_us = sc_now_us() - r->probe_sent_us;
+        sc_histogram_observe(&sc_metric.redis_seconds, r->probe_rtt_us);
     }
 }
 
@@ -826,6 +828,11 @@ void sc_redis_connect_soon(sc_redis *r)
 const char *sc_redis_where(const sc_redis *r)
 {
     return sc_redis_url_safe(&r->url);
+}
+
+uint64_t sc_redis_rtt_us(const sc_redis *r)
+{
+    return r->probe_rtt_us;
 }
 
 uint64_t sc_redis_reconnects(const sc_redis *r)

@@ -90,6 +90,9 @@ bool sc_redis_is_down(const sc_redis *r);
 /* When down, make the next attempt now instead of after the backoff. */
 void sc_redis_connect_soon(sc_redis *r);
 uint64_t sc_redis_reconnects(const sc_redis *r);
+/* The round trip of the last probe (PING) answered, µs; 0: none yet (or
+ * a connection without probes). */
+uint64_t sc_redis_rtt_us(const sc_redis *r);
 /* "host:port/db" (never credentials) of the server it goes to; "?" while a
  * target callback has named none. Static buffer. */
 const char *sc_redis_where(const sc_redis *r);
