@@ -543,6 +543,8 @@ static void on_pub_state(sc_redis *r, bool up, const char *why, void *ud)
         sc_cl_gap_begin(c, c->dir_ok_ms ? c->dir_ok_ms : wall_ms(),
                         "redis publish connection re-established; directory rewritten");
     c->pub_was_up = true;
+    if (c->topo) /* asked on this connection now: the map's own one closes */
+        sc_topo_refresh(c->topo, "publish connection up");
     c->beat_ok_us = sc_now_us(); /* the first heartbeat is sent now */
     sc_cl_directory_resync(c);
     heartbeat_now(c);

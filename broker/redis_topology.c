@@ -247,21 +247,26 @@ static void on_ask_state(sc_redis *r, bool up, const char *why, void *ud)
         move_on(t, why);
 }
 
-/* The periodic ask; its own connection is closed once the owner has one
- * up again (here, never inside that connection's callbacks). */
-static void on_every(struct ev_loop *loop, ev_timer *w, int revents)
+/* Its own connection is closed once the owner has one up again: at the
+ * next ask from a timer (never inside that connection's callbacks). */
+static void own_close_if_unneeded(sc_topo *t)
 {
-    sc_topo *t = w->data;
     if (t->ask && t->borrow(t->ud)) {
         sc_redis_free(t->ask); /* a question in flight gets a NULL reply */
         t->ask = NULL;
         t->moving = t->asking = false;
     }
-    ask(t);
+}
+
+static void on_every(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    own_close_if_unneeded(w->data);
+    ask(w->data);
 }
 
 static void on_soon(struct ev_loop *loop, ev_timer *w, int revents)
 {
+    own_close_if_unneeded(w->data);
     ask(w->data);
 }
 
