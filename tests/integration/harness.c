@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <hiredis/hiredis.h>
 
 #include "buf.h"
 #include "wire.h"
@@ -904,6 +905,605 @@ void sentinel_free(sentinel_set *s)
     free(s);
 }
 
+/* ---- Redis Cluster ------------------------------------------------------------- */
+
+/* One command to 127.0.0.1:port on a connection of its own (connect and
+ * replies bounded); NULL if the node does not answer. */
+static redisReply *rc_command(int port, const char *fmt, ...)
+{
+    struct timeval tv = {0, 500000};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    struct timeval rtv = {2, 0};
+    redisSetTimeout(c, rtv);
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    redisFree(c);
+    return r;
+}
+
+static int rc_index_of_port(const rcluster_set *s, long port)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->port[i] == port)
+            return i;
+    return -1;
+}
+
+/* CLUSTER SLOTS of node i as owner[slot] = index of its primary (-1: no
+ * owner; -2: a node not of the set). Returns false when i does not answer. */
+static bool rc_slot_map(rcluster_set *s, int i, int8_t *owner)
+{
+    redisReply *r = rc_command(s->port[i], "CLUSTER SLOTS");
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        if (r)
+            freeReplyObject(r);
+        return false;
+    }
+    memset(owner, -1, 16384);
+    for (size_t e = 0; e < r->elements; e++) {
+        redisReply *x = r->element[e];
+        if (x->type != REDIS_REPLY_ARRAY || x->elements < 3 ||
+            x->element[0]->type != REDIS_REPLY_INTEGER ||
+            x->element[1]->type != REDIS_REPLY_INTEGER ||
+            x->element[2]->type != REDIS_REPLY_ARRAY || x->element[2]->elements < 2 ||
+            x->element[2]->element[1]->type != REDIS_REPLY_INTEGER)
+            continue;
+        long long from = x->element[0]->integer, to = x->element[1]->integer;
+        int idx = rc_index_of_port(s, (long)x->element[2]->element[1]->integer);
+        for (long long k = from; k <= to && k < 16384; k++)
+            if (k >= 0)
+                owner[k] = (int8_t)(idx < 0 ? -2 : idx);
+    }
+    freeReplyObject(r);
+    return true;
+}
+
+static uint16_t rc_crc16(const char *p, size_t len)
+{
+    uint16_t crc = 0;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= (uint16_t)((uint16_t)(unsigned char)p[i] << 8);
+        for (int b = 0; b < 8; b++)
+            crc = (uint16_t)(crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1);
+    }
+    return crc;
+}
+
+int rcluster_key_slot(const char *key)
+{
+    size_t len = strlen(key);
+    const char *lb = strchr(key, '{');
+    if (lb) {
+        const char *rb = strchr(lb + 1, '}');
+        if (rb && rb > lb + 1)
+            return rc_crc16(lb + 1, (size_t)(rb - lb - 1)) & 16383;
+    }
+    return rc_crc16(key, len) & 16383;
+}
+
+/* bus_port: the cluster bus on a port of its own (port + 10000 may be
+ * taken, or above 65535) */
+static void rcluster_spawn(rcluster_set *s, int i, int bus_port)
+{
+    char port[16], bus[16], dir[300], log[320];
+    snprintf(port, sizeof(port), "%d", s->port[i]);
+    snprintf(bus, sizeof(bus), "%d", bus_port);
+    snprintf(dir, sizeof(dir), "%s/node%d", s->dir, i);
+    snprintf(log, sizeof(log), "%s/redis.log", dir);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        die("mkdir %s: %s", dir, strerror(errno));
+    char timeout[16];
+    snprintf(timeout, sizeof(timeout), "%d", RCLUSTER_NODE_TIMEOUT_MS);
+    const char *argv[] = {"redis-server",
+                          "--port",
+                          port,
+                          "--bind",
+                          "127.0.0.1",
+                          "--cluster-enabled",
+                          "yes",
+                          "--cluster-config-file",
+                          "nodes.conf",
+                          "--cluster-node-timeout",
+                          timeout,
+                          "--cluster-port",
+                          bus,
+                          "--save",
+                          "",
+                          "--appendonly",
+                          "no",
+                          "--dir",
+                          dir,
+                          "--logfile",
+                          log,
+                          "--daemonize",
+                          "no",
+                          NULL, /* rename-command SSUBSCRIBE/SPUBLISH to nothing: */
+                          NULL, /* a Redis Cluster without sharded pub/sub */
+                          NULL,
+                          NULL,
+                          NULL,
+                          NULL,
+                          NULL};
+    if (s->unsharded) {
+        size_t k = 0;
+        while (argv[k])
+            k++;
+        argv[k++] = "--rename-command";
+        argv[k++] = "SSUBSCRIBE";
+        argv[k++] = "";
+        argv[k++] = "--rename-command";
+        argv[k++] = "SPUBLISH";
+        argv[k] = "";
+    }
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        execvp("redis-server", (char *const *)argv);
+        _exit(127);
+    }
+    s->pid[i] = pid;
+    track_child(pid);
+    redis_srv probe = {.port = s->port[i]};
+    uint64_t end = now_ms() + 10000;
+    while (now_ms() < end && !redis_answers(&probe)) {
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            forget_child(pid);
+            s->pid[i] = 0;
+            die("cluster node %d (port %d) exited at start: see %s", i, s->port[i], log);
+        }
+        usleep(10000);
+    }
+    if (!redis_answers(&probe))
+        die("cluster node %d did not start on port %d: see %s", i, s->port[i], log);
+}
+
+/* Every live node knows every other one as connected and not failing,
+ * every live replica's link to its primary is up. */
+static bool rc_whole(rcluster_set *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        if (s->pid[i] <= 0)
+            continue;
+        redisReply *r = rc_command(s->port[i], "CLUSTER NODES");
+        if (!r || r->type != REDIS_REPLY_STRING) {
+            if (r)
+                freeReplyObject(r);
+            return false;
+        }
+        int known = 0;
+        bool bad = false;
+        /* <id> <ip:port@cport> <flags> <primary> <ping> <pong> <epoch> <link> <slots>... */
+        for (const char *l = r->str; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+            char flags[128], link[32];
+            if (sscanf(l, "%*s %*s %127s %*s %*s %*s %*s %31s", flags, link) != 2)
+                continue;
+            known++;
+            char *save = NULL;
+            for (char *t = strtok_r(flags, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                if (!strcmp(t, "fail") || !strcmp(t, "fail?") || !strcmp(t, "handshake") ||
+                    !strcmp(t, "noaddr"))
+                    bad = true;
+            if (strcmp(link, "connected") != 0)
+                bad = true;
+        }
+        freeReplyObject(r);
+        if (bad || known != s->n)
+            return false;
+        r = rc_command(s->port[i], "ROLE");
+        bool replica = r && r->type == REDIS_REPLY_ARRAY && r->elements >= 4 &&
+                       r->element[0]->type == REDIS_REPLY_STRING &&
+                       strcmp(r->element[0]->str, "slave") == 0;
+        bool synced = replica && r->element[3]->type == REDIS_REPLY_STRING &&
+                      strcmp(r->element[3]->str, "connected") == 0;
+        bool answered = r != NULL;
+        if (r)
+            freeReplyObject(r);
+        if (!answered || (replica && !synced))
+            return false;
+    }
+    return true;
+}
+
+rcluster_set *rcluster_start(int nprimaries, int nreplicas)
+{
+    return rcluster_start_opts(nprimaries, nreplicas, false);
+}
+
+rcluster_set *rcluster_start_opts(int nprimaries, int nreplicas, bool unsharded)
+{
+    if (nprimaries < 3 || nreplicas < 0 || nprimaries * (1 + nreplicas) > RCLUSTER_MAX)
+        die("rcluster_start(%d, %d): 3 or more primaries, at most %d nodes", nprimaries, nreplicas,
+            RCLUSTER_MAX);
+    rcluster_set *s = calloc(1, sizeof(*s));
+    s->nprimaries = nprimaries;
+    s->nreplicas = nreplicas;
+    s->unsharded = unsharded;
+    s->n = nprimaries * (1 + nreplicas);
+    snprintf(s->dir, sizeof(s->dir), "/tmp/sidecast-rcluster-XXXXXX");
+    if (!mkdtemp(s->dir))
+        die("mkdtemp: %s", strerror(errno));
+    uint64_t t0 = now_ms();
+    int taken[2 * RCLUSTER_MAX], ntaken = 0;
+    for (int i = 0; i < s->n; i++) {
+        /* taken just before each start (a port found free earlier may
+         * meanwhile be some connection's own), distinct from the others */
+        int pair[2];
+        for (int k = 0; k < 2; k++) {
+            for (int tries = 0; tries < 50; tries++) {
+                pair[k] = free_port();
+                bool dup = k == 1 && pair[1] == pair[0];
+                for (int t = 0; t < ntaken; t++)
+                    dup = dup || taken[t] == pair[k];
+                if (!dup)
+                    break;
+            }
+        }
+        taken[ntaken++] = s->port[i] = pair[0];
+        taken[ntaken++] = pair[1];
+        rcluster_spawn(s, i, pair[1]);
+    }
+    char cmd[1400];
+    /* bounded: redis-cli waits for the nodes to agree without a limit */
+    int len = snprintf(cmd, sizeof(cmd), "timeout 60 redis-cli --cluster create");
+    for (int i = 0; i < s->n; i++)
+        len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, " 127.0.0.1:%d", s->port[i]);
+    snprintf(cmd + len, sizeof(cmd) - (size_t)len,
+             " --cluster-replicas %d --cluster-yes > %s/create.log 2>&1 < /dev/null", nreplicas,
+             s->dir);
+    int st = system(cmd);
+    char logpath[300];
+    snprintf(logpath, sizeof(logpath), "%s/create.log", s->dir);
+    FILE *f = fopen(logpath, "r");
+    bool covered = false;
+    for (char line[1024]; f && fgets(line, sizeof(line), f);)
+        covered = covered || strstr(line, "All 16384 slots covered") != NULL;
+    if (f)
+        fclose(f);
+    if (st != 0 || !covered) {
+        snprintf(cmd, sizeof(cmd), "cat %s >&2", logpath);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(no output)\n");
+        die("redis-cli --cluster create failed (status %d)", st);
+    }
+    /* node ids, and the primaries first (in the order redis-cli started
+     * them), as ROLE says */
+    bool primary[RCLUSTER_MAX];
+    for (int i = 0; i < s->n; i++) {
+        redisReply *r = rc_command(s->port[i], "CLUSTER MYID");
+        if (!r || r->type != REDIS_REPLY_STRING)
+            die("cluster node %d (port %d): no answer to CLUSTER MYID", i, s->port[i]);
+        snprintf(s->id[i], sizeof(s->id[i]), "%s", r->str);
+        freeReplyObject(r);
+        primary[i] = rcluster_is_primary(s, i);
+    }
+    pid_t pid[RCLUSTER_MAX];
+    int port[RCLUSTER_MAX];
+    char id[RCLUSTER_MAX][48];
+    int k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < s->n; i++)
+            if (primary[i] == (pass == 0)) {
+                pid[k] = s->pid[i];
+                port[k] = s->port[i];
+                memcpy(id[k], s->id[i], sizeof(id[k]));
+                k++;
+            }
+    int nprim = 0;
+    for (int i = 0; i < s->n; i++)
+        nprim += primary[i];
+    if (nprim != nprimaries)
+        die("redis-cli --cluster create made %d primaries, not %d", nprim, nprimaries);
+    memcpy(s->pid, pid, sizeof(pid));
+    memcpy(s->port, port, sizeof(port));
+    memcpy(s->id, id, sizeof(id));
+    /* the subdirectories keep the names they were started with: node<i> of
+     * the start order (the log names its port) */
+    len = snprintf(s->url, sizeof(s->url), "redis+cluster://");
+    for (int i = 0; i < s->n; i++)
+        len += snprintf(s->url + len, sizeof(s->url) - (size_t)len, "%s127.0.0.1:%d", i ? "," : "",
+                        s->port[i]);
+    uint64_t end = t0 + RCLUSTER_START_MS;
+    bool ok = false;
+    while (!ok && now_ms() < end) {
+        ok = rcluster_wait_ok(s, 0) && rc_whole(s);
+        if (!ok)
+            usleep(50000);
+    }
+    if (!ok)
+        die("Redis Cluster (%d nodes, %s) not whole within %d ms", s->n, s->dir, RCLUSTER_START_MS);
+    return s;
+}
+
+char *rcluster_cli(rcluster_set *s, int i, const char *args)
+{
+    redis_srv fake = {.port = s->port[i]};
+    return redis_cli(&fake, args);
+}
+
+int rcluster_slot_owner(rcluster_set *s, int slot)
+{
+    if (slot < 0 || slot >= 16384)
+        return -1;
+    int8_t owner[16384];
+    for (int i = 0; i < s->n; i++)
+        if (s->pid[i] > 0 && rc_slot_map(s, i, owner))
+            return owner[slot] >= 0 ? owner[slot] : -1;
+    return -1;
+}
+
+void rcluster_kill(rcluster_set *s, int i)
+{
+    if (s->pid[i] <= 0)
+        return;
+    kill(s->pid[i], SIGKILL);
+    waitpid(s->pid[i], NULL, 0);
+    forget_child(s->pid[i]);
+    s->pid[i] = 0;
+}
+
+static bool rc_ok_once(rcluster_set *s)
+{
+    static int8_t ref[16384], map[16384];
+    bool have_ref = false;
+    for (int i = 0; i < s->n; i++) {
+        if (s->pid[i] <= 0)
+            continue;
+        redisReply *r = rc_command(s->port[i], "CLUSTER INFO");
+        bool ok = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok");
+        if (r)
+            freeReplyObject(r);
+        if (!ok || !rc_slot_map(s, i, have_ref ? map : ref))
+            return false;
+        if (!have_ref) {
+            for (int k = 0; k < 16384; k++)
+                if (ref[k] < 0 || s->pid[ref[k]] <= 0)
+                    return false;
+            have_ref = true;
+        } else if (memcmp(ref, map, sizeof(map)) != 0) {
+            return false;
+        }
+    }
+    return have_ref;
+}
+
+bool rcluster_wait_ok(rcluster_set *s, int timeout_ms)
+{
+    uint64_t end = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    for (;;) {
+        if (rc_ok_once(s))
+            return true;
+        if (now_ms() >= end)
+            return false;
+        usleep(20000);
+    }
+}
+
+bool rcluster_is_primary(rcluster_set *s, int i)
+{
+    if (s->pid[i] <= 0)
+        return false;
+    redisReply *r = rc_command(s->port[i], "ROLE");
+    bool yes = r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+               r->element[0]->type == REDIS_REPLY_STRING &&
+               strcmp(r->element[0]->str, "master") == 0;
+    if (r)
+        freeReplyObject(r);
+    return yes;
+}
+
+long rcluster_shard_numsub(rcluster_set *s, int i, const char *channel)
+{
+    if (s->pid[i] <= 0)
+        return -1;
+    redisReply *r = rc_command(s->port[i], "PUBSUB SHARDNUMSUB %s", channel);
+    long n = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[1]->type == REDIS_REPLY_INTEGER)
+        n = (long)r->element[1]->integer;
+    if (r)
+        freeReplyObject(r);
+    return n;
+}
+
+/* CLIENT LIST of node i, asked on a connection named "sidecast-harness"
+ * (which the callers skip); NULL if it does not answer. Caller frees. */
+static char *rc_client_list(rcluster_set *s, int i)
+{
+    if (s->pid[i] <= 0)
+        return NULL;
+    struct timeval tv = {0, 500000};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port[i], tv);
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    struct timeval rtv = {2, 0};
+    redisSetTimeout(c, rtv);
+    redisReply *r = redisCommand(c, "CLIENT SETNAME sidecast-harness");
+    if (r)
+        freeReplyObject(r);
+    r = redisCommand(c, "CLIENT LIST");
+    char *out = r && r->type == REDIS_REPLY_STRING ? strdup(r->str) : NULL;
+    if (r)
+        freeReplyObject(r);
+    redisFree(c);
+    return out;
+}
+
+/* The value of field key= in a CLIENT LIST line (up to the next space). */
+static void rc_field(const char *line, const char *key, char *val, size_t len)
+{
+    char pat[32];
+    snprintf(pat, sizeof(pat), " %s=", key);
+    const char *p = strncmp(line, pat + 1, strlen(pat + 1)) == 0 ? line + strlen(pat + 1)
+                    : strstr(line, pat)                          ? strstr(line, pat) + strlen(pat)
+                                                                 : NULL;
+    val[0] = 0;
+    if (!p)
+        return;
+    size_t n = strcspn(p, " \r\n");
+    snprintf(val, len, "%.*s", (int)(n < len ? n : len - 1), p);
+}
+
+/* Count the lines of a CLIENT LIST (normal clients: replication links and
+ * the harness's own connection skipped) that match. */
+static int rc_count_clients(const char *list, bool (*match)(const char *line, void *ud), void *ud)
+{
+    int n = 0;
+    for (const char *l = list; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *e = strchr(l, '\n');
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        char line[2048], name[128], flags[32];
+        snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), l);
+        if (!strstr(line, "id="))
+            continue;
+        rc_field(line, "name", name, sizeof(name));
+        rc_field(line, "flags", flags, sizeof(flags));
+        if (strcmp(name, "sidecast-harness") == 0 || strchr(flags, 'S') || strchr(flags, 'M'))
+            continue;
+        n += match(line, ud);
+    }
+    return n;
+}
+
+static bool rc_match_name(const char *line, void *ud)
+{
+    const char *prefix = ud;
+    char name[128];
+    rc_field(line, "name", name, sizeof(name));
+    return !prefix || strncmp(name, prefix, strlen(prefix)) == 0;
+}
+
+int rcluster_clients(rcluster_set *s, int i, const char *name_prefix)
+{
+    char *list = rc_client_list(s, i);
+    if (!list)
+        return -1;
+    int n = rc_count_clients(list, rc_match_name, (void *)name_prefix);
+    free(list);
+    return n;
+}
+
+typedef struct rc_ports {
+    int n;
+    int port[512];
+} rc_ports;
+
+static bool rc_match_port(const char *line, void *ud)
+{
+    const rc_ports *p = ud;
+    char addr[128];
+    rc_field(line, "addr", addr, sizeof(addr));
+    const char *colon = strrchr(addr, ':');
+    int port = colon ? atoi(colon + 1) : -1;
+    for (int k = 0; k < p->n; k++)
+        if (p->port[k] == port)
+            return true;
+    return false;
+}
+
+/* The local ports of pid's TCP sockets (IPv4 and IPv6). */
+static void rc_pid_ports(pid_t pid, rc_ports *out)
+{
+    unsigned long inodes[1024];
+    int ni = 0;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    for (struct dirent *e; d && (e = readdir(d)) && ni < 1024;) {
+        char lp[320], target[128];
+        snprintf(lp, sizeof(lp), "%s/%s", path, e->d_name);
+        ssize_t k = readlink(lp, target, sizeof(target) - 1);
+        if (k <= 0)
+            continue;
+        target[k] = 0;
+        unsigned long ino;
+        if (sscanf(target, "socket:[%lu]", &ino) == 1)
+            inodes[ni++] = ino;
+    }
+    if (d)
+        closedir(d);
+    out->n = 0;
+    const char *tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    for (int t = 0; t < 2; t++) {
+        FILE *f = fopen(tables[t], "r");
+        char line[512];
+        if (f && !fgets(line, sizeof(line), f)) { /* the header */
+            fclose(f);
+            f = NULL;
+        }
+        while (f && fgets(line, sizeof(line), f)) {
+            char local[128];
+            unsigned long ino = 0;
+            /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+            if (sscanf(line, "%*s %127s %*s %*s %*s %*s %*s %*s %*s %lu", local, &ino) != 2)
+                continue;
+            const char *colon = strrchr(local, ':');
+            if (!colon)
+                continue;
+            for (int k = 0; k < ni; k++)
+                if (inodes[k] == ino && out->n < 512) {
+                    out->port[out->n++] = (int)strtol(colon + 1, NULL, 16);
+                    break;
+                }
+        }
+        if (f)
+            fclose(f);
+    }
+}
+
+int rcluster_clients_of_pid(rcluster_set *s, int i, pid_t pid)
+{
+    char *list = rc_client_list(s, i);
+    if (!list)
+        return -1;
+    rc_ports ports;
+    rc_pid_ports(pid, &ports);
+    int n = rc_count_clients(list, rc_match_port, &ports);
+    free(list);
+    return n;
+}
+
+void rcluster_free(rcluster_set *s)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->pid[i] > 0) {
+            kill(s->pid[i], SIGCONT);
+            kill(s->pid[i], SIGTERM);
+        }
+    uint64_t end = now_ms() + 5000;
+    for (int i = 0; i < s->n; i++) {
+        if (s->pid[i] <= 0)
+            continue;
+        bool reaped = false;
+        while (!reaped && now_ms() < end) {
+            reaped = waitpid(s->pid[i], NULL, WNOHANG) != 0;
+            if (!reaped)
+                usleep(10000);
+        }
+        if (!reaped) { /* bounded: then SIGKILL */
+            kill(s->pid[i], SIGKILL);
+            waitpid(s->pid[i], NULL, 0);
+        }
+        forget_child(s->pid[i]);
+        s->pid[i] = 0;
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", s->dir);
+    free(s);
+}
+
 void redis_restart(redis_srv *r)
 {
     redis_spawn(r);
@@ -1002,8 +1602,10 @@ long redis_calls(redis_srv *r, const char *cmd)
     return v;
 }
 
-static daemon_t *node_start_v(const char *bin, redis_srv *r, const char *name,
-                              const char *first_extra, va_list ap)
+/* url: what --redis-url gets; tls_dir: where the client certificate files
+ * are (the rediss:// URL of a Redis the harness started), or NULL. */
+static daemon_t *node_start_v(const char *bin, const char *url, const char *tls_dir,
+                              const char *name, const char *first_extra, va_list ap)
 {
     daemon_t *d = calloc(1, sizeof(*d));
     d->bin = bin;
@@ -1012,20 +1614,19 @@ static daemon_t *node_start_v(const char *bin, redis_srv *r, const char *name,
         die("mkdtemp: %s", strerror(errno));
     snprintf(d->sock, sizeof(d->sock), "%s/sidecast.sock", d->dir);
     snprintf(d->log, sizeof(d->log), "%s/sidecastd.log", d->dir);
-    const char *base[] = {"--redis-url", r->url, "--node-name", name, "--heartbeat-ms", "200",
+    const char *base[] = {"--redis-url", url, "--node-name", name, "--heartbeat-ms", "200",
                           "--node-ttl-ms", "800", "--request-timeout-ms", "2000",
                           "--room-linger-ms", "300", "--redis-command-timeout-ms", "1000",
                           "--redis-reconnect-max-ms", "500", NULL};
     for (const char **a = base; *a; a++)
         d->args[d->nargs++] = strdup(*a);
-    if (r->tls_port) {
+    if (tls_dir) {
         const char *files[][2] = {{"--redis-tls-ca-file", "ca.pem"},
                                   {"--redis-tls-cert-file", "client.pem"},
                                   {"--redis-tls-key-file", "client.key"}};
         for (size_t i = 0; i < 3; i++) {
             char path[320];
-            snprintf(path, sizeof(path), "%s/%s", r->tls_dir[0] ? r->tls_dir : r->dir,
-                     files[i][1]);
+            snprintf(path, sizeof(path), "%s/%s", tls_dir, files[i][1]);
             d->args[d->nargs++] = strdup(files[i][0]);
             d->args[d->nargs++] = strdup(path);
         }
@@ -1036,11 +1637,25 @@ static daemon_t *node_start_v(const char *bin, redis_srv *r, const char *name,
     return d;
 }
 
+static const char *node_tls_dir(const redis_srv *r)
+{
+    return !r->tls_port ? NULL : r->tls_dir[0] ? r->tls_dir : r->dir;
+}
+
 daemon_t *node_start(redis_srv *r, const char *name, const char *first_extra, ...)
 {
     va_list ap;
     va_start(ap, first_extra);
-    daemon_t *d = node_start_v(NULL, r, name, first_extra, ap);
+    daemon_t *d = node_start_v(NULL, r->url, node_tls_dir(r), name, first_extra, ap);
+    va_end(ap);
+    return d;
+}
+
+daemon_t *node_start_url(const char *url, const char *name, const char *first_extra, ...)
+{
+    va_list ap;
+    va_start(ap, first_extra);
+    daemon_t *d = node_start_v(NULL, url, NULL, name, first_extra, ap);
     va_end(ap);
     return d;
 }
@@ -1050,7 +1665,7 @@ daemon_t *node_start_bin(const char *bin, redis_srv *r, const char *name, const 
 {
     va_list ap;
     va_start(ap, first_extra);
-    daemon_t *d = node_start_v(bin, r, name, first_extra, ap);
+    daemon_t *d = node_start_v(bin, r->url, node_tls_dir(r), name, first_extra, ap);
     va_end(ap);
     return d;
 }

@@ -204,6 +204,74 @@ redis_srv *sentinel_primary_now(sentinel_set *s);
 void sentinel_kill(sentinel_set *s, int i);
 void sentinel_free(sentinel_set *s);
 
+/* ---- Redis Cluster ----------------------------------------------------------------
+ * A private Redis Cluster on 127.0.0.1: nprimaries primaries with nreplicas
+ * replicas each (n = nprimaries * (1 + nreplicas) <= RCLUSTER_MAX nodes),
+ * each a redis-server (--cluster-enabled yes, --cluster-node-timeout
+ * RCLUSTER_NODE_TIMEOUT_MS, no persistence) in its own subdirectory of dir
+ * (redis.log there), started by fork/exec and stopped by pid only; created
+ * with redis-cli --cluster create. rcluster_start returns once every node
+ * says cluster_state:ok, agrees on the slot owners, knows every other node
+ * and every replica's link to its primary is up (so a failover can happen),
+ * bounded by RCLUSTER_START_MS; it ends the test program (exit 1) otherwise.
+ *
+ * i is only an index into pid/port/id. Right after rcluster_start nodes
+ * 0..nprimaries-1 are the primaries (the harness asks every node's ROLE
+ * after the creation and reorders its arrays if redis-cli chose others),
+ * the rest their replicas; a failover or a reshard changes who
+ * serves what: ask rcluster_is_primary / rcluster_slot_owner.
+ * url: "redis+cluster://127.0.0.1:p0,127.0.0.1:p1,..." naming every node
+ * started, for sidecastd (node_start_url). */
+#define RCLUSTER_MAX 12
+#define RCLUSTER_NODE_TIMEOUT_MS 1000
+#define RCLUSTER_START_MS 30000
+typedef struct rcluster_set {
+    int nprimaries, nreplicas; /* replicas per primary */
+    int n;                     /* nodes = nprimaries * (1 + nreplicas) */
+    pid_t pid[RCLUSTER_MAX];   /* node i's; 0 once killed */
+    int port[RCLUSTER_MAX];
+    char id[RCLUSTER_MAX][48]; /* node i's cluster node id (CLUSTER MYID) */
+    char dir[256];
+    char url[512];
+    bool unsharded; /* started without sharded pub/sub (see rcluster_start_opts) */
+} rcluster_set;
+rcluster_set *rcluster_start(int nprimaries, int nreplicas);
+/* The same; unsharded: every node renames SSUBSCRIBE and SPUBLISH away, as
+ * a cluster of Redis 6 (which lacks them) would refuse them. */
+rcluster_set *rcluster_start_opts(int nprimaries, int nreplicas, bool unsharded);
+/* redis-cli -p port[i] args (stderr too); caller frees. */
+char *rcluster_cli(rcluster_set *s, int i, const char *args);
+/* The index of the primary serving slot now, by CLUSTER SLOTS asked of
+ * the first live node that answers; -1 if none does or no node of the set
+ * serves it. */
+int rcluster_slot_owner(rcluster_set *s, int slot);
+/* The hash slot of key (CRC16/XMODEM mod 16384 of the key or of its first
+ * non-empty {hash tag}): what CLUSTER KEYSLOT answers. */
+int rcluster_key_slot(const char *key);
+/* SIGKILL node i by pid, waitpid; pid[i] becomes 0. */
+void rcluster_kill(rcluster_set *s, int i);
+/* Bounded wait (at least one check, even with timeout_ms 0) until every
+ * live node answers cluster_state:ok and the same CLUSTER SLOTS primaries
+ * for all 16384 slots, each of them a live node of the set (so right after
+ * rcluster_kill of a primary this waits for the failover). */
+bool rcluster_wait_ok(rcluster_set *s, int timeout_ms);
+/* ROLE on node i says master (false if it does not answer). */
+bool rcluster_is_primary(rcluster_set *s, int i);
+/* PUBSUB SHARDNUMSUB channel on node i (its own subscribers only; no
+ * redirection); -1 if it does not answer. */
+long rcluster_shard_numsub(rcluster_set *s, int i, const char *channel);
+/* CLIENT LIST on node i: the normal connections (replication links and
+ * the harness's own query connection left out) whose name starts with
+ * name_prefix, or all of them (name_prefix NULL). -1 if it does not
+ * answer. */
+int rcluster_clients(rcluster_set *s, int i, const char *name_prefix);
+/* CLIENT LIST on node i: the connections made by process pid (their
+ * client address is the local end of a TCP socket pid holds open, found in
+ * /proc/<pid>/fd and /proc/net/tcp); -1 if node i does not answer. */
+int rcluster_clients_of_pid(rcluster_set *s, int i, pid_t pid);
+/* SIGTERM (then SIGKILL after 5 s) every live node by pid, remove dir. */
+void rcluster_free(rcluster_set *s);
+
 /* Start again on the same port (an empty Redis: no persistence). */
 void redis_restart(redis_srv *r);
 void redis_kill(redis_srv *r);
@@ -223,6 +291,9 @@ daemon_t *node_start(redis_srv *r, const char *name, const char *first_extra, ..
  * the mixed-version tests). The flags above must be ones bin knows. */
 daemon_t *node_start_bin(const char *bin, redis_srv *r, const char *name, const char *first_extra,
                          ...);
+/* The same with the Redis URL given as is (a redis+cluster:// URL, say):
+ * no TLS files. */
+daemon_t *node_start_url(const char *url, const char *name, const char *first_extra, ...);
 /* Wait until c's sidecar sees `n` live nodes; returns the count seen. */
 int wait_nodes(sc_client *c, int n, int timeout_ms);
 uint64_t now_ms_h(void);

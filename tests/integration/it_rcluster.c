@@ -1,0 +1,1586 @@
+/* Integration: sidecastd on a Redis Cluster (redis+cluster://). Each test
+ * starts a fresh set of three primaries (rcluster_start: with one replica
+ * each where a failover is needed, none otherwise) on loopback, and
+ * sidecastd nodes given its url (node_start_url), all stopped by pid.
+ *
+ * The layout the daemon follows on a Redis Cluster:
+ *   - its keys and its node and broadcast channels share one slot, the
+ *     hash tag {sidecast}: "{sidecast}:node:<node id>", "{sidecast}:all",
+ *     received with SSUBSCRIBE on the primary serving that slot;
+ *   - a room's channel is "sidecast:room:<room>", in the slot of its whole
+ *     name: SSUBSCRIBEd on (and SPUBLISHed to) the primary serving that slot,
+ *     by the nodes with members only;
+ *   - at most 2 connections per primary per sidecastd (commands and
+ *     publishes; the subscriber); the slot map from CLUSTER SLOTS, asked
+ *     again on MOVED and periodically; /metrics has
+ *     sidecast_redis_cluster_shards (primaries known).
+ *
+ * What must hold:
+ *   rooms_spread            rooms spread over the primaries, each room's
+ *                           channel subscribed on its own primary by exactly
+ *                           the nodes with members, and each member gets each
+ *                           emit once;
+ *   targeted_and_lookups    a targeted emit to another node, lookups by
+ *                           session, socket and user, presence, fetch sockets,
+ *                           a server-side emit and a broadcast with acks, each
+ *                           answered exactly across nodes;
+ *   connections_per_primary 200 rooms on two nodes: at most 2 connections per
+ *                           sidecastd on every primary (connections told
+ *                           apart by the process holding their client end);
+ *   primary_killed_ledger   numbered room and targeted emits from node-1 to
+ *                           node-2 while the primary serving the room's slot,
+ *                           then the one serving {sidecast}, is SIGKILLed and
+ *                           its replica promoted: every message delivered
+ *                           exactly once, or sent inside a Gap window node-2's
+ *                           app was told about, or counted by a loss counter;
+ *                           lookups, targeted and room emits work again after
+ *                           each failover, and each failover was told (a Gap);
+ *   reshard_ledger          the same while the room's slot is moved to another
+ *                           primary (CLUSTER SETSLOT IMPORTING / MIGRATING /
+ *                           NODE): the ledger as above, the room's subscription
+ *                           follows the slot, and new emits to the room arrive.
+ *
+ * The ledger's books, as in it_ledger: per message and receiving socket,
+ * delivered exactly once (a duplicate always fails), or sent within a Gap
+ * window [from - SLACK_BEFORE_MS, to + SLACK_AFTER_MS], or refused to the
+ * sender at emit time; the rest must not exceed the increase of the loss
+ * counters (redis_commands_lost, outbox_dropped_volatile, outbox_dropped_full,
+ * dircache_unreceived, targeted_no_route, targeted_unreceived and, where the
+ * daemon has it, redis_cluster_redirects on the sender; dircache_stale_received
+ * and, where the daemon has it, cluster_late_skipped on the receiver).
+ *
+ * Every wait is bounded in time and count and waits on something observable
+ * (replies, counters, PUBSUB SHARDNUMSUB, CLUSTER SLOTS); only processes the
+ * test started are signalled, by pid; loopback only. */
+#include "harness.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+#define LIST(...)                                                                                  \
+    (const char *const[]){__VA_ARGS__}, sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)
+
+#define NPRIMARIES 3
+#define MAX_SIDECARS 3
+#define READY_MS 30000
+#define SUBS_MS 30000
+#define DELIVER_MS 15000
+
+static const char *const NODE_NAMES[MAX_SIDECARS] = {"node-1", "node-2", "node-3"};
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (b->len + (size_t)n + 1 > b->cap) {
+        b->cap = (b->len + (size_t)n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* ---- a cluster and its sidecars ---------------------------------------------------- */
+
+typedef struct rig {
+    rcluster_set *s;
+    int nd;
+    daemon_t *d[MAX_SIDECARS];
+} rig;
+
+static int readyz(daemon_t *d, char *body, size_t len)
+{
+    return http_get(daemon_http_port(d), "/readyz", body, len);
+}
+
+static double metric(daemon_t *d, const char *series)
+{
+    static char body[262144];
+    if (http_get(daemon_http_port(d), "/metrics", body, sizeof(body)) != 200)
+        return -1;
+    return metric_value(body, series);
+}
+
+/* Ready, and knows every primary of the set (bounded). */
+static void wait_cluster_ready(daemon_t *d, const char *name, int ms)
+{
+    char body[1024] = "";
+    int st = -1;
+    double shards = -1;
+    uint64_t end = now_ms_h() + (uint64_t)ms;
+    do {
+        st = readyz(d, body, sizeof(body));
+        shards = st == 200 ? metric(d, "sidecast_redis_cluster_shards") : -1;
+        if (st == 200 && shards == NPRIMARIES)
+            return;
+        usleep(50000);
+    } while (now_ms_h() < end);
+    fail_msg("%s not ready on the Redis Cluster after %d ms: /readyz %d (%s), "
+             "sidecast_redis_cluster_shards %g (want %d)",
+             name, ms, st, body, shards, NPRIMARIES);
+}
+
+/* The rig of the test under way (static: a failed assertion leaves the
+ * test function, and the teardown stops what it left running). */
+static rig G;
+static rig *live;
+
+/* rig_start's Redis Cluster lacks sharded pub/sub (test_classic_fallback) */
+static bool rig_unsharded;
+
+static void rig_start(rig *g, int nreplicas, int nd, const char *first_extra, const char *second)
+{
+    memset(g, 0, sizeof(*g));
+    live = g;
+    g->s = rcluster_start_opts(NPRIMARIES, nreplicas, rig_unsharded);
+    g->nd = nd;
+    for (int i = 0; i < nd; i++)
+        g->d[i] = node_start_url(g->s->url, NODE_NAMES[i], first_extra, second, NULL);
+    for (int i = 0; i < nd; i++)
+        wait_cluster_ready(g->d[i], NODE_NAMES[i], READY_MS);
+}
+
+static void rig_free(rig *g)
+{
+    live = NULL;
+    for (int i = 0; i < g->nd; i++)
+        if (g->d[i])
+            daemon_free(g->d[i]);
+    if (g->s)
+        rcluster_free(g->s);
+    memset(g, 0, sizeof(*g));
+}
+
+/* After a failed test: its sidecars and Redis nodes stopped, directories
+ * removed (its apps' connections are left to the exit). */
+static int teardown(void **state)
+{
+    if (live)
+        rig_free(live);
+    return 0;
+}
+
+static void room_channel(const char *room, char *ch, size_t len)
+{
+    snprintf(ch, len, "sidecast:room:%s", room);
+}
+
+/* The index of the primary serving channel's slot now. */
+static int channel_owner(rig *g, const char *ch)
+{
+    return rcluster_slot_owner(g->s, rcluster_key_slot(ch));
+}
+
+/* Until every room's channel has `want` subscribers on the primary serving
+ * its slot (bounded). Returns the number of rooms that do not. */
+static int wait_room_subs(rig *g, const char *const *rooms, int n, long want, int ms)
+{
+    int *owner = calloc((size_t)n, sizeof(int));
+    char ch[160];
+    for (int k = 0; k < n; k++) {
+        room_channel(rooms[k], ch, sizeof(ch));
+        owner[k] = channel_owner(g, ch);
+    }
+    int k = 0; /* rooms before k are done: a subscription, once made, stays */
+    uint64_t end = now_ms_h() + (uint64_t)ms;
+    while (k < n) {
+        room_channel(rooms[k], ch, sizeof(ch));
+        if (owner[k] >= 0 && rcluster_shard_numsub(g->s, owner[k], ch) == want) {
+            k++;
+            continue;
+        }
+        if (now_ms_h() >= end)
+            break;
+        usleep(20000);
+    }
+    free(owner);
+    return n - k;
+}
+
+/* ---- tally: an app that counts what each of its sockets gets ---------------------- */
+
+#define TALLY_MAX 256
+
+typedef struct tally {
+    sc_client *c;
+    char name[16];
+    int n;
+    char id[TALLY_MAX][24];
+    unsigned m[TALLY_MAX], f[TALLY_MAX]; /* payloads "M..." and "F..." */
+    unsigned junk, gaps;
+} tally;
+
+static int tally_index(const tally *t, const char *id)
+{
+    for (int i = 0; i < t->n; i++)
+        if (strcmp(t->id[i], id) == 0)
+            return i;
+    return -1;
+}
+
+static void tally_deliver(void *ud, const char *socket_id, const uint8_t *p, size_t len)
+{
+    tally *t = ud;
+    int i = tally_index(t, socket_id);
+    if (i < 0 || len < 1)
+        t->junk++;
+    else if (p[0] == 'M')
+        t->m[i]++;
+    else if (p[0] == 'F')
+        t->f[i]++;
+    else
+        t->junk++;
+}
+
+static void tally_gap(void *ud, uint64_t from, uint64_t to, const char *reason)
+{
+    ((tally *)ud)->gaps++;
+}
+
+static void tally_open(tally *t, daemon_t *d, const char *name)
+{
+    memset(t, 0, sizeof(*t));
+    snprintf(t->name, sizeof(t->name), "%s", name);
+    sc_client_options o = {.path = d->sock,
+                           .name = name,
+                           .timeout_ms = 10000,
+                           .on_deliver = tally_deliver,
+                           .on_gap = tally_gap,
+                           .ud = t};
+    if (sc_client_open(&o, &t->c) < 0)
+        fail_msg("open %s: %s", name, sc_client_last_error(t->c));
+}
+
+static void tally_socket(tally *t, const char *id, const char *const *rooms, size_t n)
+{
+    assert_true(t->n < TALLY_MAX);
+    snprintf(t->id[t->n++], sizeof(t->id[0]), "%s", id);
+    assert_int_equal(sc_client_socket_up(t->c, id, "", "", NULL, 0, rooms, n), 0);
+}
+
+/* Poll the tallies until every socket of each has at least `fences` F
+ * payloads (bounded); returns whether they all do. */
+static bool tally_wait_fences(tally **ts, int nt, unsigned fences, int ms)
+{
+    uint64_t end = now_ms_h() + (uint64_t)ms;
+    for (;;) {
+        bool all = true;
+        for (int i = 0; i < nt; i++)
+            for (int k = 0; k < ts[i]->n; k++)
+                all = all && ts[i]->f[k] >= fences;
+        if (all)
+            return true;
+        if (now_ms_h() >= end)
+            return false;
+        for (int i = 0; i < nt; i++)
+            if (sc_client_poll(ts[i]->c, 5) < 0)
+                fail_msg("%s lost its sidecar: %s", ts[i]->name, sc_client_last_error(ts[i]->c));
+    }
+}
+
+static void emit_payload(sc_client *c, const sc_target *t, const char *p)
+{
+    assert_int_equal(sc_client_emit(c, t, NULL, (const uint8_t *)p, strlen(p)), 0);
+}
+
+/* ---- a. rooms spread over the primaries ----------------------------------------------- */
+
+#define SPREAD_ROOMS 30
+
+static void test_rooms_spread(void **state)
+{
+    rig *g = &G;
+    rig_start(g, 0, 3, NULL, NULL);
+    tally ta, tb, tc;
+    tally_open(&ta, g->d[0], "app-1");
+    tally_open(&tb, g->d[1], "app-2");
+    tally_open(&tc, g->d[2], "app-3");
+    char names[SPREAD_ROOMS][24];
+    const char *rooms[SPREAD_ROOMS];
+    for (int k = 0; k < SPREAD_ROOMS; k++) {
+        snprintf(names[k], sizeof(names[k]), "spread-%02d", k);
+        rooms[k] = names[k];
+        char id[24];
+        snprintf(id, sizeof(id), "b-%02d", k);
+        tally_socket(&tb, id, &rooms[k], 1);
+        snprintf(id, sizeof(id), "c-%02d", k);
+        tally_socket(&tc, id, &rooms[k], 1);
+    }
+    assert_int_equal(sc_client_sync(tb.c, 0), 0);
+    assert_int_equal(sc_client_sync(tc.c, 0), 0);
+    assert_int_equal(wait_nodes(ta.c, 3, 15000), 3);
+    int missing = wait_room_subs(g, rooms, SPREAD_ROOMS, 2, SUBS_MS);
+    if (missing)
+        fail_msg("%d of %d rooms not subscribed by nodes 2 and 3 on their primary after %d ms",
+                 missing, SPREAD_ROOMS, SUBS_MS);
+
+    /* one emit to each room, then a fence to each: a room channel keeps
+     * one publisher's order, so once the fence is in, the message before it
+     * arrived as often as it ever will */
+    for (int k = 0; k < SPREAD_ROOMS; k++) {
+        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
+        emit_payload(ta.c, &t, "M");
+    }
+    for (int k = 0; k < SPREAD_ROOMS; k++) {
+        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
+        emit_payload(ta.c, &t, "F");
+    }
+    assert_int_equal(sc_client_sync(ta.c, 0), 0);
+    tally *members[] = {&tb, &tc};
+    bool fenced = tally_wait_fences(members, 2, 1, DELIVER_MS);
+    app_drain(ta.c, 10);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < members[i]->n; k++)
+            if (members[i]->m[k] != 1 || members[i]->f[k] != 1)
+                fail_msg("%s/%s got the room's emit %u times and its fence %u times (want 1 and "
+                         "1; all fenced: %d)",
+                         members[i]->name, members[i]->id[k], members[i]->m[k], members[i]->f[k],
+                         fenced);
+    assert_int_equal(tb.junk + tc.junk + ta.junk, 0);
+
+    /* each room's channel: 2 subscribers on the primary serving its slot,
+     * none on the others; and the rooms use more than one primary */
+    bool used[RCLUSTER_MAX] = {false};
+    int primaries = 0;
+    for (int k = 0; k < SPREAD_ROOMS; k++) {
+        char ch[64];
+        room_channel(rooms[k], ch, sizeof(ch));
+        int owner = channel_owner(g, ch);
+        assert_true(owner >= 0);
+        primaries += !used[owner];
+        used[owner] = true;
+        for (int i = 0; i < g->s->n; i++) {
+            if (!rcluster_is_primary(g->s, i))
+                continue;
+            long n = rcluster_shard_numsub(g->s, i, ch);
+            if (n != (i == owner ? 2 : 0))
+                fail_msg("%s (slot %d, served by node %d): PUBSUB SHARDNUMSUB on node %d is %ld, "
+                         "want %d",
+                         ch, rcluster_key_slot(ch), owner, i, n, i == owner ? 2 : 0);
+        }
+    }
+    printf("rooms_spread: %d rooms over %d primaries\n", SPREAD_ROOMS, primaries);
+    assert_true(primaries >= 2);
+
+    sc_client_close(ta.c);
+    sc_client_close(tb.c);
+    sc_client_close(tc.c);
+    rig_free(g);
+}
+
+/* ---- b. targeted emits, lookups and cluster requests ------------------------------------ */
+
+typedef struct located {
+    int n;
+    char socket[4][32], session[4][32], user[4][32], node[4][64];
+} located;
+
+static void on_located(void *ud, const sc_location *l)
+{
+    located *x = ud;
+    if (x->n >= 4) {
+        x->n++;
+        return;
+    }
+    snprintf(x->socket[x->n], sizeof(x->socket[0]), "%s", l->socket_id ? l->socket_id : "");
+    snprintf(x->session[x->n], sizeof(x->session[0]), "%s", l->session_id ? l->session_id : "");
+    snprintf(x->user[x->n], sizeof(x->user[0]), "%s", l->user_id ? l->user_id : "");
+    snprintf(x->node[x->n], sizeof(x->node[0]), "%s", l->node_id ? l->node_id : "");
+    x->n++;
+}
+
+static int located_find(const located *x, const char *socket)
+{
+    for (int i = 0; i < x->n && i < 4; i++)
+        if (strcmp(x->socket[i], socket) == 0)
+            return i;
+    return -1;
+}
+
+/* A lookup from c, asked again until it finds `want` sockets (the owners
+ * write the directory after their sync answered), bounded. */
+static located lookup_until(sc_client *c, sc_lookup_kind kind, const char *key, int want)
+{
+    located x;
+    uint64_t end = now_ms_h() + 10000;
+    int rc;
+    do {
+        memset(&x, 0, sizeof(x));
+        rc = sc_client_lookup(c, kind, key, false, on_located, &x, 2000);
+        if (rc == want && x.n == want)
+            break;
+        usleep(50000);
+    } while (now_ms_h() < end);
+    if (rc != want || x.n != want)
+        fail_msg("lookup of %s: rc %d, %d found (want %d): %s", key, rc, x.n, want,
+                 rc < 0 ? sc_client_last_error(c) : "");
+    return x;
+}
+
+typedef struct fetched {
+    int n;
+    char ids[8][32];
+    char nodes[8][64];
+} fetched;
+
+static void on_fetched(void *ud, const sc_socket_view *v)
+{
+    fetched *f = ud;
+    if (f->n < 8) {
+        snprintf(f->ids[f->n], sizeof(f->ids[0]), "%s", v->socket_id);
+        snprintf(f->nodes[f->n], sizeof(f->nodes[0]), "%s", v->node_id);
+    }
+    f->n++;
+}
+
+static const char *fetched_node(const fetched *f, const char *id)
+{
+    for (int i = 0; i < f->n && i < 8; i++)
+        if (strcmp(f->ids[i], id) == 0)
+            return f->nodes[i];
+    return NULL;
+}
+
+/* Polls the apps that are not making a blocking call. */
+typedef struct pump {
+    sc_client *apps[MAX_SIDECARS];
+    int n;
+    volatile int stop;
+    pthread_t th;
+} pump;
+
+static void *pump_main(void *arg)
+{
+    pump *p = arg;
+    while (!p->stop)
+        for (int i = 0; i < p->n; i++)
+            sc_client_poll(p->apps[i], 5);
+    return NULL;
+}
+
+static void pump_start(pump *p, sc_client *x, sc_client *y)
+{
+    p->apps[0] = x;
+    p->apps[1] = y;
+    p->n = 2;
+    p->stop = 0;
+    pthread_create(&p->th, NULL, pump_main, p);
+}
+
+static void pump_stop(pump *p)
+{
+    p->stop = 1;
+    pthread_join(p->th, NULL);
+}
+
+/* Poll b and c until the counts of their sockets reach the wanted ones
+ * (bounded). */
+static void wait_counts(sc_client *b, recorder *rb, sc_client *c, recorder *rc,
+                        const char *const *ids, const unsigned *want, const bool *on_b, int n)
+{
+    uint64_t end = now_ms_h() + DELIVER_MS;
+    for (;;) {
+        bool all = true;
+        for (int i = 0; i < n; i++)
+            all = all && rec_count(on_b[i] ? rb : rc, ids[i]) >= want[i];
+        if (all || now_ms_h() >= end)
+            break;
+        sc_client_poll(b, 5);
+        sc_client_poll(c, 5);
+    }
+    for (int i = 0; i < n; i++)
+        if (rec_count(on_b[i] ? rb : rc, ids[i]) != want[i])
+            fail_msg("%s got %u targeted emits, want %u", ids[i],
+                     rec_count(on_b[i] ? rb : rc, ids[i]), want[i]);
+}
+
+static void test_targeted_and_lookups(void **state)
+{
+    rig *g = &G;
+    rig_start(g, 0, 3, NULL, NULL);
+    recorder ra, rb, rc;
+    sc_client *a = app_open(g->d[0], "app-a", &ra);
+    sc_client *b = app_open(g->d[1], "app-b", &rb);
+    sc_client *c = app_open(g->d[2], "app-c", &rc);
+    char nb[64], nc[64];
+    snprintf(nb, sizeof(nb), "%s", sc_client_node_id(b));
+    snprintf(nc, sizeof(nc), "%s", sc_client_node_id(c));
+    assert_int_equal(sc_client_socket_up(b, "b-tgt", "sess-b", "user-x", NULL, 0, LIST("shared")),
+                     0);
+    assert_int_equal(sc_client_socket_up(c, "c-tgt", "sess-c", "user-x", NULL, 0, LIST("shared")),
+                     0);
+    assert_int_equal(sc_client_socket_up(c, "c-solo", "sess-c2", "user-y", NULL, 0, LIST("solo")),
+                     0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_int_equal(sc_client_sync(c, 0), 0);
+    sc_client *apps[] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(wait_nodes(apps[i], 3, 15000), 3);
+    assert_int_equal(wait_room_subs(g, LIST("shared"), 2, SUBS_MS), 0);
+    assert_int_equal(wait_room_subs(g, LIST("solo"), 1, SUBS_MS), 0);
+
+    /* targeted: to another node's socket, to two nodes at once, then a
+     * fence to all three (a node channel keeps one publisher's order:
+     * nothing of the first rounds can come after it) */
+    sc_target t1 = {.socket_ids = LIST("b-tgt")};
+    sc_target t2 = {.socket_ids = LIST("b-tgt", "c-tgt")};
+    sc_target t3 = {.socket_ids = LIST("c-solo")};
+    assert_int_equal(sc_client_emit(a, &t1, NULL, (const uint8_t *)"t1", 2), 0);
+    assert_int_equal(sc_client_emit(a, &t2, NULL, (const uint8_t *)"t2", 2), 0);
+    assert_int_equal(sc_client_emit(a, &t3, NULL, (const uint8_t *)"t3", 2), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+    const char *ids[] = {"b-tgt", "c-tgt", "c-solo"};
+    const bool on_b[] = {true, false, false};
+    unsigned want[] = {2, 1, 1};
+    wait_counts(b, &rb, c, &rc, ids, want, on_b, 3);
+    sc_target fence = {.socket_ids = LIST("b-tgt", "c-tgt", "c-solo")};
+    assert_int_equal(sc_client_emit(a, &fence, NULL, (const uint8_t *)"f", 1), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+    unsigned want2[] = {3, 2, 2};
+    wait_counts(b, &rb, c, &rc, ids, want2, on_b, 3);
+    app_drain(a, 10);
+    assert_int_equal(ra.sockets, 0);
+    assert_int_equal(rb.errors + rc.errors + ra.errors, 0);
+
+    /* lookups across nodes, from node-1 and node-3 */
+    located x = lookup_until(a, SC_BY_SESSION, "sess-c", 1);
+    assert_string_equal(x.socket[0], "c-tgt");
+    assert_string_equal(x.node[0], nc);
+    x = lookup_until(a, SC_BY_SOCKET, "b-tgt", 1);
+    assert_string_equal(x.session[0], "sess-b");
+    assert_string_equal(x.user[0], "user-x");
+    assert_string_equal(x.node[0], nb);
+    x = lookup_until(c, SC_BY_SOCKET, "b-tgt", 1);
+    assert_string_equal(x.node[0], nb);
+    x = lookup_until(a, SC_BY_USER, "user-x", 2);
+    assert_true(located_find(&x, "b-tgt") >= 0 && located_find(&x, "c-tgt") >= 0);
+    assert_string_equal(x.node[located_find(&x, "b-tgt")], nb);
+    assert_string_equal(x.node[located_find(&x, "c-tgt")], nc);
+    sc_presence pr = {0};
+    assert_int_equal(sc_client_presence(a, "user-x", &pr, 5000), 0);
+    assert_true(pr.online);
+    assert_int_equal(pr.sockets, 2);
+    assert_int_equal(pr.nodes, 2);
+
+    /* cluster requests: fetch sockets (a room, then all), a server-side
+     * emit with acks, a broadcast with acks */
+    fetched f = {0};
+    sc_target shared = {.rooms = LIST("shared")};
+    assert_int_equal(sc_client_fetch_sockets(a, &shared, false, false, on_fetched, &f, 5000), 0);
+    assert_int_equal(f.n, 2);
+    assert_non_null(fetched_node(&f, "b-tgt"));
+    assert_non_null(fetched_node(&f, "c-tgt"));
+    assert_string_equal(fetched_node(&f, "b-tgt"), nb);
+    assert_string_equal(fetched_node(&f, "c-tgt"), nc);
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(sc_client_fetch_sockets(a, NULL, false, false, on_fetched, &f, 5000), 0);
+    assert_int_equal(f.n, 3);
+    assert_non_null(fetched_node(&f, "c-solo"));
+
+    answers ans = {0};
+    pump p;
+    pump_start(&p, b, c);
+    int rcode = sc_client_server_emit(a, (const uint8_t *)"ping", 4, false, answers_on_progress,
+                                      &ans, 5000);
+    pump_stop(&p);
+    assert_int_equal(rcode, 0);
+    assert_true(ans.done);
+    assert_false(ans.timed_out);
+    assert_int_equal(ans.n, 2);
+    assert_true(answers_has(&ans, "ack-from-app-b"));
+    assert_true(answers_has(&ans, "ack-from-app-c"));
+    assert_int_equal(ans.nodes_expected, 3);
+    assert_int_equal(ans.nodes_answered, 3);
+
+    memset(&ans, 0, sizeof(ans));
+    pump_start(&p, b, c);
+    rcode = sc_client_emit_with_ack(a, &shared, NULL, (const uint8_t *)"q", 1, answers_on_progress,
+                                    &ans, 5000);
+    pump_stop(&p);
+    assert_int_equal(rcode, 0);
+    assert_true(ans.done);
+    assert_false(ans.timed_out);
+    assert_int_equal(ans.expect, 2);
+    assert_int_equal(ans.n, 2);
+    assert_true(answers_has(&ans, "b-tgt"));
+    assert_true(answers_has(&ans, "c-tgt"));
+
+    sc_client_close(a);
+    sc_client_close(b);
+    sc_client_close(c);
+    rig_free(g);
+}
+
+/* ---- c. connections per primary ------------------------------------------------------------ */
+
+#define MANY_ROOMS 200
+
+static void test_connections_per_primary(void **state)
+{
+    rig *g = &G;
+    rig_start(g, 0, 3, NULL, NULL);
+    tally ta, tb, tc;
+    tally_open(&ta, g->d[0], "app-1");
+    tally_open(&tb, g->d[1], "app-2");
+    tally_open(&tc, g->d[2], "app-3");
+    static char names[MANY_ROOMS][24];
+    static const char *rooms[MANY_ROOMS];
+    for (int k = 0; k < MANY_ROOMS; k++) {
+        snprintf(names[k], sizeof(names[k]), "many-%03d", k);
+        rooms[k] = names[k];
+    }
+    tally_socket(&tb, "b-many", rooms, MANY_ROOMS);
+    tally_socket(&tc, "c-many", rooms, MANY_ROOMS);
+    assert_int_equal(sc_client_sync(tb.c, 0), 0);
+    assert_int_equal(sc_client_sync(tc.c, 0), 0);
+    assert_int_equal(wait_nodes(ta.c, 3, 15000), 3);
+    int missing = wait_room_subs(g, rooms, MANY_ROOMS, 2, SUBS_MS);
+    if (missing)
+        fail_msg("%d of %d rooms not subscribed by nodes 2 and 3 after %d ms", missing, MANY_ROOMS,
+                 SUBS_MS);
+    /* node-1 publishes to every primary: one emit per room, then a fence
+     * per room (one room's channel keeps one publisher's order; channels
+     * on different primaries do not, so one fence to all rooms would not do) */
+    for (int k = 0; k < MANY_ROOMS; k++) {
+        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
+        emit_payload(ta.c, &t, "M");
+    }
+    for (int k = 0; k < MANY_ROOMS; k++) {
+        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
+        emit_payload(ta.c, &t, "F");
+    }
+    assert_int_equal(sc_client_sync(ta.c, 0), 0);
+    tally *members[] = {&tb, &tc};
+    bool fenced = tally_wait_fences(members, 2, MANY_ROOMS, DELIVER_MS);
+    for (int i = 0; i < 2; i++)
+        if (members[i]->m[0] != MANY_ROOMS || members[i]->f[0] != MANY_ROOMS)
+            fail_msg("%s/%s got %u room emits and %u fences (want %d of each; all fenced: %d)",
+                     members[i]->name, members[i]->id[0], members[i]->m[0], members[i]->f[0],
+                     MANY_ROOMS, fenced);
+
+    /* every primary: each sidecastd's connections at most 2, and they are
+     * all the normal clients it has; every primary first, then the verdict */
+    sbuf bad = {0};
+    for (int i = 0; i < g->s->n; i++) {
+        if (!rcluster_is_primary(g->s, i))
+            continue;
+        /* a connection just closed (a redis-cli of the harness's, or a
+         * sidecar's map connection closing once its publish connection
+         * answers) may still be listed: bounded re-reads until the
+         * sidecars' connections are all the normal clients */
+        int total = 0, sum = 0;
+        for (int tries = 0; tries < 20; tries++) {
+            total = rcluster_clients(g->s, i, NULL);
+            sum = 0;
+            for (int j = 0; j < g->nd; j++)
+                sum += rcluster_clients_of_pid(g->s, i, g->d[j]->pid);
+            if (sum == total)
+                break;
+            usleep(100 * 1000);
+        }
+        sum = 0;
+        bool show = false;
+        printf("connections_per_primary: node %d (port %d): %d clients:", i, g->s->port[i], total);
+        for (int j = 0; j < g->nd; j++) {
+            int n = rcluster_clients_of_pid(g->s, i, g->d[j]->pid);
+            printf(" %s %d", NODE_NAMES[j], n);
+            sum += n;
+            if (n > 2)
+                sb_printf(&bad, "%s holds %d connections to the primary on port %d (at most 2); ",
+                          NODE_NAMES[j], n, g->s->port[i]);
+            /* nodes 2 and 3 subscribe there (200 rooms cover every
+             * primary), node-1 published there */
+            if (n < 1)
+                sb_printf(&bad, "%s holds no connection to the primary on port %d; ", NODE_NAMES[j],
+                          g->s->port[i]);
+            show = show || n > 2 || n < 1;
+        }
+        printf(" (named sidecast*: %d)\n", rcluster_clients(g->s, i, "sidecast"));
+        if (sum != total) {
+            sb_printf(&bad, "port %d: %d normal clients, %d of them the sidecars'; ", g->s->port[i],
+                      total, sum);
+            show = true;
+        }
+        if (show) {
+            char *list = rcluster_cli(g->s, i, "CLIENT LIST");
+            printf("CLIENT LIST of the primary on port %d (sidecastd pids:", g->s->port[i]);
+            for (int k = 0; k < g->nd; k++)
+                printf(" %s %d", NODE_NAMES[k], (int)g->d[k]->pid);
+            printf("):\n%s", list);
+            free(list);
+        }
+    }
+    fflush(stdout);
+    if (bad.len)
+        fail_msg("connections per primary: %s", bad.p);
+    sc_client_close(ta.c);
+    sc_client_close(tb.c);
+    sc_client_close(tc.c);
+    rig_free(g);
+}
+
+/* ---- d, e. the ledger through a failover and a reshard ------------------------------------ */
+
+#define MAX_MSGS 4000
+#define MAX_GAPS 32
+#define MAX_SAMPLES 6
+#define EMIT_EVERY_MS 5
+#define PRE_MS 500
+#define POST_MS 1000
+#define FAILOVER_GIVEUP_MS 20000
+#define RESHARD_GIVEUP_MS 10000
+#define PROBE_GIVEUP_MS 10000
+#define PROBE_EVERY_MS 50
+#define FENCE_MS 10000
+#define SETTLE_MS 15000
+#define SLACK_BEFORE_MS 100
+#define SLACK_AFTER_MS 50
+
+enum { K_ROOM, K_TGT, NK };
+static const char kind_code[NK] = {'r', 't'};
+static const char *const kind_name[NK] = {"room", "targeted"};
+
+typedef struct window {
+    uint64_t from, to, got;
+    char reason[96];
+} window;
+
+typedef struct flow {
+    rig g;
+    char room[32], room_ch[64], node_ch[128];
+    sc_client *tx, *mon_a, *mon_b, *rx;
+    char b_node_id[64];
+    /* what rx (node-2: b-room in the room, b-tgt) got */
+    uint8_t cnt[NK][MAX_MSGS];
+    unsigned dupes, junk, errors;
+    window win[MAX_GAPS];
+    unsigned nwin, gaps;
+    int fence[NK];
+    int probe_phase;       /* probes carry it: "P<phase>:<n>" */
+    uint64_t probe_at[NK]; /* when the phase's room / targeted probe arrived */
+    /* the stream */
+    bool streaming;
+    unsigned nmsg;
+    uint8_t kind[MAX_MSGS];
+    uint64_t sent_at[MAX_MSGS];
+    int emit_rc[MAX_MSGS];
+    uint64_t next_emit;
+    /* probes after a fault */
+    bool probing;
+    uint64_t probe_start, next_probe, lookup_ok_at, subs_ok_at;
+    unsigned lookups, probes_sent;
+    int last_lookup_rc;
+    uint64_t t0; /* wall ms of the stream's start */
+    unsigned fence_round;
+} flow;
+
+static flow F;
+
+static long long rel(const flow *f, uint64_t t)
+{
+    return (long long)t - (long long)f->t0;
+}
+
+static void rx_record(flow *f, int k, const uint8_t *p, size_t len)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%.*s", (int)(len < 63 ? len : 63), (const char *)p);
+    unsigned seq, phase;
+    int kk = buf[0] == 'L' || buf[0] == 'F' ? (buf[1] == 'r'   ? K_ROOM
+                                               : buf[1] == 't' ? K_TGT
+                                                               : -1)
+                                            : -1;
+    if (buf[0] == 'L' && kk == k && sscanf(buf + 2, ":%u:", &seq) == 1 && seq < MAX_MSGS) {
+        if (f->cnt[k][seq])
+            f->dupes++;
+        if (f->cnt[k][seq] < 255)
+            f->cnt[k][seq]++;
+    } else if (buf[0] == 'F' && kk == k && sscanf(buf + 2, ":%u", &seq) == 1) {
+        if ((int)seq > f->fence[k])
+            f->fence[k] = (int)seq;
+    } else if (buf[0] == 'P' && sscanf(buf + 1, "%u:", &phase) == 1) {
+        if ((int)phase == f->probe_phase && !f->probe_at[k])
+            f->probe_at[k] = wall_ms_h();
+    } else {
+        f->junk++;
+    }
+}
+
+static void rx_deliver(void *ud, const char *socket_id, const uint8_t *p, size_t len)
+{
+    flow *f = ud;
+    if (strcmp(socket_id, "b-room") == 0)
+        rx_record(f, K_ROOM, p, len);
+    else if (strcmp(socket_id, "b-tgt") == 0)
+        rx_record(f, K_TGT, p, len);
+    else
+        f->junk++;
+}
+
+static void rx_gap(void *ud, uint64_t from, uint64_t to, const char *reason)
+{
+    flow *f = ud;
+    f->gaps++;
+    if (f->nwin < MAX_GAPS) {
+        window *w = &f->win[f->nwin++];
+        w->from = from;
+        w->to = to;
+        w->got = wall_ms_h();
+        snprintf(w->reason, sizeof(w->reason), "%s", reason ? reason : "");
+    }
+}
+
+static void rx_error(void *ud, int code, const char *message, const char *ref)
+{
+    ((flow *)ud)->errors++;
+}
+
+static sc_client *open_plain(daemon_t *d, const char *name)
+{
+    sc_client_options o = {.path = d->sock, .name = name, .timeout_ms = 10000};
+    sc_client *c;
+    if (sc_client_open(&o, &c) < 0)
+        fail_msg("open %s: %s", name, sc_client_last_error(c));
+    return c;
+}
+
+static int64_t stat_or(sc_client *c, const char *name)
+{
+    uint64_t v = 0;
+    if (!c || sc_client_stat(c, name, &v) < 0)
+        return -1;
+    return (int64_t)v;
+}
+
+/* Read what rx and tx got within ms. */
+static void pump_flow(flow *f, int ms)
+{
+    struct pollfd pf[2] = {{sc_client_fd(f->rx), POLLIN, 0}, {sc_client_fd(f->tx), POLLIN, 0}};
+    sc_client *cl[2] = {f->rx, f->tx};
+    for (int i = 0; i < 2; i++)
+        if (sc_client_wants_write(cl[i]))
+            pf[i].events |= POLLOUT;
+    if (poll(pf, 2, ms < 0 ? 0 : ms) <= 0)
+        return;
+    for (int i = 0; i < 2; i++) {
+        int rc = 0;
+        if (pf[i].revents & POLLOUT)
+            rc = sc_client_flush(cl[i]) < 0 ? -1 : 0;
+        if (rc == 0 && (pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            rc = sc_client_read(cl[i]);
+        if (rc < 0)
+            fail_msg("%s lost its sidecar: %s", i ? "tx" : "rx", sc_client_last_error(cl[i]));
+    }
+}
+
+static sc_target flow_target(flow *f, int k)
+{
+    static const char *room[1];
+    static const char *const ids[] = {"b-tgt"};
+    sc_target t = {0};
+    if (k == K_ROOM) {
+        room[0] = f->room;
+        t.rooms = room;
+        t.n_rooms = 1;
+    } else {
+        t.socket_ids = ids;
+        t.n_socket_ids = 1;
+    }
+    return t;
+}
+
+static void emit_one(flow *f)
+{
+    if (f->nmsg >= MAX_MSGS)
+        return;
+    unsigned seq = f->nmsg;
+    int k = (int)(seq % NK);
+    sc_target t = flow_target(f, k);
+    char p[64];
+    uint64_t now = wall_ms_h();
+    int n = snprintf(p, sizeof(p), "L%c:%u:%llu", kind_code[k], seq, (unsigned long long)now);
+    f->kind[seq] = (uint8_t)k;
+    f->sent_at[seq] = now;
+    f->emit_rc[seq] = sc_client_emit(f->tx, &t, NULL, (const uint8_t *)p, (size_t)n);
+    f->nmsg++;
+    sc_client_flush(f->tx);
+}
+
+static void on_probe_lookup(void *ud, const sc_location *l)
+{
+    snprintf(ud, 64, "%s", l->node_id ? l->node_id : "");
+}
+
+/* After a fault: a lookup of b-tgt from node-1, a targeted and a room
+ * emit to node-2's sockets, and node-2's subscriptions where the slots
+ * are served now; until each succeeded once (or PROBE_GIVEUP_MS). */
+static void probe_step(flow *f)
+{
+    if (!f->lookup_ok_at) {
+        char node[64] = "";
+        int n =
+            sc_client_lookup(f->mon_a, SC_BY_SOCKET, "b-tgt", false, on_probe_lookup, node, 1000);
+        f->lookups++;
+        f->last_lookup_rc = n;
+        if (n == 1 && strcmp(node, f->b_node_id) == 0)
+            f->lookup_ok_at = wall_ms_h();
+    }
+    for (int k = 0; k < NK; k++) {
+        if (f->probe_at[k])
+            continue;
+        sc_target t = flow_target(f, k);
+        char p[32];
+        int n = snprintf(p, sizeof(p), "P%d:%u", f->probe_phase, f->probes_sent++);
+        sc_client_emit(f->mon_a, &t, NULL, (const uint8_t *)p, (size_t)n);
+        sc_client_flush(f->mon_a);
+    }
+    if (!f->subs_ok_at) {
+        int ro = channel_owner(&f->g, f->room_ch), no = channel_owner(&f->g, f->node_ch);
+        if (ro >= 0 && no >= 0 && rcluster_shard_numsub(f->g.s, ro, f->room_ch) == 1 &&
+            rcluster_shard_numsub(f->g.s, no, f->node_ch) == 1)
+            f->subs_ok_at = wall_ms_h();
+    }
+    f->next_probe = now_ms_h() + PROBE_EVERY_MS;
+    if (f->lookup_ok_at && f->probe_at[K_ROOM] && f->probe_at[K_TGT] && f->subs_ok_at)
+        f->probing = false;
+    if (wall_ms_h() > f->probe_start + PROBE_GIVEUP_MS)
+        f->probing = false;
+}
+
+static void service(flow *f, int max_ms)
+{
+    uint64_t now = now_ms_h();
+    if (f->streaming && now >= f->next_emit) {
+        emit_one(f);
+        f->next_emit += EMIT_EVERY_MS;
+        if (f->next_emit + EMIT_EVERY_MS < now) /* the loop was blocked: no burst */
+            f->next_emit = now + EMIT_EVERY_MS;
+    }
+    if (f->probing && now >= f->next_probe)
+        probe_step(f);
+    now = now_ms_h();
+    int wait = max_ms;
+    if (f->streaming && f->nmsg < MAX_MSGS) {
+        int until = f->next_emit > now ? (int)(f->next_emit - now) : 0;
+        wait = until < wait ? until : wait;
+    }
+    pump_flow(f, wait);
+}
+
+static void stream_for(flow *f, int ms)
+{
+    uint64_t end = now_ms_h() + (uint64_t)ms;
+    while (now_ms_h() < end)
+        service(f, (int)(end - now_ms_h()));
+}
+
+/* Both sidecars: ready, outbox empty, each sees the other (bounded; the
+ * stream goes on). Returns what is not, or NULL. */
+static const char *settle(flow *f, int ms, char *why, size_t len)
+{
+    uint64_t end = now_ms_h() + (uint64_t)ms;
+    sc_client *mons[] = {f->mon_a, f->mon_b};
+    for (;;) {
+        why[0] = 0;
+        for (int i = 0; i < 2 && !why[0]; i++) {
+            char body[512] = "";
+            int st = readyz(f->g.d[i], body, sizeof(body));
+            int64_t ob = stat_or(mons[i], "outbox_messages"),
+                    nodes = stat_or(mons[i], "cluster_nodes");
+            if (st != 200 || ob != 0 || nodes != 2)
+                snprintf(why, len,
+                         "%s: /readyz %d (%.200s) outbox_messages %lld cluster_nodes %lld",
+                         NODE_NAMES[i], st, body, (long long)ob, (long long)nodes);
+        }
+        if (!why[0])
+            return NULL;
+        if (now_ms_h() >= end)
+            return why;
+        stream_for(f, 50);
+    }
+}
+
+/* Fences of both kinds until rx got each (bounded). */
+static bool fences(flow *f, sbuf *missing)
+{
+    uint64_t end = now_ms_h() + FENCE_MS;
+    unsigned first = f->fence_round;
+    for (;;) {
+        bool every = f->fence[K_ROOM] >= (int)first && f->fence[K_TGT] >= (int)first;
+        if (every || now_ms_h() >= end)
+            break;
+        for (int k = 0; k < NK; k++) {
+            sc_target t = flow_target(f, k);
+            char p[32];
+            int n = snprintf(p, sizeof(p), "F%c:%u", kind_code[k], f->fence_round);
+            assert_int_equal(sc_client_emit(f->tx, &t, NULL, (const uint8_t *)p, (size_t)n), 0);
+        }
+        f->fence_round++;
+        stream_for(f, 100);
+    }
+    bool ok = true;
+    for (int k = 0; k < NK; k++)
+        if (f->fence[k] < (int)first) {
+            sb_printf(missing, " rx never got a %s fence;", kind_name[k]);
+            ok = false;
+        }
+    return ok;
+}
+
+typedef struct ctr {
+    int node; /* 0: node-1 (sender), 1: node-2 (receiver) */
+    const char *name;
+    bool loss;
+} ctr;
+
+/* The loss counters (as in it_ledger); redis_cluster_redirects (a command
+ * answered MOVED/ASK is lost, counted) and cluster_late_skipped (messages a
+ * receiver skipped as too far behind) where the daemon has them (absent:
+ * no increase). The rest for the report. */
+static const ctr CTRS[] = {
+    {0, "redis_commands_lost", true},
+    {0, "outbox_dropped_volatile", true},
+    {0, "outbox_dropped_full", true},
+    {0, "dircache_unreceived", true},
+    {0, "targeted_no_route", true},
+    {0, "targeted_unreceived", true},
+    {0, "redis_cluster_redirects", true},
+    {1, "dircache_stale_received", true},
+    {1, "cluster_late_skipped", true},
+    {0, "outbox_queued", false},
+    {0, "outbox_flushed", false},
+    {0, "redis_reconnects", false},
+    {0, "redis_cluster_sunsubscribes", false},
+    {0, "dead_nodes_reaped", false},
+    {1, "pubsub_gaps", false},
+    {1, "canary_missed", false},
+    {1, "self_reaped", false},
+    {1, "directory_resyncs", false},
+    {1, "redis_reconnects", false},
+    {1, "redis_cluster_redirects", false},
+    {1, "redis_cluster_sunsubscribes", false},
+};
+#define NCTRS (sizeof(CTRS) / sizeof(CTRS[0]))
+
+static void counters_read(flow *f, int64_t *v)
+{
+    for (size_t i = 0; i < NCTRS; i++)
+        v[i] = stat_or(CTRS[i].node ? f->mon_b : f->mon_a, CTRS[i].name);
+}
+
+static int64_t delta(int64_t before, int64_t after)
+{
+    if (after < 0 || before < 0)
+        return after < 0 ? 0 : after;
+    return after >= before ? after - before : after;
+}
+
+static bool in_window(const flow *f, uint64_t t)
+{
+    for (unsigned i = 0; i < f->nwin; i++)
+        if (t + SLACK_BEFORE_MS >= f->win[i].from && t <= f->win[i].to + SLACK_AFTER_MS)
+            return true;
+    return false;
+}
+
+/* A room whose slot is served by another primary than {sidecast}'s. */
+static void pick_room(flow *f)
+{
+    int tag_owner = channel_owner(&f->g, "{sidecast}");
+    assert_true(tag_owner >= 0);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(f->room, sizeof(f->room), "ledger-%d", i);
+        room_channel(f->room, f->room_ch, sizeof(f->room_ch));
+        int o = channel_owner(&f->g, f->room_ch);
+        if (o >= 0 && o != tag_owner)
+            return;
+    }
+    fail_msg("no room name in a slot away from {sidecast}'s primary");
+}
+
+static void flow_start(flow *f, int nreplicas)
+{
+    memset(f, 0, sizeof(*f));
+    /* canaries every 200 ms, as in it_ledger: a receiver notices losses */
+    rig_start(&f->g, nreplicas, 2, "--canary-interval-ms", "200");
+    pick_room(f);
+    f->fence[K_ROOM] = f->fence[K_TGT] = -1;
+    sc_client_options o = {.path = f->g.d[1]->sock,
+                           .name = "rx-2",
+                           .timeout_ms = 10000,
+                           .on_deliver = rx_deliver,
+                           .on_gap = rx_gap,
+                           .on_error = rx_error,
+                           .ud = f};
+    if (sc_client_open(&o, &f->rx) < 0)
+        fail_msg("open rx-2: %s", sc_client_last_error(f->rx));
+    const char *room[] = {f->room};
+    assert_int_equal(sc_client_socket_up(f->rx, "b-room", "s-b-room", "", NULL, 0, room, 1), 0);
+    assert_int_equal(sc_client_socket_up(f->rx, "b-tgt", "s-b-tgt", "", NULL, 0, NULL, 0), 0);
+    assert_int_equal(sc_client_sync(f->rx, 0), 0);
+    f->tx = open_plain(f->g.d[0], "tx");
+    f->mon_a = open_plain(f->g.d[0], "mon-1");
+    f->mon_b = open_plain(f->g.d[1], "mon-2");
+    snprintf(f->b_node_id, sizeof(f->b_node_id), "%s", sc_client_node_id(f->rx));
+    snprintf(f->node_ch, sizeof(f->node_ch), "{sidecast}:node:%s", f->b_node_id);
+    assert_int_equal(wait_nodes(f->mon_a, 2, 15000), 2);
+    assert_int_equal(wait_nodes(f->mon_b, 2, 15000), 2);
+    /* node-2 subscribed: the room's channel and its own */
+    assert_int_equal(wait_room_subs(&f->g, room, 1, 1, SUBS_MS), 0);
+    uint64_t end = now_ms_h() + SUBS_MS;
+    int no = channel_owner(&f->g, f->node_ch);
+    while (now_ms_h() < end && rcluster_shard_numsub(f->g.s, no, f->node_ch) != 1)
+        usleep(20000);
+    if (rcluster_shard_numsub(f->g.s, no, f->node_ch) != 1)
+        fail_msg("%s: no subscriber on node %d (the primary serving it)", f->node_ch, no);
+    /* every path works before the fault */
+    sbuf missing = {0};
+    if (!fences(f, &missing))
+        fail_msg("before any fault:%s", missing.p);
+    free(missing.p);
+    char why[512];
+    if (settle(f, SETTLE_MS, why, sizeof(why)))
+        fail_msg("not settled before the fault: %s", why);
+    printf("ledger: room '%s' (%s, slot %d, node %d); {sidecast} slot %d on node %d\n", f->room,
+           f->room_ch, rcluster_key_slot(f->room_ch), channel_owner(&f->g, f->room_ch),
+           rcluster_key_slot("{sidecast}"), channel_owner(&f->g, "{sidecast}"));
+}
+
+static void flow_free(flow *f)
+{
+    sc_client_close(f->rx);
+    sc_client_close(f->tx);
+    sc_client_close(f->mon_a);
+    sc_client_close(f->mon_b);
+    rig_free(&f->g);
+}
+
+/* After a fault ended (at resume_wall): probes until each succeeded, the
+ * stream going on, then POST_MS more. Failures into fails. */
+static void after_fault(flow *f, const char *what, uint64_t fault_wall, uint64_t resume_wall,
+                        sbuf *report, sbuf *fails)
+{
+    f->probing = true;
+    f->probe_start = resume_wall;
+    f->next_probe = now_ms_h();
+    f->lookup_ok_at = f->subs_ok_at = 0;
+    f->probe_at[K_ROOM] = f->probe_at[K_TGT] = 0;
+    f->lookups = 0;
+    while (f->probing)
+        stream_for(f, 20);
+    stream_for(f, POST_MS);
+    uint64_t at[] = {f->lookup_ok_at, f->probe_at[K_TGT], f->probe_at[K_ROOM], f->subs_ok_at};
+    const char *names[] = {"lookup of b-tgt from node-1", "targeted emit to b-tgt",
+                           "room emit to b-room", "node-2's subscriptions where the slots are"};
+    sb_printf(report, "  %s: fault at +%lld ms, cluster ok again at +%lld ms;", what,
+              rel(f, fault_wall), rel(f, resume_wall));
+    for (int i = 0; i < 4; i++) {
+        if (at[i])
+            sb_printf(report, " %s ok after %lld ms;", names[i],
+                      (long long)at[i] - (long long)resume_wall);
+        else {
+            sb_printf(report, " %s NEVER (gave up after %d ms);", names[i], PROBE_GIVEUP_MS);
+            sb_printf(fails, "%s: %s did not work again within %d ms after the cluster was ok; ",
+                      what, names[i], PROBE_GIVEUP_MS);
+        }
+    }
+    sb_printf(report, " (%u lookups, last rc %d)\n", f->lookups, f->last_lookup_rc);
+}
+
+/* Kill the primary serving slot; stream on until the cluster is ok again
+ * with another (live) node serving it. */
+static void kill_phase(flow *f, int phase, const char *slot_of, sbuf *report, sbuf *fails)
+{
+    f->probe_phase = phase;
+    stream_for(f, PRE_MS);
+    int slot = rcluster_key_slot(slot_of);
+    int victim = rcluster_slot_owner(f->g.s, slot);
+    assert_true(victim >= 0);
+    unsigned gaps0 = f->gaps;
+    char what[160];
+    snprintf(what, sizeof(what),
+             "failover %d (primary node %d, port %d, serving slot %d of %s, SIGKILLed)", phase,
+             victim, f->g.s->port[victim], slot, slot_of);
+    uint64_t fault = wall_ms_h(), t0 = now_ms_h();
+    rcluster_kill(f->g.s, victim);
+    bool ok = false;
+    int now = -1;
+    while (!ok && now_ms_h() < t0 + FAILOVER_GIVEUP_MS) {
+        stream_for(f, 50);
+        ok = rcluster_wait_ok(f->g.s, 0);
+        now = ok ? rcluster_slot_owner(f->g.s, slot) : -1;
+        ok = ok && now >= 0 && now != victim;
+    }
+    uint64_t resume = wall_ms_h();
+    if (!ok) {
+        sb_printf(fails, "%s: the cluster was not ok again within %d ms; ", what,
+                  FAILOVER_GIVEUP_MS);
+        return;
+    }
+    snprintf(what + strlen(what), sizeof(what) - strlen(what), " -> node %d", now);
+    after_fault(f, what, fault, resume, report, fails);
+    if (f->gaps == gaps0)
+        sb_printf(fails, "%s: node-2's app got no Gap for it; ", what);
+}
+
+/* Move the room's slot to another primary, the stream going on. */
+static void reshard_phase(flow *f, int phase, sbuf *report, sbuf *fails)
+{
+    rcluster_set *s = f->g.s;
+    f->probe_phase = phase;
+    stream_for(f, PRE_MS);
+    int slot = rcluster_key_slot(f->room_ch);
+    int src = rcluster_slot_owner(s, slot), dst = -1;
+    assert_true(src >= 0);
+    for (int i = 0; i < s->n && dst < 0; i++)
+        if (i != src && rcluster_is_primary(s, i))
+            dst = i;
+    assert_true(dst >= 0);
+    char what[160], args[256];
+    snprintf(what, sizeof(what), "reshard (slot %d of %s from node %d to node %d)", slot,
+             f->room_ch, src, dst);
+    uint64_t fault = wall_ms_h(), t0 = now_ms_h();
+    /* IMPORTING on the target, MIGRATING on the source, the keys (none
+     * expected: a room's channel is no key), then NODE on the target, the
+     * source and the other primaries; messages flow between the steps */
+    struct {
+        int node;
+        char args[256];
+    } steps[RCLUSTER_MAX + 2];
+    int nsteps = 0;
+    steps[nsteps].node = dst;
+    snprintf(steps[nsteps++].args, sizeof(args), "CLUSTER SETSLOT %d IMPORTING %s", slot,
+             s->id[src]);
+    steps[nsteps].node = src;
+    snprintf(steps[nsteps++].args, sizeof(args), "CLUSTER SETSLOT %d MIGRATING %s", slot,
+             s->id[dst]);
+    for (int i = 0; i < nsteps; i++) {
+        char *out = rcluster_cli(s, steps[i].node, steps[i].args);
+        if (!strstr(out, "OK"))
+            sb_printf(fails, "%s: node %d answered '%s' with %s; ", what, steps[i].node,
+                      steps[i].args, out);
+        free(out);
+        stream_for(f, 100);
+    }
+    for (int round = 0; round < 100; round++) { /* bounded: 100 x 100 keys */
+        snprintf(args, sizeof(args), "CLUSTER GETKEYSINSLOT %d 100", slot);
+        char *keys = rcluster_cli(s, src, args);
+        int n = 0;
+        for (char *save = NULL, *k = strtok_r(keys, "\n", &save); k;
+             k = strtok_r(NULL, "\n", &save)) {
+            if (!*k || strchr(k, '\''))
+                continue;
+            snprintf(args, sizeof(args), "MIGRATE 127.0.0.1 %d '%s' 0 5000", s->port[dst], k);
+            free(rcluster_cli(s, src, args));
+            n++;
+        }
+        free(keys);
+        if (!n)
+            break;
+    }
+    stream_for(f, 100);
+    nsteps = 0;
+    steps[nsteps++].node = dst;
+    steps[nsteps++].node = src;
+    for (int i = 0; i < s->n; i++)
+        if (i != src && i != dst && s->pid[i] > 0)
+            steps[nsteps++].node = i;
+    for (int i = 0; i < nsteps; i++) {
+        snprintf(steps[i].args, sizeof(steps[i].args), "CLUSTER SETSLOT %d NODE %s", slot,
+                 s->id[dst]);
+        char *out = rcluster_cli(s, steps[i].node, steps[i].args);
+        if (!strstr(out, "OK"))
+            sb_printf(fails, "%s: node %d answered '%s' with %s; ", what, steps[i].node,
+                      steps[i].args, out);
+        free(out);
+        stream_for(f, 100);
+    }
+    bool ok = false;
+    while (!ok && now_ms_h() < t0 + RESHARD_GIVEUP_MS) {
+        ok = rcluster_wait_ok(s, 0) && rcluster_slot_owner(s, slot) == dst;
+        if (!ok)
+            stream_for(f, 50);
+    }
+    uint64_t resume = wall_ms_h();
+    if (!ok) {
+        sb_printf(fails, "%s: the nodes did not agree on the new owner within %d ms; ", what,
+                  RESHARD_GIVEUP_MS);
+        return;
+    }
+    after_fault(f, what, fault, resume, report, fails);
+    /* the room's subscription followed the slot: on dst, not on src */
+    long on_dst = rcluster_shard_numsub(s, dst, f->room_ch),
+         on_src = rcluster_shard_numsub(s, src, f->room_ch);
+    if (on_dst != 1 || on_src != 0)
+        sb_printf(fails,
+                  "%s: PUBSUB SHARDNUMSUB %s is %ld on the new owner (want 1) and %ld on "
+                  "the old one (want 0); ",
+                  what, f->room_ch, on_dst, on_src);
+}
+
+typedef struct books {
+    unsigned msgs, delivered, in_gap, told, missed, dupes;
+    unsigned nsamples;
+    char samples[MAX_SAMPLES][112];
+} books;
+
+/* The books over the whole stream; prints the report; fails the test on
+ * a violation. */
+static void ledger_check(flow *f, const char *test, int64_t *before, sbuf *report, sbuf *fails)
+{
+    f->streaming = false;
+    sbuf missing = {0};
+    bool fenced = fences(f, &missing);
+    char why[512];
+    if (settle(f, SETTLE_MS, why, sizeof(why)))
+        sb_printf(fails, "not settled after the faults: %s; ", why);
+    int64_t after[NCTRS];
+    counters_read(f, after);
+    books bk[NK];
+    memset(bk, 0, sizeof(bk));
+    unsigned missed_msgs = 0;
+    for (unsigned seq = 0; seq < f->nmsg; seq++) {
+        int k = f->kind[seq];
+        books *b = &bk[k];
+        unsigned c = f->cnt[k][seq];
+        b->msgs++;
+        const char *what = NULL;
+        if (c == 1) {
+            b->delivered++;
+        } else if (c > 1) {
+            b->dupes++;
+            what = "DUPLICATE";
+        } else if (in_window(f, f->sent_at[seq])) {
+            b->in_gap++;
+        } else if (f->emit_rc[seq] < 0) {
+            b->told++;
+        } else {
+            b->missed++;
+            missed_msgs++;
+            what = "missed";
+        }
+        if (what && b->nsamples < MAX_SAMPLES)
+            snprintf(b->samples[b->nsamples++], sizeof(b->samples[0]),
+                     "seq %u (%s) sent +%lld ms: %s x%u", seq, kind_name[k],
+                     rel(f, f->sent_at[seq]), what, c);
+    }
+    int64_t counted = 0;
+    for (size_t i = 0; i < NCTRS; i++)
+        if (CTRS[i].loss)
+            counted += delta(before[i], after[i]);
+    sb_printf(report, "  node-2's app: %u Gap(s):", f->gaps);
+    for (unsigned i = 0; i < f->nwin; i++)
+        sb_printf(report, " [+%lld..+%lld told +%lld: %s]", rel(f, f->win[i].from),
+                  rel(f, f->win[i].to), rel(f, f->win[i].got), f->win[i].reason);
+    sb_printf(report, "; errors %u, unparsed deliveries %u\n", f->errors, f->junk);
+    for (int k = 0; k < NK; k++) {
+        books *b = &bk[k];
+        sb_printf(report,
+                  "  %-8s: %4u msgs: %4u delivered once, %4u in a Gap window, %4u refused at emit, "
+                  "%4u missed, %u duplicates\n",
+                  kind_name[k], b->msgs, b->delivered, b->in_gap, b->told, b->missed, b->dupes);
+        for (unsigned i = 0; i < b->nsamples; i++)
+            sb_printf(report, "      e.g. %s\n", b->samples[i]);
+    }
+    sb_printf(report, "  counters (delta, * = loss):");
+    for (size_t i = 0; i < NCTRS; i++)
+        if (after[i] >= 0)
+            sb_printf(report, " %s%s %s %+lld", CTRS[i].loss ? "*" : "", NODE_NAMES[CTRS[i].node],
+                      CTRS[i].name, (long long)delta(before[i], after[i]));
+    sb_printf(report, "\n  counted losses %lld; missed messages %u\n", (long long)counted,
+              missed_msgs);
+    if (missing.len)
+        sb_printf(report, "  fences:%s\n", missing.p);
+    printf("ledger: %s: %u messages\n%s", test, f->nmsg, report->p ? report->p : "");
+    fflush(stdout);
+
+    unsigned dupes = bk[K_ROOM].dupes + bk[K_TGT].dupes;
+    if (dupes)
+        sb_printf(fails, "%u duplicate deliveries; ", dupes);
+    if ((int64_t)missed_msgs > counted)
+        sb_printf(fails,
+                  "%u messages lost outside every Gap window and more than the %lld counted "
+                  "(room %u, targeted %u); ",
+                  missed_msgs, (long long)counted, bk[K_ROOM].missed, bk[K_TGT].missed);
+    if (!fenced)
+        sb_printf(fails, "fences lost:%s ", missing.p);
+    if (f->junk)
+        sb_printf(fails, "%u deliveries rx could not parse; ", f->junk);
+    free(missing.p);
+}
+
+static void test_primary_killed_ledger(void **state)
+{
+    flow *f = &F;
+    flow_start(f, 1);
+    sbuf report = {0}, fails = {0};
+    int64_t before[NCTRS];
+    counters_read(f, before);
+    f->t0 = wall_ms_h();
+    f->streaming = true;
+    f->next_emit = now_ms_h();
+    /* the primary serving the room's channel, then the one serving
+     * {sidecast} (keys, node and broadcast channels): pick_room put them on
+     * different primaries */
+    kill_phase(f, 1, f->room_ch, &report, &fails);
+    kill_phase(f, 2, "{sidecast}", &report, &fails);
+    ledger_check(f, "primary_killed_ledger", before, &report, &fails);
+    flow_free(f);
+    if (fails.len)
+        fail_msg("primary_killed_ledger: %s", fails.p);
+    free(report.p);
+    free(fails.p);
+}
+
+static void test_reshard_ledger(void **state)
+{
+    flow *f = &F;
+    flow_start(f, 0);
+    sbuf report = {0}, fails = {0};
+    int64_t before[NCTRS];
+    counters_read(f, before);
+    f->t0 = wall_ms_h();
+    f->streaming = true;
+    f->next_emit = now_ms_h();
+    reshard_phase(f, 1, &report, &fails);
+    ledger_check(f, "reshard_ledger", before, &report, &fails);
+    flow_free(f);
+    if (fails.len)
+        fail_msg("reshard_ledger: %s", fails.p);
+    free(report.p);
+    free(fails.p);
+}
+
+/* A cluster without sharded pub/sub (Redis 6; here SSUBSCRIBE and SPUBLISH
+ * renamed away): every sidecar says so (the gauge), falls back to classic
+ * SUBSCRIBE/PUBLISH on the home primary, and rooms and targeted emits work
+ * as before, each delivery exactly once. */
+static void test_classic_fallback(void **state)
+{
+    rig *g = &G;
+    rig_unsharded = true;
+    rig_start(g, 0, 3, NULL, NULL);
+    rig_unsharded = false;
+    for (int i = 0; i < g->nd; i++) {
+        uint64_t end = now_ms_h() + READY_MS;
+        while (metric(g->d[i], "sidecast_redis_cluster_sharded_pubsub") != 0 && now_ms_h() < end)
+            usleep(50000);
+        assert_true(metric(g->d[i], "sidecast_redis_cluster_sharded_pubsub") == 0);
+        wait_cluster_ready(g->d[i], NODE_NAMES[i], READY_MS);
+    }
+    tally ta, tb, tc;
+    tally_open(&ta, g->d[0], "app-1");
+    tally_open(&tb, g->d[1], "app-2");
+    tally_open(&tc, g->d[2], "app-3");
+    enum { N = 10 };
+    char names[N][24];
+    const char *rooms[N];
+    for (int k = 0; k < N; k++) {
+        snprintf(names[k], sizeof(names[k]), "classic-%02d", k);
+        rooms[k] = names[k];
+        char id[24];
+        snprintf(id, sizeof(id), "b-%02d", k);
+        tally_socket(&tb, id, &rooms[k], 1);
+        snprintf(id, sizeof(id), "c-%02d", k);
+        tally_socket(&tc, id, &rooms[k], 1);
+    }
+    assert_int_equal(sc_client_sync(tb.c, 0), 0);
+    assert_int_equal(sc_client_sync(tc.c, 0), 0);
+    assert_int_equal(wait_nodes(ta.c, 3, 15000), 3);
+    /* classic SUBSCRIBE: both members' sidecars, on the home primary */
+    int home = channel_owner(g, "{sidecast}");
+    assert_true(home >= 0);
+    for (int k = 0; k < N; k++) {
+        char args[96], want[64];
+        snprintf(args, sizeof(args), "PUBSUB NUMSUB sidecast:room:%s", rooms[k]);
+        snprintf(want, sizeof(want), "sidecast:room:%s\n2", rooms[k]);
+        uint64_t end = now_ms_h() + SUBS_MS;
+        char *out = NULL;
+        for (;;) {
+            free(out);
+            out = rcluster_cli(g->s, home, args);
+            if ((out && strstr(out, want)) || now_ms_h() > end)
+                break;
+            usleep(50000);
+        }
+        if (!out || !strstr(out, want))
+            fail_msg("room %s: PUBSUB NUMSUB on the home primary says %s (want 2 subscribers)",
+                     rooms[k], out ? out : "nothing");
+        free(out);
+    }
+    for (int k = 0; k < N; k++) {
+        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
+        emit_payload(ta.c, &t, "M");
+    }
+    for (int k = 0; k < N; k++) {
+        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
+        emit_payload(ta.c, &t, "F");
+    }
+    assert_int_equal(sc_client_sync(ta.c, 0), 0);
+    tally *members[] = {&tb, &tc};
+    bool fenced = tally_wait_fences(members, 2, 1, DELIVER_MS);
+    app_drain(ta.c, 10);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < members[i]->n; k++)
+            if (members[i]->m[k] != 1 || members[i]->f[k] != 1)
+                fail_msg("%s/%s got the room's emit %u times and its fence %u times (want 1 and "
+                         "1; all fenced: %d)",
+                         members[i]->name, members[i]->id[k], members[i]->m[k], members[i]->f[k],
+                         fenced);
+    /* targeted: the script PUBLISHes to the node's channel */
+    const char *one[] = {"b-03"};
+    sc_target t = {.socket_ids = one, .n_socket_ids = 1};
+    emit_payload(ta.c, &t, "F");
+    assert_int_equal(sc_client_sync(ta.c, 0), 0);
+    int bi = tally_index(&tb, "b-03");
+    for (uint64_t end = now_ms_h() + DELIVER_MS; tb.f[bi] < 2 && now_ms_h() < end;)
+        assert_true(sc_client_poll(tb.c, 5) >= 0);
+    app_drain(tb.c, 10);
+    assert_int_equal(tb.f[bi], 2);
+    assert_int_equal(tb.junk + tc.junk + ta.junk, 0);
+    for (int i = 0; i < g->nd; i++)
+        assert_true(metric(g->d[i], "sidecast_redis_cluster_sharded_pubsub") == 0);
+    sc_client_close(ta.c);
+    sc_client_close(tb.c);
+    sc_client_close(tc.c);
+    rig_free(g);
+}
+
+/* SIDECAST_RCLUSTER_ONLY=<part of a test name> runs just the matching ones. */
+int main(void)
+{
+    const struct CMUnitTest all[] = {
+        cmocka_unit_test_teardown(test_rooms_spread, teardown),
+        cmocka_unit_test_teardown(test_targeted_and_lookups, teardown),
+        cmocka_unit_test_teardown(test_connections_per_primary, teardown),
+        cmocka_unit_test_teardown(test_primary_killed_ledger, teardown),
+        cmocka_unit_test_teardown(test_reshard_ledger, teardown),
+        cmocka_unit_test_teardown(test_classic_fallback, teardown),
+    };
+    struct CMUnitTest tests[sizeof(all) / sizeof(all[0])];
+    size_t n = 0;
+    const char *only = getenv("SIDECAST_RCLUSTER_ONLY");
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (!only || !only[0] || strstr(all[i].name, only))
+            tests[n++] = all[i];
+    return _cmocka_run_group_tests("it_rcluster", tests, n, NULL, NULL);
+}
