@@ -1024,29 +1024,33 @@ static void rcluster_spawn(rcluster_set *s, int i, int bus_port)
                           log,
                           "--daemonize",
                           "no",
-                          NULL, /* rename-command SSUBSCRIBE/SPUBLISH to nothing: */
-                          NULL, /* a Redis Cluster without sharded pub/sub */
-                          NULL,
-                          NULL,
-                          NULL,
-                          NULL,
                           NULL};
-    if (s->unsharded) {
-        size_t k = 0;
-        while (argv[k])
-            k++;
-        argv[k++] = "--rename-command";
-        argv[k++] = "SSUBSCRIBE";
-        argv[k++] = "";
-        argv[k++] = "--rename-command";
-        argv[k++] = "SPUBLISH";
-        argv[k] = "";
-    }
+    /* then TLS (IT_REDIS_TLS: bus and replication too), then, for a
+     * cluster without sharded pub/sub, SSUBSCRIBE and SPUBLISH renamed away */
+    char tport[16], cert[300], key[300], ca[300];
+    snprintf(tport, sizeof(tport), "%d", s->tls_port[i]);
+    snprintf(cert, sizeof(cert), "%s/server.pem", s->dir);
+    snprintf(key, sizeof(key), "%s/server.key", s->dir);
+    snprintf(ca, sizeof(ca), "%s/ca.pem", s->dir);
+    const char *tls_args[] = {"--tls-port", tport, "--tls-cert-file", cert, "--tls-key-file",
+                              key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "yes",
+                              "--tls-cluster", "yes", "--tls-replication", "yes", NULL};
+    const char *unsharded[] = {"--rename-command", "SSUBSCRIBE", "", "--rename-command",
+                               "SPUBLISH", "", NULL};
+    const char *full[64];
+    size_t nfull = 0;
+    for (size_t k = 0; argv[k]; k++)
+        full[nfull++] = argv[k];
+    for (size_t k = 0; s->tls_port[i] && tls_args[k]; k++)
+        full[nfull++] = tls_args[k];
+    for (size_t k = 0; s->unsharded && unsharded[k]; k++)
+        full[nfull++] = unsharded[k];
+    full[nfull] = NULL;
     pid_t pid = fork();
     if (pid < 0)
         die("fork: %s", strerror(errno));
     if (pid == 0) {
-        execvp("redis-server", (char *const *)argv);
+        execvp("redis-server", (char *const *)full);
         _exit(127);
     }
     s->pid[i] = pid;
@@ -1131,7 +1135,13 @@ rcluster_set *rcluster_start_opts(int nprimaries, int nreplicas, bool unsharded)
     if (!mkdtemp(s->dir))
         die("mkdtemp: %s", strerror(errno));
     uint64_t t0 = now_ms();
-    int taken[2 * RCLUSTER_MAX], ntaken = 0;
+    int taken[3 * RCLUSTER_MAX], ntaken = 0;
+    if (tls_mode()) { /* mutual TLS: one CA, a server and a client certificate */
+        tls_make_ca(s->dir, "ca");
+        tls_make_cert(s->dir, "ca", "server", "localhost",
+                      "subjectAltName=DNS:localhost,IP:127.0.0.1");
+        tls_make_cert(s->dir, "ca", "client", "sidecast-test", "extendedKeyUsage=clientAuth");
+    }
     for (int i = 0; i < s->n; i++) {
         /* taken just before each start (a port found free earlier may
          * meanwhile be some connection's own), distinct from the others */
@@ -1148,6 +1158,18 @@ rcluster_set *rcluster_start_opts(int nprimaries, int nreplicas, bool unsharded)
         }
         taken[ntaken++] = s->port[i] = pair[0];
         taken[ntaken++] = pair[1];
+        if (tls_mode()) { /* a third port, distinct likewise */
+            int tp = 0;
+            for (int tries = 0; tries < 50; tries++) {
+                tp = free_port();
+                bool dup = false;
+                for (int t = 0; t < ntaken; t++)
+                    dup = dup || taken[t] == tp;
+                if (!dup)
+                    break;
+            }
+            s->tls_port[i] = taken[ntaken++] = tp;
+        }
         rcluster_spawn(s, i, pair[1]);
     }
     char cmd[1400];
@@ -1185,7 +1207,7 @@ rcluster_set *rcluster_start_opts(int nprimaries, int nreplicas, bool unsharded)
         primary[i] = rcluster_is_primary(s, i);
     }
     pid_t pid[RCLUSTER_MAX];
-    int port[RCLUSTER_MAX];
+    int port[RCLUSTER_MAX], tport[RCLUSTER_MAX];
     char id[RCLUSTER_MAX][48];
     int k = 0;
     for (int pass = 0; pass < 2; pass++)
@@ -1193,6 +1215,7 @@ rcluster_set *rcluster_start_opts(int nprimaries, int nreplicas, bool unsharded)
             if (primary[i] == (pass == 0)) {
                 pid[k] = s->pid[i];
                 port[k] = s->port[i];
+                tport[k] = s->tls_port[i];
                 memcpy(id[k], s->id[i], sizeof(id[k]));
                 k++;
             }
@@ -1203,13 +1226,14 @@ rcluster_set *rcluster_start_opts(int nprimaries, int nreplicas, bool unsharded)
         die("redis-cli --cluster create made %d primaries, not %d", nprim, nprimaries);
     memcpy(s->pid, pid, sizeof(pid));
     memcpy(s->port, port, sizeof(port));
+    memcpy(s->tls_port, tport, sizeof(tport));
     memcpy(s->id, id, sizeof(id));
     /* the subdirectories keep the names they were started with: node<i> of
      * the start order (the log names its port) */
-    len = snprintf(s->url, sizeof(s->url), "redis+cluster://");
+    len = snprintf(s->url, sizeof(s->url), "%s", tls_mode() ? "rediss+cluster://" : "redis+cluster://");
     for (int i = 0; i < s->n; i++)
         len += snprintf(s->url + len, sizeof(s->url) - (size_t)len, "%s127.0.0.1:%d", i ? "," : "",
-                        s->port[i]);
+                        tls_mode() ? s->tls_port[i] : s->port[i]);
     uint64_t end = t0 + RCLUSTER_START_MS;
     bool ok = false;
     while (!ok && now_ms() < end) {
@@ -1651,11 +1675,11 @@ daemon_t *node_start(redis_srv *r, const char *name, const char *first_extra, ..
     return d;
 }
 
-daemon_t *node_start_url(const char *url, const char *name, const char *first_extra, ...)
+daemon_t *node_start_rcluster(rcluster_set *s, const char *name, const char *first_extra, ...)
 {
     va_list ap;
     va_start(ap, first_extra);
-    daemon_t *d = node_start_v(NULL, url, NULL, name, first_extra, ap);
+    daemon_t *d = node_start_v(NULL, s->url, s->tls_port[0] ? s->dir : NULL, name, first_extra, ap);
     va_end(ap);
     return d;
 }

@@ -221,7 +221,7 @@ void sentinel_free(sentinel_set *s);
  * the rest their replicas; a failover or a reshard changes who
  * serves what: ask rcluster_is_primary / rcluster_slot_owner.
  * url: "redis+cluster://127.0.0.1:p0,127.0.0.1:p1,..." naming every node
- * started, for sidecastd (node_start_url). */
+ * started, for sidecastd (node_start_rcluster). */
 #define RCLUSTER_MAX 12
 #define RCLUSTER_NODE_TIMEOUT_MS 1000
 #define RCLUSTER_START_MS 30000
@@ -234,6 +234,11 @@ typedef struct rcluster_set {
     char dir[256];
     char url[512];
     bool unsharded; /* started without sharded pub/sub (see rcluster_start_opts) */
+    /* IT_REDIS_TLS: each node also listens with TLS on tls_port[i] (mutual,
+     * certificates in dir), the cluster bus and replication speak TLS, and
+     * url is rediss+cluster:// on those ports; the harness's own commands
+     * stay on port[i]. 0: no TLS. */
+    int tls_port[RCLUSTER_MAX];
 } rcluster_set;
 rcluster_set *rcluster_start(int nprimaries, int nreplicas);
 /* The same; unsharded: every node renames SSUBSCRIBE and SPUBLISH away, as
@@ -293,7 +298,9 @@ daemon_t *node_start_bin(const char *bin, redis_srv *r, const char *name, const 
                          ...);
 /* The same with the Redis URL given as is (a redis+cluster:// URL, say):
  * no TLS files. */
-daemon_t *node_start_url(const char *url, const char *name, const char *first_extra, ...);
+/* A sidecastd on a Redis Cluster set: its url, and under IT_REDIS_TLS the
+ * set's client certificate files. */
+daemon_t *node_start_rcluster(rcluster_set *s, const char *name, const char *first_extra, ...);
 /* Wait until c's sidecar sees `n` live nodes; returns the count seen. */
 int wait_nodes(sc_client *c, int n, int timeout_ms);
 uint64_t now_ms_h(void);

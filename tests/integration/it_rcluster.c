@@ -1,7 +1,9 @@
 /* Integration: sidecastd on a Redis Cluster (redis+cluster://). Each test
  * starts a fresh set of three primaries (rcluster_start: with one replica
  * each where a failover is needed, none otherwise) on loopback, and
- * sidecastd nodes given its url (node_start_url), all stopped by pid.
+ * sidecastd nodes given its url (node_start_rcluster), all stopped by pid.
+ * Under IT_REDIS_TLS (tls_it_rcluster) the cluster speaks mutual TLS,
+ * its bus and replication too, and the sidecars rediss+cluster://.
  *
  * The layout the daemon follows on a Redis Cluster:
  *   - its keys and its node and broadcast channels share one slot, the
@@ -154,7 +156,7 @@ static void rig_start(rig *g, int nreplicas, int nd, const char *first_extra, co
     g->s = rcluster_start_opts(NPRIMARIES, nreplicas, rig_unsharded);
     g->nd = nd;
     for (int i = 0; i < nd; i++)
-        g->d[i] = node_start_url(g->s->url, NODE_NAMES[i], first_extra, second, NULL);
+        g->d[i] = node_start_rcluster(g->s, NODE_NAMES[i], first_extra, second, NULL);
     for (int i = 0; i < nd; i++)
         wait_cluster_ready(g->d[i], NODE_NAMES[i], READY_MS);
 }
