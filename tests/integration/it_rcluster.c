@@ -70,12 +70,13 @@
     (const char *const[]){__VA_ARGS__}, sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)
 
 #define NPRIMARIES 3
-#define MAX_SIDECARS 3
+#define MAX_SIDECARS 8
 #define READY_MS 30000
 #define SUBS_MS 30000
 #define DELIVER_MS 15000
 
-static const char *const NODE_NAMES[MAX_SIDECARS] = {"node-1", "node-2", "node-3"};
+static const char *const NODE_NAMES[MAX_SIDECARS] = {"node-1", "node-2", "node-3", "node-4",
+                                                     "node-5", "node-6", "node-7", "node-8"};
 
 typedef struct sbuf {
     char *p;
@@ -1567,6 +1568,117 @@ static void test_classic_fallback(void **state)
     rig_free(g);
 }
 
+/* Eight sidecars on three primaries: node-1 emits once to each of 24
+ * rooms, every other node has a member in 12 of them (room k on nodes
+ * with (k + node) even, so every room has members on 3 or 4 nodes). Each
+ * member gets each emit exactly once; the publishes per shard (node-1's
+ * per-shard counters) add up to one per room and reach every primary;
+ * every sidecar holds at most two connections per primary, and they are
+ * all the connections each primary has. */
+#define EIGHT_ROOMS 24
+static void test_eight_sidecars(void **state)
+{
+    rig *g = &G;
+    rig_start(g, 0, 8, NULL, NULL);
+    tally t[8];
+    char names[EIGHT_ROOMS][24];
+    const char *rooms[EIGHT_ROOMS];
+    for (int k = 0; k < EIGHT_ROOMS; k++) {
+        snprintf(names[k], sizeof(names[k]), "eight-%02d", k);
+        rooms[k] = names[k];
+    }
+    long members[EIGHT_ROOMS] = {0};
+    for (int i = 0; i < 8; i++) {
+        tally_open(&t[i], g->d[i], NODE_NAMES[i]);
+        for (int k = 0; i > 0 && k < EIGHT_ROOMS; k++) {
+            if ((k + i) % 2)
+                continue;
+            char id[32];
+            snprintf(id, sizeof(id), "s%d-%02d", i, k);
+            tally_socket(&t[i], id, &rooms[k], 1);
+            members[k]++;
+        }
+        assert_int_equal(sc_client_sync(t[i].c, 0), 0);
+    }
+    assert_int_equal(wait_nodes(t[0].c, 8, 15000), 8);
+    for (int k = 0; k < EIGHT_ROOMS; k++)
+        if (wait_room_subs(g, &rooms[k], 1, members[k], SUBS_MS))
+            fail_msg("room %s: not %ld subscribers on its primary after %d ms", rooms[k],
+                     members[k], SUBS_MS);
+    char series[160];
+    double before[NPRIMARIES];
+    for (int p = 0; p < NPRIMARIES; p++) {
+        snprintf(series, sizeof(series), "sidecast_redis_shard_publishes_total{shard=\"127.0.0.1:%d\"}",
+                 g->s->tls_port[p] ? g->s->tls_port[p] : g->s->port[p]);
+        before[p] = metric(g->d[0], series);
+    }
+    for (int k = 0; k < EIGHT_ROOMS; k++) {
+        sc_target tg = {.rooms = &rooms[k], .n_rooms = 1};
+        emit_payload(t[0].c, &tg, "M");
+    }
+    for (int k = 0; k < EIGHT_ROOMS; k++) {
+        sc_target tg = {.rooms = &rooms[k], .n_rooms = 1};
+        emit_payload(t[0].c, &tg, "F");
+    }
+    assert_int_equal(sc_client_sync(t[0].c, 0), 0);
+    tally *m[7];
+    for (int i = 1; i < 8; i++)
+        m[i - 1] = &t[i];
+    bool fenced = tally_wait_fences(m, 7, 1, DELIVER_MS);
+    for (int i = 1; i < 8; i++)
+        for (int k = 0; k < t[i].n; k++)
+            if (t[i].m[k] != 1 || t[i].f[k] != 1)
+                fail_msg("%s/%s got its room's emit %u times and fence %u times (want 1 and 1; "
+                         "all fenced: %d)",
+                         t[i].name, t[i].id[k], t[i].m[k], t[i].f[k], fenced);
+    /* publishes per shard: 2 per room (emit and fence), on the room's primary */
+    double sum = 0;
+    int expect[NPRIMARIES] = {0};
+    for (int k = 0; k < EIGHT_ROOMS; k++) {
+        char ch[64];
+        room_channel(rooms[k], ch, sizeof(ch));
+        int owner = channel_owner(g, ch);
+        assert_true(owner >= 0 && owner < NPRIMARIES);
+        expect[owner] += 2;
+    }
+    printf("eight_sidecars: publishes per shard from node-1:");
+    for (int p = 0; p < NPRIMARIES; p++) {
+        snprintf(series, sizeof(series), "sidecast_redis_shard_publishes_total{shard=\"127.0.0.1:%d\"}",
+                 g->s->tls_port[p] ? g->s->tls_port[p] : g->s->port[p]);
+        double d = metric(g->d[0], series) - before[p];
+        printf(" %g (rooms' %d)", d, expect[p]);
+        sum += d;
+        /* the room publishes of a shard, plus on the home one the node
+         * channels' traffic (canaries, heartbeat-driven announcements) */
+        assert_true(d >= expect[p]);
+        assert_true(expect[p] > 0);
+    }
+    printf("\n");
+    /* connections: at most 2 per sidecar per primary, and all of them */
+    for (int p = 0; p < NPRIMARIES; p++) {
+        int total = 0, sidecars = 0;
+        for (int tries = 0; tries < 20; tries++) {
+            total = rcluster_clients(g->s, p, NULL);
+            sidecars = 0;
+            for (int i = 0; i < 8; i++) {
+                int n = rcluster_clients_of_pid(g->s, p, g->d[i]->pid);
+                if (n > 2)
+                    fail_msg("%s holds %d connections to primary %d", NODE_NAMES[i], n, p);
+                sidecars += n;
+            }
+            if (sidecars == total)
+                break;
+            usleep(100 * 1000);
+        }
+        printf("eight_sidecars: primary %d: %d connections from 8 sidecars\n", p, sidecars);
+        assert_int_equal(sidecars, total);
+        assert_true(sidecars <= 16);
+    }
+    for (int i = 0; i < 8; i++)
+        sc_client_close(t[i].c);
+    rig_free(g);
+}
+
 /* SIDECAST_RCLUSTER_ONLY=<part of a test name> runs just the matching ones. */
 int main(void)
 {
@@ -1577,6 +1689,7 @@ int main(void)
         cmocka_unit_test_teardown(test_primary_killed_ledger, teardown),
         cmocka_unit_test_teardown(test_reshard_ledger, teardown),
         cmocka_unit_test_teardown(test_classic_fallback, teardown),
+        cmocka_unit_test_teardown(test_eight_sidecars, teardown),
     };
     struct CMUnitTest tests[sizeof(all) / sizeof(all[0])];
     size_t n = 0;
