@@ -106,32 +106,52 @@ static void on_batch(sc_cluster *c, const char *channel, const sc_envelope *env)
         on_envelope(c, channel, b->envelopes[i].data, b->envelopes[i].len, true);
 }
 
-/* Whether `seq` from this peer is new: above the highest seen, or within
- * SEQ_WINDOW below it and not seen yet (a shard that lags another). One
- * further below is skipped and counted: a copy that late cannot be told
- * from a duplicate. */
-static bool seq_fresh(sc_peer *peer, uint64_t seq)
+/* Clear the window's bits of the numbers [from, to) (fewer than
+ * SEQ_WINDOW of them), a word at a time. */
+static void seq_clear(uint64_t *w, uint64_t from, uint64_t to)
 {
-    uint64_t *w = peer->seen;
+    while (from < to) {
+        uint64_t bit = from % 64, n = SC_MIN(64 - bit, to - from);
+        uint64_t mask = n == 64 ? ~0ull : ((1ull << n) - 1) << bit;
+        w[(from % SEQ_WINDOW) / 64] &= ~mask;
+        from += n;
+    }
+}
+
+/* Whether `seq` from this peer is to be handled. Only an envelope published
+ * on several channels (`copied`: an emit to several rooms, or to rooms and
+ * sockets) can come twice, once per channel, and on a Redis Cluster its
+ * copies travel through different shards, so in no fixed order with the
+ * origin's other messages: such a one is checked against the numbers seen
+ * within SEQ_WINDOW below the highest; every other is handled. A copied
+ * one further below cannot be told from a copy already handled: skipped,
+ * counted, and the apps get a Gap from when it was sent. */
+static bool seq_fresh(sc_cluster *c, sc_peer *peer, uint64_t seq, bool copied, uint64_t sent_ms)
+{
+    uint64_t *w = peer->seen, *word = &w[(seq % SEQ_WINDOW) / 64], bit = 1ull << (seq % 64);
     if (seq > peer->last_seq) {
-        uint64_t from = peer->last_seq + 1;
         if (seq - peer->last_seq >= SEQ_WINDOW)
             memset(peer->seen, 0, sizeof(peer->seen));
         else
-            for (uint64_t s = from; s < seq; s++) /* unseen numbers in between */
-                w[(s % SEQ_WINDOW) / 64] &= ~(1ull << (s % 64));
+            seq_clear(w, peer->last_seq + 1, seq); /* unseen numbers in between */
         peer->last_seq = seq;
     } else if (peer->last_seq - seq >= SEQ_WINDOW) {
+        if (!copied)
+            return true;
         SC_COUNT(cluster_late_skipped);
-        sc_log_limited(SC_LOG_WARN, "skipping a cluster message from node %s that came %llu "
-                                    "messages late: it cannot be told from a duplicate",
+        sc_log_limited(SC_LOG_WARN, "skipping a cluster message from node %s sent to several "
+                                    "channels that came %llu messages late (a lagging Redis "
+                                    "Cluster shard): it cannot be told from a copy already "
+                                    "handled; the apps get a Gap",
                        SC_ESC(peer->id), (unsigned long long)(peer->last_seq - seq));
+        sc_cl_gap_begin(c, sent_ms ? sent_ms : wall_ms(), "a cluster message came too late");
+        sc_cl_maybe_end_gap(c);
         return false;
-    } else if (w[(seq % SEQ_WINDOW) / 64] & (1ull << (seq % 64))) {
-        SC_COUNT(cluster_duplicates_skipped); /* same emit via another room channel */
+    } else if (copied && (*word & bit)) {
+        SC_COUNT(cluster_duplicates_skipped); /* same emit via another channel */
         return false;
     }
-    w[(seq % SEQ_WINDOW) / 64] |= 1ull << (seq % 64);
+    *word |= bit;
     return true;
 }
 
@@ -140,7 +160,8 @@ static bool seq_fresh(sc_peer *peer, uint64_t seq)
  * origin (a multi-room emit arrives once per room channel). Returns the
  * origin's peer record (its Stale notice lives there), or NULL to skip;
  * counts what it skips; NULL for a canary of ours, after noting it arrived. */
-static sc_peer *from_peer(sc_cluster *c, const char *origin, uint64_t seq, int body_case)
+static sc_peer *from_peer(sc_cluster *c, const char *origin, uint64_t seq, int body_case,
+                          bool copied, uint64_t sent_ms)
 {
     if (strcmp(origin, c->self) == 0) {
         if (body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_CANARY) {
@@ -167,7 +188,7 @@ static sc_peer *from_peer(sc_cluster *c, const char *origin, uint64_t seq, int b
         memcpy(peer->id, origin, l + 1);
         sc_map_put(&c->peers, peer);
     }
-    if (!seq_fresh(peer, seq))
+    if (!seq_fresh(c, peer, seq, copied, sent_ms))
         return NULL;
     if (body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE) /* counted on its own */
         SC_COUNT(cluster_messages_received);
@@ -317,12 +338,26 @@ static const envelope_fn envelope_handlers[] = {
     [SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE] = on_announce_env,
 };
 
+/* Whether the origin published this envelope on several channels (see
+ * sc_cluster_emit in cluster_emit.c): an emit to several rooms, or to
+ * rooms and sockets or users (room channels and node channels); one to
+ * everyone, or with acks, goes on the all channel alone. */
+static bool copied(const sc_envelope *env)
+{
+    if (env->body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT || !env->emit->to ||
+        env->emit->to->all || env->emit->ack_id)
+        return false;
+    const Sidecast__V1__Selector *to = env->emit->to;
+    return to->n_rooms + (to->n_socket_ids || to->n_user_ids ? 1 : 0) > 1;
+}
+
 static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, size_t len,
                         bool in_batch)
 {
     raw_response rr;
     if (len && read_raw_response(p, len, &rr)) {
-        if (from_peer(c, rr.origin, rr.seq, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE))
+        if (from_peer(c, rr.origin, rr.seq, SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE,
+                      false, 0))
             handle_raw_response(c, &rr);
         return;
     }
@@ -351,7 +386,8 @@ static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, si
         on_batch(c, channel, env);
         return;
     }
-    sc_peer *peer = from_peer(c, env->origin, env->seq, env->body_case);
+    sc_peer *peer =
+        from_peer(c, env->origin, env->seq, env->body_case, copied(env), env->sent_unix_ms);
     if (!peer)
         return;
     envelope_fn fn = (size_t)env->body_case < SC_ARRAY_LEN(envelope_handlers)
