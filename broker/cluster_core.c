@@ -405,6 +405,7 @@ typedef struct beat_pd {
     uint64_t beat;       /* its number (c->beats_sent) */
     uint64_t resync_gen; /* c->resync_gen when sent */
     bool first;
+    bool forgetting; /* sent while a rewrite's forget was under way */
 } beat_pd;
 
 /* The heartbeat found this node's entries gone from Redis (flags from
@@ -425,6 +426,10 @@ static void check_whole(sc_cluster *c, const beat_pd *bp, const redisReply *flag
      * chunk per heartbeat (lua/reap.lua), maybe while the rewrite ran: once
      * more, now that this heartbeat renewed the liveness and they stop. */
     bool reaping = bp->first && !alive && member;
+    /* sent while the rewrite's forget ran: the marker tells nothing yet
+     * (the heartbeat right after the rewrite judges it), the reaping does */
+    if (bp->forgetting && !reaping)
+        return;
     if (marker && !reaping && (bp->first || (alive && member))) {
         c->dir_ok_ms = bp->sent_ms;
         c->whole_gen = c->resync_gen;
@@ -506,7 +511,8 @@ static void heartbeat_now(sc_cluster *c)
      * script stays in the milliseconds whatever the node held */
     sc_cl_arg_str(&a, REAP_BUDGET);
     beat_pd *bp = sc_xmalloc(sizeof(*bp));
-    *bp = (beat_pd){c, wall_ms(), ++c->beats_sent, c->resync_gen, c->beats_since_resync == 0};
+    *bp = (beat_pd){c,          wall_ms(), ++c->beats_sent, c->resync_gen,
+                    c->beats_since_resync == 0, c->forgetting};
     if (sc_cl_command(c, (int)a.n, a.argv, a.lens, false, false, on_reap_reply, bp))
         c->beats_since_resync++;
     else
@@ -518,6 +524,13 @@ static void heartbeat_now(sc_cluster *c)
 static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
 {
     heartbeat_now(w->data);
+}
+
+/* cluster_directory.c's hook: the rewrite is sent; a heartbeat right
+ * behind it judges it (and lets an arrival be announced at once). */
+static void on_rewritten(sc_cluster *c)
+{
+    heartbeat_now(c);
 }
 
 /* ---- connection state ---------------------------------------------------------- */
@@ -821,6 +834,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     srv->request_hooks = (sc_request_hooks){c, hook_node_name, hook_progress};
     c->flush_ups = sc_cl_flush_ups;
     c->flush_emits = flush_emits;
+    c->rewritten = on_rewritten;
     c->features = SC_CLUSTER_FEATURES; /* alone until the first heartbeat says otherwise */
     /* on a Redis Cluster the prefix is the keys' hash tag: every key, the
      * node and broadcast channels in one slot; rooms spread (cluster_shard.c) */
@@ -911,6 +925,18 @@ static void on_left(sc_redis *rc, void *reply, void *pd)
 {
     sc_cluster *c = pd;
     c->left = true;
+    sc_info("left the cluster: liveness and directory entries removed");
+}
+
+/* The directory is gone (in bounded calls): then out of the node list. */
+static void left_forgotten(sc_cluster *c)
+{
+    char nodes[160];
+    snprintf(nodes, sizeof(nodes), "%s:nodes", c->prefix);
+    const char *a3[] = {"SREM", nodes, c->self};
+    size_t l3[] = {4, strlen(nodes), strlen(c->self)};
+    if (!sc_cl_command(c, 3, a3, l3, false, false, on_left, c))
+        c->left = true;
 }
 
 void sc_cluster_leave(sc_cluster *c)
@@ -923,19 +949,16 @@ void sc_cluster_leave(sc_cluster *c)
         return;
     }
     sc_cl_announce(c, false); /* before the keys go: peers stop waiting for it now */
-    char key[200], nodes[160];
+    char key[200];
     snprintf(key, sizeof(key), "%s:alive:%s", c->prefix, c->self);
-    snprintf(nodes, sizeof(nodes), "%s:nodes", c->prefix);
     char vkey[200];
     snprintf(vkey, sizeof(vkey), "%s:ver:%s", c->prefix, c->self);
     const char *a1[] = {"DEL", key, vkey};
     size_t l1[] = {3, strlen(key), strlen(vkey)};
     sc_cl_command(c, 3, a1, l1, false, false, NULL, NULL);
-    sc_cl_forget_self(c);
-    const char *a3[] = {"SREM", nodes, c->self};
-    size_t l3[] = {4, strlen(nodes), strlen(c->self)};
-    sc_cl_command(c, 3, a3, l3, false, false, on_left, c);
-    sc_info("leaving the cluster: liveness and directory entries removed");
+    c->resync_gen++; /* a rewrite under way stops */
+    sc_cl_forget_self(c, left_forgotten);
+    sc_info("leaving the cluster: removing its liveness and directory entries");
 }
 
 bool sc_cluster_left(const sc_cluster *c)

@@ -123,6 +123,8 @@ static void hset_batch(sc_cluster *c, const sc_socket **socks, size_t n)
 
 void sc_cl_flush_ups(sc_cluster *c)
 {
+    if (c->forgetting)
+        c->nups = 0; /* the rewrite after the forget writes them */
     if (c->nups == 0 || c->flushing_ups)
         return;
     c->flushing_ups = true; /* hset_batch sends through sc_cl_command() */
@@ -152,7 +154,7 @@ void sc_cl_grace_arg(const sc_cluster *c, char *out, size_t len)
 
 void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s)
 {
-    if (!c || c->leaving)
+    if (!c || c->leaving || c->forgetting) /* forgetting: the forget removes it */
         return;
     char grace[24];
     sc_cl_grace_arg(c, grace, sizeof(grace));
@@ -169,8 +171,41 @@ void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s)
     free(a.lens);
 }
 
-/* Remove this node's directory entries (those still pointing at it). */
-void sc_cl_forget_self(sc_cluster *c)
+/* This node's own forget, FORGET_BUDGET entries per script call, calls
+ * chained until Redis says all are gone; then `done`. A forget of an older
+ * rewrite (its generation passed) or of a lost connection stops: the next
+ * rewrite starts its own. */
+typedef struct forget_pd {
+    sc_cluster *c;
+    uint64_t gen;
+    void (*done)(sc_cluster *c);
+} forget_pd;
+
+static void forget_chunk(sc_cluster *c, forget_pd *fp);
+
+static void on_forget_reply(sc_redis *rc, void *reply, void *pd)
+{
+    forget_pd *fp = pd;
+    sc_cluster *c = fp->c;
+    redisReply *r = reply;
+    if (!r || fp->gen != c->resync_gen || r->type != REDIS_REPLY_INTEGER) {
+        if (r && r->type != REDIS_REPLY_INTEGER) {
+            sc_cl_check_noscript(c, r); /* rewrites again, a new generation */
+            sc_cl_on_cmd_reply(rc, reply, c);
+        }
+        free(fp);
+        return;
+    }
+    if (r->integer == 1) {
+        void (*done)(sc_cluster *) = fp->done;
+        free(fp);
+        done(c);
+        return;
+    }
+    forget_chunk(c, fp);
+}
+
+static void forget_chunk(sc_cluster *c, forget_pd *fp)
 {
     char grace[24];
     sc_cl_grace_arg(c, grace, sizeof(grace));
@@ -179,9 +214,18 @@ void sc_cl_forget_self(sc_cluster *c)
     sc_cl_arg_str(&a, c->prefix);
     sc_cl_arg_str(&a, c->self);
     sc_cl_arg_str(&a, grace);
-    argv_send(c, &a, false, false);
+    sc_cl_arg_str(&a, FORGET_BUDGET);
+    if (!sc_cl_command(c, (int)a.n, a.argv, a.lens, false, false, on_forget_reply, fp))
+        free(fp); /* not connected: the next connection rewrites from the start */
     free(a.argv);
     free(a.lens);
+}
+
+void sc_cl_forget_self(sc_cluster *c, void (*done)(sc_cluster *c))
+{
+    forget_pd *fp = sc_xmalloc(sizeof(*fp));
+    *fp = (forget_pd){c, c->resync_gen, done};
+    forget_chunk(c, fp);
 }
 
 /* A PING after a rewrite: Redis answers in order, so its reply means every
@@ -197,22 +241,14 @@ static void on_dir_written(sc_redis *rc, void *reply, void *pd)
     sc_cl_maybe_announce(c);
 }
 
-/* After (re)connecting, or when a heartbeat found this node's entries gone:
- * forget what Redis may still hold for this node and write every local
- * socket again, plus the directory's marker field, so an emptied Redis
- * (restart without persistence, FLUSHALL) or entries reaped during a stall
- * are repaired. Until Redis confirms it, dir_ready is false (a Gap open now
- * stays open, /readyz says not ready). */
-void sc_cl_directory_resync(sc_cluster *c)
+/* The forget is done: every local socket written again, with the marker. */
+static void rewrite(sc_cluster *c)
 {
-    c->nups = 0; /* the resync writes every socket anyway */
-    c->dir_ready = false;
-    c->beats_since_resync = 0;
-    c->resync_gen++;
-    c->announce_due = true; /* peers may have dropped this node meanwhile */
+    c->forgetting = false;
     if (c->leaving)
         return;
-    sc_cl_forget_self(c);
+    c->nups = 0; /* written below */
+    c->beats_since_resync = 0; /* the next heartbeat is the first after it */
     char setkey[200];
     snprintf(setkey, sizeof(setkey), "%s:nodesock:%s", c->prefix, c->self);
     const char *ma[] = {"HSET", setkey, "", "0:"};
@@ -240,6 +276,29 @@ void sc_cl_directory_resync(sc_cluster *c)
         c->dir_pings++;
     SC_COUNT(directory_resyncs);
     sc_info("directory: wrote %zu socket(s) of this node to redis", total);
+    c->rewritten(c);
+}
+
+/* After (re)connecting, or when a heartbeat found this node's entries gone:
+ * forget what Redis may still hold for this node and write every local
+ * socket again, plus the directory's marker field, so an emptied Redis
+ * (restart without persistence, FLUSHALL) or entries reaped during a stall
+ * are repaired. The forget goes in bounded script calls; socket ups and
+ * downs meanwhile are not sent (the rewrite after it writes the registry as
+ * it is then), nor are heartbeats judged. Until Redis confirms the
+ * rewrite, dir_ready is false (a Gap open now stays open, /readyz says
+ * not ready). */
+void sc_cl_directory_resync(sc_cluster *c)
+{
+    c->nups = 0; /* the rewrite writes every socket anyway */
+    c->dir_ready = false;
+    c->beats_since_resync = 0;
+    c->resync_gen++;
+    c->announce_due = true; /* peers may have dropped this node meanwhile */
+    if (c->leaving)
+        return;
+    c->forgetting = true;
+    sc_cl_forget_self(c, rewrite);
 }
 
 /* ---- lookups and session data (one script call each) ---------------------------- */

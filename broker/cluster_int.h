@@ -53,6 +53,10 @@
 #define NOTICE_MAX_IDS 256
 #define NOTICE_MAX_PEERS 64
 #define NOTICE_PER_SEC 100
+/* Directory entries one script call of this node's own forget removes
+ * (lua/forget.lua), as the reap's REAP_BUDGET: bounded in time however
+ * many sockets this node holds. */
+#define FORGET_BUDGET "1000"
 
 typedef Sidecast__Cluster__V1__Envelope sc_envelope;
 
@@ -135,6 +139,9 @@ struct sc_cluster {
      * order it happened. Set by cluster_core.c. */
     void (*flush_ups)(sc_cluster *c);
     void (*flush_emits)(sc_cluster *c);
+    /* cluster_directory.c sent a rewrite of this node's directory (after
+     * its forget); set by cluster_core.c, which sends a heartbeat */
+    void (*rewritten)(sc_cluster *c);
     sc_server *srv;
     const sc_config *cfg;
     sc_redis *pub, *sub;
@@ -244,6 +251,7 @@ struct sc_cluster {
      * (dir_ready) since the last rewrite; heartbeats since that rewrite; the
      * wall time a heartbeat last found them whole */
     bool dir_ready;
+    bool forgetting; /* a rewrite's forget is under way: directory writes wait for it */
     uint32_t dir_pings; /* confirmations of rewrites in flight */
     uint32_t beats_since_resync;
     uint64_t resync_gen; /* rewrites so far: a heartbeat sent before one is not judged */
@@ -333,7 +341,9 @@ void sc_cl_publish(sc_cluster *c, const char *channel, const uint8_t *env, size_
 void sc_cl_check_noscript(sc_cluster *c, const redisReply *r);
 void sc_cl_flush_ups(sc_cluster *c);
 void sc_cl_grace_arg(const sc_cluster *c, char *out, size_t len);
-void sc_cl_forget_self(sc_cluster *c);
+/* Forget this node's directory in bounded script calls, then call done
+ * (not if the connection drops or a newer rewrite starts meanwhile). */
+void sc_cl_forget_self(sc_cluster *c, void (*done)(sc_cluster *c));
 void sc_cl_directory_resync(sc_cluster *c);
 
 /* cluster_liveness.c */

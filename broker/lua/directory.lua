@@ -29,13 +29,8 @@ local function drop(p, n, id, meta, grace, heir)
   end
   if uid ~= '' then redis.call('SREM', p .. ':user:' .. uid, id) end
 end
-local function forget(p, n, grace)
-  local key = p .. ':nodesock:' .. n
-  local all = redis.call('HGETALL', key)
-  for i = 1, #all, 2 do drop(p, n, all[i], all[i + 1], grace) end
-  redis.call('DEL', key)
-end
--- The same for a dead node, about `budget` entries at a time, so that a
+-- A node's whole directory (a dead node's, or this node's own before it
+-- rewrites it), about `budget` entries at a time, so that a
 -- script stays short however many sockets the node held (Redis runs
 -- nothing else meanwhile; some providers kill scripts after 5 s). Each
 -- call starts a scan over what is left and stops once it dropped `budget`

@@ -128,7 +128,7 @@ static void node_list(const char *const *ids, const char *const *infos, size_t n
     r->element[3 * n + 1] = str_reply(f, 3);
     beat_pd *bp = sc_xmalloc(sizeof(*bp)); /* freed by on_reap_reply */
     *bp = (beat_pd){d.srv.cluster, wall_ms_of(d.srv.loop), ++d.srv.cluster->beats_sent,
-                    d.srv.cluster->resync_gen, (flags & 8) != 0};
+                    d.srv.cluster->resync_gen, (flags & 8) != 0, false};
     on_reap_reply(NULL, r, bp);
     free_reply(r);
 }

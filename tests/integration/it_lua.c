@@ -205,7 +205,7 @@ static void test_forget(void **state)
 {
     lua_world *w = *state;
     directory_of(w, "n1");
-    redisReply *r = eval(w, sc_lua_forget, "p", "n1", "0", NULL);
+    redisReply *r = eval(w, sc_lua_forget, "p", "n1", "0", "1000", NULL);
     assert_int_equal(r->integer, 1);
     freeReplyObject(r);
     assert_int_equal(num(w, "HEXISTS p:sockets a1"), 0);
@@ -215,6 +215,29 @@ static void test_forget(void **state)
     assert_int_equal(num(w, "HLEN p:sessions"), 0);
     assert_int_equal(num(w, "EXISTS p:user:ua"), 0);
     assert_int_equal(num(w, "EXISTS p:sdata:sa"), 0); /* grace 0: data goes at once */
+}
+
+/* A directory larger than the budget goes in several calls, each
+ * answering 0 until the last; nothing of it is left then. */
+static void test_forget_chunked(void **state)
+{
+    lua_world *w = *state;
+    for (int i = 0; i < 600; i++) {
+        cmd(w, "HSET p:sockets s%d n1", i);
+        cmd(w, "HSET p:nodesock:n1 s%d 0:", i);
+    }
+    int calls = 0;
+    long long gone = 0;
+    while (!gone && calls < 50) {
+        redisReply *r = eval(w, sc_lua_forget, "p", "n1", "0", "100", NULL);
+        gone = r->integer;
+        freeReplyObject(r);
+        calls++;
+    }
+    assert_int_equal(gone, 1);
+    assert_true(calls >= 2);
+    assert_int_equal(num(w, "EXISTS p:nodesock:n1"), 0);
+    assert_int_equal(num(w, "HLEN p:sockets"), 0);
 }
 
 static void test_unregister(void **state)
@@ -384,6 +407,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_targeted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forget_chunked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unregister, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reap_in_chunks, setup, teardown),
