@@ -10,8 +10,10 @@
  * from the top down (a part calls only the parts below it; where a lower
  * part must reach up, it does so through the hooks in struct sc_cluster):
  *   cluster_core.c       core: lifecycle, the connections' state,
- *                        subscriptions, heartbeat, canary, the end of a
- *                        loop iteration, health
+ *                        heartbeat, canary, the end of a loop iteration,
+ *                        health
+ *   cluster_subs.c       the channels subscribed, on each shard; the
+ *                        subscribers' replies and the slot map's moves
  *   cluster_emit.c       emits to other nodes: rooms, the targeted script,
  *                        the directory cache
  *   cluster_directory.c  this node's directory in Redis; lookups and
@@ -158,7 +160,7 @@ struct sc_cluster {
     sc_redis_url url;         /* the parsed redis_url (Redis Cluster: for the shards) */
     sc_redis_opts popts, sopts; /* the publish and subscribe connections' options */
     /* a shard's connection came up or went down (cluster_shard.c reaches
-     * the parts above it through this; set by cluster_core.c) */
+     * the parts above it through this; set by cluster_subs.c) */
     void (*shard_state)(struct sc_cluster *c, sc_shard *sh, bool sub, bool up, const char *why);
     char home_key[160]; /* KEYS[1] of every script call: routes it to the home slot */
     char room_prefix[72]; /* room channels: "prefix" (cluster: without the braces) */
@@ -289,6 +291,16 @@ static inline void channel_of(sc_cluster *c, char *out, size_t outlen, const cha
 }
 
 /* ---- called from one part in another ------------------------------------------- */
+
+/* cluster_subs.c */
+void sc_cl_subs_init(sc_cluster *c); /* c->ch_node and c->ch_all set first */
+void sc_cl_subs_free(sc_cluster *c);
+/* Every sweep tick: idle rooms left, unconfirmed subscribers recycled. */
+void sc_cl_subs_sweep(sc_cluster *c, uint64_t now);
+/* The home subscriber's state (sc_redis_new's callback, ud = c). */
+void sc_cl_on_sub_state(sc_redis *r, bool up, const char *why, void *ud);
+/* A slot map came (sc_topo_new's callback, ud = c). */
+void sc_cl_on_topology(void *ud, bool changed);
 
 /* cluster_shard.c */
 /* The shard a publish to or a subscription of `channel` goes to (NULL: its

@@ -1,4 +1,4 @@
-/* cluster_receive: what arrives on the subscriber (from cluster_core.c's
+/* cluster_receive: what arrives on the subscriber (from cluster_subs.c's
  * on_sub_reply): decoding (fetch answers read at wire level, the rest by
  * protobuf-c), the version check, de-duplication by origin and sequence
  * (the peers map), Batch unwrapping, the handler table by Envelope.body,

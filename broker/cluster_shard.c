@@ -10,7 +10,7 @@
  * two connections per primary, however many rooms.
  *
  * It owns the shards (connections, counters) and the table of them; what
- * their subscriptions carry belongs to cluster_core.c, which it reaches
+ * their subscriptions carry belongs to cluster_subs.c, which it reaches
  * through c->shard_state. Without a Redis Cluster there is one shard,
  * c->home, and every channel routes there. */
 #include "cluster_int.h"

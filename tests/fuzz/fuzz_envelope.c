@@ -3,7 +3,8 @@
  * version, anyone with Redis access) controls these bytes.
  *
  * The daemon is a real in-process sidecastd (see fuzz.h) with a cluster
- * module that never connects: this file includes cluster_core.c, chrony-style,
+ * module that never connects: this file includes cluster_core.c and
+ * cluster_subs.c, chrony-style,
  * to hand its static reply handlers (on_sub_reply, on_reap_reply) the
  * replies hiredis would build, so no Redis is needed. Before the input
  * runs, two apps hold sockets in rooms, the node list names two peers, and
@@ -34,6 +35,7 @@
  * daemon passes most of them on without decoding them (read_raw_response),
  * and must neither change one nor pass on one that protobuf-c refuses. */
 #include "../../broker/cluster_core.c"
+#include "../../broker/cluster_subs.c"
 #include "fuzz.h"
 
 #include <stdio.h>
