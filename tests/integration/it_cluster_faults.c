@@ -878,6 +878,32 @@ static void test_departure_releases_requests(void **state)
     redis_free(r);
 }
 
+/* A node that dies without a goodbye (killed, cut off) is not waited for
+ * past the heartbeat that finds its liveness gone: a request started while
+ * it was still listed completes then, not at request_timeout_ms. Made with
+ * a listed node that never answers and whose liveness key expires. */
+static void test_expired_node_releases_requests(void **state)
+{
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", "--request-timeout-ms", "10000", NULL);
+    sc_client *a = app_open(na, "app-a", NULL);
+    fake_node(r, "dying-node-0001", "dying-node", "1:3");
+    assert_int_equal(wait_nodes(a, 2, 3000), 2);
+    free(redis_cli(r, "PEXPIRE sidecast:alive:dying-node-0001 1000"));
+    sc_target all = {.all = true};
+    int n = 0;
+    uint64_t t0 = now_ms_h();
+    assert_int_equal(sc_client_fetch_sockets(a, &all, false, false, count_sockets, &n, 15000), 0);
+    /* its liveness expires after 1 s, the next heartbeat (200 ms apart)
+     * drops it: well before request_timeout_ms (10 s) */
+    assert_true(now_ms_h() - t0 < 5000);
+    assert_int_equal(stat_of(a, "requests_timeout"), 0);
+    assert_int_equal(wait_nodes(a, 1, 1000), 1);
+    sc_client_close(a);
+    daemon_free(na);
+    redis_free(r);
+}
+
 /* A request that times out names the node that did not answer. */
 static void test_timeout_names_missing_node(void **state)
 {
@@ -917,6 +943,7 @@ int main(void)
         cmocka_unit_test(test_features_follow_oldest_node),
         cmocka_unit_test(test_membership_announced),
         cmocka_unit_test(test_departure_releases_requests),
+        cmocka_unit_test(test_expired_node_releases_requests),
         cmocka_unit_test(test_timeout_names_missing_node),
         cmocka_unit_test(test_listed_but_expired_rewrites_again),
     };
