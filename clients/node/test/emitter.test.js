@@ -4,7 +4,11 @@
 // nodes (sidecastd + socket.io server each) on one Redis; the emitter has
 // its own connection to node A's sidecastd. Every check counts exactly:
 // one emit, then a barrier (a last emit every client gets, in order after
-// the others), then the counts.
+// the others), then the counts (counted()). On a Redis Cluster
+// (SIDECAST_TEST_RCLUSTER) a channel keeps its order only with itself:
+// an emit to a room on another primary than the barrier's "/" may still
+// be on its way when the barrier is in, so counted() waits (bounded) for
+// the counts wanted, then a drain, as h.expectCounts does.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
@@ -74,6 +78,14 @@ function got(name, ev) {
   return seen[name].filter((e) => e[0] === ev);
 }
 
+/**
+ * After a barrier: each [client, ev, n] has exactly n events ev, waited for
+ * (bounded), then nothing more within a drain (h.expectCounts).
+ */
+function counted(want, what) {
+  return h.expectCounts(want.map(([name, ev, n]) => [seen[name], ev, n]), what);
+}
+
 before(async () => {
   redis = await h.startRedis();
   nodes.a = await startNode('a-node');
@@ -106,6 +118,7 @@ after(async () => {
 test('to(room).emit reaches the room on both nodes once, with its arguments; nobody else', T, async () => {
   emitter.to('r1').emit('news', 1, 'two', { three: [3] });
   await barrier(1);
+  await counted([['a1', 'news', 1], ['b1', 'news', 1], ['b2', 'news', 0], ['chat', 'news', 0]], 'to(r1)');
   for (const name of ['a1', 'b1']) assert.deepEqual(got(name, 'news'), [['news', 1, 'two', { three: [3] }]], name);
   assert.deepEqual(got('b2', 'news'), []);
   assert.deepEqual(got('chat', 'news'), [], 'another namespace');
@@ -118,6 +131,15 @@ test('emit to everyone, except a room, to a socket id, and to a namespace', T, a
   emitter.of('/chat').emit('chat-only', true);
   emitter.of('chat').to('r1').emit('chat-room');
   await barrier(2);
+  await counted(
+    [
+      ['a1', 'all', 1], ['b1', 'all', 1], ['b2', 'all', 1], ['chat', 'all', 0],
+      ['a1', 'not-r1', 0], ['b1', 'not-r1', 0], ['b2', 'not-r1', 1],
+      ['a1', 'direct', 0], ['b1', 'direct', 0], ['b2', 'direct', 1],
+      ['chat', 'chat-only', 1], ['a1', 'chat-only', 0], ['chat', 'chat-room', 1],
+    ],
+    'everyone, except, socket id, namespace',
+  );
   for (const name of ['a1', 'b1', 'b2']) assert.equal(got(name, 'all').length, 1, name);
   assert.deepEqual(
     ['a1', 'b1', 'b2'].map((n) => got(n, 'not-r1').length),
@@ -135,6 +157,7 @@ test('binary arguments arrive as binary; volatile and compress are accepted', T,
   emitter.to('r2').emit('bin', Buffer.from([1, 2, 3]), { nested: Buffer.from('hi') });
   emitter.compress(false).to('r2').emit('plain', 'p');
   await barrier(3);
+  await counted([['b2', 'bin', 1], ['b2', 'plain', 1]], 'to(r2)');
   const [[, b, o]] = got('b2', 'bin');
   assert.deepEqual(Buffer.from(b), Buffer.from([1, 2, 3]));
   assert.equal(Buffer.from(o.nested).toString(), 'hi');
@@ -152,6 +175,7 @@ test('socketsJoin, socketsLeave and disconnectSockets act on every node', T, asy
   await h.roomReady(redis.port, '/,joined', [[nodes.a.srv.client, 1], [nodes.b.srv.client, 1]]);
   emitter.to('joined').emit('via-join');
   await barrier(4);
+  await counted([['a1', 'via-join', 1], ['b1', 'via-join', 1], ['b2', 'via-join', 0]], 'to(joined)');
   assert.deepEqual(['a1', 'b1', 'b2'].map((n) => got(n, 'via-join').length), [1, 1, 0]);
   await emitter.in('joined').socketsLeave('joined');
   await h.roomReady(redis.port, '/,joined', [[nodes.a.srv.client, 0], [nodes.b.srv.client, 0]]);
@@ -182,6 +206,13 @@ test('sidecastctl emit --event, apply --nsp and server-emit speak the same mappi
   r = await ctl('emit', '--event', 'ctl-except', '--except-room', 'r1');
   assert.equal(r.code, 0, r.stderr);
   await barrier(5);
+  await counted(
+    [
+      ['a1', 'from-ctl', 1], ['b1', 'from-ctl', 1], ['chat', 'ctl-chat', 1],
+      ['a1', 'ctl-except', 0], ['b1', 'ctl-except', 0],
+    ],
+    'sidecastctl emits',
+  );
   assert.deepEqual(got('a1', 'from-ctl'), [['from-ctl', 1, 'two', { three: [3] }]]);
   assert.deepEqual(got('b1', 'from-ctl'), [['from-ctl', 1, 'two', { three: [3] }]]);
   assert.deepEqual(got('chat', 'ctl-chat'), [['ctl-chat', null]]);
@@ -202,6 +233,7 @@ test('sidecastctl emit --event, apply --nsp and server-emit speak the same mappi
   r = await ctl('emit', '--event', 'via-ctl-join', '--room', 'ctl-joined');
   assert.equal(r.code, 0, r.stderr);
   await barrier(6);
+  await counted([['a1', 'via-ctl-join', 1], ['b1', 'via-ctl-join', 1]], 'to(ctl-joined)');
   assert.deepEqual(['a1', 'b1'].map((n) => got(n, 'via-ctl-join').length), [1, 1]);
   assert.equal(got('a1', 'bad').length, 0);
   // server-emit reaches every server's io.on(ev) once
@@ -225,6 +257,13 @@ test('the C emitter API (sidecast_sio.h, clients/c/examples/sio_emitter) speaks 
   await h.roomReady(redis.port, '/,c-joined', [[nodes.a.srv.client, 1], [nodes.b.srv.client, 1]]);
   emitter.to('c-joined').emit('via-c-join', true);
   await barrier(7);
+  await counted(
+    [
+      ['a1', 'from-c', 1], ['b1', 'from-c', 1], ['chat', 'c-chat', 1],
+      ['a1', 'via-c-join', 1], ['b1', 'via-c-join', 1],
+    ],
+    'C emitter API emits',
+  );
   assert.deepEqual(got('a1', 'from-c'), [['from-c', 1, 'two', { three: [3] }]]);
   assert.deepEqual(got('b1', 'from-c'), [['from-c', 1, 'two', { three: [3] }]]);
   assert.deepEqual(got('chat', 'c-chat'), [['c-chat', null]]);

@@ -17,6 +17,29 @@
 // `url` is the rediss:// URL of that port; a Sidecastd given that URL gets
 // the CA, client certificate and key too. The harness's own Redis access
 // (redisPing, redisCommand: the `port` of startRedis) stays on the plain port.
+//
+// Redis Cluster mode (SIDECAST_TEST_RCLUSTER set, not "0"; as rcluster_start
+// in tests/integration/harness.c): startRedis() starts a Redis Cluster of
+// three primaries and no replicas (three redis-servers with
+// --cluster-enabled yes, each in its own subdirectory of `dir` and with its
+// cluster bus on a free port of its own, tracked and stopped by pid like
+// any child here; created with redis-cli --cluster create) and returns
+// once every node answers cluster_state:ok and the same CLUSTER SLOTS.
+// Its `url` is redis+cluster://127.0.0.1:p1,...:p3 (every node a seed),
+// `ports` all three ports, `port` the first one (the harness's own
+// commands). sidecastd keeps its keys and node/broadcast
+// channels under one hash tag ({sidecast}:...) and the room channels
+// (sidecast:room:<key>) spread over the slots, SSUBSCRIBEd on the primary
+// serving each one's slot: subscribers() (roomReady's barrier) asks PUBSUB
+// SHARDNUMSUB of every node and takes the answer of the slot's owner (a
+// node counts only its own shard subscribers; PUBSUB NUMSUB counts none of
+// them), and redisCommand() follows MOVED redirections as redis-cli -c
+// does. A Redis Cluster keeps order per channel only: an emit to everyone
+// (room "/") can overtake an emit to a room served by another primary, so
+// it is no barrier for that room's deliveries; count with expectCounts()
+// (wait for the counts, then a drain). A case that needs one Redis it can
+// stop or restart would be skipped in this mode (none of cluster, dropin,
+// emitter and restart does). Not combined with TLS mode.
 const { spawn, execFile } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -34,6 +57,9 @@ const SOCKET_IO_VERSION = JSON.parse(
 ).version;
 const SIDECASTD = process.env.SIDECASTD || path.join(__dirname, '../../../build/broker/sidecastd');
 const TLS = !!process.env.SIDECAST_TEST_TLS && process.env.SIDECAST_TEST_TLS !== '0';
+const RCLUSTER = !!process.env.SIDECAST_TEST_RCLUSTER && process.env.SIDECAST_TEST_RCLUSTER !== '0';
+/** Any port of a Redis Cluster started here -> every port of it. */
+const clusterPorts = new Map();
 /** rediss:// URL of a Redis started here -> {ca, cert, key} for sidecastd. */
 const tlsFiles = new Map();
 const children = new Set();
@@ -195,6 +221,7 @@ function redisPingTls(port, files) {
  * (mutual TLS; plainUrl, tlsPort and tls {ca, cert, key} are set then).
  */
 async function startRedis() {
+  if (RCLUSTER) return startRedisCluster();
   const dir = tmpdir('sidecast-node-redis-');
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
@@ -225,6 +252,126 @@ async function startRedis() {
     tls: files,
     dir,
     stop: () => stopChild(child),
+  };
+}
+
+/** CLUSTER INFO's fields of the node on port, or null if it does not answer. */
+async function clusterInfo(port) {
+  try {
+    const r = await redisCommand(port, 'CLUSTER', 'INFO');
+    return Object.fromEntries(
+      String(r)
+        .split('\r\n')
+        .filter((l) => l.includes(':'))
+        .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]),
+    );
+  } catch (_) {
+    return null;
+  }
+}
+
+/** CLUSTER SLOTS of the node on port as [[first, last, primaryPort], ...] sorted, or null. */
+async function clusterSlots(port) {
+  try {
+    const r = await redisCommand(port, 'CLUSTER', 'SLOTS');
+    return r.map((e) => [Number(e[0]), Number(e[1]), Number(e[2][1])]).sort((x, y) => x[0] - y[0]);
+  } catch (_) {
+    return null;
+  }
+}
+
+/**
+ * A Redis Cluster of three primaries, no replicas, on free loopback ports
+ * (SIDECAST_TEST_RCLUSTER): {url, port, ports, dir, cluster: true, stop}.
+ * Returned once every node says cluster_state:ok, knows the three and
+ * answers the same CLUSTER SLOTS, covering all 16384 slots.
+ */
+async function startRedisCluster() {
+  if (TLS) throw new Error('SIDECAST_TEST_RCLUSTER with SIDECAST_TEST_TLS: not supported by this harness');
+  const dir = tmpdir('sidecast-node-rcluster-');
+  const ports = [];
+  const kids = [];
+  const taken = new Set();
+  const fresh = async () => {
+    for (let i = 0; i < 100; i++) {
+      const p = await freePort();
+      if (!taken.has(p)) return taken.add(p), p;
+    }
+    throw new Error('no free port for the Redis Cluster');
+  };
+  const stop = async () => {
+    const codes = await Promise.all(kids.map((c) => stopChild(c)));
+    for (const p of ports) clusterPorts.delete(p);
+    return codes;
+  };
+  try {
+    for (let i = 0; i < 3; i++) {
+      // the cluster bus on a free port of its own: port + 10000 may be
+      // taken, or above 65535 (free ports come from 32768-60999)
+      const port = await fresh();
+      const bus = await fresh();
+      ports.push(port);
+      const ndir = path.join(dir, `node${i}`);
+      fs.mkdirSync(ndir);
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+        '--cluster-port', String(bus), '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000',
+        '--save', '', '--appendonly', 'no', '--dir', ndir, '--logfile', path.join(ndir, 'redis.log'),
+        '--daemonize', 'no'];
+      kids.push(track(spawn('redis-server', args, { stdio: 'ignore' })));
+    }
+    for (let i = 0; i < 3; i++) {
+      const child = kids[i];
+      const log = path.join(dir, `node${i}`, 'redis.log');
+      const alive = (p) =>
+        child.exitCode !== null
+          ? Promise.reject(new Error(`redis-server :${ports[i]} exited with ${child.exitCode} (see ${log})`))
+          : p;
+      await waitFor(() => alive(redisPing(ports[i])), 10000, `redis-server :${ports[i]} to answer PING`);
+    }
+    const create = ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0',
+      '--cluster-yes'];
+    await new Promise((resolve, reject) =>
+      execFile('redis-cli', create, { timeout: 30000 }, (err, out, stderr) =>
+        err ? reject(new Error(`redis-cli --cluster create: ${err.message}\n${out}\n${stderr}`)) : resolve(),
+      ),
+    );
+    let seen = '';
+    await waitFor(async () => {
+      const infos = await Promise.all(ports.map(clusterInfo));
+      seen = infos
+        .map((inf, i) => `:${ports[i]} ${inf ? `${inf.cluster_state}, ${inf.cluster_known_nodes} nodes` : 'no answer'}`)
+        .join('; ');
+      if (!infos.every((inf) => inf && inf.cluster_state === 'ok' && inf.cluster_known_nodes === '3')) return false;
+      const maps = await Promise.all(ports.map(clusterSlots));
+      const first = JSON.stringify(maps[0]);
+      if (!maps.every((m) => m && JSON.stringify(m) === first)) {
+        seen += '; their CLUSTER SLOTS differ';
+        return false;
+      }
+      let next = 0; // all 16384 slots, each served by a node of ours
+      for (const [a, b, p] of maps[0]) {
+        if (a !== next || !ports.includes(p)) return false;
+        next = b + 1;
+      }
+      return next === 16384;
+    }, 30000, 'the Redis Cluster to be ok on every node').catch((e) => {
+      throw new Error(`${e.message}; ${seen}`);
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  for (const p of ports) clusterPorts.set(p, ports);
+  return {
+    url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
+    plainUrl: null,
+    port: ports[0],
+    ports,
+    tlsPort: null,
+    tls: null,
+    dir,
+    cluster: true,
+    stop,
   };
 }
 
@@ -394,8 +541,25 @@ function eventually(check, ms = 15000, what = 'condition') {
   return waitFor(check, ms, what);
 }
 
-/** One command to the Redis on 127.0.0.1:port; resolves with the reply (RESP2: +, -, :, $, *). */
-function redisCommand(port, ...args) {
+/**
+ * One command to the Redis on 127.0.0.1:port; resolves with the reply
+ * (RESP2: +, -, :, $, *). A MOVED answer (a Redis Cluster node not serving
+ * the key's slot) is followed to the node it names, as redis-cli -c does,
+ * at most 5 times.
+ */
+async function redisCommand(port, ...args) {
+  for (let hops = 0; ; hops++) {
+    try {
+      return await redisCommandOnce(port, ...args);
+    } catch (e) {
+      const m = /^MOVED \d+ 127\.0\.0\.1:(\d+)$/.exec(e.message);
+      if (!m || hops >= 5) throw e;
+      port = Number(m[1]);
+    }
+  }
+}
+
+function redisCommandOnce(port, ...args) {
   return new Promise((resolve, reject) => {
     const s = net.createConnection(port, '127.0.0.1');
     let buf = Buffer.alloc(0);
@@ -449,8 +613,46 @@ function redisCommand(port, ...args) {
   });
 }
 
-/** Subscribers Redis counts for `channel` (PUBSUB NUMSUB): one per sidecastd subscribed. */
+/**
+ * A Redis Cluster's shard subscribers of `channel` (port: any node of a
+ * cluster started here): {owner, counts}, owner the port of the primary
+ * serving the channel's slot (CLUSTER KEYSLOT, CLUSTER SLOTS), counts each
+ * node's own PUBSUB SHARDNUMSUB answer by port (a node counts only the
+ * SSUBSCRIBEs it holds; Redis 7.0 answers 0, not MOVED, for a channel of
+ * another node's slot; a MOVED answer would count as 0 too).
+ */
+async function shardSubscribers(port, channel) {
+  const ports = clusterPorts.get(port);
+  if (!ports) throw new Error(`no Redis Cluster started here on port ${port}`);
+  const slot = Number(await redisCommand(port, 'CLUSTER', 'KEYSLOT', channel));
+  const map = await clusterSlots(port);
+  const range = map && map.find(([a, b]) => a <= slot && slot <= b);
+  if (!range) throw new Error(`no node serves slot ${slot} of ${channel}`);
+  const counts = {};
+  await Promise.all(
+    ports.map(async (p) => {
+      try {
+        counts[p] = Number((await redisCommand(p, 'PUBSUB', 'SHARDNUMSUB', channel))[1]);
+      } catch (e) {
+        if (!/^MOVED /.test(e.message)) throw e;
+        counts[p] = 0;
+      }
+    }),
+  );
+  return { owner: range[2], counts };
+}
+
+/**
+ * Subscribers Redis counts for `channel`: one per sidecastd subscribed.
+ * PUBSUB NUMSUB; on a Redis Cluster started here (port any node of it) the
+ * slot owner's PUBSUB SHARDNUMSUB (shardSubscribers), where sidecastd's
+ * SSUBSCRIBEs are.
+ */
 async function subscribers(port, channel) {
+  if (clusterPorts.has(port)) {
+    const { owner, counts } = await shardSubscribers(port, channel);
+    return counts[owner];
+  }
   const r = await redisCommand(port, 'PUBSUB', 'NUMSUB', channel);
   return Number(r[1]);
 }
@@ -463,7 +665,9 @@ async function subscribers(port, channel) {
  * channel ("<prefix>:room:<key>") as there are sidecastds with members —
  * linger subscriptions of nodes without members gone, every member node's
  * SUBSCRIBE processed. After it, one emit from any node reaches every member
- * once.
+ * once. On a Redis Cluster started here (redisPort any node of it) the
+ * count is the shard subscribers (SSUBSCRIBE) on the primary serving the
+ * channel's slot (shardSubscribers).
  * @param {number|null} redisPort null: standalone, the registry alone
  * @param {string} key
  * @param {Array<[{rooms(names): Promise}, number | (() => number)]>} want
@@ -486,7 +690,15 @@ async function roomReady(redisPort, key, want, { prefix = 'sidecast', ms = 15000
         if (wanted > 0) members++;
       }
       if (redisPort == null) return true;
-      const subs = await subscribers(redisPort, `${prefix}:room:${key}`);
+      const channel = `${prefix}:room:${key}`;
+      if (clusterPorts.has(redisPort)) {
+        const { owner, counts } = await shardSubscribers(redisPort, channel);
+        const others = Object.entries(counts).filter(([p]) => Number(p) !== owner);
+        seen = `registries ${sizes.join(' ')}, ${counts[owner]} shard subscribers on the slot's owner :${owner} ` +
+          `(others: ${others.map(([p, n]) => `:${p} ${n}`).join(', ')}) for ${members} member nodes`;
+        return counts[owner] === members;
+      }
+      const subs = await subscribers(redisPort, channel);
       seen = `registries ${sizes.join(' ')}, ${subs} subscribers for ${members} member nodes`;
       return subs === members;
     },
@@ -544,4 +756,4 @@ async function expectCounts(want, what, { ms = 10000, drain = 300 } = {}) {
   if (!got.every((c, i) => c === n[i])) throw new Error(`${what}: counts not exact (${show(got)})`);
 }
 
-module.exports = { SIDECASTD, SOCKET_IO_VERSION, TLS, eventually, roomReady, subscribers, redisCommand, recorder, count, exactly, expectCounts, sleep, waitFor, once, next, none, freePort, tmpdir, startRedis, Sidecastd, startIo, connect, settle, stopChild, track };
+module.exports = { SIDECASTD, SOCKET_IO_VERSION, TLS, RCLUSTER, eventually, roomReady, subscribers, shardSubscribers, redisCommand, recorder, count, exactly, expectCounts, sleep, waitFor, once, next, none, freePort, tmpdir, startRedis, Sidecastd, startIo, connect, settle, stopChild, track };
