@@ -60,7 +60,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -80,19 +79,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef SC_SIDECASTD_PATH
-#define SC_SIDECASTD_PATH "sidecastd"
-#endif
-#ifndef SC_BUILD_TYPE
-#define SC_BUILD_TYPE "unknown"
-#endif
-
 /* Targets the figures are compared with. */
 #define TARGET_THROUGHPUT_RATIO 0.70 /* of raw pipelined PUBLISH to one subscriber */
 #define TARGET_ADDED_P50_US 50.0     /* over the raw Redis hop, light load */
 
-#define PAYLOAD_HEADER 16    /* seq (8 bytes) + send time in ns (8 bytes) */
-#define PROBE_SEQ UINT64_MAX /* readiness probes, not counted */
+#define PAYLOAD_HEADER 16 /* seq (8 bytes) + send time in ns (8 bytes) */
 #define DRAIN_TIMEOUT_NS (5 * NS_PER_S)
 #define READY_TIMEOUT_NS (20 * NS_PER_S)      /* room subscribed / directory written */
 #define RAW_BENCH_TIMEOUT_NS (120 * NS_PER_S) /* one redis-benchmark run */
@@ -172,95 +163,30 @@ static int parse_options(int argc, char **argv, options *o)
         .raw_pipeline = 64,
         .raw_repeat = 3,
     };
-    enum {
-        O_SECONDS = 1000,
-        O_WARMUP,
-        O_LRATE,
-        O_LSECONDS,
-        O_LSLICES,
-        O_RSECONDS,
-        O_WINDOW,
-        O_MEMBERS,
-        O_PAYLOAD,
-        O_RREQ,
-        O_RREQ1,
-        O_RPIPE,
-        O_RREPEAT,
-        O_NOROOM,
-        O_NOTARGETED,
-        O_NOSPIN,
-        O_NORELAY,
-        O_KEEP,
-        O_DAEMON,
-        O_RSERVER,
-        O_RBENCH
+    const bench_opt opts[] = {
+        BOPT_STR("sidecastd", &o->sidecastd),
+        BOPT_STR("redis-server", &o->redis_server),
+        BOPT_STR("redis-benchmark", &o->redis_benchmark),
+        BOPT_DOUBLE("seconds", &o->seconds, 0.1, 600),
+        BOPT_DOUBLE("warmup-seconds", &o->warmup_seconds, 0, 60),
+        BOPT_UINT("light-rate", &o->light_rate, 1, 1000000),
+        BOPT_DOUBLE("light-seconds", &o->light_seconds, 0.1, 600),
+        BOPT_UINT("light-slices", &o->light_slices, 1, 100),
+        BOPT_DOUBLE("raw-seconds", &o->raw_seconds, 0.1, 600),
+        BOPT_UINT("window", &o->window, 1, 1u << 16),
+        BOPT_UINT("members", &o->members, 1, 1000000),
+        BOPT_UINT("payload", &o->payload, PAYLOAD_HEADER, 65536),
+        BOPT_UINT("raw-requests", &o->raw_requests, 1000, 100000000),
+        BOPT_UINT("raw-requests-nopipe", &o->raw_requests_nopipe, 100, 100000000),
+        BOPT_UINT("raw-pipeline", &o->raw_pipeline, 2, 10000),
+        BOPT_UINT("raw-repeat", &o->raw_repeat, 1, MAX_REPEAT),
+        BOPT_FLAG("no-room", &o->no_room),
+        BOPT_FLAG("no-targeted", &o->no_targeted),
+        BOPT_FLAG("no-spin", &o->no_spin),
+        BOPT_FLAG("no-relay", &o->no_relay),
+        BOPT_FLAG("keep", &o->keep),
     };
-    static const struct option lo[] = {
-        {"sidecastd", required_argument, NULL, O_DAEMON},
-        {"redis-server", required_argument, NULL, O_RSERVER},
-        {"redis-benchmark", required_argument, NULL, O_RBENCH},
-        {"seconds", required_argument, NULL, O_SECONDS},
-        {"warmup-seconds", required_argument, NULL, O_WARMUP},
-        {"light-rate", required_argument, NULL, O_LRATE},
-        {"light-seconds", required_argument, NULL, O_LSECONDS},
-        {"light-slices", required_argument, NULL, O_LSLICES},
-        {"raw-seconds", required_argument, NULL, O_RSECONDS},
-        {"window", required_argument, NULL, O_WINDOW},
-        {"members", required_argument, NULL, O_MEMBERS},
-        {"payload", required_argument, NULL, O_PAYLOAD},
-        {"raw-requests", required_argument, NULL, O_RREQ},
-        {"raw-requests-nopipe", required_argument, NULL, O_RREQ1},
-        {"raw-pipeline", required_argument, NULL, O_RPIPE},
-        {"raw-repeat", required_argument, NULL, O_RREPEAT},
-        {"no-room", no_argument, NULL, O_NOROOM},
-        {"no-targeted", no_argument, NULL, O_NOTARGETED},
-        {"no-spin", no_argument, NULL, O_NOSPIN},
-        {"no-relay", no_argument, NULL, O_NORELAY},
-        {"keep", no_argument, NULL, O_KEEP},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c, r = 0;
-    while (r == 0 && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        switch (c) {
-        case O_DAEMON: o->sidecastd = optarg; break;
-        case O_RSERVER: o->redis_server = optarg; break;
-        case O_RBENCH: o->redis_benchmark = optarg; break;
-        case O_SECONDS: r = parse_double("seconds", optarg, 0.1, 600, &o->seconds); break;
-        case O_WARMUP: r = parse_double("warmup-seconds", optarg, 0, 60, &o->warmup_seconds); break;
-        case O_LRATE: r = parse_uint("light-rate", optarg, 1, 1000000, &o->light_rate); break;
-        case O_LSECONDS:
-            r = parse_double("light-seconds", optarg, 0.1, 600, &o->light_seconds);
-            break;
-        case O_LSLICES: r = parse_uint("light-slices", optarg, 1, 100, &o->light_slices); break;
-        case O_RSECONDS: r = parse_double("raw-seconds", optarg, 0.1, 600, &o->raw_seconds); break;
-        case O_WINDOW: r = parse_uint("window", optarg, 1, 1u << 16, &o->window); break;
-        case O_MEMBERS: r = parse_uint("members", optarg, 1, 1000000, &o->members); break;
-        case O_PAYLOAD:
-            r = parse_uint("payload", optarg, PAYLOAD_HEADER, 65536, &o->payload);
-            break;
-        case O_RREQ:
-            r = parse_uint("raw-requests", optarg, 1000, 100000000, &o->raw_requests);
-            break;
-        case O_RREQ1:
-            r = parse_uint("raw-requests-nopipe", optarg, 100, 100000000, &o->raw_requests_nopipe);
-            break;
-        case O_RPIPE: r = parse_uint("raw-pipeline", optarg, 2, 10000, &o->raw_pipeline); break;
-        case O_RREPEAT: r = parse_uint("raw-repeat", optarg, 1, MAX_REPEAT, &o->raw_repeat); break;
-        case O_NOROOM: o->no_room = true; break;
-        case O_NOTARGETED: o->no_targeted = true; break;
-        case O_NOSPIN: o->no_spin = true; break;
-        case O_NORELAY: o->no_relay = true; break;
-        case O_KEEP: o->keep = true; break;
-        case 'h': usage(stdout); return 1;
-        default: usage(stderr); return -1;
-        }
-    }
-    if (r == 0 && optind < argc) {
-        fail("unexpected argument '%s'", argv[optind]);
-        r = -1;
-    }
-    return r;
+    return parse_bench_options(argc, argv, opts, SC_BENCH_ARRAY_LEN(opts), usage);
 }
 
 /* calls and usec of one command from INFO commandstats (0 if never called). */
@@ -518,11 +444,9 @@ static int raw_rx_fd(flow *f)
  * room channel / wrote the socket directory. */
 static int flow_wait_ready(flow *f, unsigned payload_len)
 {
-    uint8_t *p = calloc(1, payload_len);
+    uint8_t *p = probe_payload(payload_len);
     if (!p)
-        return fail("out of memory");
-    uint64_t probe = PROBE_SEQ;
-    memcpy(p, &probe, 8);
+        return -1;
     uint64_t end = now_ns() + READY_TIMEOUT_NS, quiet_until = 0, next_probe = 0;
     int rc = -1;
     f->probes = 0;
@@ -796,13 +720,7 @@ static int run_ceiling(const options *o, const redis_proc *rs, unsigned pipeline
     if (pid == 0) {
         dup2(pfd[1], STDOUT_FILENO);
         dup2(pfd[1], STDERR_FILENO);
-        signal(SIGINT, SIG_IGN);
-        if (strchr(argv[0], '/'))
-            execv(argv[0], (char **)argv);
-        else
-            execvp(argv[0], (char **)argv);
-        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
+        child_exec(argv, NULL);
     }
     close(pfd[1]);
     free(payload);
@@ -1005,14 +923,6 @@ static void cmdstat_delta(const cmdstat *a, const cmdstat *b, cmdstat *d)
     d->eval_usec = b->eval_usec - a->eval_usec;
 }
 
-static uint64_t stat_or_zero(sc_client *c, const char *name)
-{
-    uint64_t v = 0;
-    if (sc_client_stat(c, name, &v) < 0)
-        fail("stat %s: %s", name, sc_client_last_error(c));
-    return v;
-}
-
 /* The saturated run of one flow, after warm-up (light load: light_interleaved). */
 static int run_case(const options *o, flow *f, const redis_proc *rs, const watch *w, size_t nw,
                     double sat_seconds, case_result *out)
@@ -1076,28 +986,11 @@ static int bench_sidecast(const options *o, const redis_proc *rs, daemon_proc *n
     if (!f)
         return fail("out of memory");
     flow_init_sidecast(f, "room emit");
-    sc_client_options ro = {.path = n2->sock,
-                            .name = "bench-receiver",
-                            .nonblocking = true,
-                            .on_delivery = sc_on_delivery,
-                            .on_error = sc_on_error,
-                            .on_gap = sc_on_gap,
-                            .ud = f};
-    sc_client_options eo = {.path = n1->sock,
-                            .name = "bench-emitter",
-                            .nonblocking = true,
-                            .on_error = sc_on_error,
-                            .on_gap = sc_on_gap,
-                            .ud = f};
-    if (sc_client_open(&ro, &f->r) < 0) {
-        fail("receiver on node 2: %s", sc_client_last_error(f->r));
+    const sc_client_options cb = {
+        .on_delivery = sc_on_delivery, .on_error = sc_on_error, .on_gap = sc_on_gap, .ud = f};
+    if (open_apps(n1->sock, n2->sock, &cb, "", &f->e, &f->r) < 0)
         goto done;
-    }
-    if (sc_client_open(&eo, &f->e) < 0) {
-        fail("emitter on node 1: %s", sc_client_last_error(f->e));
-        goto done;
-    }
-    if (register_members(f->r, o->members, "bench") < 0)
+    if (register_members(f->r, o->members, (const char *const[]){"bench"}, 1) < 0)
         goto done;
     uint64_t p0 = stat_or_zero(f->e, "redis_publishes"), k0 = stat_or_zero(f->e, "redis_commands");
     uint64_t m0 = stat_or_zero(f->r, "cluster_messages_received");
@@ -1323,20 +1216,9 @@ int main(int argc, char **argv)
     int pr = parse_options(argc, argv, &o);
     if (pr != 0)
         return pr > 0 ? 0 : 2;
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = {0};
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
-    setvbuf(stdout, NULL, _IOLBF, 0);
-
-    char cmdline[2048];
-    join_cmdline(argc, argv, cmdline, sizeof(cmdline));
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("sidecast bench_cluster: two sidecastd nodes over one redis-server, against Redis "
-           "itself (build %s, %ld CPUs, loopback)\n",
-           SC_BUILD_TYPE, ncpu);
-    printf("command: %s\n", cmdline);
-    printf("sidecastd: %s\n", o.sidecastd);
+    bench_run run;
+    bench_begin(&run, argc, argv, o.sidecastd, false, ", loopback",
+                "two sidecastd nodes over one redis-server, against Redis itself");
 
     int rc = 0;
     uint64_t t_start = now_ns();
@@ -1355,13 +1237,7 @@ int main(int argc, char **argv)
         free(sc);
         return 1;
     }
-    redisReply *ver = redis_query(rs.port, 2, (const char *[]){"INFO", "server"});
-    const char *vs =
-        ver && ver->type == REDIS_REPLY_STRING ? strstr(ver->str, "redis_version:") : NULL;
-    printf("redis-server: pid %d, port %d, version %.*s\n", (int)rs.pid, rs.port,
-           vs ? (int)strcspn(vs + 14, "\r\n") : 1, vs ? vs + 14 : "?");
-    if (ver)
-        freeReplyObject(ver);
+    printf("redis-server: pid %d, port %d, version %s\n", (int)rs.pid, rs.port, rs.version);
 
     /* 1. raw Redis, while nothing else runs */
     printf("\nraw redis: one subscriber on %s, %u-byte payloads...\n", CHANNEL, o.payload);
@@ -1608,7 +1484,7 @@ int main(int argc, char **argv)
     if (sc->room.done || sc->targeted.done) {
         printf("summary: sidecast bench_cluster (%s, %ld CPUs, redis-server + 2 sidecastd + "
                "apps on one host, %u-byte payloads, window %u):",
-               SC_BUILD_TYPE, ncpu, o.payload, o.window);
+               SC_BUILD_TYPE, run.ncpu, o.payload, o.window);
         for (size_t i = 0; i < 2; i++) {
             const case_result *c = cases[i];
             if (!c->done)

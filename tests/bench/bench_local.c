@@ -36,7 +36,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <sched.h>
@@ -53,13 +52,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef SC_SIDECASTD_PATH
-#define SC_SIDECASTD_PATH "sidecastd"
-#endif
-#ifndef SC_BUILD_TYPE
-#define SC_BUILD_TYPE "unknown"
-#endif
 
 /* Targets the figures are compared with. */
 #define TARGET_EMITS_PER_S 200000.0
@@ -127,60 +119,24 @@ static int parse_options(int argc, char **argv, options *o)
         .mem_sockets = 100000,
         .mem_rooms = 10000,
     };
-    enum { O_SECONDS = 1000, O_RESOLVE, O_WARMUP, O_LRATE, O_LSECONDS, O_WINDOW, O_MEMBERS,
-           O_PAYLOAD, O_MSOCKETS, O_MROOMS, O_NOMEM, O_NORELAY, O_KEEP, O_DAEMON, O_PIN };
-    static const struct option lo[] = {
-        {"sidecastd", required_argument, NULL, O_DAEMON},
-        {"seconds", required_argument, NULL, O_SECONDS},
-        {"resolve-seconds", required_argument, NULL, O_RESOLVE},
-        {"warmup-seconds", required_argument, NULL, O_WARMUP},
-        {"light-rate", required_argument, NULL, O_LRATE},
-        {"light-seconds", required_argument, NULL, O_LSECONDS},
-        {"window", required_argument, NULL, O_WINDOW},
-        {"members", required_argument, NULL, O_MEMBERS},
-        {"payload", required_argument, NULL, O_PAYLOAD},
-        {"mem-sockets", required_argument, NULL, O_MSOCKETS},
-        {"mem-rooms", required_argument, NULL, O_MROOMS},
-        {"no-memory", no_argument, NULL, O_NOMEM},
-        {"no-relay", no_argument, NULL, O_NORELAY},
-        {"keep", no_argument, NULL, O_KEEP},
-        {"pin", no_argument, NULL, O_PIN},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const bench_opt opts[] = {
+        BOPT_STR("sidecastd", &o->sidecastd),
+        BOPT_DOUBLE("seconds", &o->seconds, 0.1, 600),
+        BOPT_DOUBLE("resolve-seconds", &o->resolve_seconds, 0, 600),
+        BOPT_DOUBLE("warmup-seconds", &o->warmup_seconds, 0, 60),
+        BOPT_UINT("light-rate", &o->light_rate, 1, 1000000),
+        BOPT_DOUBLE("light-seconds", &o->light_seconds, 0, 600),
+        BOPT_UINT("window", &o->window, 1, 1u << 20),
+        BOPT_UINT("members", &o->members, 1, 1000000),
+        BOPT_UINT("payload", &o->payload, PAYLOAD_HEADER, 65536),
+        BOPT_UINT("mem-sockets", &o->mem_sockets, 1, 10000000),
+        BOPT_UINT("mem-rooms", &o->mem_rooms, 1, 10000000),
+        BOPT_FLAG("no-memory", &o->no_memory),
+        BOPT_FLAG("no-relay", &o->no_relay),
+        BOPT_FLAG("keep", &o->keep),
+        BOPT_FLAG("pin", &o->pin),
     };
-    int c, r = 0;
-    while (r == 0 && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        switch (c) {
-        case O_DAEMON: o->sidecastd = optarg; break;
-        case O_SECONDS: r = parse_double("seconds", optarg, 0.1, 600, &o->seconds); break;
-        case O_RESOLVE:
-            r = parse_double("resolve-seconds", optarg, 0, 600, &o->resolve_seconds);
-            break;
-        case O_WARMUP: r = parse_double("warmup-seconds", optarg, 0, 60, &o->warmup_seconds); break;
-        case O_LRATE: r = parse_uint("light-rate", optarg, 1, 1000000, &o->light_rate); break;
-        case O_LSECONDS:
-            r = parse_double("light-seconds", optarg, 0, 600, &o->light_seconds);
-            break;
-        case O_WINDOW: r = parse_uint("window", optarg, 1, 1u << 20, &o->window); break;
-        case O_MEMBERS: r = parse_uint("members", optarg, 1, 1000000, &o->members); break;
-        case O_PAYLOAD:
-            r = parse_uint("payload", optarg, PAYLOAD_HEADER, 65536, &o->payload);
-            break;
-        case O_MSOCKETS: r = parse_uint("mem-sockets", optarg, 1, 10000000, &o->mem_sockets); break;
-        case O_MROOMS: r = parse_uint("mem-rooms", optarg, 1, 10000000, &o->mem_rooms); break;
-        case O_NOMEM: o->no_memory = true; break;
-        case O_NORELAY: o->no_relay = true; break;
-        case O_KEEP: o->keep = true; break;
-        case O_PIN: o->pin = true; break;
-        case 'h': usage(stdout); return 1;
-        default: usage(stderr); return -1;
-        }
-    }
-    if (r == 0 && optind < argc) {
-        fail("unexpected argument '%s'", argv[optind]);
-        r = -1;
-    }
-    return r;
+    return parse_bench_options(argc, argv, opts, SC_BENCH_ARRAY_LEN(opts), usage);
 }
 
 static const char *const daemon_args[] = {"--node-name", "bench", NULL};
@@ -409,20 +365,11 @@ static int bench_relay(const options *o, relay_results *out)
     x->daemon_pid = d.pid;
     out->rss_before_kb = proc_status_kb(d.pid, "VmRSS");
 
-    sc_client_options ro = {.path = d.sock, .name = "bench-receiver", .nonblocking = true,
-                            .on_delivery = on_delivery, .on_deliver = on_deliver,
-                            .on_error = on_relay_error, .ud = x};
-    sc_client_options eo = {.path = d.sock, .name = "bench-emitter", .nonblocking = true,
-                            .on_error = on_relay_error, .ud = x};
-    if (sc_client_open(&ro, &x->r) < 0) {
-        fail("receiver: %s", sc_client_last_error(x->r));
+    const sc_client_options cb = {
+        .on_delivery = on_delivery, .on_deliver = on_deliver, .on_error = on_relay_error, .ud = x};
+    if (open_apps(d.sock, d.sock, &cb, "", &x->e, &x->r) < 0)
         goto done;
-    }
-    if (sc_client_open(&eo, &x->e) < 0) {
-        fail("emitter: %s", sc_client_last_error(x->e));
-        goto done;
-    }
-    if (register_members(x->r, o->members, "bench") < 0)
+    if (register_members(x->r, o->members, (const char *const[]){"bench"}, 1) < 0)
         goto done;
     uint64_t members = 0, frames0 = 0, frames1 = 0;
     if (stat_of(x->e, "room_memberships", &members) < 0 ||
@@ -657,15 +604,6 @@ int main(int argc, char **argv)
     int pr = parse_options(argc, argv, &o);
     if (pr != 0)
         return pr > 0 ? 0 : 2;
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = {0};
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
-    setvbuf(stdout, NULL, _IOLBF, 0);
-
-    char cmdline[2048];
-    join_cmdline(argc, argv, cmdline, sizeof(cmdline));
-
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (o.pin) {
         cpu_set_t set;
@@ -676,10 +614,8 @@ int main(int argc, char **argv)
             o.pin = false;
         }
     }
-    printf("sidecast bench_local: one sidecastd over its Unix socket (build %s, %ld CPUs)\n",
-           SC_BUILD_TYPE, ncpu);
-    printf("command: %s\n", cmdline);
-    printf("sidecastd: %s\n", o.sidecastd);
+    bench_run run;
+    bench_begin(&run, argc, argv, o.sidecastd, false, "", "one sidecastd over its Unix socket");
     printf("CPUs: %s\n\n", o.pin ? "this process on CPU 0, sidecastd on CPU 1 (--pin)"
                                  : "not pinned (the scheduler may run both processes on one "
                                    "CPU; --pin puts them on two)");

@@ -45,7 +45,6 @@
 #include "sidecast.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -54,13 +53,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#ifndef SC_SIDECASTD_PATH
-#define SC_SIDECASTD_PATH "sidecastd"
-#endif
-#ifndef SC_BUILD_TYPE
-#define SC_BUILD_TYPE "unknown"
-#endif
 
 #define PREFIX "scbench" /* --redis-prefix of both nodes */
 #define ADDR1 "127.0.0.1:3001"
@@ -124,65 +116,22 @@ static int parse_options(int argc, char **argv, options *o)
         .diag_seconds = 2,
         .warmup_seconds = 0.2,
     };
-    enum {
-        O_DAEMON = 1000,
-        O_RSERVER,
-        O_SOCKETS,
-        O_PERUSER,
-        O_ROUNDS,
-        O_BATCH,
-        O_SECONDS,
-        O_DSECONDS,
-        O_WARMUP,
-        O_SEED,
-        O_NODIAG,
-        O_NOSPIN,
-        O_KEEP
+    const bench_opt opts[] = {
+        BOPT_STR("sidecastd", &o->sidecastd),
+        BOPT_STR("redis-server", &o->redis_server),
+        BOPT_UINT("sockets", &o->sockets, 1, 1000000),
+        BOPT_UINT("per-user", &o->per_user, 1, 1000),
+        BOPT_UINT("rounds", &o->rounds, 1, MAX_ROUNDS),
+        BOPT_UINT("batch", &o->batch, 1, 1000000),
+        BOPT_DOUBLE("seconds", &o->seconds, 0.1, 600),
+        BOPT_DOUBLE("diag-seconds", &o->diag_seconds, 0.1, 600),
+        BOPT_DOUBLE("warmup-seconds", &o->warmup_seconds, 0, 60),
+        BOPT_UINT("seed", &o->seed, 0, 0xffffffffu),
+        BOPT_FLAG("no-diag", &o->no_diag),
+        BOPT_FLAG("no-spin", &o->no_spin),
+        BOPT_FLAG("keep", &o->keep),
     };
-    static const struct option lo[] = {
-        {"sidecastd", required_argument, NULL, O_DAEMON},
-        {"redis-server", required_argument, NULL, O_RSERVER},
-        {"sockets", required_argument, NULL, O_SOCKETS},
-        {"per-user", required_argument, NULL, O_PERUSER},
-        {"rounds", required_argument, NULL, O_ROUNDS},
-        {"batch", required_argument, NULL, O_BATCH},
-        {"seconds", required_argument, NULL, O_SECONDS},
-        {"diag-seconds", required_argument, NULL, O_DSECONDS},
-        {"warmup-seconds", required_argument, NULL, O_WARMUP},
-        {"seed", required_argument, NULL, O_SEED},
-        {"no-diag", no_argument, NULL, O_NODIAG},
-        {"no-spin", no_argument, NULL, O_NOSPIN},
-        {"keep", no_argument, NULL, O_KEEP},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c, r = 0;
-    while (r == 0 && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        switch (c) {
-        case O_DAEMON: o->sidecastd = optarg; break;
-        case O_RSERVER: o->redis_server = optarg; break;
-        case O_SOCKETS: r = parse_uint("sockets", optarg, 1, 1000000, &o->sockets); break;
-        case O_PERUSER: r = parse_uint("per-user", optarg, 1, 1000, &o->per_user); break;
-        case O_ROUNDS: r = parse_uint("rounds", optarg, 1, MAX_ROUNDS, &o->rounds); break;
-        case O_BATCH: r = parse_uint("batch", optarg, 1, 1000000, &o->batch); break;
-        case O_SECONDS: r = parse_double("seconds", optarg, 0.1, 600, &o->seconds); break;
-        case O_DSECONDS:
-            r = parse_double("diag-seconds", optarg, 0.1, 600, &o->diag_seconds);
-            break;
-        case O_WARMUP: r = parse_double("warmup-seconds", optarg, 0, 60, &o->warmup_seconds); break;
-        case O_SEED: r = parse_uint("seed", optarg, 0, 0xffffffffu, &o->seed); break;
-        case O_NODIAG: o->no_diag = true; break;
-        case O_NOSPIN: o->no_spin = true; break;
-        case O_KEEP: o->keep = true; break;
-        case 'h': usage(stdout); return 1;
-        default: usage(stderr); return -1;
-        }
-    }
-    if (r == 0 && optind < argc) {
-        fail("unexpected argument '%s'", argv[optind]);
-        r = -1;
-    }
-    return r;
+    return parse_bench_options(argc, argv, opts, SC_BENCH_ARRAY_LEN(opts), usage);
 }
 
 /* ---- ids ------------------------------------------------------------------- */
@@ -255,12 +204,6 @@ static uint64_t proc_ticks(pid_t pid)
 static double ticks_us(uint64_t ticks)
 {
     return (double)ticks * 1e6 / (double)sysconf(_SC_CLK_TCK);
-}
-
-static uint64_t stat_or_zero(sc_client *c, const char *name)
-{
-    uint64_t v = 0;
-    return sc_client_stat(c, name, &v) == 0 ? v : 0;
 }
 
 /* Integer reply of one command on the monitor connection, or -1. */
@@ -641,19 +584,11 @@ static void print_lrun(const lrun *r, const lrun *ref)
            r->cpu_self_us, cmd, ratio);
 }
 
-static double median(double *v, unsigned n)
+static double median(const double *v, unsigned n)
 {
-    /* small n: insertion sort a copy */
-    double s[MAX_ROUNDS];
-    for (unsigned i = 0; i < n; i++) {
-        s[i] = v[i];
-        for (unsigned j = i; j > 0 && s[j - 1] > s[j]; j--) {
-            double t = s[j];
-            s[j] = s[j - 1];
-            s[j - 1] = t;
-        }
-    }
-    return n ? (n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2) : 0;
+    double s[MAX_ROUNDS]; /* a copy: stat3_of sorts it */
+    memcpy(s, v, n * sizeof(s[0]));
+    return stat3_of(s, n).med;
 }
 
 /* ---- main --------------------------------------------------------------------- */
@@ -748,13 +683,8 @@ int main(int argc, char **argv)
         rc = 1;
         goto stop;
     }
-    redisReply *ver = redis_query(b->rs.port, 2, (const char *[]){"INFO", "server"});
-    const char *vs =
-        ver && ver->type == REDIS_REPLY_STRING ? strstr(ver->str, "redis_version:") : NULL;
-    printf("redis-server: pid %d, port %d, version %.*s\n", (int)b->rs.pid, b->rs.port,
-           vs ? (int)strcspn(vs + 14, "\r\n") : 1, vs ? vs + 14 : "?");
-    if (ver)
-        freeReplyObject(ver);
+    printf("redis-server: pid %d, port %d, version %s\n", (int)b->rs.pid, b->rs.port,
+           b->rs.version);
 
     const char *a1[] = {"--redis-url",
                         b->rs.url,
