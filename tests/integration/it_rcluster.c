@@ -64,6 +64,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <hiredis/hiredis.h>
 #include <unistd.h>
 
 #define LIST(...)                                                                                  \
@@ -516,10 +517,10 @@ static void wait_counts(sc_client *b, recorder *rb, sc_client *c, recorder *rc,
                      rec_count(on_b[i] ? rb : rc, ids[i]), want[i]);
 }
 
-static void test_targeted_and_lookups(void **state)
+/* Targeted emits, lookups and cluster requests on a running rig of three
+ * sidecars (test_targeted_and_lookups, and again under the ACL). */
+static void targeted_and_lookups(rig *g)
 {
-    rig *g = &G;
-    rig_start(g, 0, 3, NULL, NULL);
     recorder ra, rb, rc;
     sc_client *a = app_open(g->d[0], "app-a", &ra);
     sc_client *b = app_open(g->d[1], "app-b", &rb);
@@ -630,6 +631,69 @@ static void test_targeted_and_lookups(void **state)
     sc_client_close(a);
     sc_client_close(b);
     sc_client_close(c);
+}
+
+static void test_targeted_and_lookups(void **state)
+{
+    rig *g = &G;
+    rig_start(g, 0, 3, NULL, NULL);
+    targeted_and_lookups(g);
+    rig_free(g);
+}
+
+/* The README's ACL rule for a Redis Cluster (packaging/README.md, Redis
+ * ACL), on every node, default user off for the sidecars: the same
+ * traffic as targeted_and_lookups plus room emits, and no node's ACL LOG
+ * has an entry, no sidecar counted a Redis error. */
+#define ACL_RULE                                                                                   \
+    "on >sidecast-pw resetkeys resetchannels ~{sidecast}:* &{sidecast}:* &sidecast:room:* "       \
+    "-@all +ping +role +cluster|slots +ssubscribe +sunsubscribe +spublish +script|load +eval "    \
+    "+evalsha +get +set +exists +del +persist +pexpire +hget +hset +hdel +hexists +hgetall "      \
+    "+hscan +sadd +srem +sismember +smembers"
+
+static redisReply *node_command(rcluster_set *s, int i, const char *cmd)
+{
+    redisContext *rc = redisConnect("127.0.0.1", s->port[i]);
+    assert_true(rc && !rc->err);
+    redisReply *r = redisCommand(rc, cmd);
+    redisFree(rc);
+    assert_non_null(r);
+    return r;
+}
+
+static void test_acl_rule(void **state)
+{
+    rig *g = &G;
+    memset(g, 0, sizeof(*g));
+    live = g;
+    g->s = rcluster_start(NPRIMARIES, 0);
+    for (int i = 0; i < g->s->n; i++) {
+        redisReply *r = node_command(g->s, i, "ACL SETUSER sidecast " ACL_RULE);
+        assert_int_equal(r->type, REDIS_REPLY_STATUS);
+        freeReplyObject(r);
+    }
+    /* the sidecars log in as that user: redis[s]+cluster://sidecast:pw@... */
+    char url[sizeof(g->s->url)];
+    const char *rest = strstr(g->s->url, "://") + 3;
+    snprintf(url, sizeof(url), "%.*ssidecast:sidecast-pw@%s", (int)(rest - g->s->url), g->s->url,
+             rest);
+    snprintf(g->s->url, sizeof(g->s->url), "%s", url);
+    g->nd = 3;
+    for (int i = 0; i < g->nd; i++)
+        g->d[i] = node_start_rcluster(g->s, NODE_NAMES[i], NULL);
+    for (int i = 0; i < g->nd; i++)
+        wait_cluster_ready(g->d[i], NODE_NAMES[i], READY_MS);
+    targeted_and_lookups(g);
+    for (int i = 0; i < g->s->n; i++) {
+        redisReply *r = node_command(g->s, i, "ACL LOG");
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 0)
+            fail_msg("redis node %d (port %d) refused the sidecast user %zu time(s): see its "
+                     "ACL LOG",
+                     i, g->s->port[i], r->type == REDIS_REPLY_ARRAY ? r->elements : 0);
+        freeReplyObject(r);
+    }
+    for (int i = 0; i < g->nd; i++)
+        assert_true(metric(g->d[i], "sidecast_redis_errors_total") == 0);
     rig_free(g);
 }
 
@@ -1690,6 +1754,7 @@ int main(void)
         cmocka_unit_test_teardown(test_reshard_ledger, teardown),
         cmocka_unit_test_teardown(test_classic_fallback, teardown),
         cmocka_unit_test_teardown(test_eight_sidecars, teardown),
+        cmocka_unit_test_teardown(test_acl_rule, teardown),
     };
     struct CMUnitTest tests[sizeof(all) / sizeof(all[0])];
     size_t n = 0;
