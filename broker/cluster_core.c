@@ -330,29 +330,46 @@ void sc_cluster_reload_tls(sc_cluster *c)
         sc_error("redis TLS: %s; keeping the ones read before", why);
 }
 
-/* Before each login: the password file (or systemd credential) read again,
- * so a rotated password needs no restart. A file that cannot be read now
- * keeps the password read before, and says why. */
-static const char *fresh_password(void *ud)
+/* One password read again before each login (its file or systemd
+ * credential), so a rotated one needs no restart. A file that cannot be
+ * read now keeps the password read before (*kept), and says why. */
+static const char *reread_password(const char *setting, const char *file, const char *credential,
+                                   char **kept)
 {
-    sc_cluster *c = ud;
     char *pw = NULL, *errs = NULL;
     size_t errlen = 0;
     FILE *err = open_memstream(&errs, &errlen);
-    int rc = sc_credentials_load(c->cfg->redis_password_file, &pw, err ? err : stderr);
+    int rc = sc_credentials_load_named(setting, file, credential, &pw, err ? err : stderr);
     if (err)
         fclose(err);
     if (rc < 0) {
-        sc_log_limited(SC_LOG_ERROR, "redis password: %s; logging in with the one read before",
+        sc_log_limited(SC_LOG_ERROR, "%s: %s; logging in with the one read before", setting,
                        errs ? errs : "cannot read it");
     } else if (pw) {
-        sc_credentials_wipe(&c->password);
-        c->password = pw;
+        sc_credentials_wipe(kept);
+        *kept = pw;
         pw = NULL;
     }
     free(errs);
     sc_credentials_wipe(&pw);
-    return c->password;
+    return *kept;
+}
+
+/* Redis's password (redis_password_file), before each login. */
+static const char *fresh_password(void *ud)
+{
+    sc_cluster *c = ud;
+    return reread_password("redis_password_file", c->cfg->redis_password_file,
+                           "redis-password", &c->password);
+}
+
+/* The sentinels' (redis_sentinel_password_file), before each login to one. */
+static const char *fresh_sentinel_password(void *ud)
+{
+    sc_cluster *c = ud;
+    return reread_password("redis_sentinel_password_file",
+                           c->cfg->redis_sentinel_password_file, "redis-sentinel-password",
+                           &c->sentinel_password);
 }
 
 /* ---- Sentinel ------------------------------------------------------------------ */
@@ -384,7 +401,11 @@ static void on_primary(void *ud, const char *host, int port, const char *why)
 static void sentinel_setup(sc_cluster *c, const sc_redis_url *url, sc_redis_opts *po)
 {
     const sc_config *cfg = c->cfg;
-    sc_sentinel_opts so = {cfg->redis_sentinel_user, cfg->redis_sentinel_password, po};
+    sc_sentinel_opts so = {.user = cfg->redis_sentinel_user,
+                           .password = cfg->redis_sentinel_password,
+                           .fresh_password = fresh_sentinel_password,
+                           .password_ud = c,
+                           .base = po};
     c->sentinel = sc_sentinel_new(c->srv->loop, url, &so, on_primary, c);
     po->target = primary_target;
     po->want_primary = true;
@@ -571,6 +592,7 @@ void sc_cluster_free(sc_cluster *c)
     sc_sentinel_free(c->sentinel);
     sc_tls_free(c->tls);
     sc_credentials_wipe(&c->password);
+    sc_credentials_wipe(&c->sentinel_password);
     while (c->ob_head)
         sc_cl_outbox_unlink(c, c->ob_head);
     for (uint32_t i = 0; i < c->nouts; i++)

@@ -167,6 +167,7 @@ struct sc_cluster {
     sc_tls *tls; /* rediss://, shared by pub and sub; NULL for plain text */
     sc_sentinel *sentinel; /* redis+sentinel://: where pub and sub connect; else NULL */
     char *password; /* the Redis password as last read from its file (NULL: the URL's) */
+    char *sentinel_password; /* the sentinels', likewise (NULL: the setting's at start) */
     sc_arena arena; /* decoded envelopes, reset after each message */
     sc_buf pack;    /* encoded envelope; hiredis copies it when sending */
     sc_buf cmd;     /* a formatted PUBLISH, likewise copied */

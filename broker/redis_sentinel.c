@@ -205,7 +205,8 @@ sc_sentinel *sc_sentinel_new(struct ev_loop *loop, const sc_redis_url *url,
     ao.quiet_reply = NULL;
     ao.target = target;
     ao.want_primary = false;
-    ao.password = NULL; /* the base's is the primary's, and reads its owner */
+    ao.password = o->fresh_password; /* the base's is the primary's */
+    ao.password_ud = o->password_ud;
     sc_redis_opts wo = ao;
     wo.name = "sentinel-watch";
     /* PING works on a subscribed connection too (["pong", ""]): a path cut

@@ -22,6 +22,10 @@ typedef void (*sc_sentinel_fn)(void *ud, const char *host, int port, const char 
 typedef struct sc_sentinel_opts {
     const char *user;     /* the sentinels' ACL user, or NULL */
     const char *password; /* their password, or NULL */
+    /* NULL, or asked before every login to a sentinel (a rotated file):
+     * as sc_redis_opts.password, with password_ud */
+    sc_redis_password_fn fresh_password;
+    void *password_ud;
     const sc_redis_opts *base; /* timeouts, backoff and TLS, as for the primary */
 } sc_sentinel_opts;
 

@@ -249,6 +249,44 @@ static void test_sentinel_password_separate(void **state)
     sentinel_free(s);
 }
 
+/* The sentinels' password rotated: their file is read again before each
+ * login to a sentinel, so the reconnect after the rotation logs in with
+ * the new one, without a restart (as Redis's own password file). */
+static void test_sentinel_password_rotated(void **state)
+{
+    sentinel_set *s = sentinel_start_auth("redis-pw", "sentinel-pw");
+    char url[300], pwfile[300];
+    const char *rest = strstr(s->url, "://") + 3;
+    snprintf(url, sizeof(url), "%.*s:redis-pw@%s", (int)(rest - s->url), s->url, rest);
+    snprintf(pwfile, sizeof(pwfile), "%s/sentinel-pw", s->dir);
+    write_file(pwfile, "sentinel-pw\n");
+    daemon_t *d = node_start(s->primary, "node-rot", "--redis-url", url,
+                             "--redis-sentinel-password-file", pwfile, NULL);
+    wait_ready(d, 15000);
+    assert_true(metric(d, "sidecast_redis_sentinel_up") == 1);
+    /* the new password on every sentinel and in the file, then every
+     * client connection of the sentinels cut: the node must log in again */
+    for (int i = 0; i < 3; i++)
+        free(sentinel_cli(s, i, "ACL SETUSER default resetpass '>sentinel-pw2'"));
+    snprintf(s->password, sizeof(s->password), "%s", "sentinel-pw2");
+    write_file(pwfile, "sentinel-pw2\n");
+    for (int i = 0; i < 3; i++) {
+        free(sentinel_cli(s, i, "CLIENT KILL TYPE normal"));
+        free(sentinel_cli(s, i, "CLIENT KILL TYPE pubsub"));
+    }
+    assert_true(wait_log(d, "sentinel connection to", 10000));
+    assert_true(wait_log(d, "lost", 10000)); /* cut: it logs in again now */
+    uint64_t end = now_ms_h() + 15000;
+    while (metric(d, "sidecast_redis_sentinel_up") != 1 && now_ms_h() < end)
+        usleep(50000);
+    assert_true(metric(d, "sidecast_redis_sentinel_up") == 1);
+    assert_false(daemon_log_contains(d, "WRONGPASS"));
+    char body[1024] = "";
+    assert_int_equal(readyz(d, body, sizeof(body)), 200);
+    daemon_free(d);
+    sentinel_free(s);
+}
+
 /* Without Sentinel: a primary demoted under open connections (a
  * provider's failover behind one endpoint) answers writes with READONLY;
  * the node leaves it, is not ready while it only finds a replica there, and
@@ -282,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_next_sentinel_when_one_is_down),
         cmocka_unit_test(test_replica_named_primary_is_refused),
         cmocka_unit_test(test_sentinel_password_separate),
+        cmocka_unit_test(test_sentinel_password_rotated),
         cmocka_unit_test(test_readonly_recycled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
