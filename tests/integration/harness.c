@@ -706,8 +706,32 @@ static void redis_spawn(redis_srv *r)
         die("redis-server did not start on port %d (is it installed?)", r->port);
 }
 
+bool rcluster_mode(void)
+{
+    const char *e = getenv("IT_REDIS_CLUSTER");
+    return e && e[0] && strcmp(e, "0") != 0;
+}
+
+static redis_srv *redis_start_rcluster(void)
+{
+    rcluster_set *s = rcluster_start(3, 0);
+    redis_srv *r = calloc(1, sizeof(*r));
+    r->rcluster = s;
+    snprintf(r->dir, sizeof(r->dir), "%s", s->dir); /* its certificates, under TLS */
+    snprintf(r->url, sizeof(r->url), "%s", s->url);
+    int home = rcluster_slot_owner(s, rcluster_key_slot("{sidecast}"));
+    if (home < 0)
+        die("Redis Cluster: no primary serves the home slot");
+    r->port = s->port[home];
+    r->tls_port = s->tls_port[home];
+    r->pid = -1; /* not one process: rcluster_free stops them */
+    return r;
+}
+
 redis_srv *redis_start(void)
 {
+    if (rcluster_mode())
+        return redis_start_rcluster();
     redis_srv *r = calloc(1, sizeof(*r));
     snprintf(r->dir, sizeof(r->dir), "/tmp/sidecast-redis-XXXXXX");
     if (!mkdtemp(r->dir))
@@ -1530,17 +1554,23 @@ void rcluster_free(rcluster_set *s)
 
 void redis_restart(redis_srv *r)
 {
+    if (r->rcluster)
+        die("%s: not on a Redis Cluster (IT_REDIS_CLUSTER): skip the test", __func__);
     redis_spawn(r);
 }
 
 void redis_signal(redis_srv *r, int sig)
 {
+    if (r->rcluster)
+        die("%s: not on a Redis Cluster (IT_REDIS_CLUSTER): skip the test", __func__);
     if (r->pid > 0)
         kill(r->pid, sig);
 }
 
 void redis_kill(redis_srv *r)
 {
+    if (r->rcluster)
+        die("%s: not on a Redis Cluster (IT_REDIS_CLUSTER): skip the test", __func__);
     if (r->pid <= 0)
         return;
     kill(r->pid, SIGKILL);
@@ -1551,6 +1581,11 @@ void redis_kill(redis_srv *r)
 
 void redis_free(redis_srv *r)
 {
+    if (r->rcluster) {
+        rcluster_free(r->rcluster);
+        free(r);
+        return;
+    }
     if (r->pid > 0) {
         kill(r->pid, SIGCONT);
         kill(r->pid, SIGTERM);

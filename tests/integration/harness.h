@@ -156,7 +156,9 @@ typedef struct redis_srv {
     char password[64];  /* requirepass and masterauth, or "" (redis_cli uses it) */
     char tls_dir[256];  /* where its certificates are, if not in dir (a Sentinel set) */
     char dir[256];
-    char url[64]; /* what sidecastd is given: rediss://...:tls_port under TLS */
+    char url[512]; /* what sidecastd is given: rediss://...:tls_port under TLS */
+    /* IT_REDIS_CLUSTER: the Redis Cluster this stands for (see redis_start) */
+    struct rcluster_set *rcluster;
 } redis_srv;
 
 /* IT_REDIS_TLS=1: every Redis the harness starts also listens with TLS
@@ -174,6 +176,14 @@ void tls_make_ca(const char *dir, const char *name);
 void tls_make_cert(const char *dir, const char *ca, const char *name, const char *cn,
                    const char *ext);
 
+/* IT_REDIS_CLUSTER=1 (rcluster_it_* suites): redis_start starts a
+ * three-primary Redis Cluster instead (rcluster_start, TLS too under
+ * IT_REDIS_TLS) and returns a redis_srv standing for it: url names every
+ * node, port is the primary serving the home slot ({sidecast}: the keys,
+ * node and broadcast channels), redis_free stops them all. redis_kill,
+ * redis_restart and redis_signal end the test program there: a suite
+ * skips what needs them (rcluster_mode()). */
+bool rcluster_mode(void);
 redis_srv *redis_start(void);
 /* Sentinel: a primary, one replica and three redis-sentinels watching them
  * as "mymaster" (quorum 2, down after SENTINEL_DOWN_AFTER_MS); returned
