@@ -205,8 +205,8 @@ void sc_cl_live_replace(sc_cluster *c, redisReply **e, size_t n, uint64_t beat)
         } else if (strcmp(old_ids[i], c->self) != 0) {
             sc_info("node %s (%s) left the cluster", SC_ESC(old_names[i]), SC_ESC(old_ids[i]));
             /* gone without a goodbye (killed, or cut off past node_ttl_ms):
-             * requests stop waiting for it now, as after an announced one */
-            sc_requests_node_gone(c->srv, old_ids[i]);
+             * requests waiting for it end now, naming it, as at their timeout */
+            sc_requests_node_lost(c->srv, old_ids[i]);
         }
         free(old_ids[i]);
         free(old_names[i]);

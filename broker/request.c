@@ -160,15 +160,20 @@ static uint32_t missing_nodes(const sc_request *r, char (*bufs)[160], char **ptr
 }
 
 /* The one final answer. A timed-out one names the nodes that did not
- * answer, so that an app can tell a slow node from a lost one. */
-static void finish(sc_request *r, bool timed_out)
+ * answer, so that an app can tell a slow node from a lost one; `lost`: it
+ * ends before its time because a node it waits for left the cluster
+ * without a goodbye (its liveness expired), and so says. */
+static void finish(sc_request *r, bool timed_out, bool lost)
 {
     char msg[600], bufs[MISSING_MAX][160], *missing[MISSING_MAX];
     size_t nmissing = 0;
     uint32_t all = timed_out ? missing_nodes(r, bufs, missing, &nmissing) : 0;
-    int k = snprintf(msg, sizeof(msg), "%s: %u of %u nodes answered within %llu ms",
-                     kind_name(r->kind), r->nodes_answered, r->nodes_expected,
-                     (unsigned long long)r->srv->cfg->request_timeout_ms);
+    int k = lost ? snprintf(msg, sizeof(msg), "%s: %u of %u nodes answered, and a node it waited "
+                                              "for left the cluster without a goodbye",
+                            kind_name(r->kind), r->nodes_answered, r->nodes_expected)
+                 : snprintf(msg, sizeof(msg), "%s: %u of %u nodes answered within %llu ms",
+                            kind_name(r->kind), r->nodes_answered, r->nodes_expected,
+                            (unsigned long long)r->srv->cfg->request_timeout_ms);
     for (size_t i = 0; i < nmissing && i < 4 && k > 0 && (size_t)k < sizeof(msg); i++)
         k += snprintf(msg + k, sizeof(msg) - (size_t)k, "%s%s", i ? ", " : "; no answer from ",
                       SC_ESC(missing[i]));
@@ -178,7 +183,10 @@ static void finish(sc_request *r, bool timed_out)
                        sc_now_us() - r->started_us);
     if (r->kind == SC_REQ_CALL)
         sc_histogram_observe(&sc_metric.redis_seconds, sc_now_us() - r->started_us);
-    if (timed_out) {
+    if (lost) {
+        SC_COUNT(requests_node_lost);
+        sc_log_limited(SC_LOG_WARN, "cluster request %s: it ends now", msg);
+    } else if (timed_out) {
         SC_COUNT(requests_timeout);
         sc_log_limited(SC_LOG_WARN, "cluster request %s timed out", msg);
     } else {
@@ -222,7 +230,7 @@ static void finish(sc_request *r, bool timed_out)
 
 static void on_request_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    finish(w->data, true);
+    finish(w->data, true, false);
 }
 
 sc_request *sc_request_new(sc_server *srv, sc_req_kind kind, sc_conn *conn, uint64_t frame_id,
@@ -335,6 +343,34 @@ void sc_request_node_answered(sc_request *r, const char *node_id)
      * passed on, but it is not waited for */
 }
 
+/* Whether r waits for node_id still. */
+static bool waits_for(const sc_request *r, const char *node_id)
+{
+    for (uint32_t i = 0; r->expect_ids && i < r->nodes_expected; i++)
+        if (!r->answered[i] && strcmp(r->expect_ids[i], node_id) == 0)
+            return true;
+    return false;
+}
+
+void sc_requests_node_lost(sc_server *srv, const char *node_id)
+{
+    size_t n = sc_map_count(&srv->requests), k = 0;
+    if (!n)
+        return;
+    uint64_t *ids = sc_xmalloc(n * sizeof(*ids)); /* finishing one moves the table */
+    for (uint32_t i = 0; i < srv->requests.cap && k < n; i++) {
+        const sc_request *r = srv->requests.items[i];
+        if (r && waits_for(r, node_id))
+            ids[k++] = r->id;
+    }
+    for (size_t i = 0; i < k; i++) {
+        sc_request *r = sc_request_find(srv, ids[i]);
+        if (r)
+            finish(r, true, true);
+    }
+    free(ids);
+}
+
 void sc_requests_node_gone(sc_server *srv, const char *node_id)
 {
     size_t n = sc_map_count(&srv->requests), k = 0;
@@ -369,7 +405,7 @@ void sc_request_node_done(sc_request *r)
 {
     r->nodes_answered++;
     if (r->nodes_answered >= r->nodes_expected)
-        finish(r, false);
+        finish(r, false, false);
 }
 
 /* ---- relays ------------------------------------------------------------- */

@@ -87,6 +87,11 @@ void sc_request_node_answered(sc_request *r, const char *node_id);
  * waits for it stops waiting, as if it had answered with nothing. May
  * complete and free requests. */
 void sc_requests_node_gone(struct sc_server *srv, const char *node_id);
+/* Node `node_id` left without a goodbye (its liveness expired: killed,
+ * frozen, cut off): every request that waits for it ends now as a timed
+ * out one would, naming it, instead of at request_timeout_ms. May complete
+ * and free requests. */
+void sc_requests_node_lost(struct sc_server *srv, const char *node_id);
 /* Answered by its owner: free it. */
 void sc_request_done(sc_request *r);
 /* One more node (or the local part) is finished; completes the request when

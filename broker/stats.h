@@ -68,6 +68,8 @@
     X(fetch_answers_unchanged, "fetch answers sent as unchanged (the asker kept the answer)")         \
     X(requests_ok, "cluster requests completed")                                                   \
     X(requests_timeout, "cluster requests that timed out (request_timeout_ms)")                    \
+    X(requests_node_lost, "cluster requests ended early: a node they waited for left the cluster " \
+                          "without a goodbye (its liveness expired)")                             \
     X(requests_refused_limit, "cluster requests refused: max_pending_requests reached")            \
     X(requests_unavailable, "cluster requests refused: redis unreachable")                         \
     X(responses_late, "answers that arrived after their request timed out")                        \

@@ -880,8 +880,9 @@ static void test_departure_releases_requests(void **state)
 
 /* A node that dies without a goodbye (killed, cut off) is not waited for
  * past the heartbeat that finds its liveness gone: a request started while
- * it was still listed completes then, not at request_timeout_ms. Made with
- * a listed node that never answers and whose liveness key expires. */
+ * it was still listed ends then, naming the node as a timeout would, not
+ * at request_timeout_ms. Made with a listed node that never answers and
+ * whose liveness key expires. */
 static void test_expired_node_releases_requests(void **state)
 {
     redis_srv *r = redis_start();
@@ -893,11 +894,15 @@ static void test_expired_node_releases_requests(void **state)
     sc_target all = {.all = true};
     int n = 0;
     uint64_t t0 = now_ms_h();
-    assert_int_equal(sc_client_fetch_sockets(a, &all, false, false, count_sockets, &n, 15000), 0);
+    assert_true(sc_client_fetch_sockets(a, &all, false, false, count_sockets, &n, 15000) < 0);
     /* its liveness expires after 1 s, the next heartbeat (200 ms apart)
      * drops it: well before request_timeout_ms (10 s) */
     assert_true(now_ms_h() - t0 < 5000);
+    const char *why = sc_client_last_error(a);
+    assert_non_null(strstr(why, "left the cluster without a goodbye"));
+    assert_non_null(strstr(why, "no answer from gone (dying-node-0001)"));
     assert_int_equal(stat_of(a, "requests_timeout"), 0);
+    assert_int_equal(stat_of(a, "requests_node_lost"), 1);
     assert_int_equal(wait_nodes(a, 1, 1000), 1);
     sc_client_close(a);
     daemon_free(na);
