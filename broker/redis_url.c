@@ -82,20 +82,27 @@ static int parse_db(const char *s, int *db)
     return 0;
 }
 
-/* A Redis Cluster's seeds n1:6379,n2:6379 in [p, end); a path may only be
- * "/" or "/0": a cluster has database 0 alone. */
-static int parse_seeds(sc_redis_url *u, const char *p, const char *end, const char *path,
-                       char *err, size_t errlen)
+/* A host list h1[:port],h2[:port] in [p, end) into the sentinel_* arrays
+ * (sentinels, or a cluster's seed nodes): `what` names them in errors,
+ * `example` shows a good URL. */
+static int parse_hosts(sc_redis_url *u, const char *p, const char *end, int defport,
+                       const char *what, const char *example, char *err, size_t errlen)
 {
+    char why[200];
     for (const char *q = p; q < end;) {
         const char *comma = memchr(q, ',', (size_t)(end - q));
         const char *e = comma ? comma : end;
-        if (e == q || u->nsentinels == SC_SENTINELS_MAX)
-            return fail(u, err, errlen, e == q ? "a cluster URL has an empty node address: "
-                                                 "redis+cluster://n1:6379,n2:6379"
-                                               : "Redis URL names more than 16 cluster nodes");
+        if (e == q || u->nsentinels == SC_SENTINELS_MAX) {
+            if (e == q)
+                snprintf(why, sizeof(why), "a Redis URL has an empty %s address: %s", what,
+                         example);
+            else
+                snprintf(why, sizeof(why), "Redis URL names more than %d %ss",
+                         SC_SENTINELS_MAX, what);
+            return fail(u, err, errlen, why);
+        }
         int i = u->nsentinels;
-        if (parse_hostport(q, e, 6379, &u->sentinel_host[i], &u->sentinel_port[i], err,
+        if (parse_hostport(q, e, defport, &u->sentinel_host[i], &u->sentinel_port[i], err,
                            errlen) < 0) {
             sc_redis_url_free(u);
             return -EINVAL;
@@ -103,8 +110,22 @@ static int parse_seeds(sc_redis_url *u, const char *p, const char *end, const ch
         u->nsentinels++;
         q = comma ? comma + 1 : end;
     }
-    if (u->nsentinels == 0 || end[-1] == ',')
-        return fail(u, err, errlen, "a cluster URL names its nodes: redis+cluster://n1:6379,n2:6379");
+    if (u->nsentinels == 0 || end[-1] == ',') {
+        snprintf(why, sizeof(why), "the Redis URL names no %s, or ends with a comma: %s", what,
+                 example);
+        return fail(u, err, errlen, why);
+    }
+    return 0;
+}
+
+/* A Redis Cluster's seeds n1:6379,n2:6379 in [p, end); a path may only be
+ * "/" or "/0": a cluster has database 0 alone. */
+static int parse_seeds(sc_redis_url *u, const char *p, const char *end, const char *path,
+                       char *err, size_t errlen)
+{
+    if (parse_hosts(u, p, end, 6379, "cluster node", "redis+cluster://n1:6379,n2:6379", err,
+                    errlen) < 0)
+        return -EINVAL;
     if (path && path[1] && strcmp(path, "/0") != 0)
         return fail(u, err, errlen, "a Redis Cluster has database 0 only: redis+cluster://n1:6379/0");
     u->host = sc_xstrdup(u->sentinel_host[0]);
@@ -116,26 +137,9 @@ static int parse_seeds(sc_redis_url *u, const char *p, const char *end, const ch
 static int parse_sentinels(sc_redis_url *u, const char *p, const char *end, const char *path,
                            char *err, size_t errlen)
 {
-    for (const char *q = p; q < end;) {
-        const char *comma = memchr(q, ',', (size_t)(end - q));
-        const char *e = comma ? comma : end;
-        if (e == q)
-            return fail(u, err, errlen, "a sentinel URL has an empty sentinel address: "
-                                        "redis+sentinel://s1:26379,s2:26379/mymaster");
-        if (u->nsentinels == SC_SENTINELS_MAX)
-            return fail(u, err, errlen, "Redis URL names more than 16 sentinels");
-        int i = u->nsentinels;
-        if (parse_hostport(q, e, 26379, &u->sentinel_host[i], &u->sentinel_port[i], err,
-                           errlen) < 0) {
-            sc_redis_url_free(u);
-            return -EINVAL;
-        }
-        u->nsentinels++;
-        q = comma ? comma + 1 : end;
-    }
-    if (u->nsentinels == 0 || end[-1] == ',')
-        return fail(u, err, errlen,
-                    "a sentinel URL names its sentinels: redis+sentinel://s1:26379,s2:26379/mymaster");
+    if (parse_hosts(u, p, end, 26379, "sentinel", "redis+sentinel://s1:26379,s2:26379/mymaster",
+                    err, errlen) < 0)
+        return -EINVAL;
     const char *name = path && path[0] == '/' ? path + 1 : NULL;
     const char *slash = name ? strchr(name, '/') : NULL;
     size_t nlen = name ? (slash ? (size_t)(slash - name) : strlen(name)) : 0;
