@@ -226,15 +226,24 @@ static void test_replica_named_primary_is_refused(void **state)
     sentinel_free(s);
 }
 
-static void test_sentinel_password_separate(void **state)
+/* A Sentinel set with passwords ("redis-pw" for Redis, "sentinel-pw" for
+ * the sentinels): the URL with Redis's (url), and a file holding the
+ * sentinels' (pwfile, in the set's directory). */
+static sentinel_set *sentinel_with_passwords(char *url, size_t ulen, char *pwfile, size_t plen)
 {
     sentinel_set *s = sentinel_start_auth("redis-pw", "sentinel-pw");
+    const char *rest = strstr(s->url, "://") + 3;
+    snprintf(url, ulen, "%.*s:redis-pw@%s", (int)(rest - s->url), s->url, rest);
+    snprintf(pwfile, plen, "%s/sentinel-pw", s->dir);
+    write_file(pwfile, "sentinel-pw\n");
+    return s;
+}
+
+static void test_sentinel_password_separate(void **state)
+{
     char url[300], pwfile[300];
     /* the URL's password is Redis's; the sentinels' comes from its file */
-    const char *rest = strstr(s->url, "://") + 3;
-    snprintf(url, sizeof(url), "%.*s:redis-pw@%s", (int)(rest - s->url), s->url, rest);
-    snprintf(pwfile, sizeof(pwfile), "%s/sentinel-pw", s->dir);
-    write_file(pwfile, "sentinel-pw\n");
+    sentinel_set *s = sentinel_with_passwords(url, sizeof(url), pwfile, sizeof(pwfile));
     daemon_t *ok = node_start(s->primary, "node-ok", "--redis-url", url,
                               "--redis-sentinel-password-file", pwfile, NULL);
     wait_ready(ok, 15000);
@@ -254,12 +263,8 @@ static void test_sentinel_password_separate(void **state)
  * the new one, without a restart (as Redis's own password file). */
 static void test_sentinel_password_rotated(void **state)
 {
-    sentinel_set *s = sentinel_start_auth("redis-pw", "sentinel-pw");
     char url[300], pwfile[300];
-    const char *rest = strstr(s->url, "://") + 3;
-    snprintf(url, sizeof(url), "%.*s:redis-pw@%s", (int)(rest - s->url), s->url, rest);
-    snprintf(pwfile, sizeof(pwfile), "%s/sentinel-pw", s->dir);
-    write_file(pwfile, "sentinel-pw\n");
+    sentinel_set *s = sentinel_with_passwords(url, sizeof(url), pwfile, sizeof(pwfile));
     daemon_t *d = node_start(s->primary, "node-rot", "--redis-url", url,
                              "--redis-sentinel-password-file", pwfile, NULL);
     wait_ready(d, 15000);
