@@ -688,7 +688,7 @@ static void test_select_needs_its_permission(void **state)
 {
     world w = {0};
     lock_down(&w, NULL, NULL);
-    char url[128];
+    char url[sizeof(w.r->url) + 8];
     snprintf(url, sizeof(url), "%s/1", w.r->url);
     w.na = node_start(w.r, "node-db1", "--redis-url", url, NULL);
     w.a = app_open(w.na, "app-db1", &w.ra);
