@@ -18,7 +18,6 @@
  * compat-base build of this build tree). Missing is a failure, not a skip. */
 #include "harness.h"
 
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -209,69 +208,23 @@ static size_t others(int o, int k, char ids[][8])
 }
 
 /* Blocking calls need the other apps to answer meanwhile: a thread polls
- * every app but the caller's (a client is not thread-safe). */
-typedef struct pump {
-    world *w;
-    int caller;
-    volatile int stop;
-    pthread_t th;
-} pump;
-
-static void *pump_main(void *arg)
+ * every live app but the caller's (a client is not thread-safe). */
+static void pump_start(app_pump *p, world *w, int caller)
 {
-    pump *p = arg;
-    while (!p->stop)
-        for (int i = 0; i < N_NODES; i++)
-            if (i != p->caller && live(p->w, i))
-                sc_client_poll(p->w->app[i], 5);
-    return NULL;
-}
-
-static void pump_start(pump *p, world *w, int caller)
-{
-    p->w = w;
-    p->caller = caller;
-    p->stop = 0;
-    assert_int_equal(pthread_create(&p->th, NULL, pump_main, p), 0);
-}
-
-static void pump_stop(pump *p)
-{
-    p->stop = 1;
-    pthread_join(p->th, NULL);
-}
-
-
-typedef struct fetched {
-    int n;
-    char ids[32][16];
-    char nodes[32][64];
-} fetched;
-
-static void on_fetched(void *ud, const sc_socket_view *s)
-{
-    fetched *f = ud;
-    if (f->n < 32) {
-        snprintf(f->ids[f->n], 16, "%s", s->socket_id);
-        snprintf(f->nodes[f->n], 64, "%s", s->node_id);
-    }
-    f->n++;
-}
-
-static int fetched_find(const fetched *f, const char *id)
-{
-    for (int i = 0; i < f->n && i < 32; i++)
-        if (strcmp(f->ids[i], id) == 0)
-            return i;
-    return -1;
+    sc_client *apps[N_NODES];
+    int n = 0;
+    for (int i = 0; i < N_NODES; i++)
+        if (i != caller && live(w, i))
+            apps[n++] = w->app[i];
+    app_pump_start(p, apps, n);
 }
 
 /* A cluster fetch from o that every node answers well inside the timeout. */
-static void fetch_from(world *w, int o, const sc_target *filter, fetched *f)
+static void fetch_from(world *w, int o, const sc_target *filter, fetched_sockets *f)
 {
     memset(f, 0, sizeof(*f));
     uint64_t t0 = now_ms_h();
-    int rc = sc_client_fetch_sockets(w->app[o], filter, false, false, on_fetched, f, 5000);
+    int rc = sc_client_fetch_sockets(w->app[o], filter, false, false, fetched_on_socket, f, 5000);
     uint64_t took = now_ms_h() - t0;
     if (rc != 0)
         fail_msg("fetchSockets from node-%c: %d (%s)", L[o], rc, sc_client_last_error(w->app[o]));
@@ -284,12 +237,12 @@ static void fetch_from(world *w, int o, const sc_target *filter, fetched *f)
  * every app has processed it (its Apply, and its own Join/Leave answers). */
 static void apply_from(world *w, int o, const sc_apply *a)
 {
-    pump p;
+    app_pump p;
     pump_start(&p, w, o);
     uint64_t t0 = now_ms_h();
     int rc = sc_client_apply(w->app[o], a, 5000);
     uint64_t took = now_ms_h() - t0;
-    pump_stop(&p);
+    app_pump_stop(&p);
     if (rc != 0)
         fail_msg("apply from node-%c: %d (%s)", L[o], rc, sc_client_last_error(w->app[o]));
     if (took > REQUEST_MAX_MS)
@@ -395,13 +348,13 @@ static void check_emits(world *w, int o)
     for (int i = 0; i < N_NODES; i++)
         acks0[i] = w->rec[i].ack_requests;
     answers ans = {0};
-    pump p;
+    app_pump p;
     pump_start(&p, w, o);
     uint64_t t0 = now_ms_h();
     int rc = sc_client_emit_with_ack(w->app[o], &all, NULL, (const uint8_t *)"q", 1, answers_on_progress,
                                      &ans, 5000);
     uint64_t took = now_ms_h() - t0;
-    pump_stop(&p);
+    app_pump_stop(&p);
     assert_int_equal(rc, 0);
     assert_true(ans.done);
     assert_false(ans.timed_out);
@@ -430,7 +383,7 @@ static void test_emits_from_old_node(void **state)
 
 static void check_fetch(world *w, int o)
 {
-    fetched f;
+    fetched_sockets f;
     fetch_from(w, o, NULL, &f);
     assert_int_equal(f.n, 6);
     for (int i = 0; i < N_NODES; i++)
@@ -452,7 +405,7 @@ static void check_apply(world *w, int o)
 {
     char vip[8];
     snprintf(vip, sizeof(vip), "vip-%c", L[o]);
-    fetched f;
+    fetched_sockets f;
     /* socketsJoin: every socket in r2, on every node */
     sc_target f2 = {.rooms = LIST("r2")};
     sc_apply join = {.filter = &f2, .join = (const char *const[]){vip}, .n_join = 1};
@@ -493,13 +446,13 @@ static void check_apply(world *w, int o)
 static void check_server_emit(world *w, int o)
 {
     answers ans = {0};
-    pump p;
+    app_pump p;
     pump_start(&p, w, o);
     uint64_t t0 = now_ms_h();
     int rc = sc_client_server_emit(w->app[o], (const uint8_t *)"ping", 4, false, answers_on_progress, &ans,
                                    5000);
     uint64_t took = now_ms_h() - t0;
-    pump_stop(&p);
+    app_pump_stop(&p);
     assert_int_equal(rc, 0);
     assert_true(ans.done);
     assert_false(ans.timed_out);
@@ -628,13 +581,6 @@ static void test_requests_from_old_node(void **state)
 
 /* ---- features ------------------------------------------------------------------ */
 
-/* A stat, or -1 when this sidecastd has no such stat. */
-static int64_t stat_or(sc_client *c, const char *name)
-{
-    uint64_t v = 0;
-    return sc_client_stat(c, name, &v) < 0 ? -1 : (int64_t)v;
-}
-
 /* Wait (bounded) until node i reports these cluster_features and
  * cluster_nodes_reduced; fails naming what it reported. */
 static void wait_features(world *w, int i, int64_t features, int64_t reduced, const char *when)
@@ -692,16 +638,16 @@ static void test_features_follow_the_old_node(void **state)
     wait_features(w, NA, FULL_FEATURES, 0, "node-b stopped");
     wait_features(w, NC, FULL_FEATURES, 0, "node-b stopped");
     uint64_t timeouts0 = timeouts_sum(w);
-    fetched f;
+    fetched_sockets f;
     fetch_from(w, NA, NULL, &f);
     assert_int_equal(f.n, 4);
     {
         answers ans = {0};
-        pump p;
+        app_pump p;
         pump_start(&p, w, NC);
         int rc = sc_client_server_emit(w->app[NC], (const uint8_t *)"ping", 4, false, answers_on_progress,
                                        &ans, 5000);
-        pump_stop(&p);
+        app_pump_stop(&p);
         assert_int_equal(rc, 0);
         assert_false(ans.timed_out);
         assert_true(answers_has(&ans, "ack-from-app-a"));

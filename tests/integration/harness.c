@@ -11,7 +11,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #ifndef SC_SIDECASTD_PATH
 #error "SC_SIDECASTD_PATH must point at the sidecastd binary"
@@ -432,6 +436,66 @@ uint64_t stat_of(sc_client *c, const char *name)
     if (sc_client_stat(c, name, &v) < 0)
         die("stat %s: %s", name, sc_client_last_error(c));
     return v;
+}
+
+int64_t stat_or(sc_client *c, const char *name)
+{
+    uint64_t v = 0;
+    if (!c || sc_client_stat(c, name, &v) < 0)
+        return -1;
+    return (int64_t)v;
+}
+
+void fetched_on_socket(void *ud, const sc_socket_view *v)
+{
+    fetched_sockets *f = ud;
+    if (f->n < FETCHED_MAX) {
+        snprintf(f->ids[f->n], sizeof(f->ids[0]), "%s", v->socket_id);
+        snprintf(f->nodes[f->n], sizeof(f->nodes[0]), "%s", v->node_id);
+    }
+    f->n++;
+}
+
+int fetched_find(const fetched_sockets *f, const char *id)
+{
+    for (int i = 0; i < f->n && i < FETCHED_MAX; i++)
+        if (strcmp(f->ids[i], id) == 0)
+            return i;
+    return -1;
+}
+
+const char *fetched_node(const fetched_sockets *f, const char *id)
+{
+    int i = fetched_find(f, id);
+    return i < 0 ? NULL : f->nodes[i];
+}
+
+static void *app_pump_main(void *arg)
+{
+    app_pump *p = arg;
+    while (!p->stop)
+        for (int i = 0; i < p->n; i++)
+            sc_client_poll(p->apps[i], 5);
+    return NULL;
+}
+
+void app_pump_start(app_pump *p, sc_client *const *apps, int n)
+{
+    if (n < 0 || n > APP_PUMP_MAX)
+        die("app_pump_start: %d apps (at most %d)", n, APP_PUMP_MAX);
+    for (int i = 0; i < n; i++)
+        p->apps[i] = apps[i];
+    p->n = n;
+    p->stop = 0;
+    int rc = pthread_create(&p->th, NULL, app_pump_main, p);
+    if (rc != 0)
+        die("app_pump_start: pthread_create: %s", strerror(rc));
+}
+
+void app_pump_stop(app_pump *p)
+{
+    p->stop = 1;
+    pthread_join(p->th, NULL);
 }
 
 /* ---- raw protocol ------------------------------------------------------------ */
@@ -1945,4 +2009,39 @@ int tcp_connect(int port)
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
         die("connect to 127.0.0.1:%d: %s", port, strerror(errno));
     return fd;
+}
+
+/* ---- reports and test selection ------------------------------------------------------ */
+
+void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (b->len + (size_t)n + 1 > b->cap) {
+        b->cap = (b->len + (size_t)n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+int run_tests_matching(const char *group, const struct CMUnitTest *all, size_t n, const char *env)
+{
+    struct CMUnitTest *tests = calloc(n ? n : 1, sizeof(*tests));
+    if (!tests)
+        die("run_tests_matching: out of memory");
+    size_t k = 0;
+    const char *only = getenv(env);
+    for (size_t i = 0; i < n; i++)
+        if (!only || !only[0] || strstr(all[i].name, only))
+            tests[k++] = all[i];
+    int rc = _cmocka_run_group_tests(group, tests, k, NULL, NULL);
+    free(tests);
+    return rc;
 }

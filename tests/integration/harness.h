@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,6 +109,39 @@ void rec_wait_frames(sc_client *c, recorder *rec, uint64_t frames, int timeout_m
 void app_drain(sc_client *c, int ms);
 
 uint64_t stat_of(sc_client *c, const char *name);
+/* The same as a signed number, -1 when c is NULL or the call fails (this
+ * sidecastd has no such stat, or the connection is gone): for counters
+ * read before and after a fault. */
+int64_t stat_or(sc_client *c, const char *name);
+
+/* What a fetch of sockets got: pass fetched_on_socket with a
+ * fetched_sockets as its ud. n counts every socket reported, the first
+ * FETCHED_MAX kept; fetched_find gives the index of one socket id (-1:
+ * not among them), fetched_node the node id it was reported on (NULL). */
+#define FETCHED_MAX 32
+typedef struct fetched_sockets {
+    int n;
+    char ids[FETCHED_MAX][32];
+    char nodes[FETCHED_MAX][64];
+} fetched_sockets;
+void fetched_on_socket(void *ud, const sc_socket_view *v);
+int fetched_find(const fetched_sockets *f, const char *id);
+const char *fetched_node(const fetched_sockets *f, const char *id);
+
+/* Polls the apps that answer a cluster request (5 ms each, in turn) on a
+ * thread of its own while the test's thread blocks in the request. A
+ * client is not thread-safe: the caller's own client must not be among
+ * them. app_pump_start copies the list (at most APP_PUMP_MAX) and exits
+ * the program when it cannot start the thread; app_pump_stop joins it. */
+#define APP_PUMP_MAX 8
+typedef struct app_pump {
+    sc_client *apps[APP_PUMP_MAX];
+    int n;
+    volatile int stop;
+    pthread_t th;
+} app_pump;
+void app_pump_start(app_pump *p, sc_client *const *apps, int n);
+void app_pump_stop(app_pump *p);
 
 /* Raw protocol access for malformed-input tests. */
 int raw_connect(const char *path);
@@ -126,8 +160,6 @@ void raw_send_frame(int fd, const struct Sidecast__V1__Frame *f);
 /* Read one frame (blocking, bounded) and decode it; NULL on EOF, timeout
  * or bytes that are not a Frame. Free with sidecast__v1__frame__free_unpacked. */
 struct Sidecast__V1__Frame *raw_read_unpacked(int fd, int timeout_ms);
-
-#endif
 
 /* ---- HTTP endpoint ---------------------------------------------------------------
  * Daemons started by the harness listen on 127.0.0.1:0; the port comes from
@@ -319,3 +351,20 @@ uint64_t wall_ms_h(void);
 /* A process's resident set (VmRSS) in kB, or -1; its open fds, or 0. */
 long proc_rss_kb_h(pid_t pid);
 int proc_fds_h(pid_t pid);
+
+/* ---- reports and test selection ----------------------------------------------------
+ * A growing string for a test's report or its list of failures: start it
+ * {0}, sb_printf appends (p is NULL until the first), free(p) at the end. */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf;
+void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Run the cmocka tests all[0..n-1] as group `group`: only those whose name
+ * contains the value of the environment variable `env` when it is set and
+ * not empty (SIDECAST_LEDGER_ONLY=flushall, say). Returns what
+ * cmocka_run_group_tests does. */
+struct CMUnitTest;
+int run_tests_matching(const char *group, const struct CMUnitTest *all, size_t n, const char *env);
+
+#endif

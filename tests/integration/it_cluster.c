@@ -7,7 +7,6 @@
 #include "cluster.pb-c.h"
 #include "wire.h"
 
-#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -298,46 +297,23 @@ static void test_volatile_and_binary(void **state)
     assert_int_equal(rec_count(&w->rc, "c1"), 1);
 }
 
-typedef struct fetched {
-    int n;
-    char ids[16][16];
-    char nodes[16][40];
-} fetched;
-
-static void on_fetched(void *ud, const sc_socket_view *s)
-{
-    fetched *f = ud;
-    if (f->n < 16) {
-        snprintf(f->ids[f->n], 16, "%s", s->socket_id);
-        snprintf(f->nodes[f->n], 40, "%s", s->node_id);
-        f->n++;
-    }
-}
-
-static bool fetched_has(const fetched *f, const char *id)
-{
-    for (int i = 0; i < f->n; i++)
-        if (strcmp(f->ids[i], id) == 0)
-            return true;
-    return false;
-}
-
 static void test_fetch_sockets_cluster(void **state)
 {
     world *w = *state;
-    fetched f = {0};
-    assert_int_equal(sc_client_fetch_sockets(w->a, NULL, true, true, on_fetched, &f, 0), 0);
+    fetched_sockets f = {0};
+    assert_int_equal(sc_client_fetch_sockets(w->a, NULL, true, true, fetched_on_socket, &f, 0), 0);
     assert_int_equal(f.n, 5);
     memset(&f, 0, sizeof(f));
     sc_target filter = {.rooms = LIST("r1"), .except_ids = LIST("b3")};
-    assert_int_equal(sc_client_fetch_sockets(w->c, &filter, false, false, on_fetched, &f, 0), 0);
+    assert_int_equal(sc_client_fetch_sockets(w->c, &filter, false, false, fetched_on_socket, &f, 0),
+                     0);
     assert_int_equal(f.n, 2);
-    assert_true(fetched_has(&f, "a1"));
-    assert_true(fetched_has(&f, "b1"));
+    assert_true(fetched_find(&f, "a1") >= 0);
+    assert_true(fetched_find(&f, "b1") >= 0);
     /* local only */
     memset(&f, 0, sizeof(f));
-    assert_int_equal(sc_client_fetch_sockets_ex(w->b, NULL, false, false, true, on_fetched, &f, 0),
-                     0);
+    assert_int_equal(
+        sc_client_fetch_sockets_ex(w->b, NULL, false, false, true, fetched_on_socket, &f, 0), 0);
     assert_int_equal(f.n, 3);
 }
 
@@ -711,53 +687,32 @@ static void test_malformed_responses_counted(void **state)
     assert_int_equal(wait_stat(w->a, "responses_late", late0 + 1), late0 + 1);
     assert_int_equal(stat_of(w->a, "cluster_malformed"), bad0 + 2);
     assert_int_equal(stat_of(w->a, "cluster_socket_lists_passed"), passed0);
-    fetched f = {0};
-    assert_int_equal(sc_client_fetch_sockets(w->a, NULL, false, false, on_fetched, &f, 0), 0);
+    fetched_sockets f = {0};
+    assert_int_equal(sc_client_fetch_sockets(w->a, NULL, false, false, fetched_on_socket, &f, 0),
+                     0);
     assert_int_equal(f.n, 5);
     assert_true(daemon_log_contains(w->na, "malformed cluster message"));
 }
 
-/* Answers need the other apps to run while a blocks in its call. */
-/* Polls the apps that are not making the blocking call (a client is not
- * thread-safe: the caller's own client must be left to the caller). */
-typedef struct pump {
-    world *w;
-    sc_client *caller;
-    volatile int stop;
-    pthread_t th;
-} pump;
-
-static void *pump_main(void *arg)
+/* Answers need the other apps to run while a blocks in its call: an
+ * app_pump polls the apps that are not making the blocking call (a client
+ * is not thread-safe: the caller's own client must be left to the caller). */
+static void pump_start_for(app_pump *p, world *w, sc_client *caller)
 {
-    pump *p = arg;
-    sc_client *apps[] = {p->w->a, p->w->b, p->w->c};
-    while (!p->stop)
-        for (size_t i = 0; i < 3; i++)
-            if (apps[i] != p->caller)
-                sc_client_poll(apps[i], 5);
-    return NULL;
-}
-
-static void pump_start_for(pump *p, world *w, sc_client *caller)
-{
-    p->w = w;
-    p->caller = caller;
-    p->stop = 0;
-    pthread_create(&p->th, NULL, pump_main, p);
+    sc_client *const all[] = {w->a, w->b, w->c};
+    sc_client *apps[3];
+    int n = 0;
+    for (int i = 0; i < 3; i++)
+        if (all[i] != caller)
+            apps[n++] = all[i];
+    app_pump_start(p, apps, n);
 }
 
 /* Most calls below are made by app a. */
-static void pump_start(pump *p, world *w)
+static void pump_start(app_pump *p, world *w)
 {
     pump_start_for(p, w, w->a);
 }
-
-static void pump_stop(pump *p)
-{
-    p->stop = 1;
-    pthread_join(p->th, NULL);
-}
-
 
 static void test_server_side_emit(void **state)
 {
@@ -775,11 +730,11 @@ static void test_server_side_emit(void **state)
     assert_string_equal(w->rb.last_server_payload, "hello-servers");
 
     answers ans = {0};
-    pump p;
+    app_pump p;
     pump_start(&p, w);
     int rc =
         sc_client_server_emit(w->a, (const uint8_t *)"ping", 4, false, answers_on_progress, &ans, 5000);
-    pump_stop(&p);
+    app_pump_stop(&p);
     assert_int_equal(rc, 0);
     assert_true(ans.done);
     assert_false(ans.timed_out);
@@ -795,12 +750,12 @@ static void test_broadcast_with_acks(void **state)
 {
     world *w = *state;
     answers ans = {0};
-    pump p;
+    app_pump p;
     pump_start(&p, w);
     sc_target t = {.rooms = LIST("r2")};
     int rc =
         sc_client_emit_with_ack(w->a, &t, NULL, (const uint8_t *)"q", 1, answers_on_progress, &ans, 5000);
-    pump_stop(&p);
+    app_pump_stop(&p);
     assert_int_equal(rc, 0);
     assert_true(ans.done);
     assert_false(ans.timed_out);
@@ -813,30 +768,31 @@ static void test_broadcast_with_acks(void **state)
 static void test_sockets_join_leave_disconnect(void **state)
 {
     world *w = *state;
-    pump p;
+    app_pump p;
     /* socketsJoin: every socket in r2, on every node, joins vip */
     sc_target f2 = {.rooms = LIST("r2")};
     sc_apply join = {.filter = &f2, .join = LIST("vip")};
     pump_start(&p, w);
     assert_int_equal(sc_client_apply(w->a, &join, 5000), 0);
-    pump_stop(&p);
+    app_pump_stop(&p);
     quiesce(w); /* a applies its own too, and reports the joins */
     assert_int_equal(sc_client_sync(w->b, 0), 0);
     assert_int_equal(sc_client_sync(w->c, 0), 0);
-    fetched f = {0};
+    fetched_sockets f = {0};
     sc_target fv = {.rooms = LIST("vip")};
-    assert_int_equal(sc_client_fetch_sockets(w->a, &fv, false, false, on_fetched, &f, 0), 0);
+    assert_int_equal(sc_client_fetch_sockets(w->a, &fv, false, false, fetched_on_socket, &f, 0), 0);
     assert_int_equal(f.n, 3);
-    assert_true(fetched_has(&f, "a1") && fetched_has(&f, "b3") && fetched_has(&f, "c1"));
+    assert_true(fetched_find(&f, "a1") >= 0 && fetched_find(&f, "b3") >= 0 &&
+                fetched_find(&f, "c1") >= 0);
 
     /* socketsLeave */
     sc_apply leave = {.filter = &fv, .leave = LIST("vip")};
     pump_start_for(&p, w, w->c);
     assert_int_equal(sc_client_apply(w->c, &leave, 5000), 0);
-    pump_stop(&p);
+    app_pump_stop(&p);
     quiesce(w);
     memset(&f, 0, sizeof(f));
-    assert_int_equal(sc_client_fetch_sockets(w->a, &fv, false, false, on_fetched, &f, 0), 0);
+    assert_int_equal(sc_client_fetch_sockets(w->a, &fv, false, false, fetched_on_socket, &f, 0), 0);
     assert_int_equal(f.n, 0);
 
     /* disconnectSockets in r3, closing the connection */
@@ -845,13 +801,14 @@ static void test_sockets_join_leave_disconnect(void **state)
     sc_apply dis = {.filter = &f3, .disconnect = true, .close = true};
     pump_start(&p, w);
     assert_int_equal(sc_client_apply(w->a, &dis, 5000), 0);
-    pump_stop(&p);
+    app_pump_stop(&p);
     quiesce(w);
     assert_int_equal(w->rb.disconnects, 1);
     assert_int_equal(sc_client_sync(w->b, 0), 0);
     memset(&f, 0, sizeof(f));
-    assert_int_equal(sc_client_fetch_sockets(w->a, NULL, false, false, on_fetched, &f, 0), 0);
-    assert_false(fetched_has(&f, "b2"));
+    assert_int_equal(sc_client_fetch_sockets(w->a, NULL, false, false, fetched_on_socket, &f, 0),
+                     0);
+    assert_true(fetched_find(&f, "b2") < 0);
     char *hget = redis_cli(w->redis, "HEXISTS sidecast:sockets b2");
     assert_int_equal(atoi(hget), 0); /* and gone from the directory */
     free(hget);
@@ -861,24 +818,20 @@ static void test_timeout_with_frozen_node(void **state)
 {
     world *w = *state;
     kill(w->nc->pid, SIGSTOP);
-    fetched f = {0};
+    fetched_sockets f = {0};
     uint64_t t0 = now_ms_h();
-    int rc = sc_client_fetch_sockets(w->a, NULL, false, false, on_fetched, &f, 5000);
+    int rc = sc_client_fetch_sockets(w->a, NULL, false, false, fetched_on_socket, &f, 5000);
     assert_int_equal(rc, -ETIMEDOUT);
     assert_non_null(strstr(sc_client_last_error(w->a), "2 of 3 nodes answered"));
     assert_true(now_ms_h() - t0 >= 1900); /* request_timeout_ms 2000 */
     assert_true(f.n >= 3);                /* what arrived is still reported */
 
     answers ans = {0};
-    pump p;
-    p.w = w;
-    p.caller = w->a;
-    p.stop = 0;
+    app_pump p;
     /* only b answers: c is frozen */
-    pthread_create(&p.th, NULL, pump_main, &p);
+    pump_start(&p, w);
     rc = sc_client_server_emit(w->a, (const uint8_t *)"anyone", 6, false, answers_on_progress, &ans, 5000);
-    p.stop = 1;
-    pthread_join(p.th, NULL);
+    app_pump_stop(&p);
     kill(w->nc->pid, SIGCONT);
     assert_int_equal(rc, 0);
     assert_true(ans.done);

@@ -19,13 +19,13 @@
  * The checker, per message and per socket it should reach:
  *   - delivered exactly once (a duplicate always fails), or
  *   - sent inside a window the receiving app was told about: a Gap
- *     [from_unix_ms - SLACK_BEFORE_MS, to_unix_ms + SLACK_AFTER_MS] (the
- *     slack: the send time is stamped by the test before the emit reaches
- *     node-a and Redis; nothing sent later than SLACK_AFTER_MS after the
- *     window may be lost on its account), or the time its own sidecar was
- *     down (sidecar SIGKILL: from the kill until the restarted sidecar
- *     reports its subscriptions up); never for node-a's own app, whose
- *     deliveries are local; or
+ *     [from_unix_ms - LEDGER_SLACK_BEFORE_MS, to_unix_ms +
+ *     LEDGER_SLACK_AFTER_MS] (ledger.h; the slack: the send time is stamped
+ *     by the test before the emit reaches node-a and Redis; nothing sent
+ *     later than LEDGER_SLACK_AFTER_MS after the window may be lost on its
+ *     account), or the time its own sidecar was down (sidecar SIGKILL: from
+ *     the kill until the restarted sidecar reports its subscriptions up);
+ *     never for node-a's own app, whose deliveries are local; or
  *   - counted: the number of messages missed outside every window must not
  *     exceed the increase, over the repetition, of the loss counters
  *     redis_commands_lost + outbox_dropped_volatile + outbox_dropped_full +
@@ -71,9 +71,13 @@
  * Each repetition prints a "ledger:" report; a failing test prints what was
  * lost, when, against which windows and counters.
  *
+ * The stream, the windows, the probes and the counters are ledger.{c,h}'s,
+ * shared with it_rcluster (the ledger on a Redis Cluster).
+ *
  * Every wait is bounded and waits on something observable; only processes
  * the test started are signalled, by pid; loopback only. */
 #include "harness.h"
+#include "ledger.h"
 
 #include "wire.h"
 
@@ -91,8 +95,8 @@
 #define NAPPS 3
 #define NSOCK 3
 #define MAX_MSGS 3000
+_Static_assert(MAX_MSGS <= LEDGER_MAX_MSGS, "the stream's record is ledger_stream's");
 #define MAX_ACKS 400
-#define MAX_GAPS 32
 #define MAX_SAMPLES 6
 #define EMIT_EVERY_MS 4
 #define ACK_EVERY_MS 20
@@ -102,8 +106,6 @@
 #define PROBE_HEARTBEATS 3
 #define PROBE_GIVEUP_MS 3000
 #define PROBE_EVERY_MS 40
-#define SLACK_BEFORE_MS 100
-#define SLACK_AFTER_MS 50
 #define PRE_MS 300
 #define POST_MS 1000
 #define FENCE_MS 5000
@@ -149,11 +151,6 @@ static bool sentinel_fault(fault f)
     return f == F_SENTINEL_FAILOVER || f == F_SENTINEL_KILL;
 }
 
-typedef struct window {
-    uint64_t from, to, got; /* wall ms; got: when the app was told */
-    char reason[96];
-} window;
-
 typedef struct app {
     const char *name;
     int node;
@@ -166,8 +163,8 @@ typedef struct app {
     uint8_t ack_cnt[NSOCK][MAX_ACKS];
     unsigned dupes, junk, errors;
     char last_error[128];
-    window win[MAX_GAPS];
-    unsigned nwin, gaps;
+    ledger_windows win; /* Gap notices, and its own sidecar's downtime */
+    unsigned gaps;
     int fence[4]; /* last fence round seen per kind (room, tgt, user, all); -1 none */
     uint64_t probe_at;
 } app;
@@ -190,55 +187,21 @@ typedef struct world {
     sc_client *tx, *mon[NAPPS];
     int ackfd; /* raw connection "tx-ack" on node-a */
     char b_node_id[64];
-    /* the stream of one repetition */
-    bool streaming;
-    unsigned nmsg;
-    uint8_t kind[MAX_MSGS];
-    uint64_t sent_at[MAX_MSGS];
-    int emit_rc[MAX_MSGS];
-    uint64_t next_emit;
+    /* the stream of one repetition, from tx: room, targeted, user, broadcast */
+    ledger_stream st;
     /* acked emits, pipelined: request ids ack_id_base + index */
     unsigned nacks;
     uint64_t ack_id_base, ack_next_id, next_ack;
     unsigned ack_stray;
     ack_res acks[MAX_ACKS];
-    /* probes after the fault */
-    bool probing;
-    uint64_t next_probe, lookup_ok_at, probe_start;
-    unsigned probes_sent, lookups;
-    int last_lookup_rc;
-    char last_lookup_node[64];
+    /* probes after the fault, from node-c */
+    ledger_probe probe;
     uint64_t t_fault, t_resume, t_start;
-    unsigned fence_round;
 } world;
 
 static world W;
 
 /* ---- the report ----------------------------------------------------------------- */
-
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if (b->len + (size_t)n + 1 > b->cap) {
-        b->cap = (b->len + (size_t)n + 1) * 2;
-        b->p = realloc(b->p, b->cap);
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
 
 /* ms relative to the fault, signed */
 static long long rel(uint64_t t)
@@ -336,13 +299,7 @@ static void on_gap(void *ud, uint64_t from, uint64_t to, const char *reason)
 {
     app *a = ud;
     a->gaps++;
-    if (a->nwin < MAX_GAPS) {
-        window *w = &a->win[a->nwin++];
-        w->from = from;
-        w->to = to;
-        w->got = wall_ms_h();
-        snprintf(w->reason, sizeof(w->reason), "Gap: %s", reason ? reason : "");
-    }
+    ledger_window_add(&a->win, from, to, wall_ms_h(), "Gap: ", reason);
 }
 
 static void on_error(void *ud, int code, const char *message, const char *ref)
@@ -399,7 +356,7 @@ static void apps_reset(world *w)
         memset(a->ack_cnt, 0, sizeof(a->ack_cnt));
         a->dupes = a->junk = a->errors = 0;
         a->last_error[0] = 0;
-        a->nwin = a->gaps = 0;
+        a->win.n = a->gaps = 0;
         a->probe_at = 0;
         for (int k = 0; k < 4; k++)
             a->fence[k] = -1;
@@ -412,7 +369,7 @@ static const char *const T_ROOMS[] = {"ledger"};
 static const char *const T_IDS[] = {"a-tgt", "b-tgt", "c-tgt"};
 static const char *const T_USERS[] = {"user-a", "user-b", "user-c"};
 
-static sc_target target_of(int k)
+static sc_target target_of(void *ud, int k)
 {
     sc_target t = {0};
     if (k == K_ROOM || k == K_ACK) {
@@ -431,14 +388,6 @@ static sc_target target_of(int k)
 }
 
 /* ---- the event loop of the test: apps, emits, probes ------------------------------ */
-
-static int64_t stat_or(sc_client *c, const char *name)
-{
-    uint64_t v = 0;
-    if (!c || sc_client_stat(c, name, &v) < 0)
-        return -1;
-    return (int64_t)v;
-}
 
 static void ack_send(world *w);
 static void ack_read(world *w);
@@ -484,55 +433,22 @@ static void pump(world *w, int ms)
     }
 }
 
-static void emit_one(world *w)
-{
-    if (w->nmsg >= MAX_MSGS)
-        return;
-    unsigned seq = w->nmsg;
-    int k = (int)(seq % 4); /* room, targeted, user, broadcast; acks on their own thread */
-    sc_target t = target_of(k);
-    char p[64];
-    uint64_t now = wall_ms_h();
-    int n = snprintf(p, sizeof(p), "L%c:%u:%llu", kind_code[k], seq, (unsigned long long)now);
-    w->kind[seq] = (uint8_t)k;
-    w->sent_at[seq] = now;
-    w->emit_rc[seq] = sc_client_emit(w->tx, &t, NULL, (const uint8_t *)p, (size_t)n);
-    w->nmsg++;
-    sc_client_flush(w->tx);
-}
-
-static void on_lookup(void *ud, const sc_location *l)
-{
-    snprintf(ud, 64, "%s", l->node_id ? l->node_id : "");
-}
-
 /* From node-c (its directory cache never held b-tgt): where is b-tgt, and
  * an emit to it. Until each succeeded once. */
 static void probe_step(world *w)
 {
     sc_client *mc = w->mon[2];
-    if (!w->lookup_ok_at) {
-        char node[64] = "";
-        int n = sc_client_lookup(mc, SC_BY_SOCKET, "b-tgt", false, on_lookup, node, 1000);
-        w->lookups++;
-        w->last_lookup_rc = n;
-        snprintf(w->last_lookup_node, sizeof(w->last_lookup_node), "%s", node);
-        if (n == 1 && strcmp(node, w->b_node_id) == 0)
-            w->lookup_ok_at = wall_ms_h();
-    }
+    ledger_probe_lookup(&w->probe, mc, "b-tgt", w->b_node_id);
     if (!w->apps[1].probe_at) {
         const char *ids[] = {"b-tgt"};
         sc_target t = {.socket_ids = ids, .n_socket_ids = 1};
         char p[32];
-        int n = snprintf(p, sizeof(p), "P:%u", w->probes_sent++);
+        int n = snprintf(p, sizeof(p), "P:%u", w->probe.sent++);
         sc_client_emit(mc, &t, NULL, (const uint8_t *)p, (size_t)n);
         sc_client_flush(mc);
     }
-    w->next_probe = now_ms_h() + PROBE_EVERY_MS;
-    if (w->lookup_ok_at && w->apps[1].probe_at)
-        w->probing = false;
-    if (wall_ms_h() > w->probe_start + PROBE_GIVEUP_MS)
-        w->probing = false;
+    ledger_probe_next(&w->probe, w->probe.lookup_ok_at && w->apps[1].probe_at, PROBE_EVERY_MS,
+                      PROBE_GIVEUP_MS);
 }
 
 /* One turn: an emit when it is due, a probe when due, then wait for input
@@ -540,27 +456,16 @@ static void probe_step(world *w)
 static void service(world *w, int max_ms)
 {
     uint64_t now = now_ms_h();
-    if (w->streaming && now >= w->next_emit) {
-        emit_one(w);
-        w->next_emit += EMIT_EVERY_MS;
-        if (w->next_emit + EMIT_EVERY_MS < now) /* the loop was blocked: no burst */
-            w->next_emit = now + EMIT_EVERY_MS;
-    }
-    if (w->streaming && now >= w->next_ack) {
+    ledger_stream_tick(&w->st, now);
+    if (w->st.streaming && now >= w->next_ack) {
         ack_send(w);
         w->next_ack += ACK_EVERY_MS;
         if (w->next_ack + ACK_EVERY_MS < now)
             w->next_ack = now + ACK_EVERY_MS;
     }
-    if (w->probing && now >= w->next_probe)
+    if (ledger_probe_due(&w->probe, now))
         probe_step(w);
-    now = now_ms_h();
-    int wait = max_ms;
-    if (w->streaming) {
-        int until = w->next_emit > now ? (int)(w->next_emit - now) : 0;
-        wait = until < wait ? until : wait;
-    }
-    pump(w, wait);
+    pump(w, ledger_stream_wait(&w->st, max_ms));
 }
 
 static void stream_for(world *w, int ms)
@@ -801,7 +706,7 @@ static const char *topology_whole(world *w, int ms, char *why, size_t len)
 static bool fences(world *w, sbuf *missing)
 {
     uint64_t end = now_ms_h() + FENCE_MS, all_by = 0;
-    unsigned first = w->fence_round;
+    unsigned first = w->st.fence_round;
     for (;;) {
         bool every = true, every_all = true;
         for (int i = 0; i < NAPPS; i++) {
@@ -813,13 +718,7 @@ static bool fences(world *w, sbuf *missing)
             all_by = now_ms_h() + 1000;
         if (every || now_ms_h() >= end || (all_by && now_ms_h() >= all_by))
             break;
-        for (int k = 0; k < 4; k++) {
-            sc_target t = target_of(k);
-            char p[32];
-            int n = snprintf(p, sizeof(p), "F%c:%u", kind_code[k], w->fence_round);
-            assert_int_equal(sc_client_emit(w->tx, &t, NULL, (const uint8_t *)p, (size_t)n), 0);
-        }
-        w->fence_round++;
+        ledger_fence_round(&w->st);
         stream_for(w, 60);
     }
     bool ok = true;
@@ -834,19 +733,9 @@ static bool fences(world *w, sbuf *missing)
 
 /* ---- counters ---------------------------------------------------------------------- */
 
-typedef struct ctr {
-    int node;
-    const char *name;
-    bool loss; /* summed as "counted on the sender / receiver with a reason" */
-} ctr;
-
-static const ctr CTRS[] = {
-    {0, "redis_commands_lost", true},
-    {0, "outbox_dropped_volatile", true},
-    {0, "outbox_dropped_full", true},
-    {0, "dircache_unreceived", true},
-    {0, "targeted_no_route", true},
-    {0, "targeted_unreceived", true},
+/* loss: summed as "counted on the sender / receiver with a reason" */
+static const ledger_ctr CTRS[] = {
+    LEDGER_SENDER_LOSSES(0),
     {1, "dircache_stale_received", true},
     {2, "dircache_stale_received", true},
     /* for the report only */
@@ -871,29 +760,7 @@ static const ctr CTRS[] = {
 };
 #define NCTRS (sizeof(CTRS) / sizeof(CTRS[0]))
 
-static void counters_read(world *w, int64_t *v)
-{
-    for (size_t i = 0; i < NCTRS; i++)
-        v[i] = stat_or(w->mon[CTRS[i].node], CTRS[i].name);
-}
-
-/* A restarted sidecar starts its counters at 0 again. */
-static int64_t delta(int64_t before, int64_t after)
-{
-    if (after < 0)
-        return 0;
-    return after >= before ? after - before : after;
-}
-
 /* ---- the checker --------------------------------------------------------------------- */
-
-static const window *in_window(const app *a, uint64_t t)
-{
-    for (unsigned i = 0; i < a->nwin; i++)
-        if (t + SLACK_BEFORE_MS >= a->win[i].from && t <= a->win[i].to + SLACK_AFTER_MS)
-            return &a->win[i];
-    return NULL;
-}
 
 typedef struct books {
     unsigned msgs, told, expected, delivered, in_gap, missed, missed_msgs, dupes, local_lost;
@@ -920,7 +787,7 @@ static void book(books *bk, const app *a, int s, unsigned seq, uint64_t sent, un
     }
     if (a->local) {
         bk->local_lost++;
-    } else if (in_window(a, sent)) {
+    } else if (ledger_in_window(&a->win, sent)) {
         bk->in_gap++;
         return;
     } else if (told) {
@@ -1073,9 +940,7 @@ static void inject_sentinel(world *w, fault f, sbuf *fails)
                       'a' + i, now->port, (long long)stat_or(w->mon[i], "redis_sentinel_switches"),
                       SWITCH_FOLLOW_MS);
     }
-    w->probing = true;
-    w->probe_start = w->t_resume;
-    w->next_probe = now_ms_h();
+    ledger_probe_start(&w->probe, w->t_resume);
     if (f == F_SENTINEL_KILL) {
         /* back empty, as a primary of nothing, on the address every node
          * has left (the sentinels name the new one): Sentinel converts it
@@ -1152,16 +1017,8 @@ static void inject(world *w, fault f, sbuf *fails)
                (stat_or(w->mon[1], "redis_sub_up") != 1 || stat_or(w->mon[1], "room_channels") < 1))
             stream_for(w, 10);
         w->t_resume = wall_ms_h();
-        app *b = &w->apps[1];
-        if (b->nwin < MAX_GAPS) {
-            window *win = &b->win[b->nwin++];
-            win->from = w->t_fault;
-            win->to = w->t_resume;
-            win->got = w->t_resume;
-            snprintf(win->reason, sizeof(win->reason),
-                     "own sidecar down (killed, restarted, "
-                     "app reconnected)");
-        }
+        ledger_window_add(&w->apps[1].win, w->t_fault, w->t_resume, w->t_resume, "",
+                          "own sidecar down (killed, restarted, app reconnected)");
         break;
     }
     case F_SENTINEL_FAILOVER:
@@ -1197,32 +1054,25 @@ static void run_rep(world *w, fault f, int rep, int reps, sbuf *fails)
     if (settle(w, 10000, why, sizeof(why)))
         sb_printf(&rf, "cluster not settled before the fault: %s; ", why);
     apps_reset(w);
-    w->nmsg = 0;
     w->nacks = w->ack_stray = 0;
     w->ack_id_base = w->ack_next_id;
-    w->probing = false;
-    w->lookup_ok_at = w->probes_sent = w->lookups = 0;
-    w->last_lookup_rc = 0;
-    w->last_lookup_node[0] = 0;
+    memset(&w->probe, 0, sizeof(w->probe));
     int64_t before[NCTRS], after[NCTRS];
-    counters_read(w, before);
+    ledger_counters_read(CTRS, NCTRS, w->mon, before);
 
     w->t_start = wall_ms_h();
-    w->streaming = true;
-    w->next_emit = w->next_ack = now_ms_h();
+    ledger_stream_start(&w->st);
+    w->next_ack = w->st.next_emit;
     stream_for(w, PRE_MS);
     inject(w, f, &rf);
     /* after the fault: the stream goes on; node-c probes node-b (on
      * Sentinel, inject started them once every node counted the switch) */
-    if (!w->probing) {
-        w->probing = true;
-        w->probe_start = w->t_resume;
-        w->next_probe = now_ms_h();
-    }
+    if (!w->probe.on)
+        ledger_probe_start(&w->probe, w->t_resume);
     uint64_t post_end = now_ms_h() + POST_MS;
-    while (now_ms_h() < post_end || w->probing)
+    while (now_ms_h() < post_end || w->probe.on)
         stream_for(w, 20);
-    w->streaming = false;
+    w->st.streaming = false;
     /* every acked emit answered: within request_timeout_ms (2000) and slack */
     uint64_t acks_end = now_ms_h() + 4000;
     while (acks_open(w) && now_ms_h() < acks_end)
@@ -1232,20 +1082,20 @@ static void run_rep(world *w, fault f, int rep, int reps, sbuf *fails)
     bool fenced = fences(w, &missing);
     if (settle(w, 10000, why, sizeof(why)))
         sb_printf(&rf, "cluster not recovered after the fault: %s; ", why);
-    counters_read(w, after);
+    ledger_counters_read(CTRS, NCTRS, w->mon, after);
 
     /* ---- the books ---- */
     books bk[NKINDS];
     memset(bk, 0, sizeof(bk));
-    for (unsigned seq = 0; seq < w->nmsg; seq++) {
-        int k = w->kind[seq];
-        bool told = w->emit_rc[seq] < 0, missed = false;
+    for (unsigned seq = 0; seq < w->st.nmsg; seq++) {
+        int k = w->st.kind[seq];
+        bool told = w->st.emit_rc[seq] < 0, missed = false;
         bk[k].msgs++;
         for (int i = 0; i < NAPPS; i++)
             for (int s = 0; s < NSOCK; s++)
                 if (kind_reaches[k][s])
-                    book(&bk[k], &w->apps[i], s, seq, w->sent_at[seq], w->apps[i].cnt[s][seq], told,
-                         &missed);
+                    book(&bk[k], &w->apps[i], s, seq, w->st.sent_at[seq], w->apps[i].cnt[s][seq],
+                         told, &missed);
         bk[k].missed_msgs += missed;
     }
     unsigned nacks = w->nacks, ack_by[ACK_EXTRA + 1] = {0};
@@ -1276,10 +1126,7 @@ static void run_rep(world *w, fault f, int rep, int reps, sbuf *fails)
                          told, &missed);
         bk[K_ACK].missed_msgs += missed;
     }
-    int64_t counted = 0;
-    for (size_t i = 0; i < NCTRS; i++)
-        if (CTRS[i].loss)
-            counted += delta(before[i], after[i]);
+    int64_t counted = ledger_counted(CTRS, NCTRS, before, after);
     unsigned unaccounted = 0, dupes = 0, local_lost = 0, msgs = 0;
     for (int k = 0; k < NKINDS; k++) {
         unaccounted += bk[k].missed_msgs;
@@ -1294,15 +1141,15 @@ static void run_rep(world *w, fault f, int rep, int reps, sbuf *fails)
               "ledger: %s, repetition %d/%d: fault at %llu (stream start fault%+lldms), removed "
               "fault%+lldms, stream end fault%+lldms; %u messages + %u acked\n",
               fault_name[f], rep, reps, (unsigned long long)w->t_fault, rel(w->t_start),
-              rel(w->t_resume), rel(t_end), w->nmsg, nacks);
+              rel(w->t_resume), rel(t_end), w->st.nmsg, nacks);
     for (int i = 0; i < NAPPS; i++) {
         const app *a = &w->apps[i];
         sb_printf(&rep_out, "  %s windows:", a->name);
-        if (!a->nwin)
+        if (!a->win.n)
             sb_printf(&rep_out, " none");
-        for (unsigned g = 0; g < a->nwin; g++)
-            sb_printf(&rep_out, " [fault%+lld..%+lld told %+lld: %s]", rel(a->win[g].from),
-                      rel(a->win[g].to), rel(a->win[g].got), a->win[g].reason);
+        for (unsigned g = 0; g < a->win.n; g++)
+            sb_printf(&rep_out, " [fault%+lld..%+lld told %+lld: %s]", rel(a->win.w[g].from),
+                      rel(a->win.w[g].to), rel(a->win.w[g].got), a->win.w[g].reason);
         if (a->errors || a->junk)
             sb_printf(&rep_out, " (errors %u, last %s; unparsed deliveries %u)", a->errors,
                       a->last_error, a->junk);
@@ -1335,22 +1182,23 @@ static void run_rep(world *w, fault f, int rep, int reps, sbuf *fails)
     for (size_t i = 0; i < NCTRS; i++)
         if (before[i] >= 0 || after[i] >= 0) /* absent: a gauge of Sentinel mode */
             sb_printf(&rep_out, " %snode-%c %s %+lld", CTRS[i].loss ? "*" : "", 'a' + CTRS[i].node,
-                      CTRS[i].name, (long long)delta(before[i], after[i]));
+                      CTRS[i].name, (long long)ledger_delta(before[i], after[i]));
     sb_printf(&rep_out, "\n  counted losses (* above) %lld; unaccounted messages %u\n",
               (long long)counted, unaccounted);
     uint64_t bound = probe_bound(f);
-    long long lk = w->lookup_ok_at ? (long long)(w->lookup_ok_at - w->t_resume) : -1,
+    long long lk = w->probe.lookup_ok_at ? (long long)(w->probe.lookup_ok_at - w->t_resume) : -1,
               pr = w->apps[1].probe_at ? (long long)(w->apps[1].probe_at - w->t_resume) : -1;
-    sb_printf(
-        &rep_out,
-        "  probes from node-c after the fault was removed (fault%+lldms; bound %llu ms "
-        "after that): lookup b-tgt "
-        "%s%lld ms (%u tries, last rc %d node '%s', node-b is '%s'); targeted emit to "
-        "b-tgt %s%lld ms (%u sent)\n",
-        rel(w->t_resume), (unsigned long long)bound, lk < 0 ? "never, gave up after " : "ok after ",
-        lk < 0 ? (long long)PROBE_GIVEUP_MS : lk, w->lookups, w->last_lookup_rc,
-        w->last_lookup_node, w->b_node_id, pr < 0 ? "never, gave up after " : "arrived after ",
-        pr < 0 ? (long long)PROBE_GIVEUP_MS : pr, w->probes_sent);
+    sb_printf(&rep_out,
+              "  probes from node-c after the fault was removed (fault%+lldms; bound %llu ms "
+              "after that): lookup b-tgt "
+              "%s%lld ms (%u tries, last rc %d node '%s', node-b is '%s'); targeted emit to "
+              "b-tgt %s%lld ms (%u sent)\n",
+              rel(w->t_resume), (unsigned long long)bound,
+              lk < 0 ? "never, gave up after " : "ok after ",
+              lk < 0 ? (long long)PROBE_GIVEUP_MS : lk, w->probe.lookups, w->probe.last_lookup_rc,
+              w->probe.last_lookup_node, w->b_node_id,
+              pr < 0 ? "never, gave up after " : "arrived after ",
+              pr < 0 ? (long long)PROBE_GIVEUP_MS : pr, w->probe.sent);
     if (missing.len)
         sb_printf(&rep_out, "  fences:%s\n", missing.p);
     printf("%s", rep_out.p);
@@ -1399,15 +1247,6 @@ static void run_rep(world *w, fault f, int rep, int reps, sbuf *fails)
 
 /* ---- setup, the tests ------------------------------------------------------------- */
 
-static sc_client *open_plain(daemon_t *d, const char *name)
-{
-    sc_client_options o = {.path = d->sock, .name = name, .timeout_ms = 10000};
-    sc_client *c;
-    if (sc_client_open(&o, &c) < 0)
-        fail_msg("open %s: %s", name, sc_client_last_error(c));
-    return c;
-}
-
 static int reps_wanted(void)
 {
     const char *e = getenv("SIDECAST_LEDGER_REPS");
@@ -1435,9 +1274,11 @@ static void ledger_test(fault f)
     for (int i = 0; i < NAPPS; i++) {
         app_open_rx(w, i);
         static const char *const mons[] = {"mon-a", "mon-b", "mon-c"};
-        w->mon[i] = open_plain(w->node[i], mons[i]);
+        w->mon[i] = app_open(w->node[i], mons[i], NULL);
     }
-    w->tx = open_plain(w->node[0], "tx");
+    w->tx = app_open(w->node[0], "tx", NULL);
+    /* acks on their own connection (ack_send), not in the stream */
+    ledger_stream_init(&w->st, w->tx, 4, kind_code, target_of, NULL, MAX_MSGS, EMIT_EVERY_MS);
     ack_open(w);
     snprintf(w->b_node_id, sizeof(w->b_node_id), "%s", sc_client_node_id(w->apps[1].c));
     for (int i = 0; i < NAPPS; i++)
@@ -1526,11 +1367,6 @@ int main(void)
         cmocka_unit_test(test_ledger_sentinel_failover),
         cmocka_unit_test(test_ledger_sentinel_primary_kill),
     };
-    struct CMUnitTest tests[sizeof(all) / sizeof(all[0])];
-    size_t n = 0;
-    const char *only = getenv("SIDECAST_LEDGER_ONLY");
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        if (!only || !only[0] || strstr(all[i].name, only))
-            tests[n++] = all[i];
-    return _cmocka_run_group_tests("it_ledger", tests, n, NULL, NULL);
+    return run_tests_matching("it_ledger", all, sizeof(all) / sizeof(all[0]),
+                              "SIDECAST_LEDGER_ONLY");
 }

@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -233,33 +232,6 @@ static void test_http_bad_input(void **state)
 
 /* ---- cluster ------------------------------------------------------------------------ */
 
-typedef struct pump {
-    sc_client *c;
-    volatile int stop;
-    pthread_t th;
-} pump;
-
-static void *pump_main(void *arg)
-{
-    pump *p = arg;
-    while (!p->stop)
-        sc_client_poll(p->c, 20);
-    return NULL;
-}
-
-static void pump_start(pump *p, sc_client *c)
-{
-    p->c = c;
-    p->stop = 0;
-    pthread_create(&p->th, NULL, pump_main, p);
-}
-
-static void pump_stop(pump *p)
-{
-    p->stop = 1;
-    pthread_join(p->th, NULL);
-}
-
 static void on_progress(void *ud, const sc_progress *p)
 {
     if (p->done)
@@ -347,10 +319,10 @@ static void test_metrics_cluster(void **state)
     assert_true(metric_value(body, "sidecast_redis_publishes_total") >= 2);
     assert_non_null(strstr(body, "name=\"node \\\"a\\\"\\\\1\"} 1"));
 
-    /* one cluster request of each kind, answered */
-    pump p;
+    /* one cluster request of each kind, answered (b's app answers meanwhile) */
+    app_pump p;
     int fetched = 0;
-    pump_start(&p, b);
+    app_pump_start(&p, &b, 1);
     assert_int_equal(sc_client_fetch_sockets(a, NULL, false, false, ignore_socket, &fetched, 0), 0);
     sc_apply join = {.filter = &ts, .join = (const char *const[]){"vip"}, .n_join = 1};
     assert_int_equal(sc_client_apply(a, &join, 5000), 0);
@@ -363,7 +335,7 @@ static void test_metrics_cluster(void **state)
         sc_client_emit_with_ack(a, &tr, NULL, (const uint8_t *)"ack?", 4, on_progress, &done, 5000),
         0);
     assert_int_equal(done, 1);
-    pump_stop(&p);
+    app_pump_stop(&p);
     assert_int_equal(sc_client_lookup(a, SC_BY_SOCKET, "b1", false, NULL, NULL, 0), 1);
     assert_int_equal(fetched, 1);
     assert_int_equal(req_count(pa, "fetch", "ok"), 1);

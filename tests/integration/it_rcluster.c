@@ -42,22 +42,24 @@
  *                           NODE): the ledger as above, the room's subscription
  *                           follows the slot, and new emits to the room arrive.
  *
- * The ledger's books, as in it_ledger: per message and receiving socket,
+ * The ledger's books, as in it_ledger (its stream, windows, probes and
+ * counters are ledger.{c,h}'s): per message and receiving socket,
  * delivered exactly once (a duplicate always fails), or sent within a Gap
- * window [from - SLACK_BEFORE_MS, to + SLACK_AFTER_MS], or refused to the
- * sender at emit time; the rest must not exceed the increase of the loss
- * counters (redis_commands_lost, outbox_dropped_volatile, outbox_dropped_full,
- * dircache_unreceived, targeted_no_route, targeted_unreceived and, where the
- * daemon has it, redis_cluster_redirects on the sender; dircache_stale_received
- * and, where the daemon has it, cluster_late_skipped on the receiver).
+ * window [from - LEDGER_SLACK_BEFORE_MS, to + LEDGER_SLACK_AFTER_MS], or
+ * refused to the sender at emit time; the rest must not exceed the
+ * increase of the loss counters (redis_commands_lost,
+ * outbox_dropped_volatile, outbox_dropped_full, dircache_unreceived,
+ * targeted_no_route, targeted_unreceived and, where the daemon has it,
+ * redis_cluster_redirects on the sender; dircache_stale_received and, where
+ * the daemon has it, cluster_late_skipped on the receiver).
  *
  * Every wait is bounded in time and count and waits on something observable
  * (replies, counters, PUBSUB SHARDNUMSUB, CLUSTER SLOTS); only processes the
  * test started are signalled, by pid; loopback only. */
 #include "harness.h"
+#include "ledger.h"
 
 #include <poll.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -78,30 +80,6 @@
 
 static const char *const NODE_NAMES[MAX_SIDECARS] = {"node-1", "node-2", "node-3", "node-4",
                                                      "node-5", "node-6", "node-7", "node-8"};
-
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if (b->len + (size_t)n + 1 > b->cap) {
-        b->cap = (b->len + (size_t)n + 1) * 2;
-        b->p = realloc(b->p, b->cap);
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
 
 /* ---- a cluster and its sidecars ---------------------------------------------------- */
 
@@ -306,6 +284,69 @@ static void emit_payload(sc_client *c, const sc_target *t, const char *p)
     assert_int_equal(sc_client_emit(c, t, NULL, (const uint8_t *)p, strlen(p)), 0);
 }
 
+/* app-1, app-2 and app-3 on node-1, node-2 and node-3. */
+static void tallies_open(rig *g, tally *a, tally *b, tally *c)
+{
+    tally_open(a, g->d[0], "app-1");
+    tally_open(b, g->d[1], "app-2");
+    tally_open(c, g->d[2], "app-3");
+}
+
+/* b's and c's sockets registered (their syncs answered), and a's sidecar
+ * sees the three nodes. */
+static void tallies_synced(tally *a, tally *b, tally *c)
+{
+    assert_int_equal(sc_client_sync(b->c, 0), 0);
+    assert_int_equal(sc_client_sync(c->c, 0), 0);
+    assert_int_equal(wait_nodes(a->c, 3, 15000), 3);
+}
+
+/* n rooms "<prefix>-NN" (names, rooms), each with a socket "b-NN" on b and
+ * a socket "c-NN" on c; then tallies_synced. */
+static void rooms_on_b_and_c(const char *prefix, char (*names)[24], const char **rooms, int n,
+                             tally *a, tally *b, tally *c)
+{
+    for (int k = 0; k < n; k++) {
+        snprintf(names[k], sizeof(names[k]), "%s-%02d", prefix, k);
+        rooms[k] = names[k];
+        char id[24];
+        snprintf(id, sizeof(id), "b-%02d", k);
+        tally_socket(b, id, &rooms[k], 1);
+        snprintf(id, sizeof(id), "c-%02d", k);
+        tally_socket(c, id, &rooms[k], 1);
+    }
+    tallies_synced(a, b, c);
+}
+
+/* From tx: one emit ("M") to each room, then a fence ("F") to each. A
+ * room's channel keeps one publisher's order (channels on different
+ * primaries do not, so one fence to all rooms would not do): once a
+ * member's fence is in, the emit before it arrived as often as it ever
+ * will. Then until every socket of the members has `want` fences
+ * (bounded), and each must have got exactly `want` emits and `want`
+ * fences. */
+static void emit_rooms_fenced(tally *tx, const char *const *rooms, int n, tally **members, int nm,
+                              unsigned want)
+{
+    for (int k = 0; k < n; k++) {
+        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
+        emit_payload(tx->c, &t, "M");
+    }
+    for (int k = 0; k < n; k++) {
+        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
+        emit_payload(tx->c, &t, "F");
+    }
+    assert_int_equal(sc_client_sync(tx->c, 0), 0);
+    bool fenced = tally_wait_fences(members, nm, want, DELIVER_MS);
+    app_drain(tx->c, 10);
+    for (int i = 0; i < nm; i++)
+        for (int k = 0; k < members[i]->n; k++)
+            if (members[i]->m[k] != want || members[i]->f[k] != want)
+                fail_msg("%s/%s got %u room emits and %u fences (want %u of each; all fenced: %d)",
+                         members[i]->name, members[i]->id[k], members[i]->m[k], members[i]->f[k],
+                         want, fenced);
+}
+
 /* ---- a. rooms spread over the primaries ----------------------------------------------- */
 
 #define SPREAD_ROOMS 30
@@ -315,50 +356,19 @@ static void test_rooms_spread(void **state)
     rig *g = &G;
     rig_start(g, 0, 3, NULL, NULL);
     tally ta, tb, tc;
-    tally_open(&ta, g->d[0], "app-1");
-    tally_open(&tb, g->d[1], "app-2");
-    tally_open(&tc, g->d[2], "app-3");
+    tallies_open(g, &ta, &tb, &tc);
     char names[SPREAD_ROOMS][24];
     const char *rooms[SPREAD_ROOMS];
-    for (int k = 0; k < SPREAD_ROOMS; k++) {
-        snprintf(names[k], sizeof(names[k]), "spread-%02d", k);
-        rooms[k] = names[k];
-        char id[24];
-        snprintf(id, sizeof(id), "b-%02d", k);
-        tally_socket(&tb, id, &rooms[k], 1);
-        snprintf(id, sizeof(id), "c-%02d", k);
-        tally_socket(&tc, id, &rooms[k], 1);
-    }
-    assert_int_equal(sc_client_sync(tb.c, 0), 0);
-    assert_int_equal(sc_client_sync(tc.c, 0), 0);
-    assert_int_equal(wait_nodes(ta.c, 3, 15000), 3);
+    rooms_on_b_and_c("spread", names, rooms, SPREAD_ROOMS, &ta, &tb, &tc);
     int missing = wait_room_subs(g, rooms, SPREAD_ROOMS, 2, SUBS_MS);
     if (missing)
         fail_msg("%d of %d rooms not subscribed by nodes 2 and 3 on their primary after %d ms",
                  missing, SPREAD_ROOMS, SUBS_MS);
 
-    /* one emit to each room, then a fence to each: a room channel keeps
-     * one publisher's order, so once the fence is in, the message before it
-     * arrived as often as it ever will */
-    for (int k = 0; k < SPREAD_ROOMS; k++) {
-        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
-        emit_payload(ta.c, &t, "M");
-    }
-    for (int k = 0; k < SPREAD_ROOMS; k++) {
-        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
-        emit_payload(ta.c, &t, "F");
-    }
-    assert_int_equal(sc_client_sync(ta.c, 0), 0);
+    /* one emit to each room, then a fence to each: each member socket gets
+     * its room's emit once */
     tally *members[] = {&tb, &tc};
-    bool fenced = tally_wait_fences(members, 2, 1, DELIVER_MS);
-    app_drain(ta.c, 10);
-    for (int i = 0; i < 2; i++)
-        for (int k = 0; k < members[i]->n; k++)
-            if (members[i]->m[k] != 1 || members[i]->f[k] != 1)
-                fail_msg("%s/%s got the room's emit %u times and its fence %u times (want 1 and "
-                         "1; all fenced: %d)",
-                         members[i]->name, members[i]->id[k], members[i]->m[k], members[i]->f[k],
-                         fenced);
+    emit_rooms_fenced(&ta, rooms, SPREAD_ROOMS, members, 2, 1);
     assert_int_equal(tb.junk + tc.junk + ta.junk, 0);
 
     /* each room's channel: 2 subscribers on the primary serving its slot,
@@ -438,62 +448,6 @@ static located lookup_until(sc_client *c, sc_lookup_kind kind, const char *key, 
         fail_msg("lookup of %s: rc %d, %d found (want %d): %s", key, rc, x.n, want,
                  rc < 0 ? sc_client_last_error(c) : "");
     return x;
-}
-
-typedef struct fetched {
-    int n;
-    char ids[8][32];
-    char nodes[8][64];
-} fetched;
-
-static void on_fetched(void *ud, const sc_socket_view *v)
-{
-    fetched *f = ud;
-    if (f->n < 8) {
-        snprintf(f->ids[f->n], sizeof(f->ids[0]), "%s", v->socket_id);
-        snprintf(f->nodes[f->n], sizeof(f->nodes[0]), "%s", v->node_id);
-    }
-    f->n++;
-}
-
-static const char *fetched_node(const fetched *f, const char *id)
-{
-    for (int i = 0; i < f->n && i < 8; i++)
-        if (strcmp(f->ids[i], id) == 0)
-            return f->nodes[i];
-    return NULL;
-}
-
-/* Polls the apps that are not making a blocking call. */
-typedef struct pump {
-    sc_client *apps[MAX_SIDECARS];
-    int n;
-    volatile int stop;
-    pthread_t th;
-} pump;
-
-static void *pump_main(void *arg)
-{
-    pump *p = arg;
-    while (!p->stop)
-        for (int i = 0; i < p->n; i++)
-            sc_client_poll(p->apps[i], 5);
-    return NULL;
-}
-
-static void pump_start(pump *p, sc_client *x, sc_client *y)
-{
-    p->apps[0] = x;
-    p->apps[1] = y;
-    p->n = 2;
-    p->stop = 0;
-    pthread_create(&p->th, NULL, pump_main, p);
-}
-
-static void pump_stop(pump *p)
-{
-    p->stop = 1;
-    pthread_join(p->th, NULL);
 }
 
 /* Poll b and c until the counts of their sockets reach the wanted ones
@@ -587,25 +541,29 @@ static void targeted_and_lookups(rig *g)
 
     /* cluster requests: fetch sockets (a room, then all), a server-side
      * emit with acks, a broadcast with acks */
-    fetched f = {0};
+    fetched_sockets f = {0};
     sc_target shared = {.rooms = LIST("shared")};
-    assert_int_equal(sc_client_fetch_sockets(a, &shared, false, false, on_fetched, &f, 5000), 0);
+    assert_int_equal(sc_client_fetch_sockets(a, &shared, false, false, fetched_on_socket, &f, 5000),
+                     0);
     assert_int_equal(f.n, 2);
     assert_non_null(fetched_node(&f, "b-tgt"));
     assert_non_null(fetched_node(&f, "c-tgt"));
     assert_string_equal(fetched_node(&f, "b-tgt"), nb);
     assert_string_equal(fetched_node(&f, "c-tgt"), nc);
     memset(&f, 0, sizeof(f));
-    assert_int_equal(sc_client_fetch_sockets(a, NULL, false, false, on_fetched, &f, 5000), 0);
+    assert_int_equal(sc_client_fetch_sockets(a, NULL, false, false, fetched_on_socket, &f, 5000),
+                     0);
     assert_int_equal(f.n, 3);
     assert_non_null(fetched_node(&f, "c-solo"));
 
+    /* b and c answer while a blocks in its call */
+    sc_client *const answering[] = {b, c};
     answers ans = {0};
-    pump p;
-    pump_start(&p, b, c);
+    app_pump p;
+    app_pump_start(&p, answering, 2);
     int rcode = sc_client_server_emit(a, (const uint8_t *)"ping", 4, false, answers_on_progress,
                                       &ans, 5000);
-    pump_stop(&p);
+    app_pump_stop(&p);
     assert_int_equal(rcode, 0);
     assert_true(ans.done);
     assert_false(ans.timed_out);
@@ -616,10 +574,10 @@ static void targeted_and_lookups(rig *g)
     assert_int_equal(ans.nodes_answered, 3);
 
     memset(&ans, 0, sizeof(ans));
-    pump_start(&p, b, c);
+    app_pump_start(&p, answering, 2);
     rcode = sc_client_emit_with_ack(a, &shared, NULL, (const uint8_t *)"q", 1, answers_on_progress,
                                     &ans, 5000);
-    pump_stop(&p);
+    app_pump_stop(&p);
     assert_int_equal(rcode, 0);
     assert_true(ans.done);
     assert_false(ans.timed_out);
@@ -706,9 +664,7 @@ static void test_connections_per_primary(void **state)
     rig *g = &G;
     rig_start(g, 0, 3, NULL, NULL);
     tally ta, tb, tc;
-    tally_open(&ta, g->d[0], "app-1");
-    tally_open(&tb, g->d[1], "app-2");
-    tally_open(&tc, g->d[2], "app-3");
+    tallies_open(g, &ta, &tb, &tc);
     static char names[MANY_ROOMS][24];
     static const char *rooms[MANY_ROOMS];
     for (int k = 0; k < MANY_ROOMS; k++) {
@@ -717,32 +673,15 @@ static void test_connections_per_primary(void **state)
     }
     tally_socket(&tb, "b-many", rooms, MANY_ROOMS);
     tally_socket(&tc, "c-many", rooms, MANY_ROOMS);
-    assert_int_equal(sc_client_sync(tb.c, 0), 0);
-    assert_int_equal(sc_client_sync(tc.c, 0), 0);
-    assert_int_equal(wait_nodes(ta.c, 3, 15000), 3);
+    tallies_synced(&ta, &tb, &tc);
     int missing = wait_room_subs(g, rooms, MANY_ROOMS, 2, SUBS_MS);
     if (missing)
         fail_msg("%d of %d rooms not subscribed by nodes 2 and 3 after %d ms", missing, MANY_ROOMS,
                  SUBS_MS);
     /* node-1 publishes to every primary: one emit per room, then a fence
-     * per room (one room's channel keeps one publisher's order; channels
-     * on different primaries do not, so one fence to all rooms would not do) */
-    for (int k = 0; k < MANY_ROOMS; k++) {
-        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
-        emit_payload(ta.c, &t, "M");
-    }
-    for (int k = 0; k < MANY_ROOMS; k++) {
-        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
-        emit_payload(ta.c, &t, "F");
-    }
-    assert_int_equal(sc_client_sync(ta.c, 0), 0);
+     * per room; b-many and c-many get MANY_ROOMS of each */
     tally *members[] = {&tb, &tc};
-    bool fenced = tally_wait_fences(members, 2, MANY_ROOMS, DELIVER_MS);
-    for (int i = 0; i < 2; i++)
-        if (members[i]->m[0] != MANY_ROOMS || members[i]->f[0] != MANY_ROOMS)
-            fail_msg("%s/%s got %u room emits and %u fences (want %d of each; all fenced: %d)",
-                     members[i]->name, members[i]->id[0], members[i]->m[0], members[i]->f[0],
-                     MANY_ROOMS, fenced);
+    emit_rooms_fenced(&ta, rooms, MANY_ROOMS, members, 2, MANY_ROOMS);
 
     /* every primary: each sidecastd's connections at most 2, and they are
      * all the normal clients it has; every primary first, then the verdict */
@@ -808,7 +747,7 @@ static void test_connections_per_primary(void **state)
 /* ---- d, e. the ledger through a failover and a reshard ------------------------------------ */
 
 #define MAX_MSGS 4000
-#define MAX_GAPS 32
+_Static_assert(MAX_MSGS <= LEDGER_MAX_MSGS, "the stream's record is ledger_stream's");
 #define MAX_SAMPLES 6
 #define EMIT_EVERY_MS 5
 #define PRE_MS 500
@@ -819,17 +758,10 @@ static void test_connections_per_primary(void **state)
 #define PROBE_EVERY_MS 50
 #define FENCE_MS 10000
 #define SETTLE_MS 15000
-#define SLACK_BEFORE_MS 100
-#define SLACK_AFTER_MS 50
 
 enum { K_ROOM, K_TGT, NK };
 static const char kind_code[NK] = {'r', 't'};
 static const char *const kind_name[NK] = {"room", "targeted"};
-
-typedef struct window {
-    uint64_t from, to, got;
-    char reason[96];
-} window;
 
 typedef struct flow {
     rig g;
@@ -839,25 +771,17 @@ typedef struct flow {
     /* what rx (node-2: b-room in the room, b-tgt) got */
     uint8_t cnt[NK][MAX_MSGS];
     unsigned dupes, junk, errors;
-    window win[MAX_GAPS];
-    unsigned nwin, gaps;
+    ledger_windows win; /* its Gap notices */
+    unsigned gaps;
     int fence[NK];
     int probe_phase;       /* probes carry it: "P<phase>:<n>" */
     uint64_t probe_at[NK]; /* when the phase's room / targeted probe arrived */
-    /* the stream */
-    bool streaming;
-    unsigned nmsg;
-    uint8_t kind[MAX_MSGS];
-    uint64_t sent_at[MAX_MSGS];
-    int emit_rc[MAX_MSGS];
-    uint64_t next_emit;
-    /* probes after a fault */
-    bool probing;
-    uint64_t probe_start, next_probe, lookup_ok_at, subs_ok_at;
-    unsigned lookups, probes_sent;
-    int last_lookup_rc;
+    /* the stream, from tx: to the room and to b-tgt in turn */
+    ledger_stream st;
+    /* probes after a fault: the lookup, the emits, node-2's subscriptions */
+    ledger_probe probe;
+    uint64_t subs_ok_at;
     uint64_t t0; /* wall ms of the stream's start */
-    unsigned fence_round;
 } flow;
 
 static flow F;
@@ -907,35 +831,12 @@ static void rx_gap(void *ud, uint64_t from, uint64_t to, const char *reason)
 {
     flow *f = ud;
     f->gaps++;
-    if (f->nwin < MAX_GAPS) {
-        window *w = &f->win[f->nwin++];
-        w->from = from;
-        w->to = to;
-        w->got = wall_ms_h();
-        snprintf(w->reason, sizeof(w->reason), "%s", reason ? reason : "");
-    }
+    ledger_window_add(&f->win, from, to, wall_ms_h(), "", reason);
 }
 
 static void rx_error(void *ud, int code, const char *message, const char *ref)
 {
     ((flow *)ud)->errors++;
-}
-
-static sc_client *open_plain(daemon_t *d, const char *name)
-{
-    sc_client_options o = {.path = d->sock, .name = name, .timeout_ms = 10000};
-    sc_client *c;
-    if (sc_client_open(&o, &c) < 0)
-        fail_msg("open %s: %s", name, sc_client_last_error(c));
-    return c;
-}
-
-static int64_t stat_or(sc_client *c, const char *name)
-{
-    uint64_t v = 0;
-    if (!c || sc_client_stat(c, name, &v) < 0)
-        return -1;
-    return (int64_t)v;
 }
 
 /* Read what rx and tx got within ms. */
@@ -959,8 +860,9 @@ static void pump_flow(flow *f, int ms)
     }
 }
 
-static sc_target flow_target(flow *f, int k)
+static sc_target flow_target(void *ud, int k)
 {
+    flow *f = ud;
     static const char *room[1];
     static const char *const ids[] = {"b-tgt"};
     sc_target t = {0};
@@ -975,48 +877,18 @@ static sc_target flow_target(flow *f, int k)
     return t;
 }
 
-static void emit_one(flow *f)
-{
-    if (f->nmsg >= MAX_MSGS)
-        return;
-    unsigned seq = f->nmsg;
-    int k = (int)(seq % NK);
-    sc_target t = flow_target(f, k);
-    char p[64];
-    uint64_t now = wall_ms_h();
-    int n = snprintf(p, sizeof(p), "L%c:%u:%llu", kind_code[k], seq, (unsigned long long)now);
-    f->kind[seq] = (uint8_t)k;
-    f->sent_at[seq] = now;
-    f->emit_rc[seq] = sc_client_emit(f->tx, &t, NULL, (const uint8_t *)p, (size_t)n);
-    f->nmsg++;
-    sc_client_flush(f->tx);
-}
-
-static void on_probe_lookup(void *ud, const sc_location *l)
-{
-    snprintf(ud, 64, "%s", l->node_id ? l->node_id : "");
-}
-
 /* After a fault: a lookup of b-tgt from node-1, a targeted and a room
  * emit to node-2's sockets, and node-2's subscriptions where the slots
  * are served now; until each succeeded once (or PROBE_GIVEUP_MS). */
 static void probe_step(flow *f)
 {
-    if (!f->lookup_ok_at) {
-        char node[64] = "";
-        int n =
-            sc_client_lookup(f->mon_a, SC_BY_SOCKET, "b-tgt", false, on_probe_lookup, node, 1000);
-        f->lookups++;
-        f->last_lookup_rc = n;
-        if (n == 1 && strcmp(node, f->b_node_id) == 0)
-            f->lookup_ok_at = wall_ms_h();
-    }
+    ledger_probe_lookup(&f->probe, f->mon_a, "b-tgt", f->b_node_id);
     for (int k = 0; k < NK; k++) {
         if (f->probe_at[k])
             continue;
         sc_target t = flow_target(f, k);
         char p[32];
-        int n = snprintf(p, sizeof(p), "P%d:%u", f->probe_phase, f->probes_sent++);
+        int n = snprintf(p, sizeof(p), "P%d:%u", f->probe_phase, f->probe.sent++);
         sc_client_emit(f->mon_a, &t, NULL, (const uint8_t *)p, (size_t)n);
         sc_client_flush(f->mon_a);
     }
@@ -1026,31 +898,21 @@ static void probe_step(flow *f)
             rcluster_shard_numsub(f->g.s, no, f->node_ch) == 1)
             f->subs_ok_at = wall_ms_h();
     }
-    f->next_probe = now_ms_h() + PROBE_EVERY_MS;
-    if (f->lookup_ok_at && f->probe_at[K_ROOM] && f->probe_at[K_TGT] && f->subs_ok_at)
-        f->probing = false;
-    if (wall_ms_h() > f->probe_start + PROBE_GIVEUP_MS)
-        f->probing = false;
+    ledger_probe_next(&f->probe,
+                      f->probe.lookup_ok_at && f->probe_at[K_ROOM] && f->probe_at[K_TGT] &&
+                          f->subs_ok_at,
+                      PROBE_EVERY_MS, PROBE_GIVEUP_MS);
 }
 
+/* One turn: an emit when it is due, a probe step when due, then what rx
+ * and tx got until the next emit (at most max_ms). */
 static void service(flow *f, int max_ms)
 {
     uint64_t now = now_ms_h();
-    if (f->streaming && now >= f->next_emit) {
-        emit_one(f);
-        f->next_emit += EMIT_EVERY_MS;
-        if (f->next_emit + EMIT_EVERY_MS < now) /* the loop was blocked: no burst */
-            f->next_emit = now + EMIT_EVERY_MS;
-    }
-    if (f->probing && now >= f->next_probe)
+    ledger_stream_tick(&f->st, now);
+    if (ledger_probe_due(&f->probe, now))
         probe_step(f);
-    now = now_ms_h();
-    int wait = max_ms;
-    if (f->streaming && f->nmsg < MAX_MSGS) {
-        int until = f->next_emit > now ? (int)(f->next_emit - now) : 0;
-        wait = until < wait ? until : wait;
-    }
-    pump_flow(f, wait);
+    pump_flow(f, ledger_stream_wait(&f->st, max_ms));
 }
 
 static void stream_for(flow *f, int ms)
@@ -1090,18 +952,12 @@ static const char *settle(flow *f, int ms, char *why, size_t len)
 static bool fences(flow *f, sbuf *missing)
 {
     uint64_t end = now_ms_h() + FENCE_MS;
-    unsigned first = f->fence_round;
+    unsigned first = f->st.fence_round;
     for (;;) {
         bool every = f->fence[K_ROOM] >= (int)first && f->fence[K_TGT] >= (int)first;
         if (every || now_ms_h() >= end)
             break;
-        for (int k = 0; k < NK; k++) {
-            sc_target t = flow_target(f, k);
-            char p[32];
-            int n = snprintf(p, sizeof(p), "F%c:%u", kind_code[k], f->fence_round);
-            assert_int_equal(sc_client_emit(f->tx, &t, NULL, (const uint8_t *)p, (size_t)n), 0);
-        }
-        f->fence_round++;
+        ledger_fence_round(&f->st);
         stream_for(f, 100);
     }
     bool ok = true;
@@ -1113,23 +969,13 @@ static bool fences(flow *f, sbuf *missing)
     return ok;
 }
 
-typedef struct ctr {
-    int node; /* 0: node-1 (sender), 1: node-2 (receiver) */
-    const char *name;
-    bool loss;
-} ctr;
-
 /* The loss counters (as in it_ledger); redis_cluster_redirects (a command
  * answered MOVED/ASK is lost, counted) and cluster_late_skipped (messages a
  * receiver skipped as too far behind) where the daemon has them (absent:
- * no increase). The rest for the report. */
-static const ctr CTRS[] = {
-    {0, "redis_commands_lost", true},
-    {0, "outbox_dropped_volatile", true},
-    {0, "outbox_dropped_full", true},
-    {0, "dircache_unreceived", true},
-    {0, "targeted_no_route", true},
-    {0, "targeted_unreceived", true},
+ * no increase). The rest for the report. Node 0: node-1 (the sender, read
+ * by mon-1), 1: node-2 (the receiver, mon-2). */
+static const ledger_ctr CTRS[] = {
+    LEDGER_SENDER_LOSSES(0),
     {0, "redis_cluster_redirects", true},
     {1, "dircache_stale_received", true},
     {1, "cluster_late_skipped", true},
@@ -1150,23 +996,8 @@ static const ctr CTRS[] = {
 
 static void counters_read(flow *f, int64_t *v)
 {
-    for (size_t i = 0; i < NCTRS; i++)
-        v[i] = stat_or(CTRS[i].node ? f->mon_b : f->mon_a, CTRS[i].name);
-}
-
-static int64_t delta(int64_t before, int64_t after)
-{
-    if (after < 0 || before < 0)
-        return after < 0 ? 0 : after;
-    return after >= before ? after - before : after;
-}
-
-static bool in_window(const flow *f, uint64_t t)
-{
-    for (unsigned i = 0; i < f->nwin; i++)
-        if (t + SLACK_BEFORE_MS >= f->win[i].from && t <= f->win[i].to + SLACK_AFTER_MS)
-            return true;
-    return false;
+    sc_client *const mons[] = {f->mon_a, f->mon_b};
+    ledger_counters_read(CTRS, NCTRS, mons, v);
 }
 
 /* A room whose slot is served by another primary than {sidecast}'s. */
@@ -1204,9 +1035,10 @@ static void flow_start(flow *f, int nreplicas)
     assert_int_equal(sc_client_socket_up(f->rx, "b-room", "s-b-room", "", NULL, 0, room, 1), 0);
     assert_int_equal(sc_client_socket_up(f->rx, "b-tgt", "s-b-tgt", "", NULL, 0, NULL, 0), 0);
     assert_int_equal(sc_client_sync(f->rx, 0), 0);
-    f->tx = open_plain(f->g.d[0], "tx");
-    f->mon_a = open_plain(f->g.d[0], "mon-1");
-    f->mon_b = open_plain(f->g.d[1], "mon-2");
+    f->tx = app_open(f->g.d[0], "tx", NULL);
+    f->mon_a = app_open(f->g.d[0], "mon-1", NULL);
+    f->mon_b = app_open(f->g.d[1], "mon-2", NULL);
+    ledger_stream_init(&f->st, f->tx, NK, kind_code, flow_target, f, MAX_MSGS, EMIT_EVERY_MS);
     snprintf(f->b_node_id, sizeof(f->b_node_id), "%s", sc_client_node_id(f->rx));
     snprintf(f->node_ch, sizeof(f->node_ch), "{sidecast}:node:%s", f->b_node_id);
     assert_int_equal(wait_nodes(f->mon_a, 2, 15000), 2);
@@ -1246,16 +1078,13 @@ static void flow_free(flow *f)
 static void after_fault(flow *f, const char *what, uint64_t fault_wall, uint64_t resume_wall,
                         sbuf *report, sbuf *fails)
 {
-    f->probing = true;
-    f->probe_start = resume_wall;
-    f->next_probe = now_ms_h();
-    f->lookup_ok_at = f->subs_ok_at = 0;
+    ledger_probe_start(&f->probe, resume_wall);
+    f->subs_ok_at = 0;
     f->probe_at[K_ROOM] = f->probe_at[K_TGT] = 0;
-    f->lookups = 0;
-    while (f->probing)
+    while (f->probe.on)
         stream_for(f, 20);
     stream_for(f, POST_MS);
-    uint64_t at[] = {f->lookup_ok_at, f->probe_at[K_TGT], f->probe_at[K_ROOM], f->subs_ok_at};
+    uint64_t at[] = {f->probe.lookup_ok_at, f->probe_at[K_TGT], f->probe_at[K_ROOM], f->subs_ok_at};
     const char *names[] = {"lookup of b-tgt from node-1", "targeted emit to b-tgt",
                            "room emit to b-room", "node-2's subscriptions where the slots are"};
     sb_printf(report, "  %s: fault at +%lld ms, cluster ok again at +%lld ms;", what,
@@ -1270,7 +1099,7 @@ static void after_fault(flow *f, const char *what, uint64_t fault_wall, uint64_t
                       what, names[i], PROBE_GIVEUP_MS);
         }
     }
-    sb_printf(report, " (%u lookups, last rc %d)\n", f->lookups, f->last_lookup_rc);
+    sb_printf(report, " (%u lookups, last rc %d)\n", f->probe.lookups, f->probe.last_lookup_rc);
 }
 
 /* Kill the primary serving slot; stream on until the cluster is ok again
@@ -1309,6 +1138,17 @@ static void kill_phase(flow *f, int phase, const char *slot_of, sbuf *report, sb
         sb_printf(fails, "%s: node-2's app got no Gap for it; ", what);
 }
 
+/* One step of a reshard: redis-cli args on node i, then the stream for
+ * 100 ms; an answer without OK goes to fails. */
+static void reshard_step(flow *f, const char *what, int i, const char *args, sbuf *fails)
+{
+    char *out = rcluster_cli(f->g.s, i, args);
+    if (!strstr(out, "OK"))
+        sb_printf(fails, "%s: node %d answered '%s' with %s; ", what, i, args, out);
+    free(out);
+    stream_for(f, 100);
+}
+
 /* Move the room's slot to another primary, the stream going on. */
 static void reshard_phase(flow *f, int phase, sbuf *report, sbuf *fails)
 {
@@ -1328,26 +1168,11 @@ static void reshard_phase(flow *f, int phase, sbuf *report, sbuf *fails)
     uint64_t fault = wall_ms_h(), t0 = now_ms_h();
     /* IMPORTING on the target, MIGRATING on the source, the keys (none
      * expected: a room's channel is no key), then NODE on the target, the
-     * source and the other primaries; messages flow between the steps */
-    struct {
-        int node;
-        char args[256];
-    } steps[RCLUSTER_MAX + 2];
-    int nsteps = 0;
-    steps[nsteps].node = dst;
-    snprintf(steps[nsteps++].args, sizeof(args), "CLUSTER SETSLOT %d IMPORTING %s", slot,
-             s->id[src]);
-    steps[nsteps].node = src;
-    snprintf(steps[nsteps++].args, sizeof(args), "CLUSTER SETSLOT %d MIGRATING %s", slot,
-             s->id[dst]);
-    for (int i = 0; i < nsteps; i++) {
-        char *out = rcluster_cli(s, steps[i].node, steps[i].args);
-        if (!strstr(out, "OK"))
-            sb_printf(fails, "%s: node %d answered '%s' with %s; ", what, steps[i].node,
-                      steps[i].args, out);
-        free(out);
-        stream_for(f, 100);
-    }
+     * source and the other live nodes; messages flow between the steps */
+    snprintf(args, sizeof(args), "CLUSTER SETSLOT %d IMPORTING %s", slot, s->id[src]);
+    reshard_step(f, what, dst, args, fails);
+    snprintf(args, sizeof(args), "CLUSTER SETSLOT %d MIGRATING %s", slot, s->id[dst]);
+    reshard_step(f, what, src, args, fails);
     for (int round = 0; round < 100; round++) { /* bounded: 100 x 100 keys */
         snprintf(args, sizeof(args), "CLUSTER GETKEYSINSLOT %d 100", slot);
         char *keys = rcluster_cli(s, src, args);
@@ -1365,22 +1190,12 @@ static void reshard_phase(flow *f, int phase, sbuf *report, sbuf *fails)
             break;
     }
     stream_for(f, 100);
-    nsteps = 0;
-    steps[nsteps++].node = dst;
-    steps[nsteps++].node = src;
+    snprintf(args, sizeof(args), "CLUSTER SETSLOT %d NODE %s", slot, s->id[dst]);
+    reshard_step(f, what, dst, args, fails);
+    reshard_step(f, what, src, args, fails);
     for (int i = 0; i < s->n; i++)
         if (i != src && i != dst && s->pid[i] > 0)
-            steps[nsteps++].node = i;
-    for (int i = 0; i < nsteps; i++) {
-        snprintf(steps[i].args, sizeof(steps[i].args), "CLUSTER SETSLOT %d NODE %s", slot,
-                 s->id[dst]);
-        char *out = rcluster_cli(s, steps[i].node, steps[i].args);
-        if (!strstr(out, "OK"))
-            sb_printf(fails, "%s: node %d answered '%s' with %s; ", what, steps[i].node,
-                      steps[i].args, out);
-        free(out);
-        stream_for(f, 100);
-    }
+            reshard_step(f, what, i, args, fails);
     bool ok = false;
     while (!ok && now_ms_h() < t0 + RESHARD_GIVEUP_MS) {
         ok = rcluster_wait_ok(s, 0) && rcluster_slot_owner(s, slot) == dst;
@@ -1414,7 +1229,7 @@ typedef struct books {
  * a violation. */
 static void ledger_check(flow *f, const char *test, int64_t *before, sbuf *report, sbuf *fails)
 {
-    f->streaming = false;
+    f->st.streaming = false;
     sbuf missing = {0};
     bool fenced = fences(f, &missing);
     char why[512];
@@ -1425,8 +1240,8 @@ static void ledger_check(flow *f, const char *test, int64_t *before, sbuf *repor
     books bk[NK];
     memset(bk, 0, sizeof(bk));
     unsigned missed_msgs = 0;
-    for (unsigned seq = 0; seq < f->nmsg; seq++) {
-        int k = f->kind[seq];
+    for (unsigned seq = 0; seq < f->st.nmsg; seq++) {
+        int k = f->st.kind[seq];
         books *b = &bk[k];
         unsigned c = f->cnt[k][seq];
         b->msgs++;
@@ -1436,9 +1251,9 @@ static void ledger_check(flow *f, const char *test, int64_t *before, sbuf *repor
         } else if (c > 1) {
             b->dupes++;
             what = "DUPLICATE";
-        } else if (in_window(f, f->sent_at[seq])) {
+        } else if (ledger_in_window(&f->win, f->st.sent_at[seq])) {
             b->in_gap++;
-        } else if (f->emit_rc[seq] < 0) {
+        } else if (f->st.emit_rc[seq] < 0) {
             b->told++;
         } else {
             b->missed++;
@@ -1448,16 +1263,13 @@ static void ledger_check(flow *f, const char *test, int64_t *before, sbuf *repor
         if (what && b->nsamples < MAX_SAMPLES)
             snprintf(b->samples[b->nsamples++], sizeof(b->samples[0]),
                      "seq %u (%s) sent +%lld ms: %s x%u", seq, kind_name[k],
-                     rel(f, f->sent_at[seq]), what, c);
+                     rel(f, f->st.sent_at[seq]), what, c);
     }
-    int64_t counted = 0;
-    for (size_t i = 0; i < NCTRS; i++)
-        if (CTRS[i].loss)
-            counted += delta(before[i], after[i]);
+    int64_t counted = ledger_counted(CTRS, NCTRS, before, after);
     sb_printf(report, "  node-2's app: %u Gap(s):", f->gaps);
-    for (unsigned i = 0; i < f->nwin; i++)
-        sb_printf(report, " [+%lld..+%lld told +%lld: %s]", rel(f, f->win[i].from),
-                  rel(f, f->win[i].to), rel(f, f->win[i].got), f->win[i].reason);
+    for (unsigned i = 0; i < f->win.n; i++)
+        sb_printf(report, " [+%lld..+%lld told +%lld: %s]", rel(f, f->win.w[i].from),
+                  rel(f, f->win.w[i].to), rel(f, f->win.w[i].got), f->win.w[i].reason);
     sb_printf(report, "; errors %u, unparsed deliveries %u\n", f->errors, f->junk);
     for (int k = 0; k < NK; k++) {
         books *b = &bk[k];
@@ -1472,12 +1284,12 @@ static void ledger_check(flow *f, const char *test, int64_t *before, sbuf *repor
     for (size_t i = 0; i < NCTRS; i++)
         if (after[i] >= 0)
             sb_printf(report, " %s%s %s %+lld", CTRS[i].loss ? "*" : "", NODE_NAMES[CTRS[i].node],
-                      CTRS[i].name, (long long)delta(before[i], after[i]));
+                      CTRS[i].name, (long long)ledger_delta(before[i], after[i]));
     sb_printf(report, "\n  counted losses %lld; missed messages %u\n", (long long)counted,
               missed_msgs);
     if (missing.len)
         sb_printf(report, "  fences:%s\n", missing.p);
-    printf("ledger: %s: %u messages\n%s", test, f->nmsg, report->p ? report->p : "");
+    printf("ledger: %s: %u messages\n%s", test, f->st.nmsg, report->p ? report->p : "");
     fflush(stdout);
 
     unsigned dupes = bk[K_ROOM].dupes + bk[K_TGT].dupes;
@@ -1495,46 +1307,50 @@ static void ledger_check(flow *f, const char *test, int64_t *before, sbuf *repor
     free(missing.p);
 }
 
-static void test_primary_killed_ledger(void **state)
+/* The ledger of test: a rig with nreplicas per primary (flow_start), the
+ * stream from now on through faults(), then the books (ledger_check); the
+ * test fails with every violation. */
+static void ledger_test(const char *test, int nreplicas,
+                        void (*faults)(flow *f, sbuf *report, sbuf *fails))
 {
     flow *f = &F;
-    flow_start(f, 1);
+    flow_start(f, nreplicas);
     sbuf report = {0}, fails = {0};
     int64_t before[NCTRS];
     counters_read(f, before);
     f->t0 = wall_ms_h();
-    f->streaming = true;
-    f->next_emit = now_ms_h();
-    /* the primary serving the room's channel, then the one serving
-     * {sidecast} (keys, node and broadcast channels): pick_room put them on
-     * different primaries */
-    kill_phase(f, 1, f->room_ch, &report, &fails);
-    kill_phase(f, 2, "{sidecast}", &report, &fails);
-    ledger_check(f, "primary_killed_ledger", before, &report, &fails);
+    ledger_stream_start(&f->st);
+    faults(f, &report, &fails);
+    ledger_check(f, test, before, &report, &fails);
     flow_free(f);
     if (fails.len)
-        fail_msg("primary_killed_ledger: %s", fails.p);
+        fail_msg("%s: %s", test, fails.p);
     free(report.p);
     free(fails.p);
 }
 
+/* The primary serving the room's channel, then the one serving {sidecast}
+ * (keys, node and broadcast channels): pick_room put them on different
+ * primaries. */
+static void two_failovers(flow *f, sbuf *report, sbuf *fails)
+{
+    kill_phase(f, 1, f->room_ch, report, fails);
+    kill_phase(f, 2, "{sidecast}", report, fails);
+}
+
+static void one_reshard(flow *f, sbuf *report, sbuf *fails)
+{
+    reshard_phase(f, 1, report, fails);
+}
+
+static void test_primary_killed_ledger(void **state)
+{
+    ledger_test("primary_killed_ledger", 1, two_failovers);
+}
+
 static void test_reshard_ledger(void **state)
 {
-    flow *f = &F;
-    flow_start(f, 0);
-    sbuf report = {0}, fails = {0};
-    int64_t before[NCTRS];
-    counters_read(f, before);
-    f->t0 = wall_ms_h();
-    f->streaming = true;
-    f->next_emit = now_ms_h();
-    reshard_phase(f, 1, &report, &fails);
-    ledger_check(f, "reshard_ledger", before, &report, &fails);
-    flow_free(f);
-    if (fails.len)
-        fail_msg("reshard_ledger: %s", fails.p);
-    free(report.p);
-    free(fails.p);
+    ledger_test("reshard_ledger", 0, one_reshard);
 }
 
 /* A cluster without sharded pub/sub (Redis 6; here SSUBSCRIBE and SPUBLISH
@@ -1555,24 +1371,11 @@ static void test_classic_fallback(void **state)
         wait_cluster_ready(g->d[i], NODE_NAMES[i], READY_MS);
     }
     tally ta, tb, tc;
-    tally_open(&ta, g->d[0], "app-1");
-    tally_open(&tb, g->d[1], "app-2");
-    tally_open(&tc, g->d[2], "app-3");
+    tallies_open(g, &ta, &tb, &tc);
     enum { N = 10 };
     char names[N][24];
     const char *rooms[N];
-    for (int k = 0; k < N; k++) {
-        snprintf(names[k], sizeof(names[k]), "classic-%02d", k);
-        rooms[k] = names[k];
-        char id[24];
-        snprintf(id, sizeof(id), "b-%02d", k);
-        tally_socket(&tb, id, &rooms[k], 1);
-        snprintf(id, sizeof(id), "c-%02d", k);
-        tally_socket(&tc, id, &rooms[k], 1);
-    }
-    assert_int_equal(sc_client_sync(tb.c, 0), 0);
-    assert_int_equal(sc_client_sync(tc.c, 0), 0);
-    assert_int_equal(wait_nodes(ta.c, 3, 15000), 3);
+    rooms_on_b_and_c("classic", names, rooms, N, &ta, &tb, &tc);
     /* classic SUBSCRIBE: both members' sidecars, on the home primary */
     int home = channel_owner(g, "{sidecast}");
     assert_true(home >= 0);
@@ -1594,25 +1397,8 @@ static void test_classic_fallback(void **state)
                      rooms[k], out ? out : "nothing");
         free(out);
     }
-    for (int k = 0; k < N; k++) {
-        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
-        emit_payload(ta.c, &t, "M");
-    }
-    for (int k = 0; k < N; k++) {
-        sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
-        emit_payload(ta.c, &t, "F");
-    }
-    assert_int_equal(sc_client_sync(ta.c, 0), 0);
     tally *members[] = {&tb, &tc};
-    bool fenced = tally_wait_fences(members, 2, 1, DELIVER_MS);
-    app_drain(ta.c, 10);
-    for (int i = 0; i < 2; i++)
-        for (int k = 0; k < members[i]->n; k++)
-            if (members[i]->m[k] != 1 || members[i]->f[k] != 1)
-                fail_msg("%s/%s got the room's emit %u times and its fence %u times (want 1 and "
-                         "1; all fenced: %d)",
-                         members[i]->name, members[i]->id[k], members[i]->m[k], members[i]->f[k],
-                         fenced);
+    emit_rooms_fenced(&ta, rooms, N, members, 2, 1);
     /* targeted: the script PUBLISHes to the node's channel */
     const char *one[] = {"b-03"};
     sc_target t = {.socket_ids = one, .n_socket_ids = 1};
@@ -1640,6 +1426,17 @@ static void test_classic_fallback(void **state)
  * every sidecar holds at most two connections per primary, and they are
  * all the connections each primary has. */
 #define EIGHT_ROOMS 24
+
+/* Sidecar i's sidecast_redis_shard_publishes_total for primary p (the
+ * address it was given: the TLS port under IT_REDIS_TLS). */
+static double shard_publishes(rig *g, int i, int p)
+{
+    char series[160];
+    snprintf(series, sizeof(series), "sidecast_redis_shard_publishes_total{shard=\"127.0.0.1:%d\"}",
+             g->s->tls_port[p] ? g->s->tls_port[p] : g->s->port[p]);
+    return metric(g->d[i], series);
+}
+
 static void test_eight_sidecars(void **state)
 {
     rig *g = &G;
@@ -1669,32 +1466,13 @@ static void test_eight_sidecars(void **state)
         if (wait_room_subs(g, &rooms[k], 1, members[k], SUBS_MS))
             fail_msg("room %s: not %ld subscribers on its primary after %d ms", rooms[k],
                      members[k], SUBS_MS);
-    char series[160];
     double before[NPRIMARIES];
-    for (int p = 0; p < NPRIMARIES; p++) {
-        snprintf(series, sizeof(series), "sidecast_redis_shard_publishes_total{shard=\"127.0.0.1:%d\"}",
-                 g->s->tls_port[p] ? g->s->tls_port[p] : g->s->port[p]);
-        before[p] = metric(g->d[0], series);
-    }
-    for (int k = 0; k < EIGHT_ROOMS; k++) {
-        sc_target tg = {.rooms = &rooms[k], .n_rooms = 1};
-        emit_payload(t[0].c, &tg, "M");
-    }
-    for (int k = 0; k < EIGHT_ROOMS; k++) {
-        sc_target tg = {.rooms = &rooms[k], .n_rooms = 1};
-        emit_payload(t[0].c, &tg, "F");
-    }
-    assert_int_equal(sc_client_sync(t[0].c, 0), 0);
+    for (int p = 0; p < NPRIMARIES; p++)
+        before[p] = shard_publishes(g, 0, p);
     tally *m[7];
     for (int i = 1; i < 8; i++)
         m[i - 1] = &t[i];
-    bool fenced = tally_wait_fences(m, 7, 1, DELIVER_MS);
-    for (int i = 1; i < 8; i++)
-        for (int k = 0; k < t[i].n; k++)
-            if (t[i].m[k] != 1 || t[i].f[k] != 1)
-                fail_msg("%s/%s got its room's emit %u times and fence %u times (want 1 and 1; "
-                         "all fenced: %d)",
-                         t[i].name, t[i].id[k], t[i].m[k], t[i].f[k], fenced);
+    emit_rooms_fenced(&t[0], rooms, EIGHT_ROOMS, m, 7, 1);
     /* publishes per shard: 2 per room (emit and fence), on the room's primary */
     double sum = 0;
     int expect[NPRIMARIES] = {0};
@@ -1707,9 +1485,7 @@ static void test_eight_sidecars(void **state)
     }
     printf("eight_sidecars: publishes per shard from node-1:");
     for (int p = 0; p < NPRIMARIES; p++) {
-        snprintf(series, sizeof(series), "sidecast_redis_shard_publishes_total{shard=\"127.0.0.1:%d\"}",
-                 g->s->tls_port[p] ? g->s->tls_port[p] : g->s->port[p]);
-        double d = metric(g->d[0], series) - before[p];
+        double d = shard_publishes(g, 0, p) - before[p];
         printf(" %g (rooms' %d)", d, expect[p]);
         sum += d;
         /* the room publishes of a shard, plus on the home one the node
@@ -1756,11 +1532,6 @@ int main(void)
         cmocka_unit_test_teardown(test_eight_sidecars, teardown),
         cmocka_unit_test_teardown(test_acl_rule, teardown),
     };
-    struct CMUnitTest tests[sizeof(all) / sizeof(all[0])];
-    size_t n = 0;
-    const char *only = getenv("SIDECAST_RCLUSTER_ONLY");
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        if (!only || !only[0] || strstr(all[i].name, only))
-            tests[n++] = all[i];
-    return _cmocka_run_group_tests("it_rcluster", tests, n, NULL, NULL);
+    return run_tests_matching("it_rcluster", all, sizeof(all) / sizeof(all[0]),
+                              "SIDECAST_RCLUSTER_ONLY");
 }
