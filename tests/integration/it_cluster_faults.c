@@ -690,6 +690,10 @@ static void test_unknown_request_kind_answered(void **state)
     sc_client *a = app_open(na, "app-a", NULL);
     sc_client *b = app_open(nb, "app-b", NULL);
     assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    /* listed is not yet subscribed (a node is live from its first
+     * heartbeat): both on the all channel first (bounded) */
+    for (uint64_t end = now_ms_h() + 10000; numsub(r, "sidecast:all") < 2 && now_ms_h() < end;)
+        usleep(20000);
     redisContext *rc = subscriber(r, "sidecast:node:newer-node");
     /* Envelope{origin "newer-node", seq 1, version 1, request {id 7, field
      * 99: a kind this version does not have}}, written by hand */
