@@ -45,6 +45,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { sleep, track, freePort, waitConnectable, stopChild, ask, startRedis, findSidecastd } = require('./procs');
 const { Hist } = require('./hist');
 
 const repo = path.resolve(__dirname, '..', '..', '..');
@@ -62,7 +63,6 @@ const TARGET_RATE = 1000;
 const FETCH_WINDOW = 1;
 const CHURN_MS = 10;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const CASES = [
   { name: 'room-flow', kind: 'room', mode: 'flow', window: ROOM_WINDOW },
@@ -73,91 +73,17 @@ const CASES = [
   { name: 'fetch-churn', kind: 'fetch', mode: 'flow', window: FETCH_WINDOW, churnMs: CHURN_MS },
 ].filter((c) => !process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes(c.name));
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitConnectable(target, ms, child, label) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}`);
-    const ok = await new Promise((resolve) => {
-      const s = typeof target === 'number' ? net.connect(target, '127.0.0.1') : net.connect(target);
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${label} not reachable after ${ms} ms`);
-    await sleep(50);
-  }
-}
-
 function cpuSeconds(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime
 }
 
-const children = new Set();
-function track(child) {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
 // Waits up to `graceMs` for the child to exit by itself (after an 'exit'
 // command), then SIGTERM, then SIGKILL after `ms`.
-async function stopChild(child, ms = 5000, graceMs = 0) {
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  const deadline0 = Date.now() + graceMs;
-  while (alive() && Date.now() < deadline0) await sleep(20);
-  if (!alive()) return;
-  child.kill('SIGTERM');
-  const deadline = Date.now() + ms;
-  while (alive() && Date.now() < deadline) await sleep(20);
-  if (alive()) child.kill('SIGKILL');
-}
 
 // Request/reply over a forked child's IPC channel: the next message that has
 // `key` is the answer (bounded wait).
-function ask(child, msg, key, ms = 30000) {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      child.off('message', on);
-      reject(new Error(`no '${key}' answer to ${msg.cmd} within ${ms} ms`));
-    }, ms);
-    const on = (m) => {
-      if (m && m[key] !== undefined) {
-        clearTimeout(t);
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-    if (msg) child.send(msg);
-  });
-}
-
-async function startRedis(dir) {
-  const port = await freePort();
-  const r = track(
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-      stdio: ['ignore', fs.openSync(path.join(dir, 'redis.log'), 'a'), 'inherit'],
-    }),
-  );
-  await waitConnectable(port, 10000, r, 'redis-server');
-  return { child: r, port, url: `redis://127.0.0.1:${port}` };
-}
 
 function redisCommand(port, line) {
   return new Promise((resolve, reject) => {
@@ -165,12 +91,6 @@ function redisCommand(port, line) {
     s.once('data', (d) => (s.destroy(), resolve(d.toString())));
     s.once('error', reject);
   });
-}
-
-function findSidecastd() {
-  for (const c of [process.env.SIDECASTD, path.join(repo, 'build', 'broker', 'sidecastd')])
-    if (c && fs.existsSync(c)) return c;
-  throw new Error('sidecastd not found: cmake -S . -B build && cmake --build build (or set SIDECASTD)');
 }
 
 async function startNodes(adapter, dir, redis) {

@@ -37,6 +37,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { sleep, track, freePort, waitConnectable, stopChild, ask, startRedis, findSidecastd } = require('./procs');
 const readline = require('node:readline');
 
 const repo = path.resolve(__dirname, '..', '..', '..');
@@ -50,56 +51,8 @@ const ROUND_TIMEOUT_MS = Number(process.env.BENCH_ROUND_TIMEOUT_MS || 30000);
 const PYTHON = process.env.BENCH_PYTHON || '/usr/bin/python3';
 const EMITTERS = (process.env.BENCH_EMITTERS || 'redis-emitter,sidecast,python').split(',');
 const ACK_CHUNK = Math.max(1, Math.floor(WINDOW / 4));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /* ---- processes: started here, stopped by their handle (pid) --------------- */
-
-const children = new Set();
-function track(child) {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitConnectable(target, ms, child, label) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}`);
-    const ok = await new Promise((resolve) => {
-      const s = typeof target === 'number' ? net.connect(target, '127.0.0.1') : net.connect(target);
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${label} not reachable after ${ms} ms`);
-    await sleep(50);
-  }
-}
-
-async function stopChild(child, ms = 5000, graceMs = 0) {
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  const deadline0 = Date.now() + graceMs;
-  while (alive() && Date.now() < deadline0) await sleep(20);
-  if (!alive()) return;
-  child.kill('SIGTERM');
-  const deadline = Date.now() + ms;
-  while (alive() && Date.now() < deadline) await sleep(20);
-  if (alive()) child.kill('SIGKILL');
-}
 
 // CPU seconds of a process: the sum of its threads' run time from
 // /proc/<pid>/task/*/schedstat (nanoseconds; utime+stime of /proc/<pid>/stat
@@ -119,42 +72,8 @@ function cpuSeconds(pid) {
 }
 
 // Request/reply over a forked child's IPC channel (bounded wait).
-function ask(child, msg, key, ms = 30000) {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      child.off('message', on);
-      reject(new Error(`no '${key}' answer to ${msg ? msg.cmd : 'start'} within ${ms} ms`));
-    }, ms);
-    const on = (m) => {
-      if (m && m[key] !== undefined) {
-        clearTimeout(t);
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-    if (msg) child.send(msg);
-  });
-}
 
 /* ---- the pieces ------------------------------------------------------------ */
-
-async function startRedis(dir) {
-  const port = await freePort();
-  const r = track(
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-      stdio: ['ignore', fs.openSync(path.join(dir, 'redis.log'), 'a'), 'inherit'],
-    }),
-  );
-  await waitConnectable(port, 10000, r, 'redis-server');
-  return { child: r, port, url: `redis://127.0.0.1:${port}` };
-}
-
-function findSidecastd() {
-  for (const c of [process.env.SIDECASTD, path.join(BUILD, 'broker', 'sidecastd')])
-    if (c && fs.existsSync(c)) return c;
-  throw new Error(`sidecastd not found in ${BUILD}: cmake -S . -B build && cmake --build build --target sidecastd (or set SIDECASTD / BENCH_BUILD)`);
-}
 
 // A socket.io server node (app.js) with `adapter`, its sidecastd (sidecast),
 // and its clients.
@@ -164,7 +83,7 @@ async function startServer(adapter, dir, redis) {
   let sidecastd = null;
   if (adapter === 'sidecast') {
     sidecastd = track(
-      spawn(findSidecastd(), ['--socket', socket, '--redis-url', redis.url, '--node-name', name, '--log-level', 'warn', '--http-listen', '127.0.0.1:0'], {
+      spawn(findSidecastd(BUILD), ['--socket', socket, '--redis-url', redis.url, '--node-name', name, '--log-level', 'warn', '--http-listen', '127.0.0.1:0'], {
         stdio: ['ignore', 'ignore', fs.openSync(path.join(dir, `${name}.log`), 'a')],
       }),
     );

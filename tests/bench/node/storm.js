@@ -33,9 +33,9 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { sleep, track, freePort, waitConnectable, stopChild, ask, findSidecastd } = require('./procs');
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n); // CLOCK_MONOTONIC, same in every process
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const role = process.argv[2] || 'main';
 
 // ---------------------------------------------------------------- app node
@@ -136,60 +136,6 @@ const ADAPTERS = (process.env.STORM_ADAPTERS || 'redis,sidecast').split(',');
 const REACH_MS = Number(process.env.STORM_REACH_MS || 30000);
 const CONNECT_MS = Number(process.env.STORM_CONNECT_MS || 120000);
 
-const children = new Set();
-function track(c) {
-  children.add(c);
-  c.on('exit', () => children.delete(c));
-  return c;
-}
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitConnectable(target, ms, child, label) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}`);
-    const ok = await new Promise((resolve) => {
-      const s = typeof target === 'number' ? net.connect(target, '127.0.0.1') : net.connect(target);
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${label} not reachable after ${ms} ms`);
-    await sleep(50);
-  }
-}
-
-function ask(child, msg, key, ms = 30000) {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      child.off('message', on);
-      reject(new Error(`no '${key}' answer within ${ms} ms`));
-    }, ms);
-    const on = (m) => {
-      if (m && m[key] !== undefined) {
-        clearTimeout(t);
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-    if (msg) child.send(msg);
-  });
-}
-
 // A node child with the fd limit raised to the hard limit (IPC fd survives exec).
 function forkSelf(args, env, logFile) {
   return track(
@@ -199,17 +145,6 @@ function forkSelf(args, env, logFile) {
       stdio: ['ignore', 'inherit', logFile ? fs.openSync(logFile, 'a') : 'inherit', 'ipc'],
     }),
   );
-}
-
-async function stopChild(child, graceMs = 2000) {
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  const d0 = Date.now() + graceMs;
-  while (alive() && Date.now() < d0) await sleep(20);
-  if (!alive()) return;
-  child.kill('SIGTERM');
-  const d1 = Date.now() + 5000;
-  while (alive() && Date.now() < d1) await sleep(20);
-  if (alive()) child.kill('SIGKILL');
 }
 
 function redisCommand(port, line) {
@@ -247,12 +182,6 @@ function cmdDelta(a, b) {
     if (x > 0) (d[k] = x), (total += x);
   }
   return { total, d };
-}
-
-function findSidecastd() {
-  for (const c of [process.env.SIDECASTD, path.join(repo, 'build', 'broker', 'sidecastd')])
-    if (c && fs.existsSync(c)) return c;
-  throw new Error('sidecastd not found: cmake -S . -B build && cmake --build build (or set SIDECASTD)');
 }
 
 async function round(adapter, r, dir, redis) {
@@ -329,10 +258,10 @@ async function round(adapter, r, dir, redis) {
     return res;
   } finally {
     for (const c of clients) if (c.connected) c.send({ cmd: 'exit' });
-    await Promise.all(clients.map((c) => stopChild(c)));
+    await Promise.all(clients.map((c) => stopChild(c, 5000, 2000)));
     for (const a of apps) if (a.app.connected) a.app.send({ cmd: 'exit' });
-    await Promise.all(apps.map((a) => stopChild(a.app)));
-    await Promise.all(sidecastds.map((d) => stopChild(d, 0)));
+    await Promise.all(apps.map((a) => stopChild(a.app, 5000, 2000)));
+    await Promise.all(sidecastds.map((d) => stopChild(d)));
   }
 }
 
@@ -398,7 +327,7 @@ async function main() {
     console.log(`target (a) T_reachable sidecast <= 1.10x redis adapter's: ${ratio.toFixed(2)}x -> ${ratio <= 1.1 ? 'met' : 'NOT met'}`);
     console.log(`target (b) sidecast's T_reachable - T_connect <= 10% of its T_connect: ${f1(pct)}% (${f1(pctR)}% over the redis run's T_connect) -> ${pct <= 10 ? 'met' : 'NOT met'}`);
   }
-  await stopChild(rs, 0);
+  await stopChild(rs);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
