@@ -204,6 +204,12 @@ static void on_slots(sc_redis *r, void *reply, void *pd)
                 nprim == 1 ? "y" : "ies", covered, t->current);
     }
     t->fn(t->ud, changed);
+    /* answered on its own connection while the owner has one up again (it
+     * came up while this question was out): closed now, from a timer */
+    if (r == t->ask && t->borrow(t->ud) && !ev_is_active(&t->soon)) {
+        ev_timer_set(&t->soon, 0, 0);
+        ev_timer_start(t->loop, &t->soon);
+    }
 }
 
 static void on_ask_state(sc_redis *r, bool up, const char *why, void *ud);
