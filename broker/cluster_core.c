@@ -76,6 +76,8 @@ static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
     uint64_t now = sc_now_us();
     dircache_sweep(c, now);
     sc_cl_subs_sweep(c, now);
+    if (c->spread)
+        sc_cl_buckets_retry(c); /* targeted emits' reads answered with an error */
 }
 
 /* ---- heartbeat ------------------------------------------------------------------- */
@@ -132,6 +134,12 @@ static void check_whole(sc_cluster *c, const beat_pd *bp, const redisReply *flag
             what, (unsigned long long)(now - SC_MIN(from, now)));
     sc_cl_gap_begin(c, from, "this node's directory was lost from redis and rewritten");
     sc_cl_directory_resync(c);
+    /* On a Redis Cluster the survivors forget a dead node bucket by bucket
+     * and stop once their own heartbeat finds it live again: a call of
+     * theirs may still remove what this rewrite wrote. Once every node has
+     * had a heartbeat since, write it all once more. */
+    if (c->spread && !alive)
+        c->resync_at_beat = c->beats_sent + 3;
 }
 
 static void on_reap_reply(sc_redis *rc, void *reply, void *pd)
@@ -139,7 +147,7 @@ static void on_reap_reply(sc_redis *rc, void *reply, void *pd)
     beat_pd *bp = pd;
     sc_cluster *c = bp->c;
     redisReply *r = reply;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < (c->spread ? 3u : 2u)) {
         if (r) {
             sc_cl_check_noscript(c, r);
             sc_cl_on_cmd_reply(rc, reply, c);
@@ -147,7 +155,11 @@ static void on_reap_reply(sc_redis *rc, void *reply, void *pd)
         free(bp);
         return;
     }
-    size_t n = (r->elements - 2) / 3;
+    /* Redis Cluster: the dead nodes' ids and their count before the last two */
+    size_t ndead = 0;
+    if (c->spread && r->elements >= 3 && r->element[r->elements - 3]->type == REDIS_REPLY_STRING)
+        ndead = SC_MIN((size_t)atoll(r->element[r->elements - 3]->str), r->elements - 3);
+    size_t n = (r->elements - 2 - (c->spread ? 1 + ndead : 0)) / 3;
     for (size_t j = 0; j < 3 * n; j++)
         if (r->element[j]->type != REDIS_REPLY_STRING) {
             SC_COUNT(redis_errors);
@@ -162,6 +174,21 @@ static void on_reap_reply(sc_redis *rc, void *reply, void *pd)
     long long dead = atoll(dr->type == REDIS_REPLY_STRING ? dr->str : "0");
     sc_cl_live_replace(c, r->element, n, beat);
     c->have_live = true;
+    if (ndead)
+        sc_cl_buckets_reap(c, r->element + 3 * n, ndead);
+    if (c->resync_at_beat && beat >= c->resync_at_beat && !c->forgetting) {
+        c->resync_at_beat = 0;
+        sc_info("rewriting this node's directory once more: the other nodes have stopped "
+                "forgetting it");
+        sc_cl_gap_begin(c, wall_ms(), "directory rewritten once more after this node was reaped");
+        sc_cl_directory_resync(c);
+    } else if (c->spread && c->dir_redirected && !c->forgetting) {
+        sc_warn("a directory write was answered MOVED, ASK or NOSCRIPT, or a bucket's marker was "
+                "gone (a slot moved, a primary lost the scripts or its data): rewriting this "
+                "node's directory");
+        sc_cl_gap_begin(c, wall_ms(), "directory rewritten after a redis cluster bucket changed");
+        sc_cl_directory_resync(c);
+    }
     c->beat_ok_us = sc_now_us();
     sc_cl_maybe_announce(c);
     if (dead > 0) {
@@ -193,6 +220,7 @@ static void heartbeat_now(sc_cluster *c)
     /* a dead node's directory goes REAP_BUDGET entries per heartbeat: the
      * script stays in the milliseconds whatever the node held */
     sc_cl_arg_str(&a, REAP_BUDGET);
+    sc_cl_arg_str(&a, c->spread ? "1" : "0"); /* list the dead, cluster_buckets.c forgets them */
     beat_pd *bp = sc_xmalloc(sizeof(*bp));
     *bp = (beat_pd){c,          wall_ms(), ++c->beats_sent, c->resync_gen,
                     c->beats_since_resync == 0, c->forgetting};
@@ -200,6 +228,8 @@ static void heartbeat_now(sc_cluster *c)
         c->beats_since_resync++;
     else
         free(bp);
+    if (c->spread)
+        sc_cl_buckets_check(c);
     free(a.argv);
     free(a.lens);
 }
@@ -455,6 +485,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     snprintf(c->room_prefix, sizeof(c->room_prefix), "%s", cfg->redis_prefix);
     snprintf(c->home_key, sizeof(c->home_key), "%s:nodes", c->prefix);
     c->sharded = url.cluster;
+    c->spread = url.cluster;
     c->home_slot = sc_slot(c->prefix, strlen(c->prefix));
     c->home.c = c;
     c->home.home = true;
@@ -478,6 +509,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     c->didx = sc_xcalloc(DIRECT_MAX_IDS, sizeof(*c->didx));
     sc_map_init(&c->peers, peer_key);
     sc_cl_subs_init(c);
+    sc_cl_buckets_init(c);
     sc_redis_opts po = {"publish", cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms,
                         cfg->redis_reconnect_min_ms, cfg->redis_reconnect_max_ms, true,
                         &cfg->redis_reply_defer_ms, sc_cl_on_cmd_reply, c, c->tls, NULL,
@@ -539,6 +571,18 @@ static void on_left(sc_redis *rc, void *reply, void *pd)
 /* The directory is gone (in bounded calls): then out of the node list. */
 static void left_forgotten(sc_cluster *c)
 {
+    if (c->spread && c->forget_partial) {
+        /* a bucket's primary is unreachable: stay listed (liveness gone),
+         * so that the survivors remove the rest and then this node */
+        c->left = true;
+        return;
+    }
+    char marker[200];
+    snprintf(marker, sizeof(marker), "%s:nodesock:%s", c->prefix, c->self);
+    const char *a2[] = {"DEL", marker};
+    size_t l2[] = {3, strlen(marker)};
+    if (c->spread) /* the directory marker, alone in the home slot (cluster_buckets.c) */
+        sc_cl_command(c, 2, a2, l2, false, false, NULL, NULL);
     char nodes[160];
     snprintf(nodes, sizeof(nodes), "%s:nodes", c->prefix);
     const char *a3[] = {"SREM", nodes, c->self};
@@ -583,11 +627,13 @@ void sc_cluster_free(sc_cluster *c)
     ev_timer_stop(c->srv->loop, &c->heartbeat);
     ev_timer_stop(c->srv->loop, &c->sweep);
     ev_timer_stop(c->srv->loop, &c->canary);
+    c->closing = true;
     sc_redis_free(c->pub); /* runs the pending reply callbacks: before the cache goes */
     sc_redis_free(c->sub);
     for (int i = 0; i < c->nshards; i++)
         sc_cl_shard_free(c->shards[i]); /* not the home one */
     sc_topo_free(c->topo);
+    sc_cl_buckets_free(c);
     sc_redis_url_free(&c->url);
     sc_sentinel_free(c->sentinel);
     sc_tls_free(c->tls);

@@ -71,6 +71,10 @@ static void argv_send(sc_cluster *c, argv_buf *a, bool keep, bool vol)
 /* Directory writes for a batch of sockets: a few pipelined commands. */
 static void hset_batch(sc_cluster *c, const sc_socket **socks, size_t n)
 {
+    if (c->spread) {
+        sc_cl_buckets_write(c, socks, n);
+        return;
+    }
     char key[160], setkey[200], sesskey[160];
     snprintf(key, sizeof(key), "%s:sockets", c->prefix);
     snprintf(setkey, sizeof(setkey), "%s:nodesock:%s", c->prefix, c->self);
@@ -156,6 +160,11 @@ void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s)
 {
     if (!c || c->leaving || c->forgetting) /* forgetting: the forget removes it */
         return;
+    const sc_socket *heir = sc_registry_session_other(s);
+    if (c->spread) {
+        sc_cl_buckets_drop(c, s, heir);
+        return;
+    }
     char grace[24];
     sc_cl_grace_arg(c, grace, sizeof(grace));
     argv_buf a = {0};
@@ -164,7 +173,6 @@ void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s)
     sc_cl_arg_str(&a, c->self);
     sc_cl_arg(&a, sc_socket_id(s), s->id_len);
     sc_cl_arg_str(&a, grace);
-    const sc_socket *heir = sc_registry_session_other(s);
     sc_cl_arg(&a, heir ? sc_socket_id(heir) : "", heir ? heir->id_len : 0);
     argv_send(c, &a, false, false);
     free(a.argv);
@@ -223,6 +231,10 @@ static void forget_chunk(sc_cluster *c, forget_pd *fp)
 
 void sc_cl_forget_self(sc_cluster *c, void (*done)(sc_cluster *c))
 {
+    if (c->spread) {
+        sc_cl_buckets_forget_self(c, done);
+        return;
+    }
     forget_pd *fp = sc_xmalloc(sizeof(*fp));
     *fp = (forget_pd){c, c->resync_gen, done};
     forget_chunk(c, fp);
@@ -270,9 +282,16 @@ static void rewrite(sc_cluster *c)
     if (n)
         hset_batch(c, batch, n);
     total += n;
+    /* on a Redis Cluster, confirmed by every primary holding a bucket; one
+     * unreachable will rewrite again when it is back */
+    if (c->spread)
+        sc_cl_buckets_mark(c);
+    int confirms = c->spread ? sc_cl_buckets_confirm(c, on_dir_written, c) : 0;
     const char *pa[] = {"PING"};
     size_t pl[] = {4};
-    if (sc_cl_command(c, 1, pa, pl, false, false, on_dir_written, c))
+    if (confirms > 0)
+        c->dir_pings += (uint32_t)confirms;
+    if (confirms >= 0 && sc_cl_command(c, 1, pa, pl, false, false, on_dir_written, c))
         c->dir_pings++;
     SC_COUNT(directory_resyncs);
     sc_info("directory: wrote %zu socket(s) of this node to redis", total);
@@ -290,6 +309,7 @@ static void rewrite(sc_cluster *c)
  * not ready). */
 void sc_cl_directory_resync(sc_cluster *c)
 {
+    c->dir_redirected = false;
     c->nups = 0; /* the rewrite writes every socket anyway */
     c->dir_ready = false;
     c->beats_since_resync = 0;
@@ -313,7 +333,10 @@ typedef struct pending_call {
 static sc_request *call_request(sc_redis *rc, void *reply, void *pd)
 {
     pending_call *pc = pd;
-    sc_cl_check_noscript(pc->c, reply);
+    if (pc->c->spread) /* a bucket's primary, maybe not the home one */
+        sc_cl_buckets_noscript(pc->c, rc, reply);
+    else
+        sc_cl_check_noscript(pc->c, reply);
     sc_request *r = sc_request_find(pc->c->srv, pc->req);
     free(pc);
     if (!r)
@@ -351,30 +374,25 @@ static void reply_to(sc_request *r, int msg_case, void *msg)
     sc_request_done(r);
 }
 
-static void on_lookup_reply(sc_redis *rc, void *reply, void *pd)
+/* One socket a lookup found: strings owned by the record. */
+typedef struct loc_rec {
+    char *id, *node, *name, *addr, *sid, *uid;
+} loc_rec;
+
+static void answer_lookup(sc_cluster *c, sc_request *r, loc_rec *recs, size_t n)
 {
-    sc_cluster *c = ((pending_call *)pd)->c;
-    sc_request *r = call_request(rc, reply, pd);
-    if (!r)
-        return;
-    redisReply *rep = reply;
-    size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements / 4 : 0;
     Sidecast__V1__SocketLocation *locs = sc_xcalloc(n + 1, sizeof(*locs));
     Sidecast__V1__SocketLocation **ptrs = sc_xcalloc(n + 1, sizeof(*ptrs));
-    char **owned = sc_xcalloc(4 * n + 1, sizeof(char *));
     uint32_t nodes = 0;
     for (size_t i = 0; i < n; i++) {
-        redisReply **e = rep->element + 4 * i;
         Sidecast__V1__SocketLocation *l = &locs[i];
         sidecast__v1__socket_location__init(l);
-        l->socket_id = e[0]->str;
-        l->node_id = e[1]->str;
-        sc_cl_parse_info(e[2]->str, e[2]->len, &owned[4 * i], &owned[4 * i + 1]);
-        l->node_name = owned[4 * i];
-        l->address = owned[4 * i + 1];
-        sc_cl_parse_info(e[3]->str, e[3]->len, &owned[4 * i + 2], &owned[4 * i + 3]);
-        l->session_id = owned[4 * i + 2];
-        l->user_id = owned[4 * i + 3];
+        l->socket_id = recs[i].id;
+        l->node_id = recs[i].node;
+        l->node_name = recs[i].name;
+        l->address = recs[i].addr;
+        l->session_id = recs[i].sid;
+        l->user_id = recs[i].uid;
         l->local = strcmp(l->node_id, c->self) == 0;
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
@@ -388,11 +406,126 @@ static void on_lookup_reply(sc_redis *rc, void *reply, void *pd)
     res.nodes = nodes;
     SC_COUNT(lookups_redis);
     reply_to(r, SIDECAST__V1__FRAME__MSG_LOOKUP_RESULT, &res);
-    for (size_t i = 0; i < 4 * n; i++)
-        free(owned[i]);
-    free(owned);
+    for (size_t i = 0; i < n; i++) {
+        free(recs[i].id);
+        free(recs[i].node);
+        free(recs[i].name);
+        free(recs[i].addr);
+        free(recs[i].sid);
+        free(recs[i].uid);
+    }
     free(ptrs);
     free(locs);
+}
+
+static void on_lookup_reply(sc_redis *rc, void *reply, void *pd)
+{
+    sc_cluster *c = ((pending_call *)pd)->c;
+    sc_request *r = call_request(rc, reply, pd);
+    if (!r)
+        return;
+    redisReply *rep = reply;
+    size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements / 4 : 0;
+    loc_rec *recs = sc_xcalloc(n + 1, sizeof(*recs));
+    for (size_t i = 0; i < n; i++) {
+        redisReply **e = rep->element + 4 * i;
+        recs[i].id = sc_xstrndup(e[0]->str, e[0]->len);
+        recs[i].node = sc_xstrndup(e[1]->str, e[1]->len);
+        sc_cl_parse_info(e[2]->str, e[2]->len, &recs[i].name, &recs[i].addr);
+        sc_cl_parse_info(e[3]->str, e[3]->len, &recs[i].sid, &recs[i].uid);
+    }
+    answer_lookup(c, r, recs, n);
+    free(recs);
+}
+
+/* A bucket entry (lua/spread.lua) into a record: the node's name and
+ * address from the live list; false (nothing kept) if the node is not
+ * live or the entry is malformed. kind: 's' socket entry (value: node,
+ * sid, uid), 'e' session entry (node, id, uid), 'u' user entry (node, sid). */
+static bool rec_from_entry(sc_cluster *c, char kind, const char *key, const redisReply *k,
+                           const redisReply *v, loc_rec *rec)
+{
+    if (!v || v->type != REDIS_REPLY_STRING)
+        return false;
+    size_t pos = 0;
+    const char *name, *addr;
+    char *node = sc_cl_lp_take(v->str, v->len, &pos), *mid = NULL;
+    if (!node || !sc_cl_live_info(c, node, &name, &addr) ||
+        (kind != 'u' && !(mid = sc_cl_lp_take(v->str, v->len, &pos)))) {
+        free(node);
+        return false;
+    }
+    char *rest = sc_xstrndup(v->str + pos, v->len - pos);
+    char *nm = sc_xstrdup(name), *ad = sc_xstrdup(addr);
+    if (kind == 's')
+        *rec = (loc_rec){sc_xstrdup(key), node, nm, ad, mid, rest};
+    else if (kind == 'e')
+        *rec = (loc_rec){mid, node, nm, ad, sc_xstrdup(key), rest};
+    else
+        *rec = (loc_rec){sc_xstrndup(k->str, k->len), node, nm, ad, rest, sc_xstrdup(key)};
+    return true;
+}
+
+typedef struct spread_call {
+    pending_call pc; /* first: call_request frees it */
+    char kind;
+    char key[];
+} spread_call;
+
+static void on_spread_lookup_reply(sc_redis *rc, void *reply, void *pd)
+{
+    spread_call *sp = pd;
+    sc_cluster *c = sp->pc.c;
+    char kind = sp->kind, *key = sc_xstrdup(sp->key);
+    sc_request *r = call_request(rc, reply, pd); /* frees sp */
+    if (!r) {
+        free(key);
+        return;
+    }
+    redisReply *rep = reply;
+    size_t n = 0, max = rep->type == REDIS_REPLY_ARRAY ? rep->elements / 2 : 1;
+    loc_rec *recs = sc_xcalloc(max + 1, sizeof(*recs));
+    if (kind == 'u' && rep->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i + 1 < rep->elements; i += 2)
+            n += rec_from_entry(c, 'u', key, rep->element[i], rep->element[i + 1], &recs[n]);
+    } else if (kind != 'u') {
+        n += rec_from_entry(c, kind, key, NULL, rep, &recs[0]);
+    }
+    answer_lookup(c, r, recs, n);
+    free(recs);
+    free(key);
+}
+
+/* Start a request answered by one call in bucket b (Redis Cluster): the
+ * script `script` (or, if -1, the command in a) on `key`'s slot; pc (a
+ * pending_call or a struct starting with one) is the callback's. Frees
+ * a's arrays. */
+static int bucket_call(sc_cluster *c, sc_conn *from, uint64_t frame_id, int b, int script,
+                       const char *key, argv_buf *a, sc_redis_reply_fn *cb, pending_call *pc,
+                       const char *what)
+{
+    int rc = 0;
+    sc_request *r = NULL;
+    if (!sc_cl_require_redis(c, from, frame_id, what)) {
+        sc_metrics_request(SC_REQ_CALL, SC_OUTCOME_ERROR, 0);
+        rc = -EAGAIN;
+    } else if (!(r = sc_request_new(c->srv, SC_REQ_CALL, from, frame_id, 1))) {
+        rc = -ENOSPC;
+    }
+    if (r) {
+        pc->c = c;
+        pc->req = r->id;
+        if (!sc_cl_bucket_call(c, b, script, key, a, cb, pc)) {
+            cb(NULL, NULL, pc); /* answers "connection lost" */
+            pc = NULL;
+        } else {
+            pc = NULL;
+        }
+    }
+    free(pc);
+    free(a->argv);
+    free(a->lens);
+    return rc;
 }
 
 /* Start a request answered by one script call; frees a's arrays. */
@@ -417,9 +550,37 @@ static int script_call(sc_cluster *c, sc_conn *from, uint64_t frame_id, argv_buf
     return rc;
 }
 
+/* Redis Cluster: one read in the key's bucket (lua/spread.lua). */
+static int spread_lookup(sc_cluster *c, sc_conn *from, uint64_t frame_id, const char *kind,
+                         const char *key)
+{
+    char k = kind[0] == 'u' ? 'u' : kind[1] == 'e' ? 'e' : 's'; /* user, session, socket */
+    int b = sc_cl_bucket(key, strlen(key));
+    char tag[100], rkey[SC_ID_MAX + 200];
+    sc_cl_bucket_name(c, b, tag, sizeof(tag));
+    argv_buf a = {0};
+    if (k == 'u') {
+        snprintf(rkey, sizeof(rkey), "%s:user:%s", tag, key);
+        sc_cl_arg_str(&a, "HGETALL");
+        sc_cl_arg_str(&a, rkey);
+    } else {
+        snprintf(rkey, sizeof(rkey), "%s:%s", tag, k == 'e' ? "sessions" : "sockets");
+        sc_cl_arg_str(&a, "HGET");
+        sc_cl_arg_str(&a, rkey);
+        sc_cl_arg_str(&a, key);
+    }
+    spread_call *sp = sc_xmalloc(sizeof(*sp) + strlen(key) + 1);
+    sp->kind = k;
+    memcpy(sp->key, key, strlen(key) + 1);
+    return bucket_call(c, from, frame_id, b, -1, NULL, &a, on_spread_lookup_reply, &sp->pc,
+                       "a cluster lookup");
+}
+
 int sc_cluster_lookup(sc_cluster *c, sc_conn *from, uint64_t frame_id, const char *kind,
                       const char *key)
 {
+    if (c->spread)
+        return spread_lookup(c, from, frame_id, kind, key);
     argv_buf a = {0};
     sc_cl_arg_script(c, &a, S_LOOKUP);
     sc_cl_arg_str(&a, c->prefix);
@@ -454,9 +615,29 @@ static void on_session_get_reply(sc_redis *rc, void *reply, void *pd)
     free(es);
 }
 
+/* Redis Cluster: the session script in the session id's bucket, whose
+ * tag stands for the prefix (lua/spread.lua keeps the same key names). */
+static int spread_session(sc_cluster *c, sc_conn *from, uint64_t frame_id, const char *sid,
+                          int script, argv_buf *a, sc_redis_reply_fn *cb)
+{
+    int b = sc_cl_bucket(sid, strlen(sid));
+    char tag[100], key[200];
+    sc_cl_bucket_name(c, b, tag, sizeof(tag));
+    snprintf(key, sizeof(key), "%s:sessions", tag);
+    a->argv[0] = tag; /* was the prefix; the arrays are copied before it goes */
+    a->lens[0] = strlen(tag);
+    return bucket_call(c, from, frame_id, b, script, key, a, cb, sc_xmalloc(sizeof(pending_call)),
+                       "session data");
+}
+
 int sc_cluster_session_get(sc_cluster *c, sc_conn *from, uint64_t frame_id, const char *sid)
 {
     argv_buf a = {0};
+    if (c->spread) {
+        sc_cl_arg_str(&a, c->prefix);
+        sc_cl_arg_str(&a, sid);
+        return spread_session(c, from, frame_id, sid, S_SGET, &a, on_session_get_reply);
+    }
     sc_cl_arg_script(c, &a, S_SGET);
     sc_cl_arg_str(&a, c->prefix);
     sc_cl_arg_str(&a, sid);
@@ -481,7 +662,8 @@ int sc_cluster_session_set(sc_cluster *c, sc_conn *from, uint64_t frame_id,
     sc_cl_grace_arg(c, grace, sizeof(grace));
     snprintf(nd, sizeof(nd), "%zu", ss->n_delete_);
     argv_buf a = {0};
-    sc_cl_arg_script(c, &a, S_SSET);
+    if (!c->spread)
+        sc_cl_arg_script(c, &a, S_SSET);
     sc_cl_arg_str(&a, c->prefix);
     sc_cl_arg_str(&a, ss->session_id);
     sc_cl_arg_str(&a, maxb);
@@ -494,5 +676,7 @@ int sc_cluster_session_set(sc_cluster *c, sc_conn *from, uint64_t frame_id,
         sc_cl_arg_str(&a, ss->set[i]->key);
         sc_cl_arg(&a, (const char *)ss->set[i]->value.data, ss->set[i]->value.len);
     }
+    if (c->spread)
+        return spread_session(c, from, frame_id, ss->session_id, S_SSET, &a, on_session_set_reply);
     return script_call(c, from, frame_id, &a, on_session_set_reply, "session data");
 }

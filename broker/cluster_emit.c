@@ -3,7 +3,8 @@
  * they can be), one publish per target room or one on the all channel,
  * and for socket and user ids either the owner node's channel straight
  * from the directory cache (dircache.h; batched per node) or one call of
- * lua/targeted.lua per loop iteration, whose answer fills the cache.
+ * lua/targeted.lua per loop iteration, whose answer fills the cache (on a
+ * Redis Cluster, reads of the directory's buckets: cluster_buckets.c).
  *
  * Local delivery is dispatch.c's, done before it is called. It sends only
  * through cluster_send.c, keeping Redis's order across the kinds of pending
@@ -363,8 +364,8 @@ static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, siz
 static bool direct_route(sc_cluster *c, const sc_selector *to, char **ids, size_t n,
                          const uint8_t *env, size_t len, bool vol)
 {
-    if (!dircache_on(c) || !n)
-        return false;
+    if (!dircache_on(c) || !n || (c->spread && sc_cl_buckets_busy(c)))
+        return false; /* spread: emits waiting for their buckets go first */
     size_t nn = 0;
     if (to->n_user_ids || n > DIRECT_MAX_IDS || (c->tgt_n && c->runs >= DIRECT_MAX_RUNS) ||
         !(nn = direct_group(c, to, ids, n))) {
@@ -421,8 +422,16 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
         }
     }
     if ((n_remote || to->n_user_ids) &&
-        !direct_route(c, to, remote_ids, n_remote, buf, len, e->volatile_))
-        targeted_add(c, buf, len, (const char *const *)remote_ids, n_remote,
-                     (const char *const *)to->user_ids, to->n_user_ids, e->volatile_);
+        !direct_route(c, to, remote_ids, n_remote, buf, len, e->volatile_)) {
+        if (c->spread) { /* Redis Cluster: read from the buckets, then published */
+            sc_cl_batch_flush(c);
+            sc_cl_direct_flush(c);
+            sc_cl_buckets_targeted(c, buf, len, (const char *const *)remote_ids, n_remote,
+                                   (const char *const *)to->user_ids, to->n_user_ids, e->volatile_);
+        } else {
+            targeted_add(c, buf, len, (const char *const *)remote_ids, n_remote,
+                         (const char *const *)to->user_ids, to->n_user_ids, e->volatile_);
+        }
+    }
     SC_COUNT(emits_remote);
 }

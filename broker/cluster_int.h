@@ -18,6 +18,8 @@
  *                        the directory cache
  *   cluster_directory.c  this node's directory in Redis; lookups and
  *                        session data
+ *   cluster_buckets.c    on a Redis Cluster: the directory spread over
+ *                        buckets (writes, forgets, targeted emits' reads)
  *   cluster_receive.c    the subscriber's messages: de-duplication, the
  *                        handler table, emits
  *   cluster_liveness.c   the live node list, feature bits, announcements
@@ -63,7 +65,23 @@
 typedef Sidecast__Cluster__V1__Envelope sc_envelope;
 
 /* Lua scripts (cluster_send.c loads them). */
-enum { S_TARGETED, S_FORGET, S_REAP, S_UNREGISTER, S_LOOKUP, S_SGET, S_SSET, S_COUNT };
+enum {
+    S_TARGETED,
+    S_FORGET,
+    S_REAP,
+    S_UNREGISTER,
+    S_LOOKUP,
+    S_SGET,
+    S_SSET,
+    S_SDROP,   /* spread_drop.lua: a Redis Cluster's directory buckets */
+    S_SFORGET, /* spread_forget.lua */
+    S_NDROP,   /* node_drop.lua */
+    S_COUNT
+};
+
+/* Buckets of the directory on a Redis Cluster (cluster_buckets.c,
+ * lua/spread.lua): part of the key layout, so fixed. */
+#define SC_DIR_BUCKETS 64
 
 /* Sequence numbers of one origin remembered below the highest seen: a
  * multi-room emit comes once per room channel, and on a Redis Cluster the
@@ -107,6 +125,7 @@ typedef struct sc_shard {
     char last_resub[SC_ID_MAX + 200]; /* sub_ready once this one is confirmed */
     uint32_t nsubs;       /* channels subscribed or being subscribed here */
     uint64_t publishes;
+    bool scripts_loaded;  /* not home: SCRIPT LOAD sent on this publish connection */
     char addr[300];       /* "host:port" (Redis Cluster), for logs and /readyz */
 } sc_shard;
 
@@ -163,6 +182,22 @@ struct sc_cluster {
      * the parts above it through this; set by cluster_subs.c) */
     void (*shard_state)(struct sc_cluster *c, sc_shard *sh, bool sub, bool up, const char *why);
     char home_key[160]; /* KEYS[1] of every script call: routes it to the home slot */
+    /* Redis Cluster: the directory spread over buckets (cluster_buckets.c),
+     * each bucket's slot; a directory command was answered MOVED or ASK (or
+     * NOSCRIPT) since the last rewrite, so the next heartbeat rewrites */
+    bool spread;
+    bool dir_redirected;
+    uint64_t resync_at_beat; /* rewrite again once this heartbeat answers (0: no) */
+    bool forget_partial;     /* the last forget skipped a bucket (its primary was down) */
+    int marker_rot;          /* the bucket whose marker the next heartbeat checks first */
+    uint16_t bucket_slot[SC_DIR_BUCKETS];
+    /* targeted emits waiting for their buckets' answers, oldest first */
+    struct sc_tgt *tgt_head, *tgt_tail;
+    size_t tgt_bytes;
+    /* dead nodes being forgotten bucket by bucket */
+    struct forget_job *dead_jobs[16];
+    int ndead_jobs;
+    bool closing;         /* sc_cluster_free: replies of freed connections start nothing */
     char room_prefix[72]; /* room channels: "prefix" (cluster: without the braces) */
     sc_tls *tls; /* rediss://, shared by pub and sub; NULL for plain text */
     sc_sentinel *sentinel; /* redis+sentinel://: where pub and sub connect; else NULL */
@@ -336,6 +371,7 @@ void sc_cl_maybe_end_gap(sc_cluster *c);
 void sc_cl_arg(argv_buf *a, const char *p, size_t len);
 void sc_cl_arg_str(argv_buf *a, const char *p);
 void sc_cl_arg_script(sc_cluster *c, argv_buf *a, int i);
+const char *sc_cl_script_body(int i);
 void sc_cl_load_scripts(sc_cluster *c);
 void sc_cl_outbox_unlink(sc_cluster *c, outbox_item *it);
 void sc_cl_outbox_flush(sc_cluster *c);
@@ -350,6 +386,51 @@ void sc_cl_batch_wrap(sc_cluster *c, const uint8_t *items, size_t len);
 void sc_cl_batch_flush(sc_cluster *c);
 void sc_cl_publish(sc_cluster *c, const char *channel, const uint8_t *env, size_t len, bool vol);
 
+/* cluster_buckets.c (Redis Cluster only) */
+int sc_cl_bucket(const char *key, size_t len);
+void sc_cl_buckets_init(sc_cluster *c);
+void sc_cl_buckets_free(sc_cluster *c);
+bool sc_cl_buckets_all_up(sc_cluster *c);
+/* A shard's publish connection came up (loads the bucket scripts) or went down. */
+void sc_cl_buckets_shard_up(sc_cluster *c, sc_shard *sh);
+void sc_cl_buckets_shard_down(sc_cluster *c, sc_shard *sh);
+/* This node's entries of sockets that came, or of one that left (heir:
+ * another socket of its session on this node, or NULL). */
+void sc_cl_buckets_write(sc_cluster *c, const sc_socket **socks, size_t n);
+void sc_cl_buckets_drop(sc_cluster *c, const sc_socket *s, const sc_socket *heir);
+/* This node's forget of every bucket, then done (unless a newer rewrite
+ * started meanwhile); buckets whose primary is down are skipped. */
+void sc_cl_buckets_forget_self(sc_cluster *c, void (*done)(sc_cluster *c));
+/* Dead nodes named by the heartbeat (lua/reap.lua): forgotten bucket by
+ * bucket, then dropped from the node list. */
+void sc_cl_buckets_reap(sc_cluster *c, redisReply **ids, size_t n);
+int sc_cl_buckets_confirm(sc_cluster *c, sc_redis_reply_fn *cb, void *pd);
+/* A targeted emit not routed by the cache: read from the buckets, then
+ * published to each owner node, after the emits before it. */
+void sc_cl_buckets_targeted(sc_cluster *c, const uint8_t *env, size_t len, const char *const *ids,
+                            size_t n_ids, const char *const *users, size_t n_users, bool vol);
+bool sc_cl_buckets_busy(const sc_cluster *c);
+/* Reads of waiting targeted emits sent again (a primary came up, the slot
+ * map was read, the sweep's tick). */
+void sc_cl_buckets_retry(sc_cluster *c);
+/* Whether shard sh serves any bucket. */
+bool sc_cl_buckets_on(sc_cluster *c, const sc_shard *sh);
+/* The markers: written by each rewrite, checked by each heartbeat (a few
+ * per heartbeat; one gone sets c->dir_redirected). */
+void sc_cl_buckets_mark(sc_cluster *c);
+void sc_cl_buckets_check(sc_cluster *c);
+/* A NOSCRIPT from a bucket's primary (rc): its scripts loaded again, the
+ * directory rewritten at the next heartbeat. Anything else: nothing. */
+void sc_cl_buckets_noscript(sc_cluster *c, sc_redis *rc, const redisReply *r);
+/* Send a script call or command to the bucket of `bkey` (its primary);
+ * false when that connection is down (cb never runs). */
+bool sc_cl_bucket_call(sc_cluster *c, int b, int script, const char *key, argv_buf *args,
+                       sc_redis_reply_fn *cb, void *pd);
+void sc_cl_bucket_name(const sc_cluster *c, int b, char *out, size_t len);
+/* "<len>:<bytes>" at *pos of an entry's value (advanced past it): a copy,
+ * or NULL if malformed. */
+char *sc_cl_lp_take(const char *s, size_t len, size_t *pos);
+
 /* cluster_directory.c */
 void sc_cl_check_noscript(sc_cluster *c, const redisReply *r);
 void sc_cl_flush_ups(sc_cluster *c);
@@ -361,6 +442,9 @@ void sc_cl_directory_resync(sc_cluster *c);
 
 /* cluster_liveness.c */
 void sc_cl_free_live(sc_cluster *c);
+/* Whether node `id` is in the live list; its name and address if so. */
+bool sc_cl_live_has(const sc_cluster *c, const char *id);
+bool sc_cl_live_info(const sc_cluster *c, const char *id, const char **name, const char **addr);
 void sc_cl_parse_info(const char *s, size_t len, char **ret_name, char **ret_addr);
 void sc_cl_live_replace(sc_cluster *c, redisReply **e, size_t n, uint64_t beat);
 void sc_cl_handle_announce(sc_cluster *c, const sc_envelope *env);

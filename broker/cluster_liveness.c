@@ -130,6 +130,21 @@ static ssize_t live_index(const sc_cluster *c, const char *id)
     return -1;
 }
 
+bool sc_cl_live_has(const sc_cluster *c, const char *id)
+{
+    return live_index(c, id) >= 0;
+}
+
+bool sc_cl_live_info(const sc_cluster *c, const char *id, const char **name, const char **addr)
+{
+    ssize_t i = live_index(c, id);
+    if (i < 0)
+        return false;
+    *name = c->live_names[i];
+    *addr = c->live_addrs[i];
+    return true;
+}
+
 /* Room for n more entries at the end of the live list. */
 static void live_grow(sc_cluster *c, size_t n)
 {

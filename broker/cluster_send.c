@@ -41,8 +41,16 @@ static const char **script_body(int i)
         bodies[S_LOOKUP] = sc_lua_lookup;
         bodies[S_SGET] = sc_lua_session_get;
         bodies[S_SSET] = sc_lua_session_set;
+        bodies[S_SDROP] = sc_lua_spread_drop;
+        bodies[S_SFORGET] = sc_lua_spread_forget;
+        bodies[S_NDROP] = sc_lua_node_drop;
     }
     return &bodies[i];
+}
+
+const char *sc_cl_script_body(int i)
+{
+    return *script_body(i);
 }
 
 void sc_cl_arg(argv_buf *a, const char *p, size_t len)

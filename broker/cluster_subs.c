@@ -371,12 +371,25 @@ void sc_cl_on_sub_state(sc_redis *r, bool up, const char *why, void *ud)
  * one's; its publish connection takes what the outbox kept for it. */
 static void on_shard_state(sc_cluster *c, sc_shard *sh, bool sub, bool up, const char *why)
 {
-    if (sub)
+    if (sub) {
         shard_sub_state(c, sh, up, why);
-    else if (up)
+    } else if (up) {
+        /* its directory buckets may have lost this node's entries (a
+         * replica promoted, or its writes dropped while it was away) */
+        sc_cl_buckets_shard_up(c, sh);
+        if (sc_cl_buckets_on(c, sh)) {
+            if (c->ever_up)
+                sc_cl_gap_begin(c, wall_ms(),
+                                "a redis cluster primary came back; directory "
+                                "rewritten");
+            sc_cl_directory_resync(c);
+        }
         sc_cl_outbox_flush(c);
-    else
+        sc_cl_buckets_retry(c);
+    } else {
+        sc_cl_buckets_shard_down(c, sh);
         sc_topo_refresh(c->topo, why);
+    }
 }
 
 /* A slot map came (redis_topology.c). When it changed, channels whose slot
@@ -407,6 +420,7 @@ void sc_cl_on_topology(void *ud, bool changed)
         subs_ready_check(c);
         sc_cl_outbox_flush(c); /* room publishes kept for a slot with no primary known */
     }
+    sc_cl_buckets_retry(c); /* reads answered MOVED go to the slot's primary now */
     for (uint32_t i = 0; i < c->subs.cap; i++) {
         sc_sub *s = c->subs.items[i];
         if (s && s->want && !s->on)

@@ -6,9 +6,14 @@
  * its bus and replication too, and the sidecars rediss+cluster://.
  *
  * The layout the daemon follows on a Redis Cluster:
- *   - its keys and its node and broadcast channels share one slot, the
- *     hash tag {sidecast}: "{sidecast}:node:<node id>", "{sidecast}:all",
- *     received with SSUBSCRIBE on the primary serving that slot;
+ *   - its liveness keys, node list and node and broadcast channels share
+ *     one slot, the hash tag {sidecast}: "{sidecast}:node:<node id>",
+ *     "{sidecast}:all", received with SSUBSCRIBE on the primary serving
+ *     that slot;
+ *   - the directory spreads over 64 buckets "{sidecast:<b>}", b the slot
+ *     of the socket, session or user id modulo 64: "{sidecast:b}:sockets",
+ *     ":sessions", ":sdata:<sid>", ":user:<uid>", ":nodesock:<node id>"
+ *     (proto/README.md, Cluster mode);
  *   - a room's channel is "sidecast:room:<room>", in the slot of its whole
  *     name: SSUBSCRIBEd on (and SPUBLISHed to) the primary serving that slot,
  *     by the nodes with members only;
@@ -40,7 +45,28 @@
  *   reshard_ledger          the same while the room's slot is moved to another
  *                           primary (CLUSTER SETSLOT IMPORTING / MIGRATING /
  *                           NODE): the ledger as above, the room's subscription
- *                           follows the slot, and new emits to the room arrive.
+ *                           follows the slot, and new emits to the room arrive;
+ *   directory_spread        120 sockets with sessions and users: directory keys
+ *                           on every primary, each entry listed exactly once
+ *                           in its node's bucket lists, lookups by socket,
+ *                           session and user, targeted and user emits each
+ *                           delivered exactly once, session data across nodes;
+ *                           half the sockets down (their entries gone, their
+ *                           session data expiring), then the primaries not
+ *                           serving the home slot wiped (FLUSHALL): a bucket's
+ *                           marker found gone, the directory rewritten;
+ *   dead_node_forgotten     a sidecar SIGKILLed: a survivor removes its entries
+ *                           from every bucket, then drops it from the node list;
+ *   node_leaves             a sidecar stopped: it removes its own entries from
+ *                           every bucket, its marker and its node list entry,
+ *                           and exits without waiting for the shutdown timeout;
+ *   stalled_node_returns    a sidecar frozen past node_ttl_ms, forgotten, then
+ *                           thawed: it rewrites its directory twice (the second
+ *                           after every node had a heartbeat) and every socket
+ *                           is found again;
+ *   bucket_primary_failover a primary holding buckets (not the home slot's)
+ *                           SIGKILLed: the sidecar rewrites its directory on
+ *                           the promoted replica and every socket is found.
  *
  * The ledger's books, as in it_ledger (its stream, windows, probes and
  * counters are ledger.{c,h}'s): per message and receiving socket,
@@ -604,9 +630,11 @@ static void test_targeted_and_lookups(void **state)
  * traffic as targeted_and_lookups plus room emits, and no node's ACL LOG
  * has an entry, no sidecar counted a Redis error. */
 #define ACL_RULE                                                                                   \
-    "on >sidecast-pw resetkeys resetchannels ~{sidecast}:* &{sidecast}:* &sidecast:room:* "       \
-    "-@all +ping +role +cluster|slots +ssubscribe +sunsubscribe +spublish +script|load +eval "    \
-    "+evalsha +get +set +exists +del +persist +pexpire +hget +hset +hdel +hexists +hgetall "      \
+    "on >sidecast-pw resetkeys resetchannels ~{sidecast}:* ~{sidecast:*}:* &{sidecast}:* "         \
+    "&sidecast:room:* "                                                                            \
+    "-@all +ping +role +cluster|slots +ssubscribe +sunsubscribe +spublish +script|load +eval "     \
+    "+evalsha +get +set +exists +del +persist +pexpire +hget +hmget +hset +hdel +hexists "         \
+    "+hgetall "                                                                                    \
     "+hscan +sadd +srem +sismember +smembers"
 
 static redisReply *node_command(rcluster_set *s, int i, const char *cmd)
@@ -1520,6 +1548,340 @@ static void test_eight_sidecars(void **state)
 }
 
 /* SIDECAST_RCLUSTER_ONLY=<part of a test name> runs just the matching ones. */
+
+/* ---- h. the directory spread over buckets ------------------------------------------------ */
+
+#define DIR_N 120
+#define DIR_USERS 12
+#define DIR_BUCKETS 64 /* cluster_buckets.c's SC_DIR_BUCKETS: part of the layout */
+/* a node's list in each bucket holds the marker field '' too */
+#define DIR_MARKERS DIR_BUCKETS
+
+/* A command on node i with one key argument (hiredis formats it). */
+static redisReply *node_key_command(rcluster_set *s, int i, const char *verb, const char *key,
+                                    const char *arg)
+{
+    redisContext *rc = redisConnect("127.0.0.1", s->port[i]);
+    assert_true(rc && !rc->err);
+    redisReply *r =
+        arg ? redisCommand(rc, "%s %s %s", verb, key, arg) : redisCommand(rc, "%s %s", verb, key);
+    redisFree(rc);
+    assert_non_null(r);
+    return r;
+}
+
+/* An integer answer of verb key [arg] from the primary serving key's slot. */
+static long long key_int(rig *g, const char *verb, const char *key, const char *arg)
+{
+    int owner = rcluster_slot_owner(g->s, rcluster_key_slot(key));
+    assert_true(owner >= 0);
+    redisReply *r = node_key_command(g->s, owner, verb, key, arg);
+    if (r->type != REDIS_REPLY_INTEGER)
+        fail_msg("%s %s on node %d: %s", verb, key, owner,
+                 r->type == REDIS_REPLY_ERROR ? r->str : "?");
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+/* The bucket of a socket, session or user id, and its key "{sidecast:b}:<rest>". */
+static void bucket_key(const char *id, const char *rest, char *out, size_t len)
+{
+    snprintf(out, len, "{sidecast:%d}:%s", rcluster_key_slot(id) % DIR_BUCKETS, rest);
+}
+
+/* Sum over the buckets of HLEN {sidecast:b}:<what>. */
+static long long buckets_hlen(rig *g, const char *what)
+{
+    long long n = 0;
+    char key[200];
+    for (int b = 0; b < DIR_BUCKETS; b++) {
+        snprintf(key, sizeof(key), "{sidecast:%d}:%s", b, what);
+        n += key_int(g, "HLEN", key, NULL);
+    }
+    return n;
+}
+
+/* Keys named "{sidecast:*" on node i (SCAN through redis-cli). */
+static int dir_keys_on(rig *g, int i)
+{
+    char *out = rcluster_cli(g->s, i, "--scan --pattern {sidecast:*");
+    int n = 0;
+    for (char *p = out; p && *p; p++)
+        n += *p == '\n';
+    free(out);
+    return n;
+}
+
+/* DIR_N sockets "d-NNN" of sessions "ds-NNN" and users "du-NN" on t. */
+static void dir_sockets(tally *t)
+{
+    for (int i = 0; i < DIR_N; i++) {
+        char id[24], sid[24], uid[24];
+        snprintf(id, sizeof(id), "d-%03d", i);
+        snprintf(sid, sizeof(sid), "ds-%03d", i);
+        snprintf(uid, sizeof(uid), "du-%02d", i % DIR_USERS);
+        snprintf(t->id[t->n++], sizeof(t->id[0]), "%s", id);
+        assert_int_equal(sc_client_socket_up(t->c, id, sid, uid, NULL, 0, NULL, 0), 0);
+    }
+}
+
+/* Every socket of node-2 found by socket id and session id from a, each
+ * user's sockets by user id; `every`: only ids with i % every == 0. */
+static void dir_lookups(sc_client *a, const char *node, int every)
+{
+    for (int i = 0; i < DIR_N; i += every) {
+        char id[24], sid[24];
+        snprintf(id, sizeof(id), "d-%03d", i);
+        snprintf(sid, sizeof(sid), "ds-%03d", i);
+        located x = lookup_until(a, SC_BY_SOCKET, id, 1);
+        assert_string_equal(x.node[0], node);
+        assert_string_equal(x.session[0], sid);
+        x = lookup_until(a, SC_BY_SESSION, sid, 1);
+        assert_string_equal(x.socket[0], id);
+        assert_string_equal(x.node[0], node);
+    }
+}
+
+static void on_session_kv(void *ud, const char *key, const uint8_t *v, size_t len)
+{
+    (*(int *)ud)++;
+}
+
+/* A rig of three sidecars (nreplicas replicas per primary) with DIR_N
+ * sockets on node-2 (dir_sockets), registered; nb: node-2's id, what: its
+ * list's key name in a bucket. */
+typedef struct dir_rig {
+    rig *g;
+    tally ta, tb, tc;
+    char nb[64], what[128];
+} dir_rig;
+
+static void dir_start(dir_rig *d, int nreplicas)
+{
+    d->g = &G;
+    rig_start(d->g, nreplicas, 3, NULL, NULL);
+    tallies_open(d->g, &d->ta, &d->tb, &d->tc);
+    dir_sockets(&d->tb);
+    tallies_synced(&d->ta, &d->tb, &d->tc);
+    snprintf(d->nb, sizeof(d->nb), "%s", sc_client_node_id(d->tb.c));
+    snprintf(d->what, sizeof(d->what), "nodesock:%s", d->nb);
+}
+
+static void dir_end(dir_rig *d)
+{
+    sc_client_close(d->ta.c);
+    if (d->tb.c)
+        sc_client_close(d->tb.c);
+    sc_client_close(d->tc.c);
+    rig_free(d->g);
+}
+
+static void test_directory_spread(void **state)
+{
+    dir_rig d;
+    dir_start(&d, 0);
+    rig *g = d.g;
+    dir_lookups(d.ta.c, d.nb, 1);
+    for (int u = 0; u < DIR_USERS; u++) {
+        char uid[24];
+        snprintf(uid, sizeof(uid), "du-%02d", u);
+        located x = lookup_until(d.tc.c, SC_BY_USER, uid, DIR_N / DIR_USERS);
+        assert_string_equal(x.node[0], d.nb);
+    }
+
+    /* the directory's keys are on every primary, none in the home slot's
+     * old hashes; node-2 listed each entry it wrote: socket, session, user */
+    int on[NPRIMARIES];
+    for (int i = 0; i < NPRIMARIES; i++) {
+        on[i] = dir_keys_on(g, i);
+        printf("directory_spread: primary %d holds %d directory keys\n", i, on[i]);
+        assert_true(on[i] > 0);
+    }
+    assert_int_equal(key_int(g, "EXISTS", "{sidecast}:sockets", NULL), 0);
+    assert_int_equal(buckets_hlen(g, d.what), 3 * DIR_N + DIR_MARKERS);
+    assert_int_equal(buckets_hlen(g, "sockets"), DIR_N);
+    assert_int_equal(buckets_hlen(g, "sessions"), DIR_N);
+
+    /* targeted: "M" to each socket, then "F" to each user: each socket gets
+     * one of each (one publisher's messages keep their order on node-2's
+     * channel, so once the fences are in, nothing else is coming) */
+    for (int i = 0; i < DIR_N; i++) {
+        sc_target t = {.socket_ids = (const char *const[]){d.tb.id[i]}, .n_socket_ids = 1};
+        emit_payload(d.ta.c, &t, "M");
+    }
+    for (int u = 0; u < DIR_USERS; u++) {
+        char uid[24];
+        snprintf(uid, sizeof(uid), "du-%02d", u);
+        sc_target t = {.user_ids = (const char *const[]){uid}, .n_user_ids = 1};
+        emit_payload(d.ta.c, &t, "F");
+    }
+    assert_int_equal(sc_client_sync(d.ta.c, 0), 0);
+    tally *members[] = {&d.tb};
+    bool fenced = tally_wait_fences(members, 1, 1, DELIVER_MS);
+    for (int i = 0; i < DIR_N; i++)
+        if (d.tb.m[i] != 1 || d.tb.f[i] != 1)
+            fail_msg("%s got %u targeted and %u user emits, want 1 of each (fenced: %d)",
+                     d.tb.id[i], d.tb.m[i], d.tb.f[i], fenced);
+    assert_int_equal(d.ta.junk + d.tb.junk + d.tc.junk, 0);
+
+    /* session data: written from node-1, read from node-3 */
+    sc_session_entry set[] = {{"lang", (const uint8_t *)"fr", 2}, {"n", (const uint8_t *)"1", 1}};
+    assert_int_equal(sc_client_session_set(d.ta.c, "ds-007", set, 2, NULL, 0, 5000), 0);
+    int kv = 0;
+    bool connected = false;
+    assert_int_equal(sc_client_session_get(d.tc.c, "ds-007", on_session_kv, &kv, &connected, 5000),
+                     2);
+    assert_int_equal(kv, 2);
+    assert_true(connected);
+
+    /* half the sockets leave: their entries go from every bucket, the
+     * session data of theirs expires (session_grace_ms), the rest stay */
+    for (int i = 1; i < DIR_N; i += 2)
+        assert_int_equal(sc_client_socket_down(d.tb.c, d.tb.id[i]), 0);
+    assert_int_equal(sc_client_sync(d.tb.c, 0), 0);
+    lookup_until(d.ta.c, SC_BY_SOCKET, "d-119", 0);
+    lookup_until(d.ta.c, SC_BY_USER, "du-01", 0);
+    lookup_until(d.ta.c, SC_BY_USER, "du-00", DIR_N / DIR_USERS);
+    assert_int_equal(buckets_hlen(g, d.what), 3 * DIR_N / 2 + DIR_MARKERS);
+    assert_int_equal(buckets_hlen(g, "sockets"), DIR_N / 2);
+    assert_int_equal(buckets_hlen(g, "sessions"), DIR_N / 2);
+    char key[128];
+    bucket_key("ds-007", "sdata:ds-007", key, sizeof(key));
+    assert_true(key_int(g, "PTTL", key, NULL) > 0);
+    bucket_key("ds-006", "sdata:ds-006", key, sizeof(key));
+    assert_int_equal(key_int(g, "EXISTS", key, NULL), 0);
+
+    /* the primaries not serving the home slot wiped, their connections
+     * kept: node-2's heartbeat finds a bucket's marker gone and rewrites
+     * its directory into every bucket */
+    int home = rcluster_slot_owner(g->s, rcluster_key_slot("{sidecast}"));
+    int64_t resyncs = stat_or(d.tb.c, "directory_resyncs");
+    for (int i = 0; i < NPRIMARIES; i++)
+        if (i != home)
+            freeReplyObject(node_command(g->s, i, "FLUSHALL"));
+    uint64_t end = now_ms_h() + 20000;
+    while (stat_or(d.tb.c, "directory_resyncs") <= resyncs && now_ms_h() < end)
+        usleep(50000);
+    assert_true(stat_or(d.tb.c, "directory_resyncs") > resyncs);
+    dir_lookups(d.ta.c, d.nb, 2);
+    assert_int_equal(buckets_hlen(g, d.what), 3 * DIR_N / 2 + DIR_MARKERS);
+
+    dir_end(&d);
+}
+
+/* node-2 killed: a survivor's heartbeat names it dead, and its entries go
+ * from every bucket before it leaves the node list. */
+static void test_dead_node_forgotten(void **state)
+{
+    dir_rig d;
+    dir_start(&d, 0);
+    rig *g = d.g;
+    lookup_until(d.ta.c, SC_BY_SOCKET, "d-000", 1);
+    lookup_until(d.ta.c, SC_BY_SOCKET, "d-119", 1);
+    assert_int_equal(buckets_hlen(g, d.what), 3 * DIR_N + DIR_MARKERS);
+    sc_client_close(d.tb.c);
+    d.tb.c = NULL;
+    daemon_kill(g->d[1]); /* rig_free frees it */
+    uint64_t end = now_ms_h() + 20000;
+    while (stat_or(d.ta.c, "dead_nodes_reaped") + stat_or(d.tc.c, "dead_nodes_reaped") < 1 &&
+           now_ms_h() < end)
+        usleep(50000);
+    assert_true(stat_or(d.ta.c, "dead_nodes_reaped") + stat_or(d.tc.c, "dead_nodes_reaped") >= 1);
+    assert_int_equal(buckets_hlen(g, d.what), 0);
+    assert_int_equal(buckets_hlen(g, "sockets"), 0);
+    assert_int_equal(buckets_hlen(g, "sessions"), 0);
+    for (int u = 0; u < DIR_USERS; u++) {
+        char uid[24], key[128], rest[64];
+        snprintf(uid, sizeof(uid), "du-%02d", u);
+        snprintf(rest, sizeof(rest), "user:%s", uid);
+        bucket_key(uid, rest, key, sizeof(key));
+        assert_int_equal(key_int(g, "EXISTS", key, NULL), 0);
+    }
+    assert_int_equal(key_int(g, "SISMEMBER", "{sidecast}:nodes", d.nb), 0);
+    lookup_until(d.ta.c, SC_BY_USER, "du-00", 0);
+    dir_end(&d);
+}
+
+/* node-2 stopped (SIGTERM) with its sockets: it removes its entries from
+ * every bucket and its marker, leaves the node list and exits at once (no
+ * shutdown timeout); nobody had to reap it. */
+static void test_node_leaves(void **state)
+{
+    dir_rig d;
+    dir_start(&d, 0);
+    rig *g = d.g;
+    char marker[160];
+    snprintf(marker, sizeof(marker), "{sidecast}:nodesock:%s", d.nb);
+    lookup_until(d.ta.c, SC_BY_SOCKET, "d-119", 1);
+    assert_int_equal(buckets_hlen(g, d.what), 3 * DIR_N + DIR_MARKERS);
+    assert_int_equal(daemon_stop(g->d[1]), 0);
+    assert_false(daemon_log_contains(g->d[1], "shutdown timeout"));
+    assert_true(daemon_log_contains(g->d[1], "leaving the cluster"));
+    sc_client_close(d.tb.c);
+    d.tb.c = NULL;
+    assert_int_equal(buckets_hlen(g, d.what), 0);
+    assert_int_equal(buckets_hlen(g, "sockets"), 0);
+    assert_int_equal(buckets_hlen(g, "sessions"), 0);
+    assert_int_equal(key_int(g, "EXISTS", marker, NULL), 0);
+    assert_int_equal(key_int(g, "SISMEMBER", "{sidecast}:nodes", d.nb), 0);
+    assert_int_equal(stat_or(d.ta.c, "dead_nodes_reaped") + stat_or(d.tc.c, "dead_nodes_reaped"),
+                     0);
+    dir_end(&d);
+}
+
+/* node-2 frozen (SIGSTOP) past node_ttl_ms: the survivors forget it from
+ * every bucket; thawed, it rewrites its directory, and once more after
+ * every node had a heartbeat, and every socket is found again. */
+static void test_stalled_node_returns(void **state)
+{
+    dir_rig d;
+    dir_start(&d, 0);
+    rig *g = d.g;
+    dir_lookups(d.ta.c, d.nb, 1);
+    int64_t resyncs = stat_or(d.tb.c, "directory_resyncs");
+    kill(g->d[1]->pid, SIGSTOP);
+    uint64_t end = now_ms_h() + 20000;
+    while (stat_or(d.ta.c, "dead_nodes_reaped") + stat_or(d.tc.c, "dead_nodes_reaped") < 1 &&
+           now_ms_h() < end)
+        usleep(50000);
+    assert_int_equal(buckets_hlen(g, d.what), 0);
+    kill(g->d[1]->pid, SIGCONT);
+    end = now_ms_h() + 20000;
+    while (stat_or(d.tb.c, "directory_resyncs") < resyncs + 2 && now_ms_h() < end)
+        usleep(50000);
+    assert_true(stat_or(d.tb.c, "directory_resyncs") >= resyncs + 2);
+    assert_true(stat_or(d.tb.c, "self_reaped") >= 1);
+    dir_lookups(d.ta.c, d.nb, 1);
+    assert_int_equal(buckets_hlen(g, d.what), 3 * DIR_N + DIR_MARKERS);
+    dir_end(&d);
+}
+
+/* A primary holding buckets, not the home slot's, SIGKILLed and its
+ * replica promoted: node-2 rewrites its directory there, and every socket
+ * is found again. */
+static void test_bucket_primary_failover(void **state)
+{
+    dir_rig d;
+    dir_start(&d, 1);
+    rig *g = d.g;
+    dir_lookups(d.ta.c, d.nb, 1);
+    int home = rcluster_slot_owner(g->s, rcluster_key_slot("{sidecast}")), victim = -1;
+    for (int i = 0; i < NPRIMARIES && victim < 0; i++)
+        if (i != home && dir_keys_on(g, i) > 0)
+            victim = i;
+    assert_true(victim >= 0);
+    int64_t resyncs = stat_or(d.tb.c, "directory_resyncs");
+    rcluster_kill(g->s, victim);
+    assert_true(rcluster_wait_ok(g->s, 30000));
+    uint64_t end = now_ms_h() + 20000;
+    while (stat_or(d.tb.c, "directory_resyncs") <= resyncs && now_ms_h() < end)
+        usleep(50000);
+    assert_true(stat_or(d.tb.c, "directory_resyncs") > resyncs);
+    dir_lookups(d.ta.c, d.nb, 1);
+    dir_end(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest all[] = {
@@ -1531,6 +1893,11 @@ int main(void)
         cmocka_unit_test_teardown(test_classic_fallback, teardown),
         cmocka_unit_test_teardown(test_eight_sidecars, teardown),
         cmocka_unit_test_teardown(test_acl_rule, teardown),
+        cmocka_unit_test_teardown(test_directory_spread, teardown),
+        cmocka_unit_test_teardown(test_dead_node_forgotten, teardown),
+        cmocka_unit_test_teardown(test_node_leaves, teardown),
+        cmocka_unit_test_teardown(test_stalled_node_returns, teardown),
+        cmocka_unit_test_teardown(test_bucket_primary_failover, teardown),
     };
     return run_tests_matching("it_rcluster", all, sizeof(all) / sizeof(all[0]),
                               "SIDECAST_RCLUSTER_ONLY");
