@@ -232,8 +232,10 @@ static void on_direct_reply(sc_redis *rc, void *reply, void *pd)
 static void direct_publish(sc_cluster *c, sc_dcnode *nd, const uint8_t *p, size_t len,
                            uint32_t nenv, bool vol)
 {
-    /* Not quiet: the count of receivers is how an emit that nobody gets
-     * (node gone, or resubscribing) is counted and its route dropped. */
+    /* The count of receivers is how an emit that nobody gets (node gone,
+     * or resubscribing) is counted and its route dropped; read deferred,
+     * with the next command or redis_reply_defer_ms later, so that a
+     * targeted emit wakes this node no more than a room emit does. */
     direct_pd *dp = sc_xmalloc(sizeof(*dp));
     *dp = (direct_pd){c, nd, nenv};
     sc_dcnode_hold(nd);

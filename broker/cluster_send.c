@@ -297,7 +297,9 @@ static size_t publish_format(sc_cluster *c, const char *channel, size_t chlen, c
 
 /* Returns true when hiredis took it (cb will run with pd), false when it
  * went to the outbox (cb never runs; the caller still owns pd). No cb: a
- * quiet command, whose reply only an error makes matter (sc_redis_send_quiet). */
+ * quiet command, whose reply only an error makes matter (sc_redis_send_quiet).
+ * With cb the reply is deferred too (sc_redis_command_deferred): the count
+ * of receivers is wanted, but not a wake-up of this node per message. */
 bool sc_cl_publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, const uint8_t *env,
                           size_t len, bool vol, sc_redis_reply_fn *cb, void *pd)
 {
@@ -307,7 +309,7 @@ bool sc_cl_publish_now_cb(sc_cluster *c, const char *channel, size_t chlen, cons
     int slot = -1;
     sc_shard *sh = sc_cl_shard_of(c, channel, chlen, &slot);
     if (sh && sc_redis_is_up(sh->pub) &&
-        (cb ? sc_redis_command_formatted(sh->pub, cb, pd, p, n)
+        (cb ? sc_redis_command_deferred(sh->pub, cb, pd, p, n)
             : sc_redis_send_quiet(sh->pub, p, n)) == 0) {
         SC_COUNT(redis_commands);
         sh->publishes++;

@@ -388,6 +388,15 @@ int sc_redis_command_formatted(sc_redis *r, sc_redis_reply_fn *cb, void *pd, con
     return 0;
 }
 
+int sc_redis_command_deferred(sc_redis *r, sc_redis_reply_fn *cb, void *pd, const char *cmd,
+                              size_t len)
+{
+    if (r->state != ST_UP)
+        return -1;
+    queue_cmd(r, cmd, len, cb, pd, true);
+    return 0;
+}
+
 int sc_redis_command_argv(sc_redis *r, sc_redis_reply_fn *cb, void *pd, int argc,
                           const char **argv, const size_t *lens)
 {

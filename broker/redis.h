@@ -119,6 +119,11 @@ void sc_redis_flush(sc_redis *r);
 int sc_redis_send_quiet(sc_redis *r, const char *cmd, size_t len);
 int sc_redis_command_formatted(sc_redis *r, sc_redis_reply_fn *cb, void *pd, const char *cmd,
                                size_t len);
+/* A quiet command whose reply still matters, only not at once: cb runs
+ * when the reply is read (with the next command someone waits for, or
+ * quiet_defer_ms later), not from a wake-up of its own. */
+int sc_redis_command_deferred(sc_redis *r, sc_redis_reply_fn *cb, void *pd, const char *cmd,
+                              size_t len);
 int sc_redis_command_argv(sc_redis *r, sc_redis_reply_fn *cb, void *pd, int argc,
                           const char **argv, const size_t *lens);
 
