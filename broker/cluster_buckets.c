@@ -767,8 +767,7 @@ static void on_tread(sc_redis *rc, void *reply, void *pd)
         rd->tries += r != NULL;           /* a lost connection is waited for, not counted */
         rd->state = 0;                    /* sent again by sc_cl_buckets_retry (or given up) */
     }
-    if (!c->closing)
-        tgt_advance(c);
+    c->tgt_due = true; /* published at the end of the loop iteration */
 }
 
 static void tread_send(sc_cluster *c, sc_tgt *t, size_t r)
@@ -813,22 +812,67 @@ static void tread_send(sc_cluster *c, sc_tgt *t, size_t r)
     free(a.lens);
 }
 
+/* A node's copies of the emits answered in this loop iteration: one
+ * publish (a Batch envelope when several), as the targeted script sends. */
+typedef struct tgt_out {
+    char *node;
+    sc_buf items; /* Batch.envelopes fields */
+    uint32_t n;
+} tgt_out;
+
+#define TGT_OUTS_MAX 64
+
+typedef struct tgt_pub_pd {
+    sc_cluster *c;
+    uint32_t n;
+} tgt_pub_pd;
+
 static void on_tgt_published(sc_redis *rc, void *reply, void *pd)
 {
-    sc_cluster *c = pd;
+    tgt_pub_pd *tp = pd;
+    sc_cluster *c = tp->c;
     redisReply *r = reply;
     if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
-        SC_COUNT(targeted_unreceived);
-        sc_log_limited(SC_LOG_WARN, "a targeted message was published to a node that has no "
-                                    "subscriber (node gone, or resubscribing): lost");
+        SC_COUNT_N(targeted_unreceived, tp->n);
+        sc_log_limited(SC_LOG_WARN,
+                       "%u targeted message(s) were published to a node that has no subscriber "
+                       "(node gone, or resubscribing): lost",
+                       tp->n);
     } else {
         sc_cl_on_cmd_reply(rc, reply, c);
     }
+    free(tp);
 }
 
-/* Every read of the emit answered: one publish per owner node (not this
- * one: its own sockets were delivered locally). */
-static void tgt_publish(sc_cluster *c, sc_tgt *t)
+static void out_send(sc_cluster *c, tgt_out *o, bool vol)
+{
+    if (!o->n)
+        return;
+    char ch[200];
+    channel_of(c, ch, sizeof(ch), "node", o->node);
+    const uint8_t *p = o->items.data, *end = p + o->items.len, *env;
+    size_t len;
+    bool one = o->n == 1;
+    if (one) {
+        env = sc_cl_batch_next(&p, end, &len);
+    } else {
+        sc_cl_batch_wrap(c, o->items.data, o->items.len);
+        env = c->batch_out.data;
+        len = c->batch_out.len;
+        SC_COUNT(cluster_batches_sent);
+        SC_COUNT_N(cluster_batched_envelopes, o->n);
+    }
+    tgt_pub_pd *tp = sc_xmalloc(sizeof(*tp));
+    *tp = (tgt_pub_pd){c, o->n};
+    if (!env || !sc_cl_publish_now_cb(c, ch, strlen(ch), env, len, vol, on_tgt_published, tp))
+        free(tp); /* in the outbox (or nothing): no reply to wait for */
+    o->n = 0;
+    o->items.off = o->items.len = 0;
+}
+
+/* Every read of the emit answered: its copy queued for each owner node
+ * (not this one: its own sockets were delivered locally). */
+static void tgt_publish(sc_cluster *c, sc_tgt *t, tgt_out *outs, size_t *nouts)
 {
     size_t missed = 0, unreadable = 0;
     for (size_t i = 0; i < t->nids; i++) {
@@ -848,30 +892,69 @@ static void tgt_publish(sc_cluster *c, sc_tgt *t)
                        "directory (disconnected, or their node is rewriting its directory): not "
                        "delivered to them",
                        missed);
-    char ch[200];
     for (size_t i = 0; i < t->nnodes; i++) {
         if (strcmp(t->nodes[i], c->self) == 0)
             continue;
-        channel_of(c, ch, sizeof(ch), "node", t->nodes[i]);
-        sc_cl_publish_now_cb(c, ch, strlen(ch), t->env, t->len, t->vol, on_tgt_published, c);
+        tgt_out *o = NULL;
+        for (size_t k = 0; k < *nouts && !o; k++)
+            if (strcmp(outs[k].node, t->nodes[i]) == 0)
+                o = &outs[k];
+        if (!o && *nouts == TGT_OUTS_MAX) { /* rare: that many nodes at once */
+            for (size_t k = 0; k < *nouts; k++)
+                out_send(c, &outs[k], false);
+            o = &outs[0];
+            free(o->node);
+            o->node = sc_xstrdup(t->nodes[i]);
+        } else if (!o) {
+            o = &outs[(*nouts)++];
+            o->node = sc_xstrdup(t->nodes[i]);
+            sc_buf_init(&o->items);
+            o->n = 0;
+        }
+        if (o->n && o->items.len + t->len + 16 > BATCH_MAX_BYTES)
+            out_send(c, o, false);
+        sc_wire_put_bytes_field(&o->items, SC_BATCH_ENVELOPES, t->env, t->len);
+        o->n++;
     }
 }
 
-/* Publish the emits at the head whose reads are all answered, in order. */
+/* Publish the emits at the head whose reads are all answered, in order,
+ * one publish per node for all of them (each node reads only its own
+ * channel, so only the order per node matters). */
 static void tgt_advance(sc_cluster *c)
 {
+    tgt_out outs[TGT_OUTS_MAX];
+    size_t nouts = 0;
     while (c->tgt_head) {
         sc_tgt *t = c->tgt_head;
-        for (size_t r = 0; r < t->nreads; r++)
-            if (t->reads[r].state != 2)
-                return;
-        sc_cl_batch_flush(c);
-        tgt_publish(c, t);
+        bool done = true;
+        for (size_t r = 0; r < t->nreads && done; r++)
+            done = t->reads[r].state == 2;
+        if (!done)
+            break;
+        tgt_publish(c, t, outs, &nouts);
         c->tgt_head = t->next;
         if (!c->tgt_head)
             c->tgt_tail = NULL;
         c->tgt_bytes -= t->bytes;
         tgt_free(t);
+    }
+    if (nouts)
+        sc_cl_batch_flush(c);
+    for (size_t k = 0; k < nouts; k++) {
+        out_send(c, &outs[k], false);
+        free(outs[k].node);
+        sc_buf_free(&outs[k].items);
+    }
+}
+
+/* The end of a loop iteration (cluster_core.c): the emits answered in it
+ * are published together. */
+void sc_cl_buckets_flush(sc_cluster *c)
+{
+    if (c->tgt_due && !c->closing) {
+        c->tgt_due = false;
+        tgt_advance(c);
     }
 }
 
@@ -897,7 +980,7 @@ void sc_cl_buckets_retry(sc_cluster *c)
         return;
     for (sc_tgt *t = c->tgt_head; t; t = t->next)
         tgt_send(c, t);
-    tgt_advance(c);
+    c->tgt_due = true;
 }
 
 static char **copy_strs(const char *const *v, size_t n)
@@ -956,7 +1039,7 @@ void sc_cl_buckets_targeted(sc_cluster *c, const uint8_t *env, size_t len, const
     c->tgt_tail = t;
     c->tgt_bytes += bytes;
     tgt_send(c, t);
-    tgt_advance(c);
+    c->tgt_due = true; /* an emit with nothing to read goes out at the iteration's end */
 }
 
 void sc_cl_buckets_free(sc_cluster *c)

@@ -676,6 +676,7 @@ void sc_cluster_flush(sc_cluster *c)
 {
     if (c) {
         sc_cl_flush_ups(c);
+        sc_cl_buckets_flush(c);
         sc_cl_notices_flush(c);
         sc_cl_batch_flush(c);
         sc_cl_targeted_flush(c);

@@ -194,6 +194,7 @@ struct sc_cluster {
     /* targeted emits waiting for their buckets' answers, oldest first */
     struct sc_tgt *tgt_head, *tgt_tail;
     size_t tgt_bytes;
+    bool tgt_due; /* some may be publishable: sc_cl_buckets_flush looks */
     /* dead nodes being forgotten bucket by bucket */
     struct forget_job *dead_jobs[16];
     int ndead_jobs;
@@ -410,6 +411,9 @@ int sc_cl_buckets_confirm(sc_cluster *c, sc_redis_reply_fn *cb, void *pd);
 void sc_cl_buckets_targeted(sc_cluster *c, const uint8_t *env, size_t len, const char *const *ids,
                             size_t n_ids, const char *const *users, size_t n_users, bool vol);
 bool sc_cl_buckets_busy(const sc_cluster *c);
+/* End of a loop iteration: the targeted emits answered meanwhile are
+ * published, a Batch per node. */
+void sc_cl_buckets_flush(sc_cluster *c);
 /* Reads of waiting targeted emits sent again (a primary came up, the slot
  * map was read, the sweep's tick). */
 void sc_cl_buckets_retry(sc_cluster *c);
