@@ -792,6 +792,11 @@ static redis_srv *redis_start_rcluster(void)
     return r;
 }
 
+const char *publish_verb(void)
+{
+    return rcluster_mode() ? "spublish" : "publish";
+}
+
 redis_srv *redis_start(void)
 {
     if (rcluster_mode())
@@ -1694,8 +1699,13 @@ long redis_publish_raw(redis_srv *r, const char *channel, const void *p, size_t 
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
         die("connect to redis: %s", strerror(errno));
     char head[512];
-    int n = snprintf(head, sizeof(head), "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n%s\r\n$%zu\r\n",
-                     strlen(channel), channel, len);
+    /* on a Redis Cluster the node and all channels are shard channels of
+     * the home slot, which r->port serves */
+    int n = rcluster_mode()
+                ? snprintf(head, sizeof(head), "*3\r\n$8\r\nSPUBLISH\r\n$%zu\r\n%s\r\n$%zu\r\n",
+                           strlen(channel), channel, len)
+                : snprintf(head, sizeof(head), "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n%s\r\n$%zu\r\n",
+                           strlen(channel), channel, len);
     raw_send(fd, head, (size_t)n);
     raw_send(fd, p, len);
     raw_send(fd, "\r\n", 2);

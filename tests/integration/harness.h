@@ -216,6 +216,9 @@ void tls_make_cert(const char *dir, const char *ca, const char *name, const char
  * redis_restart and redis_signal end the test program there: a suite
  * skips what needs them (rcluster_mode()). */
 bool rcluster_mode(void);
+/* The command the node and all channels are published with: "publish", or
+ * "spublish" on a Redis Cluster (for redis_calls). */
+const char *publish_verb(void);
 redis_srv *redis_start(void);
 /* Sentinel: a primary, one replica and three redis-sentinels watching them
  * as "mymaster" (quorum 2, down after SENTINEL_DOWN_AFTER_MS); returned

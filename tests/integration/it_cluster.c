@@ -193,7 +193,7 @@ static void test_targeted_emit_one_publish(void **state)
     assert_int_equal(w->rc.frames, 0);
     /* two sockets on one node: exactly one PUBLISH, to that node's channel
      * (plus the barrier's, to every node) */
-    assert_int_equal(redis_calls(w->redis, "publish"), 1 + 1);
+    assert_int_equal(redis_calls(w->redis, publish_verb()), 1 + 1);
 }
 
 /* A pipelined burst: consecutive emits to one room channel share a PUBLISH
@@ -252,8 +252,12 @@ static void test_targeted_burst_batched(void **state)
     assert_int_equal(rec_count(&w->rb, "b3"), 100);
     assert_int_equal(rec_count(&w->rc, "c1"), 100);
     long scripts = redis_calls(w->redis, "evalsha") + redis_calls(w->redis, "eval");
-    long pubs = redis_calls(w->redis, "publish");
-    assert_true(scripts >= 1 && scripts <= 8);
+    long pubs = redis_calls(w->redis, publish_verb());
+    printf("targeted_burst_batched: %ld script calls, %ld publishes\n", scripts, pubs);
+    /* on a Redis Cluster the ids are read from their directory buckets, not
+     * by a script (cluster_buckets.c), and published a Batch per node per
+     * loop iteration as the script does */
+    assert_true(scripts >= (rcluster_mode() ? 0 : 1) && scripts <= 8); /* with heartbeats */
     assert_true(pubs >= 2 && pubs <= 16); /* nodes b and c, a few times at most */
 }
 
@@ -281,7 +285,7 @@ static void test_local_emit_never_reaches_redis(void **state)
     assert_int_equal(sc_client_sync(w->a, 0), 0);
     assert_int_equal(rec_count(&w->ra, "a1"), 1);
     assert_int_equal(w->rb.sockets, 0);
-    assert_int_equal(redis_calls(w->redis, "publish"), 1); /* the barrier's only */
+    assert_int_equal(redis_calls(w->redis, publish_verb()), 1); /* the barrier's only */
 }
 
 static void test_volatile_and_binary(void **state)
@@ -667,7 +671,8 @@ static void test_malformed_responses_counted(void **state)
 {
     world *w = *state;
     char ch[128];
-    snprintf(ch, sizeof(ch), "sidecast:node:%s", sc_client_node_id(w->a));
+    snprintf(ch, sizeof(ch), rcluster_mode() ? "{sidecast}:node:%s" : "sidecast:node:%s",
+             sc_client_node_id(w->a));
     uint64_t bad0 = stat_of(w->a, "cluster_malformed"), late0 = stat_of(w->a, "responses_late"),
              passed0 = stat_of(w->a, "cluster_socket_lists_passed");
     uint8_t env[512];
