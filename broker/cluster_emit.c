@@ -366,11 +366,13 @@ static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, siz
 static bool direct_route(sc_cluster *c, const sc_selector *to, char **ids, size_t n,
                          const uint8_t *env, size_t len, bool vol)
 {
-    if (!dircache_on(c) || !n || (c->spread && sc_cl_buckets_busy(c)))
-        return false; /* spread: emits waiting for their buckets go first */
+    if (!dircache_on(c) || !n)
+        return false;
     size_t nn = 0;
+    /* on a Redis Cluster, while emits wait for their buckets, the ones
+     * after them wait too (counted as misses: Redis routes them) */
     if (to->n_user_ids || n > DIRECT_MAX_IDS || (c->tgt_n && c->runs >= DIRECT_MAX_RUNS) ||
-        !(nn = direct_group(c, to, ids, n))) {
+        (c->spread && sc_cl_buckets_busy(c)) || !(nn = direct_group(c, to, ids, n))) {
         SC_COUNT_N(dircache_misses, n);
         return false;
     }
