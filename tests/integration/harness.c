@@ -1735,6 +1735,64 @@ long redis_calls(redis_srv *r, const char *cmd)
     return v;
 }
 
+/* redis-cli args on node i of r's Redis Cluster. */
+static char *cli_on_primary(redis_srv *r, int i, const char *args)
+{
+    redis_srv tmp = *r;
+    tmp.port = r->rcluster->port[i];
+    return redis_cli(&tmp, args);
+}
+
+void redis_resetstat_all(redis_srv *r)
+{
+    if (!r->rcluster) {
+        free(redis_cli(r, "CONFIG RESETSTAT"));
+        return;
+    }
+    for (int i = 0; i < r->rcluster->n; i++)
+        if (r->rcluster->pid[i] > 0)
+            free(cli_on_primary(r, i, "CONFIG RESETSTAT"));
+}
+
+long redis_calls_all(redis_srv *r, const char *cmd)
+{
+    if (!r->rcluster)
+        return redis_calls(r, cmd);
+    long sum = 0;
+    for (int i = 0; i < r->rcluster->n; i++)
+        if (r->rcluster->pid[i] > 0 && rcluster_is_primary(r->rcluster, i)) {
+            redis_srv tmp = *r;
+            tmp.port = r->rcluster->port[i];
+            sum += redis_calls(&tmp, cmd);
+        }
+    return sum;
+}
+
+char *directory_node_of(redis_srv *r, const char *socket_id)
+{
+    char args[300];
+    if (!r->rcluster) {
+        snprintf(args, sizeof(args), "HGET sidecast:sockets %s", socket_id);
+        char *out = redis_cli(r, args);
+        out[strcspn(out, "\r\n")] = '\0';
+        return out;
+    }
+    /* the bucket of the id (cluster_buckets.c): "<len>:<node><...>" */
+    char key[200];
+    snprintf(key, sizeof(key), "{sidecast:%d}:sockets", rcluster_key_slot(socket_id) % 64);
+    int owner = rcluster_slot_owner(r->rcluster, rcluster_key_slot(key));
+    snprintf(args, sizeof(args), "HGET %s %s", key, socket_id);
+    char *out = owner < 0 ? strdup("") : cli_on_primary(r, owner, args);
+    out[strcspn(out, "\r\n")] = '\0';
+    char *colon = strchr(out, ':');
+    size_t len = colon ? (size_t)strtoul(out, NULL, 10) : 0;
+    if (colon && strlen(colon + 1) >= len)
+        memmove(out, colon + 1, len), out[len] = '\0';
+    else
+        out[0] = '\0';
+    return out;
+}
+
 /* url: what --redis-url gets; tls_dir: where the client certificate files
  * are (the rediss:// URL of a Redis the harness started), or NULL. */
 static daemon_t *node_start_v(const char *bin, const char *url, const char *tls_dir,

@@ -219,6 +219,13 @@ bool rcluster_mode(void);
 /* The command the node and all channels are published with: "publish", or
  * "spublish" on a Redis Cluster (for redis_calls). */
 const char *publish_verb(void);
+/* CONFIG RESETSTAT on r, or on every node of its Redis Cluster; the calls
+ * of cmd (redis_calls) summed over every primary of it. */
+void redis_resetstat_all(redis_srv *r);
+long redis_calls_all(redis_srv *r, const char *cmd);
+/* The node id the directory has socket_id on, or "" (either layout: one
+ * Redis's P:sockets, a cluster's bucket); caller frees. */
+char *directory_node_of(redis_srv *r, const char *socket_id);
 redis_srv *redis_start(void);
 /* Sentinel: a primary, one replica and three redis-sentinels watching them
  * as "mymaster" (quorum 2, down after SENTINEL_DOWN_AFTER_MS); returned
