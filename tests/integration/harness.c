@@ -1590,6 +1590,22 @@ int rcluster_clients_of_pid(rcluster_set *s, int i, pid_t pid)
     return n;
 }
 
+static bool rc_print_port(const char *line, void *ud)
+{
+    if (rc_match_port(line, ud))
+        fprintf(stderr, "  %s\n", line);
+    return false;
+}
+
+void rcluster_print_clients_of_pid(rcluster_set *s, int i, pid_t pid)
+{
+    char *list = rc_client_list(s, i);
+    rc_ports ports;
+    rc_pid_ports(pid, &ports);
+    rc_count_clients(list, rc_print_port, &ports);
+    free(list);
+}
+
 void rcluster_free(rcluster_set *s)
 {
     for (int i = 0; i < s->n; i++)

@@ -326,6 +326,8 @@ int rcluster_clients(rcluster_set *s, int i, const char *name_prefix);
  * client address is the local end of a TCP socket pid holds open, found in
  * /proc/<pid>/fd and /proc/net/tcp); -1 if node i does not answer. */
 int rcluster_clients_of_pid(rcluster_set *s, int i, pid_t pid);
+/* Those connections' CLIENT LIST lines, on stderr (a failure's evidence). */
+void rcluster_print_clients_of_pid(rcluster_set *s, int i, pid_t pid);
 /* SIGTERM (then SIGKILL after 5 s) every live node by pid, remove dir. */
 void rcluster_free(rcluster_set *s);
 
