@@ -30,24 +30,8 @@ local function drop(p, n, id, meta, grace, heir)
   if uid ~= '' then redis.call('SREM', p .. ':user:' .. uid, id) end
 end
 -- A node's whole directory (a dead node's, or this node's own before it
--- rewrites it), about `budget` entries at a time, so that a
--- script stays short however many sockets the node held (Redis runs
--- nothing else meanwhile; some providers kill scripts after 5 s). Each
--- call starts a scan over what is left and stops once it dropped `budget`
--- entries or finished the pass. Returns whether the node's directory is
--- gone and how many entries were dropped.
+-- rewrites it), about `budget` entries at a time (drain.lua). Returns
+-- whether the node's directory is gone and how many entries were dropped.
 local function forget_some(p, n, grace, budget)
-  local key = p .. ':nodesock:' .. n
-  local cursor, done = '0', 0
-  repeat
-    local r = redis.call('HSCAN', key, cursor, 'COUNT', 256)
-    cursor = r[1]
-    local kv = r[2]
-    for i = 1, #kv, 2 do
-      drop(p, n, kv[i], kv[i + 1], grace)
-      redis.call('HDEL', key, kv[i])
-    end
-    done = done + #kv / 2
-  until cursor == '0' or done >= budget
-  return redis.call('EXISTS', key) == 0, done
+  return drain(p .. ':nodesock:' .. n, budget, function(id, meta) drop(p, n, id, meta, grace) end)
 end

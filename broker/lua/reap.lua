@@ -17,6 +17,7 @@
 -- call cannot touch: spread.lua) no directory is removed here: the dead
 -- nodes' ids come after the triples, then their count, and the caller
 -- forgets them bucket by bucket, then drops them (node_drop.lua).
+-- @include drain.lua
 -- @include directory.lua
 local p, grace, self, info, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local budget = tonumber(ARGV[7]) or math.huge

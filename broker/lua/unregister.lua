@@ -1,4 +1,5 @@
 -- Socket down. ARGV: prefix, node, id, grace, heir (or '')
+-- @include drain.lua
 -- @include directory.lua
 local p, n, id = ARGV[1], ARGV[2], ARGV[3]
 local key = p .. ':nodesock:' .. n
