@@ -19,7 +19,9 @@
 //                own PER_NODE clients)
 //   target-flow  io.to(<socket id on node 2>).emit, rotating over node 2's
 //                clients, TARGET_WINDOW in flight: emits/s
-//   target-rate  the same at a fixed TARGET_RATE/s: latency
+//   target-rate  the same at a fixed TARGET_RATE/s (1,000): latency, and the CPU
+//                per emit when each message wakes every process on its way
+//   target-light the same at TARGET_LIGHT_RATE/s (100)
 //   fetch        io.fetchSockets() from node 1 (all clients of both nodes),
 //                FETCH_WINDOW in flight: calls/s, latency
 //   fetch-churn  the same while node 2's app assigns socket.data of one of
@@ -60,6 +62,7 @@ const ROOM_WINDOW = 8;
 const ROOM_RATE = 10;
 const TARGET_WINDOW = 128;
 const TARGET_RATE = 1000;
+const TARGET_LIGHT_RATE = 100;
 const FETCH_WINDOW = 1;
 const CHURN_MS = 10;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -69,6 +72,7 @@ const CASES = [
   { name: 'room-rate', kind: 'room', mode: 'rate', rate: ROOM_RATE, window: 10000 },
   { name: 'target-flow', kind: 'target', mode: 'flow', window: TARGET_WINDOW },
   { name: 'target-rate', kind: 'target', mode: 'rate', rate: TARGET_RATE, window: 10000 },
+  { name: 'target-light', kind: 'target', mode: 'rate', rate: TARGET_LIGHT_RATE, window: 10000 },
   { name: 'fetch', kind: 'fetch', mode: 'flow', window: FETCH_WINDOW },
   { name: 'fetch-churn', kind: 'fetch', mode: 'flow', window: FETCH_WINDOW, churnMs: CHURN_MS },
 ].filter((c) => !process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes(c.name));
@@ -400,7 +404,7 @@ function altSummary(all) {
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecast-bench-node-'));
   console.log(`socket.io 2 nodes, ${PER_NODE} clients per node, ${PAYLOAD.length} B payload, ${ROUNDS} rounds x ${SECONDS} s per case and adapter, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`);
-  console.log(`windows: room ${ROOM_WINDOW}, target ${TARGET_WINDOW}, fetch ${FETCH_WINDOW}; fixed rates: room ${ROOM_RATE}/s, target ${TARGET_RATE}/s`);
+  console.log(`windows: room ${ROOM_WINDOW}, target ${TARGET_WINDOW}, fetch ${FETCH_WINDOW}; fixed rates: room ${ROOM_RATE}/s, target ${TARGET_RATE}/s and ${TARGET_LIGHT_RATE}/s`);
   const redis = await startRedis(dir);
   await redisCommand(redis.port, 'FLUSHALL');
   const all = {};
