@@ -151,11 +151,6 @@ void sc_cluster_socket_up(sc_cluster *c, const sc_socket *s)
         sc_cl_flush_ups(c);
 }
 
-void sc_cl_grace_arg(const sc_cluster *c, char *out, size_t len)
-{
-    snprintf(out, len, "%" PRIu64, c->cfg->session_grace_ms);
-}
-
 void sc_cluster_socket_down(sc_cluster *c, const sc_socket *s)
 {
     if (!c || c->leaving || c->forgetting) /* forgetting: the forget removes it */

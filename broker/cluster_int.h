@@ -18,8 +18,10 @@
  *                        the directory cache
  *   cluster_directory.c  this node's directory in Redis; lookups and
  *                        session data
+ *   cluster_bucket_emits.c  on a Redis Cluster: targeted emits the cache
+ *                        cannot route, read from the directory's buckets
  *   cluster_buckets.c    on a Redis Cluster: the directory spread over
- *                        buckets (writes, forgets, targeted emits' reads)
+ *                        buckets (writes, forgets, markers)
  *   cluster_receive.c    the subscriber's messages: de-duplication, the
  *                        handler table, emits
  *   cluster_liveness.c   the live node list, feature bits, announcements
@@ -40,6 +42,7 @@
 #include "state.h"
 #include "util.h"
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -315,6 +318,12 @@ static inline uint64_t wall_ms_of(struct ev_loop *loop)
 }
 #define wall_ms() wall_ms_of(c->srv->loop)
 
+/* session_grace_ms as a script argument */
+static inline void sc_cl_grace_arg(const sc_cluster *c, char *out, size_t len)
+{
+    snprintf(out, len, "%" PRIu64, c->cfg->session_grace_ms);
+}
+
 /* Both settings are read at each use, so a reload applies at once. */
 static inline bool dircache_on(const sc_cluster *c)
 {
@@ -406,6 +415,7 @@ void sc_cl_buckets_forget_self(sc_cluster *c, void (*done)(sc_cluster *c));
  * bucket, then dropped from the node list. */
 void sc_cl_buckets_reap(sc_cluster *c, redisReply **ids, size_t n);
 int sc_cl_buckets_confirm(sc_cluster *c, sc_redis_reply_fn *cb, void *pd);
+/* cluster_bucket_emits.c (Redis Cluster only) */
 /* A targeted emit not routed by the cache: read from the buckets, then
  * published to each owner node, after the emits before it. */
 void sc_cl_buckets_targeted(sc_cluster *c, const uint8_t *env, size_t len, const char *const *ids,
@@ -430,6 +440,7 @@ void sc_cl_buckets_noscript(sc_cluster *c, sc_redis *rc, const redisReply *r);
  * false when that connection is down (cb never runs). */
 bool sc_cl_bucket_call(sc_cluster *c, int b, int script, const char *key, argv_buf *args,
                        sc_redis_reply_fn *cb, void *pd);
+bool sc_cl_bucket_command(sc_cluster *c, int b, const argv_buf *a, sc_redis_reply_fn *cb, void *pd);
 void sc_cl_bucket_name(const sc_cluster *c, int b, char *out, size_t len);
 /* "<len>:<bytes>" at *pos of an entry's value (advanced past it): a copy,
  * or NULL if malformed. */
@@ -438,7 +449,7 @@ char *sc_cl_lp_take(const char *s, size_t len, size_t *pos);
 /* cluster_directory.c */
 void sc_cl_check_noscript(sc_cluster *c, const redisReply *r);
 void sc_cl_flush_ups(sc_cluster *c);
-void sc_cl_grace_arg(const sc_cluster *c, char *out, size_t len);
+
 /* Forget this node's directory in bounded script calls, then call done
  * (not if the connection drops or a newer rewrite starts meanwhile). */
 void sc_cl_forget_self(sc_cluster *c, void (*done)(sc_cluster *c));
