@@ -38,6 +38,15 @@ static void bucket_tag(const sc_cluster *c, int b, char *out, size_t len)
     snprintf(out, len, "{%s:%d}", c->room_prefix, b);
 }
 
+/* "{prefix:b}:nodesock:<node>": what `node` wrote in bucket b; tag gets
+ * the bucket's tag too. */
+static void list_key(const sc_cluster *c, int b, const char *node, char *tag, size_t taglen,
+                     char *key, size_t keylen)
+{
+    bucket_tag(c, b, tag, taglen);
+    snprintf(key, keylen, "%s:nodesock:%s", tag, node);
+}
+
 static sc_shard *bucket_shard(sc_cluster *c, int b)
 {
     return sc_cl_shard_of_slot(c, c->bucket_slot[b]);
@@ -181,8 +190,7 @@ void sc_cl_buckets_mark(sc_cluster *c)
     char tag[100], key[200];
     argv_buf a = {0};
     for (int b = 0; b < SC_DIR_BUCKETS; b++) {
-        bucket_tag(c, b, tag, sizeof(tag));
-        snprintf(key, sizeof(key), "%s:nodesock:%s", tag, c->self);
+        list_key(c, b, c->self, tag, sizeof(tag), key, sizeof(key));
         a.n = 0;
         sc_cl_arg_str(&a, "HSET");
         sc_cl_arg_str(&a, key);
@@ -237,8 +245,7 @@ void sc_cl_buckets_check(sc_cluster *c)
         if (dup || ns == SC_TOPO_PRIMARIES_MAX)
             continue;
         seen[ns++] = sh;
-        bucket_tag(c, b, tag, sizeof(tag));
-        snprintf(key, sizeof(key), "%s:nodesock:%s", tag, c->self);
+        list_key(c, b, c->self, tag, sizeof(tag), key, sizeof(key));
         a.n = 0;
         sc_cl_arg_str(&a, "HEXISTS");
         sc_cl_arg_str(&a, key);
@@ -330,9 +337,8 @@ static void write_bucket(sc_cluster *c, int b, const sc_socket **socks, const so
                          size_t n, sc_buf strs)
 {
     char tag[100], key[SC_ID_MAX + 200];
-    bucket_tag(c, b, tag, sizeof(tag));
+    list_key(c, b, c->self, tag, sizeof(tag), key, sizeof(key));
     argv_buf a = {0};
-    snprintf(key, sizeof(key), "%s:nodesock:%s", tag, c->self);
     sc_cl_arg_str(&a, "HSET");
     sc_cl_arg_str(&a, key);
     for (size_t i = 0; i < n; i++) {
@@ -430,8 +436,7 @@ void sc_cl_buckets_drop(sc_cluster *c, const sc_socket *s, const sc_socket *heir
         int b = bs[k];
         if (b < 0 || (k > 0 && b == bs[0]) || (k > 1 && b == bs[1]))
             continue; /* no such entry, or sent with an earlier bucket's */
-        bucket_tag(c, b, tag, sizeof(tag));
-        snprintf(key, sizeof(key), "%s:nodesock:%s", tag, c->self);
+        list_key(c, b, c->self, tag, sizeof(tag), key, sizeof(key));
         a.n = 0;
         bucket_script(c, &a, S_SDROP, b, key);
         sc_cl_arg_str(&a, tag);
@@ -531,8 +536,7 @@ static void forget_send(forget_job *j, int b)
 {
     sc_cluster *c = j->c;
     char tag[100], key[200], grace[24];
-    bucket_tag(c, b, tag, sizeof(tag));
-    snprintf(key, sizeof(key), "%s:nodesock:%s", tag, j->node);
+    list_key(c, b, j->node, tag, sizeof(tag), key, sizeof(key));
     sc_cl_grace_arg(c, grace, sizeof(grace));
     argv_buf a = {0};
     bucket_script(c, &a, S_SFORGET, b, key);

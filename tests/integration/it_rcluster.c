@@ -1658,6 +1658,18 @@ static void on_session_kv(void *ud, const char *key, const uint8_t *v, size_t le
     (*(int *)ud)++;
 }
 
+/* Until the sum of counter `name` over apps a and b (b may be NULL) is at
+ * least `want`, bounded by 20 s; returns the sum then. */
+static int64_t wait_counter(sc_client *a, sc_client *b, const char *name, int64_t want)
+{
+    int64_t v = 0;
+    for (uint64_t end = now_ms_h() + 20000;; usleep(50000)) {
+        v = stat_or(a, name) + (b ? stat_or(b, name) : 0);
+        if (v >= want || now_ms_h() >= end)
+            return v;
+    }
+}
+
 /* A rig of three sidecars (nreplicas replicas per primary) with DIR_N
  * sockets on node-2 (dir_sockets), registered; nb: node-2's id, what: its
  * list's key name in a bucket. */
@@ -1770,10 +1782,7 @@ static void test_directory_spread(void **state)
     for (int i = 0; i < NPRIMARIES; i++)
         if (i != home)
             freeReplyObject(node_command(g->s, i, "FLUSHALL"));
-    uint64_t end = now_ms_h() + 20000;
-    while (stat_or(d.tb.c, "directory_resyncs") <= resyncs && now_ms_h() < end)
-        usleep(50000);
-    assert_true(stat_or(d.tb.c, "directory_resyncs") > resyncs);
+    assert_true(wait_counter(d.tb.c, NULL, "directory_resyncs", resyncs + 1) > resyncs);
     dir_lookups(d.ta.c, d.nb, 2);
     assert_int_equal(buckets_hlen(g, d.what), 3 * DIR_N / 2 + DIR_MARKERS);
 
@@ -1793,11 +1802,7 @@ static void test_dead_node_forgotten(void **state)
     sc_client_close(d.tb.c);
     d.tb.c = NULL;
     daemon_kill(g->d[1]); /* rig_free frees it */
-    uint64_t end = now_ms_h() + 20000;
-    while (stat_or(d.ta.c, "dead_nodes_reaped") + stat_or(d.tc.c, "dead_nodes_reaped") < 1 &&
-           now_ms_h() < end)
-        usleep(50000);
-    assert_true(stat_or(d.ta.c, "dead_nodes_reaped") + stat_or(d.tc.c, "dead_nodes_reaped") >= 1);
+    assert_true(wait_counter(d.ta.c, d.tc.c, "dead_nodes_reaped", 1) >= 1);
     assert_int_equal(buckets_hlen(g, d.what), 0);
     assert_int_equal(buckets_hlen(g, "sockets"), 0);
     assert_int_equal(buckets_hlen(g, "sessions"), 0);
@@ -1851,16 +1856,10 @@ static void test_stalled_node_returns(void **state)
     dir_lookups(d.ta.c, d.nb, 1);
     int64_t resyncs = stat_or(d.tb.c, "directory_resyncs");
     kill(g->d[1]->pid, SIGSTOP);
-    uint64_t end = now_ms_h() + 20000;
-    while (stat_or(d.ta.c, "dead_nodes_reaped") + stat_or(d.tc.c, "dead_nodes_reaped") < 1 &&
-           now_ms_h() < end)
-        usleep(50000);
+    assert_true(wait_counter(d.ta.c, d.tc.c, "dead_nodes_reaped", 1) >= 1);
     assert_int_equal(buckets_hlen(g, d.what), 0);
     kill(g->d[1]->pid, SIGCONT);
-    end = now_ms_h() + 20000;
-    while (stat_or(d.tb.c, "directory_resyncs") < resyncs + 2 && now_ms_h() < end)
-        usleep(50000);
-    assert_true(stat_or(d.tb.c, "directory_resyncs") >= resyncs + 2);
+    assert_true(wait_counter(d.tb.c, NULL, "directory_resyncs", resyncs + 2) >= resyncs + 2);
     assert_true(stat_or(d.tb.c, "self_reaped") >= 1);
     dir_lookups(d.ta.c, d.nb, 1);
     assert_int_equal(buckets_hlen(g, d.what), 3 * DIR_N + DIR_MARKERS);
@@ -1884,10 +1883,7 @@ static void test_bucket_primary_failover(void **state)
     int64_t resyncs = stat_or(d.tb.c, "directory_resyncs");
     rcluster_kill(g->s, victim);
     assert_true(rcluster_wait_ok(g->s, 30000));
-    uint64_t end = now_ms_h() + 20000;
-    while (stat_or(d.tb.c, "directory_resyncs") <= resyncs && now_ms_h() < end)
-        usleep(50000);
-    assert_true(stat_or(d.tb.c, "directory_resyncs") > resyncs);
+    assert_true(wait_counter(d.tb.c, NULL, "directory_resyncs", resyncs + 1) > resyncs);
     dir_lookups(d.ta.c, d.nb, 1);
     dir_end(&d);
 }
