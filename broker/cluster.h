@@ -59,7 +59,7 @@ enum {
 
 /* ClusterFeature bits (cluster.proto) this sidecastd has:
  * UNSUPPORTED_ANSWER | ANNOUNCE (checked against the enum in cluster_core.c). */
-#define SC_CLUSTER_FEATURES UINT64_C(3)
+#define SC_CLUSTER_FEATURES UINT64_C(7)
 typedef struct sc_cluster sc_cluster;
 
 /* NULL when the configuration has no redis_url (standalone). */

@@ -45,7 +45,8 @@ _Static_assert(SC_CLUSTER_VERSION == 1, "lua/targeted.lua writes version 1 into 
 
 _Static_assert(SC_CLUSTER_FEATURES ==
                    (SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_UNSUPPORTED_ANSWER |
-                    SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_ANNOUNCE),
+                    SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_ANNOUNCE |
+                    SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS),
                "SC_CLUSTER_FEATURES names every ClusterFeature this file implements");
 
 static const char *peer_key(const void *item, size_t *len)
@@ -649,6 +650,7 @@ void sc_cluster_free(sc_cluster *c)
     free(c->dnodes);
     free(c->dnext);
     free(c->didx);
+    free(c->pids);
     sc_buf_free(&c->dmsg);
     for (uint32_t i = 0; i < c->peers.cap; i++) {
         sc_peer *p = c->peers.items[i];
@@ -700,6 +702,7 @@ void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud)
     fn("outbox_bytes", c->ob_bytes, ud);
     fn("outbox_messages", c->ob_count, ud);
     fn("room_channels", sc_map_count(&c->subs), ud);
+    fn("private_rooms_ready", c->priv_ready, ud);
     fn("dircache_entries", sc_dircache_count(&c->dc), ud);
     fn("cluster_features", c->features, ud);
     fn("cluster_nodes_reduced", c->nreduced, ud);

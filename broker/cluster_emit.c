@@ -138,9 +138,9 @@ void sc_cl_targeted_flush(sc_cluster *c)
 /* Queue one targeted emit (socket ids and user ids on other nodes) for this
  * loop iteration's script call. Room publishes and other commands flush it
  * first, so Redis sees everything in the order the apps sent it. */
-static void targeted_add(sc_cluster *c, const uint8_t *env, size_t len,
-                         const char *const *ids, size_t n_ids, const char *const *users,
-                         size_t n_users, bool vol)
+static void targeted_add(sc_cluster *c, const uint8_t *env, size_t len, const char *const *ids,
+                         size_t n_ids, const char *const *users, size_t n_users,
+                         const char *const *pids, size_t np, bool vol)
 {
     sc_cl_batch_flush(c);
     if (c->nouts) { /* cache-routed emits before this one go first */
@@ -152,10 +152,13 @@ static void targeted_add(sc_cluster *c, const uint8_t *env, size_t len,
     tgt_arg(c, env, len);
     tgt_arg_num(c, n_ids);
     tgt_arg_num(c, n_users);
+    tgt_arg_num(c, np);
     for (size_t i = 0; i < n_ids; i++)
         tgt_arg(c, ids[i], strlen(ids[i]));
     for (size_t i = 0; i < n_users; i++)
         tgt_arg(c, users[i], strlen(users[i]));
+    for (size_t i = 0; i < np; i++)
+        tgt_arg(c, pids[i], SC_PRIVATE_ID_LEN);
     c->tgt_n++;
     c->tgt_vol = c->tgt_vol && vol;
     if (!sc_redis_is_up(c->pub) || c->tgt.len > BATCH_MAX_BYTES || c->tgt_nargs > 4096)
@@ -187,6 +190,10 @@ static void targeted_add(sc_cluster *c, const uint8_t *env, size_t len,
  *     they would have been through the script, and its entries are dropped. */
 
 #define ROUTED_TAG ((SC_ENV_ROUTED << 3) | 2u) /* Envelope.routed, packed */
+/* didx of a private room's socket: not in to.socket_ids, so not in `routed`
+ * (its node finds the room by name; a socket gone from there just has no
+ * member to deliver to, and its entry expires or goes with its node) */
+#define NO_ROUTED UINT32_MAX
 
 static size_t varint_len(uint64_t v)
 {
@@ -292,16 +299,20 @@ static direct_out *direct_out_of(sc_cluster *c, sc_dcnode *nd)
 }
 
 /* Append the envelope and its `routed` field (the ids of this emit the
- * cache sent to nd, as indexes into to.socket_ids) to b. */
+ * cache sent to nd, as indexes into to.socket_ids; none if it has only
+ * private rooms' ids) to b. */
 static void put_routed_copy(sc_cluster *c, sc_buf *b, const sc_dcnode *nd, const uint8_t *env,
                             size_t len, size_t packed)
 {
     uint8_t *p = sc_buf_reserve(b, len + 1 + 10 + packed), *q = p + len;
     memcpy(p, env, len);
-    *q++ = ROUTED_TAG;
-    q = varint_put(q, packed);
-    for (uint32_t i = nd->first; i != UINT32_MAX; i = c->dnext[i])
-        q = varint_put(q, c->didx[i]);
+    if (packed) {
+        *q++ = ROUTED_TAG;
+        q = varint_put(q, packed);
+        for (uint32_t i = nd->first; i != UINT32_MAX; i = c->dnext[i])
+            if (c->didx[i] != NO_ROUTED)
+                q = varint_put(q, c->didx[i]);
+    }
     sc_buf_commit(b, (size_t)(q - p));
 }
 
@@ -310,8 +321,9 @@ static void direct_queue(sc_cluster *c, sc_dcnode *nd, const uint8_t *env, size_
 {
     size_t packed = 0;
     for (uint32_t i = nd->first; i != UINT32_MAX; i = c->dnext[i])
-        packed += varint_len(c->didx[i]);
-    size_t item = len + 1 + varint_len(packed) + packed;
+        if (c->didx[i] != NO_ROUTED)
+            packed += varint_len(c->didx[i]);
+    size_t item = len + (packed ? 1 + varint_len(packed) + packed : 0);
     if (!sc_redis_is_up(c->pub) || item > BATCH_MAX_BYTES) {
         if (nd->out >= 0)
             direct_send(c, &c->outs[nd->out]); /* this node's earlier emits first */
@@ -331,10 +343,29 @@ static void direct_queue(sc_cluster *c, sc_dcnode *nd, const uint8_t *env, size_
     o->n++;
 }
 
-/* Look every remote id up and group them by node (each node's ids chained
- * from nd->first through c->dnext); the distinct nodes go to c->dnodes.
- * Returns how many, or 0 on the first miss. */
-static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, size_t n)
+/* Add node nd's id number i (its index in to.socket_ids: idx) to the
+ * grouping of direct_group. */
+static void group_add(sc_cluster *c, sc_dcnode *nd, uint32_t i, uint32_t idx, uint64_t mark,
+                      size_t *nn)
+{
+    c->didx[i] = idx;
+    c->dnext[i] = UINT32_MAX;
+    if (nd->emit_mark != mark) {
+        nd->emit_mark = mark;
+        nd->first = i;
+        c->dnodes[(*nn)++] = nd;
+    } else {
+        c->dnext[nd->last] = i;
+    }
+    nd->last = i;
+}
+
+/* Look every remote id up, then the private rooms' ids, and group them by
+ * node (each node's ids chained from nd->first through c->dnext); the
+ * distinct nodes go to c->dnodes. Returns how many, or 0 on the first miss.
+ * n + np is at most DIRECT_MAX_IDS. */
+static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, size_t n,
+                           const char **pids, size_t np)
 {
     uint64_t now = sc_now_us(), mark = ++c->emit_mark;
     size_t j = 0, nn = 0;
@@ -346,16 +377,13 @@ static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, siz
             j < to->n_socket_ids ? sc_dircache_get(&c->dc, ids[i], strlen(ids[i]), now) : NULL;
         if (!nd)
             return 0;
-        c->didx[i] = (uint32_t)j++;
-        c->dnext[i] = UINT32_MAX;
-        if (nd->emit_mark != mark) {
-            nd->emit_mark = mark;
-            nd->first = (uint32_t)i;
-            c->dnodes[nn++] = nd;
-        } else {
-            c->dnext[nd->last] = (uint32_t)i;
-        }
-        nd->last = (uint32_t)i;
+        group_add(c, nd, (uint32_t)i, (uint32_t)j++, mark, &nn);
+    }
+    for (size_t i = 0; i < np; i++) {
+        sc_dcnode *nd = sc_dircache_get(&c->dc, pids[i], SC_PRIVATE_ID_LEN, now);
+        if (!nd)
+            return 0;
+        group_add(c, nd, (uint32_t)(n + i), NO_ROUTED, mark, &nn);
     }
     return nn;
 }
@@ -364,19 +392,19 @@ static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, siz
  * it (a miss, user ids, too many ids, or this iteration switched often
  * enough); every remote id is counted as a hit or a miss either way. */
 static bool direct_route(sc_cluster *c, const sc_selector *to, char **ids, size_t n,
-                         const uint8_t *env, size_t len, bool vol)
+                         const char **pids, size_t np, const uint8_t *env, size_t len, bool vol)
 {
-    if (!dircache_on(c) || !n)
+    if (!dircache_on(c) || !(n + np))
         return false;
     size_t nn = 0;
     /* on a Redis Cluster, while emits wait for their buckets, the ones
      * after them wait too (counted as misses: Redis routes them) */
-    if (to->n_user_ids || n > DIRECT_MAX_IDS || (c->tgt_n && c->runs >= DIRECT_MAX_RUNS) ||
-        (c->spread && sc_cl_buckets_busy(c)) || !(nn = direct_group(c, to, ids, n))) {
-        SC_COUNT_N(dircache_misses, n);
+    if (to->n_user_ids || n + np > DIRECT_MAX_IDS || (c->tgt_n && c->runs >= DIRECT_MAX_RUNS) ||
+        (c->spread && sc_cl_buckets_busy(c)) || !(nn = direct_group(c, to, ids, n, pids, np))) {
+        SC_COUNT_N(dircache_misses, n + np);
         return false;
     }
-    SC_COUNT_N(dircache_hits, n);
+    SC_COUNT_N(dircache_hits, n + np);
     sc_cl_flush_ups(c);
     sc_cl_batch_flush(c);
     if (c->tgt_n) { /* emits before this one, in the script call, go first */
@@ -386,6 +414,30 @@ static bool direct_route(sc_cluster *c, const sc_selector *to, char **ids, size_
     for (size_t i = 0; i < nn; i++)
         direct_queue(c, c->dnodes[i], env, len, vol);
     return true;
+}
+
+/* The ids of the sockets of other nodes whose private rooms `to` names,
+ * into c->pids (pointers into the room names), while every node routes
+ * them (sc_cl_private_routes). Such a room may also be an ordinary room
+ * with members elsewhere, or a gone socket's: its channel is published as
+ * well, and an id that no node holds is no loss. */
+static size_t private_ids(sc_cluster *c, const sc_selector *to)
+{
+    if (!sc_cl_private_routes(c))
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < to->n_rooms; i++) {
+        const char *id = sc_private_room_id(to->rooms[i], strlen(to->rooms[i]));
+        if (!id || sc_registry_find_socket(&c->srv->reg, id))
+            continue; /* no such room, or its socket is here: delivered already */
+        if (n == c->pids_cap) {
+            c->pids_cap = c->pids_cap ? 2 * c->pids_cap : 16;
+            c->pids = sc_xrealloc(c->pids, c->pids_cap * sizeof(*c->pids));
+        }
+        c->pids[n++] = id;
+    }
+    SC_COUNT_N(private_routes, n);
+    return n;
 }
 
 void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_ids,
@@ -413,6 +465,7 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
         return;
     }
     char ch[SC_ID_MAX + 200];
+    size_t np = 0;
     if (to->n_rooms > 1 && len * to->n_rooms > FANOUT_BUDGET) {
         /* One copy per room would cost len x rooms of memory here and in
          * Redis: send one copy to every node instead; each delivers to its
@@ -424,9 +477,10 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
             snprintf(ch, sizeof(ch), "%s:room:%s", c->room_prefix, to->rooms[i]);
             sc_cl_publish(c, ch, buf, len, e->volatile_);
         }
+        np = private_ids(c, to);
     }
-    if ((n_remote || to->n_user_ids) &&
-        !direct_route(c, to, remote_ids, n_remote, buf, len, e->volatile_)) {
+    if ((n_remote || to->n_user_ids || np) &&
+        !direct_route(c, to, remote_ids, n_remote, c->pids, np, buf, len, e->volatile_)) {
         if (c->spread) { /* Redis Cluster: read from the buckets, then published */
             sc_cl_batch_flush(c);
             sc_cl_direct_flush(c);
@@ -434,7 +488,8 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
                                    (const char *const *)to->user_ids, to->n_user_ids, e->volatile_);
         } else {
             targeted_add(c, buf, len, (const char *const *)remote_ids, n_remote,
-                         (const char *const *)to->user_ids, to->n_user_ids, e->volatile_);
+                         (const char *const *)to->user_ids, to->n_user_ids, c->pids, np,
+                         e->volatile_);
         }
     }
     SC_COUNT(emits_remote);

@@ -238,7 +238,9 @@ struct sc_cluster {
     uint64_t emit_mark; /* per emit, to group its ids by node */
     sc_dcnode **dnodes; /* per emit: node of each remote id, */
     uint32_t *dnext;    /* next id with the same node, */
-    uint32_t *didx;     /* index of the id in to.socket_ids */
+    uint32_t *didx;     /* index of the id in to.socket_ids (NO_ROUTED: a private room's) */
+    const char **pids;  /* per emit: ids of the private rooms of other nodes' sockets */
+    size_t pids_cap;
     sc_buf dmsg;        /* one node's copy, when sent on its own */
     /* origins with a Stale notice pending */
     sc_peer *notice_peers[NOTICE_MAX_PEERS];
@@ -264,6 +266,11 @@ struct sc_cluster {
      * heartbeat): heartbeats up to that number ran before the announcement */
     uint64_t *live_joined;
     uint64_t features;     /* bits every live node has (sc_cluster_features) */
+    /* private rooms (cluster_subs.c): since when every live node routes
+     * them (0: not now); whether some may be unsubscribed here */
+    uint64_t priv_since_us;
+    bool priv_on;
+    bool priv_ready; /* at the last sweep: new ones are left unsubscribed */
     /* nodes that announced their departure lately, so that a heartbeat
      * answer sent before it does not bring them back */
     struct {
@@ -328,6 +335,17 @@ static inline void sc_cl_grace_arg(const sc_cluster *c, char *out, size_t len)
 static inline bool dircache_on(const sc_cluster *c)
 {
     return c->cfg->dircache_ttl_ms && c->cfg->dircache_max_entries;
+}
+
+/* Whether an emit to a socket.io id room (core/registry.h:
+ * sc_private_room_id) also goes to its socket's node through the directory:
+ * while every live node does so, which lets the owner leave it unsubscribed
+ * (cluster_subs.c). Not on a Redis Cluster, whose targeted emits read the
+ * directory's buckets (cluster_bucket_emits.c): there rooms stay subscribed. */
+static inline bool sc_cl_private_routes(const sc_cluster *c)
+{
+    return !c->spread &&
+           (c->features & SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS);
 }
 
 static inline void channel_of(sc_cluster *c, char *out, size_t outlen, const char *kind,

@@ -348,7 +348,10 @@ static bool copied(const sc_envelope *env)
         env->emit->to->all || env->emit->ack_id)
         return false;
     const Sidecast__V1__Selector *to = env->emit->to;
-    return to->n_rooms + (to->n_socket_ids || to->n_user_ids ? 1 : 0) > 1;
+    if (to->n_rooms + (to->n_socket_ids || to->n_user_ids ? 1 : 0) > 1)
+        return true;
+    /* a private room's emit also goes to its socket's node (cluster_emit.c) */
+    return to->n_rooms == 1 && sc_private_room_id(to->rooms[0], strlen(to->rooms[0]));
 }
 
 static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, size_t len,

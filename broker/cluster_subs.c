@@ -124,14 +124,72 @@ static void sub_want(sc_cluster *c, sc_sub *s)
     }
 }
 
+/* ---- private rooms ----------------------------------------------------------------
+ * socket.io puts every socket in a room named by its id. Subscribing one
+ * channel per socket would cost Redis a subscription per connect and the
+ * node a SUBSCRIBE and an UNSUBSCRIBE each; instead, while every live node
+ * sends an emit to such a room to its socket's node through the directory
+ * as well (sc_cl_private_routes), the node that has the socket leaves the
+ * room unsubscribed. It is subscribed like any room once the socket leaves
+ * it with other members in it (the registry calls again), and every one is
+ * when a node that does not route them appears: then it opens a Gap, as an
+ * emit of that node's may have missed one meanwhile.
+ *
+ * The owner waits two heartbeat intervals after it first sees every node
+ * route them, so that every other node has had a heartbeat to see it too. */
+static bool private_rooms_on(sc_cluster *c, uint64_t now)
+{
+    if (!sc_cl_private_routes(c)) {
+        c->priv_since_us = 0;
+        return false;
+    }
+    if (!c->priv_since_us)
+        c->priv_since_us = now;
+    return c->beat_ok_us >= c->priv_since_us + 2 * c->cfg->heartbeat_ms * 1000u;
+}
+
+static void room_channel(sc_cluster *c, char *ch, size_t len, const sc_room *room)
+{
+    snprintf(ch, len, "%s:room:%s", c->room_prefix, room->name);
+}
+
+/* A node that does not route private rooms is live: subscribe them all. */
+static void private_rooms_publish(sc_cluster *c)
+{
+    sc_registry *reg = &c->srv->reg;
+    char ch[SC_ID_MAX + 200];
+    size_t n = 0;
+    for (uint32_t i = 0; i < reg->rooms.cap; i++) {
+        const sc_room *room = reg->rooms.items[i];
+        if (!room || !room->own)
+            continue;
+        room_channel(c, ch, sizeof(ch), room);
+        sub_want(c, sub_get(c, ch, true));
+        n++;
+    }
+    c->priv_on = false;
+    if (!n)
+        return;
+    sc_warn("a node that does not route socket id rooms through the directory is live: "
+            "subscribing this node's %zu such rooms; the apps get a Gap",
+            n);
+    sc_cl_gap_begin(c, wall_ms(), "socket id rooms subscribed for an older node");
+    sc_cl_maybe_end_gap(c);
+}
+
 void sc_cluster_room(sc_cluster *c, const sc_room *room, bool created)
 {
     if (!c)
         return;
+    if (created && room->own && private_rooms_on(c, sc_now_us())) {
+        c->priv_on = true;
+        SC_COUNT(rooms_private);
+        return;
+    }
     char ch[SC_ID_MAX + 200];
-    snprintf(ch, sizeof(ch), "%s:room:%s", c->room_prefix, room->name);
+    room_channel(c, ch, sizeof(ch), room);
     sc_sub *s = sub_get(c, ch, created);
-    if (!s)
+    if (!s) /* never subscribed (a private room) */
         return;
     if (created) {
         sub_want(c, s);
@@ -456,6 +514,9 @@ void sc_cl_subs_free(sc_cluster *c)
 void sc_cl_subs_sweep(sc_cluster *c, uint64_t now)
 {
     uint64_t linger = c->cfg->room_linger_ms * 1000u;
+    c->priv_ready = private_rooms_on(c, now);
+    if (!c->priv_ready && c->priv_on)
+        private_rooms_publish(c);
     sub_deadline(c, now);
     if (c->topo && !shards_well(c))
         sc_topo_refresh(c->topo, "a shard's connection is down");

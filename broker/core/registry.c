@@ -198,6 +198,27 @@ void sc_registry_set_data(sc_registry *r, sc_socket *s, const uint8_t *data, siz
     }
 }
 
+const char *sc_private_room_id(const char *name, size_t len)
+{
+    if (len < SC_PRIVATE_ID_LEN + 2 || name[len - SC_PRIVATE_ID_LEN - 1] != ',')
+        return NULL;
+    const char *id = name + len - SC_PRIVATE_ID_LEN;
+    for (size_t i = 0; i < SC_PRIVATE_ID_LEN; i++) {
+        char ch = id[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_'))
+            return NULL;
+    }
+    return id;
+}
+
+/* Whether s creating the room `name` makes it s's private room. */
+static bool private_of(const sc_socket *s, const char *name, size_t len)
+{
+    const char *id = sc_private_room_id(name, len);
+    return id && s->id_len == SC_PRIVATE_ID_LEN && memcmp(id, s->key, SC_PRIVATE_ID_LEN) == 0;
+}
+
 static void room_drop_member(sc_registry *r, sc_room *room, sc_socket *s)
 {
     sc_pset_del(&room->members, s);
@@ -211,6 +232,10 @@ static void room_drop_member(sc_registry *r, sc_room *room, sc_socket *s)
             r->on_room(r->on_room_ud, room, false);
         sc_map_del(&r->rooms, room->name, room->name_len);
         free_room(room);
+    } else if (room->own == s) { /* others joined its room: a room like any other now */
+        room->own = NULL;
+        if (r->on_room)
+            r->on_room(r->on_room_ud, room, true);
     }
 }
 
@@ -294,6 +319,7 @@ int sc_registry_join(sc_registry *r, sc_socket *s, const char *name)
         sc_pmap_init(&room->owners);
         room->name_len = (uint32_t)len;
         memcpy(room->name, name, len + 1);
+        room->own = private_of(s, name, len) ? s : NULL;
         sc_map_put(&r->rooms, room);
         if (r->on_room)
             r->on_room(r->on_room_ud, room, true);

@@ -57,12 +57,25 @@ typedef struct sc_user {
 typedef struct sc_room {
     sc_pset members; /* sc_socket* */
     sc_pmap owners;  /* sc_owner* -> members it owns */
+    /* A private room: its socket's own (sc_private_room_id names that
+     * socket, and it created the room); NULL once that socket left it. */
+    struct sc_socket *own;
     uint32_t name_len;
     char name[];
 } sc_room;
 
-/* Told when a room gets its first member (created) or loses its last. */
+/* Told when a room gets its first member (created) or loses its last; and
+ * with created true again when a private room stops being one (its socket
+ * left it, other members stay). */
 typedef void (*sc_room_hook)(void *ud, const struct sc_room *room, bool created);
+
+/* Length of a socket.io socket id (engine.io's base64id: 15 random bytes). */
+#define SC_PRIVATE_ID_LEN 20
+
+/* If `name` has the shape of a socket.io socket's own room, "<namespace>,<id>"
+ * with an id of SC_PRIVATE_ID_LEN characters of base64url, its id (a suffix of
+ * name); otherwise NULL. Whether that socket exists is the caller's to find. */
+const char *sc_private_room_id(const char *name, size_t len);
 
 typedef struct sc_registry {
     sc_room_hook on_room;

@@ -5,8 +5,11 @@
 -- built here: tag 1 + origin, tag 6 + version 1, tag 14 + the repeated
 -- envelopes (tag 1 each). cluster_core.c checks SC_CLUSTER_VERSION is 1.
 -- ARGV: prefix, origin, report (1: fill the sender's directory cache), then
--- per emit: envelope, number of socket ids, number of user ids, socket
--- ids..., user ids... Returns, with report, each listed socket id found on
+-- per emit: envelope, number of socket ids, number of user ids, number of
+-- private rooms' socket ids, socket ids..., user ids..., private rooms'
+-- socket ids... (cluster_emit.c: an id no node holds there is no loss, the
+-- room's own channel was published too). Returns, with report, each listed
+-- (or private room's) socket id found on
 -- another node and its node, flat (id, node, id, node...), once per id;
 -- then always two counts of what could not be routed: listed socket ids
 -- found on no node (disconnected, or their node's directory is being
@@ -23,10 +26,10 @@ local function varint(n)
 end
 local hash, nodeof, out, order, seen, env = p .. ':sockets', {}, {}, {}, {}, nil
 local res, told, missed, unrecv = {}, {}, 0, 0
-local function send(id, listed)
+local function send(id, listed, quiet)
   local node = nodeof[id]
   if node == nil then node = redis.call('HGET', hash, id) or false; nodeof[id] = node end
-  if listed and not node then missed = missed + 1 end
+  if listed and not quiet and not node then missed = missed + 1 end
   if report and listed and node and node ~= origin and not told[id] then
     told[id] = true; res[#res + 1] = id; res[#res + 1] = node
   end
@@ -38,16 +41,17 @@ local function send(id, listed)
   end
 end
 local i, nargv = 4, #ARGV
-while i + 2 <= nargv do
-  local k, u = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+while i + 3 <= nargv do
+  local k, u, q = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   env = i
-  for j = i + 3, i + 2 + k do send(ARGV[j], true) end
-  for j = i + 3 + k, i + 2 + k + u do
+  for j = i + 4, i + 3 + k do send(ARGV[j], true) end
+  for j = i + 4 + k, i + 3 + k + u do
     for _, id in ipairs(redis.call('SMEMBERS', p .. ':user:' .. ARGV[j])) do
       send(id, false)
     end
   end
-  i = i + 3 + k + u
+  for j = i + 4 + k + u, i + 3 + k + u + q do send(ARGV[j], true, true) end
+  i = i + 4 + k + u + q
 end
 for _, node in ipairs(order) do
   local q, msg = out[node], nil

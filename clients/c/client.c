@@ -39,6 +39,9 @@ _Static_assert(SC_CLUSTER_FEATURE_UNSUPPORTED_ANSWER ==
 _Static_assert(SC_CLUSTER_FEATURE_ANNOUNCE ==
                    SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_ANNOUNCE,
                "SC_CLUSTER_FEATURE_ANNOUNCE differs from cluster.proto");
+_Static_assert(SC_CLUSTER_FEATURE_PRIVATE_ROOMS ==
+                   SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS,
+               "SC_CLUSTER_FEATURE_PRIVATE_ROOMS differs from cluster.proto");
 
 typedef void (*reply_fn)(sc_client *c, const sc_frame *f, void *ud);
 

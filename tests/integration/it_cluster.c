@@ -770,6 +770,132 @@ static void test_broadcast_with_acks(void **state)
     assert_true(answers_has(&ans, "c1"));
 }
 
+/* Subscribers of a room's channel (PUBSUB NUMSUB; one Redis only). */
+static long numsub(world *w, const char *room)
+{
+    char args[200];
+    snprintf(args, sizeof(args), "PUBSUB NUMSUB sidecast:room:%s", room);
+    char *out = redis_cli(w->redis, args);
+    const char *nl = strchr(out, '\n');
+    long n = nl ? atol(nl + 1) : -1;
+    free(out);
+    return n;
+}
+
+static void wait_stat_eq(sc_client *c, const char *name, uint64_t want)
+{
+    uint64_t v = 0;
+    for (uint64_t end = now_ms_h() + 10000; now_ms_h() < end; app_drain(c, 10))
+        if ((v = stat_of(c, name)) == want)
+            break;
+    assert_int_equal(v, want);
+}
+
+static void wait_in_directory(world *w, const char *id)
+{
+    char *node = NULL;
+    for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end; usleep(2000)) {
+        free(node);
+        node = directory_node_of(w->redis, id);
+        if (node[0])
+            break;
+    }
+    assert_true(node[0] != '\0');
+    free(node);
+}
+
+#define PB "privateSocketB000001" /* socket.io-shaped ids: 20 characters of base64url */
+#define PC "privateSocketC000001"
+#define RB "/," PB
+#define RC "/," PC
+#define RX "/,noSuchSocket00000001"
+
+/* socket.io puts every socket in a room named by its id: with every node
+ * routing such rooms through the directory, the socket's node leaves that
+ * room unsubscribed, and an emit to it reaches the socket and every other
+ * member once: on the owner's node through the directory, elsewhere through
+ * the room's channel. On a Redis Cluster such rooms stay subscribed; the
+ * deliveries are the same. */
+static void test_private_rooms(void **state)
+{
+    world *w = *state;
+    bool priv = !w->redis->rcluster;
+    if (priv) {
+        wait_stat_eq(w->b, "private_rooms_ready", 1);
+        wait_stat_eq(w->c, "private_rooms_ready", 1);
+    }
+    uint64_t bp = stat_of(w->b, "rooms_private"), cp = stat_of(w->c, "rooms_private");
+    uint64_t csub = stat_of(w->c, "room_subscribes");
+    assert_int_equal(sc_client_socket_up(w->b, PB, "spb", "", NULL, 0, LIST(RB)), 0);
+    /* PC is in its own room and in PB's, on another node than PB */
+    assert_int_equal(sc_client_socket_up(w->c, PC, "spc", "", NULL, 0, LIST(RC, RB)), 0);
+    /* and b1 in a room shaped like one, of no socket */
+    assert_int_equal(sc_client_join(w->b, "b1", LIST(RX)), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    assert_int_equal(sc_client_sync(w->c, 0), 0);
+    assert_int_equal(stat_of(w->b, "rooms_private"), bp + (priv ? 1 : 0));
+    assert_int_equal(stat_of(w->c, "rooms_private"), cp + (priv ? 1 : 0));
+    assert_int_equal(stat_of(w->c, "room_subscribes"), csub + (priv ? 1 : 2));
+    wait_in_directory(w, PB);
+    wait_in_directory(w, PC);
+    if (priv) {
+        for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end && numsub(w, RX) != 1;)
+            usleep(2000);
+        for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end && numsub(w, RB) != 1;)
+            usleep(2000);
+        assert_int_equal(numsub(w, RB), 1); /* c, for PC; not b */
+        assert_int_equal(numsub(w, RC), 0);
+        assert_int_equal(numsub(w, RX), 1);
+    } else {
+        wait_rooms(w);
+    }
+
+    /* 20 numbered emits to each: every member gets each one once */
+    uint64_t routes = stat_of(w->a, "private_routes"), lost = stat_of(w->a, "targeted_no_route");
+    reset(w);
+    for (int i = 0; i < 20; i++) {
+        const char *const rooms[] = {RB, RC, RX};
+        for (int k = 0; k < 3; k++) {
+            sc_target t = {.rooms = &rooms[k], .n_rooms = 1};
+            char msg[16];
+            int n = snprintf(msg, sizeof(msg), "%d/%d", k, i);
+            assert_int_equal(sc_client_emit(w->a, &t, NULL, (const uint8_t *)msg, (size_t)n), 0);
+        }
+    }
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    barrier_a(w);
+    assert_int_equal(rec_count(&w->rb, PB), 20);
+    assert_int_equal(rec_count(&w->rc, PC), 40); /* in RB and RC: 20 each */
+    assert_int_equal(rec_count(&w->rb, "b1"), 20);
+    assert_int_equal(w->ra.sockets, 0);
+    if (priv) /* routed to b and c: PB and PC; RX's id is nobody's, and no loss */
+        assert_int_equal(stat_of(w->a, "private_routes"), routes + 3 * 20);
+    assert_int_equal(stat_of(w->a, "targeted_no_route"), lost);
+
+    /* b1 joins PB's room, PB leaves it: an ordinary room on b now */
+    assert_int_equal(sc_client_join(w->b, "b1", LIST(RB)), 0);
+    assert_int_equal(sc_client_leave(w->b, PB, LIST(RB)), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    if (priv)
+        for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end && numsub(w, RB) != 2;)
+            usleep(2000);
+    else
+        wait_rooms(w);
+    sc_target t = {.rooms = LIST(RB)};
+    emit_a(w, &t, NULL); /* b has it twice (its channel, the directory): delivered once */
+    assert_int_equal(rec_count(&w->rb, PB), 0);
+    assert_int_equal(rec_count(&w->rb, "b1"), 1);
+    assert_int_equal(rec_count(&w->rc, PC), 1);
+    assert_int_equal(w->rb.frames, 1);
+
+    assert_int_equal(sc_client_leave(w->b, "b1", LIST(RB, RX)), 0);
+    assert_int_equal(sc_client_socket_down(w->b, PB), 0);
+    assert_int_equal(sc_client_socket_down(w->c, PC), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    assert_int_equal(sc_client_sync(w->c, 0), 0);
+    reset(w);
+}
+
 static void test_sockets_join_leave_disconnect(void **state)
 {
     world *w = *state;
@@ -866,6 +992,7 @@ int main(void)
         cmocka_unit_test(test_malformed_responses_counted),
         cmocka_unit_test(test_server_side_emit),
         cmocka_unit_test(test_broadcast_with_acks),
+        cmocka_unit_test(test_private_rooms),
         cmocka_unit_test(test_sockets_join_leave_disconnect),
         cmocka_unit_test(test_timeout_with_frozen_node),
     };

@@ -732,6 +732,20 @@ static void test_unknown_request_kind_answered(void **state)
     redis_free(r);
 }
 
+/* Subscribers of b's private room's channel in test_features_follow_oldest_node. */
+static long private_room_subscribers(redis_srv *r)
+{
+    char *out = redis_cli(r, "PUBSUB NUMSUB sidecast:room:/,privateSocketB000001");
+    const char *nl = strchr(out, '\n');
+    long n = nl ? atol(nl + 1) : -1;
+    free(out);
+    return n;
+}
+
+#define FULL_FEATURES                                                                              \
+    (SC_CLUSTER_FEATURE_UNSUPPORTED_ANSWER | SC_CLUSTER_FEATURE_ANNOUNCE |                         \
+     SC_CLUSTER_FEATURE_PRIVATE_ROOMS)
+
 /* The features every live node has: all of them among current nodes; none
  * while a node from before versioning (liveness but no version record) is
  * live, with a log line naming it; all again once it is gone. */
@@ -740,17 +754,29 @@ static void test_features_follow_oldest_node(void **state)
     redis_srv *r = redis_start();
     daemon_t *na = node_start(r, "node-a", NULL);
     daemon_t *nb = node_start(r, "node-b", NULL);
+    recorder rb = {0};
     sc_client *a = app_open(na, "app-a", NULL);
-    sc_client *b = app_open(nb, "app-b", NULL);
+    sc_client *b = app_open(nb, "app-b", &rb);
     assert_int_equal(wait_nodes(a, 2, 5000), 2);
-    assert_true(WAIT_FOR(stat_of(a, "cluster_features") == 3, 3000, a, b));
+    assert_true(WAIT_FOR(stat_of(a, "cluster_features") == FULL_FEATURES, 3000, a, b));
     assert_int_equal(stat_of(a, "cluster_nodes_reduced"), 0);
     assert_true(daemon_log_contains(na, "advertise_address is not set"));
+    /* b leaves its socket's id room unsubscribed (proto/README.md, private rooms) */
+    assert_true(WAIT_FOR(stat_of(b, "private_rooms_ready") == 1, 10000, a, b));
+    const char *room = "/,privateSocketB000001";
+    assert_int_equal(sc_client_socket_up(b, "privateSocketB000001", "", "", NULL, 0, &room, 1), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_int_equal(stat_of(b, "rooms_private"), 1);
+    assert_int_equal(private_room_subscribers(r), 0);
     /* what a node of the version before negotiation leaves in Redis */
     fake_node(r, "0ld0ld0ld0ld0ld0", "old-node", NULL);
     assert_true(WAIT_FOR(stat_of(a, "cluster_features") == 0 &&
                              stat_of(b, "cluster_nodes_reduced") == 1,
                          3000, a, b));
+    /* that node would publish to the room's channel only: b subscribes it, with a Gap */
+    assert_true(WAIT_FOR(private_room_subscribers(r) == 1 && rb.gaps >= 1, 5000, a, b));
+    assert_true(wait_log(nb, "subscribing this node's 1 such rooms", 1000));
+    assert_int_equal(stat_of(b, "private_rooms_ready"), 0);
     assert_int_equal(wait_nodes(a, 3, 1000), 3);
     assert_true(wait_log(na, "reduced mode because of node old-node", 1000));
     static char body[65536];
@@ -758,10 +784,13 @@ static void test_features_follow_oldest_node(void **state)
     assert_true(promtool_ok(body));
     assert_non_null(strstr(body, "sidecast_cluster_node_info{node_id=\"0ld0ld0ld0ld0ld0\","
                                  "node_name=\"old-node\",version=\"0\",features=\"0\"} 1"));
-    assert_non_null(strstr(body, "node_name=\"node-b\",version=\"1\",features=\"3\"} 1"));
+    char want[96];
+    snprintf(want, sizeof(want), "node_name=\"node-b\",version=\"1\",features=\"%llu\"} 1",
+             (unsigned long long)FULL_FEATURES);
+    assert_non_null(strstr(body, want));
     assert_int_equal(metric_value(body, "sidecast_cluster_features"), 0);
     free(redis_cli(r, "DEL sidecast:alive:0ld0ld0ld0ld0ld0")); /* it died */
-    assert_true(WAIT_FOR(stat_of(a, "cluster_features") == 3 &&
+    assert_true(WAIT_FOR(stat_of(a, "cluster_features") == FULL_FEATURES &&
                              stat_of(b, "cluster_nodes_reduced") == 0,
                          3000, a, b));
     assert_true(wait_log(na, "no reduced mode", 1000));

@@ -140,16 +140,23 @@ static void test_targeted(void **state)
     envelope_bytes(e2, sizeof(e2), 2);
     envelope_bytes(e3, sizeof(e3), 3);
     /* emit 1: s1 (nodeA), gone (nowhere), s3 (the origin itself);
-     * emit 2: user u1 (s2 on nodeB, s9 nowhere); emit 3: s1 again */
-    redisReply *r = eval(w, sc_lua_targeted, "p", "origin", "1", e1, "3", "0", "s1", "gone",
-                         "s3", e2, "0", "1", "u1", e3, "1", "0", "s1", NULL);
+     * emit 2: user u1 (s2 on nodeB, s9 nowhere), and the private rooms of
+     * s2 (nodeB again: one copy) and of nowhere (no loss: not counted);
+     * emit 3: s1 again */
+    redisReply *r =
+        eval(w, sc_lua_targeted, "p", "origin", "1", e1, "3", "0", "0", "s1", "gone", "s3", e2, "0",
+             "1", "2", "u1", "s2", "nowhere", e3, "1", "0", "0", "s1", NULL);
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    /* report: s1 -> nodeA once; then 1 listed id found nowhere, 0 unreceived */
-    assert_int_equal(r->elements, 4);
+    /* report: s1 -> nodeA, s2 -> nodeB (a private room's, for the cache; a
+     * user's member is not reported); then 1 listed id found nowhere, 0
+     * unreceived */
+    assert_int_equal(r->elements, 6);
     assert_string_equal(str_at(r, 0), "s1");
     assert_string_equal(str_at(r, 1), "nodeA");
-    assert_int_equal(r->element[2]->integer, 1);
-    assert_int_equal(r->element[3]->integer, 0);
+    assert_string_equal(str_at(r, 2), "s2");
+    assert_string_equal(str_at(r, 3), "nodeB");
+    assert_int_equal(r->element[4]->integer, 1);
+    assert_int_equal(r->element[5]->integer, 0);
     freeReplyObject(r);
     /* nodeA: one PUBLISH with a Batch of emits 1 and 3 (version 1);
      * nodeB: emit 2 as it is */
@@ -181,7 +188,7 @@ static void test_targeted(void **state)
         usleep(2000);
     assert_int_equal(num(w, "PUBSUB NUMPAT"), 0);
     /* with nobody subscribed, the PUBLISH reaches no one: counted */
-    r = eval(w, sc_lua_targeted, "p", "origin", "0", e1, "1", "0", "s1", NULL);
+    r = eval(w, sc_lua_targeted, "p", "origin", "0", e1, "1", "0", "0", "s1", NULL);
     assert_int_equal(r->elements, 2);
     assert_int_equal(r->element[0]->integer, 0);
     assert_int_equal(r->element[1]->integer, 1);

@@ -248,6 +248,72 @@ static void add_errors(void **state)
 
 /* ---- rooms ------------------------------------------------------------------ */
 
+/* A room named "<namespace>,<id>" by the socket with that socket.io-shaped
+ * id that creates it is private (room->own); it stops being so when that
+ * socket leaves it with others in it, and the hook hears "created" again. */
+typedef struct hook_log {
+    int created, gone;
+    const sc_room *last;
+} hook_log;
+
+static void log_hook(void *ud, const sc_room *room, bool created)
+{
+    hook_log *h = ud;
+    if (created)
+        h->created++;
+    else
+        h->gone++;
+    h->last = room;
+}
+
+static void private_rooms(void **state)
+{
+    (void)state;
+    const char *id = "AbCdEfGhIjKlMnOp_-12"; /* 20 characters of base64url */
+    assert_string_equal(sc_private_room_id("/,AbCdEfGhIjKlMnOp_-12", 22), id);
+    assert_string_equal(sc_private_room_id("/chat,AbCdEfGhIjKlMnOp_-12", 26), id);
+    assert_null(sc_private_room_id(",AbCdEfGhIjKlMnOp_-12", 21));  /* no namespace */
+    assert_null(sc_private_room_id("/,AbCdEfGhIjKlMnOp_-1", 21));  /* 19 characters */
+    assert_null(sc_private_room_id("/,AbCdEfGhIjKlMnOp+-12", 22)); /* not base64url */
+    assert_null(sc_private_room_id("/.AbCdEfGhIjKlMnOp_-12", 22)); /* no comma */
+    assert_null(sc_private_room_id("/,lobby", 7));
+
+    sc_registry r;
+    sc_registry_init(&r);
+    hook_log h = {0};
+    r.on_room = log_hook;
+    r.on_room_ud = &h;
+    sc_owner o;
+    sc_owner_init(&o, NULL);
+    sc_socket *s = add(&r, &o, id), *t = add(&r, &o, "zYxWvUtSrQpOnMlKjIhG");
+    /* another socket creating s's room: an ordinary room */
+    assert_int_equal(sc_registry_join(&r, t, "/,AbCdEfGhIjKlMnOp_-12"), 1);
+    assert_null(sc_registry_find_room(&r, "/,AbCdEfGhIjKlMnOp_-12")->own);
+    assert_int_equal(sc_registry_leave(&r, t, "/,AbCdEfGhIjKlMnOp_-12"), 1);
+    assert_int_equal(h.gone, 1);
+    /* s creating it: private; others may join */
+    assert_int_equal(sc_registry_join(&r, s, "/,AbCdEfGhIjKlMnOp_-12"), 1);
+    sc_room *own = sc_registry_find_room(&r, "/,AbCdEfGhIjKlMnOp_-12");
+    assert_ptr_equal(own->own, s);
+    assert_int_equal(sc_registry_join(&r, t, "/,AbCdEfGhIjKlMnOp_-12"), 1);
+    assert_int_equal(sc_registry_join(&r, t, "/,zYxWvUtSrQpOnMlKjIhG"), 1);
+    assert_ptr_equal(sc_registry_find_room(&r, "/,zYxWvUtSrQpOnMlKjIhG")->own, t);
+    assert_int_equal(h.created, 3);
+    /* s leaves with t still in it: an ordinary room, the hook told again */
+    assert_int_equal(sc_registry_leave(&r, s, "/,AbCdEfGhIjKlMnOp_-12"), 1);
+    assert_null(own->own);
+    assert_int_equal(h.created, 4);
+    assert_ptr_equal(h.last, own);
+    /* t's own room goes with its last member: gone, not "created" */
+    sc_registry_remove_socket(&r, t);
+    assert_int_equal(h.created, 4);
+    assert_int_equal(h.gone, 3);
+    r.on_room = NULL;
+    sc_registry_remove_owner(&r, &o);
+    sc_owner_free(&o);
+    sc_registry_free(&r);
+}
+
 static void join_leave(void **state)
 {
     (void)state;
@@ -758,6 +824,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(add_errors),
     cmocka_unit_test(gen_tracks_changes),
     cmocka_unit_test(join_leave),
+    cmocka_unit_test(private_rooms),
     cmocka_unit_test(leave_all_frees_empty_rooms),
     cmocka_unit_test(remove_socket_and_owner),
     cmocka_unit_test(free_with_live_sockets),

@@ -199,6 +199,7 @@ SC_API int sc_client_nodes(sc_client *c, sc_node_cb cb, void *ud, int timeout_ms
 /* Cluster feature bits a node reports (proto/cluster.proto, ClusterFeature). */
 #define SC_CLUSTER_FEATURE_UNSUPPORTED_ANSWER UINT64_C(0x1)
 #define SC_CLUSTER_FEATURE_ANNOUNCE UINT64_C(0x2)
+#define SC_CLUSTER_FEATURE_PRIVATE_ROOMS UINT64_C(0x4) /* socket id rooms via the directory */
 
 /* What the Welcome of the current connection said (updated by every
  * reconnect): sidecastd's feature bits (0: it predates negotiation), its

@@ -673,6 +673,9 @@ async function subscribers(port, channel) {
  * @param {Array<[{rooms(names): Promise}, number | (() => number)]>} want
  *   a SidecastClient or a Sidecastd, and the size wanted (a function: read on every poll)
  */
+/** A room named like a socket.io socket's own (broker/core/registry.h: sc_private_room_id). */
+const PRIVATE_ROOM = /,([A-Za-z0-9_-]{20})$/;
+
 async function roomReady(redisPort, key, want, { prefix = 'sidecast', ms = 15000 } = {}) {
   let seen = '';
   await waitFor(
@@ -700,6 +703,15 @@ async function roomReady(redisPort, key, want, { prefix = 'sidecast', ms = 15000
       }
       const subs = await subscribers(redisPort, channel);
       seen = `registries ${sizes.join(' ')}, ${subs} subscribers for ${members} member nodes`;
+      const own = PRIVATE_ROOM.exec(key);
+      if (own && members > 0) {
+        // A socket.io id room (proto/README.md, private rooms): its socket's
+        // node may leave it unsubscribed, as emits reach it through the
+        // directory, once the socket is there.
+        const node = await redisCommand(redisPort, 'HGET', `${prefix}:sockets`, own[1]);
+        seen += `; directory: ${node || 'no entry'}`;
+        return node != null && node !== '' && (subs === members || subs === members - 1);
+      }
       return subs === members;
     },
     ms,
