@@ -130,10 +130,11 @@ static void sub_want(sc_cluster *c, sc_sub *s)
  * node a SUBSCRIBE and an UNSUBSCRIBE each; instead, while every live node
  * sends an emit to such a room to its socket's node through the directory
  * as well (sc_cl_private_routes), the node that has the socket leaves the
- * room unsubscribed. It is subscribed like any room once the socket leaves
- * it with other members in it (the registry calls again), and every one is
- * when a node that does not route them appears: then it opens a Gap, as an
- * emit of that node's may have missed one meanwhile.
+ * room unsubscribed (and, when that starts, unsubscribes the ones it has).
+ * It is subscribed like any room once the socket leaves it with other
+ * members in it (the registry calls again), and every one is when a node
+ * that does not route them appears: then it opens a Gap, as an emit of that
+ * node's may have missed one meanwhile.
  *
  * The owner waits two heartbeat intervals after it first sees every node
  * route them, so that every other node has had a heartbeat to see it too. */
@@ -153,8 +154,26 @@ static void room_channel(sc_cluster *c, char *ch, size_t len, const sc_room *roo
     snprintf(ch, len, "%s:room:%s", c->room_prefix, room->name);
 }
 
-/* A node that does not route private rooms is live: subscribe them all. */
-static void private_rooms_publish(sc_cluster *c)
+/* The room of a channel no longer wanted: unsubscribed after
+ * room_linger_ms (the idle FIFO, swept by sc_cl_subs_sweep). */
+static void idle_append(sc_cluster *c, sc_sub *s)
+{
+    idle_unlink(c, s);
+    s->want = false;
+    s->idle_since_us = sc_now_us();
+    s->idle_prev = c->idle_tail;
+    s->idle_next = NULL;
+    if (c->idle_tail)
+        c->idle_tail->idle_next = s;
+    else
+        c->idle_head = s;
+    c->idle_tail = s;
+}
+
+/* Every live node routes private rooms now (or, at start, this node's
+ * first heartbeats say so): the ones subscribed before are left to the
+ * directory, after room_linger_ms like a room without members. */
+static void private_rooms_unsubscribe(sc_cluster *c)
 {
     sc_registry *reg = &c->srv->reg;
     char ch[SC_ID_MAX + 200];
@@ -164,8 +183,34 @@ static void private_rooms_publish(sc_cluster *c)
         if (!room || !room->own)
             continue;
         room_channel(c, ch, sizeof(ch), room);
-        sub_want(c, sub_get(c, ch, true));
-        n++;
+        sc_sub *s = sub_get(c, ch, false);
+        if (s && s->want) {
+            idle_append(c, s);
+            n++;
+        }
+    }
+    c->priv_on = true;
+    if (n)
+        sc_info("every live node routes socket id rooms through the directory: leaving this "
+                "node's %zu such rooms unsubscribed after room_linger_ms",
+                n);
+}
+
+/* A node that does not route private rooms is live: subscribe them all. */
+static void private_rooms_subscribe(sc_cluster *c)
+{
+    sc_registry *reg = &c->srv->reg;
+    char ch[SC_ID_MAX + 200];
+    size_t n = 0;
+    for (uint32_t i = 0; i < reg->rooms.cap; i++) {
+        const sc_room *room = reg->rooms.items[i];
+        if (!room || !room->own)
+            continue;
+        room_channel(c, ch, sizeof(ch), room);
+        sc_sub *s = sub_get(c, ch, true);
+        if (!s->on || s->leaving) /* not subscribed meanwhile: a Gap */
+            n++;
+        sub_want(c, s);
     }
     c->priv_on = false;
     if (!n)
@@ -191,19 +236,10 @@ void sc_cluster_room(sc_cluster *c, const sc_room *room, bool created)
     sc_sub *s = sub_get(c, ch, created);
     if (!s) /* never subscribed (a private room) */
         return;
-    if (created) {
+    if (created)
         sub_want(c, s);
-        return;
-    }
-    s->want = false;
-    s->idle_since_us = sc_now_us();
-    s->idle_prev = c->idle_tail;
-    s->idle_next = NULL;
-    if (c->idle_tail)
-        c->idle_tail->idle_next = s;
-    else
-        c->idle_head = s;
-    c->idle_tail = s;
+    else if (s->want) /* else left to the directory already */
+        idle_append(c, s);
 }
 
 static void sub_delete(sc_cluster *c, sc_sub *s)
@@ -514,9 +550,12 @@ void sc_cl_subs_free(sc_cluster *c)
 void sc_cl_subs_sweep(sc_cluster *c, uint64_t now)
 {
     uint64_t linger = c->cfg->room_linger_ms * 1000u;
-    c->priv_ready = private_rooms_on(c, now);
-    if (!c->priv_ready && c->priv_on)
-        private_rooms_publish(c);
+    bool ready = private_rooms_on(c, now);
+    if (ready && !c->priv_ready)
+        private_rooms_unsubscribe(c);
+    else if (!ready && c->priv_on)
+        private_rooms_subscribe(c);
+    c->priv_ready = ready;
     sub_deadline(c, now);
     if (c->topo && !shards_well(c))
         sc_topo_refresh(c->topo, "a shard's connection is down");

@@ -794,6 +794,10 @@ static void test_features_follow_oldest_node(void **state)
                              stat_of(b, "cluster_nodes_reduced") == 0,
                          3000, a, b));
     assert_true(wait_log(na, "no reduced mode", 1000));
+    /* and b leaves the room to the directory again, after room_linger_ms */
+    assert_true(WAIT_FOR(stat_of(b, "private_rooms_ready") == 1, 10000, a, b));
+    assert_true(WAIT_FOR(private_room_subscribers(r) == 0, 10000, a, b));
+    assert_true(wait_log(nb, "leaving this node's 1 such rooms unsubscribed", 1000));
     sc_client_close(a);
     sc_client_close(b);
     daemon_free(na);
