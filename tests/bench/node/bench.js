@@ -41,7 +41,9 @@
 // BENCH_JSON (write the figures there), BENCH_APP_ARGS (node flags for the
 // apps, e.g. --cpu-prof), BENCH_SIDECAST_ALT (another clients/node, e.g. a
 // worktree of an older commit: adds adapter "sidecast-alt", the same setup
-// with that copy of the adapter, to compare two versions in one run).
+// with that copy of the adapter, to compare two versions in one run),
+// BENCH_SIDECASTD_ALT (another sidecastd binary for "sidecast-alt"; alone,
+// it compares two daemons under this tree's adapter).
 const { fork, spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -57,7 +59,8 @@ const WARMUP_MS = 1000;
 const PER_NODE = Number(process.env.BENCH_CLIENTS_PER_NODE || 500);
 const PAYLOAD = 'x'.repeat(Number(process.env.BENCH_PAYLOAD_BYTES || 100));
 const ALT = process.env.BENCH_SIDECAST_ALT ? path.resolve(process.env.BENCH_SIDECAST_ALT) : null;
-const ADAPTERS = (process.env.BENCH_ADAPTERS || (ALT ? 'redis,sidecast,sidecast-alt' : 'redis,sidecast')).split(',');
+const ALT_DAEMON = process.env.BENCH_SIDECASTD_ALT ? path.resolve(process.env.BENCH_SIDECASTD_ALT) : null;
+const ADAPTERS = (process.env.BENCH_ADAPTERS || (ALT || ALT_DAEMON ? 'redis,sidecast,sidecast-alt' : 'redis,sidecast')).split(',');
 const ROOM_WINDOW = 8;
 const ROOM_RATE = 10;
 const TARGET_WINDOW = 128;
@@ -106,7 +109,7 @@ async function startNodes(adapter, dir, redis) {
     if (adapter !== 'redis') {
       sidecastd = track(
         // sidecast-alt: its own cluster on the same Redis (another key prefix)
-        spawn(findSidecastd(), ['--socket', socket, '--redis-url', redis.url, '--node-name', name, '--log-level', 'warn', '--http-listen', '127.0.0.1:0', ...(adapter === 'sidecast-alt' ? ['--redis-prefix', 'sidecast-alt'] : [])], {
+        spawn(adapter === 'sidecast-alt' && ALT_DAEMON ? ALT_DAEMON : findSidecastd(), ['--socket', socket, '--redis-url', redis.url, '--node-name', name, '--log-level', 'warn', '--http-listen', '127.0.0.1:0', ...(adapter === 'sidecast-alt' ? ['--redis-prefix', 'sidecast-alt'] : [])], {
           stdio: ['ignore', 'ignore', fs.openSync(path.join(dir, `${name}.log`), 'a')],
         }),
       );
@@ -121,7 +124,7 @@ async function startNodes(adapter, dir, redis) {
           ...process.env,
           BENCH_NODE: name,
           BENCH_ADAPTER: adapter,
-          BENCH_SIDECAST_MODULE: adapter === 'sidecast-alt' ? ALT : 'sidecast',
+          BENCH_SIDECAST_MODULE: adapter === 'sidecast-alt' && ALT ? ALT : 'sidecast',
           REDIS_URL: redis.url,
           SIDECAST_SOCKET: socket,
           PORT: String(port),
@@ -388,7 +391,7 @@ function summary(all) {
 // sidecast-alt (BENCH_SIDECAST_ALT) against sidecast, and each against the redis adapter
 function altSummary(all) {
   const R = (a, name) => all[a] && all[a].find((r) => r.case === name);
-  console.log('\nsidecast (this tree) and sidecast-alt (BENCH_SIDECAST_ALT), each / redis-adapter, and sidecast / sidecast-alt:');
+  console.log('\nsidecast (this tree) and sidecast-alt (BENCH_SIDECAST_ALT / BENCH_SIDECASTD_ALT), each / redis-adapter, and sidecast / sidecast-alt:');
   for (const c of CASES) {
     const s = R('sidecast', c.name);
     const a = R('sidecast-alt', c.name);
@@ -399,6 +402,16 @@ function altSummary(all) {
     console.log(`  ${''.padEnd(11)} sidecast-alt: ${line(a)}`);
     console.log(`  ${''.padEnd(11)} sidecast / sidecast-alt: throughput ${fmt(s.opsPerSec / a.opsPerSec, 3)}x  sender app CPU/op ${fmt(senderCpu(s) / senderCpu(a), 3)}x`);
   }
+}
+
+/** Redis pub/sub channels each adapter holds (RESP array length). */
+async function printChannels(port, when) {
+  const count = async (pattern) => Number(/^\*(\d+)/.exec(await redisCommand(port, `PUBSUB CHANNELS ${pattern}`))[1]);
+  const prefix = { redis: 'socket.io*', sidecast: 'sidecast:*', 'sidecast-alt': 'sidecast-alt:*' };
+  const parts = [];
+  for (const a of ADAPTERS) parts.push(`${a} ${await count(prefix[a])}`);
+  const patterns = /^:(\d+)/.exec(await redisCommand(port, 'PUBSUB NUMPAT'))[1];
+  console.log(`Redis pub/sub channels, ${2 * PER_NODE} clients on 2 nodes, ${when}: ${parts.join(', ')} (patterns: ${patterns})`);
 }
 
 async function main() {
@@ -414,6 +427,7 @@ async function main() {
     // each case runs for one adapter right after the other: on a shared or
     // noisy machine both see the same conditions.
     for (const a of ADAPTERS) setups.push(await setupAdapter(a, dir, redis));
+    await printChannels(redis.port, 'with every client connected');
     for (const c of CASES) {
       const rounds = setups.map(() => []);
       for (let i = 0; i < ROUNDS; i++)
@@ -424,6 +438,7 @@ async function main() {
         (all[st.adapter] ||= []).push(r);
       });
     }
+    await printChannels(redis.port, 'at the end');
     let sum = null;
     if (all.redis && all.sidecast) sum = summary(all);
     if (all['sidecast-alt']) altSummary(all);
