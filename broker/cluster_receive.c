@@ -342,7 +342,7 @@ static const envelope_fn envelope_handlers[] = {
  * sc_cluster_emit in cluster_emit.c): an emit to several rooms, or to
  * rooms and sockets or users (room channels and node channels); one to
  * everyone, or with acks, goes on the all channel alone. */
-static bool copied(const sc_envelope *env)
+static bool copied(const sc_cluster *c, const sc_envelope *env)
 {
     if (env->body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_EMIT || !env->emit->to ||
         env->emit->to->all || env->emit->ack_id)
@@ -350,8 +350,9 @@ static bool copied(const sc_envelope *env)
     const Sidecast__V1__Selector *to = env->emit->to;
     if (to->n_rooms + (to->n_socket_ids || to->n_user_ids ? 1 : 0) > 1)
         return true;
-    /* a private room's emit also goes to its socket's node (cluster_emit.c) */
-    return to->n_rooms == 1 && sc_private_room_id(to->rooms[0], strlen(to->rooms[0]));
+    /* a private room's emit also goes to its socket's node (cluster_emit.c);
+     * not on a Redis Cluster, where a late copy would then be skipped */
+    return to->n_rooms == 1 && !c->spread && sc_private_room_id(to->rooms[0], strlen(to->rooms[0]));
 }
 
 static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, size_t len,
@@ -390,7 +391,7 @@ static void on_envelope(sc_cluster *c, const char *channel, const uint8_t *p, si
         return;
     }
     sc_peer *peer =
-        from_peer(c, env->origin, env->seq, env->body_case, copied(env), env->sent_unix_ms);
+        from_peer(c, env->origin, env->seq, env->body_case, copied(c, env), env->sent_unix_ms);
     if (!peer)
         return;
     envelope_fn fn = (size_t)env->body_case < SC_ARRAY_LEN(envelope_handlers)
