@@ -216,7 +216,7 @@ static void heartbeat_now(sc_cluster *c)
     sc_cl_arg_str(&a, info);
     sc_cl_arg_str(&a, ttl);
     char ver[48];
-    snprintf(ver, sizeof(ver), "%u:%" PRIu64, SC_CLUSTER_VERSION, SC_CLUSTER_FEATURES);
+    snprintf(ver, sizeof(ver), "%u:%" PRIu64, SC_CLUSTER_VERSION, sc_cl_own_features(c));
     sc_cl_arg_str(&a, ver);
     /* a dead node's directory goes REAP_BUDGET entries per heartbeat: the
      * script stays in the milliseconds whatever the node held */
@@ -479,7 +479,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     c->flush_ups = sc_cl_flush_ups;
     c->flush_emits = flush_emits;
     c->rewritten = on_rewritten;
-    c->features = SC_CLUSTER_FEATURES; /* alone until the first heartbeat says otherwise */
+    c->features = sc_cl_own_features(c); /* alone until the first heartbeat says otherwise */
     /* on a Redis Cluster the prefix is the keys' hash tag: every key, the
      * node and broadcast channels in one slot; rooms spread (cluster_shard.c) */
     snprintf(c->prefix, sizeof(c->prefix), url.cluster ? "{%s}" : "%s", cfg->redis_prefix);

@@ -337,6 +337,17 @@ static inline bool dircache_on(const sc_cluster *c)
     return c->cfg->dircache_ttl_ms && c->cfg->dircache_max_entries;
 }
 
+/* The ClusterFeature bits this node advertises: all it implements, less
+ * private_rooms when configured off (0 on one node turns it off for all). */
+static inline uint64_t sc_cl_own_features(const sc_cluster *c)
+{
+    return c->cfg->private_rooms
+               ? SC_CLUSTER_FEATURES
+               : SC_CLUSTER_FEATURES &
+                     ~(uint64_t)
+                         SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS;
+}
+
 /* Whether an emit to a socket.io id room (core/registry.h:
  * sc_private_room_id) also goes to its socket's node through the directory:
  * while every live node does so, which lets the owner leave it unsubscribed

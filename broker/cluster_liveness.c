@@ -77,20 +77,21 @@ static void parse_ver(const char *s, size_t len, uint32_t *ret_version, uint64_t
     *ret_features = colon ? strtoull(colon + 1, NULL, 10) : 0;
 }
 
-static bool reduced(uint32_t version, uint64_t features)
+static bool reduced(const sc_cluster *c, uint32_t version, uint64_t features)
 {
-    return version != SC_CLUSTER_VERSION || (features & SC_CLUSTER_FEATURES) != SC_CLUSTER_FEATURES;
+    uint64_t own = sc_cl_own_features(c);
+    return version != SC_CLUSTER_VERSION || (features & own) != own;
 }
 
 /* Recompute the bits every live node has; log once when the cluster enters
  * or leaves a reduced mode because of older nodes, naming them. */
 static void features_update(sc_cluster *c)
 {
-    uint64_t all = SC_CLUSTER_FEATURES;
+    uint64_t all = sc_cl_own_features(c);
     size_t nred = 0;
     for (size_t i = 0; i < c->nlive; i++) {
         all &= c->live_feats[i];
-        nred += reduced(c->live_vers[i], c->live_feats[i]);
+        nred += reduced(c, c->live_vers[i], c->live_feats[i]);
     }
     if (all == c->features && nred == c->nreduced)
         return;
@@ -103,12 +104,12 @@ static void features_update(sc_cluster *c)
         return;
     }
     for (size_t i = 0; i < c->nlive; i++)
-        if (reduced(c->live_vers[i], c->live_feats[i]))
+        if (reduced(c, c->live_vers[i], c->live_feats[i]))
             sc_warn("cluster runs in a reduced mode because of node %s (%s): cluster version %u, "
                     "features 0x%" PRIx64 " (this node: version %u, 0x%" PRIx64 "); features in "
                     "use: 0x%" PRIx64 " until it is upgraded or leaves",
                     SC_ESC(c->live_names[i]), SC_ESC(c->live_ids[i]), c->live_vers[i],
-                    c->live_feats[i], SC_CLUSTER_VERSION, SC_CLUSTER_FEATURES, all);
+                    c->live_feats[i], SC_CLUSTER_VERSION, sc_cl_own_features(c), all);
 }
 
 /* Whether node `id` announced its departure after heartbeat `beat` was
@@ -297,7 +298,7 @@ void sc_cl_announce(sc_cluster *c, bool joined)
     an.name = c->srv->node_name;
     an.address = (char *)(c->cfg->advertise_address ? c->cfg->advertise_address : "");
     an.version = SC_CLUSTER_VERSION;
-    an.features = SC_CLUSTER_FEATURES;
+    an.features = sc_cl_own_features(c);
     sc_envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
     env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE;
     env.announce = &an;

@@ -108,6 +108,9 @@ static const option_def options[] = {
      "most keys in one session's data map"},
     {"room_linger_ms", T_UINT, OFF(room_linger_ms), "2000", 0, 600000,
      "keep a room's subscription this long after its last local member leaves"},
+    {"private_rooms", T_UINT, OFF(private_rooms), "1", 0, 1,
+     "1: a socket.io socket's id room is reached through the directory, not subscribed; 0 on "
+     "any node subscribes them on every node (no second publish per emit to them)"},
     {"dircache_ttl_ms", T_UINT, OFF(dircache_ttl_ms), "10000", 0, 86400000,
      "how long a socket's node stays cached for targeted emits (0: no cache)"},
     {"dircache_max_entries", T_UINT, OFF(dircache_max_entries), "65536", 0, 10000000,
@@ -131,8 +134,8 @@ static const option_def options[] = {
     /* limits per app connection */
     {"max_payload_bytes", T_SIZE, OFF(max_payload_bytes), "16m", 1, 64 * MIB,
      "largest emit, server emit or ack payload; larger ones are refused"},
-    {"max_sockets_per_connection", T_UINT, OFF(max_sockets_per_connection), "200000", 1,
-     100000000, "sockets one app connection may register"},
+    {"max_sockets_per_connection", T_UINT, OFF(max_sockets_per_connection), "200000", 1, 100000000,
+     "sockets one app connection may register"},
     {"max_rooms_per_socket", T_UINT, OFF(max_rooms_per_socket), "1024", 1, 1000000,
      "rooms one socket may be in"},
     {"max_name_bytes", T_UINT, OFF(max_name_bytes), "1024", 1, 65535,

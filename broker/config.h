@@ -52,6 +52,7 @@ typedef struct sc_config {
     uint64_t request_timeout_ms;
     uint64_t max_pending_requests;
     uint64_t room_linger_ms;
+    uint64_t private_rooms;        /* 1: this node routes private rooms (cluster_subs.c) */
     uint64_t dircache_ttl_ms;      /* directory cache entry lifetime; 0: no cache */
     uint64_t dircache_max_entries; /* directory cache bound; 0: no cache */
     /* sessions */

@@ -746,6 +746,53 @@ static long private_room_subscribers(redis_srv *r)
     (SC_CLUSTER_FEATURE_UNSUPPORTED_ANSWER | SC_CLUSTER_FEATURE_ANNOUNCE |                         \
      SC_CLUSTER_FEATURE_PRIVATE_ROOMS)
 
+/* private_rooms = 0 on one node turns private rooms off on every node:
+ * the other node subscribes its sockets' id rooms like any room, and an
+ * emit from the node that has them off reaches them once. */
+static void test_private_rooms_off_on_one_node(void **state)
+{
+    (void)state;
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", NULL);
+    daemon_t *nb = node_start(r, "node-b", "--private-rooms", "0", NULL);
+    recorder ra = {0};
+    sc_client *a = app_open(na, "app-a", &ra);
+    sc_client *b = app_open(nb, "app-b", NULL);
+    assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    uint64_t without = FULL_FEATURES & ~SC_CLUSTER_FEATURE_PRIVATE_ROOMS;
+    assert_true(WAIT_FOR(stat_of(a, "cluster_features") == without &&
+                             stat_of(b, "cluster_features") == without,
+                         5000, a, b));
+    assert_true(wait_log(na, "reduced mode because of node node-b", 1000));
+    const char *room = "/,privateSocketA000001";
+    assert_int_equal(sc_client_socket_up(a, "privateSocketA000001", "", "", NULL, 0, &room, 1), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+    assert_int_equal(stat_of(a, "rooms_private"), 0);
+    assert_int_equal(stat_of(a, "private_rooms_ready"), 0);
+    char *out = NULL;
+    for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end; usleep(2000)) {
+        free(out);
+        out = redis_cli(r, "PUBSUB NUMSUB sidecast:room:/,privateSocketA000001");
+        if (strstr(out, "\n1"))
+            break;
+    }
+    assert_non_null(strstr(out, "\n1"));
+    free(out);
+    sc_target t = {.rooms = &room, .n_rooms = 1};
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(sc_client_emit(b, &t, NULL, (const uint8_t *)"x", 1), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_true(WAIT_FOR(rec_count(&ra, "privateSocketA000001") >= 10, 5000, a, b));
+    app_drain(a, 50);
+    assert_int_equal(rec_count(&ra, "privateSocketA000001"), 10);
+    assert_int_equal(stat_of(b, "private_routes"), 0); /* one publish each */
+    sc_client_close(a);
+    sc_client_close(b);
+    daemon_free(na);
+    daemon_free(nb);
+    redis_free(r);
+}
+
 /* The features every live node has: all of them among current nodes; none
  * while a node from before versioning (liveness but no version record) is
  * live, with a log line naming it; all again once it is gone. */
@@ -983,6 +1030,7 @@ int main(void)
         cmocka_unit_test(test_newer_version_dropped),
         cmocka_unit_test(test_unknown_request_kind_answered),
         cmocka_unit_test(test_features_follow_oldest_node),
+        cmocka_unit_test(test_private_rooms_off_on_one_node),
         cmocka_unit_test(test_membership_announced),
         cmocka_unit_test(test_departure_releases_requests),
         cmocka_unit_test(test_expired_node_releases_requests),
