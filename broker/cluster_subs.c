@@ -170,10 +170,9 @@ static void idle_append(sc_cluster *c, sc_sub *s)
     c->idle_tail = s;
 }
 
-/* Every live node routes private rooms now (or, at start, this node's
- * first heartbeats say so): the ones subscribed before are left to the
- * directory, after room_linger_ms like a room without members. */
-static void private_rooms_unsubscribe(sc_cluster *c)
+/* fn on the channel of every private room of this node (created if
+ * `create`, else only those that have one); returns the sum of fn's. */
+static size_t each_private_room(sc_cluster *c, bool create, size_t (*fn)(sc_cluster *, sc_sub *))
 {
     sc_registry *reg = &c->srv->reg;
     char ch[SC_ID_MAX + 200];
@@ -183,12 +182,35 @@ static void private_rooms_unsubscribe(sc_cluster *c)
         if (!room || !room->own)
             continue;
         room_channel(c, ch, sizeof(ch), room);
-        sc_sub *s = sub_get(c, ch, false);
-        if (s && s->want) {
-            idle_append(c, s);
-            n++;
-        }
+        sc_sub *s = sub_get(c, ch, create);
+        if (s)
+            n += fn(c, s);
     }
+    return n;
+}
+
+static size_t let_go(sc_cluster *c, sc_sub *s)
+{
+    if (!s->want)
+        return 0;
+    idle_append(c, s);
+    return 1;
+}
+
+/* 1 if the channel was not subscribed meanwhile (a Gap). */
+static size_t take_up(sc_cluster *c, sc_sub *s)
+{
+    size_t unsubscribed = !s->on || s->leaving;
+    sub_want(c, s);
+    return unsubscribed;
+}
+
+/* Every live node routes private rooms now (or, at start, this node's
+ * first heartbeats say so): the ones subscribed before are left to the
+ * directory, after room_linger_ms like a room without members. */
+static void private_rooms_unsubscribe(sc_cluster *c)
+{
+    size_t n = each_private_room(c, false, let_go);
     c->priv_on = true;
     if (n)
         sc_info("every live node routes socket id rooms through the directory: leaving this "
@@ -199,19 +221,7 @@ static void private_rooms_unsubscribe(sc_cluster *c)
 /* A node that does not route private rooms is live: subscribe them all. */
 static void private_rooms_subscribe(sc_cluster *c)
 {
-    sc_registry *reg = &c->srv->reg;
-    char ch[SC_ID_MAX + 200];
-    size_t n = 0;
-    for (uint32_t i = 0; i < reg->rooms.cap; i++) {
-        const sc_room *room = reg->rooms.items[i];
-        if (!room || !room->own)
-            continue;
-        room_channel(c, ch, sizeof(ch), room);
-        sc_sub *s = sub_get(c, ch, true);
-        if (!s->on || s->leaving) /* not subscribed meanwhile: a Gap */
-            n++;
-        sub_want(c, s);
-    }
+    size_t n = each_private_room(c, true, take_up);
     c->priv_on = false;
     if (!n)
         return;
