@@ -651,6 +651,7 @@ void sc_cluster_free(sc_cluster *c)
     free(c->dnext);
     free(c->didx);
     free(c->pids);
+    free(c->pidx);
     sc_buf_free(&c->dmsg);
     for (uint32_t i = 0; i < c->peers.cap; i++) {
         sc_peer *p = c->peers.items[i];

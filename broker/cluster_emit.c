@@ -190,10 +190,6 @@ static void targeted_add(sc_cluster *c, const uint8_t *env, size_t len, const ch
  *     they would have been through the script, and its entries are dropped. */
 
 #define ROUTED_TAG ((SC_ENV_ROUTED << 3) | 2u) /* Envelope.routed, packed */
-/* didx of a private room's socket: not in to.socket_ids, so not in `routed`
- * (its node finds the room by name; a socket gone from there just has no
- * member to deliver to, and its entry expires or goes with its node) */
-#define NO_ROUTED UINT32_MAX
 
 static size_t varint_len(uint64_t v)
 {
@@ -299,20 +295,17 @@ static direct_out *direct_out_of(sc_cluster *c, sc_dcnode *nd)
 }
 
 /* Append the envelope and its `routed` field (the ids of this emit the
- * cache sent to nd, as indexes into to.socket_ids; none if it has only
- * private rooms' ids) to b. */
+ * cache sent to nd, as indexes into to.socket_ids, and past them into
+ * to.rooms for private rooms' sockets) to b. */
 static void put_routed_copy(sc_cluster *c, sc_buf *b, const sc_dcnode *nd, const uint8_t *env,
                             size_t len, size_t packed)
 {
     uint8_t *p = sc_buf_reserve(b, len + 1 + 10 + packed), *q = p + len;
     memcpy(p, env, len);
-    if (packed) {
-        *q++ = ROUTED_TAG;
-        q = varint_put(q, packed);
-        for (uint32_t i = nd->first; i != UINT32_MAX; i = c->dnext[i])
-            if (c->didx[i] != NO_ROUTED)
-                q = varint_put(q, c->didx[i]);
-    }
+    *q++ = ROUTED_TAG;
+    q = varint_put(q, packed);
+    for (uint32_t i = nd->first; i != UINT32_MAX; i = c->dnext[i])
+        q = varint_put(q, c->didx[i]);
     sc_buf_commit(b, (size_t)(q - p));
 }
 
@@ -321,9 +314,8 @@ static void direct_queue(sc_cluster *c, sc_dcnode *nd, const uint8_t *env, size_
 {
     size_t packed = 0;
     for (uint32_t i = nd->first; i != UINT32_MAX; i = c->dnext[i])
-        if (c->didx[i] != NO_ROUTED)
-            packed += varint_len(c->didx[i]);
-    size_t item = len + (packed ? 1 + varint_len(packed) + packed : 0);
+        packed += varint_len(c->didx[i]);
+    size_t item = len + 1 + varint_len(packed) + packed;
     if (!sc_redis_is_up(c->pub) || item > BATCH_MAX_BYTES) {
         if (nd->out >= 0)
             direct_send(c, &c->outs[nd->out]); /* this node's earlier emits first */
@@ -360,10 +352,10 @@ static void group_add(sc_cluster *c, sc_dcnode *nd, uint32_t i, uint32_t idx, ui
     nd->last = i;
 }
 
-/* Look every remote id up, then the private rooms' ids, and group them by
- * node (each node's ids chained from nd->first through c->dnext); the
- * distinct nodes go to c->dnodes. Returns how many, or 0 on the first miss.
- * n + np is at most DIRECT_MAX_IDS. */
+/* Look every remote id up, then the private rooms' ids (c->pidx: their
+ * rooms), and group them by node (each node's ids chained from nd->first
+ * through c->dnext); the distinct nodes go to c->dnodes. Returns how many,
+ * or 0 on the first miss. n + np is at most DIRECT_MAX_IDS. */
 static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, size_t n,
                            const char **pids, size_t np)
 {
@@ -383,7 +375,7 @@ static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, siz
         sc_dcnode *nd = sc_dircache_get(&c->dc, pids[i], SC_PRIVATE_ID_LEN, now);
         if (!nd)
             return 0;
-        group_add(c, nd, (uint32_t)(n + i), NO_ROUTED, mark, &nn);
+        group_add(c, nd, (uint32_t)(n + i), (uint32_t)to->n_socket_ids + c->pidx[i], mark, &nn);
     }
     return nn;
 }
@@ -417,10 +409,10 @@ static bool direct_route(sc_cluster *c, const sc_selector *to, char **ids, size_
 }
 
 /* The ids of the sockets of other nodes whose private rooms `to` names,
- * into c->pids (pointers into the room names), while every node routes
- * them (sc_cl_private_routes). Such a room may also be an ordinary room
- * with members elsewhere, or a gone socket's: its channel is published as
- * well, and an id that no node holds is no loss. */
+ * into c->pids (pointers into the room names; the rooms' indexes into
+ * c->pidx), while every node routes them (sc_cl_private_routes). Such a room may also be an
+ * ordinary room with members elsewhere, or a gone socket's: its channel is published as well, and
+ * an id that no node holds is no loss. */
 static size_t private_ids(sc_cluster *c, const sc_selector *to)
 {
     if (!sc_cl_private_routes(c))
@@ -433,7 +425,9 @@ static size_t private_ids(sc_cluster *c, const sc_selector *to)
         if (n == c->pids_cap) {
             c->pids_cap = c->pids_cap ? 2 * c->pids_cap : 16;
             c->pids = sc_xrealloc(c->pids, c->pids_cap * sizeof(*c->pids));
+            c->pidx = sc_xrealloc(c->pidx, c->pids_cap * sizeof(*c->pidx));
         }
+        c->pidx[n] = (uint32_t)i;
         c->pids[n++] = id;
     }
     SC_COUNT_N(private_routes, n);

@@ -238,8 +238,9 @@ struct sc_cluster {
     uint64_t emit_mark; /* per emit, to group its ids by node */
     sc_dcnode **dnodes; /* per emit: node of each remote id, */
     uint32_t *dnext;    /* next id with the same node, */
-    uint32_t *didx;     /* index of the id in to.socket_ids (NO_ROUTED: a private room's) */
-    const char **pids;  /* per emit: ids of the private rooms of other nodes' sockets */
+    uint32_t *didx;     /* its `routed` index: in to.socket_ids, or past them in to.rooms */
+    const char **pids;  /* per emit: ids of the private rooms of other nodes' sockets, */
+    uint32_t *pidx;     /* and those rooms' indexes in to.rooms */
     size_t pids_cap;
     sc_buf dmsg;        /* one node's copy, when sent on its own */
     /* origins with a Stale notice pending */

@@ -23,21 +23,32 @@
 
 /* ---- receiving -------------------------------------------------------------------- */
 
-/* The origin's cache routed this emit here for env->routed (indexes into
- * to.socket_ids): report the ones not registered here. */
+/* The socket a `routed` index names: to.socket_ids[i], or past them the
+ * socket whose private room is to.rooms[i - n_socket_ids]; NULL if none. */
+static const char *routed_id(const sc_selector *to, uint32_t i)
+{
+    if (i < to->n_socket_ids)
+        return to->socket_ids[i];
+    i -= (uint32_t)to->n_socket_ids;
+    return i < to->n_rooms ? sc_private_room_id(to->rooms[i], strlen(to->rooms[i])) : NULL;
+}
+
+/* The origin's cache routed this emit here for env->routed (see
+ * routed_id): report the sockets not registered here. */
 static void check_routed(sc_cluster *c, const sc_envelope *env, sc_peer *peer)
 {
     const sc_selector *to = env->emit->to;
     for (size_t i = 0; i < env->n_routed; i++) {
-        if (env->routed[i] >= to->n_socket_ids) {
+        const char *id = routed_id(to, env->routed[i]);
+        if (!id) {
             SC_COUNT(cluster_malformed);
             sc_log_limited(SC_LOG_WARN,
                            "dropping the routes of a message from node %s: index %u, the emit "
-                           "names %zu socket ids (another version?)",
-                           SC_ESC(env->origin), (unsigned)env->routed[i], to->n_socket_ids);
+                           "names %zu socket ids and %zu rooms (another version?)",
+                           SC_ESC(env->origin), (unsigned)env->routed[i], to->n_socket_ids,
+                           to->n_rooms);
             return;
         }
-        const char *id = to->socket_ids[env->routed[i]];
         if (sc_registry_find_socket(&c->srv->reg, id))
             continue;
         SC_COUNT(dircache_stale_received);

@@ -810,6 +810,50 @@ static void wait_in_directory(world *w, const char *id)
 #define RC "/," PC
 #define RX "/,noSuchSocket00000001"
 
+#define PD "privateSocketD000001"
+#define RD "/," PD
+
+/* A socket comes back on another node with the same id (socket.io's
+ * connection state recovery): the emit a's directory cache still sends to
+ * the old node is lost for it and counted there, which tells a (Stale), and
+ * the next one finds the socket where it is now. */
+static void private_room_moves(world *w)
+{
+    assert_int_equal(sc_client_socket_up(w->b, PD, "spd", "", NULL, 0, LIST(RD)), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    wait_in_directory(w, PD);
+    sc_target t = {.rooms = LIST(RD)};
+    emit_a(w, &t, NULL); /* through the directory script: a caches PD on b */
+    assert_int_equal(rec_count(&w->rb, PD), 1);
+    assert_int_equal(sc_client_socket_down(w->b, PD), 0);
+    assert_int_equal(sc_client_socket_up(w->c, PD, "spd", "", NULL, 0, LIST(RD)), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    assert_int_equal(sc_client_sync(w->c, 0), 0);
+    char *node = NULL;
+    for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end; usleep(2000)) {
+        free(node);
+        node = directory_node_of(w->redis, PD);
+        if (strcmp(node, sc_client_node_id(w->c)) == 0)
+            break;
+    }
+    assert_string_equal(node, sc_client_node_id(w->c));
+    free(node);
+    uint64_t stale = stat_of(w->b, "dircache_stale_received");
+    uint64_t told = stat_of(w->a, "dircache_notices_received");
+    emit_a(w, &t, NULL); /* to b, from the cache: lost for PD, counted on b */
+    assert_int_equal(rec_count(&w->rb, PD) + rec_count(&w->rc, PD), 0);
+    assert_int_equal(stat_of(w->b, "dircache_stale_received"), stale + 1);
+    for (uint64_t end = now_ms_h() + 5000;
+         now_ms_h() < end && stat_of(w->a, "dircache_notices_received") == told;)
+        settle(w, 5);
+    assert_int_equal(stat_of(w->a, "dircache_notices_received"), told + 1);
+    emit_a(w, &t, NULL); /* the directory again: c */
+    assert_int_equal(rec_count(&w->rc, PD), 1);
+    assert_int_equal(rec_count(&w->rb, PD), 0);
+    assert_int_equal(sc_client_socket_down(w->c, PD), 0);
+    assert_int_equal(sc_client_sync(w->c, 0), 0);
+}
+
 /* socket.io puts every socket in a room named by its id: with every node
  * routing such rooms through the directory, the socket's node leaves that
  * room unsubscribed, and an emit to it reaches the socket and every other
@@ -889,6 +933,8 @@ static void test_private_rooms(void **state)
     assert_int_equal(w->rb.frames, 1);
 
     assert_int_equal(sc_client_leave(w->b, "b1", LIST(RB, RX)), 0);
+    if (priv)
+        private_room_moves(w);
     assert_int_equal(sc_client_socket_down(w->b, PB), 0);
     assert_int_equal(sc_client_socket_down(w->c, PC), 0);
     assert_int_equal(sc_client_sync(w->b, 0), 0);
