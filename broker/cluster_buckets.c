@@ -537,7 +537,7 @@ static void forget_send(forget_job *j, int b)
     sc_cluster *c = j->c;
     char tag[100], key[200], grace[24];
     list_key(c, b, j->node, tag, sizeof(tag), key, sizeof(key));
-    sc_cl_grace_arg(c, grace, sizeof(grace));
+    sc_cl_forget_grace_arg(c, j->node, grace, sizeof(grace));
     argv_buf a = {0};
     bucket_script(c, &a, S_SFORGET, b, key);
     sc_cl_arg_str(&a, tag);

@@ -211,7 +211,7 @@ static void on_forget_reply(sc_redis *rc, void *reply, void *pd)
 static void forget_chunk(sc_cluster *c, forget_pd *fp)
 {
     char grace[24];
-    sc_cl_grace_arg(c, grace, sizeof(grace));
+    sc_cl_forget_grace_arg(c, c->self, grace, sizeof(grace));
     argv_buf a = {0};
     sc_cl_arg_script(c, &a, S_FORGET);
     sc_cl_arg_str(&a, c->prefix);

@@ -44,6 +44,7 @@
 
 #include <inttypes.h>
 #include <stdbool.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -330,6 +331,20 @@ static inline uint64_t wall_ms_of(struct ev_loop *loop)
 static inline void sc_cl_grace_arg(const sc_cluster *c, char *out, size_t len)
 {
     snprintf(out, len, "%" PRIu64, c->cfg->session_grace_ms);
+}
+
+/* The grace of a forget of `node`'s directory. This node's own forget
+ * comes before it writes its directory again, which ends the grace of the
+ * sessions still connected (PERSIST): with session_grace_ms = 0 their data
+ * would be deleted first, so that forget gives it a minute instead. */
+#define SC_REWRITE_GRACE_MS 60000
+static inline void sc_cl_forget_grace_arg(const sc_cluster *c, const char *node, char *out,
+                                          size_t len)
+{
+    uint64_t g = c->cfg->session_grace_ms;
+    if (g == 0 && strcmp(node, c->self) == 0)
+        g = SC_REWRITE_GRACE_MS;
+    snprintf(out, len, "%" PRIu64, g);
 }
 
 /* Both settings are read at each use, so a reload applies at once. */

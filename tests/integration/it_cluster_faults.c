@@ -567,6 +567,49 @@ static void test_listed_but_expired_rewrites_again(void **state)
     redis_free(r);
 }
 
+/* With session_grace_ms = 0, a node writing its directory again (here
+ * after its connections were killed) keeps the data of the sessions still
+ * connected: its forget before the rewrite used to delete it. */
+static void test_no_grace_rewrite_keeps_session_data(void **state)
+{
+    (void)state;
+    redis_srv *r = redis_start();
+    daemon_t *nb = node_start(r, "node-b", "--session-grace-ms", "0", NULL);
+    sc_client *b = app_open(nb, "app-b", NULL);
+    assert_int_equal(sc_client_socket_up(b, "b1", "sb1", "", NULL, 0, NULL, 0), 0);
+    assert_int_equal(wait_nodes(b, 1, 5000), 1);
+    assert_true(
+        WAIT_FOR(sc_client_lookup(b, SC_BY_SESSION, "sb1", false, NULL, NULL, 0) == 1, 5000, b, b));
+    sc_session_entry e = {"k", (const uint8_t *)"v", 1};
+    assert_int_equal(sc_client_session_set(b, "sb1", &e, 1, NULL, 0, 0), 0);
+    uint64_t resyncs = stat_of(b, "directory_resyncs");
+    free(redis_cli(r, "CLIENT KILL TYPE normal"));
+    assert_true(WAIT_FOR(stat_of(b, "directory_resyncs") > resyncs &&
+                             sc_client_lookup(b, SC_BY_SESSION, "sb1", false, NULL, NULL, 0) == 1,
+                         10000, b, b));
+    char *v = redis_cli(r, "HGET sidecast:sdata:sb1 k");
+    assert_string_equal(v, "v\n");
+    free(v);
+    char *ttl = redis_cli(r, "PTTL sidecast:sdata:sb1");
+    assert_string_equal(ttl, "-1\n"); /* connected: no expiry */
+    free(ttl);
+    /* and it goes as soon as its socket does */
+    assert_int_equal(sc_client_socket_down(b, "b1"), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    char *ex = NULL;
+    for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end; usleep(2000)) {
+        free(ex);
+        ex = redis_cli(r, "EXISTS sidecast:sdata:sb1");
+        if (strcmp(ex, "0\n") == 0)
+            break;
+    }
+    assert_string_equal(ex, "0\n");
+    free(ex);
+    sc_client_close(b);
+    daemon_free(nb);
+    redis_free(r);
+}
+
 /* FLUSHALL with every connection kept: both nodes find their entries gone
  * at their next heartbeat and write them again. */
 static void test_flushall_rejoins_whole(void **state)
@@ -1031,6 +1074,7 @@ int main(void)
         cmocka_unit_test(test_unknown_request_kind_answered),
         cmocka_unit_test(test_features_follow_oldest_node),
         cmocka_unit_test(test_private_rooms_off_on_one_node),
+        cmocka_unit_test(test_no_grace_rewrite_keeps_session_data),
         cmocka_unit_test(test_membership_announced),
         cmocka_unit_test(test_departure_releases_requests),
         cmocka_unit_test(test_expired_node_releases_requests),
