@@ -40,6 +40,9 @@
 
 #define M(name) SIDECAST__V1__FRAME__MSG_##name
 
+/* lua/targeted.lua tests bit 4 of P:ver:<node> for private rooms. */
+_Static_assert(SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS == 4,
+               "lua/targeted.lua tests bit 4 for private rooms");
 /* lua/targeted.lua writes version 1 into its batches. */
 _Static_assert(SC_CLUSTER_VERSION == 1, "lua/targeted.lua writes version 1 into its batches");
 
@@ -190,7 +193,7 @@ static void on_reap_reply(sc_redis *rc, void *reply, void *pd)
         sc_cl_gap_begin(c, wall_ms(), "directory rewritten after a redis cluster bucket changed");
         sc_cl_directory_resync(c);
     }
-    c->beat_ok_us = sc_now_us();
+    c->beat_ok_us = c->beat_reply_us = sc_now_us();
     sc_cl_maybe_announce(c);
     if (dead > 0) {
         SC_COUNT_N(dead_nodes_reaped, (uint64_t)dead);

@@ -352,12 +352,26 @@ static void group_add(sc_cluster *c, sc_dcnode *nd, uint32_t i, uint32_t idx, ui
     nd->last = i;
 }
 
+/* Whether node nd advertises private rooms (read again after each change
+ * of the live list). A node that does not subscribes its sockets' id
+ * rooms: the room channel reaches them, and a copy would come twice. */
+static bool node_private(sc_cluster *c, sc_dcnode *nd)
+{
+    if (nd->priv_gen != c->live_gen) {
+        nd->priv = (sc_cl_node_features(c, nd->id) & SC_FEATURE_PRIVATE) != 0;
+        nd->priv_gen = c->live_gen;
+    }
+    return nd->priv;
+}
+
 /* Look every remote id up, then the private rooms' ids (c->pidx: their
- * rooms), and group them by node (each node's ids chained from nd->first
- * through c->dnext); the distinct nodes go to c->dnodes. Returns how many,
- * or 0 on the first miss. n + np is at most DIRECT_MAX_IDS. */
-static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, size_t n,
-                           const char **pids, size_t np)
+ * rooms; those of nodes without private rooms are left out), and group
+ * them by node (each node's ids chained from nd->first through c->dnext);
+ * the distinct nodes go to c->dnodes, their number to *ret_nn. False on
+ * the first miss (and for private rooms before the live list is known).
+ * n + np is at most DIRECT_MAX_IDS. */
+static bool direct_group(sc_cluster *c, const sc_selector *to, char **ids, size_t n,
+                         const char **pids, size_t np, size_t *ret_nn)
 {
     uint64_t now = sc_now_us(), mark = ++c->emit_mark;
     size_t j = 0, nn = 0;
@@ -368,16 +382,19 @@ static size_t direct_group(sc_cluster *c, const sc_selector *to, char **ids, siz
         sc_dcnode *nd =
             j < to->n_socket_ids ? sc_dircache_get(&c->dc, ids[i], strlen(ids[i]), now) : NULL;
         if (!nd)
-            return 0;
+            return false;
         group_add(c, nd, (uint32_t)i, (uint32_t)j++, mark, &nn);
     }
     for (size_t i = 0; i < np; i++) {
-        sc_dcnode *nd = sc_dircache_get(&c->dc, pids[i], SC_PRIVATE_ID_LEN, now);
+        sc_dcnode *nd =
+            c->live_gen ? sc_dircache_get(&c->dc, pids[i], SC_PRIVATE_ID_LEN, now) : NULL;
         if (!nd)
-            return 0;
-        group_add(c, nd, (uint32_t)(n + i), (uint32_t)to->n_socket_ids + c->pidx[i], mark, &nn);
+            return false;
+        if (node_private(c, nd))
+            group_add(c, nd, (uint32_t)(n + i), (uint32_t)to->n_socket_ids + c->pidx[i], mark, &nn);
     }
-    return nn;
+    *ret_nn = nn;
+    return true;
 }
 
 /* Send a targeted emit by the cache alone. False: the script must resolve
@@ -392,11 +409,13 @@ static bool direct_route(sc_cluster *c, const sc_selector *to, char **ids, size_
     /* on a Redis Cluster, while emits wait for their buckets, the ones
      * after them wait too (counted as misses: Redis routes them) */
     if (to->n_user_ids || n + np > DIRECT_MAX_IDS || (c->tgt_n && c->runs >= DIRECT_MAX_RUNS) ||
-        (c->spread && sc_cl_buckets_busy(c)) || !(nn = direct_group(c, to, ids, n, pids, np))) {
+        (c->spread && sc_cl_buckets_busy(c)) || !direct_group(c, to, ids, n, pids, np, &nn)) {
         SC_COUNT_N(dircache_misses, n + np);
         return false;
     }
     SC_COUNT_N(dircache_hits, n + np);
+    if (!nn) /* only private rooms of nodes that subscribe them: published already */
+        return true;
     sc_cl_flush_ups(c);
     sc_cl_batch_flush(c);
     if (c->tgt_n) { /* emits before this one, in the script call, go first */
@@ -410,9 +429,10 @@ static bool direct_route(sc_cluster *c, const sc_selector *to, char **ids, size_
 
 /* The ids of the sockets of other nodes whose private rooms `to` names,
  * into c->pids (pointers into the room names; the rooms' indexes into
- * c->pidx), while every node routes them (sc_cl_private_routes). Such a room may also be an
- * ordinary room with members elsewhere, or a gone socket's: its channel is published as well, and
- * an id that no node holds is no loss. */
+ * c->pidx), if this node routes them (sc_cl_private_routes). Such a room
+ * may also be an ordinary room with members elsewhere, or a gone socket's:
+ * its channel is published as well, and an id that no node holds is no
+ * loss. */
 static size_t private_ids(sc_cluster *c, const sc_selector *to)
 {
     if (!sc_cl_private_routes(c))

@@ -158,6 +158,8 @@ struct sc_cluster {
     /* sc_now_us() of the last heartbeat Redis ran in full (or of the
      * publish connection coming up): readiness fails past node_ttl_ms */
     uint64_t beat_ok_us;
+    uint64_t beat_reply_us; /* sc_now_us() of the last heartbeat answer */
+    uint32_t live_gen;      /* changes of the live list (for sc_dcnode.priv_gen) */
     /* Work the parts above cluster_send.c hold back within a loop
      * iteration (directory writes; targeted and direct emits), flushed by
      * every command and publish first so that Redis sees everything in the
@@ -334,15 +336,15 @@ static inline void sc_cl_grace_arg(const sc_cluster *c, char *out, size_t len)
 }
 
 /* The grace of a forget of `node`'s directory. This node's own forget
- * comes before it writes its directory again, which ends the grace of the
- * sessions still connected (PERSIST): with session_grace_ms = 0 their data
- * would be deleted first, so that forget gives it a minute instead. */
+ * (but not the one of a clean stop) comes before it writes its directory again, which ends the
+ * grace of the sessions still connected (PERSIST): with session_grace_ms = 0 their data would be
+ * deleted first, so that forget gives it a minute instead. */
 #define SC_REWRITE_GRACE_MS 60000
 static inline void sc_cl_forget_grace_arg(const sc_cluster *c, const char *node, char *out,
                                           size_t len)
 {
     uint64_t g = c->cfg->session_grace_ms;
-    if (g == 0 && strcmp(node, c->self) == 0)
+    if (g == 0 && !c->leaving && strcmp(node, c->self) == 0)
         g = SC_REWRITE_GRACE_MS;
     snprintf(out, len, "%" PRIu64, g);
 }
@@ -364,15 +366,23 @@ static inline uint64_t sc_cl_own_features(const sc_cluster *c)
                          SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS;
 }
 
-/* Whether an emit to a socket.io id room (core/registry.h:
- * sc_private_room_id) also goes to its socket's node through the directory:
- * while every live node does so, which lets the owner leave it unsubscribed
- * (cluster_subs.c). Not on a Redis Cluster, whose targeted emits read the
- * directory's buckets (cluster_bucket_emits.c): there rooms stay subscribed. */
+#define SC_FEATURE_PRIVATE SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS
+
+/* Whether this node sends an emit to a socket.io id room (core/registry.h:
+ * sc_private_room_id) also to its socket's node through the directory
+ * (cluster_emit.c), when that node advertises private rooms: then that
+ * node may leave the room unsubscribed (cluster_subs.c). Not on a Redis
+ * Cluster, whose targeted emits read the directory's buckets
+ * (cluster_bucket_emits.c): there rooms stay subscribed. */
 static inline bool sc_cl_private_routes(const sc_cluster *c)
 {
-    return !c->spread &&
-           (c->features & SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS);
+    return !c->spread && c->cfg->private_rooms;
+}
+
+/* Whether every live node, as the last heartbeat says, routes them. */
+static inline bool sc_cl_private_all(const sc_cluster *c)
+{
+    return sc_cl_private_routes(c) && c->have_live && (c->features & SC_FEATURE_PRIVATE);
 }
 
 static inline void channel_of(sc_cluster *c, char *out, size_t outlen, const char *kind,
@@ -504,6 +514,8 @@ void sc_cl_directory_resync(sc_cluster *c);
 void sc_cl_free_live(sc_cluster *c);
 /* Whether node `id` is in the live list; its name and address if so. */
 bool sc_cl_live_has(const sc_cluster *c, const char *id);
+/* The ClusterFeature bits live node `id` advertises (0: not live). O(nodes). */
+uint64_t sc_cl_node_features(const sc_cluster *c, const char *id);
 bool sc_cl_live_info(const sc_cluster *c, const char *id, const char **name, const char **addr);
 void sc_cl_parse_info(const char *s, size_t len, char **ret_name, char **ret_addr);
 void sc_cl_live_replace(sc_cluster *c, redisReply **e, size_t n, uint64_t beat);

@@ -107,9 +107,14 @@ static void features_update(sc_cluster *c)
         if (reduced(c, c->live_vers[i], c->live_feats[i]))
             sc_warn("cluster runs in a reduced mode because of node %s (%s): cluster version %u, "
                     "features 0x%" PRIx64 " (this node: version %u, 0x%" PRIx64 "); features in "
-                    "use: 0x%" PRIx64 " until it is upgraded or leaves",
+                    "use: 0x%" PRIx64 " until it is upgraded or leaves%s",
                     SC_ESC(c->live_names[i]), SC_ESC(c->live_ids[i]), c->live_vers[i],
-                    c->live_feats[i], SC_CLUSTER_VERSION, sc_cl_own_features(c), all);
+                    c->live_feats[i], SC_CLUSTER_VERSION, sc_cl_own_features(c), all,
+                    c->live_vers[i] == SC_CLUSTER_VERSION &&
+                            (c->live_feats[i] | SC_FEATURE_PRIVATE) ==
+                                (sc_cl_own_features(c) | c->live_feats[i])
+                        ? " (or has private_rooms = 0: socket id rooms stay subscribed)"
+                        : "");
 }
 
 /* Whether node `id` announced its departure after heartbeat `beat` was
@@ -134,6 +139,12 @@ static ssize_t live_index(const sc_cluster *c, const char *id)
 bool sc_cl_live_has(const sc_cluster *c, const char *id)
 {
     return live_index(c, id) >= 0;
+}
+
+uint64_t sc_cl_node_features(const sc_cluster *c, const char *id)
+{
+    ssize_t i = live_index(c, id);
+    return i >= 0 ? c->live_feats[i] : 0;
 }
 
 bool sc_cl_live_info(const sc_cluster *c, const char *id, const char **name, const char **addr)
@@ -174,6 +185,7 @@ static void live_put(sc_cluster *c, char *id, char *name, char *addr, uint32_t v
  * cluster) and mark the cache entries of gone nodes stale. */
 static void live_changed(sc_cluster *c)
 {
+    c->live_gen++;
     features_update(c);
     sc_dircache_set_live(&c->dc, c->live_ids, c->nlive);
     for (uint32_t i = 0; i < c->peers.cap; i++) {

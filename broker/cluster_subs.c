@@ -129,24 +129,25 @@ static void sub_want(sc_cluster *c, sc_sub *s)
  * channel per socket would cost Redis a subscription per connect and the
  * node a SUBSCRIBE and an UNSUBSCRIBE each; instead, while every live node
  * sends an emit to such a room to its socket's node through the directory
- * as well (sc_cl_private_routes), the node that has the socket leaves the
+ * as well (sc_cl_private_all), the node that has the socket leaves the
  * room unsubscribed (and, when that starts, unsubscribes the ones it has).
  * It is subscribed like any room once the socket leaves it with other
  * members in it (the registry calls again), and every one is when a node
  * that does not route them appears: then it opens a Gap, as an emit of that
  * node's may have missed one meanwhile.
  *
- * The owner waits two heartbeat intervals after it first sees every node
- * route them, so that every other node has had a heartbeat to see it too. */
+ * The owner waits until a heartbeat answered two heartbeat intervals after
+ * it first saw every node route them, so that every other node has had a
+ * heartbeat to see it too. */
 static bool private_rooms_on(sc_cluster *c, uint64_t now)
 {
-    if (!sc_cl_private_routes(c)) {
+    if (!sc_cl_private_all(c)) {
         c->priv_since_us = 0;
         return false;
     }
     if (!c->priv_since_us)
         c->priv_since_us = now;
-    return c->beat_ok_us >= c->priv_since_us + 2 * c->cfg->heartbeat_ms * 1000u;
+    return c->beat_reply_us >= c->priv_since_us + 2 * c->cfg->heartbeat_ms * 1000u;
 }
 
 static void room_channel(sc_cluster *c, char *ch, size_t len, const sc_room *room)
@@ -197,12 +198,17 @@ static size_t let_go(sc_cluster *c, sc_sub *s)
     return 1;
 }
 
-/* 1 if the channel was not subscribed meanwhile (a Gap). */
+/* 1 if the channel is not subscribed (or is leaving). */
+static size_t unsubscribed(sc_cluster *c, sc_sub *s)
+{
+    (void)c;
+    return !s->on || s->leaving;
+}
+
 static size_t take_up(sc_cluster *c, sc_sub *s)
 {
-    size_t unsubscribed = !s->on || s->leaving;
     sub_want(c, s);
-    return unsubscribed;
+    return 1;
 }
 
 /* Every live node routes private rooms now (or, at start, this node's
@@ -218,18 +224,21 @@ static void private_rooms_unsubscribe(sc_cluster *c)
                 n);
 }
 
-/* A node that does not route private rooms is live: subscribe them all. */
+/* A node that does not route private rooms is live: subscribe them all.
+ * The Gap opens first, so that it lasts until they are confirmed. */
 static void private_rooms_subscribe(sc_cluster *c)
 {
-    size_t n = each_private_room(c, true, take_up);
+    size_t n = each_private_room(c, true, unsubscribed);
     c->priv_on = false;
-    if (!n)
-        return;
-    sc_warn("a node that does not route socket id rooms through the directory is live: "
-            "subscribing this node's %zu such rooms; the apps get a Gap",
-            n);
-    sc_cl_gap_begin(c, wall_ms(), "socket id rooms subscribed for an older node");
-    sc_cl_maybe_end_gap(c);
+    if (n) {
+        sc_warn("a node that does not route socket id rooms through the directory is live: "
+                "subscribing this node's %zu such rooms; the apps get a Gap",
+                n);
+        sc_cl_gap_begin(c, wall_ms(), "socket id rooms subscribed for an older node");
+    }
+    each_private_room(c, true, take_up);
+    if (n)
+        sc_cl_maybe_end_gap(c);
 }
 
 void sc_cluster_room(sc_cluster *c, const sc_room *room, bool created)
@@ -560,12 +569,6 @@ void sc_cl_subs_free(sc_cluster *c)
 void sc_cl_subs_sweep(sc_cluster *c, uint64_t now)
 {
     uint64_t linger = c->cfg->room_linger_ms * 1000u;
-    bool ready = private_rooms_on(c, now);
-    if (ready && !c->priv_ready)
-        private_rooms_unsubscribe(c);
-    else if (!ready && c->priv_on)
-        private_rooms_subscribe(c);
-    c->priv_ready = ready;
     sub_deadline(c, now);
     if (c->topo && !shards_well(c))
         sc_topo_refresh(c->topo, "a shard's connection is down");
@@ -580,4 +583,11 @@ void sc_cl_subs_sweep(sc_cluster *c, uint64_t now)
             sub_delete(c, s);
         }
     }
+    /* after the idle FIFO: rooms let go here wait room_linger_ms from now */
+    bool ready = private_rooms_on(c, now);
+    if (ready && !c->priv_ready)
+        private_rooms_unsubscribe(c);
+    else if (!ready && c->priv_on)
+        private_rooms_subscribe(c);
+    c->priv_ready = ready;
 }

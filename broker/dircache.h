@@ -43,6 +43,8 @@ typedef struct sc_dcnode {
     int out;            /* index of this node's pending batch, -1: none */
     uint64_t emit_mark; /* last emit that reached this node */
     uint32_t first, last, nrouted;
+    uint32_t priv_gen; /* the live list generation `priv` was read at (0: never) */
+    bool priv;         /* the node advertises private rooms */
     /* "<id>\0<channel prefix><id>\0" */
     const char *ch;
     uint32_t chlen;

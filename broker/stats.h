@@ -57,7 +57,7 @@
     X(room_subscribes, "room channels subscribed")                                                 \
     X(room_unsubscribes, "room channels unsubscribed after room_linger_ms without members")        \
     X(rooms_private, "socket id rooms left unsubscribed (reached via the directory)")              \
-    X(private_routes, "socket id rooms of other nodes' sockets routed to their node")              \
+    X(private_routes, "socket id rooms an emit named whose socket is not here (routed)")           \
     X(canaries_sent, "pub/sub canaries published")                                                 \
     X(canaries_received, "pub/sub canaries received back")                                         \
     X(canary_missed, "subscriber reconnects forced by a missing canary")                           \

@@ -8,7 +8,8 @@
 -- per emit: envelope, number of socket ids, number of user ids, number of
 -- private rooms' socket ids, socket ids..., user ids..., private rooms'
 -- socket ids... (cluster_emit.c: an id no node holds there is no loss, the
--- room's own channel was published too). Returns, with report, each listed
+-- room's own channel was published too; only nodes that advertise private
+-- rooms get them). Returns, with report, each listed
 -- (or private room's) socket id found on
 -- another node and its node, flat (id, node, id, node...), once per id;
 -- then always two counts of what could not be routed: listed socket ids
@@ -26,6 +27,19 @@ local function varint(n)
 end
 local hash, nodeof, out, order, seen, env = p .. ':sockets', {}, {}, {}, {}, nil
 local res, told, missed, unrecv = {}, {}, 0, 0
+-- Whether a node advertises private rooms (ClusterFeature bit 4 in
+-- P:ver:<node>, "<version>:<features>"); one that does not subscribes its
+-- sockets' id rooms, so a private room's copy would reach it twice.
+local privok = {}
+local function private_node(node)
+  local ok = privok[node]
+  if ok == nil then
+    local f = tonumber(string.match(redis.call('GET', p .. ':ver:' .. node) or '', ':(%d+)$') or '0')
+    ok = math.floor(f / 4) % 2 == 1
+    privok[node] = ok
+  end
+  return ok
+end
 local function send(id, listed, quiet)
   local node = nodeof[id]
   if node == nil then node = redis.call('HGET', hash, id) or false; nodeof[id] = node end
@@ -33,7 +47,7 @@ local function send(id, listed, quiet)
   if report and listed and node and node ~= origin and not told[id] then
     told[id] = true; res[#res + 1] = id; res[#res + 1] = node
   end
-  if node and node ~= origin and seen[node] ~= env then
+  if node and node ~= origin and seen[node] ~= env and (not quiet or private_node(node)) then
     seen[node] = env
     local q = out[node]
     if not q then q = {}; out[node] = q; order[#order + 1] = node end

@@ -807,11 +807,12 @@ static void test_private_rooms_off_on_one_node(void **state)
                              stat_of(b, "cluster_features") == without,
                          5000, a, b));
     assert_true(wait_log(na, "reduced mode because of node node-b", 1000));
+    /* a may have been ready alone (a slow start of b): its sweep notices */
+    assert_true(WAIT_FOR(stat_of(a, "private_rooms_ready") == 0, 5000, a, b));
     const char *room = "/,privateSocketA000001";
     assert_int_equal(sc_client_socket_up(a, "privateSocketA000001", "", "", NULL, 0, &room, 1), 0);
     assert_int_equal(sc_client_sync(a, 0), 0);
     assert_int_equal(stat_of(a, "rooms_private"), 0);
-    assert_int_equal(stat_of(a, "private_rooms_ready"), 0);
     char *out = NULL;
     for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end; usleep(2000)) {
         free(out);
@@ -821,6 +822,7 @@ static void test_private_rooms_off_on_one_node(void **state)
     }
     assert_non_null(strstr(out, "\n1"));
     free(out);
+    out = NULL;
     sc_target t = {.rooms = &room, .n_rooms = 1};
     for (int i = 0; i < 10; i++)
         assert_int_equal(sc_client_emit(b, &t, NULL, (const uint8_t *)"x", 1), 0);
@@ -829,6 +831,31 @@ static void test_private_rooms_off_on_one_node(void **state)
     app_drain(a, 50);
     assert_int_equal(rec_count(&ra, "privateSocketA000001"), 10);
     assert_int_equal(stat_of(b, "private_routes"), 0); /* one publish each */
+    /* and the other way: a sends no copy to b, which does not advertise
+     * private rooms (an older node would deliver both copies) */
+    recorder rb2 = {0};
+    sc_client *b2 = app_open(nb, "app-b2", &rb2);
+    const char *broom = "/,privateSocketB000001";
+    assert_int_equal(sc_client_socket_up(b2, "privateSocketB000001", "", "", NULL, 0, &broom, 1),
+                     0);
+    assert_int_equal(sc_client_sync(b2, 0), 0);
+    for (uint64_t end = now_ms_h() + 5000; now_ms_h() < end; usleep(2000)) {
+        free(out);
+        out = redis_cli(r, "HGET sidecast:sockets privateSocketB000001");
+        if (out[0] != '\n')
+            break;
+    }
+    free(out);
+    out = NULL;
+    uint64_t dups = stat_of(b, "cluster_duplicates_skipped");
+    sc_target tb = {.rooms = &broom, .n_rooms = 1};
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(sc_client_emit(a, &tb, NULL, (const uint8_t *)"y", 1), 0);
+    assert_int_equal(sc_client_sync(a, 0), 0);
+    assert_true(WAIT_FOR(rec_count(&rb2, "privateSocketB000001") >= 10, 5000, a, b2));
+    assert_int_equal(rec_count(&rb2, "privateSocketB000001"), 10);
+    assert_int_equal(stat_of(b, "cluster_duplicates_skipped"), dups);
+    sc_client_close(b2);
     sc_client_close(a);
     sc_client_close(b);
     daemon_free(na);

@@ -193,6 +193,16 @@ static void test_targeted(void **state)
     assert_int_equal(r->element[0]->integer, 0);
     assert_int_equal(r->element[1]->integer, 1);
     freeReplyObject(r);
+    /* a private room's copy goes only to a node that advertises private
+     * rooms (bit 4 of P:ver:<node>): s4's node does not, s1's does */
+    cmd(w, "HSET p:sockets s4 nodeC");
+    cmd(w, "SET p:ver:nodeA 1:7");
+    cmd(w, "SET p:ver:nodeC 1:3");
+    r = eval(w, sc_lua_targeted, "p", "origin", "0", e1, "0", "0", "2", "s4", "s1", NULL);
+    assert_int_equal(r->elements, 2);
+    assert_int_equal(r->element[0]->integer, 0);
+    assert_int_equal(r->element[1]->integer, 1); /* one PUBLISH, to nodeA */
+    freeReplyObject(r);
 }
 
 /* ---- directory.lua through forget.lua and unregister.lua ----------------------- */
