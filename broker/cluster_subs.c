@@ -205,11 +205,16 @@ static size_t unsubscribed(sc_cluster *c, sc_sub *s)
     return !s->on || s->leaving;
 }
 
+/* Wanted again; subscribed by resubscribe_all (in batches), or once an
+ * UNSUBSCRIBE in flight is confirmed. */
 static size_t take_up(sc_cluster *c, sc_sub *s)
 {
-    sub_want(c, s);
+    s->want = true;
+    idle_unlink(c, s);
     return 1;
 }
+
+static void resubscribe_all(sc_cluster *c, sc_shard *sh);
 
 /* Every live node routes private rooms now (or, at start, this node's
  * first heartbeats say so): the ones subscribed before are left to the
@@ -224,21 +229,28 @@ static void private_rooms_unsubscribe(sc_cluster *c)
                 n);
 }
 
-/* A node that does not route private rooms is live: subscribe them all.
- * The Gap opens first, so that it lasts until they are confirmed. */
+/* A node that does not route private rooms is live: subscribe them all,
+ * SUBSCRIBE_BATCH channels per command, on the one subscriber there is
+ * without a Redis Cluster (private rooms are not used with one). The Gap
+ * opens first and lasts until they are confirmed. */
 static void private_rooms_subscribe(sc_cluster *c)
 {
     size_t n = each_private_room(c, true, unsubscribed);
     c->priv_on = false;
-    if (n) {
-        sc_warn("a node that does not route socket id rooms through the directory is live: "
-                "subscribing this node's %zu such rooms; the apps get a Gap",
-                n);
-        sc_cl_gap_begin(c, wall_ms(), "socket id rooms subscribed for an older node");
-    }
+    if (!n)
+        return;
+    sc_warn("a node that does not route socket id rooms through the directory is live: "
+            "subscribing this node's %zu such rooms; the apps get a Gap",
+            n);
+    sc_cl_gap_begin(c, wall_ms(), "socket id rooms subscribed for an older node");
     each_private_room(c, true, take_up);
-    if (n)
-        sc_cl_maybe_end_gap(c);
+    SC_COUNT_N(room_subscribes, n);
+    if (sc_redis_is_up(c->home.sub)) { /* else when it comes up */
+        c->home.sub_ready = false;
+        c->sub_ready = false;
+        resubscribe_all(c, &c->home);
+    }
+    sc_cl_maybe_end_gap(c);
 }
 
 void sc_cluster_room(sc_cluster *c, const sc_room *room, bool created)
