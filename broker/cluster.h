@@ -57,9 +57,9 @@ enum {
     SC_BATCH_ENVELOPES = 1,
 };
 
-/* ClusterFeature bits (cluster.proto) this sidecastd has:
- * UNSUPPORTED_ANSWER | ANNOUNCE (checked against the enum in cluster_core.c). */
-#define SC_CLUSTER_FEATURES UINT64_C(7)
+/* ClusterFeature bits (cluster.proto) this sidecastd has: UNSUPPORTED_ANSWER |
+ * ANNOUNCE | PRIVATE_ROOMS | QUIET_ROOMS (checked against the enum in cluster_core.c). */
+#define SC_CLUSTER_FEATURES UINT64_C(15)
 typedef struct sc_cluster sc_cluster;
 
 /* NULL when the configuration has no redis_url (standalone). */

@@ -49,7 +49,8 @@ _Static_assert(SC_CLUSTER_VERSION == 1, "lua/targeted.lua writes version 1 into 
 _Static_assert(SC_CLUSTER_FEATURES ==
                    (SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_UNSUPPORTED_ANSWER |
                     SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_ANNOUNCE |
-                    SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS),
+                    SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS |
+                    SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_QUIET_ROOMS),
                "SC_CLUSTER_FEATURES names every ClusterFeature this file implements");
 
 static const char *peer_key(const void *item, size_t *len)
@@ -496,6 +497,8 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     c->home.sub_started = true;
     channel_of(c, c->ch_node, sizeof(c->ch_node), "node", c->self);
     snprintf(c->ch_all, sizeof(c->ch_all), "%s:all", c->prefix);
+    snprintf(c->ch_subs, sizeof(c->ch_subs), "%s:subs", c->prefix);
+    c->quiet_epoch = 1; /* 0: never found */
     sc_arena_init(&c->arena, 256 * 1024);
     sc_buf_init(&c->pack);
     sc_buf_init(&c->cmd);
@@ -684,6 +687,7 @@ void sc_cluster_flush(sc_cluster *c)
         sc_cl_flush_ups(c);
         sc_cl_buckets_flush(c);
         sc_cl_notices_flush(c);
+        sc_cl_subscribed_flush(c);
         sc_cl_batch_flush(c);
         sc_cl_targeted_flush(c);
         sc_cl_direct_flush(c);

@@ -364,6 +364,66 @@ static bool node_private(sc_cluster *c, sc_dcnode *nd)
     return nd->priv;
 }
 
+/* ---- private rooms' channels -------------------------------------------------
+ * An emit to a private room of a socket on another node goes to the room's
+ * channel, for members elsewhere, and to the socket's node (direct_route,
+ * or the script). While sc_cl_quiet_on, the channel is published with its
+ * reply read: answered 0 (nobody subscribes it) while c->quiet_epoch has
+ * not moved since it was sent, the room's directory cache entry is marked
+ * with that epoch, and later emits leave the channel out until the epoch
+ * moves (another node announced a subscription to such a channel, the
+ * live nodes' features changed, or this node had a Gap) or the entry goes.
+ * The copy to the socket's node is sent either way: that node has it from
+ * the cache (a node with private rooms, or the channel is published) or
+ * from the script, which copies only to such nodes, as every live one is. */
+
+typedef struct quiet_pd {
+    sc_cluster *c;
+    uint32_t epoch; /* c->quiet_epoch when sent */
+    char id[SC_PRIVATE_ID_LEN];
+} quiet_pd;
+
+static void on_quiet_reply(sc_redis *rc, void *reply, void *pd)
+{
+    quiet_pd *qp = pd;
+    sc_cluster *c = qp->c;
+    redisReply *r = reply;
+    uint32_t *mark;
+    if (!r || r->type != REDIS_REPLY_INTEGER)
+        sc_cl_on_cmd_reply(rc, reply, c);
+    else if (r->integer == 0 && qp->epoch == c->quiet_epoch &&
+             (mark = sc_dircache_mark(&c->dc, qp->id, SC_PRIVATE_ID_LEN))) {
+        *mark = qp->epoch;
+        SC_COUNT(private_rooms_found_quiet);
+    }
+    free(qp);
+}
+
+/* Publish private room channel `ch` of socket `id` (not here), unless it
+ * was found without subscribers. */
+static void private_room_publish(sc_cluster *c, const char *ch, const char *id, const uint8_t *env,
+                                 size_t len, bool vol)
+{
+    uint32_t *mark = NULL;
+    sc_dcnode *nd = sc_cl_quiet_on(c)
+                        ? sc_dircache_get_mark(&c->dc, id, SC_PRIVATE_ID_LEN, sc_now_us(), &mark)
+                        : NULL;
+    if (!nd || !node_private(c, nd)) {
+        sc_cl_publish(c, ch, env, len, vol);
+        return;
+    }
+    if (*mark == c->quiet_epoch) {
+        SC_COUNT(private_room_publishes_skipped);
+        return;
+    }
+    quiet_pd *qp = sc_xmalloc(sizeof(*qp));
+    qp->c = c;
+    qp->epoch = c->quiet_epoch;
+    memcpy(qp->id, id, SC_PRIVATE_ID_LEN);
+    if (!sc_cl_publish_cb(c, ch, env, len, vol, on_quiet_reply, qp))
+        free(qp); /* in the outbox: no reply to wait for */
+}
+
 /* Look every remote id up, then the private rooms' ids (c->pidx: their
  * rooms; those of nodes without private rooms are left out), and group
  * them by node (each node's ids chained from nd->first through c->dnext);
@@ -487,11 +547,14 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
         sc_cl_publish(c, c->ch_all, buf, len, e->volatile_);
         SC_COUNT(emits_fanout_all);
     } else {
-        for (size_t i = 0; i < to->n_rooms; i++) {
-            snprintf(ch, sizeof(ch), "%s:room:%s", c->room_prefix, to->rooms[i]);
-            sc_cl_publish(c, ch, buf, len, e->volatile_);
-        }
         np = private_ids(c, to);
+        for (size_t i = 0, k = 0; i < to->n_rooms; i++) {
+            snprintf(ch, sizeof(ch), "%s:room:%s", c->room_prefix, to->rooms[i]);
+            if (k < np && c->pidx[k] == i)
+                private_room_publish(c, ch, c->pids[k++], buf, len, e->volatile_);
+            else
+                sc_cl_publish(c, ch, buf, len, e->volatile_);
+        }
     }
     if ((n_remote || to->n_user_ids || np) &&
         !direct_route(c, to, remote_ids, n_remote, c->pids, np, buf, len, e->volatile_)) {

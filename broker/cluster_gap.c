@@ -19,6 +19,7 @@
  * message it may have missed falls inside the window its apps are told. */
 void sc_cl_gap_begin(sc_cluster *c, uint64_t from_ms, const char *reason)
 {
+    sc_cl_quiet_forget(c); /* an announcement may have been missed (sc_cl_quiet_on) */
     if (c->last_rx_ms && c->last_rx_ms < from_ms)
         from_ms = c->last_rx_ms;
     if (c->in_gap) {

@@ -255,7 +255,7 @@ struct sc_cluster {
     size_t nups, capups;
     bool flushing_ups;
     char prefix[72];
-    char ch_node[160], ch_all[160];
+    char ch_node[160], ch_all[160], ch_subs[160];
     const char *self;
     uint64_t seq;
     sc_map peers;
@@ -275,6 +275,11 @@ struct sc_cluster {
     uint64_t priv_since_us;
     bool priv_on;
     bool priv_ready; /* at the last sweep: new ones are left unsubscribed */
+    /* quiet private rooms (sc_cl_quiet_on): what the directory cache
+     * entries say about rooms' channels holds while this has not moved;
+     * private rooms' channels confirmed since the last announcement */
+    uint32_t quiet_epoch;
+    uint32_t subs_to_announce;
     /* nodes that announced their departure lately, so that a heartbeat
      * answer sent before it does not bring them back */
     struct {
@@ -355,18 +360,18 @@ static inline bool dircache_on(const sc_cluster *c)
     return c->cfg->dircache_ttl_ms && c->cfg->dircache_max_entries;
 }
 
+#define SC_FEATURE_PRIVATE SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS
+#define SC_FEATURE_QUIET SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_QUIET_ROOMS
+/* Both go with the private_rooms setting. */
+#define SC_FEATURES_PRIVATE ((uint64_t)(SC_FEATURE_PRIVATE | SC_FEATURE_QUIET))
+
 /* The ClusterFeature bits this node advertises: all it implements, less
- * private_rooms when configured off (0 on one node turns it off for all). */
+ * private and quiet rooms when configured off (0 on one node turns them
+ * off for all). */
 static inline uint64_t sc_cl_own_features(const sc_cluster *c)
 {
-    return c->cfg->private_rooms
-               ? SC_CLUSTER_FEATURES
-               : SC_CLUSTER_FEATURES &
-                     ~(uint64_t)
-                         SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS;
+    return c->cfg->private_rooms ? SC_CLUSTER_FEATURES : SC_CLUSTER_FEATURES & ~SC_FEATURES_PRIVATE;
 }
-
-#define SC_FEATURE_PRIVATE SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS
 
 /* Whether this node sends an emit to a socket.io id room (core/registry.h:
  * sc_private_room_id) also to its socket's node through the directory
@@ -385,6 +390,27 @@ static inline bool sc_cl_private_all(const sc_cluster *c)
     return sc_cl_private_routes(c) && c->have_live && (c->features & SC_FEATURE_PRIVATE);
 }
 
+/* Whether this node may leave out the channel of a private room it found
+ * without subscribers (cluster_emit.c): every live node announces its
+ * subscriptions to such channels (cluster_subs.c, on c->ch_subs), and this
+ * node's own subscriptions, that one included, are confirmed with no Gap
+ * open. What it found is kept per directory cache entry, valid while
+ * c->quiet_epoch has not moved (an announcement, a change of the live
+ * nodes' features or a Gap moves it). */
+static inline bool sc_cl_quiet_on(const sc_cluster *c)
+{
+    return sc_cl_private_all(c) && (c->features & SC_FEATURE_QUIET) && c->sub_ready && !c->in_gap &&
+           dircache_on(c);
+}
+
+/* Forget every channel found without subscribers (never 0: an entry's
+ * mark is 0 until something is found). */
+static inline void sc_cl_quiet_forget(sc_cluster *c)
+{
+    if (++c->quiet_epoch == 0)
+        c->quiet_epoch = 1;
+}
+
 static inline void channel_of(sc_cluster *c, char *out, size_t outlen, const char *kind,
                               const char *name)
 {
@@ -394,7 +420,7 @@ static inline void channel_of(sc_cluster *c, char *out, size_t outlen, const cha
 /* ---- called from one part in another ------------------------------------------- */
 
 /* cluster_subs.c */
-void sc_cl_subs_init(sc_cluster *c); /* c->ch_node and c->ch_all set first */
+void sc_cl_subs_init(sc_cluster *c); /* c->ch_node, ch_all and ch_subs set first */
 void sc_cl_subs_free(sc_cluster *c);
 /* Every sweep tick: idle rooms left, unconfirmed subscribers recycled. */
 void sc_cl_subs_sweep(sc_cluster *c, uint64_t now);
@@ -450,6 +476,8 @@ const uint8_t *sc_cl_batch_next(const uint8_t **p, const uint8_t *end, size_t *r
 void sc_cl_batch_wrap(sc_cluster *c, const uint8_t *items, size_t len);
 void sc_cl_batch_flush(sc_cluster *c);
 void sc_cl_publish(sc_cluster *c, const char *channel, const uint8_t *env, size_t len, bool vol);
+bool sc_cl_publish_cb(sc_cluster *c, const char *channel, const uint8_t *env, size_t len, bool vol,
+                      sc_redis_reply_fn *cb, void *pd);
 
 /* cluster_buckets.c (Redis Cluster only) */
 int sc_cl_bucket(const char *key, size_t len);
@@ -527,6 +555,9 @@ void sc_cl_maybe_announce(sc_cluster *c);
 void sc_cl_notice_add(sc_cluster *c, sc_peer *peer, const char *id);
 void sc_cl_notice_unlink(sc_cluster *c, sc_peer *peer);
 void sc_cl_notices_flush(sc_cluster *c);
+/* Publish a Subscribed on c->ch_subs if private rooms' channels were
+ * confirmed since the last one (c->subs_to_announce). */
+void sc_cl_subscribed_flush(sc_cluster *c);
 void sc_cl_on_message(sc_cluster *c, const char *channel, const uint8_t *p, size_t len);
 
 /* cluster_request.c */

@@ -1,7 +1,10 @@
-/* cluster_notice: Stale notices, which tell an origin that its directory
- * cache routed us sockets this node does not hold, so it forgets them: the
- * per-origin queue (rate-limited, de-duplicated) and its flush, one
- * envelope per origin at the end of the loop iteration. Below the parts
+/* cluster_notice: what this node tells others about their view of it.
+ * Stale notices, which tell an origin that its directory cache routed us
+ * sockets this node does not hold, so it forgets them: the per-origin
+ * queue (rate-limited, de-duplicated) and its flush, one envelope per
+ * origin at the end of the loop iteration. And Subscribed, which tells
+ * every node that this one subscribed private rooms' channels (one per
+ * loop iteration at most, see sc_cl_quiet_on). Below the parts
  * that find stale routes (cluster_receive.c) and forget peers
  * (cluster_liveness.c); it only publishes through cluster_send.c and may
  * not touch the registry or the directory cache. */
@@ -85,4 +88,23 @@ void sc_cl_notices_flush(sc_cluster *c)
         SC_COUNT(dircache_notices_sent);
         sc_cl_notice_unlink(c, peer);
     }
+}
+
+/* Envelope{origin, seq, sent, subscribed} on the subs channel, once the
+ * subscriptions are confirmed: an emitter that found one of those channels
+ * without subscribers publishes to it again from when this reaches it. */
+void sc_cl_subscribed_flush(sc_cluster *c)
+{
+    if (!c->subs_to_announce)
+        return;
+    Sidecast__Cluster__V1__Subscribed sub = SIDECAST__CLUSTER__V1__SUBSCRIBED__INIT;
+    sub.channels = c->subs_to_announce;
+    c->subs_to_announce = 0;
+    sc_envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
+    env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_SUBSCRIBED;
+    env.subscribed = &sub;
+    uint8_t *buf;
+    size_t len = sc_cl_pack_envelope(c, &env, &buf);
+    sc_cl_publish(c, c->ch_subs, buf, len, false);
+    SC_COUNT(private_subscribed_sent);
 }

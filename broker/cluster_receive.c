@@ -315,6 +315,15 @@ static void handle_raw_response(sc_cluster *c, const raw_response *rr)
         sc_request_node_answered(r, rr->origin);
 }
 
+/* Another node subscribed channels of private rooms (cluster_subs.c): any
+ * this node found without subscribers may have one now (sc_cl_quiet_on). */
+static void handle_subscribed(sc_cluster *c, const sc_envelope *env)
+{
+    (void)env;
+    sc_cl_quiet_forget(c);
+    SC_COUNT(private_subscribed_heard);
+}
+
 /* Handlers of decoded envelopes, by body (cluster.proto's Envelope.body),
  * like dispatch.c's table of local frames. raw/len: the envelope's bytes;
  * peer: its origin's record (from_peer). Batch and Canary are handled
@@ -339,6 +348,7 @@ ENVELOPE_HANDLER(on_request_env, sc_cl_handle_request)
 ENVELOPE_HANDLER(on_response_env, sc_cl_handle_response)
 ENVELOPE_HANDLER(on_stale_env, handle_stale)
 ENVELOPE_HANDLER(on_announce_env, sc_cl_handle_announce)
+ENVELOPE_HANDLER(on_subscribed_env, handle_subscribed)
 #undef ENVELOPE_HANDLER
 
 static const envelope_fn envelope_handlers[] = {
@@ -347,6 +357,7 @@ static const envelope_fn envelope_handlers[] = {
     [SIDECAST__CLUSTER__V1__ENVELOPE__BODY_RESPONSE] = on_response_env,
     [SIDECAST__CLUSTER__V1__ENVELOPE__BODY_STALE] = on_stale_env,
     [SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE] = on_announce_env,
+    [SIDECAST__CLUSTER__V1__ENVELOPE__BODY_SUBSCRIBED] = on_subscribed_env,
 };
 
 /* Whether the origin published this envelope on several channels (see

@@ -397,6 +397,18 @@ void sc_cl_batch_flush(sc_cluster *c)
     sc_buf_shrink(&c->batch, BATCH_MAX_BYTES);
 }
 
+/* Publish an envelope now, after everything pending, with a reply callback
+ * (read deferred, see sc_cl_publish_now_cb); never batched. Returns as
+ * sc_cl_publish_now_cb does. */
+bool sc_cl_publish_cb(sc_cluster *c, const char *channel, const uint8_t *env, size_t len, bool vol,
+                      sc_redis_reply_fn *cb, void *pd)
+{
+    c->flush_ups(c);
+    c->flush_emits(c);
+    sc_cl_batch_flush(c);
+    return sc_cl_publish_now_cb(c, channel, strlen(channel), env, len, vol, cb, pd);
+}
+
 /* Publish an envelope. While Redis is up, consecutive envelopes for the
  * same channel are held until the loop is about to sleep (cluster_core.c's flush)
  * or another command or channel comes: order between channels and commands

@@ -1,5 +1,7 @@
 /* cluster_subs: the channels this node subscribes to. The node and
- * broadcast channels always; a room's channel while the room has local
+ * broadcast channels always (and, without a Redis Cluster, the subs channel
+ * of Subscribed announcements: a private room's channel confirmed counts
+ * one for sc_cl_subscribed_flush); a room's channel while the room has local
  * members (sc_cluster_room) and room_linger_ms after the last one left (the
  * idle FIFO, swept by sc_cl_subs_sweep). Each channel is subscribed on its
  * shard's subscriber (cluster_shard.c: the one connection without a Redis
@@ -403,6 +405,17 @@ static void sub_dropped(sc_cluster *c, sc_sub *s)
     sc_topo_refresh(c->topo, "a shard dropped a channel");
 }
 
+/* Whether `channel` is a private room's (sc_private_room_id): an emitter
+ * that found it without subscribers must hear that it has one now. */
+static bool private_channel(const sc_cluster *c, const char *channel, size_t len)
+{
+    size_t plen = strlen(c->room_prefix);
+    if (c->spread || len < plen + 6 || memcmp(channel, c->room_prefix, plen) != 0 ||
+        memcmp(channel + plen, ":room:", 6) != 0)
+        return false;
+    return sc_private_room_id(channel + plen + 6, len - plen - 6) != NULL;
+}
+
 /* The subscribers' replies: a message goes to cluster_receive.c; Redis
  * confirming a subscription may end a Gap, an unsubscription frees the
  * channel (or subscribes again if a member came meanwhile). */
@@ -427,6 +440,8 @@ static void on_sub_reply(sc_redis *rc, void *reply, void *pd)
         sc_cl_on_message(c, channel, (const uint8_t *)r->element[2]->str, r->element[2]->len);
         sc_arena_reset(&c->arena);
     } else if (strcmp(kind, "subscribe") == 0) {
+        if (private_channel(c, channel, r->element[1]->len))
+            c->subs_to_announce++; /* sc_cl_subscribed_flush tells the others */
         /* Redis confirms in order: the last channel of the resubscription
          * means every channel is back, and only then is the gap over. */
         if (sh && !sh->sub_ready && strcmp(channel, sh->last_resub) == 0) {
@@ -564,6 +579,10 @@ void sc_cl_subs_init(sc_cluster *c)
     s->want = s->permanent = true;
     s = sub_get(c, c->ch_all, true);
     s->want = s->permanent = true;
+    if (!c->spread) { /* private rooms are not used on a Redis Cluster */
+        s = sub_get(c, c->ch_subs, true);
+        s->want = s->permanent = true;
+    }
     c->shard_state = on_shard_state;
 }
 

@@ -58,6 +58,10 @@
     X(room_unsubscribes, "room channels unsubscribed after room_linger_ms without members")        \
     X(rooms_private, "socket id rooms left unsubscribed (reached via the directory)")              \
     X(private_routes, "socket id rooms an emit named whose socket is not here (routed)")           \
+    X(private_room_publishes_skipped, "socket id room publishes left out: no subscriber")          \
+    X(private_rooms_found_quiet, "socket id room channels found without subscribers")              \
+    X(private_subscribed_sent, "announcements of socket id room subscriptions sent")               \
+    X(private_subscribed_heard, "announcements of socket id room subscriptions heard")             \
     X(canaries_sent, "pub/sub canaries published")                                                 \
     X(canaries_received, "pub/sub canaries received back")                                         \
     X(canary_missed, "subscriber reconnects forced by a missing canary")                           \

@@ -42,6 +42,9 @@ _Static_assert(SC_CLUSTER_FEATURE_ANNOUNCE ==
 _Static_assert(SC_CLUSTER_FEATURE_PRIVATE_ROOMS ==
                    SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_PRIVATE_ROOMS,
                "SC_CLUSTER_FEATURE_PRIVATE_ROOMS differs from cluster.proto");
+_Static_assert(SC_CLUSTER_FEATURE_QUIET_ROOMS ==
+                   SIDECAST__CLUSTER__V1__CLUSTER_FEATURE__CLUSTER_FEATURE_QUIET_ROOMS,
+               "SC_CLUSTER_FEATURE_QUIET_ROOMS differs from cluster.proto");
 
 typedef void (*reply_fn)(sc_client *c, const sc_frame *f, void *ud);
 

@@ -40,7 +40,7 @@
  * nodes only must use. Add a bit here when cluster.proto adds one. */
 #define FULL_FEATURES                                                                              \
     (SC_CLUSTER_FEATURE_UNSUPPORTED_ANSWER | SC_CLUSTER_FEATURE_ANNOUNCE |                         \
-     SC_CLUSTER_FEATURE_PRIVATE_ROOMS)
+     SC_CLUSTER_FEATURE_PRIVATE_ROOMS | SC_CLUSTER_FEATURE_QUIET_ROOMS)
 
 #define LIST(...)                                                                                  \
     (const char *const[]){__VA_ARGS__}, sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)

@@ -292,6 +292,11 @@ static void rec_deliver(void *ud, const char *socket_id, const uint8_t *payload,
     rec->sockets++;
     snprintf(rec->last_payload, sizeof(rec->last_payload), "%.*s", (int)len,
              (const char *)payload);
+    if (len > 1 && payload[0] == '#') {
+        unsigned long n = strtoul(rec->last_payload + 1, NULL, 10);
+        if (n < REC_NUMBERED && rec->numbered[n] < UINT8_MAX)
+            rec->numbered[n]++;
+    }
     for (size_t i = 0; i < rec->n; i++) {
         if (strcmp(rec->ids[i], socket_id) == 0) {
             rec->counts[i]++;
@@ -405,8 +410,23 @@ unsigned rec_count(const recorder *rec, const char *socket_id)
     return 0;
 }
 
+bool rec_numbered_once(const recorder *rec, unsigned first, unsigned end)
+{
+    bool ok = true;
+    for (unsigned n = 0; n < REC_NUMBERED; n++) {
+        unsigned want = n >= first && n < end;
+        if (rec->numbered[n] != want) {
+            fprintf(stderr, "%s: message #%u delivered %u time(s), expected %u\n", rec->name, n,
+                    rec->numbered[n], want);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 void rec_reset(recorder *rec)
 {
+    memset(rec->numbered, 0, sizeof(rec->numbered));
     rec->n = 0;
     rec->frames = rec->sockets = 0;
     rec->errors = 0;

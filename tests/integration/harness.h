@@ -66,6 +66,7 @@ void write_file(const char *path, const char *text);
 
 /* Per-app record of deliveries: counts per socket id. */
 #define REC_MAX 512
+#define REC_NUMBERED 1024
 typedef struct recorder {
     char ids[REC_MAX][64];
     unsigned counts[REC_MAX];
@@ -76,6 +77,9 @@ typedef struct recorder {
     char last_error_ref[64];
     unsigned errors;
     char last_payload[256];
+    /* a ledger of numbered payloads ("#<n>", n < REC_NUMBERED): deliveries
+     * of each, over every socket (see rec_numbered_once) */
+    uint8_t numbered[REC_NUMBERED];
     /* cluster callbacks */
     sc_client *self;        /* set by app_open, for answering acks */
     char name[32];
@@ -103,6 +107,9 @@ bool answers_has(const answers *a, const char *s);
 sc_client *app_open(daemon_t *d, const char *name, recorder *rec);
 unsigned rec_count(const recorder *rec, const char *socket_id);
 void rec_reset(recorder *rec);
+/* Whether every numbered payload "#<n>", first <= n < end, was delivered
+ * exactly once and no other numbered one at all (printing what was not). */
+bool rec_numbered_once(const recorder *rec, unsigned first, unsigned end);
 /* Poll c until rec->frames reaches at least `frames` or timeout_ms. */
 void rec_wait_frames(sc_client *c, recorder *rec, uint64_t frames, int timeout_ms);
 /* Dispatch everything that arrives within ms. */

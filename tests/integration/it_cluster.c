@@ -942,6 +942,77 @@ static void test_private_rooms(void **state)
     reset(w);
 }
 
+#define PE "privateSocketE000001"
+#define RE "/," PE
+
+/* Numbered emits first..end-1 from a to room RE, then the barrier. */
+static void emit_numbered(world *w, unsigned first, unsigned end)
+{
+    sc_target t = {.rooms = LIST(RE)};
+    for (unsigned i = first; i < end; i++) {
+        char msg[16];
+        int n = snprintf(msg, sizeof(msg), "#%u", i);
+        assert_int_equal(sc_client_emit(w->a, &t, NULL, (const uint8_t *)msg, (size_t)n), 0);
+    }
+    assert_int_equal(sc_client_sync(w->a, 0), 0);
+    barrier_a(w);
+}
+
+/* A private room with no member on other nodes: once a publish to its
+ * channel is answered 0, a sends its emits to the socket's node alone. A
+ * member joining on c makes c subscribe the channel and announce it, and
+ * a publishes the channel again. Each numbered emit reaches each member
+ * once, throughout. */
+static void test_private_rooms_quiet(void **state)
+{
+    world *w = *state;
+    if (w->redis->rcluster) { /* not used on a Redis Cluster */
+        skip();
+        return;
+    }
+    wait_stat_eq(w->a, "private_rooms_ready", 1);
+    wait_stat_eq(w->b, "private_rooms_ready", 1);
+    wait_stat_eq(w->c, "private_rooms_ready", 1);
+    assert_int_equal(sc_client_socket_up(w->b, PE, "spe", "", NULL, 0, LIST(RE)), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    wait_in_directory(w, PE);
+    assert_int_equal(numsub(w, RE), 0);
+    reset(w);
+    emit_numbered(w, 0, 1); /* through the script: a caches PE on b */
+    uint64_t found = stat_of(w->a, "private_rooms_found_quiet");
+    emit_numbered(w, 1, 2); /* the cache: the channel is published, and answered 0 */
+    for (uint64_t end = now_ms_h() + 5000;
+         now_ms_h() < end && stat_of(w->a, "private_rooms_found_quiet") == found;)
+        settle(w, 5);
+    assert_int_equal(stat_of(w->a, "private_rooms_found_quiet"), found + 1);
+
+    /* 100 emits: none published to the room's channel */
+    uint64_t skipped = stat_of(w->a, "private_room_publishes_skipped");
+    emit_numbered(w, 2, 102);
+    assert_true(rec_numbered_once(&w->rb, 0, 102));
+    assert_int_equal(stat_of(w->a, "private_room_publishes_skipped"), skipped + 100);
+    assert_int_equal(w->rc.frames, 0);
+
+    /* c1 joins: c subscribes the channel and says so; a hears it */
+    uint64_t sent = stat_of(w->c, "private_subscribed_sent");
+    uint64_t heard = stat_of(w->a, "private_subscribed_heard");
+    assert_int_equal(sc_client_join(w->c, "c1", LIST(RE)), 0);
+    assert_int_equal(sc_client_sync(w->c, 0), 0);
+    wait_stat_eq(w->c, "private_subscribed_sent", sent + 1);
+    wait_stat_eq(w->a, "private_subscribed_heard", heard + 1);
+    assert_int_equal(numsub(w, RE), 1);
+    emit_numbered(w, 102, 202);
+    assert_true(rec_numbered_once(&w->rb, 0, 202));
+    assert_true(rec_numbered_once(&w->rc, 102, 202));
+    assert_int_equal(stat_of(w->a, "private_room_publishes_skipped"), skipped + 100);
+
+    assert_int_equal(sc_client_leave(w->c, "c1", LIST(RE)), 0);
+    assert_int_equal(sc_client_socket_down(w->b, PE), 0);
+    assert_int_equal(sc_client_sync(w->b, 0), 0);
+    assert_int_equal(sc_client_sync(w->c, 0), 0);
+    reset(w);
+}
+
 static void test_sockets_join_leave_disconnect(void **state)
 {
     world *w = *state;
@@ -1039,6 +1110,7 @@ int main(void)
         cmocka_unit_test(test_server_side_emit),
         cmocka_unit_test(test_broadcast_with_acks),
         cmocka_unit_test(test_private_rooms),
+        cmocka_unit_test(test_private_rooms_quiet),
         cmocka_unit_test(test_sockets_join_leave_disconnect),
         cmocka_unit_test(test_timeout_with_frozen_node),
     };

@@ -787,7 +787,7 @@ static long private_room_subscribers(redis_srv *r)
 
 #define FULL_FEATURES                                                                              \
     (SC_CLUSTER_FEATURE_UNSUPPORTED_ANSWER | SC_CLUSTER_FEATURE_ANNOUNCE |                         \
-     SC_CLUSTER_FEATURE_PRIVATE_ROOMS)
+     SC_CLUSTER_FEATURE_PRIVATE_ROOMS | SC_CLUSTER_FEATURE_QUIET_ROOMS)
 
 /* private_rooms = 0 on one node turns private rooms off on every node:
  * the other node subscribes its sockets' id rooms like any room, and an
@@ -802,7 +802,8 @@ static void test_private_rooms_off_on_one_node(void **state)
     sc_client *a = app_open(na, "app-a", &ra);
     sc_client *b = app_open(nb, "app-b", NULL);
     assert_int_equal(wait_nodes(a, 2, 5000), 2);
-    uint64_t without = FULL_FEATURES & ~SC_CLUSTER_FEATURE_PRIVATE_ROOMS;
+    uint64_t without = FULL_FEATURES & ~(uint64_t)(SC_CLUSTER_FEATURE_PRIVATE_ROOMS |
+                                                   SC_CLUSTER_FEATURE_QUIET_ROOMS);
     assert_true(WAIT_FOR(stat_of(a, "cluster_features") == without &&
                              stat_of(b, "cluster_features") == without,
                          5000, a, b));
@@ -831,6 +832,7 @@ static void test_private_rooms_off_on_one_node(void **state)
     app_drain(a, 50);
     assert_int_equal(rec_count(&ra, "privateSocketA000001"), 10);
     assert_int_equal(stat_of(b, "private_routes"), 0); /* one publish each */
+    assert_int_equal(stat_of(b, "private_room_publishes_skipped"), 0);
     /* and the other way: a sends no copy to b, which does not advertise
      * private rooms (an older node would deliver both copies) */
     recorder rb2 = {0};
@@ -855,6 +857,8 @@ static void test_private_rooms_off_on_one_node(void **state)
     assert_true(WAIT_FOR(rec_count(&rb2, "privateSocketB000001") >= 10, 5000, a, b2));
     assert_int_equal(rec_count(&rb2, "privateSocketB000001"), 10);
     assert_int_equal(stat_of(b, "cluster_duplicates_skipped"), dups);
+    /* nor leaves the room's channel out: b does not say when it subscribes one */
+    assert_int_equal(stat_of(a, "private_room_publishes_skipped"), 0);
     sc_client_close(b2);
     sc_client_close(a);
     sc_client_close(b);

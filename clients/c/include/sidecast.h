@@ -200,6 +200,8 @@ SC_API int sc_client_nodes(sc_client *c, sc_node_cb cb, void *ud, int timeout_ms
 #define SC_CLUSTER_FEATURE_UNSUPPORTED_ANSWER UINT64_C(0x1)
 #define SC_CLUSTER_FEATURE_ANNOUNCE UINT64_C(0x2)
 #define SC_CLUSTER_FEATURE_PRIVATE_ROOMS UINT64_C(0x4) /* socket id rooms via the directory */
+#define SC_CLUSTER_FEATURE_QUIET_ROOMS UINT64_C(0x8) /* their channels left out when unsubscribed  \
+                                                      */
 
 /* What the Welcome of the current connection said (updated by every
  * reconnect): sidecastd's feature bits (0: it predates negotiation), its
