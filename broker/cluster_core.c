@@ -277,6 +277,9 @@ static void on_pub_state(sc_redis *r, bool up, const char *why, void *ud)
     if (c->topo) /* asked on this connection now: the map's own one closes */
         sc_topo_refresh(c->topo, "publish connection up");
     c->beat_ok_us = sc_now_us(); /* the first heartbeat is sent now */
+    /* a Subscribed lost with the old connection, or one that went to a
+     * primary this connection no longer reaches, is said again */
+    c->subs_to_announce++;
     sc_cl_directory_resync(c);
     heartbeat_now(c);
     sc_cl_outbox_flush(c);

@@ -8,8 +8,9 @@
  *
  * Local delivery is dispatch.c's, done before it is called. It sends only
  * through cluster_send.c, keeping Redis's order across the kinds of pending
- * work (see "targeted emits through the directory cache" below), and reads
- * neither the live list nor the subscriptions. */
+ * work (see "targeted emits through the directory cache" below). Of the
+ * live list it reads only the features (node_private, sc_cl_quiet_on), and
+ * of the subscriptions only whether they are whole (sc_cl_quiet_on). */
 #include "cluster_int.h"
 #include "log.h"
 #include "stats.h"
@@ -365,23 +366,34 @@ static bool node_private(sc_cluster *c, sc_dcnode *nd)
 }
 
 /* ---- private rooms' channels -------------------------------------------------
- * An emit to a private room of a socket on another node goes to the room's
- * channel, for members elsewhere, and to the socket's node (direct_route,
- * or the script). While sc_cl_quiet_on, the channel is published with its
- * reply read: answered 0 (nobody subscribes it) while c->quiet_epoch has
- * not moved since it was sent, the room's directory cache entry is marked
- * with that epoch, and later emits leave the channel out until the epoch
- * moves (another node announced a subscription to such a channel, the
- * live nodes' features changed, or this node had a Gap) or the entry goes.
- * The copy to the socket's node is sent either way: that node has it from
- * the cache (a node with private rooms, or the channel is published) or
- * from the script, which copies only to such nodes, as every live one is. */
+ * An emit to a private room goes to the room's channel, for members on
+ * other nodes, and, when its socket is on another node, to that node
+ * (direct_route, or the script). While sc_cl_quiet_on, the channel is
+ * published with its reply read: answered 0 (nobody subscribes it) while
+ * c->quiet_epoch has not moved since it was sent, the room is marked with
+ * that epoch (in the socket's directory cache entry; for a socket here, in
+ * its sc_room), and later emits leave the channel out until the epoch
+ * moves (another node announced a subscription to such a channel, the live
+ * nodes' features changed, or this node had a Gap) or the mark goes with
+ * its entry or room. The copy to the socket's node is sent either way:
+ * from the cache (a node with private rooms, or the channel is published)
+ * or by the script, which copies to every such node, as every live one is. */
 
 typedef struct quiet_pd {
     sc_cluster *c;
     uint32_t epoch; /* c->quiet_epoch when sent */
-    char id[SC_PRIVATE_ID_LEN];
+    bool here;      /* key: a room of a socket here; else the socket id */
+    uint32_t len;
+    char key[];
 } quiet_pd;
+
+static uint32_t *quiet_mark(sc_cluster *c, const quiet_pd *qp)
+{
+    if (!qp->here)
+        return sc_dircache_mark(&c->dc, qp->key, qp->len);
+    sc_room *room = sc_registry_find_room(&c->srv->reg, qp->key);
+    return room && room->own ? &room->quiet : NULL;
+}
 
 static void on_quiet_reply(sc_redis *rc, void *reply, void *pd)
 {
@@ -391,16 +403,38 @@ static void on_quiet_reply(sc_redis *rc, void *reply, void *pd)
     uint32_t *mark;
     if (!r || r->type != REDIS_REPLY_INTEGER)
         sc_cl_on_cmd_reply(rc, reply, c);
-    else if (r->integer == 0 && qp->epoch == c->quiet_epoch &&
-             (mark = sc_dircache_mark(&c->dc, qp->id, SC_PRIVATE_ID_LEN))) {
+    else if (!(mark = quiet_mark(c, qp)))
+        ; /* its entry or room went meanwhile */
+    else if (r->integer > 0 && *mark == qp->epoch)
+        *mark = 0; /* subscribed between two publishes in flight */
+    else if (r->integer == 0 && qp->epoch == c->quiet_epoch && *mark != qp->epoch) {
         *mark = qp->epoch;
         SC_COUNT(private_rooms_found_quiet);
     }
     free(qp);
 }
 
-/* Publish private room channel `ch` of socket `id` (not here), unless it
- * was found without subscribers. */
+/* Publish channel `ch` unless *mark says it has no subscriber; read the
+ * reply if it may be found so. */
+static void quiet_publish(sc_cluster *c, const char *ch, uint32_t *mark, bool here, const char *key,
+                          size_t klen, const uint8_t *env, size_t len, bool vol)
+{
+    if (*mark == c->quiet_epoch) {
+        SC_COUNT(private_room_publishes_skipped);
+        return;
+    }
+    quiet_pd *qp = sc_xmalloc(sizeof(*qp) + klen + 1);
+    qp->c = c;
+    qp->epoch = c->quiet_epoch;
+    qp->here = here;
+    qp->len = (uint32_t)klen;
+    memcpy(qp->key, key, klen);
+    qp->key[klen] = '\0';
+    if (!sc_cl_publish_cb(c, ch, env, len, vol, on_quiet_reply, qp))
+        free(qp); /* in the outbox: no reply to wait for */
+}
+
+/* Publish private room channel `ch` of socket `id` (not here). */
 static void private_room_publish(sc_cluster *c, const char *ch, const char *id, const uint8_t *env,
                                  size_t len, bool vol)
 {
@@ -408,20 +442,23 @@ static void private_room_publish(sc_cluster *c, const char *ch, const char *id, 
     sc_dcnode *nd = sc_cl_quiet_on(c)
                         ? sc_dircache_get_mark(&c->dc, id, SC_PRIVATE_ID_LEN, sc_now_us(), &mark)
                         : NULL;
-    if (!nd || !node_private(c, nd)) {
+    if (nd && node_private(c, nd))
+        quiet_publish(c, ch, mark, false, id, SC_PRIVATE_ID_LEN, env, len, vol);
+    else
         sc_cl_publish(c, ch, env, len, vol);
-        return;
-    }
-    if (*mark == c->quiet_epoch) {
-        SC_COUNT(private_room_publishes_skipped);
-        return;
-    }
-    quiet_pd *qp = sc_xmalloc(sizeof(*qp));
-    qp->c = c;
-    qp->epoch = c->quiet_epoch;
-    memcpy(qp->id, id, SC_PRIVATE_ID_LEN);
-    if (!sc_cl_publish_cb(c, ch, env, len, vol, on_quiet_reply, qp))
-        free(qp); /* in the outbox: no reply to wait for */
+}
+
+/* Publish room channel `ch` of room `name`; a private room of a socket
+ * here (delivered already) may be found without subscribers too. */
+static void room_publish(sc_cluster *c, const char *ch, const char *name, const uint8_t *env,
+                         size_t len, bool vol)
+{
+    sc_room *room;
+    if (sc_cl_quiet_on(c) && sc_private_room_id(name, strlen(name)) &&
+        (room = sc_registry_find_room(&c->srv->reg, name)) && room->own)
+        quiet_publish(c, ch, &room->quiet, true, name, room->name_len, env, len, vol);
+    else
+        sc_cl_publish(c, ch, env, len, vol);
 }
 
 /* Look every remote id up, then the private rooms' ids (c->pidx: their
@@ -553,7 +590,7 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
             if (k < np && c->pidx[k] == i)
                 private_room_publish(c, ch, c->pids[k++], buf, len, e->volatile_);
             else
-                sc_cl_publish(c, ch, buf, len, e->volatile_);
+                room_publish(c, ch, to->rooms[i], buf, len, e->volatile_);
         }
     }
     if ((n_remote || to->n_user_ids || np) &&

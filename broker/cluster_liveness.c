@@ -113,6 +113,7 @@ static void features_update(sc_cluster *c)
                     SC_ESC(c->live_names[i]), SC_ESC(c->live_ids[i]), c->live_vers[i],
                     c->live_feats[i], SC_CLUSTER_VERSION, sc_cl_own_features(c), all,
                     c->live_vers[i] == SC_CLUSTER_VERSION &&
+                            !(c->live_feats[i] & SC_FEATURES_PRIVATE) &&
                             (c->live_feats[i] | SC_FEATURES_PRIVATE) ==
                                 (sc_cl_own_features(c) | c->live_feats[i])
                         ? " (or has private_rooms = 0: socket id rooms stay subscribed)"

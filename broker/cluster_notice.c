@@ -90,12 +90,28 @@ void sc_cl_notices_flush(sc_cluster *c)
     }
 }
 
+/* A Subscribed that Redis did not take (an error, or the connection went
+ * before the reply) is sent again: an emitter that found a channel quiet
+ * would leave it out until its cache entry expires. */
+static void on_subscribed_reply(sc_redis *rc, void *reply, void *pd)
+{
+    sc_cluster *c = pd;
+    redisReply *r = reply;
+    if (r && r->type != REDIS_REPLY_ERROR)
+        return;
+    sc_cl_on_cmd_reply(rc, reply, c);
+    c->subs_to_announce++;
+}
+
 /* Envelope{origin, seq, sent, subscribed} on the subs channel, once the
  * subscriptions are confirmed: an emitter that found one of those channels
- * without subscribers publishes to it again from when this reaches it. */
+ * without subscribers publishes to it again from when this reaches it.
+ * Never kept in the outbox: while Redis is away it waits, and the publish
+ * connection coming up announces again anyway (cluster_core.c). Only from
+ * a node with private rooms on: without, nobody leaves a channel out. */
 void sc_cl_subscribed_flush(sc_cluster *c)
 {
-    if (!c->subs_to_announce)
+    if (!c->subs_to_announce || !sc_cl_private_routes(c) || !sc_redis_is_up(c->pub))
         return;
     Sidecast__Cluster__V1__Subscribed sub = SIDECAST__CLUSTER__V1__SUBSCRIBED__INIT;
     sub.channels = c->subs_to_announce;
@@ -105,6 +121,8 @@ void sc_cl_subscribed_flush(sc_cluster *c)
     env.subscribed = &sub;
     uint8_t *buf;
     size_t len = sc_cl_pack_envelope(c, &env, &buf);
-    sc_cl_publish(c, c->ch_subs, buf, len, false);
-    SC_COUNT(private_subscribed_sent);
+    if (sc_cl_publish_cb(c, c->ch_subs, buf, len, false, on_subscribed_reply, c))
+        SC_COUNT(private_subscribed_sent);
+    else
+        c->subs_to_announce = sub.channels; /* hiredis refused it (kept): said again too */
 }

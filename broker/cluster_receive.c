@@ -10,7 +10,8 @@
  * announcements it hands to cluster_request.c, request.c and
  * cluster_liveness.c; it reads the registry, never changes it, and of the
  * other parts' state it changes only the directory cache entries a Stale
- * notice names and the pending canary our own canary answers. */
+ * notice names, the pending canary our own canary answers, and
+ * c->quiet_epoch, which a Subscribed moves (voiding every quiet mark). */
 #include "cluster_int.h"
 #include "deliver.h"
 #include "log.h"
@@ -178,7 +179,7 @@ static sc_peer *from_peer(sc_cluster *c, const char *origin, uint64_t seq, int b
         if (body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_CANARY) {
             c->canary_pending_since = 0;
             SC_COUNT(canaries_received);
-        } else {
+        } else if (body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_SUBSCRIBED) {
             SC_COUNT(cluster_own_skipped); /* our own room publish coming back */
         }
         return NULL;

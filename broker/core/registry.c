@@ -318,6 +318,7 @@ int sc_registry_join(sc_registry *r, sc_socket *s, const char *name)
         sc_pset_init(&room->members);
         sc_pmap_init(&room->owners);
         room->name_len = (uint32_t)len;
+        room->quiet = 0;
         memcpy(room->name, name, len + 1);
         room->own = private_of(s, name, len) ? s : NULL;
         sc_map_put(&r->rooms, room);

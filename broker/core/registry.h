@@ -61,6 +61,9 @@ typedef struct sc_room {
      * socket, and it created the room); NULL once that socket left it. */
     struct sc_socket *own;
     uint32_t name_len;
+    /* The cluster's (cluster_emit.c: what it found about the room's
+     * channel), 0 when the room is created. */
+    uint32_t quiet;
     char name[];
 } sc_room;
 

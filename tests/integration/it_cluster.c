@@ -945,10 +945,13 @@ static void test_private_rooms(void **state)
 #define PE "privateSocketE000001"
 #define RE "/," PE
 
-/* Numbered emits first..end-1 from a to room RE, then the barrier. */
-static void emit_numbered(world *w, unsigned first, unsigned end)
+#define PF "privateSocketF000001"
+#define RF "/," PF
+
+/* Numbered emits first..end-1 from a to `room`, then the barrier. */
+static void emit_numbered_to(world *w, const char *room, unsigned first, unsigned end)
 {
-    sc_target t = {.rooms = LIST(RE)};
+    sc_target t = {.rooms = &room, .n_rooms = 1};
     for (unsigned i = first; i < end; i++) {
         char msg[16];
         int n = snprintf(msg, sizeof(msg), "#%u", i);
@@ -956,6 +959,19 @@ static void emit_numbered(world *w, unsigned first, unsigned end)
     }
     assert_int_equal(sc_client_sync(w->a, 0), 0);
     barrier_a(w);
+}
+
+static void emit_numbered(world *w, unsigned first, unsigned end)
+{
+    emit_numbered_to(w, RE, first, end);
+}
+
+static void wait_found_quiet(world *w, uint64_t before)
+{
+    for (uint64_t end = now_ms_h() + 5000;
+         now_ms_h() < end && stat_of(w->a, "private_rooms_found_quiet") == before;)
+        settle(w, 5);
+    assert_int_equal(stat_of(w->a, "private_rooms_found_quiet"), before + 1);
 }
 
 /* A private room with no member on other nodes: once a publish to its
@@ -981,10 +997,7 @@ static void test_private_rooms_quiet(void **state)
     emit_numbered(w, 0, 1); /* through the script: a caches PE on b */
     uint64_t found = stat_of(w->a, "private_rooms_found_quiet");
     emit_numbered(w, 1, 2); /* the cache: the channel is published, and answered 0 */
-    for (uint64_t end = now_ms_h() + 5000;
-         now_ms_h() < end && stat_of(w->a, "private_rooms_found_quiet") == found;)
-        settle(w, 5);
-    assert_int_equal(stat_of(w->a, "private_rooms_found_quiet"), found + 1);
+    wait_found_quiet(w, found);
 
     /* 100 emits: none published to the room's channel */
     uint64_t skipped = stat_of(w->a, "private_room_publishes_skipped");
@@ -1010,6 +1023,25 @@ static void test_private_rooms_quiet(void **state)
     assert_int_equal(sc_client_socket_down(w->b, PE), 0);
     assert_int_equal(sc_client_sync(w->b, 0), 0);
     assert_int_equal(sc_client_sync(w->c, 0), 0);
+
+    /* the room of a socket on a itself (another app's): delivered there,
+     * and once found quiet its channel is left out too */
+    reset(w);
+    recorder r2 = {0};
+    sc_client *a2 = app_open(w->na, "app-a2", &r2);
+    assert_int_equal(sc_client_socket_up(a2, PF, "spf", "", NULL, 0, LIST(RF)), 0);
+    assert_int_equal(sc_client_sync(a2, 0), 0);
+    found = stat_of(w->a, "private_rooms_found_quiet");
+    emit_numbered_to(w, RF, 0, 1);
+    wait_found_quiet(w, found);
+    skipped = stat_of(w->a, "private_room_publishes_skipped");
+    emit_numbered_to(w, RF, 1, 101);
+    rec_wait_frames(a2, &r2, 101, 5000);
+    app_drain(a2, 20);
+    assert_true(rec_numbered_once(&r2, 0, 101));
+    assert_int_equal(stat_of(w->a, "private_room_publishes_skipped"), skipped + 100);
+    assert_int_equal(w->rb.frames + w->rc.frames, 0);
+    sc_client_close(a2);
     reset(w);
 }
 

@@ -867,6 +867,34 @@ static void test_private_rooms_off_on_one_node(void **state)
     redis_free(r);
 }
 
+/* A Subscribed lost with a publish connection would let another node leave
+ * a private room's channel out until its cache entry expires: each node
+ * says it again when its publish connection comes back. */
+static void test_quiet_rooms_announced_again(void **state)
+{
+    (void)state;
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", NULL);
+    daemon_t *nb = node_start(r, "node-b", NULL);
+    sc_client *a = app_open(na, "app-a", NULL);
+    sc_client *b = app_open(nb, "app-b", NULL);
+    assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    assert_true(WAIT_FOR(stat_of(a, "cluster_features") == FULL_FEATURES &&
+                             stat_of(b, "cluster_features") == FULL_FEATURES,
+                         5000, a, b));
+    uint64_t sent = stat_of(b, "private_subscribed_sent");
+    uint64_t heard = stat_of(a, "private_subscribed_heard");
+    free(redis_cli(r, "CLIENT KILL TYPE normal")); /* both nodes' publish connections */
+    assert_true(WAIT_FOR(stat_of(b, "private_subscribed_sent") > sent &&
+                             stat_of(a, "private_subscribed_heard") > heard,
+                         10000, a, b));
+    sc_client_close(a);
+    sc_client_close(b);
+    daemon_free(na);
+    daemon_free(nb);
+    redis_free(r);
+}
+
 /* The features every live node has: all of them among current nodes; none
  * while a node from before versioning (liveness but no version record) is
  * live, with a log line naming it; all again once it is gone. */
@@ -1105,6 +1133,7 @@ int main(void)
         cmocka_unit_test(test_unknown_request_kind_answered),
         cmocka_unit_test(test_features_follow_oldest_node),
         cmocka_unit_test(test_private_rooms_off_on_one_node),
+        cmocka_unit_test(test_quiet_rooms_announced_again),
         cmocka_unit_test(test_no_grace_rewrite_keeps_session_data),
         cmocka_unit_test(test_membership_announced),
         cmocka_unit_test(test_departure_releases_requests),
