@@ -139,6 +139,10 @@ typedef struct sc_sub {
     bool subscribed; /* SUBSCRIBE sent on the current connection */
     bool leaving;    /* UNSUBSCRIBE sent, not yet confirmed */
     bool permanent;
+    /* c->ch_subs: subscribed in a command of its own, after the others,
+     * and not waited for (an ACL that refuses it turns quiet rooms off
+     * here, nothing else) */
+    bool optional;
     uint64_t idle_since_us;
     struct sc_sub *idle_prev, *idle_next; /* idle FIFO, oldest first */
     uint32_t len;
@@ -280,6 +284,8 @@ struct sc_cluster {
      * private rooms' channels confirmed since the last announcement */
     uint32_t quiet_epoch;
     uint32_t subs_to_announce;
+    bool subs_ok;      /* c->ch_subs subscribed: announcements heard and sent */
+    bool subs_refused; /* a SUBSCRIBE refused before it was: quiet rooms not advertised */
     /* nodes that announced their departure lately, so that a heartbeat
      * answer sent before it does not bring them back */
     struct {
@@ -367,10 +373,15 @@ static inline bool dircache_on(const sc_cluster *c)
 
 /* The ClusterFeature bits this node advertises: all it implements, less
  * private and quiet rooms when configured off (0 on one node turns them
- * off for all). */
+ * off for all), and quiet rooms when Redis may have refused to subscribe
+ * c->ch_subs (an ACL without it: this node could neither hear nor send
+ * the announcements; cluster_subs.c). */
 static inline uint64_t sc_cl_own_features(const sc_cluster *c)
 {
-    return c->cfg->private_rooms ? SC_CLUSTER_FEATURES : SC_CLUSTER_FEATURES & ~SC_FEATURES_PRIVATE;
+    if (!c->cfg->private_rooms)
+        return SC_CLUSTER_FEATURES & ~SC_FEATURES_PRIVATE;
+    return c->subs_refused ? SC_CLUSTER_FEATURES & ~(uint64_t)SC_FEATURE_QUIET
+                           : SC_CLUSTER_FEATURES;
 }
 
 /* Whether this node sends an emit to a socket.io id room (core/registry.h:
@@ -399,8 +410,8 @@ static inline bool sc_cl_private_all(const sc_cluster *c)
  * nodes' features or a Gap moves it). */
 static inline bool sc_cl_quiet_on(const sc_cluster *c)
 {
-    return sc_cl_private_all(c) && (c->features & SC_FEATURE_QUIET) && c->sub_ready && !c->in_gap &&
-           dircache_on(c);
+    return sc_cl_private_all(c) && (c->features & SC_FEATURE_QUIET) && c->sub_ready && c->subs_ok &&
+           !c->in_gap && dircache_on(c);
 }
 
 /* Forget every channel found without subscribers (never 0: an entry's

@@ -108,10 +108,11 @@ static void on_subscribed_reply(sc_redis *rc, void *reply, void *pd)
  * without subscribers publishes to it again from when this reaches it.
  * Never kept in the outbox: while Redis is away it waits, and the publish
  * connection coming up announces again anyway (cluster_core.c). Only from
- * a node with private rooms on: without, nobody leaves a channel out. */
+ * a node that advertises quiet rooms (private rooms on, the subs channel
+ * subscribed): for any other, nobody leaves a channel out. */
 void sc_cl_subscribed_flush(sc_cluster *c)
 {
-    if (!c->subs_to_announce || !sc_cl_private_routes(c) || !sc_redis_is_up(c->pub))
+    if (!c->subs_to_announce || !sc_cl_private_routes(c) || !c->subs_ok || !sc_redis_is_up(c->pub))
         return;
     Sidecast__Cluster__V1__Subscribed sub = SIDECAST__CLUSTER__V1__SUBSCRIBED__INIT;
     sub.channels = c->subs_to_announce;

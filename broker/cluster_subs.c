@@ -341,13 +341,17 @@ static void subs_ready_check(sc_cluster *c)
 /* A shard's subscriber came up: every wanted channel of that shard. */
 static void resubscribe_all(sc_cluster *c, sc_shard *sh)
 {
-    sc_sub *batch[SUBSCRIBE_BATCH];
+    sc_sub *batch[SUBSCRIBE_BATCH], *optional = NULL;
     size_t n = 0;
     sh->last_resub[0] = '\0';
     for (uint32_t i = 0; i < c->subs.cap; i++) {
         sc_sub *s = c->subs.items[i];
         if (!s || !s->want || s->on || sc_cl_shard_of(c, s->name, s->len, NULL) != sh)
             continue;
+        if (s->optional) {
+            optional = s;
+            continue;
+        }
         sub_attach(s, sh);
         snprintf(sh->last_resub, sizeof(sh->last_resub), "%s", s->name);
         batch[n++] = s;
@@ -358,6 +362,10 @@ static void resubscribe_all(sc_cluster *c, sc_shard *sh)
         }
     }
     send_sub(c, sh, true, batch, n);
+    if (optional && sc_redis_is_up(sh->sub)) { /* last, alone: a refusal takes nothing else */
+        sub_attach(optional, sh);
+        send_sub(c, sh, true, &optional, 1);
+    }
     if (!sh->last_resub[0]) { /* nothing to confirm */
         sh->sub_ready = true;
         subs_ready_check(c);
@@ -373,6 +381,8 @@ static void sub_refused(sc_cluster *c, sc_shard *sh, const char *err)
     SC_COUNT(redis_errors);
     if (sh)
         snprintf(sh->sub_error, sizeof(sh->sub_error), "%s", err);
+    if (sh && sh->home && !c->subs_ok) /* maybe the subs channel: not advertised */
+        c->subs_refused = true;
     if (c->topo && strncmp(err, "MOVED ", 6) == 0) {
         SC_COUNT(redis_cluster_redirects);
         sc_topo_refresh(c->topo, err);
@@ -442,6 +452,8 @@ static void on_sub_reply(sc_redis *rc, void *reply, void *pd)
     } else if (strcmp(kind, "subscribe") == 0) {
         if (private_channel(c, channel, r->element[1]->len))
             c->subs_to_announce++; /* sc_cl_subscribed_flush tells the others */
+        else if (!c->spread && strcmp(channel, c->ch_subs) == 0)
+            c->subs_ok = true; /* advertised from the next heartbeat */
         /* Redis confirms in order: the last channel of the resubscription
          * means every channel is back, and only then is the gap over. */
         if (sh && !sh->sub_ready && strcmp(channel, sh->last_resub) == 0) {
@@ -472,11 +484,15 @@ static void shard_sub_state(sc_cluster *c, sc_shard *sh, bool up, const char *wh
     if (up) {
         sh->sub_up_us = sc_now_us();
         sh->sub_error[0] = '\0';
+        if (sh->home)
+            c->subs_refused = false; /* tried again on this connection */
         resubscribe_all(c, sh);
         return;
     }
     sh->sub_ready = false;
     c->sub_ready = false;
+    if (sh->home)
+        c->subs_ok = false;
     if (c->sentinel)
         sc_sentinel_refresh(c->sentinel);
     if (c->topo)
@@ -581,7 +597,7 @@ void sc_cl_subs_init(sc_cluster *c)
     s->want = s->permanent = true;
     if (!c->spread) { /* private rooms are not used on a Redis Cluster */
         s = sub_get(c, c->ch_subs, true);
-        s->want = s->permanent = true;
+        s->want = s->permanent = s->optional = true;
     }
     c->shard_state = on_shard_state;
 }

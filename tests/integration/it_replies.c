@@ -148,7 +148,7 @@ static void test_refused_publishes_counted(void **state)
     memset(&p, 0, sizeof(p));
     p.r = redis_start();
     free(redis_cli(p.r, "ACL SETUSER limited on '>pw' '~*' resetchannels '&sidecast:node:*' "
-                        "'&sidecast:all' '+@all'"));
+                        "'&sidecast:all' '&sidecast:subs' '+@all'"));
     char url[128];
     snprintf(url, sizeof(url), "redis://limited:pw@127.0.0.1:%d/0", p.r->port);
     p.na = node_start(p.r, "node-a", "--redis-url", url, NULL);
