@@ -8,8 +8,8 @@
  * and its final answer to the app are request.c's.
  *
  * It talks to other nodes only by publishing (sc_cl_publish) on the all
- * channel or node channels (the answering nodes', the asker's); it reads
- * the live list, never changes it. */
+ * channel or the asker's node channel; it reads the live list, never
+ * changes it. */
 #include "cluster_int.h"
 #include "conn.h"
 #include "deliver.h"
@@ -25,9 +25,6 @@
 #include <string.h>
 
 #define CHUNK_BYTES (256 * 1024)
-/* Up to this many live nodes a request goes to each one's channel, past it
- * on the all channel (publish_request). */
-#define REQUEST_DIRECT_MAX 8
 
 /* ---- cluster requests ---------------------------------------------------------- */
 
@@ -303,33 +300,15 @@ sc_request *sc_cluster_request(sc_cluster *c, int kind, sc_conn *from, uint64_t 
     return r;
 }
 
-/* Publish a request: to the node channel of each node it waits for (r's,
- * the live list as sc_cluster_request read it, this node aside) while they
- * are few, so that this node does not get its own back on the all channel
- * (a wake-up per request for nothing) and Redis hands it to those nodes
- * only; else, and for a request nobody waits for (it is for every node,
- * known or not), on the all channel. A node reads both on its one
- * subscriber connection, so the order of this node's messages holds. */
-static void publish_request(sc_cluster *c, const sc_request *r, Sidecast__Cluster__V1__Request *rq)
+static void publish_request(sc_cluster *c, Sidecast__Cluster__V1__Request *rq)
 {
     sc_envelope env = SIDECAST__CLUSTER__V1__ENVELOPE__INIT;
     env.body_case = SIDECAST__CLUSTER__V1__ENVELOPE__BODY_REQUEST;
     env.request = rq;
     uint8_t *buf;
     size_t len = sc_cl_pack_envelope(c, &env, &buf);
+    sc_cl_publish(c, c->ch_all, buf, len, false);
     SC_COUNT(requests_published);
-    if (!r || c->nlive > REQUEST_DIRECT_MAX) {
-        sc_cl_publish(c, c->ch_all, buf, len, false);
-        return;
-    }
-    char ch[SC_ID_MAX + 200];
-    uint64_t need = kind_needs(r->kind);
-    for (size_t i = 0; i < c->nlive; i++) {
-        if (strcmp(c->live_ids[i], c->self) == 0 || (c->live_feats[i] & need) != need)
-            continue;
-        channel_of(c, ch, sizeof(ch), "node", c->live_ids[i]);
-        sc_cl_publish(c, ch, buf, len, false);
-    }
 }
 
 bool sc_cl_require_redis(sc_cluster *c, sc_conn *from, uint64_t frame_id, const char *what)
@@ -369,7 +348,7 @@ static void send_request(sc_cluster *c, const sc_request *r, int kind_case, void
     rq.id = r ? r->id : 0;
     rq.kind_case = kind_case;
     rq.fetch_sockets = msg;
-    publish_request(c, r, &rq);
+    publish_request(c, &rq);
 }
 
 int sc_cluster_fetch_sockets(sc_cluster *c, sc_conn *from, uint64_t frame_id,

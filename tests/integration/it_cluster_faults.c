@@ -1000,9 +1000,8 @@ static void test_membership_announced(void **state)
     redis_free(r);
 }
 
-/* Waits for the request on the fake node's channel (rc is subscribed: a
- * request goes to the channel of each node it waits for), then publishes
- * the fake node's departure. */
+/* Waits for the request on the all channel (rc is subscribed), then
+ * publishes the fake node's departure. */
 typedef struct departer {
     redisContext *rc;
     redis_srv *r;
@@ -1048,7 +1047,7 @@ static void test_departure_releases_requests(void **state)
     /* a live node that never answers anything */
     fake_node(r, "fake-node-0001", "fake-node", "1:3");
     assert_int_equal(wait_nodes(a, 2, 3000), 2);
-    departer d = {subscriber(r, "sidecast:node:fake-node-0001"), r};
+    departer d = {subscriber(r, "sidecast:all"), r};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, depart_main, &d), 0);
     sc_target all = {.all = true};
