@@ -8,7 +8,8 @@
 //   {cmd:'start', kind, mode, window, rate, targets, payload}
 //        kind 'room'   : io.to('bench').emit(...)
 //        kind 'target' : io.to(<socket on the other node>).emit(...)
-//        kind 'fetch'  : await io.fetchSockets()
+//        kind 'fetch'  : await io.fetchSockets(), or with `one`
+//                        await io.in(<socket on the other node>).fetchSockets()
 //        mode 'flow' keeps at most `window` in flight (emits are acknowledged
 //        by bench.js once the receiving clients reported them), mode 'rate'
 //        sends `rate` per second (for latency).
@@ -57,10 +58,10 @@ function emitOne() {
 
 async function fetchOne() {
   const t0 = nowUs();
-  const sockets = await io.fetchSockets();
+  const sockets = run.one ? await io.in(run.targets[calls % run.targets.length]).fetchSockets() : await io.fetchSockets();
   fetchHist.add(nowUs() - t0);
   calls++;
-  if (sockets.length !== run.expect) bad++;
+  if (sockets.length !== (run.one ? 1 : run.expect)) bad++;
 }
 
 function pump() {

@@ -24,7 +24,9 @@
 //   target-light the same at TARGET_LIGHT_RATE/s (100)
 //   fetch        io.fetchSockets() from node 1 (all clients of both nodes),
 //                FETCH_WINDOW in flight: calls/s, latency
-//   fetch-churn  the same while node 2's app assigns socket.data of one of
+//   fetch-one    io.in(<socket id on node 2>).fetchSockets(), rotating over
+//                node 2's clients, one call at a time: one remote socket
+//   fetch-churn  the same as fetch while node 2's app assigns socket.data of one of
 //                its sockets every CHURN_MS (a new value each time): with
 //                sidecast, node 2 then answers in full whenever a change
 //                came since the fetch before (no kept answer applies)
@@ -77,6 +79,7 @@ const CASES = [
   { name: 'target-rate', kind: 'target', mode: 'rate', rate: TARGET_RATE, window: 10000 },
   { name: 'target-light', kind: 'target', mode: 'rate', rate: TARGET_LIGHT_RATE, window: 10000 },
   { name: 'fetch', kind: 'fetch', mode: 'flow', window: FETCH_WINDOW },
+  { name: 'fetch-one', kind: 'fetch', mode: 'flow', window: 1, one: true },
   { name: 'fetch-churn', kind: 'fetch', mode: 'flow', window: FETCH_WINDOW, churnMs: CHURN_MS },
 ].filter((c) => !process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes(c.name));
 
@@ -198,7 +201,7 @@ async function runRound(c, { nodes, procs, targets }) {
   await Promise.all(nodes.map((n) => ask(n.client, { cmd: 'need', need: c.kind === 'room' ? 'all' : 'one' }, 'ok')));
   const relay = c.kind === 'fetch' ? null : ackRelay(nodes, c.kind, c.window);
   if (c.churnMs) await ask(nodes[1].app, { cmd: 'churn', ms: c.churnMs }, 'churning');
-  await ask(sender, { cmd: 'start', kind: c.kind, mode: c.mode, window: c.window, rate: c.rate, targets, payload: PAYLOAD, expect: 2 * PER_NODE }, 'started');
+  await ask(sender, { cmd: 'start', kind: c.kind, mode: c.mode, window: c.window, rate: c.rate, one: c.one, targets, payload: PAYLOAD, expect: 2 * PER_NODE }, 'started');
   await sleep(WARMUP_MS);
 
   const snap = async (reset) => ({
@@ -334,12 +337,13 @@ function summary(all) {
         `  p99 ${ms(s.p99us)} vs ${ms(r.p99us)} (${x(s.p99us, r.p99us)})`,
     );
   }
-  for (const name of ['fetch', 'fetch-churn']) {
+  for (const name of ['fetch', 'fetch-one', 'fetch-churn']) {
     const fs_ = R('sidecast', name);
     const fr = R('redis', name);
     if (!fs_ || !fr) continue;
-    const how = name === 'fetch' ? '' : `, node 2 changing one socket.data every ${CHURN_MS} ms`;
-    lines.push(`fetchSockets() from node 1 (${2 * PER_NODE} sockets on 2 nodes, ${FETCH_WINDOW} in flight${how}):`);
+    const how = name === 'fetch' ? '' : name === 'fetch-one' ? '' : `, node 2 changing one socket.data every ${CHURN_MS} ms`;
+    const what = name === 'fetch-one' ? 'io.in(<one socket on node 2>).fetchSockets()' : `fetchSockets() (${2 * PER_NODE} sockets on 2 nodes)`;
+    lines.push(`${what} from node 1, ${name === 'fetch-one' ? 1 : FETCH_WINDOW} in flight${how}:`);
     lines.push(
       `  ${fmt(fs_.opsPerSec)} vs ${fmt(fr.opsPerSec)} calls/s (${x(fs_.opsPerSec, fr.opsPerSec)})` +
         `  p50 ${ms(fs_.p50us)} vs ${ms(fr.p50us)} (${x(fs_.p50us, fr.p50us)})  p99 ${ms(fs_.p99us)} vs ${ms(fr.p99us)} (${x(fs_.p99us, fr.p99us)})`,
@@ -376,6 +380,8 @@ function summary(all) {
     ['total server CPU per cross-node targeted emit', 'target-flow', 'serverCpu', '<=', 0.45],
     ['sender app CPU per cross-node targeted emit', 'target-flow', 'senderCpu', '<=', 0.3],
     ['fetchSockets calls/s', 'fetch', 'throughput', '>=', 10],
+    ['one remote socket fetchSockets(): server CPU per call', 'fetch-one', 'serverCpu', '<=', 0.3],
+    ['one remote socket fetchSockets(): p50 latency', 'fetch-one', 'p50', '<=', 0.5],
     ['room broadcast client deliveries/s', 'room-flow', 'deliveries', '>=', 1.2],
   ]
     .filter(([, n]) => row(n))
