@@ -454,7 +454,9 @@ static void room_publish(sc_cluster *c, const char *ch, const char *name, const 
                          size_t len, bool vol)
 {
     sc_room *room;
-    if (sc_cl_quiet_on(c) && sc_private_room_id(name, strlen(name)) &&
+    /* such a mark lives as long as the room: only with canaries, which
+     * bound how long a stalled subscriber here keeps it (a Gap voids it) */
+    if (c->cfg->canary_interval_ms && sc_cl_quiet_on(c) && sc_private_room_id(name, strlen(name)) &&
         (room = sc_registry_find_room(&c->srv->reg, name)) && room->own)
         quiet_publish(c, ch, &room->quiet, true, name, room->name_len, env, len, vol);
     else

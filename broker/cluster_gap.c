@@ -53,10 +53,12 @@ static void end_gap(sc_cluster *c)
 }
 
 /* The Gap ends once both ways in are back: every subscription confirmed,
- * and this node's directory (through which targeted emits find it)
- * rewritten and confirmed. */
+ * this node's directory (through which targeted emits find it) rewritten
+ * and confirmed, and the Subscribed for its private rooms' channels heard
+ * back (sc_cl_subs_unheard: until the others have it, they may leave those
+ * channels out). */
 void sc_cl_maybe_end_gap(sc_cluster *c)
 {
-    if (c->in_gap && c->sub_ready && c->dir_ready)
+    if (c->in_gap && c->sub_ready && c->dir_ready && !sc_cl_subs_unheard(c))
         end_gap(c);
 }

@@ -284,8 +284,9 @@ struct sc_cluster {
      * private rooms' channels confirmed since the last announcement */
     uint32_t quiet_epoch;
     uint32_t subs_to_announce;
-    bool subs_ok;      /* c->ch_subs subscribed: announcements heard and sent */
-    bool subs_refused; /* a SUBSCRIBE refused before it was: quiet rooms not advertised */
+    bool subs_ok;       /* c->ch_subs subscribed: announcements heard and sent */
+    bool subs_refused;  /* a SUBSCRIBE refused before it was: quiet rooms not advertised */
+    bool subs_echo_due; /* a Subscribed sent, not yet heard back (the Gap waits for it) */
     /* nodes that announced their departure lately, so that a heartbeat
      * answer sent before it does not bring them back */
     struct {
@@ -420,6 +421,16 @@ static inline void sc_cl_quiet_forget(sc_cluster *c)
 {
     if (++c->quiet_epoch == 0)
         c->quiet_epoch = 1;
+}
+
+/* Whether a Subscribed is still to reach the other nodes: channels of
+ * private rooms confirmed here and not yet announced, or announced and not
+ * yet heard back. Until then another node may leave those channels out
+ * (it found them quiet while this node was away), so a Gap stays open. */
+static inline bool sc_cl_subs_unheard(const sc_cluster *c)
+{
+    return !c->spread && c->cfg->private_rooms && !c->subs_refused &&
+           (c->subs_to_announce || c->subs_echo_due);
 }
 
 static inline void channel_of(sc_cluster *c, char *out, size_t outlen, const char *kind,

@@ -83,6 +83,21 @@ static bool reduced(const sc_cluster *c, uint32_t version, uint64_t features)
     return version != SC_CLUSTER_VERSION || (features & own) != own;
 }
 
+/* Why live node i may lack bits of ours other than by being older: only
+ * the private rooms' bits, because of its settings or its ACL. */
+static const char *reduced_hint(const sc_cluster *c, size_t i)
+{
+    uint64_t own = sc_cl_own_features(c), f = c->live_feats[i];
+    if (c->live_vers[i] != SC_CLUSTER_VERSION || (f | SC_FEATURES_PRIVATE) != (own | f))
+        return "";
+    if (!(f & SC_FEATURES_PRIVATE))
+        return " (or has private_rooms = 0: socket id rooms stay subscribed)";
+    if (!(f & SC_FEATURE_QUIET))
+        return " (or its Redis ACL refuses the channel <prefix>:subs: socket id rooms' channels "
+               "are published with every emit; allow &<prefix>:*)";
+    return "";
+}
+
 /* Recompute the bits every live node has; log once when the cluster enters
  * or leaves a reduced mode because of older nodes, naming them. */
 static void features_update(sc_cluster *c)
@@ -112,12 +127,7 @@ static void features_update(sc_cluster *c)
                     "use: 0x%" PRIx64 " until it is upgraded or leaves%s",
                     SC_ESC(c->live_names[i]), SC_ESC(c->live_ids[i]), c->live_vers[i],
                     c->live_feats[i], SC_CLUSTER_VERSION, sc_cl_own_features(c), all,
-                    c->live_vers[i] == SC_CLUSTER_VERSION &&
-                            !(c->live_feats[i] & SC_FEATURES_PRIVATE) &&
-                            (c->live_feats[i] | SC_FEATURES_PRIVATE) ==
-                                (sc_cl_own_features(c) | c->live_feats[i])
-                        ? " (or has private_rooms = 0: socket id rooms stay subscribed)"
-                        : "");
+                    reduced_hint(c, i));
 }
 
 /* Whether node `id` announced its departure after heartbeat `beat` was

@@ -122,8 +122,9 @@ void sc_cl_subscribed_flush(sc_cluster *c)
     env.subscribed = &sub;
     uint8_t *buf;
     size_t len = sc_cl_pack_envelope(c, &env, &buf);
-    if (sc_cl_publish_cb(c, c->ch_subs, buf, len, false, on_subscribed_reply, c))
-        SC_COUNT(private_subscribed_sent);
-    else
-        c->subs_to_announce = sub.channels; /* hiredis refused it (kept): said again too */
+    SC_COUNT(private_subscribed_sent);
+    c->subs_echo_due = true;
+    /* hiredis refused it (rare): the outbox keeps it for the reconnect,
+     * which announces again anyway */
+    (void)sc_cl_publish_cb(c, c->ch_subs, buf, len, false, on_subscribed_reply, c);
 }

@@ -179,7 +179,10 @@ static sc_peer *from_peer(sc_cluster *c, const char *origin, uint64_t seq, int b
         if (body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_CANARY) {
             c->canary_pending_since = 0;
             SC_COUNT(canaries_received);
-        } else if (body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_SUBSCRIBED) {
+        } else if (body_case == SIDECAST__CLUSTER__V1__ENVELOPE__BODY_SUBSCRIBED) {
+            c->subs_echo_due = false; /* every node has it now too */
+            sc_cl_maybe_end_gap(c);
+        } else {
             SC_COUNT(cluster_own_skipped); /* our own room publish coming back */
         }
         return NULL;
@@ -202,7 +205,8 @@ static sc_peer *from_peer(sc_cluster *c, const char *origin, uint64_t seq, int b
     }
     if (!seq_fresh(c, peer, seq, copied, sent_ms))
         return NULL;
-    if (body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE) /* counted on its own */
+    if (body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_ANNOUNCE &&
+        body_case != SIDECAST__CLUSTER__V1__ENVELOPE__BODY_SUBSCRIBED) /* counted on their own */
         SC_COUNT(cluster_messages_received);
     return peer;
 }

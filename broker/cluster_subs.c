@@ -381,8 +381,10 @@ static void sub_refused(sc_cluster *c, sc_shard *sh, const char *err)
     SC_COUNT(redis_errors);
     if (sh)
         snprintf(sh->sub_error, sizeof(sh->sub_error), "%s", err);
-    if (sh && sh->home && !c->subs_ok) /* maybe the subs channel: not advertised */
-        c->subs_refused = true;
+    if (sh && sh->home && !c->spread && !c->subs_ok) { /* maybe the subs channel */
+        c->subs_refused = true;                        /* not advertised from the next heartbeat */
+        sc_cl_maybe_end_gap(c);                        /* nor waited for */
+    }
     if (c->topo && strncmp(err, "MOVED ", 6) == 0) {
         SC_COUNT(redis_cluster_redirects);
         sc_topo_refresh(c->topo, err);
@@ -452,8 +454,10 @@ static void on_sub_reply(sc_redis *rc, void *reply, void *pd)
     } else if (strcmp(kind, "subscribe") == 0) {
         if (private_channel(c, channel, r->element[1]->len))
             c->subs_to_announce++; /* sc_cl_subscribed_flush tells the others */
-        else if (!c->spread && strcmp(channel, c->ch_subs) == 0)
-            c->subs_ok = true; /* advertised from the next heartbeat */
+        else if (!c->spread && strcmp(channel, c->ch_subs) == 0) {
+            c->subs_ok = true; /* announcements heard, and sent */
+            c->subs_refused = false;
+        }
         /* Redis confirms in order: the last channel of the resubscription
          * means every channel is back, and only then is the gap over. */
         if (sh && !sh->sub_ready && strcmp(channel, sh->last_resub) == 0) {
@@ -484,15 +488,13 @@ static void shard_sub_state(sc_cluster *c, sc_shard *sh, bool up, const char *wh
     if (up) {
         sh->sub_up_us = sc_now_us();
         sh->sub_error[0] = '\0';
-        if (sh->home)
-            c->subs_refused = false; /* tried again on this connection */
         resubscribe_all(c, sh);
         return;
     }
     sh->sub_ready = false;
     c->sub_ready = false;
     if (sh->home)
-        c->subs_ok = false;
+        c->subs_ok = c->subs_echo_due = false; /* an echo in flight is lost */
     if (c->sentinel)
         sc_sentinel_refresh(c->sentinel);
     if (c->topo)

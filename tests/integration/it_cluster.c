@@ -945,9 +945,6 @@ static void test_private_rooms(void **state)
 #define PE "privateSocketE000001"
 #define RE "/," PE
 
-#define PF "privateSocketF000001"
-#define RF "/," PF
-
 /* Numbered emits first..end-1 from a to `room`, then the barrier. */
 static void emit_numbered_to(world *w, const char *room, unsigned first, unsigned end)
 {
@@ -1024,24 +1021,6 @@ static void test_private_rooms_quiet(void **state)
     assert_int_equal(sc_client_sync(w->b, 0), 0);
     assert_int_equal(sc_client_sync(w->c, 0), 0);
 
-    /* the room of a socket on a itself (another app's): delivered there,
-     * and once found quiet its channel is left out too */
-    reset(w);
-    recorder r2 = {0};
-    sc_client *a2 = app_open(w->na, "app-a2", &r2);
-    assert_int_equal(sc_client_socket_up(a2, PF, "spf", "", NULL, 0, LIST(RF)), 0);
-    assert_int_equal(sc_client_sync(a2, 0), 0);
-    found = stat_of(w->a, "private_rooms_found_quiet");
-    emit_numbered_to(w, RF, 0, 1);
-    wait_found_quiet(w, found);
-    skipped = stat_of(w->a, "private_room_publishes_skipped");
-    emit_numbered_to(w, RF, 1, 101);
-    rec_wait_frames(a2, &r2, 101, 5000);
-    app_drain(a2, 20);
-    assert_true(rec_numbered_once(&r2, 0, 101));
-    assert_int_equal(stat_of(w->a, "private_room_publishes_skipped"), skipped + 100);
-    assert_int_equal(w->rb.frames + w->rc.frames, 0);
-    sc_client_close(a2);
     reset(w);
 }
 

@@ -867,6 +867,72 @@ static void test_private_rooms_off_on_one_node(void **state)
     redis_free(r);
 }
 
+#define PF "privateSocketF000001"
+
+/* Numbered emits first..end-1 ("#<n>") from app c to one room. */
+static void emit_numbered(sc_client *c, const char *room, unsigned first, unsigned end)
+{
+    sc_target t = {.rooms = &room, .n_rooms = 1};
+    for (unsigned i = first; i < end; i++) {
+        char msg[16];
+        int n = snprintf(msg, sizeof(msg), "#%u", i);
+        assert_int_equal(sc_client_emit(c, &t, NULL, (const uint8_t *)msg, (size_t)n), 0);
+    }
+    assert_int_equal(sc_client_sync(c, 0), 0);
+}
+
+/* io.to(socket.id) on the socket's own node (canaries on): delivered
+ * there, and once the room's channel is found without subscribers not
+ * published at all; a member joining on b is announced, and the channel
+ * published again. Each numbered emit reaches each member once. */
+static void test_own_private_room_quiet(void **state)
+{
+    (void)state;
+    redis_srv *r = redis_start();
+    daemon_t *na = node_start(r, "node-a", NULL);
+    daemon_t *nb = node_start(r, "node-b", NULL);
+    recorder r1 = {0}, rb = {0};
+    sc_client *a = app_open(na, "app-a", NULL);
+    sc_client *a1 = app_open(na, "app-a1", &r1);
+    sc_client *b = app_open(nb, "app-b", &rb);
+    assert_int_equal(wait_nodes(a, 2, 5000), 2);
+    assert_true(WAIT_FOR(stat_of(a, "cluster_features") == FULL_FEATURES &&
+                             stat_of(b, "cluster_features") == FULL_FEATURES &&
+                             stat_of(a, "private_rooms_ready") == 1,
+                         10000, a, b));
+    const char *room = "/," PF;
+    assert_int_equal(sc_client_socket_up(a1, PF, "spf", "", NULL, 0, &room, 1), 0);
+    assert_int_equal(sc_client_sync(a1, 0), 0);
+    uint64_t found = stat_of(a, "private_rooms_found_quiet");
+    emit_numbered(a, room, 0, 1);
+    assert_true(WAIT_FOR(stat_of(a, "private_rooms_found_quiet") == found + 1, 5000, a, a1));
+    uint64_t skipped = stat_of(a, "private_room_publishes_skipped");
+    emit_numbered(a, room, 1, 101);
+    assert_true(WAIT_FOR(r1.sockets >= 101, 5000, a1, b));
+    app_drain(a1, 50);
+    assert_true(rec_numbered_once(&r1, 0, 101));
+    assert_int_equal(stat_of(a, "private_room_publishes_skipped"), skipped + 100);
+
+    /* b1 joins it on b: b subscribes the channel and says so */
+    uint64_t heard = stat_of(a, "private_subscribed_heard");
+    assert_int_equal(sc_client_socket_up(b, "b1", "sb1", "", NULL, 0, &room, 1), 0);
+    assert_int_equal(sc_client_sync(b, 0), 0);
+    assert_true(WAIT_FOR(stat_of(a, "private_subscribed_heard") > heard, 5000, a, b));
+    emit_numbered(a, room, 101, 151);
+    assert_true(WAIT_FOR(r1.sockets >= 151 && rb.sockets >= 50, 5000, a1, b));
+    app_drain(a1, 50);
+    app_drain(b, 50);
+    assert_true(rec_numbered_once(&r1, 0, 151));
+    assert_true(rec_numbered_once(&rb, 101, 151));
+    assert_int_equal(stat_of(a, "private_room_publishes_skipped"), skipped + 100);
+    sc_client_close(a1);
+    sc_client_close(a);
+    sc_client_close(b);
+    daemon_free(na);
+    daemon_free(nb);
+    redis_free(r);
+}
+
 /* A Subscribed lost with a publish connection would let another node leave
  * a private room's channel out until its cache entry expires: each node
  * says it again when its publish connection comes back. */
@@ -1134,6 +1200,7 @@ int main(void)
         cmocka_unit_test(test_features_follow_oldest_node),
         cmocka_unit_test(test_private_rooms_off_on_one_node),
         cmocka_unit_test(test_quiet_rooms_announced_again),
+        cmocka_unit_test(test_own_private_room_quiet),
         cmocka_unit_test(test_no_grace_rewrite_keeps_session_data),
         cmocka_unit_test(test_membership_announced),
         cmocka_unit_test(test_departure_releases_requests),
