@@ -1123,7 +1123,9 @@ static void test_departure_releases_requests(void **state)
     assert_true(now_ms_h() - t0 < 5000); /* not request_timeout_ms (10 s) */
     pthread_join(th, NULL);
     assert_int_equal(stat_of(a, "requests_timeout"), 0);
-    assert_int_equal(wait_nodes(a, 1, 1000), 1);
+    /* released by the departure (its keys are left, so the heartbeats list
+     * it as live again: counting live nodes here would race the next one) */
+    assert_int_equal(stat_of(a, "announcements_received"), 1);
     redisFree(d.rc);
     sc_client_close(a);
     daemon_free(na);
