@@ -151,6 +151,7 @@ typedef struct sc_cluster_health {
     uint64_t outbox_bytes, outbox_messages;
     uint64_t channels;        /* channels subscribed or wanted */
     uint64_t dircache_entries; /* socket id -> node entries in the directory cache */
+    uint64_t quiet_rooms;      /* private rooms' channels found without subscribers */
     char redis_at[160];        /* the server the connections go to ("?" unknown yet) */
     char sub_error[200];       /* Redis refused a SUBSCRIBE with this, or "" */
     bool sentinel;             /* redis+sentinel:// */

@@ -60,13 +60,16 @@ static const char *peer_key(const void *item, size_t *len)
     return p->id;
 }
 
-/* Expire directory cache entries; empty it once a reload turned it off. */
+/* Expire directory cache entries and quiet marks; empty both once a
+ * reload turned the cache off. */
 static void dircache_sweep(sc_cluster *c, uint64_t now)
 {
-    if (dircache_on(c)) {
-        sc_dircache_expire(&c->dc, now, 4096); /* bounded work per tick */
+    if (dircache_on(c)) { /* bounded work per tick */
+        sc_dircache_expire(&c->dc, now, 4096);
+        sc_quietset_expire(&c->quiet, c->quiet_epoch, now, 4096);
         return;
     }
+    sc_quietset_clear(&c->quiet);
     uint32_t n = sc_dircache_count(&c->dc);
     if (n) { /* switched off by a reload */
         sc_dircache_clear(&c->dc);
@@ -514,6 +517,7 @@ sc_cluster *sc_cluster_new(sc_server *srv)
     char dcprefix[100];
     snprintf(dcprefix, sizeof(dcprefix), "%s:node:", c->prefix);
     sc_dircache_init(&c->dc, dcprefix);
+    sc_quietset_init(&c->quiet);
     c->dnodes = sc_xcalloc(DIRECT_MAX_IDS, sizeof(*c->dnodes));
     c->dnext = sc_xcalloc(DIRECT_MAX_IDS, sizeof(*c->dnext));
     c->didx = sc_xcalloc(DIRECT_MAX_IDS, sizeof(*c->didx));
@@ -656,6 +660,7 @@ void sc_cluster_free(sc_cluster *c)
     for (uint32_t i = 0; i < DIRECT_MAX_NODES; i++)
         sc_buf_free(&c->outs[i].items);
     sc_dircache_free(&c->dc);
+    sc_quietset_free(&c->quiet);
     free(c->dnodes);
     free(c->dnext);
     free(c->didx);
@@ -715,6 +720,7 @@ void sc_cluster_gauges(const sc_cluster *c, sc_gauge_fn fn, void *ud)
     fn("room_channels", sc_map_count(&c->subs), ud);
     fn("private_rooms_ready", c->priv_ready, ud);
     fn("dircache_entries", sc_dircache_count(&c->dc), ud);
+    fn("private_rooms_quiet", sc_quietset_count(&c->quiet), ud);
     fn("cluster_features", c->features, ud);
     fn("cluster_nodes_reduced", c->nreduced, ud);
 }
@@ -809,6 +815,7 @@ void sc_cluster_health_get(const sc_cluster *c, sc_cluster_health *h)
     h->outbox_messages = c->ob_count;
     h->channels = sc_map_count(&c->subs);
     h->dircache_entries = sc_dircache_count(&c->dc);
+    h->quiet_rooms = sc_quietset_count(&c->quiet);
     snprintf(h->redis_at, sizeof(h->redis_at), "%s", sc_redis_where(c->pub));
     snprintf(h->sub_error, sizeof(h->sub_error), "%s", c->home.sub_error);
     if (c->topo)

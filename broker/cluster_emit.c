@@ -371,13 +371,15 @@ static bool node_private(sc_cluster *c, sc_dcnode *nd)
  * (direct_route, or the script). While sc_cl_quiet_on, the channel is
  * published with its reply read: answered 0 (nobody subscribes it) while
  * c->quiet_epoch has not moved since it was sent, the room is marked with
- * that epoch (in the socket's directory cache entry; for a socket here, in
- * its sc_room), and later emits leave the channel out until the epoch
- * moves (another node announced a subscription to such a channel, the live
- * nodes' features changed, or this node had a Gap) or the mark goes with
- * its entry or room. The copy to the socket's node is sent either way:
- * from the cache (a node with private rooms, or the channel is published)
- * or by the script, which copies to every such node, as every live one is. */
+ * that epoch (in c->quiet by its socket's id; for a socket here, in its
+ * sc_room), and later emits leave the channel out until the epoch moves
+ * (another node announced a subscription to such a channel, the live
+ * nodes' features changed, or this node had a Gap) or the mark goes: with
+ * its room; from c->quiet when evicted, or after dircache_ttl_ms while
+ * canaries are off (a stalled subscriber here would miss announcements
+ * with nothing to notice it). The copy to the socket's node is sent
+ * either way: from the directory cache or by the script, which copies to
+ * every node with private rooms, as every live one is. */
 
 typedef struct quiet_pd {
     sc_cluster *c;
@@ -387,46 +389,65 @@ typedef struct quiet_pd {
     char key[];
 } quiet_pd;
 
-static uint32_t *quiet_mark(sc_cluster *c, const quiet_pd *qp)
+/* A publish of the channel of a private room here, qp->key, was answered
+ * with `receivers`. */
+static void quiet_here_reply(sc_cluster *c, const quiet_pd *qp, long long receivers)
 {
-    if (!qp->here)
-        return sc_dircache_mark(&c->dc, qp->key, qp->len);
     sc_room *room = sc_registry_find_room(&c->srv->reg, qp->key);
-    return room && room->own ? &room->quiet : NULL;
+    if (!room || !room->own)
+        return; /* the room went meanwhile */
+    if (receivers > 0 && room->quiet == qp->epoch)
+        room->quiet = 0; /* subscribed between two publishes in flight */
+    else if (receivers == 0 && qp->epoch == c->quiet_epoch && room->quiet != qp->epoch) {
+        room->quiet = qp->epoch;
+        SC_COUNT(private_rooms_found_quiet);
+    }
+}
+
+/* The same for the room of a socket elsewhere, socket id qp->key. */
+static void quiet_remote_reply(sc_cluster *c, const quiet_pd *qp, long long receivers)
+{
+    sc_quietset *q = &c->quiet;
+    uint64_t now = sc_now_us();
+    if (receivers > 0)
+        sc_quietset_del(q, qp->key, qp->len, qp->epoch); /* as above */
+    else if (qp->epoch == c->quiet_epoch && !sc_quietset_has(q, qp->key, qp->len, qp->epoch, now)) {
+        uint64_t ttl_us = c->cfg->dircache_ttl_ms * 1000u;
+        sc_quietset_put(q, qp->key, qp->len, qp->epoch,
+                        c->cfg->canary_interval_ms ? 0 : now + ttl_us,
+                        c->cfg->dircache_max_entries);
+        SC_COUNT(private_rooms_found_quiet);
+    }
 }
 
 static void on_quiet_reply(sc_redis *rc, void *reply, void *pd)
 {
     quiet_pd *qp = pd;
-    sc_cluster *c = qp->c;
     redisReply *r = reply;
-    uint32_t *mark;
     if (!r || r->type != REDIS_REPLY_INTEGER)
-        sc_cl_on_cmd_reply(rc, reply, c);
-    else if (!(mark = quiet_mark(c, qp)))
-        ; /* its entry or room went meanwhile */
-    else if (r->integer > 0 && *mark == qp->epoch)
-        *mark = 0; /* subscribed between two publishes in flight */
-    else if (r->integer == 0 && qp->epoch == c->quiet_epoch && *mark != qp->epoch) {
-        *mark = qp->epoch;
-        SC_COUNT(private_rooms_found_quiet);
-    }
+        sc_cl_on_cmd_reply(rc, reply, qp->c);
+    else if (qp->here)
+        quiet_here_reply(qp->c, qp, r->integer);
+    else
+        quiet_remote_reply(qp->c, qp, r->integer);
     free(qp);
 }
 
-/* Publish channel `ch` unless *mark says it has no subscriber; read the
- * reply if it may be found so. */
-static void quiet_publish(sc_cluster *c, const char *ch, uint32_t *mark, bool here, const char *key,
+/* Publish channel `ch` of private room `room` (here) or of socket id `key`
+ * (elsewhere) unless it is marked without subscribers; read the reply, as
+ * it may be found so. */
+static void quiet_publish(sc_cluster *c, const char *ch, const sc_room *room, const char *key,
                           size_t klen, const uint8_t *env, size_t len, bool vol)
 {
-    if (*mark == c->quiet_epoch) {
+    if (room ? room->quiet == c->quiet_epoch
+             : sc_quietset_has(&c->quiet, key, klen, c->quiet_epoch, sc_now_us())) {
         SC_COUNT(private_room_publishes_skipped);
         return;
     }
     quiet_pd *qp = sc_xmalloc(sizeof(*qp) + klen + 1);
     qp->c = c;
     qp->epoch = c->quiet_epoch;
-    qp->here = here;
+    qp->here = room != NULL;
     qp->len = (uint32_t)klen;
     memcpy(qp->key, key, klen);
     qp->key[klen] = '\0';
@@ -438,12 +459,8 @@ static void quiet_publish(sc_cluster *c, const char *ch, uint32_t *mark, bool he
 static void private_room_publish(sc_cluster *c, const char *ch, const char *id, const uint8_t *env,
                                  size_t len, bool vol)
 {
-    uint32_t *mark = NULL;
-    sc_dcnode *nd = sc_cl_quiet_on(c)
-                        ? sc_dircache_get_mark(&c->dc, id, SC_PRIVATE_ID_LEN, sc_now_us(), &mark)
-                        : NULL;
-    if (nd && node_private(c, nd))
-        quiet_publish(c, ch, mark, false, id, SC_PRIVATE_ID_LEN, env, len, vol);
+    if (sc_cl_quiet_on(c))
+        quiet_publish(c, ch, NULL, id, SC_PRIVATE_ID_LEN, env, len, vol);
     else
         sc_cl_publish(c, ch, env, len, vol);
 }
@@ -458,7 +475,7 @@ static void room_publish(sc_cluster *c, const char *ch, const char *name, const 
      * bound how long a stalled subscriber here keeps it (a Gap voids it) */
     if (c->cfg->canary_interval_ms && sc_cl_quiet_on(c) && sc_private_room_id(name, strlen(name)) &&
         (room = sc_registry_find_room(&c->srv->reg, name)) && room->own)
-        quiet_publish(c, ch, &room->quiet, true, name, room->name_len, env, len, vol);
+        quiet_publish(c, ch, room, name, room->name_len, env, len, vol);
     else
         sc_cl_publish(c, ch, env, len, vol);
 }

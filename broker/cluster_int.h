@@ -36,6 +36,7 @@
 #include "cluster.h"
 #include "cluster.pb-c.h"
 #include "dircache.h"
+#include "quietset.h"
 #include "redis.h"
 #include "redis_sentinel.h"
 #include "redis_topology.h"
@@ -239,6 +240,7 @@ struct sc_cluster {
     /* the directory cache, and the cache-routed emits of this iteration:
      * one pending batch per node (nodes point at theirs with `out`) */
     sc_dircache dc;
+    sc_quietset quiet; /* private rooms' channels found without subscribers */
     direct_out outs[DIRECT_MAX_NODES];
     uint32_t nouts;
     uint32_t runs;      /* switches cache <-> script in this iteration */
@@ -279,8 +281,8 @@ struct sc_cluster {
     uint64_t priv_since_us;
     bool priv_on;
     bool priv_ready; /* at the last sweep: new ones are left unsubscribed */
-    /* quiet private rooms (sc_cl_quiet_on): what the directory cache
-     * entries say about rooms' channels holds while this has not moved;
+    /* quiet private rooms (sc_cl_quiet_on): what `quiet` and the rooms
+     * here say about rooms' channels holds while this has not moved;
      * private rooms' channels confirmed since the last announcement */
     uint32_t quiet_epoch;
     uint32_t subs_to_announce;
@@ -406,16 +408,16 @@ static inline bool sc_cl_private_all(const sc_cluster *c)
  * without subscribers (cluster_emit.c): every live node announces its
  * subscriptions to such channels (cluster_subs.c, on c->ch_subs), and this
  * node's own subscriptions, that one included, are confirmed with no Gap
- * open. What it found is kept per directory cache entry, valid while
- * c->quiet_epoch has not moved (an announcement, a change of the live
- * nodes' features or a Gap moves it). */
+ * open. What it found is kept in c->quiet (rooms of other nodes' sockets)
+ * or in the sc_room (rooms here), valid while c->quiet_epoch has not moved (an announcement, a
+ * change of the live nodes' features or a Gap moves it). */
 static inline bool sc_cl_quiet_on(const sc_cluster *c)
 {
     return sc_cl_private_all(c) && (c->features & SC_FEATURE_QUIET) && c->sub_ready && c->subs_ok &&
            !c->in_gap && dircache_on(c);
 }
 
-/* Forget every channel found without subscribers (never 0: an entry's
+/* Forget every channel found without subscribers (never 0: a room's
  * mark is 0 until something is found). */
 static inline void sc_cl_quiet_forget(sc_cluster *c)
 {

@@ -15,7 +15,6 @@ struct dc_entry {
     sc_dcnode *node;
     uint64_t expires_us;
     uint32_t epoch; /* node->epoch when resolved */
-    uint32_t mark;  /* the caller's (sc_dircache_get_mark), 0 when filled */
     uint32_t len;
     char id[];
 };
@@ -131,8 +130,7 @@ static void entry_drop(sc_dircache *d, dc_entry *e, drop_why why)
     free(e);
 }
 
-sc_dcnode *sc_dircache_get_mark(sc_dircache *d, const char *id, size_t len, uint64_t now_us,
-                                uint32_t **ret_mark)
+sc_dcnode *sc_dircache_get(sc_dircache *d, const char *id, size_t len, uint64_t now_us)
 {
     dc_entry *e = sc_map_get(&d->entries, id, len);
     if (!e)
@@ -141,20 +139,7 @@ sc_dcnode *sc_dircache_get_mark(sc_dircache *d, const char *id, size_t len, uint
         entry_drop(d, e, WHY_EXPIRED);
         return NULL;
     }
-    if (ret_mark)
-        *ret_mark = &e->mark;
     return e->node;
-}
-
-sc_dcnode *sc_dircache_get(sc_dircache *d, const char *id, size_t len, uint64_t now_us)
-{
-    return sc_dircache_get_mark(d, id, len, now_us, NULL);
-}
-
-uint32_t *sc_dircache_mark(sc_dircache *d, const char *id, size_t len)
-{
-    dc_entry *e = sc_map_get(&d->entries, id, len);
-    return e ? &e->mark : NULL;
 }
 
 void sc_dircache_put(sc_dircache *d, const char *id, size_t len, const char *node, size_t nlen,
@@ -179,7 +164,6 @@ void sc_dircache_put(sc_dircache *d, const char *id, size_t len, const char *nod
     sc_dcnode_hold(n);
     e->node = n;
     e->epoch = n->epoch;
-    e->mark = 0;
     e->expires_us = now_us + ttl_us;
     list_append(d, e);
     SC_COUNT(dircache_filled);

@@ -73,16 +73,6 @@ void sc_dircache_free(sc_dircache *d);
  * call into dircache, or longer with sc_dcnode_hold. */
 sc_dcnode *sc_dircache_get(sc_dircache *d, const char *id, size_t len, uint64_t now_us);
 
-/* As sc_dircache_get, and on a hit *ret_mark points at the entry's mark: a
- * number the caller keeps with the entry (what it learned about the id),
- * 0 whenever the entry is filled or refreshed. Borrowed like the node. */
-sc_dcnode *sc_dircache_get_mark(sc_dircache *d, const char *id, size_t len, uint64_t now_us,
-                                uint32_t **ret_mark);
-
-/* The mark of id's entry, or NULL without one (not checked for expiry: a
- * mark set on an expired entry goes with it). */
-uint32_t *sc_dircache_mark(sc_dircache *d, const char *id, size_t len);
-
 /* Remember (or refresh) id -> node until now + ttl_us, evicting the oldest
  * entries while there are max_entries or more. ttl_us or max_entries 0:
  * nothing is stored. */

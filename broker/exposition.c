@@ -529,6 +529,9 @@ static void cluster_gauges(sc_buf *b, const sc_cluster *c)
     gauge(b, P "redis_channels", "pub/sub channels this node subscribes to or wants", h.channels);
     gauge(b, P "dircache_entries", "socket id -> node entries in the directory cache",
           h.dircache_entries);
+    gauge(b, P "private_rooms_quiet",
+          "socket id rooms of other nodes' sockets whose channel was found without subscribers",
+          h.quiet_rooms);
     if (h.rcluster)
         shard_gauges(b, c, &h);
     cluster_versions(b, c);

@@ -60,6 +60,7 @@
     X(private_routes, "socket id rooms an emit named whose socket is not here (routed)")           \
     X(private_room_publishes_skipped, "socket id room publishes left out: no subscriber")          \
     X(private_rooms_found_quiet, "socket id room channels found without subscribers")              \
+    X(private_rooms_quiet_evicted, "socket id room channels found quiet, forgotten: table full")   \
     X(private_subscribed_sent, "announcements of socket id room subscriptions sent")               \
     X(private_subscribed_heard, "announcements of socket id room subscriptions heard")             \
     X(canaries_sent, "pub/sub canaries published")                                                 \

@@ -991,16 +991,21 @@ static void test_private_rooms_quiet(void **state)
     wait_in_directory(w, PE);
     assert_int_equal(numsub(w, RE), 0);
     reset(w);
-    emit_numbered(w, 0, 1); /* through the script: a caches PE on b */
     uint64_t found = stat_of(w->a, "private_rooms_found_quiet");
-    emit_numbered(w, 1, 2); /* the cache: the channel is published, and answered 0 */
+    uint64_t filled = stat_of(w->a, "dircache_filled");
+    /* through the script (a caches PE on b); the channel is published too,
+     * and answered 0 */
+    emit_numbered(w, 0, 1);
     wait_found_quiet(w, found);
+    wait_stat_eq(w->a, "dircache_filled", filled + 1);
+    uint64_t hits = stat_of(w->a, "dircache_hits");
 
-    /* 100 emits: none published to the room's channel */
+    /* 101 emits: none published to the room's channel, all by the cache */
     uint64_t skipped = stat_of(w->a, "private_room_publishes_skipped");
-    emit_numbered(w, 2, 102);
+    emit_numbered(w, 1, 102);
     assert_true(rec_numbered_once(&w->rb, 0, 102));
-    assert_int_equal(stat_of(w->a, "private_room_publishes_skipped"), skipped + 100);
+    assert_int_equal(stat_of(w->a, "private_room_publishes_skipped"), skipped + 101);
+    assert_int_equal(stat_of(w->a, "dircache_hits"), hits + 101);
     assert_int_equal(w->rc.frames, 0);
 
     /* c1 joins: c subscribes the channel and says so; a hears it */
@@ -1014,7 +1019,7 @@ static void test_private_rooms_quiet(void **state)
     emit_numbered(w, 102, 202);
     assert_true(rec_numbered_once(&w->rb, 0, 202));
     assert_true(rec_numbered_once(&w->rc, 102, 202));
-    assert_int_equal(stat_of(w->a, "private_room_publishes_skipped"), skipped + 100);
+    assert_int_equal(stat_of(w->a, "private_room_publishes_skipped"), skipped + 101);
 
     assert_int_equal(sc_client_leave(w->c, "c1", LIST(RE)), 0);
     assert_int_equal(sc_client_socket_down(w->b, PE), 0);

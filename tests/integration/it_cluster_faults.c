@@ -933,6 +933,63 @@ static void test_own_private_room_quiet(void **state)
     redis_free(r);
 }
 
+/* What a node found about a private room's channel outlives the directory
+ * cache entry of its socket (dircache_ttl_ms 300 here): at light load
+ * routes expire between two emits to a socket while the channel stays
+ * quiet. With canaries it holds until something voids it; without them
+ * it lasts dircache_ttl_ms too (nothing else would notice a stalled
+ * subscriber). Each numbered emit reaches the socket once. */
+static void test_quiet_mark_outlives_route(void **state)
+{
+    (void)state;
+    const char *room = "/," PF;
+    for (int canaries = 1; canaries >= 0; canaries--) {
+        redis_srv *r = redis_start();
+        daemon_t *na = node_start(r, "node-a", "--dircache-ttl-ms", "300", "--canary-interval-ms",
+                                  canaries ? "1000" : "0", NULL);
+        daemon_t *nb = node_start(r, "node-b", NULL);
+        recorder rb = {0};
+        sc_client *a = app_open(na, "app-a", NULL);
+        sc_client *b = app_open(nb, "app-b", &rb);
+        assert_int_equal(wait_nodes(a, 2, 5000), 2);
+        assert_true(WAIT_FOR(stat_of(a, "cluster_features") == FULL_FEATURES &&
+                                 stat_of(b, "cluster_features") == FULL_FEATURES &&
+                                 stat_of(b, "private_rooms_ready") == 1,
+                             10000, a, b));
+        assert_int_equal(sc_client_socket_up(b, PF, "spf", "", NULL, 0, &room, 1), 0);
+        assert_int_equal(sc_client_sync(b, 0), 0);
+        /* through the script, and the channel answers 0 */
+        emit_numbered(a, room, 0, 1);
+        assert_true(WAIT_FOR(stat_of(a, "private_rooms_found_quiet") == 1 &&
+                                 stat_of(a, "dircache_filled") == 1,
+                             5000, a, b));
+        assert_int_equal(stat_of(a, "private_rooms_quiet"), 1);
+
+        /* the route expires; the mark stays, or goes too without canaries */
+        assert_true(WAIT_FOR(stat_of(a, "dircache_entries") == 0 &&
+                                 (canaries || stat_of(a, "private_rooms_quiet") == 0),
+                             5000, a, b));
+        uint64_t misses = stat_of(a, "dircache_misses");
+        uint64_t skipped = stat_of(a, "private_room_publishes_skipped");
+        emit_numbered(a, room, 1, 2); /* looked up again; published again without canaries */
+        assert_true(WAIT_FOR(stat_of(a, "dircache_filled") == 2 &&
+                                 stat_of(a, "private_rooms_found_quiet") == 2 - (uint64_t)canaries,
+                             5000, a, b));
+        emit_numbered(a, room, 2, 52); /* by the cache, the channel left out */
+        assert_true(WAIT_FOR(rb.sockets >= 52, 5000, a, b));
+        app_drain(b, 50);
+        assert_true(rec_numbered_once(&rb, 0, 52));
+        assert_int_equal(stat_of(a, "dircache_misses"), misses + 1);
+        assert_int_equal(stat_of(a, "private_room_publishes_skipped"), skipped + 50 + canaries);
+        assert_int_equal(stat_of(a, "private_rooms_found_quiet"), 2 - (uint64_t)canaries);
+        sc_client_close(a);
+        sc_client_close(b);
+        daemon_free(na);
+        daemon_free(nb);
+        redis_free(r);
+    }
+}
+
 /* A Subscribed lost with a publish connection would let another node leave
  * a private room's channel out until its cache entry expires: each node
  * says it again when its publish connection comes back. */
@@ -1202,6 +1259,7 @@ int main(void)
         cmocka_unit_test(test_features_follow_oldest_node),
         cmocka_unit_test(test_private_rooms_off_on_one_node),
         cmocka_unit_test(test_quiet_rooms_announced_again),
+        cmocka_unit_test(test_quiet_mark_outlives_route),
         cmocka_unit_test(test_own_private_room_quiet),
         cmocka_unit_test(test_no_grace_rewrite_keeps_session_data),
         cmocka_unit_test(test_membership_announced),

@@ -197,28 +197,6 @@ static void model_evict_oldest(model_entry *m)
     m[old].present = false;
 }
 
-/* The caller's mark: kept with the entry, 0 again when the entry is
- * filled or refreshed, gone with it. */
-static void test_mark(void **state)
-{
-    (void)state;
-    uint32_t *mark = NULL;
-    assert_null(sc_dircache_mark(&dc, "s1", 2));
-    put("s1", "n1", 0, 10 * S, 100);
-    assert_non_null(sc_dircache_get_mark(&dc, "s1", 2, 1, &mark));
-    assert_int_equal(*mark, 0);
-    *mark = 7;
-    assert_ptr_equal(sc_dircache_mark(&dc, "s1", 2), mark);
-    assert_non_null(sc_dircache_get_mark(&dc, "s1", 2, 2, &mark));
-    assert_int_equal(*mark, 7);
-    put("s1", "n2", 3, 10 * S, 100); /* resolved again: what was learned is void */
-    assert_int_equal(*sc_dircache_mark(&dc, "s1", 2), 0);
-    mark = NULL;
-    assert_null(sc_dircache_get_mark(&dc, "s1", 2, 11 * S, &mark)); /* expired */
-    assert_null(mark);
-    assert_null(sc_dircache_mark(&dc, "s1", 2));
-}
-
 static void test_randomized_against_model(void **state)
 {
     static const char *nodes[NODES] = {"n0", "n1", "n2", "n3"};
@@ -278,7 +256,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_unreachable_node, setup, teardown),
     cmocka_unit_test_setup_teardown(test_stale_notice, setup, teardown),
     cmocka_unit_test_setup_teardown(test_held_record_outlives_cache, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_mark, setup, teardown),
     cmocka_unit_test_setup_teardown(test_randomized_against_model, setup, teardown),
 };
 
