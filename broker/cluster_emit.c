@@ -353,6 +353,70 @@ static void group_add(sc_cluster *c, sc_dcnode *nd, uint32_t i, uint32_t idx, ui
     nd->last = i;
 }
 
+/* ---- routes in use looked up again -------------------------------------------
+ * An entry past half its ttl is looked up again with a plain HGET of the
+ * directory (a fraction of what a script call costs Redis), its reply read
+ * late like a cache-routed publish's, and renewed if the socket is still
+ * there: a socket emitted to now and then never falls back to the script.
+ * The HGET may go before publishes still held for this iteration: it reads
+ * and delivers nothing, so the order of emits is untouched. Not on a Redis
+ * Cluster, whose directory is in buckets (cluster_buckets.c): entries
+ * expire there as before. */
+
+typedef struct refresh_pd {
+    sc_cluster *c;
+    uint32_t len;
+    char id[];
+} refresh_pd;
+
+static void on_refresh_reply(sc_redis *rc, void *reply, void *pd)
+{
+    refresh_pd *rp = pd;
+    sc_cluster *c = rp->c;
+    redisReply *r = reply;
+    uint64_t ttl_us = c->cfg->dircache_ttl_ms * 1000u;
+    if (r && r->type == REDIS_REPLY_STRING)
+        sc_dircache_renew(&c->dc, rp->id, rp->len, r->str, r->len, sc_now_us(), ttl_us);
+    else if (r && r->type == REDIS_REPLY_NIL) /* on no node now */
+        sc_dircache_renew(&c->dc, rp->id, rp->len, NULL, 0, sc_now_us(), ttl_us);
+    else /* an error (counted and logged), or lost with the connection: it expires */
+        sc_cl_on_cmd_reply(rc, reply, c);
+    free(rp);
+}
+
+static void route_refresh(sc_cluster *c, const char *id, size_t len)
+{
+    char cmd[512];
+    size_t klen = strlen(c->prefix) + sizeof(":sockets") - 1;
+    int n = snprintf(cmd, sizeof(cmd), "*3\r\n$4\r\nHGET\r\n$%zu\r\n%s:sockets\r\n$%zu\r\n", klen,
+                     c->prefix, len);
+    if (c->spread || n < 0 || (size_t)n + len + 2 > sizeof(cmd))
+        return; /* not here, or an id this long: it expires */
+    memcpy(cmd + n, id, len);
+    memcpy(cmd + n + len, "\r\n", 2);
+    refresh_pd *rp = sc_xmalloc(sizeof(*rp) + len + 1);
+    rp->c = c;
+    rp->len = (uint32_t)len;
+    memcpy(rp->id, id, len);
+    rp->id[len] = '\0';
+    if (sc_redis_command_deferred(c->pub, on_refresh_reply, rp, cmd, (size_t)n + len + 2) != 0) {
+        free(rp);
+        return;
+    }
+    SC_COUNT(redis_commands);
+    SC_COUNT(dircache_refreshes);
+}
+
+/* The node id was routed to, or NULL; looked up again if due. */
+static sc_dcnode *route_get(sc_cluster *c, const char *id, size_t len, uint64_t now)
+{
+    bool due;
+    sc_dcnode *nd = sc_dircache_get_due(&c->dc, id, len, now, &due);
+    if (due)
+        route_refresh(c, id, len);
+    return nd;
+}
+
 /* Whether node nd advertises private rooms (read again after each change
  * of the live list). A node that does not subscribes its sockets' id
  * rooms: the room channel reaches them, and a copy would come twice. */
@@ -495,15 +559,13 @@ static bool direct_group(sc_cluster *c, const sc_selector *to, char **ids, size_
         /* ids are to.socket_ids' own pointers, in order (dispatch.c) */
         while (j < to->n_socket_ids && to->socket_ids[j] != ids[i])
             j++;
-        sc_dcnode *nd =
-            j < to->n_socket_ids ? sc_dircache_get(&c->dc, ids[i], strlen(ids[i]), now) : NULL;
+        sc_dcnode *nd = j < to->n_socket_ids ? route_get(c, ids[i], strlen(ids[i]), now) : NULL;
         if (!nd)
             return false;
         group_add(c, nd, (uint32_t)i, (uint32_t)j++, mark, &nn);
     }
     for (size_t i = 0; i < np; i++) {
-        sc_dcnode *nd =
-            c->live_gen ? sc_dircache_get(&c->dc, pids[i], SC_PRIVATE_ID_LEN, now) : NULL;
+        sc_dcnode *nd = c->live_gen ? route_get(c, pids[i], SC_PRIVATE_ID_LEN, now) : NULL;
         if (!nd)
             return false;
         if (node_private(c, nd))

@@ -14,7 +14,8 @@ struct dc_entry {
     dc_entry *prev, *next; /* insertion order, oldest first */
     sc_dcnode *node;
     uint64_t expires_us;
-    uint32_t epoch; /* node->epoch when resolved */
+    uint64_t due_us; /* half its ttl, then past expiry once reported due */
+    uint32_t epoch;  /* node->epoch when resolved */
     uint32_t len;
     char id[];
 };
@@ -110,7 +111,7 @@ static void list_append(sc_dircache *d, dc_entry *e)
     d->tail = e;
 }
 
-typedef enum { WHY_EXPIRED, WHY_EVICTED, WHY_NOTICE, WHY_CLEARED } drop_why;
+typedef enum { WHY_EXPIRED, WHY_EVICTED, WHY_NOTICE, WHY_REFRESH, WHY_CLEARED } drop_why;
 
 /* Remove and free e, counted under its reason; an entry whose node went
  * away counts as invalidated by the node whatever found it. */
@@ -124,22 +125,61 @@ static void entry_drop(sc_dircache *d, dc_entry *e, drop_why why)
         SC_COUNT(dircache_evictions);
     else if (why == WHY_NOTICE)
         SC_COUNT(dircache_invalidated_stale);
+    else if (why == WHY_REFRESH)
+        SC_COUNT(dircache_refresh_dropped);
     list_unlink(d, e);
     sc_map_del(&d->entries, e->id, e->len);
     sc_dcnode_release(e->node);
     free(e);
 }
 
-sc_dcnode *sc_dircache_get(sc_dircache *d, const char *id, size_t len, uint64_t now_us)
+static dc_entry *entry_get(sc_dircache *d, const char *id, size_t len, uint64_t now_us)
 {
     dc_entry *e = sc_map_get(&d->entries, id, len);
-    if (!e)
-        return NULL;
-    if (entry_stale(e) || now_us >= e->expires_us) {
+    if (e && (entry_stale(e) || now_us >= e->expires_us)) {
         entry_drop(d, e, WHY_EXPIRED);
         return NULL;
     }
-    return e->node;
+    return e;
+}
+
+sc_dcnode *sc_dircache_get(sc_dircache *d, const char *id, size_t len, uint64_t now_us)
+{
+    dc_entry *e = entry_get(d, id, len, now_us);
+    return e ? e->node : NULL;
+}
+
+sc_dcnode *sc_dircache_get_due(sc_dircache *d, const char *id, size_t len, uint64_t now_us,
+                               bool *due)
+{
+    dc_entry *e = entry_get(d, id, len, now_us);
+    *due = e && now_us >= e->due_us;
+    if (*due)
+        e->due_us = UINT64_MAX; /* once per fill or renewal */
+    return e ? e->node : NULL;
+}
+
+/* e lives ttl_us from now_us: it moves to the young end. */
+static void entry_restart(sc_dircache *d, dc_entry *e, uint64_t now_us, uint64_t ttl_us)
+{
+    list_unlink(d, e);
+    e->expires_us = now_us + ttl_us;
+    e->due_us = now_us + ttl_us / 2;
+    list_append(d, e);
+}
+
+void sc_dircache_renew(sc_dircache *d, const char *id, size_t len, const char *node, size_t nlen,
+                       uint64_t now_us, uint64_t ttl_us)
+{
+    dc_entry *e = sc_map_get(&d->entries, id, len);
+    if (!e)
+        return;
+    if (!node || entry_stale(e) || e->node->idlen != nlen || memcmp(e->node->id, node, nlen) != 0) {
+        entry_drop(d, e, WHY_REFRESH);
+        return;
+    }
+    entry_restart(d, e, now_us, ttl_us);
+    SC_COUNT(dircache_renewed);
 }
 
 void sc_dircache_put(sc_dircache *d, const char *id, size_t len, const char *node, size_t nlen,
@@ -150,7 +190,6 @@ void sc_dircache_put(sc_dircache *d, const char *id, size_t len, const char *nod
     sc_dcnode *n = node_get(d, node, nlen);
     dc_entry *e = sc_map_get(&d->entries, id, len);
     if (e) { /* refreshed: the script resolved it again */
-        list_unlink(d, e);
         sc_dcnode_release(e->node);
     } else {
         while (d->head && sc_map_count(&d->entries) >= max_entries)
@@ -160,12 +199,12 @@ void sc_dircache_put(sc_dircache *d, const char *id, size_t len, const char *nod
         memcpy(e->id, id, len);
         e->id[len] = '\0';
         sc_map_put(&d->entries, e);
+        list_append(d, e);
     }
     sc_dcnode_hold(n);
     e->node = n;
     e->epoch = n->epoch;
-    e->expires_us = now_us + ttl_us;
-    list_append(d, e);
+    entry_restart(d, e, now_us, ttl_us);
     SC_COUNT(dircache_filled);
 }
 

@@ -3,18 +3,21 @@
  * published straight to the node's channel instead of through the
  * directory script (see cluster_emit.c).
  *
- * Entries are filled only from what the directory script resolved. An
- * entry is a miss again, and is dropped, when:
+ * Entries are filled only from what the directory resolved: the script's
+ * answers, or a plain lookup of an entry in use (sc_dircache_get_due,
+ * sc_dircache_renew), which renews it so that it does not expire while
+ * used. An entry is a miss again, and is dropped, when:
  *   - it is older than the ttl it was added with (dircache_ttl_ms);
  *   - its node left the live node list (sc_dircache_set_live) or a publish
  *     to it reached no subscriber (sc_dircache_node_unreachable): both are
  *     O(1) for the node, entries pointing there are dropped when next met;
  *   - the node it points at said it does not hold the socket
- *     (sc_dircache_forget, from a Stale notice);
+ *     (sc_dircache_forget, from a Stale notice), or the directory, asked
+ *     again, names another node or none (sc_dircache_renew);
  *   - it is the oldest and the cache is full (dircache_max_entries).
- * Every drop is counted in stats (dircache_*). Entries are kept in insertion
- * order, which is expiry order while the ttl does not change, so expiry and
- * eviction are O(1) per entry.
+ * Every drop is counted in stats (dircache_*). Entries are kept in the order
+ * they were filled or renewed, which is expiry order while the ttl does not
+ * change, so expiry and eviction are O(1) per entry.
  *
  * Node records are shared by the entries that point at them and may be held
  * by callers (a pending publish) across loop iterations; they are freed when
@@ -72,6 +75,22 @@ void sc_dircache_free(sc_dircache *d);
  * stale: a stale entry is dropped here). Borrowed: valid until the next
  * call into dircache, or longer with sc_dcnode_hold. */
 sc_dcnode *sc_dircache_get(sc_dircache *d, const char *id, size_t len, uint64_t now_us);
+
+/* As sc_dircache_get; on a hit *due says whether the entry is past half its
+ * ttl and was not reported due since it was filled or renewed: the caller
+ * may then look the id up in the directory again and pass the answer to
+ * sc_dircache_renew. A route in use is so looked up once per half ttl
+ * instead of expiring into a miss (which costs Redis a script call). */
+sc_dcnode *sc_dircache_get_due(sc_dircache *d, const char *id, size_t len, uint64_t now_us,
+                               bool *due);
+
+/* The directory, asked again, says id is on `node` (NULL: on none). An
+ * entry for id that still points there, and is not stale, lives until
+ * now_us + ttl_us (dircache_renewed); one that points elsewhere is dropped
+ * (dircache_refresh_dropped). Never adds one: an entry dropped meanwhile
+ * (a Stale notice came) stays dropped. */
+void sc_dircache_renew(sc_dircache *d, const char *id, size_t len, const char *node, size_t nlen,
+                       uint64_t now_us, uint64_t ttl_us);
 
 /* Remember (or refresh) id -> node until now + ttl_us, evicting the oldest
  * entries while there are max_entries or more. ttl_us or max_entries 0:

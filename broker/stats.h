@@ -136,6 +136,10 @@
     X(dircache_hits, "targeted emit socket ids routed by the directory cache, no script call")     \
     X(dircache_misses, "targeted emit socket ids resolved by the directory script instead")        \
     X(dircache_filled, "directory cache entries added or refreshed from script answers")           \
+    X(dircache_refreshes, "directory cache entries in use looked up again (HGET, half their ttl)") \
+    X(dircache_renewed, "directory cache entries in use renewed by a plain directory lookup")      \
+    X(dircache_refresh_dropped, "directory cache entries dropped: the directory, asked again, "    \
+                                "names another node or none")                                      \
     X(dircache_expired, "directory cache entries dropped after dircache_ttl_ms")                   \
     X(dircache_evictions, "directory cache entries evicted: dircache_max_entries reached")         \
     X(dircache_invalidated_node, "directory cache entries dropped: their node left or was "        \

@@ -162,6 +162,60 @@ static void test_stale_notice(void **state)
     assert_int_equal(sc_stat.dircache_expired, 0);
 }
 
+static bool due_at(const char *id, uint64_t now)
+{
+    bool due = false;
+    sc_dircache_get_due(&dc, id, strlen(id), now, &due);
+    return due;
+}
+
+static void renew(const char *id, const char *node, uint64_t now)
+{
+    sc_dircache_renew(&dc, id, strlen(id), node, node ? strlen(node) : 0, now, 10 * S);
+}
+
+/* An entry is due once past half its ttl, reported so once; renewed by the
+ * directory's answer it lives a full ttl from then, and is due again at
+ * half of that; an answer naming another node or none drops it; an answer
+ * for an entry dropped meanwhile adds nothing. */
+static void test_due_and_renew(void **state)
+{
+    put("s1", "nodeB", 0, 10 * S, 100);
+    put("s2", "nodeB", 1 * S, 10 * S, 100);
+    assert_false(due_at("s1", 4 * S));
+    assert_true(due_at("s1", 5 * S));
+    assert_false(due_at("s1", 6 * S)); /* reported once */
+    renew("s1", "nodeB", 7 * S);
+    assert_int_equal(sc_stat.dircache_renewed, 1);
+    assert_non_null(get("s1", 16 * S)); /* would have expired at 10 s */
+    assert_false(due_at("s1", 11 * S));
+    assert_true(due_at("s1", 12 * S));
+    /* s2, filled before s1's renewal, is the oldest now: expiry order */
+    assert_int_equal(sc_dircache_expire(&dc, 11 * S, 100), 1);
+    assert_null(get("s2", 11 * S));
+    assert_non_null(get("s1", 11 * S));
+
+    renew("s1", "nodeC", 13 * S); /* moved */
+    assert_null(get("s1", 13 * S));
+    put("s3", "nodeB", 13 * S, 10 * S, 100);
+    renew("s3", NULL, 14 * S); /* on no node */
+    assert_null(get("s3", 14 * S));
+    assert_int_equal(sc_stat.dircache_refresh_dropped, 2);
+    renew("s3", "nodeB", 15 * S); /* dropped meanwhile: stays dropped */
+    assert_null(get("s3", 15 * S));
+    assert_int_equal(sc_dircache_count(&dc), 0);
+
+    put("s4", "nodeB", 20 * S, 10 * S, 100); /* a fill makes it due at half again */
+    assert_true(due_at("s4", 25 * S));
+    put("s4", "nodeB", 26 * S, 10 * S, 100);
+    assert_false(due_at("s4", 30 * S));
+    assert_true(due_at("s4", 31 * S));
+    sc_dircache_set_live(&dc, NULL, 0); /* its node left: a stale entry is not renewed */
+    renew("s4", "nodeB", 32 * S);
+    assert_int_equal(sc_stat.dircache_renewed, 1);
+    assert_int_equal(sc_dircache_count(&dc), 0);
+}
+
 /* A held record outlives its node leaving, the entries and the cache. */
 static void test_held_record_outlives_cache(void **state)
 {
@@ -255,6 +309,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_node_leaves, setup, teardown),
     cmocka_unit_test_setup_teardown(test_unreachable_node, setup, teardown),
     cmocka_unit_test_setup_teardown(test_stale_notice, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_due_and_renew, setup, teardown),
     cmocka_unit_test_setup_teardown(test_held_record_outlives_cache, setup, teardown),
     cmocka_unit_test_setup_teardown(test_randomized_against_model, setup, teardown),
 };
