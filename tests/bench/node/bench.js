@@ -98,9 +98,25 @@ function cpuSeconds(pid) {
 function redisCommand(port, line) {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1', () => s.write(line + '\r\n'));
-    s.once('data', (d) => (s.destroy(), resolve(d.toString())));
+    let got = '';
+    s.on('data', (d) => {
+      got += d.toString();
+      // a bulk string ($<len>) may come in several reads; anything else in one
+      const m = /^\$(\d+)\r\n/.exec(got);
+      if (!m || Buffer.byteLength(got) >= m[0].length + Number(m[1]) + 2) s.destroy(), resolve(got);
+    });
     s.once('error', reject);
   });
+}
+
+// Redis's own count of calls and of microseconds spent in each command
+// (INFO commandstats): unlike CPU ticks, exact at any rate. The deltas over
+// a round include the idle setups' heartbeats, the same for every adapter.
+async function redisCommandStats(port) {
+  const out = {};
+  const re = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm;
+  for (let m; (m = re.exec(await redisCommand(port, 'INFO commandstats'))); ) out[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
+  return out;
 }
 
 async function startNodes(adapter, dir, redis) {
@@ -196,7 +212,7 @@ function cpuSnapshot(procs) {
 
 // One measured round of case `c` on one adapter's setup: warm up, then
 // SECONDS of counters, CPU and latency.
-async function runRound(c, { nodes, procs, targets }) {
+async function runRound(c, { nodes, procs, targets, redis }) {
   const sender = nodes[0].app;
   await Promise.all(nodes.map((n) => ask(n.client, { cmd: 'need', need: c.kind === 'room' ? 'all' : 'one' }, 'ok')));
   const relay = c.kind === 'fetch' ? null : ackRelay(nodes, c.kind, c.window);
@@ -207,6 +223,7 @@ async function runRound(c, { nodes, procs, targets }) {
   const snap = async (reset) => ({
     t: process.hrtime.bigint(),
     cpu: cpuSnapshot(procs),
+    cmds: await redisCommandStats(redis.port),
     app: await ask(sender, { cmd: 'stats', reset }, 'sent'),
     clients: await Promise.all(nodes.map((n) => ask(n.client, { cmd: 'stats', reset }, 'deliveries'))),
     done: relay ? relay.done() : 0,
@@ -225,6 +242,9 @@ async function runRound(c, { nodes, procs, targets }) {
     ops: c.kind === 'fetch' ? b.app.calls - a.app.calls : b.done - a.done,
     deliveries: sum(b) - sum(a),
     cpu: b.cpu.map((x, i) => x - a.cpu[i]),
+    cmds: Object.fromEntries(
+      Object.entries(b.cmds).map(([k, v]) => [k, { calls: v.calls - (a.cmds[k]?.calls || 0), usec: v.usec - (a.cmds[k]?.usec || 0) }]),
+    ),
     hists: c.kind === 'fetch' ? [b.app.hist] : b.clients.map((x) => x.hist),
     firsts: c.kind === 'fetch' ? [] : b.clients.map((x) => x.first), // per node: [local, remote]
     unanswered: stopped.inflight,
@@ -260,10 +280,32 @@ function pool(c, procs, rounds) {
     rounds: rounds.map((r) => Math.round(r.ops / r.secs)),
     unanswered: rounds.reduce((s, r) => s + r.unanswered, 0),
     badFetches: rounds.reduce((s, r) => s + r.bad, 0),
+    redisCmds: poolCommands(rounds, ops),
     cpu: procs.map((p, i) => {
       const cs = rounds.reduce((s, r) => s + r.cpu[i], 0);
       return { label: p.label, role: p.role, secs: cs, per10k: ops ? (cs / ops) * 10000 : NaN };
     }),
+  };
+}
+
+// Redis commands per operation over all rounds: calls and command
+// microseconds in total, and the commands that make up most of them.
+function poolCommands(rounds, ops) {
+  const by = {};
+  for (const r of rounds)
+    for (const [k, v] of Object.entries(r.cmds)) {
+      const t = (by[k] ||= { calls: 0, usec: 0 });
+      t.calls += v.calls;
+      t.usec += v.usec;
+    }
+  const list = Object.entries(by)
+    .filter(([k, v]) => v.calls > 0 && k !== 'info')
+    .map(([k, v]) => ({ cmd: k, callsPerOp: v.calls / ops, usecPerOp: v.usec / ops }))
+    .sort((x, y) => y.usecPerOp - x.usecPerOp);
+  return {
+    callsPerOp: list.reduce((s, x) => s + x.callsPerOp, 0),
+    usecPerOp: list.reduce((s, x) => s + x.usecPerOp, 0),
+    top: list.slice(0, 4),
   };
 }
 
@@ -278,7 +320,7 @@ async function setupAdapter(adapter, dir, redis) {
   nodes.forEach((n, i) => procs.push({ label: `clients ${i + 1}`, role: 'clients', pid: n.client.pid }));
   const targets = (await ask(nodes[1].app, { cmd: 'sockets' }, 'sockets')).sockets;
   if (targets.length !== PER_NODE) throw new Error(`node 2 of ${adapter} has ${targets.length} sockets, expected ${PER_NODE}`);
-  return { adapter, nodes, procs, targets };
+  return { adapter, nodes, procs, targets, redis };
 }
 
 async function teardown(setup) {
@@ -312,6 +354,12 @@ function printCase(adapter, r) {
   console.log(
     `         CPU s per 10k: ` + r.cpu.map((c) => `${c.label} ${fmt(c.per10k, 3)}`).join(', '),
   );
+  const rc = r.redisCmds;
+  if (rc)
+    console.log(
+      `         Redis per op: ${fmt(rc.callsPerOp, 2)} commands, ${fmt(rc.usecPerOp, 2)} µs in commands (` +
+        rc.top.map((x) => `${x.cmd} ${fmt(x.callsPerOp, 2)} / ${fmt(x.usecPerOp, 2)} µs`).join(', ') + ')',
+    );
 }
 
 const serverCpu = (r) => r.cpu.filter((c) => c.role !== 'clients').reduce((s, c) => s + c.per10k, 0);
