@@ -354,7 +354,7 @@ static void group_add(sc_cluster *c, sc_dcnode *nd, uint32_t i, uint32_t idx, ui
 }
 
 /* ---- routes in use looked up again -------------------------------------------
- * An entry past half its ttl is looked up again with a plain HGET of the
+ * An entry past a quarter of its ttl is looked up again with a plain HGET of the
  * directory (a fraction of what a script call costs Redis), its reply read
  * late like a cache-routed publish's, and renewed if the socket is still
  * there: a socket emitted to now and then never falls back to the script.

@@ -14,7 +14,7 @@ struct dc_entry {
     dc_entry *prev, *next; /* insertion order, oldest first */
     sc_dcnode *node;
     uint64_t expires_us;
-    uint64_t due_us; /* half its ttl, then past expiry once reported due */
+    uint64_t due_us; /* a quarter of its ttl, then past expiry once reported due */
     uint32_t epoch;  /* node->epoch when resolved */
     uint32_t len;
     char id[];
@@ -164,7 +164,7 @@ static void entry_restart(sc_dircache *d, dc_entry *e, uint64_t now_us, uint64_t
 {
     list_unlink(d, e);
     e->expires_us = now_us + ttl_us;
-    e->due_us = now_us + ttl_us / 2;
+    e->due_us = now_us + ttl_us / 4;
     list_append(d, e);
 }
 

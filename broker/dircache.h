@@ -76,11 +76,12 @@ void sc_dircache_free(sc_dircache *d);
  * call into dircache, or longer with sc_dcnode_hold. */
 sc_dcnode *sc_dircache_get(sc_dircache *d, const char *id, size_t len, uint64_t now_us);
 
-/* As sc_dircache_get; on a hit *due says whether the entry is past half its
- * ttl and was not reported due since it was filled or renewed: the caller
- * may then look the id up in the directory again and pass the answer to
- * sc_dircache_renew. A route in use is so looked up once per half ttl
- * instead of expiring into a miss (which costs Redis a script call). */
+/* As sc_dircache_get; on a hit *due says whether the entry is past a
+ * quarter of its ttl and was not reported due since it was filled or
+ * renewed: the caller may then look the id up in the directory again and
+ * pass the answer to sc_dircache_renew. A route used at least once every
+ * three quarters of the ttl is so looked up now and then instead of
+ * expiring into a miss (which costs Redis a script call). */
 sc_dcnode *sc_dircache_get_due(sc_dircache *d, const char *id, size_t len, uint64_t now_us,
                                bool *due);
 

@@ -240,7 +240,7 @@ static long scripts(world *w)
 /* Directory lookups Redis ran: HGETs. In these tests only the targeted-emit
  * script runs any (heartbeats do not; no socket goes down or is looked up
  * while they are counted), one per distinct socket id per call, besides
- * A's looking up again entries past half their ttl (a slow run may reach
+ * A's looking up again entries past a quarter of their ttl (a slow run may reach
  * that): those are left out. */
 static long lookups(world *w)
 {
@@ -537,11 +537,11 @@ static void test_entries_expire(void **state)
     world_free(w);
 }
 
-/* An entry in use does not expire: an emit that finds it past half its
- * ttl (2 s here) has it looked up again with a plain HGET, and the answer
- * renews it, so an emit after its first expiry is still a hit and no
- * script runs. (The waits are on the clock because the ttl is: the checks
- * hold anywhere between half the ttl and the ttl.) */
+/* An entry in use does not expire: an emit that finds it past a quarter of
+ * its ttl (2 s here) has it looked up again with a plain HGET, and the
+ * answer renews it, so an emit after its first expiry is still a hit and
+ * no script runs. (The waits are on the clock because the ttl is: the
+ * checks hold anywhere between a quarter of the ttl and the ttl.) */
 static void test_entries_in_use_renewed(void **state)
 {
     if (rcluster_mode()) { /* there the directory is in buckets: entries expire */

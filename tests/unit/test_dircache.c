@@ -174,22 +174,22 @@ static void renew(const char *id, const char *node, uint64_t now)
     sc_dircache_renew(&dc, id, strlen(id), node, node ? strlen(node) : 0, now, 10 * S);
 }
 
-/* An entry is due once past half its ttl, reported so once; renewed by the
- * directory's answer it lives a full ttl from then, and is due again at
- * half of that; an answer naming another node or none drops it; an answer
+/* An entry is due once past a quarter of its ttl, reported so once;
+ * renewed by the directory's answer it lives a full ttl from then, and is
+ * due again a quarter of that later; an answer naming another node or none drops it; an answer
  * for an entry dropped meanwhile adds nothing. */
 static void test_due_and_renew(void **state)
 {
     put("s1", "nodeB", 0, 10 * S, 100);
     put("s2", "nodeB", 1 * S, 10 * S, 100);
-    assert_false(due_at("s1", 4 * S));
-    assert_true(due_at("s1", 5 * S));
+    assert_false(due_at("s1", 2 * S));
+    assert_true(due_at("s1", 5 * S / 2));
     assert_false(due_at("s1", 6 * S)); /* reported once */
     renew("s1", "nodeB", 7 * S);
     assert_int_equal(sc_stat.dircache_renewed, 1);
     assert_non_null(get("s1", 16 * S)); /* would have expired at 10 s */
-    assert_false(due_at("s1", 11 * S));
-    assert_true(due_at("s1", 12 * S));
+    assert_false(due_at("s1", 9 * S));
+    assert_true(due_at("s1", 10 * S));
     /* s2, filled before s1's renewal, is the oldest now: expiry order */
     assert_int_equal(sc_dircache_expire(&dc, 11 * S, 100), 1);
     assert_null(get("s2", 11 * S));
@@ -205,11 +205,11 @@ static void test_due_and_renew(void **state)
     assert_null(get("s3", 15 * S));
     assert_int_equal(sc_dircache_count(&dc), 0);
 
-    put("s4", "nodeB", 20 * S, 10 * S, 100); /* a fill makes it due at half again */
+    put("s4", "nodeB", 20 * S, 10 * S, 100); /* a fill makes it due again */
     assert_true(due_at("s4", 25 * S));
     put("s4", "nodeB", 26 * S, 10 * S, 100);
-    assert_false(due_at("s4", 30 * S));
-    assert_true(due_at("s4", 31 * S));
+    assert_false(due_at("s4", 28 * S));
+    assert_true(due_at("s4", 29 * S));
     sc_dircache_set_live(&dc, NULL, 0); /* its node left: a stale entry is not renewed */
     renew("s4", "nodeB", 32 * S);
     assert_int_equal(sc_stat.dircache_renewed, 1);
