@@ -58,6 +58,11 @@ const repo = path.resolve(__dirname, '..', '..', '..');
 const SECONDS = Number(process.env.BENCH_SECONDS || 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const WARMUP_MS = 1000;
+// Targeted emits at a fixed rate go round the targets in turn: warm up for
+// two turns (at 100/s over 500 sockets, 10 s), so that the measured seconds
+// see what a steady load sees (routes cached, refreshed or expiring), not
+// the cold start each round would be after the other setups' rounds.
+const warmupMs = (c) => (c.kind === 'target' && c.mode === 'rate' ? Math.min(20000, Math.max(WARMUP_MS, (2000 * PER_NODE) / c.rate)) : WARMUP_MS);
 const PER_NODE = Number(process.env.BENCH_CLIENTS_PER_NODE || 500);
 const PAYLOAD = 'x'.repeat(Number(process.env.BENCH_PAYLOAD_BYTES || 100));
 const ALT = process.env.BENCH_SIDECAST_ALT ? path.resolve(process.env.BENCH_SIDECAST_ALT) : null;
@@ -218,7 +223,7 @@ async function runRound(c, { nodes, procs, targets, redis }) {
   const relay = c.kind === 'fetch' ? null : ackRelay(nodes, c.kind, c.window);
   if (c.churnMs) await ask(nodes[1].app, { cmd: 'churn', ms: c.churnMs }, 'churning');
   await ask(sender, { cmd: 'start', kind: c.kind, mode: c.mode, window: c.window, rate: c.rate, one: c.one, targets, payload: PAYLOAD, expect: 2 * PER_NODE }, 'started');
-  await sleep(WARMUP_MS);
+  await sleep(warmupMs(c));
 
   const snap = async (reset) => ({
     t: process.hrtime.bigint(),
@@ -471,7 +476,7 @@ async function printChannels(port, when) {
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecast-bench-node-'));
   console.log(`socket.io 2 nodes, ${PER_NODE} clients per node, ${PAYLOAD.length} B payload, ${ROUNDS} rounds x ${SECONDS} s per case and adapter, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`);
-  console.log(`windows: room ${ROOM_WINDOW}, target ${TARGET_WINDOW}, fetch ${FETCH_WINDOW}; fixed rates: room ${ROOM_RATE}/s, target ${TARGET_RATE}/s and ${TARGET_LIGHT_RATE}/s`);
+  console.log(`windows: room ${ROOM_WINDOW}, target ${TARGET_WINDOW}, fetch ${FETCH_WINDOW}; fixed rates: room ${ROOM_RATE}/s, target ${TARGET_RATE}/s and ${TARGET_LIGHT_RATE}/s (warm-up two turns over the targets: ${warmupMs({ kind: "target", mode: "rate", rate: TARGET_LIGHT_RATE }) / 1000} s at ${TARGET_LIGHT_RATE}/s)`);
   const redis = await startRedis(dir);
   await redisCommand(redis.port, 'FLUSHALL');
   const all = {};
