@@ -155,7 +155,10 @@ function onMessage(m) {
 }
 
 async function main() {
-  io = new Server(server, { transports: ['websocket'], serveClient: false });
+  // engine.io heartbeats every 20 min, not 25 s: a node's 500 clients
+  // connect together, so their pings came as one burst every 25 s that fell
+  // into whichever round ran then, swinging app CPU at 100/s by ±40%
+  io = new Server(server, { transports: ['websocket'], serveClient: false, pingInterval: 20 * 60 * 1000, pingTimeout: 60 * 1000 });
   io.adapter(await makeAdapter());
   io.on('connection', (socket) => socket.join('bench'));
   process.on('message', onMessage);
