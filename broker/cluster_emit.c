@@ -377,10 +377,12 @@ static void on_refresh_reply(sc_redis *rc, void *reply, void *pd)
     uint64_t ttl_us = c->cfg->dircache_ttl_ms * 1000u;
     if (r && r->type == REDIS_REPLY_STRING)
         sc_dircache_renew(&c->dc, rp->id, rp->len, r->str, r->len, sc_now_us(), ttl_us);
-    else if (r && r->type == REDIS_REPLY_NIL) /* on no node now */
-        sc_dircache_renew(&c->dc, rp->id, rp->len, NULL, 0, sc_now_us(), ttl_us);
-    else /* an error (counted and logged), or lost with the connection: it expires */
+    else if (!r || r->type != REDIS_REPLY_NIL) /* an error (counted and logged), or lost */
         sc_cl_on_cmd_reply(rc, reply, c);
+    /* Either way, and when on no node (gone, or its node's directory is
+     * being rewritten after Redis lost it: the route may still be right),
+     * the entry is left to expire; a socket gone from there is told by the
+     * node's Stale notice. */
     free(rp);
 }
 
@@ -435,7 +437,7 @@ static bool node_private(sc_cluster *c, sc_dcnode *nd)
  * (direct_route, or the script). While sc_cl_quiet_on, the channel is
  * published with its reply read: answered 0 (nobody subscribes it) while
  * c->quiet_epoch has not moved since it was sent, the room is marked with
- * that epoch (in c->quiet by its socket's id; for a socket here, in its
+ * that epoch (in c->quiet by the room's name; for a socket here, in its
  * sc_room), and later emits leave the channel out until the epoch moves
  * (another node announced a subscription to such a channel, the live
  * nodes' features changed, or this node had a Gap) or the mark goes: with
@@ -448,7 +450,7 @@ static bool node_private(sc_cluster *c, sc_dcnode *nd)
 typedef struct quiet_pd {
     sc_cluster *c;
     uint32_t epoch; /* c->quiet_epoch when sent */
-    bool here;      /* key: a room of a socket here; else the socket id */
+    bool here;      /* key: a room of a socket here; else of a socket elsewhere */
     uint32_t len;
     char key[];
 } quiet_pd;
@@ -468,7 +470,7 @@ static void quiet_here_reply(sc_cluster *c, const quiet_pd *qp, long long receiv
     }
 }
 
-/* The same for the room of a socket elsewhere, socket id qp->key. */
+/* The same for a private room of a socket elsewhere, named qp->key. */
 static void quiet_remote_reply(sc_cluster *c, const quiet_pd *qp, long long receivers)
 {
     sc_quietset *q = &c->quiet;
@@ -497,9 +499,9 @@ static void on_quiet_reply(sc_redis *rc, void *reply, void *pd)
     free(qp);
 }
 
-/* Publish channel `ch` of private room `room` (here) or of socket id `key`
- * (elsewhere) unless it is marked without subscribers; read the reply, as
- * it may be found so. */
+/* Publish channel `ch` of private room `room` (here), or of the room named
+ * `key` (its socket elsewhere), unless it is marked without subscribers;
+ * read the reply, as it may be found so. */
 static void quiet_publish(sc_cluster *c, const char *ch, const sc_room *room, const char *key,
                           size_t klen, const uint8_t *env, size_t len, bool vol)
 {
@@ -519,12 +521,14 @@ static void quiet_publish(sc_cluster *c, const char *ch, const sc_room *room, co
         free(qp); /* in the outbox: no reply to wait for */
 }
 
-/* Publish private room channel `ch` of socket `id` (not here). */
-static void private_room_publish(sc_cluster *c, const char *ch, const char *id, const uint8_t *env,
-                                 size_t len, bool vol)
+/* Publish channel `ch` of private room `name`, whose socket is not here.
+ * The mark is the room's, not the socket's: "/,<id>" and "/chat,<id>" are
+ * both private rooms of socket <id>, and only one may have members. */
+static void private_room_publish(sc_cluster *c, const char *ch, const char *name,
+                                 const uint8_t *env, size_t len, bool vol)
 {
     if (sc_cl_quiet_on(c))
-        quiet_publish(c, ch, NULL, id, SC_PRIVATE_ID_LEN, env, len, vol);
+        quiet_publish(c, ch, NULL, name, strlen(name), env, len, vol);
     else
         sc_cl_publish(c, ch, env, len, vol);
 }
@@ -668,10 +672,12 @@ void sc_cluster_emit(sc_cluster *c, const Sidecast__V1__Emit *e, char **remote_i
         np = private_ids(c, to);
         for (size_t i = 0, k = 0; i < to->n_rooms; i++) {
             snprintf(ch, sizeof(ch), "%s:room:%s", c->room_prefix, to->rooms[i]);
-            if (k < np && c->pidx[k] == i)
-                private_room_publish(c, ch, c->pids[k++], buf, len, e->volatile_);
-            else
+            if (k < np && c->pidx[k] == i) { /* its socket is elsewhere */
+                k++;
+                private_room_publish(c, ch, to->rooms[i], buf, len, e->volatile_);
+            } else {
                 room_publish(c, ch, to->rooms[i], buf, len, e->volatile_);
+            }
         }
     }
     if ((n_remote || to->n_user_ids || np) &&

@@ -92,7 +92,8 @@ void sc_cl_notices_flush(sc_cluster *c)
 
 /* A Subscribed that Redis did not take (an error, or the connection went
  * before the reply) is sent again: an emitter that found a channel quiet
- * would leave it out until its cache entry expires. */
+ * would leave it out until something else moves its epoch (with canaries
+ * on, nothing else may). */
 static void on_subscribed_reply(sc_redis *rc, void *reply, void *pd)
 {
     sc_cluster *c = pd;

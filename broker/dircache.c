@@ -174,7 +174,7 @@ void sc_dircache_renew(sc_dircache *d, const char *id, size_t len, const char *n
     dc_entry *e = sc_map_get(&d->entries, id, len);
     if (!e)
         return;
-    if (!node || entry_stale(e) || e->node->idlen != nlen || memcmp(e->node->id, node, nlen) != 0) {
+    if (entry_stale(e) || e->node->idlen != nlen || memcmp(e->node->id, node, nlen) != 0) {
         entry_drop(d, e, WHY_REFRESH);
         return;
     }

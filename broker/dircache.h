@@ -85,11 +85,12 @@ sc_dcnode *sc_dircache_get(sc_dircache *d, const char *id, size_t len, uint64_t 
 sc_dcnode *sc_dircache_get_due(sc_dircache *d, const char *id, size_t len, uint64_t now_us,
                                bool *due);
 
-/* The directory, asked again, says id is on `node` (NULL: on none). An
- * entry for id that still points there, and is not stale, lives until
- * now_us + ttl_us (dircache_renewed); one that points elsewhere is dropped
+/* The directory, asked again, says id is on `node`. An entry for id that
+ * still points there, and is not stale, lives until now_us + ttl_us
+ * (dircache_renewed); one that points elsewhere is dropped
  * (dircache_refresh_dropped). Never adds one: an entry dropped meanwhile
- * (a Stale notice came) stays dropped. */
+ * (a Stale notice came) stays dropped. (An id on no node is not passed
+ * here: its entry is left to expire.) */
 void sc_dircache_renew(sc_dircache *d, const char *id, size_t len, const char *node, size_t nlen,
                        uint64_t now_us, uint64_t ttl_us);
 

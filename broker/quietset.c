@@ -1,4 +1,4 @@
-/* quietset: socket id -> epoch marks in a string map plus a list in the
+/* quietset: room name -> epoch marks in a string map plus a list in the
  * order they were set. See quietset.h for the contract. */
 #include "quietset.h"
 #include "stats.h"

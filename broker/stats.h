@@ -139,7 +139,7 @@
     X(dircache_refreshes, "directory cache entries in use looked up again (HGET, half their ttl)") \
     X(dircache_renewed, "directory cache entries in use renewed by a plain directory lookup")      \
     X(dircache_refresh_dropped, "directory cache entries dropped: the directory, asked again, "    \
-                                "names another node or none")                                      \
+                                "names another node")                                              \
     X(dircache_expired, "directory cache entries dropped after dircache_ttl_ms")                   \
     X(dircache_evictions, "directory cache entries evicted: dircache_max_entries reached")         \
     X(dircache_invalidated_node, "directory cache entries dropped: their node left or was "        \

@@ -1021,7 +1021,26 @@ static void test_private_rooms_quiet(void **state)
     assert_true(rec_numbered_once(&w->rc, 102, 202));
     assert_int_equal(stat_of(w->a, "private_room_publishes_skipped"), skipped + 101);
 
+    /* another private room of the same socket, "/chat,<id>", with c1 in it:
+     * "/,<id>" found quiet again says nothing about it */
+    const char *chat = "/chat," PE;
+    heard = stat_of(w->a, "private_subscribed_heard");
     assert_int_equal(sc_client_leave(w->c, "c1", LIST(RE)), 0);
+    assert_int_equal(sc_client_join(w->c, "c1", &chat, 1), 0);
+    assert_int_equal(sc_client_sync(w->c, 0), 0);
+    wait_stat_eq(w->a, "private_subscribed_heard", heard + 1);
+    for (uint64_t end = now_ms_h() + 10000; now_ms_h() < end && numsub(w, RE) != 0;)
+        settle(w, 20); /* c lets RE go after room_linger_ms */
+    assert_int_equal(numsub(w, RE), 0);
+    reset(w);
+    found = stat_of(w->a, "private_rooms_found_quiet");
+    emit_numbered(w, 0, 1);
+    wait_found_quiet(w, found);
+    emit_numbered_to(w, chat, 1, 51);
+    assert_true(rec_numbered_once(&w->rb, 0, 1));
+    assert_true(rec_numbered_once(&w->rc, 1, 51));
+
+    assert_int_equal(sc_client_leave(w->c, "c1", &chat, 1), 0);
     assert_int_equal(sc_client_socket_down(w->b, PE), 0);
     assert_int_equal(sc_client_sync(w->b, 0), 0);
     assert_int_equal(sc_client_sync(w->c, 0), 0);

@@ -934,7 +934,7 @@ static void test_own_private_room_quiet(void **state)
 }
 
 /* What a node found about a private room's channel outlives the directory
- * cache entry of its socket (dircache_ttl_ms 300 here): at light load
+ * cache entry of its socket (dircache_ttl_ms 1500 here): at light load
  * routes expire between two emits to a socket while the channel stays
  * quiet. With canaries it holds until something voids it; without them
  * it lasts dircache_ttl_ms too (nothing else would notice a stalled
@@ -945,7 +945,7 @@ static void test_quiet_mark_outlives_route(void **state)
     const char *room = "/," PF;
     for (int canaries = 1; canaries >= 0; canaries--) {
         redis_srv *r = redis_start();
-        daemon_t *na = node_start(r, "node-a", "--dircache-ttl-ms", "300", "--canary-interval-ms",
+        daemon_t *na = node_start(r, "node-a", "--dircache-ttl-ms", "1500", "--canary-interval-ms",
                                   canaries ? "1000" : "0", NULL);
         daemon_t *nb = node_start(r, "node-b", NULL);
         recorder rb = {0};
@@ -991,8 +991,9 @@ static void test_quiet_mark_outlives_route(void **state)
 }
 
 /* A Subscribed lost with a publish connection would let another node leave
- * a private room's channel out until its cache entry expires: each node
- * says it again when its publish connection comes back. */
+ * a private room's channel out until something else voids its mark (with
+ * canaries on, maybe never): each node says it again when its publish
+ * connection comes back. */
 static void test_quiet_rooms_announced_again(void **state)
 {
     (void)state;

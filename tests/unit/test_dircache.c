@@ -171,13 +171,13 @@ static bool due_at(const char *id, uint64_t now)
 
 static void renew(const char *id, const char *node, uint64_t now)
 {
-    sc_dircache_renew(&dc, id, strlen(id), node, node ? strlen(node) : 0, now, 10 * S);
+    sc_dircache_renew(&dc, id, strlen(id), node, strlen(node), now, 10 * S);
 }
 
 /* An entry is due once past a quarter of its ttl, reported so once;
  * renewed by the directory's answer it lives a full ttl from then, and is
- * due again a quarter of that later; an answer naming another node or none drops it; an answer
- * for an entry dropped meanwhile adds nothing. */
+ * due again a quarter of that later; an answer naming another node drops
+ * it; an answer for an entry dropped meanwhile adds nothing. */
 static void test_due_and_renew(void **state)
 {
     put("s1", "nodeB", 0, 10 * S, 100);
@@ -197,11 +197,10 @@ static void test_due_and_renew(void **state)
 
     renew("s1", "nodeC", 13 * S); /* moved */
     assert_null(get("s1", 13 * S));
+    assert_int_equal(sc_stat.dircache_refresh_dropped, 1);
     put("s3", "nodeB", 13 * S, 10 * S, 100);
-    renew("s3", NULL, 14 * S); /* on no node */
-    assert_null(get("s3", 14 * S));
-    assert_int_equal(sc_stat.dircache_refresh_dropped, 2);
-    renew("s3", "nodeB", 15 * S); /* dropped meanwhile: stays dropped */
+    assert_true(sc_dircache_forget(&dc, "s3", 2, "nodeB", 5)); /* a Stale notice */
+    renew("s3", "nodeB", 15 * S); /* answered before it: stays dropped */
     assert_null(get("s3", 15 * S));
     assert_int_equal(sc_dircache_count(&dc), 0);
 
