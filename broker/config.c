@@ -89,7 +89,7 @@ static const option_def options[] = {
      "a node whose liveness is not refreshed for this long is dead"},
     {"canary_interval_ms", T_UINT, OFF(canary_interval_ms), "1000", 0, 600000,
      "pub/sub self-check interval; two missed canaries force a resubscribe (0: off)"},
-    {"redis_reply_defer_ms", T_UINT, OFF(redis_reply_defer_ms), "10", 0, 1000,
+    {"redis_reply_defer_ms", T_UINT, OFF(redis_reply_defer_ms), "100", 0, 1000,
      "replies to room and broadcast PUBLISHes may wait this long unread, so they do not wake "
      "the node once per message (0: read every reply at once)"},
     {"outbox_max_bytes", T_SIZE, OFF(outbox_max_bytes), "16m", 0, 4096 * MIB,

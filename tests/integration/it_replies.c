@@ -112,7 +112,7 @@ static void test_room_publish_replies_read_late(void **state)
     assert_int_equal(p.rb.frames, 200);
     assert_string_equal(p.rb.last_payload, "m19");
     /* The lookups read the replies before them. Quiet replies with nothing
-     * else to read them are read by the timer, redis_reply_defer_ms (10)
+     * else to read them are read by the timer, redis_reply_defer_ms (100)
      * later, unless a heartbeat (every 200 ms here) comes first. */
     for (int i = 0; i < 100 && stat_of(p.a, "redis_deferred_reads") == d0; i++) {
         emit_each(p.a, 3);
