@@ -673,6 +673,17 @@ int harness_free_port(void)
     return free_port();
 }
 
+/* A free port other than `taken`: the kernel may hand the port just
+ * released by free_port out again, and a redis-server given the same port
+ * twice (plain and TLS) exits at start. */
+static int free_port_besides(int taken)
+{
+    int p;
+    for (int i = 0; i < 100 && (p = free_port()) == taken; i++)
+        ;
+    return p;
+}
+
 static bool redis_answers(redis_srv *r)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -724,7 +735,7 @@ bool tls_mode(void)
  * client (sidecastd), all signed by the CA. */
 static void redis_tls_setup(redis_srv *r)
 {
-    r->tls_port = free_port();
+    r->tls_port = free_port_besides(r->port);
     tls_make_ca(r->dir, "ca");
     tls_make_cert(r->dir, "ca", "server", "localhost",
                   "subjectAltName=DNS:localhost,IP:127.0.0.1");
@@ -733,8 +744,11 @@ static void redis_tls_setup(redis_srv *r)
 }
 
 /* Redis keeps its plain port for the tests' own clients (redis-cli,
- * hiredis); sidecastd is given the TLS one, with mutual TLS required. */
-static void redis_spawn(redis_srv *r)
+ * hiredis); sidecastd is given the TLS one, with mutual TLS required.
+ * False when redis-server exited before answering (reaped): a port that
+ * free_port found free was taken meanwhile, by another test running in
+ * parallel, so the caller may pick others. */
+static bool redis_try_spawn(redis_srv *r)
 {
     char port[16], tport[16], log[300], unixsock[300], cert[300], key[300], ca[300];
     snprintf(port, sizeof(port), "%d", r->port);
@@ -784,10 +798,23 @@ static void redis_spawn(redis_srv *r)
     r->pid = pid;
     track_child(pid);
     uint64_t end = now_ms() + 10000;
-    while (now_ms() < end && !redis_answers(r))
+    while (now_ms() < end && !redis_answers(r)) {
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            forget_child(pid);
+            r->pid = 0;
+            return false;
+        }
         usleep(10000);
+    }
     if (!redis_answers(r))
         die("redis-server did not start on port %d (is it installed?)", r->port);
+    return true;
+}
+
+static void redis_spawn(redis_srv *r)
+{
+    if (!redis_try_spawn(r))
+        die("redis-server exited at start on port %d: see %s/redis.log", r->port, r->dir);
 }
 
 bool rcluster_mode(void)
@@ -829,7 +856,18 @@ redis_srv *redis_start(void)
     snprintf(r->url, sizeof(r->url), "redis://127.0.0.1:%d", r->port);
     if (tls_mode())
         redis_tls_setup(r);
-    redis_spawn(r);
+    for (int attempt = 1; !redis_try_spawn(r); attempt++) { /* bounded: 3 tries */
+        if (attempt == 3)
+            die("redis-server exited at start 3 times: see %s/redis.log", r->dir);
+        fprintf(stderr, "harness: redis-server exited at start (port %d taken?), new ports\n",
+                r->port);
+        r->port = free_port();
+        snprintf(r->url, sizeof(r->url), "redis://127.0.0.1:%d", r->port);
+        if (r->tls_port) {
+            r->tls_port = free_port_besides(r->port);
+            snprintf(r->url, sizeof(r->url), "rediss://127.0.0.1:%d", r->tls_port);
+        }
+    }
     return r;
 }
 
@@ -916,7 +954,7 @@ static void sentinel_tls_setup(sentinel_set *s)
     tls_make_cert(s->dir, "ca", "client", "sidecast-test", "extendedKeyUsage=clientAuth");
     redis_srv *rs[] = {s->primary, s->replica};
     for (int i = 0; i < 2; i++) {
-        rs[i]->tls_port = free_port();
+        rs[i]->tls_port = free_port_besides(rs[i]->port);
         snprintf(rs[i]->tls_dir, sizeof(rs[i]->tls_dir), "%s", s->dir);
     }
 }
@@ -943,7 +981,7 @@ sentinel_set *sentinel_start_auth(const char *redis_pw, const char *sentinel_pw)
          * may meanwhile be some connection's own (replication's) */
         s->port[i] = free_port();
         if (tls_mode())
-            s->tls_port[i] = free_port();
+            s->tls_port[i] = free_port_besides(s->port[i]);
         sentinel_spawn(s, i);
         len += snprintf(s->url + len, sizeof(s->url) - (size_t)len, "%s127.0.0.1:%d",
                         i ? "," : "", s->tls_port[i] ? s->tls_port[i] : s->port[i]);
